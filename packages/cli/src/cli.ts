@@ -1,0 +1,12 @@
+/**
+ * The `reidfx` command line. Each subcommand lives in `commands/<name>.ts`.
+ * @since 0.1.0
+ */
+import { Command } from "effect/cli"
+import { backendCommand } from "./commands/backend.ts"
+
+/** The root command with every subcommand. */
+export const cli = Command.make("reidfx").pipe(
+  Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
+  Command.withSubcommands([backendCommand])
+)

@@ -1,0 +1,2 @@
+/** @reidfx/continual. @since 0.1.0 */
+export {}

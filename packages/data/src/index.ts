@@ -1,0 +1,2 @@
+/** @reidfx/data. @since 0.1.0 */
+export {}

@@ -1,0 +1,2 @@
+/** @reidfx/distill. @since 0.1.0 */
+export {}

@@ -1,0 +1,2 @@
+/** @reidfx/eval. @since 0.1.0 */
+export {}

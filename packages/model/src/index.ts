@@ -1,0 +1,2 @@
+/** @reidfx/model. @since 0.1.0 */
+export {}

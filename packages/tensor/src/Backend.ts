@@ -1,0 +1,142 @@
+/**
+ * The active TensorFlow.js backend as an Effect service.
+ *
+ * tfjs has one process-wide backend; the `Backend` layer owns that global choice. Acquiring a layer loads the
+ * backend (dynamically for the optional native ones), makes it current, readies it and, for wasm, registers the
+ * training kernels wasm lacks. Layers:
+ *
+ * | layer | package | when |
+ * |---|---|---|
+ * | `layerWasm` (default) | `@tensorflow/tfjs-backend-wasm` | every machine; XNNPACK + SIMD, threads when possible |
+ * | `layerCpu` | `@tensorflow/tfjs-backend-cpu` | tiny tests, reference results |
+ * | `layerNode` | `@tensorflow/tfjs-node` (optional) | libtensorflow on CPU |
+ * | `layerNodeGpu` | `@tensorflow/tfjs-node-gpu` (optional) | CUDA GPUs |
+ * | `layerAuto` | | the best available: nodeGpu, node, then wasm |
+ * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
+ * @since 0.1.0
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import { Config, Context, Effect, Layer, Schema } from "effect"
+import { BackendUnavailable } from "./errors.ts"
+import { registerWasmTrainingKernels } from "./kernels/index.ts"
+
+/** The backends reidfx knows. */
+export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "auto"])
+export type BackendName = typeof BackendName.Type
+
+export interface BackendInfo {
+  /** The reidfx name of the backend that is active. */
+  readonly name: Exclude<BackendName, "auto">
+  /** The tfjs backend name (`wasm`, `cpu`, `tensorflow`). */
+  readonly tfName: string
+  /** Threads the backend computes with (1 unless a threaded build is running). */
+  readonly threads: number
+  /** Kernels reidfx registered on this backend. */
+  readonly kernels: ReadonlyArray<string>
+}
+
+/** The active tfjs backend. */
+export class Backend extends Context.Service<Backend, BackendInfo>()("@reidfx/tensor/Backend") {}
+
+/** Options of the wasm backend. */
+export interface WasmOptions {
+  /** Threads for the threaded SIMD build; 1 forces the single-thread build. Default: `REIDFX_WASM_THREADS` or the core count. */
+  readonly threads?: number
+}
+
+const install = (name: string) => `install it with \`npm install ${name}@4.22.0\` (it needs network access to download libtensorflow at install time)`
+
+const activate = (tfName: string): Effect.Effect<void, BackendUnavailable> =>
+  Effect.tryPromise({
+    try: async () => {
+      const ok = await tf.setBackend(tfName)
+      if (!ok) throw new Error(`tf.setBackend("${tfName}") returned false`)
+      await tf.ready()
+    },
+    catch: (cause) => new BackendUnavailable({ backend: tfName, hint: `tf.setBackend failed: ${String(cause)}`, cause })
+  })
+
+/** The cpu backend (pure JavaScript): exact but about a thousand times too slow to train a CNN. */
+export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
+  Backend,
+  Effect.gen(function*() {
+    yield* Effect.promise(() => import("@tensorflow/tfjs-backend-cpu"))
+    yield* activate("cpu")
+    return Backend.of({ name: "cpu", tfName: "cpu", threads: 1, kernels: [] })
+  })
+)
+
+/** The wasm backend with reidfx's training kernels (the default). */
+export const layerWasmWith = (options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> =>
+  Layer.effect(
+    Backend,
+    Effect.gen(function*() {
+      const wasm = yield* Effect.promise(() => import("@tensorflow/tfjs-backend-wasm"))
+      const threads = yield* Effect.promise(() => import("./wasm/threads.ts")).pipe(
+        Effect.flatMap((m) => m.prepareWasmThreads(wasm, options.threads))
+      )
+      yield* activate("wasm")
+      const kernels = registerWasmTrainingKernels()
+      return Backend.of({ name: "wasm", tfName: "wasm", threads, kernels })
+    })
+  )
+
+/** The wasm backend with default options. */
+export const layerWasm: Layer.Layer<Backend, BackendUnavailable> = layerWasmWith()
+
+const nativeLayer = (name: "node" | "nodeGpu", pkg: string): Layer.Layer<Backend, BackendUnavailable> =>
+  Layer.effect(
+    Backend,
+    Effect.gen(function*() {
+      yield* Effect.tryPromise({
+        try: () => import(/* @vite-ignore */ pkg),
+        catch: (cause) => new BackendUnavailable({ backend: name, hint: `the optional package ${pkg} is not installed: ${install(pkg)}`, cause })
+      })
+      yield* activate("tensorflow")
+      return Backend.of({ name, tfName: "tensorflow", threads: 0, kernels: [] })
+    })
+  )
+
+/** libtensorflow on the CPU (`@tensorflow/tfjs-node`, optional). */
+export const layerNode: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("node", "@tensorflow/tfjs-node")
+
+/** libtensorflow with CUDA (`@tensorflow/tfjs-node-gpu`, optional; needs an NVIDIA GPU with CUDA and cuDNN). */
+export const layerNodeGpu: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("nodeGpu", "@tensorflow/tfjs-node-gpu")
+
+/** The best available backend: nodeGpu, then node, then wasm. */
+export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = layerNodeGpu.pipe(
+  Layer.catch(() => layerNode),
+  Layer.catch(() => layerWasm)
+)
+
+/** The layer for a backend name. */
+export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> => {
+  switch (name) {
+    case "wasm":
+      return layerWasmWith(options)
+    case "cpu":
+      return layerCpu
+    case "node":
+      return layerNode
+    case "nodeGpu":
+      return layerNodeGpu
+    case "auto":
+      return layerAuto
+  }
+}
+
+/** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, auto; default wasm) and `REIDFX_WASM_THREADS`. */
+export const BackendConfig = Config.all({
+  backend: Config.schema(BackendName, "REIDFX_BACKEND").pipe(Config.withDefault("wasm" as const)),
+  threads: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 256 })), "REIDFX_WASM_THREADS").pipe(
+    Config.option
+  )
+})
+
+/** The backend named by configuration (`REIDFX_BACKEND`, validated; an unknown name lists the allowed ones). */
+export const layerFromConfig = Layer.unwrap(
+  Effect.gen(function*() {
+    const { backend, threads } = yield* BackendConfig
+    return layerFor(backend, threads._tag === "Some" ? { threads: threads.value } : {})
+  })
+)

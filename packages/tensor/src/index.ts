@@ -1,0 +1,12 @@
+/**
+ * @reidfx/tensor: the tensor runtime of reidfx.
+ * @since 0.1.0
+ */
+export * as Backend from "./Backend.ts"
+export * from "./errors.ts"
+export * as Random from "./Random.ts"
+export { RandomStream, type RandomState } from "./Random.ts"
+export * as Rng from "./Rng.ts"
+export * as Scoped from "./Scoped.ts"
+export * as Tensor from "./Tensor.ts"
+export type { Clips, DistanceMatrix, Embeddings, Images, Labels, Logits, Scalar, Vector } from "./Tensor.ts"

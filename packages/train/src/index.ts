@@ -1,0 +1,2 @@
+/** @reidfx/train. @since 0.1.0 */
+export {}
