@@ -1,2 +1,32 @@
-/** @reidfx/data. @since 0.1.0 */
-export {}
+/**
+ * @reidfx/data: dataset layouts, the image pipeline, samplers, lifelong task splits and the synthetic ReID world.
+ * @since 0.1.0
+ */
+export * as Batch from "./Batch.ts"
+export type { Batch as BatchTensors, BatchPlan, EpisodeLayout, HostBatch } from "./Batch.ts"
+export * as Dataset from "./Dataset.ts"
+export type { ParseReport, Split, Tracklet } from "./Dataset.ts"
+export * from "./errors.ts"
+export * as Image from "./Image.ts"
+export type { RgbImage } from "./Image.ts"
+export * as Item from "./Item.ts"
+export type { ImageSource, Labelled, Renderer } from "./Item.ts"
+export * as Loader from "./Loader.ts"
+export * as Augment from "./pipeline/Augment.ts"
+export * as Decode from "./pipeline/Decode.ts"
+export * as ImageCache from "./pipeline/ImageCache.ts"
+export * as Normalize from "./pipeline/Normalize.ts"
+export * as CameraBalancedSampler from "./samplers/CameraBalancedSampler.ts"
+export * as ClipSampler from "./samplers/ClipSampler.ts"
+export * as EpisodicSampler from "./samplers/EpisodicSampler.ts"
+export * as IdentityIndex from "./samplers/IdentityIndex.ts"
+export * as PKSampler from "./samplers/PKSampler.ts"
+export * as SequentialSampler from "./samplers/SequentialSampler.ts"
+export * as Sampling from "./Sampling.ts"
+export * as Synthetic from "./Synthetic.ts"
+export * as TaskData from "./tasks/TaskData.ts"
+export * as TaskSplit from "./tasks/TaskSplit.ts"
+export * as Readers from "./Readers.ts"
+export * as ImageFolders from "./readers/ImageFolders.ts"
+export * as Mat5 from "./readers/Mat5.ts"
+export * as SyntheticExport from "./SyntheticExport.ts"

@@ -1,2 +1,46 @@
-/** @reidfx/eval. @since 0.1.0 */
-export {}
+/**
+ * @reidfx/eval: evaluation protocols of object re-identification (ranking, CUHK03 single-shot, re-ranking,
+ * video, verification, clustering, ranked lists) on plain typed arrays.
+ * @since 0.1.0
+ */
+export * as Distances from "./Distances.ts"
+export { type DistanceMetric, pairwiseDistances } from "./Distances.ts"
+export * from "./errors.ts"
+export * as Features from "./Features.ts"
+export { type FeatureMatrix, type FeaturesInput, toFeatureMatrix } from "./Features.ts"
+export type { EvalFailure } from "./internal.ts"
+export * as Ranking from "./Ranking.ts"
+export {
+  evaluateRanking,
+  evaluateRankingEffect,
+  type LabelledFeatures,
+  type Labels,
+  type LabelsInput,
+  RankingOptions,
+  type RankingOptionsInput,
+  type RankingResult,
+  rankingFromDistances,
+  rankingFromDistancesEffect
+} from "./Ranking.ts"
+export * as ReRanking from "./ReRanking.ts"
+export {
+  kReciprocalReRanking,
+  ReRankingOptions,
+  type ReRankingOptionsInput,
+  reRankDistances,
+  reRankFeatures,
+  reRankFeaturesEffect,
+  type SquaredDistanceSource
+} from "./ReRanking.ts"
+export * as FeatureFiles from "./FeatureFiles.ts"
+export { encodeNpy, type LabelColumns, parseFeatureFile, parseLabelFile } from "./FeatureFiles.ts"
+export * as SingleGalleryShot from "./SingleGalleryShot.ts"
+export { SingleGalleryShotOptions, type SingleGalleryShotResult, singleGalleryShotCmc, singleGalleryShotCmcEffect } from "./SingleGalleryShot.ts"
+export * as Video from "./Video.ts"
+export { imageToVideo, mars, type TemporalPooling, temporalPool, type TrackletSet, videoToImage, videoToVideo } from "./Video.ts"
+export * as Verification from "./Verification.ts"
+export { allPairs, type Roc, type VerificationResult, verification } from "./Verification.ts"
+export * as Clustering from "./Clustering.ts"
+export { agglomerative, type ClusteringScores, clusterEmbeddings, clusteringScores, type Linkage, thresholdClustering } from "./Clustering.ts"
+export * as RankedList from "./RankedList.ts"
+export { dataUri, rankedListHtml } from "./RankedList.ts"

@@ -27,8 +27,10 @@ export interface Term<out R = never> {
   readonly build: Effect.Effect<TermFn, never, R>
 }
 
-/** The union of the requirements of a list of terms. */
-export type Requirements<Terms extends ReadonlyArray<Term<unknown>>> = Terms[number] extends Term<infer R> ? R : never
+/** The union of the requirements of a list of terms (`never` for no terms). */
+export type Requirements<Terms extends ReadonlyArray<Term<unknown>>> = [Terms[number]] extends [never] ? never
+  : Terms[number] extends Term<infer R> ? R
+  : never
 
 const showOption = (value: unknown): string =>
   typeof value === "number" ? String(Number(value.toPrecision(6))) : typeof value === "string" ? value : JSON.stringify(value)

@@ -1,2 +1,25 @@
-/** @reidfx/model. @since 0.1.0 */
-export {}
+/**
+ * @reidfx/model: backbones (the CPU reference net, torchvision ResNet-18/34/50 and MobileNetV2), ReID heads
+ * (average / max / GeM pooling, embedding, BNNeck, classifier), models as scoped resources with frozen
+ * snapshots, and weights I/O as tfjs model directories.
+ * @since 0.1.0
+ */
+export type { Backbone } from "./backbones/Backbone.ts"
+export { makeDivisible, mobileNetV2, type MobileNetV2Options } from "./backbones/MobileNetV2.ts"
+export { referenceNet, type ReferenceNetOptions } from "./backbones/ReferenceNet.ts"
+export { resNet, type ResNetDepth, type ResNetOptions } from "./backbones/ResNet.ts"
+export { basicBlock, bottleneckBlock, stage } from "./backbones/ResNetBlocks.ts"
+export { detach, detachOutputs } from "./detach.ts"
+export * from "./errors.ts"
+export { reidHead, type ReidHead, type ReidHeadOptions } from "./heads/ReidHead.ts"
+export { initialValue } from "./Init.ts"
+export * as Model from "./Model.ts"
+export type { FrozenModel, ModelBase, TrainableModel } from "./Model.ts"
+export * as ModelConfig from "./ModelConfig.ts"
+export { define, type Network, parameterCount } from "./Network.ts"
+export { batchNorm, type BatchNormOptions } from "./nn/BatchNorm.ts"
+export { Builder, type Forward, type ForwardContext, type Init, type ParamSpec } from "./nn/Builder.ts"
+export { conv2d, type Conv2dOptions, depthwiseConv2d } from "./nn/Conv2d.ts"
+export { linear, type LinearOptions } from "./nn/Linear.ts"
+export { gemPool, globalAveragePool, globalMaxPool, globalPool, type PoolingKind, type PoolingOptions } from "./nn/Pooling.ts"
+export * as Weights from "./Weights.ts"

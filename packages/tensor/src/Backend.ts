@@ -46,6 +46,12 @@ export interface WasmOptions {
 
 const install = (name: string) => `install it with \`npm install ${name}@4.22.0\` (it needs network access to download libtensorflow at install time)`
 
+/**
+ * Registers every tfjs-core gradient. tfjs-core's node bundle registers none; tfjs-layers' bundle registers all of
+ * them on import, so loading it (dynamically, once) before the wasm kernels makes the order deterministic.
+ */
+const registerGradients: Effect.Effect<void> = Effect.promise(() => import("@tensorflow/tfjs-layers")).pipe(Effect.asVoid)
+
 const activate = (tfName: string): Effect.Effect<void, BackendUnavailable> =>
   Effect.tryPromise({
     try: async () => {
@@ -61,6 +67,7 @@ export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
   Backend,
   Effect.gen(function*() {
     yield* Effect.promise(() => import("@tensorflow/tfjs-backend-cpu"))
+    yield* registerGradients
     yield* activate("cpu")
     return Backend.of({ name: "cpu", tfName: "cpu", threads: 1, kernels: [] })
   })
@@ -72,12 +79,15 @@ export const layerWasmWith = (options: WasmOptions = {}): Layer.Layer<Backend, B
     Backend,
     Effect.gen(function*() {
       const wasm = yield* Effect.promise(() => import("@tensorflow/tfjs-backend-wasm"))
-      const threads = yield* Effect.promise(() => import("./wasm/threads.ts")).pipe(
-        Effect.flatMap((m) => m.prepareWasmThreads(wasm, options.threads))
-      )
+      const threads = yield* Effect.promise(() => import("./wasm/threads.ts"))
+      const requested = yield* threads.prepareWasmThreads(wasm, options.threads)
+      yield* registerGradients
       yield* activate("wasm")
       const kernels = registerWasmTrainingKernels()
-      return Backend.of({ name: "wasm", tfName: "wasm", threads, kernels })
+      const active = threads.activeWasmThreads(wasm)
+      const reason = threads.threadFallbackReason()
+      if (requested > 1 && active < requested && reason !== undefined) yield* Effect.logWarning(`wasm backend: ${reason}`)
+      return Backend.of({ name: "wasm", tfName: "wasm", threads: active, kernels })
     })
   )
 

@@ -1,0 +1,104 @@
+/**
+ * The learner: what the stages do to a model (create, train on a task, snapshot, evaluate, save, load), as a
+ * service, so the engine runs on the reidfx trainer (`ReidLearner`) or on a fake in tests.
+ *
+ * Randomness: the runner runs every call under `Rng.withSeed(...)` with a seed derived from the protocol
+ * seed, the method and the task, so a learner that draws only from `Rng` gives the same results whether a
+ * run is interrupted and resumed or not.
+ * @since 0.1.0
+ */
+import { Context, Data, type Effect, type Option, type Scope } from "effect"
+import type { TaskInfo, TestSetInfo } from "./Benchmark.ts"
+import type { TaskDataClosed } from "./errors.ts"
+import type { Metrics } from "./Metrics.ts"
+import type { MethodSpec, Protocol, TermSpec } from "./Protocol.ts"
+import type { TaskData } from "./TaskData.ts"
+
+/** A trainable model owned by the learner (opaque to the engine). */
+export interface ModelHandle {
+  readonly _tag: "ModelHandle"
+  readonly value: unknown
+}
+
+/** A frozen copy of a model: the old model of the next task. Its variables never change. */
+export interface FrozenModel {
+  readonly _tag: "FrozenModel"
+  readonly value: unknown
+}
+
+/** A progress report while a task trains. */
+export interface TrainProgress {
+  readonly epoch: number
+  readonly epochs: number
+  readonly step: number
+  readonly steps: number
+  /** Total loss and each term's value at the last step. */
+  readonly loss: number
+  readonly terms: Readonly<Record<string, number>>
+  readonly imagesPerSecond: number
+}
+
+/** What a task's training returns (persisted with the stage's result). */
+export interface TrainSummary {
+  readonly steps: number
+  readonly images: number
+  readonly seconds: number
+  /** Mean loss of the last epoch, total and per term. */
+  readonly finalLoss: number
+  readonly finalTerms: Readonly<Record<string, number>>
+  /** The objective's formula. */
+  readonly formula: string
+}
+
+/** Everything a training stage hands the learner. */
+export interface TrainInput {
+  readonly protocol: Protocol
+  readonly method: MethodSpec
+  /** The method's terms that run on this task (without old-model terms when there is no old model). */
+  readonly terms: ReadonlyArray<TermSpec>
+  readonly task: TaskInfo
+  readonly model: ModelHandle
+  readonly oldModel: Option.Option<FrozenModel>
+  /** The task's training data; readable only while the task runs. */
+  readonly data: TaskData<unknown>
+  readonly onProgress: (progress: TrainProgress) => Effect.Effect<void>
+}
+
+/** The learner failed. @category errors */
+export class LearnerError extends Data.TaggedError("LearnerError")<{
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const detail = this.cause instanceof Error ? `${this.cause.message}` : String(this.cause)
+    return `learner: ${this.operation}: ${detail}`
+  }
+}
+
+/** What the engine needs from a learner. @category models */
+export interface LearnerService {
+  /** A fresh model for a method (initialised from the current `Rng`), owned by the current Scope. */
+  readonly create: (input: {
+    readonly protocol: Protocol
+    readonly method: MethodSpec
+    readonly classes: number
+  }) => Effect.Effect<ModelHandle, LearnerError, Scope.Scope>
+  /** Trains the model on the task. */
+  readonly train: (input: TrainInput) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
+  /** A frozen copy of the model, owned by the current Scope. */
+  readonly snapshot: (model: ModelHandle) => Effect.Effect<FrozenModel, LearnerError, Scope.Scope>
+  /** Retrieval metrics of the model on an opened test set. */
+  readonly evaluate: (input: {
+    readonly protocol: Protocol
+    readonly model: ModelHandle
+    readonly testSet: TestSetInfo
+    readonly data: unknown
+  }) => Effect.Effect<Metrics, LearnerError>
+  /** Writes the model's variables into a folder (the runner makes it atomic). */
+  readonly save: (model: ModelHandle, directory: string) => Effect.Effect<void, LearnerError>
+  /** Restores variables written by `save`. */
+  readonly load: (model: ModelHandle, directory: string) => Effect.Effect<void, LearnerError>
+}
+
+/** The learner of the run. @category services */
+export class Learner extends Context.Service<Learner, LearnerService>()("@reidfx/continual/Learner") {}

@@ -1,0 +1,341 @@
+/**
+ * A lifelong ReID protocol as data: where the tasks come from, the model and how each task is trained, the
+ * stages run on every task, when to evaluate, the methods to compare and the seeds. A protocol is a
+ * Schema-described value, so the same thing is written in TypeScript or as a JSON / YAML file
+ * (see `ProtocolFile`), and an unknown key or a bad value is a decode error that names the key and what is
+ * allowed.
+ *
+ * ```yaml
+ * name: lifelong-synthetic
+ * data:
+ *   split: { kind: intraDomain, tasks: 4, unseenIdentities: 30 }
+ *   world: { kind: synthetic, identities: 150, cameras: 4 }
+ * stages: [{ kind: train }, { kind: evaluate }, { kind: snapshot }]
+ * methods: [joint, bot-ft, lwf, dmml-ft, dwpp, dwopp]
+ * seeds: [0, 1, 2]
+ * ```
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]) =>
+  schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)))
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data: the world the tasks are cut from
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The built-in synthetic ReID world (`@reidfx/data`), deterministic by its seed. @category models */
+export const SyntheticWorld = Schema.Struct({
+  kind: Schema.Literal("synthetic"),
+  /** What the identities are. */
+  objects: withDefault(Schema.Literals(["persons", "vehicles"]), "persons"),
+  /** Number of identities in the world (tasks and the unseen set are cut from them). */
+  identities: withDefault(PositiveInt, 150),
+  cameras: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 2, maximum: 16 })), 4),
+  /** Images of each identity per camera. */
+  imagesPerCamera: withDefault(PositiveInt, 4),
+  /** Identities of the train split (the others are test identities); default: half. */
+  trainIdentities: Schema.optionalKey(PositiveInt),
+  /** The difficulty preset of `@reidfx/data`'s synthetic world. */
+  difficulty: withDefault(Schema.Literals(["easy", "medium", "hard"]), "medium"),
+  /** The world's own seed (fixed across the protocol's seeds, which vary training only). */
+  seed: withDefault(NonNegativeInt, 0)
+})
+export type SyntheticWorld = typeof SyntheticWorld.Type
+
+/** The dataset layouts `@reidfx/data` reads. @category models */
+export const LayoutName = Schema.Literals([
+  "market1501",
+  "dukemtmcReid",
+  "msmt17",
+  "cuhk03",
+  "veri776",
+  "generic"
+])
+export type LayoutName = typeof LayoutName.Type
+
+/** A dataset on disk in one of the real layouts. @category models */
+export const LayoutDataset = Schema.Struct({
+  kind: Schema.Literal("layout"),
+  layout: LayoutName,
+  root: Schema.NonEmptyString
+})
+export type LayoutDataset = typeof LayoutDataset.Type
+
+/** A source of identities. @category models */
+export const World = Schema.Union([SyntheticWorld, LayoutDataset])
+export type World = typeof World.Type
+
+/**
+ * One dataset cut into class-disjoint tasks (the intra-domain benchmarks of the DwoPP paper: e.g. Market-1501
+ * as a base task of 76 identities then 9 tasks of 75). The train identities are cut into tasks; the test
+ * identities are cut into the tasks' seen test sets in the same proportions, except `unseenIdentities` of them,
+ * never trained on, which form the unseen test set (`@reidfx/data`'s `TaskSplit.intraDomain`). @category models
+ */
+export const IntraDomainSplit = Schema.Struct({
+  kind: Schema.Literal("intraDomain"),
+  world: SyntheticWorld.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+    kind: "synthetic" as const,
+    objects: "persons" as const,
+    identities: 150,
+    cameras: 4,
+    imagesPerCamera: 4,
+    difficulty: "medium" as const,
+    seed: 0
+  }))),
+  tasks: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 100 })), 4),
+  /** Train identities of the first (base) task; default: an equal share. The others share the rest equally. */
+  baseIdentities: Schema.optionalKey(PositiveInt),
+  /** Test identities held out as the unseen test set. */
+  unseenIdentities: withDefault(PositiveInt, 30),
+  /** Identities are shuffled (seeded by the world's seed) before cutting, or cut in identity order. */
+  order: withDefault(Schema.Literals(["shuffled", "sorted"]), "shuffled")
+})
+export type IntraDomainSplit = typeof IntraDomainSplit.Type
+
+/** One dataset of an inter-domain sequence, truncated to its first `identities` identities (LReID). */
+export const DomainTask = Schema.Struct({
+  name: Schema.NonEmptyString,
+  world: World,
+  identities: PositiveInt
+})
+export type DomainTask = typeof DomainTask.Type
+
+/** A sequence of datasets, one task each (the LReID benchmark of Pu et al. 2021). @category models */
+export const InterDomainSplit = Schema.Struct({
+  kind: Schema.Literal("interDomain"),
+  sequence: Schema.Array(DomainTask).check(Schema.isMinLength(1)),
+  /** Datasets never trained on, merged into the unseen test set. */
+  unseen: Schema.Array(DomainTask).check(Schema.isMinLength(1))
+})
+export type InterDomainSplit = typeof InterDomainSplit.Type
+
+/** How the tasks are made. @category models */
+export const Split = Schema.Union([IntraDomainSplit, InterDomainSplit])
+export type Split = typeof Split.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Model and training
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The network trained on every task (`@reidfx/model`), with a classifier over every task's identities. @category models */
+export const ModelSpec = Schema.Struct({
+  backbone: withDefault(Schema.Literals(["reference", "resnet18", "resnet34", "resnet50", "mobilenetv2"]), "reference"),
+  /** Stem and stage widths, and blocks per stage, of the reference backbone. */
+  stemWidth: withDefault(PositiveInt, 16),
+  widths: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [16, 32, 64, 128]),
+  blocks: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [1, 1, 1, 1]),
+  /** A linear embedding after pooling (absent: the pooled features). */
+  embedding: Schema.optionalKey(PositiveInt),
+  pooling: withDefault(Schema.Literals(["avg", "max", "gem"]), "avg"),
+  neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck")
+})
+export type ModelSpec = typeof ModelSpec.Type
+
+/** The optimizer of each task (a fresh optimizer state at each task start). @category models */
+export const OptimizerSpec = Schema.Struct({
+  kind: withDefault(Schema.Literals(["adam", "adamw", "sgd"]), "adam"),
+  learningRate: withDefault(Positive, 3.5e-4),
+  weightDecay: withDefault(NonNegative, 5e-4),
+  momentum: withDefault(Probability, 0.9),
+  /** Linear warmup, in epochs of the first task. */
+  warmupEpochs: withDefault(NonNegativeInt, 0)
+})
+export type OptimizerSpec = typeof OptimizerSpec.Type
+
+/** How each task is trained. @category models */
+export const TrainingSpec = Schema.Struct({
+  epochs: withDefault(PositiveInt, 4),
+  /** Batches per epoch; default: enough to see each training image about once. */
+  batchesPerEpoch: Schema.optionalKey(PositiveInt),
+  optimizer: OptimizerSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+    kind: "adam" as const,
+    learningRate: 3.5e-4,
+    weightDecay: 5e-4,
+    momentum: 0.9,
+    warmupEpochs: 0
+  }))),
+  height: withDefault(PositiveInt, 64),
+  width: withDefault(PositiveInt, 32),
+  /** Random horizontal flip probability. */
+  flip: withDefault(Probability, 0.5),
+  /** Zero padding before the random crop back to the input size (0: no crop). */
+  pad: withDefault(NonNegativeInt, 4),
+  /** Random erasing probability (Zhong et al. 2020). */
+  erasing: withDefault(Probability, 0)
+})
+export type TrainingSpec = typeof TrainingSpec.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Methods: samplers and terms
+// ---------------------------------------------------------------------------------------------------------------
+
+/** P identities x K instances (the PK sampler of the "bag of tricks"). @category models */
+export const PKSamplerSpec = Schema.Struct({
+  kind: Schema.Literal("pk"),
+  identities: withDefault(PositiveInt, 16),
+  instances: withDefault(PositiveInt, 4)
+})
+/** N-way K-shot episodes with Q queries per class (DMML, DwPP, DwoPP). @category models */
+export const EpisodicSamplerSpec = Schema.Struct({
+  kind: Schema.Literal("episodic"),
+  ways: withDefault(PositiveInt.check(Schema.isGreaterThanOrEqualTo(2)), 16),
+  shots: withDefault(PositiveInt, 2),
+  queries: withDefault(PositiveInt, 2)
+})
+/** How batches are drawn from a task. @category models */
+export const SamplerSpec = Schema.Union([PKSamplerSpec, EpisodicSamplerSpec])
+export type SamplerSpec = typeof SamplerSpec.Type
+
+const weight = withDefault(NonNegative, 1)
+
+/** One weighted loss term of a method's objective; `loss` picks it. @category models */
+export const TermSpec = Schema.Union([
+  /** Cross-entropy with label smoothing (Szegedy et al. 2016), on the classifier's logits. */
+  Schema.Struct({ loss: Schema.Literal("crossEntropy"), labelSmoothing: withDefault(Probability, 0.1), weight }),
+  /** Batch-hard triplet loss (Hermans et al. 2017). */
+  Schema.Struct({ loss: Schema.Literal("tripletBatchHard"), margin: withDefault(NonNegative, 0.3), weight }),
+  /** The DMML episodic loss (Chen et al. ICCV 2019): prototype softmax of each query over the episode. */
+  Schema.Struct({ loss: Schema.Literal("dmml"), margin: withDefault(NonNegative, 0), weight }),
+  /** Learning without Forgetting (Li and Hoiem 2017): old model's logits on the old classes, temperature T. */
+  Schema.Struct({ loss: Schema.Literal("lwf"), temperature: withDefault(Positive, 2), weight }),
+  /** Distillation with positive pairs: KL of the old and new prototype softmax over the episode's classes. */
+  Schema.Struct({ loss: Schema.Literal("dwpp"), temperature: withDefault(Positive, 1), weight }),
+  /** Distillation without positive pairs (Wang et al.): the same KL over the classes without the query's own. */
+  Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), weight }),
+  /**
+   * AKA (Pu et al. CVPR 2021): the plasticity-stability loss of the adaptive knowledge graph
+   * (`vertices` learnable knowledge vertices, kernel temperature `tau`).
+   */
+  Schema.Struct({
+    loss: Schema.Literal("aka"),
+    vertices: withDefault(PositiveInt, 64),
+    tau: withDefault(Positive, 0.1),
+    plasticity: withDefault(NonNegative, 1),
+    stability: withDefault(NonNegative, 1),
+    margin: withDefault(NonNegative, 0.3),
+    weight
+  })
+])
+export type TermSpec = typeof TermSpec.Type
+export type TermLoss = TermSpec["loss"]
+
+/** The terms that read the old model, so cannot run on the first task. */
+export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka"])
+
+/**
+ * The terms left out entirely on the first task. AKA is not among them: its plasticity half trains the
+ * knowledge graph from the first task on, and only its stability half (which reads the old model) waits.
+ */
+export const onlyOldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp"])
+
+/** The terms that need an episodic batch. */
+export const episodicTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["dmml", "dwpp", "dwopp"])
+
+/**
+ * A method: a sampler and the terms of its objective. `firstTask` must say what happens on the first task
+ * when a term needs the old model. `joint: true` trains once on the union of every task (the upper bound).
+ * @category models
+ */
+export const MethodSpec = Schema.Struct({
+  name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
+  /** The name shown in tables (default: `name`). */
+  label: Schema.optionalKey(Schema.NonEmptyString),
+  sampler: SamplerSpec,
+  terms: Schema.Array(TermSpec).check(Schema.isMinLength(1)),
+  firstTask: Schema.optionalKey(Schema.Literals(["withoutOldModelTerms"])),
+  joint: withDefault(Schema.Boolean, false)
+})
+export type MethodSpec = typeof MethodSpec.Type
+
+/** The names of the built-in methods (see `Strategy`). @category models */
+export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp"])
+export type BuiltinMethod = typeof BuiltinMethod.Type
+
+/** A method by built-in name, or declared in full. @category models */
+export const MethodRef = Schema.Union([BuiltinMethod, MethodSpec])
+export type MethodRef = typeof MethodRef.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stages and evaluation
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Train the current model on the current task with the method's objective. @category models */
+export const TrainStageSpec = Schema.Struct({ kind: Schema.Literal("train") })
+/** Freeze a copy of the model: the next task's old model. @category models */
+export const SnapshotStageSpec = Schema.Struct({ kind: Schema.Literal("snapshot") })
+/** Evaluate on every seen task's test set and the unseen test set (when the schedule says so). @category models */
+export const EvaluateStageSpec = Schema.Struct({ kind: Schema.Literal("evaluate") })
+/** A user-defined stage, registered by name when the protocol is run. @category models */
+export const CustomStageSpec = Schema.Struct({
+  kind: Schema.Literal("custom"),
+  name: Schema.NonEmptyString,
+  options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {})
+})
+/** One stage of a task. @category models */
+export const StageSpec = Schema.Union([TrainStageSpec, SnapshotStageSpec, EvaluateStageSpec, CustomStageSpec])
+export type StageSpec = typeof StageSpec.Type
+
+/** When the evaluate stage measures, and what. @category models */
+export const EvaluationSpec = Schema.Struct({
+  /** After which tasks (0-based) evaluate stages run: every task, only the last, or a list. */
+  after: withDefault(Schema.Union([Schema.Literals(["everyTask", "lastTask"]), Schema.Array(NonNegativeInt)]), "everyTask"),
+  /** Also evaluate the untrained model before the first task (row "init" of the ledger). */
+  initial: withDefault(Schema.Boolean, true),
+  /** CMC ranks to report (Rank-1 is always reported). */
+  ranks: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [1, 5, 10]),
+  /** Evaluation batch size. */
+  batchSize: withDefault(PositiveInt, 128)
+})
+export type EvaluationSpec = typeof EvaluationSpec.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// The protocol
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A whole lifelong protocol. @category models */
+export const Protocol = Schema.Struct({
+  name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
+  description: Schema.optionalKey(Schema.String),
+  data: Schema.Struct({ split: Split }),
+  model: ModelSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+    backbone: "reference" as const,
+    stemWidth: 16,
+    widths: [16, 32, 64, 128],
+    blocks: [1, 1, 1, 1],
+    pooling: "avg" as const,
+    neck: "bnneck" as const
+  }))),
+  training: TrainingSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+    epochs: 4,
+    optimizer: { kind: "adam" as const, learningRate: 3.5e-4, weightDecay: 5e-4, momentum: 0.9, warmupEpochs: 0 },
+    height: 64,
+    width: 32,
+    flip: 0.5,
+    pad: 4,
+    erasing: 0
+  }))),
+  stages: withDefault(Schema.Array(StageSpec).check(Schema.isMinLength(1)), [
+    { kind: "train" },
+    { kind: "evaluate" },
+    { kind: "snapshot" }
+  ]),
+  evaluation: EvaluationSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+    after: "everyTask" as const,
+    initial: true,
+    ranks: [1, 5, 10],
+    batchSize: 128
+  }))),
+  methods: Schema.Array(MethodRef).check(Schema.isMinLength(1)),
+  seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0])
+})
+export type Protocol = typeof Protocol.Type
+/** The protocol as written in a file (defaults may be omitted). */
+export type ProtocolInput = typeof Protocol.Encoded

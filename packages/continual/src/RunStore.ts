@@ -1,0 +1,112 @@
+/**
+ * The run folder: what a protocol run persists so that, interrupted at any point, it resumes from its last
+ * completed stage with the same final results.
+ *
+ * ```
+ * <out>/protocol.json                       the protocol (a resumed run must match it)
+ * <out>/units/<method>/seed-<s>/state.json  completed stages, their results, the live checkpoints
+ * <out>/units/<method>/seed-<s>/ckpt/<key>  model checkpoints (after train; at snapshot)
+ * <out>/results.json, report.md, report.html
+ * ```
+ *
+ * Every write is atomic: files are written to a temporary name then renamed, checkpoint folders are written
+ * to a temporary folder then renamed, and `state.json` (which points at the checkpoints) is replaced last, so
+ * a crash leaves either the old state or the new one, never a half-written one.
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { RunStoreError } from "./errors.ts"
+import type { TrainSummary } from "./Learner.ts"
+import type { Cell } from "./Ledger.ts"
+
+/** The persisted state of one (method, seed) run. */
+export interface UnitState {
+  readonly method: string
+  readonly seed: number
+  /** Keys of completed stages, in order. */
+  readonly completed: ReadonlyArray<string>
+  readonly cells: ReadonlyArray<Cell>
+  readonly trained: Readonly<Record<string, TrainSummary>>
+  readonly custom: Readonly<Record<string, unknown>>
+  /** Checkpoint folder (relative to the unit folder) of the model after the last completed stage. */
+  readonly model: string | undefined
+  /** Checkpoint folder of the model frozen by the last snapshot. */
+  readonly oldModel: string | undefined
+  /** Seconds spent in completed stages. */
+  readonly seconds: number
+}
+
+/** A fresh state. */
+export const emptyState = (method: string, seed: number): UnitState => ({
+  method,
+  seed,
+  completed: [],
+  cells: [],
+  trained: {},
+  custom: {},
+  model: undefined,
+  oldModel: undefined,
+  seconds: 0
+})
+
+const attempt = <A>(operation: string, file: string, f: () => Promise<A>): Effect.Effect<A, RunStoreError> =>
+  Effect.tryPromise({ try: f, catch: (cause) => new RunStoreError({ path: file, operation, cause }) })
+
+const tmpName = (file: string) => `${file}.tmp-${randomBytes(4).toString("hex")}`
+
+/** Writes a file atomically (temporary file, then rename). */
+export const writeFileAtomic = (file: string, text: string): Effect.Effect<void, RunStoreError> =>
+  attempt("write", file, async () => {
+    await fs.mkdir(path.dirname(file), { recursive: true })
+    const tmp = tmpName(file)
+    await fs.writeFile(tmp, text)
+    await fs.rename(tmp, file)
+  })
+
+/** Reads a JSON file, or undefined if it does not exist. */
+export const readJson = (file: string): Effect.Effect<unknown, RunStoreError> =>
+  attempt("read", file, async () => {
+    try {
+      return JSON.parse(await fs.readFile(file, "utf8")) as unknown
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+      throw e
+    }
+  })
+
+/**
+ * Writes a folder atomically: `write` fills a temporary folder, which is then renamed to `dir` (replacing an
+ * older one left by an interrupted run).
+ */
+export const writeDirAtomic = <E, R>(
+  dir: string,
+  write: (tmp: string) => Effect.Effect<void, E, R>
+): Effect.Effect<void, E | RunStoreError, R> =>
+  Effect.gen(function*() {
+    const tmp = tmpName(dir)
+    yield* attempt("create", tmp, () => fs.mkdir(tmp, { recursive: true }))
+    yield* write(tmp).pipe(Effect.onError(() => Effect.promise(() => fs.rm(tmp, { recursive: true, force: true }))))
+    yield* attempt("replace", dir, async () => {
+      await fs.rm(dir, { recursive: true, force: true })
+      await fs.rename(tmp, dir)
+    })
+  })
+
+/** Removes a folder (ignoring a missing one). */
+export const remove = (dir: string): Effect.Effect<void, RunStoreError> =>
+  attempt("remove", dir, () => fs.rm(dir, { recursive: true, force: true }))
+
+/** The folder of one (method, seed) run. */
+export const unitDir = (out: string, method: string, seed: number): string => path.join(out, "units", method, `seed-${seed}`)
+
+/** Loads a unit's state (a fresh one when there is none). */
+export const loadState = (out: string, method: string, seed: number): Effect.Effect<UnitState, RunStoreError> =>
+  Effect.map(readJson(path.join(unitDir(out, method, seed), "state.json")), (json) =>
+    json === undefined ? emptyState(method, seed) : (json as UnitState))
+
+/** Saves a unit's state atomically. */
+export const saveState = (out: string, state: UnitState): Effect.Effect<void, RunStoreError> =>
+  writeFileAtomic(path.join(unitDir(out, state.method, state.seed), "state.json"), JSON.stringify(state, null, 1))

@@ -1,0 +1,341 @@
+/**
+ * Runs a protocol: for every seed and method, a fresh model (the same initial weights for every method of a
+ * seed), then task after task, the protocol's stages in order. Each task's training data is opened in that
+ * task's Scope and closed when the task ends; the old model is a frozen snapshot owned by its own scope,
+ * released when the next snapshot replaces it.
+ *
+ * Randomness: model initialisation runs under `Rng.withSeed(seed)`; every stage of task `t` runs under
+ * `Rng.withSeed(hash(seed, t))`, so every method of a seed sees the same random draws (common random numbers,
+ * a fairer comparison), and a resumed run draws exactly what an uninterrupted one does.
+ *
+ * With an `out` folder, every completed stage is persisted (see `RunStore`) and a run started again on the
+ * same folder resumes after the last completed stage.
+ * @since 0.1.0
+ */
+import * as path from "node:path"
+import { Random, Rng } from "@reidfx/tensor"
+import { Effect, Exit, Option, Scope } from "effect"
+import { Benchmark, type BenchmarkError, seenTestSets, type TaskInfo, unseenTestSets } from "./Benchmark.ts"
+import { NoOldModel, RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
+import { type FrozenModel, Learner, type LearnerError, type ModelHandle } from "./Learner.ts"
+import type * as Ledger from "./Ledger.ts"
+import * as Progress from "./Progress.ts"
+import type { MethodSpec, Protocol, StageSpec } from "./Protocol.ts"
+import * as ProtocolFile from "./ProtocolFile.ts"
+import * as RunStore from "./RunStore.ts"
+import * as Stage from "./Stage.ts"
+import * as Strategy from "./Strategy.ts"
+import * as TaskData from "./TaskData.ts"
+
+/** Options of a run. */
+export interface RunOptions<E = never, R = never> {
+  /** The run folder; without it nothing is persisted (no resume). */
+  readonly out?: string
+  /** User-defined stages, by the name the protocol's `{ kind: custom, name }` stages use. */
+  readonly stages?: Readonly<Record<string, Stage.CustomStage<E, R>>>
+  /** Run only these methods (by name). */
+  readonly methods?: ReadonlyArray<string>
+  /** Run only these seeds. */
+  readonly seeds?: ReadonlyArray<number>
+}
+
+/** One method as run. */
+export interface MethodInfo {
+  readonly name: string
+  readonly label: string
+  readonly formula: string
+  readonly sampler: string
+  readonly joint: boolean
+}
+
+/** What a run produced. */
+export interface RunResult {
+  readonly protocol: Protocol
+  readonly layout: Ledger.Layout
+  readonly methods: ReadonlyArray<MethodInfo>
+  readonly seeds: ReadonlyArray<number>
+  readonly cells: ReadonlyArray<Ledger.Cell>
+  readonly units: ReadonlyArray<RunStore.UnitState>
+  /** Wall time of this invocation (a resumed run counts only the resumed part). */
+  readonly seconds: number
+  /** Seconds of every completed stage, including those of earlier, interrupted invocations. */
+  readonly computeSeconds: number
+}
+
+/** The errors of a run (besides those of custom stages). */
+export type RunError = BenchmarkError | LearnerError | TaskDataClosed | RunStoreError | RunMismatch | StageFailed | NoOldModel
+
+/** The method info shown in reports. */
+export const methodInfo = (method: MethodSpec): MethodInfo => ({
+  name: method.name,
+  label: Strategy.label(method),
+  formula: Strategy.formula(method.terms),
+  sampler: method.sampler.kind === "pk"
+    ? `PK ${method.sampler.identities}x${method.sampler.instances}`
+    : `episodic ${method.sampler.ways}-way ${method.sampler.shots}-shot ${method.sampler.queries}-query`,
+  joint: method.joint
+})
+
+/** The seed of the stages of task `task` under protocol seed `seed`. */
+export const taskSeed = (seed: number, task: number): number => Random.hashString(`reidfx/continual/seed-${seed}/task-${task}`)
+
+const safeKey = (key: string) => key.replace(/[^A-Za-z0-9_.-]+/g, "_")
+
+const now = () => performance.now() / 1000
+
+const runUnit = <E, R>(
+  protocol: Protocol,
+  method: MethodSpec,
+  seed: number,
+  unit: number,
+  units: number,
+  options: RunOptions<E, R>
+): Effect.Effect<RunStore.UnitState, RunError | E, Benchmark | Learner | R> =>
+  Effect.gen(function*() {
+    const benchmark = yield* Benchmark
+    const learner = yield* Learner
+    const out = options.out
+    const dir = out === undefined ? undefined : RunStore.unitDir(out, method.name, seed)
+    let state = out === undefined ? RunStore.emptyState(method.name, seed) : yield* RunStore.loadState(out, method.name, seed)
+    const done = new Set(state.completed)
+    const unitStart = now()
+    yield* Progress.emit({ _tag: "UnitStarted", method: method.name, seed, unit, units, resumed: done.size })
+
+    const fail = (stage: string, task: number) => (cause: unknown) =>
+      new StageFailed({ stage, task, method: method.name, seed, cause })
+
+    const commit = (next: RunStore.UnitState, stale: ReadonlyArray<string | undefined>) =>
+      Effect.gen(function*() {
+        state = next
+        if (out === undefined || dir === undefined) return
+        yield* RunStore.saveState(out, next)
+        for (const s of stale) {
+          if (s !== undefined && s !== next.model && s !== next.oldModel) yield* RunStore.remove(path.join(dir, s))
+        }
+      })
+
+    const saveCheckpoint = (model: ModelHandle, name: string) =>
+      dir === undefined
+        ? Effect.succeed(undefined)
+        : Effect.as(RunStore.writeDirAtomic(path.join(dir, name), (tmp) => learner.save(model, tmp)), name)
+
+    yield* Effect.scoped(Effect.gen(function*() {
+      const model = yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }).pipe(
+        Rng.withSeed(seed),
+        Effect.mapError(fail("create", -1))
+      )
+      if (state.model !== undefined && dir !== undefined) {
+        yield* learner.load(model, path.join(dir, state.model)).pipe(Effect.mapError(fail("resume", -1)))
+      }
+
+      // The old model lives in its own scope, closed when a newer snapshot replaces it.
+      let oldScope: Scope.Closeable | undefined
+      let oldModel: Option.Option<FrozenModel> = Option.none()
+      yield* Effect.addFinalizer(() => (oldScope === undefined ? Effect.void : Scope.close(oldScope, Exit.void)))
+      const replaceOld = (make: Effect.Effect<FrozenModel, LearnerError, Scope.Scope>, task: number) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const frozen = yield* make.pipe(Scope.provide(scope), Effect.mapError(fail("snapshot", task)))
+          if (oldScope !== undefined) yield* Scope.close(oldScope, Exit.void)
+          oldScope = scope
+          oldModel = Option.some(frozen)
+        })
+      if (state.oldModel !== undefined && dir !== undefined) {
+        const from = path.join(dir, state.oldModel)
+        yield* replaceOld(
+          Effect.gen(function*() {
+            const copy = yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }).pipe(Rng.withSeed(seed))
+            yield* learner.load(copy, from)
+            return yield* learner.snapshot(copy)
+          }),
+          -1
+        )
+      }
+
+      const evaluateOn = (after: number) =>
+        Effect.gen(function*() {
+          const sets = after < 0 ? benchmark.testSets : [...seenTestSets(benchmark.testSets, after), ...unseenTestSets(benchmark.testSets)]
+          const cells: Array<Ledger.Cell> = []
+          for (const testSet of sets) {
+            const metrics = yield* Effect.scoped(Effect.gen(function*() {
+              const data = yield* benchmark.openTestSet(testSet.name)
+              return yield* learner.evaluate({ protocol, model, testSet, data })
+            })).pipe(Effect.mapError(fail(`evaluate ${testSet.name}`, after)))
+            cells.push({ method: method.name, seed, after, testSet: testSet.name, metrics })
+          }
+          const detail = cells.length === 0
+            ? "nothing to evaluate"
+            : cells.map((c) => `${c.testSet} mAP ${(100 * c.metrics.mAP).toFixed(1)} R1 ${(100 * (c.metrics.cmc[0] ?? 0)).toFixed(1)}`).join(", ")
+          return { cells, detail }
+        })
+
+      // The untrained model, on every test set.
+      if (protocol.evaluation.initial && !done.has("init/evaluate")) {
+        const t0 = now()
+        const { cells, detail } = yield* evaluateOn(-1).pipe(Rng.withSeed(taskSeed(seed, -1)))
+        yield* commit({ ...state, completed: [...state.completed, "init/evaluate"], cells: [...state.cells, ...cells], seconds: state.seconds + now() - t0 }, [])
+        yield* Progress.emit({ _tag: "StageDone", method: method.name, seed, task: "init", stage: "evaluate", seconds: now() - t0, detail })
+      }
+
+      const last = benchmark.tasks.length - 1
+      const sequence: ReadonlyArray<TaskInfo> = method.joint
+        ? [{
+          index: last,
+          name: "joint",
+          identities: benchmark.tasks.reduce((a, t) => a + t.identities, 0),
+          images: benchmark.tasks.reduce((a, t) => a + t.images, 0)
+        }]
+        : benchmark.tasks
+
+      for (const task of sequence) {
+        const keys = protocol.stages.map((s, i) => Stage.key(task.index, i, s))
+        if (keys.every((k) => done.has(k))) continue
+        yield* Effect.scoped(Effect.gen(function*() {
+          const payload = yield* (method.joint ? benchmark.openJoint : benchmark.openTask(task.index)).pipe(
+            Effect.mapError(fail("open task", task.index))
+          )
+          const data = yield* TaskData.open(task.index, payload)
+          for (let i = 0; i < protocol.stages.length; i++) {
+            const spec: StageSpec = protocol.stages[i]!
+            const key = keys[i]!
+            if (done.has(key)) continue
+            const stageName = spec.kind === "custom" ? spec.name : spec.kind
+            yield* Progress.emit({ _tag: "StageStarted", method: method.name, seed, task: task.name, stage: stageName })
+            const t0 = now()
+            const context: Stage.StageContext = {
+              protocol,
+              method,
+              seed,
+              task,
+              data,
+              model,
+              oldModel,
+              stageIndex: i,
+              options: spec.kind === "custom" ? spec.options : {}
+            }
+            const withSeed = Rng.withSeed(taskSeed(seed, task.index))
+            let detail = ""
+            switch (spec.kind) {
+              case "train": {
+                if (Strategy.needsOldModel(method) && Option.isNone(oldModel) && task.index > 0 && !method.joint) {
+                  return yield* new NoOldModel({ stage: "train", task: task.index })
+                }
+                const terms = method.joint ? method.terms : Strategy.termsForTask(method, Option.isSome(oldModel))
+                const summary = yield* learner.train({
+                  protocol,
+                  method,
+                  terms,
+                  task,
+                  model,
+                  oldModel,
+                  data,
+                  onProgress: (progress) => Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress })
+                }).pipe(withSeed, Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e))))
+                const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
+                const stale = state.model
+                yield* commit({
+                  ...state,
+                  completed: [...state.completed, key],
+                  trained: { ...state.trained, [key]: summary },
+                  model: checkpoint,
+                  seconds: state.seconds + now() - t0
+                }, [stale])
+                detail = `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
+                break
+              }
+              case "snapshot": {
+                yield* replaceOld(learner.snapshot(model), task.index)
+                const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
+                const stale = state.oldModel
+                yield* commit({ ...state, completed: [...state.completed, key], oldModel: checkpoint, seconds: state.seconds + now() - t0 }, [stale])
+                detail = "old model frozen"
+                break
+              }
+              case "evaluate": {
+                if (!Stage.evaluatesAfter(protocol, task.index, last)) {
+                  yield* commit({ ...state, completed: [...state.completed, key] }, [])
+                  detail = "not scheduled"
+                  break
+                }
+                const result = yield* evaluateOn(task.index).pipe(withSeed)
+                yield* commit({
+                  ...state,
+                  completed: [...state.completed, key],
+                  cells: [...state.cells, ...result.cells],
+                  seconds: state.seconds + now() - t0
+                }, [])
+                detail = result.detail
+                break
+              }
+              case "custom": {
+                const stage = options.stages?.[spec.name]
+                if (stage === undefined) {
+                  return yield* fail(spec.name, task.index)(
+                    new Error(`no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`)
+                  )
+                }
+                const value = yield* stage.run(context).pipe(withSeed)
+                yield* commit({
+                  ...state,
+                  completed: [...state.completed, key],
+                  custom: { ...state.custom, [key]: value ?? null },
+                  seconds: state.seconds + now() - t0
+                }, [])
+                detail = "done"
+                break
+              }
+            }
+            yield* Progress.emit({ _tag: "StageDone", method: method.name, seed, task: task.name, stage: stageName, seconds: now() - t0, detail })
+          }
+        }))
+      }
+    }))
+    yield* Progress.emit({ _tag: "UnitDone", method: method.name, seed, seconds: now() - unitStart })
+    return state
+  })
+
+/**
+ * Runs a protocol on the provided `Benchmark` and `Learner`. Returns every evaluation (the ledger's cells)
+ * and what was trained. With `options.out`, persists each stage and resumes an interrupted run.
+ */
+export const run = <E = never, R = never>(
+  protocol: Protocol,
+  options: RunOptions<E, R> = {}
+): Effect.Effect<RunResult, RunError | E, Benchmark | Learner | R> =>
+  Effect.gen(function*() {
+    const benchmark = yield* Benchmark
+    const start = now()
+    const methods = protocol.methods.map(Strategy.resolve).filter((m) => options.methods === undefined || options.methods.includes(m.name))
+    const seeds = protocol.seeds.filter((s) => options.seeds === undefined || options.seeds.includes(s))
+    if (options.out !== undefined) {
+      const file = path.join(options.out, "protocol.json")
+      const saved = yield* RunStore.readJson(file)
+      const text = ProtocolFile.toJsonText(protocol)
+      if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(JSON.parse(text))) {
+        return yield* new RunMismatch({ path: options.out, detail: "protocol.json differs from the protocol being run" })
+      }
+      if (saved === undefined) yield* RunStore.writeFileAtomic(file, text)
+    }
+    const units = seeds.length * methods.length
+    yield* Progress.emit({ _tag: "RunStarted", protocol: protocol.name, units, out: options.out })
+    const states: Array<RunStore.UnitState> = []
+    let unit = 0
+    for (const seed of seeds) {
+      for (const method of methods) {
+        unit++
+        states.push(yield* runUnit(protocol, method, seed, unit, units, options))
+      }
+    }
+    const seconds = now() - start
+    yield* Progress.emit({ _tag: "RunDone", seconds })
+    return {
+      protocol,
+      layout: { tasks: benchmark.tasks.length, testSets: benchmark.testSets },
+      methods: methods.map(methodInfo),
+      seeds,
+      cells: states.flatMap((s) => s.cells),
+      units: states,
+      seconds,
+      computeSeconds: states.reduce((a, s) => a + s.seconds, 0)
+    }
+  })

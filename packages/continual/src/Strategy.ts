@@ -1,0 +1,110 @@
+/**
+ * The methods of the DwoPP paper's results table, as data: each is a sampler and the terms of its objective,
+ * so a comparison is one line per method and a new method is one more value.
+ *
+ * | method | label | sampler | objective | first task |
+ * |---|---|---|---|---|
+ * | `joint` | Joint | PK 16x4 | CE(eps=0.1) + triplet(m=0.3), all tasks at once (upper bound) | |
+ * | `bot-ft` | BoT-FT | PK 16x4 | CE(eps=0.1) + triplet(m=0.3), fine-tuned task after task | |
+ * | `lwf` | LwF | PK 16x4 | BoT + LwF(T=2) (Li and Hoiem 2017) | without LwF |
+ * | `aka` | AKA | PK 16x4 | BoT + LwF(T=2) + AKA plasticity-stability (Pu et al. 2021) | without LwF, AKA |
+ * | `dmml-ft` | DMML-FT | episodic 16-way 2-shot 2-query | DMML (Chen et al. 2019), fine-tuned | |
+ * | `dwpp` | DwPP | episodic | DMML + DwPP(T=1, the authors' code) | without DwPP |
+ * | `dwopp` | DwoPP | episodic | DMML + DwoPP(T=1) (Wang et al. 2022) | without DwoPP |
+ * @since 0.1.0
+ */
+import type { BuiltinMethod, MethodRef, MethodSpec, SamplerSpec, TermSpec } from "./Protocol.ts"
+import { oldModelTerms, onlyOldModelTerms } from "./Protocol.ts"
+
+const pk: SamplerSpec = { kind: "pk", identities: 16, instances: 4 }
+const episodic: SamplerSpec = { kind: "episodic", ways: 16, shots: 2, queries: 2 }
+
+/** The strong baseline's objective ("bag of tricks", Luo et al. 2019): CE with label smoothing + batch-hard triplet. */
+export const botTerms: ReadonlyArray<TermSpec> = [
+  { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 },
+  { loss: "tripletBatchHard", margin: 0.3, weight: 1 }
+]
+const dmml: TermSpec = { loss: "dmml", margin: 0, weight: 1 }
+
+/** Every built-in method, by name. @category constructors */
+export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = {
+  joint: { name: "joint", label: "Joint", sampler: pk, terms: botTerms, joint: true },
+  "bot-ft": { name: "bot-ft", label: "BoT-FT", sampler: pk, terms: botTerms, joint: false },
+  lwf: {
+    name: "lwf",
+    label: "LwF",
+    sampler: pk,
+    terms: [...botTerms, { loss: "lwf", temperature: 2, weight: 1 }],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  },
+  aka: {
+    name: "aka",
+    label: "AKA",
+    sampler: pk,
+    terms: [
+      ...botTerms,
+      { loss: "lwf", temperature: 2, weight: 1 },
+      { loss: "aka", vertices: 64, tau: 0.1, plasticity: 1, stability: 1, margin: 0.3, weight: 1 }
+    ],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  },
+  "dmml-ft": { name: "dmml-ft", label: "DMML-FT", sampler: episodic, terms: [dmml], joint: false },
+  dwpp: {
+    name: "dwpp",
+    label: "DwPP",
+    sampler: episodic,
+    terms: [dmml, { loss: "dwpp", temperature: 1, weight: 1 }],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  },
+  dwopp: {
+    name: "dwopp",
+    label: "DwoPP",
+    sampler: episodic,
+    terms: [dmml, { loss: "dwopp", temperature: 1, weight: 1 }],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  }
+}
+
+/** The method a reference names (a built-in name, or the declared method itself). @category constructors */
+export const resolve = (ref: MethodRef): MethodSpec => (typeof ref === "string" ? builtins[ref] : ref)
+
+/** The name shown in tables. */
+export const label = (method: MethodSpec): string => method.label ?? method.name
+
+/** Whether any term of the method reads the old model. */
+export const needsOldModel = (method: MethodSpec): boolean => method.terms.some((t) => oldModelTerms.has(t.loss))
+
+/**
+ * The terms that run on a task: on the first task (no old model yet) the terms that read the old model are
+ * left out, which is what `firstTask: "withoutOldModelTerms"` declares (AKA keeps its plasticity half).
+ */
+export const termsForTask = (method: MethodSpec, hasOldModel: boolean): ReadonlyArray<TermSpec> =>
+  hasOldModel ? method.terms : method.terms.filter((t) => !onlyOldModelTerms.has(t.loss))
+
+/** Replaces the options of a method's terms of one kind (e.g. a DwoPP temperature sweep). @category combinators */
+export const withTerm = (method: MethodSpec, term: TermSpec): MethodSpec => ({
+  ...method,
+  terms: method.terms.some((t) => t.loss === term.loss)
+    ? method.terms.map((t) => (t.loss === term.loss ? term : t))
+    : [...method.terms, term]
+})
+
+/** A method under another name (e.g. two variants of the same method in one table). @category combinators */
+export const renamed = (method: MethodSpec, name: string, labelText?: string): MethodSpec => {
+  const { label: _old, ...rest } = method
+  return labelText === undefined ? { ...rest, name } : { ...rest, name, label: labelText }
+}
+
+/** The objective's formula, e.g. `1 * dmml(margin=0) + 1 * dwopp(temperature=2)`. */
+export const formula = (terms: ReadonlyArray<TermSpec>): string =>
+  terms
+    .map((t) => {
+      const { loss, weight, ...options } = t
+      const args = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(", ")
+      return `${weight} * ${loss}${args === "" ? "" : `(${args})`}`
+    })
+    .join(" + ")

@@ -1,0 +1,147 @@
+/**
+ * The benchmark of a protocol on `@reidfx/data`: the synthetic world (or a dataset in a real layout), cut into
+ * tasks by `TaskSplit.intraDomain` / `TaskSplit.interDomain`. Each task's training data is `@reidfx/data`'s
+ * scoped `TaskData` (itself closed when the task ends), wrapped by the engine's `TaskData`.
+ *
+ * Labels: the training identities of every task get global labels in task order (task 0's identities first),
+ * so a classifier sized to every training identity keeps the old classes first (what LwF reads).
+ * @since 0.1.0
+ */
+import { Dataset, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
+import { Effect, Layer } from "effect"
+import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
+import type { IntraDomainSplit, Protocol, World } from "../Protocol.ts"
+
+/** What `openTask` / `openJoint` give the learner. */
+export interface TrainPayload {
+  /** The task's training items (through `@reidfx/data`'s scoped task data). */
+  readonly data: DataTaskData.TaskData
+  /** Global label of every training identity (all tasks). */
+  readonly labels: ReadonlyMap<number, number>
+  /** Classes of the tasks before this one (the old classes, first in the classifier). */
+  readonly oldClasses: number
+}
+
+/** What `openTestSet` gives the learner. */
+export type TestPayload = TaskSplit.TestSet
+
+const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
+  world.kind === "synthetic"
+    ? Synthetic.make({
+      kind: world.objects === "vehicles" ? "vehicle" : "person",
+      seed: world.seed,
+      identities: world.identities,
+      ...(world.trainIdentities === undefined ? {} : { trainIdentities: world.trainIdentities }),
+      cameras: world.cameras,
+      imagesPerCamera: world.imagesPerCamera,
+      height: size.height,
+      width: size.width,
+      difficulty: Synthetic.presets[world.difficulty]
+    }).pipe(
+      Effect.map((w) => w.dataset),
+      Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
+    )
+    : Effect.fail(
+      new BenchmarkError({
+        operation: `dataset ${world.layout} at ${world.root}`,
+        cause: new Error("the dataset readers of @reidfx/data are not wired into protocols yet; use a synthetic world")
+      })
+    )
+
+const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.TaskSizes => {
+  if (split.baseIdentities === undefined) return { _tag: "Equal", tasks: split.tasks }
+  const rest = split.tasks - 1
+  const increment = rest === 0 ? 1 : Math.floor((trainIdentities - split.baseIdentities) / rest)
+  return { _tag: "BaseIncrements", base: split.baseIdentities, increment: Math.max(1, increment), tasks: rest }
+}
+
+/** Builds the task sequence of a protocol. */
+export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequence, BenchmarkError> =>
+  Effect.gen(function*() {
+    const size = { height: protocol.training.height, width: protocol.training.width }
+    const split = protocol.data.split
+    if (split.kind === "intraDomain") {
+      const dataset = yield* worldDataset(split.world, size)
+      const trainIds = Dataset.identities(dataset.train).length
+      return yield* TaskSplit.intraDomainEffect(dataset, {
+        sizes: sizesOf(split, trainIds),
+        order: split.order === "shuffled" ? { seed: split.world.seed } : "identity",
+        unseenIdentities: split.unseenIdentities
+      }).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "intra-domain split", cause })))
+    }
+    const named = (d: Dataset.Dataset, name: string): Dataset.Dataset => ({ ...d, name })
+    const datasets: Array<Dataset.Dataset> = []
+    for (const t of split.sequence) datasets.push(named(yield* worldDataset(t.world, size), t.name))
+    const unseen: Array<Dataset.Dataset> = []
+    for (const t of split.unseen) unseen.push(Dataset.truncate(named(yield* worldDataset(t.world, size), t.name), t.identities))
+    return yield* Effect.try({
+      try: () => {
+        const truncated = datasets.map((d, i) => Dataset.truncate(d, split.sequence[i]!.identities))
+        return TaskSplit.interDomain(truncated, { unseen })
+      },
+      catch: (cause) => new BenchmarkError({ operation: "inter-domain split", cause })
+    })
+  })
+
+const testSetName = (protocol: Protocol, t: number, task: TaskSplit.TaskDefinition): string =>
+  protocol.data.split.kind === "interDomain" ? task.domain : `task-${t + 1}`
+
+/** The benchmark of a protocol as a service value. */
+export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, BenchmarkError> =>
+  Effect.gen(function*() {
+    const sequence = yield* sequenceOf(protocol)
+    const order: Array<number> = []
+    const oldClasses: Array<number> = []
+    for (const task of sequence.tasks) {
+      oldClasses.push(order.length)
+      for (const id of task.identities) order.push(id)
+    }
+    const labels = new Map(order.map((id, i) => [id, i] as const))
+    const tasks: Array<TaskInfo> = sequence.tasks.map((t, i) => ({
+      index: i,
+      name: `task-${i + 1}`,
+      identities: t.identities.length,
+      images: t.train.length
+    }))
+    const testSets: Array<TestSetInfo> = [
+      ...sequence.tasks.map((t, i): TestSetInfo => ({
+        name: testSetName(protocol, i, t),
+        kind: "seen",
+        task: i,
+        queries: t.test.query.length,
+        gallery: t.test.gallery.length
+      })),
+      { name: "unseen", kind: "unseen", queries: sequence.unseen.query.length, gallery: sequence.unseen.gallery.length }
+    ]
+    const byName = new Map<string, TaskSplit.TestSet>([
+      ...sequence.tasks.map((t, i) => [testSets[i]!.name, t.test] as const),
+      ["unseen", sequence.unseen] as const
+    ])
+    const joint: TaskSplit.TaskDefinition = {
+      index: sequence.tasks.length - 1,
+      name: "joint",
+      domain: "all",
+      identities: order.slice().sort((a, b) => a - b),
+      train: sequence.tasks.flatMap((t) => t.train),
+      test: sequence.unseen
+    }
+    const service: BenchmarkService = {
+      name: sequence.name,
+      tasks,
+      testSets,
+      totalIdentities: order.length,
+      openTask: (task) =>
+        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({ data, labels, oldClasses: oldClasses[task]! })),
+      openJoint: Effect.map(DataTaskData.open(joint), (data): TrainPayload => ({ data, labels, oldClasses: 0 })),
+      openTestSet: (name) => {
+        const set = byName.get(name)
+        return set === undefined
+          ? Effect.fail(new BenchmarkError({ operation: `test set ${name}`, cause: new Error(`no test set named ${name}`) }))
+          : Effect.succeed(set)
+      }
+    }
+    return service
+  })
+
+/** The benchmark of a protocol as a layer. @category layers */
+export const layer = (protocol: Protocol): Layer.Layer<Benchmark, BenchmarkError> => Layer.effect(Benchmark, make(protocol))

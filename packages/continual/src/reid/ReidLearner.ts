@@ -1,0 +1,325 @@
+/**
+ * The learner of a protocol on the reidfx stack: `@reidfx/model` networks (a classifier over every task's
+ * identities), the `@reidfx/train` trainer and optimizers, `@reidfx/data` samplers and image pipeline,
+ * `@reidfx/metric` and `@reidfx/distill` terms, `@reidfx/eval` ranking metrics.
+ *
+ * Per task: a fresh optimizer (the protocol's, with warmup on the first task only), the method's sampler over
+ * the task's training items, and the Objective of the method's terms. Terms that read the old model are
+ * `Term<OldModel>`: they are built only when the runner passes an old model, which is provided to them as
+ * the `OldModel` service (types make the Objective require it). The old model's logits are cut to the old
+ * classes (those of earlier tasks, first in the classifier) for LwF.
+ *
+ * Evaluation: retrieval embeddings (after the BNNeck when there is one), Euclidean distance, Market-1501
+ * rules (same identity and camera as the query is junk), mAP, CMC and mINP from `@reidfx/eval`.
+ * @since 0.1.0
+ */
+import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
+import * as Distill from "@reidfx/distill"
+import { evaluateRanking } from "@reidfx/eval"
+import { crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
+import { Model, type ModelConfig, type TrainableModel, Weights } from "@reidfx/model"
+import { Rng } from "@reidfx/tensor"
+import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Layer, Option, Stream } from "effect"
+import * as path from "node:path"
+import { Learner, LearnerError, type LearnerService, type TrainInput } from "../Learner.ts"
+import type { Metrics } from "../Metrics.ts"
+import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
+import * as TaskData from "../TaskData.ts"
+import * as Aka from "./Aka.ts"
+import type { TestPayload, TrainPayload } from "./ReidBenchmark.ts"
+
+/** What a model handle holds. */
+export interface ReidModel {
+  readonly model: TrainableModel
+  /** AKA's knowledge graph, for methods with an `aka` term. */
+  readonly graph: Aka.KnowledgeGraph | undefined
+}
+
+/** The `@reidfx/model` config of a protocol's model spec with `classes` identities. */
+export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
+  const m = protocol.model
+  return {
+    backbone: m.backbone === "reference"
+      ? { kind: "reference", stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks] }
+      : m.backbone === "mobilenetv2"
+      ? { kind: "mobilenetv2" }
+      : { kind: m.backbone },
+    head: { pooling: m.pooling, neck: m.neck, classes, ...(m.embedding === undefined ? {} : { embedding: m.embedding }) }
+  }
+}
+
+const fail = (operation: string) => (cause: unknown) => new LearnerError({ operation, cause })
+
+const plainTerm = (spec: TermSpec): ReadonlyArray<Term.Term<never>> => {
+  switch (spec.loss) {
+    case "crossEntropy":
+      return [crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight })]
+    case "tripletBatchHard":
+      return [tripletBatchHard({ margin: spec.margin, weight: spec.weight })]
+    case "dmml":
+      return [dmml({ margin: spec.margin, weight: spec.weight })]
+    default:
+      return []
+  }
+}
+
+const oldModelTerm = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): ReadonlyArray<Term.Term<Distill.OldModel>> => {
+  switch (spec.loss) {
+    case "lwf":
+      return [Distill.lwf({ temperature: spec.temperature, weight: spec.weight })]
+    case "dwpp":
+      return [Distill.dwpp({ temperature: spec.temperature, weight: spec.weight })]
+    case "dwopp":
+      return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight })]
+    case "aka":
+      return graph === undefined ? [] : [Aka.stability(graph, { ...spec, stability: spec.stability * spec.weight })]
+    default:
+      return []
+  }
+}
+
+const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): ReadonlyArray<Term.Term<never>> =>
+  spec.loss === "aka" && graph !== undefined ? [Aka.plasticity(graph, { ...spec, plasticity: spec.plasticity * spec.weight })] : []
+
+/**
+ * The Objective of a task. Old-model terms are built only with an old model, which is then provided as the
+ * `OldModel` service (its logits cut to the old classes).
+ */
+export const objectiveFor = (
+  terms: ReadonlyArray<TermSpec>,
+  graph: Aka.KnowledgeGraph | undefined,
+  old: Option.Option<{ readonly model: Model.FrozenModel; readonly oldClasses: number }>
+): Effect.Effect<Objective.ObjectiveService> => {
+  const plain = terms.flatMap((t) => [...plainTerm(t), ...akaPlasticity(t, graph)])
+  if (Option.isNone(old)) return Objective.make(...plain)
+  const distill = terms.flatMap((t) => oldModelTerm(t, graph))
+  const { model, oldClasses } = old.value
+  const service = Distill.FrozenModel.make((inputs) => {
+    const out = model.forward(inputs as tf.Tensor4D)
+    if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
+    return { ...out, logits: tf.slice(out.logits, [0, 0], [-1, oldClasses]) }
+  }, { name: "oldModel" })
+  return Objective.make(...plain, ...distill).pipe(Effect.provide(Distill.OldModel.layer(service)))
+}
+
+/** The `@reidfx/data` sampler of a method, shrunk to what the task's identities allow. */
+export const samplerFor = (method: MethodSpec, identities: number): Sampling.SamplerSpec =>
+  method.sampler.kind === "pk"
+    ? { _tag: "PK", p: Math.max(2, Math.min(method.sampler.identities, identities)), k: method.sampler.instances }
+    : {
+      _tag: "Episodic",
+      ways: Math.max(2, Math.min(method.sampler.ways, identities)),
+      shots: method.sampler.shots,
+      queries: method.sampler.queries
+    }
+
+const withGraph = (model: TrainableModel, graph: Aka.KnowledgeGraph | undefined): TrainableModel => {
+  if (graph === undefined) return model
+  const names = new Map([...graph.named].map(([name, v]) => [v.name, name] as const))
+  return {
+    ...model,
+    trainableVariables: [...model.trainableVariables, ...graph.named.values()],
+    nameOf: (v) => names.get(v.name) ?? model.nameOf(v)
+  }
+}
+
+const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise(() => t.data() as Promise<Float32Array>)
+
+/** Embeds items in evaluation order (no augmentation). */
+const embedItems = (
+  model: TrainableModel,
+  items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>,
+  options: { readonly height: number; readonly width: number; readonly batchSize: number; readonly cache: ImageCache.ImageCache }
+) =>
+  Effect.gen(function*() {
+    const plans = Sampling.evaluationPlans(items, options.batchSize)
+    const chunks: Array<Float32Array> = []
+    let dim = 0
+    yield* Stream.runForEach(
+      Loader.hostStream(Stream.fromIterable(plans), { height: options.height, width: options.width, cache: options.cache, prefetch: 2 }),
+      (host) =>
+        Effect.gen(function*() {
+          const batch = Batch.toTensors(host)
+          const emb = model.embed(batch.images as tf.Tensor4D)
+          Batch.dispose(batch)
+          dim = emb.shape[1]
+          chunks.push(yield* readRows(emb))
+          emb.dispose()
+        })
+    )
+    const data = new Float32Array(chunks.reduce((n, c) => n + c.length, 0))
+    let at = 0
+    for (const c of chunks) {
+      data.set(c, at)
+      at += c.length
+    }
+    return { data, rows: items.length, dim }
+  })
+
+/** Options of the learner. */
+export interface Options {
+  /** Bytes of decoded images kept in memory (default 512 MB): the synthetic world renders each image once. */
+  readonly cacheBytes?: number
+}
+
+/** The learner of a protocol as a service value. */
+export const make = (protocol: Protocol, options: Options = {}): LearnerService => {
+  const cache = ImageCache.make(options.cacheBytes ?? 512 * 1024 * 1024)
+  const { height, width } = protocol.training
+  const reidModelOf = (handle: { readonly value: unknown }) => handle.value as ReidModel
+
+  const train = (input: TrainInput) =>
+    Effect.scoped(Effect.gen(function*() {
+      const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
+      const items = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
+      const { model, graph } = reidModelOf(input.model)
+      const identities = new Set(items.map((i) => i.id)).size
+      const spec = samplerFor(input.method, identities)
+      const perEpoch = protocol.training.batchesPerEpoch ?? Sampling.batchesPerEpoch(items, spec)
+      const epochs = protocol.training.epochs
+      const o = protocol.training.optimizer
+      const optimizer = yield* Optimizer.make(
+        o.kind === "sgd"
+          ? { kind: "sgd", momentum: o.momentum, weightDecay: o.weightDecay }
+          : { kind: o.kind, weightDecay: o.weightDecay }
+      ).pipe(Effect.mapError(fail("optimizer")))
+      const warmup = input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0
+      const schedule = (step: number) => {
+        const e = step / perEpoch
+        return e < warmup ? o.learningRate * (0.01 + 0.99 * (e / warmup)) : o.learningRate
+      }
+      const old = Option.map(input.oldModel, (f) => ({ model: f.value as Model.FrozenModel, oldClasses: payload.oldClasses }))
+      const objective = yield* objectiveFor(input.terms, graph, old)
+      const augment = new Augment.AugmentOptions({
+        flip: protocol.training.flip,
+        pad: protocol.training.pad,
+        ...(protocol.training.erasing > 0 ? { erasing: new Augment.ErasingOptions({ p: protocol.training.erasing }) } : {})
+      })
+      const source: Trainer.EpochSource<unknown> = {
+        stepsPerEpoch: perEpoch,
+        epoch: (epoch, rng) => {
+          const seed = rng.nextUint32()
+          return Stream.fromEffect(Sampling.epochPlansEffect(items, spec, { seed, epoch, labels: payload.labels })).pipe(
+            Stream.flatMap((plans) => {
+              // a fixed number of batches per epoch: repeat the epoch's plans when the sampler gives fewer
+              const all = plans.length >= perEpoch ? plans.slice(0, perEpoch) : Array.from({ length: perEpoch }, (_, i) => plans[i % plans.length]!)
+              return Loader.hostStream(Stream.fromIterable(all), { height, width, augment, seed, cache, prefetch: 2 })
+            }),
+            Stream.map((host): Trainer.StepInput => {
+              const b = Batch.toTensors(host)
+              return {
+                images: b.images,
+                labels: b.labels,
+                cams: b.cams,
+                ...(b.episode === undefined ? {} : { episode: b.episode })
+              }
+            })
+          )
+        }
+      }
+      let images = 0
+      let seconds = 0
+      const lastEpoch: Array<{ loss: number; terms: Readonly<Record<string, number>> }> = []
+      const progress: TrainProgress.ProgressService = {
+        start: () => Effect.void,
+        message: () => Effect.void,
+        end: () => Effect.void,
+        step: (report, p) => {
+          images += report.images
+          seconds += report.seconds
+          const l = report.learners[0]!
+          if (p.epoch === epochs - 1) lastEpoch.push({ loss: l.loss, terms: l.terms })
+          return input.onProgress({
+            epoch: p.epoch + 1,
+            epochs,
+            step: (p.step % perEpoch) + 1,
+            steps: perEpoch,
+            loss: l.loss,
+            terms: l.terms,
+            imagesPerSecond: report.images / Math.max(report.seconds, 1e-9)
+          })
+        }
+      }
+      const summary = yield* Trainer.fit({
+        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule }],
+        source,
+        epochs,
+        label: input.task.name
+      }).pipe(
+        Effect.provideService(TrainProgress.Progress, progress),
+        Effect.mapError(fail(`train ${input.task.name}`))
+      )
+      const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
+      const termNames = objective.terms.map((t) => t.name)
+      return {
+        steps: summary.steps,
+        images,
+        seconds,
+        finalLoss: mean(lastEpoch.map((x) => x.loss)),
+        finalTerms: Object.fromEntries(termNames.map((n) => [n, mean(lastEpoch.map((x) => x.terms[n] ?? Number.NaN))])),
+        formula: objective.formula
+      }
+    }))
+
+  const service: LearnerService = {
+    create: ({ protocol: p, method, classes }) =>
+      Effect.gen(function*() {
+        const model = yield* Model.make(modelConfig(p, classes)).pipe(Effect.mapError(fail("create model")))
+        const akaSpec = method.terms.find((t) => t.loss === "aka")
+        const graph = akaSpec?.loss === "aka"
+          ? yield* Aka.makeGraph(akaSpec.vertices, model.featureDim, (yield* Rng.Rng).stream("aka/init"))
+          : undefined
+        return { _tag: "ModelHandle" as const, value: { model, graph } satisfies ReidModel }
+      }),
+    train,
+    snapshot: (handle) =>
+      Effect.map(reidModelOf(handle).model.snapshot, (frozen) => ({ _tag: "FrozenModel" as const, value: frozen })),
+    evaluate: ({ protocol: p, model: handle, data }) =>
+      Effect.gen(function*() {
+        const set = data as TestPayload
+        const { model } = reidModelOf(handle)
+        const opts = { height, width, batchSize: p.evaluation.batchSize, cache }
+        const query = yield* embedItems(model, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
+        const gallery = yield* embedItems(model, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
+        const maxRank = Math.max(...p.evaluation.ranks, 10)
+        const r = yield* Effect.try({
+          try: () =>
+            evaluateRanking({
+              query: { features: query, ids: set.query.map((i) => i.id), cams: set.query.map((i) => i.cam) },
+              gallery: { features: gallery, ids: set.gallery.map((i) => i.id), cams: set.gallery.map((i) => i.cam) }
+            }, { maxRank: Math.min(maxRank, set.gallery.length) }),
+          catch: fail(`evaluate ${set.name}`)
+        })
+        return { mAP: r.mAP, mINP: r.mINP, cmc: r.cmc } satisfies Metrics
+      }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
+    save: (handle, directory) =>
+      Effect.gen(function*() {
+        const { model, graph } = reidModelOf(handle)
+        yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
+        if (graph !== undefined) {
+          yield* Weights.writeDirectory(path.join(directory, "aka"), graph.named, {}).pipe(Effect.mapError(fail("save AKA graph")))
+        }
+      }),
+    load: (handle, directory) =>
+      Effect.gen(function*() {
+        const { model, graph } = reidModelOf(handle)
+        yield* Weights.load(model, path.join(directory, "model")).pipe(Effect.mapError(fail("load model")))
+        if (graph !== undefined) {
+          yield* Effect.scoped(Effect.gen(function*() {
+            const { tensors } = yield* Weights.readDirectory(path.join(directory, "aka")).pipe(Effect.mapError(fail("load AKA graph")))
+            for (const [name, v] of graph.named) {
+              const t = tensors.get(name)
+              if (t === undefined) return yield* fail("load AKA graph")(new Error(`${name} missing`))
+              v.assign(t)
+            }
+          }))
+        }
+      })
+  }
+  return service
+}
+
+/** The learner of a protocol as a layer. @category layers */
+export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner> => Layer.succeed(Learner, make(protocol, options))

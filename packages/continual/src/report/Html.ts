@@ -1,0 +1,90 @@
+/**
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the results
+ * table, forgetting and BWT, Rank-1 and mAP of each test set over the task sequence (one line per method,
+ * like the DwoPP paper's figures), the seen average and unseen curves, and each method's task x test-set
+ * matrix.
+ * @since 0.1.0
+ */
+import * as Ledger from "../Ledger.ts"
+import type { RunResult } from "../Runner.ts"
+import { escapeXml, heatMap, lineChart } from "./Svg.ts"
+import { forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
+
+const tableHtml = (table: TableModel): string => {
+  const groups = table.groups.map((g) => `<th colspan="${g.span}">${escapeXml(g.title)}</th>`).join("")
+  const head = table.columns.map((c) => `<th>${escapeXml(c)}</th>`).join("")
+  const body = table.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join("")}</tr>`).join("")
+  return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
+}
+
+/** The report as one HTML document. */
+export const toHtml = (result: RunResult): string => {
+  const sums = summaries(result)
+  const after = [...new Set(sums.flatMap((s) => s.curve.after))].sort((a, b) => a - b)
+  const xLabels = after.map((a) => (a < 0 ? "init" : `task-${a + 1}`))
+  const at = (s: Ledger.MethodSummary, values: ReadonlyArray<Ledger.Stat | undefined> | undefined, what: "mean" | "std") =>
+    after.map((a) => {
+      const i = s.curve.after.indexOf(a)
+      const st = i < 0 ? undefined : values?.[i]
+      return st === undefined ? undefined : 100 * st[what]
+    })
+  const chart = (title: string, metric: "mAP" | "rank1", pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
+    lineChart({
+      title,
+      xLabels,
+      yLabel: metric === "mAP" ? "mAP (%)" : "Rank-1 (%)",
+      series: sums.map((s, i) => ({
+        name: result.methods[i]!.label,
+        values: at(s, pick(s), "mean"),
+        errors: at(s, pick(s), "std")
+      }))
+    })
+  const sets = [...Ledger.seenSets(result.layout), ...Ledger.unseenSets(result.layout)]
+  const charts: Array<string> = []
+  for (const metric of ["rank1", "mAP"] as const) {
+    const name = metric === "mAP" ? "mAP" : "Rank-1"
+    charts.push(chart(`${name}: seen average`, metric, (s) => s.curve.seenAverage[metric]))
+    for (const t of sets) charts.push(chart(`${name} on ${t.name}`, metric, (s) => s.curve.testSets[t.name]?.[metric]))
+  }
+  const matrices = sums.map((s, i) =>
+    heatMap({
+      title: `${result.methods[i]!.label}: mAP (%)`,
+      rowLabels: s.curve.after.map((a) => (a < 0 ? "init" : `after task-${a + 1}`)),
+      columnLabels: sets.map((t) => t.name),
+      values: s.curve.after.map((_, r) => sets.map((t) => {
+        const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
+        return st === undefined ? undefined : 100 * st.mean
+      }))
+    })
+  )
+  const methods = result.methods.map((m) =>
+    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(m.formula)}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
+  ).join("")
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeXml(result.protocol.name)}: lifelong ReID report</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+thead th{background:#f2f2f2;text-align:center}
+tbody th{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+.note{color:#555;font-size:13px}
+</style></head><body>
+<h1>${escapeXml(result.protocol.name)}</h1>
+<p class="note">${escapeXml(result.protocol.description ?? "")}</p>
+<p class="note">${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; wall time ${result.seconds.toFixed(0)} s.</p>
+<h2>mAP and Rank-1 of the final model</h2>
+${tableHtml(resultsTable(result))}
+<h2>Forgetting and backward transfer</h2>
+<p class="note">Forgetting of task j: max over l in [j, T-2] of R[l][j] minus R[T-1][j] (Chaudhry et al. 2018). BWT of task j: R[T-1][j] minus R[j][j] (Lopez-Paz and Ranzato 2017). Averages over j &lt; T-1, in points.</p>
+${tableHtml(forgettingTable(result))}
+<h2>Over the task sequence</h2>
+<div class="charts">${charts.join("\n")}</div>
+<h2>Task x test-set matrices</h2>
+<div class="charts">${matrices.join("\n")}</div>
+<h2>Methods</h2>
+<table><thead><tr><th>method</th><th>sampler</th><th>objective</th><th>training</th></tr></thead><tbody>${methods}</tbody></table>
+</body></html>
+`
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Backend, RandomStream } from "@reidfx/tensor"
+import { noLeaks } from "@reidfx/tensor/testing"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect } from "effect"
+import * as fc from "fast-check"
+import * as Aka from "../src/reid/Aka.ts"
+import * as Lifelong from "../src/Lifelong.ts"
+import * as ProtocolFile from "../src/ProtocolFile.ts"
+import * as Runner from "../src/Runner.ts"
+
+
+describe("AKA", () => {
+  it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))
+
+  it("adjacency rows are probability distributions over the vertices", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 12, maxLength: 12 }), fc.double({ min: 0.05, max: 5, noNaN: true }), (xs, tau) => {
+        const rows = noLeaks(() =>
+          tf.tidy(() => {
+            const f = tf.tensor2d(xs, [3, 4])
+            const v = tf.tensor2d([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1], [3, 4])
+            return Array.from(tf.sum(Aka.adjacency(f, v, tau), 1).dataSync())
+          })
+        )
+        return rows.every((r) => Math.abs(r - 1) < 1e-5)
+      }),
+      { numRuns: 30 }
+    )
+  })
+
+  it("stability is 0 for identical features and positive otherwise", () => {
+    const scope = Effect.runSync(Effect.gen(function*() {
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const g = yield* Aka.makeGraph(8, 4, RandomStream.fromSeed(2, "g"))
+        const f = tf.tensor2d([1, 2, 3, 4, -1, 0, 1, 0], [2, 4])
+        const same = Aka.stabilityLoss(f, f, g, 0.1).dataSync()[0]!
+        const other = Aka.stabilityLoss(f, tf.neg(f) as tf.Tensor2D, g, 0.1).dataSync()[0]!
+        return { same, other }
+      }))
+    }))
+    expect(scope.same).toBeCloseTo(0, 6)
+    expect(scope.other).toBeGreaterThan(0)
+  })
+
+  it.effect("the aka method runs end to end: plasticity from the first task, stability and LwF from the second", () =>
+    Effect.gen(function*() {
+      const p = yield* ProtocolFile.make({
+        name: "toy-aka",
+        data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }, tasks: 2, unseenIdentities: 4 } },
+        model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
+        training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
+        evaluation: { initial: false },
+        methods: ["aka"],
+        seeds: [0]
+      })
+      const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
+      const trained = result.units[0]!.trained
+      expect(trained["task-0/0-train"]!.formula).toContain("akaPlasticity")
+      expect(trained["task-0/0-train"]!.formula).not.toContain("akaStability")
+      expect(trained["task-1/0-train"]!.formula).toContain("akaStability")
+      expect(trained["task-1/0-train"]!.formula).toContain("lwf")
+      expect(Number.isFinite(trained["task-1/0-train"]!.finalLoss)).toBe(true)
+    }).pipe(Effect.provide(Backend.layerCpu)))
+})

@@ -1,0 +1,158 @@
+/**
+ * The engine on the real reidfx stack, at toy sizes (16x8 images, a two-stage reference net) on the cpu
+ * backend: the old model is a frozen snapshot, distillation runs from the second task, an interrupted run
+ * resumes with the same results, and the lifelong rule holds for the real task data.
+ */
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Backend } from "@reidfx/tensor"
+import { noLeaksEffect } from "@reidfx/tensor/testing"
+import * as tf from "@tensorflow/tfjs-core"
+import { Effect, Exit, Layer, Option } from "effect"
+import type { Model } from "@reidfx/model"
+import { Benchmark } from "../src/Benchmark.ts"
+import { Learner } from "../src/Learner.ts"
+import * as Lifelong from "../src/Lifelong.ts"
+import type { ProtocolInput } from "../src/Protocol.ts"
+import * as ProtocolFile from "../src/ProtocolFile.ts"
+import type { ReidModel } from "../src/reid/ReidLearner.ts"
+import * as Runner from "../src/Runner.ts"
+import * as Stage from "../src/Stage.ts"
+import * as TaskData from "../src/TaskData.ts"
+
+const input: ProtocolInput = {
+  name: "toy",
+  data: {
+    split: {
+      kind: "intraDomain",
+      world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
+      tasks: 2,
+      unseenIdentities: 4
+    }
+  },
+  model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
+  training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8, optimizer: { learningRate: 0.01 } },
+  evaluation: { initial: false, batchSize: 64 },
+  methods: ["dwopp"],
+  seeds: [0]
+}
+const protocol = Effect.runSync(ProtocolFile.make(input))
+const backend = Backend.layerCpu
+
+const snapshotWeights = (m: Model.FrozenModel | Model.TrainableModel) =>
+  new Map([...m.weights()].map(([k, v]) => [k, Array.from(v.dataSync())] as const))
+
+describe("the reidfx learner", () => {
+  it.effect("the old model is frozen: training the next task leaves its weights unchanged", () =>
+    Effect.gen(function*() {
+      const frozenBefore: Array<Map<string, Array<number>>> = []
+      const frozenAfter: Array<Map<string, Array<number>>> = []
+      const trainable: Array<Map<string, Array<number>>> = []
+      const probe = Stage.make("probe", (ctx) =>
+        Effect.sync(() => {
+          const { model } = ctx.model.value as ReidModel
+          trainable.push(snapshotWeights(model))
+          if (Option.isSome(ctx.oldModel)) {
+            const old = ctx.oldModel.value.value as Model.FrozenModel
+            ;(ctx.stageIndex === 0 ? frozenBefore : frozenAfter).push(snapshotWeights(old))
+          }
+          return null
+        }))
+      const p = yield* ProtocolFile.make({
+        ...input,
+        stages: [{ kind: "custom", name: "probe" }, { kind: "train" }, { kind: "custom", name: "probe" }, { kind: "snapshot" }]
+      })
+      const result = yield* Runner.run(p, { stages: { probe } }).pipe(Effect.provide(Lifelong.layer(p)))
+      // task 2 trained with DwoPP from the old model
+      expect(result.units[0]!.trained["task-1/1-train"]!.formula).toContain("dwopp")
+      expect(result.units[0]!.trained["task-0/1-train"]!.formula).not.toContain("dwopp")
+      expect(frozenBefore.length).toBe(1)
+      expect(frozenAfter.length).toBe(1)
+      for (const [name, values] of frozenBefore[0]!) expect(frozenAfter[0]!.get(name)).toEqual(values)
+      // while the trainable model did change during task 2
+      const changed = [...trainable[2]!].some(([name, v]) => v.some((x, i) => x !== trainable[3]!.get(name)![i]))
+      expect(changed).toBe(true)
+    }).pipe(Effect.provide(backend)))
+
+  it.effect("no tensor leaks across a whole run", () =>
+    Effect.gen(function*() {
+      yield* noLeaksEffect(Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol))), "a lifelong run")
+    }).pipe(Effect.provide(backend)))
+
+  it.effect("an interrupted run resumes with the same final results", () =>
+    Effect.gen(function*() {
+      const reference = yield* Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)))
+      const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-resume-")))
+      let failAt: number | undefined = 1
+      const crash = Stage.make("crash", (ctx) => (ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)))
+      const p = yield* ProtocolFile.make({
+        ...input,
+        stages: [{ kind: "train" }, { kind: "snapshot" }, { kind: "custom", name: "crash" }, { kind: "evaluate" }]
+      })
+      const ref = yield* Runner.run(p, { stages: { crash: Stage.make("crash", () => Effect.succeed(null)) } }).pipe(Effect.provide(Lifelong.layer(p)))
+      const first = yield* Effect.exit(Runner.run(p, { out, stages: { crash } }).pipe(Effect.provide(Lifelong.layer(p))))
+      assert.isTrue(Exit.isFailure(first))
+      failAt = undefined
+      const resumed = yield* Runner.run(p, { out, stages: { crash } }).pipe(Effect.provide(Lifelong.layer(p)))
+      expect(resumed.cells).toEqual(ref.cells)
+      expect(reference.cells.length).toBe(ref.cells.length)
+      yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
+    }).pipe(Effect.provide(backend)))
+
+  it.effect("the real task data is closed once its task ends", () =>
+    Effect.gen(function*() {
+      const benchmark = yield* Benchmark
+      const learner = yield* Learner
+      let kept: TaskData.TaskData<unknown> | undefined
+      yield* Effect.scoped(Effect.gen(function*() {
+        kept = yield* TaskData.open(0, yield* benchmark.openTask(0))
+      }))
+      const error = yield* Effect.flip(Effect.scoped(Effect.gen(function*() {
+        const model = yield* learner.create({ protocol, method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }], joint: false }, classes: benchmark.totalIdentities })
+        return yield* learner.train({
+          protocol,
+          method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [], joint: false },
+          terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+          task: benchmark.tasks[1]!,
+          model,
+          oldModel: Option.none(),
+          data: kept!,
+          onProgress: () => Effect.void
+        })
+      })))
+      expect(error._tag).toBe("TaskDataClosed")
+      expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0)
+    }).pipe(Effect.provide(Layer.merge(Lifelong.layer(protocol), backend))))
+})
+
+describe("an inter-domain sequence", () => {
+  it.effect("runs one task per dataset, with the unseen domains as the unseen test set", () =>
+    Effect.gen(function*() {
+      const p = yield* ProtocolFile.make({
+        name: "toy-lreid",
+        data: {
+          split: {
+            kind: "interDomain",
+            sequence: [
+              { name: "domain-a", world: { kind: "synthetic", identities: 16, cameras: 2, imagesPerCamera: 2, seed: 1 }, identities: 6 },
+              { name: "domain-b", world: { kind: "synthetic", identities: 16, cameras: 3, imagesPerCamera: 2, seed: 2 }, identities: 6 }
+            ],
+            unseen: [{ name: "domain-c", world: { kind: "synthetic", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 9 }, identities: 4 }]
+          }
+        },
+        model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
+        training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
+        evaluation: { initial: false },
+        methods: ["lwf"],
+        seeds: [0]
+      })
+      const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
+      expect(result.layout.testSets.map((t) => t.name)).toEqual(["domain-a", "domain-b", "unseen"])
+      expect(result.layout.tasks).toBe(2)
+      const final = result.cells.filter((c) => c.after === 1)
+      expect(final.map((c) => c.testSet)).toEqual(["domain-a", "domain-b", "unseen"])
+      for (const c of final) expect(c.metrics.mAP).toBeGreaterThan(0)
+    }).pipe(Effect.provide(backend)))
+})

@@ -1,0 +1,229 @@
+/**
+ * The synthetic ReID world: the built-in dataset of reidfx (default data of the demos, examples and tests).
+ *
+ * Procedural identities (people or vehicles) are seen by several cameras that differ in viewpoint habit, scale,
+ * illumination, colour cast, blur, noise, occlusion and background (see `synthetic/Difficulty.ts` for the knobs).
+ * Images are rendered on demand into RGB buffers, so any item can be rendered alone: every identity, camera,
+ * image and tracklet has its own random stream derived from `(seed, name)`, which makes the world random-access
+ * and independent of rendering order.
+ *
+ * Splits follow Market-1501 / MARS: identities `1..trainIdentities` are the train split, the others the test
+ * split. For a test identity, the first image (or tracklet) of each of its cameras is a query and the remaining
+ * ones are the gallery; with a single image (tracklet) per camera, only the identity's first camera gives a
+ * query, so every query has cross-camera matches in the gallery.
+ * @since 0.1.0
+ */
+import { InvalidOption, RandomStream } from "@reidfx/tensor"
+import { Effect, Schema } from "effect"
+import type { Dataset } from "./Dataset.ts"
+import type { RgbImage } from "./Image.ts"
+import type { Item } from "./Item.ts"
+import * as Camera from "./synthetic/Camera.ts"
+import * as Canvas from "./synthetic/Canvas.ts"
+import { Difficulty, type PresetName, presets } from "./synthetic/Difficulty.ts"
+import * as Person from "./synthetic/Person.ts"
+import * as Vehicle from "./synthetic/Vehicle.ts"
+
+export { Difficulty, presets }
+export type { PresetName }
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const withDefault = (schema: typeof Schema.Int, value: number) =>
+  schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)), Schema.withConstructorDefault(Effect.succeed(value)))
+
+/** Video mode: `perCamera` tracklets per (identity, camera), each of `minFrames..frames` frames. */
+export const TrackletOptions = Schema.Struct({
+  perCamera: withDefault(PositiveInt, 2),
+  frames: withDefault(PositiveInt, 8),
+  minFrames: Schema.optionalKey(PositiveInt)
+})
+export type TrackletOptions = typeof TrackletOptions.Type
+
+/** Options of the synthetic world (all have defaults). */
+export class SyntheticOptions extends Schema.Class<SyntheticOptions>("@reidfx/data/Synthetic/Options")({
+  /** `person` (pedestrians) or `vehicle`. */
+  kind: Schema.Literals(["person", "vehicle"]).pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed("person" as const)),
+    Schema.withConstructorDefault(Effect.succeed("person" as const))
+  ),
+  seed: withDefault(Schema.Int, 0),
+  /** Total identities (train + test). */
+  identities: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)), 100),
+  /** Identities of the train split (default: half, rounded down). */
+  trainIdentities: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  cameras: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })), 4),
+  /** Cameras that see each identity (default: min(cameras, 3)); drawn per identity. */
+  camerasPerIdentity: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
+  /** Images per (identity, camera) in image mode. */
+  imagesPerCamera: withDefault(PositiveInt, 4),
+  /** Set for a video dataset (tracklets of frames with motion). */
+  tracklets: Schema.optionalKey(TrackletOptions),
+  height: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(8)), 128),
+  width: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(8)), 64),
+  difficulty: Difficulty.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(presets.medium)),
+    Schema.withConstructorDefault(Effect.succeed(presets.medium))
+  )
+}) {}
+
+/** The decoded input of {@link SyntheticOptions} (every key optional). */
+export type SyntheticInput = typeof SyntheticOptions.Encoded
+
+/** A rendered shot: image `index` of (identity, camera), or frame `frame` of tracklet `tracklet`. */
+export type Shot =
+  | { readonly _tag: "Image"; readonly id: number; readonly cam: number; readonly index: number }
+  | { readonly _tag: "Frame"; readonly id: number; readonly cam: number; readonly tracklet: number; readonly frame: number }
+
+export interface SyntheticWorld {
+  readonly options: SyntheticOptions
+  /** The dataset index; items are rendered on demand at the world's size (or any size given to `render`). */
+  readonly dataset: Dataset
+  readonly camera: (cam: number) => Camera.CameraModel
+  readonly person: (id: number) => Person.PersonAppearance
+  readonly vehicle: (id: number) => Vehicle.VehicleAppearance
+  /** The cameras (0-based, sorted) that see identity `id`. */
+  readonly camerasOf: (id: number) => ReadonlyArray<number>
+  /** Renders one shot. */
+  readonly render: (shot: Shot, height?: number, width?: number) => RgbImage
+}
+
+const memo = <A>(f: (k: number) => A): ((k: number) => A) => {
+  const cache = new Map<number, A>()
+  return (k) => {
+    let v = cache.get(k)
+    if (v === undefined) cache.set(k, (v = f(k)))
+    return v
+  }
+}
+
+/** Shared names for file export: Market-1501 and MARS style keys. */
+const pad = (n: number, w: number) => String(n).padStart(w, "0")
+
+/** Builds the world from decoded options. */
+export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
+  const { seed, kind, difficulty: d } = options
+  const name = `synthetic-${kind}`
+  const camerasPerIdentity = Math.min(options.cameras, options.camerasPerIdentity ?? Math.min(options.cameras, 3))
+  const trainIdentities = options.trainIdentities ?? Math.floor(options.identities / 2)
+  const camera = memo((c) => Camera.make(seed, name, c, d))
+  const person = memo((id) => Person.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity))
+  const vehicle = memo((id) => Vehicle.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity))
+  const camerasOf = memo((id) => {
+    const all = Array.from({ length: options.cameras }, (_, c) => c)
+    return RandomStream.fromSeed(seed, `${name}/cameras/${id}`).sample(all, camerasPerIdentity)
+  })
+
+  const render = (shot: Shot, height = options.height, width = options.width): RgbImage => {
+    const cam = camera(shot.cam)
+    const rng =
+      shot._tag === "Image"
+        ? RandomStream.fromSeed(seed, `${name}/image/${shot.id}/${shot.cam}/${shot.index}`)
+        : RandomStream.fromSeed(seed, `${name}/frame/${shot.tracklet}/${shot.frame}`)
+    const track = shot._tag === "Frame" ? RandomStream.fromSeed(seed, `${name}/tracklet/${shot.tracklet}`) : undefined
+    const motion = track ?? rng
+    const view = motion.bernoulli(cam.otherViews) ? motion.pick(Camera.views) : cam.mainView
+    const side = view === "left" || view === "right"
+    const t = shot._tag === "Frame" ? shot.frame : 0
+    const scaleJitter = 1 + d.scale * 0.1 * motion.uniform(-1, 1)
+    const phase0 = d.pose > 0 ? motion.uniform(0, 2 * Math.PI) : 0
+    const offset0 = motion.nextFloat() * d.background
+    const speed = side ? (view === "left" ? -0.04 : 0.04) : 0.006
+    const occluded = motion.bernoulli(d.occlusion)
+    const occluderSeed = motion.nextUint32()
+    // per-shot jitter (each frame of a tracklet differs a little: detector jitter)
+    const dx = d.pose * 0.08 * rng.uniform(-1, 1)
+    const dy = d.pose * 0.04 * rng.uniform(-1, 1)
+    const flicker = 1 + d.illumination * 0.08 * rng.uniform(-1, 1)
+    const approach = side ? 1 : 1 + 0.01 * t * (view === "front" ? 1 : -1)
+    const scale = Math.min(1, cam.scale * scaleJitter * approach)
+    const phase = phase0 + (shot._tag === "Frame" ? 0.8 * t : 0)
+    const c = Canvas.make(height, width)
+    Camera.drawBackground(c, cam, offset0 + speed * t, d.background)
+    let box: { left: number; top: number; width: number; height: number }
+    if (kind === "person") {
+      const h = height * 0.92 * scale
+      const top = height * 0.96 - h + dy * height
+      const cx = width / 2 + dx * width
+      Person.draw(c, person(shot.id), view, { cx, top, height: h }, phase)
+      box = { left: cx - 0.2 * h, top, width: 0.4 * h, height: h }
+    } else {
+      const a = vehicle(shot.id)
+      const aspect = Vehicle.aspect(a, view)
+      let w = width * 0.92 * scale
+      let h = w * aspect
+      if (h > height * 0.9) {
+        h = height * 0.9
+        w = h / aspect
+      }
+      const top = height * 0.94 - h + dy * height
+      const cx = width / 2 + dx * width
+      Vehicle.draw(c, a, view, { cx, top, height: h }, phase)
+      box = { left: cx - w / 2, top, width: w, height: h }
+    }
+    if (occluded) Camera.drawOccluder(c, cam, box, RandomStream.fromSeed(occluderSeed, "occluder"))
+    Canvas.boxBlur(c, (cam.blur * width) / 64)
+    return Canvas.develop(c, cam.gain * flicker, cam.cast, cam.noise, rng)
+  }
+
+  const train: Array<Item> = []
+  const query: Array<Item> = []
+  const gallery: Array<Item> = []
+  const rendered = (key: string, shot: Shot) => ({ _tag: "Rendered" as const, key, render: (h: number, w: number) => render(shot, h, w) })
+  let tracklet = 0
+  for (let id = 1; id <= options.identities; id++) {
+    const isTrain = id <= trainIdentities
+    const cams = camerasOf(id)
+    cams.forEach((cam, camIndex) => {
+      if (options.tracklets === undefined) {
+        const n = options.imagesPerCamera
+        for (let j = 0; j < n; j++) {
+          const item: Item = { source: rendered(`${pad(id, 4)}_c${cam + 1}s1_${pad(j, 6)}_00`, { _tag: "Image", id, cam, index: j }), id, cam }
+          if (isTrain) train.push(item)
+          else if (j === 0 && (n > 1 || camIndex === 0)) query.push(item)
+          else gallery.push(item)
+        }
+      } else {
+        const tr = options.tracklets
+        for (let k = 0; k < tr.perCamera; k++) {
+          const t = tracklet++
+          const min = Math.min(tr.minFrames ?? tr.frames, tr.frames)
+          const length = min + RandomStream.fromSeed(seed, `${name}/length/${t}`).nextInt(tr.frames - min + 1)
+          const target = isTrain ? train : k === 0 && (tr.perCamera > 1 || camIndex === 0) ? query : gallery
+          for (let f = 0; f < length; f++) {
+            const key = `${pad(id, 4)}C${cam + 1}T${pad(t, 4)}F${pad(f + 1, 3)}`
+            target.push({ source: rendered(key, { _tag: "Frame", id, cam, tracklet: t, frame: f }), id, cam, tracklet: t, frame: f })
+          }
+        }
+      }
+    })
+  }
+  const dataset: Dataset = {
+    name: `${name}${options.tracklets === undefined ? "" : "-video"}`,
+    kind: options.tracklets === undefined ? "image" : "video",
+    train,
+    query,
+    gallery
+  }
+  return { options, dataset, camera, person, vehicle, camerasOf, render }
+}
+
+/**
+ * Builds a synthetic world; options are decoded (defaults filled in, bad values are an {@link InvalidOption}).
+ *
+ * ```ts
+ * const world = yield* Synthetic.make({ identities: 40, cameras: 4, height: 64, width: 32 })
+ * world.dataset.train.length // 20 identities x 3 cameras x 4 images = 240
+ * ```
+ */
+export const make = (input: SyntheticInput = {}): Effect.Effect<SyntheticWorld, InvalidOption> =>
+  Schema.decodeUnknownEffect(SyntheticOptions)(input).pipe(
+    Effect.mapError((e) => new InvalidOption({ what: "Synthetic options", detail: e.message })),
+    Effect.flatMap((o) =>
+      (o.trainIdentities ?? 0) > o.identities
+        ? Effect.fail(new InvalidOption({ what: "Synthetic options", detail: `trainIdentities (${o.trainIdentities}) exceeds identities (${o.identities})` }))
+        : Effect.succeed(fromOptions(o))
+    )
+  )
+
+/** Synchronous {@link make}: throws the {@link InvalidOption} (for scripts and tests). */
+export const makeSync = (input: SyntheticInput = {}): SyntheticWorld => Effect.runSync(make(input))

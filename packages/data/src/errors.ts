@@ -1,0 +1,62 @@
+/**
+ * Typed errors of the data package. Every error carries a `message` that tells the user what to fix.
+ * @since 0.1.0
+ */
+import { Data } from "effect"
+
+/** A dataset's root folder (or one of its required sub-folders / files) is missing. @category errors */
+export class DatasetNotFound extends Data.TaggedError("DatasetNotFound")<{
+  /** The dataset (e.g. "Market-1501"). */
+  readonly dataset: string
+  /** The path that was looked for. */
+  readonly path: string
+  /** The expected layout, as a small tree. */
+  readonly layout: string
+}> {
+  override get message(): string {
+    return `${this.dataset}: "${this.path}" was not found. Expected layout:\n${this.layout}`
+  }
+}
+
+/** An image file could not be decoded. @category errors */
+export class CorruptImage extends Data.TaggedError("CorruptImage")<{
+  readonly path: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    const detail = this.cause instanceof Error ? `: ${this.cause.message}` : ""
+    return `cannot decode image "${this.path}"${detail}`
+  }
+}
+
+/** A metadata file of a dataset (list file, track info, CSV manifest) is malformed. @category errors */
+export class MalformedMetadata extends Data.TaggedError("MalformedMetadata")<{
+  readonly path: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.path}: ${this.detail}`
+  }
+}
+
+/** A task's data was read after the task ended (its Scope closed): the lifelong rule forbids it. @category errors */
+export class TaskDataClosed extends Data.TaggedError("TaskDataClosed")<{
+  /** The task index (0-based). */
+  readonly task: number
+  /** What was accessed, e.g. "train". */
+  readonly accessed: string
+}> {
+  override get message(): string {
+    return `task ${this.task}: its data was read ("${this.accessed}") after the task ended; a lifelong protocol may not use a finished task's data (keep what you need, e.g. a model snapshot or exemplars, before the task's scope closes)`
+  }
+}
+
+/** A sampler cannot build a batch from the data it was given (too few identities, items, ...). @category errors */
+export class SamplerError extends Data.TaggedError("SamplerError")<{
+  readonly sampler: string
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `${this.sampler}: ${this.detail}`
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Models as scoped resources.
+ *
+ * A {@link TrainableModel} owns one `tf.Variable` per parameter and state tensor, created in the current
+ * `Scope` and disposed when it closes. {@link TrainableModel.snapshot} copies the current values into a
+ * {@link FrozenModel}: plain tensors (not variables), always in inference mode, so no optimizer can change
+ * them and no gradient reaches them. Frozen snapshots are the teachers of distillation and the old model
+ * of a lifelong protocol.
+ *
+ * `Model` is the service of the model being trained; `layer(config)` builds it (initial weights from the
+ * run's `Rng` stream `"init"`).
+ * @since 0.1.0
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import type { ModelOutputs } from "@reidfx/metric"
+import { InvalidOption, Rng } from "@reidfx/tensor"
+import { Context, Effect, Layer, Schema, type Scope } from "effect"
+import { detachOutputs } from "./detach.ts"
+import { initialValue } from "./Init.ts"
+import { ModelConfig, type ModelConfigInput } from "./ModelConfig.ts"
+import { define, type Network, parameterCount } from "./Network.ts"
+import type { ForwardContext, ParamSpec } from "./nn/Builder.ts"
+
+/** What every model (trainable or frozen) offers. */
+export interface ModelBase {
+  readonly config: ModelConfig
+  readonly network: Network
+  /** Size of `features` / `neckFeatures`. */
+  readonly featureDim: number
+  /** Trainable parameter count. */
+  readonly parameterCount: number
+  /**
+   * The outputs for `[B, H, W, C]` images. `training: true` uses batch statistics and updates the running
+   * statistics (trainable models only). Synchronous: call it inside `tf.tidy` / `tf.variableGrads`.
+   */
+  readonly forward: (inputs: tf.Tensor4D, options?: { readonly training?: boolean }) => ModelOutputs
+  /** Retrieval embeddings (`neckFeatures` in inference mode). */
+  readonly embed: (inputs: tf.Tensor4D) => tf.Tensor2D
+  /** The current value of every parameter and state tensor, by name (not copies: do not dispose). */
+  readonly weights: () => ReadonlyMap<string, tf.Tensor>
+}
+
+/** A model whose parameters are trainable variables owned by a Scope. */
+export interface TrainableModel extends ModelBase {
+  readonly _tag: "TrainableModel"
+  /** Every variable (parameters and state) by parameter name. */
+  readonly variables: ReadonlyMap<string, tf.Variable>
+  /** The trainable variables, in definition order. */
+  readonly trainableVariables: ReadonlyArray<tf.Variable>
+  /** The parameter name of a variable (variables have globally unique tfjs names). */
+  readonly nameOf: (variable: tf.Variable) => string
+  /** A frozen copy of the current weights, owned by the current Scope. */
+  readonly snapshot: Effect.Effect<FrozenModel, never, Scope.Scope>
+  /** Overwrites weights by name (shapes must match; names not given keep their values). */
+  readonly assign: (weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>) => void
+}
+
+/** A frozen model: constant tensors, inference mode, outputs detached from any gradient tape. */
+export interface FrozenModel extends ModelBase {
+  readonly _tag: "FrozenModel"
+}
+
+/** Decodes a model config (defaults filled), failing with {@link InvalidOption} naming the bad key. */
+export const decodeConfig = (input: ModelConfigInput | unknown): Effect.Effect<ModelConfig, InvalidOption> =>
+  Schema.decodeUnknownEffect(ModelConfig)(input, { onExcessProperty: "error" }).pipe(
+    Effect.mapError((e) => new InvalidOption({ what: "model config", detail: e.message }))
+  )
+
+const checkNames = (specs: ReadonlyArray<ParamSpec>, weights: ReadonlyMap<string, tf.Tensor>) => {
+  for (const [name, t] of weights) {
+    const spec = specs.find((s) => s.name === name)
+    if (spec === undefined) throw new Error(`assign: the model has no parameter named ${name}`)
+    if (spec.shape.length !== t.shape.length || spec.shape.some((d, i) => d !== t.shape[i])) {
+      throw new Error(`assign: ${name} has shape [${spec.shape.join(", ")}], got [${t.shape.join(", ")}]`)
+    }
+  }
+}
+
+const base = (network: Network, get: (name: string) => tf.Tensor, setState: (name: string, value: tf.Tensor) => void, frozen: boolean) => {
+  const forward = (inputs: tf.Tensor4D, options?: { readonly training?: boolean }): ModelOutputs => {
+    const training = !frozen && options?.training === true
+    const ctx: ForwardContext = { get, training, setState: training ? setState : () => {} }
+    const out = network.forward(ctx, inputs)
+    return frozen ? detachOutputs(out) : out
+  }
+  return {
+    config: network.config,
+    network,
+    featureDim: network.featureDim,
+    parameterCount: parameterCount(network.specs),
+    forward,
+    embed: (inputs: tf.Tensor4D) => tf.tidy(() => {
+      const out = forward(inputs, { training: false })
+      return (out.neckFeatures ?? out.features) as tf.Tensor2D
+    })
+  }
+}
+
+/** A frozen model from a network and its tensors (which the caller's Scope owns). */
+export const frozenFrom = (network: Network, tensors: ReadonlyMap<string, tf.Tensor>): FrozenModel => {
+  const get = (name: string) => {
+    const t = tensors.get(name)
+    if (t === undefined) throw new Error(`frozen model: no tensor for ${name}`)
+    return t
+  }
+  return { _tag: "FrozenModel", ...base(network, get, () => {}, true), weights: () => tensors }
+}
+
+const copies = (weights: ReadonlyMap<string, tf.Tensor>): Effect.Effect<ReadonlyMap<string, tf.Tensor>, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new Map([...weights].map(([k, v]) => [k, tf.keep(tf.clone(v))] as const))),
+    (m) => Effect.sync(() => m.forEach((t) => { t.dispose() }))
+  )
+
+/**
+ * A trainable model of a decoded config, its variables owned by the current Scope. Initial values come from
+ * the `"init"` stream of the run's `Rng` (per-parameter derived streams).
+ */
+export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const network = define(config)
+    const rng = (yield* Rng.Rng).stream("init")
+    const variables = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const map = new Map<string, tf.Variable>()
+        for (const spec of network.specs) {
+          const init = initialValue(spec, rng)
+          map.set(spec.name, tf.variable(init, spec.trainable))
+          init.dispose()
+        }
+        return map
+      }),
+      (map) => Effect.sync(() => map.forEach((v) => { v.dispose() }))
+    )
+    const names = new Map<string, string>([...variables].map(([k, v]) => [v.name, k]))
+    const get = (name: string): tf.Tensor => {
+      const v = variables.get(name)
+      if (v === undefined) throw new Error(`model: no variable ${name}`)
+      return v
+    }
+    const setState = (name: string, value: tf.Tensor) => (get(name) as tf.Variable).assign(value)
+    const assign = (weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>) => {
+      const map = weights instanceof Map ? weights as ReadonlyMap<string, tf.Tensor> : new Map(Object.entries(weights))
+      checkNames(network.specs, map)
+      for (const [name, t] of map) variables.get(name)!.assign(t.dtype === "float32" ? t : tf.cast(t, "float32"))
+    }
+    const model: TrainableModel = {
+      _tag: "TrainableModel",
+      ...base(network, get, setState, false),
+      variables,
+      trainableVariables: network.specs.filter((s) => s.trainable).map((s) => variables.get(s.name)!),
+      nameOf: (v) => {
+        const n = names.get(v.name)
+        if (n === undefined) throw new Error(`model: variable ${v.name} is not a parameter of this model`)
+        return n
+      },
+      weights: () => variables,
+      assign,
+      snapshot: Effect.map(copies(variables), (tensors) => frozenFrom(network, tensors))
+    }
+    return model
+  })
+
+/** Decodes a config input, then {@link makeTrainable}. */
+export const make = (input: ModelConfigInput): Effect.Effect<TrainableModel, InvalidOption, Scope.Scope> =>
+  Effect.flatMap(decodeConfig(input), makeTrainable)
+
+/** The model being trained. */
+export class Model extends Context.Service<Model, TrainableModel>()("@reidfx/model/Model") {}
+
+/** A layer providing {@link Model} (variables disposed when the layer's scope closes). */
+export const layer = (input: ModelConfigInput): Layer.Layer<Model, InvalidOption> => Layer.effect(Model, make(input))
+
+/** A frozen snapshot of the current {@link Model}, owned by the current Scope. */
+export const snapshot: Effect.Effect<FrozenModel, never, Model | Scope.Scope> = Model.use((m) => m.snapshot)

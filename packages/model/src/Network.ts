@@ -1,0 +1,64 @@
+/**
+ * A network definition: the parameter specifications and the forward function of a {@link ModelConfig}.
+ * @since 0.1.0
+ */
+import type * as tf from "@tensorflow/tfjs-core"
+import type { ModelOutputs } from "@reidfx/metric"
+import type { Backbone } from "./backbones/Backbone.ts"
+import { mobileNetV2 } from "./backbones/MobileNetV2.ts"
+import { referenceNet } from "./backbones/ReferenceNet.ts"
+import { resNet } from "./backbones/ResNet.ts"
+import { reidHead } from "./heads/ReidHead.ts"
+import type { ModelConfig } from "./ModelConfig.ts"
+import { Builder, type ForwardContext, type ParamSpec } from "./nn/Builder.ts"
+
+export interface Network {
+  readonly config: ModelConfig
+  readonly specs: ReadonlyArray<ParamSpec>
+  /** Size of the embeddings. */
+  readonly featureDim: number
+  readonly forward: (ctx: ForwardContext, inputs: tf.Tensor4D) => ModelOutputs
+}
+
+const backboneOf = (b: Builder, config: ModelConfig): Backbone => {
+  const bb = config.backbone
+  switch (bb.kind) {
+    case "reference":
+      return referenceNet(b, { inChannels: config.inputChannels, stemWidth: bb.stemWidth, widths: bb.widths, blocks: bb.blocks, lastStride: bb.lastStride })
+    case "resnet18":
+      return resNet(b, { depth: 18, inChannels: config.inputChannels, lastStride: bb.lastStride })
+    case "resnet34":
+      return resNet(b, { depth: 34, inChannels: config.inputChannels, lastStride: bb.lastStride })
+    case "resnet50":
+      return resNet(b, { depth: 50, inChannels: config.inputChannels, lastStride: bb.lastStride })
+    case "mobilenetv2":
+      return mobileNetV2(b, { inChannels: config.inputChannels, widthMultiplier: bb.widthMultiplier })
+  }
+}
+
+/** Defines the network of a (decoded) config. Parameters are named `backbone/...` and `head/...`. */
+export const define = (config: ModelConfig): Network => {
+  const root = new Builder()
+  const backbone = backboneOf(root.scope("backbone"), config)
+  const h = config.head
+  const head = reidHead(root.scope("head"), {
+    inChannels: backbone.outChannels,
+    pooling: h.pooling,
+    gemP: h.gemP,
+    embedding: h.embedding,
+    neck: h.neck,
+    classes: h.classes,
+    classifierBias: h.classifierBias,
+    classifierInit: h.classifierInit
+  })
+  return {
+    config,
+    specs: root.specs,
+    featureDim: head.featureDim,
+    forward: (ctx, inputs) => head.forward(ctx, backbone.forward(ctx, inputs))
+  }
+}
+
+/** Number of trainable parameters (what torchvision's `sum(p.numel() for p in model.parameters())` counts). */
+export const parameterCount = (specs: ReadonlyArray<ParamSpec>): number =>
+  specs.filter((s) => s.trainable).reduce((n, s) => n + s.shape.reduce((a, d) => a * d, 1), 0)

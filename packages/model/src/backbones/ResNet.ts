@@ -1,0 +1,56 @@
+/**
+ * ResNet-18, -34 and -50 (He et al., "Deep Residual Learning for Image Recognition", CVPR 2016), with the
+ * architecture of torchvision (v1.5 bottleneck: stride on the 3x3 convolution). With a 1000-class linear
+ * classifier they have 11,689,512 / 21,797,672 / 25,557,032 parameters, exactly torchvision's counts.
+ *
+ * stem: conv 7x7 / 2 (64) + BN + ReLU + max-pool 3x3 / 2 (padding 1); layer1..4 of widths 64-128-256-512
+ * with strides 1, 2, 2 and `lastStride` (2 in torchvision, 1 in the ReID "bag of tricks").
+ *
+ * Parameter names follow torchvision's module names (`conv1/kernel`, `layer1/0/bn1/gamma`,
+ * `layer2/0/downsample/0/kernel`, ...) so converted weights map one to one (kernels are `[kh, kw, in, out]`,
+ * transpose PyTorch's `[out, in, kh, kw]` with (2, 3, 1, 0)).
+ * @since 0.1.0
+ */
+import * as tf from "@tensorflow/tfjs-core"
+import type { Builder } from "../nn/Builder.ts"
+import { batchNorm } from "../nn/BatchNorm.ts"
+import { conv2d } from "../nn/Conv2d.ts"
+import type { Backbone } from "./Backbone.ts"
+import { stage } from "./ResNetBlocks.ts"
+
+export type ResNetDepth = 18 | 34 | 50
+
+export interface ResNetOptions {
+  readonly depth: ResNetDepth
+  readonly inChannels?: number
+  /** Stride of layer4 (default 2, torchvision; 1 for ReID). */
+  readonly lastStride?: number
+}
+
+const layouts: Record<ResNetDepth, { readonly kind: "basic" | "bottleneck"; readonly blocks: readonly [number, number, number, number] }> = {
+  18: { kind: "basic", blocks: [2, 2, 2, 2] },
+  34: { kind: "basic", blocks: [3, 4, 6, 3] },
+  50: { kind: "bottleneck", blocks: [3, 4, 6, 3] }
+}
+
+/** A torchvision ResNet backbone (without its pooling and classifier). */
+export const resNet = (b: Builder, options: ResNetOptions): Backbone => {
+  const layout = layouts[options.depth]
+  const conv1 = conv2d(b.scope("conv1"), { inChannels: options.inChannels ?? 3, outChannels: 64, kernel: 7, stride: 2 })
+  const bn1 = batchNorm<tf.Tensor4D>(b.scope("bn1"), { channels: 64 })
+  const widths = [64, 128, 256, 512]
+  const strides = [1, 2, 2, options.lastStride ?? 2]
+  let inChannels = 64
+  const stages = widths.map((width, i) => {
+    const s = stage(b.scope(`layer${i + 1}`), layout.kind, { inChannels, width, blocks: layout.blocks[i]!, stride: strides[i]! })
+    inChannels = s.outChannels
+    return s.forward
+  })
+  return {
+    outChannels: inChannels,
+    forward: (ctx, x) => {
+      const stem = tf.maxPool(tf.relu(bn1(ctx, conv1(ctx, x))), 3, 2, 1)
+      return stages.reduce((h, f) => f(ctx, h), stem)
+    }
+  }
+}

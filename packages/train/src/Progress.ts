@@ -1,0 +1,139 @@
+/**
+ * Progress reporting as a `Context.Reference`: library code reports without adding a requirement; the
+ * default logs each step at Debug level (invisible unless asked for), the `reidfx` command provides a
+ * terminal reporter (a progress bar with ETA on a TTY, plain lines otherwise).
+ * @since 0.1.0
+ */
+import { Context, Effect } from "effect"
+
+/** One learner's values at a step. */
+export interface LearnerReport {
+  readonly name: string
+  /** sum_i w_i L_i */
+  readonly loss: number
+  /** Unweighted value of each term. */
+  readonly terms: Readonly<Record<string, number>>
+  /** Scalar statistics the terms reported (e.g. active triplets), as `term.stat`. */
+  readonly stats: Readonly<Record<string, number>>
+  readonly learningRate: number
+  /** Global gradient norm before clipping. */
+  readonly gradNorm: number
+}
+
+/** What one training step reports. */
+export interface StepReport {
+  /** Global step (0-based). */
+  readonly index: number
+  readonly learners: ReadonlyArray<LearnerReport>
+  /** Images in the step (all learners' inputs). */
+  readonly images: number
+  /** Wall time of the step. */
+  readonly seconds: number
+}
+
+/** Where a step sits in the run. */
+export interface Position {
+  readonly step: number
+  readonly totalSteps: number
+  readonly epoch: number
+  readonly totalEpochs: number
+}
+
+export interface ProgressService {
+  readonly start: (info: { readonly label: string; readonly totalSteps: number; readonly startStep: number }) => Effect.Effect<void>
+  readonly step: (report: StepReport, position: Position) => Effect.Effect<void>
+  readonly message: (text: string) => Effect.Effect<void>
+  readonly end: () => Effect.Effect<void>
+}
+
+const describeStep = (report: StepReport): string =>
+  report.learners.map((l) => {
+    const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")
+    const who = report.learners.length > 1 ? `${l.name}: ` : ""
+    return `${who}loss ${l.loss.toFixed(4)} (${terms}) lr ${l.learningRate.toExponential(2)}`
+  }).join(" | ")
+
+/** Logs each step at Debug level (the default). */
+export const debugLog: ProgressService = {
+  start: (info) => Effect.logDebug(`${info.label}: ${info.totalSteps} steps from step ${info.startStep}`),
+  step: (report, p) => Effect.logDebug(`step ${p.step}/${p.totalSteps} epoch ${p.epoch + 1}/${p.totalEpochs}: ${describeStep(report)}`),
+  message: (text) => Effect.logInfo(text),
+  end: () => Effect.void
+}
+
+/** Reports nothing. */
+export const silent: ProgressService = { start: () => Effect.void, step: () => Effect.void, message: () => Effect.void, end: () => Effect.void }
+
+/** The progress reporter of the current fiber (default {@link debugLog}). */
+export const Progress = Context.Reference<ProgressService>("@reidfx/train/Progress", { defaultValue: () => debugLog })
+
+const clock = (seconds: number): string => {
+  if (!Number.isFinite(seconds)) return "--:--"
+  const s = Math.max(0, Math.round(seconds))
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const r = s % 60
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`
+}
+
+/**
+ * A terminal reporter. On a TTY: one redrawn line with a bar, step, epoch, losses, images/s and ETA. Otherwise
+ * (logs, CI): a plain line every `everySteps` steps (default: about 10 per run) and at the last step.
+ */
+export const terminal = (options: {
+  readonly out?: { readonly isTTY?: boolean; readonly columns?: number; write(text: string): unknown }
+  readonly everySteps?: number
+} = {}): ProgressService => {
+  const out = options.out ?? process.stderr
+  const tty = out.isTTY === true
+  let startedAt = 0
+  let first = 0
+  let images = 0
+  let seconds = 0
+  let label = ""
+  let drawn = false
+  return {
+    start: (info) =>
+      Effect.sync(() => {
+        startedAt = performance.now()
+        first = info.startStep
+        images = 0
+        seconds = 0
+        label = info.label
+        if (!tty) out.write(`${label}: ${info.totalSteps} steps${info.startStep > 0 ? ` (resuming at step ${info.startStep})` : ""}\n`)
+      }),
+    step: (report, p) =>
+      Effect.sync(() => {
+        images += report.images
+        seconds += report.seconds
+        const done = p.step + 1
+        const elapsed = (performance.now() - startedAt) / 1000
+        const rate = (done - first) / Math.max(elapsed, 1e-9)
+        const eta = (p.totalSteps - done) / rate
+        const ips = images / Math.max(seconds, 1e-9)
+        const text = `epoch ${p.epoch + 1}/${p.totalEpochs} step ${done}/${p.totalSteps} ${describeStep(report)} ${ips.toFixed(1)} img/s ETA ${clock(eta)}`
+        if (tty) {
+          const width = 24
+          const filled = Math.round((done / Math.max(p.totalSteps, 1)) * width)
+          const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`
+          const cols = out.columns ?? 160
+          out.write(`\r${line.length > cols - 1 ? line.slice(0, cols - 1) : line.padEnd(cols - 1)}`)
+          drawn = true
+        } else {
+          const every = options.everySteps ?? Math.max(1, Math.round(p.totalSteps / 10))
+          if (done % every === 0 || done === p.totalSteps) out.write(`${label} ${text}\n`)
+        }
+      }),
+    message: (text) =>
+      Effect.sync(() => {
+        if (tty && drawn) out.write("\n")
+        drawn = false
+        out.write(`${text}\n`)
+      }),
+    end: () =>
+      Effect.sync(() => {
+        if (tty && drawn) out.write("\n")
+        drawn = false
+      })
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The configuration of a training run (`reidfx train`): a Schema-validated value read from JSON or YAML and
+ * overridable key by key. An unknown key or a bad value is a {@link RunConfigError} that names the key (its full
+ * path) and what is allowed (the expected values, or the keys that exist at that place).
+ * @since 0.1.0
+ */
+import * as fs from "node:fs/promises"
+import { ModelConfig } from "@reidfx/model"
+import { Effect, Schema, SchemaAST, SchemaIssue } from "effect"
+import * as YAML from "yaml"
+import { RunConfigError } from "./errors.ts"
+import { OptimizerConfig } from "./optim/OptimizerConfig.ts"
+import { Decay, Warmup } from "./schedule/LearningRate.ts"
+
+const defType = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
+/** A nested struct whose missing key decodes from `{}` (so its own defaults apply). */
+const defEmpty = <S extends Schema.Top>(schema: S) => schema.pipe(Schema.withDecodingDefaultKey<S>(Effect.succeed({} as S["Encoded"])))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+const Probability = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+
+/** The built-in synthetic world (see `@reidfx/data` Synthetic). */
+export const DataConfig = Schema.Struct({
+  kind: Schema.Literals(["person", "vehicle"]).pipe(defType("person")),
+  /** Total identities; the first half (or `trainIdentities`) train, the others are the query/gallery test set. */
+  identities: Schema.Int.check(Schema.isGreaterThanOrEqualTo(4)).pipe(defType(200)),
+  trainIdentities: Schema.optionalKey(PositiveInt),
+  cameras: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })).pipe(defType(4)),
+  imagesPerCamera: PositiveInt.pipe(defType(4)),
+  difficulty: Schema.Literals(["trivial", "easy", "medium", "hard"]).pipe(defType("medium")),
+  /** Input height and width (the world is rendered at this size). */
+  height: Schema.Int.check(Schema.isGreaterThanOrEqualTo(16)).pipe(defType(64)),
+  width: Schema.Int.check(Schema.isGreaterThanOrEqualTo(8)).pipe(defType(32)),
+  /** Seed of the world (default: the run's seed). */
+  seed: Schema.optionalKey(Schema.Int)
+})
+
+/** Training augmentations (torchreid's: flip, pad + random crop, random erasing). */
+export const AugmentConfig = Schema.Struct({
+  flip: Probability.pipe(defType(0.5)),
+  pad: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(4)),
+  erasing: Probability.pipe(defType(0.5))
+})
+
+const { classes: _classes, ...headFields } = ModelConfig.HeadConfig.fields
+
+/** The model; the classifier size comes from the data. */
+export const RunModelConfig = Schema.Struct({
+  backbone: ModelConfig.BackboneConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "reference" } as const))),
+  head: defEmpty(Schema.Struct(headFields))
+})
+
+/** The strong baseline's objective: CE with label smoothing on the logits + batch-hard triplet on the features. */
+export const LossConfig = Schema.Struct({
+  labelSmoothing: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).pipe(defType(0.1)),
+  tripletMargin: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(0.3)),
+  crossEntropyWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+  tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1))
+})
+
+export const RunScheduleConfig = Schema.Struct({
+  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(3.5e-4)),
+  warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 2, factor: 0.1 }))),
+  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [10, 14] } as typeof Decay.Encoded)))
+})
+
+/** A training run. Every key has a default: `{}` is the default run of `reidfx train`. */
+export const RunConfig = Schema.Struct({
+  name: Schema.String.check(Schema.isPattern(/^[\w.-]+$/)).pipe(defType("baseline")),
+  seed: Schema.Int.pipe(defType(0)),
+  data: defEmpty(DataConfig),
+  model: defEmpty(RunModelConfig),
+  /** PK sampling: P identities x K images per batch. */
+  sampler: defEmpty(Schema.Struct({ p: PositiveInt.pipe(defType(16)), k: PositiveInt.pipe(defType(4)) })),
+  augment: defEmpty(AugmentConfig),
+  epochs: PositiveInt.pipe(defType(16)),
+  optimizer: OptimizerConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))),
+  schedule: defEmpty(RunScheduleConfig),
+  loss: defEmpty(LossConfig),
+  /** Clip gradients to this global norm. */
+  clipNorm: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0))),
+  /** Output folder: results, checkpoint and weights go to `<output>/<name>/`. */
+  output: Schema.String.pipe(defType("runs")),
+  /** Also checkpoint every N steps (always at each epoch end). */
+  checkpointEverySteps: Schema.optionalKey(PositiveInt),
+  /** Continue from `<output>/<name>/checkpoint.ckpt` if it exists. */
+  resume: Schema.Boolean.pipe(defType(false)),
+  evalBatchSize: PositiveInt.pipe(defType(128))
+})
+export type RunConfig = typeof RunConfig.Type
+export type RunConfigInput = typeof RunConfig.Encoded
+
+const unique = (xs: ReadonlyArray<string>) => [...new Set(xs)]
+
+const literalsOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
+  ast._tag === "Literal" ? [String(ast.literal)] : ast._tag === "Union" ? ast.types.flatMap(literalsOf) : []
+
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), input)
+
+/** The struct ASTs that may sit at a path (union members narrowed by the input's `kind` when it names one). */
+const structsAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown, at: ReadonlyArray<PropertyKey> = []): ReadonlyArray<SchemaAST.Objects> => {
+  if (ast._tag === "Union") {
+    const all = ast.types.flatMap((t) => structsAt(t, path, input, at))
+    return all
+  }
+  if (ast._tag !== "Objects") return []
+  if (path.length === at.length) {
+    const kind = valueAt(input, [...at, "kind"])
+    const kindAst = ast.propertySignatures.find((p) => p.name === "kind")
+    if (kind !== undefined && kindAst !== undefined && !literalsOf(kindAst.type).includes(String(kind))) return []
+    return [ast]
+  }
+  const ps = ast.propertySignatures.find((p) => p.name === path[at.length])
+  return ps === undefined ? [] : structsAt(ps.type, path, input, [...at, path[at.length]!])
+}
+
+/** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all). */
+export const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown = undefined): ReadonlyArray<string> => {
+  const narrowed = structsAt(ast, path, input)
+  const structs = narrowed.length > 0 ? narrowed : structsAt(ast, path, undefined)
+  return unique(structs.flatMap((s) => s.propertySignatures.map((p) => String(p.name))))
+}
+
+/** The `kind` values allowed for the object at a path. */
+const kindsAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> =>
+  unique(structsAt(ast, path, undefined).flatMap((s) => s.propertySignatures.filter((p) => p.name === "kind").flatMap((p) => literalsOf(p.type))))
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Decodes a run config, reporting every issue with its key path (and the allowed keys for an unknown key). */
+export const decode = (input: unknown, source = "config"): Effect.Effect<RunConfig, RunConfigError> =>
+  Schema.decodeUnknownEffect(RunConfig)(input, { onExcessProperty: "error", errors: "all" }).pipe(
+    Effect.mapError((error) => {
+      const lines = formatter(error.issue).issues.map((issue) => {
+        const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : p)) as Array<PropertyKey>
+        const key = path.length === 0 ? "(root)" : path.map(String).join(".")
+        if (issue.message.includes("excess property")) {
+          const allowed = keysAt(RunConfig.ast, path.slice(0, -1), input)
+          return `- unknown key "${key}"; allowed here: ${allowed.join(", ")}`
+        }
+        if (path[path.length - 1] === "kind") {
+          const kinds = kindsAt(RunConfig.ast, path.slice(0, -1))
+          if (kinds.length > 1) return `- ${key}: expected one of ${kinds.map((k) => JSON.stringify(k)).join(" | ")}, got ${JSON.stringify(valueAt(input, path))}`
+        }
+        const value = valueAt(input, path)
+        return `- ${key}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`
+      })
+      return new RunConfigError({ source, detail: unique(lines).join("\n") })
+    })
+  )
+
+/** Parses JSON or YAML text (YAML is a superset of JSON). */
+export const parseText = (text: string, source: string): Effect.Effect<unknown, RunConfigError> =>
+  Effect.try({
+    try: () => YAML.parse(text) as unknown,
+    catch: (e) => new RunConfigError({ source, detail: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` })
+  })
+
+/** Reads a config file (`.json`, `.yaml`, `.yml`) into an undecoded object. */
+export const readFile = (file: string): Effect.Effect<unknown, RunConfigError> =>
+  Effect.tryPromise({
+    try: () => fs.readFile(file, "utf8"),
+    catch: (e) => new RunConfigError({ source: file, detail: `cannot read: ${String(e)}` })
+  }).pipe(Effect.flatMap((text) => parseText(text, file)), Effect.map((v) => v ?? {}))
+
+/**
+ * Applies `key.path=value` overrides (value parsed as YAML: numbers, booleans, lists, objects, or a string) to
+ * an undecoded config object.
+ */
+export const override = (input: unknown, assignments: ReadonlyArray<string>): Effect.Effect<unknown, RunConfigError> =>
+  Effect.suspend(() => {
+    const root = structuredClone((input ?? {}) as Record<string, unknown>)
+    for (const a of assignments) {
+      const eq = a.indexOf("=")
+      if (eq <= 0) return Effect.fail(new RunConfigError({ source: "--set", detail: `"${a}" is not key.path=value` }))
+      const keys = a.slice(0, eq).split(".")
+      let value: unknown
+      try {
+        value = YAML.parse(a.slice(eq + 1))
+      } catch {
+        value = a.slice(eq + 1)
+      }
+      let node: Record<string, unknown> = root
+      for (const k of keys.slice(0, -1)) {
+        const next = node[k]
+        if (next === undefined || next === null || typeof next !== "object") node[k] = {}
+        node = node[k] as Record<string, unknown>
+      }
+      node[keys[keys.length - 1]!] = value
+    }
+    return Effect.succeed(root)
+  })
+
+/** File (optional) + overrides, decoded. */
+export const load = (options: { readonly file?: string | undefined; readonly set?: ReadonlyArray<string> }): Effect.Effect<RunConfig, RunConfigError> =>
+  Effect.gen(function*() {
+    const base = options.file === undefined ? {} : yield* readFile(options.file)
+    const merged = yield* override(base, options.set ?? [])
+    return yield* decode(merged, options.file ?? "flags")
+  })
+
+/** The decoded config as JSON-friendly data (for results files and checkpoints). */
+export const encode = (config: RunConfig): unknown => Schema.encodeSync(RunConfig)(config)

@@ -1,0 +1,180 @@
+/**
+ * The main job: the strong ReID baseline of Luo et al. ("Bag of Tricks and a Strong Baseline for Deep Person
+ * Re-identification", CVPRW 2019) on the built-in synthetic world.
+ *
+ * - data: the synthetic world's train split, PK batches (P identities x K images, Hermans et al. 2017),
+ *   flip + pad/crop + random erasing;
+ * - model: a backbone, global pooling, BNNeck, bias-free classifier;
+ * - objective: cross-entropy with label smoothing on the logits + batch-hard triplet on the pre-neck features;
+ * - optimizer: Adam with warmup then multistep decay;
+ * - evaluation: Rank-1/5/10, mAP and mINP on the world's query/gallery split (cosine distance on the neck
+ *   features), before and after training.
+ *
+ * Writes `<output>/<name>/results.json`, `config.json`, `checkpoint.ckpt` (resumable) and the weights as a tfjs
+ * model directory `model/`.
+ * @since 0.1.0
+ */
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import * as tf from "@tensorflow/tfjs-core"
+import { Augment, type CorruptImage, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
+import { crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
+import { Model, type ModelConfig, Weights } from "@reidfx/model"
+import { Rng } from "@reidfx/tensor"
+import { Effect, Stream } from "effect"
+import { OutputError } from "../errors.ts"
+import * as Optimizer from "../optim/Optimizer.ts"
+import { Progress } from "../Progress.ts"
+import * as RunConfig from "../RunConfig.ts"
+import * as LearningRate from "../schedule/LearningRate.ts"
+import * as Trainer from "../Trainer.ts"
+import { evaluate, type Scores } from "./Evaluate.ts"
+
+/** What the job returns (and writes as `results.json`). */
+export interface BaselineResult {
+  readonly name: string
+  readonly backend: string
+  readonly dataset: { readonly trainImages: number; readonly trainIdentities: number; readonly queries: number; readonly gallery: number; readonly testIdentities: number }
+  readonly model: { readonly backbone: string; readonly parameters: number }
+  readonly objective: string
+  readonly untrained: Scores
+  readonly trained: Scores
+  readonly training: {
+    readonly epochs: number
+    readonly steps: number
+    readonly resumedAt: number
+    readonly images: number
+    readonly seconds: number
+    readonly imagesPerSecond: number
+    readonly epochSeconds: number
+    readonly lastLosses: Readonly<Record<string, number>>
+  }
+  readonly wallSeconds: number
+  readonly outputDir: string
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`
+
+/** The side-by-side table of untrained and trained scores. */
+export const table = (untrained: Scores, trained: Scores): string => {
+  const rows: ReadonlyArray<readonly [string, keyof Scores]> = [
+    ["Rank-1", "rank1"],
+    ["Rank-5", "rank5"],
+    ["Rank-10", "rank10"],
+    ["mAP", "mAP"],
+    ["mINP", "mINP"]
+  ]
+  const lines = ["| metric  | untrained | trained |", "|---------|-----------|---------|"]
+  for (const [label, key] of rows) lines.push(`| ${label.padEnd(7)} | ${pct(untrained[key]).padStart(9)} | ${pct(trained[key]).padStart(7)} |`)
+  return lines.join("\n")
+}
+
+/** Everything a run is made of, built from a decoded config (owned by the current Scope). */
+export const setup = (config: RunConfig.RunConfig) =>
+  Effect.gen(function*() {
+    const d = config.data
+    const world = yield* Synthetic.make({
+      kind: d.kind,
+      seed: d.seed ?? config.seed,
+      identities: d.identities,
+      ...(d.trainIdentities === undefined ? {} : { trainIdentities: d.trainIdentities }),
+      cameras: d.cameras,
+      imagesPerCamera: d.imagesPerCamera,
+      height: d.height,
+      width: d.width,
+      difficulty: Synthetic.presets[d.difficulty]
+    })
+    const { train, query, gallery } = world.dataset
+    const labels = Dataset.labelMap(train)
+    const classes = labels.size
+    const cache = ImageCache.make(512 * 1024 * 1024)
+    const view = { height: d.height, width: d.width, batchSize: config.evalBatchSize, cache }
+    const model = yield* Model.make({ backbone: config.model.backbone, head: { ...config.model.head, classes } } as ModelConfig.ModelConfigInput)
+    const objective = yield* Objective.make(
+      crossEntropyLabelSmooth({ epsilon: config.loss.labelSmoothing, weight: config.loss.crossEntropyWeight }),
+      tripletBatchHard({ margin: config.loss.tripletMargin, weight: config.loss.tripletWeight })
+    )
+    const optimizer = yield* Optimizer.fromConfig(config.optimizer)
+    const spec = { _tag: "PK", p: config.sampler.p, k: config.sampler.k } as const
+    const stepsPerEpoch = Sampling.batchesPerEpoch(train, spec)
+    const schedule = LearningRate.make(config.schedule, { stepsPerEpoch, totalEpochs: config.epochs })
+    const augment = new Augment.AugmentOptions({
+      flip: config.augment.flip,
+      pad: config.augment.pad,
+      ...(config.augment.erasing > 0 ? { erasing: new Augment.ErasingOptions({ p: config.augment.erasing }) } : {})
+    })
+    const source: Trainer.EpochSource<CorruptImage> = {
+      stepsPerEpoch,
+      epoch: (epoch, rng) => {
+        const seed = rng.nextUint32()
+        const plans = Sampling.epochPlans(train, spec, { seed, epoch, labels })
+        return Loader.batchStream(Stream.fromIterable(plans), { height: d.height, width: d.width, augment, seed, cache, prefetch: 2 }).pipe(
+          Stream.map((b): Trainer.StepInput => ({ images: b.images, labels: b.labels, cams: b.cams }))
+        )
+      }
+    }
+    const learner: Trainer.Learner = { name: "model", model, objective, optimizer, schedule: schedule.at, clipNorm: config.clipNorm }
+    return { world, train, query, gallery, classes, view, model, objective, optimizer, spec, stepsPerEpoch, source, learner }
+  })
+
+/** Runs the strong baseline described by a decoded run config. */
+export const run = (config: RunConfig.RunConfig) =>
+  Effect.gen(function*() {
+    const started = performance.now()
+    const progress = yield* Progress
+    const out = path.resolve(config.output, config.name)
+    yield* Effect.tryPromise({ try: () => fs.mkdir(out, { recursive: true }), catch: (e) => new OutputError({ path: out, detail: `cannot create the folder: ${String(e)}` }) })
+    const d = config.data
+    const { train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
+    yield* progress.message(
+      `synthetic ${d.kind}s: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}, ${d.difficulty})`
+    )
+    yield* progress.message(`model: ${config.model.backbone.kind}, ${model.parameterCount.toLocaleString("en-US")} parameters; objective: ${objective.formula}`)
+    yield* progress.message(`optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`)
+
+    const untrained = yield* evaluate(model, { query, gallery }, view)
+    yield* progress.message(`untrained: Rank-1 ${pct(untrained.rank1)}, mAP ${pct(untrained.mAP)}`)
+
+    const checkpoint = path.join(out, "checkpoint.ckpt")
+    const fit = yield* Trainer.fit({
+      learners: [learner],
+      source,
+      epochs: config.epochs,
+      label: config.name,
+      resume: config.resume,
+      checkpoint: { path: checkpoint, meta: RunConfig.encode(config), ...(config.checkpointEverySteps === undefined ? {} : { everySteps: config.checkpointEverySteps }) }
+    })
+
+    const trained = yield* evaluate(model, { query, gallery }, view)
+    yield* Weights.save(model, path.join(out, "model"))
+    const result: BaselineResult = {
+      name: config.name,
+      backend: tf.getBackend(),
+      dataset: { trainImages: train.length, trainIdentities: classes, queries: query.length, gallery: gallery.length, testIdentities: Dataset.identities(query).length },
+      model: { backbone: config.model.backbone.kind, parameters: model.parameterCount },
+      objective: objective.formula,
+      untrained,
+      trained,
+      training: {
+        epochs: config.epochs,
+        steps: fit.steps,
+        resumedAt: fit.resumedAt,
+        images: fit.images,
+        seconds: fit.seconds,
+        imagesPerSecond: fit.imagesPerSecond,
+        epochSeconds: fit.epochs.length === 0 ? 0 : fit.epochs.reduce((s, e) => s + e.seconds, 0) / fit.epochs.length,
+        lastLosses: fit.last?.learners[0]?.terms ?? {}
+      },
+      wallSeconds: (performance.now() - started) / 1000,
+      outputDir: out
+    }
+    yield* Effect.tryPromise({
+      try: async () => {
+        await Weights.writeFileSynced(path.join(out, "config.json"), JSON.stringify(RunConfig.encode(config), null, 2))
+        await Weights.writeFileSynced(path.join(out, "results.json"), JSON.stringify(result, null, 2))
+      },
+      catch: (e) => new OutputError({ path: out, detail: `cannot write the results: ${String(e)}` })
+    })
+    return result
+  }).pipe(Effect.scoped, Rng.withSeed(config.seed))
+

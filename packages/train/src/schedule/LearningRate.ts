@@ -1,0 +1,89 @@
+/**
+ * Learning-rate schedules: a warmup, then multistep or cosine decay (or constant), evaluated per step.
+ *
+ *     warmup (linear, Goyal et al. 2017; the "bag of tricks" uses factor 0.01 over 10 epochs):
+ *         lr(t) = base * (factor * (1 - t / W) + t / W)          for t < W
+ *     multistep (He et al. 2016):  lr(t) = base * gamma^(number of milestones <= t)
+ *     cosine (Loshchilov and Hutter, SGDR, ICLR 2017, without restarts):
+ *         lr(t) = min + (base - min) * (1 + cos(pi * (t - W) / (T - W))) / 2
+ *
+ * Times are in epochs in the config and in fractional epochs (`step / stepsPerEpoch`) when evaluated,
+ * so the warmup ramps smoothly within epochs. Under multistep, the warmup factor multiplies the decay as in
+ * the bag-of-tricks code (`WarmupMultiStepLR`).
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+
+const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
+const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const Warmup = Schema.Struct({
+  /** Warmup length in epochs (0: none). */
+  epochs: NonNegative.pipe(def(0)),
+  /** Starting multiplier of the linear warmup. */
+  factor: Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)).pipe(def(0.01)),
+  method: Schema.Literals(["linear", "constant"]).pipe(def("linear"))
+})
+
+export const Decay = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("constant") }),
+  Schema.Struct({
+    kind: Schema.Literal("multistep"),
+    /** Epochs at which the rate is multiplied by gamma. */
+    milestones: Schema.Array(NonNegative),
+    gamma: Schema.Number.check(Schema.isGreaterThan(0)).pipe(def(0.1))
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("cosine"),
+    /** Final learning rate as a fraction of the base. */
+    minFactor: NonNegative.pipe(def(0))
+  })
+])
+
+export const ScheduleConfig = Schema.Struct({
+  baseLr: Schema.Number.check(Schema.isGreaterThan(0)),
+  warmup: Warmup.pipe(def({ epochs: 0, factor: 0.01, method: "linear" } as typeof Warmup.Type)),
+  decay: Decay.pipe(def({ kind: "constant" } as typeof Decay.Type))
+})
+export type ScheduleConfig = typeof ScheduleConfig.Type
+export type ScheduleConfigInput = typeof ScheduleConfig.Encoded
+
+/** A schedule: the learning rate at a step. */
+export interface Schedule {
+  readonly config: ScheduleConfig
+  readonly at: (step: number) => number
+}
+
+/** The schedule of a decoded config for a run of `totalEpochs` epochs of `stepsPerEpoch` steps. */
+export const make = (config: ScheduleConfig, options: { readonly stepsPerEpoch: number; readonly totalEpochs: number }): Schedule => {
+  const { stepsPerEpoch, totalEpochs } = options
+  const W = config.warmup.epochs
+  const at = (step: number): number => {
+    const e = step / stepsPerEpoch
+    let warm = 1
+    if (e < W) warm = config.warmup.method === "constant" ? config.warmup.factor : config.warmup.factor * (1 - e / W) + e / W
+    const d = config.decay
+    switch (d.kind) {
+      case "constant":
+        return config.baseLr * warm
+      case "multistep": {
+        // milestones are compared on whole epochs, like an epoch-wise scheduler stepped at each epoch's end
+        const epoch = Math.floor(e + 1e-9)
+        const passed = d.milestones.filter((m) => epoch >= m).length
+        return config.baseLr * warm * d.gamma ** passed
+      }
+      case "cosine": {
+        if (e < W) return config.baseLr * warm
+        const span = Math.max(totalEpochs - W, 1e-9)
+        const progress = Math.min(1, (e - W) / span)
+        const min = config.baseLr * d.minFactor
+        return min + (config.baseLr - min) * (1 + Math.cos(Math.PI * progress)) / 2
+      }
+    }
+  }
+  return { config, at }
+}
+
+/** Decodes a schedule config (defaults filled). */
+export const decodeConfig = (input: ScheduleConfigInput | unknown) =>
+  Schema.decodeUnknownEffect(ScheduleConfig)(input, { onExcessProperty: "error" })

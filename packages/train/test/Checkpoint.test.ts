@@ -1,0 +1,107 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Objective } from "@reidfx/metric"
+import { Model, type TrainableModel } from "@reidfx/model"
+import { Backend, Rng } from "@reidfx/tensor"
+import { Deferred, Effect, Fiber } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Checkpoint, LearningRate, Optimizer, Progress, Trainer } from "../src/index.ts"
+import { crossEntropy, source, tinyModel } from "./fixtures.ts"
+
+const cpu = Effect.provide(Backend.layerCpu)
+const values = (m: TrainableModel) => new Map([...m.variables].map(([k, v]) => [k, Array.from(v.dataSync())]))
+const tmpDir = Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-ckpt-")))
+
+/** A learner with Adam (stateful) and a warmup schedule, initialised from `initSeed`. */
+const learner = (initSeed: number) =>
+  Effect.gen(function*() {
+    const model = yield* Model.make(tinyModel).pipe(Rng.withSeed(initSeed))
+    const objective = yield* Objective.make(crossEntropy)
+    const optimizer = yield* Optimizer.make({ kind: "adamw", weightDecay: 0.01 })
+    const config = yield* LearningRate.decodeConfig({ baseLr: 1e-2, warmup: { epochs: 1 }, decay: { kind: "cosine" } })
+    const schedule = LearningRate.make(config, { stepsPerEpoch: 3, totalEpochs: 3 })
+    return { name: "model", model, objective, optimizer, schedule: schedule.at, clipNorm: 5 } satisfies Trainer.Learner
+  })
+
+const fit = (l: Trainer.Learner, checkpoint?: string) =>
+  Trainer.fit({ learners: [l], source: source(3), epochs: 3, ...(checkpoint === undefined ? {} : { checkpoint: { path: checkpoint, everySteps: 1 } }) })
+
+describe("checkpoints and resume", () => {
+  it.effect("a run interrupted after 4 steps and resumed from its checkpoint ends with bitwise the same weights", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmpDir
+      const file = path.join(dir, "run.ckpt")
+      const reference = yield* Effect.scoped(Effect.gen(function*() {
+        const l = yield* learner(1)
+        const summary = yield* fit(l)
+        expect(summary.steps).toBe(9)
+        return values(l.model)
+      }))
+
+      // interrupt the fiber while it reports step 4 (its checkpoint is not written yet)
+      const reached = yield* Deferred.make<void>()
+      const stopAt4: Progress.ProgressService = {
+        ...Progress.silent,
+        step: (r) => (r.index === 4 ? Deferred.succeed(reached, undefined).pipe(Effect.andThen(Effect.never)) : Effect.void)
+      }
+      const fiber = yield* Effect.forkChild(Effect.scoped(Effect.flatMap(learner(1), (l) => fit(l, file))).pipe(
+        Effect.provideService(Progress.Progress, stopAt4)
+      ))
+      yield* Deferred.await(reached)
+      yield* Fiber.interrupt(fiber)
+      const saved = yield* Effect.scoped(Effect.map(Checkpoint.read(file), (d) => d.position))
+      expect(saved).toEqual({ nextStep: 4, epoch: 1, stepInEpoch: 1 })
+
+      // resume with a model initialised differently: everything must come from the checkpoint
+      const resumed = yield* Effect.scoped(Effect.gen(function*() {
+        const l = yield* learner(99)
+        const summary = yield* fit(l, file)
+        expect(summary.resumedAt).toBe(4)
+        expect(summary.steps).toBe(5)
+        return values(l.model)
+      }))
+      for (const [k, v] of reference) expect(resumed.get(k), k).toEqual(v)
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }).pipe(Rng.withSeed(11), cpu))
+
+  it.effect("a failed write leaves the previous checkpoint intact", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmpDir
+      const file = path.join(dir, "a.ckpt")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const l = yield* learner(1)
+        yield* Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 3, epoch: 1, stepInEpoch: 0 }, [1, 2, 3, 4], { note: "first" }))
+        const bytes = yield* Effect.promise(() => fs.readFile(file))
+        // block the temporary file name with a directory: the write fails before the rename
+        yield* Effect.promise(() => fs.mkdir(`${file}.tmp-${process.pid}`))
+        const error = yield* Effect.flip(Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 6, epoch: 2, stepInEpoch: 0 }, [1, 2, 3, 4])))
+        assert.strictEqual(error._tag, "CheckpointError")
+        expect(Buffer.compare(yield* Effect.promise(() => fs.readFile(file)), bytes)).toBe(0)
+        const data = yield* Checkpoint.read(file)
+        expect(data.position.nextStep).toBe(3)
+        expect(data.meta).toEqual({ note: "first" })
+        expect(data.rng).toEqual([1, 2, 3, 4])
+      }))
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }).pipe(cpu))
+
+  it.effect("a checkpoint of another model does not fit: a typed error says what is missing", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmpDir
+      const file = path.join(dir, "b.ckpt")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const l = yield* learner(1)
+        yield* Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 0, epoch: 0, stepInEpoch: 0 }, [1, 2, 3, 4]))
+        const other = yield* Model.make({ ...tinyModel, head: { classes: 4, neck: "bnneck", pooling: "gem" } })
+        const data = yield* Checkpoint.read(file)
+        const error = yield* Effect.flip(Checkpoint.restore(file, data, [{ ...l, model: other }]))
+        expect(error.message).toContain("head/pool/p")
+        const garbage = path.join(dir, "garbage.ckpt")
+        yield* Effect.promise(() => fs.writeFile(garbage, "not a checkpoint"))
+        const bad = yield* Effect.flip(Checkpoint.read(garbage))
+        expect(bad.message).toContain("bad magic")
+      }))
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }).pipe(cpu))
+})

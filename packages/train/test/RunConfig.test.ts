@@ -1,0 +1,60 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { RunConfig } from "../src/index.ts"
+
+describe("RunConfig", () => {
+  it.effect("{} is the default run", () =>
+    Effect.gen(function*() {
+      const c = yield* RunConfig.decode({})
+      expect(c.name).toBe("baseline")
+      expect(c.model.backbone).toEqual({ kind: "reference", stemWidth: 32, widths: [32, 64, 128, 256], blocks: [2, 2, 2, 2], lastStride: 2 })
+      expect(c.model.head.neck).toBe("bnneck")
+      expect(c.sampler).toEqual({ p: 16, k: 4 })
+      expect(c.optimizer.kind).toBe("adam")
+      expect(c.loss).toEqual({ labelSmoothing: 0.1, tripletMargin: 0.3, crossEntropyWeight: 1, tripletWeight: 1 })
+      // the encoded form decodes back to the same config
+      expect(yield* RunConfig.decode(RunConfig.encode(c))).toEqual(c)
+    }))
+
+  it.effect("unknown keys and bad values are all reported, each with its key and what is allowed", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(RunConfig.decode({
+        data: { identites: 5, height: 3 },
+        optimizer: { kind: "adamw", lr: 1 },
+        model: { backbone: { kind: "resnet99" } },
+        epochs: 0
+      }))
+      assert.strictEqual(e._tag, "RunConfigError")
+      expect(e.message).toContain(`unknown key "data.identites"; allowed here: kind, identities, trainIdentities`)
+      expect(e.message).toContain("data.height: Expected a value greater than or equal to 16 (got 3)")
+      expect(e.message).toContain(`model.backbone.kind: expected one of "reference" | "resnet18" | "resnet34" | "resnet50" | "mobilenetv2", got "resnet99"`)
+      expect(e.message).toContain("epochs: Expected a value greater than 0 (got 0)")
+      // AdamW's keys only (the union member its kind selects)
+      expect(e.message).toContain(`unknown key "optimizer.lr"; allowed here: kind, beta1, beta2, epsilon, weightDecay, decayScope`)
+    }))
+
+  it.effect("a YAML file with --set overrides", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-config-")))
+      const file = path.join(dir, "run.yaml")
+      yield* Effect.promise(() => fs.writeFile(file, "name: small\nepochs: 3\ndata:\n  identities: 40\noptimizer:\n  kind: sgd\n  nesterov: true\n"))
+      const c = yield* RunConfig.load({ file, set: ["epochs=5", "data.difficulty=easy", "schedule.decay={kind: cosine}"] })
+      expect(c.name).toBe("small")
+      expect(c.epochs).toBe(5)
+      expect(c.data.identities).toBe(40)
+      expect(c.data.difficulty).toBe("easy")
+      expect(c.optimizer).toMatchObject({ kind: "sgd", nesterov: true, momentum: 0.9 })
+      expect(c.schedule.decay).toEqual({ kind: "cosine", minFactor: 0 })
+      const bad = yield* Effect.flip(RunConfig.load({ file, set: ["data.difficulty=extreme"] }))
+      expect(bad.message).toContain(`data.difficulty: Expected "trivial" | "easy" | "medium" | "hard" (got "extreme")`)
+      const notKeyValue = yield* Effect.flip(RunConfig.load({ set: ["epochs"] }))
+      expect(notKeyValue.message).toContain(`"epochs" is not key.path=value`)
+      yield* Effect.promise(() => fs.writeFile(file, "name: [unclosed"))
+      const broken = yield* Effect.flip(RunConfig.load({ file }))
+      expect(broken.message).toContain("not valid YAML or JSON")
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }))
+})

@@ -1,0 +1,205 @@
+/**
+ * Runs an MDKT protocol: for each seed, stage 1 trains the V2V teacher, then each distinct configuration of
+ * the two tables' rows (terms on, teacher mode) runs stage 2 from a copy of that teacher and is evaluated
+ * (I2V and V2V, student and teacher). Rows with the same configuration (Table 1's `ALL` and Table 2's
+ * `with mutual`) are trained once and reported in both tables.
+ *
+ * Determinism: for a seed, the teacher's initial weights come from `Rng` stream `init/teacher`, the student's
+ * from `init/student` (the same for every row, so rows differ only by their terms and mode), stage-1 batches
+ * from `sampling/stage1` and stage-2 batches from `sampling/stage2` (the same batches for every row).
+ * @since 0.1.0
+ */
+import type { PeerService } from "@reidfx/distill"
+import type * as tf from "@tensorflow/tfjs-core"
+import { RandomStream, Rng } from "@reidfx/tensor"
+import type { InvalidOption } from "@reidfx/tensor"
+import type { NonFiniteLoss } from "@reidfx/train"
+import { Effect } from "effect"
+import { indexTracklets, makeFrameLoader } from "./ClipData.ts"
+import type { MdktProtocolInvalid } from "./errors.ts"
+import { rowObjectives, teacherObjective } from "./MdktObjective.ts"
+import { type MdktProtocol, type ResolvedRow, resolveRows, seedTable1, seedTable2, type TeacherMode, type TermName } from "./MdktProtocol.ts"
+import { type StageSummary, trainPair, trainTeacher } from "./MdktTraining.ts"
+import { evaluateVideoModel, type VideoScores } from "./VideoEvaluation.ts"
+import * as VideoModel from "./VideoModel.ts"
+import { loadWorld, type VideoSplits } from "./VideoWorld.ts"
+
+/** The result of one configuration (terms, mode) for one seed. @category models @since 0.1.0 */
+export interface ConfigurationResult {
+  readonly key: string
+  readonly terms: ReadonlyArray<TermName>
+  readonly mode: TeacherMode
+  /** The student Objective's formula, and the teacher's (`frozen` when it has none). */
+  readonly studentFormula: string
+  readonly teacherFormula: string
+  readonly student: VideoScores
+  /** The teacher after stage 2 (the stage-1 teacher when frozen). */
+  readonly teacher: VideoScores
+  readonly training: StageSummary
+  readonly seconds: number
+}
+
+/** One seed of a run. @category models @since 0.1.0 */
+export interface SeedResult {
+  readonly seed: number
+  readonly stage1: { readonly teacher: VideoScores; readonly training: StageSummary; readonly formula: string }
+  readonly configurations: ReadonlyArray<ConfigurationResult>
+  readonly seconds: number
+}
+
+/** A whole run: the protocol, both tables' rows, every seed. @category models @since 0.1.0 */
+export interface MdktRun {
+  readonly protocol: MdktProtocol
+  readonly world: { readonly name: string; readonly objects: "persons" | "vehicles"; readonly train: number; readonly query: number; readonly gallery: number; readonly classes: number }
+  readonly table1: ReadonlyArray<ResolvedRow>
+  readonly table2: ReadonlyArray<ResolvedRow>
+  readonly seeds: ReadonlyArray<SeedResult>
+  readonly seconds: number
+}
+
+/** Progress lines of a run. @category models @since 0.1.0 */
+export type RunLog = (line: string) => Effect.Effect<void>
+
+const distinct = (rows: ReadonlyArray<ResolvedRow>): Array<ResolvedRow> => {
+  const seen = new Set<string>()
+  return rows.filter((r) => {
+    if (seen.has(r.key)) return false
+    seen.add(r.key)
+    return true
+  })
+}
+
+const peer = (name: string, model: VideoModel.VideoModelBase, variables: ReadonlyArray<tf.Variable>): PeerService => ({
+  name,
+  forward: (x) => model.forward(x),
+  variables
+})
+
+/**
+ * Runs one seed on loaded tracklets (see the module doc). The models live in the effect's Scope, released at
+ * its end.
+ * @category running
+ * @since 0.1.0
+ */
+export const runSeed = (
+  protocol: MdktProtocol,
+  world: VideoSplits,
+  seed: number,
+  options: { readonly log?: RunLog; readonly loader?: ReturnType<typeof makeFrameLoader> } = {}
+): Effect.Effect<SeedResult, NonFiniteLoss | InvalidOption | MdktProtocolInvalid> =>
+  Effect.scoped(Effect.gen(function*() {
+    const started = performance.now()
+    const log = options.log ?? (() => Effect.void)
+    const loader = options.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
+    const index = indexTracklets(world.train)
+    const config = yield* VideoModel.decodeConfig({ ...protocol.model, classes: index.classes })
+    const evaluate = (model: VideoModel.VideoModelBase) =>
+      evaluateVideoModel(model, world.query, world.gallery, loader, protocol.evaluation, world)
+    // stage 1
+    const teacher = yield* VideoModel.makeTrainable(config, "teacher")
+    yield* log(`seed ${seed}: stage 1, teacher V2V on ${protocol.teacher.frames}-frame clips`)
+    const stage1 = yield* trainTeacher({
+      model: teacher,
+      index,
+      loader,
+      stage: protocol.teacher,
+      flip: protocol.data.flip,
+      rng: RandomStream.fromSeed(seed, "sampling/stage1"),
+      log: (line) => log(`seed ${seed}: ${line}`)
+    })
+    const stage1Formula = (yield* teacherObjective(protocol.teacher.tr)).formula
+    const teacherScores = evaluate(teacher)
+    yield* log(`seed ${seed}: teacher after stage 1: I2V cmc1 ${teacherScores.i2v.cmc1.toFixed(1)} mAP ${teacherScores.i2v.mAP.toFixed(1)} | V2V cmc1 ${teacherScores.v2v.cmc1.toFixed(1)} mAP ${teacherScores.v2v.mAP.toFixed(1)}`)
+    const snapshot = yield* teacher.snapshot
+    // stage 2, once per distinct configuration
+    const rows = distinct([
+      ...resolveRows(protocol.tables.table1, protocol.student, seedTable1),
+      ...resolveRows(protocol.tables.table2, protocol.student, seedTable2)
+    ])
+    const configurations: Array<ConfigurationResult> = []
+    for (const row of rows) {
+      const result = yield* Effect.scoped(Effect.gen(function*() {
+        const t0 = performance.now()
+        const student = yield* VideoModel.makeTrainable(config, "student")
+        if (protocol.student.init === "teacher") student.assign(snapshot.weights())
+        const trainableTeacher = row.mode === "frozen" ? undefined : yield* VideoModel.makeTrainable(config, "teacher")
+        trainableTeacher?.assign(snapshot.weights())
+        const objectives = yield* rowObjectives(protocol.student, row.terms, row.mode, {
+          teacher: trainableTeacher === undefined ? peer("teacher", snapshot, []) : peer("teacher", trainableTeacher, trainableTeacher.trainableVariables),
+          student: peer("student", student, student.trainableVariables)
+        })
+        yield* log(`seed ${seed}: stage 2 [${row.key}] student: ${objectives.student.formula}; teacher: ${objectives.teacher?.formula ?? "frozen"}`)
+        const training = yield* trainPair({
+          student,
+          studentObjective: objectives.student,
+          studentOptimizer: protocol.student.optimizer,
+          teacher: trainableTeacher === undefined || objectives.teacher === undefined
+            ? { _tag: "Frozen", model: snapshot }
+            : { _tag: "Trainable", model: trainableTeacher, objective: objectives.teacher, optimizer: protocol.student.teacherOptimizer },
+          index,
+          loader,
+          epochs: protocol.student.epochs,
+          batchesPerEpoch: protocol.student.batchesPerEpoch,
+          batch: protocol.student.batch,
+          studentFrames: protocol.student.frames,
+          teacherFrames: protocol.student.teacherFrames,
+          sampling: protocol.student.sampling,
+          flip: protocol.data.flip,
+          rng: RandomStream.fromSeed(seed, "sampling/stage2"),
+          log: (line) => log(`seed ${seed}: [${row.key}] ${line}`)
+        })
+        const studentScores = evaluate(student)
+        const teacherAfter = trainableTeacher === undefined || !protocol.evaluation.teacher ? teacherScores : evaluate(trainableTeacher)
+        yield* log(
+          `seed ${seed}: [${row.key}] student I2V cmc1 ${studentScores.i2v.cmc1.toFixed(1)} mAP ${studentScores.i2v.mAP.toFixed(1)} | ` +
+            `V2V cmc1 ${studentScores.v2v.cmc1.toFixed(1)} mAP ${studentScores.v2v.mAP.toFixed(1)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`
+        )
+        return {
+          key: row.key,
+          terms: row.terms,
+          mode: row.mode,
+          studentFormula: objectives.student.formula,
+          teacherFormula: objectives.teacher?.formula ?? "frozen",
+          student: studentScores,
+          teacher: teacherAfter,
+          training,
+          seconds: (performance.now() - t0) / 1000
+        } satisfies ConfigurationResult
+      }))
+      configurations.push(result)
+    }
+    return {
+      seed,
+      stage1: { teacher: teacherScores, training: stage1, formula: stage1Formula },
+      configurations,
+      seconds: (performance.now() - started) / 1000
+    }
+  }).pipe(Rng.withSeed(seed)))
+
+/**
+ * Runs a decoded protocol: loads its world, then every seed (see {@link runSeed}).
+ * @category running
+ * @since 0.1.0
+ */
+export const run = (
+  protocol: MdktProtocol,
+  options: { readonly log?: RunLog } = {}
+): Effect.Effect<MdktRun, NonFiniteLoss | InvalidOption | MdktProtocolInvalid> =>
+  Effect.gen(function*() {
+    const started = performance.now()
+    const log = options.log ?? (() => Effect.void)
+    const world = yield* loadWorld(protocol.data)
+    const loader = makeFrameLoader(protocol.data.height, protocol.data.width)
+    const classes = new Set(world.train.map((t) => t.id)).size
+    yield* log(`${protocol.name}: ${world.name}, ${world.train.length} train tracklets of ${classes} identities, ${world.query.length} query and ${world.gallery.length} gallery tracklets`)
+    const seeds: Array<SeedResult> = []
+    for (const seed of protocol.seeds) seeds.push(yield* runSeed(protocol, world, seed, { log, loader }))
+    return {
+      protocol,
+      world: { name: world.name, objects: world.objects, train: world.train.length, query: world.query.length, gallery: world.gallery.length, classes },
+      table1: resolveRows(protocol.tables.table1, protocol.student, seedTable1),
+      table2: resolveRows(protocol.tables.table2, protocol.student, seedTable2),
+      seeds,
+      seconds: (performance.now() - started) / 1000
+    }
+  })

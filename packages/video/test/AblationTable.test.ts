@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest"
+import * as AblationTable from "../src/AblationTable.ts"
+import type { ConfigurationResult, MdktRun, SeedResult } from "../src/MdktRunner.ts"
+import { resolveRows, seedTable1, seedTable2 } from "../src/MdktProtocol.ts"
+import type { VideoScores } from "../src/VideoEvaluation.ts"
+import { Effect } from "effect"
+import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
+import * as MdktReport from "../src/MdktReport.ts"
+
+const scores = (i2v: number, v2v: number): VideoScores => ({
+  i2v: { cmc1: i2v, cmc5: i2v + 10, cmc10: i2v + 20, mAP: i2v - 5, mINP: 1, queries: 10 },
+  v2v: { cmc1: v2v, cmc5: v2v + 10, cmc10: v2v + 20, mAP: v2v - 5, mINP: 1, queries: 10 }
+})
+
+const fakeRun = async (objects: "persons" | "vehicles" = "persons"): Promise<MdktRun> => {
+  const protocol = await Effect.runPromise(MdktProtocolFile.decode({ name: "fake", kind: "mdkt", data: { world: { kind: "synthetic", objects } }, seeds: [0, 1, 2] }))
+  const table1 = resolveRows(protocol.tables.table1, protocol.student, seedTable1)
+  const table2 = resolveRows(protocol.tables.table2, protocol.student, seedTable2)
+  const keys = [...new Set([...table1, ...table2].map((r) => r.key))]
+  // hand-made: ALL (and mutual) = 50 + seed, TR = 40 + 2 * seed, frozen = 52 - seed, others 45
+  const value = (key: string, seed: number) =>
+    key === "tr+mkd+pd+mtcl@mutual" ? 50 + seed : key === "tr@mutual" ? 40 + 2 * seed : key === "tr+mkd+pd+mtcl@frozen" ? 52 - seed : 45
+  const seeds: Array<SeedResult> = [0, 1, 2].map((seed) => ({
+    seed,
+    stage1: { teacher: scores(30, 60), training: { steps: 1, seconds: 1, clipsPerSecond: 1, lastEpoch: {} }, formula: "f" },
+    configurations: keys.map((key): ConfigurationResult => ({
+      key,
+      terms: [],
+      mode: key.endsWith("frozen") ? "frozen" : "mutual",
+      studentFormula: "s",
+      teacherFormula: "t",
+      student: scores(value(key, seed), 70),
+      teacher: scores(30, 60),
+      training: { steps: 1, seconds: 1, clipsPerSecond: 1, lastEpoch: {} },
+      seconds: 1
+    })),
+    seconds: 10
+  }))
+  return { protocol, world: { name: "w", objects, train: 10, query: 5, gallery: 5, classes: 5 }, table1, table2, seeds, seconds: 30 }
+}
+
+describe("ablation tables", () => {
+  it("stat: mean and sample standard deviation (n - 1)", () => {
+    const s = AblationTable.stat([50, 51, 52])
+    expect(s.mean).toBe(51)
+    expect(s.std).toBeCloseTo(1, 10)
+    expect(AblationTable.stat([3]).std).toBe(0)
+    expect(AblationTable.formatStat(s)).toBe("51.0 ± 1.0")
+    expect(AblationTable.formatStat(AblationTable.stat([3]))).toBe("3.0")
+  })
+
+  it("Table 1 has the seed's rows, check marks and I2V / V2V cmc1 and mAP columns", async () => {
+    const run = await fakeRun()
+    const model = AblationTable.toTableModel(AblationTable.table(run, "table1"))
+    expect(model.columns).toEqual(["Models", "L_TR", "L_MKD", "L_PD", "L_MTCL", "cmc1", "mAP", "cmc1", "mAP"])
+    expect(model.rows.map((r) => r[0])).toEqual(["TR", "TCL", "TR+TCL", "MKD+PD+TCL", "TR+MKD+PD", "TR+MKD+TCL", "TR+PD+TCL", "ALL"])
+    expect(model.rows[3]!.slice(1, 5)).toEqual(["×", "✓", "✓", "✓"])
+    expect(model.rows[7]![5]).toBe("51.0 ± 1.0")
+    expect(model.rows[0]![5]).toBe("42.0 ± 2.0")
+    const t2 = AblationTable.toTableModel(AblationTable.table(run, "table2"))
+    expect(t2.rows.map((r) => r[1])).toEqual(["frozen teacher", "without mutual", "mutual"])
+  })
+
+  it("vehicles are reported as top1 / top5 / mAP", async () => {
+    const model = AblationTable.toTableModel(AblationTable.table(await fakeRun("vehicles"), "table2"))
+    expect(model.columns.slice(2)).toEqual(["top1", "top5", "mAP", "top1", "top5", "mAP"])
+  })
+
+  it("the seed's orderings as paired differences", async () => {
+    const cs = AblationTable.comparisons(await fakeRun())
+    const allVsTr = cs.find((c) => c.claim.startsWith("ALL") && c.metric === "cmc1")!
+    // differences per seed: 10, 9, 8
+    expect(allVsTr.difference.mean).toBeCloseTo(9, 10)
+    expect(allVsTr.difference.std).toBeCloseTo(1, 10)
+    expect(allVsTr.wins).toBe(3)
+    expect(allVsTr.holdsOnAverage).toBe(true)
+    const mutualVsFrozen = cs.find((c) => c.claim.startsWith("mutual") && c.protocol === "i2v" && c.metric === "cmc1")!
+    // differences: -2, 0, 2
+    expect(mutualVsFrozen.difference.mean).toBeCloseTo(0, 10)
+    expect(mutualVsFrozen.wins).toBe(1)
+    expect(mutualVsFrozen.holdsOnAverage).toBe(false)
+  })
+
+  it("renders text, Markdown, JSON and a self-contained HTML page with both tables and charts", async () => {
+    const run = await fakeRun()
+    const text = AblationTable.toText(run)
+    expect(text).toMatch(/Table 1/)
+    expect(text).toMatch(/Table 2/)
+    expect(text).toMatch(/ALL > TR \(I2V\), I2V cmc1: \+9\.00 ± 1\.00/)
+    const md = AblationTable.toMarkdown(run)
+    expect(md).toMatch(/\| Models \| Losses L_TR/)
+    const json = JSON.parse(JSON.stringify(AblationTable.toJson(run)))
+    expect(json.tables.table1.rows).toHaveLength(8)
+    expect(json.tables.table2.rows[0].student.i2v.cmc1.values).toEqual([52, 51, 50])
+    const html = MdktReport.toHtml(run)
+    expect(html).toMatch(/<table>/)
+    expect(html).not.toMatch(/<script/)
+    expect(html.match(/data-points="8"/g)?.length).toBe(2)
+    expect(MdktReport.sections(run)).toHaveLength(2)
+  })
+})
