@@ -4,7 +4,7 @@
  * methods: BoT (PK batches, CE + triplet), DMML (episodes), DwoPP (episodes + the old model's forward), with
  * the wall time of a task (data loading, rendering on the first epoch, augmentation included).
  */
-import { Demo, Html, Ledger, Lifelong, ProtocolFile, Runner } from "@reidfx/continual"
+import { Demo, Html, Ledger, Lifelong, ProtocolFile, Runner, Strategy } from "@reidfx/continual"
 import { Effect } from "effect"
 import type { BenchRow } from "./run.ts"
 
@@ -27,7 +27,7 @@ const time = async (f: () => unknown, runs: number) => {
 /** A hand-made run: 7 methods x 3 seeds x 10 tasks, 11 test sets. */
 const bigResult = (): Runner.RunResult => {
   const tasks = 10
-  const testSets = [
+  const testSets: Array<{ name: string; kind: "seen" | "unseen"; task?: number; queries: number; gallery: number }> = [
     ...Array.from({ length: tasks }, (_, t) => ({ name: `task-${t + 1}`, kind: "seen" as const, task: t, queries: 100, gallery: 500 })),
     { name: "unseen", kind: "unseen" as const, queries: 100, gallery: 500 }
   ]
@@ -37,7 +37,7 @@ const bigResult = (): Runner.RunResult => {
     for (const seed of [0, 1, 2]) {
       for (let after = -1; after < tasks; after++) {
         for (const t of testSets) {
-          if (t.kind === "seen" && after >= 0 && t.task > after) continue
+          if (t.kind === "seen" && after >= 0 && (t.task ?? 0) > after) continue
           const v = 0.2 + 0.5 * Math.abs(Math.sin(after * 7 + (t.task ?? 11) * 3 + seed))
           cells.push({ method, seed, after, testSet: t.name, metrics: { mAP: v, mINP: v / 3, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, v + 0.03 * k)) } })
         }
@@ -48,7 +48,7 @@ const bigResult = (): Runner.RunResult => {
   return {
     protocol,
     layout: { tasks, testSets },
-    methods: protocol.methods.map((m) => Runner.methodInfo(typeof m === "string" ? ({ ...(Demo.protocol as never), name: m } as never) : m)),
+    methods: protocol.methods.map((m) => Runner.methodInfo(Strategy.resolve(m))),
     seeds: [0, 1, 2],
     cells,
     units: [],
@@ -64,7 +64,7 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
   rows.push({
     suite: "continual",
     case: "ledger: summarize 7 methods x 3 seeds x 10 tasks",
-    median: await time(() => result.methods.forEach((m) => Ledger.summarize(result.cells, result.layout, m.name)), runs),
+    median: await time(() => result.methods.map((m) => Ledger.summarize(result.cells, result.layout, m.name)), runs),
     unit: "ms",
     runs,
     extra: { cells: result.cells.length }

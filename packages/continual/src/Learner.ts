@@ -90,6 +90,7 @@ export interface LearnerService {
   /** Retrieval metrics of the model on an opened test set. */
   readonly evaluate: (input: {
     readonly protocol: Protocol
+    readonly method: MethodSpec
     readonly model: ModelHandle
     readonly testSet: TestSetInfo
     readonly data: unknown

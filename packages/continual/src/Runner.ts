@@ -159,7 +159,7 @@ const runUnit = <E, R>(
           for (const testSet of sets) {
             const metrics = yield* Effect.scoped(Effect.gen(function*() {
               const data = yield* benchmark.openTestSet(testSet.name)
-              return yield* learner.evaluate({ protocol, model, testSet, data })
+              return yield* learner.evaluate({ protocol, method, model, testSet, data })
             })).pipe(Effect.mapError(fail(`evaluate ${testSet.name}`, after)))
             cells.push({ method: method.name, seed, after, testSet: testSet.name, metrics })
           }

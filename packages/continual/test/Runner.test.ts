@@ -111,7 +111,7 @@ describe("Runner", () => {
     Effect.gen(function*() {
       const reference = yield* Runner.run(protocol).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner())))
       const trainStages = 2 * (1 + 3 + 3) // seeds x (joint + two sequential methods x 3 tasks)
-      for (const failAt of [1, 3, 5, trainStages]) {
+      for (let failAt = 1; failAt <= trainStages; failAt++) {
         const out = yield* tmpDir()
         const control = makeControl()
         control.failOnTrainCall = failAt
@@ -122,6 +122,23 @@ describe("Runner", () => {
         expect(resumed.cells).toEqual(reference.cells)
         // only what had not been done is trained again
         expect(resumedControl.trainCalls).toBe(trainStages - (failAt - 1))
+        yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
+      }
+    }))
+
+  it.effect("interrupted during an evaluation (of any test set), a run resumes with the same final results", () =>
+    Effect.gen(function*() {
+      const reference = yield* Runner.run(protocol).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner())))
+      const calls = makeControl()
+      yield* Runner.run(protocol).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner(calls))))
+      for (let failAt = 1; failAt <= calls.evaluateCalls; failAt += 7) {
+        const out = yield* tmpDir()
+        const control = makeControl()
+        control.failOnEvaluateCall = failAt
+        const first = yield* Effect.exit(Runner.run(protocol, { out }).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner(control)))))
+        assert.isTrue(Exit.isFailure(first))
+        const resumed = yield* Runner.run(protocol, { out }).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner())))
+        expect(resumed.cells).toEqual(reference.cells)
         yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
       }
     }))

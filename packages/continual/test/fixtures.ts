@@ -35,10 +35,12 @@ export const fakeBenchmark = (tasks = 3) =>
 export interface FakeControl {
   trainCalls: number
   failOnTrainCall: number | undefined
+  evaluateCalls: number
+  failOnEvaluateCall: number | undefined
   frozen: Array<FakeModel>
 }
 
-export const makeControl = (): FakeControl => ({ trainCalls: 0, failOnTrainCall: undefined, frozen: [] })
+export const makeControl = (): FakeControl => ({ trainCalls: 0, failOnTrainCall: undefined, evaluateCalls: 0, failOnEvaluateCall: undefined, frozen: [] })
 
 const sig = (x: number) => x / (1 + x)
 
@@ -72,10 +74,14 @@ export const fakeLearner = (control: FakeControl = makeControl()) =>
         return { _tag: "FrozenModel", value: copy } satisfies FrozenModel
       }),
     evaluate: ({ model, testSet }) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        control.evaluateCalls++
+        if (control.failOnEvaluateCall === control.evaluateCalls) {
+          return Effect.fail(new LearnerError({ operation: "evaluate", cause: new Error("injected failure") }))
+        }
         const w = (model.value as FakeModel).w
         const x = testSet.task === undefined ? w.reduce((a, b) => a + b, 0) / 8 : w[testSet.task]!
-        return { mAP: sig(x), mINP: sig(x) / 2, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, sig(x) + 0.05 * k)) }
+        return Effect.succeed({ mAP: sig(x), mINP: sig(x) / 2, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, sig(x) + 0.05 * k)) })
       }),
     save: (model, directory) =>
       Effect.tryPromise({

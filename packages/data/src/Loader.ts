@@ -3,7 +3,9 @@
  *
  * - {@link hostBatch}: decodes (sharp) or renders (synthetic) every frame of a plan, resizes, augments with
  *   the seeded stream `(seed, "augmentation/<batch>/<entry>/<frame>")`, normalises: a {@link HostBatch} of
- *   plain typed arrays. Deterministic: the pixels of batch b depend only on the seed, b and the plan.
+ *   plain typed arrays. Deterministic: the pixels of batch b depend only on the seed, b and the plan. `b` is
+ *   the position in the stream: when you build one stream per epoch, give each epoch its own seed (e.g.
+ *   drawn from the run's Rng), or every epoch repeats the same augmentations.
  * - {@link hostStream}: a stream of host batches, loaded `concurrency` at a time and prefetched into a
  *   bounded buffer of `prefetch` batches (the producer runs ahead of training, never more than `prefetch`).
  * - {@link batchStream}: the same as tensors; each {@link Batch}'s tensors are owned by the stream and disposed

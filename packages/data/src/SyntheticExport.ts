@@ -41,6 +41,7 @@ export interface ExportOptions {
 export const writeMarket1501 = (world: SyntheticWorld, root: string, options: ExportOptions = {}): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
   Effect.gen(function*() {
     if (world.dataset.kind !== "image") return yield* new MalformedMetadata({ path: root, detail: "writeMarket1501 needs an image world (no `tracklets` option)" })
+    if (world.options.identities > 9999) return yield* new MalformedMetadata({ path: root, detail: "Market-1501 names have 4-digit identities: at most 9999 identities" })
     const ext = options.format ?? "jpg"
     const jobs: Array<readonly [Item, string]> = []
     for (const [split, folder] of [
@@ -64,6 +65,7 @@ export const writeMarket1501 = (world: SyntheticWorld, root: string, options: Ex
 export const writeMars = (world: SyntheticWorld, root: string, options: ExportOptions = {}): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
   Effect.gen(function*() {
     if (world.dataset.kind !== "video") return yield* new MalformedMetadata({ path: root, detail: "writeMars needs a video world (set the `tracklets` option)" })
+    if (world.options.identities > 9999) return yield* new MalformedMetadata({ path: root, detail: "MARS names have 4-digit identities: at most 9999 identities" })
     const ext = options.format ?? "jpg"
     const info = path.join(root, "info")
     yield* mkdir(info)

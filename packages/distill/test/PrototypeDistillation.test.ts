@@ -56,6 +56,23 @@ describe("DwPP / DwoPP", () => {
     tf.dispose([fresh, old])
   })
 
+  it("hand-computed 3-way 1-shot 1-query DwoPP (the positive class left out)", () => {
+    // 1-D embeddings, support then queries. New model: u = 0, 1, 3, queries 0, 1, 3. Old model: u = 0, 2, 3, queries 0, 2, 3.
+    // Squared distances to the two negative prototypes, as a two-class softmax sigma(d_b - d_a) on the first one:
+    //   q0 (class 0): new d(u1, u2) = 1, 9 -> sigma(8); old 4, 9 -> sigma(5)
+    //   q1 (class 1): new d(u0, u2) = 1, 4 -> sigma(3); old 4, 1 -> sigma(-3)
+    //   q2 (class 2): new d(u0, u1) = 9, 4 -> sigma(-5); old 9, 1 -> sigma(-8)
+    const sig = (z: number) => 1 / (1 + Math.exp(-z))
+    const bkl = (zOld: number, zNew: number) =>
+      sig(zOld) * Math.log(sig(zOld) / sig(zNew)) + (1 - sig(zOld)) * Math.log((1 - sig(zOld)) / (1 - sig(zNew)))
+    const expected = (bkl(5, 8) + bkl(-3, 3) + bkl(-8, -5)) / 3
+    const fresh = tf.tensor2d([[0], [1], [3], [0], [1], [3]])
+    const old = tf.tensor2d([[0], [2], [3], [0], [2], [3]])
+    expect(value(dwoppLoss(fresh, old, { ways: 3, shots: 1, queries: 1 }))).toBeCloseTo(expected, 5)
+    expect(expected).toBeCloseTo(0.91151, 4) // (0.013703 + 2.715446 + 0.005376) / 3
+    tf.dispose([fresh, old])
+  })
+
   it("matches the plain reference on random episodes (both forms, temperatures, shots, queries)", () => {
     fc.assert(
       fc.property(

@@ -266,7 +266,9 @@ export const kReciprocalReRanking = (source: SquaredDistanceSource, optionsInput
 
 /**
  * Re-ranking from features: squared Euclidean distances among `[query; gallery]`, computed block by block with
- * tfjs matrix products on the active backend (`blockRows x N` float32 at a time).
+ * tfjs matrix products on the active backend (`blockRows x N` float32 at a time). The few distances needed outside
+ * the neighbour lists (for the weights of the expanded sets) are recomputed from the features in float64, so they
+ * can differ from the matMul rows in the last float32 bit; the diagonal is set to exactly 0, as in the original.
  * @category re-ranking
  */
 export const reRankFeatures = (

@@ -170,7 +170,8 @@ export const forEachBlock = (
 /**
  * The full `[Q, R]` distance matrix computed in row blocks of `blockSize` queries, so the intermediates
  * (`Q x R x ...` products and the normalised copies) never exceed one block. Equal to `distance.matrix(queries, refs)`
- * up to float32 round-off.
+ * up to float32 round-off (blocks do not know they are self distances, so the diagonal of `blocked(d, x, x)` is
+ * round-off rather than an exact 0).
  * @category math
  */
 export const blocked = (distance: Distance, queries: Embeddings, refs: Embeddings, options: BlockOptions = {}): DistanceMatrix => {

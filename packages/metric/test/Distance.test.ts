@@ -114,6 +114,16 @@ describe("Distance", () => {
       { numRuns: 15 }
     ))
 
+  it("forEachBlock streams row blocks with their offsets", () =>
+    noLeaks(() => {
+      const q = emb([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0]])
+      const r = emb([[0, 0]])
+      const seen: Array<readonly [number, Array<number>]> = []
+      Distance.forEachBlock(Distance.euclidean, q, r, (block, start) => seen.push([start, Array.from(block.dataSync())]), { blockSize: 2 })
+      expect(seen).toEqual([[0, [0, 1]], [2, [2, 3]], [4, [4]]])
+      tf.dispose([q, r])
+    }))
+
   it("mismatched dimensions are a ShapeMismatch naming the inputs", () => {
     tf.tidy(() => {
       expect(() => Distance.euclidean.matrix(emb([[1, 2]]), emb([[1, 2, 3]]))).toThrow(/refs: expected shape \[\*, 2\], got \[1, 3\]/)

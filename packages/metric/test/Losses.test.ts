@@ -87,12 +87,13 @@ describe("tripletBatchAll", () => {
 describe("tripletSoftHard", () => {
   it("equals the masked-softmax formula (anchor 0: one positive at 1, negatives at 3, 4.5, 10)", () => {
     const v = evaluate(run((x, y) => TripletSoftHard.loss(x, y, { temperature: 1 })))
-    expect(v.loss).toBeCloseTo(refSoftHard(X, Y, 1, 0.3, true), 5)
+    expect(v.loss).toBeCloseTo(refSoftHard(X, Y, 1, 0.3, false), 5)
+    expect(evaluate(run((x, y) => TripletSoftHard.loss(x, y, { softMargin: true }))).loss).toBeCloseTo(refSoftHard(X, Y, 1, 0, true), 5)
     // one anchor [0] (label 0) against references [1] (0), [3] (1), [4.5] (1), [10] (2), by hand
     const z = Math.exp(-3) + Math.exp(-4.5) + Math.exp(-10)
     const dn = (3 * Math.exp(-3) + 4.5 * Math.exp(-4.5) + 10 * Math.exp(-10)) / z
     const one = evaluate(() =>
-      TripletSoftHard.loss(emb([[0, 0]]), lab([0]), {}, { references: { embeddings: emb(X.slice(1)), labels: lab(Y.slice(1)) } })
+      TripletSoftHard.loss(emb([[0, 0]]), lab([0]), { softMargin: true }, { references: { embeddings: emb(X.slice(1)), labels: lab(Y.slice(1)) } })
     )
     expect(one.loss).toBeCloseTo(softplus(1 - dn), 6)
     const hinge = evaluate(run((x, y) => TripletSoftHard.loss(x, y, { temperature: 2, softMargin: false, margin: 1 })))

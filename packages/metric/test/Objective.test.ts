@@ -11,6 +11,7 @@ import {
   protoSoftmax,
   type Step,
   Term,
+  TripletBatchHard,
   tripletBatchHard,
   tripletSoftHard
 } from "../src/index.ts"
@@ -148,6 +149,38 @@ describe("Objective", () => {
       assert.strictEqual(values["dmml.accuracy"], 1)
       assert.throws(() => objective.compute(step()), /protoSoftmax: the step has no episode/)
     }).pipe(Effect.provide(Objective.layer(protoSoftmax(), dmml()))))
+})
+
+describe("pair terms read the step", () => {
+  it.effect("crossCameraPositives reads step.cameras, and fails with MissingOutput without them", () =>
+    Effect.gen(function*() {
+      const objective = yield* Objective.Objective
+      // cameras 0 1 0 1 0 1: every identity pair is cross-camera, so nothing is skipped
+      const v = tf.tidy(() => Objective.values(objective.compute(step({ cameras: lab([0, 1, 0, 1, 0, 1]) }))))
+      assert.strictEqual(v["tripletBatchHard.skipped"], 0)
+      const same = tf.tidy(() => Objective.values(objective.compute(step({ cameras: lab([0, 0, 1, 1, 2, 2]) }))))
+      assert.strictEqual(same["tripletBatchHard.skipped"], 6)
+      assert.strictEqual(same["tripletBatchHard"], 0)
+      assert.throws(() => objective.compute(step()), /tripletBatchHard: the step has no cameras/)
+    }).pipe(Effect.provide(Objective.layer(tripletBatchHard({ crossCameraPositives: true })))))
+
+  it.effect("references from the step (a mutual peer's embeddings) and the neck features", () =>
+    Effect.gen(function*() {
+      const objective = yield* Objective.Objective
+      const shifted = X.map(([a, b]) => [a! + 0.5, b!])
+      const v = tf.tidy(() => Objective.values(objective.compute(step({ outputs: { features: emb(X), neckFeatures: emb(X) }, peer: { features: emb(shifted) } }))))
+      const direct = tf.tidy(() =>
+        num(TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, refSameItems: true }, { references: { embeddings: emb(shifted) } }).loss)
+      )
+      expect(v["tripletBatchHard"]).toBeCloseTo(direct, 6)
+      assert.throws(() => objective.compute(step()), /the step has no outputs.neckFeatures/)
+    }).pipe(
+      Effect.provide(
+        Objective.layer(
+          tripletBatchHard({ margin: 1, refSameItems: true, embedding: "neckFeatures", references: (s) => s.peer && { embeddings: s.peer.features } })
+        )
+      )
+    ))
 })
 
 describe("centerLoss term", () => {

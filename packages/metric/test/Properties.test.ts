@@ -200,6 +200,25 @@ describe("monotonicity in the margin", () => {
     ))
 })
 
+describe("cosine-based losses are invariant to scaling each embedding", () => {
+  const scaled: ReadonlyArray<readonly [string, (x: tf.Tensor2D, y: tf.Tensor1D) => LossValue]> = [
+    ["tripletBatchHard (cosine)", (x, y) => TripletBatchHard.loss(x, y, { distance: "cosine" })],
+    ["tripletBatchAll (cosine)", (x, y) => TripletBatchAll.loss(x, y, { distance: "cosine", margin: 0.5 })],
+    ["tripletBatchHard (normalized euclidean)", (x, y) => TripletBatchHard.loss(x, y, { normalize: true })],
+    ["circleLoss", (x, y) => CircleLoss.loss(x, y, { gamma: 32 })],
+    ["contrastive (cosine)", (x, y) => Contrastive.loss(x, y, { distance: "cosine", negativeMargin: 0.8 })]
+  ]
+  it.each(scaled)("%s", (_, f) =>
+    fc.assert(
+      fc.property(batch, fc.array(fc.double({ min: 0.05, max: 20, noNaN: true }), { minLength: 6, maxLength: 6 }), ({ x, y }, scales) => {
+        const a = evaluate(() => f(emb(x), lab(y))).loss
+        const b = evaluate(() => f(emb(x.map((r, i) => r.map((v) => v * scales[i]!))), lab(y))).loss
+        expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)))
+      }),
+      { numRuns: 20 }
+    ))
+})
+
 describe("soft-hard -> batch-hard", () => {
   it("the soft-hard triplet tends to the batch-hard triplet as the temperature goes to 0", () =>
     fc.assert(

@@ -79,6 +79,26 @@ describe("Scoped tensors", () => {
       assert.strictEqual(count(), before)
     }).pipe(Effect.provide(Backend.layerCpu)))
 
+  it.effect("tidy frees its tensors on interruption", () =>
+    Effect.gen(function*() {
+      const before = count()
+      const ready = yield* Deferred.make<tf.Tensor>()
+      const fiber = yield* Effect.forkChild(
+        Scoped.tidy(
+          Effect.gen(function*() {
+            const t = tf.ones([3])
+            yield* Deferred.succeed(ready, t)
+            return yield* Effect.never
+          })
+        )
+      )
+      const t = yield* Deferred.await(ready)
+      assert.isFalse(t.isDisposed)
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(t.isDisposed)
+      assert.strictEqual(count(), before)
+    }).pipe(Effect.provide(Backend.layerCpu)))
+
   it.effect("noLeaksEffect fails with TensorLeak when an effect leaves tensors behind", () =>
     Effect.gen(function*() {
       let leaked: tf.Tensor | undefined

@@ -14,7 +14,7 @@ import { detachOutputs, type TrainableModel } from "@reidfx/model"
 import { type RandomStream, Rng } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
-import { type CheckpointError, NonFiniteLoss } from "./errors.ts"
+import { type CheckpointError, NonFiniteLoss, StepFailed } from "./errors.ts"
 import type { Optimizer, ParamUpdate } from "./optim/Optimizer.ts"
 import { clipByGlobalNorm } from "./optim/updates.ts"
 import { type LearnerReport, Progress, type StepReport } from "./Progress.ts"
@@ -148,12 +148,17 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
   return { index, learners: result, images, seconds: (performance.now() - started) / 1000 }
 }
 
-/** One training step as an Effect; the inputs are disposed afterwards (also on failure). */
-export const step = (learners: ReadonlyArray<Learner>, input: StepInput, index: number): Effect.Effect<StepReport, NonFiniteLoss> =>
-  Effect.suspend(() => {
+/**
+ * One training step as an Effect; the inputs are disposed afterwards (also on failure). A term or forward pass
+ * that throws fails the step with {@link StepFailed} (its typed error, e.g. a ShapeMismatch, as the cause).
+ */
+export const step = (learners: ReadonlyArray<Learner>, input: StepInput, index: number): Effect.Effect<StepReport, NonFiniteLoss | StepFailed> =>
+  Effect.suspend((): Effect.Effect<StepReport, NonFiniteLoss | StepFailed> => {
     try {
       const r = computeStep(learners, input, index)
       return r instanceof NonFiniteLoss ? Effect.fail(r) : Effect.succeed(r)
+    } catch (cause) {
+      return Effect.fail(new StepFailed({ step: index, cause }))
     } finally {
       disposeInput(input)
     }
@@ -189,7 +194,7 @@ export interface TrainOptions<E, R> {
 }
 
 /** Trains on every batch of a stream (each one disposed after its step). */
-export const train = <E, R>(options: TrainOptions<E, R>): Effect.Effect<TrainSummary, NonFiniteLoss | E, R> =>
+export const train = <E, R>(options: TrainOptions<E, R>): Effect.Effect<TrainSummary, NonFiniteLoss | StepFailed | E, R> =>
   Effect.gen(function*() {
     const progress = yield* Progress
     const start = options.startStep ?? 0
@@ -240,7 +245,7 @@ export interface FitSummary extends TrainSummary {
  * Trains for `epochs` epochs with checkpoints and exact resume. The sampling stream is the run's `Rng`
  * stream `"sampling"`; epoch e uses `sampling.derive("epoch-e")`.
  */
-export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, NonFiniteLoss | CheckpointError | E, R> =>
+export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, NonFiniteLoss | StepFailed | CheckpointError | E, R> =>
   Effect.gen(function*() {
     const progress = yield* Progress
     const sampling = (yield* Rng.Rng).stream("sampling")

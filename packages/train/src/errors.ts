@@ -52,3 +52,14 @@ export class OutputError extends Data.TaggedError("OutputError")<{
     return `output ${this.path}: ${this.detail}`
   }
 }
+
+/** A term (or the model's forward pass) threw during a step; `cause` is what it threw. @category errors */
+export class StepFailed extends Data.TaggedError("StepFailed")<{
+  readonly step: number
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `training step ${this.step} failed: ${detail}`
+  }
+}

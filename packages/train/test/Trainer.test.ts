@@ -73,7 +73,7 @@ describe("Trainer", () => {
           if (r.index === 1) before = values(l.model)
         })
       }))
-      assert.strictEqual(error._tag, "NonFiniteLoss")
+      assert(error._tag === "NonFiniteLoss")
       expect(error.step).toBe(2)
       expect(error.terms.poison).toBeNaN()
       expect(error.terms.crossEntropy).toBeGreaterThan(0)
@@ -130,5 +130,20 @@ describe("Trainer", () => {
       expect(lines[0]).toBe("demo: 4 steps\n")
       expect(lines.length).toBe(3)
       expect(lines[1]).toMatch(/^demo epoch 1\/1 step 2\/4 loss \d\.\d{4} \(crossEntropy \d\.\d{4}\) lr 1\.00e-2 [\d.]+ img\/s ETA/)
+    })).pipe(cpu))
+})
+
+describe("Trainer errors", () => {
+  it.effect("a term that throws fails the step with StepFailed naming the step; the batch is still disposed", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const broken = Term.make("broken", {}, () => {
+        throw new Error("labels out of range")
+      })
+      const l = yield* learner("model", [broken], { kind: "sgd" }, 0.01)
+      const batch = makeBatch(RandomStream.fromSeed(1))
+      const error = yield* Effect.flip(Trainer.step([l], batch, 7))
+      assert.strictEqual(error._tag, "StepFailed")
+      expect(error.message).toBe("training step 7 failed: labels out of range")
+      expect(batch.images.isDisposed).toBe(true)
     })).pipe(cpu))
 })

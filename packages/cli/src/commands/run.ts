@@ -4,7 +4,7 @@
  * run folder. Started again on the same folder, an interrupted run resumes after its last completed stage.
  * @since 0.1.0
  */
-import { Lifelong, Progress, type Protocol, ProtocolFile, Table } from "@reidfx/continual"
+import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
 import { Backend } from "@reidfx/tensor"
 import { Console, Effect, FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
@@ -41,7 +41,7 @@ export const runProtocol = (
     readonly seeds: Option.Option<string>
     readonly epochs: Option.Option<number>
   }
-) =>
+): Effect.Effect<Runner.RunResult, CliError.UserError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     let p = protocol

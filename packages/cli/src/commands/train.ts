@@ -68,6 +68,8 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
       RunConfigError: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
       InvalidOption: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
       NonFiniteLoss: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
+      StepFailed: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
+      OutputError: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
       CheckpointError: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),
       BackendUnavailable: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message }))
     })

@@ -127,9 +127,18 @@ const withGraph = (model: TrainableModel, graph: Aka.KnowledgeGraph | undefined)
 
 const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise(() => t.data() as Promise<Float32Array>)
 
+/**
+ * The embedding a method is evaluated on: the one its metric losses shape. With a classifier loss (the "bag of
+ * tricks") that is the BNNeck's output, as in Luo et al. 2019; for metric-only methods (DMML, DwPP, DwoPP),
+ * whose losses act on the features before the neck, the features themselves.
+ */
+export const retrievalEmbedding = (method: MethodSpec): "neckFeatures" | "features" =>
+  method.terms.some((t) => t.loss === "crossEntropy") ? "neckFeatures" : "features"
+
 /** Embeds items in evaluation order (no augmentation). */
 const embedItems = (
   model: TrainableModel,
+  which: "neckFeatures" | "features",
   items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>,
   options: { readonly height: number; readonly width: number; readonly batchSize: number; readonly cache: ImageCache.ImageCache }
 ) =>
@@ -142,7 +151,9 @@ const embedItems = (
       (host) =>
         Effect.gen(function*() {
           const batch = Batch.toTensors(host)
-          const emb = model.embed(batch.images as tf.Tensor4D)
+          const emb = which === "neckFeatures"
+            ? model.embed(batch.images as tf.Tensor4D)
+            : tf.tidy(() => model.forward(batch.images as tf.Tensor4D, { training: false }).features)
           Batch.dispose(batch)
           dim = emb.shape[1]
           chunks.push(yield* readRows(emb))
@@ -276,13 +287,14 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     train,
     snapshot: (handle) =>
       Effect.map(reidModelOf(handle).model.snapshot, (frozen) => ({ _tag: "FrozenModel" as const, value: frozen })),
-    evaluate: ({ protocol: p, model: handle, data }) =>
+    evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function*() {
         const set = data as TestPayload
         const { model } = reidModelOf(handle)
         const opts = { height, width, batchSize: p.evaluation.batchSize, cache }
-        const query = yield* embedItems(model, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
-        const gallery = yield* embedItems(model, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
+        const which = retrievalEmbedding(method)
+        const query = yield* embedItems(model, which, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
+        const gallery = yield* embedItems(model, which, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
         const maxRank = Math.max(...p.evaluation.ranks, 10)
         const r = yield* Effect.try({
           try: () =>

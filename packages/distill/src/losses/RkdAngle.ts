@@ -7,8 +7,8 @@
  *
  * averaged over all B^3 ordered triplets as the authors' code does (degenerate triplets with a repeated index
  * have a zero edge vector, normalised to 0, so they contribute 0 - 0). The teacher's angles are the target
- * (detached). Computed from Gram matrices: O(B^2 D + B^3) time, O(B^3) memory. The paper weights it by 50
- * (classification) or 2 (metric learning).
+ * (detached). Computed from Gram matrices ({@link angles}): O(B^2 D + B^3) time, O(B^3) memory. The paper weights
+ * it by 50 (classification) or 2 (metric learning).
  * @since 0.1.0
  */
 import { Distance, Loss, type Term } from "@reidfx/metric"
@@ -28,29 +28,38 @@ export type Options = typeof Options.Type
 export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "rkdAngle")
 
-/** Edges shorter than this (repeated points) give a cosine of 0, with zero gradient. */
-const epsilon = 1e-6
+/**
+ * Edges with `d^2 < edgeTolerance * spread^2` (spread^2: the mean squared norm of the centred embeddings) count as
+ * zero: below it the Gram form's float32 round-off dominates (duplicates come out at ~1e-7 spread^2 instead of 0).
+ */
+const edgeTolerance = 1e-5
 
 /**
  * `[B, B, B]` cosines `angles[j, i, k] = <x_i - x_j, x_k - x_j> / (||x_i - x_j|| ||x_k - x_j||)` of the angle at
  * vertex j, from the Gram matrix `G = X X^T` (`<x_i - x_j, x_k - x_j> = G_ik - G_ij - G_jk + G_jj`), in
- * O(B^2 D + B^3) instead of the O(B^3 D) of materialising the `[B, B, D]` edge vectors (on centred embeddings,
- * which keeps the expansion's float32 round-off small). Cosines with an edge of length < 1e-6 are 0 (as the
- * authors' `F.normalize` of a zero edge).
+ * O(B^2 D + B^3) instead of the O(B^3 D) of materialising the `[B, B, D]` edge vectors. The embeddings are centred
+ * first (angles are translation invariant), which keeps the expansion's round-off small: a cosine's error is about
+ * 1e-7 spread^2 / (d_ij d_kj). Angles with an edge shorter than ~0.3% of the spread (`d^2 < 1e-5 spread^2`, which
+ * includes repeated points) are 0, with zero gradient, as the authors' `F.normalize` of a zero edge.
  * @category math
  * @since 0.1.0
  */
 export const angles = (embeddings: Embeddings): tf.Tensor3D =>
   tf.tidy(() => {
     const n = embeddings.shape[0]
-    // angles are translation invariant: centring first keeps the Gram expansion's round-off small
     const x = tf.sub(embeddings, tf.mean(embeddings, 0, true)) as tf.Tensor2D
+    const norms = tf.sum(tf.mul(x, x), 1)
     const gram = tf.matMul(x, tf.transpose(x)) as tf.Tensor2D
-    const diagonal = tf.reshape(tf.sum(tf.mul(x, x), 1), [n, 1, 1])
-    const dot = tf.add(tf.sub(tf.sub(tf.expandDims(gram, 0), tf.expandDims(gram, 2)), tf.expandDims(gram, 1)), diagonal)
+    const dot = tf.add(
+      tf.sub(tf.sub(tf.expandDims(gram, 0), tf.expandDims(gram, 2)), tf.expandDims(gram, 1)),
+      tf.reshape(norms, [n, 1, 1])
+    )
     const d = Distance.euclidean.matrix(x)
-    const lengths = tf.mul(tf.expandDims(d, 2), tf.expandDims(d, 1)) // [j, i, k] = d_ji d_jk
-    const valid = untaped(() => tf.step(tf.sub(lengths, epsilon * epsilon)))
+    const valid = untaped(() => {
+      const edge = tf.step(tf.sub(tf.square(d), tf.mul(tf.mean(norms), edgeTolerance))) // [j, i]
+      return tf.mul(tf.expandDims(edge, 2), tf.expandDims(edge, 1)) // [j, i, k]
+    })
+    const lengths = tf.mul(tf.expandDims(d, 2), tf.expandDims(d, 1)) // d_ji d_jk
     const safe = tf.add(tf.mul(lengths, valid), tf.sub(1, valid))
     return tf.div(tf.mul(dot, valid), safe) as tf.Tensor3D
   })

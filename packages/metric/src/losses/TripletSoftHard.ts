@@ -7,7 +7,8 @@
  *
  * The weights are computed inside the graph (the gradient flows through them, as in fast-reid), exactly masked
  * (no additive fudge term); as `T -> 0` the loss tends to {@link tripletBatchHard}. Anchors without a positive or
- * a negative are skipped and counted. Defaults: T = 1, soft margin (fast-reid's weighted triplet uses softplus).
+ * a negative are skipped and counted. Defaults: T = 1, hinge with margin 0.3 (fast-reid's defaults; the same as
+ * {@link tripletBatchHard}, so the T -> 0 limit holds with default options).
  * @since 0.1.0
  */
 import type { Embeddings, Labels } from "@reidfx/tensor"
@@ -17,11 +18,11 @@ import { booleanWithDefault, decoder, literalWithDefault, nonNegative, positive 
 import { countPositive, type LossValue, type PairExtras, PairFields, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 
-/** Options (defaults: T = 1, soft margin, margin 0.3 when the hinge is used). */
+/** Options (defaults: T = 1, hinge with margin 0.3; `softMargin: true` for softplus). */
 export const Options = Schema.Struct({
   temperature: positive(1),
   margin: nonNegative(0.3),
-  softMargin: booleanWithDefault(true),
+  softMargin: booleanWithDefault(false),
   reduction: literalWithDefault(["mean", "meanNonZero", "sum"], "mean"),
   ...PairFields
 })
@@ -87,7 +88,7 @@ export const tripletSoftHard = (options: OptionsInput & TermOptions = {}): Term.
   const o = decode(rest)
   return pairTerm(
     "tripletSoftHard",
-    { temperature: o.temperature, margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin },
+    { temperature: o.temperature, margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin || undefined },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
     (e, l, x) => loss(e, l, o, x)

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { fallback, tensorOf, type WasmKernel } from "./tensorOf.ts"
+import { fallback, tensorOf, type WasmKernel } from "./WasmKernel.ts"
 
 /** Swaps the last two axes. */
 export const transposeLast2 = (t: tf.Tensor): tf.Tensor => {

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { cropNegative, pair } from "./padding.ts"
-import { tensorOf, type WasmKernel } from "./tensorOf.ts"
+import { tensorOf, type WasmKernel } from "./WasmKernel.ts"
 
 interface Attrs {
   readonly strides: number | [number, number]

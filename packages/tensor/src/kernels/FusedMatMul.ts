@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { transposeLast2 } from "./BatchMatMul.ts"
-import { fallback, tensorOf, type WasmKernel } from "./tensorOf.ts"
+import { fallback, tensorOf, type WasmKernel } from "./WasmKernel.ts"
 
 interface Attrs {
   readonly transposeA: boolean

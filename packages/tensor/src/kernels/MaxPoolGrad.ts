@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { tensorOf, type WasmKernel } from "./tensorOf.ts"
+import { tensorOf, type WasmKernel } from "./WasmKernel.ts"
 
 interface Attrs {
   readonly filterSize: number | [number, number]

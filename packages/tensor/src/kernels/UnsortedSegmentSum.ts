@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { tensorOf, type WasmKernel } from "./tensorOf.ts"
+import { tensorOf, type WasmKernel } from "./WasmKernel.ts"
 
 /** Sums the rows of `x` into `numSegments` segments. */
 export const unsortedSegmentSum = (x: tf.Tensor, segmentIds: tf.Tensor, numSegments: number): tf.Tensor => {

@@ -21,10 +21,9 @@ import { Conv2DBackpropInput } from "./Conv2DBackpropInput.ts"
 import { DepthwiseConv2dNativeBackpropFilter } from "./DepthwiseConv2dNativeBackpropFilter.ts"
 import { DepthwiseConv2dNativeBackpropInput } from "./DepthwiseConv2dNativeBackpropInput.ts"
 import { installFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
-export { stockFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
 import { FusedMatMul } from "./FusedMatMul.ts"
 import { MaxPoolGrad } from "./MaxPoolGrad.ts"
-import type { WasmKernel } from "./tensorOf.ts"
+import type { WasmKernel } from "./WasmKernel.ts"
 import { UnsortedSegmentSum } from "./UnsortedSegmentSum.ts"
 
 /** Every kernel reidfx registers on wasm, in registration order. */
@@ -72,4 +71,5 @@ export const registerWasmTrainingKernels = (): ReadonlyArray<string> => {
   return names
 }
 
-export type { WasmKernel } from "./tensorOf.ts"
+export { stockFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
+export type { WasmKernel } from "./WasmKernel.ts"

@@ -1,5 +1,5 @@
 /**
- * Kernel plumbing shared by the wasm training kernels.
+ * What a reidfx wasm kernel is (a replacement built from the stock kernel, if any), and the plumbing the kernels share.
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"

@@ -1,0 +1,48 @@
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { TestConsole } from "effect/testing"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { cli } from "../src/cli.ts"
+
+const run = Command.runWith(cli, { version: "0.0.0" })
+const dir = mkdtempSync(join(tmpdir(), "reidfx-train-cli-"))
+
+// a tiny run: 12 identities at 32x16, a 2-stage reference net, 2 epochs of 2 PK batches, cpu backend
+const tiny = [
+  "--backend", "cpu", "--output", dir, "--epochs", "2",
+  "--set", "data.identities=12", "--set", "data.height=32", "--set", "data.width=16", "--set", "data.imagesPerCamera=2",
+  "--set", "sampler={p: 3, k: 2}", "--set", "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
+]
+
+describe("reidfx train", () => {
+  it.effect("trains, prints untrained and trained scores side by side, writes results, checkpoint and weights", () =>
+    Effect.gen(function*() {
+      yield* run(["train", ...tiny, "--name", "tiny"])
+      const out = (yield* TestConsole.logLines).map(String).join("\n")
+      assert.include(out, "| metric  | untrained | trained |")
+      for (const m of ["Rank-1", "Rank-5", "Rank-10", "mAP", "mINP"]) assert.match(out, new RegExp(`\\| ${m} +\\| +[\\d.]+% \\| +[\\d.]+% \\|`))
+      const results = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8"))
+      expect(results.training.epochs).toBe(2)
+      expect(results.dataset.trainIdentities).toBe(6)
+      expect(results.trained.mAP).toBeGreaterThan(0)
+      expect(existsSync(join(dir, "tiny", "checkpoint.ckpt"))).toBe(true)
+      expect(existsSync(join(dir, "tiny", "model", "model.json"))).toBe(true)
+      // resuming a finished run trains no more steps
+      yield* run(["train", ...tiny, "--name", "tiny", "--resume"])
+      expect(JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).training.steps).toBe(0)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("an unknown key in the config file is a user error naming the key and the allowed ones", () =>
+    Effect.gen(function*() {
+      const file = join(dir, "bad.yaml")
+      writeFileSync(file, "epochs: 2\nsampler:\n  p: 4\n  kk: 2\n")
+      const error = yield* Effect.flip(run(["train", "--config", file]))
+      assert.strictEqual((error as { _tag: string })._tag, "UserError")
+      const message = String((error as { userMessage?: string }).userMessage)
+      assert.include(message, `unknown key "sampler.kk"; allowed here: p, k`)
+    }).pipe(Effect.provide(NodeServices.layer)))
+})

@@ -1,0 +1,40 @@
+import { Backend } from "@reidfx/tensor"
+import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import * as AblationTable from "../src/AblationTable.ts"
+import * as Mdkt from "../src/Mdkt.ts"
+import { tinyProtocol } from "./fixtures.ts"
+
+const wasm = Layer.fresh(Backend.layerWasmWith({ threads: 1 }))
+
+describe("the MDKT protocol end to end (tiny)", () => {
+  it("runs both stages for each row, evaluates I2V and V2V, prints and writes both tables", async () => {
+    const protocol = await Effect.runPromise(tinyProtocol())
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-"))
+    const lines: Array<string> = []
+    const { run, written } = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out, log: (l) => Effect.sync(() => lines.push(l)) }).pipe(Effect.provide(wasm))
+    )
+    expect(run.seeds).toHaveLength(1)
+    expect(run.seeds[0]!.configurations.map((c) => c.key)).toEqual(["tr+mkd+pd+mtcl@mutual", "tr+mkd+pd+mtcl@frozen"])
+    for (const c of run.seeds[0]!.configurations) {
+      for (const p of ["i2v", "v2v"] as const) {
+        expect(c.student[p].cmc1).toBeGreaterThanOrEqual(0)
+        expect(c.student[p].cmc1).toBeLessThanOrEqual(100)
+        expect(c.student[p].mAP).toBeGreaterThan(0)
+        expect(c.student[p].queries).toBeGreaterThan(0)
+      }
+    }
+    // the frozen row reports the stage-1 teacher
+    expect(run.seeds[0]!.configurations[1]!.teacher).toEqual(run.seeds[0]!.stage1.teacher)
+    expect(lines.some((l) => l.includes("stage 1 epoch 1/1"))).toBe(true)
+    expect(AblationTable.toText(run)).toMatch(/Table 2/)
+    const json = JSON.parse(fs.readFileSync(written.json, "utf8"))
+    expect(json.tables.table1.rows[0].label).toBe("ALL")
+    expect(fs.readFileSync(written.html, "utf8")).toMatch(/<svg/)
+    expect(fs.readFileSync(written.markdown, "utf8")).toMatch(/\| Models/)
+  })
+})
