@@ -11,7 +11,7 @@
 import { Backend } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Scope } from "effect"
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -63,6 +63,35 @@ const printTable = (rows: ReadonlyArray<BenchRow>) => {
   console.log(line(header))
   console.log(`|${widths.map((w, i) => (i === 2 || i === 4 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`)
   for (const b of body) console.log(line(b))
+}
+
+interface Report {
+  readonly date: string
+  readonly quick: boolean
+  readonly suites: ReadonlyArray<string>
+  readonly machine: Record<string, string | number>
+  readonly rows: ReadonlyArray<BenchRow>
+  readonly failures: ReadonlyArray<{ suite: string; error: string }>
+  /** Suites whose rows come from an earlier run (a run with --only keeps the other suites' latest rows). */
+  readonly carriedOver?: ReadonlyArray<{ suite: string; date: string; quick: boolean; machine: Record<string, string | number> }>
+}
+
+/** latest.json after this run: this run's suites replaced, the other suites' rows carried over with their date. */
+const mergeLatest = (path: string, report: Report): Report => {
+  if (!existsSync(path)) return report
+  let previous: Report
+  try {
+    previous = JSON.parse(readFileSync(path, "utf8")) as Report
+  } catch {
+    return report
+  }
+  const kept = (previous.rows ?? []).filter((r) => !report.suites.includes(r.suite))
+  const carried = new Map<string, { suite: string; date: string; quick: boolean; machine: Record<string, string | number> }>()
+  for (const c of previous.carriedOver ?? []) if (!report.suites.includes(c.suite)) carried.set(c.suite, c)
+  for (const r of kept) {
+    if (!carried.has(r.suite)) carried.set(r.suite, { suite: r.suite, date: previous.date, quick: previous.quick, machine: previous.machine })
+  }
+  return { ...report, rows: [...report.rows, ...kept], carriedOver: [...carried.values()] }
 }
 
 const main = async () => {
@@ -119,12 +148,12 @@ const main = async () => {
     loadAverageAfter: Number(loadavg()[0]!.toFixed(2))
   }
   const date = new Date().toISOString()
-  const report = { date, quick: args.quick, suites: selected, machine, rows, failures }
+  const report: Report = { date, quick: args.quick, suites: selected, machine, rows, failures }
   const dir = join(here, "results")
   mkdirSync(dir, { recursive: true })
   const file = join(dir, `${date.replace(/[:.]/g, "-")}.json`)
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(mergeLatest(join(dir, "latest.json"), report), null, 2)}\n`)
   console.log(`\nwrote ${file} and bench/results/latest.json`)
   await Effect.runPromise(Scope.close(scope, Exit.void))
   if (failures.length > 0) process.exitCode = 1

@@ -37,7 +37,7 @@ import { Effect, References, Stream } from "effect"
 const smoke = process.env["REIDFX_SMOKE"] === "1"
 const setup = smoke
   ? { identities: 12, imagesPerCamera: 2, height: 32, width: 16, epochs: 1, stepsPerEpoch: 2, p: 4, k: 2 }
-  : { identities: 60, imagesPerCamera: 4, height: 64, width: 32, epochs: 12, stepsPerEpoch: 12, p: 8, k: 4 }
+  : { identities: 60, imagesPerCamera: 4, height: 64, width: 32, epochs: 6, stepsPerEpoch: 10, p: 8, k: 4 }
 
 const world = Synthetic.makeSync({ identities: setup.identities, cameras: 3, imagesPerCamera: setup.imagesPerCamera, seed: 1 })
 const { train, query, gallery } = world.dataset
@@ -79,10 +79,16 @@ const learner = (name: string, model: TrainableModel, objective: Objective.Objec
     schedule: () => 1e-3
   }))
 
-const fit = (label: string, learners: ReadonlyArray<Trainer.Learner>) =>
+const trainFor = (label: string, learners: ReadonlyArray<Trainer.Learner>) =>
   Effect.gen(function*() {
-    const summary = yield* Trainer.fit({ learners, source, epochs: setup.epochs, label })
-    console.log(`  ${label}: ${summary.steps} steps, ${(summary.images / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s`)
+    let last: Progress.StepReport | undefined
+    const progress: Progress.ProgressService = { ...Progress.silent, step: (report) => Effect.sync(() => void (last = report)) }
+    const summary = yield* Trainer.fit({ learners, source, epochs: setup.epochs, label }).pipe(Effect.provideService(Progress.Progress, progress))
+    console.log(`  ${label}: ${summary.steps} steps, ${(summary.images / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s; last step:`)
+    for (const l of last?.learners ?? []) {
+      const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")
+      console.log(`    ${l.name}: loss ${l.loss.toFixed(3)} (${terms})`)
+    }
   })
 
 /** Retrieval embeddings (after the BNNeck) of items, in order. */
@@ -98,7 +104,11 @@ const embed = (model: TrainableModel, items: typeof query) =>
         e.dispose()
       }))
     const data = new Float32Array(rows.reduce((n, r) => n + r.length, 0))
-    rows.reduce((at, r) => (data.set(r, at), at + r.length), 0)
+    let at = 0
+    for (const r of rows) {
+      data.set(r, at)
+      at += r.length
+    }
     return { data, rows: items.length, dim: data.length / items.length }
   })
 
@@ -121,7 +131,7 @@ const program = Effect.gen(function*() {
 
   // 1. the teacher
   const teacher = yield* Rng.withSeed(Model.make(wide), 1)
-  yield* fit("teacher", [yield* learner("teacher", teacher, yield* Objective.make(...own))])
+  yield* trainFor("teacher", [yield* learner("teacher", teacher, yield* Objective.make(...own))])
   const snapshot = yield* teacher.snapshot
 
   // 2. a student alone, and the same student (same initial weights) distilled from the frozen teacher
@@ -130,23 +140,28 @@ const program = Effect.gen(function*() {
   const kd = yield* Objective.make(
     ...own,
     logitsKD({ temperature: 4 }),
-    pairwiseDistance({ reduction: "mean" }),
-    tripletContrast({ temperature: 1, reduction: "mean" })
+    pairwiseDistance({ normalize: true, reduction: "mean" }),
+    tripletContrast({ normalize: true, temperature: 0.1, reduction: "mean" })
   ).pipe(Effect.provide(Teacher.fromModel(snapshot, { name: "teacher" })))
   console.log(`student objective: L = ${kd.formula}`)
-  yield* fit("student alone", [yield* learner("student", alone, yield* Objective.make(...own))])
-  yield* fit("student from the teacher", [yield* learner("student", distilled, kd)])
+  yield* trainFor("student alone", [yield* learner("student", alone, yield* Objective.make(...own))])
+  yield* trainFor("student from the teacher", [yield* learner("student", distilled, kd)])
 
   // 3. a mutual pair: both train in the same step, each with its own optimizer, learning from the other
   const a = yield* Rng.withSeed(Model.make(wide), 3)
   const b = yield* Rng.withSeed(Model.make(small), 4)
   const mutual = (peer: TrainableModel) =>
-    Objective.make(...own, mutualLogitsKD({ temperature: 1 }), metricMutual(), mutualTripletContrast({ reduction: "mean" })).pipe(
+    Objective.make(
+      ...own,
+      mutualLogitsKD({ temperature: 1 }),
+      metricMutual({ normalize: true }),
+      mutualTripletContrast({ normalize: true, temperature: 0.1, reduction: "mean" })
+    ).pipe(
       Effect.provide(Peer.fromForward((x) => peer.forward(x as tf.Tensor4D, { training: true }), { name: "peer", variables: peer.trainableVariables }))
     )
   const objectiveA = yield* mutual(b)
   console.log(`mutual objective (each model): L = ${objectiveA.formula}`)
-  yield* fit("mutual pair", [yield* learner("wide", a, objectiveA), yield* learner("small", b, yield* mutual(a))])
+  yield* trainFor("mutual pair", [yield* learner("wide", a, objectiveA), yield* learner("small", b, yield* mutual(a))])
 
   const rows = [
     yield* score("teacher (wide)", teacher),

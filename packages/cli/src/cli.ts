@@ -12,5 +12,5 @@ import { runCommand } from "./commands/run.ts"
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, runCommand, demoCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand])
 )

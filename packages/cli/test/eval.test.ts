@@ -6,7 +6,7 @@ import { TestConsole } from "effect/testing"
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { encodeNpy } from "@reidfx/eval"
+import { encodeNpy, Features, rankingFromDistances, reRankFeatures } from "@reidfx/eval"
 import { cli } from "../src/cli.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
@@ -65,6 +65,13 @@ describe("reidfx eval", () => {
       assert.strictEqual(report.original.cmc.length, 3)
       // query 1 (at [1,0]) now has gallery 3 ([1,0], distance 0) first and gallery 0 second: still perfect
       assert.strictEqual(report.original.mAP, 1)
+      // on a single-camera gallery every match is junk by default (no valid query); without the rule all 3 are valid
+      const sameCam = text("samecam-nojunk.json", "[0, 0, 0, 0, 0, 0]")
+      const out3 = path("result3.json")
+      yield* run([...base.slice(0, -2), "--gallery-cams", sameCam, "--no-same-camera-junk", "--json", out3])
+      const single = JSON.parse(readFileSync(out3, "utf8"))
+      assert.strictEqual(single.original.numValidQueries, 3)
+      assert.strictEqual(single.original.mAP, 1)
     }).pipe(env))
 
   it.effect("--rerank prints before and after", () =>
@@ -75,8 +82,31 @@ describe("reidfx eval", () => {
       assert.include(table, "original")
       assert.include(table, "re-ranked")
       const report = JSON.parse(readFileSync(out, "utf8"))
-      assert.isNumber(report.reRanked.mAP)
-      assert.deepStrictEqual(report.options.reRanking, { k1: 3, k2: 2, lambda: 0.3 })
+      // the re-ranked numbers are those of the library on the same features and labels
+      const features = (data: Array<number>, rows: number) => ({ data: Float32Array.from(data), rows, dim: 2 })
+      const q = features([1, 0, 2, 0, 3, 0], 3)
+      const g = features([1, 0.1, 2, 0.1, 3, 0.1, 1, 0, 2.6, 0, 9, 9], 6)
+      const expected = rankingFromDistances(
+        reRankFeatures(q, g, { k1: 3, k2: 2, lambda: 0.3 }),
+        { ids: [1, 2, 3], cams: [0, 0, 0] },
+        { ids: [1, 2, 3, 1, 3, 0], cams: [1, 1, 1, 0, 1, 1] }
+      )
+      assert.strictEqual(report.reRanked.mAP, expected.mAP)
+      assert.strictEqual(report.reRanked.mINP, expected.mINP)
+      assert.deepStrictEqual(report.reRanked.cmc, expected.cmc)
+      // with --metric cosine, re-ranking sees L2-normalised features (not the raw norms)
+      const outCosine = path("rr-cosine.json")
+      yield* run([...base, "--metric", "cosine", "--rerank", "--k1", "3", "--k2", "2", "--json", outCosine])
+      const cosine = JSON.parse(readFileSync(outCosine, "utf8"))
+      const expectedCosine = rankingFromDistances(
+        reRankFeatures(Features.l2Normalize(q), Features.l2Normalize(g), { k1: 3, k2: 2, lambda: 0.3 }),
+        { ids: [1, 2, 3], cams: [0, 0, 0] },
+        { ids: [1, 2, 3, 1, 3, 0], cams: [1, 1, 1, 0, 1, 1] }
+      )
+      assert.strictEqual(cosine.options.reRanking.distance, "squaredEuclidean of L2-normalised features")
+      assert.strictEqual(cosine.reRanked.mAP, expectedCosine.mAP)
+      assert.deepStrictEqual(cosine.reRanked.cmc, expectedCosine.cmc)
+      assert.deepStrictEqual(report.options.reRanking, { k1: 3, k2: 2, lambda: 0.3, distance: "squaredEuclidean" })
     }).pipe(env))
 
   it.effect("JSON features and JSON labels", () =>

@@ -272,3 +272,26 @@ export const summarize = (
     }
   }
 }
+
+/**
+ * The per-seed difference of two methods on the final seen average or unseen score, over the seeds both ran:
+ * `mean ± std` of `score_a(seed) - score_b(seed)`. Every method of a seed starts from the same weights and draws
+ * the same random numbers, so paired differences are less noisy than the difference of the two means.
+ */
+export const pairedDifference = (
+  cells: ReadonlyArray<Cell>,
+  layout: Layout,
+  a: string,
+  b: string,
+  metric: Metrics.MetricName,
+  of: "seenAverage" | "unseen"
+): Stat | undefined => {
+  const last = layout.tasks - 1
+  const score = of === "seenAverage" ? seenAverage : unseen
+  const seeds = seedsOf(cells, a).filter((s) => seedsOf(cells, b).includes(s))
+  return stat(seeds.map((s) => {
+    const x = score(cells, layout, a, s, last, metric)
+    const y = score(cells, layout, b, s, last, metric)
+    return x === undefined || y === undefined ? undefined : x - y
+  }))
+}

@@ -75,11 +75,17 @@ export const layerConsole = (options: { readonly tty?: boolean; readonly write?:
       const tty = options.tty ?? process.stdout.isTTY === true
       const write = options.write ?? ((text: string) => process.stdout.write(text))
       let live = false
+      const durations: Array<number> = []
       return {
         emit: (event: ProgressEvent) =>
           Effect.sync(() => {
-            const line = format(event)
+            if (event._tag === "UnitDone") durations.push(event.seconds)
+            let line = format(event)
             if (line === undefined) return
+            if (event._tag === "UnitStarted" && durations.length > 0) {
+              const mean = durations.reduce((a, b) => a + b, 0) / durations.length
+              line += `, about ${Math.ceil((mean * (event.units - event.unit + 1)) / 60)} min left`
+            }
             if (event._tag === "Training") {
               if (tty) {
                 write(`\r\x1b[2K${line}`)

@@ -211,13 +211,13 @@ export const TermSpec = Schema.Union([
   /** Distillation without positive pairs (Wang et al.): the same KL over the classes without the query's own. */
   Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), weight }),
   /**
-   * AKA (Pu et al. CVPR 2021): the plasticity-stability loss of the adaptive knowledge graph
-   * (`vertices` learnable knowledge vertices, kernel temperature `tau`).
+   * AKA (Pu et al. CVPR 2021): the plasticity (triplet on knowledge-enhanced features) and stability (old
+   * knowledge vertices kept) losses of the adaptive knowledge graph of `vertices` vertices, kernel width `sigma`.
    */
   Schema.Struct({
     loss: Schema.Literal("aka"),
     vertices: withDefault(PositiveInt, 64),
-    tau: withDefault(Positive, 0.1),
+    sigma: withDefault(Positive, 2),
     plasticity: withDefault(NonNegative, 1),
     stability: withDefault(NonNegative, 1),
     margin: withDefault(NonNegative, 0.3),

@@ -106,8 +106,19 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
  * Checks that a schema cannot express: a method whose terms read the old model declares what happens on the
  * first task. (Built-in methods declare it.)
  */
-export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, OldModelUndeclared> =>
+export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, OldModelUndeclared | ProtocolDecodeError> =>
   Effect.gen(function*() {
+    const names = protocol.methods.map((m) => Strategy.resolve(m).name)
+    const twice = names.filter((n, i) => names.indexOf(n) !== i)
+    if (twice.length > 0) {
+      return yield* new ProtocolDecodeError({
+        source: "value",
+        issues: [{ path: "methods", message: `method names must be unique (rename with Strategy.renamed or name:), repeated: ${[...new Set(twice)].join(", ")}` }]
+      })
+    }
+    if (new Set(protocol.seeds).size !== protocol.seeds.length) {
+      return yield* new ProtocolDecodeError({ source: "value", issues: [{ path: "seeds", message: "seeds must be unique" }] })
+    }
     for (const ref of protocol.methods) {
       const method = Strategy.resolve(ref)
       const needs = method.terms.filter((t) => oldModelTerms.has(t.loss)).map((t) => t.loss)
@@ -133,7 +144,11 @@ export const decode = (input: unknown, source = "value"): Effect.Effect<Protocol
       return yield* new ProtocolDecodeError({ source, issues })
     }
     return yield* checkDeclaration(result.success).pipe(
-      Effect.mapError((e) => new ProtocolDecodeError({ source, issues: [{ path: "methods", message: e.message }] }))
+      Effect.mapError((e) =>
+        e._tag === "ProtocolDecodeError"
+          ? new ProtocolDecodeError({ source, issues: e.issues })
+          : new ProtocolDecodeError({ source, issues: [{ path: "methods", message: e.message }] })
+      )
     )
   })
 

@@ -45,7 +45,7 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = {
     terms: [
       ...botTerms,
       { loss: "lwf", temperature: 2, weight: 1 },
-      { loss: "aka", vertices: 64, tau: 0.1, plasticity: 1, stability: 1, margin: 0.3, weight: 1 }
+      { loss: "aka", vertices: 64, sigma: 2, plasticity: 1, stability: 1, margin: 0.3, weight: 1 }
     ],
     firstTask: "withoutOldModelTerms",
     joint: false

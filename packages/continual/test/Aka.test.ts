@@ -13,34 +13,41 @@ import * as Runner from "../src/Runner.ts"
 describe("AKA", () => {
   it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))
 
-  it("adjacency rows are probability distributions over the vertices", () => {
+  it("the cross graph is a distribution over the batch for each vertex (softmax over axis 0)", () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 12, maxLength: 12 }), fc.double({ min: 0.05, max: 5, noNaN: true }), (xs, tau) => {
-        const rows = noLeaks(() =>
+      fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 12, maxLength: 12 }), fc.double({ min: 0.1, max: 5, noNaN: true }), (xs, sigma) => {
+        const columns = noLeaks(() =>
           tf.tidy(() => {
             const f = tf.tensor2d(xs, [3, 4])
-            const v = tf.tensor2d([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1], [3, 4])
-            return Array.from(tf.sum(Aka.adjacency(f, v, tau), 1).dataSync())
+            const v = tf.tensor2d([1, 0, 0, 0, 0, 1, 0, 0], [2, 4])
+            return Array.from(tf.sum(Aka.crossAdjacency(f, v, sigma), 0).dataSync())
           })
         )
-        return rows.every((r) => Math.abs(r - 1) < 1e-5)
+        return columns.length === 2 && columns.every((c) => Math.abs(c - 1) < 1e-5)
       }),
       { numRuns: 30 }
     )
   })
 
-  it("stability is 0 for identical features and positive otherwise", () => {
-    const scope = Effect.runSync(Effect.gen(function*() {
-      return yield* Effect.scoped(Effect.gen(function*() {
-        const g = yield* Aka.makeGraph(8, 4, RandomStream.fromSeed(2, "g"))
-        const f = tf.tensor2d([1, 2, 3, 4, -1, 0, 1, 0], [2, 4])
-        const same = Aka.stabilityLoss(f, f, g, 0.1).dataSync()[0]!
-        const other = Aka.stabilityLoss(f, tf.neg(f) as tf.Tensor2D, g, 0.1).dataSync()[0]!
-        return { same, other }
-      }))
-    }))
-    expect(scope.same).toBeCloseTo(0, 6)
-    expect(scope.other).toBeGreaterThan(0)
+  it("the learned self graph has ones on its diagonal and values in (0, 1); stability is scale-free and 0 for the same vertices", () => {
+    const out = Effect.runSync(Effect.scoped(Effect.gen(function*() {
+      const g = yield* Aka.makeGraph(8, 4, RandomStream.fromSeed(2, "g"))
+      return tf.tidy(() => {
+        const x = tf.tensor2d([1, 2, 3, 4, -1, 0, 1, 0, 0.5, 0.5, 0, 2], [3, 4])
+        const a = Aka.selfAdjacency(x, g).arraySync()
+        const same = Aka.stabilityLoss(g.vertices, tf.mul(g.vertices, 3) as tf.Tensor2D).dataSync()[0]!
+        const other = Aka.stabilityLoss(g.vertices, tf.reverse(g.vertices, 0) as tf.Tensor2D).dataSync()[0]!
+        const z = Aka.propagate(x, g, 2).shape
+        return { a, same, other, z }
+      })
+    })))
+    for (let i = 0; i < 3; i++) {
+      expect(out.a[i]![i]).toBe(1)
+      for (let j = 0; j < 3; j++) if (i !== j) expect(out.a[i]![j]!).toBeGreaterThan(0)
+    }
+    expect(out.same).toBeCloseTo(0, 6)
+    expect(out.other).toBeGreaterThan(0)
+    expect(out.z).toEqual([3, 4])
   })
 
   it.effect("the aka method runs end to end: plasticity from the first task, stability and LwF from the second", () =>

@@ -89,6 +89,15 @@ describe("Ledger", () => {
     ])
   })
 
+  it("paired differences over the seeds both methods ran", () => {
+    const all = [...cellsOf("a", 0, 0.1), ...cellsOf("a", 1, 0.3), ...cellsOf("b", 0), ...cellsOf("b", 1), ...cellsOf("b", 2)]
+    const d = Ledger.pairedDifference(all, layout, "a", "b", "mAP", "unseen")!
+    expect(d.n).toBe(2)
+    expect(d.mean).toBeCloseTo(0.2, 12)
+    expect(d.std).toBeCloseTo(Math.sqrt(0.02), 12)
+    expect(Ledger.pairedDifference(all, layout, "a", "b", "mAP", "seenAverage")!.mean).toBeCloseTo(0.2, 12)
+  })
+
   it("stat: mean and sample std of finite values; undefined when there are none", () => {
     expect(Ledger.stat([])).toBeUndefined()
     expect(Ledger.stat([undefined, Number.NaN])).toBeUndefined()

@@ -64,6 +64,11 @@ describe("Protocol", () => {
     expect(Strategy.termsForTask(Strategy.resolve(ok.methods[0]!), false)).toEqual([])
   })
 
+  it("method names and seeds must be unique", () => {
+    expect(issuesOf({ ...minimal, methods: ["dwopp", "dwopp"] })[0]!.message).toContain("repeated: dwopp")
+    expect(issuesOf({ ...minimal, seeds: [1, 1] })[0]!.path).toBe("seeds")
+  })
+
   it("YAML that does not parse is a decode error", () => {
     const e = Effect.runSync(Effect.flip(ProtocolFile.parse("name: [x", "bad.yaml")))
     expect(e._tag).toBe("ProtocolDecodeError")

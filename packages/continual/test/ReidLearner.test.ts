@@ -17,7 +17,7 @@ import { Learner } from "../src/Learner.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import type { ReidModel } from "../src/reid/ReidLearner.ts"
+import type { ReidFrozenModel, ReidModel } from "../src/reid/ReidLearner.ts"
 import * as Runner from "../src/Runner.ts"
 import * as Stage from "../src/Stage.ts"
 import * as TaskData from "../src/TaskData.ts"
@@ -55,7 +55,7 @@ describe("the reidfx learner", () => {
           const { model } = ctx.model.value as ReidModel
           trainable.push(snapshotWeights(model))
           if (Option.isSome(ctx.oldModel)) {
-            const old = ctx.oldModel.value.value as Model.FrozenModel
+            const old = (ctx.oldModel.value.value as ReidFrozenModel).model
             ;(ctx.stageIndex === 0 ? frozenBefore : frozenAfter).push(snapshotWeights(old))
           }
           return null

@@ -43,6 +43,8 @@ describe("reports", () => {
     const lines = text.split("\n")
     expect(lines[1]!.length).toBe(lines[3]!.length) // aligned
     expect(toText(result)).toContain("forgetting")
+    expect(toText(result)).toContain("DwoPP - DwPP")
+    expect(toText(result)).toContain("LwF - BoT-FT")
   })
 
   it("the seen average in the table is the mean of the task columns (per seed, then over seeds)", () => {

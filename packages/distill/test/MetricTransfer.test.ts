@@ -73,6 +73,8 @@ describe("pairwiseDistance (MDKT L_PD)", () => {
           const got = value(PairwiseDistance.loss(scaled, tt).loss)
           expect(got).toBeCloseTo(expected, 2)
           if (expected > 1e-3) expect(got).toBeGreaterThan(0)
+          // with L2-normalised embeddings the scale difference disappears
+          expect(value(PairwiseDistance.loss(scaled, tt, { normalize: true }).loss)).toBeLessThan(1e-5)
           tf.dispose([tt, moved, scaled])
         })
       }),

@@ -134,7 +134,8 @@ export const prepareGallery = (gallery: Labels, options: RankingOptions): Prepar
 /** Working memory of {@link positiveRanks}, reused across queries. */
 export interface RankScratch {
   posIndex: Int32Array
-  posDist: Float32Array
+  /** Float64, so that float64 distances (plain arrays, `Float64Array`) are compared at their own precision. */
+  posDist: Float64Array
   hist: Int32Array
   /** Output: 0-based ranks of the positives among non-junk items, ascending. */
   ranks: Int32Array
@@ -143,7 +144,7 @@ export interface RankScratch {
 /** Fresh scratch space. */
 export const makeScratch = (): RankScratch => ({
   posIndex: new Int32Array(64),
-  posDist: new Float32Array(64),
+  posDist: new Float64Array(64),
   hist: new Int32Array(65),
   ranks: new Int32Array(64)
 })
@@ -152,7 +153,7 @@ const grow = (s: RankScratch, n: number) => {
   if (s.posIndex.length >= n) return
   const size = Math.max(n, s.posIndex.length * 2)
   s.posIndex = new Int32Array(size)
-  s.posDist = new Float32Array(size)
+  s.posDist = new Float64Array(size)
   s.hist = new Int32Array(size + 1)
   s.ranks = new Int32Array(size)
 }

@@ -19,20 +19,26 @@
  *    `|R(c, round(k1/2)) ∩ R(i, k1)| > 2/3 |R(c, round(k1/2))|` (strict). `round` is numpy's half-to-even
  *    (`np.around`): 20 -> 10, 21 -> 10, 23 -> 12.
  * 6. **Gaussian-kernel weights**: `V(i, j) = exp(-d(i, j)) / sum_{j' in R*} exp(-d(i, j'))` over the expanded set
- *    `R*(i)`, 0 elsewhere (a sparse row).
+ *    `R*(i)`, 0 elsewhere (a sparse row); the sum is numpy's float32 pairwise summation ({@link numpySum32}), as
+ *    `np.sum` computes it.
  * 7. **Local query expansion** (k2 != 1): `V(i) <- mean of V(j) over the first k2 items of i's argsort` (itself
  *    included).
  * 8. **Jaccard distance via sparse V**: `d_J(i, g) = 1 - m / (2 - m)` with `m = sum_j min(V(i, j), V(g, j))`
  *    (the original's `temp_min`, accumulated through an inverted index of V's columns).
  * 9. **Final distance** `(1 - lambda) d_J + lambda d`, query rows, gallery columns.
  *
+ * 10. **Degenerate rows.** When every item coincides with item `i` (its row of distances is all 0) the original divides
+ *     0 by 0 and returns NaN; here that row is left at 0 (no NaN).
+ *
  * All stored values are float32 and every arithmetic step is rounded to float32 in the original's order, so the
- * result agrees with a dense float32 port of `re_ranking.py` (see the tests).
+ * result agrees with a dense float32 port of `re_ranking.py` (see the tests); against numpy itself it differs by
+ * float32 round-off only (numpy's vectorised float32 `exp` is not correctly rounded).
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema } from "effect"
-import { type FeatureMatrix, type FeaturesInput, toFeatureMatrix } from "./Features.ts"
+import { NonFiniteTensor } from "@reidfx/tensor"
+import { countNonFinite, type FeatureMatrix, type FeaturesInput, toFeatureMatrix } from "./Features.ts"
 import { attempt, checkLength, checkNonEmpty, decodeOptions, type EvalFailure } from "./internal.ts"
 
 const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]) =>
@@ -108,6 +114,31 @@ export const topK = (values: ArrayLike<number>, k: number, out: Int32Array, outV
   }
 }
 
+/**
+ * numpy's float32 `np.sum` of `values[start, start + n)`: pairwise summation with 8 accumulators in blocks of at
+ * most 128 (numpy's `pairwise_sum`), every addition rounded to float32. `re_ranking.py` normalises its weights with
+ * it; a sequential sum differs in the last bit for sets of 8 or more. @category internals
+ */
+export const numpySum32 = (values: ArrayLike<number>, start = 0, n = values.length - start): number => {
+  if (n < 8) {
+    let res = 0
+    for (let i = 0; i < n; i++) res = fr(res + values[start + i]!)
+    return res
+  }
+  if (n <= 128) {
+    const r = [0, 0, 0, 0, 0, 0, 0, 0]
+    for (let j = 0; j < 8; j++) r[j] = fr(values[start + j]!)
+    let i = 8
+    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = fr(r[j]! + values[start + i + j]!)
+    let res = fr(fr(fr(r[0]! + r[1]!) + fr(r[2]! + r[3]!)) + fr(fr(r[4]! + r[5]!) + fr(r[6]! + r[7]!)))
+    for (; i < n; i++) res = fr(res + values[start + i]!)
+    return res
+  }
+  let n2 = Math.floor(n / 2)
+  n2 -= n2 % 8
+  return fr(numpySum32(values, start, n2) + numpySum32(values, start + n2, n - n2))
+}
+
 const kReciprocal = (rank: Int32Array, K: number, i: number, k: number, out: Array<number>): void => {
   out.length = 0
   const base = i * K
@@ -152,6 +183,8 @@ export const kReciprocalReRanking = (source: SquaredDistanceSource, optionsInput
       const row = block.subarray(r * N, (r + 1) * N)
       let max = 0
       for (let j = 0; j < N; j++) if (row[j]! > max) max = row[j]!
+      // a row of zeros (every item coincides with item i) would give 0 / 0 = NaN in the original: it stays 0
+      if (max === 0) max = 1
       rowMax[i] = max
       for (let j = 0; j < N; j++) normalised[j] = fr(row[j]! / max)
       topK(normalised, K, topIndex, topValues)
@@ -185,11 +218,8 @@ export const kReciprocalReRanking = (source: SquaredDistanceSource, optionsInput
     }
     expansion.sort((a, b) => a - b)
     const value = new Float32Array(expansion.length)
-    let sum = 0
-    for (let e = 0; e < expansion.length; e++) {
-      value[e] = fr(Math.exp(-dist(i, expansion[e]!)))
-      sum = fr(sum + value[e]!)
-    }
+    for (let e = 0; e < expansion.length; e++) value[e] = fr(Math.exp(-dist(i, expansion[e]!)))
+    const sum = numpySum32(value)
     for (let e = 0; e < expansion.length; e++) value[e] = fr(value[e]! / sum)
     V[i] = { index: Int32Array.from(expansion), value }
   }
@@ -344,6 +374,10 @@ export const reRankDistances = (
   checkLength("g_g_dist (gallery x gallery)", numGallery * numGallery, galleryGallery.length)
   checkNonEmpty("the gallery", numGallery)
   checkNonEmpty("the query set", numQueries)
+  for (const [what, m] of [["q_g_dist", queryGallery], ["q_q_dist", queryQuery], ["g_g_dist", galleryGallery]] as const) {
+    const bad = countNonFinite(m)
+    if (bad > 0) throw new NonFiniteTensor({ what, count: bad })
+  }
   const Q = numQueries
   const G = numGallery
   const N = Q + G

@@ -20,10 +20,10 @@
  * default here is 100) and averages; it converges to the exact mode.
  * @since 0.1.0
  */
-import { RandomStream } from "@reidfx/tensor"
+import { NonFiniteTensor, RandomStream } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { NoValidQuery } from "./errors.ts"
-import { toInt32 } from "./Features.ts"
+import { countNonFinite, toInt32 } from "./Features.ts"
 import { attempt, checkLength, checkNonEmpty, decodeOptions, type EvalFailure } from "./internal.ts"
 import type { Labels } from "./Ranking.ts"
 
@@ -86,6 +86,8 @@ export const singleGalleryShotCmc = (
   const Q = qIds.length
   const G = gIds.length
   checkLength("distance matrix (queries x gallery)", Q * G, distances.length)
+  const bad = countNonFinite(distances)
+  if (bad > 0) throw new NonFiniteTensor({ what: "distance matrix", count: bad })
   const junk = new Set(options.junkIdentities)
   const distractor = new Set(options.distractorIdentities)
   const maxRank = options.maxRank

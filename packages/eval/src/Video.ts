@@ -80,7 +80,17 @@ interface Prepared {
 const prepare = (set: TrackletSet, what: string): Prepared => {
   const frames = toFeatureMatrix(set.frames, `${what} frames`)
   if (set.ids.length !== set.cams.length) throw new LengthMismatch({ what: `${what} tracklet cameras`, expected: set.ids.length, actual: set.cams.length })
-  return { frames, tracklet: toInt32(set.tracklet, `${what} tracklet of each frame`), ids: set.ids, cams: set.cams, T: set.ids.length }
+  if (set.tracklet.length !== frames.rows) {
+    throw new LengthMismatch({ what: `${what} tracklet of each frame`, expected: frames.rows, actual: set.tracklet.length })
+  }
+  const tracklet = toInt32(set.tracklet, `${what} tracklet of each frame`)
+  const T = set.ids.length
+  tracklet.forEach((k, f) => {
+    if (k < 0 || k >= T) {
+      throw new InvalidOption({ what: `${what} tracklet of each frame`, detail: `frame ${f} belongs to tracklet ${k}, outside 0..${T - 1} (one id and cam per tracklet)` })
+    }
+  })
+  return { frames, tracklet, ids: set.ids, cams: set.cams, T }
 }
 
 /** Which frame of a query tracklet is the I2V query: first (default), middle, last or an offset into the tracklet. */

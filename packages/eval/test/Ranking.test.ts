@@ -53,6 +53,18 @@ describe("rankingFromDistances: hand-made cases", () => {
     expect(rankingFromDistances(d.distances, d.query, d.gallery, { maxRank: 2 }).mAP).toBe(1)
   })
 
+  it("float64 distances (plain arrays, Float64Array) are compared at their own precision", () => {
+    // 0.1 is not a float32 value: rounding the positive's distance to float32 made the tied negative precede it
+    const tie = rankingFromDistances([0.1, 0.1], { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
+    expect([tie.mAP, tie.cmc]).toEqual([1, [1, 1]])
+    // a negative 1e-11 farther than the positive comes after it
+    const near = rankingFromDistances(Float64Array.from([0.3, 0.30000000001]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
+    expect(near.mAP).toBe(1)
+    // and 1e-11 closer comes before it
+    const before = rankingFromDistances(Float64Array.from([0.3, 0.29999999999]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
+    expect(before.mAP).toBe(0.5)
+  })
+
   it("trapezoid AP of a positive at rank 1 uses precision 1 on the left", () => {
     const c = one([0.1, 0.2, 0.3], [1, 2, 1], [1, 1, 1])
     const t = rankingFromDistances(c.distances, c.query, c.gallery, { maxRank: 3, averagePrecision: "trapezoid" })
@@ -186,10 +198,12 @@ const evaluateOrNull = (p: ReturnType<typeof problem> extends fc.Arbitrary<infer
 describe("rankingFromDistances: properties", () => {
   it("agrees with the full-sort reference (with ties, both AP variants, skip and zero)", () => {
     fc.assert(
-      fc.property(problem(false), fc.boolean(), fc.boolean(), (p, trapezoid, zero) => {
-        const r = evaluateOrNull(p, { averagePrecision: trapezoid ? "trapezoid" : "nonInterpolated", queriesWithoutMatch: zero ? "zero" : "skip" })
+      fc.property(problem(false), fc.boolean(), fc.boolean(), fc.boolean(), (p32, trapezoid, zero, float64) => {
+        // float64: plain-array distances at values float32 cannot represent (0.1, 0.2, 0.3), with ties
+        const p = float64 ? { ...p32, distances: Array.from(p32.distances, (v) => v * 0.1) } : p32
+        const r = evaluateOrNull(p as typeof p32, { averagePrecision: trapezoid ? "trapezoid" : "nonInterpolated", queriesWithoutMatch: zero ? "zero" : "skip" })
         const refs = p.query.ids.map((qid, i) =>
-          referenceQuery(p.distances.subarray(i * p.G, (i + 1) * p.G), qid, p.query.cams[i]!, p.gallery.ids, p.gallery.cams, { ...refOptions, trapezoid, maxRank: 10 })
+          referenceQuery(p.distances.slice(i * p.G, (i + 1) * p.G), qid, p.query.cams[i]!, p.gallery.ids, p.gallery.cams, { ...refOptions, trapezoid, maxRank: 10 })
         )
         const valid = refs.filter((x) => x !== null)
         if (valid.length === 0) {

@@ -4,7 +4,7 @@ import { noLeaks } from "@reidfx/tensor/testing"
 import { Effect, Layer } from "effect"
 import * as fc from "fast-check"
 import { beforeAll } from "vitest"
-import { reRankDistances, reRankFeatures, roundHalfEven, topK } from "../src/ReRanking.ts"
+import { numpySum32, reRankDistances, reRankFeatures, roundHalfEven, topK } from "../src/ReRanking.ts"
 
 beforeAll(() => Effect.runPromise(Effect.scoped(Layer.build(Backend.layerCpu))))
 
@@ -48,8 +48,7 @@ const denseReference = (qg: Float32Array, qq: Float32Array, gg: Float32Array, Q:
     }
     expansion = [...new Set(expansion)].sort((a, b) => a - b)
     const weight = expansion.map((e) => fr(Math.exp(-dist[i * N + e]!)))
-    let sum = 0
-    for (const w of weight) sum = fr(sum + w)
+    const sum = numpySum32(weight) // np.sum: float32 pairwise summation (checked against numpy below)
     expansion.forEach((e, t) => {
       V[i * N + e] = fr(weight[t]! / sum)
     })
@@ -109,6 +108,14 @@ describe("k-reciprocal re-ranking", () => {
     expect([20, 21, 23, 1, 3, 5].map((k) => roundHalfEven(k / 2))).toEqual([10, 10, 12, 0, 2, 2])
   })
 
+  it("numpySum32 is numpy's float32 np.sum (pairwise), not a sequential sum", () => {
+    // values printed by numpy 2.4: a = np.array([1 / (i + 3) for i in range(n)], dtype=np.float32); np.sum(a)
+    const a = (n: number) => Float32Array.from({ length: n }, (_, i) => 1 / (i + 3))
+    expect(numpySum32(a(7))).toBe(1.3289684057235718)
+    expect(numpySum32(a(20))).toBe(2.1908133029937744) // sequential float32: 2.1908135414123535
+    expect(numpySum32(a(300))).toBe(4.789297580718994) // sequential float32: 4.789299011230469
+  })
+
   it("topK is a stable partial argsort", () => {
     const idx = new Int32Array(3)
     const val = new Float32Array(3)
@@ -156,6 +163,20 @@ describe("k-reciprocal re-ranking", () => {
     for (let k = 0; k < expected.length; k++) worst = Math.max(worst, Math.abs(actual[k]! - expected[k]!))
     expect(worst).toBeLessThan(1e-4)
     for (const v of actual) expect(v).toBeGreaterThanOrEqual(0)
+  })
+
+  it("coinciding items give finite distances (the original divides 0 by 0)", () => {
+    const all = noLeaks(() => reRankFeatures([[1, 1]], [[1, 1], [1, 1]]))
+    expect(Array.from(all)).toEqual([0, 0])
+    // one more distinct item: the coinciding pair stays at distance 0, every value is finite
+    const some = reRankFeatures([[1, 1]], [[1, 1], [1, 1], [3, 1]], { k1: 2, k2: 1 })
+    expect(some.every(Number.isFinite)).toBe(true)
+    expect([some[0], some[1]]).toEqual([0, 0])
+  })
+
+  it("rejects NaN distance matrices", () => {
+    const one = Float32Array.from([0])
+    expect(() => reRankDistances(Float32Array.from([Number.NaN]), one, one, 1, 1)).toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
   })
 
   it("rejects bad options", () => {

@@ -29,6 +29,14 @@ describe("singleGalleryShotCmc", () => {
     )
   })
 
+  it("rejects NaN or infinite distances with a typed error (never a silent result)", () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => singleGalleryShotCmc([bad, 0.2], { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })).toThrow(
+        expect.objectContaining({ _tag: "NonFiniteTensor" })
+      )
+    }
+  })
+
   const world = fc.record({
     Q: fc.integer({ min: 1, max: 3 }),
     G: fc.integer({ min: 2, max: 9 }),

@@ -46,6 +46,9 @@ describe("video protocols", () => {
     const last = imageToVideo(query, gallery, { maxRank: 3, queryFrame: "last" })
     expect(last.perQuery.firstMatchRank[0]).toBe(0)
     expect(() => imageToVideo(query, gallery, { queryFrame: 5 })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+    // a frame of a tracklet that has no id/cam is an error, not silently dropped from the I2V query
+    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1, 2] }, gallery)).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1] }, gallery)).toThrow(expect.objectContaining({ _tag: "LengthMismatch" }))
   })
 
   it("V2I ranks every gallery frame as an image", () => {

@@ -8,6 +8,7 @@
  * loss must be computed inside `tf.variableGrads`.
  * @since 0.1.0
  */
+import { InvalidOption } from "@reidfx/tensor"
 import { Effect } from "effect"
 import { dual } from "effect/Function"
 import type { Step, TermValue } from "./Step.ts"
@@ -43,11 +44,19 @@ export const describeCall = (name: string, options: object): string => {
   return parts.length === 0 ? name : `${name}(${parts.join(", ")})`
 }
 
-/** A term that needs nothing from the context. */
+/** A term's weight must be a finite number (a NaN or infinite weight would silently poison the Objective). */
+const checkWeight = (name: string, weight: number): number => {
+  if (typeof weight !== "number" || !Number.isFinite(weight)) {
+    throw new InvalidOption({ what: `${name}: weight`, detail: `${String(weight)} is not a finite number` })
+  }
+  return weight
+}
+
+/** A term that needs nothing from the context. Throws `InvalidOption` for a non-finite weight. */
 export const make = (name: string, options: object, fn: TermFn, weight = 1): Term<never> => ({
   _tag: "Term",
   name,
-  weight,
+  weight: checkWeight(name, weight),
   describe: describeCall(name, options),
   build: Effect.succeed(fn)
 })
@@ -56,7 +65,7 @@ export const make = (name: string, options: object, fn: TermFn, weight = 1): Ter
 export const fromEffect = <R>(name: string, options: object, build: Effect.Effect<TermFn, never, R>, weight = 1): Term<R> => ({
   _tag: "Term",
   name,
-  weight,
+  weight: checkWeight(name, weight),
   describe: describeCall(name, options),
   build
 })
@@ -65,7 +74,7 @@ export const fromEffect = <R>(name: string, options: object, build: Effect.Effec
 export const withWeight: {
   (weight: number): <R>(self: Term<R>) => Term<R>
   <R>(self: Term<R>, weight: number): Term<R>
-} = dual(2, <R>(self: Term<R>, weight: number): Term<R> => ({ ...self, weight }))
+} = dual(2, <R>(self: Term<R>, weight: number): Term<R> => ({ ...self, weight: checkWeight(self.name, weight) }))
 
 /** Renames a term (when the same loss appears twice in an Objective). */
 export const named: {

@@ -260,3 +260,60 @@ describe("centerLoss", () => {
     expect(() => tf.tidy(() => CenterLoss.loss(emb(x), lab([0, 2, 0]), emb(centers)).loss)).toThrow(/label 2 at index 1 is outside \[0, 2\)/)
   })
 })
+
+describe("hand-computed gradients (catch a wrong reduction or a factor of 2 in the backward pass)", () => {
+  const grad = (f: (x: tf.Tensor2D) => tf.Scalar, x = X) =>
+    tf.tidy(() => tf.grad((t: tf.Tensor) => f(t as tf.Tensor2D))(emb(x)).arraySync() as Array<Array<number>>)
+  const expectGrad = (g: Array<Array<number>>, first: Array<number>) => {
+    g.forEach((row, i) => {
+      expect(row[0]).toBeCloseTo(first[i]!, 5)
+      expect(row[1]).toBeCloseTo(0, 6)
+    })
+  }
+  it("tripletBatchHard: only (a=2, p=3, n=1) is active; dL/dx = (d'(2,3) - d'(2,1)) / 4", () => {
+    // d(2,3) = |x2 - x3| has gradient -1 at x2, +1 at x3; d(2,1) has +1 at x2, -1 at x1; mean over 4 anchors
+    expectGrad(grad((x) => TripletBatchHard.loss(x, lab(Y), { margin: 1 }).loss), [0, 0.25, -0.5, 0.25, 0])
+    expectGrad(grad((x) => TripletBatchHard.loss(x, lab(Y), { margin: 1, reduction: "sum" }).loss), [0, 1, -2, 1, 0])
+  })
+  it("tripletBatchAll: the one non-zero triplet over meanNonZero (1) or mean (12)", () => {
+    expectGrad(grad((x) => TripletBatchAll.loss(x, lab(Y), { margin: 1 }).loss), [0, 1, -2, 1, 0])
+    expectGrad(grad((x) => TripletBatchAll.loss(x, lab(Y), { margin: 1, reduction: "mean" }).loss), [0, 1 / 12, -2 / 12, 1 / 12, 0])
+  })
+  it("contrastive: d^2 on the 4 ordered positive pairs, mean over 20 pairs -> 4 (x_i - x_j) / 20", () => {
+    expectGrad(grad((x) => Contrastive.loss(x, lab(Y)).loss), [-0.2, 0.2, -0.3, 0.3, 0])
+  })
+  it("centerLoss: (x_i - c_{y_i}) / B, none to the centers' side", () => {
+    const x = [[1, 0], [0, 1], [2, 0]]
+    const g = tf.tidy(() => {
+      const centers = emb([[1, 1], [0, 0]])
+      return tf.grad((t: tf.Tensor) => CenterLoss.loss(t as tf.Tensor2D, lab([0, 1, 0]), centers).loss)(emb(x)).arraySync() as Array<Array<number>>
+    })
+    const expected = [[0, -1 / 3], [0, 1 / 3], [1 / 3, -1 / 3]]
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 2; k++) expect(g[i]![k]).toBeCloseTo(expected[i]![k]!, 6)
+  })
+  it("marginSampleMining: the batch's hardest positive pair (2,3) and negative pair (1,2), not averaged", () => {
+    // L = d(2,3) - d(1,2) + 1: x2 gets -1 - 1, x3 +1, x1 -(-1) = +1
+    expectGrad(grad((x) => MarginSampleMining.loss(x, lab(Y), { margin: 1 }).loss), [0, 1, -2, 1, 0])
+  })
+})
+
+describe("a batch without any valid triplet gives exactly 0, a zero gradient and the count (every pair loss)", () => {
+  const losses = [
+    ["tripletBatchHard", TripletBatchHard.loss],
+    ["tripletBatchAll", TripletBatchAll.loss],
+    ["tripletSoftHard", TripletSoftHard.loss],
+    ["circleLoss", CircleLoss.loss],
+    ["quadruplet", Quadruplet.loss],
+    ["marginSampleMining", MarginSampleMining.loss],
+    ["improvedTriplet", ImprovedTriplet.loss]
+  ] as const
+  it.each(losses)("%s", (_, f) => {
+    // three identities with one image each: no anchor has a positive
+    const x = [[0, 0], [1, 1], [2, 2]]
+    const v = evaluate(() => f(emb(x), lab([0, 1, 2])))
+    expect(v.loss).toBe(0)
+    expect(v.stats["skipped"]).toBe(3)
+    const g = tf.tidy(() => Array.from(tf.grad((t: tf.Tensor) => f(t as tf.Tensor2D, lab([0, 1, 2])).loss)(emb(x)).dataSync()))
+    expect(g).toEqual([0, 0, 0, 0, 0, 0])
+  })
+})

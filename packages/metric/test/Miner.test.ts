@@ -38,6 +38,13 @@ describe("Miner", () => {
       return BatchHard.mine(Loss.prepare("tie", emb([[0, 0], [1, 0], [-1, 0], [0, 1]]), lab([0, 1, 1, 0]), o).context)
     })
     expect(Array.from(tie.negatives)).toEqual([1, 0, 0, 1])
+    // ties among positives: anchor 0 has positives 1 and 2 at distance 1 (and negative 3 at 2); the lowest index wins
+    const posTie = tidyValue(() => {
+      const o = { distance: "euclidean" as const, normalize: false, anchorAsPositive: false, crossCameraPositives: false, refSameItems: false }
+      return BatchHard.mine(Loss.prepare("tie", emb([[0, 0], [1, 0], [-1, 0], [2, 0]]), lab([0, 0, 0, 1]), o).context)
+    })
+    expect(posTie.positives[0]).toBe(1)
+    expect(posTie.negatives[0]).toBe(3)
   })
 
   it("anchorAsPositive lets a lone anchor use itself", () => {

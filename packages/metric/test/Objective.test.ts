@@ -225,5 +225,9 @@ describe("Term", () => {
     assert.strictEqual(Term.named(t, "x").name, "x")
     assert.strictEqual(Term.describeCall("f", { a: 1, b: undefined, c: "x", d: () => 1 }), "f(a=1, c=x)")
     assert.throws(() => tripletBatchHard({ margin: -0.1 }), /tripletBatchHard options/)
+    // a NaN or infinite weight would silently turn the whole Objective into NaN
+    assert.throws(() => tripletBatchHard({ weight: Number.NaN }), /tripletBatchHard: weight: NaN is not a finite number/)
+    assert.throws(() => Term.withWeight(t, Number.POSITIVE_INFINITY), /weight: Infinity is not a finite number/)
+    assert.strictEqual(tripletBatchHard({ weight: 0 }).weight, 0)
   })
 })

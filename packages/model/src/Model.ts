@@ -173,3 +173,41 @@ export const layer = (input: ModelConfigInput): Layer.Layer<Model, InvalidOption
 
 /** A frozen snapshot of the current {@link Model}, owned by the current Scope. */
 export const snapshot: Effect.Effect<FrozenModel, never, Model | Scope.Scope> = Model.use((m) => m.snapshot)
+
+/**
+ * Copies weights from one model into another by parameter name: every tensor whose name and shape match is
+ * copied (e.g. the backbone and neck of the previous task's model into a model with a new classifier). With
+ * `keepClassifierColumns: true`, a classifier `[D, K_old]` is copied into the first `K_old` columns of a
+ * `[D, K_new]` one (K_new >= K_old), so the old identities keep their weights. Returns the copied names.
+ */
+export const copyWeights = (
+  from: ModelBase,
+  to: TrainableModel,
+  options: { readonly include?: (name: string) => boolean; readonly keepClassifierColumns?: boolean } = {}
+): ReadonlyArray<string> => {
+  const copied: Array<string> = []
+  const source = from.weights()
+  tf.tidy(() => {
+    for (const [name, target] of to.variables) {
+      const value = source.get(name)
+      if (value === undefined || (options.include !== undefined && !options.include(name))) continue
+      const same = value.shape.length === target.shape.length && value.shape.every((d, i) => d === target.shape[i])
+      if (same) {
+        target.assign(value)
+        copied.push(name)
+      } else if (
+        options.keepClassifierColumns === true && name === "head/classifier/kernel" && value.shape.length === 2 && value.shape[0] === target.shape[0] &&
+        value.shape[1]! <= target.shape[1]!
+      ) {
+        const k = value.shape[1]!
+        target.assign(tf.concat([value, tf.slice(target, [0, k], [-1, target.shape[1]! - k])], 1))
+        copied.push(name)
+      } else if (options.keepClassifierColumns === true && name === "head/classifier/bias" && value.shape[0]! <= target.shape[0]!) {
+        const k = value.shape[0]!
+        target.assign(tf.concat([value, tf.slice(target, [k], [-1])], 0))
+        copied.push(name)
+      }
+    }
+  })
+  return copied
+}

@@ -211,3 +211,25 @@ describe("batch normalisation gradient", () => {
 })
 
 const maxAbs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0]!
+
+describe("copyWeights", () => {
+  it.effect("copies matching tensors and keeps the old classifier columns in a larger classifier", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const old = yield* Model.make(tiny).pipe(Rng.withSeed(1))
+      const grown = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } }).pipe(Rng.withSeed(2))
+      const fresh = Array.from(grown.variables.get("head/classifier/kernel")!.dataSync())
+      const copied = Model.copyWeights(old, grown, { keepClassifierColumns: true })
+      expect(copied).toContain("backbone/conv1/kernel")
+      expect(copied).toContain("head/classifier/kernel")
+      expect(Array.from(grown.variables.get("backbone/conv1/kernel")!.dataSync())).toEqual(Array.from(old.variables.get("backbone/conv1/kernel")!.dataSync()))
+      const k = grown.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
+      const o = old.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
+      k.forEach((row, d) => {
+        expect(row.slice(0, 5)).toEqual(o[d])
+        expect(row.slice(5)).toEqual(fresh.slice(d * 8 + 5, d * 8 + 8))
+      })
+      // without the option, the classifier of another size is left alone
+      const other = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } })
+      expect(Model.copyWeights(old, other)).not.toContain("head/classifier/kernel")
+    })).pipe(cpu))
+})

@@ -278,6 +278,28 @@ describe("wasm training kernels agree with the cpu backend", () => {
     }
   })
 
+  it("Tile (broadcast-like tilings and the stock fallback)", async () => {
+    const tiling = fc.record({
+      shape: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 }),
+      reps: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }),
+      broadcast: fc.boolean(),
+      int: fc.boolean(),
+      seed: fc.nat()
+    })
+    await fc.assert(
+      fc.asyncProperty(tiling, async ({ shape, reps, broadcast, int, seed }) => {
+        const input = broadcast ? shape.map((d, i) => (reps[i]! > 1 ? 1 : d)) : shape
+        const r = reps.slice(0, input.length)
+        const make = () => {
+          const x = tf.tensor(values(input, seed), input)
+          return tf.tile(int ? tf.cast(tf.mul(x, 10), "int32") : x, r)
+        }
+        expect(await agreement(make)).toBeLessThanOrEqual(TOLERANCE)
+      }),
+      runs
+    )
+  })
+
   it("FusedBatchNorm gradient (broadcasting, no Tile) matches the stock gradient on cpu", async () => {
     const bn = fc.record({
       rank: fc.constantFrom(2, 4),

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs/promises"
 import { ModelConfig } from "@reidfx/model"
-import { Effect, Schema, SchemaAST, SchemaIssue } from "effect"
+import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
 import { RunConfigError } from "./errors.ts"
 import { OptimizerConfig } from "./optim/OptimizerConfig.ts"

@@ -4,7 +4,7 @@ import { Objective, Term } from "@reidfx/metric"
 import { Model, type TrainableModel } from "@reidfx/model"
 import { Backend, RandomStream, Rng } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
-import { Optimizer, OptimizerConfig, Progress, Trainer } from "../src/index.ts"
+import { Optimizer, type OptimizerConfig, Progress, Trainer } from "../src/index.ts"
 import { crossEntropy, makeBatch, matchPeer, tinyModel } from "./fixtures.ts"
 
 const cpu = Effect.provide(Backend.layerCpu)

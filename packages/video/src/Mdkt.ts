@@ -2,6 +2,10 @@
  * The MDKT entry points a command line calls: run a protocol file (or a decoded protocol) with progress lines,
  * print both tables, and write `results.json`, `report.md` and `report.html`.
  *
+ * The run folder also keeps `protocol.json` and one `seed-<n>.json` per finished seed: started again on the same
+ * folder with the same protocol, a run resumes after its last finished seed (`fresh: true` starts over); with a
+ * different protocol it fails instead of mixing results.
+ *
  * `reidfx run protocols/mdkt-synthetic.yaml` dispatches here when the file says `kind: mdkt` (see
  * {@link MdktProtocolFile.isMdktProtocolValue}): `Mdkt.runFile(path, { out, seeds })`.
  * @since 0.1.0
@@ -9,10 +13,10 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { InvalidOption } from "@reidfx/tensor"
-import type { NonFiniteLoss } from "@reidfx/train"
+import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
-import { MdktProtocolDecodeError, type MdktProtocolInvalid } from "./errors.ts"
+import { MdktProtocolDecodeError, MdktProtocolInvalid } from "./errors.ts"
 import type { MdktProtocol } from "./MdktProtocol.ts"
 import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
@@ -26,13 +30,38 @@ export interface RunOptions {
   readonly seeds?: ReadonlyArray<number>
   /** Progress lines (default: printed with a timestamp). */
   readonly log?: MdktRunner.RunLog
+  /** Ignore (and overwrite) seeds saved in the run folder. Default false. */
+  readonly fresh?: boolean
 }
 
 /** Everything an MDKT run can fail with. @category errors @since 0.1.0 */
-export type RunError = NonFiniteLoss | InvalidOption | MdktProtocolInvalid | MdktProtocolDecodeError
+export type RunError = NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | MdktProtocolDecodeError
+
+/** The seeds saved in a run folder for the same protocol (seeds aside); fails if the folder holds another protocol. */
+const savedSeeds = (out: string, protocol: MdktProtocol, fresh: boolean): Effect.Effect<ReadonlyMap<number, MdktRunner.SeedResult>, MdktProtocolInvalid> =>
+  Effect.suspend(() => {
+    fs.mkdirSync(out, { recursive: true })
+    const file = path.join(out, "protocol.json")
+    const mine = JSON.stringify({ ...MdktProtocolFile.encode(protocol), seeds: [] })
+    const seeds = new Map<number, MdktRunner.SeedResult>()
+    if (!fresh && fs.existsSync(file)) {
+      const theirs = JSON.stringify({ ...(JSON.parse(fs.readFileSync(file, "utf8")) as object), seeds: [] })
+      if (theirs !== mine) {
+        return Effect.fail(new MdktProtocolInvalid({ what: `run folder ${out}`, detail: "it holds results of another protocol; use another --out, or fresh: true to start over" }))
+      }
+      for (const f of fs.readdirSync(out)) {
+        const m = /^seed-(\d+)\.json$/.exec(f)
+        if (m !== null && protocol.seeds.includes(Number(m[1]))) seeds.set(Number(m[1]), JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as MdktRunner.SeedResult)
+      }
+    } else {
+      for (const f of fs.readdirSync(out)) if (/^seed-\d+\.json$/.test(f)) fs.rmSync(path.join(out, f))
+    }
+    fs.writeFileSync(file, MdktProtocolFile.toJson(protocol))
+    return Effect.succeed(seeds)
+  })
 
 /**
- * Runs a decoded protocol, prints the tables and writes the reports.
+ * Runs a decoded protocol, prints the tables and writes the reports (resuming seed by seed, see the module doc).
  * @category running
  * @since 0.1.0
  */
@@ -44,10 +73,16 @@ export const runProtocol = (
     const p = options.seeds === undefined ? protocol : { ...protocol, seeds: [...options.seeds] }
     const started = performance.now()
     const log = options.log ?? ((line: string) => Console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`))
-    const run = yield* MdktRunner.run(p, { log })
+    const out = options.out ?? path.join("runs", p.name)
+    const completed = yield* savedSeeds(out, p, options.fresh === true)
+    const run = yield* MdktRunner.run(p, {
+      log,
+      completed,
+      onSeed: (r) => Effect.sync(() => fs.writeFileSync(path.join(out, `seed-${r.seed}.json`), JSON.stringify(r)))
+    })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
-    const written = yield* MdktReport.write(options.out ?? path.join("runs", p.name), run)
+    const written = yield* MdktReport.write(out, run)
     yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return { run, written }
   })

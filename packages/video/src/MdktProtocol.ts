@@ -253,14 +253,12 @@ export const TablesSpec = Schema.Struct({
 })
 export type TablesSpec = typeof TablesSpec.Type
 
-/** Evaluation: I2V (one query frame vs gallery tracklets) and V2V (tracklet vs tracklet). @category models */
+/** Evaluation: I2V (one query frame vs gallery tracklets) and V2V (tracklet vs tracklet); CMC-1/5/10, mAP, mINP. @category models */
 export const EvaluationSpec = Schema.Struct({
   /** Frames of each tracklet pooled into its embedding (0: all). */
   frames: withDefault(NonNegativeInt, 0),
   /** Which frame of a query tracklet is the I2V query image. */
   queryFrame: withDefault(Schema.Literals(["first", "middle"]), "first"),
-  /** CMC ranks reported (rank-1 always). */
-  ranks: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [1, 5, 10]),
   /** Also evaluate the teacher (V2V and I2V). */
   teacher: withDefault(Schema.Boolean, true),
   batchSize: withDefault(PositiveInt, 64)
@@ -307,7 +305,7 @@ export const MdktProtocol = Schema.Struct({
     teacherKeepsTr: true
   }),
   tables: withDefault(TablesSpec, { table1: "seed", table2: "seed" }),
-  evaluation: withDefault(EvaluationSpec, { frames: 0, queryFrame: "first", ranks: [1, 5, 10], teacher: true, batchSize: 64 }),
+  evaluation: withDefault(EvaluationSpec, { frames: 0, queryFrame: "first", teacher: true, batchSize: 64 }),
   seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0, 1, 2])
 })
 export type MdktProtocol = typeof MdktProtocol.Type

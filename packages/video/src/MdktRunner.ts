@@ -13,7 +13,7 @@ import type { PeerService } from "@reidfx/distill"
 import type * as tf from "@tensorflow/tfjs-core"
 import { RandomStream, Rng } from "@reidfx/tensor"
 import type { InvalidOption } from "@reidfx/tensor"
-import type { NonFiniteLoss } from "@reidfx/train"
+import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Effect } from "effect"
 import { indexTracklets, makeFrameLoader } from "./ClipData.ts"
 import type { MdktProtocolInvalid } from "./errors.ts"
@@ -86,7 +86,7 @@ export const runSeed = (
   world: VideoSplits,
   seed: number,
   options: { readonly log?: RunLog; readonly loader?: ReturnType<typeof makeFrameLoader> } = {}
-): Effect.Effect<SeedResult, NonFiniteLoss | InvalidOption | MdktProtocolInvalid> =>
+): Effect.Effect<SeedResult, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid> =>
   Effect.scoped(Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)
@@ -177,14 +177,21 @@ export const runSeed = (
   }).pipe(Rng.withSeed(seed)))
 
 /**
- * Runs a decoded protocol: loads its world, then every seed (see {@link runSeed}).
+ * Runs a decoded protocol: loads its world, then every seed (see {@link runSeed}); seeds in `completed` are
+ * reused, and `onSeed` sees each newly trained seed (so a run folder can resume seed by seed).
  * @category running
  * @since 0.1.0
  */
 export const run = (
   protocol: MdktProtocol,
-  options: { readonly log?: RunLog } = {}
-): Effect.Effect<MdktRun, NonFiniteLoss | InvalidOption | MdktProtocolInvalid> =>
+  options: {
+    readonly log?: RunLog
+    /** Seeds already run (e.g. read back from a run folder): reused, not trained again. */
+    readonly completed?: ReadonlyMap<number, SeedResult>
+    /** Called after each seed that was trained (e.g. to save it). */
+    readonly onSeed?: (result: SeedResult) => Effect.Effect<void>
+  } = {}
+): Effect.Effect<MdktRun, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid> =>
   Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)
@@ -193,13 +200,23 @@ export const run = (
     const classes = new Set(world.train.map((t) => t.id)).size
     yield* log(`${protocol.name}: ${world.name}, ${world.train.length} train tracklets of ${classes} identities, ${world.query.length} query and ${world.gallery.length} gallery tracklets`)
     const seeds: Array<SeedResult> = []
-    for (const seed of protocol.seeds) seeds.push(yield* runSeed(protocol, world, seed, { log, loader }))
+    for (const seed of protocol.seeds) {
+      const done = options.completed?.get(seed)
+      if (done !== undefined) {
+        yield* log(`seed ${seed}: already run (${done.seconds.toFixed(0)} s), reused`)
+        seeds.push(done)
+        continue
+      }
+      const result = yield* runSeed(protocol, world, seed, { log, loader })
+      if (options.onSeed !== undefined) yield* options.onSeed(result)
+      seeds.push(result)
+    }
     return {
       protocol,
       world: { name: world.name, objects: world.objects, train: world.train.length, query: world.query.length, gallery: world.gallery.length, classes },
       table1: resolveRows(protocol.tables.table1, protocol.student, seedTable1),
       table2: resolveRows(protocol.tables.table2, protocol.student, seedTable2),
       seeds,
-      seconds: (performance.now() - started) / 1000
+      seconds: (performance.now() - started) / 1000 + seeds.filter((s) => options.completed?.get(s.seed) === s).reduce((a, s) => a + s.seconds, 0)
     }
   })

@@ -14,7 +14,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Objective } from "@reidfx/metric"
 import type { TrainableModel } from "@reidfx/model"
 import type { RandomStream } from "@reidfx/tensor"
-import { type Learner, type NonFiniteLoss, Optimizer, type StepReport, Trainer } from "@reidfx/train"
+import { type Learner, type NonFiniteLoss, Optimizer, type StepFailed, type StepReport, Trainer } from "@reidfx/train"
 import { Effect, type Scope } from "effect"
 import { drawBatch, type FrameLoader, type TrackletIndex } from "./ClipData.ts"
 import type { BatchSpec, FrameSampling, OptimizerSpec, TeacherStage } from "./MdktProtocol.ts"
@@ -107,7 +107,7 @@ export const trainTeacher = (options: {
   readonly flip: number
   readonly rng: RandomStream
   readonly log?: EpochLog
-}): Effect.Effect<StageSummary, NonFiniteLoss, Scope.Scope> =>
+}): Effect.Effect<StageSummary, NonFiniteLoss | StepFailed, Scope.Scope> =>
   Effect.gen(function*() {
     const { model, index, loader, stage, rng } = options
     const objective = yield* teacherObjective(stage.tr)
@@ -173,7 +173,7 @@ export const trainPair = (options: {
   readonly flip: number
   readonly rng: RandomStream
   readonly log?: EpochLog
-}): Effect.Effect<StageSummary, NonFiniteLoss, Scope.Scope> =>
+}): Effect.Effect<StageSummary, NonFiniteLoss | StepFailed, Scope.Scope> =>
   Effect.gen(function*() {
     const { student, teacher, index, loader, rng } = options
     const studentLearner: Learner = {

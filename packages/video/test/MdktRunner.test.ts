@@ -38,3 +38,32 @@ describe("the MDKT protocol end to end (tiny)", () => {
     expect(fs.readFileSync(written.markdown, "utf8")).toMatch(/\| Models/)
   })
 })
+
+describe("resuming a run folder", () => {
+  it("a second run on the same folder reuses the finished seeds; another protocol there is refused", async () => {
+    const protocol = await Effect.runPromise(tinyProtocol({ tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" } }))
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-resume-"))
+    const first = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: () => Effect.void }).pipe(Effect.provide(wasm)))
+    expect(fs.existsSync(path.join(out, "seed-0.json"))).toBe(true)
+    const lines: Array<string> = []
+    const second = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: (l) => Effect.sync(() => lines.push(l)) }).pipe(Effect.provide(wasm)))
+    expect(lines.some((l) => l.includes("already run"))).toBe(true)
+    expect(second.run.seeds).toEqual(JSON.parse(JSON.stringify(first.run.seeds)))
+    const other = { ...protocol, student: { ...protocol.student, frames: 2 } }
+    const refused = await Effect.runPromise(Effect.flip(Mdkt.runProtocol(other, { out, log: () => Effect.void })).pipe(Effect.provide(wasm)))
+    expect(refused.message).toMatch(/another protocol/)
+  })
+})
+
+describe("Mdkt.runFile", () => {
+  it("a missing or invalid file is a typed error that names the file", async () => {
+    const missing = await Effect.runPromise(Effect.flip(Mdkt.runFile("/nonexistent/mdkt.yaml")))
+    expect(missing._tag).toBe("MdktProtocolDecodeError")
+    expect(missing.message).toMatch(/nonexistent\/mdkt\.yaml/)
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-bad-"))
+    const file = path.join(dir, "bad.yaml")
+    fs.writeFileSync(file, "name: bad\nkind: mdkt\ndata: { world: { kind: synthetic, trainIdentities: 0 } }\n")
+    const bad = await Effect.runPromise(Effect.flip(Mdkt.runFile(file)))
+    expect(bad.message).toMatch(/trainIdentities/)
+  })
+})

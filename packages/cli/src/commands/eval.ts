@@ -8,6 +8,7 @@ import {
   evaluateRanking,
   type EvalFailure,
   type FeatureMatrix,
+  Features,
   type LabelColumns,
   parseFeatureFile,
   parseLabelFile,
@@ -54,7 +55,10 @@ export const evalFlags = {
     Flag.withDefault("nonInterpolated" as const),
     Flag.withDescription("Average precision: nonInterpolated (default) or trapezoid (official Market-1501 code)")
   ),
-  rerank: Flag.Boolean("rerank").pipe(Flag.withDefault(false), Flag.withDescription("Also report k-reciprocal re-ranking (Zhong et al. 2017)")),
+  rerank: Flag.Boolean("rerank").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Also report k-reciprocal re-ranking (Zhong et al. 2017) on squared Euclidean distances (of L2-normalised features with --metric cosine)")
+  ),
   k1: Flag.Int("k1").pipe(Flag.withDefault(20), Flag.withDescription("Re-ranking k1 (default 20)")),
   k2: Flag.Int("k2").pipe(Flag.withDefault(6), Flag.withDescription("Re-ranking k2 (default 6)")),
   lambda: Flag.Finite("lambda").pipe(Flag.withDefault(0.3), Flag.withDescription("Re-ranking lambda (default 0.3)")),
@@ -162,7 +166,12 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     const original = yield* fromFailure(() => evaluateRanking({ query, gallery }, options))
     const rows: Array<readonly [string, RankingResult]> = [["original", original]]
     if (flags.rerank) {
-      const distances = yield* fromFailure(() => reRankFeatures(queryFeatures, galleryFeatures, { k1: flags.k1, k2: flags.k2, lambda: flags.lambda }))
+      // re-ranking works on squared Euclidean distances; with --metric cosine the features are L2-normalised first
+      // (squared Euclidean = 2 x cosine distance there, and the row-max normalisation of re-ranking cancels the 2)
+      const [q, g] = flags.metric === "cosine"
+        ? [Features.l2Normalize(queryFeatures), Features.l2Normalize(galleryFeatures)]
+        : [queryFeatures, galleryFeatures]
+      const distances = yield* fromFailure(() => reRankFeatures(q, g, { k1: flags.k1, k2: flags.k2, lambda: flags.lambda }))
       rows.push(["re-ranked", yield* fromFailure(() => rankingFromDistances(distances, queryLabels, galleryLabels, options))])
     }
     yield* Console.log(
@@ -172,7 +181,19 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     if (Option.isSome(flags.json)) {
       const fs = yield* FileSystem.FileSystem
       const report = {
-        options: { ...options, ...(flags.rerank ? { reRanking: { k1: flags.k1, k2: flags.k2, lambda: flags.lambda } } : {}) },
+        options: {
+          ...options,
+          ...(flags.rerank
+            ? {
+              reRanking: {
+                k1: flags.k1,
+                k2: flags.k2,
+                lambda: flags.lambda,
+                distance: flags.metric === "cosine" ? "squaredEuclidean of L2-normalised features" : "squaredEuclidean"
+              }
+            }
+            : {})
+        },
         original: summary(original),
         ...(rows[1] !== undefined ? { reRanked: summary(rows[1][1]) } : {})
       }

@@ -59,6 +59,7 @@ export const runProtocol = (
     const out = Option.getOrElse(flags.out, () => path.join("runs", p.name))
     if (flags.fresh) yield* fs.remove(out, { recursive: true }).pipe(Effect.ignore)
     const started = Date.now()
+    const cpuStart = process.cpuUsage()
     const { result, written } = yield* Lifelong.run(p, {
       out,
       ...(Option.isSome(methods) ? { methods: methods.value } : {})
@@ -69,7 +70,11 @@ export const runProtocol = (
     )
     yield* Console.log("")
     yield* Console.log(Table.toText(result))
-    yield* Console.log(`\nwall time of this invocation: ${((Date.now() - started) / 1000).toFixed(0)} s`)
+    const cpu = process.cpuUsage(cpuStart)
+    yield* Console.log(
+      `\nwall time of this invocation: ${((Date.now() - started) / 1000).toFixed(0)} s ` +
+        `(CPU time of the process: ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`
+    )
     if (written !== undefined) yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return result
   })

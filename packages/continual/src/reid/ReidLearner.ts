@@ -37,6 +37,12 @@ export interface ReidModel {
   readonly graph: Aka.KnowledgeGraph | undefined
 }
 
+/** What a frozen model handle holds: the frozen network, and the frozen vertices of AKA's graph. */
+export interface ReidFrozenModel {
+  readonly model: Model.FrozenModel
+  readonly vertices: tf.Tensor2D | undefined
+}
+
 /** The `@reidfx/model` config of a protocol's model spec with `classes` identities. */
 export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
   const m = protocol.model
@@ -65,7 +71,11 @@ const plainTerm = (spec: TermSpec): ReadonlyArray<Term.Term<never>> => {
   }
 }
 
-const oldModelTerm = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): ReadonlyArray<Term.Term<Distill.OldModel>> => {
+const oldModelTerm = (
+  spec: TermSpec,
+  graph: Aka.KnowledgeGraph | undefined,
+  oldVertices: tf.Tensor2D | undefined
+): ReadonlyArray<Term.Term<Distill.OldModel>> => {
   switch (spec.loss) {
     case "lwf":
       return [Distill.lwf({ temperature: spec.temperature, weight: spec.weight })]
@@ -74,7 +84,9 @@ const oldModelTerm = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): Re
     case "dwopp":
       return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight })]
     case "aka":
-      return graph === undefined ? [] : [Aka.stability(graph, { ...spec, stability: spec.stability * spec.weight })]
+      return graph === undefined || oldVertices === undefined
+        ? []
+        : [Aka.stability(graph, oldVertices, { ...spec, stability: spec.stability * spec.weight })]
     default:
       return []
   }
@@ -90,12 +102,12 @@ const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): R
 export const objectiveFor = (
   terms: ReadonlyArray<TermSpec>,
   graph: Aka.KnowledgeGraph | undefined,
-  old: Option.Option<{ readonly model: Model.FrozenModel; readonly oldClasses: number }>
+  old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>
 ): Effect.Effect<Objective.ObjectiveService> => {
   const plain = terms.flatMap((t) => [...plainTerm(t), ...akaPlasticity(t, graph)])
   if (Option.isNone(old)) return Objective.make(...plain)
-  const distill = terms.flatMap((t) => oldModelTerm(t, graph))
-  const { model, oldClasses } = old.value
+  const distill = terms.flatMap((t) => oldModelTerm(t, graph, old.value.model.vertices))
+  const { model: { model }, oldClasses } = old.value
   const service = Distill.FrozenModel.make((inputs) => {
     const out = model.forward(inputs as tf.Tensor4D)
     if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
@@ -201,7 +213,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const e = step / perEpoch
         return e < warmup ? o.learningRate * (0.01 + 0.99 * (e / warmup)) : o.learningRate
       }
-      const old = Option.map(input.oldModel, (f) => ({ model: f.value as Model.FrozenModel, oldClasses: payload.oldClasses }))
+      const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
       const objective = yield* objectiveFor(input.terms, graph, old)
       const augment = new Augment.AugmentOptions({
         flip: protocol.training.flip,
@@ -286,7 +298,14 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }),
     train,
     snapshot: (handle) =>
-      Effect.map(reidModelOf(handle).model.snapshot, (frozen) => ({ _tag: "FrozenModel" as const, value: frozen })),
+      Effect.gen(function*() {
+        const { model, graph } = reidModelOf(handle)
+        const frozen = yield* model.snapshot
+        const vertices = graph === undefined
+          ? undefined
+          : yield* Effect.acquireRelease(Effect.sync(() => tf.keep(tf.clone(graph.vertices)) as tf.Tensor2D), (v) => Effect.sync(() => v.dispose()))
+        return { _tag: "FrozenModel" as const, value: { model: frozen, vertices } satisfies ReidFrozenModel }
+      }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function*() {
         const set = data as TestPayload

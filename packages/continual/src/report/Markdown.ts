@@ -5,7 +5,7 @@
  */
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
-import { forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
+import { comparisonTable, defaultPairs, forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
 
 /** A table as GitHub Markdown (the group header becomes a prefix of each column name). */
 export const renderMarkdown = (table: TableModel): string => {
@@ -56,6 +56,16 @@ export const toMarkdown = (result: RunResult): string => {
     "",
     renderMarkdown(forgettingTable(result)),
     "",
+    ...(defaultPairs(result).length > 0
+      ? [
+        "## Paired differences",
+        "",
+        "Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.",
+        "",
+        renderMarkdown(comparisonTable(result)),
+        ""
+      ]
+      : []),
     "## Methods",
     "",
     "| method | sampler | objective |",

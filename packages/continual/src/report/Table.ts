@@ -71,6 +71,32 @@ export const forgettingTable = (result: RunResult, metrics: ReadonlyArray<Metric
   }
 }
 
+/** The method pairs the DwoPP paper's claim is about, among those a run has. */
+export const defaultPairs = (result: RunResult): ReadonlyArray<readonly [string, string]> => {
+  const has = new Set(result.methods.map((m) => m.name))
+  const pairs: Array<readonly [string, string]> = [["dwopp", "dwpp"], ["dwpp", "dmml-ft"], ["dwopp", "dmml-ft"], ["dwopp", "bot-ft"], ["lwf", "bot-ft"]]
+  return pairs.filter(([a, b]) => has.has(a) && has.has(b))
+}
+
+/**
+ * Paired differences of final scores (method A minus method B, per seed, then mean ± std over seeds), in
+ * points: seen average and unseen, for mAP and Rank-1.
+ */
+export const comparisonTable = (result: RunResult, pairs: ReadonlyArray<readonly [string, string]> = defaultPairs(result)): TableModel => {
+  const label = (name: string) => result.methods.find((m) => m.name === name)?.label ?? name
+  return {
+    groups: [{ title: "", span: 1 }, { title: "mAP difference", span: 2 }, { title: "Rank-1 difference", span: 2 }],
+    columns: ["A - B", "seen avg.", "unseen", "seen avg.", "unseen"],
+    rows: pairs.map(([a, b]) => [
+      `${label(a)} - ${label(b)}`,
+      formatStat(Ledger.pairedDifference(result.cells, result.layout, a, b, "mAP", "seenAverage")),
+      formatStat(Ledger.pairedDifference(result.cells, result.layout, a, b, "mAP", "unseen")),
+      formatStat(Ledger.pairedDifference(result.cells, result.layout, a, b, "rank1", "seenAverage")),
+      formatStat(Ledger.pairedDifference(result.cells, result.layout, a, b, "rank1", "unseen"))
+    ])
+  }
+}
+
 /** Renders a table as aligned plain text. */
 export const renderText = (table: TableModel): string => {
   const all = [table.columns, ...table.rows]
@@ -96,6 +122,9 @@ export const toText = (result: RunResult): string =>
     renderText(resultsTable(result)),
     "",
     renderText(forgettingTable(result)),
+    ...(defaultPairs(result).length > 0
+      ? ["", "paired differences of the final model (per seed, then mean ± std over seeds), in points:", "", renderText(comparisonTable(result))]
+      : []),
     "",
     `wall time ${result.seconds.toFixed(0)} s (stages: ${result.computeSeconds.toFixed(0)} s)`
   ].join("\n")

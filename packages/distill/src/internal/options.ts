@@ -20,6 +20,12 @@ export const literalWithDefault = <const L extends ReadonlyArray<string>>(
 export const distanceField = (value: "euclidean" | "squaredEuclidean") =>
   literalWithDefault(["euclidean", "squaredEuclidean", "cosine"], value)
 
+/** @internal A boolean field with a default. */
+export const booleanWithDefault = (value: boolean) => Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+/** @internal Options as shown in a term's description: a `false` `normalize` (the default) is left out. */
+export const shown = <O extends { readonly normalize?: boolean }>(o: O): object => ({ ...o, normalize: o.normalize === true ? true : undefined })
+
 /** @internal Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. */
 export const decoder = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, what: string) => {
   const decode = Schema.decodeUnknownResult(schema)

@@ -13,7 +13,7 @@ import { type Embeddings, Tensor } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { detach } from "../Gradient.ts"
-import { decoder, distanceField, literalWithDefault } from "../internal/options.ts"
+import { booleanWithDefault, decoder, distanceField, literalWithDefault, shown } from "../internal/options.ts"
 import { embeddingOf, fromPeer, type TermFields } from "../internal/term.ts"
 import { Peer } from "../Peer.ts"
 
@@ -21,6 +21,8 @@ import { Peer } from "../Peer.ts"
 export const Options = Schema.Struct({
   /** The distance. Default euclidean. */
   distance: distanceField("euclidean"),
+  /** L2-normalise both models' embeddings before the distances (removes the models' scale difference). Default false. */
+  normalize: booleanWithDefault(false),
   /** `both` (default): both models' terms; `fromPeer`: only `1/N^2 sum (ZG(D_peer) - D_self)^2`. */
   directions: literalWithDefault(["both", "fromPeer"], "both")
 })
@@ -57,7 +59,7 @@ export const loss = (a: Embeddings, b: Embeddings, options: OptionsInput = {}): 
     [b, ["batch", null], "peer embeddings"]
   ])
   return Loss.tidyLoss(() => {
-    const distance = Distance.make(o.distance)
+    const distance = Distance.make(o.distance, { normalize: o.normalize })
     return fromDistances(distance.matrix(a), distance.matrix(b), o.directions)
   })
 }
@@ -70,6 +72,6 @@ export const loss = (a: Embeddings, b: Embeddings, options: OptionsInput = {}): 
 export const metricMutual = (options: OptionsInput & TermFields = {}): Term.Term<Peer> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromPeer("metricMutual", o, weight, Peer, (step, peer) =>
+  return fromPeer("metricMutual", shown(o), weight, Peer, (step, peer) =>
     loss(embeddingOf(step.outputs, "metricMutual", "the model's", embedding), embeddingOf(peer, "metricMutual", "the peer's", embedding), o))
 }

@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { detach } from "../Gradient.ts"
 import { binaryKL } from "../internal/math.ts"
-import { decoder, distanceField, literalWithDefault, positive } from "../internal/options.ts"
+import { booleanWithDefault, decoder, distanceField, literalWithDefault, positive, shown } from "../internal/options.ts"
 import { embeddingOf, fromPeer, type TermFields } from "../internal/term.ts"
 import { mineHard, tripletLogits } from "../internal/triplets.ts"
 import { Peer } from "../Peer.ts"
@@ -29,6 +29,8 @@ export const Options = Schema.Struct({
   mineFrom: literalWithDefault(["peer", "self"], "peer"),
   /** The distance. Default euclidean. */
   distance: distanceField("euclidean"),
+  /** L2-normalise both models' embeddings before the distances (removes the models' scale difference). Default false. */
+  normalize: booleanWithDefault(false),
   /** `sum` over triplets (default) or `mean`. */
   reduction: literalWithDefault(["sum", "mean"], "sum"),
   /** `both` (default): L_MTCL; `fromPeer`: only `KL(ZG(P^peer) || P^self)`. */
@@ -68,7 +70,7 @@ export const loss = (self: Embeddings, peer: Embeddings, labels: Labels, options
     [labels, ["batch"], "labels"]
   ])
   return Loss.tidyLoss(() => {
-    const distance = Distance.make(o.distance)
+    const distance = Distance.make(o.distance, { normalize: o.normalize })
     return fromDistances(distance.matrix(self), distance.matrix(peer), Int32Array.from(labels.dataSync()), o)
   })
 }
@@ -81,7 +83,7 @@ export const loss = (self: Embeddings, peer: Embeddings, labels: Labels, options
 export const mutualTripletContrast = (options: OptionsInput & TermFields = {}): Term.Term<Peer> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromPeer("mutualTripletContrast", o, weight, Peer, (step, peer) =>
+  return fromPeer("mutualTripletContrast", shown(o), weight, Peer, (step, peer) =>
     loss(
       embeddingOf(step.outputs, "mutualTripletContrast", "the model's", embedding),
       embeddingOf(peer, "mutualTripletContrast", "the peer's", embedding),

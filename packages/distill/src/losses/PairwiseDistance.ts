@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { detach } from "../Gradient.ts"
 import { upperPairs } from "../internal/math.ts"
-import { decoder, distanceField, literalWithDefault } from "../internal/options.ts"
+import { booleanWithDefault, decoder, distanceField, literalWithDefault, shown } from "../internal/options.ts"
 import { embeddingOf, fromSource, type TermFields } from "../internal/term.ts"
 import * as Source from "../Source.ts"
 import type { Teacher } from "../Teacher.ts"
@@ -24,6 +24,8 @@ import type { Teacher } from "../Teacher.ts"
 export const Options = Schema.Struct({
   /** The distance of both matrices. Default euclidean. */
   distance: distanceField("euclidean"),
+  /** L2-normalise both models' embeddings before the distances (removes the models' scale difference). Default false. */
+  normalize: booleanWithDefault(false),
   /** `sum` over pairs (MDKT, default) or `mean` over pairs (independent of the batch size). */
   reduction: literalWithDefault(["sum", "mean"], "sum")
 })
@@ -56,7 +58,7 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
     [teacher, ["batch", null], "teacher embeddings"]
   ])
   return Loss.tidyLoss(() => {
-    const distance = Distance.make(o.distance)
+    const distance = Distance.make(o.distance, { normalize: o.normalize })
     return { loss: fromDistances(distance.matrix(student), distance.matrix(teacher), o.reduction), stats: {} }
   })
 }
@@ -70,6 +72,6 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
 export const pairwiseDistance = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromSource("pairwiseDistance", o, weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
+  return fromSource("pairwiseDistance", shown(o), weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
     loss(embeddingOf(step.outputs, "pairwiseDistance", "the student's", embedding), embeddingOf(target, "pairwiseDistance", "the teacher's", embedding), o))
 }

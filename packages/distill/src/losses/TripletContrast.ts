@@ -17,7 +17,7 @@ import type * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { detach } from "../Gradient.ts"
 import { binaryKL } from "../internal/math.ts"
-import { decoder, distanceField, literalWithDefault, positive } from "../internal/options.ts"
+import { booleanWithDefault, decoder, distanceField, literalWithDefault, positive, shown } from "../internal/options.ts"
 import { embeddingOf, fromSource, type TermFields } from "../internal/term.ts"
 import { mineHard, tripletLogits } from "../internal/triplets.ts"
 import * as Source from "../Source.ts"
@@ -31,6 +31,8 @@ export const Options = Schema.Struct({
   mineFrom: literalWithDefault(["teacher", "student"], "teacher"),
   /** The distance. Default euclidean. */
   distance: distanceField("euclidean"),
+  /** L2-normalise both models' embeddings before the distances (removes the models' scale difference). Default false. */
+  normalize: booleanWithDefault(false),
   /** `sum` over triplets (MDKT, default) or `mean`. */
   reduction: literalWithDefault(["sum", "mean"], "sum")
 })
@@ -64,7 +66,7 @@ export const loss = (student: Embeddings, teacher: Embeddings, labels: Labels, o
     [labels, ["batch"], "labels"]
   ])
   return Loss.tidyLoss(() => {
-    const distance = Distance.make(o.distance)
+    const distance = Distance.make(o.distance, { normalize: o.normalize })
     return fromDistances(distance.matrix(student), distance.matrix(teacher), Int32Array.from(labels.dataSync()), o)
   })
 }
@@ -78,7 +80,7 @@ export const loss = (student: Embeddings, teacher: Embeddings, labels: Labels, o
 export const tripletContrast = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromSource("tripletContrast", o, weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
+  return fromSource("tripletContrast", shown(o), weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
     loss(
       embeddingOf(step.outputs, "tripletContrast", "the student's", embedding),
       embeddingOf(target, "tripletContrast", "the teacher's", embedding),

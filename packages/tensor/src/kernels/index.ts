@@ -11,6 +11,7 @@
  * | UnsortedSegmentSum | missing (gather's gradient) |
  * | MaxPoolGrad | stock is 2.4x slower than argmax + scatter |
  * | BatchMatMul, _FusedMatMul | transposed cases run a naive loop |
+ * | Tile | broadcast-like tilings run as a broadcasting add (wasm Tile is an element loop) |
  * | FusedBatchNorm (gradient) | stock gradient tiles 1/sqrt(var) to activation size; wasm Tile is slow |
  * @since 0.1.0
  */
@@ -23,6 +24,7 @@ import { DepthwiseConv2dNativeBackpropInput } from "./DepthwiseConv2dNativeBackp
 import { installFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
 import { FusedMatMul } from "./FusedMatMul.ts"
 import { MaxPoolGrad } from "./MaxPoolGrad.ts"
+import { Tile } from "./Tile.ts"
 import type { WasmKernel } from "./WasmKernel.ts"
 import { UnsortedSegmentSum } from "./UnsortedSegmentSum.ts"
 
@@ -35,7 +37,8 @@ export const wasmTrainingKernels: ReadonlyArray<WasmKernel> = [
   UnsortedSegmentSum,
   MaxPoolGrad,
   BatchMatMul,
-  FusedMatMul
+  FusedMatMul,
+  Tile
 ]
 
 /** The name under which the BatchNorm gradient replacement is listed. */
