@@ -77,7 +77,7 @@ interface Report {
 }
 
 /** latest.json after this run: this run's suites replaced, the other suites' rows carried over with their date. */
-const mergeLatest = (path: string, report: Report): Report => {
+export const mergeLatest = (path: string, report: Report): Report => {
   if (!existsSync(path)) return report
   let previous: Report
   try {

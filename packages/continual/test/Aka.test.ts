@@ -1,3 +1,6 @@
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Backend, RandomStream } from "@reidfx/tensor"
 import { noLeaks } from "@reidfx/tensor/testing"
@@ -7,7 +10,9 @@ import * as fc from "fast-check"
 import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
+import type { ReidModel } from "../src/reid/ReidLearner.ts"
 import * as Runner from "../src/Runner.ts"
+import * as Stage from "../src/Stage.ts"
 
 
 describe("AKA", () => {
@@ -68,5 +73,39 @@ describe("AKA", () => {
       expect(trained["task-1/0-train"]!.formula).toContain("akaStability")
       expect(trained["task-1/0-train"]!.formula).toContain("lwf")
       expect(Number.isFinite(trained["task-1/0-train"]!.finalLoss)).toBe(true)
+    }).pipe(Effect.provide(Backend.layerCpu)))
+
+  it.effect("the knowledge graph trains, and survives an interruption (saved and restored with the model)", () =>
+    Effect.gen(function*() {
+      const p = yield* ProtocolFile.make({
+        name: "toy-aka-resume",
+        data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }, tasks: 2, unseenIdentities: 4 } },
+        model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
+        training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
+        stages: [{ kind: "custom", name: "probe" }, { kind: "train" }, { kind: "snapshot" }, { kind: "custom", name: "crash" }, { kind: "evaluate" }],
+        evaluation: { initial: false },
+        methods: ["aka"],
+        seeds: [0]
+      })
+      const vertices: Array<Array<number>> = []
+      const probe = Stage.make("probe", (ctx) =>
+        Effect.sync(() => {
+          vertices.push(Array.from((ctx.model.value as ReidModel).graph!.vertices.dataSync()))
+          return null
+        }))
+      let failAt: number | undefined = 1
+      const crash = Stage.make("crash", (ctx) => (ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)))
+      const layers = Lifelong.layer(p)
+      failAt = undefined
+      const reference = yield* Runner.run(p, { stages: { probe, crash } }).pipe(Effect.provide(layers))
+      expect(vertices[1]).not.toEqual(vertices[0]) // the first task trained the graph
+      const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-aka-")))
+      failAt = 1
+      const first = yield* Effect.exit(Runner.run(p, { out, stages: { probe, crash } }).pipe(Effect.provide(layers)))
+      expect(first._tag).toBe("Failure")
+      failAt = undefined
+      const resumed = yield* Runner.run(p, { out, stages: { probe, crash } }).pipe(Effect.provide(layers))
+      expect(resumed.cells).toEqual(reference.cells)
+      yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
     }).pipe(Effect.provide(Backend.layerCpu)))
 })

@@ -5,6 +5,7 @@ import { Context, Effect, Layer, Logger } from "effect"
 import {
   CenterLoss,
   centerLoss,
+  circleLoss,
   crossEntropyLabelSmooth,
   dmml,
   Objective,
@@ -229,5 +230,8 @@ describe("Term", () => {
     assert.throws(() => tripletBatchHard({ weight: Number.NaN }), /tripletBatchHard: weight: NaN is not a finite number/)
     assert.throws(() => Term.withWeight(t, Number.POSITIVE_INFINITY), /weight: Infinity is not a finite number/)
     assert.strictEqual(tripletBatchHard({ weight: 0 }).weight, 0)
+    // an option that changes the gradient shows in the formula
+    assert.strictEqual(circleLoss({ detachWeights: false }).describe, "circleLoss(margin=0.25, gamma=128, detachWeights=false)")
+    assert.strictEqual(circleLoss().describe, "circleLoss(margin=0.25, gamma=128)")
   })
 })

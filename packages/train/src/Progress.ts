@@ -43,6 +43,7 @@ export interface ProgressService {
   readonly start: (info: { readonly label: string; readonly totalSteps: number; readonly startStep: number }) => Effect.Effect<void>
   readonly step: (report: StepReport, position: Position) => Effect.Effect<void>
   readonly message: (text: string) => Effect.Effect<void>
+  /** Finishes the current line (called at each epoch's end and at the end of the run). */
   readonly end: () => Effect.Effect<void>
 }
 

@@ -58,9 +58,9 @@ export const LossConfig = Schema.Struct({
 })
 
 export const RunScheduleConfig = Schema.Struct({
-  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(3.5e-4)),
+  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-3)),
   warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 2, factor: 0.1 }))),
-  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [10, 14] } as typeof Decay.Encoded)))
+  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [14, 18] } as typeof Decay.Encoded)))
 })
 
 /** A training run. Every key has a default: `{}` is the default run of `reidfx train`. */
@@ -72,7 +72,7 @@ export const RunConfig = Schema.Struct({
   /** PK sampling: P identities x K images per batch. */
   sampler: defEmpty(Schema.Struct({ p: PositiveInt.pipe(defType(16)), k: PositiveInt.pipe(defType(4)) })),
   augment: defEmpty(AugmentConfig),
-  epochs: PositiveInt.pipe(defType(16)),
+  epochs: PositiveInt.pipe(defType(20)),
   optimizer: OptimizerConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))),
   schedule: defEmpty(RunScheduleConfig),
   loss: defEmpty(LossConfig),

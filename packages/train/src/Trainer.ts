@@ -81,7 +81,8 @@ const tidyValue = <A>(f: () => A): A => {
 
 /**
  * One synchronous training step of one or two learners at global step `index`. Returns the report, or the
- * {@link NonFiniteLoss} error (and then applies no update). Does not dispose the inputs.
+ * {@link NonFiniteLoss} error when a loss, a term or a gradient norm is NaN or infinite (and then applies no
+ * update to any learner). Does not dispose the inputs.
  */
 export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, index: number): StepReport | NonFiniteLoss => {
   if (learners.length !== 1 && learners.length !== 2) throw new Error(`trainer: 1 or 2 learners, got ${learners.length}`)
@@ -125,18 +126,27 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
           return new NonFiniteLoss({ step: index, learner: l.name, total: v[0]!, terms, learningRate: rates[i]! })
         }
       }
+      // clip every learner's gradients first: a non-finite gradient norm also stops the step before any update
+      const prepared = learners.map((l) => {
+        const own = l.model.trainableVariables.filter((x) => grads[x.name] !== undefined)
+        const clipped = clipByGlobalNorm(own.map((x) => grads[x.name]!), l.clipNorm ?? Number.POSITIVE_INFINITY)
+        return { own, clipped, gradNorm: clipped.norm.dataSync()[0]! }
+      })
       const reports: Array<LearnerReport> = learners.map((l, i) => {
         const v = values[i]!
         const terms: Record<string, number> = {}
         const stats: Record<string, number> = {}
         l.objective.terms.forEach((t, j) => { (terms[t.name] = v[1 + j]!) })
         statNames[i]!.forEach((k, j) => { (stats[k] = v[1 + l.objective.terms.length + j]!) })
-        const own = l.model.trainableVariables.filter((x) => grads[x.name] !== undefined)
-        const clipped = clipByGlobalNorm(own.map((x) => grads[x.name]!), l.clipNorm ?? Number.POSITIVE_INFINITY)
-        const gradNorm = clipped.norm.dataSync()[0]!
-        const updates: Array<ParamUpdate> = own.map((x, j) => ({ name: l.model.nameOf(x), variable: x, grad: clipped.grads[j]! }))
-        l.optimizer.apply(updates, rates[i]!)
-        return { name: l.name, loss: v[0]!, terms, stats, learningRate: rates[i]!, gradNorm }
+        return { name: l.name, loss: v[0]!, terms, stats, learningRate: rates[i]!, gradNorm: prepared[i]!.gradNorm }
+      })
+      const bad = reports.find((r) => !Number.isFinite(r.gradNorm))
+      if (bad !== undefined) {
+        return new NonFiniteLoss({ step: index, learner: bad.name, total: bad.loss, terms: { ...bad.terms, gradientNorm: bad.gradNorm }, learningRate: bad.learningRate })
+      }
+      learners.forEach((l, i) => {
+        const { own, clipped } = prepared[i]!
+        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
       })
       return reports
     } finally {
@@ -306,6 +316,8 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
       next = (epoch + 1) * perEpoch
       yield* save(next)
       const last = summary.last
+      // finish the progress line (a terminal bar is left as one line per epoch) before the epoch's log line
+      yield* progress.end()
       yield* Effect.logInfo(
         `${label}: epoch ${epoch + 1}/${options.epochs} ${summary.imagesPerSecond.toFixed(1)} img/s` +
           (last === undefined ? "" : ` ${last.learners.map((l) => `${l.name} loss ${l.loss.toFixed(4)} lr ${l.learningRate.toExponential(2)}`).join(" | ")}`)

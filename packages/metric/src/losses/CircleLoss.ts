@@ -87,5 +87,5 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const circleLoss = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
   const { weight, embedding, references, ...rest } = options
   const o = decode(rest)
-  return pairTerm("circleLoss", { margin: o.margin, gamma: o.gamma }, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) => loss(e, l, o, x))
+  return pairTerm("circleLoss", { margin: o.margin, gamma: o.gamma, detachWeights: o.detachWeights ? undefined : false }, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) => loss(e, l, o, x))
 }

@@ -8,6 +8,8 @@
  * the `p = 2, m_pos = 0` case with a factor 1/2 (use the Term weight 0.5 to match it exactly). Pairs are all
  * ordered pairs of the batch (each unordered pair twice: the mean is unchanged), or those chosen by a pair miner
  * (`miner: marginSample()`). Positive pairs follow the pair policy (self pairs excluded, `crossCameraPositives`).
+ * The `skipped` stat counts anchors without a positive or a negative, as for the other losses, but a pair loss has
+ * no anchor to skip: such an anchor's pairs of the other kind still count (as in pytorch-metric-learning).
  * @since 0.1.0
  */
 import type { Embeddings, Labels } from "@reidfx/tensor"
