@@ -3,6 +3,7 @@
  * training throughput of the demo's model (64x32 images, reference net 16-32-64-128) under each family of
  * methods: BoT (PK batches, CE + triplet), DMML (episodes), DwoPP (episodes + the old model's forward), with
  * the wall time of a task (data loading, rendering on the first epoch, augmentation included).
+ * `REIDFX_BENCH_NO_TRAINING=1` skips the training cases.
  */
 import { Demo, Html, Ledger, Lifelong, ProtocolFile, Runner, Strategy } from "@reidfx/continual"
 import { Effect } from "effect"
@@ -72,6 +73,7 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
   rows.push({ suite: "continual", case: "HTML report of that run", median: await time(() => Html.toHtml(result), runs), unit: "ms", runs })
 
   // training throughput of the demo model, one task, per family of methods
+  if (process.env.REIDFX_BENCH_NO_TRAINING === "1") return rows
   const steps = options.quick ? 4 : 12
   for (const method of ["bot-ft", "dmml-ft", "dwopp"] as const) {
     const protocol = await Effect.runPromise(ProtocolFile.make({

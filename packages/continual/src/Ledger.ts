@@ -55,15 +55,29 @@ export const stat = (values: ReadonlyArray<number | undefined>): Stat | undefine
 
 const mean = (values: ReadonlyArray<number | undefined>): number | undefined => stat(values)?.mean
 
+const keyOf = (c: { readonly method: string; readonly seed: number; readonly after: number; readonly testSet: string }) =>
+  `${c.method}\u0000${c.seed}\u0000${c.after}\u0000${c.testSet}`
+
+// cells are immutable arrays: index each one once (the first cell of a key wins, as a linear search would)
+const indexes = new WeakMap<ReadonlyArray<Cell>, ReadonlyMap<string, Cell>>()
+const indexOf = (cells: ReadonlyArray<Cell>): ReadonlyMap<string, Cell> => {
+  let index = indexes.get(cells)
+  if (index === undefined) {
+    const m = new Map<string, Cell>()
+    for (const c of cells) if (!m.has(keyOf(c))) m.set(keyOf(c), c)
+    indexes.set(cells, m)
+    index = m
+  }
+  return index
+}
+
 /** The metric of one cell, if it was measured. */
 export const lookup = (
   cells: ReadonlyArray<Cell>,
   key: { readonly method: string; readonly seed: number; readonly after: number; readonly testSet: string },
   metric: Metrics.MetricName
 ): number | undefined => {
-  const cell = cells.find((c) =>
-    c.method === key.method && c.seed === key.seed && c.after === key.after && c.testSet === key.testSet
-  )
+  const cell = indexOf(cells).get(keyOf(key))
   return cell === undefined ? undefined : Metrics.value(cell.metrics, metric)
 }
 

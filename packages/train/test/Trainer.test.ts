@@ -147,3 +147,35 @@ describe("Trainer errors", () => {
       expect(batch.images.isDisposed).toBe(true)
     })).pipe(cpu))
 })
+
+describe("Trainer non-finite gradients", () => {
+  it.effect("a finite loss with an infinite gradient also stops the step (reported as gradientNorm)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      // sqrt at 0 has an infinite derivative: the loss is finite (0), its gradient is not
+      const spike = Term.make("spike", {}, (s) => ({ loss: tf.sqrt(tf.sum(tf.mul(s.outputs.features, 0))) as tf.Scalar }))
+      const l = yield* learner("model", [spike], { kind: "sgd" }, 0.01)
+      const before = values(l.model)
+      const error = yield* Effect.flip(Trainer.step([l], makeBatch(RandomStream.fromSeed(1)), 3))
+      assert(error._tag === "NonFiniteLoss")
+      expect(error.terms.spike).toBe(0)
+      expect(Number.isFinite(error.terms.gradientNorm!)).toBe(false)
+      for (const [k, v] of values(l.model)) if (!k.includes("moving_")) expect(v, k).toEqual(before.get(k))
+    })).pipe(cpu))
+})
+
+describe("terminal progress on a TTY", () => {
+  it.effect("redraws one line with a bar, losses, images/s and ETA, and ends it with a newline", () =>
+    Effect.gen(function*() {
+      const writes: Array<string> = []
+      const p = Progress.terminal({ out: { isTTY: true, columns: 200, write: (t: string) => writes.push(t) } })
+      yield* p.start({ label: "run", totalSteps: 4, startStep: 0 })
+      const report = { index: 0, images: 64, seconds: 0.5, learners: [{ name: "model", loss: 1.5, terms: { ce: 1, triplet: 0.5 }, stats: {}, learningRate: 1e-3, gradNorm: 1 }] }
+      yield* p.step(report, { step: 0, totalSteps: 4, epoch: 0, totalEpochs: 2 })
+      yield* p.step({ ...report, index: 1 }, { step: 1, totalSteps: 4, epoch: 0, totalEpochs: 2 })
+      yield* p.end()
+      expect(writes[0]).toMatch(/^\rrun \[######\.+\] epoch 1\/2 step 1\/4 loss 1\.5000 \(ce 1\.0000, triplet 0\.5000\) lr 1\.00e-3 128\.0 img\/s ETA \d+:\d\d/)
+      expect(writes[1]).toContain("[############............] epoch 1/2 step 2/4")
+      expect(writes[0]!.length).toBe(200)
+      expect(writes[2]).toBe("\n")
+    }))
+})
