@@ -7,7 +7,8 @@
  *
  * For vehicles the columns are top-1, top-5 and mAP (VeRi-776's reporting). Cells are `mean ± std` over seeds in
  * percent (sample standard deviation, n - 1; no `±` for one seed). {@link comparisons} states the seed's two
- * orderings as paired differences per seed (ALL - TR on I2V; with mutual - freeze teacher).
+ * orderings as paired differences per seed (ALL - TR on I2V; with mutual - freeze teacher), with a paired t test
+ * (two-sided, 95%): rows of one seed share the teacher, the student's initial weights and the batches.
  *
  * Tables are `@reidfx/continual`'s `Table.TableModel`, so its text and Markdown renderers (and its HTML
  * report's table section) print them.
@@ -145,13 +146,27 @@ export interface Comparison {
   readonly wins: number
   /** The mean difference is positive. */
   readonly holdsOnAverage: boolean
+  /** Paired t statistic `mean / (std / sqrt(n))` (NaN for one seed or zero spread). */
+  readonly t: number
+  /** |t| exceeds the two-sided 95% critical value of Student's t with n - 1 degrees of freedom. */
+  readonly significant: boolean
+}
+
+/** Two-sided 95% critical values of Student's t for 1..10 degrees of freedom (1.96 beyond). */
+const tCritical = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228] as const
+
+/** Paired t statistic and its 95% two-sided significance. @category analysis @since 0.1.0 */
+export const pairedT = (d: Stat): { readonly t: number; readonly significant: boolean } => {
+  if (d.n < 2 || d.std === 0) return { t: Number.NaN, significant: false }
+  const t = d.mean / (d.std / Math.sqrt(d.n))
+  return { t, significant: Math.abs(t) > (tCritical[d.n - 2] ?? 1.96) }
 }
 
 const compare = (run: Pick<MdktRun, "seeds">, claim: string, better: string, worse: string, protocol: "i2v" | "v2v", metric: Metric): Comparison | undefined => {
   if (!run.seeds.every((s) => s.configurations.some((c) => c.key === better) && s.configurations.some((c) => c.key === worse))) return undefined
   const diffs = run.seeds.map((s) => configurationOf(s, better).student[protocol][metric] - configurationOf(s, worse).student[protocol][metric])
   const difference = stat(diffs)
-  return { claim, better, worse, protocol, metric, difference, wins: diffs.filter((d) => d > 0).length, holdsOnAverage: difference.mean > 0 }
+  return { claim, better, worse, protocol, metric, difference, wins: diffs.filter((d) => d > 0).length, holdsOnAverage: difference.mean > 0, ...pairedT(difference) }
 }
 
 /**
@@ -182,7 +197,8 @@ export const comparisonLines = (cs: ReadonlyArray<Comparison>): ReadonlyArray<st
     const d = c.difference
     const sign = d.mean >= 0 ? "+" : ""
     return `${c.claim}, ${c.protocol.toUpperCase()} ${c.metric}: ${sign}${d.mean.toFixed(2)}${d.n > 1 ? ` ± ${d.std.toFixed(2)}` : ""} points ` +
-      `(paired over ${d.n} seed${d.n === 1 ? "" : "s"}; better in ${c.wins}/${d.n}) -> ${c.holdsOnAverage ? "holds on average" : "does not hold"}`
+      `(paired over ${d.n} seed${d.n === 1 ? "" : "s"}; better in ${c.wins}/${d.n}${Number.isFinite(c.t) ? `; t = ${c.t.toFixed(2)}` : ""}) -> ` +
+      (c.holdsOnAverage ? (c.significant ? "holds (significant at 95%)" : "holds on average, not significant") : c.significant ? "reversed (significant at 95%)" : "does not hold on average (not significant)")
   })
 
 /** Both tables and the comparisons as terminal text. @category rendering @since 0.1.0 */

@@ -74,11 +74,15 @@ describe("ablation tables", () => {
     expect(allVsTr.difference.std).toBeCloseTo(1, 10)
     expect(allVsTr.wins).toBe(3)
     expect(allVsTr.holdsOnAverage).toBe(true)
+    // t = 9 / (1 / sqrt 3) = 15.59 > 4.303
+    expect(allVsTr.t).toBeCloseTo(9 * Math.sqrt(3), 6)
+    expect(allVsTr.significant).toBe(true)
     const mutualVsFrozen = cs.find((c) => c.claim.startsWith("mutual") && c.protocol === "i2v" && c.metric === "cmc1")!
     // differences: -2, 0, 2
     expect(mutualVsFrozen.difference.mean).toBeCloseTo(0, 10)
     expect(mutualVsFrozen.wins).toBe(1)
     expect(mutualVsFrozen.holdsOnAverage).toBe(false)
+    expect(mutualVsFrozen.significant).toBe(false)
   })
 
   it("renders text, Markdown, JSON and a self-contained HTML page with both tables and charts", async () => {
@@ -86,7 +90,7 @@ describe("ablation tables", () => {
     const text = AblationTable.toText(run)
     expect(text).toMatch(/Table 1/)
     expect(text).toMatch(/Table 2/)
-    expect(text).toMatch(/ALL > TR \(I2V\), I2V cmc1: \+9\.00 ± 1\.00/)
+    expect(text).toMatch(/ALL > TR \(I2V\), I2V cmc1: \+9\.00 ± 1\.00 points \(paired over 3 seeds; better in 3\/3; t = 15\.59\) -> holds \(significant at 95%\)/)
     const md = AblationTable.toMarkdown(run)
     expect(md).toMatch(/\| Models \| Losses L_TR/)
     const json = JSON.parse(JSON.stringify(AblationTable.toJson(run)))
