@@ -2,7 +2,8 @@
  * The protocol of the main demo (`npm run demo`, `reidfx demo`): intra-domain lifelong ReID on the built-in
  * synthetic person world, the methods of the DwoPP paper's table (AKA aside, to keep the demo short) and
  * joint training as the upper bound. It is also shipped as `protocols/lifelong-synthetic.yaml` (a test keeps
- * the two equal). Sized to finish in about 15 minutes on 2 CPU cores.
+ * the two equal). About 230 s of CPU time: a few minutes on an idle 2-core machine (1082 s were measured while
+ * other jobs kept the load average at 12 to 20).
  * @since 0.1.0
  */
 import type { ProtocolInput } from "./Protocol.ts"

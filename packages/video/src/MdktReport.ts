@@ -119,6 +119,7 @@ tbody th{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
 .note{color:#555;font-size:13px}
 code{font-size:11px}
+.formulas td{text-align:left}
 </style></head><body>
 <h1>${Svg.escape(run.protocol.name)}</h1>
 <p class="note">${Svg.escape(run.protocol.description ?? "")}</p>
@@ -128,7 +129,7 @@ ${sections(run).map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${tableHtml(s.table
 <ul>${comparisons}</ul>
 <div class="charts">${charts.join("")}</div>
 <h2>Objectives</h2>
-<table><thead><tr><th>configuration</th><th>student</th><th>teacher</th></tr></thead><tbody>${formulas}</tbody></table>
+<table class="formulas"><thead><tr><th>configuration</th><th>student</th><th>teacher</th></tr></thead><tbody>${formulas}</tbody></table>
 </body></html>
 `
 }
