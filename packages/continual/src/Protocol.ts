@@ -81,7 +81,7 @@ export type World = typeof World.Type
  */
 export const IntraDomainSplit = Schema.Struct({
   kind: Schema.Literal("intraDomain"),
-  world: SyntheticWorld.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
+  world: World.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed<World>({
     kind: "synthetic" as const,
     objects: "persons" as const,
     identities: 150,
@@ -95,7 +95,7 @@ export const IntraDomainSplit = Schema.Struct({
   baseIdentities: Schema.optionalKey(PositiveInt),
   /** Test identities held out as the unseen test set. */
   unseenIdentities: withDefault(PositiveInt, 30),
-  /** Identities are shuffled (seeded by the world's seed) before cutting, or cut in identity order. */
+  /** Identities are shuffled (seeded by the synthetic world's seed, 0 for a dataset) before cutting, or cut in identity order. */
   order: withDefault(Schema.Literals(["shuffled", "sorted"]), "shuffled")
 })
 export type IntraDomainSplit = typeof IntraDomainSplit.Type

@@ -12,6 +12,7 @@ import { noLeaksEffect } from "@reidfx/tensor/testing"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option } from "effect"
 import type { Model } from "@reidfx/model"
+import { Synthetic, SyntheticExport } from "@reidfx/data"
 import { Benchmark } from "../src/Benchmark.ts"
 import { Learner } from "../src/Learner.ts"
 import * as Lifelong from "../src/Lifelong.ts"
@@ -154,5 +155,26 @@ describe("an inter-domain sequence", () => {
       const final = result.cells.filter((c) => c.after === 1)
       expect(final.map((c) => c.testSet)).toEqual(["domain-a", "domain-b", "unseen"])
       for (const c of final) expect(c.metrics.mAP).toBeGreaterThan(0)
+    }).pipe(Effect.provide(backend)))
+})
+
+describe("a dataset in a real layout", () => {
+  it.effect("a Market-1501 folder (the synthetic world written to disk) is read, split and trained on", () =>
+    Effect.gen(function*() {
+      const root = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-market-")))
+      const world = Synthetic.makeSync({ identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3, height: 16, width: 8 })
+      yield* SyntheticExport.writeMarket1501(world, root)
+      const p = yield* ProtocolFile.make({
+        ...input,
+        name: "toy-market",
+        data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root } as never, tasks: 2, unseenIdentities: 4 } },
+        methods: ["bot-ft"]
+      })
+      const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
+      expect(result.cells.filter((c) => c.after === 1).map((c) => c.testSet)).toEqual(["task-1", "task-2", "unseen"])
+      const missing = yield* ProtocolFile.make({ ...input, name: "missing", data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root: path.join(root, "nope") } as never } } })
+      const error = yield* Effect.flip(Runner.run(missing).pipe(Effect.provide(Lifelong.layer(missing))))
+      expect(error.message).toContain("market1501")
+      yield* Effect.promise(() => fs.rm(root, { recursive: true, force: true }))
     }).pipe(Effect.provide(backend)))
 })

@@ -7,7 +7,7 @@
  * so a classifier sized to every training identity keeps the old classes first (what LwF reads).
  * @since 0.1.0
  */
-import { Dataset, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
+import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
 import { Effect, Layer } from "effect"
 import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
 import type { IntraDomainSplit, Protocol, World } from "../Protocol.ts"
@@ -25,6 +25,24 @@ export interface TrainPayload {
 /** What `openTestSet` gives the learner. */
 export type TestPayload = TaskSplit.TestSet
 
+/** Reads a dataset in one of the real layouts (`@reidfx/data`'s readers). */
+const readLayout = (world: Extract<World, { kind: "layout" }>) => {
+  switch (world.layout) {
+    case "market1501":
+      return Readers.market1501(world.root)
+    case "dukemtmcReid":
+      return Readers.dukeMTMCReID(world.root)
+    case "msmt17":
+      return Readers.msmt17(world.root)
+    case "cuhk03":
+      return Readers.cuhk03NP(world.root)
+    case "veri776":
+      return Readers.veri776(world.root)
+    case "generic":
+      return Readers.folders(world.root)
+  }
+}
+
 const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
   world.kind === "synthetic"
     ? Synthetic.make({
@@ -41,12 +59,7 @@ const worldDataset = (world: World, size: { readonly height: number; readonly wi
       Effect.map((w) => w.dataset),
       Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
     )
-    : Effect.fail(
-      new BenchmarkError({
-        operation: `dataset ${world.layout} at ${world.root}`,
-        cause: new Error("the dataset readers of @reidfx/data are not wired into protocols yet; use a synthetic world")
-      })
-    )
+    : readLayout(world).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: `dataset ${world.layout} at ${world.root}`, cause })))
 
 const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.TaskSizes => {
   if (split.baseIdentities === undefined) return { _tag: "Equal", tasks: split.tasks }
@@ -65,7 +78,7 @@ export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequ
       const trainIds = Dataset.identities(dataset.train).length
       return yield* TaskSplit.intraDomainEffect(dataset, {
         sizes: sizesOf(split, trainIds),
-        order: split.order === "shuffled" ? { seed: split.world.seed } : "identity",
+        order: split.order === "shuffled" ? { seed: split.world.kind === "synthetic" ? split.world.seed : 0 } : "identity",
         unseenIdentities: split.unseenIdentities
       }).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "intra-domain split", cause })))
     }
