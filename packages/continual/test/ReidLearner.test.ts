@@ -167,12 +167,12 @@ describe("a dataset in a real layout", () => {
       const p = yield* ProtocolFile.make({
         ...input,
         name: "toy-market",
-        data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root } as never, tasks: 2, unseenIdentities: 4 } },
+        data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root }, tasks: 2, unseenIdentities: 4 } },
         methods: ["bot-ft"]
       })
       const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
       expect(result.cells.filter((c) => c.after === 1).map((c) => c.testSet)).toEqual(["task-1", "task-2", "unseen"])
-      const missing = yield* ProtocolFile.make({ ...input, name: "missing", data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root: path.join(root, "nope") } as never } } })
+      const missing = yield* ProtocolFile.make({ ...input, name: "missing", data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root: path.join(root, "nope") } } } })
       const error = yield* Effect.flip(Runner.run(missing).pipe(Effect.provide(Lifelong.layer(missing))))
       expect(error.message).toContain("market1501")
       yield* Effect.promise(() => fs.rm(root, { recursive: true, force: true }))
