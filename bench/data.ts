@@ -11,21 +11,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Augment, ImageCache, Loader, Readers, Sampling, Synthetic, SyntheticExport } from "@reidfx/data"
 import { Effect } from "effect"
-
-export interface BenchRow {
-  readonly suite: string
-  readonly case: string
-  readonly median: number
-  readonly unit: string
-  readonly runs: number
-  readonly extra?: Record<string, number | string>
-}
-
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
+import { type BenchRow, median } from "./_lib.ts"
 
 /** Images per second of `work(n)` over `runs` repetitions. */
 const rate = async (runs: number, n: number, work: () => Promise<void> | void): Promise<number> => {

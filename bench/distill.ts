@@ -22,18 +22,9 @@ import {
   RkdDistance,
   TripletContrast
 } from "@reidfx/distill"
-import { Backend } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { type BenchRow, median, runStandaloneOnWasm, timeRuns } from "./_lib.ts"
 
-export interface BenchRow {
-  readonly suite: string
-  readonly case: string
-  readonly median: number
-  readonly unit: string
-  readonly runs: number
-  readonly extra?: Record<string, number | string>
-}
 
 type Case = {
   readonly name: string
@@ -71,12 +62,6 @@ const cases = (quick: boolean): ReadonlyArray<Case> => {
   return out
 }
 
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
-
 /** Runs on the current tfjs backend (the runner's `REIDFX_BACKEND`, wasm by default; standalone: wasm). */
 export const run = async (options: { readonly quick: boolean }): Promise<Array<BenchRow>> => {
   await tf.ready()
@@ -91,17 +76,7 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
       g.dataSync()
       g.dispose()
     }
-    step() // warm-up
-    const times: Array<number> = []
-    const cpu: Array<number> = []
-    for (let r = 0; r < runs; r++) {
-      const c0 = process.cpuUsage()
-      const t0 = performance.now()
-      step()
-      times.push(performance.now() - t0)
-      const u = process.cpuUsage(c0)
-      cpu.push((u.user + u.system) / 1000)
-    }
+    const { times, cpu } = timeRuns(runs, step)
     tf.dispose([student, target, labels])
     rows.push({
       suite: "distill",
@@ -116,10 +91,6 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const scope = await Effect.runPromise(Scope.make())
-  await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, scope))
-  const rows = await run({ quick: process.argv.includes("--quick") })
-  for (const r of rows) console.log(`${r.case.padEnd(52)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`)
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  process.exit(0)
+  await runStandaloneOnWasm(run, (r) =>
+    `${r.case.padEnd(52)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`)
 }

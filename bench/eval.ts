@@ -13,15 +13,7 @@
 import { execFileSync } from "node:child_process"
 import * as os from "node:os"
 import { fileURLToPath } from "node:url"
-
-export interface BenchRow {
-  readonly suite: string
-  readonly case: string
-  readonly median: number
-  readonly unit: string
-  readonly runs: number
-  readonly extra?: Record<string, number | string>
-}
+import { type BenchRow, median } from "./_lib.ts"
 
 interface ChildResult {
   readonly ms: number
@@ -90,12 +82,6 @@ const spawn = (kind: string, Q: number, G: number, dim: number): ChildResult => 
     timeout: 1_800_000
   })
   return JSON.parse(out.trim().split("\n").pop()!) as ChildResult
-}
-
-const median = (xs: Array<number>) => {
-  const s = xs.slice().sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits))

@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import * as tfl from "@tensorflow/tfjs-layers"
 import { RandomStream, WasmKernels } from "@reidfx/tensor"
-import type { BenchRow } from "./run.ts"
+import { type BenchRow, median } from "./_lib.ts"
 
 const height = 128
 const width = 64
@@ -96,12 +96,6 @@ const makeBatch = (size: number, seed: number): Batch => {
 }
 
 const disposeBatch = (b: Batch) => tf.dispose([b.images, b.positive, b.negative])
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 
 const now = () => performance.now()
 

@@ -12,25 +12,10 @@
  */
 import { fileURLToPath } from "node:url"
 import { Rng } from "@reidfx/tensor"
-import { Backend } from "@reidfx/tensor"
 import { RunConfig, StrongBaseline, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Exit, Layer, Scope, Stream } from "effect"
-
-export interface BenchRow {
-  readonly suite: string
-  readonly case: string
-  readonly median: number
-  readonly unit: string
-  readonly runs: number
-  readonly extra?: Record<string, number | string>
-}
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
+import { Effect, Stream } from "effect"
+import { type BenchRow, cpuMsSince, median, runStandaloneOnWasm } from "./_lib.ts"
 
 const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
   Effect.scoped(
@@ -49,10 +34,10 @@ const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
         Effect.gen(function*() {
           const c0 = process.cpuUsage()
           const report = yield* Trainer.step([s.learner], input, index)
-          const c = process.cpuUsage(c0)
+          const cpuMs = cpuMsSince(c0)
           if (index > 0) {
             times.push(report.seconds * 1000)
-            cpu.push((c.user + c.system) / 1000)
+            cpu.push(cpuMs)
             images += report.images
           }
           index++
@@ -95,10 +80,5 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const scope = await Effect.runPromise(Scope.make())
-  await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, scope))
-  const rows = await run({ quick: process.argv.includes("--quick") })
-  for (const r of rows) console.log(`${r.case.padEnd(48)} ${r.median.toFixed(1).padStart(9)} ${r.unit}  ${JSON.stringify(r.extra)}`)
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  process.exit(0)
+  await runStandaloneOnWasm(run, (r) => `${r.case.padEnd(48)} ${r.median.toFixed(1).padStart(9)} ${r.unit}  ${JSON.stringify(r.extra)}`)
 }

@@ -15,11 +15,10 @@ import * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/metric"
 import { InvalidOption, Rng } from "@reidfx/tensor"
 import { Context, Effect, Layer, Schema, type Scope } from "effect"
-import { detachOutputs } from "./detach.ts"
-import { initialValue } from "./Init.ts"
 import { ModelConfig, type ModelConfigInput } from "./ModelConfig.ts"
-import { define, type Network, parameterCount } from "./Network.ts"
-import type { ForwardContext, ParamSpec } from "./nn/Builder.ts"
+import { modelBase, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "./ModelParts.ts"
+import { define, type Network } from "./Network.ts"
+import type { ParamSpec } from "./nn/Builder.ts"
 
 /** What every model (trainable or frozen) offers. */
 export interface ModelBase {
@@ -76,41 +75,12 @@ const checkNames = (specs: ReadonlyArray<ParamSpec>, weights: ReadonlyMap<string
   }
 }
 
-const base = (network: Network, get: (name: string) => tf.Tensor, setState: (name: string, value: tf.Tensor) => void, frozen: boolean) => {
-  const forward = (inputs: tf.Tensor4D, options?: { readonly training?: boolean }): ModelOutputs => {
-    const training = !frozen && options?.training === true
-    const ctx: ForwardContext = { get, training, setState: training ? setState : () => {} }
-    const out = network.forward(ctx, inputs)
-    return frozen ? detachOutputs(out) : out
-  }
-  return {
-    config: network.config,
-    network,
-    featureDim: network.featureDim,
-    parameterCount: parameterCount(network.specs),
-    forward,
-    embed: (inputs: tf.Tensor4D) => tf.tidy(() => {
-      const out = forward(inputs, { training: false })
-      return (out.neckFeatures ?? out.features) as tf.Tensor2D
-    })
-  }
-}
-
 /** A frozen model from a network and its tensors (which the caller's Scope owns). */
-export const frozenFrom = (network: Network, tensors: ReadonlyMap<string, tf.Tensor>): FrozenModel => {
-  const get = (name: string) => {
-    const t = tensors.get(name)
-    if (t === undefined) throw new Error(`frozen model: no tensor for ${name}`)
-    return t
-  }
-  return { _tag: "FrozenModel", ...base(network, get, () => {}, true), weights: () => tensors }
-}
-
-const copies = (weights: ReadonlyMap<string, tf.Tensor>): Effect.Effect<ReadonlyMap<string, tf.Tensor>, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => new Map([...weights].map(([k, v]) => [k, tf.keep(tf.clone(v))] as const))),
-    (m) => Effect.sync(() => m.forEach((t) => { t.dispose() }))
-  )
+export const frozenFrom = (network: Network, tensors: ReadonlyMap<string, tf.Tensor>): FrozenModel => ({
+  _tag: "FrozenModel",
+  ...modelBase<ModelConfig, tf.Tensor4D, Network>(network, tensorGetter(tensors, "frozen model"), () => {}, true),
+  weights: () => tensors
+})
 
 /**
  * A trainable model of a decoded config, its variables owned by the current Scope. Initial values come from
@@ -120,24 +90,8 @@ export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel
   Effect.gen(function*() {
     const network = define(config)
     const rng = (yield* Rng.Rng).stream("init")
-    const variables = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const map = new Map<string, tf.Variable>()
-        for (const spec of network.specs) {
-          const init = initialValue(spec, rng)
-          map.set(spec.name, tf.variable(init, spec.trainable))
-          init.dispose()
-        }
-        return map
-      }),
-      (map) => Effect.sync(() => map.forEach((v) => { v.dispose() }))
-    )
-    const names = new Map<string, string>([...variables].map(([k, v]) => [v.name, k]))
-    const get = (name: string): tf.Tensor => {
-      const v = variables.get(name)
-      if (v === undefined) throw new Error(`model: no variable ${name}`)
-      return v
-    }
+    const variables = yield* scopedVariables(network.specs, rng)
+    const { get, nameOf } = variableLookups(variables, "model")
     const setState = (name: string, value: tf.Tensor) => (get(name) as tf.Variable).assign(value)
     const assign = (weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>) => {
       const map = weights instanceof Map ? weights as ReadonlyMap<string, tf.Tensor> : new Map(Object.entries(weights))
@@ -146,17 +100,13 @@ export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel
     }
     const model: TrainableModel = {
       _tag: "TrainableModel",
-      ...base(network, get, setState, false),
+      ...modelBase<ModelConfig, tf.Tensor4D, Network>(network, get, setState, false),
       variables,
       trainableVariables: network.specs.filter((s) => s.trainable).map((s) => variables.get(s.name)!),
-      nameOf: (v) => {
-        const n = names.get(v.name)
-        if (n === undefined) throw new Error(`model: variable ${v.name} is not a parameter of this model`)
-        return n
-      },
+      nameOf,
       weights: () => variables,
       assign,
-      snapshot: Effect.map(copies(variables), (tensors) => frozenFrom(network, tensors))
+      snapshot: Effect.map(scopedCopies(variables), (tensors) => frozenFrom(network, tensors))
     }
     return model
   })

@@ -62,13 +62,28 @@ const activate = (tfName: string): Effect.Effect<void, BackendUnavailable> =>
     catch: (cause) => new BackendUnavailable({ backend: tfName, hint: `tf.setBackend failed: ${String(cause)}`, cause })
   })
 
+/**
+ * tfjs's cpu backend prints a banner advising tfjs-node when it is created in Node. reidfx chose the backend
+ * deliberately (and says how to get the native ones in its README), so the banner is dropped; every other
+ * warning passes through.
+ */
+const withoutNodeBanner = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const original = console.warn
+    console.warn = (...args: Array<unknown>) => {
+      if (typeof args[0] === "string" && args[0].includes("looks like you are running TensorFlow.js in Node.js")) return
+      original(...args)
+    }
+    return Effect.ensuring(self, Effect.sync(() => { console.warn = original }))
+  })
+
 /** The cpu backend (pure JavaScript): exact but about a thousand times too slow to train a CNN. */
 export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
   Backend,
   Effect.gen(function*() {
     yield* Effect.promise(() => import("@tensorflow/tfjs-backend-cpu"))
     yield* registerGradients
-    yield* activate("cpu")
+    yield* withoutNodeBanner(activate("cpu"))
     return Backend.of({ name: "cpu", tfName: "cpu", threads: 1, kernels: [] })
   })
 )

@@ -68,7 +68,13 @@ export type SyntheticVideoWorld = typeof SyntheticVideoWorld.Type
 export const VideoLayoutDataset = Schema.Struct({
   kind: Schema.Literal("layout"),
   layout: Schema.Literals(["mars", "dukemtmcVideoReid", "veri776"]),
-  root: Schema.NonEmptyString
+  root: Schema.NonEmptyString,
+  /** Memory for the decoded frames (8-bit RGB at data.height x data.width), in MiB (default 1024; see `DatasetFrames`). */
+  cacheMegabytes: Schema.optionalKey(Positive),
+  /** Keep at most this many evenly spaced frames of each tracklet (default: all that fit the budget). */
+  framesPerTracklet: Schema.optionalKey(PositiveInt),
+  /** MARS: drop tracklets shorter than this (torchreid's `min_seq_len`). */
+  minFrames: Schema.optionalKey(PositiveInt)
 })
 export type VideoLayoutDataset = typeof VideoLayoutDataset.Type
 

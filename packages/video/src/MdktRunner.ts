@@ -90,7 +90,7 @@ export const runSeed = (
   Effect.scoped(Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)
-    const loader = options.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
+    const loader = options.loader ?? world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
     const index = indexTracklets(world.train)
     const config = yield* VideoModel.decodeConfig({ ...protocol.model, classes: index.classes })
     const evaluate = (model: VideoModel.VideoModelBase) =>
@@ -196,7 +196,7 @@ export const run = (
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)
     const world = yield* loadWorld(protocol.data)
-    const loader = makeFrameLoader(protocol.data.height, protocol.data.width)
+    const loader = world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
     const classes = new Set(world.train.map((t) => t.id)).size
     yield* log(`${protocol.name}: ${world.name}, ${world.train.length} train tracklets of ${classes} identities, ${world.query.length} query and ${world.gallery.length} gallery tracklets`)
     const seeds: Array<SeedResult> = []

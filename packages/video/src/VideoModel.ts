@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/metric"
-import { batchNorm, Builder, define, detachOutputs, type ForwardContext, initialValue, linear, ModelConfig, type ParamSpec, parameterCount } from "@reidfx/model"
+import { batchNorm, Builder, define, type ForwardContext, linear, ModelConfig, modelBase, type ParamSpec, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "@reidfx/model"
 import { InvalidOption, Rng, ShapeMismatch } from "@reidfx/tensor"
 import { Effect, Schema, type Scope } from "effect"
 import { temporalPool } from "./TemporalPooling.ts"
@@ -154,35 +154,12 @@ export interface FrozenVideoModel extends VideoModelBase {
   readonly _tag: "FrozenVideoModel"
 }
 
-const base = (network: VideoNetwork, get: (name: string) => tf.Tensor, setState: (name: string, value: tf.Tensor) => void, frozen: boolean) => {
-  const forward = (inputs: tf.Tensor, options?: { readonly training?: boolean }): ModelOutputs => {
-    const training = !frozen && options?.training === true
-    const out = network.forward({ get, training, setState: training ? setState : () => {} }, inputs)
-    return frozen ? detachOutputs(out) : out
-  }
-  return {
-    config: network.config,
-    network,
-    featureDim: network.featureDim,
-    parameterCount: parameterCount(network.specs),
-    forward,
-    embed: (inputs: tf.Tensor) =>
-      tf.tidy(() => {
-        const out = forward(inputs, { training: false })
-        return (out.neckFeatures ?? out.features) as tf.Tensor2D
-      })
-  }
-}
-
 /** A frozen video model over tensors the caller's Scope owns. @category constructors @since 0.1.0 */
-export const frozenFrom = (network: VideoNetwork, tensors: ReadonlyMap<string, tf.Tensor>): FrozenVideoModel => {
-  const get = (name: string) => {
-    const t = tensors.get(name)
-    if (t === undefined) throw new Error(`frozen video model: no tensor for ${name}`)
-    return t
-  }
-  return { _tag: "FrozenVideoModel", ...base(network, get, () => {}, true), weights: () => tensors }
-}
+export const frozenFrom = (network: VideoNetwork, tensors: ReadonlyMap<string, tf.Tensor>): FrozenVideoModel => ({
+  _tag: "FrozenVideoModel",
+  ...modelBase<VideoModelConfig, tf.Tensor, VideoNetwork>(network, tensorGetter(tensors, "frozen video model"), () => {}, true),
+  weights: () => tensors
+})
 
 /** Decodes a config, failing with `InvalidOption` naming the bad key. @category constructors @since 0.1.0 */
 export const decodeConfig = (input: VideoModelConfigInput | unknown): Effect.Effect<VideoModelConfig, InvalidOption> =>
@@ -200,40 +177,12 @@ export const makeTrainable = (config: VideoModelConfig, name = "video"): Effect.
   Effect.gen(function*() {
     const network = defineVideo(config)
     const rng = (yield* Rng.Rng).stream(`init/${name}`)
-    const variables = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const map = new Map<string, tf.Variable>()
-        for (const spec of network.specs) {
-          const init = initialValue(spec, rng)
-          map.set(spec.name, tf.variable(init, spec.trainable))
-          init.dispose()
-        }
-        return map
-      }),
-      (map) => Effect.sync(() => map.forEach((v) => {
-        v.dispose()
-      }))
-    )
-    const get = (n: string): tf.Tensor => {
-      const v = variables.get(n)
-      if (v === undefined) throw new Error(`video model: no variable ${n}`)
-      return v
-    }
+    const variables = yield* scopedVariables(network.specs, rng)
+    const { get, nameOf } = variableLookups(variables, "video model")
     const setState = (n: string, value: tf.Tensor) => (get(n) as tf.Variable).assign(value)
-    const copies = Effect.acquireRelease(
-      Effect.sync(() => new Map([...variables].map(([k, v]) => [k, tf.keep(tf.clone(v))] as const))),
-      (m) => Effect.sync(() => m.forEach((t) => {
-        t.dispose()
-      }))
-    )
-    const names = new Map<string, string>([...variables].map(([k, v]) => [v.name, k]))
     return {
       _tag: "TrainableVideoModel" as const,
-      nameOf: (v: tf.Variable) => {
-        const n = names.get(v.name)
-        if (n === undefined) throw new Error(`video model: variable ${v.name} is not a parameter of this model`)
-        return n
-      },
+      nameOf,
       assign: (weights: ReadonlyMap<string, tf.Tensor>) => {
         for (const [n, t] of weights) {
           const v = variables.get(n)
@@ -244,11 +193,11 @@ export const makeTrainable = (config: VideoModelConfig, name = "video"): Effect.
           v.assign(t)
         }
       },
-      ...base(network, get, setState, false),
+      ...modelBase<VideoModelConfig, tf.Tensor, VideoNetwork>(network, get, setState, false),
       variables,
       trainableVariables: network.specs.filter((s) => s.trainable).map((s) => variables.get(s.name)!),
       weights: () => variables,
-      snapshot: Effect.map(copies, (tensors) => frozenFrom(network, tensors as ReadonlyMap<string, tf.Tensor>))
+      snapshot: Effect.map(scopedCopies(variables), (tensors) => frozenFrom(network, tensors))
     }
   })
 

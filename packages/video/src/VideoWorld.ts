@@ -1,7 +1,8 @@
 /**
  * The tracklets of a protocol's world: the train, query and gallery tracklets of `@reidfx/data`'s synthetic
  * video world (people or vehicles walking / driving past several cameras, with motion and per-frame variation),
- * rendered on demand at the protocol's size.
+ * rendered on demand at the protocol's size, or of a video dataset on disk (MARS, DukeMTMC-VideoReID, VeRi-776;
+ * see `DatasetFrames`), decoded once into a memory budget.
  *
  * Splits follow MARS: train and test identities are disjoint; for a test identity, the first tracklet of each
  * camera is a query when it has several per camera (only its first camera's otherwise) and the rest is the
@@ -11,7 +12,8 @@
 import { Synthetic } from "@reidfx/data"
 import type { InvalidOption } from "@reidfx/tensor"
 import { Effect } from "effect"
-import { trackletsOf, type Tracklet } from "./ClipData.ts"
+import { type FrameLoader, trackletsOf, type Tracklet } from "./ClipData.ts"
+import * as DatasetFrames from "./DatasetFrames.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
 import type { DataSpec } from "./MdktProtocol.ts"
 
@@ -25,11 +27,15 @@ export interface VideoSplits {
   /** Gallery identities that are junk / distractors in the ranking (MARS: -1 / 0; the synthetic world: none). */
   readonly junkIdentities: ReadonlyArray<number>
   readonly distractorIdentities: ReadonlyArray<number>
+  /** The loader of a dataset on disk (its frames decoded up front); absent for the synthetic world (rendered on demand). */
+  readonly loader?: FrameLoader
 }
 
 /**
- * Loads the world of a protocol's data spec. Datasets on disk (MARS, DukeMTMC-VideoReID, VeRi-776) fail with
- * {@link MdktProtocolInvalid} for now: the runner renders in-memory frames only (see the package README).
+ * Loads the world of a protocol's data spec: the synthetic world (frames rendered on demand), or a dataset on
+ * disk (MARS, DukeMTMC-VideoReID, VeRi-776 grouped into vehicle x camera tracks) read by `@reidfx/data`'s
+ * readers, its frames decoded and resized up front within `cacheMegabytes` (see `DatasetFrames`); the splits of a
+ * dataset then carry the `loader` that serves those frames.
  * @category constructors
  * @since 0.1.0
  */
@@ -37,10 +43,24 @@ export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOpt
   Effect.gen(function*() {
     const w = spec.world
     if (w.kind === "layout") {
-      return yield* new MdktProtocolInvalid({
-        what: `data.world (${w.layout} at ${w.root})`,
-        detail: "the MDKT runner does not decode image files yet; use the synthetic world, or write the dataset's tracklets with @reidfx/data's readers into a custom runner"
+      const read = yield* DatasetFrames.readTracklets(w)
+      const loaded = yield* DatasetFrames.preload(read, {
+        height: spec.height,
+        width: spec.width,
+        budgetBytes: (w.cacheMegabytes ?? DatasetFrames.defaultCacheMegabytes) * 2 ** 20,
+        ...(w.framesPerTracklet === undefined ? {} : { framesPerTracklet: w.framesPerTracklet }),
+        what: `data.world (${w.layout} at ${w.root})`
       })
+      return {
+        name: Number.isFinite(loaded.framesPerTracklet) ? `${read.name} (at most ${loaded.framesPerTracklet} frames per tracklet)` : read.name,
+        objects: read.objects,
+        train: loaded.train,
+        query: loaded.query,
+        gallery: loaded.gallery,
+        junkIdentities: read.junkIdentities,
+        distractorIdentities: read.distractorIdentities,
+        loader: loaded.loader
+      }
     }
     const preset = Synthetic.presets[w.difficulty]
     const world = yield* Synthetic.make({

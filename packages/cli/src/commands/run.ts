@@ -1,14 +1,17 @@
 /**
- * `reidfx run <protocol.yaml>`: runs any declared lifelong protocol (JSON or YAML) on the reidfx stack, with
- * progress, then prints the results table and writes `results.json`, `report.md` and `report.html` into the
- * run folder. Started again on the same folder, an interrupted run resumes after its last completed stage.
+ * `reidfx run <protocol.yaml>`: runs any declared protocol (JSON or YAML) on the reidfx stack, with progress,
+ * then prints the results tables and writes `results.json`, `report.md` and `report.html` into the run folder.
+ * A lifelong protocol (`@reidfx/continual`) resumes after its last completed stage; an image-to-video MDKT
+ * protocol (`kind: mdkt`, `@reidfx/video`) resumes seed by seed.
  * @since 0.1.0
  */
 import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
 import { Backend } from "@reidfx/tensor"
+import { Mdkt, MdktProtocolFile } from "@reidfx/video"
 import { Console, Effect, FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as path from "node:path"
+import * as YAML from "yaml"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
@@ -79,6 +82,35 @@ export const runProtocol = (
     return result
   })
 
+/** true when a protocol file declares `kind: mdkt` (the image-to-video protocol of `@reidfx/video`). */
+const isMdkt = (text: string): boolean => {
+  try {
+    return MdktProtocolFile.isMdktProtocolValue(YAML.parse(text))
+  } catch {
+    return false
+  }
+}
+
+/** Runs an MDKT protocol file; `--methods` and `--epochs` belong to lifelong protocols and are refused here. */
+const runMdkt = (
+  file: string,
+  flags: { readonly out: Option.Option<string>; readonly fresh: boolean; readonly methods: Option.Option<string>; readonly seeds: Option.Option<string>; readonly epochs: Option.Option<number> }
+): Effect.Effect<void, CliError.UserError> =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.methods) || Option.isSome(flags.epochs)) {
+      return yield* userError("--methods and --epochs apply to lifelong protocols; an MDKT protocol sets its rows and steps in the file")
+    }
+    const seeds = Option.isSome(flags.seeds) ? yield* parseSeeds(flags.seeds.value) : undefined
+    yield* Mdkt.runFile(file, {
+      fresh: flags.fresh,
+      ...(Option.isSome(flags.out) ? { out: flags.out.value } : {}),
+      ...(seeds !== undefined ? { seeds } : {})
+    }).pipe(
+      Effect.mapError((e) => userError(e.message)),
+      Effect.provideService(References.MinimumLogLevel, "Warn")
+    )
+  })
+
 export const runCommand = Command.make(
   "run",
   { protocol: Argument.String("protocol").pipe(Argument.withDescription("A protocol file (.yaml or .json)")), ...runFlags },
@@ -86,7 +118,8 @@ export const runCommand = Command.make(
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => userError(`cannot read ${file}: ${e.message}`)))
+      if (isMdkt(text)) return yield* runMdkt(file, flags)
       const protocol = yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
       yield* runProtocol(protocol, flags)
     }).pipe(Effect.provide(Backend.layerFromConfig))
-).pipe(Command.withDescription("Run a declared lifelong ReID protocol (YAML or JSON) and write its reports"))
+).pipe(Command.withDescription("Run a declared protocol (lifelong ReID, or image-to-video MDKT with kind: mdkt; YAML or JSON) and write its reports"))
