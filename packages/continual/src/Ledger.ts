@@ -141,6 +141,24 @@ export const unseen = (
 ): number | undefined => mean(unseenSets(layout).map((t) => lookup(cells, { method, seed, after, testSet: t.name }, metric)))
 
 /**
+ * The entries `R[l][j]` (`after(l)`) of the seen test set of task `j` and the last task index `T-1`; undefined for
+ * the last task's test set or a test set of no task (no forgetting / transfer is defined there).
+ */
+const seenTaskRow = (
+  cells: ReadonlyArray<Cell>,
+  layout: Layout,
+  method: string,
+  seed: number,
+  testSet: TestSetInfo,
+  metric: Metrics.MetricName
+): { readonly task: number; readonly last: number; readonly after: (l: number) => number | undefined } | undefined => {
+  const task = testSet.task
+  const last = layout.tasks - 1
+  if (task === undefined || task >= last) return undefined
+  return { task, last, after: (l) => lookup(cells, { method, seed, after: l, testSet: testSet.name }, metric) }
+}
+
+/**
  * Forgetting of the seen test set of task `j` (Chaudhry et al. 2018): `max_{l in [j, T-2]} R[l][j] - R[T-1][j]`.
  * Undefined for the last task's test set, or when the needed entries were not measured.
  */
@@ -152,13 +170,12 @@ export const forgetting = (
   testSet: TestSetInfo,
   metric: Metrics.MetricName
 ): number | undefined => {
-  const j = testSet.task
-  const last = layout.tasks - 1
-  if (j === undefined || j >= last) return undefined
-  const final = lookup(cells, { method, seed, after: last, testSet: testSet.name }, metric)
+  const r = seenTaskRow(cells, layout, method, seed, testSet, metric)
+  if (r === undefined) return undefined
+  const final = r.after(r.last)
   const earlier: Array<number> = []
-  for (let l = j; l < last; l++) {
-    const v = lookup(cells, { method, seed, after: l, testSet: testSet.name }, metric)
+  for (let l = r.task; l < r.last; l++) {
+    const v = r.after(l)
     if (v !== undefined) earlier.push(v)
   }
   if (final === undefined || earlier.length === 0) return undefined
@@ -177,11 +194,10 @@ export const backwardTransfer = (
   testSet: TestSetInfo,
   metric: Metrics.MetricName
 ): number | undefined => {
-  const j = testSet.task
-  const last = layout.tasks - 1
-  if (j === undefined || j >= last) return undefined
-  const final = lookup(cells, { method, seed, after: last, testSet: testSet.name }, metric)
-  const justAfter = lookup(cells, { method, seed, after: j, testSet: testSet.name }, metric)
+  const r = seenTaskRow(cells, layout, method, seed, testSet, metric)
+  if (r === undefined) return undefined
+  const final = r.after(r.last)
+  const justAfter = r.after(r.task)
   return final === undefined || justAfter === undefined ? undefined : final - justAfter
 }
 

@@ -17,15 +17,8 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]) =>
-  schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)))
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
-const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data: the world the tasks are cut from

@@ -81,9 +81,22 @@ export interface Tracklet extends Labelled {
   readonly frames: ReadonlyArray<Item>
 }
 
-/** Groups video items into tracklets (sorted by tracklet id). Items without a `tracklet` become one-frame tracklets. */
-export const tracklets = (items: ReadonlyArray<Item>): Array<Tracklet> => {
-  const groups = new Map<string, Array<Item>>()
+/** What {@link trackletGroups} reads of a frame (any {@link Item} is one). */
+export interface TrackletFrame extends Labelled {
+  readonly tracklet?: number
+  readonly frame?: number
+  readonly domain?: string
+}
+
+/**
+ * Groups video frames into tracklets by `domain` + `tracklet`, frames sorted by frame index, in order of first
+ * appearance (a group without a `tracklet` id gets its position as id). Items without a `tracklet` become
+ * one-frame tracklets.
+ */
+export const trackletGroups = <F extends TrackletFrame>(
+  items: ReadonlyArray<F>
+): Array<{ readonly id: number; readonly cam: number; readonly tracklet: number; readonly frames: ReadonlyArray<F> }> => {
+  const groups = new Map<string, Array<F>>()
   let single = 0
   for (const item of items) {
     const key = item.tracklet === undefined ? `single/${single++}` : `${item.domain ?? ""}/${item.tracklet}`
@@ -91,7 +104,7 @@ export const tracklets = (items: ReadonlyArray<Item>): Array<Tracklet> => {
     if (g === undefined) groups.set(key, (g = []))
     g.push(item)
   }
-  const out: Array<Tracklet> = []
+  const out: Array<{ readonly id: number; readonly cam: number; readonly tracklet: number; readonly frames: ReadonlyArray<F> }> = []
   let n = 0
   for (const frames of groups.values()) {
     frames.sort((a, b) => (a.frame ?? 0) - (b.frame ?? 0))
@@ -99,8 +112,12 @@ export const tracklets = (items: ReadonlyArray<Item>): Array<Tracklet> => {
     out.push({ id: first.id, cam: first.cam, tracklet: first.tracklet ?? n, frames })
     n++
   }
-  return out.sort((a, b) => a.tracklet - b.tracklet || a.id - b.id)
+  return out
 }
+
+/** Groups video items into tracklets (sorted by tracklet id). Items without a `tracklet` become one-frame tracklets. */
+export const tracklets = (items: ReadonlyArray<Item>): Array<Tracklet> =>
+  trackletGroups(items).sort((a, b) => a.tracklet - b.tracklet || a.id - b.id)
 
 /** Keeps the items of the first `n` identities (in increasing identity order) of each split, as LReID does. */
 export const truncate = (dataset: Dataset, n: number): Dataset => {

@@ -5,7 +5,7 @@
 export * as Batch from "./Batch.ts"
 export type { Batch as BatchTensors, BatchPlan, EpisodeLayout, HostBatch } from "./Batch.ts"
 export * as Dataset from "./Dataset.ts"
-export type { ParseReport, Split, Tracklet } from "./Dataset.ts"
+export type { ParseReport, Split, Tracklet, TrackletFrame } from "./Dataset.ts"
 export * from "./errors.ts"
 export * as Image from "./Image.ts"
 export type { RgbImage } from "./Image.ts"

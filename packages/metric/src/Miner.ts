@@ -72,6 +72,30 @@ export interface Triplets {
   readonly skipped: number
 }
 
+/**
+ * Accumulates `(anchor, positive, negative)` index triples; `done(skipped)` returns them as {@link Triplets}.
+ * @category constructors
+ */
+export const tripletBuilder = () => {
+  const anchors: Array<number> = []
+  const positives: Array<number> = []
+  const negatives: Array<number> = []
+  return {
+    push: (anchor: number, positive: number, negative: number): void => {
+      anchors.push(anchor)
+      positives.push(positive)
+      negatives.push(negative)
+    },
+    done: (skipped: number): Triplets => ({
+      _tag: "Triplets",
+      anchors: Int32Array.from(anchors),
+      positives: Int32Array.from(positives),
+      negatives: Int32Array.from(negatives),
+      skipped
+    })
+  }
+}
+
 /** Positive pairs and negative pairs. @category models */
 export interface Pairs {
   readonly _tag: "Pairs"

@@ -26,7 +26,8 @@ export const DataConfig = Schema.Struct({
   trainIdentities: Schema.optionalKey(PositiveInt),
   cameras: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })).pipe(defType(4)),
   imagesPerCamera: PositiveInt.pipe(defType(4)),
-  difficulty: Schema.Literals(["trivial", "easy", "medium", "hard"]).pipe(defType("medium")),
+  /** `hard` by default: the medium preset is learned to ~86% mAP by the default run, too close to perfect to compare methods. */
+  difficulty: Schema.Literals(["trivial", "easy", "medium", "hard"]).pipe(defType("hard")),
   /** Input height and width (the world is rendered at this size). */
   height: Schema.Int.check(Schema.isGreaterThanOrEqualTo(16)).pipe(defType(64)),
   width: Schema.Int.check(Schema.isGreaterThanOrEqualTo(8)).pipe(defType(32)),
@@ -34,11 +35,15 @@ export const DataConfig = Schema.Struct({
   seed: Schema.optionalKey(Schema.Int)
 })
 
-/** Training augmentations (torchreid's: flip, pad + random crop, random erasing). */
+/**
+ * Training augmentations (torchreid's: flip, pad + random crop, random erasing). Random erasing defaults to 0:
+ * BoT's 0.5 is for 120-epoch runs; on the short default run it cost 8 points of mAP after 72 steps and 18 after
+ * 144 (measured on the synthetic world); set `augment.erasing=0.5` for long runs.
+ */
 export const AugmentConfig = Schema.Struct({
   flip: Probability.pipe(defType(0.5)),
   pad: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(4)),
-  erasing: Probability.pipe(defType(0.5))
+  erasing: Probability.pipe(defType(0))
 })
 
 const { classes: _classes, ...headFields } = ModelConfig.HeadConfig.fields
@@ -57,10 +62,15 @@ export const LossConfig = Schema.Struct({
   tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1))
 })
 
+/**
+ * The learning-rate schedule. BoT's Adam 3.5e-4 is for an ImageNet-pretrained ResNet-50; trained from scratch for
+ * ~180 steps, the reference net learns far more at 1e-2 (measured on the synthetic world, medium preset, 72 steps:
+ * mAP 8.0% at 3.5e-4, 23.3% at 1e-3, 45.8% at 3e-3, 69.4% at 1e-2, all stable).
+ */
 export const RunScheduleConfig = Schema.Struct({
-  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-3)),
-  warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 2, factor: 0.1 }))),
-  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [14, 18] } as typeof Decay.Encoded)))
+  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-2)),
+  warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 1, factor: 0.1 }))),
+  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [7, 9] } as typeof Decay.Encoded)))
 })
 
 /** A training run. Every key has a default: `{}` is the default run of `reidfx train`. */
@@ -72,7 +82,7 @@ export const RunConfig = Schema.Struct({
   /** PK sampling: P identities x K images per batch. */
   sampler: defEmpty(Schema.Struct({ p: PositiveInt.pipe(defType(16)), k: PositiveInt.pipe(defType(4)) })),
   augment: defEmpty(AugmentConfig),
-  epochs: PositiveInt.pipe(defType(20)),
+  epochs: PositiveInt.pipe(defType(10)),
   optimizer: OptimizerConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))),
   schedule: defEmpty(RunScheduleConfig),
   loss: defEmpty(LossConfig),

@@ -16,6 +16,7 @@
  * Tracklets shorter than T repeat their last frame (`evenly`, `first`) or draw with replacement.
  * @since 0.1.0
  */
+import { Dataset } from "@reidfx/data"
 import type { RandomStream } from "@reidfx/tensor"
 import type { FrameSampling } from "./MdktProtocol.ts"
 
@@ -43,25 +44,8 @@ export interface Tracklet {
 }
 
 /** Groups items into tracklets (by `domain` + `tracklet`; items without one become one-frame tracklets). @category constructors @since 0.1.0 */
-export const trackletsOf = (items: ReadonlyArray<Item>): Array<Tracklet> => {
-  const groups = new Map<string, Array<Item>>()
-  let single = 0
-  for (const item of items) {
-    const key = item.tracklet === undefined ? `single/${single++}` : `${item.domain ?? ""}/${item.tracklet}`
-    let g = groups.get(key)
-    if (g === undefined) groups.set(key, (g = []))
-    g.push(item)
-  }
-  const out: Array<Tracklet> = []
-  let n = 0
-  for (const frames of groups.values()) {
-    frames.sort((a, b) => (a.frame ?? 0) - (b.frame ?? 0))
-    const first = frames[0]!
-    out.push({ id: first.id, cam: first.cam, tracklet: first.tracklet ?? n, frames })
-    n++
-  }
-  return out.sort((a, b) => a.id - b.id || a.cam - b.cam || a.tracklet - b.tracklet)
-}
+export const trackletsOf = (items: ReadonlyArray<Item>): Array<Tracklet> =>
+  Dataset.trackletGroups(items).sort((a, b) => a.id - b.id || a.cam - b.cam || a.tracklet - b.tracklet)
 
 /** The training tracklets with contiguous labels. @category models @since 0.1.0 */
 export interface TrackletIndex {

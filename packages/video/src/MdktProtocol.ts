@@ -24,18 +24,12 @@
  * ```
  * @since 0.1.0
  */
+import { ProtocolFields } from "@reidfx/continual"
 import { ModelConfig } from "@reidfx/model"
-import { Effect, Schema } from "effect"
+import { Schema } from "effect"
 import { temporalPoolingKinds } from "./TemporalPooling.ts"
 
-const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]) =>
-  schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)))
-
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
-const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
-const NonNegative = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
-const Probability = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+const { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } = ProtocolFields
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data

@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Svg, type Table } from "@reidfx/continual"
+import { Html, Svg, type Table } from "@reidfx/continual"
 import { Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import type { MdktRun } from "./MdktRunner.ts"
@@ -29,13 +29,6 @@ export const sections = (run: MdktRun): ReadonlyArray<Section> =>
       note: `Student scores in %, mean ± sample std over seeds ${t.seeds.join(", ")}; ${run.world.name}.`,
       table: AblationTable.toTableModel(t)
     }))
-
-const tableHtml = (table: Table.TableModel): string => {
-  const groups = table.groups.map((g) => `<th colspan="${g.span}">${Svg.escape(g.title)}</th>`).join("")
-  const head = table.columns.map((c) => `<th>${Svg.escape(c)}</th>`).join("")
-  const body = table.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${Svg.escape(c)}</th>` : `<td>${Svg.escape(c)}</td>`)).join("")}</tr>`).join("")
-  return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
-}
 
 /**
  * A grouped bar chart (one group per row, one bar per series, error bars ± std) as inline SVG; each series has
@@ -111,20 +104,14 @@ export const toHtml = (run: MdktRun): string => {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${Svg.escape(run.protocol.name)}: MDKT report</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-thead th{background:#f2f2f2;text-align:center}
-tbody th{text-align:left}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-.note{color:#555;font-size:13px}
+${Html.reportStyle}
 code{font-size:11px}
 .formulas td{text-align:left}
 </style></head><body>
 <h1>${Svg.escape(run.protocol.name)}</h1>
 <p class="note">${Svg.escape(run.protocol.description ?? "")}</p>
 <p class="note">${Svg.escape(`${run.world.name}: ${run.world.classes} training identities (${run.world.train} tracklets), ${run.world.query} query and ${run.world.gallery} gallery tracklets. Student ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds; wall time ${run.seconds.toFixed(0)} s.`)}</p>
-${sections(run).map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${tableHtml(s.table)}`).join("\n")}
+${sections(run).map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${Html.tableHtml(s.table)}`).join("\n")}
 <h2>The seed's orderings</h2>
 <ul>${comparisons}</ul>
 <div class="charts">${charts.join("")}</div>

@@ -14,7 +14,7 @@ import type { InvalidOption } from "@reidfx/tensor"
 import { Effect } from "effect"
 import { type FrameLoader, trackletsOf, type Tracklet } from "./ClipData.ts"
 import * as DatasetFrames from "./DatasetFrames.ts"
-import { MdktProtocolInvalid } from "./errors.ts"
+import type { MdktProtocolInvalid } from "./errors.ts"
 import type { DataSpec } from "./MdktProtocol.ts"
 
 /** The tracklets of a world, by split. @category models @since 0.1.0 */

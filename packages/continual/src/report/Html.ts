@@ -10,7 +10,17 @@ import type { RunResult } from "../Runner.ts"
 import { escapeXml, heatMap, lineChart } from "./Svg.ts"
 import { forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
 
-const tableHtml = (table: TableModel): string => {
+/** The stylesheet shared by the HTML reports (this one and `@reidfx/video`'s MDKT report). */
+export const reportStyle = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
+thead th{background:#f2f2f2;text-align:center}
+tbody th{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}
+.note{color:#555;font-size:13px}`
+
+/** A {@link TableModel} as an HTML table (group header row, column header row, first cell of a row as `th`). */
+export const tableHtml = (table: TableModel): string => {
   const groups = table.groups.map((g) => `<th colspan="${g.span}">${escapeXml(g.title)}</th>`).join("")
   const head = table.columns.map((c) => `<th>${escapeXml(c)}</th>`).join("")
   const body = table.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join("")}</tr>`).join("")
@@ -63,13 +73,7 @@ export const toHtml = (result: RunResult): string => {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(result.protocol.name)}: lifelong ReID report</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
-table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
-thead th{background:#f2f2f2;text-align:center}
-tbody th{text-align:left}
-.charts{display:flex;flex-wrap:wrap;gap:12px}
-.note{color:#555;font-size:13px}
+${reportStyle}
 </style></head><body>
 <h1>${escapeXml(result.protocol.name)}</h1>
 <p class="note">${escapeXml(result.protocol.description ?? "")}</p>

@@ -1,30 +1,35 @@
-/** @internal Schema helpers shared by the losses and miners. */
+/**
+ * Schema helpers of option structs, shared by the losses and miners (and by `@reidfx/distill`'s terms):
+ * fields with defaults and decoders that fail with a typed `InvalidOption` naming the bad field. Exported as
+ * `OptionSchema`.
+ * @since 0.1.0
+ */
 import { InvalidOption } from "@reidfx/tensor"
 import { Effect, Result, Schema, type SchemaAST } from "effect"
 
-/** @internal A number field with a check and a default (applied when the key is missing). */
+/** A number field with a check and a default (applied when the key is missing). */
 export const numberWithDefault = (value: number, check?: SchemaAST.Check<number>) =>
   (check === undefined ? Schema.Finite : Schema.Finite.check(check)).pipe(
     Schema.withDecodingDefaultKey(Effect.succeed(value))
   )
 
-/** @internal Non-negative number with a default. */
+/** Non-negative number with a default. */
 export const nonNegative = (value: number) => numberWithDefault(value, Schema.isGreaterThanOrEqualTo(0))
 
-/** @internal Strictly positive number with a default. */
+/** Strictly positive number with a default. */
 export const positive = (value: number) => numberWithDefault(value, Schema.isGreaterThan(0))
 
-/** @internal A boolean field with a default. */
+/** A boolean field with a default. */
 export const booleanWithDefault = (value: boolean) => Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
-/** @internal A literal union field with a default. */
+/** A literal union field with a default. */
 export const literalWithDefault = <const L extends ReadonlyArray<string>>(
   literals: L,
   value: L[number]
 ): Schema.withDecodingDefaultKey<Schema.Literals<L>> =>
   Schema.Literals(literals).pipe(Schema.withDecodingDefaultKey<Schema.Literals<L>>(Effect.succeed(value)))
 
-/** @internal Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. */
+/** Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. */
 export const decoder = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, what: string) => {
   const decode = Schema.decodeUnknownResult(schema)
   return (input: unknown): S["Type"] => {
@@ -36,7 +41,7 @@ export const decoder = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, 
   }
 }
 
-/** @internal Effect form of {@link decoder}. */
+/** Effect form of {@link decoder}. */
 export const decoderEffect = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, what: string) => {
   const decode = decoder(schema, what)
   return (input: unknown): Effect.Effect<S["Type"], InvalidOption> =>

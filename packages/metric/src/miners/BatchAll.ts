@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect"
 import { decoder } from "../internal/options.ts"
-import { make, type Miner, type PairContext, type Triplets } from "../Miner.ts"
+import { make, type Miner, type PairContext, tripletBuilder, type Triplets } from "../Miner.ts"
 
 /** Options of {@link batchAll}. */
 export const Options = Schema.Struct({
@@ -18,9 +18,7 @@ const decode = decoder(Options, "batchAll")
 
 /** Every valid triplet (or every margin-violating one). @category math */
 export const mine = (c: PairContext, options: Options = {}): Triplets => {
-  const anchors: Array<number> = []
-  const positives: Array<number> = []
-  const negatives: Array<number> = []
+  const triplets = tripletBuilder()
   const margin = options.margin
   for (let i = 0; i < c.rows; i++) {
     if (c.valid[i] === 0) continue
@@ -31,19 +29,11 @@ export const mine = (c: PairContext, options: Options = {}): Triplets => {
       for (let n = 0; n < c.cols; n++) {
         if (c.negative[row + n] !== 1) continue
         if (margin !== undefined && !(dp - c.values[row + n]! + margin > 0)) continue
-        anchors.push(i)
-        positives.push(p)
-        negatives.push(n)
+        triplets.push(i, p, n)
       }
     }
   }
-  return {
-    _tag: "Triplets",
-    anchors: Int32Array.from(anchors),
-    positives: Int32Array.from(positives),
-    negatives: Int32Array.from(negatives),
-    skipped: c.skipped
-  }
+  return triplets.done(c.skipped)
 }
 
 /** The batch-all miner. @category constructors */

@@ -7,13 +7,11 @@
  * Ties go to the lowest reference index. Anchors without a positive or a negative are skipped and counted.
  * @since 0.1.0
  */
-import { make, type Miner, type PairContext, type Triplets } from "../Miner.ts"
+import { make, type Miner, type PairContext, tripletBuilder, type Triplets } from "../Miner.ts"
 
 /** The hardest positive and negative of every valid anchor. @category math */
 export const mine = (c: PairContext): Triplets => {
-  const anchors: Array<number> = []
-  const positives: Array<number> = []
-  const negatives: Array<number> = []
+  const triplets = tripletBuilder()
   for (let i = 0; i < c.rows; i++) {
     if (c.valid[i] === 0) continue
     let p = -1
@@ -31,17 +29,9 @@ export const mine = (c: PairContext): Triplets => {
         n = j
       }
     }
-    anchors.push(i)
-    positives.push(p)
-    negatives.push(n)
+    triplets.push(i, p, n)
   }
-  return {
-    _tag: "Triplets",
-    anchors: Int32Array.from(anchors),
-    positives: Int32Array.from(positives),
-    negatives: Int32Array.from(negatives),
-    skipped: c.skipped
-  }
+  return triplets.done(c.skipped)
 }
 
 /** The batch-hard miner. @category constructors */

@@ -11,7 +11,7 @@
  */
 import { Schema } from "effect"
 import { booleanWithDefault, literalWithDefault, nonNegative, decoder } from "../internal/options.ts"
-import { make, type Miner, type PairContext, type Triplets } from "../Miner.ts"
+import { make, type Miner, type PairContext, tripletBuilder, type Triplets } from "../Miner.ts"
 
 /** Options of {@link semiHard}. */
 export const Options = Schema.Struct({
@@ -28,9 +28,7 @@ const decode = decoder(Options, "semiHard")
 
 /** One triplet per positive pair that has a semi-hard negative. @category math */
 export const mine = (c: PairContext, options: Options): Triplets => {
-  const anchors: Array<number> = []
-  const positives: Array<number> = []
-  const negatives: Array<number> = []
+  const triplets = tripletBuilder()
   let skipped = c.skipped
   for (let i = 0; i < c.rows; i++) {
     if (c.valid[i] === 0) continue
@@ -59,18 +57,10 @@ export const mine = (c: PairContext, options: Options): Triplets => {
         skipped++
         continue
       }
-      anchors.push(i)
-      positives.push(p)
-      negatives.push(n)
+      triplets.push(i, p, n)
     }
   }
-  return {
-    _tag: "Triplets",
-    anchors: Int32Array.from(anchors),
-    positives: Int32Array.from(positives),
-    negatives: Int32Array.from(negatives),
-    skipped
-  }
+  return triplets.done(skipped)
 }
 
 /** The semi-hard miner. @category constructors */
