@@ -1,9 +1,9 @@
 /**
  * `reidfx demo` (and `npm run demo`): the main job. Runs the intra-domain lifelong protocol on the built-in
  * synthetic world (the protocol of `protocols/lifelong-synthetic.yaml`) for joint training, BoT-FT, LwF,
- * DMML-FT, DwPP and DwoPP, and prints the results table in the layout of the DwoPP paper. About 230 s of CPU
- * time (a few minutes on an idle 2-core machine); `--seeds 0,1,2` for a multi-seed table, `--epochs` to shorten
- * or lengthen it. Run again on the same folder, an interrupted demo resumes (`--fresh` starts over).
+ * DMML-FT, DwPP and DwoPP over seeds 0, 1, 2, and prints the results table in the layout of the DwoPP paper
+ * (mean ± std). About 4 minutes on an idle 2-core machine; `--seeds 0` for one seed, `--epochs` to shorten or
+ * lengthen it. Run again on the same folder, an interrupted demo resumes (`--fresh` starts over).
  * @since 0.1.0
  */
 import { Demo, ProtocolFile } from "@reidfx/continual"
