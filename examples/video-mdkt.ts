@@ -4,12 +4,12 @@
  * row of the seed's Table 1 (which loss terms) and Table 2 (frozen teacher / without mutual / with mutual), then
  * prints both tables (I2V and V2V CMC-1 and mAP) and writes `results.json`, `report.md` and `report.html`.
  *
- *     node --conditions=@reidfx/source examples/video-mdkt.ts                                   # protocols/mdkt-synthetic.yaml, ~15 min
+ *     node --conditions=@reidfx/source examples/video-mdkt.ts                                   # protocols/mdkt-synthetic.yaml, 3 seeds, ~3 min idle
  *     node --conditions=@reidfx/source examples/video-mdkt.ts protocols/mdkt-synthetic.yaml 0,1,2  # the 3-seed study
  *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/video-mdkt.ts                    # tiny and fast
  *
- * The same run is `reidfx run protocols/mdkt-synthetic.yaml` once the CLI dispatches `kind: mdkt` files to
- * `Mdkt.runFile` (see packages/video/README.md).
+ * The same run is `reidfx run protocols/mdkt-synthetic.yaml` (the CLI dispatches `kind: mdkt` files to
+ * `Mdkt.runFile`).
  */
 import * as fs from "node:fs"
 import * as os from "node:os"
