@@ -24,19 +24,18 @@ import type { FrameLoader, Item, Tracklet } from "./ClipData.ts"
 import { trackletsOf } from "./ClipData.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
 import type { VideoLayoutDataset } from "./MdktProtocol.ts"
+import type { VideoSplits } from "./VideoWorld.ts"
 
 /** The default frame budget: 1 GiB of decoded frames. @category models @since 0.1.0 */
 export const defaultCacheMegabytes = 1024
 
-/** The tracklets of a dataset on disk, by split, with its evaluation labels. @category models @since 0.1.0 */
-export interface DatasetTracklets {
-  readonly name: string
-  readonly objects: "persons" | "vehicles"
-  readonly train: ReadonlyArray<Tracklet>
-  readonly query: ReadonlyArray<Tracklet>
-  readonly gallery: ReadonlyArray<Tracklet>
-  readonly junkIdentities: ReadonlyArray<number>
-  readonly distractorIdentities: ReadonlyArray<number>
+/**
+ * The tracklets of a dataset on disk, by split, with its evaluation labels: the {@link VideoSplits} of a world
+ * before its frames are loaded, plus what the reader skipped.
+ * @category models
+ * @since 0.1.0
+ */
+export interface DatasetTracklets extends Omit<VideoSplits, "loader"> {
   /** Files the reader skipped (names that do not parse, junk tracklets, ...). */
   readonly skipped: number
 }
