@@ -1,6 +1,32 @@
+import type { TestProjectInlineConfiguration } from "vitest/config"
+
 /**
- * Vitest 5 no longer reads this file: the test projects are declared in `vitest.config.ts`
- * under `test.projects` (every `packages/<name>` folder, plus `examples/`).
- * It stays as a signpost for readers who look for the workspace file the design names.
+ * The test projects of the monorepo, read by `vitest.config.ts` (`test.projects`).
+ *
+ * Each project is one folder: every package under `packages/` (its tests in `test/**`), and `examples/` (a smoke
+ * run of every example). All share one configuration: sources are resolved through the `@reidfx/source` export
+ * condition, so tests run on the TypeScript sources without a build. A new package needs one line here.
  */
-export { default } from "./vitest.config.ts"
+const packages = [
+  "tensor",
+  "metric",
+  "eval",
+  "data",
+  "model",
+  "train",
+  "distill",
+  "continual",
+  "video",
+  "cli"
+] as const
+
+const project = (name: string, root: string, timeoutMs: number): TestProjectInlineConfiguration => ({
+  resolve: { conditions: ["@reidfx/source"] },
+  ssr: { resolve: { conditions: ["@reidfx/source"] } },
+  test: { name, root, include: ["test/**/*.test.ts"], testTimeout: timeoutMs, hookTimeout: timeoutMs }
+})
+
+export const projects: ReadonlyArray<TestProjectInlineConfiguration> = [
+  ...packages.map((name) => project(name, `packages/${name}`, 120_000)),
+  project("examples", "examples", 600_000)
+]

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, "..")
-const examples = readdirSync(root).filter((f) => f.endsWith(".ts") && f !== "vitest.config.ts")
+const examples = readdirSync(root).filter((f) => f.endsWith(".ts"))
 
 describe("examples", () => {
   it("there are examples", () => {
