@@ -6,11 +6,12 @@ import { Command } from "effect/cli"
 import { backendCommand } from "./commands/backend.ts"
 import { demoCommand } from "./commands/demo.ts"
 import { evalCommand } from "./commands/eval.ts"
+import { initCommand } from "./commands/init.ts"
 import { trainCommand } from "./commands/train.ts"
 import { runCommand } from "./commands/run.ts"
 
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, initCommand])
 )
