@@ -61,6 +61,7 @@ export interface TrainInput {
   readonly oldModel: Option.Option<FrozenModel>
   /** The task's training data; readable only while the task runs. */
   readonly data: TaskData<unknown>
+  /** Called with the training progress of the task (steps done, loss), for the run's progress reporter. */
   readonly onProgress: (progress: TrainProgress) => Effect.Effect<void>
 }
 

@@ -25,7 +25,9 @@ export type ProgressEvent =
   | { readonly _tag: "UnitDone"; readonly method: string; readonly seed: number; readonly seconds: number }
   | { readonly _tag: "RunDone"; readonly seconds: number }
 
+/** The progress service: where a lifelong run reports what it is doing (the console bar, a test recorder, a tracker). */
 export interface ProgressService {
+  /** Reports one progress event. */
   readonly emit: (event: ProgressEvent) => Effect.Effect<void>
 }
 

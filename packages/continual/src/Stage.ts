@@ -46,6 +46,7 @@ export type StageOutcome =
 export interface CustomStage<E = never, R = never> {
   readonly _tag: "CustomStage"
   readonly name: string
+  /** The stage's work, run once per task with the task's context (its data, models and ledger). */
   readonly run: (context: StageContext) => Effect.Effect<unknown, E, R>
 }
 

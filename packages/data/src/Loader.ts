@@ -26,6 +26,7 @@ import { decode } from "./pipeline/Decode.ts"
 import type { ImageCache } from "./pipeline/ImageCache.ts"
 import * as Normalize from "./pipeline/Normalize.ts"
 
+/** How a loader turns items into batches: the input size, the augmentations (none for evaluation) and the normalisation. */
 export interface LoaderOptions {
   readonly height: number
   readonly width: number

@@ -47,6 +47,7 @@ export type SamplerSpec = typeof SamplerSpec.Type
 export const ClipSpec = Schema.Struct({ frames: PositiveInt, mode: ClipSampler.ClipMode })
 export type ClipSpec = typeof ClipSpec.Type
 
+/** What one epoch of a sampler is drawn from: the seed and the epoch number, so that each epoch's order is reproducible. */
 export interface EpochOptions {
   readonly seed: number
   /** The epoch number (0-based). */

@@ -27,6 +27,7 @@ const writeText = (file: string, text: string | Uint8Array) =>
 const renderTo = (item: Item, file: string, world: SyntheticWorld) =>
   item.source._tag === "Rendered" ? encode(item.source.render(world.options.height, world.options.width), file) : Effect.void
 
+/** Options of the export of a synthetic world to image files in a real dataset's layout. */
 export interface ExportOptions {
   /** Image format (default "jpg" as the originals; "png" is lossless). */
   readonly format?: "jpg" | "png"

@@ -26,6 +26,7 @@ export interface FrozenModelService {
 /** Options of {@link make}. @since 0.1.0 */
 export interface MakeOptions {
   readonly name?: string
+  /** The model's weights by name, when the snapshot must copy them. */
   readonly weights?: ReadonlyArray<tf.Tensor>
 }
 
@@ -85,6 +86,7 @@ export const snapshot = (
 
 /** What {@link fromModel} accepts: a model object with a forward pass (structurally, `@reidfx/model`'s models). @since 0.1.0 */
 export interface ModelLike<I extends tf.Tensor = tf.Tensor> {
+  /** The forward pass; a frozen model calls it in inference mode. */
   readonly forward: (inputs: I, options?: { readonly training?: boolean }) => ModelOutputs
   readonly weights?: () => ReadonlyMap<string, tf.Tensor>
 }

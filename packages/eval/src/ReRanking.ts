@@ -56,6 +56,7 @@ export const ReRankingOptions = Schema.Struct({
   blockRows: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), 512)
 })
 export type ReRankingOptions = typeof ReRankingOptions.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `ReRankingOptions`). @since 0.1.0 */
 export type ReRankingOptionsInput = typeof ReRankingOptions.Encoded
 
 const decodeReRanking = Schema.decodeUnknownResult(ReRankingOptions)

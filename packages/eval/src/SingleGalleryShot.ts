@@ -50,6 +50,7 @@ export const SingleGalleryShotOptions = Schema.Struct({
   distractorIdentities: withDefault(Schema.Array(Schema.Int), [0])
 })
 export type SingleGalleryShotOptions = typeof SingleGalleryShotOptions.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `SingleGalleryShotOptions`). @since 0.1.0 */
 export type SingleGalleryShotOptionsInput = typeof SingleGalleryShotOptions.Encoded
 
 const decode = Schema.decodeUnknownResult(SingleGalleryShotOptions)

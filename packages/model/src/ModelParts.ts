@@ -18,6 +18,7 @@ export interface NetworkLike<Config, Input extends tf.Tensor> {
   readonly config: Config
   readonly specs: ReadonlyArray<ParamSpec>
   readonly featureDim: number
+  /** The network's forward pass over its parameters (read through the context). */
   readonly forward: (ctx: ForwardContext, inputs: Input) => ModelOutputs
 }
 
@@ -43,7 +44,9 @@ export const modelBase = <Config, Input extends tf.Tensor, N extends NetworkLike
     network,
     featureDim: network.featureDim,
     parameterCount: parameterCount(network.specs),
+    /** The forward pass, in training mode when asked (BatchNorm batch statistics, dropout). */
     forward,
+    /** The evaluation embedding: the neck features when the head has a BNNeck, else the pooled features; inference mode. */
     embed: (inputs: Input) =>
       tf.tidy(() => {
         const out = forward(inputs, { training: false })
@@ -92,11 +95,13 @@ export const scopedCopies = (weights: ReadonlyMap<string, tf.Tensor>): Effect.Ef
 export const variableLookups = (variables: ReadonlyMap<string, tf.Variable>, what: string) => {
   const names = new Map<string, string>([...variables].map(([k, v]) => [v.name, k]))
   return {
+    /** The variable of a parameter name; an unknown name is an error naming it. */
     get: (name: string): tf.Tensor => {
       const v = variables.get(name)
       if (v === undefined) throw new Error(`${what}: no variable ${name}`)
       return v
     },
+    /** The parameter name of a variable of this model. */
     nameOf: (v: tf.Variable): string => {
       const n = names.get(v.name)
       if (n === undefined) throw new Error(`${what}: variable ${v.name} is not a parameter of this model`)

@@ -14,6 +14,7 @@ import { RandomStream } from "./Random.ts"
 /** The well-known stream names. Any other string is allowed. */
 export type StreamName = "sampling" | "augmentation" | "init" | "dropout" | (string & {})
 
+/** The seeded randomness of a run: independent named streams derived from one seed. */
 export interface RngService {
   readonly seed: number
   /** A fresh generator for the named stream: same seed and name, same numbers. */

@@ -39,9 +39,13 @@ export interface Position {
   readonly totalEpochs: number
 }
 
+/** The training progress reporter (the console bar by default). */
 export interface ProgressService {
+  /** Starts a progress line for a run of `totalSteps` steps, resuming at `startStep`. */
   readonly start: (info: { readonly label: string; readonly totalSteps: number; readonly startStep: number }) => Effect.Effect<void>
+  /** Reports one optimizer step (its loss terms) at its position in the run. */
   readonly step: (report: StepReport, position: Position) => Effect.Effect<void>
+  /** Prints a message without breaking the progress line. */
   readonly message: (text: string) => Effect.Effect<void>
   /** Finishes the current line (called at each epoch's end and at the end of the run). */
   readonly end: () => Effect.Effect<void>

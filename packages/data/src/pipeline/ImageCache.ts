@@ -6,10 +6,14 @@
  */
 import type { RgbImage } from "../Image.ts"
 
+/** A memory-bounded cache of decoded images, keyed by file path. */
 export interface ImageCache {
   readonly budgetBytes: number
+  /** The cached image of `key`, or undefined (counted as a miss). */
   readonly get: (key: string) => RgbImage | undefined
+  /** Caches an image, evicting the least recently used ones beyond the budget. */
   readonly set: (key: string, image: RgbImage) => void
+  /** Counters of the cache since it was made. */
   readonly stats: () => { readonly entries: number; readonly bytes: number; readonly hits: number; readonly misses: number; readonly evictions: number }
 }
 

@@ -7,11 +7,13 @@
 import type { RgbImage } from "../Image.ts"
 import type { FloatImage } from "./Augment.ts"
 
+/** Per-channel mean and standard deviation subtracted from and divided into RGB values in [0, 1]. */
 export interface Normalization {
   readonly mean: readonly [number, number, number]
   readonly std: readonly [number, number, number]
 }
 
+/** The ImageNet statistics used by torchvision's pretrained models (and so by every ReID codebase that starts from them). */
 export const imagenet: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }
 
 /** No normalisation (values stay in [0, 1]). */

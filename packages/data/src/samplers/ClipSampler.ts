@@ -12,6 +12,7 @@
 import type { RandomStream } from "@reidfx/tensor"
 import { Schema } from "effect"
 
+/** How the frames of a clip are taken from a tracklet: evenly spaced, a random run, the first frames, or all of them. */
 export const ClipMode = Schema.Literals(["evenly", "random", "first", "all"])
 export type ClipMode = typeof ClipMode.Type
 

@@ -14,6 +14,7 @@ import { SamplerError } from "../errors.ts"
 import type { Labelled } from "../Item.ts"
 import type { IdentityIndex } from "./IdentityIndex.ts"
 
+/** The layout of a few-shot episode: `ways` identities, each with `shots` support and `queries` query units. */
 export const EpisodeOptions = Schema.Struct({
   ways: Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)),
   shots: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
@@ -21,6 +22,7 @@ export const EpisodeOptions = Schema.Struct({
 })
 export type EpisodeOptions = typeof EpisodeOptions.Type
 
+/** One episode: its entries (support, then queries) and its layout. */
 export interface Episode<A> {
   /** support then queries, in the layout above. */
   readonly entries: ReadonlyArray<A>

@@ -5,6 +5,7 @@
  */
 import type { Labelled } from "../Item.ts"
 
+/** Units grouped by identity, the index every identity-balanced sampler draws from. */
 export interface IdentityIndex<A extends Labelled> {
   readonly units: ReadonlyArray<A>
   /** Sorted distinct identities. */

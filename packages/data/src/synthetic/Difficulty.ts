@@ -80,4 +80,5 @@ export const presets = {
   })
 } as const
 
+/** The names of the difficulty presets. */
 export type PresetName = keyof typeof presets

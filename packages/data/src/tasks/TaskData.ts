@@ -12,6 +12,7 @@ import { TaskDataClosed } from "../errors.ts"
 import type { Item } from "../Item.ts"
 import type { TaskDefinition, TaskSequence, TestSet } from "./TaskSplit.ts"
 
+/** A task's data as a scoped resource: readable while its task runs, closed (reads fail) once the task's Scope ends. */
 export interface TaskData {
   readonly index: number
   readonly name: string
@@ -23,6 +24,7 @@ export interface TaskData {
   readonly train: Effect.Effect<ReadonlyArray<Item>, TaskDataClosed>
   /** Synchronous form of `train` for plain code: throws {@link TaskDataClosed} once closed. */
   readonly trainSync: () => ReadonlyArray<Item>
+  /** true until the task's Scope has closed the data. */
   readonly isOpen: () => boolean
 }
 

@@ -24,7 +24,9 @@ import type { Teacher } from "../Teacher.ts"
 /** No options: the paper fixes the distance (euclidean) and the Huber threshold (1). @since 0.1.0 */
 export const Options = Schema.Struct({})
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `rkdDistance` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "rkdDistance")
 
 /** `[B, B]` euclidean distances divided by their mean over `i != j` (0 for a batch of identical points). @category math @since 0.1.0 */

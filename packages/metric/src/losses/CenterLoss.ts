@@ -36,7 +36,9 @@ export const Options = Schema.Struct({
   reduction: literalWithDefault(["mean", "sum"], "mean")
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `centerLoss` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "centerLoss")
 
 const checkInputs = (features: Embeddings, labels: Labels, centers: tf.Tensor2D) => {

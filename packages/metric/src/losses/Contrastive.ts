@@ -31,6 +31,7 @@ export const Options = Schema.Struct({
 })
 export type Options = typeof Options.Type
 export type OptionsInput = Omit<typeof Options.Encoded, "power"> & { readonly power?: 1 | 2 | "1" | "2"; readonly miner?: Miner }
+/** Decodes `contrastive` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "contrastive")
 const decodeInput = ({ miner: _miner, power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
 

@@ -28,7 +28,9 @@ export const Options = Schema.Struct({
   ...PairFields
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `quadruplet` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "quadruplet")
 
 /** The loss over a batch (see the module doc). @category math */

@@ -18,6 +18,7 @@ export const Options = Schema.Struct({
   temperature: positive(1)
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
 const decode = decoder(Options, "softHard")
 

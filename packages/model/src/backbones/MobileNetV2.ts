@@ -12,6 +12,7 @@ import { batchNorm } from "../nn/BatchNorm.ts"
 import { conv2d, depthwiseConv2d } from "../nn/Conv2d.ts"
 import type { Backbone } from "./Backbone.ts"
 
+/** Options of MobileNetV2 (Sandler et al. 2018): input channels, width multiplier and the stride of the last stage. */
 export interface MobileNetV2Options {
   readonly inChannels?: number
   /** Width multiplier (default 1). */

@@ -13,6 +13,7 @@ import { conv2d } from "../nn/Conv2d.ts"
 import type { Backbone } from "./Backbone.ts"
 import { stage } from "./ResNetBlocks.ts"
 
+/** Options of the small reference ReID net: stem width, stage widths and blocks per stage. */
 export interface ReferenceNetOptions {
   readonly inChannels?: number
   readonly stemWidth?: number

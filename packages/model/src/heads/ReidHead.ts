@@ -17,6 +17,7 @@ import { batchNorm } from "../nn/BatchNorm.ts"
 import { linear } from "../nn/Linear.ts"
 import { globalPool, type PoolingKind } from "../nn/Pooling.ts"
 
+/** Options of the ReID head: global pooling, an optional embedding layer, the BNNeck and the identity classifier. */
 export interface ReidHeadOptions {
   readonly inChannels: number
   readonly pooling: PoolingKind
@@ -33,6 +34,7 @@ export interface ReidHeadOptions {
 }
 
 export interface ReidHead {
+  /** Pools the feature map `[B, H, W, C]` and computes the head's outputs. */
   readonly forward: (ctx: ForwardContext, map: tf.Tensor4D) => ModelOutputs
   /** Size of `features` and `neckFeatures`. */
   readonly featureDim: number

@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { detach } from "../detach.ts"
 import type { Builder, Forward } from "./Builder.ts"
 
+/** Options of a BatchNorm layer: channels, epsilon (default 1e-5), momentum of the running statistics, affine parameters. */
 export interface BatchNormOptions {
   readonly channels: number
   readonly epsilon?: number

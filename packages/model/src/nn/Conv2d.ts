@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { Builder, Forward, Init } from "./Builder.ts"
 
+/** Options of a 2-D convolution (NHWC): channels, kernel size, stride, padding, dilation, groups, bias and initialiser. */
 export interface Conv2dOptions {
   readonly inChannels: number
   readonly outChannels: number

@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { Builder, Forward, Init } from "./Builder.ts"
 
+/** Options of a fully connected layer: sizes, bias and initialiser. */
 export interface LinearOptions {
   readonly inFeatures: number
   readonly outFeatures: number

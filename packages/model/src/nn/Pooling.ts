@@ -11,8 +11,10 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { Builder, Forward } from "./Builder.ts"
 
+/** Global pooling of a feature map: average, max, or generalised mean (GeM, Radenovic et al. 2018). */
 export type PoolingKind = "avg" | "max" | "gem"
 
+/** Options of global pooling. */
 export interface PoolingOptions {
   readonly kind: PoolingKind
   /** Initial GeM exponent (default 3, as in the paper). */

@@ -18,6 +18,7 @@ export interface WasmKernel {
   readonly kernelName: string
   /** What the kernel does differently from the stock one (for docs and `Backend` info). */
   readonly summary: string
+  /** Builds the kernel function, given the stock kernel it replaces (if any) to fall back on. */
   readonly make: (original: Original) => tf.KernelFunc
 }
 

@@ -28,6 +28,7 @@ export interface Embedded {
   readonly cams: Int32Array
 }
 
+/** How images are embedded for evaluation: the input size (and the batch size). */
 export interface EmbedOptions {
   readonly height: number
   readonly width: number

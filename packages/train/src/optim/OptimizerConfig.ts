@@ -41,6 +41,8 @@ export const AdamWConfig = Schema.Struct({
   decayScope: DecayScope.pipe(def("all"))
 })
 
+/** The optimizer of a run: SGD (momentum, Nesterov, weight decay), Adam or AdamW, selected by `kind`. */
 export const OptimizerConfig = Schema.Union([SgdConfig, AdamConfig, AdamWConfig])
 export type OptimizerConfig = typeof OptimizerConfig.Type
+/** The optimizer config as written in a file, before defaults are applied. */
 export type OptimizerConfigInput = typeof OptimizerConfig.Encoded

@@ -17,6 +17,7 @@ import { Effect, Schema } from "effect"
 const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
 
+/** The warmup of a schedule: a linear ramp (or a constant factor) over the first epochs, as in BoT (Luo et al. 2019). */
 export const Warmup = Schema.Struct({
   /** Warmup length in epochs (0: none). */
   epochs: NonNegative.pipe(def(0)),
@@ -25,6 +26,7 @@ export const Warmup = Schema.Struct({
   method: Schema.Literals(["linear", "constant"]).pipe(def("linear"))
 })
 
+/** The decay after warmup: constant, multistep (times gamma at given epochs) or cosine. */
 export const Decay = Schema.Union([
   Schema.Struct({ kind: Schema.Literal("constant") }),
   Schema.Struct({
@@ -40,17 +42,20 @@ export const Decay = Schema.Union([
   })
 ])
 
+/** A learning-rate schedule: base rate, warmup, decay. */
 export const ScheduleConfig = Schema.Struct({
   baseLr: Schema.Number.check(Schema.isGreaterThan(0)),
   warmup: Warmup.pipe(def({ epochs: 0, factor: 0.01, method: "linear" } as typeof Warmup.Type)),
   decay: Decay.pipe(def({ kind: "constant" } as typeof Decay.Type))
 })
 export type ScheduleConfig = typeof ScheduleConfig.Type
+/** The schedule as written in a file, before defaults are applied. */
 export type ScheduleConfigInput = typeof ScheduleConfig.Encoded
 
 /** A schedule: the learning rate at a step. */
 export interface Schedule {
   readonly config: ScheduleConfig
+  /** The learning rate at an optimizer step (0-based). */
   readonly at: (step: number) => number
 }
 
