@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Augment, type CorruptImage, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
 import { crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
 import { Model, type ModelConfig, Weights } from "@reidfx/model"
-import { Rng } from "@reidfx/tensor"
+import { AtomicFile, describeCause, Rng } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
 import { OutputError } from "../errors.ts"
 import * as Optimizer from "../optim/Optimizer.ts"
@@ -170,10 +170,10 @@ export const run = (config: RunConfig.RunConfig) =>
     }
     yield* Effect.tryPromise({
       try: async () => {
-        await Weights.writeFileSynced(path.join(out, "config.json"), JSON.stringify(RunConfig.encode(config), null, 2))
-        await Weights.writeFileSynced(path.join(out, "results.json"), JSON.stringify(result, null, 2))
+        await AtomicFile.writeFilePromise(path.join(out, "config.json"), JSON.stringify(RunConfig.encode(config), null, 2))
+        await AtomicFile.writeFilePromise(path.join(out, "results.json"), JSON.stringify(result, null, 2))
       },
-      catch: (e) => new OutputError({ path: out, detail: `cannot write the results: ${String(e)}` })
+      catch: (e) => new OutputError({ path: out, detail: `cannot write the results: ${describeCause(e)}` })
     })
     return result
   }).pipe(Effect.scoped, Rng.withSeed(config.seed))
