@@ -1,29 +1,29 @@
 /**
  * What an interrupted run has saved: long jobs record, after each durable save, where they stand ("task 2
- * stage train") and how to go on ("rerun the same command to resume"); the command line prints it in one line
- * when SIGINT or SIGTERM stops the process.
+ * stage train", "step 120 of 360"); the job sets how to go on ("rerun the same command to resume"); the command
+ * line prints both in one line when SIGINT or SIGTERM stops the process.
  * @since 0.1.0
  */
 
-let saved: { readonly where: string; readonly hint: string } | undefined
-let hintBeforeSave = "nothing was saved yet"
+let saved: string | undefined
+let hint = "rerun the same command to start again"
 
-/** Records the last durable save and how to resume from it. */
-export const record = (where: string, hint: string): void => {
-  saved = { where, hint }
+/** Records the last durable save. */
+export const record = (where: string): void => {
+  saved = where
 }
 
-/** Sets what to say when nothing is saved yet (e.g. "rerun the same command to start over"). */
-export const beforeFirstSave = (hint: string): void => {
-  hintBeforeSave = hint
+/** Sets how to resume what was saved (e.g. "rerun the same command with --resume to continue"). */
+export const setHint = (text: string): void => {
+  hint = text
 }
 
 /** The one line printed when a signal stops the process, e.g. "interrupted (SIGINT) after task 2 stage train; rerun the same command to resume". */
 export const line = (signal: string): string =>
-  saved === undefined ? `interrupted (${signal}) before anything was saved; ${hintBeforeSave}` : `interrupted (${signal}) after ${saved.where}; ${saved.hint}`
+  saved === undefined ? `interrupted (${signal}) before anything was saved; ${hint}` : `interrupted (${signal}) after ${saved}; ${hint}`
 
 /** Forgets what was recorded (tests). */
 export const reset = (): void => {
   saved = undefined
-  hintBeforeSave = "nothing was saved yet"
+  hint = "rerun the same command to start again"
 }

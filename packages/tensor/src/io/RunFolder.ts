@@ -17,6 +17,9 @@ export const MARKER = ".reidfx-run"
 /** The lock file of a run folder. */
 export const LOCK = ".reidfx-lock"
 
+/** Run folders this process owns, with how many nested scopes own each. */
+const held = new Map<string, number>()
+
 const exists = (p: string) => fs.lstat(p).then(() => true, () => false)
 
 const alive = (pid: number): boolean => {
@@ -114,16 +117,25 @@ const releasePromise = async (dir: string): Promise<void> => {
  * lock, writes the marker (`kind` names what runs there, e.g. "lifelong"), and removes the temporary files a
  * killed writer left. The lock is released when the Scope closes (also on interruption).
  */
-export const own = (dir: string, kind: string): Effect.Effect<ReadonlyArray<string>, RunFolderRefused, Scope.Scope> =>
-  Effect.acquireRelease(
+export const own = (dir: string, kind: string): Effect.Effect<ReadonlyArray<string>, RunFolderRefused, Scope.Scope> => {
+  const key = path.resolve(dir)
+  return Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
+        const count = held.get(key) ?? 0
+        if (count > 0) {
+          // already owned by this process (an outer scope): nested owners share the lock
+          held.set(key, count + 1)
+          return []
+        }
         await acquirePromise(dir)
         try {
           if (!(await exists(path.join(dir, MARKER)))) {
             await AtomicFile.writeFilePromise(path.join(dir, MARKER), `${JSON.stringify({ kind, created: new Date().toISOString() })}\n`)
           }
-          return await AtomicFile.removeStalePromise(dir)
+          const removed = await AtomicFile.removeStalePromise(dir)
+          held.set(key, 1)
+          return removed
         } catch (e) {
           await releasePromise(dir)
           throw e
@@ -131,5 +143,15 @@ export const own = (dir: string, kind: string): Effect.Effect<ReadonlyArray<stri
       },
       catch: (e) => (e instanceof RunFolderRefused ? e : new RunFolderRefused({ path: dir, reason: `cannot use it: ${describeCause(e)}` }))
     }),
-    () => Effect.promise(() => releasePromise(dir).catch(() => undefined))
+    () =>
+      Effect.promise(async () => {
+        const count = held.get(key) ?? 0
+        if (count > 1) {
+          held.set(key, count - 1)
+          return
+        }
+        held.delete(key)
+        await releasePromise(dir).catch(() => undefined)
+      })
   )
+}
