@@ -8,7 +8,7 @@
 import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
 import { Backend, BoundedRead, RunFolder } from "@reidfx/tensor"
 import { Mdkt, MdktProtocolFile } from "@reidfx/video"
-import { Console, Effect, FileSystem, Option, References } from "effect"
+import { Console, Effect, type FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import * as YAML from "yaml"

@@ -159,14 +159,14 @@ const parseElements = (view: DataView, start: number, le: boolean, out: Array<Ma
   while (offset + 8 <= end) {
     const el = element(view, offset, end, le)
     if (el.type === miCOMPRESSED) {
-      if (depth > 0) return fail(`a compressed element at byte ${offset} is nested inside another one`)
+      if (depth > 0) throw new Mat5FormatError(`a compressed element at byte ${offset} is nested inside another one`)
       const left = budget.max - budget.inflated
       let raw: Uint8Array
       try {
         raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes), { maxOutputLength: Math.max(1, left) })
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
-        return fail(
+        throw new Mat5FormatError(
           code === "ERR_BUFFER_TOO_LARGE"
             ? `compressed data inflates past the limit of ${budget.max} bytes (a decompression bomb, or raise maxInflatedBytes)`
             : `a compressed element at byte ${offset} does not inflate: ${e instanceof Error ? e.message : String(e)}`
