@@ -15,7 +15,9 @@ const withHeader = (body: Uint8Array): Uint8Array => {
 }
 const u32 = (...xs: ReadonlyArray<number>) => {
   const b = new Uint8Array(4 * xs.length)
-  xs.forEach((x, i) => new DataView(b.buffer).setUint32(4 * i, x >>> 0, true))
+  xs.forEach((x, i) => {
+    new DataView(b.buffer).setUint32(4 * i, x >>> 0, true)
+  })
   return b
 }
 
