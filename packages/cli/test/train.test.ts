@@ -31,9 +31,22 @@ describe("reidfx train", () => {
       expect(results.trained.mAP).toBeGreaterThan(0)
       expect(existsSync(join(dir, "tiny", "checkpoint.ckpt"))).toBe(true)
       expect(existsSync(join(dir, "tiny", "model", "model.json"))).toBe(true)
-      // resuming a finished run trains no more steps
+      // resuming a finished run trains no more steps and rewrites nothing
+      const before = readFileSync(join(dir, "tiny", "results.json"), "utf8")
       yield* run(["train", ...tiny, "--name", "tiny", "--resume"])
-      expect(JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).training.steps).toBe(0)
+      expect(readFileSync(join(dir, "tiny", "results.json"), "utf8")).toBe(before)
+      expect(JSON.parse(before).training.steps).toBeGreaterThan(0)
+      // a rerun without --resume is refused instead of overwriting the run
+      const again = yield* Effect.flip(run(["train", ...tiny, "--name", "tiny"]))
+      expect(String((again as { userMessage?: string }).userMessage)).toBe(
+        `output ${join(dir, "tiny")}: already holds a run (a checkpoint); pass --resume to continue it, or choose another --name (nothing was overwritten)`
+      )
+      // --resume with another learning rate is refused, naming the key
+      const other = yield* Effect.flip(run(["train", ...tiny, "--name", "tiny", "--resume", "--set", "schedule.baseLr=0.1"]))
+      expect(String((other as { userMessage?: string }).userMessage)).toBe(
+        `output ${join(dir, "tiny")}: --resume with a different configuration (schedule.baseLr: 0.01 -> 0.1); resume with the stored settings or choose another --name`
+      )
+      expect(readFileSync(join(dir, "tiny", "results.json"), "utf8")).toBe(before)
     }).pipe(Effect.provide(NodeServices.layer)))
 
   it.effect("an unknown key in the config file is a user error naming the key and the allowed ones", () =>

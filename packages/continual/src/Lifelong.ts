@@ -10,6 +10,7 @@
  * ```
  * @since 0.1.0
  */
+import { RunFolder } from "@reidfx/tensor"
 import { Effect, Layer } from "effect"
 import type { Protocol } from "./Protocol.ts"
 import * as ReidBenchmark from "./reid/ReidBenchmark.ts"
@@ -27,7 +28,9 @@ export const layer = (protocol: Protocol, options: ReidLearner.Options = {}) =>
  */
 export const run = <E = never, R = never>(protocol: Protocol, options: Runner.RunOptions<E, R> & ReidLearner.Options = {}) =>
   Effect.gen(function*() {
+    // own the run folder across the run and its reports (a second writer is refused)
+    if (options.out !== undefined) yield* RunFolder.own(options.out, "lifelong")
     const result = yield* Runner.run(protocol, options)
     const written = options.out === undefined ? undefined : yield* Report.write(options.out, result)
     return { result, written }
-  }).pipe(Effect.provide(layer(protocol, options)))
+  }).pipe(Effect.scoped, Effect.provide(layer(protocol, options)))

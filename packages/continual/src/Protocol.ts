@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
+import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -30,12 +30,12 @@ export const SyntheticWorld = Schema.Struct({
   /** What the identities are. */
   objects: withDefault(Schema.Literals(["persons", "vehicles"]), "persons"),
   /** Number of identities in the world (tasks and the unseen set are cut from them). */
-  identities: withDefault(PositiveInt, 150),
+  identities: withDefault(IdentityCount, 150),
   cameras: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 2, maximum: 16 })), 4),
   /** Images of each identity per camera. */
-  imagesPerCamera: withDefault(PositiveInt, 4),
+  imagesPerCamera: withDefault(ImagesPerCamera, 4),
   /** Identities of the train split (the others are test identities); default: half. */
-  trainIdentities: Schema.optionalKey(PositiveInt),
+  trainIdentities: Schema.optionalKey(IdentityCount),
   /** The difficulty preset of `@reidfx/data`'s synthetic world. */
   difficulty: withDefault(Schema.Literals(["easy", "medium", "hard"]), "medium"),
   /** The world's own seed (fixed across the protocol's seeds, which vary training only). */
@@ -97,7 +97,7 @@ export type IntraDomainSplit = typeof IntraDomainSplit.Type
 export const DomainTask = Schema.Struct({
   name: Schema.NonEmptyString,
   world: World,
-  identities: PositiveInt
+  identities: IdentityCount
 })
 export type DomainTask = typeof DomainTask.Type
 

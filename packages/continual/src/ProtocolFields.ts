@@ -9,8 +9,12 @@ import { Effect, Schema } from "effect"
 export const withDefault = <S extends Schema.Top>(schema: S, value: S["Type"]) =>
   schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)))
 
-/** An integer > 0. @category schemas */
-export const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+/** An integer > 0 (and at most 10^7, so that no count in a protocol file can drive an unbounded allocation). @category schemas */
+export const PositiveInt = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 }))
+/** A number of identities: 1 to 100,000 (the synthetic world and dataset truncation allocate per identity). @category schemas */
+export const IdentityCount = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))
+/** Images per identity and camera: 1 to 1,000. @category schemas */
+export const ImagesPerCamera = Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 }))
 /** An integer >= 0. @category schemas */
 export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /** A finite number > 0. @category schemas */

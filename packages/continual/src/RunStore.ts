@@ -9,14 +9,15 @@
  * <out>/results.json, report.md, report.html
  * ```
  *
- * Every write is atomic: files are written to a temporary name then renamed, checkpoint folders are written
- * to a temporary folder then renamed, and `state.json` (which points at the checkpoints) is replaced last, so
- * a crash leaves either the old state or the new one, never a half-written one.
+ * Every write is atomic and durable (`@reidfx/tensor` AtomicFile: every byte counted, fsync, rename, fsync of
+ * the folder): files are written to a temporary name then renamed, checkpoint folders are written to a
+ * temporary folder then swapped in, and `state.json` (which points at the checkpoints) is replaced last, so a
+ * crash or a full disk leaves either the old state or the new one, never a half-written one.
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { AtomicFile, BoundedRead, WriteFailed } from "@reidfx/tensor"
 import { Effect } from "effect"
 import { RunStoreError } from "./errors.ts"
 import type { TrainSummary } from "./Learner.ts"
@@ -55,22 +56,15 @@ export const emptyState = (method: string, seed: number): UnitState => ({
 const attempt = <A>(operation: string, file: string, f: () => Promise<A>): Effect.Effect<A, RunStoreError> =>
   Effect.tryPromise({ try: f, catch: (cause) => new RunStoreError({ path: file, operation, cause }) })
 
-const tmpName = (file: string) => `${file}.tmp-${randomBytes(4).toString("hex")}`
-
-/** Writes a file atomically (temporary file, then rename). */
+/** Writes a file atomically and durably (temporary file, every byte checked, fsync, rename, fsync of the folder). */
 export const writeFileAtomic = (file: string, text: string): Effect.Effect<void, RunStoreError> =>
-  attempt("write", file, async () => {
-    await fs.mkdir(path.dirname(file), { recursive: true })
-    const tmp = tmpName(file)
-    await fs.writeFile(tmp, text)
-    await fs.rename(tmp, file)
-  })
+  attempt("write", file, () => AtomicFile.writeFilePromise(file, text))
 
 /** Reads a JSON file, or undefined if it does not exist. */
 export const readJson = (file: string): Effect.Effect<unknown, RunStoreError> =>
   attempt("read", file, async () => {
     try {
-      return JSON.parse(await fs.readFile(file, "utf8")) as unknown
+      return JSON.parse(await BoundedRead.readTextPromise(file)) as unknown
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
       throw e
@@ -85,15 +79,9 @@ export const writeDirAtomic = <E, R>(
   dir: string,
   write: (tmp: string) => Effect.Effect<void, E, R>
 ): Effect.Effect<void, E | RunStoreError, R> =>
-  Effect.gen(function*() {
-    const tmp = tmpName(dir)
-    yield* attempt("create", tmp, () => fs.mkdir(tmp, { recursive: true }))
-    yield* write(tmp).pipe(Effect.onError(() => Effect.promise(() => fs.rm(tmp, { recursive: true, force: true }))))
-    yield* attempt("replace", dir, async () => {
-      await fs.rm(dir, { recursive: true, force: true })
-      await fs.rename(tmp, dir)
-    })
-  })
+  AtomicFile.writeDir(dir, write).pipe(
+    Effect.mapError((e) => (e instanceof WriteFailed ? new RunStoreError({ path: dir, operation: "replace", cause: e.cause }) : e))
+  )
 
 /** Removes a folder (ignoring a missing one). */
 export const remove = (dir: string): Effect.Effect<void, RunStoreError> =>

@@ -13,7 +13,7 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Random, Rng } from "@reidfx/tensor"
+import { Interrupted, Random, Rng, RunFolder, type RunFolderRefused } from "@reidfx/tensor"
 import { Effect, Exit, Option, Scope } from "effect"
 import { Benchmark, type BenchmarkError, seenTestSets, type TaskInfo, unseenTestSets } from "./Benchmark.ts"
 import { NoOldModel, RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
@@ -63,7 +63,7 @@ export interface RunResult {
 }
 
 /** The errors of a run (besides those of custom stages). */
-export type RunError = BenchmarkError | LearnerError | TaskDataClosed | RunStoreError | RunMismatch | StageFailed | NoOldModel
+export type RunError = BenchmarkError | LearnerError | TaskDataClosed | RunStoreError | RunMismatch | StageFailed | NoOldModel | RunFolderRefused
 
 /** The method info shown in reports. */
 export const methodInfo = (method: MethodSpec): MethodInfo => ({
@@ -285,6 +285,7 @@ const runUnit = <E, R>(
                 break
               }
             }
+            if (out !== undefined) Interrupted.record(`method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`)
             yield* Progress.emit({ _tag: "StageDone", method: method.name, seed, task: task.name, stage: stageName, seconds: now() - t0, detail })
           }
         }))
@@ -305,9 +306,23 @@ export const run = <E = never, R = never>(
   Effect.gen(function*() {
     const benchmark = yield* Benchmark
     const start = now()
-    const methods = protocol.methods.map(Strategy.resolve).filter((m) => options.methods === undefined || options.methods.includes(m.name))
+    const allMethods = protocol.methods.map(Strategy.resolve)
+    const methods = allMethods.filter((m) => options.methods === undefined || options.methods.includes(m.name))
     const seeds = protocol.seeds.filter((s) => options.seeds === undefined || options.seeds.includes(s))
+    // every custom stage must be registered before anything trains
+    const missing = [...new Set(protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : [])))]
+    if (missing.length > 0) {
+      return yield* new StageFailed({
+        stage: missing.join(", "),
+        task: 0,
+        method: methods[0]?.name ?? "-",
+        seed: seeds[0] ?? 0,
+        cause: new Error(`no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`)
+      })
+    }
     if (options.out !== undefined) {
+      yield* RunFolder.own(options.out, "lifelong")
+      Interrupted.setHint("rerun the same command to resume")
       const file = path.join(options.out, "protocol.json")
       const saved = yield* RunStore.readJson(file)
       const text = ProtocolFile.toJsonText(protocol)
@@ -326,16 +341,33 @@ export const run = <E = never, R = never>(
         states.push(yield* runUnit(protocol, method, seed, unit, units, options))
       }
     }
+    // a subset of methods merges into the run: the other methods' saved results stay in the results
+    const reported = new Set(methods.map((m) => m.name))
+    if (options.out !== undefined && options.methods !== undefined) {
+      for (const method of allMethods) {
+        if (reported.has(method.name)) continue
+        for (const seed of seeds) {
+          const saved = yield* RunStore.loadState(options.out, method.name, seed)
+          if (saved.cells.length > 0) {
+            states.push(saved)
+            reported.add(method.name)
+          }
+        }
+      }
+    }
+    const order = new Map(allMethods.map((m, i) => [m.name, i] as const))
+    states.sort((a, b) => a.seed - b.seed || (order.get(a.method) ?? 0) - (order.get(b.method) ?? 0))
+    const shown = allMethods.filter((m) => reported.has(m.name))
     const seconds = now() - start
     yield* Progress.emit({ _tag: "RunDone", seconds })
     return {
       protocol,
       layout: { tasks: benchmark.tasks.length, testSets: benchmark.testSets },
-      methods: methods.map(methodInfo),
+      methods: shown.map(methodInfo),
       seeds,
       cells: states.flatMap((s) => s.cells),
       units: states,
       seconds,
       computeSeconds: states.reduce((a, s) => a + s.seconds, 0)
     }
-  })
+  }).pipe(Effect.scoped)

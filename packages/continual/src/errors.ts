@@ -2,6 +2,7 @@
  * The typed errors of `@reidfx/continual`. Each one's `message` says what went wrong and what to do.
  * @since 0.1.0
  */
+import { describeCause } from "@reidfx/tensor"
 import { Data } from "effect"
 
 /**
@@ -63,7 +64,7 @@ export class RunStoreError extends Data.TaggedError("RunStoreError")<{
   readonly cause?: unknown
 }> {
   override get message(): string {
-    const detail = this.cause instanceof Error ? this.cause.message : this.cause === undefined ? "" : String(this.cause)
+    const detail = this.cause === undefined ? "" : describeCause(this.cause)
     return `run folder: cannot ${this.operation} ${this.path}${detail === "" ? "" : `: ${detail}`}`
   }
 }

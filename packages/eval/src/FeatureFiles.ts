@@ -6,6 +6,10 @@
  * | `.npy` | 2-D `[n, dim]`, any float or integer dtype, C or Fortran order | 1-D `[n]` (one column) or 2-D `[n, 2]` (identity, camera) |
  * | `.json` | `[[...], ...]` or `{ "features": [[...], ...] }` | `[...]`, `{ "ids": [...], "cams": [...] }` or `[{ "id": 1, "cam": 0 }, ...]` |
  * | `.csv` | one row per item, no header | columns `id`/`identity`/`pid` and `cam`/`camera`/`camid` (header), or 2 columns / 1 column without header |
+ *
+ * A `.npy` header is checked before anything is allocated ({@link checkNpyHeader}): the magic and version,
+ * a shape of non-negative integers whose product is at most {@link MAX_ELEMENTS}, and a data length equal to
+ * what the shape and dtype declare; a hostile header is an {@link InvalidFile}, never a huge allocation.
  * @since 0.1.0
  */
 import { dump, parse } from "npyjs"
@@ -23,7 +27,47 @@ interface NumericArray {
   readonly shape: ReadonlyArray<number>
 }
 
+/** Most values one feature or label array may hold (2^31 - 1). */
+export const MAX_ELEMENTS = 2 ** 31 - 1
+
+/**
+ * Validates a `.npy` header (format 1.0, 2.0 or 3.0 of numpy's `lib/format.py`) against the file length: the
+ * shape must be a tuple of non-negative integers, its product at most {@link MAX_ELEMENTS}, and the bytes after
+ * the header exactly `product x itemsize`. Returns the shape. Throws an {@link InvalidFile}.
+ */
+export const checkNpyHeader = (bytes: Uint8Array, path: string): ReadonlyArray<number> => {
+  const bad = (detail: string) => new InvalidFile({ path, detail: `not a valid .npy file (${detail})` })
+  if (bytes.byteLength < 10 || bytes[0] !== 0x93 || new TextDecoder().decode(bytes.subarray(1, 6)) !== "NUMPY") throw bad("no \\x93NUMPY magic")
+  const major = bytes[6]!
+  if (major < 1 || major > 3) throw bad(`format version ${major} is not 1, 2 or 3`)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const lengthBytes = major === 1 ? 2 : 4
+  if (bytes.byteLength < 8 + lengthBytes) throw bad("truncated header")
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true)
+  const start = 8 + lengthBytes + headerLength
+  if (start > bytes.byteLength) throw bad(`the header declares ${headerLength} bytes but the file holds ${bytes.byteLength}`)
+  const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lengthBytes, start))
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1]
+  if (shapeText === undefined) throw bad("the header has no shape")
+  const parts = shapeText.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
+  const shape = parts.map(Number)
+  if (parts.some((x) => !/^\d+$/.test(x)) || shape.some((d) => !Number.isSafeInteger(d))) {
+    throw bad(`shape (${parts.join(", ")}) is not a tuple of non-negative integers`)
+  }
+  const elements = shape.reduce((a, d) => a * d, 1)
+  if (elements > MAX_ELEMENTS) throw bad(`shape (${parts.join(", ")}) holds ${elements} values, more than ${MAX_ELEMENTS}`)
+  const descr = /'descr'\s*:\s*'([<>|=]?)([a-zA-Z])(\d+)'/.exec(header)
+  if (descr !== null) {
+    const itemsize = Number(descr[3])
+    const expected = elements * itemsize
+    const actual = bytes.byteLength - start
+    if (expected !== actual) throw bad(`shape (${parts.join(", ")}) of ${descr[2]}${itemsize} needs ${expected} data bytes, the file holds ${actual}`)
+  }
+  return shape
+}
+
 const readNpy = (bytes: Uint8Array, path: string): NumericArray => {
+  checkNpyHeader(bytes, path)
   let array: ReturnType<typeof parse>
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer

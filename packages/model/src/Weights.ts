@@ -4,12 +4,16 @@
  * converted elsewhere (e.g. from PyTorch) load by name, optionally renamed; reidfx writes its own weights
  * the same way, with the model config under `modelTopology.reidfx`.
  *
- * Writing is atomic: the directory is written under a temporary name, every file fsynced, then renamed.
+ * Writing is atomic (`@reidfx/tensor` AtomicFile): the directory is written under a temporary name, every
+ * byte counted and every file fsynced, then swapped in by renames. Reading is confined and bounded: every shard
+ * path of the manifest must resolve inside the model folder (`../x.bin`, an absolute path or a symlink out of
+ * it is a {@link PathEscapesRoot}), shapes must be non-negative integers, and the shards' total length must
+ * equal what the manifest declares before any tensor is allocated.
  * @since 0.1.0
  */
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
+import { AtomicFile, BoundedRead, Confine, describeCause, PathEscapesRoot } from "@reidfx/tensor"
 import { Effect, type Scope } from "effect"
 import { WeightsIOError, WeightsMismatch } from "./errors.ts"
 import type { ModelConfig } from "./ModelConfig.ts"
@@ -27,27 +31,8 @@ export interface ModelJson {
   readonly weightsManifest: ReadonlyArray<{ readonly paths: ReadonlyArray<string>; readonly weights: ReadonlyArray<tf.io.WeightsManifestEntry> }>
 }
 
-/** Writes a file and fsyncs it. */
-export const writeFileSynced = async (file: string, data: string | Uint8Array): Promise<void> => {
-  const handle = await fs.open(file, "w")
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
-
-const fsyncDir = async (dir: string) => {
-  const handle = await fs.open(dir, "r")
-  try {
-    await handle.sync()
-  } catch {
-    // some file systems refuse to fsync a directory; the rename is still atomic
-  } finally {
-    await handle.close()
-  }
-}
+/** Writes a file and fsyncs it, checking that every byte was written. */
+export const writeFileSynced = (file: string, data: string | Uint8Array): Promise<void> => AtomicFile.writeSyncedPromise(file, data)
 
 /** Encodes named tensors into one buffer and its manifest entries. */
 export const encode = async (tensors: ReadonlyMap<string, tf.Tensor>): Promise<{ readonly data: Uint8Array; readonly specs: Array<tf.io.WeightsManifestEntry> }> => {
@@ -65,59 +50,101 @@ export const writeDirectory = (
   Effect.tryPromise({
     try: async () => {
       const { data, specs } = await encode(tensors)
-      const parent = path.dirname(path.resolve(dir))
-      await fs.mkdir(parent, { recursive: true })
-      const tmp = `${path.resolve(dir)}.tmp-${process.pid}-${Date.now()}`
-      await fs.mkdir(tmp, { recursive: true })
-      const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES))
-      const paths: Array<string> = []
-      for (let i = 0; i < count; i++) {
-        const name = `group1-shard${i + 1}of${count}.bin`
-        paths.push(name)
-        await writeFileSynced(path.join(tmp, name), data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES)))
-      }
-      const json: ModelJson = {
-        format: "reidfx-weights",
-        generatedBy: "reidfx 0.1.0",
-        convertedBy: null,
-        modelTopology: topology,
-        weightsManifest: [{ paths, weights: specs }]
-      }
-      await writeFileSynced(path.join(tmp, "model.json"), JSON.stringify(json, null, 1))
-      await fsyncDir(tmp)
-      const old = `${path.resolve(dir)}.old-${process.pid}-${Date.now()}`
-      const exists = await fs.stat(dir).then(() => true, () => false)
-      if (exists) await fs.rename(dir, old)
-      await fs.rename(tmp, dir)
-      await fsyncDir(parent)
-      if (exists) await fs.rm(old, { recursive: true, force: true })
+      await AtomicFile.writeDirPromise(dir, async (tmp) => {
+        const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES))
+        const paths: Array<string> = []
+        for (let i = 0; i < count; i++) {
+          const name = `group1-shard${i + 1}of${count}.bin`
+          paths.push(name)
+          await writeFileSynced(path.join(tmp, name), data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES)))
+        }
+        const json: ModelJson = {
+          format: "reidfx-weights",
+          generatedBy: "reidfx 0.1.0",
+          convertedBy: null,
+          modelTopology: topology,
+          weightsManifest: [{ paths, weights: specs }]
+        }
+        await writeFileSynced(path.join(tmp, "model.json"), JSON.stringify(json, null, 1))
+      })
     },
-    catch: (cause) => new WeightsIOError({ path: dir, detail: `cannot write: ${String(cause)}`, cause })
+    catch: (cause) => new WeightsIOError({ path: dir, detail: `cannot write: ${describeCause(cause)}; the previous weights are kept`, cause })
   })
 
-/** Reads every tensor of a tfjs model directory (`model.json` + shards), owned by the current Scope. */
-export const readDirectory = (dir: string): Effect.Effect<{ readonly tensors: ReadonlyMap<string, tf.Tensor>; readonly json: ModelJson }, WeightsIOError, Scope.Scope> =>
+const BYTES_PER: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 }
+
+/** Bytes an entry occupies in its shards (after validating its shape); throws on a bad entry. */
+export const entryBytes = (entry: tf.io.WeightsManifestEntry): number => {
+  if (typeof entry?.name !== "string") throw new Error("a weightsManifest entry has no name")
+  if (!Array.isArray(entry.shape) || entry.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new Error(`weight "${entry.name}": shape ${JSON.stringify(entry.shape)} is not a list of non-negative integers`)
+  }
+  const elements = entry.shape.reduce((n, d) => n * d, 1)
+  if (!Number.isSafeInteger(elements) || elements > MAX_ELEMENTS) throw new Error(`weight "${entry.name}": shape ${JSON.stringify(entry.shape)} has more than ${MAX_ELEMENTS} elements`)
+  const dtype = entry.quantization?.dtype ?? entry.dtype
+  const per = BYTES_PER[dtype]
+  if (per === undefined) throw new Error(`weight "${entry.name}": unsupported dtype ${JSON.stringify(dtype)}`)
+  return elements * per
+}
+
+/** Most elements one tensor may declare (2^31 - 1, tfjs' own limit). */
+const MAX_ELEMENTS = 2 ** 31 - 1
+
+/** Options of {@link readDirectory}. */
+export interface ReadOptions {
+  /** Accept absolute shard paths in `model.json` (default false: every shard must lie inside the folder). */
+  readonly allowAbsolutePaths?: boolean
+}
+
+/**
+ * Reads every tensor of a tfjs model directory (`model.json` + shards), owned by the current Scope. Shard paths
+ * are confined to `dir`; sizes are checked against the manifest before decoding.
+ */
+export const readDirectory = (
+  dir: string,
+  options: ReadOptions = {}
+): Effect.Effect<{ readonly tensors: ReadonlyMap<string, tf.Tensor>; readonly json: ModelJson }, WeightsIOError | PathEscapesRoot, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const json = JSON.parse(await fs.readFile(path.join(dir, "model.json"), "utf8")) as ModelJson
-        if (!Array.isArray(json.weightsManifest)) throw new Error("model.json has no weightsManifest")
+        const json = JSON.parse(await BoundedRead.readTextPromise(path.join(dir, "model.json"))) as ModelJson
+        if (!Array.isArray(json?.weightsManifest)) throw new Error("model.json has no weightsManifest")
         const tensors = new Map<string, tf.Tensor>()
-        for (const group of json.weightsManifest) {
-          const buffers = await Promise.all(group.paths.map((p: string) => fs.readFile(path.join(dir, p))))
-          const total = buffers.reduce((n, b) => n + b.byteLength, 0)
-          const joined = new Uint8Array(total)
-          let offset = 0
-          for (const b of buffers) {
-            joined.set(b, offset)
-            offset += b.byteLength
+        try {
+          for (const group of json.weightsManifest) {
+            if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new Error("a weightsManifest group lacks paths or weights")
+            const expected = (group.weights as ReadonlyArray<tf.io.WeightsManifestEntry>).reduce((n: number, w) => n + entryBytes(w), 0)
+            const files = await Promise.all(group.paths.map((p: unknown) => {
+              if (typeof p !== "string") throw new Error(`weightsManifest path ${JSON.stringify(p)} is not a string`)
+              return Confine.resolveInsidePromise(dir, p, { where: `${path.join(dir, "model.json")} weightsManifest`, allowAbsolute: options.allowAbsolutePaths === true })
+            }))
+            const buffers: Array<Uint8Array> = []
+            let total = 0
+            for (const f of files) {
+              const b = await BoundedRead.readBytesPromise(f, Math.max(0, expected - total))
+              buffers.push(b)
+              total += b.byteLength
+            }
+            if (total !== expected) throw new Error(`the shards hold ${total} bytes but the manifest declares ${expected}`)
+            const joined = new Uint8Array(total)
+            let offset = 0
+            for (const b of buffers) {
+              joined.set(b, offset)
+              offset += b.byteLength
+            }
+            const decoded = tf.io.decodeWeights(joined.buffer, group.weights as Array<tf.io.WeightsManifestEntry>)
+            for (const [name, t] of Object.entries(decoded)) tensors.set(name, t)
           }
-          const decoded = tf.io.decodeWeights(joined.buffer, group.weights as Array<tf.io.WeightsManifestEntry>)
-          for (const [name, t] of Object.entries(decoded)) tensors.set(name, t)
+        } catch (e) {
+          tensors.forEach((t) => { t.dispose() })
+          throw e
         }
         return { tensors, json }
       },
-      catch: (cause) => new WeightsIOError({ path: dir, detail: `cannot read a tfjs model directory: ${String(cause)}`, cause })
+      catch: (cause) =>
+        cause instanceof PathEscapesRoot
+          ? cause
+          : new WeightsIOError({ path: dir, detail: `cannot read a tfjs model directory: ${cause instanceof Error && !("code" in cause) ? cause.message : BoundedRead.reasonOf(cause)}`, cause })
     }),
     ({ tensors }) => Effect.sync(() => tensors.forEach((t) => { t.dispose() }))
   )
@@ -168,7 +195,7 @@ export const save = (model: ModelBase, dir: string): Effect.Effect<void, Weights
   writeDirectory(dir, model.weights(), { reidfx: model.config })
 
 /** Loads weights from a tfjs model directory into a trainable model. */
-export const load = (model: TrainableModel, dir: string, options: LoadOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+export const load = (model: TrainableModel, dir: string, options: LoadOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch | PathEscapesRoot> =>
   Effect.scoped(
     Effect.gen(function*() {
       const { tensors } = yield* readDirectory(dir)
@@ -178,7 +205,7 @@ export const load = (model: TrainableModel, dir: string, options: LoadOptions = 
   )
 
 /** A frozen model of `config` with weights read from a tfjs model directory (e.g. a teacher converted elsewhere). */
-export const loadFrozen = (config: ModelConfig, dir: string, options: LoadOptions = {}): Effect.Effect<FrozenModel, WeightsIOError | WeightsMismatch, Scope.Scope> =>
+export const loadFrozen = (config: ModelConfig, dir: string, options: LoadOptions = {}): Effect.Effect<FrozenModel, WeightsIOError | WeightsMismatch | PathEscapesRoot, Scope.Scope> =>
   Effect.gen(function*() {
     const network = define(config)
     const { tensors } = yield* readDirectory(dir)

@@ -1,23 +1,47 @@
 /**
  * Checkpoints: every learner's weights and optimizer state, the sampling Rng state, the position in the run
- * and the run's configuration, in one file written atomically (temporary file, fsync, rename, fsync of the
- * directory): a crash leaves either the previous checkpoint or the new one, never a half-written file.
+ * and the run's configuration, in one file written atomically (temporary file with every byte counted, fsync,
+ * rename, fsync of the directory; `@reidfx/tensor` AtomicFile): a crash or a full disk leaves either the previous
+ * checkpoint or the new one, never a half-written file.
  *
- * File layout: the 8 bytes `RFXCKPT1`, a little-endian uint32 header length, the JSON header
- * (position, Rng state, optimizer kinds and step counts, tensor manifest in `tf.io` form, metadata), then
- * the tensor data (`tf.io.encodeWeights`).
+ * File layout (v2): the 8 bytes `RFXCKPT2`, a little-endian uint32 header length, the JSON header (position,
+ * Rng state, optimizer kinds and step counts, tensor manifest in `tf.io` form, metadata), the tensor data
+ * (`tf.io.encodeWeights`), then the SHA-256 of everything before it (32 bytes). A new checkpoint is read back
+ * and its checksum verified before it replaces the current one; the current one is kept as `<file>.prev` until
+ * then, and {@link read} falls back to it when the current file fails its checksum. v1 files (`RFXCKPT1`, no
+ * checksum) are still read.
  * @since 0.1.0
  */
+import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
 import type { TrainableModel } from "@reidfx/model"
-import type { RandomState } from "@reidfx/tensor"
+import { AtomicFile, describeCause, type RandomState } from "@reidfx/tensor"
 import { Effect, type Scope } from "effect"
 import { CheckpointError } from "./errors.ts"
 import type { Optimizer, OptimizerState } from "./optim/Optimizer.ts"
 
-const MAGIC = "RFXCKPT1"
+const MAGIC_V1 = "RFXCKPT1"
+const MAGIC = "RFXCKPT2"
+const DIGEST = 32
+
+/** The file the previous good checkpoint is kept in while a new one is written. */
+export const previousOf = (file: string): string => `${file}.prev`
+
+const sha256 = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(bytes).digest())
+
+/** Whether `bytes` end with the SHA-256 of what precedes them (v2), or are a v1 file (no checksum). */
+const verify = (bytes: Uint8Array): string | undefined => {
+  if (bytes.byteLength < 12) return `too short (${bytes.byteLength} bytes)`
+  const magic = new TextDecoder().decode(bytes.subarray(0, 8))
+  if (magic === MAGIC_V1) return undefined
+  if (magic !== MAGIC) return "not a reidfx checkpoint (bad magic)"
+  if (bytes.byteLength < 12 + DIGEST) return `truncated (${bytes.byteLength} bytes)`
+  const expected = sha256(bytes.subarray(0, bytes.byteLength - DIGEST))
+  const stored = bytes.subarray(bytes.byteLength - DIGEST)
+  return expected.every((b, i) => b === stored[i]) ? undefined : "checksum mismatch (the file is truncated or corrupt)"
+}
 
 /** Where a run stands: the next step to run. */
 export interface RunPosition {
@@ -85,32 +109,37 @@ export const write = (file: string, data: CheckpointData): Effect.Effect<void, C
         weights: specs
       }
       const json = new TextEncoder().encode(JSON.stringify(header))
-      const prefix = new Uint8Array(12)
-      prefix.set(new TextEncoder().encode(MAGIC), 0)
-      new DataView(prefix.buffer).setUint32(8, json.byteLength, true)
-      const dir = path.dirname(path.resolve(file))
+      const body = new Uint8Array(bytes as ArrayBuffer)
+      const all = new Uint8Array(12 + json.byteLength + body.byteLength + DIGEST)
+      all.set(new TextEncoder().encode(MAGIC), 0)
+      new DataView(all.buffer).setUint32(8, json.byteLength, true)
+      all.set(json, 12)
+      all.set(body, 12 + json.byteLength)
+      all.set(sha256(all.subarray(0, all.byteLength - DIGEST)), all.byteLength - DIGEST)
+      const target = path.resolve(file)
+      const dir = path.dirname(target)
       await fs.mkdir(dir, { recursive: true })
-      const tmp = `${path.resolve(file)}.tmp-${process.pid}`
-      const handle = await fs.open(tmp, "w")
+      const tmp = AtomicFile.tempName(target)
       try {
-        await handle.write(prefix)
-        await handle.write(json)
-        await handle.write(new Uint8Array(bytes as ArrayBuffer))
-        await handle.sync()
-      } finally {
-        await handle.close()
+        await AtomicFile.writeSyncedPromise(tmp, all)
+        const back = await fs.readFile(tmp)
+        const problem = verify(back)
+        if (problem !== undefined || back.byteLength !== all.byteLength) throw new Error(`the new checkpoint did not verify after writing: ${problem ?? "length differs"}`)
+        // keep the current (verified on its own write) checkpoint as .prev until the new one is in place
+        const prev = previousOf(target)
+        if (await fs.stat(target).then(() => true, () => false)) {
+          const prevTmp = AtomicFile.tempName(prev)
+          await fs.link(target, prevTmp).catch(() => fs.copyFile(target, prevTmp))
+          await fs.rename(prevTmp, prev)
+        }
+        await fs.rename(tmp, target)
+      } catch (e) {
+        await fs.rm(tmp, { force: true }).catch(() => undefined)
+        throw e
       }
-      await fs.rename(tmp, file)
-      const dirHandle = await fs.open(dir, "r")
-      try {
-        await dirHandle.sync()
-      } catch {
-        // directory fsync is unsupported on some file systems; the rename is atomic anyway
-      } finally {
-        await dirHandle.close()
-      }
+      await AtomicFile.fsyncDir(dir)
     },
-    catch: (cause) => new CheckpointError({ path: file, detail: `cannot write: ${String(cause)}`, cause })
+    catch: (cause) => new CheckpointError({ path: file, detail: `cannot write: ${describeCause(cause)}; the previous checkpoint is kept`, cause })
   })
 
 /** Whether a checkpoint file exists. */
@@ -121,12 +150,21 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const buf = await fs.readFile(file)
-        if (buf.byteLength < 12 || new TextDecoder().decode(buf.subarray(0, 8)) !== MAGIC) throw new Error("not a reidfx checkpoint (bad magic)")
+        let buf: Uint8Array = await fs.readFile(file)
+        const problem = verify(buf)
+        if (problem !== undefined) {
+          const prev = await fs.readFile(previousOf(file)).catch(() => undefined)
+          if (prev === undefined || verify(prev) !== undefined) throw new Error(problem)
+          process.stderr.write(`checkpoint ${file}: ${problem}; using the previous checkpoint ${previousOf(file)}\n`)
+          buf = prev
+        }
+        const v1 = new TextDecoder().decode(buf.subarray(0, 8)) === MAGIC_V1
+        const end = v1 ? buf.byteLength : buf.byteLength - DIGEST
         const length = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(8, true)
+        if (12 + length > end) throw new Error(`header length ${length} exceeds the file (${buf.byteLength} bytes)`)
         const header = JSON.parse(new TextDecoder().decode(buf.subarray(12, 12 + length))) as Header
         if (header.format !== "reidfx-checkpoint" || header.version !== 1) throw new Error(`unsupported checkpoint format ${header.format} v${header.version}`)
-        const body = buf.subarray(12 + length)
+        const body = buf.subarray(12 + length, end)
         const copy = new Uint8Array(body.byteLength)
         copy.set(body)
         const tensors = tf.io.decodeWeights(copy.buffer, header.weights)
@@ -141,7 +179,7 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
         })
         return { position: header.position, rng: header.rng, learners, meta: header.meta } satisfies CheckpointData
       },
-      catch: (cause) => new CheckpointError({ path: file, detail: `cannot read: ${String(cause)}`, cause })
+      catch: (cause) => new CheckpointError({ path: file, detail: `cannot read: ${cause instanceof Error && !("code" in cause) ? cause.message : describeCause(cause)}`, cause })
     }),
     (data) =>
       Effect.sync(() =>

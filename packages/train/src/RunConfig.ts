@@ -4,8 +4,8 @@
  * path) and what is allowed (the expected values, or the keys that exist at that place).
  * @since 0.1.0
  */
-import * as fs from "node:fs/promises"
 import { ModelConfig } from "@reidfx/model"
+import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
 import { RunConfigError } from "./errors.ts"
@@ -16,21 +16,23 @@ const defType = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingD
 /** A nested struct whose missing key decodes from `{}` (so its own defaults apply). */
 const defEmpty = <S extends Schema.Top>(schema: S) => schema.pipe(Schema.withDecodingDefaultKey<S>(Effect.succeed({} as S["Encoded"])))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+/** A positive count bounded so that every allocation it drives stays finite (e.g. `identities: 1e12` is refused). */
+const Count = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 const Probability = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 
 /** The built-in synthetic world (see `@reidfx/data` Synthetic). */
 export const DataConfig = Schema.Struct({
   kind: Schema.Literals(["person", "vehicle"]).pipe(defType("person")),
   /** Total identities; the first half (or `trainIdentities`) train, the others are the query/gallery test set. */
-  identities: Schema.Int.check(Schema.isGreaterThanOrEqualTo(4)).pipe(defType(200)),
-  trainIdentities: Schema.optionalKey(PositiveInt),
+  identities: Count(4, 100_000).pipe(defType(200)),
+  trainIdentities: Schema.optionalKey(Count(1, 100_000)),
   cameras: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })).pipe(defType(4)),
-  imagesPerCamera: PositiveInt.pipe(defType(4)),
+  imagesPerCamera: Count(1, 1000).pipe(defType(4)),
   /** `hard` by default: the medium preset is learned to ~86% mAP by the default run, too close to perfect to compare methods. */
   difficulty: Schema.Literals(["trivial", "easy", "medium", "hard"]).pipe(defType("hard")),
   /** Input height and width (the world is rendered at this size). */
-  height: Schema.Int.check(Schema.isGreaterThanOrEqualTo(16)).pipe(defType(64)),
-  width: Schema.Int.check(Schema.isGreaterThanOrEqualTo(8)).pipe(defType(32)),
+  height: Count(16, 1024).pipe(defType(64)),
+  width: Count(8, 1024).pipe(defType(32)),
   /** Seed of the world (default: the run's seed). */
   seed: Schema.optionalKey(Schema.Int)
 })
@@ -80,9 +82,9 @@ export const RunConfig = Schema.Struct({
   data: defEmpty(DataConfig),
   model: defEmpty(RunModelConfig),
   /** PK sampling: P identities x K images per batch. */
-  sampler: defEmpty(Schema.Struct({ p: PositiveInt.pipe(defType(16)), k: PositiveInt.pipe(defType(4)) })),
+  sampler: defEmpty(Schema.Struct({ p: Count(1, 10_000).pipe(defType(16)), k: Count(1, 10_000).pipe(defType(4)) })),
   augment: defEmpty(AugmentConfig),
-  epochs: PositiveInt.pipe(defType(10)),
+  epochs: Count(1, 100_000).pipe(defType(10)),
   optimizer: OptimizerConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))),
   schedule: defEmpty(RunScheduleConfig),
   loss: defEmpty(LossConfig),
@@ -94,7 +96,7 @@ export const RunConfig = Schema.Struct({
   checkpointEverySteps: Schema.optionalKey(PositiveInt),
   /** Continue from `<output>/<name>/checkpoint.ckpt` if it exists. */
   resume: Schema.Boolean.pipe(defType(false)),
-  evalBatchSize: PositiveInt.pipe(defType(128))
+  evalBatchSize: Count(1, 65_536).pipe(defType(128))
 })
 export type RunConfig = typeof RunConfig.Type
 export type RunConfigInput = typeof RunConfig.Encoded
@@ -166,12 +168,22 @@ export const parseText = (text: string, source: string): Effect.Effect<unknown, 
     catch: (e) => new RunConfigError({ source, detail: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` })
   })
 
-/** Reads a config file (`.json`, `.yaml`, `.yml`) into an undecoded object. */
+/**
+ * Reads a config file (`.json`, `.yaml`, `.yml`) into an undecoded object: a regular file of at most 16 MiB (a
+ * FIFO or a device is refused), holding a mapping (a scalar or a list is refused).
+ */
 export const readFile = (file: string): Effect.Effect<unknown, RunConfigError> =>
-  Effect.tryPromise({
-    try: () => fs.readFile(file, "utf8"),
-    catch: (e) => new RunConfigError({ source: file, detail: `cannot read: ${String(e)}` })
-  }).pipe(Effect.flatMap((text) => parseText(text, file)), Effect.map((v) => v ?? {}))
+  BoundedRead.readText(file).pipe(
+    Effect.mapError((e) => new RunConfigError({ source: file, detail: e.reason })),
+    Effect.flatMap((text) => parseText(text, file)),
+    Effect.flatMap((v) =>
+      v === null || v === undefined
+        ? Effect.succeed({})
+        : typeof v === "object" && !Array.isArray(v)
+        ? Effect.succeed(v)
+        : Effect.fail(new RunConfigError({ source: file, detail: `expected a mapping of keys (e.g. "epochs: 4"), got ${Array.isArray(v) ? "a list" : `the ${typeof v} ${JSON.stringify(v)}`}` }))
+    )
+  )
 
 /**
  * Applies `key.path=value` overrides (value parsed as YAML: numbers, booleans, lists, objects, or a string) to
@@ -211,3 +223,23 @@ export const load = (options: { readonly file?: string | undefined; readonly set
 
 /** The decoded config as JSON-friendly data (for results files and checkpoints). */
 export const encode = (config: RunConfig): unknown => Schema.encodeSync(RunConfig)(config)
+
+const flatten = (value: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix === "" ? k : `${prefix}.${k}`, out)
+  } else {
+    out.set(prefix, JSON.stringify(value))
+  }
+  return out
+}
+
+/**
+ * The keys whose values differ between two encoded configs (`resume` and `output` aside: they say where and
+ * how to run, not what), e.g. `["schedule.baseLr: 0.01 -> 0.1"]`.
+ */
+export const differences = (stored: unknown, current: unknown): ReadonlyArray<string> => {
+  const a = flatten(stored, "", new Map())
+  const b = flatten(current, "", new Map())
+  const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== "resume" && k !== "output").sort()
+  return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? "(unset)"} -> ${b.get(k) ?? "(unset)"}`)
+}

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { EpisodeLayout, ModelOutputs, Objective } from "@reidfx/metric"
 import { detachOutputs, type TrainableModel } from "@reidfx/model"
-import { type RandomStream, Rng } from "@reidfx/tensor"
+import { Interrupted, type RandomStream, Rng } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { type CheckpointError, NonFiniteLoss, StepFailed } from "./errors.ts"
@@ -288,7 +288,7 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
             sampling.state(),
             ckpt.meta ?? null
           )
-        )
+        ).pipe(Effect.tap(() => Effect.sync(() => Interrupted.record(`step ${nextStep} of ${totalSteps} (checkpoint ${ckpt.path})`))))
     const epochs: Array<TrainSummary & { epoch: number }> = []
     const all: Array<StepReport> = []
     for (let epoch = Math.floor(next / perEpoch); epoch < options.epochs; epoch++) {

@@ -39,7 +39,8 @@ export class RunConfigError extends Data.TaggedError("RunConfigError")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `invalid run configuration (${this.source}):\n${this.detail}`
+    const detail = this.detail.startsWith("- ") && !this.detail.includes("\n") ? this.detail.slice(2) : this.detail
+    return detail.includes("\n") ? `invalid run configuration (${this.source}):\n${detail}` : `invalid run configuration (${this.source}): ${detail}`
   }
 }
 

@@ -1,7 +1,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Objective } from "@reidfx/metric"
 import { Model, type TrainableModel } from "@reidfx/model"
-import { Backend, Rng } from "@reidfx/tensor"
+import { AtomicFile, Backend, Rng } from "@reidfx/tensor"
 import { Deferred, Effect, Fiber } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -65,7 +65,7 @@ describe("checkpoints and resume", () => {
       yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
     }).pipe(Rng.withSeed(11), cpu))
 
-  it.effect("a failed write leaves the previous checkpoint intact", () =>
+  it.effect("a full disk (injected ENOSPC mid-write) fails with a typed error and leaves the previous checkpoint intact", () =>
     Effect.gen(function*() {
       const dir = yield* tmpDir
       const file = path.join(dir, "a.ckpt")
@@ -73,15 +73,40 @@ describe("checkpoints and resume", () => {
         const l = yield* learner(1)
         yield* Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 3, epoch: 1, stepInEpoch: 0 }, [1, 2, 3, 4], { note: "first" }))
         const bytes = yield* Effect.promise(() => fs.readFile(file))
-        // block the temporary file name with a directory: the write fails before the rename
-        yield* Effect.promise(() => fs.mkdir(`${file}.tmp-${process.pid}`))
+        // the disk fills after 100 bytes of the next write: the first 100 bytes really are written
+        AtomicFile.testing.injectFault({ afterBytes: 100, code: "ENOSPC" })
         const error = yield* Effect.flip(Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 6, epoch: 2, stepInEpoch: 0 }, [1, 2, 3, 4])))
+        AtomicFile.testing.injectFault(undefined)
         assert.strictEqual(error._tag, "CheckpointError")
+        expect(error.message).toBe(`checkpoint ${file}: cannot write: no space left on the device (ENOSPC); the previous checkpoint is kept`)
         expect(Buffer.compare(yield* Effect.promise(() => fs.readFile(file)), bytes)).toBe(0)
+        expect(yield* Effect.promise(() => fs.readdir(dir))).toEqual(["a.ckpt"])
         const data = yield* Checkpoint.read(file)
         expect(data.position.nextStep).toBe(3)
         expect(data.meta).toEqual({ note: "first" })
         expect(data.rng).toEqual([1, 2, 3, 4])
+      })).pipe(Effect.ensuring(Effect.sync(() => AtomicFile.testing.injectFault(undefined))))
+      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }).pipe(cpu))
+
+  it.effect("a checkpoint corrupted after it was written fails its checksum; read falls back to the previous one", () =>
+    Effect.gen(function*() {
+      const dir = yield* tmpDir
+      const file = path.join(dir, "c.ckpt")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const l = yield* learner(1)
+        yield* Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 3, epoch: 1, stepInEpoch: 0 }, [1, 2, 3, 4]))
+        yield* Checkpoint.write(file, Checkpoint.capture([l], { nextStep: 6, epoch: 2, stepInEpoch: 0 }, [1, 2, 3, 4]))
+        expect((yield* Checkpoint.read(file)).position.nextStep).toBe(6)
+        // flip one byte of the tensor data of the current file: its checksum fails, the previous one is read
+        const bytes = yield* Effect.promise(() => fs.readFile(file))
+        bytes[bytes.byteLength - 40] = bytes[bytes.byteLength - 40]! ^ 0xff
+        yield* Effect.promise(() => fs.writeFile(file, bytes))
+        expect((yield* Checkpoint.read(file)).position.nextStep).toBe(3)
+        // both corrupt: a typed error saying why
+        yield* Effect.promise(() => fs.writeFile(Checkpoint.previousOf(file), bytes.subarray(0, 50)))
+        const error = yield* Effect.flip(Checkpoint.read(file))
+        expect(error.message).toBe(`checkpoint ${file}: cannot read: checksum mismatch (the file is truncated or corrupt)`)
       }))
       yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
     }).pipe(cpu))

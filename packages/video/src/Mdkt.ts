@@ -4,7 +4,9 @@
  *
  * The run folder also keeps `protocol.json` and one `seed-<n>.json` per finished seed: started again on the same
  * folder with the same protocol, a run resumes after its last finished seed (`fresh: true` starts over); with a
- * different protocol it fails instead of mixing results.
+ * different protocol it fails instead of mixing results. The folder is owned while the run writes (`@reidfx/tensor`
+ * RunFolder: a marker, a lock refusing a second writer, stale temporary files removed), `fresh` deletes only a
+ * run folder, and every file is written atomically and durably.
  *
  * `reidfx run protocols/mdkt-synthetic.yaml` dispatches here when the file says `kind: mdkt` (see
  * {@link MdktProtocolFile.isMdktProtocolValue}): `Mdkt.runFile(path, { out, seeds })`.
@@ -12,11 +14,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { InvalidOption } from "@reidfx/tensor"
+import { AtomicFile, BoundedRead, type InputRefused, type InvalidOption, RunFolder, type RunFolderRefused, type WriteFailed } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
-import { MdktProtocolDecodeError, MdktProtocolInvalid } from "./errors.ts"
+import { type MdktProtocolDecodeError, MdktProtocolInvalid } from "./errors.ts"
 import type { MdktProtocol } from "./MdktProtocol.ts"
 import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
@@ -35,29 +37,41 @@ export interface RunOptions {
 }
 
 /** Everything an MDKT run can fail with. @category errors @since 0.1.0 */
-export type RunError = NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | MdktProtocolDecodeError
+export type RunError =
+  | NonFiniteLoss
+  | StepFailed
+  | InvalidOption
+  | MdktProtocolInvalid
+  | MdktProtocolDecodeError
+  | WriteFailed
+  | RunFolderRefused
+  | InputRefused
 
 /** The seeds saved in a run folder for the same protocol (seeds aside); fails if the folder holds another protocol. */
-const savedSeeds = (out: string, protocol: MdktProtocol, fresh: boolean): Effect.Effect<ReadonlyMap<number, MdktRunner.SeedResult>, MdktProtocolInvalid> =>
-  Effect.suspend(() => {
-    fs.mkdirSync(out, { recursive: true })
+const savedSeeds = (
+  out: string,
+  protocol: MdktProtocol,
+  fresh: boolean
+): Effect.Effect<ReadonlyMap<number, MdktRunner.SeedResult>, MdktProtocolInvalid | WriteFailed | InputRefused> =>
+  Effect.gen(function*() {
     const file = path.join(out, "protocol.json")
     const mine = JSON.stringify({ ...MdktProtocolFile.encode(protocol), seeds: [] })
     const seeds = new Map<number, MdktRunner.SeedResult>()
-    if (!fresh && fs.existsSync(file)) {
-      const theirs = JSON.stringify({ ...(JSON.parse(fs.readFileSync(file, "utf8")) as object), seeds: [] })
+    const existing = fs.existsSync(file) ? yield* BoundedRead.readText(file) : undefined
+    if (!fresh && existing !== undefined) {
+      const theirs = JSON.stringify({ ...(JSON.parse(existing) as object), seeds: [] })
       if (theirs !== mine) {
-        return Effect.fail(new MdktProtocolInvalid({ what: `run folder ${out}`, detail: "it holds results of another protocol; use another --out, or fresh: true to start over" }))
+        return yield* new MdktProtocolInvalid({ what: `run folder ${out}`, detail: "it holds results of another protocol; use another --out, or fresh: true to start over" })
       }
       for (const f of fs.readdirSync(out)) {
         const m = /^seed-(\d+)\.json$/.exec(f)
-        if (m !== null && protocol.seeds.includes(Number(m[1]))) seeds.set(Number(m[1]), JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as MdktRunner.SeedResult)
+        if (m !== null && protocol.seeds.includes(Number(m[1]))) seeds.set(Number(m[1]), JSON.parse(yield* BoundedRead.readText(path.join(out, f))) as MdktRunner.SeedResult)
       }
     } else {
       for (const f of fs.readdirSync(out)) if (/^seed-\d+\.json$/.test(f)) fs.rmSync(path.join(out, f))
     }
-    fs.writeFileSync(file, MdktProtocolFile.toJson(protocol))
-    return Effect.succeed(seeds)
+    yield* AtomicFile.writeFile(file, MdktProtocolFile.toJson(protocol))
+    return seeds
   })
 
 /**
@@ -74,18 +88,20 @@ export const runProtocol = (
     const started = performance.now()
     const log = options.log ?? ((line: string) => Console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`))
     const out = options.out ?? path.join("runs", p.name)
+    if (options.fresh === true) yield* RunFolder.removeForFresh(out, ["protocol.json"])
+    yield* RunFolder.own(out, "mdkt")
     const completed = yield* savedSeeds(out, p, options.fresh === true)
     const run = yield* MdktRunner.run(p, {
       log,
       completed,
-      onSeed: (r) => Effect.sync(() => fs.writeFileSync(path.join(out, `seed-${r.seed}.json`), JSON.stringify(r)))
+      onSeed: (r) => AtomicFile.writeFile(path.join(out, `seed-${r.seed}.json`), JSON.stringify(r))
     })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
     const written = yield* MdktReport.write(out, run)
     yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return { run, written }
-  })
+  }).pipe(Effect.scoped)
 
 /**
  * Reads a protocol file (YAML or JSON), then {@link runProtocol}.
@@ -96,10 +112,7 @@ export const runFile = (
   file: string,
   options: RunOptions = {}
 ): Effect.Effect<{ readonly run: MdktRunner.MdktRun; readonly written: MdktReport.Written }, RunError> =>
-  Effect.try({
-    try: () => fs.readFileSync(file, "utf8"),
-    catch: (e) => new MdktProtocolDecodeError({ source: file, issues: [{ path: "(file)", message: `cannot read: ${e instanceof Error ? e.message : String(e)}` }] })
-  }).pipe(
+  BoundedRead.readText(file).pipe(
     Effect.flatMap((text) => MdktProtocolFile.parse(text, file)),
     Effect.flatMap((p) => runProtocol(p, options))
   )

@@ -5,9 +5,9 @@
  * `@reidfx/continual`'s HTML report. {@link write} writes `results.json`, `report.md` and `report.html`.
  * @since 0.1.0
  */
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { Html, Svg, type Table } from "@reidfx/continual"
+import { AtomicFile, type WriteFailed } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import type { MdktRun } from "./MdktRunner.ts"
@@ -128,13 +128,15 @@ export interface Written {
   readonly html: string
 }
 
-/** Writes `results.json`, `report.md` and `report.html` into `out` (created if needed). @category io @since 0.1.0 */
-export const write = (out: string, run: MdktRun): Effect.Effect<Written> =>
-  Effect.sync(() => {
-    fs.mkdirSync(out, { recursive: true })
+/**
+ * Writes `results.json`, `report.md` and `report.html` into `out` (created if needed), each atomically and
+ * durably (`@reidfx/tensor` AtomicFile). @category io @since 0.1.0
+ */
+export const write = (out: string, run: MdktRun): Effect.Effect<Written, WriteFailed> =>
+  Effect.gen(function*() {
     const written = { json: path.join(out, "results.json"), markdown: path.join(out, "report.md"), html: path.join(out, "report.html") }
-    fs.writeFileSync(written.json, JSON.stringify(AblationTable.toJson(run), null, 1))
-    fs.writeFileSync(written.markdown, AblationTable.toMarkdown(run))
-    fs.writeFileSync(written.html, toHtml(run))
+    yield* AtomicFile.writeFile(written.json, JSON.stringify(AblationTable.toJson(run), null, 1))
+    yield* AtomicFile.writeFile(written.markdown, AblationTable.toMarkdown(run))
+    yield* AtomicFile.writeFile(written.html, toHtml(run))
     return written
   })

@@ -12,7 +12,7 @@
 import type { PeerService } from "@reidfx/distill"
 import type * as tf from "@tensorflow/tfjs-core"
 import { RandomStream, Rng } from "@reidfx/tensor"
-import type { InvalidOption } from "@reidfx/tensor"
+import type { InvalidOption, WriteFailed } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Effect } from "effect"
 import { indexTracklets, makeFrameLoader } from "./ClipData.ts"
@@ -189,9 +189,9 @@ export const run = (
     /** Seeds already run (e.g. read back from a run folder): reused, not trained again. */
     readonly completed?: ReadonlyMap<number, SeedResult>
     /** Called after each seed that was trained (e.g. to save it). */
-    readonly onSeed?: (result: SeedResult) => Effect.Effect<void>
+    readonly onSeed?: (result: SeedResult) => Effect.Effect<void, WriteFailed>
   } = {}
-): Effect.Effect<MdktRun, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid> =>
+): Effect.Effect<MdktRun, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | WriteFailed> =>
   Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)

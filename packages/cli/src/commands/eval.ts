@@ -16,8 +16,8 @@ import {
   rankingFromDistances,
   reRankFeatures
 } from "@reidfx/eval"
-import { Backend } from "@reidfx/tensor"
-import { Console, Effect, FileSystem, Option } from "effect"
+import { AtomicFile, Backend, BoundedRead } from "@reidfx/tensor"
+import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 
 const file = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description))
@@ -74,11 +74,8 @@ const parseIdList = (text: string, flag: string): Effect.Effect<ReadonlyArray<nu
   return bad === undefined ? Effect.succeed(values) : Effect.fail(userError(`--${flag}: "${bad}" is not an integer`))
 }
 
-const read = (path: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    return yield* fs.readFile(path).pipe(Effect.mapError((e) => userError(`cannot read ${path}: ${e.message}`)))
-  })
+/** Reads a feature or label file: a regular file of at most 4 GiB (a FIFO or a device is refused). */
+const read = (path: string) => BoundedRead.readBytes(path).pipe(Effect.mapError((e) => userError(e.message)))
 
 const fromFailure = <A>(f: () => A): Effect.Effect<A, CliError.UserError> =>
   Effect.suspend(() => {
@@ -179,7 +176,6 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     )
     yield* Console.log(formatTable(rows))
     if (Option.isSome(flags.json)) {
-      const fs = yield* FileSystem.FileSystem
       const report = {
         options: {
           ...options,
@@ -197,9 +193,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
         original: summary(original),
         ...(rows[1] !== undefined ? { reRanked: summary(rows[1][1]) } : {})
       }
-      yield* fs.writeFileString(flags.json.value, `${JSON.stringify(report, null, 2)}\n`).pipe(
-        Effect.mapError((e) => userError(`cannot write ${flags.json.pipe(Option.getOrElse(() => ""))}: ${e.message}`))
-      )
+      yield* AtomicFile.writeFile(flags.json.value, `${JSON.stringify(report, null, 2)}\n`).pipe(Effect.mapError((e) => userError(e.message)))
       yield* Console.log(`wrote ${flags.json.value}`)
     }
   }).pipe(

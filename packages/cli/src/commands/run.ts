@@ -6,9 +6,9 @@
  * @since 0.1.0
  */
 import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
-import { Backend } from "@reidfx/tensor"
+import { Backend, BoundedRead, RunFolder } from "@reidfx/tensor"
 import { Mdkt, MdktProtocolFile } from "@reidfx/video"
-import { Console, Effect, FileSystem, Option, References } from "effect"
+import { Console, Effect, type FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as path from "node:path"
 import * as YAML from "yaml"
@@ -46,7 +46,6 @@ export const runProtocol = (
   }
 ): Effect.Effect<Runner.RunResult, CliError.UserError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     let p = protocol
     if (Option.isSome(flags.seeds)) p = { ...p, seeds: [...(yield* parseSeeds(flags.seeds.value))] }
     if (Option.isSome(flags.epochs)) {
@@ -60,7 +59,7 @@ export const runProtocol = (
       if (unknown.length > 0) return yield* userError(`--methods: ${unknown.join(", ")} not in the protocol (it has ${known.join(", ")})`)
     }
     const out = Option.getOrElse(flags.out, () => path.join("runs", p.name))
-    if (flags.fresh) yield* fs.remove(out, { recursive: true }).pipe(Effect.ignore)
+    if (flags.fresh) yield* RunFolder.removeForFresh(out, ["protocol.json"]).pipe(Effect.mapError((e) => userError(e.message)))
     const started = Date.now()
     const cpuStart = process.cpuUsage()
     const { result, written } = yield* Lifelong.run(p, {
@@ -116,8 +115,7 @@ export const runCommand = Command.make(
   { protocol: Argument.String("protocol").pipe(Argument.withDescription("A protocol file (.yaml or .json)")), ...runFlags },
   ({ protocol: file, ...flags }) =>
     Effect.gen(function*() {
-      const fs = yield* FileSystem.FileSystem
-      const text = yield* fs.readFileString(file).pipe(Effect.mapError((e) => userError(`cannot read ${file}: ${e.message}`)))
+      const text = yield* BoundedRead.readText(file).pipe(Effect.mapError((e) => userError(e.message)))
       if (isMdkt(text)) return yield* runMdkt(file, flags)
       const protocol = yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
       yield* runProtocol(protocol, flags)

@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
+import { Confine } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as Dataset from "../Dataset.ts"
 import { type DatasetNotFound, MalformedMetadata } from "../errors.ts"
@@ -44,10 +45,11 @@ export const readFolders = (root: string, name = path.basename(root)): Effect.Ef
       Effect.gen(function*() {
         if (!(yield* Files.exists(dir))) return [] as Array<Item>
         const items: Array<Item> = []
-        for (const idDir of yield* Files.list(dir, "dirs")) {
+        const links = (at: string) => ({ root, skipped: (name: string, reason: string) => Dataset.skip(report, `${split}: ${reason}`, path.join(at, name)) })
+        for (const idDir of yield* Files.list(dir, "dirs", links(""))) {
           let id = /^-?\d+$/.test(idDir) ? Number.parseInt(idDir, 10) : numbering.get(idDir)
           if (id === undefined) numbering.set(idDir, (id = numbering.size))
-          for (const file of yield* Files.list(path.join(dir, idDir), "files")) {
+          for (const file of yield* Files.list(path.join(dir, idDir), "files", links(idDir))) {
             if (!Files.isImage(file)) {
               Dataset.skip(report, `${split}: not an image`, path.join(idDir, file))
               continue
@@ -87,8 +89,24 @@ const splitCsv = (line: string): Array<string> => {
   return out
 }
 
-/** Reads a CSV manifest. */
-export const readManifest = (file: string, name = path.basename(file, path.extname(file))): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
+/** Options of {@link readManifest}. */
+export interface ManifestOptions {
+  /**
+   * Accept absolute paths in the manifest (default false). Without it every path must be relative and stay inside
+   * the manifest's folder: `../x.jpg` or `/data/x.jpg` is a {@link MalformedMetadata} naming the row's path.
+   */
+  readonly allowAbsolutePaths?: boolean
+}
+
+/**
+ * Reads a CSV manifest. Paths are relative to the manifest's folder and must stay inside it (see
+ * {@link ManifestOptions.allowAbsolutePaths} for manifests written with absolute paths on purpose).
+ */
+export const readManifest = (
+  file: string,
+  name = path.basename(file, path.extname(file)),
+  options: ManifestOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
   Effect.gen(function*() {
     yield* Files.requireFile(name, file, manifestLayout)
     const rows = Files.lines(yield* Files.readText(file))
@@ -121,6 +139,13 @@ export const readManifest = (file: string, name = path.basename(file, path.extna
       if (!ok) {
         Dataset.skip(report, "row does not parse (path, integer id, camera >= 0, split train|query|gallery)", line)
         continue
+      }
+      const resolved = Confine.resolveLexically(base, p!, options.allowAbsolutePaths === true)
+      if (resolved === undefined) {
+        return yield* new MalformedMetadata({
+          path: file,
+          detail: `path "${p}" resolves outside ${path.resolve(base)}; manifest paths must stay inside the manifest's folder${path.isAbsolute(p!) ? " (absolute paths need the allowAbsolutePaths option)" : ""}`
+        })
       }
       const item: Item = {
         source: { _tag: "File", path: path.isAbsolute(p!) ? p! : path.join(base, p!) },

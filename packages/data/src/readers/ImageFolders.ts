@@ -37,7 +37,8 @@ export const read = (root: string, layout: FolderLayout): Effect.Effect<Dataset.
         const dir = path.join(root, folder)
         yield* Files.requireDir(layout.dataset, dir, layout.layout)
         const items: Array<Item> = []
-        for (const name of yield* Files.listImages(dir)) {
+        const links = { root, skipped: (name: string, reason: string) => Dataset.skip(report, `${folder}: ${reason}`, name) }
+        for (const name of yield* Files.listImages(dir, links)) {
           const m = layout.pattern.exec(name)
           if (m === null) {
             Dataset.skip(report, `${folder}: name does not match ${layout.pattern}`, name)

@@ -49,7 +49,7 @@ export const readTable = (dataset: string, base: string, shown: string): Effect.
         })
         const v = vars[0]
         if (v === undefined) return yield* new MalformedMetadata({ path: file, detail: "no numeric matrix inside" })
-        return Array.from({ length: v.dims[0]! }, (_, r) => Mat5.row(v, r))
+        return Array.from({ length: v.data.length === 0 ? 0 : v.dims[0]! }, (_, r) => Mat5.row(v, r))
       }
       return parseNumbers(yield* Files.readText(file))
     }

@@ -3,6 +3,13 @@
  * (`tracks_train_info.mat`, `tracks_test_info.mat`, `query_IDX.mat`, written by MATLAB, read by torchreid
  * with `scipy.io.loadmat`). Supported: little- and big-endian files, `miCOMPRESSED` (zlib) elements, real
  * numeric arrays of any numeric storage type. Not supported (skipped): cells, structs, sparse, complex, char.
+ *
+ * The parser is bounded for hostile files: every declared element size is checked against the bytes that
+ * remain in its enclosing element before anything is read or allocated (a size >= 2^31 no longer wraps to a
+ * negative length), dimensions must be non-negative integers whose product equals the stored element count,
+ * decompression output is capped ({@link ParseOptions.maxInflatedBytes}, default 512 MiB per file), and
+ * compressed elements nest at most once; every malformed file is a {@link Mat5FormatError}, never a hang or a
+ * `RangeError`. Fuzzed by `packages/data/test/Mat5Fuzz.test.ts`.
  * @since 0.1.0
  */
 import { deflateSync, inflateSync } from "node:zlib"
@@ -30,9 +37,28 @@ const miCOMPRESSED = 15
 
 const sizes: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8 }
 
+/** A MAT-file that is malformed or exceeds a limit; the message says which element and why. */
+export class Mat5FormatError extends Error {
+  override readonly name = "Mat5FormatError"
+}
+
+const fail = (message: string): never => {
+  throw new Mat5FormatError(message)
+}
+
+/** Limits of {@link parse}. */
+export interface ParseOptions {
+  /** Most bytes all compressed elements of a file may inflate to (default 512 MiB). */
+  readonly maxInflatedBytes?: number
+}
+
+const DEFAULT_MAX_INFLATED = 512 * 1024 * 1024
+
 const readNumbers = (view: DataView, offset: number, type: number, bytes: number, le: boolean): Float64Array => {
   const size = sizes[type]
-  if (size === undefined) throw new Error(`unsupported numeric type ${type}`)
+  if (size === undefined) return fail(`unsupported numeric type ${type}`)
+  if (bytes % size !== 0) return fail(`a numeric element of ${bytes} bytes is not a whole number of ${size}-byte values`)
+  if (offset + bytes > view.byteLength) return fail(`a numeric element of ${bytes} bytes runs past the end of its data (${view.byteLength - offset} bytes left)`)
   const n = bytes / size
   const out = new Float64Array(n)
   for (let i = 0; i < n; i++) {
@@ -81,38 +107,73 @@ interface Element {
   readonly next: number
 }
 
-const element = (view: DataView, offset: number, le: boolean): Element => {
+/** The element tag at `offset`; its data must fit before `end` (the end of the enclosing element). */
+const element = (view: DataView, offset: number, end: number, le: boolean): Element => {
+  if (offset + 8 > end) return fail(`an element tag at byte ${offset} runs past the end of its enclosing element (byte ${end})`)
   const first = view.getUint32(offset, le)
   if (first >>> 16 !== 0) {
     // small data element: 2 bytes size, 2 bytes type, 4 bytes data
-    return { type: first & 0xffff, bytes: first >>> 16, offset: offset + 4, next: offset + 8 }
+    const bytes = first >>> 16
+    if (bytes > 4) return fail(`a small data element at byte ${offset} declares ${bytes} bytes (at most 4)`)
+    return { type: first & 0xffff, bytes, offset: offset + 4, next: offset + 8 }
   }
   const bytes = view.getUint32(offset + 4, le)
-  const padded = (bytes + 7) & ~7
-  return { type: first, bytes, offset: offset + 8, next: offset + 8 + padded }
+  if (offset + 8 + bytes > end) {
+    return fail(`an element at byte ${offset} declares ${bytes} bytes but only ${end - offset - 8} remain`)
+  }
+  // padded to 8 bytes (in arithmetic: a size >= 2^31 must not wrap to a negative length)
+  const padded = Math.ceil(bytes / 8) * 8
+  return { type: first, bytes, offset: offset + 8, next: Math.min(end, offset + 8 + padded) }
 }
 
 const parseMatrix = (view: DataView, start: number, end: number, le: boolean): MatVariable | undefined => {
-  const flags = element(view, start, le)
+  const flags = element(view, start, end, le)
+  if (flags.bytes < 4) return fail(`array flags at byte ${start} hold ${flags.bytes} bytes (at least 4)`)
   const cls = view.getUint32(flags.offset, le) & 0xff
   const complex = (view.getUint32(flags.offset, le) >>> 11) & 1
-  const dimsEl = element(view, flags.next, le)
+  const dimsEl = element(view, flags.next, end, le)
   const dims = Array.from(readNumbers(view, dimsEl.offset, dimsEl.type, dimsEl.bytes, le))
-  const nameEl = element(view, dimsEl.next, le)
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
+  const nameEl = element(view, dimsEl.next, end, le)
   const name = new TextDecoder().decode(new Uint8Array(view.buffer, view.byteOffset + nameEl.offset, nameEl.bytes))
   // numeric classes: mxDOUBLE 6 .. mxUINT64 15
   if (cls < 6 || cls > 15 || complex === 1 || nameEl.next >= end) return undefined
-  const real = element(view, nameEl.next, le)
+  const real = element(view, nameEl.next, end, le)
+  const size = sizes[real.type]
+  if (size === undefined) return fail(`variable "${name}": unsupported numeric type ${real.type}`)
+  const declared = dims.reduce((a, d) => a * d, 1)
+  if (declared * size !== real.bytes) {
+    return fail(`variable "${name}": dimensions [${dims.join(", ")}] declare ${declared} values but its data holds ${real.bytes / size}`)
+  }
   return { name, dims, data: readNumbers(view, real.offset, real.type, real.bytes, le) }
 }
 
-const parseElements = (view: DataView, start: number, le: boolean, out: Array<MatVariable>): void => {
+interface Budget {
+  inflated: number
+  readonly max: number
+}
+
+const parseElements = (view: DataView, start: number, le: boolean, out: Array<MatVariable>, budget: Budget, depth: number): void => {
   let offset = start
-  while (offset + 8 <= view.byteLength) {
-    const el = element(view, offset, le)
+  const end = view.byteLength
+  while (offset + 8 <= end) {
+    const el = element(view, offset, end, le)
     if (el.type === miCOMPRESSED) {
-      const raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes))
-      parseElements(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0, le, out)
+      if (depth > 0) throw new Mat5FormatError(`a compressed element at byte ${offset} is nested inside another one`)
+      const left = budget.max - budget.inflated
+      let raw: Uint8Array
+      try {
+        raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes), { maxOutputLength: Math.max(1, left) })
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        throw new Mat5FormatError(
+          code === "ERR_BUFFER_TOO_LARGE"
+            ? `compressed data inflates past the limit of ${budget.max} bytes (a decompression bomb, or raise maxInflatedBytes)`
+            : `a compressed element at byte ${offset} does not inflate: ${e instanceof Error ? e.message : String(e)}`
+        )
+      }
+      budget.inflated += raw.byteLength
+      parseElements(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0, le, out, budget, depth + 1)
     } else if (el.type === miMATRIX) {
       const v = parseMatrix(view, el.offset, el.offset + el.bytes, le)
       if (v !== undefined) out.push(v)
@@ -121,17 +182,17 @@ const parseElements = (view: DataView, start: number, le: boolean, out: Array<Ma
   }
 }
 
-/** Parses the numeric variables of a level-5 MAT-file. Throws on a file that is not one. */
-export const parse = (bytes: Uint8Array): Array<MatVariable> => {
-  if (bytes.length < 128) throw new Error("too short for a MAT-file header")
+/** Parses the numeric variables of a level-5 MAT-file. Throws a {@link Mat5FormatError} on a file that is not one. */
+export const parse = (bytes: Uint8Array, options: ParseOptions = {}): Array<MatVariable> => {
+  if (bytes.length < 128) return fail("too short for a MAT-file header")
   const header = new TextDecoder().decode(bytes.subarray(0, 10))
-  if (!header.startsWith("MATLAB 5.0")) throw new Error("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
+  if (!header.startsWith("MATLAB 5.0")) return fail("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
   const endian = String.fromCharCode(bytes[126]!, bytes[127]!)
   const le = endian === "IM"
-  if (!le && endian !== "MI") throw new Error("bad endian indicator")
+  if (!le && endian !== "MI") return fail("bad endian indicator")
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const out: Array<MatVariable> = []
-  parseElements(view, 128, le, out)
+  parseElements(view, 128, le, out, { inflated: 0, max: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED }, 0)
   return out
 }
 

@@ -20,9 +20,9 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Augment, type CorruptImage, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
 import { crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
 import { Model, type ModelConfig, Weights } from "@reidfx/model"
-import { Rng } from "@reidfx/tensor"
+import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
-import { OutputError } from "../errors.ts"
+import { OutputError, RunConfigError } from "../errors.ts"
 import * as Optimizer from "../optim/Optimizer.ts"
 import { Progress } from "../Progress.ts"
 import * as RunConfig from "../RunConfig.ts"
@@ -96,6 +96,12 @@ export const setup = (config: RunConfig.RunConfig) =>
     )
     const optimizer = yield* Optimizer.fromConfig(config.optimizer)
     const spec = { _tag: "PK", p: config.sampler.p, k: config.sampler.k } as const
+    if (spec.p > classes) {
+      return yield* new RunConfigError({
+        source: "sampler.p",
+        detail: `${spec.p} identities per batch, but the training split has only ${classes} (data.identities=${d.identities}); lower sampler.p or raise data.identities`
+      })
+    }
     const stepsPerEpoch = Sampling.batchesPerEpoch(train, spec)
     const schedule = LearningRate.make(config.schedule, { stepsPerEpoch, totalEpochs: config.epochs })
     const augment = new Augment.AugmentOptions({
@@ -117,13 +123,66 @@ export const setup = (config: RunConfig.RunConfig) =>
     return { world, train, query, gallery, classes, view, model, objective, optimizer, spec, stepsPerEpoch, source, learner }
   })
 
+const CHECKPOINT = "checkpoint.ckpt"
+
+const readJson = (file: string): Effect.Effect<unknown, OutputError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const exists = await fs.stat(file).then(() => true, () => false)
+      return exists ? (JSON.parse(await BoundedRead.readTextPromise(file)) as unknown) : undefined
+    },
+    catch: (e) => new OutputError({ path: file, detail: `cannot read: ${BoundedRead.reasonOf(e)}` })
+  })
+
+/**
+ * Owns the run folder `out` for the current Scope (a lock refusing a second writer, stale temporaries removed)
+ * and checks the run may go on there: without `resume`, a folder holding a run (a checkpoint or results) is
+ * refused instead of overwritten; with `resume`, the stored `config.json` must equal the config (the differing
+ * keys are listed). Writes `config.json` for a new run. Returns the stored results when the run is already
+ * complete and resumed (nothing to train, nothing rewritten).
+ */
+const guardRunFolder = (out: string, config: RunConfig.RunConfig) =>
+  Effect.gen(function*() {
+    yield* RunFolder.own(out, "train").pipe(Effect.mapError((e) => new OutputError({ path: out, detail: e.reason })))
+    Interrupted.setHint("rerun the same command with --resume to continue")
+    const hasCheckpoint = yield* Effect.promise(() => fs.stat(path.join(out, CHECKPOINT)).then(() => true, () => false))
+    const results = (yield* readJson(path.join(out, "results.json"))) as BaselineResult | undefined
+    const storedConfig = yield* readJson(path.join(out, "config.json"))
+    if (!config.resume && (hasCheckpoint || results !== undefined)) {
+      return yield* new OutputError({
+        path: out,
+        detail: `already holds a run (${hasCheckpoint ? "a checkpoint" : "results"}); pass --resume to continue it, or choose another --name (nothing was overwritten)`
+      })
+    }
+    const encoded = RunConfig.encode(config)
+    if (config.resume && storedConfig !== undefined) {
+      const diff = RunConfig.differences(storedConfig, encoded)
+      if (diff.length > 0) {
+        return yield* new OutputError({
+          path: out,
+          detail: `--resume with a different configuration (${diff.join("; ")}); resume with the stored settings or choose another --name`
+        })
+      }
+    }
+    if (storedConfig === undefined) {
+      yield* Effect.tryPromise({
+        try: () => AtomicFile.writeFilePromise(path.join(out, "config.json"), JSON.stringify(encoded, null, 2)),
+        catch: (e) => new OutputError({ path: out, detail: `cannot write config.json: ${describeCause(e)}` })
+      })
+    }
+    // a complete run, resumed: report the stored results, rewrite nothing
+    if (config.resume && results !== undefined && results.training?.epochs === config.epochs) return results
+    return undefined
+  })
+
 /** Runs the strong baseline described by a decoded run config. */
 export const run = (config: RunConfig.RunConfig) =>
   Effect.gen(function*() {
     const started = performance.now()
     const progress = yield* Progress
     const out = path.resolve(config.output, config.name)
-    yield* Effect.tryPromise({ try: () => fs.mkdir(out, { recursive: true }), catch: (e) => new OutputError({ path: out, detail: `cannot create the folder: ${String(e)}` }) })
+    const stored = yield* guardRunFolder(out, config)
+    if (stored !== undefined) return stored
     const d = config.data
     const { train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
     yield* progress.message(
@@ -135,7 +194,7 @@ export const run = (config: RunConfig.RunConfig) =>
     const untrained = yield* evaluate(model, { query, gallery }, view)
     yield* progress.message(`untrained: Rank-1 ${pct(untrained.rank1)}, mAP ${pct(untrained.mAP)}`)
 
-    const checkpoint = path.join(out, "checkpoint.ckpt")
+    const checkpoint = path.join(out, CHECKPOINT)
     const fit = yield* Trainer.fit({
       learners: [learner],
       source,
@@ -170,10 +229,9 @@ export const run = (config: RunConfig.RunConfig) =>
     }
     yield* Effect.tryPromise({
       try: async () => {
-        await Weights.writeFileSynced(path.join(out, "config.json"), JSON.stringify(RunConfig.encode(config), null, 2))
-        await Weights.writeFileSynced(path.join(out, "results.json"), JSON.stringify(result, null, 2))
+        await AtomicFile.writeFilePromise(path.join(out, "results.json"), JSON.stringify(result, null, 2))
       },
-      catch: (e) => new OutputError({ path: out, detail: `cannot write the results: ${String(e)}` })
+      catch: (e) => new OutputError({ path: out, detail: `cannot write the results: ${describeCause(e)}` })
     })
     return result
   }).pipe(Effect.scoped, Rng.withSeed(config.seed))
