@@ -201,3 +201,194 @@ export const write = (variables: ReadonlyArray<{ readonly name: string; readonly
   })
   return concat([header, ...elements])
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cells, structs and char arrays (GRID's `features_and_partitions.mat` keeps its splits in a cell of structs)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Any MAT-file value this reader understands: a real numeric array, a char array, a cell array or a struct
+ * array (elements in MATLAB's column-major order). Sparse, complex, object and function-handle values are
+ * `Unsupported`.
+ */
+export type MatValue =
+  | { readonly _tag: "Numeric"; readonly dims: ReadonlyArray<number>; readonly data: Float64Array }
+  | { readonly _tag: "Char"; readonly dims: ReadonlyArray<number>; readonly text: string }
+  | { readonly _tag: "Cell"; readonly dims: ReadonlyArray<number>; readonly cells: ReadonlyArray<MatValue> }
+  | {
+    readonly _tag: "Struct"
+    readonly dims: ReadonlyArray<number>
+    readonly fields: ReadonlyArray<string>
+    /** One record per element, each mapping a field name to its value. */
+    readonly elements: ReadonlyArray<Readonly<Record<string, MatValue>>>
+  }
+  | { readonly _tag: "Unsupported"; readonly dims: ReadonlyArray<number>; readonly matlabClass: number }
+
+const mxCELL = 1
+const mxSTRUCT = 2
+const mxCHAR = 4
+const miUTF8 = 16
+const miUTF16 = 17
+
+const count = (dims: ReadonlyArray<number>): number => dims.reduce((a, d) => a * d, 1)
+
+const decodeText = (view: DataView, el: Element, le: boolean): string => {
+  if (el.type === miUINT16 || el.type === miUTF16) {
+    let s = ""
+    for (let i = 0; i < el.bytes / 2; i++) s += String.fromCharCode(view.getUint16(el.offset + 2 * i, le))
+    return s
+  }
+  return new TextDecoder(el.type === miUTF8 ? "utf-8" : "latin1").decode(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes))
+}
+
+/** Parses the body of one miMATRIX element (`start` .. `end`, after its tag) into a value and its name. */
+const parseValue = (view: DataView, start: number, end: number, le: boolean): { readonly name: string; readonly value: MatValue } => {
+  if (end <= start) return { name: "", value: { _tag: "Numeric", dims: [0, 0], data: new Float64Array(0) } }
+  const flags = element(view, start, le)
+  const word = view.getUint32(flags.offset, le)
+  const cls = word & 0xff
+  const complex = (word >>> 11) & 1
+  const dimsEl = element(view, flags.next, le)
+  const dims = Array.from(readNumbers(view, dimsEl.offset, dimsEl.type, dimsEl.bytes, le))
+  const nameEl = element(view, dimsEl.next, le)
+  const name = new TextDecoder().decode(new Uint8Array(view.buffer, view.byteOffset + nameEl.offset, nameEl.bytes))
+  const n = count(dims)
+  if (cls === mxCELL) {
+    const cells: Array<MatValue> = []
+    let at = nameEl.next
+    for (let i = 0; i < n; i++) {
+      const el = element(view, at, le)
+      cells.push(parseValue(view, el.offset, el.offset + el.bytes, le).value)
+      at = el.next
+    }
+    return { name, value: { _tag: "Cell", dims, cells } }
+  }
+  if (cls === mxSTRUCT) {
+    const lengthEl = element(view, nameEl.next, le)
+    const fieldLength = view.getInt32(lengthEl.offset, le)
+    const namesEl = element(view, lengthEl.next, le)
+    const fields: Array<string> = []
+    for (let f = 0; f < namesEl.bytes / fieldLength; f++) {
+      const raw = new Uint8Array(view.buffer, view.byteOffset + namesEl.offset + f * fieldLength, fieldLength)
+      const zero = raw.indexOf(0)
+      fields.push(new TextDecoder().decode(zero < 0 ? raw : raw.subarray(0, zero)))
+    }
+    const elements: Array<Record<string, MatValue>> = []
+    let at = namesEl.next
+    for (let i = 0; i < n; i++) {
+      const record: Record<string, MatValue> = {}
+      for (const field of fields) {
+        const el = element(view, at, le)
+        record[field] = parseValue(view, el.offset, el.offset + el.bytes, le).value
+        at = el.next
+      }
+      elements.push(record)
+    }
+    return { name, value: { _tag: "Struct", dims, fields, elements } }
+  }
+  if (cls === mxCHAR) {
+    if (n === 0 || nameEl.next >= end) return { name, value: { _tag: "Char", dims, text: "" } }
+    return { name, value: { _tag: "Char", dims, text: decodeText(view, element(view, nameEl.next, le), le) } }
+  }
+  if (cls < 6 || cls > 15 || complex === 1) return { name, value: { _tag: "Unsupported", dims, matlabClass: cls } }
+  if (n === 0 || nameEl.next >= end) return { name, value: { _tag: "Numeric", dims, data: new Float64Array(0) } }
+  const real = element(view, nameEl.next, le)
+  return { name, value: { _tag: "Numeric", dims, data: readNumbers(view, real.offset, real.type, real.bytes, le) } }
+}
+
+const parseAllElements = (view: DataView, start: number, le: boolean, out: Array<{ name: string; value: MatValue }>): void => {
+  let offset = start
+  while (offset + 8 <= view.byteLength) {
+    const el = element(view, offset, le)
+    if (el.type === miCOMPRESSED) {
+      const raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes))
+      parseAllElements(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0, le, out)
+    } else if (el.type === miMATRIX) {
+      out.push(parseValue(view, el.offset, el.offset + el.bytes, le))
+    }
+    offset = el.type === miCOMPRESSED ? el.offset + el.bytes : el.next
+  }
+}
+
+/**
+ * Parses every variable of a level-5 MAT-file, cells and structs included (what scipy's `loadmat` returns, as
+ * tagged values). Throws on a file that is not a level-5 MAT-file.
+ */
+export const parseValues = (bytes: Uint8Array): Array<{ readonly name: string; readonly value: MatValue }> => {
+  if (bytes.length < 128) throw new Error("too short for a MAT-file header")
+  const header = new TextDecoder().decode(bytes.subarray(0, 10))
+  if (!header.startsWith("MATLAB 5.0")) throw new Error("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
+  const endian = String.fromCharCode(bytes[126]!, bytes[127]!)
+  const le = endian === "IM"
+  if (!le && endian !== "MI") throw new Error("bad endian indicator")
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out: Array<{ name: string; value: MatValue }> = []
+  parseAllElements(view, 128, le, out)
+  return out
+}
+
+const encodeValue = (name: string, value: MatValue): Uint8Array => {
+  const flags = new Uint8Array(8)
+  const dims = new Uint8Array(4 * value.dims.length)
+  value.dims.forEach((d, i) => {
+    new DataView(dims.buffer).setInt32(4 * i, d, true)
+  })
+  const nameBytes = new TextEncoder().encode(name)
+  const head = (cls: number) => {
+    new DataView(flags.buffer).setUint32(0, cls, true)
+    return [tag(miUINT32, 8), flags, tag(miINT32, dims.length), padTo8(dims), tag(miINT8, nameBytes.length), padTo8(nameBytes)]
+  }
+  let parts: Array<Uint8Array>
+  switch (value._tag) {
+    case "Numeric": {
+      const values = new Uint8Array(value.data.length * 8)
+      value.data.forEach((v, i) => {
+        new DataView(values.buffer).setFloat64(8 * i, v, true)
+      })
+      parts = [...head(6), tag(miDOUBLE, values.length), values]
+      break
+    }
+    case "Char": {
+      const chars = new Uint8Array(value.text.length * 2)
+      for (let i = 0; i < value.text.length; i++) new DataView(chars.buffer).setUint16(2 * i, value.text.charCodeAt(i), true)
+      parts = [...head(mxCHAR), tag(miUINT16, chars.length), padTo8(chars)]
+      break
+    }
+    case "Cell":
+      parts = [...head(mxCELL), ...value.cells.map((c) => encodeValue("", c))]
+      break
+    case "Struct": {
+      const length = 32
+      const names = new Uint8Array(length * value.fields.length)
+      value.fields.forEach((f, i) => {
+        names.set(new TextEncoder().encode(f).subarray(0, length - 1), i * length)
+      })
+      const lengthEl = new Uint8Array(8)
+      new DataView(lengthEl.buffer).setUint32(0, (4 << 16) | miINT32, true)
+      new DataView(lengthEl.buffer).setInt32(4, length, true)
+      parts = [
+        ...head(mxSTRUCT),
+        lengthEl,
+        tag(miINT8, names.length),
+        padTo8(names),
+        ...value.elements.flatMap((record) => value.fields.map((f) => encodeValue("", record[f]!)))
+      ]
+      break
+    }
+    case "Unsupported":
+      throw new Error(`cannot write MATLAB class ${value.matlabClass}`)
+  }
+  const body = concat(parts)
+  return concat([tag(miMATRIX, body.length), body])
+}
+
+/** Writes values (numeric, char, cell, struct) as a level-5 MAT-file, uncompressed (what the tests' fixtures need). */
+export const writeValues = (variables: ReadonlyArray<{ readonly name: string; readonly value: MatValue }>): Uint8Array => {
+  const header = new Uint8Array(128).fill(32)
+  header.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by reidfx"))
+  header.fill(0, 116, 124)
+  new DataView(header.buffer).setUint16(124, 0x0100, true)
+  header[126] = "I".charCodeAt(0)
+  header[127] = "M".charCodeAt(0)
+  return concat([header, ...variables.map((v) => encodeValue(v.name, v.value))])
+}
