@@ -73,6 +73,8 @@ export const readTracklets = (world: VideoLayoutDataset): Effect.Effect<DatasetT
       ...splits,
       junkIdentities: world.layout === "mars" ? [-1] : [],
       distractorIdentities: world.layout === "mars" ? [0] : [],
+      // MARS is evaluated with its official protocol (query tracklets in the gallery, as TKP; see VideoEvaluation)
+      ...(world.layout === "mars" ? { galleryIncludesQueries: true } : {}),
       skipped
     }
   })

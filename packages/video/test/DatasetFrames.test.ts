@@ -90,6 +90,7 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     expect(splits.query).toHaveLength(Dataset.tracklets(world.dataset.query).length)
     expect(splits.gallery).toHaveLength(Dataset.tracklets(world.dataset.gallery).length)
     expect(splits.distractorIdentities).toEqual([0])
+    expect(splits.galleryIncludesQueries).toBe(true)
     const source = Dataset.tracklets(world.dataset.train)[1]!
     const read = splits.train[1]!
     expect([read.id, read.cam, read.frames.length]).toEqual([source.id, source.cam, source.frames.length])
@@ -102,6 +103,10 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     const runDir = tmp("mdkt-mars-run-")
     const { run, written } = await Effect.runPromise(Mdkt.runProtocol(protocol, { out: runDir, log: () => Effect.void }).pipe(Effect.provide(wasm)))
     expect(run.world).toMatchObject({ name: "MARS", objects: "persons", classes: 4 })
+    // the report states the protocol: the official MARS gallery (queries included), first query frame, as TKP
+    expect(run.world.protocol).toContain("official MARS protocol; I2V as TKP")
+    expect(AblationTable.toText(run)).toContain(`evaluation: ${run.world.protocol}`)
+    expect(fs.readFileSync(written.markdown, "utf8")).toContain("Evaluation protocol: I2V: the first frame of each query tracklet")
     for (const c of run.seeds[0]!.configurations) {
       for (const p of ["i2v", "v2v"] as const) {
         expect(c.student[p].queries).toBe(splits.query.length)
