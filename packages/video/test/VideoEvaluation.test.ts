@@ -26,7 +26,9 @@ const loader: FrameLoader = {
   width: 1,
   cached: () => 0,
   write: (frames, _flip, out, offset) => {
-    frames.forEach((f, t) => out.fill(f.frame ?? 0, offset + 3 * t, offset + 3 * t + 3))
+    frames.forEach((f, t) => {
+      out.fill(f.frame ?? 0, offset + 3 * t, offset + 3 * t + 3)
+    })
   }
 }
 const model = { featureDim: 2, embed: (x: tf.Tensor) => tf.tidy(() => tf.tile(tf.reshape(tf.mean(x, [1, 2, 3, 4]), [-1, 1]), [1, 2])) } as unknown as VideoModelBase
