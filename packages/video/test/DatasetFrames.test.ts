@@ -72,6 +72,8 @@ describe("DatasetFrames: the frame budget", () => {
     const t = { id: 1, cam: 0, tracklet: 0, frames: Array.from({ length: 10 }, (_, f) => ({ source: { _tag: "File" as const, path: `${f}` }, id: 1, cam: 0, tracklet: 0, frame: f })) }
     expect(DatasetFrames.capTracklet(t, 4).frames.map((f) => f.frame)).toEqual([1, 3, 6, 8])
     expect(DatasetFrames.capTracklet(t, 10)).toBe(t)
+    // a query keeps its first frame (the I2V query image): frames 0, 3, 6, 8
+    expect(DatasetFrames.keepFirstFrame(t, DatasetFrames.capTracklet(t, 4)).frames.map((f) => f.frame)).toEqual([0, 3, 6, 8])
   })
 })
 

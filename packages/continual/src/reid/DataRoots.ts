@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs"
 import { Readers } from "@reidfx/data"
-import { Data, Effect } from "effect"
+import { Config, Data, Effect, Option, Schema } from "effect"
 import type { LayoutName, Protocol, World } from "../Protocol.ts"
 
 /** The environment variable that holds the folder of the datasets. */
@@ -86,9 +86,9 @@ const worlds = (protocol: Protocol): Array<{ readonly at: string; readonly world
 
 /**
  * The protocol with `$REIDFX_DATA` replaced in every dataset root, after checking that every root is an existing
- * folder (all missing ones are listed in one {@link DatasetRootsMissing}). `data` defaults to the environment.
+ * folder (all missing ones are listed in one {@link DatasetRootsMissing}). `data` is the value of `REIDFX_DATA`.
  */
-export const resolve = (protocol: Protocol, data: string | undefined = process.env[variable]): Effect.Effect<Protocol, DatasetRootsMissing> =>
+export const resolve = (protocol: Protocol, data: string | undefined): Effect.Effect<Protocol, DatasetRootsMissing> =>
   Effect.suspend(() => {
     const value = data === "" ? undefined : data
     const missing: Array<MissingRoot> = []
@@ -118,3 +118,13 @@ export const resolve = (protocol: Protocol, data: string | undefined = process.e
 /** The layout datasets of a protocol (for listing what a protocol needs). */
 export const layoutsOf = (protocol: Protocol): Array<{ readonly at: string; readonly world: LayoutWorld }> =>
   worlds(protocol).flatMap((w) => (w.world.kind === "layout" ? [{ at: w.at, world: w.world }] : []))
+
+/** `REIDFX_DATA` from the configuration (the environment by default; a `ConfigProvider` in tests). */
+export const DataConfig = Config.schema(Schema.String, variable).pipe(Config.option)
+
+/** {@link resolve} with `REIDFX_DATA` read from the configuration. */
+export const resolveFromConfig = (protocol: Protocol): Effect.Effect<Protocol, DatasetRootsMissing | Config.ConfigError> =>
+  Effect.gen(function*() {
+    const data = yield* DataConfig
+    return yield* resolve(protocol, Option.getOrUndefined(data))
+  })

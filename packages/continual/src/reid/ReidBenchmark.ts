@@ -129,7 +129,7 @@ const testSetName = (protocol: Protocol, t: number, task: TaskSplit.TaskDefiniti
  */
 export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, BenchmarkError> =>
   Effect.gen(function*() {
-    const resolved = yield* DataRoots.resolve(protocol).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause })))
+    const resolved = yield* DataRoots.resolveFromConfig(protocol).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause })))
     const sequence = yield* sequenceOf(resolved)
     const order: Array<number> = []
     const oldClasses: Array<number> = []
