@@ -75,9 +75,10 @@ describe("real-benchmark protocol files", () => {
     }
   })
 
-  it("expand: $REIDFX_DATA and ${REIDFX_DATA}; other roots unchanged", () => {
+  it("expand: $REIDFX_DATA and its braced form; other roots unchanged", () => {
     expect(DataRoots.expand("$REIDFX_DATA/viper", "/d")).toBe("/d/viper")
-    expect(DataRoots.expand("${REIDFX_DATA}/viper", "/d")).toBe("/d/viper")
+    const braced = ["$", "{REIDFX_DATA}"].join("")
+    expect(DataRoots.expand(`${braced}/viper`, "/d")).toBe("/d/viper")
     expect(DataRoots.expand("/abs/viper", undefined)).toBe("/abs/viper")
     expect(DataRoots.expand("$REIDFX_DATA/viper", undefined)).toBeUndefined()
     expect(DataRoots.expand("$REIDFX_DATASETS/x", "/d")).toBe("$REIDFX_DATASETS/x")

@@ -8,6 +8,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
+import * as fc from "fast-check"
+import { deflateSync } from "node:zlib"
 import type * as Dataset from "../src/Dataset.ts"
 import * as Mat5 from "../src/readers/Mat5.ts"
 import * as Readers from "../src/Readers.ts"
@@ -105,6 +107,21 @@ describe("VIPeR", () => {
     expect(a.query.map((i) => i.id).sort()).toEqual(a.gallery.map((i) => i.id).sort())
     expect(a.query.every((i) => i.cam === 0) && a.gallery.every((i) => i.cam === 1)).toBe(true)
   })
+  it("property: for any seed, the drawn split is a partition of the identities into floor(n / 2) train and the rest test", async () => {
+    const root = await tree(files)
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 1_000_000 }), fc.nat({ max: 3 }), async (seed, split) => {
+        const ds = await run(Readers.viper(root, { seed, split }))
+        const train = new Set(ds.train.map((i) => i.id))
+        const test = new Set(ds.query.map((i) => i.id))
+        expect(train.size).toBe(2)
+        expect([...train, ...test].sort((a, b) => a - b)).toEqual([0, 3, 5, 9])
+        expect(ds.gallery.map((i) => i.id)).toEqual(ds.query.map((i) => i.id))
+        expect(ds.query.every((i) => i.cam === split % 2)).toBe(true)
+      }),
+      { numRuns: 25 }
+    )
+  })
   it("rejects unpaired cameras, a split naming a missing file, and a split training on a test identity", async () => {
     expect((await failure(Readers.viper(await tree(files.slice(1))))).message).toContain("pairs them one to one")
     const bad = split("cam_a", "cam_b")
@@ -160,6 +177,19 @@ describe("GRID", () => {
     const [v] = Mat5.parseValues(mat)
     expect(v?.name).toBe("trainIdxAll")
     expect(v?.value._tag === "Cell" && v.value.cells[1]?._tag === "Struct" ? Array.from((v.value.cells[1].elements[0]!.idx_train as { data: Float64Array }).data) : []).toEqual([2, 3])
+  })
+  it("reads the .mat compressed too (MATLAB -v7 wraps each variable in a zlib miCOMPRESSED element)", async () => {
+    const body = mat.subarray(128)
+    const z = deflateSync(body)
+    const tag = new Uint8Array(8)
+    new DataView(tag.buffer).setUint32(0, 15, true)
+    new DataView(tag.buffer).setUint32(4, z.length, true)
+    const compressed = new Uint8Array(128 + 8 + z.length)
+    compressed.set(mat.subarray(0, 128))
+    compressed.set(tag, 128)
+    compressed.set(z, 136)
+    const root = await tree(files, { "underground_reid/features_and_partitions.mat": compressed })
+    expect([...new Set((await run(Readers.grid(root, { split: 1 }))).train.map((i) => i.id))]).toEqual([2, 3])
   })
   it("split k of trainIdxAll: train identities' probe and gallery images train; other probes query; other gallery images (distractors 0 too) gallery", async () => {
     const root = await tree(files, { "underground_reid/features_and_partitions.mat": mat })
