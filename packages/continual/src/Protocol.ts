@@ -50,7 +50,17 @@ export const LayoutName = Schema.Literals([
   "msmt17",
   "cuhk03",
   "veri776",
-  "generic"
+  "generic",
+  // the LReID datasets (`@reidfx/data` readers; CUHK03-NP detected boxes as LReID trains on them)
+  "cuhk03detected",
+  "cuhksysu",
+  "viper",
+  "prid",
+  "grid",
+  "ilids",
+  "cuhk01",
+  "cuhk02",
+  "sensereid"
 ])
 export type LayoutName = typeof LayoutName.Type
 
@@ -97,7 +107,13 @@ export type IntraDomainSplit = typeof IntraDomainSplit.Type
 export const DomainTask = Schema.Struct({
   name: Schema.NonEmptyString,
   world: World,
-  identities: IdentityCount
+  identities: IdentityCount,
+  /**
+   * Test identities kept: default `identities` (the first N query identities and their gallery images); `all`:
+   * the dataset's whole query and gallery, distractors included, as LReID evaluates (an unseen set then ignores
+   * `identities`).
+   */
+  testIdentities: Schema.optionalKey(Schema.Union([IdentityCount, Schema.Literal("all")]))
 })
 export type DomainTask = typeof DomainTask.Type
 

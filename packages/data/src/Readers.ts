@@ -12,16 +12,32 @@
  * | VeRi-776 | `veri776(root)` | image |
  * | MARS | `mars(root, { minFrames? })` | video |
  * | DukeMTMC-VideoReID | `dukeMTMCVideoReID(root)` | video |
+ * | CUHK-SYSU (`cuhksysu4reid`) | `cuhkSysu(root, { minImagesPerIdentity? })` | image |
+ * | VIPeR | `viper(root, { split?, seed? })` | image |
+ * | PRID2011 (single shot) | `prid(root, { split?, seed? })` | image |
+ * | GRID | `grid(root, { split? })` | image |
+ * | i-LIDS | `ilids(root, { split?, seed? })` | image |
+ * | CUHK01 | `cuhk01(root, { split?, seed? })` | image |
+ * | CUHK02 | `cuhk02(root)` | image |
+ * | SenseReID | `senseReID(root)` | image (test only) |
  * | one folder per identity | `folders(root)` | image |
  * | CSV manifest | `manifest(file)` | image or video |
  * @since 0.1.0
  */
+import * as CUHK01 from "./readers/CUHK01.ts"
+import * as CUHK02 from "./readers/CUHK02.ts"
+import * as CUHKSYSU from "./readers/CUHKSYSU.ts"
 import * as DukeVideo from "./readers/DukeMTMCVideoReID.ts"
 import * as Generic from "./readers/Generic.ts"
 import * as ImageFolders from "./readers/ImageFolders.ts"
 import * as MARS from "./readers/MARS.ts"
+import * as GRID from "./readers/GRID.ts"
+import * as ILIDS from "./readers/ILIDS.ts"
 import * as MSMT17 from "./readers/MSMT17.ts"
+import * as PRID from "./readers/PRID.ts"
+import * as SenseReID from "./readers/SenseReID.ts"
 import * as Verify from "./readers/Verify.ts"
+import * as VIPeR from "./readers/VIPeR.ts"
 
 export const market1501 = ImageFolders.readMarket1501
 export const dukeMTMCReID = ImageFolders.readDukeMTMCReID
@@ -33,6 +49,14 @@ export const dukeMTMCVideoReID = DukeVideo.read
 export const folders = Generic.readFolders
 export const manifest = Generic.readManifest
 export const verifyImages = Verify.images
+export const cuhkSysu = CUHKSYSU.read
+export const viper = VIPeR.read
+export const prid = PRID.read
+export const grid = GRID.read
+export const ilids = ILIDS.read
+export const cuhk01 = CUHK01.read
+export const cuhk02 = CUHK02.read
+export const senseReID = SenseReID.read
 
 /** The expected layouts, as shown by `DatasetNotFound`. */
 export const layouts = {
@@ -44,5 +68,13 @@ export const layouts = {
   mars: MARS.layout,
   dukeMTMCVideoReID: DukeVideo.layout,
   folders: Generic.folderLayout,
-  manifest: Generic.manifestLayout
+  manifest: Generic.manifestLayout,
+  cuhkSysu: CUHKSYSU.layout,
+  viper: VIPeR.layout,
+  prid: PRID.layout,
+  grid: GRID.layout,
+  ilids: ILIDS.layout,
+  cuhk01: CUHK01.layout,
+  cuhk02: CUHK02.layout,
+  senseReID: SenseReID.layout
 } as const

@@ -60,3 +60,19 @@ export class SamplerError extends Data.TaggedError("SamplerError")<{
     return `${this.sampler}: ${this.detail}`
   }
 }
+
+/**
+ * A dataset's train split shares identities with its query or gallery split (a split file that mixes them, or
+ * files named with the wrong identity): ReID test identities must never be trained on. @category errors
+ */
+export class IdentityOverlap extends Data.TaggedError("IdentityOverlap")<{
+  readonly dataset: string
+  /** Up to a few of the shared identities. */
+  readonly identities: ReadonlyArray<number>
+  /** How many identities are shared. */
+  readonly count: number
+}> {
+  override get message(): string {
+    return `${this.dataset}: ${this.count} identities are both in the train split and in the query / gallery (e.g. ${this.identities.join(", ")}); fix the split file so train and test identities are disjoint`
+  }
+}

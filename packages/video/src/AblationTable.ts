@@ -209,6 +209,7 @@ export const toText = (run: MdktRun): string => {
     `seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds`
   return [
     header,
+    `evaluation: ${run.world.protocol}`,
     "",
     ...(t1.rows.length > 0 ? [t1.title, Table.renderText(toTableModel(t1)), ""] : []),
     ...(t2.rows.length > 0 ? [t2.title, Table.renderText(toTableModel(t2)), ""] : []),
@@ -230,6 +231,8 @@ export const toMarkdown = (run: MdktRun): string => {
     `World: ${run.world.name} (${run.world.classes} training identities, ${run.world.train} training tracklets, ${run.world.query} query and ${run.world.gallery} gallery tracklets). ` +
     `Student: ${run.protocol.student.frames} frame(s); teacher: ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}. ` +
     "Student scores in %, mean ± sample standard deviation over seeds.",
+    "",
+    `Evaluation protocol: ${run.world.protocol}.`,
     "",
     ...(t1.rows.length > 0 ? [`## ${t1.title}`, "", Markdown.renderMarkdown(toTableModel(t1)), ""] : []),
     ...(t2.rows.length > 0 ? [`## ${t2.title}`, "", Markdown.renderMarkdown(toTableModel(t2)), ""] : []),

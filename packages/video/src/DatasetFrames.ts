@@ -19,7 +19,8 @@
  * @since 0.1.0
  */
 import { Dataset, Decode, ImageCache, Readers, type RgbImage } from "@reidfx/data"
-import { Effect } from "effect"
+import { DataRoots } from "@reidfx/continual"
+import { Effect, Option } from "effect"
 import type { FrameLoader, Item, Tracklet } from "./ClipData.ts"
 import { trackletsOf } from "./ClipData.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
@@ -48,8 +49,15 @@ const what = (w: VideoLayoutDataset) => `data.world (${w.layout} at ${w.root})`
  * @category constructors
  * @since 0.1.0
  */
-export const readTracklets = (world: VideoLayoutDataset): Effect.Effect<DatasetTracklets, MdktProtocolInvalid> =>
+export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<DatasetTracklets, MdktProtocolInvalid> =>
   Effect.gen(function*() {
+    // `$REIDFX_DATA` in the root is the folder of the datasets (see `@reidfx/continual`'s DataRoots)
+    const data = Option.getOrUndefined(yield* DataRoots.DataConfig.pipe(Effect.orElseSucceed(() => Option.none<string>())))
+    const root = DataRoots.expand(written.root, data)
+    if (root === undefined) {
+      return yield* new MdktProtocolInvalid({ what: what(written), detail: `${DataRoots.variable} is not set: set it to the folder that holds the datasets (export ${DataRoots.variable}=/path/to/datasets)` })
+    }
+    const world = { ...written, root }
     const read = world.layout === "mars"
       ? Readers.mars(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
       : world.layout === "dukemtmcVideoReid"
@@ -73,6 +81,8 @@ export const readTracklets = (world: VideoLayoutDataset): Effect.Effect<DatasetT
       ...splits,
       junkIdentities: world.layout === "mars" ? [-1] : [],
       distractorIdentities: world.layout === "mars" ? [0] : [],
+      // MARS is evaluated with its official protocol (query tracklets in the gallery, as TKP; see VideoEvaluation)
+      ...(world.layout === "mars" ? { galleryIncludesQueries: true } : {}),
       skipped
     }
   })
@@ -108,6 +118,15 @@ export const capTracklet = (t: Tracklet, cap: number): Tracklet => {
   if (n <= cap) return t
   return { ...t, frames: Array.from({ length: cap }, (_, k) => t.frames[Math.floor(((k + 0.5) * n) / cap)]!) }
 }
+
+/**
+ * A capped tracklet whose first frame is the original's first frame (the I2V query image of TKP's protocol, see
+ * `VideoEvaluation`): the first kept frame is replaced by frame 0, so the count (and the memory) is unchanged.
+ * @category memory
+ * @since 0.1.0
+ */
+export const keepFirstFrame = (original: Tracklet, capped: Tracklet): Tracklet =>
+  capped.frames[0] === original.frames[0] || original.frames.length === 0 ? capped : { ...capped, frames: [original.frames[0]!, ...capped.frames.slice(1)] }
 
 const MEAN = [0.485, 0.456, 0.406] as const
 const STD = [0.229, 0.224, 0.225] as const
@@ -187,7 +206,8 @@ export const preload = (
     }
     const capped = (ts: ReadonlyArray<Tracklet>) => (Number.isFinite(cap) ? ts.map((t) => capTracklet(t, cap)) : ts)
     const train = capped(splits.train)
-    const query = capped(splits.query)
+    // a query tracklet keeps its first frame (the I2V query image) in place of its first evenly spaced one
+    const query = Number.isFinite(cap) ? splits.query.map((t) => keepFirstFrame(t, capTracklet(t, cap))) : splits.query
     const gallery = capped(splits.gallery)
     const cache = ImageCache.make(budgetBytes)
     const unique = new Map<string, Item>()

@@ -111,6 +111,7 @@ code{font-size:11px}
 <h1>${Svg.escape(run.protocol.name)}</h1>
 <p class="note">${Svg.escape(run.protocol.description ?? "")}</p>
 <p class="note">${Svg.escape(`${run.world.name}: ${run.world.classes} training identities (${run.world.train} tracklets), ${run.world.query} query and ${run.world.gallery} gallery tracklets. Student ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds; wall time ${run.seconds.toFixed(0)} s.`)}</p>
+<p class="note">${Svg.escape(`Evaluation protocol: ${run.world.protocol}.`)}</p>
 ${sections(run).map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${Html.tableHtml(s.table)}`).join("\n")}
 <h2>The seed's orderings</h2>
 <ul>${comparisons}</ul>

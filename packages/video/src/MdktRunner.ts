@@ -20,7 +20,7 @@ import type { MdktProtocolInvalid } from "./errors.ts"
 import { rowObjectives, teacherObjective } from "./MdktObjective.ts"
 import { type MdktProtocol, type ResolvedRow, resolveRows, seedTable1, seedTable2, type TeacherMode, type TermName } from "./MdktProtocol.ts"
 import { type StageSummary, trainPair, trainTeacher } from "./MdktTraining.ts"
-import { evaluateVideoModel, type VideoScores } from "./VideoEvaluation.ts"
+import { describeProtocol, evaluateVideoModel, type VideoScores } from "./VideoEvaluation.ts"
 import * as VideoModel from "./VideoModel.ts"
 import { loadWorld, type VideoSplits } from "./VideoWorld.ts"
 
@@ -50,7 +50,16 @@ export interface SeedResult {
 /** A whole run: the protocol, both tables' rows, every seed. @category models @since 0.1.0 */
 export interface MdktRun {
   readonly protocol: MdktProtocol
-  readonly world: { readonly name: string; readonly objects: "persons" | "vehicles"; readonly train: number; readonly query: number; readonly gallery: number; readonly classes: number }
+  readonly world: {
+    readonly name: string
+    readonly objects: "persons" | "vehicles"
+    readonly train: number
+    readonly query: number
+    readonly gallery: number
+    readonly classes: number
+    /** The evaluation protocol the scores were measured with, in words (`VideoEvaluation.describeProtocol`). */
+    readonly protocol: string
+  }
   readonly table1: ReadonlyArray<ResolvedRow>
   readonly table2: ReadonlyArray<ResolvedRow>
   readonly seeds: ReadonlyArray<SeedResult>
@@ -213,7 +222,15 @@ export const run = (
     }
     return {
       protocol,
-      world: { name: world.name, objects: world.objects, train: world.train.length, query: world.query.length, gallery: world.gallery.length, classes },
+      world: {
+        name: world.name,
+        objects: world.objects,
+        train: world.train.length,
+        query: world.query.length,
+        gallery: world.gallery.length,
+        classes,
+        protocol: describeProtocol(protocol.evaluation, world)
+      },
       table1: resolveRows(protocol.tables.table1, protocol.student, seedTable1),
       table2: resolveRows(protocol.tables.table2, protocol.student, seedTable2),
       seeds,

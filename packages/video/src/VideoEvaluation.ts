@@ -12,6 +12,16 @@
  * junk (-1) and distractor (0) identities follow MARS unless `labels` says otherwise (the synthetic world has none).
  * Scores are percentages: CMC rank-k (`cmc1`, `cmc5`, `cmc10`; for vehicles the same numbers are top-1 / top-5),
  * mAP and mINP.
+ *
+ * **The official MARS protocol** (`galleryIncludesQueries`, set for MARS by `DatasetFrames`): the gallery is every
+ * test tracklet, the query tracklets included (Zheng et al., ECCV 2016, and `@reidfx/eval`'s `mars`), so a query
+ * whose only cross-camera matches are other query tracklets still has a ground truth; its own tracklet is junk by
+ * the same-identity-same-camera rule. For I2V this is the convention of TKP (Gu et al., "Temporal Knowledge
+ * Propagation for Image-to-Video Person Re-identification", ICCV 2019), whose evaluation the I2V papers (MDKT's
+ * comparison table among them) follow: github:guxinqian/TKP `test.py` appends the query tracklets to the MARS
+ * gallery ("gallery set must contain query set, otherwise 140 query imgs will not have ground truth") and
+ * `utils/data_manager.py` `_extract_1stfeame` takes the first frame of each query tracklet as its query image.
+ * DukeMTMC-VideoReID and VeRi-776 keep their gallery as it is (TKP appends queries for MARS only).
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
@@ -95,6 +105,32 @@ const clipPositions = (t: Tracklet, frames: number): Array<number> =>
 const queryPosition = (t: Tracklet, which: EvaluationSpec["queryFrame"]): number =>
   which === "first" ? 0 : Math.floor((t.frames.length - 1) / 2)
 
+/** What the evaluation labels and the gallery convention of a world are. @category models @since 0.1.0 */
+export interface EvaluationLabels {
+  readonly junkIdentities?: ReadonlyArray<number>
+  readonly distractorIdentities?: ReadonlyArray<number>
+  /** The official MARS protocol: the query tracklets are also gallery tracklets (see the module doc). */
+  readonly galleryIncludesQueries?: boolean
+}
+
+/**
+ * The evaluation protocol in words, for reports: query, gallery, the rules, and whose convention it is.
+ * @category rendering
+ * @since 0.1.0
+ */
+export const describeProtocol = (spec: Pick<EvaluationSpec, "frames" | "queryFrame">, labels: EvaluationLabels = {}): string => {
+  const clip = spec.frames === 0 ? "all its frames" : `${spec.frames} evenly spaced frames`
+  const gallery = labels.galleryIncludesQueries === true
+    ? "every test tracklet, the query tracklets included (official MARS protocol; I2V as TKP, Gu et al. ICCV 2019, github:guxinqian/TKP test.py)"
+    : "the gallery tracklets"
+  const junk = [
+    ...(labels.junkIdentities ?? []).map((i) => `identity ${i} junk`),
+    ...(labels.distractorIdentities ?? []).map((i) => `identity ${i} distractor`)
+  ]
+  return `I2V: the ${spec.queryFrame} frame of each query tracklet; V2V: each query tracklet over ${clip}; gallery: ${gallery}, each tracklet over ${clip}; ` +
+    `gallery items of the query's identity and camera are junk (Market-1501 / MARS rule)${junk.length > 0 ? `, ${junk.join(", ")}` : ""}; CMC and mAP over valid queries`
+}
+
 /**
  * I2V and V2V scores of a model on query and gallery tracklets (see the module doc), computed by
  * `@reidfx/eval`'s `imageToVideo` and `videoToVideo`.
@@ -107,13 +143,19 @@ export const evaluateVideoModel = (
   gallery: ReadonlyArray<Tracklet>,
   loader: FrameLoader,
   spec: Pick<EvaluationSpec, "frames" | "queryFrame" | "batchSize">,
-  labels: { readonly junkIdentities?: ReadonlyArray<number>; readonly distractorIdentities?: ReadonlyArray<number> } = {}
+  labels: EvaluationLabels = {}
 ): VideoScores => {
-  const galleryClips = embedClips(model, gallery.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })), loader, spec.batchSize)
+  const ownGallery = embedClips(model, gallery.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })), loader, spec.batchSize)
   const queryClips = embedClips(model, query.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })), loader, spec.batchSize)
   const queryImages = embedClips(model, query.map((t) => ({ tracklet: t, positions: [queryPosition(t, spec.queryFrame)] })), loader, spec.batchSize)
   const oneRowEach = (n: number) => Int32Array.from({ length: n }, (_, i) => i)
-  const g = { frames: galleryClips, tracklet: oneRowEach(gallery.length), ids: gallery.map((t) => t.id), cams: gallery.map((t) => t.cam) }
+  // the official MARS gallery: the query tracklets (already embedded) first, then the gallery tracklets, as TKP
+  const withQueries = labels.galleryIncludesQueries === true
+  const galleryTracklets = withQueries ? [...query, ...gallery] : gallery
+  const galleryClips = withQueries
+    ? { data: Float32Array.from([...queryClips.data, ...ownGallery.data]), rows: query.length + gallery.length, dim: ownGallery.dim }
+    : ownGallery
+  const g = { frames: galleryClips, tracklet: oneRowEach(galleryTracklets.length), ids: galleryTracklets.map((t) => t.id), cams: galleryTracklets.map((t) => t.cam) }
   const qIds = query.map((t) => t.id)
   const qCams = query.map((t) => t.cam)
   const options = { maxRank: 10, junkIdentities: labels.junkIdentities ?? [-1], distractorIdentities: labels.distractorIdentities ?? [0] }

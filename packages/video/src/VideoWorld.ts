@@ -27,6 +27,8 @@ export interface VideoSplits {
   /** Gallery identities that are junk / distractors in the ranking (MARS: -1 / 0; the synthetic world: none). */
   readonly junkIdentities: ReadonlyArray<number>
   readonly distractorIdentities: ReadonlyArray<number>
+  /** The official MARS protocol: the query tracklets are gallery tracklets too (see `VideoEvaluation`). */
+  readonly galleryIncludesQueries?: boolean
   /** The loader of a dataset on disk (its frames decoded up front); absent for the synthetic world (rendered on demand). */
   readonly loader?: FrameLoader
 }
@@ -59,6 +61,7 @@ export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOpt
         gallery: loaded.gallery,
         junkIdentities: read.junkIdentities,
         distractorIdentities: read.distractorIdentities,
+        ...(read.galleryIncludesQueries === true ? { galleryIncludesQueries: true } : {}),
         loader: loaded.loader
       }
     }

@@ -36,7 +36,7 @@ const fakeRun = async (objects: "persons" | "vehicles" = "persons"): Promise<Mdk
     })),
     seconds: 10
   }))
-  return { protocol, world: { name: "w", objects, train: 10, query: 5, gallery: 5, classes: 5 }, table1, table2, seeds, seconds: 30 }
+  return { protocol, world: { name: "w", objects, train: 10, query: 5, gallery: 5, classes: 5, protocol: "p" }, table1, table2, seeds, seconds: 30 }
 }
 
 describe("ablation tables", () => {

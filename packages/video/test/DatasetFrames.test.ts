@@ -72,6 +72,8 @@ describe("DatasetFrames: the frame budget", () => {
     const t = { id: 1, cam: 0, tracklet: 0, frames: Array.from({ length: 10 }, (_, f) => ({ source: { _tag: "File" as const, path: `${f}` }, id: 1, cam: 0, tracklet: 0, frame: f })) }
     expect(DatasetFrames.capTracklet(t, 4).frames.map((f) => f.frame)).toEqual([1, 3, 6, 8])
     expect(DatasetFrames.capTracklet(t, 10)).toBe(t)
+    // a query keeps its first frame (the I2V query image): frames 0, 3, 6, 8
+    expect(DatasetFrames.keepFirstFrame(t, DatasetFrames.capTracklet(t, 4)).frames.map((f) => f.frame)).toEqual([0, 3, 6, 8])
   })
 })
 
@@ -90,6 +92,7 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     expect(splits.query).toHaveLength(Dataset.tracklets(world.dataset.query).length)
     expect(splits.gallery).toHaveLength(Dataset.tracklets(world.dataset.gallery).length)
     expect(splits.distractorIdentities).toEqual([0])
+    expect(splits.galleryIncludesQueries).toBe(true)
     const source = Dataset.tracklets(world.dataset.train)[1]!
     const read = splits.train[1]!
     expect([read.id, read.cam, read.frames.length]).toEqual([source.id, source.cam, source.frames.length])
@@ -102,6 +105,10 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     const runDir = tmp("mdkt-mars-run-")
     const { run, written } = await Effect.runPromise(Mdkt.runProtocol(protocol, { out: runDir, log: () => Effect.void }).pipe(Effect.provide(wasm)))
     expect(run.world).toMatchObject({ name: "MARS", objects: "persons", classes: 4 })
+    // the report states the protocol: the official MARS gallery (queries included), first query frame, as TKP
+    expect(run.world.protocol).toContain("official MARS protocol; I2V as TKP")
+    expect(AblationTable.toText(run)).toContain(`evaluation: ${run.world.protocol}`)
+    expect(fs.readFileSync(written.markdown, "utf8")).toContain("Evaluation protocol: I2V: the first frame of each query tracklet")
     for (const c of run.seeds[0]!.configurations) {
       for (const p of ["i2v", "v2v"] as const) {
         expect(c.student[p].queries).toBe(splits.query.length)

@@ -7,6 +7,7 @@
  */
 import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
 import { Backend, BoundedRead, RunFolder } from "@reidfx/tensor"
+import { RunConfig } from "@reidfx/train"
 import { Mdkt, MdktProtocolFile } from "@reidfx/video"
 import { Console, Effect, type FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
@@ -110,14 +111,37 @@ const runMdkt = (
     )
   })
 
+/**
+ * Applies `--set key.path=value` overrides (value parsed as YAML, as `reidfx train --set`) to a lifelong protocol
+ * file's text, then decodes it: e.g. `--set training.height=16 --set training.batchesPerEpoch=1` shrinks a real
+ * protocol to a smoke run. An override that makes the protocol invalid is the usual decode error naming the key.
+ */
+export const parseWithOverrides = (text: string, file: string, sets: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    if (sets.length === 0) return yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
+    const parsed = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`) })
+    const merged = yield* RunConfig.override(parsed, sets).pipe(Effect.mapError((e) => userError(e.message)))
+    return yield* ProtocolFile.decode(merged, `${file} with --set ${sets.join(" ")}`).pipe(Effect.mapError((e) => userError(e.message)))
+  })
+
 export const runCommand = Command.make(
   "run",
-  { protocol: Argument.String("protocol").pipe(Argument.withDescription("A protocol file (.yaml or .json)")), ...runFlags },
-  ({ protocol: file, ...flags }) =>
+  {
+    protocol: Argument.String("protocol").pipe(Argument.withDescription("A protocol file (.yaml or .json)")),
+    ...runFlags,
+    set: Flag.String("set").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("Override one key of a lifelong protocol: --set training.epochs=1 (value parsed as YAML; repeatable)")
+    )
+  },
+  ({ protocol: file, set, ...flags }) =>
     Effect.gen(function*() {
       const text = yield* BoundedRead.readText(file).pipe(Effect.mapError((e) => userError(e.message)))
-      if (isMdkt(text)) return yield* runMdkt(file, flags)
-      const protocol = yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
+      if (isMdkt(text)) {
+        if (set.length > 0) return yield* userError("--set applies to lifelong protocols; edit an MDKT protocol file instead")
+        return yield* runMdkt(file, flags)
+      }
+      const protocol = yield* parseWithOverrides(text, file, set)
       yield* runProtocol(protocol, flags)
     }).pipe(Effect.provide(Backend.layerFromConfig))
 ).pipe(Command.withDescription("Run a declared protocol (lifelong ReID, or image-to-video MDKT with kind: mdkt; YAML or JSON) and write its reports"))

@@ -10,7 +10,8 @@
 import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
 import { Effect, Layer } from "effect"
 import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
-import type { IntraDomainSplit, Protocol, World } from "../Protocol.ts"
+import type { DomainTask, IntraDomainSplit, Protocol, World } from "../Protocol.ts"
+import * as DataRoots from "./DataRoots.ts"
 
 /** What `openTask` / `openJoint` give the learner. */
 export interface TrainPayload {
@@ -40,6 +41,24 @@ const readLayout = (world: Extract<World, { kind: "layout" }>) => {
       return Readers.veri776(world.root)
     case "generic":
       return Readers.folders(world.root)
+    case "cuhk03detected":
+      return Readers.cuhk03NP(world.root, "detected")
+    case "cuhksysu":
+      return Readers.cuhkSysu(world.root)
+    case "viper":
+      return Readers.viper(world.root)
+    case "prid":
+      return Readers.prid(world.root)
+    case "grid":
+      return Readers.grid(world.root)
+    case "ilids":
+      return Readers.ilids(world.root)
+    case "cuhk01":
+      return Readers.cuhk01(world.root)
+    case "cuhk02":
+      return Readers.cuhk02(world.root)
+    case "sensereid":
+      return Readers.senseReID(world.root)
   }
 }
 
@@ -83,13 +102,18 @@ export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequ
       }).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "intra-domain split", cause })))
     }
     const named = (d: Dataset.Dataset, name: string): Dataset.Dataset => ({ ...d, name })
+    // `testIdentities: all` keeps the whole query and gallery (LReID); otherwise the first N test identities
+    const cut = (d: Dataset.Dataset, t: DomainTask): Dataset.Dataset =>
+      t.testIdentities === "all"
+        ? { ...d, train: Dataset.truncate(d, t.identities).train }
+        : { ...Dataset.truncate(d, t.testIdentities ?? t.identities), train: Dataset.truncate(d, t.identities).train }
     const datasets: Array<Dataset.Dataset> = []
     for (const t of split.sequence) datasets.push(named(yield* worldDataset(t.world, size), t.name))
     const unseen: Array<Dataset.Dataset> = []
-    for (const t of split.unseen) unseen.push(Dataset.truncate(named(yield* worldDataset(t.world, size), t.name), t.identities))
+    for (const t of split.unseen) unseen.push(cut(named(yield* worldDataset(t.world, size), t.name), t))
     return yield* Effect.try({
       try: () => {
-        const truncated = datasets.map((d, i) => Dataset.truncate(d, split.sequence[i]!.identities))
+        const truncated = datasets.map((d, i) => cut(d, split.sequence[i]!))
         return TaskSplit.interDomain(truncated, { unseen })
       },
       catch: (cause) => new BenchmarkError({ operation: "inter-domain split", cause })
@@ -99,10 +123,14 @@ export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequ
 const testSetName = (protocol: Protocol, t: number, task: TaskSplit.TaskDefinition): string =>
   protocol.data.split.kind === "interDomain" ? task.domain : `task-${t + 1}`
 
-/** The benchmark of a protocol as a service value. */
+/**
+ * The benchmark of a protocol as a service value. Dataset roots are resolved first (`$REIDFX_DATA`, see
+ * `DataRoots`): every missing folder is reported at once, before anything is read.
+ */
 export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, BenchmarkError> =>
   Effect.gen(function*() {
-    const sequence = yield* sequenceOf(protocol)
+    const resolved = yield* DataRoots.resolveFromConfig(protocol).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause })))
+    const sequence = yield* sequenceOf(resolved)
     const order: Array<number> = []
     const oldClasses: Array<number> = []
     for (const task of sequence.tasks) {

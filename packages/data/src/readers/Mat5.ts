@@ -153,7 +153,18 @@ interface Budget {
   readonly max: number
 }
 
-const parseElements = (view: DataView, start: number, le: boolean, out: Array<MatVariable>, budget: Budget, depth: number): void => {
+/**
+ * Walks the top-level elements from `start`, inflating compressed ones within the budget (one level: a compressed
+ * element inside another is refused), and calls `onMatrix` with the bounds of each miMATRIX element's body.
+ */
+const walkElements = (
+  view: DataView,
+  start: number,
+  le: boolean,
+  budget: Budget,
+  depth: number,
+  onMatrix: (view: DataView, start: number, end: number) => void
+): void => {
   let offset = start
   const end = view.byteLength
   while (offset + 8 <= end) {
@@ -173,26 +184,35 @@ const parseElements = (view: DataView, start: number, le: boolean, out: Array<Ma
         )
       }
       budget.inflated += raw.byteLength
-      parseElements(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0, le, out, budget, depth + 1)
+      walkElements(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0, le, budget, depth + 1, onMatrix)
     } else if (el.type === miMATRIX) {
-      const v = parseMatrix(view, el.offset, el.offset + el.bytes, le)
-      if (v !== undefined) out.push(v)
+      onMatrix(view, el.offset, el.offset + el.bytes)
     }
     offset = el.type === miCOMPRESSED ? el.offset + el.bytes : el.next
   }
 }
 
-/** Parses the numeric variables of a level-5 MAT-file. Throws a {@link Mat5FormatError} on a file that is not one. */
-export const parse = (bytes: Uint8Array, options: ParseOptions = {}): Array<MatVariable> => {
+/** Checks the 128-byte header of a level-5 MAT-file; returns the view and the byte order. */
+const open = (bytes: Uint8Array): { readonly view: DataView; readonly le: boolean } => {
   if (bytes.length < 128) return fail("too short for a MAT-file header")
   const header = new TextDecoder().decode(bytes.subarray(0, 10))
   if (!header.startsWith("MATLAB 5.0")) return fail("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
   const endian = String.fromCharCode(bytes[126]!, bytes[127]!)
   const le = endian === "IM"
   if (!le && endian !== "MI") return fail("bad endian indicator")
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), le }
+}
+
+const budgetOf = (options: ParseOptions): Budget => ({ inflated: 0, max: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED })
+
+/** Parses the numeric variables of a level-5 MAT-file. Throws a {@link Mat5FormatError} on a file that is not one. */
+export const parse = (bytes: Uint8Array, options: ParseOptions = {}): Array<MatVariable> => {
+  const { le, view } = open(bytes)
   const out: Array<MatVariable> = []
-  parseElements(view, 128, le, out, { inflated: 0, max: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED }, 0)
+  walkElements(view, 128, le, budgetOf(options), 0, (v, start, end) => {
+    const variable = parseMatrix(v, start, end, le)
+    if (variable !== undefined) out.push(variable)
+  })
   return out
 }
 
@@ -261,4 +281,189 @@ export const write = (variables: ReadonlyArray<{ readonly name: string; readonly
     return concat([tag(miCOMPRESSED, z.length), z])
   })
   return concat([header, ...elements])
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cells, structs and char arrays (GRID's `features_and_partitions.mat` keeps its splits in a cell of structs)
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * Any MAT-file value this reader understands: a real numeric array, a char array, a cell array or a struct
+ * array (elements in MATLAB's column-major order). Sparse, complex, object and function-handle values are
+ * `Unsupported`.
+ */
+export type MatValue =
+  | { readonly _tag: "Numeric"; readonly dims: ReadonlyArray<number>; readonly data: Float64Array }
+  | { readonly _tag: "Char"; readonly dims: ReadonlyArray<number>; readonly text: string }
+  | { readonly _tag: "Cell"; readonly dims: ReadonlyArray<number>; readonly cells: ReadonlyArray<MatValue> }
+  | {
+    readonly _tag: "Struct"
+    readonly dims: ReadonlyArray<number>
+    readonly fields: ReadonlyArray<string>
+    /** One record per element, each mapping a field name to its value. */
+    readonly elements: ReadonlyArray<Readonly<Record<string, MatValue>>>
+  }
+  | { readonly _tag: "Unsupported"; readonly dims: ReadonlyArray<number>; readonly matlabClass: number }
+
+const mxCELL = 1
+const mxSTRUCT = 2
+const mxCHAR = 4
+const miUTF8 = 16
+const miUTF16 = 17
+
+const count = (dims: ReadonlyArray<number>): number => dims.reduce((a, d) => a * d, 1)
+
+const decodeText = (view: DataView, el: Element, le: boolean): string => {
+  if (el.type === miUINT16 || el.type === miUTF16) {
+    let s = ""
+    for (let i = 0; i < el.bytes / 2; i++) s += String.fromCharCode(view.getUint16(el.offset + 2 * i, le))
+    return s
+  }
+  return new TextDecoder(el.type === miUTF8 ? "utf-8" : "latin1").decode(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes))
+}
+
+/** Deepest nesting of cells and structs accepted (a hostile file could otherwise exhaust the stack). */
+const MAX_NESTING = 32
+
+/** Parses the body of one miMATRIX element (`start` .. `end`, after its tag) into a value and its name. */
+const parseValue = (view: DataView, start: number, end: number, le: boolean, depth = 0): { readonly name: string; readonly value: MatValue } => {
+  if (end <= start) return { name: "", value: { _tag: "Numeric", dims: [0, 0], data: new Float64Array(0) } }
+  if (depth > MAX_NESTING) return fail(`cells or structs nested deeper than ${MAX_NESTING} levels`)
+  const flags = element(view, start, end, le)
+  if (flags.bytes < 4) return fail(`array flags at byte ${start} hold ${flags.bytes} bytes (at least 4)`)
+  const word = view.getUint32(flags.offset, le)
+  const cls = word & 0xff
+  const complex = (word >>> 11) & 1
+  const dimsEl = element(view, flags.next, end, le)
+  const dims = Array.from(readNumbers(view, dimsEl.offset, dimsEl.type, dimsEl.bytes, le))
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
+  const nameEl = element(view, dimsEl.next, end, le)
+  const name = new TextDecoder().decode(new Uint8Array(view.buffer, view.byteOffset + nameEl.offset, nameEl.bytes))
+  const n = count(dims)
+  if (cls === mxCELL) {
+    // each cell is an element of at least 8 bytes: a count past that cannot be in the file
+    if (n > (end - nameEl.next) / 8) return fail(`cell "${name}" declares ${n} cells but its element holds ${end - nameEl.next} bytes`)
+    const cells: Array<MatValue> = []
+    let at = nameEl.next
+    for (let i = 0; i < n; i++) {
+      const el = element(view, at, end, le)
+      cells.push(parseValue(view, el.offset, el.offset + el.bytes, le, depth + 1).value)
+      at = el.next
+    }
+    return { name, value: { _tag: "Cell", dims, cells } }
+  }
+  if (cls === mxSTRUCT) {
+    const lengthEl = element(view, nameEl.next, end, le)
+    const fieldLength = view.getInt32(lengthEl.offset, le)
+    if (fieldLength <= 0 || fieldLength > 64) return fail(`struct "${name}": field name length ${fieldLength} (expected 1 to 64)`)
+    const namesEl = element(view, lengthEl.next, end, le)
+    const fields: Array<string> = []
+    for (let f = 0; f < Math.floor(namesEl.bytes / fieldLength); f++) {
+      const raw = new Uint8Array(view.buffer, view.byteOffset + namesEl.offset + f * fieldLength, fieldLength)
+      const zero = raw.indexOf(0)
+      fields.push(new TextDecoder().decode(zero < 0 ? raw : raw.subarray(0, zero)))
+    }
+    if (n * fields.length > (end - namesEl.next) / 8) {
+      return fail(`struct "${name}" declares ${n} x ${fields.length} fields but its element holds ${end - namesEl.next} bytes`)
+    }
+    const elements: Array<Record<string, MatValue>> = []
+    let at = namesEl.next
+    for (let i = 0; i < n; i++) {
+      const record: Record<string, MatValue> = {}
+      for (const field of fields) {
+        const el = element(view, at, end, le)
+        record[field] = parseValue(view, el.offset, el.offset + el.bytes, le, depth + 1).value
+        at = el.next
+      }
+      elements.push(record)
+    }
+    return { name, value: { _tag: "Struct", dims, fields, elements } }
+  }
+  if (cls === mxCHAR) {
+    if (n === 0 || nameEl.next >= end) return { name, value: { _tag: "Char", dims, text: "" } }
+    return { name, value: { _tag: "Char", dims, text: decodeText(view, element(view, nameEl.next, end, le), le) } }
+  }
+  if (cls < 6 || cls > 15 || complex === 1) return { name, value: { _tag: "Unsupported", dims, matlabClass: cls } }
+  if (n === 0 || nameEl.next >= end) return { name, value: { _tag: "Numeric", dims, data: new Float64Array(0) } }
+  const real = element(view, nameEl.next, end, le)
+  return { name, value: { _tag: "Numeric", dims, data: readNumbers(view, real.offset, real.type, real.bytes, le) } }
+}
+
+/**
+ * Parses every variable of a level-5 MAT-file, cells and structs included (what scipy's `loadmat` returns, as
+ * tagged values), with the same bounds as {@link parse}. Throws a {@link Mat5FormatError} on a file that is not one.
+ */
+export const parseValues = (bytes: Uint8Array, options: ParseOptions = {}): Array<{ readonly name: string; readonly value: MatValue }> => {
+  const { le, view } = open(bytes)
+  const out: Array<{ name: string; value: MatValue }> = []
+  walkElements(view, 128, le, budgetOf(options), 0, (v, start, end) => {
+    out.push(parseValue(v, start, end, le))
+  })
+  return out
+}
+
+const encodeValue = (name: string, value: MatValue): Uint8Array => {
+  const flags = new Uint8Array(8)
+  const dims = new Uint8Array(4 * value.dims.length)
+  value.dims.forEach((d, i) => {
+    new DataView(dims.buffer).setInt32(4 * i, d, true)
+  })
+  const nameBytes = new TextEncoder().encode(name)
+  const head = (cls: number) => {
+    new DataView(flags.buffer).setUint32(0, cls, true)
+    return [tag(miUINT32, 8), flags, tag(miINT32, dims.length), padTo8(dims), tag(miINT8, nameBytes.length), padTo8(nameBytes)]
+  }
+  let parts: Array<Uint8Array>
+  switch (value._tag) {
+    case "Numeric": {
+      const values = new Uint8Array(value.data.length * 8)
+      value.data.forEach((v, i) => {
+        new DataView(values.buffer).setFloat64(8 * i, v, true)
+      })
+      parts = [...head(6), tag(miDOUBLE, values.length), values]
+      break
+    }
+    case "Char": {
+      const chars = new Uint8Array(value.text.length * 2)
+      for (let i = 0; i < value.text.length; i++) new DataView(chars.buffer).setUint16(2 * i, value.text.charCodeAt(i), true)
+      parts = [...head(mxCHAR), tag(miUINT16, chars.length), padTo8(chars)]
+      break
+    }
+    case "Cell":
+      parts = [...head(mxCELL), ...value.cells.map((c) => encodeValue("", c))]
+      break
+    case "Struct": {
+      const length = 32
+      const names = new Uint8Array(length * value.fields.length)
+      value.fields.forEach((f, i) => {
+        names.set(new TextEncoder().encode(f).subarray(0, length - 1), i * length)
+      })
+      const lengthEl = new Uint8Array(8)
+      new DataView(lengthEl.buffer).setUint32(0, (4 << 16) | miINT32, true)
+      new DataView(lengthEl.buffer).setInt32(4, length, true)
+      parts = [
+        ...head(mxSTRUCT),
+        lengthEl,
+        tag(miINT8, names.length),
+        padTo8(names),
+        ...value.elements.flatMap((record) => value.fields.map((f) => encodeValue("", record[f]!)))
+      ]
+      break
+    }
+    case "Unsupported":
+      throw new Error(`cannot write MATLAB class ${value.matlabClass}`)
+  }
+  const body = concat(parts)
+  return concat([tag(miMATRIX, body.length), body])
+}
+
+/** Writes values (numeric, char, cell, struct) as a level-5 MAT-file, uncompressed (what the tests' fixtures need). */
+export const writeValues = (variables: ReadonlyArray<{ readonly name: string; readonly value: MatValue }>): Uint8Array => {
+  const header = new Uint8Array(128).fill(32)
+  header.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by reidfx"))
+  header.fill(0, 116, 124)
+  new DataView(header.buffer).setUint16(124, 0x0100, true)
+  header[126] = "I".charCodeAt(0)
+  header[127] = "M".charCodeAt(0)
+  return concat([header, ...variables.map((v) => encodeValue(v.name, v.value))])
 }

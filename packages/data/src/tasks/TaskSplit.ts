@@ -177,7 +177,7 @@ export const intraDomainEffect = (dataset: Dataset.Dataset, options: IntraDomain
 export interface InterDomainOptions {
   /** Train identities kept per dataset, the first N in identity order (LReID: 500). */
   readonly trainIdentities?: number
-  /** Test identities kept per dataset (default: all). */
+  /** Test identities kept per dataset: the first N query identities and their gallery images (default: the whole query and gallery). */
   readonly testIdentities?: number
   /** Datasets never trained on, whose test sets form the unseen test set. */
   readonly unseen?: ReadonlyArray<Dataset.Dataset>
@@ -197,7 +197,9 @@ const firstIds = (items: ReadonlyArray<Item>, n: number | undefined): Set<number
 export const interDomain = (datasets: ReadonlyArray<Dataset.Dataset>, options: InterDomainOptions = {}): TaskSequence => {
   const tasks = datasets.map((d, t): TaskDefinition => {
     const keep = firstIds(d.train, options.trainIdentities)
-    const testKeep = firstIds(d.query, options.testIdentities)
+    // without `testIdentities` the whole query and gallery (distractors included) are kept, as LReID evaluates
+    const testKeep = options.testIdentities === undefined ? undefined : firstIds(d.query, options.testIdentities)
+    const inTest = (i: Item) => testKeep === undefined || testKeep.has(i.id)
     const train = relabel(d.train.filter((i) => keep.has(i.id)), t * OFFSET, d.name)
     return {
       index: t,
@@ -207,8 +209,8 @@ export const interDomain = (datasets: ReadonlyArray<Dataset.Dataset>, options: I
       train,
       test: {
         name: `${d.name}/test`,
-        query: relabel(d.query.filter((i) => testKeep.has(i.id)), t * OFFSET, d.name),
-        gallery: relabel(d.gallery.filter((i) => testKeep.has(i.id)), t * OFFSET, d.name)
+        query: relabel(d.query.filter(inTest), t * OFFSET, d.name),
+        gallery: relabel(d.gallery.filter(inTest), t * OFFSET, d.name)
       }
     }
   })
