@@ -87,6 +87,18 @@ describe("TaskSplit.interDomain", () => {
     expect(Dataset.identities(seq.unseen.query)).toEqual([200004, 200005, 200006, 200007, 200008])
     expect(seq.name).toBe("a -> b")
   })
+
+  it("without testIdentities the whole gallery stays (distractors too); with it, the first N query identities and their gallery", () => {
+    const distractor = { source: { _tag: "File" as const, path: "d.jpg" }, id: 0, cam: 1 }
+    const a = { ...fakeDataset(4, 4), name: "a" }
+    const withDistractor = { ...a, gallery: [...a.gallery, distractor] }
+    const whole = TaskSplit.interDomain([withDistractor])
+    expect(whole.tasks[0]!.test.gallery).toHaveLength(a.gallery.length + 1)
+    expect(Dataset.identities(whole.tasks[0]!.test.gallery)).toContain(0)
+    const cut = TaskSplit.interDomain([withDistractor], { testIdentities: 2 })
+    expect(Dataset.identities(cut.tasks[0]!.test.query)).toEqual(Dataset.identities(a.query).slice(0, 2))
+    expect(Dataset.identities(cut.tasks[0]!.test.gallery)).toEqual(Dataset.identities(a.query).slice(0, 2))
+  })
 })
 
 describe("TaskData", () => {

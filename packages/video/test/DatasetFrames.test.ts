@@ -1,6 +1,6 @@
 import { Dataset, Decode, Synthetic, SyntheticExport } from "@reidfx/data"
 import { Backend } from "@reidfx/tensor"
-import { Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -74,6 +74,19 @@ describe("DatasetFrames: the frame budget", () => {
     expect(DatasetFrames.capTracklet(t, 10)).toBe(t)
     // a query keeps its first frame (the I2V query image): frames 0, 3, 6, 8
     expect(DatasetFrames.keepFirstFrame(t, DatasetFrames.capTracklet(t, 4)).frames.map((f) => f.frame)).toEqual([0, 3, 6, 8])
+  })
+})
+
+describe("dataset roots under $REIDFX_DATA", () => {
+  const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+  it("REIDFX_DATA unset: an error saying to set it; set: the root is expanded (a missing folder shows the layout)", async () => {
+    const world = { kind: "layout" as const, layout: "dukemtmcVideoReid" as const, root: "$REIDFX_DATA/DukeMTMC-VideoReID" }
+    const unset = await Effect.runPromise(Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({}))))
+    expect(unset.message).toContain("REIDFX_DATA is not set")
+    const data = tmp("mdkt-data-")
+    const missing = await Effect.runPromise(Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({ REIDFX_DATA: data }))))
+    expect(missing.message).toContain(path.join(data, "DukeMTMC-VideoReID"))
+    expect(missing.message).toContain("query/...")
   })
 })
 
