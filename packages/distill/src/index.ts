@@ -7,6 +7,8 @@
  * learns from (`Term<Teacher>`, `Term<OldModel>`, `Term<Peer>`).
  * @since 0.1.0
  */
+export * as DarkRank from "./losses/DarkRank.ts"
+export { darkRank, mutualDarkRank } from "./losses/DarkRank.ts"
 export * as DwoPP from "./losses/DwoPP.ts"
 export { dwopp } from "./losses/DwoPP.ts"
 export * as DwPP from "./losses/DwPP.ts"
