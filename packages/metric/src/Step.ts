@@ -50,6 +50,8 @@ export interface Step {
   readonly peer?: ModelOutputs
   /** The inputs the peer saw (e.g. more frames than the student). */
   readonly peerInputs?: tf.Tensor
+  /** `[B, A]` attribute labels (1, 0, or < 0 for unknown), when the dataset has attributes. */
+  readonly attributes?: tf.Tensor2D
   /** The global step number (0-based). */
   readonly index: number
 }
