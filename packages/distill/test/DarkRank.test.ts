@@ -249,3 +249,25 @@ describe("DarkRank: soft and hard transfer", () => {
     x.dispose()
   })
 })
+
+describe("localMetricMutual (AlignedReID mutual learning on the local distance)", () => {
+  it("equals the mean squared difference of the two local distance matrices, both directions; 0 for equal stripes", async () => {
+    const { LocalMetricMutual } = await import("../src/index.ts")
+    const { LocalDistance } = await import("@reidfx/metric")
+    noLeaks(() => {
+      const a = tf.tensor3d([[[1, 0], [0, 1]], [[1, 1], [0, 1]], [[0.5, -1], [1, 0]]])
+      const b = tf.tensor3d([[[0, 1], [1, 0]], [[1, 1], [1, 0]], [[1, -1], [0, 1]]])
+      const [da, db] = tf.tidy(() => [LocalDistance.matrix(a).arraySync(), LocalDistance.matrix(b).arraySync()])
+      const mse = da.flat().reduce((s, x, k) => s + (x - db.flat()[k]!) ** 2, 0) / 9
+      const v = LocalMetricMutual.loss(a, b)
+      expect(value(v.loss)).toBeCloseTo(2 * mse, 5)
+      disposeStats(v)
+      const one = LocalMetricMutual.loss(a, b, { directions: "fromPeer" })
+      expect(value(one.loss)).toBeCloseTo(mse, 5)
+      const same = LocalMetricMutual.loss(a, a)
+      expect(value(same.loss)).toBeCloseTo(0, 6)
+      disposeStats(same)
+      tf.dispose([a, b])
+    })
+  })
+})

@@ -21,6 +21,7 @@ import {
   rkdDistance,
   darkRank,
   mutualDarkRank,
+  localMetricMutual,
   Source,
   Teacher,
   tripletContrast
@@ -58,4 +59,4 @@ describe("requirements in the types", () => {
 
 const teacherTerms = [logitsKD(), pairwiseDistance(), tripletContrast(), rkdDistance(), rkdAngle(), darkRank()] as const
 const oldModelTerms = [lwf(), dwpp(), dwopp(), pairwiseDistance({}, Source.oldModel)] as const
-const peerTerms = [mutualLogitsKD(), mutualTripletContrast(), metricMutual(), pairwiseDistance({}, Source.peer), mutualDarkRank()] as const
+const peerTerms = [mutualLogitsKD(), mutualTripletContrast(), metricMutual(), pairwiseDistance({}, Source.peer), mutualDarkRank(), localMetricMutual()] as const
