@@ -65,7 +65,8 @@ export const evalFlags = {
   json: optionalFile("json", "Write the results (with CMC curves and per-query counts) to this JSON file")
 }
 
-const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
+/** A one-line user error (shared by the application commands). */
+export const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
 const parseIdList = (text: string, flag: string): Effect.Effect<ReadonlyArray<number>, CliError.UserError> => {
   const parts = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
@@ -74,13 +75,15 @@ const parseIdList = (text: string, flag: string): Effect.Effect<ReadonlyArray<nu
   return bad === undefined ? Effect.succeed(values) : Effect.fail(userError(`--${flag}: "${bad}" is not an integer`))
 }
 
-const read = (path: string) =>
+/** Reads a file, or a one-line user error. */
+export const read = (path: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     return yield* fs.readFile(path).pipe(Effect.mapError((e) => userError(`cannot read ${path}: ${e.message}`)))
   })
 
-const fromFailure = <A>(f: () => A): Effect.Effect<A, CliError.UserError> =>
+/** Runs `f`, turning an eval failure into a one-line user error. */
+export const fromFailure = <A>(f: () => A): Effect.Effect<A, CliError.UserError> =>
   Effect.suspend(() => {
     try {
       return Effect.succeed(f())
@@ -104,7 +107,8 @@ const readLabels = (side: "query" | "gallery", idsFile: Option.Option<string>, c
     return { ids, cams }
   })
 
-const single = (path: string, flag: string) =>
+/** A one-column label file (identities). */
+export const single = (path: string, flag: string) =>
   Effect.gen(function*() {
     const bytes = yield* read(path)
     const parsed: LabelColumns = yield* fromFailure(() => parseLabelFile(bytes, path))
