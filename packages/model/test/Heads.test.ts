@@ -71,3 +71,33 @@ describe("models with a local branch, PCB parts, attributes", () => {
       expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/choose one/)
     }).pipe(cpu))
 })
+
+describe("keypoint-guided part pooling", () => {
+  it("hand-computed: parts average the cells inside their keypoint boxes; an unlabelled part is zero and invisible", async () => {
+    const { keypointPartPooling } = await import("../src/index.ts")
+    // a 4 x 2 feature map of a 40 x 20 image (cells of 10 x 10 px); channel value = row * 10 + column
+    const map = tf.tensor4d(Array.from({ length: 8 }, (_, k) => Math.floor(k / 2) * 10 + (k % 2)), [1, 4, 2, 1])
+    const kp = new Array<number>(51).fill(0)
+    const set = (j: number, x: number, y: number) => {
+      kp[3 * j] = x
+      kp[3 * j + 1] = y
+      kp[3 * j + 2] = 2
+    }
+    set(0, 5, 5) // head: the nose only, box [5 +- 2] -> cell (0, 0)
+    set(5, 15, 12)
+    set(6, 5, 12)
+    set(11, 15, 28)
+    set(12, 5, 28) // torso: x 3..17, y 10..30 -> cells (1, 0), (1, 1), (2, 0), (2, 1) (centres y 15, 25)
+    const { parts, visible } = keypointPartPooling(map, [kp], { imageHeight: 40, imageWidth: 20 })
+    const v = Array.from(parts.dataSync())
+    expect(v[0]).toBeCloseTo(0, 6) // head: cell (0, 0) = 0
+    expect(v[1]).toBeCloseTo((10 + 11 + 20 + 21) / 4, 5) // torso
+    // arms and legs have a labelled keypoint (shoulder, hip) but their +-2 px boxes contain no cell centre
+    expect(Array.from(visible.dataSync())).toEqual([1, 1, 0, 0, 0, 0])
+    // no labelled keypoints at all: every part zero and invisible
+    const none = keypointPartPooling(map, [new Array<number>(51).fill(0)], { imageHeight: 40, imageWidth: 20 })
+    expect(Array.from(none.visible.dataSync())).toEqual([0, 0, 0, 0, 0, 0])
+    expect(Array.from(none.parts.dataSync())).toEqual([0, 0, 0, 0, 0, 0])
+    tf.dispose([map, parts, visible, none.parts, none.visible])
+  })
+})
