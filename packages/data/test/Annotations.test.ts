@@ -32,7 +32,7 @@ describe("synthetic annotations", () => {
         expect(kp.length).toBe(17)
         const painted = (x: number, y: number) => {
           // the canvas starts black (0); a person pixel has some colour, or is within a pixel of one
-          for (const [dx, dy] of [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]]) {
+          for (const [dx, dy] of [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
             const [px, py] = [Math.floor(x) + dx, Math.floor(y) + dy]
             if (px < 0 || py < 0 || px >= 64 || py >= 128) continue
             const o = (py * 64 + px) * 3
