@@ -94,3 +94,28 @@ describe("reidfx verify / identify / cluster", () => {
       assert.include(yield* failureOf(["identify", "--probe-features", path("missing.npy"), "--gallery-features", featuresFile, "--gallery-ids", idsFile]), "cannot read")
     }).pipe(env))
 })
+
+describe("reidfx track", () => {
+  it.effect("tracks two people in two cameras: IDF1 100% and the tracks file", () =>
+    Effect.gen(function*() {
+      const looks = [[1, 0, 0], [0, 1, 0]]
+      const dets: Array<object> = []
+      for (let f = 0; f < 6; f++) {
+        for (const p of [0, 1]) dets.push({ frame: f, camera: 0, box: [10 * f + 50 * p, 0, 20, 40], feature: looks[p]!.map((v, k) => v + 0.01 * Math.sin(f + k)), id: p })
+      }
+      for (let f = 10; f < 14; f++) {
+        for (const p of [0, 1]) dets.push({ frame: f, camera: 1, box: [8 * f + 60 * p, 5, 20, 40], feature: looks[p]!.map((v, k) => v + 0.01 * Math.cos(f + k)), id: p })
+      }
+      const file = path("dets.json")
+      writeFileSync(file, JSON.stringify(dets))
+      const out = path("track")
+      yield* run(["track", "--detections", file, "--out", out])
+      const report = JSON.parse(readFileSync(join(out, "tracks.json"), "utf8"))
+      assert.strictEqual(report.scores.identities.idf1, 1)
+      assert.strictEqual(report.scores.tracklets.idSwitches, 0)
+      assert.strictEqual(new Set(report.detections.map((d: { tracklet: number }) => d.tracklet)).size, 4)
+      assert.include(yield* logs, "across cameras: IDF1 100.00%")
+      writeFileSync(path("bad.json"), JSON.stringify([{ frame: 0, camera: 0, box: [1, 2] }]))
+      assert.include(yield* failureOf(["track", "--detections", path("bad.json")]), "detection 0 needs")
+    }).pipe(env))
+})
