@@ -4,6 +4,10 @@
  */
 import { Command } from "effect/cli"
 import { backendCommand } from "./commands/backend.ts"
+import { clusterCommand } from "./commands/cluster.ts"
+import { identifyCommand } from "./commands/identify.ts"
+import { trackCommand } from "./commands/track.ts"
+import { verifyCommand } from "./commands/verify.ts"
 import { demoCommand } from "./commands/demo.ts"
 import { evalCommand } from "./commands/eval.ts"
 import { initCommand } from "./commands/init.ts"
@@ -13,5 +17,5 @@ import { runCommand } from "./commands/run.ts"
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, initCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand])
 )

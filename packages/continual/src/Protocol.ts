@@ -219,6 +219,8 @@ export const TermSpec = Schema.Union([
   Schema.Struct({ loss: Schema.Literal("dwpp"), temperature: withDefault(Positive, 1), weight }),
   /** Distillation without positive pairs (Wang et al.): the same KL over the classes without the query's own. */
   Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), weight }),
+  /** DarkRank (Chen et al. AAAI 2018) from the old model: the new model learns the old model's ranking of the batch. */
+  Schema.Struct({ loss: Schema.Literal("darkRank"), transfer: withDefault(Schema.Literals(["soft", "hard"]), "soft"), alpha: withDefault(Positive, 12.25), beta: withDefault(Positive, 4), weight }),
   /**
    * AKA (Pu et al. CVPR 2021): the plasticity (triplet on knowledge-enhanced features) and stability (old
    * knowledge vertices kept) losses of the adaptive knowledge graph of `vertices` vertices, kernel width `sigma`.
@@ -237,7 +239,7 @@ export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]
 
 /** The terms that read the old model, so cannot run on the first task. */
-export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka"])
+export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka", "darkRank"])
 
 /**
  * The terms left out entirely on the first task. AKA is not among them: its plasticity half trains the

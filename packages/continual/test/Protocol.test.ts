@@ -64,6 +64,17 @@ describe("Protocol", () => {
     expect(Strategy.termsForTask(Strategy.resolve(ok.methods[0]!), false)).toEqual([])
   })
 
+  it("darkRank is an old-model term with the paper's defaults (alpha 12.25, beta 4, soft)", () => {
+    const ok = Effect.runSync(ProtocolFile.decode({
+      ...minimal,
+      methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "crossEntropy" }, { loss: "darkRank", transfer: "hard" }], firstTask: "withoutOldModelTerms" }]
+    }))
+    const method = Strategy.resolve(ok.methods[0]!)
+    expect(method.terms[1]).toEqual({ loss: "darkRank", transfer: "hard", alpha: 12.25, beta: 4, weight: 1 })
+    expect(Strategy.needsOldModel(method)).toBe(true)
+    expect(issuesOf({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "darkRank" }] }] })[0]!.message).toContain("firstTask")
+  })
+
   it("method names and seeds must be unique", () => {
     expect(issuesOf({ ...minimal, methods: ["dwopp", "dwopp"] })[0]!.message).toContain("repeated: dwopp")
     expect(issuesOf({ ...minimal, seeds: [1, 1] })[0]!.path).toBe("seeds")

@@ -7,10 +7,14 @@
  * learns from (`Term<Teacher>`, `Term<OldModel>`, `Term<Peer>`).
  * @since 0.1.0
  */
+export * as DarkRank from "./losses/DarkRank.ts"
+export { darkRank, mutualDarkRank } from "./losses/DarkRank.ts"
 export * as DwoPP from "./losses/DwoPP.ts"
 export { dwopp } from "./losses/DwoPP.ts"
 export * as DwPP from "./losses/DwPP.ts"
 export { dwpp } from "./losses/DwPP.ts"
+export * as LocalMetricMutual from "./losses/LocalMetricMutual.ts"
+export { localMetricMutual } from "./losses/LocalMetricMutual.ts"
 export * as LogitsKD from "./losses/LogitsKD.ts"
 export { logitsKD } from "./losses/LogitsKD.ts"
 export * as LwF from "./losses/LwF.ts"

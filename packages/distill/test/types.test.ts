@@ -19,6 +19,9 @@ import {
   type Peer,
   rkdAngle,
   rkdDistance,
+  darkRank,
+  mutualDarkRank,
+  localMetricMutual,
   Source,
   Teacher,
   tripletContrast
@@ -54,6 +57,6 @@ describe("requirements in the types", () => {
   })
 })
 
-const teacherTerms = [logitsKD(), pairwiseDistance(), tripletContrast(), rkdDistance(), rkdAngle()] as const
+const teacherTerms = [logitsKD(), pairwiseDistance(), tripletContrast(), rkdDistance(), rkdAngle(), darkRank()] as const
 const oldModelTerms = [lwf(), dwpp(), dwopp(), pairwiseDistance({}, Source.oldModel)] as const
-const peerTerms = [mutualLogitsKD(), mutualTripletContrast(), metricMutual(), pairwiseDistance({}, Source.peer)] as const
+const peerTerms = [mutualLogitsKD(), mutualTripletContrast(), metricMutual(), pairwiseDistance({}, Source.peer), mutualDarkRank(), localMetricMutual()] as const

@@ -15,6 +15,12 @@ export interface ModelOutputs {
   readonly neckFeatures?: Embeddings
   /** `[B, K]` classifier scores, when the model has a classifier. */
   readonly logits?: Logits
+  /** `[B, S, C]` stripe (local) features, when the model has a local branch (AlignedReID) or parts (PCB). */
+  readonly localFeatures?: tf.Tensor3D
+  /** One `[B, K]` classifier per part (PCB), when the model has a part head with classes. */
+  readonly partLogits?: ReadonlyArray<Logits>
+  /** `[B, A]` attribute scores (logits of independent binary attributes), when the model has an attribute head. */
+  readonly attributeLogits?: tf.Tensor2D
 }
 
 /**
@@ -44,6 +50,8 @@ export interface Step {
   readonly peer?: ModelOutputs
   /** The inputs the peer saw (e.g. more frames than the student). */
   readonly peerInputs?: tf.Tensor
+  /** `[B, A]` attribute labels (1, 0, or < 0 for unknown), when the dataset has attributes. */
+  readonly attributes?: tf.Tensor2D
   /** The global step number (0-based). */
   readonly index: number
 }

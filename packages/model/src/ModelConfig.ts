@@ -42,8 +42,22 @@ export const HeadConfig = Schema.Struct({
   /** Identities of the classifier (0: no classifier). */
   classes: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)).pipe(def(0)),
   classifierBias: Schema.optionalKey(Schema.Boolean),
-  classifierInit: Schema.Literals(["reid", "torch"]).pipe(def("reid"))
-})
+  classifierInit: Schema.Literals(["reid", "torch"]).pipe(def("reid")),
+  /** AlignedReID's local branch (`localFeatures` `[B, S, channels]`); see `heads/LocalBranch.ts`. */
+  local: Schema.optionalKey(Schema.Struct({
+    channels: PositiveInt.pipe(def(128)),
+    /** Stripes (absent: one per feature-map row). */
+    stripes: Schema.optionalKey(PositiveInt),
+    pooling: Schema.Literals(["avg", "max"]).pipe(def("avg"))
+  })),
+  /** PCB parts (`localFeatures` `[B, parts, channels]` and, with classes, `partLogits`); see `heads/PcbHead.ts`. */
+  parts: Schema.optionalKey(Schema.Struct({
+    parts: PositiveInt.pipe(def(6)),
+    channels: PositiveInt.pipe(def(256))
+  })),
+  /** Binary attributes of an attribute head (`attributeLogits` `[B, attributes]`); see `heads/AttributeHead.ts`. */
+  attributes: Schema.optionalKey(PositiveInt)
+}).check(Schema.makeFilter((h) => (h.local !== undefined && h.parts !== undefined ? "head.local and head.parts both produce localFeatures: choose one" : undefined)))
 export type HeadConfig = typeof HeadConfig.Type
 
 /** A whole model. */

@@ -8,6 +8,9 @@ import type { Backbone } from "./backbones/Backbone.ts"
 import { mobileNetV2 } from "./backbones/MobileNetV2.ts"
 import { referenceNet } from "./backbones/ReferenceNet.ts"
 import { resNet } from "./backbones/ResNet.ts"
+import { attributeHead } from "./heads/AttributeHead.ts"
+import { localBranch } from "./heads/LocalBranch.ts"
+import { pcbHead } from "./heads/PcbHead.ts"
 import { reidHead } from "./heads/ReidHead.ts"
 import type { ModelConfig } from "./ModelConfig.ts"
 import { Builder, type ForwardContext, type ParamSpec } from "./nn/Builder.ts"
@@ -51,11 +54,24 @@ export const define = (config: ModelConfig): Network => {
     classifierBias: h.classifierBias,
     classifierInit: h.classifierInit
   })
+  const local = h.local === undefined ? undefined : localBranch(root.scope("local"), { inChannels: backbone.outChannels, ...h.local })
+  const parts = h.parts === undefined ? undefined : pcbHead(root.scope("parts"), { inChannels: backbone.outChannels, ...h.parts, classes: h.classes })
+  const attributes = h.attributes === undefined ? undefined : attributeHead(root.scope("attributes"), { inFeatures: head.featureDim, attributes: h.attributes })
   return {
     config,
     specs: root.specs,
     featureDim: head.featureDim,
-    forward: (ctx, inputs) => head.forward(ctx, backbone.forward(ctx, inputs))
+    forward: (ctx, inputs) => {
+      const map = backbone.forward(ctx, inputs)
+      const out = head.forward(ctx, map)
+      if (local === undefined && parts === undefined && attributes === undefined) return out
+      return {
+        ...out,
+        ...(local === undefined ? {} : { localFeatures: local.forward(ctx, map) }),
+        ...(parts === undefined ? {} : parts.forward(ctx, map)),
+        ...(attributes === undefined ? {} : { attributeLogits: attributes(ctx, out.features) })
+      }
+    }
   }
 }
 

@@ -21,5 +21,8 @@ export const detach = <T extends tf.Tensor>(x: T): T => {
 export const detachOutputs = (outputs: ModelOutputs): ModelOutputs => ({
   features: detach(outputs.features),
   ...(outputs.neckFeatures === undefined ? {} : { neckFeatures: detach(outputs.neckFeatures) }),
-  ...(outputs.logits === undefined ? {} : { logits: detach(outputs.logits) })
+  ...(outputs.logits === undefined ? {} : { logits: detach(outputs.logits) }),
+  ...(outputs.localFeatures === undefined ? {} : { localFeatures: detach(outputs.localFeatures) }),
+  ...(outputs.partLogits === undefined ? {} : { partLogits: outputs.partLogits.map((l) => detach(l)) }),
+  ...(outputs.attributeLogits === undefined ? {} : { attributeLogits: detach(outputs.attributeLogits) })
 })

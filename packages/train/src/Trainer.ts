@@ -28,6 +28,8 @@ export interface TrainBatch {
   /** `[B]` int32 cameras. */
   readonly cams?: tf.Tensor1D
   readonly episode?: EpisodeLayout
+  /** `[B, A]` attribute labels (1, 0, or < 0 unknown), for attribute terms (`Step.attributes`). */
+  readonly attributes?: tf.Tensor2D
 }
 
 /** One batch for all learners, or one batch per learner (mutual training on different inputs). */
@@ -60,6 +62,7 @@ const disposeBatch = (b: TrainBatch) => {
   b.images.dispose()
   b.labels.dispose()
   b.cams?.dispose()
+  b.attributes?.dispose()
 }
 
 /** Disposes the tensors of a step input. */
@@ -106,6 +109,7 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
           index,
           ...(b.cams === undefined ? {} : { cameras: b.cams }),
           ...(b.episode === undefined ? {} : { episode: b.episode }),
+          ...(b.attributes === undefined ? {} : { attributes: b.attributes }),
           ...(other < 0 ? {} : { peer: detachOutputs(outputs[other]!), peerInputs: batches[other]!.images })
         })
         const stats = value.terms.flatMap((t) => Object.entries(t.stats).map(([k, s]) => [`${t.name}.${k}`, s] as const))

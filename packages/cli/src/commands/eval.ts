@@ -65,7 +65,8 @@ export const evalFlags = {
   json: optionalFile("json", "Write the results (with CMC curves and per-query counts) to this JSON file")
 }
 
-const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
+/** A one-line user error (shared by the application commands). */
+export const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
 const parseIdList = (text: string, flag: string): Effect.Effect<ReadonlyArray<number>, CliError.UserError> => {
   const parts = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
@@ -75,9 +76,10 @@ const parseIdList = (text: string, flag: string): Effect.Effect<ReadonlyArray<nu
 }
 
 /** Reads a feature or label file: a regular file of at most 4 GiB (a FIFO or a device is refused). */
-const read = (path: string) => BoundedRead.readBytes(path).pipe(Effect.mapError((e) => userError(e.message)))
+export const read = (path: string) => BoundedRead.readBytes(path).pipe(Effect.mapError((e) => userError(e.message)))
 
-const fromFailure = <A>(f: () => A): Effect.Effect<A, CliError.UserError> =>
+/** Runs `f`, turning an eval failure into a one-line user error. */
+export const fromFailure = <A>(f: () => A): Effect.Effect<A, CliError.UserError> =>
   Effect.suspend(() => {
     try {
       return Effect.succeed(f())
@@ -101,7 +103,8 @@ const readLabels = (side: "query" | "gallery", idsFile: Option.Option<string>, c
     return { ids, cams }
   })
 
-const single = (path: string, flag: string) =>
+/** A one-column label file (identities). */
+export const single = (path: string, flag: string) =>
   Effect.gen(function*() {
     const bytes = yield* read(path)
     const parsed: LabelColumns = yield* fromFailure(() => parseLabelFile(bytes, path))

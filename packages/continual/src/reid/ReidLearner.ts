@@ -83,6 +83,8 @@ const oldModelTerm = (
       return [Distill.dwpp({ temperature: spec.temperature, weight: spec.weight })]
     case "dwopp":
       return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight })]
+    case "darkRank":
+      return [Distill.darkRank({ transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight }, Distill.Source.oldModel)]
     case "aka":
       return graph === undefined || oldVertices === undefined
         ? []

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Backend } from "@reidfx/tensor"
+import { Effect, Layer } from "effect"
+import * as fc from "fast-check"
+import { beforeAll } from "vitest"
+import { attributeScores, identificationRates, rocSvg, topK, verification, VerificationProtocol, verifyWithValidation } from "../src/index.ts"
+
+beforeAll(() => Effect.runPromise(Effect.scoped(Layer.build(Backend.layerCpu))))
+
+describe("verifyWithValidation (1:1 with a threshold chosen on validation identities)", () => {
+  it("splits identities disjointly, picks the validation threshold at the FAR, and reports the test rates at it", () => {
+    // 8 identities x 3 items on a circle: same identity = nearby angles
+    const ids: Array<number> = []
+    const feats: Array<Array<number>> = []
+    for (let id = 0; id < 8; id++) {
+      for (let k = 0; k < 3; k++) {
+        const a = (id * 2 * Math.PI) / 8 + (k - 1) * 0.12 + 0.01 * id
+        feats.push([Math.cos(a), Math.sin(a)])
+        ids.push(id)
+      }
+    }
+    const r = verifyWithValidation(feats, ids, { far: 0.01, seed: 3 })
+    expect([...r.validationIdentities, ...r.testIdentities].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(r.validationIdentities.filter((i) => r.testIdentities.includes(i))).toEqual([])
+    expect(r.threshold).toBe(r.validation.tarAtFar[0]!.threshold)
+    // the clusters are separated: every genuine pair is accepted and no impostor at the chosen threshold
+    expect(r.testAtThreshold).toEqual({ tar: 1, far: 0 })
+    expect(r.test.auc).toBeCloseTo(1, 9)
+    // a different seed gives another split, same sizes
+    const other = verifyWithValidation(feats, ids, { far: 0.01, seed: 4 })
+    expect(other.validationIdentities.length).toBe(4)
+    expect(() => verifyWithValidation(feats, ids, { validationFraction: 1 })).toThrow(/not in \(0, 1\)/)
+  })
+
+  it("ratesAt agrees with the ROC point of the same threshold", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.boolean()), { minLength: 4, maxLength: 30 }), (pairs) => {
+        const d = pairs.map(([x]) => x / 10)
+        const same = pairs.map(([, s]) => (s ? 1 : 0))
+        if (!same.includes(1) || !same.includes(0)) return
+        const roc = verification(d, same, { scoreType: "distance" }).roc
+        for (let t = 1; t < roc.thresholds.length; t++) {
+          const at = VerificationProtocol.ratesAt(d, same, roc.thresholds[t]!)
+          expect(at.tar).toBeCloseTo(roc.tar[t]!, 9)
+          expect(at.far).toBeCloseTo(roc.far[t]!, 9)
+        }
+      }),
+      { numRuns: 50 }
+    )
+  })
+
+  it("rocSvg draws one polyline point per ROC point and the mark", () => {
+    const roc = verification([0.1, 0.2, 0.3, 0.4], [1, 0, 1, 0], { scoreType: "distance" }).roc
+    const svg = rocSvg(roc, { mark: { far: 0.5, tar: 0.5 } })
+    expect(svg.match(/points="([^"]*)"/)![1]!.split(" ").length).toBe(roc.far.length)
+    expect(svg).toContain("<circle")
+  })
+})
+
+describe("identification (1:N)", () => {
+  it("hand-computed top-k and closed / open-set rates", () => {
+    // 3 probes x 4 gallery; gallery ids 1 2 3 1; probe ids 1, 3, 9 (not enrolled)
+    const d = [0.5, 0.1, 0.9, 0.2, 0.4, 0.3, 0.2, 0.8, 0.6, 0.7, 0.9, 0.6]
+    const c = topK(d, 3, 4, 2)
+    expect(c.map((x) => x.indices)).toEqual([[1, 3], [2, 1], [0, 3]])
+    const closed = identificationRates(c, [1, 3, 9], [1, 2, 3, 1])
+    expect(closed).toEqual({ rates: [0.5, 1], enrolled: 2, unenrolled: 1 })
+    // threshold 0.15: probe 0's id-1 match is at 0.2 -> missed; probe 1's at 0.2 -> missed; probe 2's best 0.6 -> no alarm
+    const open = identificationRates(c, [1, 3, 9], [1, 2, 3, 1], 0.25)
+    expect(open.rates).toEqual([0.5, 1])
+    expect(open.falseAlarmRate).toBe(0)
+    const strict = identificationRates(c, [1, 3, 9], [1, 2, 3, 1], 0.15)
+    expect(strict.rates).toEqual([0, 0])
+  })
+})
+
+describe("attributeScores (mA, per-attribute accuracy, instance F1)", () => {
+  it("hand-computed", () => {
+    // 4 people x 2 attributes; labels and logits
+    const labels = [1, 0, 1, 1, 0, 0, 0, -1]
+    const scores = [2, -1, -1, 3, 1, -2, -3, 5]
+    // attribute 0: P = 2 (rows 0, 1), TP = 1; N = 2 (rows 2, 3), TN = 1 -> acc 0.5, balanced 0.5
+    // attribute 1: P = 1 (row 1), TP = 1; N = 2 (rows 0, 2), TN = 2; row 3 unknown -> acc 1, balanced 1
+    const r = attributeScores(scores, labels, 2)
+    expect(r.perAttribute.map((a) => [a.accuracy, a.balanced])).toEqual([[0.5, 0.5], [1, 1]])
+    expect(r.mA).toBe(0.75)
+    // instance: row 0 Y {0} P {0} -> 1,1,1; row 1 Y {0,1} P {1} -> 1/2, 1, 1/2; row 2 Y {} P {0} -> 0, 0, 1 (empty Y, empty ∩);
+    // row 3 Y {} P {} (attr 1 unknown) -> 1, 1, 1
+    expect(r.instanceAccuracy).toBeCloseTo((1 + 0.5 + 0 + 1) / 4, 9)
+    expect(r.precision).toBeCloseTo((1 + 1 + 0 + 1) / 4, 9)
+    expect(r.recall).toBeCloseTo((1 + 0.5 + 1 + 1) / 4, 9)
+    expect(r.f1).toBeCloseTo((2 * 0.75 * 0.875) / (0.75 + 0.875), 9)
+  })
+})
