@@ -16,6 +16,7 @@
  * ```
  * @since 0.1.0
  */
+import { Catalog } from "@reidfx/metric"
 import { Effect, Schema } from "effect"
 import { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
@@ -215,7 +216,12 @@ export const TermSpec = Schema.Union([
     stability: withDefault(NonNegative, 1),
     margin: withDefault(NonNegative, 0.3),
     weight
-  })
+  }),
+  /**
+   * Any metric loss of `@reidfx/metric`'s catalog by name (the PML losses: `multiSimilarity`, `arcFace`,
+   * `proxyAnchor`, `supCon`, ...) with its options; class-parameter losses take the model's classes and size.
+   */
+  Schema.Struct({ loss: Schema.Literal("metric"), name: Catalog.TermName, options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {}), weight })
 ])
 export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]

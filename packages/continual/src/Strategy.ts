@@ -108,7 +108,7 @@ export const formula = (terms: ReadonlyArray<TermSpec>): string =>
   terms
     .map((t) => {
       const { loss, weight, ...options } = t
-      const args = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(", ")
+      const args = Object.entries(options).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")
       return `${weight} * ${loss}${args === "" ? "" : `(${args})`}`
     })
     .join(" + ")

@@ -5,6 +5,7 @@
  * `name(options)` (lower camel, the paper's name) is its {@link Term}.
  * @since 0.1.0
  */
+export * as Catalog from "./Catalog.ts"
 export * as Distance from "./Distance.ts"
 export * from "./errors.ts"
 export * as Loss from "./Loss.ts"

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
+import { Catalog } from "@reidfx/metric"
 import { ModelConfig } from "@reidfx/model"
 import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
@@ -59,7 +60,16 @@ export const LossConfig = Schema.Struct({
   labelSmoothing: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).pipe(defType(0.1)),
   tripletMargin: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(0.3)),
   crossEntropyWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
-  tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1))
+  tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+  /**
+   * More metric losses by name (`@reidfx/metric`'s `Catalog`: `multiSimilarity`, `arcFace`, `proxyAnchor`, ...),
+   * each `{ name, weight, options }`; class-parameter losses take the classes and embedding size of the model.
+   */
+  terms: Schema.Array(Schema.Struct({
+    name: Catalog.TermName,
+    weight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+    options: Schema.Record(Schema.String, Schema.Unknown).pipe(defType({}))
+  })).pipe(defType([]))
 })
 
 /**

@@ -16,12 +16,12 @@
 import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
 import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
-import { crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
+import { Catalog, crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
 import { Model, type ModelConfig, type TrainableModel, Weights } from "@reidfx/model"
 import { Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as path from "node:path"
 import { Learner, LearnerError, type LearnerService, type TrainInput } from "../Learner.ts"
 import type { Metrics } from "../Metrics.ts"
@@ -58,8 +58,10 @@ export const modelConfig = (protocol: Protocol, classes: number): typeof ModelCo
 
 const fail = (operation: string) => (cause: unknown) => new LearnerError({ operation, cause })
 
-const plainTerm = (spec: TermSpec): ReadonlyArray<Term.Term<never>> => {
+const plainTerm = (spec: TermSpec, context: Catalog.Context): ReadonlyArray<Term.Term<Scope.Scope>> => {
   switch (spec.loss) {
+    case "metric":
+      return [Catalog.term(spec.name, { ...spec.options, weight: spec.weight }, context)]
     case "crossEntropy":
       return [crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight })]
     case "tripletBatchHard":
@@ -102,9 +104,10 @@ const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): R
 export const objectiveFor = (
   terms: ReadonlyArray<TermSpec>,
   graph: Aka.KnowledgeGraph | undefined,
-  old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>
-): Effect.Effect<Objective.ObjectiveService> => {
-  const plain = terms.flatMap((t) => [...plainTerm(t), ...akaPlasticity(t, graph)])
+  old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>,
+  context: Catalog.Context = {}
+): Effect.Effect<Objective.ObjectiveService, never, Scope.Scope> => {
+  const plain = terms.flatMap((t) => [...plainTerm(t, context), ...akaPlasticity(t, graph)])
   if (Option.isNone(old)) return Objective.make(...plain)
   const distill = terms.flatMap((t) => oldModelTerm(t, graph, old.value.model.vertices))
   const { model: { model }, oldClasses } = old.value
@@ -214,7 +217,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         return e < warmup ? o.learningRate * (0.01 + 0.99 * (e / warmup)) : o.learningRate
       }
       const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
-      const objective = yield* objectiveFor(input.terms, graph, old)
+      const objective = yield* objectiveFor(input.terms, graph, old, { classes: payload.labels.size, dimension: model.featureDim })
       const augment = new Augment.AugmentOptions({
         flip: protocol.training.flip,
         pad: protocol.training.pad,
