@@ -18,6 +18,7 @@
  */
 import { Catalog } from "@reidfx/metric"
 import { Effect, Schema } from "effect"
+import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
 
@@ -250,12 +251,16 @@ export const MethodSpec = Schema.Struct({
   sampler: SamplerSpec,
   terms: Schema.Array(TermSpec).check(Schema.isMinLength(1)),
   firstTask: Schema.optionalKey(Schema.Literals(["withoutOldModelTerms"])),
-  joint: withDefault(Schema.Boolean, false)
+  joint: withDefault(Schema.Boolean, false),
+  /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
+  rehearsal: Schema.optionalKey(MemorySpec),
+  /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
+  regularizer: Schema.optionalKey(RegularizerSpec)
 })
 export type MethodSpec = typeof MethodSpec.Type
 
 /** The names of the built-in methods (see `Strategy`). @category models */
-export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp"])
+export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si"])
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
 /** A method by built-in name, or declared in full. @category models */

@@ -46,6 +46,14 @@ export interface Learner {
   readonly clipNorm?: number | undefined
   /** Replaces `model.forward` (e.g. a video model over `[B, T, H, W, C]` clips). */
   readonly forward?: ((inputs: tf.Tensor, training: boolean) => ModelOutputs) | undefined
+  /**
+   * Called around each optimizer update with the variables and the gradients applied (synaptic intelligence
+   * reads the parameters before and after, and the gradient). Must not keep the gradient tensors.
+   */
+  readonly onUpdate?: {
+    readonly before: (variables: ReadonlyArray<tf.Variable>, grads: ReadonlyArray<tf.Tensor>) => void
+    readonly after: (variables: ReadonlyArray<tf.Variable>) => void
+  } | undefined
 }
 
 const batchesOf = (input: StepInput, n: number): ReadonlyArray<TrainBatch> => {
@@ -150,7 +158,9 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
       learners.forEach((l, i) => {
         const { own, clipped } = prepared[i]!
         const termOwned = new Set(l.objective.variables ?? [])
+        l.onUpdate?.before(own, clipped.grads)
         l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: termOwned.has(x) ? x.name : l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
+        l.onUpdate?.after(own)
       })
       return reports
     } finally {
