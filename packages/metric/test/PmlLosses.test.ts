@@ -310,3 +310,17 @@ describe("terms with parameters of their own", () => {
     w.dispose()
   })
 })
+
+describe("the catalog", () => {
+  it("builds every named loss; class losses take classes and dimension from the context; errors are typed", async () => {
+    const { Catalog } = await import("../src/index.ts")
+    for (const name of Catalog.TermName.literals) {
+      const t = Catalog.term(name, { weight: 0.5 }, { classes: 3, dimension: 2 })
+      expect(t.name).toBe(name)
+      expect(t.weight).toBe(0.5)
+    }
+    expect(Catalog.term("arcFace", {}, { classes: 3, dimension: 2 }).describe).toBe("arcFace(classes=3, dimension=2, margin=28.6, scale=64)")
+    expect(() => Catalog.term("arcFace", {})).toThrow(/arcFace: needs classes and dimension/)
+    expect(() => Catalog.term("multiSimilarity", { alpha: "x" })).toThrow(/multiSimilarity options/)
+  })
+})
