@@ -16,7 +16,9 @@
  * ```
  * @since 0.1.0
  */
+import { Catalog } from "@reidfx/metric"
 import { Effect, Schema } from "effect"
+import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
 
@@ -233,7 +235,12 @@ export const TermSpec = Schema.Union([
     stability: withDefault(NonNegative, 1),
     margin: withDefault(NonNegative, 0.3),
     weight
-  })
+  }),
+  /**
+   * Any metric loss of `@reidfx/metric`'s catalog by name (the PML losses: `multiSimilarity`, `arcFace`,
+   * `proxyAnchor`, `supCon`, ...) with its options; class-parameter losses take the model's classes and size.
+   */
+  Schema.Struct({ loss: Schema.Literal("metric"), name: Catalog.TermName, options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {}), weight })
 ])
 export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]
@@ -262,12 +269,16 @@ export const MethodSpec = Schema.Struct({
   sampler: SamplerSpec,
   terms: Schema.Array(TermSpec).check(Schema.isMinLength(1)),
   firstTask: Schema.optionalKey(Schema.Literals(["withoutOldModelTerms"])),
-  joint: withDefault(Schema.Boolean, false)
+  joint: withDefault(Schema.Boolean, false),
+  /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
+  rehearsal: Schema.optionalKey(MemorySpec),
+  /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
+  regularizer: Schema.optionalKey(RegularizerSpec)
 })
 export type MethodSpec = typeof MethodSpec.Type
 
 /** The names of the built-in methods (see `Strategy`). @category models */
-export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp"])
+export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si"])
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
 /** A method by built-in name, or declared in full. @category models */

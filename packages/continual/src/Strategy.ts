@@ -11,6 +11,12 @@
  * | `dmml-ft` | DMML-FT | episodic 16-way 2-shot 2-query | DMML (Chen et al. 2019), fine-tuned | |
  * | `dwpp` | DwPP | episodic | DMML + 0.1 * DwPP(T=1, the authors' code) | without DwPP |
  * | `dwopp` | DwoPP | episodic | DMML + 0.1 * DwoPP(T=1) (Wang et al. 2022) | without DwoPP |
+ * | `replay` | Replay | PK 16x4 | BoT on the task + an exemplar memory of 2 images per identity, herding (iCaRL's selection) | |
+ * | `ewc` | EWC | PK 16x4 | BoT + 100 * online EWC (gamma 1; Kirkpatrick et al. 2017, Avalanche's plugin) | |
+ * | `mas` | MAS | PK 16x4 | BoT + 1 * MAS (alpha 0.5; Aljundi et al. 2018, Avalanche's defaults) | |
+ * | `si` | SI | PK 16x4 | BoT + 1 * SI (c 1, xi 1e-7, clip 0.001; Zenke et al. 2017, Avalanche's values) | |
+ *
+ * The weights of EWC (100) and SI (1) are first guesses, not tuned (Avalanche has no default for them).
  *
  * The distillation weight 0.1 of DwPP and DwoPP: with weight 1 (the first value tried) the distillation froze the
  * model at its first-task quality on the built-in benchmark (mAP about 25 against 71 for DMML-FT); 0.1 was the
@@ -70,7 +76,18 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = {
     terms: [dmml, { loss: "dwopp", temperature: 1, weight: 0.1 }],
     firstTask: "withoutOldModelTerms",
     joint: false
-  }
+  },
+  replay: {
+    name: "replay",
+    label: "Replay",
+    sampler: pk,
+    terms: botTerms,
+    joint: false,
+    rehearsal: { budget: { kind: "perIdentity", size: 2 }, selection: "herding" }
+  },
+  ewc: { name: "ewc", label: "EWC", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "ewc", lambda: 100, mode: "online", decay: 1 } },
+  mas: { name: "mas", label: "MAS", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "mas", lambda: 1, alpha: 0.5 } },
+  si: { name: "si", label: "SI", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 } }
 }
 
 /** The method a reference names (a built-in name, or the declared method itself). @category constructors */
@@ -108,7 +125,7 @@ export const formula = (terms: ReadonlyArray<TermSpec>): string =>
   terms
     .map((t) => {
       const { loss, weight, ...options } = t
-      const args = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(", ")
+      const args = Object.entries(options).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")
       return `${weight} * ${loss}${args === "" ? "" : `(${args})`}`
     })
     .join(" + ")

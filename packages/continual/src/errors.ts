@@ -95,3 +95,16 @@ export class StageFailed extends Data.TaggedError("StageFailed")<{
     return `method ${this.method}, seed ${this.seed}, task ${this.task}, stage ${this.stage}: ${detail}`
   }
 }
+
+/**
+ * A task's training set holds old data beyond the declared exemplar memory (an item of an earlier task that
+ * is not in the memory, or a memory over its budget): "no old data beyond the declared memory". @category errors
+ */
+export class OldDataBeyondMemory extends Data.TaggedError("OldDataBeyondMemory")<{
+  readonly task: number
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `task ${this.task}: ${this.detail}; a rehearsal method may train only on the current task and its declared exemplar memory`
+  }
+}

@@ -19,7 +19,7 @@ import { Schema } from "effect"
 import * as Distance from "./Distance.ts"
 import { MissingOutput } from "./errors.ts"
 import { booleanWithDefault, literalWithDefault } from "./internal/options.ts"
-import { makeContext, type PairContext, PairPolicyFields, readInts } from "./Miner.ts"
+import { makeContext, type PairContext, type PairPolicy, PairPolicyFields, readInts } from "./Miner.ts"
 import type { Step, TermValue } from "./Step.ts"
 import * as Term from "./Term.ts"
 
@@ -37,6 +37,8 @@ export interface References {
   readonly labels?: Labels | undefined
   /** `[R]` reference cameras (default: the anchors' cameras, when R = B). */
   readonly cameras?: tf.Tensor1D | undefined
+  /** Reference `i` is the same item as anchor `i` for `i < B` (`(i, i)` is then not a positive), whatever the loss's `refSameItems`. */
+  readonly sameItems?: boolean | undefined
 }
 
 /** The inputs of a pair-based loss besides embeddings and labels. @category models */
@@ -77,6 +79,23 @@ export const prepare = (
   options: Schema.Struct.Type<typeof PairFields>,
   extras: PairExtras = {}
 ): Prepared => {
+  const distance = Distance.make(options.distance, { normalize: options.normalize })
+  return prepareWith(what, embeddings, labels, options, extras, distance.matrix)
+}
+
+/**
+ * {@link prepare} with any pairwise matrix (a distance, or a similarity: the context's `values` are then
+ * similarities, and miners reading it must know it). @category math
+ */
+export const prepareWith = (
+  what: string,
+  embeddings: Embeddings,
+  labels: Labels,
+  options: PairPolicy,
+  extras: PairExtras,
+  matrix: (queries: Embeddings, refs?: Embeddings) => tf.Tensor2D,
+  inverted = false
+): Prepared => {
   const refs = extras.references
   Tensor.assertShapes(what, [
     [embeddings, ["batch", "dim"], "embeddings"],
@@ -94,8 +113,7 @@ export const prepare = (
       throw new InvalidOption({ what, detail: "reference labels are required when there are not as many references as anchors" })
     }
   }
-  const distance = Distance.make(options.distance, { normalize: options.normalize })
-  const distances = distance.matrix(embeddings, refs?.embeddings)
+  const distances = matrix(embeddings, refs?.embeddings)
   const labelValues = readInts(labels)!
   const cameraValues = readInts(extras.cameras)
   const context = makeContext({
@@ -106,10 +124,10 @@ export const prepare = (
     refLabels: readInts(refs?.labels) ?? labelValues,
     cameras: cameraValues,
     refCameras: refs === undefined ? cameraValues : (readInts(refs.cameras) ?? (refs.labels === undefined ? cameraValues : undefined)),
-    sameItems: refs === undefined || options.refSameItems,
+    sameItems: refs === undefined || options.refSameItems || refs.sameItems === true,
     policy: options
   })
-  return { distances, context }
+  return { distances, context: inverted ? { ...context, inverted } : context }
 }
 
 /** A float one-hot `[n, depth]` matrix of indices (a constant: no gradient). @category math */

@@ -60,6 +60,8 @@ export interface PairContext {
   readonly selfPositives: number
   readonly labels: Int32Array
   readonly refLabels: Int32Array
+  /** True when `values` are similarities (larger = closer), as for the PML-style losses on cosine similarity. */
+  readonly inverted?: boolean
 }
 
 /** Triplets `(anchors[t], positives[t], negatives[t])` (reference indices). @category models */

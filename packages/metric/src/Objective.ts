@@ -42,6 +42,8 @@ export interface ObjectiveService {
   readonly terms: ReadonlyArray<{ readonly name: string; readonly weight: number; readonly describe: string }>
   /** Computes every term (synchronously: call it inside `tf.variableGrads`). */
   readonly compute: (step: Step) => ObjectiveValue
+  /** The terms' own trainable parameters (proxies, class weights, a learnable margin); trained with the model. */
+  readonly variables?: ReadonlyArray<tf.Variable>
 }
 
 /** The training objective. */
@@ -89,7 +91,8 @@ export const make = <const Terms extends ReadonlyArray<Term<unknown>>>(
     return {
       formula: formula(terms),
       terms: terms.map((t, i) => ({ name: names[i]!, weight: t.weight, describe: t.describe })),
-      compute
+      compute,
+      variables: fns.flatMap((f) => f.variables ?? [])
     }
   })
 

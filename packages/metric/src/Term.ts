@@ -11,10 +11,14 @@
 import { InvalidOption } from "@reidfx/tensor"
 import { Effect } from "effect"
 import { dual } from "effect/Function"
+import type * as tf from "@tensorflow/tfjs-core"
 import type { Step, TermValue } from "./Step.ts"
 
-/** A synchronous loss of one step. */
-export type TermFn = (step: Step) => TermValue
+/**
+ * A synchronous loss of one step. A term with trainable parameters of its own (class proxies, a learnable
+ * margin) lists them in `variables`: the Objective collects them and the trainer updates them with the model.
+ */
+export type TermFn = ((step: Step) => TermValue) & { readonly variables?: ReadonlyArray<tf.Variable> }
 
 export interface Term<out R = never> {
   readonly _tag: "Term"

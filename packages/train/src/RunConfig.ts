@@ -4,6 +4,7 @@
  * path) and what is allowed (the expected values, or the keys that exist at that place).
  * @since 0.1.0
  */
+import { Catalog } from "@reidfx/metric"
 import { ModelConfig } from "@reidfx/model"
 import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
@@ -61,7 +62,16 @@ export const LossConfig = Schema.Struct({
   labelSmoothing: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1)).pipe(defType(0.1)),
   tripletMargin: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(0.3)),
   crossEntropyWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
-  tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1))
+  tripletWeight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+  /**
+   * More metric losses by name (`@reidfx/metric`'s `Catalog`: `multiSimilarity`, `arcFace`, `proxyAnchor`, ...),
+   * each `{ name, weight, options }`; class-parameter losses take the classes and embedding size of the model.
+   */
+  terms: Schema.Array(Schema.Struct({
+    name: Catalog.TermName,
+    weight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+    options: Schema.Record(Schema.String, Schema.Unknown).pipe(defType({}))
+  })).pipe(defType([]))
 })
 
 /**

@@ -48,6 +48,14 @@ export interface Learner {
   readonly clipNorm?: number | undefined
   /** Replaces `model.forward` (e.g. a video model over `[B, T, H, W, C]` clips). */
   readonly forward?: ((inputs: tf.Tensor, training: boolean) => ModelOutputs) | undefined
+  /**
+   * Called around each optimizer update with the variables and the gradients applied (synaptic intelligence
+   * reads the parameters before and after, and the gradient). Must not keep the gradient tensors.
+   */
+  readonly onUpdate?: {
+    readonly before: (variables: ReadonlyArray<tf.Variable>, grads: ReadonlyArray<tf.Tensor>) => void
+    readonly after: (variables: ReadonlyArray<tf.Variable>) => void
+  } | undefined
 }
 
 const batchesOf = (input: StepInput, n: number): ReadonlyArray<TrainBatch> => {
@@ -82,6 +90,9 @@ const tidyValue = <A>(f: () => A): A => {
   }
 }
 
+/** A learner's trainable variables: its model's, then its objective's own (proxies, learnable margins). */
+const variablesOf = (l: Learner): ReadonlyArray<tf.Variable> => [...l.model.trainableVariables, ...(l.objective.variables ?? [])]
+
 /**
  * One synchronous training step of one or two learners at global step `index`. Returns the report, or the
  * {@link NonFiniteLoss} error when a loss, a term or a gradient norm is NaN or infinite (and then applies no
@@ -95,7 +106,7 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
   const result = tidyValue(() => {
     const packed: Array<tf.Tensor1D> = []
     const statNames: Array<Array<string>> = []
-    const vars = learners.flatMap((l) => l.model.trainableVariables)
+    const vars = learners.flatMap(variablesOf)
     const { grads } = tf.variableGrads(() => {
       const outputs = learners.map((l, i) => (l.forward ?? ((x, training) => l.model.forward(x as tf.Tensor4D, { training })))(batches[i]!.images, true))
       let total: tf.Scalar | undefined
@@ -132,7 +143,7 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
       }
       // clip every learner's gradients first: a non-finite gradient norm also stops the step before any update
       const prepared = learners.map((l) => {
-        const own = l.model.trainableVariables.filter((x) => grads[x.name] !== undefined)
+        const own = variablesOf(l).filter((x) => grads[x.name] !== undefined)
         const clipped = clipByGlobalNorm(own.map((x) => grads[x.name]!), l.clipNorm ?? Number.POSITIVE_INFINITY)
         return { own, clipped, gradNorm: clipped.norm.dataSync()[0]! }
       })
@@ -150,7 +161,10 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
       }
       learners.forEach((l, i) => {
         const { own, clipped } = prepared[i]!
-        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
+        const termOwned = new Set(l.objective.variables ?? [])
+        l.onUpdate?.before(own, clipped.grads)
+        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: termOwned.has(x) ? x.name : l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
+        l.onUpdate?.after(own)
       })
       return reports
     } finally {

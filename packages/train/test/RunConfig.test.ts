@@ -14,7 +14,7 @@ describe("RunConfig", () => {
       expect(c.model.head.neck).toBe("bnneck")
       expect(c.sampler).toEqual({ p: 16, k: 4 })
       expect(c.optimizer.kind).toBe("adam")
-      expect(c.loss).toEqual({ labelSmoothing: 0.1, tripletMargin: 0.3, crossEntropyWeight: 1, tripletWeight: 1 })
+      expect(c.loss).toEqual({ labelSmoothing: 0.1, tripletMargin: 0.3, crossEntropyWeight: 1, tripletWeight: 1, terms: [] })
       // the encoded form decodes back to the same config
       expect(yield* RunConfig.decode(RunConfig.encode(c))).toEqual(c)
     }))
@@ -57,4 +57,13 @@ describe("RunConfig", () => {
       expect(broken.message).toContain("not valid YAML or JSON")
       yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
     }))
+})
+
+describe("RunConfig loss.terms", () => {
+  it("names catalogued metric losses with their options; an unknown name is a decode error", async () => {
+    const c = await Effect.runPromise(RunConfig.decode({ loss: { terms: [{ name: "multiSimilarity", weight: 0.5, options: { alpha: 2 } }, { name: "arcFace" }] } }))
+    expect(c.loss.terms).toEqual([{ name: "multiSimilarity", weight: 0.5, options: { alpha: 2 } }, { name: "arcFace", weight: 1, options: {} }])
+    const bad = await Effect.runPromise(Effect.flip(RunConfig.decode({ loss: { terms: [{ name: "noSuchLoss" }] } })))
+    expect(String(bad.message)).toMatch(/loss.*terms/)
+  })
 })

@@ -16,17 +16,18 @@
 import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
 import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
-import { crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
+import { Catalog, crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
 import { Model, type ModelConfig, type TrainableModel, Weights } from "@reidfx/model"
-import { Rng } from "@reidfx/tensor"
+import { type RandomStream, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Layer, Option, Stream } from "effect"
+import { Effect, Layer, Option, type Scope, Stream } from "effect"
 import * as path from "node:path"
 import { Learner, LearnerError, type LearnerService, type TrainInput } from "../Learner.ts"
 import type { Metrics } from "../Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import * as TaskData from "../TaskData.ts"
+import * as Baselines from "../baselines/Strategy.ts"
 import * as Aka from "./Aka.ts"
 import type { TestPayload, TrainPayload } from "./ReidBenchmark.ts"
 
@@ -35,6 +36,8 @@ export interface ReidModel {
   readonly model: TrainableModel
   /** AKA's knowledge graph, for methods with an `aka` term. */
   readonly graph: Aka.KnowledgeGraph | undefined
+  /** The exemplar memory and regulariser state of a rehearsal / EWC / MAS / SI method. */
+  readonly baselines?: Baselines.BaselineState | undefined
 }
 
 /** What a frozen model handle holds: the frozen network, and the frozen vertices of AKA's graph. */
@@ -58,8 +61,10 @@ export const modelConfig = (protocol: Protocol, classes: number): typeof ModelCo
 
 const fail = (operation: string) => (cause: unknown) => new LearnerError({ operation, cause })
 
-const plainTerm = (spec: TermSpec): ReadonlyArray<Term.Term<never>> => {
+const plainTerm = (spec: TermSpec, context: Catalog.Context): ReadonlyArray<Term.Term<Scope.Scope>> => {
   switch (spec.loss) {
+    case "metric":
+      return [Catalog.term(spec.name, { ...spec.options, weight: spec.weight }, context)]
     case "crossEntropy":
       return [crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight })]
     case "tripletBatchHard":
@@ -104,9 +109,11 @@ const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): R
 export const objectiveFor = (
   terms: ReadonlyArray<TermSpec>,
   graph: Aka.KnowledgeGraph | undefined,
-  old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>
-): Effect.Effect<Objective.ObjectiveService> => {
-  const plain = terms.flatMap((t) => [...plainTerm(t), ...akaPlasticity(t, graph)])
+  old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>,
+  context: Catalog.Context = {},
+  extra: ReadonlyArray<Term.Term<never>> = []
+): Effect.Effect<Objective.ObjectiveService, never, Scope.Scope> => {
+  const plain = [...terms.flatMap((t) => [...plainTerm(t, context), ...akaPlasticity(t, graph)]), ...extra]
   if (Option.isNone(old)) return Objective.make(...plain)
   const distill = terms.flatMap((t) => oldModelTerm(t, graph, old.value.model.vertices))
   const { model: { model }, oldClasses } = old.value
@@ -183,6 +190,73 @@ const embedItems = (
     return { data, rows: items.length, dim }
   })
 
+/** What the end of a task gives the baseline state (see `baselines/Strategy.ts`). */
+const afterTaskOf = (
+  state: Baselines.BaselineState,
+  input: {
+    readonly model: TrainableModel
+    readonly named: ReadonlyArray<{ readonly name: string; readonly variable: tf.Variable }>
+    readonly method: MethodSpec
+    readonly taskItems: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>
+    readonly batches: Effect.Effect<ReadonlyArray<Trainer.StepInput>, unknown>
+    readonly taskObjective: Effect.Effect<Objective.ObjectiveService, never, Scope.Scope>
+    readonly embed: (items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>) => Effect.Effect<{ readonly data: Float32Array; readonly rows: number; readonly dim: number }, unknown>
+    readonly rng: RandomStream
+  }
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const needsGradients = state.regularizer !== undefined && state.regularizer.kind !== "si"
+    const batches = needsGradients ? (yield* input.batches).map((b) => ("images" in b ? b : b[0])) : []
+    const objective = needsGradients ? yield* input.taskObjective : undefined
+    const which = retrievalEmbedding(input.method)
+    try {
+      yield* Baselines.afterTask(state, {
+        variables: input.named,
+        batches: batches.length,
+        gradients: (b, of) => {
+          const batch = batches[b]!
+          const vars = input.named.map((v) => v.variable)
+          const { value, grads } = tf.variableGrads(() => {
+            const outputs = input.model.forward(batch.images as tf.Tensor4D, { training: false })
+            if (of === "outputNorm") {
+              const f = which === "neckFeatures" ? (outputs.neckFeatures ?? outputs.features) : outputs.features
+              return tf.mean(tf.sum(tf.square(f), 1)) as tf.Scalar
+            }
+            return objective!.compute({
+              outputs,
+              labels: batch.labels,
+              inputs: batch.images,
+              index: -1 - b,
+              ...(batch.cams === undefined ? {} : { cameras: batch.cams }),
+              ...(batch.episode === undefined ? {} : { episode: batch.episode })
+            }).total
+          }, vars)
+          value.dispose()
+          return new Map(input.named.flatMap((v) => (grads[v.variable.name] === undefined ? [] : [[v.name, grads[v.variable.name]!] as const])))
+        },
+        candidates: () =>
+          Effect.gen(function*() {
+            if (state.memory === undefined) return []
+            const byId = new Map<number, Array<(typeof input.taskItems)[number]>>()
+            for (const item of input.taskItems) byId.set(item.id, [...(byId.get(item.id) ?? []), item])
+            const groups = [...byId].sort((a, b) => a[0] - b[0])
+            if (state.memory.spec.selection === "random") return groups.map(([identity, items]) => ({ identity, items }))
+            const ordered = groups.flatMap(([, items]) => items)
+            const e = yield* input.embed(ordered).pipe(Effect.orDie)
+            let at = 0
+            return groups.map(([identity, items]) => {
+              const features = items.map((_, i) => e.data.subarray((at + i) * e.dim, (at + i + 1) * e.dim))
+              at += items.length
+              return { identity, items, features }
+            })
+          }),
+        rng: input.rng
+      })
+    } finally {
+      for (const b of batches) tf.dispose([b.images, b.labels, ...(b.cams === undefined ? [] : [b.cams])])
+    }
+  }))
+
 /** Options of the learner. */
 export interface Options {
   /** Bytes of decoded images kept in memory (default 512 MB): the synthetic world renders each image once. */
@@ -198,8 +272,13 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
   const train = (input: TrainInput) =>
     Effect.scoped(Effect.gen(function*() {
       const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
-      const items = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
-      const { model, graph } = reidModelOf(input.model)
+      const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
+      const { model, graph, baselines } = reidModelOf(input.model)
+      // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
+      const items = baselines === undefined
+        ? taskItems
+        : yield* Baselines.trainingItems(baselines, input.task.index, taskItems).pipe(Effect.mapError(fail("rehearsal")))
+      const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
       const identities = new Set(items.map((i) => i.id)).size
       const spec = samplerFor(input.method, identities)
       const perEpoch = protocol.training.batchesPerEpoch ?? Sampling.batchesPerEpoch(items, spec)
@@ -216,7 +295,9 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         return e < warmup ? o.learningRate * (0.01 + 0.99 * (e / warmup)) : o.learningRate
       }
       const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
-      const objective = yield* objectiveFor(input.terms, graph, old)
+      const context = { classes: payload.labels.size, dimension: model.featureDim }
+      const objective = yield* objectiveFor(input.terms, graph, old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
+      if (baselines !== undefined) Baselines.startTask(baselines, named)
       const augment = new Augment.AugmentOptions({
         flip: protocol.training.flip,
         pad: protocol.training.pad,
@@ -268,7 +349,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         }
       }
       const summary = yield* Trainer.fit({
-        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule }],
+        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule, onUpdate: baselines === undefined ? undefined : Baselines.updateHook(baselines, named) }],
         source,
         epochs,
         label: input.task.name
@@ -276,6 +357,18 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         Effect.provideService(TrainProgress.Progress, progress),
         Effect.mapError(fail(`train ${input.task.name}`))
       )
+      if (baselines !== undefined) {
+        yield* afterTaskOf(baselines, {
+          model,
+          named,
+          method: input.method,
+          taskItems,
+          batches: Stream.runCollect(source.epoch(epochs, (yield* Rng.Rng).stream("baselines/importance"))),
+          taskObjective: objectiveFor(input.terms, graph, Option.none(), context),
+          embed: (xs) => embedItems(model, retrievalEmbedding(input.method), xs, { height, width, batchSize: protocol.evaluation.batchSize, cache }),
+          rng: (yield* Rng.Rng).stream("baselines/memory")
+        }).pipe(Effect.mapError(fail(`after ${input.task.name}`)))
+      }
       const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
       const termNames = objective.terms.map((t) => t.name)
       return {
@@ -296,7 +389,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const graph = akaSpec?.loss === "aka"
           ? yield* Aka.makeGraph(akaSpec.vertices, model.featureDim, (yield* Rng.Rng).stream("aka/init"))
           : undefined
-        return { _tag: "ModelHandle" as const, value: { model, graph } satisfies ReidModel }
+        const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
+        return { _tag: "ModelHandle" as const, value: { model, graph, baselines } satisfies ReidModel }
       }),
     train,
     snapshot: (handle) =>
@@ -337,7 +431,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }),
     load: (handle, directory) =>
       Effect.gen(function*() {
-        const { model, graph } = reidModelOf(handle)
+        const { model, graph, baselines } = reidModelOf(handle)
+        if (baselines !== undefined) {
+          return yield* fail("resume")(new Error("the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"))
+        }
         yield* Weights.load(model, path.join(directory, "model")).pipe(Effect.mapError(fail("load model")))
         if (graph !== undefined) {
           yield* Effect.scoped(Effect.gen(function*() {

@@ -18,7 +18,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
 import { Augment, type CorruptImage, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
-import { crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
+import { Catalog, crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
 import { Model, type ModelConfig, Weights } from "@reidfx/model"
 import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
@@ -92,7 +92,8 @@ export const setup = (config: RunConfig.RunConfig) =>
     const model = yield* Model.make({ backbone: config.model.backbone, head: { ...config.model.head, classes } } as ModelConfig.ModelConfigInput)
     const objective = yield* Objective.make(
       crossEntropyLabelSmooth({ epsilon: config.loss.labelSmoothing, weight: config.loss.crossEntropyWeight }),
-      tripletBatchHard({ margin: config.loss.tripletMargin, weight: config.loss.tripletWeight })
+      tripletBatchHard({ margin: config.loss.tripletMargin, weight: config.loss.tripletWeight }),
+      ...config.loss.terms.map((t) => Catalog.term(t.name, { ...t.options, weight: t.weight }, { classes, dimension: model.featureDim }))
     )
     const optimizer = yield* Optimizer.fromConfig(config.optimizer)
     const spec = { _tag: "PK", p: config.sampler.p, k: config.sampler.k } as const

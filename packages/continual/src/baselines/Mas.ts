@@ -1,0 +1,27 @@
+/**
+ * Memory aware synapses (Aljundi, Babiloni, Elhoseiny, Rohrbach & Tuytelaars, ECCV 2018, "Memory Aware
+ * Synapses: Learning what (not) to forget"), as Avalanche implements it (`avalanche/training/plugins/mas.py`,
+ * after FACIL's `mas.py`): after each task the importance
+ *
+ *     Omega^T_k = 1/B sum_{batches b} | d/d theta_k  mean_{x in b} ||f(x)||_2^2 |
+ *
+ * (unsupervised: f is the network's output; here the embedding the method retrieves with), merged with the
+ * previous one as `Omega <- alpha Omega + (1 - alpha) Omega^T` (first task: `Omega^1`), and the anchor theta*;
+ * the penalty is `lambda sum_k Omega_k (theta_k - theta*_k)^2`. Avalanche's defaults: lambda 1, alpha 0.5.
+ * This file is the state and its update; the learner computes the gradients. @since 0.2.0
+ */
+import { type ParameterValues, combine } from "./Parameters.ts"
+
+/** The anchor and the merged importance. @category models */
+export interface MasState {
+  readonly anchor: ParameterValues | undefined
+  readonly importance: ParameterValues | undefined
+}
+
+export const empty: MasState = { anchor: undefined, importance: undefined }
+
+/** The state after a task (importance `current`, final parameters `anchor`). @category math */
+export const update = (state: MasState, current: ParameterValues, anchor: ParameterValues, alpha: number): MasState => ({
+  anchor,
+  importance: state.importance === undefined ? current : combine(alpha, state.importance, 1 - alpha, current)
+})

@@ -1,0 +1,98 @@
+/**
+ * ArcFace, the additive angular margin loss (Deng, Guo, Xue & Zafeiriou, CVPR 2019, "ArcFace: Additive
+ * Angular Margin Loss for Deep Face Recognition"), as PML 2.8.1 computes it (`losses/arcface_loss.py`): with
+ * class weights W `[D, C]` (a trainable parameter of the term), cos_ic = x̂_i · ŵ_c and theta_i the angle to the
+ * own class,
+ *
+ *     logit_ic = s * cos_ic  (c != y_i),   logit_iy = s * ( cos(theta_i + m) if theta_i <= pi - m  else  cos(theta_i) - m sin(m) )
+ *     L = mean_i CE(logit_i, y_i)
+ *
+ * Defaults m = 28.6 degrees (0.5 rad, PML takes degrees) and s = 64; W initialised N(0, 1) (PML's `normal_`).
+ * theta = acos(cos) with cos clamped to [-1 + 1e-6, 1 - 1e-6] (PML clamps to [-1, 1], where acos has an infinite
+ * derivative). `ArcFace.loss` is the math for given W; `arcFace(options)` the Term owning W.
+ * @since 0.2.0
+ */
+import { type Embeddings, type Labels, Tensor } from "@reidfx/tensor"
+import * as tf from "@tensorflow/tfjs-core"
+import { Schema, type Scope } from "effect"
+import * as Distance from "../Distance.ts"
+import { checkLabels, classTerm } from "../internal/classTerm.ts"
+import { decoder, numberWithDefault, positive } from "../internal/options.ts"
+import { type LossValue, oneHot, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import type * as Term from "../Term.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** Options (PML defaults: margin 28.6 degrees, scale 64). `classes` and `dimension` are required. */
+export const Options = Schema.Struct({
+  classes: PositiveInt,
+  dimension: PositiveInt,
+  /** The additive angular margin, in degrees. */
+  margin: numberWithDefault(28.6, Schema.isBetween({ minimum: 0, maximum: 180 })),
+  scale: positive(64)
+})
+export type Options = typeof Options.Type
+export type OptionsInput = typeof Options.Encoded
+export const decode = decoder(Options, "arcFace")
+
+/** Cosine similarities `[B, C]` of the embeddings to the columns of W `[D, C]`. @category math */
+export const cosines = (embeddings: Embeddings, weights: tf.Tensor2D): tf.Tensor2D =>
+  tf.tidy(() => tf.matMul(Distance.l2Normalize(embeddings), Distance.l2Normalize(tf.transpose(weights) as tf.Tensor2D), false, true) as tf.Tensor2D)
+
+/** Softmax cross-entropy of logits `[B, C]` with integer labels, mean over the batch. @category math */
+export const crossEntropy = (logits: tf.Tensor2D, labels: ArrayLike<number>): tf.Scalar =>
+  tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot(labels, logits.shape[1])), 1))) as tf.Scalar)
+
+/** Fraction of rows whose largest logit is the label. @internal */
+export const accuracy = (logits: tf.Tensor2D, labels: ArrayLike<number>): number => {
+  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync())
+  let ok = 0
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) ok++
+  return labels.length === 0 ? 0 : ok / labels.length
+}
+
+/** The logits with the target cosine replaced by `modify(cos_y)` (a constant mask picks the targets), times `scale`. @category math */
+export const marginLogits = (cos: tf.Tensor2D, labels: ArrayLike<number>, scale: number, modify: (target: tf.Tensor1D) => tf.Tensor1D): tf.Tensor2D =>
+  tf.tidy(() => {
+    const hot = oneHot(labels, cos.shape[1])
+    const target = tf.sum(tf.mul(cos, hot), 1) as tf.Tensor1D
+    const diff = tf.reshape(tf.sub(modify(target), target), [-1, 1])
+    return tf.mul(tf.add(cos, tf.mul(hot, diff)), scale) as tf.Tensor2D
+  })
+
+/** The ArcFace target logit `cos(theta + m)`, or `cos(theta) - m sin(m)` beyond `pi - m` (m in radians). @category math */
+export const arcMargin = (target: tf.Tensor1D, m: number): tf.Tensor1D =>
+  tf.tidy(() => {
+    const theta = tf.acos(tf.clipByValue(target, -1 + 1e-6, 1 - 1e-6))
+    const values = theta.dataSync()
+    const inside = tf.tensor1d(Float32Array.from(values, (t) => (t <= Math.PI - m ? 1 : 0)))
+    const plus = tf.cos(tf.add(theta, m))
+    const beyond = tf.sub(tf.cos(theta), m * Math.sin(m))
+    return tf.add(tf.mul(inside, plus), tf.mul(tf.sub(1, inside), beyond)) as tf.Tensor1D
+  })
+
+/** ArcFace for given class weights W `[D, C]` (see the module doc). @category math */
+export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "scale"> = {}): LossValue => {
+  const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
+  Tensor.assertShapes("arcFace", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  const y = checkLabels("arcFace", labels, o.classes)
+  return tidyLoss(() => {
+    if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
+    const cos = cosines(embeddings, weights)
+    const logits = marginLogits(cos, y, o.scale, (t) => arcMargin(t, (o.margin * Math.PI) / 180))
+    return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
+  })
+}
+
+/** ArcFace as a Term owning its class weights W `[dimension, classes]`. @category constructors */
+export const arcFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+  const { weight, embedding, ...rest } = options
+  const o = decode(rest)
+  return classTerm(
+    "arcFace",
+    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
+    { weight, embedding },
+    { rows: o.dimension, cols: o.classes, init: { _tag: "normal" } },
+    (e, l, w) => loss(e, l, w, o)
+  )
+}

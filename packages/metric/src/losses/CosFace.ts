@@ -1,0 +1,55 @@
+/**
+ * CosFace, the large margin cosine loss (Wang, Wang, Zhou, Ji, Gong, Zhou, Li & Liu, CVPR 2018, "CosFace:
+ * Large Margin Cosine Loss for Deep Face Recognition"), as PML 2.8.1 computes it (`losses/cosface_loss.py`):
+ * with class weights W `[D, C]` (a trainable parameter of the term) and cos_ic = x̂_i · ŵ_c,
+ *
+ *     logit_ic = s * (cos_ic - m [c = y_i]),      L = mean_i CE(logit_i, y_i)
+ *
+ * Defaults m = 0.35, s = 64 (PML's); W initialised N(0, 1).
+ * @since 0.2.0
+ */
+import { type Embeddings, type Labels, Tensor } from "@reidfx/tensor"
+import * as tf from "@tensorflow/tfjs-core"
+import { Schema, type Scope } from "effect"
+import { checkLabels, classTerm } from "../internal/classTerm.ts"
+import { decoder, numberWithDefault, positive } from "../internal/options.ts"
+import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import type * as Term from "../Term.ts"
+import { accuracy, cosines, crossEntropy, marginLogits } from "./ArcFace.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+
+/** Options (PML defaults: margin 0.35, scale 64). `classes` and `dimension` are required. */
+export const Options = Schema.Struct({
+  classes: PositiveInt,
+  dimension: PositiveInt,
+  margin: numberWithDefault(0.35),
+  scale: positive(64)
+})
+export type Options = typeof Options.Type
+export type OptionsInput = typeof Options.Encoded
+export const decode = decoder(Options, "cosFace")
+
+/** CosFace for given class weights W `[D, C]`. @category math */
+export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "scale"> = {}): LossValue => {
+  const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
+  Tensor.assertShapes("cosFace", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  const y = checkLabels("cosFace", labels, o.classes)
+  return tidyLoss(() => {
+    if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
+    const cos = cosines(embeddings, weights)
+    const logits = marginLogits(cos, y, o.scale, (t) => tf.sub(t, o.margin) as tf.Tensor1D)
+    return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
+  })
+}
+
+/** CosFace as a Term owning its class weights W `[dimension, classes]`. @category constructors */
+export const cosFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+  const { weight, embedding, ...rest } = options
+  const o = decode(rest)
+  return classTerm("cosFace", { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale }, { weight, embedding }, {
+    rows: o.dimension,
+    cols: o.classes,
+    init: { _tag: "normal" }
+  }, (e, l, w) => loss(e, l, w, o))
+}
