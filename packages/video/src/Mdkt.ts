@@ -12,6 +12,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { WeightsIOError, WeightsMismatch } from "@reidfx/model"
 import type { InvalidOption } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
@@ -35,7 +36,7 @@ export interface RunOptions {
 }
 
 /** Everything an MDKT run can fail with. @category errors @since 0.1.0 */
-export type RunError = NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | MdktProtocolDecodeError
+export type RunError = NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | MdktProtocolDecodeError | WeightsIOError | WeightsMismatch
 
 /** The seeds saved in a run folder for the same protocol (seeds aside); fails if the folder holds another protocol. */
 const savedSeeds = (out: string, protocol: MdktProtocol, fresh: boolean): Effect.Effect<ReadonlyMap<number, MdktRunner.SeedResult>, MdktProtocolInvalid> =>

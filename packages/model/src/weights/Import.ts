@@ -20,12 +20,13 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, type Scope } from "effect"
 import { WeightsIOError, WeightsMismatch } from "../errors.ts"
 import type { ModelConfig } from "../ModelConfig.ts"
-import { type FrozenModel, frozenFrom, type ModelBase, type TrainableModel } from "../Model.ts"
-import { define, type Network } from "../Network.ts"
+import { type FrozenModel, frozenFrom, type ModelBase } from "../Model.ts"
+import { define } from "../Network.ts"
+import type { ParamSpec } from "../nn/Builder.ts"
 import * as Npz from "./Npz.ts"
 import * as Safetensors from "./Safetensors.ts"
 import type { TensorFile } from "./TensorFile.ts"
-import { detectLayout, isHeadName, isIgnored, type Layout, stripModule, toReidfx, toTorch, torchNames } from "./TorchNames.ts"
+import { type BackboneOf, detectLayout, isHeadName, isIgnored, type Layout, stripModule, toReidfx, toTorch, torchNames } from "./TorchNames.ts"
 
 /** Options of an import. @category models */
 export interface ImportOptions {
@@ -35,6 +36,17 @@ export interface ImportOptions {
   readonly part?: "all" | "backbone" | undefined
   /** Fail on a missing or unexpected tensor (default true); mis-shaped tensors always fail. */
   readonly strict?: boolean | undefined
+  /**
+   * Import into the parameters under this name prefix only (e.g. `"frame/"`, the frame network of a video model);
+   * the prefix is removed before mapping names and added back to the result. Default: none.
+   */
+  readonly prefix?: string | undefined
+}
+
+/** What an import needs of a network: its parameter specifications and backbone kind. @category models */
+export interface ImportTarget {
+  readonly specs: ReadonlyArray<ParamSpec>
+  readonly config: BackboneOf
 }
 
 /**
@@ -59,7 +71,7 @@ export const openFile = (file: string): Effect.Effect<TensorFile, WeightsIOError
  * @category constructors
  */
 export const readFor = (
-  network: Network,
+  network: ImportTarget,
   file: TensorFile,
   options: ImportOptions = {}
 ): Effect.Effect<Map<string, tf.Tensor>, WeightsIOError | WeightsMismatch, Scope.Scope> =>
@@ -68,7 +80,9 @@ export const readFor = (
     const part = options.part ?? "all"
     const strict = options.strict ?? true
     const byName = new Map(file.entries.map((e) => [stripModule(e.name), e] as const))
-    const mapping = torchNames(network.specs, network.config, layout).filter((m) => part === "all" || m.part === "backbone")
+    const prefix = options.prefix ?? ""
+    const specs = network.specs.filter((s) => s.name.startsWith(prefix)).map((s) => ({ ...s, name: s.name.slice(prefix.length) }))
+    const mapping = torchNames(specs, network.config, layout).filter((m) => part === "all" || m.part === "backbone")
     const used = new Set<string>()
     const missing: Array<string> = []
     const shapes: Array<{ name: string; expected: ReadonlyArray<number>; actual: ReadonlyArray<number> }> = []
@@ -106,7 +120,7 @@ export const readFor = (
     for (const m of found) {
       const data = yield* file.read(byName.get(m.torch)!.name)
       const perm = toReidfx[m.transform]
-      out.set(m.reidfx, tf.tidy(() => {
+      out.set(`${prefix}${m.reidfx}`, tf.tidy(() => {
         const t = tf.tensor(data, [...m.torchShape], "float32")
         return perm === undefined ? t : tf.transpose(t, [...perm])
       }))
@@ -114,8 +128,14 @@ export const readFor = (
     return out
   })
 
+/** A model weights can be imported into: a network and an `assign` (reidfx's image and video models). @category models */
+export interface Assignable {
+  readonly network: ImportTarget
+  readonly assign: (weights: ReadonlyMap<string, tf.Tensor>) => void
+}
+
 /** Imports a `.safetensors` / `.npz` state dict into a trainable model (see {@link ImportOptions}). @category combinators */
-export const importInto = (model: TrainableModel, file: string, options: ImportOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+export const importInto = (model: Assignable, file: string, options: ImportOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
   Effect.scoped(Effect.gen(function*() {
     const tensors = yield* readFor(model.network, yield* openFile(file), options)
     model.assign(tensors)

@@ -31,7 +31,12 @@
  * are written under `reidfx.<name>` by the exporter and read back from there.
  * @since 0.1.0
  */
-import type { ModelConfig } from "../ModelConfig.ts"
+import type { BackboneConfig } from "../ModelConfig.ts"
+
+/** What the mapping needs of a model config: its backbone kind. @category models */
+export interface BackboneOf {
+  readonly backbone: { readonly kind: BackboneConfig["kind"] }
+}
 import type { ParamSpec } from "../nn/Builder.ts"
 
 /** The checkpoint layouts reidfx reads and writes. @category models */
@@ -89,7 +94,7 @@ const permute = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number> | und
 const dotted = (parts: ReadonlyArray<string>, leaf: string) => [...parts, leafNames[leaf] ?? leaf].join(".")
 
 /** The torch name of a head parameter in a layout, or undefined when the layout has none. */
-const headName = (rest: ReadonlyArray<string>, leaf: string, config: ModelConfig, layout: Layout): string | undefined => {
+const headName = (rest: ReadonlyArray<string>, leaf: string, config: BackboneOf, layout: Layout): string | undefined => {
   const module = rest.join("/")
   if (module === "classifier") {
     if (layout === "fastreid") return leaf === "kernel" ? "heads.weight" : undefined
@@ -106,7 +111,7 @@ const headName = (rest: ReadonlyArray<string>, leaf: string, config: ModelConfig
  * counterpart in the layout get `reidfx.<dotted name>`.
  * @category constructors
  */
-export const torchNames = (specs: ReadonlyArray<ParamSpec>, config: ModelConfig, layout: Layout): ReadonlyArray<TorchName> =>
+export const torchNames = (specs: ReadonlyArray<ParamSpec>, config: BackboneOf, layout: Layout): ReadonlyArray<TorchName> =>
   specs.map((spec) => {
     const parts = spec.name.split("/")
     const leaf = parts[parts.length - 1]!

@@ -14,10 +14,12 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
-import type { WeightsIOError, WeightsMismatch } from "../errors.ts"
+import { WeightsIOError, type WeightsMismatch } from "../errors.ts"
 import type { TrainableModel } from "../Model.ts"
 import * as Weights from "../Weights.ts"
-import { importInto, isDirectory } from "./Import.ts"
+import { type Assignable, importInto, isDirectory } from "./Import.ts"
+
+const isTrainable = (model: Assignable): model is Assignable & TrainableModel => (model as { _tag?: string })._tag === "TrainableModel"
 
 const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 
@@ -41,16 +43,23 @@ export type WeightsInit = typeof WeightsInit.Type
 export const normalize = (init: WeightsInit): WeightsSource =>
   typeof init === "string" ? { path: init, layout: "auto", part: "backbone", strict: true } : init
 
-/** Assigns the weights a `weights` field names to a model (see the module doc). @category combinators */
-export const apply = (model: TrainableModel, init: WeightsInit): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+/**
+ * Assigns the weights a `weights` field names to a model (see the module doc). `prefix` restricts the import to the
+ * parameters under it (`"frame/"`: the frame network of a video model).
+ * @category combinators
+ */
+export const apply = (model: Assignable, init: WeightsInit, prefix?: string): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
   Effect.gen(function*() {
     const source = normalize(init)
     if (yield* isDirectory(source.path)) {
+      if (prefix !== undefined || !isTrainable(model)) {
+        return yield* Effect.fail(new WeightsIOError({ path: source.path, detail: "a reidfx weights directory loads into an image model only: export it with `reidfx weights export` and import the .safetensors" }))
+      }
       const backbone = source.part === "backbone"
       return yield* Weights.load(model, source.path, {
         strict: source.strict && !backbone,
         ...(backbone ? { rename: (n: string) => (n.startsWith("backbone/") ? n : undefined) } : {})
       })
     }
-    return yield* importInto(model, source.path, { layout: source.layout, part: source.part, strict: source.strict })
+    return yield* importInto(model, source.path, { layout: source.layout, part: source.part, strict: source.strict, prefix })
   })
