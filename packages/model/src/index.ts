@@ -7,7 +7,7 @@
 export type { Backbone } from "./backbones/Backbone.ts"
 export { makeDivisible, mobileNetV2, type MobileNetV2Options } from "./backbones/MobileNetV2.ts"
 export { referenceNet, type ReferenceNetOptions } from "./backbones/ReferenceNet.ts"
-export { resNet, type ResNetDepth, type ResNetOptions } from "./backbones/ResNet.ts"
+export { maxPoolCeil, resNet, type ResNetDepth, type ResNetOptions } from "./backbones/ResNet.ts"
 export { basicBlock, bottleneckBlock, stage } from "./backbones/ResNetBlocks.ts"
 export { detach, detachOutputs } from "./detach.ts"
 export * from "./errors.ts"

@@ -13,7 +13,7 @@
  * Every problem (a missing, extra or mis-shaped tensor, a broken file) ends in a one-line message.
  * @since 0.1.0
  */
-import { Model, ModelConfig, TorchNames, Weights, WeightsImport } from "@reidfx/model"
+import { Model, type ModelConfig, TorchNames, Weights, WeightsImport } from "@reidfx/model"
 import { Backend } from "@reidfx/tensor"
 import { Console, Effect } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
