@@ -25,7 +25,7 @@ describe("IBN-a", () => {
       ...[1, 2, 3, 4].map((v) => (2 * (v - 2.5)) / Math.sqrt(1.25 + 1e-5) + 1),
       ...[10, 10, 10, 14].map((v) => (2 * (v - 11)) / Math.sqrt(3 + 1e-5) + 1)
     ]
-    y.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5))
+    for (const [i, v] of y.entries()) expect(v).toBeCloseTo(expected[i]!, 5)
     x.dispose()
   })
 

@@ -48,7 +48,7 @@ const npy = (descr: string, shape: Array<number>, data: Uint8Array, options: { f
 
 const f32 = (values: Array<number>, littleEndian = true) => {
   const out = new Uint8Array(values.length * 4)
-  values.forEach((v, i) => new DataView(out.buffer).setFloat32(i * 4, v, littleEndian))
+  for (const [i, v] of values.entries()) new DataView(out.buffer).setFloat32(i * 4, v, littleEndian)
   return out
 }
 
