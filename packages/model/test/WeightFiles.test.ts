@@ -9,8 +9,10 @@ import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { assert, describe, expect, it } from "@effect/vitest"
 import * as tf from "@tensorflow/tfjs-core"
+import "@tensorflow/tfjs-backend-cpu"
 import { Backend, Rng } from "@reidfx/tensor"
 import { Effect, Exit, Schema } from "effect"
+import * as fc from "fast-check"
 import { define, Model, ModelConfig, Npy, Npz, Safetensors, TorchNames, WeightsImport } from "../src/index.ts"
 
 const cpu = Effect.provide(Backend.layerCpu)
@@ -255,6 +257,20 @@ describe("torchvision names", () => {
       const back = TorchNames.toReidfx[t]!
       expect(to.map((_, i) => back[to[i]!])).toEqual(to.map((_, i) => i))
     }
+  })
+
+  it("permuteAxes equals tf.transpose on random shapes and permutations (fast-check)", () => {
+    tf.setBackend("cpu")
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+        fc.tuple(fc.constant(shape), fc.shuffledSubarray(shape.map((_, i) => i), { minLength: shape.length, maxLength: shape.length }))
+      ),
+      ([shape, perm]) => {
+        const data = Float32Array.from({ length: shape.reduce((a, d) => a * d, 1) }, (_, i) => i * 0.5 - 3)
+        const expected = tf.tidy(() => Array.from(tf.transpose(tf.tensor(data, shape), perm).dataSync()))
+        expect(Array.from(TorchNames.permuteAxes(data, shape, perm))).toEqual(expected)
+      }
+    ), { numRuns: 100 })
   })
 
   it("fast-reid names: backbone., IBN halves, BNNeck and bias-free classifier; layouts are detected", () => {

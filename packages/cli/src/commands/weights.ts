@@ -13,7 +13,7 @@
  * Every problem (a missing, extra or mis-shaped tensor, a broken file) ends in a one-line message.
  * @since 0.1.0
  */
-import { Model, type ModelConfig, TorchNames, Weights, WeightsImport } from "@reidfx/model"
+import { define, Model, type ModelConfig, TorchNames, Weights, WeightsImport } from "@reidfx/model"
 import { Backend } from "@reidfx/tensor"
 import { Console, Effect } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
@@ -81,8 +81,11 @@ export const importCommand = Command.make(
         ? { kind: "mobilenetv2" as const }
         : { kind: flags.backbone, lastStride: Number(flags.lastStride) as 1 | 2, ibn: flags.ibn, stemPool: flags.stemPool }
       const config: ModelConfig.ModelConfigInput = { backbone, head: flags.part === "all" ? headFor(layout, shapes, flags.backbone) : { neck: "none", classes: 0 } }
-      const model = yield* Model.make(config).pipe(Effect.mapError(asUserError))
-      yield* WeightsImport.importInto(model, flags.file, { layout, part: flags.part }).pipe(Effect.mapError(asUserError))
+      // no random initialisation: the imported tensors become a frozen model, saved as is
+      const network = define(yield* Model.decodeConfig(config).pipe(Effect.mapError(asUserError)))
+      const tensors = yield* WeightsImport.readFor(network, file, { layout, part: flags.part }).pipe(Effect.mapError(asUserError))
+      // with --part backbone the head has no parameters (no neck, no classifier): every tensor is imported
+      const model = Model.frozenFrom(network, tensors)
       yield* Weights.save(model, flags.out).pipe(Effect.mapError(asUserError))
       yield* Console.log(`imported ${model.network.specs.length} tensors (${flags.part}, ${layout} layout) into ${flags.backbone}; wrote ${flags.out}`)
     })).pipe(Effect.provide(Backend.layerFromConfig))

@@ -26,7 +26,7 @@ import type { ParamSpec } from "../nn/Builder.ts"
 import * as Npz from "./Npz.ts"
 import * as Safetensors from "./Safetensors.ts"
 import type { TensorFile } from "./TensorFile.ts"
-import { type BackboneOf, detectLayout, isHeadName, isIgnored, type Layout, stripModule, toReidfx, toTorch, torchNames } from "./TorchNames.ts"
+import { type BackboneOf, detectLayout, isHeadName, isIgnored, type Layout, permuteAxes, stripModule, toReidfx, toTorch, torchNames } from "./TorchNames.ts"
 
 /** Options of an import. @category models */
 export interface ImportOptions {
@@ -120,10 +120,8 @@ export const readFor = (
     for (const m of found) {
       const data = yield* file.read(byName.get(m.torch)!.name)
       const perm = toReidfx[m.transform]
-      out.set(`${prefix}${m.reidfx}`, tf.tidy(() => {
-        const t = tf.tensor(data, [...m.torchShape], "float32")
-        return perm === undefined ? t : tf.transpose(t, [...perm])
-      }))
+      const shape = perm === undefined ? m.torchShape : perm.map((p) => m.torchShape[p]!)
+      out.set(`${prefix}${m.reidfx}`, tf.tensor(perm === undefined ? data : permuteAxes(data, m.torchShape, perm), [...shape], "float32"))
     }
     return out
   })
@@ -164,8 +162,8 @@ export const toStateDict = (model: ModelBase, layout: Layout = "torchvision"): A
   return torchNames(model.network.specs, model.config, layout).map((m) => {
     const perm = toTorch[m.transform]
     const t = weights.get(m.reidfx)!
-    const data = perm === undefined ? t.dataSync() as Float32Array : tf.tidy(() => tf.transpose(t, [...perm]).dataSync() as Float32Array)
-    return { name: m.torch, shape: m.torchShape, data: Float32Array.from(data) }
+    const data = Float32Array.from(t.dataSync())
+    return { name: m.torch, shape: m.torchShape, data: perm === undefined ? data : permuteAxes(data, t.shape, perm) }
   })
 }
 

@@ -74,6 +74,34 @@ export const toTorch: Readonly<Record<Transform, ReadonlyArray<number> | undefin
   none: undefined
 }
 
+/**
+ * Permutes the axes of a row-major array: `out[i_perm[0], ..., i_perm[r-1]] = data[i_0, ..., i_{r-1}]`, i.e. the
+ * output's axis k is the input's axis `perm[k]` (`tf.transpose`'s convention), in plain loops (the tfjs cpu
+ * backend's transpose costs seconds on a ResNet's kernels).
+ * @category utils
+ */
+export const permuteAxes = (data: Float32Array, shape: ReadonlyArray<number>, perm: ReadonlyArray<number>): Float32Array => {
+  const rank = shape.length
+  const inStrides = shape.map((_, k) => shape.slice(k + 1).reduce((a, d) => a * d, 1))
+  const outShape = perm.map((p) => shape[p]!)
+  // stride in the input of each output axis
+  const strides = perm.map((p) => inStrides[p]!)
+  const out = new Float32Array(data.length)
+  const index = new Array<number>(rank).fill(0)
+  let from = 0
+  for (let i = 0; i < out.length; i++) {
+    out[i] = data[from]!
+    for (let k = rank - 1; k >= 0; k--) {
+      index[k]!++
+      from += strides[k]!
+      if (index[k]! < outShape[k]!) break
+      from -= strides[k]! * outShape[k]!
+      index[k] = 0
+    }
+  }
+  return out
+}
+
 const leafNames: Readonly<Record<string, string>> = {
   kernel: "weight",
   depthwise_kernel: "weight",

@@ -1,7 +1,6 @@
 """Reference outputs of torchvision models with random weights, for reidfx's import tests.
 
 usage: reference.py <out dir> <batch> <height> <width> <seed> <arch>...
-       reference.py verify <arch> <model.safetensors> <input.npy> <logits.npy>
 arch: resnet18 | resnet34 | resnet50 | mobilenet_v2 | fastreid_resnet50_ibn
 
 Writes, under <out dir>/<arch>/, model.safetensors (written here with struct/json: the safetensors package is optional), model.npz,
@@ -96,36 +95,6 @@ def write_safetensors(path, state):
             f.write(c)
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    header.pop("__metadata__", None)
-    out = {}
-    for name, e in header.items():
-        begin, end = e["data_offsets"]
-        dtype = {"F32": "<f4", "I64": "<i8"}[e["dtype"]]
-        out[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype=dtype).reshape(e["shape"]).copy())
-    return out
-
-
-def verify(arch, path, input_path, logits_path):
-    """Loads a reidfx export into torchvision (strict: every name and shape must match) and compares logits."""
-    model = getattr(torchvision.models, arch)()
-    state = read_safetensors(path)
-    # reidfx does not count BN steps; torchvision's state dict has num_batches_tracked
-    for k, v in model.state_dict().items():
-        if k.endswith("num_batches_tracked"):
-            state[k] = v
-    model.load_state_dict(state, strict=True)
-    model.eval()
-    with torch.no_grad():
-        logits = model(torch.from_numpy(np.load(input_path))).numpy()
-    expected = np.load(logits_path)
-    print(json.dumps({"maxAbs": float(np.abs(logits - expected).max()), "maxRef": float(np.abs(expected).max())}))
-
-
 def build(arch, out, batch, height, width, seed):
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed + 1)
@@ -157,10 +126,7 @@ def build(arch, out, batch, height, width, seed):
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "verify":
-        verify(*sys.argv[2:6])
-    else:
-        out, (batch, height, width, seed) = sys.argv[1], map(int, sys.argv[2:6])
-        for arch in sys.argv[6:]:
-            os.makedirs(f"{out}/{arch}", exist_ok=True)
-            build(arch, f"{out}/{arch}", batch, height, width, seed)
+    out, (batch, height, width, seed) = sys.argv[1], map(int, sys.argv[2:6])
+    for arch in sys.argv[6:]:
+        os.makedirs(f"{out}/{arch}", exist_ok=True)
+        build(arch, f"{out}/{arch}", batch, height, width, seed)
