@@ -13,9 +13,10 @@ import { evalCommand } from "./commands/eval.ts"
 import { initCommand } from "./commands/init.ts"
 import { trainCommand } from "./commands/train.ts"
 import { runCommand } from "./commands/run.ts"
+import { weightsCommand } from "./commands/weights.ts"
 
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand])
 )

@@ -17,6 +17,7 @@
  * @since 0.1.0
  */
 import { Catalog } from "@reidfx/metric"
+import { WeightsInit } from "@reidfx/model"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
@@ -146,7 +147,13 @@ export const ModelSpec = Schema.Struct({
   /** A linear embedding after pooling (absent: the pooled features). */
   embedding: Schema.optionalKey(PositiveInt),
   pooling: withDefault(Schema.Literals(["avg", "max", "gem"]), "avg"),
-  neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck")
+  neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck"),
+  /** Stride of the last stage (default 2; 1 as in BoT, Luo et al. 2019). */
+  lastStride: Schema.optionalKey(Schema.Literals([1, 2])),
+  /** IBN-a blocks in layers 1-3 of a ResNet (Pan et al. 2018). */
+  ibn: Schema.optionalKey(Schema.Boolean),
+  /** Initial weights imported from a file (`@reidfx/model` WeightsInit: a path imports the backbone). */
+  weights: Schema.optionalKey(WeightsInit.WeightsInit)
 })
 export type ModelSpec = typeof ModelSpec.Type
 

@@ -20,7 +20,12 @@ export const ReferenceBackbone = Schema.Struct({
 /** A torchvision ResNet. */
 export const ResNetBackbone = Schema.Struct({
   kind: Schema.Literals(["resnet18", "resnet34", "resnet50"]),
-  lastStride: Schema.Literals([1, 2]).pipe(def(2))
+  /** Stride of layer4: 2 (torchvision) or 1 (BoT, Luo et al. 2019). */
+  lastStride: Schema.Literals([1, 2]).pipe(def(2)),
+  /** IBN-a blocks in layers 1-3 (Pan et al. 2018). */
+  ibn: Schema.Boolean.pipe(def(false)),
+  /** Stem max-pool: torchvision's (padding 1) or fast-reid's (no padding, ceil mode). */
+  stemPool: Schema.Literals(["torchvision", "fastreid"]).pipe(def("torchvision"))
 })
 
 /** torchvision's MobileNetV2. */

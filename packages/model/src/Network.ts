@@ -29,11 +29,11 @@ const backboneOf = (b: Builder, config: ModelConfig): Backbone => {
     case "reference":
       return referenceNet(b, { inChannels: config.inputChannels, stemWidth: bb.stemWidth, widths: bb.widths, blocks: bb.blocks, lastStride: bb.lastStride })
     case "resnet18":
-      return resNet(b, { depth: 18, inChannels: config.inputChannels, lastStride: bb.lastStride })
+      return resNet(b, { depth: 18, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
     case "resnet34":
-      return resNet(b, { depth: 34, inChannels: config.inputChannels, lastStride: bb.lastStride })
+      return resNet(b, { depth: 34, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
     case "resnet50":
-      return resNet(b, { depth: 50, inChannels: config.inputChannels, lastStride: bb.lastStride })
+      return resNet(b, { depth: 50, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
     case "mobilenetv2":
       return mobileNetV2(b, { inChannels: config.inputChannels, widthMultiplier: bb.widthMultiplier })
   }

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Catalog } from "@reidfx/metric"
-import { ModelConfig } from "@reidfx/model"
+import { ModelConfig, WeightsInit } from "@reidfx/model"
 import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
@@ -54,7 +54,9 @@ const { classes: _classes, ...headFields } = ModelConfig.HeadConfig.fields
 /** The model; the classifier size comes from the data. */
 export const RunModelConfig = Schema.Struct({
   backbone: ModelConfig.BackboneConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "reference" } as const))),
-  head: defEmpty(Schema.Struct(headFields))
+  head: defEmpty(Schema.Struct(headFields)),
+  /** Initial weights imported from a file (`@reidfx/model` WeightsInit: a path imports the backbone). */
+  weights: Schema.optionalKey(WeightsInit.WeightsInit)
 })
 
 /** The strong baseline's objective: CE with label smoothing on the logits + batch-hard triplet on the features. */

@@ -14,6 +14,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { WeightsIOError, WeightsMismatch } from "@reidfx/model"
 import { AtomicFile, BoundedRead, type InputRefused, type InvalidOption, RunFolder, type RunFolderRefused, type WriteFailed } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
@@ -46,6 +47,8 @@ export type RunError =
   | WriteFailed
   | RunFolderRefused
   | InputRefused
+  | WeightsIOError
+  | WeightsMismatch
 
 /** The seeds saved in a run folder for the same protocol (seeds aside); fails if the folder holds another protocol. */
 const savedSeeds = (

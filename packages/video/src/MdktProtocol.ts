@@ -25,7 +25,7 @@
  * @since 0.1.0
  */
 import { ProtocolFields } from "@reidfx/continual"
-import { ModelConfig } from "@reidfx/model"
+import { ModelConfig, WeightsInit } from "@reidfx/model"
 import { Schema } from "effect"
 import { temporalPoolingKinds } from "./TemporalPooling.ts"
 
@@ -96,7 +96,9 @@ export const ModelSpec = Schema.Struct({
   spatialPooling: withDefault(Schema.Literals(["avg", "max", "gem"]), "avg"),
   embedding: Schema.optionalKey(PositiveInt),
   temporalPooling: withDefault(Schema.Literals(temporalPoolingKinds), "mean"),
-  neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck")
+  neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck"),
+  /** Initial weights of the frame network of teacher and student (`@reidfx/model` WeightsInit; a path imports the backbone). */
+  weights: Schema.optionalKey(WeightsInit.WeightsInit)
 })
 export type ModelSpec = typeof ModelSpec.Type
 
@@ -193,7 +195,9 @@ export const TeacherStage = Schema.Struct({
   batchesPerEpoch: Schema.optionalKey(PositiveInt),
   batch: withDefault(BatchSpec, { identities: 8, instances: 4 }),
   optimizer: withDefault(OptimizerSpec, defaultOptimizer),
-  tr: withDefault(TripletSpec, { weight: 1, margin: 0.3, crossEntropy: 1, labelSmoothing: 0.1 })
+  tr: withDefault(TripletSpec, { weight: 1, margin: 0.3, crossEntropy: 1, labelSmoothing: 0.1 }),
+  /** Initial weights of the teacher's frame network, in place of `model.weights` (e.g. a ReID-trained teacher). */
+  weights: Schema.optionalKey(WeightsInit.WeightsInit)
 })
 export type TeacherStage = typeof TeacherStage.Type
 

@@ -10,6 +10,7 @@
  * @since 0.1.0
  */
 import type { PeerService } from "@reidfx/distill"
+import { type WeightsIOError, WeightsInit, type WeightsMismatch } from "@reidfx/model"
 import type * as tf from "@tensorflow/tfjs-core"
 import { RandomStream, Rng } from "@reidfx/tensor"
 import type { InvalidOption, WriteFailed } from "@reidfx/tensor"
@@ -95,17 +96,20 @@ export const runSeed = (
   world: VideoSplits,
   seed: number,
   options: { readonly log?: RunLog; readonly loader?: ReturnType<typeof makeFrameLoader> } = {}
-): Effect.Effect<SeedResult, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid> =>
+): Effect.Effect<SeedResult, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | WeightsIOError | WeightsMismatch> =>
   Effect.scoped(Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)
     const loader = options.loader ?? world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
     const index = indexTracklets(world.train)
-    const config = yield* VideoModel.decodeConfig({ ...protocol.model, classes: index.classes })
+    const { weights, ...modelSpec } = protocol.model
+    const config = yield* VideoModel.decodeConfig({ ...modelSpec, classes: index.classes })
     const evaluate = (model: VideoModel.VideoModelBase) =>
       evaluateVideoModel(model, world.query, world.gallery, loader, protocol.evaluation, world)
     // stage 1
     const teacher = yield* VideoModel.makeTrainable(config, "teacher")
+    const teacherWeights = protocol.teacher.weights ?? weights
+    if (teacherWeights !== undefined) yield* WeightsInit.apply(teacher, teacherWeights, "frame/")
     yield* log(`seed ${seed}: stage 1, teacher V2V on ${protocol.teacher.frames}-frame clips`)
     const stage1 = yield* trainTeacher({
       model: teacher,
@@ -131,6 +135,7 @@ export const runSeed = (
         const t0 = performance.now()
         const student = yield* VideoModel.makeTrainable(config, "student")
         if (protocol.student.init === "teacher") student.assign(snapshot.weights())
+        else if (weights !== undefined) yield* WeightsInit.apply(student, weights, "frame/")
         const trainableTeacher = row.mode === "frozen" ? undefined : yield* VideoModel.makeTrainable(config, "teacher")
         trainableTeacher?.assign(snapshot.weights())
         const objectives = yield* rowObjectives(protocol.student, row.terms, row.mode, {
@@ -200,7 +205,7 @@ export const run = (
     /** Called after each seed that was trained (e.g. to save it). */
     readonly onSeed?: (result: SeedResult) => Effect.Effect<void, WriteFailed>
   } = {}
-): Effect.Effect<MdktRun, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | WriteFailed> =>
+): Effect.Effect<MdktRun, NonFiniteLoss | StepFailed | InvalidOption | MdktProtocolInvalid | WriteFailed | WeightsIOError | WeightsMismatch> =>
   Effect.gen(function*() {
     const started = performance.now()
     const log = options.log ?? (() => Effect.void)

@@ -17,7 +17,7 @@ import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
 import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
 import { Catalog, crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
-import { Model, type ModelConfig, type TrainableModel, Weights } from "@reidfx/model"
+import { Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
 import { type RandomStream, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
@@ -51,10 +51,10 @@ export const modelConfig = (protocol: Protocol, classes: number): typeof ModelCo
   const m = protocol.model
   return {
     backbone: m.backbone === "reference"
-      ? { kind: "reference", stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks] }
+      ? { kind: "reference", stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks], ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }) }
       : m.backbone === "mobilenetv2"
       ? { kind: "mobilenetv2" }
-      : { kind: m.backbone },
+      : { kind: m.backbone, ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }), ...(m.ibn === undefined ? {} : { ibn: m.ibn }) },
     head: { pooling: m.pooling, neck: m.neck, classes, ...(m.embedding === undefined ? {} : { embedding: m.embedding }) }
   }
 }
@@ -385,6 +385,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     create: ({ protocol: p, method, classes }) =>
       Effect.gen(function*() {
         const model = yield* Model.make(modelConfig(p, classes)).pipe(Effect.mapError(fail("create model")))
+        if (p.model.weights !== undefined) yield* WeightsInit.apply(model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
         const akaSpec = method.terms.find((t) => t.loss === "aka")
         const graph = akaSpec?.loss === "aka"
           ? yield* Aka.makeGraph(akaSpec.vertices, model.featureDim, (yield* Rng.Rng).stream("aka/init"))

@@ -4,7 +4,14 @@
  * classifier they have 11,689,512 / 21,797,672 / 25,557,032 parameters, exactly torchvision's counts.
  *
  * stem: conv 7x7 / 2 (64) + BN + ReLU + max-pool 3x3 / 2 (padding 1); layer1..4 of widths 64-128-256-512
- * with strides 1, 2, 2 and `lastStride` (2 in torchvision, 1 in the ReID "bag of tricks").
+ * with strides 1, 2, 2 and `lastStride` (2 in torchvision, 1 in the ReID "bag of tricks", Luo et al. 2019).
+ *
+ * Options the ReID papers use, off by default (the defaults are torchvision's architecture exactly):
+ * - `ibn`: IBN-a blocks (Pan et al., ECCV 2018): the first BN of every block of layers 1 to 3 is half instance
+ *   norm, half batch norm (`resnet50_ibn_a` of XingangPan/IBN-Net; fast-reid's `WITH_IBN`).
+ * - `stemPool: "fastreid"`: fast-reid's stem max-pool, 3x3 / 2 without padding in ceil mode
+ *   (`nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)` in `fastreid/modeling/backbones/resnet.py`), for its
+ *   checkpoints; torchvision's (default) pads by 1 and floors.
  *
  * Parameter names follow torchvision's module names (`conv1/kernel`, `layer1/0/bn1/gamma`,
  * `layer2/0/downsample/0/kernel`, ...) so converted weights map one to one (kernels are `[kh, kw, in, out]`,
@@ -25,6 +32,21 @@ export interface ResNetOptions {
   readonly inChannels?: number
   /** Stride of layer4 (default 2, torchvision; 1 for ReID). */
   readonly lastStride?: number
+  /** IBN-a blocks in layers 1-3 (default false). */
+  readonly ibn?: boolean
+  /** The stem max-pool: torchvision's 3x3 / 2 padding 1 (default) or fast-reid's 3x3 / 2, no padding, ceil mode. */
+  readonly stemPool?: "torchvision" | "fastreid"
+}
+
+/**
+ * Max-pooling 3x3 / 2 without padding in ceil mode (PyTorch's `ceil_mode=True`): the map is padded at the bottom
+ * and right with -inf so the last, partial window exists; out = ceil((n - 3) / 2) + 1.
+ */
+export const maxPoolCeil = (x: tf.Tensor4D): tf.Tensor4D => {
+  const [, h, w] = x.shape
+  const extra = (n: number) => (n - 3) % 2 === 0 ? 0 : 1
+  const padded = extra(h) + extra(w) === 0 ? x : tf.pad(x, [[0, 0], [0, extra(h)], [0, extra(w)], [0, 0]], Number.NEGATIVE_INFINITY)
+  return tf.maxPool(padded, 3, 2, "valid")
 }
 
 const layouts: Record<ResNetDepth, { readonly kind: "basic" | "bottleneck"; readonly blocks: readonly [number, number, number, number] }> = {
@@ -42,14 +64,15 @@ export const resNet = (b: Builder, options: ResNetOptions): Backbone => {
   const strides = [1, 2, 2, options.lastStride ?? 2]
   let inChannels = 64
   const stages = widths.map((width, i) => {
-    const s = stage(b.scope(`layer${i + 1}`), layout.kind, { inChannels, width, blocks: layout.blocks[i]!, stride: strides[i]! })
+    const s = stage(b.scope(`layer${i + 1}`), layout.kind, { inChannels, width, blocks: layout.blocks[i]!, stride: strides[i]!, ibn: options.ibn === true && i < 3 })
     inChannels = s.outChannels
     return s.forward
   })
   return {
     outChannels: inChannels,
     forward: (ctx, x) => {
-      const stem = tf.maxPool(tf.relu(bn1(ctx, conv1(ctx, x))), 3, 2, 1)
+      const h = tf.relu(bn1(ctx, conv1(ctx, x)))
+      const stem = options.stemPool === "fastreid" ? maxPoolCeil(h) : tf.maxPool(h, 3, 2, 1)
       return stages.reduce((h, f) => f(ctx, h), stem)
     }
   }

@@ -19,7 +19,7 @@ import * as path from "node:path"
 import * as tf from "@tensorflow/tfjs-core"
 import { Augment, type CorruptImage, Dataset, ImageCache, Loader, Sampling, Synthetic } from "@reidfx/data"
 import { Catalog, crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@reidfx/metric"
-import { Model, type ModelConfig, Weights } from "@reidfx/model"
+import { Model, type ModelConfig, Weights, WeightsInit } from "@reidfx/model"
 import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
 import { OutputError, RunConfigError } from "../errors.ts"
@@ -90,6 +90,7 @@ export const setup = (config: RunConfig.RunConfig) =>
     const cache = ImageCache.make(512 * 1024 * 1024)
     const view = { height: d.height, width: d.width, batchSize: config.evalBatchSize, cache }
     const model = yield* Model.make({ backbone: config.model.backbone, head: { ...config.model.head, classes } } as ModelConfig.ModelConfigInput)
+    if (config.model.weights !== undefined) yield* WeightsInit.apply(model, config.model.weights)
     const objective = yield* Objective.make(
       crossEntropyLabelSmooth({ epsilon: config.loss.labelSmoothing, weight: config.loss.crossEntropyWeight }),
       tripletBatchHard({ margin: config.loss.tripletMargin, weight: config.loss.tripletWeight }),

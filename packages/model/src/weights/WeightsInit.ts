@@ -1,0 +1,65 @@
+/**
+ * The `weights` field of config files (lifelong and MDKT protocols, training runs, distillation teachers): start a
+ * model from an imported file instead of a random initialisation.
+ *
+ * ```yaml
+ * weights: pretrained/resnet50.safetensors          # the backbone of a torchvision checkpoint
+ * weights: { path: teacher.safetensors, part: all, layout: fastreid }
+ * ```
+ *
+ * A string is a path (relative paths resolve against the working directory) whose backbone is imported, the common
+ * case of an ImageNet-pretrained start; the object form chooses the layout, the part and strictness (see
+ * `Import.ImportOptions`). A `.safetensors` or `.npz` file is a PyTorch state dict; a directory is reidfx's own
+ * weights directory (`Weights.save`), loaded by reidfx names.
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import { WeightsIOError, type WeightsMismatch } from "../errors.ts"
+import type { TrainableModel } from "../Model.ts"
+import * as Weights from "../Weights.ts"
+import { type Assignable, importInto, isDirectory } from "./Import.ts"
+
+const isTrainable = (model: Assignable): model is Assignable & TrainableModel => (model as { _tag?: string })._tag === "TrainableModel"
+
+const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
+
+/** The object form of the field. @category models */
+export const WeightsSource = Schema.Struct({
+  path: Schema.NonEmptyString,
+  /** State-dict layout (default: detected from the names). */
+  layout: Schema.Literals(["auto", "torchvision", "fastreid", "torchreid"]).pipe(def("auto")),
+  /** Import the backbone only (default) or every parameter. */
+  part: Schema.Literals(["backbone", "all"]).pipe(def("backbone")),
+  /** Fail on a missing or unexpected tensor (default true). */
+  strict: Schema.Boolean.pipe(def(true))
+})
+export type WeightsSource = typeof WeightsSource.Type
+
+/** A path or {@link WeightsSource}. @category models */
+export const WeightsInit = Schema.Union([Schema.NonEmptyString, WeightsSource])
+export type WeightsInit = typeof WeightsInit.Type
+
+/** The object form of a field value (a path is `{ path, layout: auto, part: backbone, strict: true }`). @category utils */
+export const normalize = (init: WeightsInit): WeightsSource =>
+  typeof init === "string" ? { path: init, layout: "auto", part: "backbone", strict: true } : init
+
+/**
+ * Assigns the weights a `weights` field names to a model (see the module doc). `prefix` restricts the import to the
+ * parameters under it (`"frame/"`: the frame network of a video model).
+ * @category combinators
+ */
+export const apply = (model: Assignable, init: WeightsInit, prefix?: string): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+  Effect.gen(function*() {
+    const source = normalize(init)
+    if (yield* isDirectory(source.path)) {
+      if (prefix !== undefined || !isTrainable(model)) {
+        return yield* Effect.fail(new WeightsIOError({ path: source.path, detail: "a reidfx weights directory loads into an image model only: export it with `reidfx weights export` and import the .safetensors" }))
+      }
+      const backbone = source.part === "backbone"
+      return yield* Weights.load(model, source.path, {
+        strict: source.strict && !backbone,
+        ...(backbone ? { rename: (n: string) => (n.startsWith("backbone/") ? n : undefined) } : {})
+      }).pipe(Effect.catchTag("PathEscapesRoot", (e) => Effect.fail(new WeightsIOError({ path: source.path, detail: e.message, cause: e }))))
+    }
+    return yield* importInto(model, source.path, { layout: source.layout, part: source.part, strict: source.strict, prefix })
+  })
