@@ -13,7 +13,7 @@ import "@tensorflow/tfjs-backend-cpu"
 import { Backend, Rng } from "@reidfx/tensor"
 import { Effect, Exit, Schema } from "effect"
 import * as fc from "fast-check"
-import { define, Model, ModelConfig, Npy, Npz, Safetensors, TorchNames, WeightsImport } from "../src/index.ts"
+import { define, Model, ModelConfig, Npy, Npz, Safetensors, TorchNames, Weights, WeightsImport, WeightsInit } from "../src/index.ts"
 
 const cpu = Effect.provide(Backend.layerCpu)
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "reidfx-weightfiles-"))
@@ -341,6 +341,24 @@ describe("import and export", () => {
       const biased = write("biased.safetensors", [...fastreid, { name: "heads.bottleneck.0.bias", shape: neck.shape, data: new Float32Array(neck.data.length).fill(0.5) }])
       expect((yield* fail(biased)).message).toContain("heads.bottleneck.0.bias is not zero")
       expect((yield* fail(path.join(dir, "weights.pth"))).message).toContain("unknown weights file type")
+    })).pipe(cpu))
+
+  it.effect("a reidfx weights directory as `weights`: the backbone is loaded, the head kept; a misfit is named", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const source = yield* Model.make({ ...small, head: { neck: "bnneck", classes: 9 } }).pipe(Rng.withSeed(3))
+      const saved = path.join(dir, "saved-small")
+      yield* Weights.save(source, saved)
+      const target = yield* Model.make(small).pipe(Rng.withSeed(4))
+      const head = Array.from(target.weights().get("head/classifier/kernel")!.dataSync())
+      yield* WeightsInit.apply(target, saved)
+      const kernel = "backbone/features/4/conv/1/0/depthwise_kernel"
+      expect(Array.from(target.weights().get(kernel)!.dataSync())).toEqual(Array.from(source.weights().get(kernel)!.dataSync()))
+      expect(Array.from(target.weights().get("head/classifier/kernel")!.dataSync())).toEqual(head)
+      const wider = yield* Model.make({ backbone: { kind: "mobilenetv2", widthMultiplier: 0.5 }, head: { neck: "none" } })
+      const savedWider = path.join(dir, "saved-wider")
+      yield* Weights.save(wider, savedWider)
+      const error = yield* Effect.flip(WeightsInit.apply(target, savedWider))
+      expect(error.message).toContain("backbone/features/0/0/kernel: expected shape [3, 3, 3, 8], file has [3, 3, 3, 16]")
     })).pipe(cpu))
 
   it.effect("importFrozen gives a frozen model whose tensors the scope frees", () =>

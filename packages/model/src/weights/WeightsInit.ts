@@ -13,8 +13,9 @@
  * weights directory (`Weights.save`), loaded by reidfx names.
  * @since 0.1.0
  */
+import type { PathEscapesRoot } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
-import { WeightsIOError, type WeightsMismatch } from "../errors.ts"
+import { WeightsIOError, WeightsMismatch } from "../errors.ts"
 import type { TrainableModel } from "../Model.ts"
 import * as Weights from "../Weights.ts"
 import { type Assignable, importInto, isDirectory } from "./Import.ts"
@@ -43,6 +44,9 @@ export type WeightsInit = typeof WeightsInit.Type
 export const normalize = (init: WeightsInit): WeightsSource =>
   typeof init === "string" ? { path: init, layout: "auto", part: "backbone", strict: true } : init
 
+/** A manifest path outside its weights folder, as the weights error of this module. */
+const escaped = (path: string) => (e: PathEscapesRoot) => Effect.fail(new WeightsIOError({ path, detail: e.message, cause: e }))
+
 /**
  * Assigns the weights a `weights` field names to a model (see the module doc). `prefix` restricts the import to the
  * parameters under it (`"frame/"`: the frame network of a video model).
@@ -55,11 +59,23 @@ export const apply = (model: Assignable, init: WeightsInit, prefix?: string): Ef
       if (prefix !== undefined || !isTrainable(model)) {
         return yield* Effect.fail(new WeightsIOError({ path: source.path, detail: "a reidfx weights directory loads into an image model only: export it with `reidfx weights export` and import the .safetensors" }))
       }
-      const backbone = source.part === "backbone"
-      return yield* Weights.load(model, source.path, {
-        strict: source.strict && !backbone,
-        ...(backbone ? { rename: (n: string) => (n.startsWith("backbone/") ? n : undefined) } : {})
-      }).pipe(Effect.catchTag("PathEscapesRoot", (e) => Effect.fail(new WeightsIOError({ path: source.path, detail: e.message, cause: e }))))
+      if (source.part === "all") return yield* Weights.load(model, source.path, { strict: source.strict }).pipe(Effect.catchTag("PathEscapesRoot", escaped(source.path)))
+      return yield* Effect.scoped(Effect.gen(function*() {
+        // the backbone only: every backbone tensor must be there (when strict), the directory's head is skipped
+        const { tensors } = yield* Weights.readDirectory(source.path)
+        const specs = model.network.specs.filter((s) => s.name.startsWith("backbone/"))
+        const missing = specs.filter((s) => !tensors.has(s.name)).map((s) => s.name)
+        const shapes = specs.flatMap((s) => {
+          const t = tensors.get(s.name)
+          return t === undefined || (t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]))
+            ? []
+            : [{ name: s.name, expected: s.shape, actual: t.shape }]
+        })
+        if (shapes.length > 0 || (source.strict && missing.length > 0)) {
+          return yield* Effect.fail(new WeightsMismatch({ path: source.path, missing: source.strict ? missing : [], unexpected: [], shapes }))
+        }
+        model.assign(new Map(specs.filter((s) => tensors.has(s.name)).map((s) => [s.name, tensors.get(s.name)!] as const)))
+      })).pipe(Effect.catchTag("PathEscapesRoot", escaped(source.path)))
     }
     return yield* importInto(model, source.path, { layout: source.layout, part: source.part, strict: source.strict, prefix })
   })
