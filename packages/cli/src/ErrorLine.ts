@@ -7,13 +7,13 @@
  */
 import { Cause, Exit } from "effect"
 
-/** Joins the lines of a message into one (bullets dropped). */
+/** Joins the lines of a message into one (bullets dropped; a line ending in ":" introduces the next). */
 export const flatten = (text: string): string =>
   text
     .split("\n")
     .map((l) => l.trim().replace(/^- /, ""))
     .filter((l) => l.length > 0)
-    .join("; ")
+    .reduce((line, next) => (line === "" ? next : line.endsWith(":") ? `${line} ${next}` : `${line}; ${next}`), "")
 
 const configLine = (error: { readonly message: string }, env: NodeJS.ProcessEnv): string | undefined => {
   // effect's ConfigError: `SchemaError(Expected "a" | "b"\n  at ["NAME"])`
