@@ -1,7 +1,8 @@
 /**
  * Crash consistency of `reidfx run`: a real child process is stopped inside a file write (the test hook
  * `REIDFX_TEST_PAUSE_WRITE=<n>` pauses the n-th write half-way through its temporary file) by SIGKILL, SIGKILL
- * again on the resumed run, then SIGTERM; after each stop every file under its final name is complete, and
+ * again on the resumed run, then SIGTERM, then by SIGKILL between writes (after a seeded number of finished
+ * stages); after each stop every file under its final name is complete, and
  * the last rerun's results equal an uninterrupted run's, with no temporary file or lock left behind.
  */
 import { NodeServices } from "@effect/platform-node"
@@ -43,21 +44,32 @@ interface Child {
   readonly paused: boolean
 }
 
-/** Runs `reidfx run` in a child; if it pauses inside its `pauseAt`-th write, sends it `stop`. */
-const child = (out: string, pauseAt: number, stop: NodeJS.Signals): Promise<Child> =>
+/**
+ * Runs `reidfx run` in a child and sends it `stop` when it pauses inside its `pauseAt`-th write, or (with
+ * `afterStages`) as soon as it has printed that many finished-stage lines (between writes, wherever it is then).
+ */
+const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0): Promise<Child> =>
   new Promise((done) => {
     const p = spawn(process.execPath, ["--conditions=@reidfx/source", bin, "run", file, "--out", out], {
       env: { ...process.env, REIDFX_BACKEND: "cpu", REIDFX_TEST_PAUSE_WRITE: String(pauseAt) },
-      stdio: ["ignore", "ignore", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"]
     })
     let stderr = ""
+    let stdout = ""
     let paused = false
+    const halt = () => {
+      if (paused) return
+      paused = true
+      p.kill(stop)
+    }
     p.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString()
-      if (!paused && stderr.includes("reidfx-test: writing")) {
-        paused = true
-        p.kill(stop)
-      }
+      if (stderr.includes("reidfx-test: writing")) halt()
+    })
+    p.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      // a finished stage prints "  <task> <stage>: <detail> (<seconds> s)"
+      if (afterStages > 0 && (stdout.match(/^ {2}task-\d+ \w+: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages) halt()
     })
     p.on("exit", (code, signal) => done({ code, signal, stderr, paused }))
   })
@@ -77,7 +89,7 @@ const mulberry32 = (seed: number) => () => {
 }
 
 describe("crash consistency of reidfx run", () => {
-  it.effect("killed inside writes (SIGKILL, SIGKILL, SIGTERM) then rerun: the same results, nothing partial, nothing left behind", () =>
+  it.effect("killed inside writes (SIGKILL, SIGKILL, SIGTERM) and between them (SIGKILL) then rerun: the same results, nothing partial, nothing left behind", () =>
     Effect.gen(function*() {
       // the uninterrupted run, in this process, counting its file writes
       const reference = join(dir, "reference")
@@ -112,12 +124,19 @@ describe("crash consistency of reidfx run", () => {
         }
       }
       expect(trials.filter((t) => t.result.paused).length).toBeGreaterThanOrEqual(2)
+      // one more SIGKILL between writes: after a seeded number of finished stages of the resumed run
+      const afterStages = 1 + Math.floor(random() * 3)
+      const between = yield* Effect.promise(() => child(out, 0, "SIGKILL", afterStages))
+      trials.push({ pauseAt: -afterStages, stop: "SIGKILL", result: between })
+      for (const f of files(out).filter((f) => f.endsWith(".json") && !/\.(tmp|old)-/.test(f))) {
+        expect(() => JSON.parse(readFileSync(join(out, f), "utf8")), f).not.toThrow()
+      }
       const last = yield* Effect.promise(() => child(out, 0, "SIGKILL"))
       expect(last.code, last.stderr).toBe(0)
       expect(cellsOf(out)).toEqual(expected)
       const left = files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))
       expect(left).toEqual([])
-      console.log(`crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@write ${t.pauseAt}${t.result.paused ? "" : " (not reached)"}`).join(", ")}`)
+      console.log(`crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@${t.pauseAt > 0 ? `write ${t.pauseAt}` : `stage line ${-t.pauseAt}`}${t.result.paused ? "" : " (not reached)"}`).join(", ")}`)
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))), 120_000)
 
   it("the exit code and the one line: 130 for SIGINT, 143 for SIGTERM, after what was saved", () => {
