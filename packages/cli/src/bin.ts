@@ -1,11 +1,43 @@
 #!/usr/bin/env node
 /**
- * Entry point of the `reidfx` command.
+ * Entry point of the `reidfx` command. Failures are reported in one line (`ErrorLine`); SIGINT / SIGTERM
+ * interrupt the run (its scopes close: locks released, nothing half-written), then one line says what was
+ * saved and how to resume (`Interrupted`), and the exit code is 130 / 143 (a second signal exits at once).
  * @since 0.1.0
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Effect } from "effect"
-import { Command } from "effect/cli"
+import { Interrupted } from "@reidfx/tensor"
+import { Effect, Layer } from "effect"
+import { CliOutput, Command } from "effect/cli"
 import { cli } from "./cli.ts"
+import * as ErrorLine from "./ErrorLine.ts"
 
-Command.run(cli, { version: "0.1.0" }).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+const codes = ErrorLine.signalCodes
+let signal: keyof typeof codes | undefined
+for (const s of ["SIGINT", "SIGTERM"] as const) {
+  process.on(s, () => {
+    if (signal !== undefined) {
+      process.stderr.write(`${Interrupted.line(s)} (forced)\n`)
+      process.exit(codes[s])
+    }
+    signal = s
+  })
+}
+
+/** User errors rendered by the CLI framework: one line, `reidfx: <message>`. */
+const oneLineErrors = CliOutput.layer({
+  ...CliOutput.defaultFormatter(),
+  formatError: (error) => `reidfx: ${ErrorLine.forError(error)}`
+})
+
+Command.run(cli, { version: "0.1.0" }).pipe(
+  Effect.provide(Layer.merge(NodeServices.layer, oneLineErrors)),
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) => {
+      const { code, line } = ErrorLine.outcome(exit, signal, Interrupted.line)
+      if (line !== undefined) process.stderr.write(`${line}\n`)
+      onExit(code)
+    }
+  })
+)

@@ -29,6 +29,7 @@ export const layer = (protocol: Protocol, options: ReidLearner.Options = {}) =>
 export const run = <E = never, R = never>(protocol: Protocol, options: Runner.RunOptions<E, R> & ReidLearner.Options = {}) =>
   Effect.gen(function*() {
     // own the run folder across the run and its reports (a second writer is refused)
+    yield* Runner.checkStages(protocol, options)
     if (options.out !== undefined) yield* RunFolder.own(options.out, "lifelong")
     const result = yield* Runner.run(protocol, options)
     const written = options.out === undefined ? undefined : yield* Report.write(options.out, result)

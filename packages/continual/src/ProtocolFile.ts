@@ -97,7 +97,9 @@ const explain = (
       }
     }
   }
-  return { path: showPath(path), message: issue.message.replace(/\n.*/s, "") }
+  const got = valueAt(input, path)
+  const shown = got === undefined || (got !== null && typeof got === "object") ? "" : ` (got ${JSON.stringify(got)})`
+  return { path: showPath(path), message: issue.message.replace(/\n.*/s, "") + shown }
 }
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()

@@ -295,6 +295,22 @@ const runUnit = <E, R>(
     return state
   })
 
+/** Fails unless every custom stage of the protocol is registered in `options.stages` (checked before anything runs or is written). */
+export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>): Effect.Effect<void, StageFailed> => {
+  const missing = [...new Set(protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : [])))]
+  if (missing.length === 0) return Effect.void
+  const method = protocol.methods.map(Strategy.resolve).find((m) => options.methods === undefined || options.methods.includes(m.name))
+  return Effect.fail(
+    new StageFailed({
+      stage: missing.join(", "),
+      task: 0,
+      method: method?.name ?? "-",
+      seed: protocol.seeds.find((s) => options.seeds === undefined || options.seeds.includes(s)) ?? 0,
+      cause: new Error(`no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`)
+    })
+  )
+}
+
 /**
  * Runs a protocol on the provided `Benchmark` and `Learner`. Returns every evaluation (the ledger's cells)
  * and what was trained. With `options.out`, persists each stage and resumes an interrupted run.
@@ -309,17 +325,7 @@ export const run = <E = never, R = never>(
     const allMethods = protocol.methods.map(Strategy.resolve)
     const methods = allMethods.filter((m) => options.methods === undefined || options.methods.includes(m.name))
     const seeds = protocol.seeds.filter((s) => options.seeds === undefined || options.seeds.includes(s))
-    // every custom stage must be registered before anything trains
-    const missing = [...new Set(protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : [])))]
-    if (missing.length > 0) {
-      return yield* new StageFailed({
-        stage: missing.join(", "),
-        task: 0,
-        method: methods[0]?.name ?? "-",
-        seed: seeds[0] ?? 0,
-        cause: new Error(`no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`)
-      })
-    }
+    yield* checkStages(protocol, options)
     if (options.out !== undefined) {
       yield* RunFolder.own(options.out, "lifelong")
       Interrupted.setHint("rerun the same command to resume")

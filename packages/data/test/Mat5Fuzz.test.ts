@@ -49,8 +49,12 @@ describe("Mat5 parser on hostile input", () => {
   })
 
   it("a declared size >= 2^31 (once a negative aligned length: an infinite loop) is refused", () => {
-    const bytes = withHeader(new Uint8Array([...u32(14, 0x80000001), ...new Uint8Array(24)]))
-    expect(() => Mat5.parse(bytes)).toThrow("an element at byte 128 declares 2147483649 bytes but only 24 remain")
+    // (0xfffffff8 + 7) & ~7 is -8 in 32-bit arithmetic: the old parser stepped 8 + -8 = 0 bytes forever
+    const bytes = withHeader(new Uint8Array([...u32(99, 0xfffffff8), ...new Uint8Array(24)]))
+    expect(bytes.length).toBe(160)
+    expect(() => Mat5.parse(bytes)).toThrow("an element at byte 128 declares 4294967288 bytes but only 24 remain")
+    const matrix = withHeader(new Uint8Array([...u32(14, 0x80000001), ...new Uint8Array(24)]))
+    expect(() => Mat5.parse(matrix)).toThrow("an element at byte 128 declares 2147483649 bytes but only 24 remain")
   })
 
   it("a decompression bomb stops at the inflate limit", () => {

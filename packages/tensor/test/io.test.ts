@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -25,6 +26,37 @@ describe("AtomicFile", () => {
     await AtomicFile.writeFilePromise(file, "second")
     expect(await fs.readFile(file, "utf8")).toBe("second")
     await fs.rm(dir, { recursive: true })
+  })
+
+  // a real full disk: a 256 KiB tmpfs (needs root and permission to mount; skipped, saying why, elsewhere)
+  const tmpfs = (() => {
+    if (process.platform !== "linux" || process.getuid?.() !== 0) return "not root on Linux"
+    const probe = mkdtempSync(path.join(os.tmpdir(), "reidfx-tmpfs-probe-"))
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", probe], { stdio: "ignore" })
+      execFileSync("umount", [probe], { stdio: "ignore" })
+      return undefined
+    } catch {
+      return "mounting a tmpfs is not permitted here"
+    } finally {
+      rmSync(probe, { recursive: true, force: true })
+    }
+  })()
+  it.skipIf(tmpfs !== undefined)(`a real full disk (256 KiB tmpfs) keeps the previous file${tmpfs === undefined ? "" : ` [skipped: ${tmpfs}]`}`, async () => {
+    const dir = await tmpDir()
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
+    try {
+      const file = path.join(dir, "results.json")
+      await AtomicFile.writeFilePromise(file, "x".repeat(100_000))
+      const exit = await Effect.runPromiseExit(AtomicFile.writeFile(file, new Uint8Array(1 << 20).fill(121)))
+      expect(Exit.isFailure(exit)).toBe(true)
+      if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain(`cannot write ${file}: no space left on the device (ENOSPC); nothing was replaced`)
+      expect(await fs.readFile(file, "utf8")).toBe("x".repeat(100_000))
+      expect(await fs.readdir(dir)).toEqual(["results.json"])
+    } finally {
+      execFileSync("umount", [dir])
+      await fs.rm(dir, { recursive: true })
+    }
   })
 
   it("swaps a folder in; a failing fill leaves the old folder untouched", async () => {

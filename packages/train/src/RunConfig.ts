@@ -170,8 +170,27 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<RunConf
         return `- ${key}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`
       })
       return new RunConfigError({ source, detail: unique(lines).join("\n") })
-    })
+    }),
+    Effect.flatMap((config) => checkAcrossKeys(config, source))
   )
+
+/** Checks that keys agree with each other (before any world is built or anything written). */
+const checkAcrossKeys = (config: RunConfig, source: string): Effect.Effect<RunConfig, RunConfigError> => {
+  const d = config.data
+  const train = d.trainIdentities ?? Math.floor(d.identities / 2)
+  if (train > d.identities) {
+    return Effect.fail(new RunConfigError({ source, detail: `data.trainIdentities: ${train} exceeds data.identities (${d.identities})` }))
+  }
+  if (config.sampler.p > train) {
+    return Effect.fail(
+      new RunConfigError({
+        source,
+        detail: `sampler.p: ${config.sampler.p} identities per batch, but the training split has only ${train} (data.identities=${d.identities}); lower sampler.p or raise data.identities`
+      })
+    )
+  }
+  return Effect.succeed(config)
+}
 
 /** Parses JSON or YAML text (YAML is a superset of JSON). */
 export const parseText = (text: string, source: string): Effect.Effect<unknown, RunConfigError> =>

@@ -15,11 +15,11 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { WeightsIOError, WeightsMismatch } from "@reidfx/model"
-import { AtomicFile, BoundedRead, type InputRefused, type InvalidOption, RunFolder, type RunFolderRefused, type WriteFailed } from "@reidfx/tensor"
+import { AtomicFile, BoundedRead, type InputRefused, Interrupted, type InvalidOption, RunFolder, type RunFolderRefused, type WriteFailed } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
-import { type MdktProtocolDecodeError, MdktProtocolInvalid } from "./errors.ts"
+import { MdktProtocolDecodeError, MdktProtocolInvalid } from "./errors.ts"
 import type { MdktProtocol } from "./MdktProtocol.ts"
 import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
@@ -93,11 +93,15 @@ export const runProtocol = (
     const out = options.out ?? path.join("runs", p.name)
     if (options.fresh === true) yield* RunFolder.removeForFresh(out, ["protocol.json"])
     yield* RunFolder.own(out, "mdkt")
+    Interrupted.setHint("rerun the same command to resume")
     const completed = yield* savedSeeds(out, p, options.fresh === true)
     const run = yield* MdktRunner.run(p, {
       log,
       completed,
-      onSeed: (r) => AtomicFile.writeFile(path.join(out, `seed-${r.seed}.json`), JSON.stringify(r))
+      onSeed: (r) =>
+        AtomicFile.writeFile(path.join(out, `seed-${r.seed}.json`), JSON.stringify(r)).pipe(
+          Effect.tap(() => Effect.sync(() => Interrupted.record(`seed ${r.seed} of ${p.name}`)))
+        )
     })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
@@ -116,6 +120,7 @@ export const runFile = (
   options: RunOptions = {}
 ): Effect.Effect<{ readonly run: MdktRunner.MdktRun; readonly written: MdktReport.Written }, RunError> =>
   BoundedRead.readText(file).pipe(
+    Effect.mapError((e) => new MdktProtocolDecodeError({ source: file, issues: [{ path: "(file)", message: `cannot read: ${e.reason}` }] })),
     Effect.flatMap((text) => MdktProtocolFile.parse(text, file)),
     Effect.flatMap((p) => runProtocol(p, options))
   )

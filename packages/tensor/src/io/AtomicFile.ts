@@ -29,26 +29,25 @@ export interface Fault {
 
 let fault: { afterBytes: number; readonly code: string } | undefined
 
+let writes = 0
+
 /**
  * Test hooks. `injectFault` makes every later write fail with an errno `code` (e.g. `ENOSPC`) once `afterBytes`
  * bytes have been written in total (the bytes before the limit really are written, as on a full disk);
- * `undefined` removes it. The environment variable `REIDFX_TEST_WRITE_PAUSE_MS` makes every write pause that
- * long half-way through its temporary file, after printing `reidfx-test: writing <path>` on stderr, so a test
- * can kill the process inside a write.
+ * `undefined` removes it. `writes()` counts the files this process has written. The environment variable
+ * `REIDFX_TEST_PAUSE_WRITE=<n>` makes the n-th file write of the process stop half-way through its temporary
+ * file, print `reidfx-test: writing <path>` on stderr and wait (a minute), so a test can kill the process
+ * inside a write.
  */
 export const testing = {
   injectFault: (f: Fault | undefined): void => {
     fault = f === undefined ? undefined : { ...f }
-  }
+  },
+  writes: (): number => writes
 }
 
 const errno = (code: string, syscall: string): NodeJS.ErrnoException =>
   Object.assign(new Error(`${code}: injected fault, ${syscall}`), { code, syscall })
-
-const pauseMs = (): number => {
-  const v = Number(process.env.REIDFX_TEST_WRITE_PAUSE_MS ?? 0)
-  return Number.isFinite(v) && v > 0 ? v : 0
-}
 
 /** The name of a temporary sibling of `target` owned by this process. */
 export const tempName = (target: string, kind: "tmp" | "old" = "tmp"): string =>
@@ -72,12 +71,13 @@ const writeRange = async (handle: fs.FileHandle, bytes: Uint8Array, from: number
 
 /** Writes every byte (pausing half-way under the test hook). */
 const writeAll = async (handle: fs.FileHandle, bytes: Uint8Array, file: string): Promise<void> => {
-  const pause = pauseMs()
-  if (pause === 0) return writeRange(handle, bytes, 0, bytes.byteLength)
+  writes++
+  if (writes !== Number(process.env.REIDFX_TEST_PAUSE_WRITE ?? 0)) return writeRange(handle, bytes, 0, bytes.byteLength)
   const half = Math.floor(bytes.byteLength / 2)
   await writeRange(handle, bytes, 0, half)
+  await handle.sync()
   process.stderr.write(`reidfx-test: writing ${file}\n`)
-  await new Promise((resolve) => setTimeout(resolve, pause))
+  await new Promise((resolve) => setTimeout(resolve, 60_000))
   await writeRange(handle, bytes, half, bytes.byteLength)
 }
 

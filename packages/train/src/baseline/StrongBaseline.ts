@@ -22,7 +22,7 @@ import { Catalog, crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@
 import { Model, type ModelConfig, Weights, WeightsInit } from "@reidfx/model"
 import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
-import { OutputError, RunConfigError } from "../errors.ts"
+import { OutputError } from "../errors.ts"
 import * as Optimizer from "../optim/Optimizer.ts"
 import { Progress } from "../Progress.ts"
 import * as RunConfig from "../RunConfig.ts"
@@ -98,12 +98,7 @@ export const setup = (config: RunConfig.RunConfig) =>
     )
     const optimizer = yield* Optimizer.fromConfig(config.optimizer)
     const spec = { _tag: "PK", p: config.sampler.p, k: config.sampler.k } as const
-    if (spec.p > classes) {
-      return yield* new RunConfigError({
-        source: "sampler.p",
-        detail: `${spec.p} identities per batch, but the training split has only ${classes} (data.identities=${d.identities}); lower sampler.p or raise data.identities`
-      })
-    }
+
     const stepsPerEpoch = Sampling.batchesPerEpoch(train, spec)
     const schedule = LearningRate.make(config.schedule, { stepsPerEpoch, totalEpochs: config.epochs })
     const augment = new Augment.AugmentOptions({
