@@ -20,6 +20,7 @@ import { ntXent } from "./losses/NtXent.ts"
 import { proxyAnchor } from "./losses/ProxyAnchor.ts"
 import { proxyNca } from "./losses/ProxyNca.ts"
 import { softTriple } from "./losses/SoftTriple.ts"
+import { sphereFace } from "./losses/SphereFace.ts"
 import { supCon } from "./losses/SupCon.ts"
 import { tripletBatchAll } from "./losses/TripletBatchAll.ts"
 import { tripletBatchHard } from "./losses/TripletBatchHard.ts"
@@ -42,6 +43,7 @@ export const TermName = Schema.Literals([
   "proxyAnchor",
   "proxyNca",
   "softTriple",
+  "sphereFace",
   "supCon",
   "tripletBatchAll",
   "tripletBatchHard",
@@ -84,6 +86,8 @@ export const term = (name: TermName, options: AnyOptions = {}, context: Context 
       return proxyAnchor(withClasses(name, options, context))
     case "softTriple":
       return softTriple(withClasses(name, options, context))
+    case "sphereFace":
+      return sphereFace(withClasses(name, options, context))
     case "marginLoss":
       return marginLoss(o)
     case "circleLoss":

@@ -29,6 +29,7 @@ import {
   ProxyNca,
   proxyAnchor,
   SoftTriple,
+  SphereFace,
   SupCon,
   TripletMargin,
   tripletMargin
@@ -74,6 +75,15 @@ describe("hand-computed values (PML's definitions, default options)", () => {
     const m = (28.6 * Math.PI) / 180
     // theta = 0 (up to the clamp): target logit cos(m)
     close(evaluate(() => ArcFace.loss(emb(X), lab(Y), w, { scale: 1 })).loss, Math.log1p(Math.exp(-Math.cos(m))), 5e-4)
+    w.dispose()
+  })
+  it("sphereFace with the classes on the axes: theta = 0, logits |x| (target) and 0", () => {
+    const w = tf.tensor2d([[1, 0], [0, 1]])
+    const expected = [1, 2, 1, 3].reduce((s, n) => s + Math.log1p(Math.exp(-n)), 0) / 4
+    close(evaluate(() => SphereFace.loss(emb(X), lab(Y), w)).loss, expected, 1e-5)
+    // psi is monotonically decreasing in theta over [0, pi] (the point of the -2k shift)
+    const psi = tf.tidy(() => Array.from(SphereFace.psi(tf.tensor1d(Array.from({ length: 41 }, (_, i) => Math.cos((Math.PI * i) / 40))), 4).dataSync()))
+    for (let i = 1; i < psi.length; i++) expect(psi[i]!).toBeLessThan(psi[i - 1]! + 1e-5)
     w.dispose()
   })
   it("proxyAnchor with the proxies on the axes", () => {
@@ -123,6 +133,8 @@ describe("loop references of PML's definitions on random batches", () => {
         close(evaluate(() => ProxyNca.loss(emb(x), lab(y), pt)).loss, R.refProxyNca(x, y, p), 5e-4)
         close(evaluate(() => ProxyAnchor.loss(emb(x), lab(y), pt)).loss, R.refProxyAnchor(x, y, p), 5e-4)
         close(evaluate(() => SoftTriple.loss(emb(x), lab(y), stt, { classes: 3 })).loss, R.refSoftTriple(x, y, st, 3), 5e-4)
+        close(evaluate(() => SphereFace.loss(emb(x), lab(y), wt)).loss, R.refSphereFace(x, y, w), 5e-4)
+        close(evaluate(() => SphereFace.loss(emb(x), lab(y), wt, { margin: 3, scale: 2 })).loss, R.refSphereFace(x, y, w, 3, 2), 5e-4)
         tf.dispose([wt, pt, stt])
       }),
       { numRuns: 15 }
@@ -142,6 +154,7 @@ describe("gradients match finite differences (moderate scales)", () => {
     ["nPairs", (e) => NPairs.loss(e, y).loss],
     ["arcFace", (e) => ArcFace.loss(e, y, w, { scale: 2 }).loss],
     ["cosFace", (e) => CosFace.loss(e, y, w, { scale: 2 }).loss],
+    ["sphereFace", (e) => SphereFace.loss(e, y, w).loss],
     ["proxyAnchor", (e) => ProxyAnchor.loss(e, y, tf.transpose(w) as tf.Tensor2D, { alpha: 2 }).loss]
   ]
   it.each(fs)("%s", (_n, f) => expect(gradientError(f, x, 1e-3)).toBeLessThan(2e-2))
@@ -161,6 +174,7 @@ describe("PML defaults", () => {
     expect(ProxyNca.decode({ classes: 2, dimension: 3 })).toMatchObject({ softmaxScale: 1 })
     expect(ProxyAnchor.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 0.1, alpha: 32 })
     expect(SoftTriple.decode({ classes: 2, dimension: 3 })).toMatchObject({ centersPerClass: 10, lambda: 20, gamma: 0.1, margin: 0.01 })
+    expect(SphereFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 4, scale: 1 })
     expect(CrossBatchMemory.decode({})).toEqual({ memorySize: 1024 })
   })
   it("bad options and labels are typed errors naming the field", () => {

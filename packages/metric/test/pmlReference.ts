@@ -207,3 +207,20 @@ export const refSoftTriple = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, cl
   })
   return total / x.length
 }
+
+export const refSphereFace = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, m = 4, scale = 1) => {
+  const classes = w[0]!.length
+  let total = 0
+  x.forEach((xi, i) => {
+    const norm = Math.sqrt(dot(xi, xi))
+    const logits = Array.from({ length: classes }, (_, c) => {
+      const cos = cosSim(xi, column(w, c))
+      if (c !== y[i]) return scale * norm * cos
+      const theta = Math.acos(Math.min(1, Math.max(-1, cos)))
+      const k = Math.floor(theta / (Math.PI / m))
+      return scale * norm * ((k % 2 === 0 ? 1 : -1) * Math.cos(m * theta) - 2 * k)
+    })
+    total += ce(logits, y[i]!)
+  })
+  return total / x.length
+}
