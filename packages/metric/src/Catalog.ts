@@ -11,6 +11,7 @@ import { arcFace } from "./losses/ArcFace.ts"
 import { circleLoss } from "./losses/CircleLoss.ts"
 import { contrastive } from "./losses/Contrastive.ts"
 import { cosFace } from "./losses/CosFace.ts"
+import { fastAp } from "./losses/FastAp.ts"
 import { liftedStructure } from "./losses/LiftedStructure.ts"
 import { marginLoss } from "./losses/MarginLoss.ts"
 import { multiSimilarity } from "./losses/MultiSimilarity.ts"
@@ -34,6 +35,7 @@ export const TermName = Schema.Literals([
   "circleLoss",
   "contrastive",
   "cosFace",
+  "fastAp",
   "liftedStructure",
   "marginLoss",
   "multiSimilarity",
@@ -96,6 +98,8 @@ export const term = (name: TermName, options: AnyOptions = {}, context: Context 
       return contrastive(o)
     case "liftedStructure":
       return liftedStructure(o)
+    case "fastAp":
+      return fastAp(o)
     case "multiSimilarity":
       return multiSimilarity(o)
     case "nPairs":

@@ -12,6 +12,7 @@ import {
   arcFace,
   CosFace,
   CrossBatchMemory,
+  FastAp,
   crossBatchMemory,
   Contrastive,
   LiftedStructure,
@@ -77,6 +78,11 @@ describe("hand-computed values (PML's definitions, default options)", () => {
     close(evaluate(() => ArcFace.loss(emb(X), lab(Y), w, { scale: 1 })).loss, Math.log1p(Math.exp(-Math.cos(m))), 5e-4)
     w.dispose()
   })
+  it("fastAp: 1 - AP of the soft histogram; 0 for a perfect ranking, 2/3 with a tied negative in front", () => {
+    expect(run((x, y) => FastAp.loss(x, y))).toBeCloseTo(0, 6)
+    // anchor [1, 0]: positive at d^2 = 2 (bin 5), negatives at 0 (bin 0) and 2 (bin 5): AP = 1 * 1 / 3
+    close(evaluate(() => FastAp.loss(emb([[1, 0], [0, 1], [1, 0], [0, 1]]), lab([0, 0, 1, 1]))).loss, 2 / 3, 1e-5)
+  })
   it("sphereFace with the classes on the axes: theta = 0, logits |x| (target) and 0", () => {
     const w = tf.tensor2d([[1, 0], [0, 1]])
     const expected = [1, 2, 1, 3].reduce((s, n) => s + Math.log1p(Math.exp(-n)), 0) / 4
@@ -109,7 +115,8 @@ describe("loop references of PML's definitions on random batches", () => {
     ["supCon", (x, y) => SupCon.loss(x, y), R.refSupCon],
     ["liftedStructure", (x, y) => LiftedStructure.loss(x, y), R.refLifted],
     ["marginLoss", (x, y) => MarginLoss.loss(x, y), R.refMargin],
-    ["nPairs", (x, y) => NPairs.loss(x, y), R.refNPairs]
+    ["nPairs", (x, y) => NPairs.loss(x, y), R.refNPairs],
+    ["fastAp", (x, y) => FastAp.loss(x, y), R.refFastAp]
   ]
   it.each(pairCases)("%s", (_name, f, ref) =>
     fc.assert(fc.property(batch, ({ x, y }) => {
@@ -152,6 +159,7 @@ describe("gradients match finite differences (moderate scales)", () => {
     ["liftedStructure", (e) => LiftedStructure.loss(e, y).loss],
     ["marginLoss", (e) => MarginLoss.loss(e, y, { beta: 1 }).loss],
     ["nPairs", (e) => NPairs.loss(e, y).loss],
+    ["fastAp", (e) => FastAp.loss(e, y).loss],
     ["arcFace", (e) => ArcFace.loss(e, y, w, { scale: 2 }).loss],
     ["cosFace", (e) => CosFace.loss(e, y, w, { scale: 2 }).loss],
     ["sphereFace", (e) => SphereFace.loss(e, y, w).loss],
@@ -168,6 +176,7 @@ describe("PML defaults", () => {
     expect(LiftedStructure.decode({})).toMatchObject({ negativeMargin: 1, positiveMargin: 0, distance: "lp", normalize: true, power: "1" })
     expect(MarginLoss.decode({})).toMatchObject({ margin: 0.2, beta: 1.2, nu: 0, learnBeta: false })
     expect(NPairs.decode({})).toMatchObject({ distance: "dotProductSimilarity", normalize: true })
+    expect(FastAp.decode({})).toMatchObject({ bins: 10, power: "2" })
     expect(ArcFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 28.6, scale: 64 })
     expect(CosFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 0.35, scale: 64 })
     expect(NormalizedSoftmax.decode({ classes: 2, dimension: 3 })).toMatchObject({ temperature: 0.05 })
