@@ -11,6 +11,7 @@ import { arcFace } from "./losses/ArcFace.ts"
 import { circleLoss } from "./losses/CircleLoss.ts"
 import { contrastive } from "./losses/Contrastive.ts"
 import { cosFace } from "./losses/CosFace.ts"
+import { fastAp } from "./losses/FastAp.ts"
 import { liftedStructure } from "./losses/LiftedStructure.ts"
 import { marginLoss } from "./losses/MarginLoss.ts"
 import { multiSimilarity } from "./losses/MultiSimilarity.ts"
@@ -20,6 +21,7 @@ import { ntXent } from "./losses/NtXent.ts"
 import { proxyAnchor } from "./losses/ProxyAnchor.ts"
 import { proxyNca } from "./losses/ProxyNca.ts"
 import { softTriple } from "./losses/SoftTriple.ts"
+import { sphereFace } from "./losses/SphereFace.ts"
 import { supCon } from "./losses/SupCon.ts"
 import { tripletBatchAll } from "./losses/TripletBatchAll.ts"
 import { tripletBatchHard } from "./losses/TripletBatchHard.ts"
@@ -33,6 +35,7 @@ export const TermName = Schema.Literals([
   "circleLoss",
   "contrastive",
   "cosFace",
+  "fastAp",
   "liftedStructure",
   "marginLoss",
   "multiSimilarity",
@@ -42,6 +45,7 @@ export const TermName = Schema.Literals([
   "proxyAnchor",
   "proxyNca",
   "softTriple",
+  "sphereFace",
   "supCon",
   "tripletBatchAll",
   "tripletBatchHard",
@@ -84,6 +88,8 @@ export const term = (name: TermName, options: AnyOptions = {}, context: Context 
       return proxyAnchor(withClasses(name, options, context))
     case "softTriple":
       return softTriple(withClasses(name, options, context))
+    case "sphereFace":
+      return sphereFace(withClasses(name, options, context))
     case "marginLoss":
       return marginLoss(o)
     case "circleLoss":
@@ -92,6 +98,8 @@ export const term = (name: TermName, options: AnyOptions = {}, context: Context 
       return contrastive(o)
     case "liftedStructure":
       return liftedStructure(o)
+    case "fastAp":
+      return fastAp(o)
     case "multiSimilarity":
       return multiSimilarity(o)
     case "nPairs":

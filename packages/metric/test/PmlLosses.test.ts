@@ -12,6 +12,7 @@ import {
   arcFace,
   CosFace,
   CrossBatchMemory,
+  FastAp,
   crossBatchMemory,
   Contrastive,
   LiftedStructure,
@@ -29,6 +30,7 @@ import {
   ProxyNca,
   proxyAnchor,
   SoftTriple,
+  SphereFace,
   SupCon,
   TripletMargin,
   tripletMargin
@@ -76,6 +78,20 @@ describe("hand-computed values (PML's definitions, default options)", () => {
     close(evaluate(() => ArcFace.loss(emb(X), lab(Y), w, { scale: 1 })).loss, Math.log1p(Math.exp(-Math.cos(m))), 5e-4)
     w.dispose()
   })
+  it("fastAp: 1 - AP of the soft histogram; 0 for a perfect ranking, 2/3 with a tied negative in front", () => {
+    expect(run((x, y) => FastAp.loss(x, y))).toBeCloseTo(0, 6)
+    // anchor [1, 0]: positive at d^2 = 2 (bin 5), negatives at 0 (bin 0) and 2 (bin 5): AP = 1 * 1 / 3
+    close(evaluate(() => FastAp.loss(emb([[1, 0], [0, 1], [1, 0], [0, 1]]), lab([0, 0, 1, 1]))).loss, 2 / 3, 1e-5)
+  })
+  it("sphereFace with the classes on the axes: theta = 0, logits |x| (target) and 0", () => {
+    const w = tf.tensor2d([[1, 0], [0, 1]])
+    const expected = [1, 2, 1, 3].reduce((s, n) => s + Math.log1p(Math.exp(-n)), 0) / 4
+    close(evaluate(() => SphereFace.loss(emb(X), lab(Y), w)).loss, expected, 1e-5)
+    // psi is monotonically decreasing in theta over [0, pi] (the point of the -2k shift)
+    const psi = tf.tidy(() => Array.from(SphereFace.psi(tf.tensor1d(Array.from({ length: 41 }, (_, i) => Math.cos((Math.PI * i) / 40))), 4).dataSync()))
+    for (let i = 1; i < psi.length; i++) expect(psi[i]!).toBeLessThan(psi[i - 1]! + 1e-5)
+    w.dispose()
+  })
   it("proxyAnchor with the proxies on the axes", () => {
     const p = tf.tensor2d([[1, 0], [0, 1]])
     // per proxy: pos log(1 + 2 e^{-32 (1 - 0.1)}), neg log(1 + 2 e^{32 (0 + 0.1)})
@@ -99,7 +115,8 @@ describe("loop references of PML's definitions on random batches", () => {
     ["supCon", (x, y) => SupCon.loss(x, y), R.refSupCon],
     ["liftedStructure", (x, y) => LiftedStructure.loss(x, y), R.refLifted],
     ["marginLoss", (x, y) => MarginLoss.loss(x, y), R.refMargin],
-    ["nPairs", (x, y) => NPairs.loss(x, y), R.refNPairs]
+    ["nPairs", (x, y) => NPairs.loss(x, y), R.refNPairs],
+    ["fastAp", (x, y) => FastAp.loss(x, y), R.refFastAp]
   ]
   it.each(pairCases)("%s", (_name, f, ref) =>
     fc.assert(fc.property(batch, ({ x, y }) => {
@@ -123,6 +140,8 @@ describe("loop references of PML's definitions on random batches", () => {
         close(evaluate(() => ProxyNca.loss(emb(x), lab(y), pt)).loss, R.refProxyNca(x, y, p), 5e-4)
         close(evaluate(() => ProxyAnchor.loss(emb(x), lab(y), pt)).loss, R.refProxyAnchor(x, y, p), 5e-4)
         close(evaluate(() => SoftTriple.loss(emb(x), lab(y), stt, { classes: 3 })).loss, R.refSoftTriple(x, y, st, 3), 5e-4)
+        close(evaluate(() => SphereFace.loss(emb(x), lab(y), wt)).loss, R.refSphereFace(x, y, w), 5e-4)
+        close(evaluate(() => SphereFace.loss(emb(x), lab(y), wt, { margin: 3, scale: 2 })).loss, R.refSphereFace(x, y, w, 3, 2), 5e-4)
         tf.dispose([wt, pt, stt])
       }),
       { numRuns: 15 }
@@ -140,8 +159,10 @@ describe("gradients match finite differences (moderate scales)", () => {
     ["liftedStructure", (e) => LiftedStructure.loss(e, y).loss],
     ["marginLoss", (e) => MarginLoss.loss(e, y, { beta: 1 }).loss],
     ["nPairs", (e) => NPairs.loss(e, y).loss],
+    ["fastAp", (e) => FastAp.loss(e, y).loss],
     ["arcFace", (e) => ArcFace.loss(e, y, w, { scale: 2 }).loss],
     ["cosFace", (e) => CosFace.loss(e, y, w, { scale: 2 }).loss],
+    ["sphereFace", (e) => SphereFace.loss(e, y, w).loss],
     ["proxyAnchor", (e) => ProxyAnchor.loss(e, y, tf.transpose(w) as tf.Tensor2D, { alpha: 2 }).loss]
   ]
   it.each(fs)("%s", (_n, f) => expect(gradientError(f, x, 1e-3)).toBeLessThan(2e-2))
@@ -155,12 +176,14 @@ describe("PML defaults", () => {
     expect(LiftedStructure.decode({})).toMatchObject({ negativeMargin: 1, positiveMargin: 0, distance: "lp", normalize: true, power: "1" })
     expect(MarginLoss.decode({})).toMatchObject({ margin: 0.2, beta: 1.2, nu: 0, learnBeta: false })
     expect(NPairs.decode({})).toMatchObject({ distance: "dotProductSimilarity", normalize: true })
+    expect(FastAp.decode({})).toMatchObject({ bins: 10, power: "2" })
     expect(ArcFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 28.6, scale: 64 })
     expect(CosFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 0.35, scale: 64 })
     expect(NormalizedSoftmax.decode({ classes: 2, dimension: 3 })).toMatchObject({ temperature: 0.05 })
     expect(ProxyNca.decode({ classes: 2, dimension: 3 })).toMatchObject({ softmaxScale: 1 })
     expect(ProxyAnchor.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 0.1, alpha: 32 })
     expect(SoftTriple.decode({ classes: 2, dimension: 3 })).toMatchObject({ centersPerClass: 10, lambda: 20, gamma: 0.1, margin: 0.01 })
+    expect(SphereFace.decode({ classes: 2, dimension: 3 })).toMatchObject({ margin: 4, scale: 1 })
     expect(CrossBatchMemory.decode({})).toEqual({ memorySize: 1024 })
   })
   it("bad options and labels are typed errors naming the field", () => {

@@ -207,3 +207,53 @@ export const refSoftTriple = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, cl
   })
   return total / x.length
 }
+
+export const refSphereFace = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, m = 4, scale = 1) => {
+  const classes = w[0]!.length
+  let total = 0
+  x.forEach((xi, i) => {
+    const norm = Math.sqrt(dot(xi, xi))
+    const logits = Array.from({ length: classes }, (_, c) => {
+      const cos = cosSim(xi, column(w, c))
+      if (c !== y[i]) return scale * norm * cos
+      const theta = Math.acos(Math.min(1, Math.max(-1, cos)))
+      const k = Math.floor(theta / (Math.PI / m))
+      return scale * norm * ((k % 2 === 0 ? 1 : -1) * Math.cos(m * theta) - 2 * k)
+    })
+    total += ce(logits, y[i]!)
+  })
+  return total / x.length
+}
+
+export const refFastAp = (x: Matrix, y: ReadonlyArray<number>, bins = 10) => {
+  const delta = 4 / bins
+  let total = 0
+  let n = 0
+  for (let a = 0; a < x.length; a++) {
+    const hp = new Array<number>(bins + 1).fill(0)
+    const hn = new Array<number>(bins + 1).fill(0)
+    let np = 0
+    for (let j = 0; j < x.length; j++) {
+      if (j === a) continue
+      const d = lpNorm(x[a]!, x[j]!) ** 2
+      for (let l = 0; l <= bins; l++) {
+        const pulse = Math.max(0, 1 - Math.abs(d - l * delta) / delta)
+        if (y[j] === y[a]) hp[l]! += pulse
+        else hn[l]! += pulse
+      }
+      if (y[j] === y[a]) np++
+    }
+    if (np === 0) continue
+    let cp = 0
+    let ca = 0
+    let ap = 0
+    for (let l = 0; l <= bins; l++) {
+      cp += hp[l]!
+      ca += hp[l]! + hn[l]!
+      if (ca > 0) ap += (hp[l]! * cp) / ca
+    }
+    total += 1 - ap / np
+    n++
+  }
+  return n === 0 ? 0 : total / n
+}

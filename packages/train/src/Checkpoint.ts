@@ -56,7 +56,21 @@ export interface LearnerState {
   readonly name: string
   readonly weights: ReadonlyMap<string, tf.Tensor>
   readonly optimizer: OptimizerState
+  /** The parameters the objective's terms own (proxies, class weights), keyed `terms/<index>`. */
+  readonly terms?: ReadonlyMap<string, tf.Tensor>
 }
+
+/** The checkpoint key of the i-th parameter owned by an objective's terms (stable across processes). */
+export const termKey = (index: number): string => `terms/${index}`
+
+type CapturedLearner = {
+  readonly name: string
+  readonly model: TrainableModel
+  readonly optimizer: Optimizer
+  readonly objective?: { readonly variables?: ReadonlyArray<tf.Variable> | undefined }
+}
+
+const termsOf = (l: CapturedLearner): Map<string, tf.Tensor> => new Map((l.objective?.variables ?? []).map((v, i) => [termKey(i), v] as const))
 
 export interface CheckpointData {
   readonly position: RunPosition
@@ -78,7 +92,7 @@ interface Header {
 
 /** Captures the state of learners (their tensors are not copied: write it before training goes on). */
 export const capture = (
-  learners: ReadonlyArray<{ readonly name: string; readonly model: TrainableModel; readonly optimizer: Optimizer }>,
+  learners: ReadonlyArray<CapturedLearner>,
   position: RunPosition,
   rng: RandomState,
   meta: unknown = null
@@ -86,7 +100,7 @@ export const capture = (
   position,
   rng,
   meta,
-  learners: learners.map((l) => ({ name: l.name, weights: l.model.weights(), optimizer: l.optimizer.state() }))
+  learners: learners.map((l) => ({ name: l.name, weights: l.model.weights(), optimizer: l.optimizer.state(), terms: termsOf(l) }))
 })
 
 /** Writes a checkpoint atomically. */
@@ -97,6 +111,7 @@ export const write = (file: string, data: CheckpointData): Effect.Effect<void, C
       for (const l of data.learners) {
         for (const [k, t] of l.weights) named.push({ name: `${l.name}/model/${k}`, tensor: t })
         for (const [k, t] of l.optimizer.slots) named.push({ name: `${l.name}/optimizer/${k}`, tensor: t })
+        for (const [k, t] of l.terms ?? []) named.push({ name: `${l.name}/${k}`, tensor: t })
       }
       const { data: bytes, specs } = await tf.io.encodeWeights(named)
       const header: Header = {
@@ -171,11 +186,13 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
         const learners: Array<LearnerState> = header.learners.map((l) => {
           const weights = new Map<string, tf.Tensor>()
           const slots = new Map<string, tf.Tensor>()
+          const terms = new Map<string, tf.Tensor>()
           for (const [name, t] of Object.entries(tensors)) {
             if (name.startsWith(`${l.name}/model/`)) weights.set(name.slice(l.name.length + 7), t)
             else if (name.startsWith(`${l.name}/optimizer/`)) slots.set(name.slice(l.name.length + 11), t)
+            else if (name.startsWith(`${l.name}/terms/`)) terms.set(name.slice(l.name.length + 1), t)
           }
-          return { name: l.name, weights, optimizer: { kind: l.optimizer.kind as OptimizerState["kind"], steps: l.optimizer.steps, slots } }
+          return { name: l.name, weights, optimizer: { kind: l.optimizer.kind as OptimizerState["kind"], steps: l.optimizer.steps, slots }, terms }
         })
         return { position: header.position, rng: header.rng, learners, meta: header.meta } satisfies CheckpointData
       },
@@ -186,6 +203,7 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
         data.learners.forEach((l) => {
           l.weights.forEach((t) => { t.dispose() })
           l.optimizer.slots.forEach((t) => { t.dispose() })
+          l.terms?.forEach((t) => { t.dispose() })
         })
       )
   )
@@ -194,7 +212,7 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
 export const restore = (
   file: string,
   data: CheckpointData,
-  learners: ReadonlyArray<{ readonly name: string; readonly model: TrainableModel; readonly optimizer: Optimizer }>
+  learners: ReadonlyArray<CapturedLearner>
 ): Effect.Effect<void, CheckpointError> =>
   Effect.try({
     try: () => {
@@ -203,7 +221,11 @@ export const restore = (
         if (saved === undefined) throw new Error(`no state for learner "${l.name}" (it has: ${data.learners.map((s) => s.name).join(", ")})`)
         const missing = l.model.network.specs.filter((s) => !saved.weights.has(s.name)).map((s) => s.name)
         if (missing.length > 0) throw new Error(`learner "${l.name}": the checkpoint lacks ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}`)
+        const owned = termsOf(l)
+        const lacking = [...owned.keys()].filter((k) => !(saved.terms ?? new Map()).has(k))
+        if (lacking.length > 0) throw new Error(`learner "${l.name}": the checkpoint lacks the parameters of its loss terms (${lacking.join(", ")})`)
         l.model.assign(saved.weights)
+        for (const [k, v] of owned) (v as tf.Variable).assign(saved.terms!.get(k)!)
         l.optimizer.restore(saved.optimizer)
       }
     },

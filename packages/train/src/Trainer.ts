@@ -161,9 +161,10 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
       }
       learners.forEach((l, i) => {
         const { own, clipped } = prepared[i]!
-        const termOwned = new Set(l.objective.variables ?? [])
+        // the optimizer keys a term's parameter by its index in the objective (stable across processes, as in checkpoints)
+        const termOwned = new Map((l.objective.variables ?? []).map((v, k) => [v, Checkpoint.termKey(k)] as const))
         l.onUpdate?.before(own, clipped.grads)
-        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: termOwned.has(x) ? x.name : l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
+        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: termOwned.get(x) ?? l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
         l.onUpdate?.after(own)
       })
       return reports

@@ -1,7 +1,8 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import * as tf from "@tensorflow/tfjs-core"
 import { Objective } from "@reidfx/metric"
 import { Model, type TrainableModel } from "@reidfx/model"
-import { AtomicFile, Backend, Rng } from "@reidfx/tensor"
+import { AtomicFile, Backend, RandomStream, Rng } from "@reidfx/tensor"
 import { Deferred, Effect, Fiber } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
@@ -128,5 +129,33 @@ describe("checkpoints and resume", () => {
         expect(bad.message).toContain("bad magic")
       }))
       yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+    }).pipe(cpu))
+})
+
+describe("the parameters of loss terms in checkpoints", () => {
+  it.effect("proxies are written and restored by their index in the objective; a checkpoint without them does not fit", () =>
+    Effect.gen(function*() {
+      const { proxyAnchor } = yield* Effect.promise(() => import("@reidfx/metric"))
+      const dir = yield* tmpDir
+      const file = path.join(dir, "terms.ckpt")
+      const plain = path.join(dir, "plain.ckpt")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const model = yield* Model.make(tinyModel)
+        const objective = yield* Objective.make(crossEntropy, proxyAnchor({ classes: 4, dimension: model.featureDim }))
+        const optimizer = yield* Optimizer.make({ kind: "sgd", momentum: 0, weightDecay: 0 })
+        const l = { name: "model", model, objective, optimizer, schedule: () => 0.1 } satisfies Trainer.Learner
+        const position = { nextStep: 0, epoch: 0, stepInEpoch: 0 }
+        const rng = RandomStream.fromSeed(0, "x").state()
+        const saved = Array.from(objective.variables![0]!.dataSync())
+        yield* Checkpoint.write(file, Checkpoint.capture([l], position, rng))
+        yield* Checkpoint.write(plain, Checkpoint.capture([{ name: "model", model, optimizer }], position, rng))
+        const zeros = tf.zerosLike(objective.variables![0]!)
+        objective.variables![0]!.assign(zeros)
+        zeros.dispose()
+        yield* Checkpoint.restore(file, yield* Checkpoint.read(file), [l])
+        expect(Array.from(objective.variables![0]!.dataSync())).toEqual(saved)
+        const error = yield* Effect.flip(Checkpoint.restore(plain, yield* Checkpoint.read(plain), [l]))
+        expect(error.message).toMatch(/lacks the parameters of its loss terms \(terms\/0\)/)
+      }))
     }).pipe(cpu))
 })
