@@ -58,6 +58,9 @@ let loaded: Addon | undefined
 export const loadAddon = (): Addon => {
   if (loaded !== undefined) return loaded
   if (!existsSync(addonPath)) throw new TorchUnavailable({ hint: `the torch addon is not built: ${howToBuild}` })
+  // OpenMP workers that sleep instead of spinning between kernels: JavaScript runs between every two kernels, and
+  // spinning workers starve it (and everything else) on a busy machine. Read by libgomp when libtorch loads.
+  if (process.env["OMP_WAIT_POLICY"] === undefined) process.env["OMP_WAIT_POLICY"] = "PASSIVE"
   try {
     loaded = createRequire(import.meta.url)(addonPath) as Addon
     return loaded

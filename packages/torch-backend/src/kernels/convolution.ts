@@ -127,7 +127,8 @@ const inputGradient = (kernelName: string, depthwise: boolean): TorchKernel =>
       "aten::convolution_backward",
       dyNCHW,
       fake,
-      weightOf(b, b.input(filter), g, depthwise),
+      // ATen's slow (non-oneDNN) path wants a contiguous weight
+      b.op("aten::contiguous", weightOf(b, b.input(filter), g, depthwise), 0),
       null,
       stride(g),
       g.padding,
@@ -152,13 +153,15 @@ const filterGradient = (kernelName: string, depthwise: boolean): TorchKernel =>
     const dy = need(inputs, "dy")
     const filterShape = attrs["filterShape"] as [number, number, number, number]
     const g = geometry(x.shape, filterShape, attrs, depthwise)
-    const fakeFilter = b.op("aten::new_empty", b.input(x), filterShape)
+    // an uninitialised contiguous weight of the right shape (only its shape is read)
+    const { filterHeight, filterWidth, inChannels, outChannels } = g.info
+    const fakeWeight = b.op("aten::new_empty", b.input(x), [outChannels, inChannels / g.groups, filterHeight, filterWidth])
     const dyNCHW = g.channelsLast ? toNCHW(b, b.input(dy)) : b.input(dy)
     const [, dw] = b.ops2(
       "aten::convolution_backward",
       dyNCHW,
       inputNCHW(b, b.input(x), g),
-      weightOf(b, fakeFilter, g, depthwise),
+      fakeWeight,
       null,
       stride(g),
       g.padding,

@@ -128,10 +128,9 @@ const binaryKernels: Array<TorchKernel> = [
   binary("LogicalXor", "aten::logical_xor", "bool"),
   kernel("RealDiv", (b, inputs) =>
     b.output(b.op("aten::div.Tensor", float(b, need(inputs, "a")), float(b, need(inputs, "b"))), "float32")),
-  kernel("FloorDiv", (b, inputs) => {
-    const a = need(inputs, "a")
-    return b.output(b.op("aten::div.Tensor_mode", b.input(a), b.input(need(inputs, "b")), "floor"), a.dtype)
-  }),
+  // tfjs's FloorDiv gives int32 for every input dtype
+  kernel("FloorDiv", (b, inputs) =>
+    b.output(b.op("aten::div.Tensor_mode", b.input(need(inputs, "a")), b.input(need(inputs, "b")), "floor"), "int32")),
   kernel("SquaredDifference", (b, inputs) => {
     const a = need(inputs, "a")
     return b.output(b.op("aten::square", b.op("aten::sub.Tensor", b.input(a), b.input(need(inputs, "b")))), a.dtype)
