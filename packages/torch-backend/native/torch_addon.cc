@@ -10,6 +10,10 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/InferenceMode.h>
+// Tensor finalizers touch no JavaScript: as an experimental-version module they run synchronously during garbage
+// collection instead of being deferred to the event loop (which a synchronous training loop never yields to)
+#define NAPI_EXPERIMENTAL
+#define NAPI_VERSION 2147483647
 #include <node_api.h>
 #include <torch/version.h>
 

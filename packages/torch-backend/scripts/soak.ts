@@ -4,7 +4,8 @@
  * ids, the addon's live libtorch tensors and bytes, and the process's resident memory. All but RSS must stay
  * exactly flat; RSS must level off.
  *
- * Run: `node --conditions=@reidfx/source packages/torch-backend/scripts/soak.ts [steps=2000] [every=200]`.
+ * Run: `node --expose-gc --conditions=@reidfx/source packages/torch-backend/scripts/soak.ts [steps=2000] [every=200]`
+ * (`--expose-gc` collects garbage before each report, so the heap column is live data).
  */
 import { Model } from "@reidfx/model"
 import { Backend } from "@reidfx/tensor"
@@ -29,15 +30,17 @@ const loss = () => {
 }
 const optimizer = tf.train.adam(1e-3)
 const started = performance.now()
-console.log("step\tloss\tnumTensors\tdataIds\tlibtorchTensors\tlibtorchMB\trssMB")
+const gc = (globalThis as { gc?: () => void }).gc
+console.log("step\tloss\tnumTensors\tdataIds\tlibtorchTensors\tlibtorchMB\trssMB\theapMB")
 for (let step = 1; step <= steps; step++) {
   const value = optimizer.minimize(loss, true, [...model.trainableVariables])!
   const v = value.dataSync()[0]!
   value.dispose()
   if (step === 1 || step % every === 0) {
+    gc?.() // with --expose-gc: collect first, so the heap column is live data only
     const s = addon.stats()
     console.log(
-      [step, v.toFixed(4), tf.memory().numTensors, tf.engine().backend.numDataIds(), s.liveTensors, (s.liveBytes / 2 ** 20).toFixed(2), (process.memoryUsage().rss / 2 ** 20).toFixed(1)].join("\t")
+      [step, v.toFixed(4), tf.memory().numTensors, tf.engine().backend.numDataIds(), s.liveTensors, (s.liveBytes / 2 ** 20).toFixed(2), (process.memoryUsage().rss / 2 ** 20).toFixed(1), (process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)].join("\t")
     )
   }
 }

@@ -2,8 +2,8 @@
  * 2-D max and average pooling and their gradients. Max pooling pads asymmetric "same" padding with -inf first;
  * its gradient recomputes the argmax with `max_pool2d_with_indices` and routes dy with ATen's fused
  * `max_pool2d_with_indices_backward` (ties go to the first maximum in the window, as in the cpu backend's
- * forward). Average pooling excludes padding from the count (tfjs semantics); asymmetric padding falls back to
- * the cpu kernels.
+ * forward). Average pooling excludes padding from the count (tfjs semantics), while its gradient divides by the
+ * whole window as tfjs's AvgPoolGrad does; asymmetric padding falls back to the cpu kernels.
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
@@ -87,7 +87,9 @@ export const poolingKernels: ReadonlyArray<TorchKernel> = [
       strides(i),
       [i.padInfo.top, i.padInfo.left],
       false,
-      false,
+      // tfjs's AvgPoolGrad divides by the whole window (1 / (fh * fw)) even where its forward excluded padding;
+      // the same here, so the gradient is tfjs's
+      true,
       null
     )
     return b.output(toNHWC(b, dx), "float32")
