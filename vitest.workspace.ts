@@ -9,6 +9,7 @@ import type { TestProjectInlineConfiguration } from "vitest/config"
  */
 const packages = [
   "tensor",
+  "torch-backend",
   "metric",
   "eval",
   "data",

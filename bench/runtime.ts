@@ -71,7 +71,7 @@ const crossEntropy = (logits: tf.Tensor2D, labels: ReadonlyArray<number>): tf.Sc
   return tf.neg(tf.mean(tf.gather(flat, index)))
 }
 
-interface Batch {
+export interface Batch {
   readonly images: tf.Tensor4D
   readonly labels: ReadonlyArray<number>
   readonly positive: tf.Tensor2D
@@ -79,7 +79,7 @@ interface Batch {
 }
 
 /** A fixed P x K batch (8 identities) of random images. */
-const makeBatch = (size: number, seed: number): Batch => {
+export const makeBatch = (size: number, seed: number): Batch => {
   const rng = RandomStream.fromSeed(seed, "bench")
   const values = new Float32Array(size * height * width * 3)
   for (let i = 0; i < values.length; i++) values[i] = rng.uniform(-1, 1)
@@ -95,12 +95,12 @@ const makeBatch = (size: number, seed: number): Batch => {
   }
 }
 
-const disposeBatch = (b: Batch) => tf.dispose([b.images, b.positive, b.negative])
+export const disposeBatch = (b: Batch) => tf.dispose([b.images, b.positive, b.negative])
 
 const now = () => performance.now()
 
 /** Times `steps` training steps (after `warmup`), returning per-step milliseconds and the tensor/memory trace. */
-const trainSteps = (model: tfl.LayersModel, batch: Batch, warmup: number, steps: number) => {
+export const trainSteps = (model: tfl.LayersModel, batch: Batch, warmup: number, steps: number) => {
   const optimizer = tf.train.adam(3.5e-4)
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   const step = () => {
@@ -138,7 +138,7 @@ const trainSteps = (model: tfl.LayersModel, batch: Batch, warmup: number, steps:
 
 const gflops = (flops: number, ms: number) => flops / (ms / 1000) / 1e9
 
-const timeOp = (make: () => tf.Tensor, runs: number): Array<number> => {
+export const timeOp = (make: () => tf.Tensor, runs: number): Array<number> => {
   tf.dispose(make()) // warm-up (XNNPACK operator creation)
   const out: Array<number> = []
   for (let i = 0; i < runs; i++) {

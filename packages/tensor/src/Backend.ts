@@ -11,7 +11,8 @@
  * | `layerCpu` | `@tensorflow/tfjs-backend-cpu` | tiny tests, reference results |
  * | `layerNode` | `@tensorflow/tfjs-node` (optional) | libtensorflow on CPU |
  * | `layerNodeGpu` | `@tensorflow/tfjs-node-gpu` (optional) | CUDA GPUs |
- * | `layerAuto` | | the best available: nodeGpu, node, then wasm |
+ * | `layerTorch` | `@reidfx/torch-backend` (addon built by `npm run build:torch`) | libtorch: PyTorch's CPU / CUDA kernels |
+ * | `layerAuto` | | the best available: torch (when built), nodeGpu, node, then wasm |
  * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
  * @since 0.1.0
  */
@@ -21,7 +22,7 @@ import { BackendUnavailable } from "./errors.ts"
 import { registerWasmTrainingKernels } from "./kernels/index.ts"
 
 /** The backends reidfx knows. */
-export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "auto"])
+export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
 export type BackendName = typeof BackendName.Type
 
 export interface BackendInfo {
@@ -128,8 +129,39 @@ export const layerNode: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("
 /** libtensorflow with CUDA (`@tensorflow/tfjs-node-gpu`, optional; needs an NVIDIA GPU with CUDA and cuDNN). */
 export const layerNodeGpu: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("nodeGpu", "@tensorflow/tfjs-node-gpu")
 
-/** The best available backend: nodeGpu, then node, then wasm. */
-export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = layerNodeGpu.pipe(
+/** What reidfx uses of `@reidfx/torch-backend` (imported dynamically: the package is optional at run time). */
+interface TorchModule {
+  readonly registerTorchBackend: () => { readonly threads: number; readonly kernels: ReadonlyArray<string> }
+}
+
+const torchPackage = "@reidfx/torch-backend"
+
+/**
+ * libtorch through `@reidfx/torch-backend` (tfjs backend "torch"): the addon must be built (`npm run build:torch`,
+ * which needs libtorch and a C++ compiler). Threads: `REIDFX_THREADS`; device: `REIDFX_DEVICE` (cpu, cuda, cuda:N).
+ */
+export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
+  Backend,
+  Effect.gen(function*() {
+    const torch = yield* Effect.tryPromise({
+      try: () => import(/* @vite-ignore */ torchPackage) as Promise<TorchModule>,
+      catch: (cause) => new BackendUnavailable({ backend: "torch", hint: `the package ${torchPackage} cannot be loaded: ${String(cause)}`, cause })
+    })
+    // tfjs-layers registers every core gradient on import: load it first so the torch gradients install over them
+    yield* registerGradients
+    const info = yield* Effect.try({
+      try: () => torch.registerTorchBackend(),
+      catch: (cause) =>
+        new BackendUnavailable({ backend: "torch", hint: (cause as { hint?: string }).hint ?? String(cause), cause })
+    })
+    yield* activate("torch")
+    return Backend.of({ name: "torch", tfName: "torch", threads: info.threads, kernels: info.kernels })
+  })
+)
+
+/** The best available backend: torch (when its addon is built), nodeGpu, node, then wasm. */
+export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = layerTorch.pipe(
+  Layer.catch(() => layerNodeGpu),
   Layer.catch(() => layerNode),
   Layer.catch(() => layerWasm)
 )
@@ -145,12 +177,14 @@ export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.La
       return layerNode
     case "nodeGpu":
       return layerNodeGpu
+    case "torch":
+      return layerTorch
     case "auto":
       return layerAuto
   }
 }
 
-/** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, auto; default wasm) and `REIDFX_WASM_THREADS`. */
+/** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, torch, auto; default wasm) and `REIDFX_WASM_THREADS`. */
 export const BackendConfig = Config.all({
   backend: Config.schema(BackendName, "REIDFX_BACKEND").pipe(Config.withDefault("wasm" as const)),
   threads: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 256 })), "REIDFX_WASM_THREADS").pipe(

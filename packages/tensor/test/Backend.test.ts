@@ -27,10 +27,11 @@ describe("Backend", () => {
       assert.include(error.message, "npm install @tensorflow/tfjs-node-gpu")
     }))
 
-  it.effect("auto falls back to wasm when no native backend is installed", () =>
+  it.effect("auto picks torch when its addon is built, else falls back to wasm (no native tfjs backend installed)", () =>
     Effect.gen(function*() {
       const info = yield* Backend.Backend
-      assert.strictEqual(info.name, "wasm")
+      const torchBuilt = yield* Effect.promise(() => import("@reidfx/torch-backend").then((m) => m.addonBuilt(), () => false))
+      assert.strictEqual(info.name, torchBuilt ? "torch" : "wasm")
     }).pipe(Effect.provide(Backend.layerAuto)))
 
   it.effect("REIDFX_BACKEND picks the backend", () =>

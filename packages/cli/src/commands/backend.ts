@@ -14,4 +14,4 @@ export const backendCommand = Command.make(
       const info = yield* Backend.Backend
       yield* Console.log(`backend: ${info.name} (tfjs "${info.tfName}"), threads: ${info.threads}, reidfx kernels: ${info.kernels.length}`)
     }).pipe(Effect.provide(Backend.layerFromConfig))
-).pipe(Command.withDescription("Show the active tfjs backend (choose it with REIDFX_BACKEND=wasm|cpu|node|nodeGpu|auto)"))
+).pipe(Command.withDescription("Show the active tfjs backend (choose it with REIDFX_BACKEND=wasm|cpu|node|nodeGpu|torch|auto)"))

@@ -24,7 +24,7 @@ export const trainFlags = {
   seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("Seed of the run (data, initialisation, sampling)")),
   output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Output folder (default runs)")),
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("Continue from <output>/<name>/checkpoint.ckpt if it exists")),
-  backend: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "auto"]).pipe(
+  backend: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"]).pipe(
     Flag.optional,
     Flag.withDescription("tfjs backend (default: REIDFX_BACKEND, else wasm)")
   )

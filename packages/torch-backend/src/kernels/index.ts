@@ -1,0 +1,26 @@
+/**
+ * Every torch kernel, by family. Kernels tfjs has that are not listed run on the cpu kernels (see `Fallback.ts`).
+ * @since 0.1.0
+ */
+import { convolutionKernels } from "./convolution.ts"
+import type { TorchKernel } from "./define.ts"
+import { elementwiseKernels } from "./elementwise.ts"
+import { matmulKernels } from "./matmul.ts"
+import { normalizationKernels } from "./normalization.ts"
+import { poolingKernels } from "./pooling.ts"
+import { reductionKernels } from "./reductions.ts"
+import { shapeKernels } from "./shape.ts"
+
+export const torchKernels: ReadonlyArray<TorchKernel> = [
+  ...elementwiseKernels,
+  ...reductionKernels,
+  ...shapeKernels,
+  ...matmulKernels,
+  ...convolutionKernels,
+  ...poolingKernels,
+  ...normalizationKernels
+]
+
+export type { TorchKernel } from "./define.ts"
+export { installTorchGradients, TorchReluGrad } from "./gradients.ts"
+export { TorchBatchNormGrad } from "./normalization.ts"
