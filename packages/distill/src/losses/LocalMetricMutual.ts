@@ -26,7 +26,9 @@ export const Options = Schema.Struct({
   directions: literalWithDefault(["both", "fromPeer"], "both")
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `localMetricMutual` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "localMetricMutual")
 
 /** L_LM between two models' local features of the same batch (`[N, H, C_a]`, `[N, H', C_b]`). @category math @since 0.1.0 */

@@ -32,7 +32,9 @@ export const Options = Schema.Struct({
   positiveRatios: Schema.optionalKey(Schema.Array(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))))
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `attributeBce` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "attributeBce")
 
 /** The per-entry weights `w_ij` (`[B, A]`, a constant) of the labels `[B, A]`. @category math @since 0.1.0 */

@@ -27,7 +27,9 @@ export const Options = Schema.Struct({
   scale: positive(64)
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `cosFace` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "cosFace")
 
 /** CosFace for given class weights W `[D, C]`. @category math */

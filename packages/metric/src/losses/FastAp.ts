@@ -30,6 +30,7 @@ export const Options = Schema.Struct({
 })
 export type Options = typeof Options.Type
 export type OptionsInput = Omit<typeof Options.Encoded, "power"> & { readonly power?: 1 | 2 | "1" | "2" }
+/** Decodes `fastAp` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "fastAp")
 const decodeInput = ({ power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
 

@@ -31,7 +31,9 @@ export const Options = Schema.Struct({
   ...PairPolicyFields
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
+/** Decodes `liftedStructure` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "liftedStructure")
 
 /** A large negative standing for log(0) (exp of it is exactly 0 in float32). */

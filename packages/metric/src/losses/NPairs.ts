@@ -24,7 +24,9 @@ import { InvalidOption } from "@reidfx/tensor"
 /** Options (PML default: dot product on normalised embeddings). */
 export const Options = Schema.Struct({ ...Score.fields("dotProductSimilarity"), ...PairPolicyFields })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `nPairs` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "nPairs")
 
 /** The first positive pair (row-major) of each label, in increasing label order. @category math */

@@ -25,7 +25,9 @@ export const Options = Schema.Struct({
   reduction: literalWithDefault(["sum", "mean"], "sum")
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `partCrossEntropy` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "partCrossEntropy")
 
 /** The loss over p part classifiers' logits. `stats.accuracy`: the mean of the parts' accuracies. @category math @since 0.1.0 */

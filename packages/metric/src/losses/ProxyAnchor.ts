@@ -30,7 +30,9 @@ export const Options = Schema.Struct({
   alpha: positive(32)
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `proxyAnchor` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "proxyAnchor")
 
 /** Proxy-anchor for given proxies `[C, D]`. @category math */

@@ -32,7 +32,9 @@ export const Options = Schema.Struct({
   margin: nonNegative(0.01)
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes `softTriple` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "softTriple")
 
 /** The relaxed class similarities S `[B, C]` for centers W `[D, C*K]`. @category math */

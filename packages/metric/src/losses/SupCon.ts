@@ -28,7 +28,9 @@ export const Options = Schema.Struct({
   ...PairPolicyFields
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
 export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
+/** Decodes `supCon` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "supCon")
 
 /** The loss over a batch (see the module doc). @category math */
