@@ -8,9 +8,11 @@ import { demoCommand } from "./commands/demo.ts"
 import { evalCommand } from "./commands/eval.ts"
 import { trainCommand } from "./commands/train.ts"
 import { runCommand } from "./commands/run.ts"
+import { runnerCommand } from "./commands/runner.ts"
+import { sweepCommand } from "./commands/sweep.ts"
 
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, sweepCommand, runnerCommand])
 )

@@ -125,14 +125,15 @@ export const processUnit = (unitId: string, runner: string, log: (line: string) 
     if (row === undefined) return "failed" as const
     if (row.status === "done") return "done" as const
     const sweep = yield* UnitStore.sweep(row.sweepId)
-    yield* UnitStore.start(unitId, runner)
-    log(`${runner}: unit ${unitId} (attempt ${row.attempts + 1})`)
+    const attempt = yield* UnitStore.start(unitId, runner)
+    if (attempt === undefined) return "done" as const
+    log(`${runner}: unit ${unitId} (attempt ${attempt})`)
     const out = Unit.unitDir(sweep.work, sweep.id, row)
     const context = yield* Effect.context<SqlClient.SqlClient>()
     const progress: Progress.ProgressService = {
       emit: (event) =>
         event._tag === "StageDone"
-          ? UnitStore.stageDone(unitId, `${event.task} ${event.stage}`).pipe(Effect.provideContext(context), Effect.ignore)
+          ? UnitStore.stageDone(unitId, attempt, `${event.task} ${event.stage}`).pipe(Effect.provideContext(context), Effect.ignore)
           : event._tag === "UnitStarted" && event.resumed > 0
           ? Effect.sync(() => log(`${runner}: unit ${unitId} resumed after ${event.resumed} completed stage(s)`))
           : Effect.void
@@ -140,7 +141,7 @@ export const processUnit = (unitId: string, runner: string, log: (line: string) 
     const exit = yield* Unit.run(row.protocol, row, out).pipe(Effect.provideService(Progress.Progress, progress), Effect.exit)
     if (exit._tag === "Failure") {
       const message = String(exit.cause)
-      yield* UnitStore.fail(unitId, message)
+      yield* UnitStore.fail(unitId, attempt, message)
       log(`${runner}: unit ${unitId} failed: ${message}`)
       return "failed" as const
     }

@@ -129,16 +129,24 @@ export const unit = (id: string): Effect.Effect<UnitRow | undefined, StoreError,
     return rows[0] === undefined ? undefined : yield* decodeRow(rows[0])
   })
 
-/** Marks a unit running on `runner` (a new attempt), unless it is already done. */
-export const start = (id: string, runner: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+/**
+ * Marks a unit running on `runner` as a new attempt, unless it is already done. Returns the attempt number
+ * (the fencing token of this attempt: progress and failures of an older attempt are ignored), or undefined
+ * when the unit is done.
+ */
+export const start = (id: string, runner: string): Effect.Effect<number | undefined, StoreError, SqlClient.SqlClient> =>
   withSql((sql) =>
-    sql`UPDATE reidfx_sweep_units SET status = 'running', runner = ${runner}, attempts = attempts + 1, stages = 0,
-      started_at = ${Date.now()} WHERE id = ${id} AND status <> 'done'`).pipe(Effect.asVoid, Effect.mapError(storeError("start unit")))
+    sql<{ readonly attempts: number }>`UPDATE reidfx_sweep_units SET status = 'running', runner = ${runner}, attempts = attempts + 1,
+      stages = 0, started_at = ${Date.now()} WHERE id = ${id} AND status <> 'done' RETURNING attempts`).pipe(
+      Effect.map((rows) => (rows[0] === undefined ? undefined : Number(rows[0].attempts))),
+      Effect.mapError(storeError("start unit"))
+    )
 
-/** Records a completed stage of a running unit (for progress). */
-export const stageDone = (id: string, stage: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+/** Records a completed stage of attempt `attempt` of a running unit (for progress). */
+export const stageDone = (id: string, attempt: number, stage: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
   withSql((sql) =>
-    sql`UPDATE reidfx_sweep_units SET stages = stages + 1, last_stage = ${stage} WHERE id = ${id} AND status = 'running'`).pipe(
+    sql`UPDATE reidfx_sweep_units SET stages = stages + 1, last_stage = ${stage}
+      WHERE id = ${id} AND status = 'running' AND attempts = ${attempt}`).pipe(
       Effect.asVoid,
       Effect.mapError(storeError("record stage"))
     )
@@ -155,8 +163,8 @@ export const finish = (id: string, result: UnitResult): Effect.Effect<boolean, S
       Effect.mapError(storeError("finish unit"))
     )
 
-/** Records a unit as failed (its error message kept); a done unit stays done. */
-export const fail = (id: string, message: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+/** Records attempt `attempt` of a unit as failed (its error message kept); a done unit stays done. */
+export const fail = (id: string, attempt: number, message: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
   withSql((sql) =>
     sql`UPDATE reidfx_sweep_units SET status = 'failed', error = ${message}, finished_at = ${Date.now()}
-      WHERE id = ${id} AND status <> 'done'`).pipe(Effect.asVoid, Effect.mapError(storeError("fail unit")))
+      WHERE id = ${id} AND status <> 'done' AND attempts = ${attempt}`).pipe(Effect.asVoid, Effect.mapError(storeError("fail unit")))

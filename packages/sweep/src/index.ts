@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export * from "./errors.ts"
+export * as Follow from "./Follow.ts"
 export * as Store from "./Store.ts"
 export * as Sweep from "./Sweep.ts"
 export * as SweepCluster from "./SweepCluster.ts"
