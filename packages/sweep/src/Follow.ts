@@ -30,7 +30,9 @@ export const format = (s: Snapshot): string => {
   const running = s.running.map((u) =>
     `${u.variant} ${u.method} seed ${u.seed} on ${u.runner ?? "?"}${u.attempts > 1 ? ` (attempt ${u.attempts})` : ""}${u.lastStage === undefined ? "" : `: ${u.lastStage}`}`
   )
-  return `[${s.done}/${s.units.length} done${s.failed > 0 ? `, ${s.failed} failed` : ""}] ${running.length === 0 ? "waiting for a runner" : running.join("; ")}`
+  return `[${s.done}/${s.units.length} done${s.failed > 0 ? `, ${s.failed} failed` : ""}] ${
+    s.done + s.failed === s.units.length ? "finished" : running.length === 0 ? "waiting for a runner" : running.join("; ")
+  }`
 }
 
 const key = (s: Snapshot) => s.units.map((u) => `${u.status}:${u.runner}:${u.attempts}:${u.stages}`).join("|")

@@ -1,9 +1,12 @@
 /**
  * Sweeps on Effect Cluster. A submitted sweep is a durable workflow (`effect/workflow`, run by the cluster's
  * workflow engine, `ClusterWorkflowEngine`, so the workflow itself is an entity sharded over the runners, its
- * state and messages in the SQL store). The workflow hands each unit to a durable queue (`DurableQueue`:
- * rows of the store's `effect_queue` table) and waits for all of them; every runner process runs workers
- * that take units from that queue, one at a time by default, run them, and record the result.
+ * state and messages in the SQL store). The workflow puts each unit on a persisted queue
+ * (`effect/persistence` `PersistedQueue`: rows of the store's `effect_queue` table, claimed under a lock that
+ * the claiming runner refreshes) and waits on one durable deferred per unit; every runner process runs
+ * workers that take units from that queue, one at a time by default, run them, record the result and
+ * complete the unit's deferred (the pattern of Effect's `DurableQueue`, with all units queued before the
+ * first wait).
  *
  * Why a queue for the units rather than one entity per unit: an entity lives on the runner that owns its
  * shard (a hash of its id), so 4 units on 2 runners land 2:2 only 3 times in 8; a queue is pulled by whichever
@@ -24,11 +27,11 @@
 import * as os from "node:os"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { Progress } from "@reidfx/continual"
-import { Duration, Effect, Layer, Option, Schema } from "effect"
+import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 import { PersistedQueue } from "effect/persistence"
 import type { SqlClient } from "effect/sql"
-import { DurableQueue, Workflow } from "effect/workflow"
+import { DurableDeferred, Workflow } from "effect/workflow"
 import * as Store from "./Store.ts"
 import type { Sweep } from "./Sweep.ts"
 import * as SweepReport from "./SweepReport.ts"
@@ -38,25 +41,38 @@ import * as UnitStore from "./UnitStore.ts"
 /** How a unit ended (a failed unit is recorded, not retried: its error is in the store). */
 export const UnitOutcome = Schema.Literals(["done", "failed"])
 
-/** The durable queue of units: an item is a unit id; its id in the queue is the unit id (deduplicated). */
-export const UnitQueue = DurableQueue.make({
-  name: "reidfx/SweepUnit",
-  payload: { unitId: Schema.String },
-  success: UnitOutcome,
-  idempotencyKey: ({ unitId }) => unitId
-})
+/** An item of the unit queue: the unit, and the token that completes the sweep workflow's deferred for it. */
+export const UnitItem = Schema.Struct({ unitId: Schema.String, token: DurableDeferred.Token })
 
-/** A submitted sweep: its execution id is the sweep id, so resubmitting attaches to the same execution. */
+/** The name of the persisted queue of units (rows of the store's `effect_queue` table). */
+export const unitQueueName = "reidfx/SweepUnit"
+
+/** The queue of units; an item's id is its unit id, so offering a unit twice adds nothing. */
+export const unitQueue = PersistedQueue.make({ name: unitQueueName, schema: UnitItem })
+
+/** The durable deferred through which the worker of a unit tells the sweep workflow how it ended. */
+export const unitDeferred = (unitId: string) => DurableDeferred.make(`reidfx/SweepUnit/${unitId}`, { success: UnitOutcome })
+
+/** A submitted sweep: its execution id is derived from the sweep id, so resubmitting attaches to the same execution. */
 export const SweepWorkflow = Workflow.make("reidfx/Sweep", {
   payload: { sweepId: Schema.String, units: Schema.Array(Schema.String) },
   success: Schema.Struct({ done: Schema.Int, failed: Schema.Int }),
   idempotencyKey: ({ sweepId }) => sweepId
 })
 
-/** The workflow's body: every unit to the queue, then wait for all of them. */
+/**
+ * The workflow's body: every unit to the queue first (idempotent offers, replayed on resume), then wait for
+ * all of them. (Not `DurableQueue.process` per unit: it offers then awaits, and the first await that
+ * suspends the workflow interrupts the sibling offers still in flight, so units were queued one at a time.)
+ */
 export const SweepWorkflowLayer = SweepWorkflow.toLayer(({ units }) =>
   Effect.gen(function*() {
-    const outcomes = yield* Effect.forEach(units, (unitId) => DurableQueue.process(UnitQueue, { unitId }), { concurrency: "unbounded" })
+    const queue = yield* unitQueue
+    for (const unitId of units) {
+      const token = yield* DurableDeferred.token(unitDeferred(unitId))
+      yield* queue.offer({ unitId, token }, { id: unitId }).pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20 }), Effect.orDie)
+    }
+    const outcomes = yield* Effect.forEach(units, (unitId) => DurableDeferred.await(unitDeferred(unitId)), { concurrency: "unbounded" })
     return { done: outcomes.filter((o) => o === "done").length, failed: outcomes.filter((o) => o === "failed").length }
   })
 )
@@ -164,19 +180,23 @@ export const runnerLayer = (options: RunnerOptions) => {
   const port = options.port ?? 34431
   const name = options.name ?? `${host}:${port}/${process.pid}`
   const log = options.log ?? (() => {})
-  const workers = DurableQueue.worker(
-    UnitQueue,
-    ({ unitId }) =>
+  const worker = Effect.gen(function*() {
+    const queue = yield* unitQueue
+    const take = queue.take(({ token, unitId }) =>
       processUnit(unitId, name, log).pipe(
         Effect.catch((e) =>
           Effect.sync(() => {
             log(`${name}: unit ${unitId}: ${e.message}`)
             return "failed" as const
           })
-        )
-      ),
-    { concurrency: options.concurrency ?? 1 }
-  )
+        ),
+        Effect.exit,
+        Effect.flatMap((exit) => DurableDeferred.done(unitDeferred(unitId), { token, exit }))
+      )
+    ).pipe(Effect.catchCause(Effect.logWarning), Effect.forever)
+    yield* Effect.replicateEffect(take, options.concurrency ?? 1, { concurrency: "unbounded", discard: true })
+  })
+  const workers = Layer.effectDiscard(Effect.forkScoped(worker))
   return Layer.mergeAll(workers, SweepWorkflowLayer).pipe(
     Layer.provideMerge(ClusterWorkflowEngine.layer),
     Layer.provide(queueStore(timing)),
