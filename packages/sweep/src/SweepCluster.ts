@@ -27,7 +27,7 @@
 import * as os from "node:os"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { Progress } from "@reidfx/continual"
-import { Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Cause, Duration, Effect, Exit, Layer, Option, Schedule, Schema } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 import { PersistedQueue } from "effect/persistence"
 import type { SqlClient } from "effect/sql"
@@ -156,6 +156,8 @@ export const processUnit = (unitId: string, runner: string, log: (line: string) 
     }
     const exit = yield* Unit.run(row.protocol, row, out).pipe(Effect.provideService(Progress.Progress, progress), Effect.exit)
     if (exit._tag === "Failure") {
+      // A runner stopping (Ctrl-C, SIGTERM) interrupts its unit: not a failure; the queue hands it on.
+      if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
       const message = String(exit.cause)
       yield* UnitStore.fail(unitId, attempt, message)
       log(`${runner}: unit ${unitId} failed: ${message}`)
@@ -182,16 +184,12 @@ export const runnerLayer = (options: RunnerOptions) => {
   const log = options.log ?? (() => {})
   const worker = Effect.gen(function*() {
     const queue = yield* unitQueue
+    // A unit's own failure is an outcome ("failed", recorded); a store error fails the take, and the queue
+    // delivers the unit again later (up to its 10 attempts).
     const take = queue.take(({ token, unitId }) =>
       processUnit(unitId, name, log).pipe(
-        Effect.catch((e) =>
-          Effect.sync(() => {
-            log(`${name}: unit ${unitId}: ${e.message}`)
-            return "failed" as const
-          })
-        ),
-        Effect.exit,
-        Effect.flatMap((exit) => DurableDeferred.done(unitDeferred(unitId), { token, exit }))
+        Effect.tapError((e) => Effect.sync(() => log(`${name}: unit ${unitId}: ${e.message} (will be retried)`))),
+        Effect.flatMap((outcome) => DurableDeferred.done(unitDeferred(unitId), { token, exit: Exit.succeed(outcome) }))
       )
     ).pipe(Effect.catchCause(Effect.logWarning), Effect.forever)
     yield* Effect.replicateEffect(take, options.concurrency ?? 1, { concurrency: "unbounded", discard: true })

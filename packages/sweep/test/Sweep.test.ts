@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import * as path from "node:path"
 import type { Ledger, RunStore } from "@reidfx/continual"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import * as Store from "../src/Store.ts"
 import * as Sweep from "../src/Sweep.ts"
 import * as SweepReport from "../src/SweepReport.ts"
@@ -133,5 +133,12 @@ describe("the unit store (SQLite)", () => {
       assert.deepStrictEqual(yield* Store.parseUrl("sqlite:/tmp/x.db"), { _tag: "Sqlite", filename: "/tmp/x.db" })
       assert.strictEqual((yield* Store.parseUrl("postgresql://u@h/db"))._tag, "Postgres")
       assert.strictEqual(Store.defaultWork({ _tag: "Sqlite", filename: "/tmp/x.db" }), "/tmp/x.work")
+    }))
+
+  it.effect("a postgres:// store without @effect/sql-pg installed says what to install", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(Effect.scoped(Layer.build(Store.clientLayer("postgres://reidfx@127.0.0.1:1/reidfx"))))
+      assert.strictEqual(e._tag, "StoreUnavailable")
+      assert.include(e.message, "npm install @effect/sql-pg")
     }))
 })
