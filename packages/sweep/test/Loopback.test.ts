@@ -12,7 +12,7 @@ import * as path from "node:path"
 import { Lifelong, Runner, Table } from "@reidfx/continual"
 import { Backend } from "@reidfx/tensor"
 import { afterAll, assert, describe, it } from "@effect/vitest"
-import { Effect, References } from "effect"
+import { Effect, Exit, Option, References } from "effect"
 import { SqlClient } from "effect/sql"
 import * as Sweep from "../src/Sweep.ts"
 import * as SweepCluster from "../src/SweepCluster.ts"
@@ -110,9 +110,22 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       const logs = `${dead.log}\n${survivor.log}`.split("\n")
       for (const r of rows) assert.strictEqual(logs.filter((l) => l.endsWith(`unit ${r.id} done`)).length, 1, r.id)
       const duplicates = logs.filter((l) => l.endsWith("was already done")).length
+      // The sweep's workflow (an entity on the cluster, possibly on the killed runner) completes too.
+      const executionId = yield* SweepCluster.SweepWorkflow.executionId({ sweepId: sweep.id, units: sweep.units.map((u) => u.id) })
+      let outcome = yield* SweepCluster.SweepWorkflow.poll(executionId)
+      for (let i = 0; Option.isNone(outcome) || outcome.value._tag !== "Complete"; i++) {
+        assert.isBelow(i, 600, "the sweep workflow did not complete")
+        yield* Effect.sleep("100 millis")
+        outcome = yield* SweepCluster.SweepWorkflow.poll(executionId)
+      }
+      const complete = outcome.value
+      assert.isTrue(complete._tag === "Complete" && Exit.isSuccess(complete.exit))
+      if (complete._tag === "Complete" && Exit.isSuccess(complete.exit)) assert.deepStrictEqual(complete.exit.value, { done: 4, failed: 0 })
+      const workflowDone = Date.now()
+
       console.log(
         `loopback sweep: killed ${killedUnit} after ${killed.stages} stage(s) at ${((killed.at - t0) / 1000).toFixed(1)} s; ` +
-          `taken over after ${((unit.startedAt! - killed.at) / 1000).toFixed(1)} s; all ${rows.length} units done at ${((finished - t0) / 1000).toFixed(1)} s; ` +
+          `taken over after ${((unit.startedAt! - killed.at) / 1000).toFixed(1)} s; all ${rows.length} units done at ${((finished - t0) / 1000).toFixed(1)} s, the workflow at ${((workflowDone - t0) / 1000).toFixed(1)} s; ` +
           `${duplicates} duplicate run(s) (a live runner's lock lapsed)`
       )
       // Submitting again adds nothing and reruns nothing.
