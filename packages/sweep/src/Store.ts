@@ -14,13 +14,13 @@
  *
  * URLs: `sqlite:<file>` (or a plain path) opens a SQLite file through `@effect/sql-sqlite-node` (Node's
  * built-in `node:sqlite`, WAL, 5 s busy timeout: several processes of one machine share it);
- * `postgres://...` / `postgresql://...` opens PostgreSQL through `@effect/sql-pg`, loaded only when asked for
- * (it is not a dependency of reidfx: install it next to reidfx on the machines that use it).
+ * `postgres://...` / `postgresql://...` opens PostgreSQL through `@effect/sql-pg` (a pure TypeScript client),
+ * loaded only when a URL asks for it.
  * @since 0.1.0
  */
 import * as path from "node:path"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { Reactivity } from "effect/reactivity"
 import { SqlClient } from "effect/sql"
 import type { SqlError } from "effect/sql/SqlError"
@@ -48,14 +48,17 @@ export const defaultWork = (store: StoreUrl): string | undefined =>
 
 const postgres = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
   Layer.unwrap(Effect.gen(function*() {
-    const name = "@effect/sql-pg"
-    const module = yield* Effect.tryPromise({
-      try: () => import(name) as Promise<{ PgClient: { layer: (config: { url: unknown }) => Layer.Layer<SqlClient.SqlClient, unknown> } }>,
+    // loaded only when a postgres:// URL asks for it
+    const { PgClient } = yield* Effect.tryPromise({
+      try: () => import("@effect/sql-pg"),
       catch: () => new StoreUnavailable({ url, reason: "PostgreSQL needs @effect/sql-pg: npm install @effect/sql-pg@4 next to reidfx" })
     })
-    const { Redacted } = yield* Effect.promise(() => import("effect"))
-    return module.PgClient.layer({ url: Redacted.make(url) }) as Layer.Layer<SqlClient.SqlClient, StoreUnavailable>
+    return Layer.effect(SqlClient.SqlClient)(
+      PgClient.make({ url: Redacted.make(url) }).pipe(Effect.mapError((e) => new StoreUnavailable({ url: redact(url), reason: e.message })))
+    ).pipe(Layer.provide(Reactivity.layer))
   }))
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
 
 const sqlite = (url: string, filename: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
   Layer.effect(SqlClient.SqlClient)(
