@@ -31,13 +31,16 @@ export type StoreUrl =
   | { readonly _tag: "Sqlite"; readonly filename: string }
   | { readonly _tag: "Postgres"; readonly url: string }
 
+/** A URL as it may be shown: the password of `scheme://user:password@host` replaced by `***`. */
+export const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
+
 /** Parses a store URL: `sqlite:<file>`, a plain file path, or `postgres://...`. */
 export const parseUrl = (url: string): Effect.Effect<StoreUrl, StoreUnavailable> => {
   const text = url.trim()
   if (/^postgres(ql)?:\/\//.test(text)) return Effect.succeed({ _tag: "Postgres", url: text })
   const file = text.startsWith("sqlite:") ? text.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "") : text
   if (file.length === 0 || /^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
-    return Effect.fail(new StoreUnavailable({ url, reason: "expected sqlite:<file>, a file path, or postgres://user@host/db" }))
+    return Effect.fail(new StoreUnavailable({ url: redact(url), reason: "expected sqlite:<file>, a file path, or postgres://user@host/db" }))
   }
   return Effect.succeed({ _tag: "Sqlite", filename: path.resolve(file) })
 }
@@ -51,14 +54,12 @@ const postgres = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailabl
     // loaded only when a postgres:// URL asks for it
     const { PgClient } = yield* Effect.tryPromise({
       try: () => import("@effect/sql-pg"),
-      catch: () => new StoreUnavailable({ url, reason: "PostgreSQL needs @effect/sql-pg: npm install @effect/sql-pg@4 next to reidfx" })
+      catch: (e) => new StoreUnavailable({ url: redact(url), reason: `cannot load @effect/sql-pg (reinstall reidfx's dependencies): ${String(e)}` })
     })
     return Layer.effect(SqlClient.SqlClient)(
       PgClient.make({ url: Redacted.make(url) }).pipe(Effect.mapError((e) => new StoreUnavailable({ url: redact(url), reason: e.message })))
     ).pipe(Layer.provide(Reactivity.layer))
   }))
-
-const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")
 
 const sqlite = (url: string, filename: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
   Layer.effect(SqlClient.SqlClient)(

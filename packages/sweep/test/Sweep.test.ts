@@ -146,5 +146,7 @@ describe("store URLs", () => {
       assert.deepStrictEqual(yield* Store.parseUrl("sqlite:/tmp/x.db"), { _tag: "Sqlite", filename: "/tmp/x.db" })
       assert.strictEqual((yield* Store.parseUrl("postgresql://u@h/db"))._tag, "Postgres")
       assert.strictEqual(Store.defaultWork({ _tag: "Sqlite", filename: "/tmp/x.db" }), "/tmp/x.work")
+      assert.strictEqual(Store.redact("postgres://reidfx:s3cret@db.lab:5432/reidfx"), "postgres://reidfx:***@db.lab:5432/reidfx")
+      assert.strictEqual(Store.redact("postgres://reidfx@db.lab/reidfx"), "postgres://reidfx@db.lab/reidfx")
     }))
 })

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import * as os from "node:os"
-import { SweepCluster } from "@reidfx/sweep"
+import { Store, SweepCluster } from "@reidfx/sweep"
 import { Backend } from "@reidfx/tensor"
 import { Console, Duration, Effect, Layer, Option, References } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
@@ -32,7 +32,7 @@ export const runnerCommand = Command.make(
       if (lockExpiration < 3) return yield* userError("--lock-expiration must be at least 3 seconds")
       const address = Option.getOrElse(host, () => os.hostname())
       const backend = yield* Backend.Backend
-      yield* Console.log(`reidfx runner ${address}:${port} on store ${store}, backend ${backend.name} (${backend.threads} thread(s)), ${concurrency} unit(s) at a time`)
+      yield* Console.log(`reidfx runner ${address}:${port} on store ${Store.redact(store)}, backend ${backend.name} (${backend.threads} thread(s)), ${concurrency} unit(s) at a time`)
       const refresh = Math.max(1, Math.floor(lockExpiration / 6))
       yield* Layer.launch(SweepCluster.runnerLayer({
         store,
