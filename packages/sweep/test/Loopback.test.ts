@@ -20,7 +20,8 @@ import * as SweepReport from "../src/SweepReport.ts"
 import * as UnitStore from "../src/UnitStore.ts"
 
 const dir = mkdtempSync(path.join(tmpdir(), "reidfx-sweep-loopback-"))
-const store = `sqlite:${path.join(dir, "sweep.db")}`
+// REIDFX_TEST_LOOPBACK_STORE runs the same test on another (empty) store, e.g. a PostgreSQL database.
+const store = process.env.REIDFX_TEST_LOOPBACK_STORE ?? `sqlite:${path.join(dir, "sweep.db")}`
 const work = path.join(dir, "work")
 const fixture = path.join(import.meta.dirname, "..", "..", "..", "protocols", "sweep-tiny.yaml")
 
