@@ -18,6 +18,7 @@ const packages = [
   "distill",
   "continual",
   "video",
+  "sweep",
   "cli"
 ] as const
 
@@ -27,7 +28,10 @@ const project = (name: string, root: string, timeoutMs: number): TestProjectInli
   test: { name, root, include: ["test/**/*.test.ts"], testTimeout: timeoutMs, hookTimeout: timeoutMs }
 })
 
+/** Projects whose tests start several processes (the sweep's loopback runners) get a longer per-test limit. */
+const timeouts: Partial<Record<(typeof packages)[number], number>> = { sweep: 300_000 }
+
 export const projects: ReadonlyArray<TestProjectInlineConfiguration> = [
-  ...packages.map((name) => project(name, `packages/${name}`, 120_000)),
+  ...packages.map((name) => project(name, `packages/${name}`, timeouts[name] ?? 120_000)),
   project("examples", "examples", 600_000)
 ]

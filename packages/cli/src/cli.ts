@@ -14,9 +14,11 @@ import { initCommand } from "./commands/init.ts"
 import { trainCommand } from "./commands/train.ts"
 import { runCommand } from "./commands/run.ts"
 import { weightsCommand } from "./commands/weights.ts"
+import { runnerCommand } from "./commands/runner.ts"
+import { sweepCommand } from "./commands/sweep.ts"
 
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand])
 )
