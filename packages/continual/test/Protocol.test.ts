@@ -69,8 +69,9 @@ describe("Protocol", () => {
       ...minimal,
       methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "crossEntropy" }, { loss: "darkRank", transfer: "hard" }], firstTask: "withoutOldModelTerms" }]
     }))
-    expect(ok.methods[0]!.terms[1]).toEqual({ loss: "darkRank", transfer: "hard", alpha: 12.25, beta: 4, weight: 1 })
-    expect(Strategy.needsOldModel(ok.methods[0]!)).toBe(true)
+    const method = Strategy.resolve(ok.methods[0]!)
+    expect(method.terms[1]).toEqual({ loss: "darkRank", transfer: "hard", alpha: 12.25, beta: 4, weight: 1 })
+    expect(Strategy.needsOldModel(method)).toBe(true)
     expect(issuesOf({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "darkRank" }] }] })[0]!.message).toContain("firstTask")
   })
 
