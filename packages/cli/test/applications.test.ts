@@ -119,3 +119,25 @@ describe("reidfx track", () => {
       assert.include(yield* failureOf(["track", "--detections", path("bad.json")]), "detection 0 needs")
     }).pipe(env))
 })
+
+describe("reidfx eval with AlignedReID's local distance", () => {
+  it.effect("adds the local and global + local rows from stripe features", () =>
+    Effect.gen(function*() {
+      // 3 queries / 3 gallery items of identities 1 2 3 on cameras 0 / 1; stripes agree with the identities
+      const qf = npy("aq.npy", Float32Array.from([1, 0, 0, 1, 1, 1]), [3, 2])
+      const gf = npy("ag.npy", Float32Array.from([1, 0.1, 0.1, 1, 1, 0.9]), [3, 2])
+      const stripes = (rows: Array<Array<number>>) => Float32Array.from(rows.flat())
+      const ql = npy("aql.npy", stripes([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 1, -1]]), [3, 2, 2])
+      const gl = npy("agl.npy", stripes([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 1, -1]]), [3, 2, 2])
+      const ids = npy("aid.npy", Int32Array.from([1, 2, 3]), [3])
+      const qc = npy("aqc.npy", Int32Array.from([0, 0, 0]), [3])
+      const gc = npy("agc.npy", Int32Array.from([1, 1, 1]), [3])
+      const out = path("aligned.json")
+      yield* run(["eval", "--query-features", qf, "--gallery-features", gf, "--query-ids", ids, "--query-cams", qc, "--gallery-ids", ids, "--gallery-cams", gc, "--query-local", ql, "--gallery-local", gl, "--json", out])
+      const report = JSON.parse(readFileSync(out, "utf8"))
+      assert.strictEqual(report.local.mAP, 1)
+      assert.strictEqual(report.globalLocal.mAP, 1)
+      assert.match(yield* logs, /global\+local/)
+      assert.include(yield* failureOf(["eval", "--query-features", qf, "--gallery-features", gf, "--query-ids", ids, "--query-cams", qc, "--gallery-ids", ids, "--gallery-cams", gc, "--query-local", ql]), "give both --query-local and --gallery-local")
+    }).pipe(env))
+})

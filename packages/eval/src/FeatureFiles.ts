@@ -239,3 +239,28 @@ export const nonFiniteCount = (m: FeatureMatrix): number => countNonFinite(m.dat
 /** Encodes a float32 or int32 array as `.npy` bytes (for exporting features, and for tests). @category io */
 export const encodeNpy = (data: Float32Array | Int32Array, shape: ReadonlyArray<number>): Uint8Array =>
   new Uint8Array(dump(data, [...shape]))
+
+/** Stripe (local) features `[n, stripes, dim]` (AlignedReID's local branch, PCB parts), row-major. */
+export interface StripeFeatures {
+  readonly data: Float32Array
+  readonly rows: number
+  readonly stripes: number
+  readonly dim: number
+}
+
+/**
+ * Reads stripe features from a 3-D `.npy` `[n, stripes, dim]` (or a 2-D `[n, stripes * dim]` file of any supported
+ * type with `stripes` given). An {@link InvalidFile} otherwise.
+ * @category io
+ */
+export const parseStripeFile = (bytes: Uint8Array, path: string, stripes?: number): StripeFeatures => {
+  if (extension(path) === "npy") {
+    const { data, shape } = readNpy(bytes, path)
+    if (shape.length === 3) return { data: data instanceof Float32Array ? data : Float32Array.from(data), rows: shape[0]!, stripes: shape[1]!, dim: shape[2]! }
+  }
+  const m = parseFeatureFile(bytes, path)
+  if (stripes === undefined || stripes < 1 || m.dim % stripes !== 0) {
+    throw new InvalidFile({ path, detail: `expected a 3-D [n, stripes, dim] .npy, or ${m.dim}-wide rows with a number of stripes that divides ${m.dim}` })
+  }
+  return { data: m.data, rows: m.rows, stripes, dim: m.dim / stripes }
+}

@@ -92,3 +92,41 @@ describe("attributeScores (mA, per-attribute accuracy, instance F1)", () => {
     expect(r.f1).toBeCloseTo((2 * 0.75 * 0.875) / (0.75 + 0.875), 9)
   })
 })
+
+describe("AlignedDistance (evaluation-time local distance)", () => {
+  it("matches the definition on small cases (stripe normalisation, tanh(d/2), brute-force monotone paths)", async () => {
+    const { AlignedDistance } = await import("../src/index.ts")
+    const paths = (h: number, w: number): Array<Array<[number, number]>> => {
+      const out: Array<Array<[number, number]>> = []
+      const walk = (i: number, j: number, p: Array<[number, number]>) => {
+        const here = [...p, [i, j] as [number, number]]
+        if (i === h - 1 && j === w - 1) return void out.push(here)
+        if (i + 1 < h) walk(i + 1, j, here)
+        if (j + 1 < w) walk(i, j + 1, here)
+      }
+      walk(0, 0, [])
+      return out
+    }
+    const unit = (v: Array<number>) => {
+      const n = Math.hypot(...v)
+      return n === 0 ? v : v.map((x) => x / n)
+    }
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 2 * 3 * 2, maxLength: 2 * 3 * 2 }), fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 3 * 3 * 2, maxLength: 3 * 3 * 2 }), (qa, ga) => {
+        const q = { data: Float32Array.from(qa), rows: 2, stripes: 3, dim: 2 }
+        const g = { data: Float32Array.from(ga), rows: 3, stripes: 3, dim: 2 }
+        const d = AlignedDistance.localDistances(q, g, { queryBlock: 1 })
+        const stripe = (a: ArrayLike<number>, item: number, s: number) => unit([a[(item * 3 + s) * 2]!, a[(item * 3 + s) * 2 + 1]!])
+        for (let i = 0; i < 2; i++) {
+          for (let j = 0; j < 3; j++) {
+            const cell = (a: number, b: number) => Math.tanh(Math.hypot(...stripe(qa, i, a).map((x, k) => x - stripe(ga, j, b)[k]!)) / 2)
+            const best = Math.min(...paths(3, 3).map((p) => p.reduce((s, [a, b]) => s + cell(a, b), 0)))
+            expect(d[i * 3 + j]).toBeCloseTo(best, 4)
+          }
+        }
+      }),
+      { numRuns: 30 }
+    )
+    expect(Array.from(AlignedDistance.combine([1, 2], [0.5, 0.25], 2))).toEqual([2, 2.5])
+  })
+})

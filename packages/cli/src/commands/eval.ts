@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import {
+  AlignedDistance,
   evaluateRanking,
   type EvalFailure,
   type FeatureMatrix,
@@ -12,6 +13,8 @@ import {
   type LabelColumns,
   parseFeatureFile,
   parseLabelFile,
+  parseStripeFile,
+  pairwiseDistances,
   type RankingResult,
   rankingFromDistances,
   reRankFeatures
@@ -62,7 +65,11 @@ export const evalFlags = {
   k1: Flag.Int("k1").pipe(Flag.withDefault(20), Flag.withDescription("Re-ranking k1 (default 20)")),
   k2: Flag.Int("k2").pipe(Flag.withDefault(6), Flag.withDescription("Re-ranking k2 (default 6)")),
   lambda: Flag.Finite("lambda").pipe(Flag.withDefault(0.3), Flag.withDescription("Re-ranking lambda (default 0.3)")),
-  json: optionalFile("json", "Write the results (with CMC curves and per-query counts) to this JSON file")
+  json: optionalFile("json", "Write the results (with CMC curves and per-query counts) to this JSON file"),
+  queryLocal: optionalFile("query-local", "AlignedReID: query stripe features (.npy [n, stripes, dim]); adds the local and global + local distances"),
+  galleryLocal: optionalFile("gallery-local", "AlignedReID: gallery stripe features"),
+  stripes: Flag.Int("stripes").pipe(Flag.optional, Flag.withDescription("Stripes per row when the local features are 2-D files [n, stripes * dim]")),
+  localWeight: Flag.Finite("local-weight").pipe(Flag.withDefault(1), Flag.withDescription("Weight of the local distance in global + local (default 1)"))
 }
 
 /** A one-line user error (shared by the application commands). */
@@ -174,6 +181,22 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       const distances = yield* fromFailure(() => reRankFeatures(q, g, { k1: flags.k1, k2: flags.k2, lambda: flags.lambda }))
       rows.push(["re-ranked", yield* fromFailure(() => rankingFromDistances(distances, queryLabels, galleryLabels, options))])
     }
+    if (Option.isSome(flags.queryLocal) !== Option.isSome(flags.galleryLocal)) {
+      return yield* Effect.fail(userError("give both --query-local and --gallery-local (stripe features of the same model)"))
+    }
+    if (Option.isSome(flags.queryLocal) && Option.isSome(flags.galleryLocal)) {
+      const stripes = Option.getOrUndefined(flags.stripes)
+      const local = (path: string, rows: number) =>
+        Effect.flatMap(read(path), (bytes) =>
+          Effect.flatMap(fromFailure(() => parseStripeFile(bytes, path, stripes)), (s) =>
+            s.rows === rows ? Effect.succeed(s) : Effect.fail(userError(`${path}: ${s.rows} rows of stripe features for ${rows} items`))))
+      const ql = yield* local(flags.queryLocal.value, queryFeatures.rows)
+      const gl = yield* local(flags.galleryLocal.value, galleryFeatures.rows)
+      const dl = yield* fromFailure(() => AlignedDistance.localDistances(ql, gl))
+      const dg = yield* fromFailure(() => pairwiseDistances(queryFeatures, galleryFeatures, { metric: flags.metric }))
+      rows.push(["local", yield* fromFailure(() => rankingFromDistances(dl, queryLabels, galleryLabels, options))])
+      rows.push(["global+local", yield* fromFailure(() => rankingFromDistances(AlignedDistance.combine(dg, dl, flags.localWeight), queryLabels, galleryLabels, options))])
+    }
     yield* Console.log(
       `${original.numQueries} queries (${original.numValidQueries} with a valid match), ${galleryFeatures.rows} gallery items, ${queryFeatures.dim}-d, ${flags.metric}`
     )
@@ -194,7 +217,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
             : {})
         },
         original: summary(original),
-        ...(rows[1] !== undefined ? { reRanked: summary(rows[1][1]) } : {})
+        ...Object.fromEntries(rows.slice(1).map(([name, r]) => [name === "re-ranked" ? "reRanked" : name === "local" ? "local" : "globalLocal", summary(r)]))
       }
       yield* AtomicFile.writeFile(flags.json.value, `${JSON.stringify(report, null, 2)}\n`).pipe(Effect.mapError((e) => userError(e.message)))
       yield* Console.log(`wrote ${flags.json.value}`)
