@@ -3,8 +3,9 @@
  * tasks by `TaskSplit.intraDomain` / `TaskSplit.interDomain`. Each task's training data is `@reidfx/data`'s
  * scoped `TaskData` (itself closed when the task ends), wrapped by the engine's `TaskData`.
  *
- * Labels: the training identities of every task get global labels in task order (task 0's identities first),
- * so a classifier sized to every training identity keeps the old classes first (what LwF reads).
+ * Labels: the training identities get global labels in task order (task 0's identities first), and a task's
+ * payload holds the labels of that task and the earlier ones only, so the classifier, which grows with each
+ * task, keeps the old classes first (what LwF reads) and never sees a later task's identity.
  * @since 0.1.0
  */
 import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
@@ -16,7 +17,7 @@ import type { IntraDomainSplit, Protocol, World } from "../Protocol.ts"
 export interface TrainPayload {
   /** The task's training items (through `@reidfx/data`'s scoped task data). */
   readonly data: DataTaskData.TaskData
-  /** Global label of every training identity (all tasks). */
+  /** Global label of the training identities of this task and the earlier ones (never a later task's). */
   readonly labels: ReadonlyMap<number, number>
   /** Classes of the tasks before this one (the old classes, first in the classifier). */
   readonly oldClasses: number
@@ -43,9 +44,19 @@ const readLayout = (world: Extract<World, { kind: "layout" }>) => {
   }
 }
 
-const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
+/** The `@reidfx/data` domain of a synthetic world, if it declares one (a bad parameter is a `BenchmarkError`). */
+const domainOf = (world: Extract<World, { kind: "synthetic" }>): Effect.Effect<{ readonly domain?: Synthetic.Domain.Domain }, BenchmarkError> =>
+  world.domain === undefined
+    ? Effect.succeed({})
+    : Effect.try({
+      try: () => ({ domain: Synthetic.Domain.resolve(world.domain!) }),
+      catch: (cause) => new BenchmarkError({ operation: "synthetic domain", cause })
+    })
+
+/** The dataset of a world (a synthetic world renders at the protocol's training size). */
+export const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
   world.kind === "synthetic"
-    ? Synthetic.make({
+    ? Effect.flatMap(domainOf(world), (domain) => Synthetic.make({
       kind: world.objects === "vehicles" ? "vehicle" : "person",
       seed: world.seed,
       identities: world.identities,
@@ -54,11 +65,12 @@ const worldDataset = (world: World, size: { readonly height: number; readonly wi
       imagesPerCamera: world.imagesPerCamera,
       height: size.height,
       width: size.width,
-      difficulty: Synthetic.presets[world.difficulty]
+      difficulty: Synthetic.presets[world.difficulty],
+      ...domain
     }).pipe(
       Effect.map((w) => w.dataset),
       Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
-    )
+    ))
     : readLayout(world).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: `dataset ${world.layout} at ${world.root}`, cause })))
 
 const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.TaskSizes => {
@@ -144,7 +156,11 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
       testSets,
       totalIdentities: order.length,
       openTask: (task) =>
-        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({ data, labels, oldClasses: oldClasses[task]! })),
+        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({
+          data,
+          labels: new Map(order.slice(0, oldClasses[task]! + sequence.tasks[task]!.identities.length).map((id, i) => [id, i] as const)),
+          oldClasses: oldClasses[task]!
+        })),
       openJoint: Effect.map(DataTaskData.open(joint), (data): TrainPayload => ({ data, labels, oldClasses: 0 })),
       openTestSet: (name) => {
         const set = byName.get(name)
