@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
 import type { RgbImage } from "../src/Image.ts"
+import * as ImageCache from "../src/pipeline/ImageCache.ts"
+import * as Loader from "../src/Loader.ts"
 import type { Item } from "../src/Item.ts"
 import * as Synthetic from "../src/Synthetic.ts"
 import * as Domain from "../src/synthetic/Domain.ts"
@@ -132,5 +135,18 @@ describe("Domain", () => {
     const otherDuke = rank1(market.dataset.query, market.dataset.gallery, binsDuke)
     expect(own - other).toBeGreaterThan(0.1)
     expect(ownDuke - otherDuke).toBeGreaterThan(0.1)
+  })
+
+  it("two worlds whose images share a key do not share cache entries", () => {
+    const a = world("market", 11).dataset.train[0]!
+    const b = world("duke", 11).dataset.train[0]!
+    expect(a.source._tag === "Rendered" && b.source._tag === "Rendered" && a.source.key === b.source.key).toBe(true)
+    const cache = ImageCache.make(1 << 24)
+    const fromA = Effect.runSync(Loader.load(a, H, W, cache))
+    const fromB = Effect.runSync(Loader.load(b, H, W, cache))
+    expect(fromB.data).toEqual(render(b).data)
+    expect(fromB.data).not.toEqual(fromA.data)
+    // a copy of an item (as task splits make) shares its cache entry
+    expect(Loader.cacheKey({ ...a, id: 7 }, H, W)).toBe(Loader.cacheKey(a, H, W))
   })
 })
