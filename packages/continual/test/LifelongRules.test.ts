@@ -183,4 +183,17 @@ describe("the inter-domain benchmark", () => {
       expect(entries).toEqual([Pretraining.key(protocol)])
       yield* Effect.promise(() => fs.rm(cacheDir, { recursive: true, force: true }))
     }).pipe(Effect.provide(backend)))
+
+  it("identities both trained on and tested on are a typed error naming them", () => {
+    const item = (id: number, domain: string) => ({ source: { _tag: "File" as const, path: `${id}.jpg` }, id, cam: 0, domain })
+    const sequence = {
+      name: "leaky",
+      tasks: [{ index: 0, name: "a", domain: "a", identities: [1, 2], train: [item(1, "a"), item(2, "a")], test: { name: "a/test", query: [item(2, "a")], gallery: [item(3, "a")] } }],
+      unseen: { name: "unseen", query: [item(4, "u")], gallery: [item(1, "u")] }
+    }
+    expect(ReidBenchmark.sharedIdentities(sequence)).toEqual([{ id: 2, task: "a", testSet: "a/test" }, { id: 1, task: "a", testSet: "unseen" }])
+    const error = new ReidBenchmark.SharedIdentities({ shared: ReidBenchmark.sharedIdentities(sequence) })
+    expect(error.message).toMatch(/^2 identities are both trained on and tested on: 2 \(trained in a, tested in a\/test\), 1 \(trained in a, tested in unseen\)/)
+    expect(ReidBenchmark.sharedIdentities({ ...sequence, tasks: [{ ...sequence.tasks[0]!, identities: [5] }] })).toEqual([])
+  })
 })

@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
-import { Effect, Layer } from "effect"
+import { Data, Effect, Layer } from "effect"
 import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
 import type { IntraDomainSplit, Protocol, World } from "../Protocol.ts"
 
@@ -111,10 +111,44 @@ export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequ
 const testSetName = (protocol: Protocol, t: number, task: TaskSplit.TaskDefinition): string =>
   protocol.data.split.kind === "interDomain" ? task.domain : `task-${t + 1}`
 
+/**
+ * Identities that are both trained on (in some task) and tested on (in a seen or unseen test set): a dataset
+ * on disk whose split is not identity-disjoint. The lifelong rule "the test identities are not seen during
+ * training" makes this an error, naming the identities and where they are.
+ */
+export class SharedIdentities extends Data.TaggedError("SharedIdentities")<{
+  readonly shared: ReadonlyArray<{ readonly id: number; readonly task: string; readonly testSet: string }>
+}> {
+  override get message(): string {
+    const shown = this.shared.slice(0, 10).map((s) => `${s.id} (trained in ${s.task}, tested in ${s.testSet})`).join(", ")
+    return `${this.shared.length} identities are both trained on and tested on: ${shown}${this.shared.length > 10 ? ", ..." : ""}; make the test identities disjoint from the training ones`
+  }
+}
+
+/** The identities a sequence's tasks train on that a test set also holds (empty when the split is clean). */
+export const sharedIdentities = (sequence: TaskSplit.TaskSequence): SharedIdentities["shared"] => {
+  const trainedIn = new Map<number, string>()
+  for (const t of sequence.tasks) for (const id of t.identities) trainedIn.set(id, t.name)
+  const out: Array<{ id: number; task: string; testSet: string }> = []
+  const seen = new Set<number>()
+  for (const set of [...sequence.tasks.map((t) => t.test), sequence.unseen]) {
+    for (const item of [...set.query, ...set.gallery]) {
+      const task = trainedIn.get(item.id)
+      if (task !== undefined && !seen.has(item.id)) {
+        seen.add(item.id)
+        out.push({ id: item.id, task, testSet: set.name })
+      }
+    }
+  }
+  return out
+}
+
 /** The benchmark of a protocol as a service value. */
 export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, BenchmarkError> =>
   Effect.gen(function*() {
     const sequence = yield* sequenceOf(protocol)
+    const shared = sharedIdentities(sequence)
+    if (shared.length > 0) return yield* new BenchmarkError({ operation: "identity-disjoint split", cause: new SharedIdentities({ shared }) })
     const order: Array<number> = []
     const oldClasses: Array<number> = []
     for (const task of sequence.tasks) {
