@@ -7,7 +7,7 @@
  * trainer), so the engine runs on any pair, including the small fakes of the tests.
  * @since 0.1.0
  */
-import { Context, Data, type Effect, type Scope } from "effect"
+import { Context, Data, Effect, type Scope } from "effect"
 
 /** One task of the sequence. */
 export interface TaskInfo {
@@ -66,3 +66,24 @@ export const seenTestSets = (testSets: ReadonlyArray<TestSetInfo>, afterTask: nu
 /** The unseen test sets. */
 export const unseenTestSets = (testSets: ReadonlyArray<TestSetInfo>): ReadonlyArray<TestSetInfo> =>
   testSets.filter((t) => t.kind === "unseen")
+
+/**
+ * The benchmark as a stage of task `task` sees it: only that task's training data can be opened; another task,
+ * the joint data or a test set is a `BenchmarkError` naming the rule. The runner provides this view to custom
+ * stages, so no service in a stage's context can open another task.
+ */
+export const confined = (benchmark: BenchmarkService, task: number): BenchmarkService => {
+  const refuse = (what: string) =>
+    Effect.fail(
+      new BenchmarkError({
+        operation: what,
+        cause: new Error(`a stage of task ${task + 1} can open only its own task's training data (lifelong rule: earlier and later tasks are unavailable)`)
+      })
+    )
+  return {
+    ...benchmark,
+    openTask: (t) => (t === task ? benchmark.openTask(t) : refuse(`open task ${t + 1}`)),
+    openJoint: refuse("open the joint training data"),
+    openTestSet: (name) => refuse(`open test set ${name}`)
+  }
+}

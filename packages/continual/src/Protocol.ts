@@ -16,6 +16,7 @@
  * ```
  * @since 0.1.0
  */
+import { Synthetic } from "@reidfx/data"
 import { Catalog } from "@reidfx/metric"
 import { WeightsInit } from "@reidfx/model"
 import { Effect, Schema } from "effect"
@@ -42,7 +43,12 @@ export const SyntheticWorld = Schema.Struct({
   /** The difficulty preset of `@reidfx/data`'s synthetic world. */
   difficulty: withDefault(Schema.Literals(["easy", "medium", "hard"]), "medium"),
   /** The world's own seed (fixed across the protocol's seeds, which vary training only). */
-  seed: withDefault(NonNegativeInt, 0)
+  seed: withDefault(NonNegativeInt, 0),
+  /**
+   * The world's domain (`@reidfx/data`'s `synthetic/Domain.ts`): a preset name (`market`, `duke`, ...) or free
+   * parameters over a preset. When set, its difficulty replaces `difficulty`.
+   */
+  domain: Schema.optionalKey(Synthetic.Domain.DomainInput)
 })
 export type SyntheticWorld = typeof SyntheticWorld.Type
 
@@ -148,7 +154,7 @@ export const ModelSpec = Schema.Struct({
   embedding: Schema.optionalKey(PositiveInt),
   pooling: withDefault(Schema.Literals(["avg", "max", "gem"]), "avg"),
   neck: withDefault(Schema.Literals(["bnneck", "none"]), "bnneck"),
-  /** Stride of the last stage (default 2; 1 as in BoT, Luo et al. 2019). */
+  /** Stride of the backbone's last stage (default 2; 1: the ReID "last stride" trick of BoT, Luo et al. 2019, more spatial detail). */
   lastStride: Schema.optionalKey(Schema.Literals([1, 2])),
   /** IBN-a blocks in layers 1-3 of a ResNet (Pan et al. 2018). */
   ibn: Schema.optionalKey(Schema.Boolean),
@@ -220,14 +226,31 @@ export const TermSpec = Schema.Union([
   Schema.Struct({ loss: Schema.Literal("crossEntropy"), labelSmoothing: withDefault(Probability, 0.1), weight }),
   /** Batch-hard triplet loss (Hermans et al. 2017). */
   Schema.Struct({ loss: Schema.Literal("tripletBatchHard"), margin: withDefault(NonNegative, 0.3), weight }),
-  /** The DMML episodic loss (Chen et al. ICCV 2019): prototype softmax of each query over the episode. */
-  Schema.Struct({ loss: Schema.Literal("dmml"), margin: withDefault(NonNegative, 0), weight }),
+  /**
+   * The DMML episodic loss (Chen et al. ICCV 2019): a softmax of each query over the episode's set distances
+   * (defaults: hard mining, euclidean, margin 0 on the own class, no feature decay).
+   * `marginMode`: `ownClass` adds the margin to the query's own-class distance (the paper's formula);
+   * `clampNegatives` uses `max(d - margin, 0)` for the other classes (the DwoPP authors' `loss/dmml.py`).
+   * `distance: negativeDot` is the official DMML code's "cosine" (`-x . y` of unnormalised features).
+   */
+  Schema.Struct({
+    loss: Schema.Literal("dmml"),
+    margin: withDefault(NonNegative, 0),
+    marginMode: Schema.optionalKey(Schema.Literals(["ownClass", "clampNegatives"])),
+    mode: Schema.optionalKey(Schema.Literals(["hardMining", "centerSupport"])),
+    distance: Schema.optionalKey(Schema.Literals(["euclidean", "squaredEuclidean", "cosine", "negativeDot"])),
+    featureDecay: Schema.optionalKey(NonNegative),
+    weight
+  }),
   /** Learning without Forgetting (Li and Hoiem 2017): old model's logits on the old classes, temperature T. */
   Schema.Struct({ loss: Schema.Literal("lwf"), temperature: withDefault(Positive, 2), weight }),
-  /** Distillation with positive pairs: KL of the old and new prototype softmax over the episode's classes. */
-  Schema.Struct({ loss: Schema.Literal("dwpp"), temperature: withDefault(Positive, 1), weight }),
+  /**
+   * Distillation with positive pairs: KL of the old and new prototype softmax over the episode's classes.
+   * `smoothing`: the authors' `p <- normalize(p + eps / C)` when T != 1 (eps 1e-5 in `CL_train_DwoPP.py`).
+   */
+  Schema.Struct({ loss: Schema.Literal("dwpp"), temperature: withDefault(Positive, 10), smoothing: Schema.optionalKey(NonNegative), weight }),
   /** Distillation without positive pairs (Wang et al.): the same KL over the classes without the query's own. */
-  Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), weight }),
+  Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), smoothing: Schema.optionalKey(NonNegative), weight }),
   /** DarkRank (Chen et al. AAAI 2018) from the old model: the new model learns the old model's ranking of the batch. */
   Schema.Struct({ loss: Schema.Literal("darkRank"), transfer: withDefault(Schema.Literals(["soft", "hard"]), "soft"), alpha: withDefault(Positive, 12.25), beta: withDefault(Positive, 4), weight }),
   /**
@@ -239,8 +262,11 @@ export const TermSpec = Schema.Union([
     vertices: withDefault(PositiveInt, 64),
     sigma: withDefault(Positive, 2),
     plasticity: withDefault(NonNegative, 1),
-    stability: withDefault(NonNegative, 1),
+    /** The authors' `--weight_r` (TPCD/LifelongReID `train_test.py`): 0.0005. */
+    stability: withDefault(NonNegative, 0.0005),
     margin: withDefault(NonNegative, 0.3),
+    /** The graph convolution's activation: `tanh` (default; the authors' `GraphConvolution`, `act=nn.Tanh()`) or none. */
+    activation: Schema.optionalKey(Schema.Literals(["tanh", "none"])),
     weight
   }),
   /**
@@ -321,9 +347,41 @@ export const EvaluationSpec = Schema.Struct({
   /** CMC ranks to report (Rank-1 is always reported). */
   ranks: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [1, 5, 10]),
   /** Evaluation batch size. */
-  batchSize: withDefault(PositiveInt, 128)
+  batchSize: withDefault(PositiveInt, 128),
+  /**
+   * A named evaluation setting: `reidfx` (the retrieval embedding as it is, euclidean distance, non-interpolated
+   * AP) or `authors` (the DwoPP authors' `eval.py`: features of the image and its horizontal flip summed, L2
+   * normalised, and the trapezoid AP of their `utils.compute_map`, the official Market-1501 one). The three
+   * fields below override the setting one by one.
+   */
+  setting: withDefault(Schema.Literals(["reidfx", "authors"]), "reidfx"),
+  flip: Schema.optionalKey(Schema.Boolean),
+  normalize: Schema.optionalKey(Schema.Boolean),
+  averagePrecision: Schema.optionalKey(Schema.Literals(["nonInterpolated", "trapezoid"]))
 })
 export type EvaluationSpec = typeof EvaluationSpec.Type
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pretraining
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * A realistic start: before task 1 the backbone and neck are trained once on a separate source world (the
+ * stand-in for ImageNet weights), with the strong baseline's objective (CE + batch-hard triplet, PK sampler),
+ * then shared by every method and seed. The weights are cached on disk under a key that hashes this spec, the
+ * model spec and the input size, so they are computed once and reused. The classifier is not transferred.
+ * @category models
+ */
+export const PretrainingSpec = Schema.Struct({
+  world: World,
+  epochs: withDefault(PositiveInt, 10),
+  /** Batches per epoch; default: enough to see each source image about once. */
+  batchesPerEpoch: Schema.optionalKey(PositiveInt),
+  learningRate: withDefault(Positive, 1e-3),
+  /** The seed of the pretraining run (fixed: every seed of the protocol starts from the same weights). */
+  seed: withDefault(NonNegativeInt, 0)
+})
+export type PretrainingSpec = typeof PretrainingSpec.Type
 
 // ---------------------------------------------------------------------------------------------------------------
 // The protocol
@@ -360,8 +418,11 @@ export const Protocol = Schema.Struct({
     after: "everyTask" as const,
     initial: true,
     ranks: [1, 5, 10],
-    batchSize: 128
+    batchSize: 128,
+    setting: "reidfx" as const
   }))),
+  /** A pretraining stage shared by every method and seed (see {@link PretrainingSpec}). */
+  pretraining: Schema.optionalKey(PretrainingSpec),
   methods: Schema.Array(MethodRef).check(Schema.isMinLength(1)),
   seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0])
 })

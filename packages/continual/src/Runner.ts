@@ -15,7 +15,7 @@
 import * as path from "node:path"
 import { Interrupted, Random, Rng, RunFolder, type RunFolderRefused } from "@reidfx/tensor"
 import { Effect, Exit, Option, Scope } from "effect"
-import { Benchmark, type BenchmarkError, seenTestSets, type TaskInfo, unseenTestSets } from "./Benchmark.ts"
+import { Benchmark, type BenchmarkError, confined, seenTestSets, type TaskInfo, unseenTestSets } from "./Benchmark.ts"
 import { NoOldModel, RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
 import { type FrozenModel, Learner, type LearnerError, type ModelHandle } from "./Learner.ts"
 import type * as Ledger from "./Ledger.ts"
@@ -120,7 +120,9 @@ const runUnit = <E, R>(
         : Effect.as(RunStore.writeDirAtomic(path.join(dir, name), (tmp) => learner.save(model, tmp)), name)
 
     yield* Effect.scoped(Effect.gen(function*() {
-      const model = yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }).pipe(
+      // the classifier starts with the first task's identities and grows with each task (joint: all of them)
+      const classes = method.joint ? benchmark.totalIdentities : (benchmark.tasks[0]?.identities ?? 0)
+      const model = yield* learner.create({ protocol, method, classes }).pipe(
         Rng.withSeed(seed),
         Effect.mapError(fail("create", -1))
       )
@@ -144,7 +146,7 @@ const runUnit = <E, R>(
         const from = path.join(dir, state.oldModel)
         yield* replaceOld(
           Effect.gen(function*() {
-            const copy = yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }).pipe(Rng.withSeed(seed))
+            const copy = yield* learner.create({ protocol, method, classes }).pipe(Rng.withSeed(seed))
             yield* learner.load(copy, from)
             return yield* learner.snapshot(copy)
           }),
@@ -274,7 +276,8 @@ const runUnit = <E, R>(
                     new Error(`no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`)
                   )
                 }
-                const value = yield* stage.run(context).pipe(withSeed)
+                // a custom stage sees only its own task: the Benchmark in its context refuses every other one
+                const value = yield* stage.run(context).pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
                 yield* commit({
                   ...state,
                   completed: [...state.completed, key],

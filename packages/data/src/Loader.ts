@@ -46,10 +46,27 @@ export interface LoaderOptions {
   readonly prefetch?: number
 }
 
+// Rendered sources of different worlds may share a key (every synthetic world names its images Market-style),
+// so the cache key of a rendered image also names its renderer (one id per render function, i.e. per image
+// of a world; copies of an item share it).
+const rendererIds = new WeakMap<object, number>()
+let nextRendererId = 0
+const rendererId = (render: object): number => {
+  let id = rendererIds.get(render)
+  if (id === undefined) rendererIds.set(render, (id = nextRendererId++))
+  return id
+}
+
+/** The cache key of an item at a size: the file path, or the rendered key and its renderer. */
+export const cacheKey = (item: Item, height: number, width: number): string =>
+  item.source._tag === "File"
+    ? `${item.source.path}@${height}x${width}`
+    : `${sourceKey(item)}#${rendererId(item.source.render)}@${height}x${width}`
+
 /** The pixels of one item at a size: from the cache, else decoded (files) or rendered (synthetic). */
 export const load = (item: Item, height: number, width: number, cache?: ImageCache): Effect.Effect<RgbImage, CorruptImage> =>
   Effect.suspend(() => {
-    const key = `${sourceKey(item)}@${height}x${width}`
+    const key = cacheKey(item, height, width)
     const hit = cache?.get(key)
     if (hit !== undefined) return Effect.succeed(hit)
     const source = item.source

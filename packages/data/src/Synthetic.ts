@@ -16,15 +16,17 @@
 import { InvalidOption, RandomStream } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import type { Dataset } from "./Dataset.ts"
+import * as Image from "./Image.ts"
 import type { RgbImage } from "./Image.ts"
 import type { Item } from "./Item.ts"
 import * as Camera from "./synthetic/Camera.ts"
 import * as Canvas from "./synthetic/Canvas.ts"
 import { Difficulty, type PresetName, presets } from "./synthetic/Difficulty.ts"
+import * as Domain from "./synthetic/Domain.ts"
 import * as Person from "./synthetic/Person.ts"
 import * as Vehicle from "./synthetic/Vehicle.ts"
 
-export { Difficulty, presets }
+export { Difficulty, Domain, presets }
 export type { PresetName }
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -63,7 +65,12 @@ export class SyntheticOptions extends Schema.Class<SyntheticOptions>("@reidfx/da
   difficulty: Difficulty.pipe(
     Schema.withDecodingDefaultTypeKey(Effect.succeed(presets.medium)),
     Schema.withConstructorDefault(Effect.succeed(presets.medium))
-  )
+  ),
+  /**
+   * The domain (see `synthetic/Domain.ts`): palette, scenes, light and resolution shared by every camera. When
+   * set, its difficulty replaces `difficulty`. Absent: the plain world (no palette, light or resolution map).
+   */
+  domain: Schema.optionalKey(Domain.Domain)
 }) {}
 
 /** The decoded input of {@link SyntheticOptions} (every key optional). */
@@ -101,19 +108,31 @@ const pad = (n: number, w: number) => String(n).padStart(w, "0")
 
 /** Builds the world from decoded options. */
 export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
-  const { seed, kind, difficulty: d } = options
+  const { seed, kind } = options
+  const domain = options.domain
+  const d = domain?.difficulty ?? options.difficulty
   const name = `synthetic-${kind}`
   const camerasPerIdentity = Math.min(options.cameras, options.camerasPerIdentity ?? Math.min(options.cameras, 3))
   const trainIdentities = options.trainIdentities ?? Math.floor(options.identities / 2)
-  const camera = memo((c) => Camera.make(seed, name, c, d))
-  const person = memo((id) => Person.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity))
-  const vehicle = memo((id) => Vehicle.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity))
+  const camera = memo((c) => {
+    const cam = Camera.make(seed, name, c, d)
+    return domain === undefined ? cam : Domain.stageCamera(cam, domain)
+  })
+  const person = memo((id) => {
+    const a = Person.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity)
+    return domain === undefined ? a : Domain.dressPerson(a, domain)
+  })
+  const vehicle = memo((id) => {
+    const a = Vehicle.appearance(RandomStream.fromSeed(seed, `${name}/identity/${id}`), d.similarity)
+    return domain === undefined ? a : Domain.paintVehicle(a, domain)
+  })
   const camerasOf = memo((id) => {
     const all = Array.from({ length: options.cameras }, (_, c) => c)
     return RandomStream.fromSeed(seed, `${name}/cameras/${id}`).sample(all, camerasPerIdentity)
   })
 
-  const render = (shot: Shot, height = options.height, width = options.width): RgbImage => {
+  const render = (shot: Shot, outHeight = options.height, outWidth = options.width): RgbImage => {
+    const { height, width } = domain === undefined ? { height: outHeight, width: outWidth } : Domain.drawSize(domain, outHeight, outWidth)
     const cam = camera(shot.cam)
     const rng =
       shot._tag === "Image"
@@ -162,7 +181,8 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
     }
     if (occluded) Camera.drawOccluder(c, cam, box, RandomStream.fromSeed(occluderSeed, "occluder"))
     Canvas.boxBlur(c, (cam.blur * width) / 64)
-    return Canvas.develop(c, cam.gain * flicker, cam.cast, cam.noise, rng)
+    const image = Canvas.develop(c, cam.gain * flicker, cam.cast, cam.noise, rng)
+    return domain === undefined ? image : Domain.applyLight(Image.resize(image, outHeight, outWidth), domain.light)
   }
 
   const train: Array<Item> = []

@@ -32,6 +32,11 @@ export const Options = Schema.Struct({
   temperature: positive(1),
   /** d: squared euclidean (default: prototypical networks and the authors' code), euclidean or cosine. */
   distance: distanceField("squaredEuclidean"),
+  /**
+   * eps of the authors' smoothing `p <- (p + eps / C) / (1 + eps)` of both distributions, which
+   * `CL_train_DwoPP.py` applies only when T != 1 (eps = 1e-5 there). Default 0 (none).
+   */
+  smoothing: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
   /** Whether the query's label class enters the normalisation. Set by `dwpp` / `dwopp`; default `without`. */
   positivePair: literalWithDefault(["with", "without"], "without")
 })
@@ -109,11 +114,19 @@ export const fromDistances = (
   oldDistances: tf.Tensor2D,
   newDistances: tf.Tensor2D,
   labels: Int32Array,
-  options: { readonly temperature: number; readonly positivePair: PositivePair }
+  options: { readonly temperature: number; readonly positivePair: PositivePair; readonly smoothing?: number | undefined }
 ): tf.Scalar =>
   tf.tidy(() => {
-    const logOld = logProbabilities(detach(oldDistances), labels, options)
-    const logNew = logProbabilities(newDistances, labels, options)
+    const eps = options.smoothing ?? 0
+    const c = oldDistances.shape[1] - (options.positivePair === "with" ? 0 : 1)
+    // the authors' smoothing over the C classes of the distribution (the label column stays at probability 0)
+    const smooth = (logP: tf.Tensor2D): tf.Tensor2D => {
+      if (eps === 0) return logP
+      const p = tf.div(tf.add(tf.exp(logP), eps / c), 1 + eps)
+      return tf.log(options.positivePair === "with" ? p : tf.where(tf.cast(labelMask(labels, logP.shape[1]), "bool"), tf.fill(logP.shape, 1), p)) as tf.Tensor2D
+    }
+    const logOld = smooth(logProbabilities(detach(oldDistances), labels, options))
+    const logNew = smooth(logProbabilities(newDistances, labels, options))
     const diff = tf.sub(logOld, logNew)
     // DwoPP: p_old = 0 in the label column; the mask also keeps its (finite) log difference out of the sum.
     const kept = options.positivePair === "with" ? diff : tf.mul(diff, tf.sub(1, labelMask(labels, oldDistances.shape[1])))

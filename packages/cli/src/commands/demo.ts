@@ -1,9 +1,9 @@
 /**
- * `reidfx demo` (and `npm run demo`): the main job. Runs the intra-domain lifelong protocol on the built-in
- * synthetic world (the protocol of `protocols/lifelong-synthetic.yaml`) for joint training, BoT-FT, LwF,
- * DMML-FT, DwPP and DwoPP over seeds 0, 1, 2, and prints the results table in the layout of the DwoPP paper
- * (mean ± std). About 4 minutes on an idle 2-core machine; `--seeds 0` for one seed, `--epochs` to shorten or
- * lengthen it. Run again on the same folder, an interrupted demo resumes (`--fresh` starts over).
+ * `reidfx demo` (and `npm run demo`): the main job. Runs the LReID-like inter-domain benchmark on the domains
+ * of the built-in synthetic world (the protocol of `protocols/lifelong-synthetic.yaml`: shared pretraining, four
+ * training domains, four unseen domains) for joint training, BoT-FT, LwF, AKA, DMML-FT, DwPP and DwoPP over
+ * seeds 0, 1, 2, and prints the results table in the layout of the DwoPP paper (mean ± std), forgetting and the
+ * verdicts on the paper's claims. `--seeds 0` for one seed, `--epochs` to shorten or lengthen it. Run again on the same folder, an interrupted demo resumes (`--fresh` starts over).
  * @since 0.1.0
  */
 import { Demo, ProtocolFile } from "@reidfx/continual"
@@ -19,7 +19,9 @@ export const demoCommand = Command.make("demo", runFlags, (flags) =>
     const protocol = yield* ProtocolFile.make(Demo.protocol).pipe(Effect.mapError((e) => userError(e.message)))
     const backend = yield* Backend.Backend
     yield* Console.log(
-      `reidfx demo: lifelong ReID on the synthetic world (${protocol.data.split.kind === "intraDomain" ? protocol.data.split.tasks : "?"} tasks), ` +
+      `reidfx demo: lifelong ReID on the synthetic world (${
+        protocol.data.split.kind === "intraDomain" ? `${protocol.data.split.tasks} tasks` : `${protocol.data.split.sequence.length} domains in sequence`
+      }), ` +
         `backend ${backend.name} (${backend.threads} thread(s)); methods ${protocol.methods.join(", ")}`
     )
     yield* runProtocol(protocol, flags)

@@ -6,6 +6,9 @@
  *     P(theta) = sum_k Omega_k (theta_k - theta*_k)^2
  *
  * as a Term over the live variables (differentiable in them), scaled by the method's weight.
+ *
+ * A parameter whose size changed since its anchor was taken is not regularised: the identity classifier grows by
+ * each task's new identities, so its old anchor and importance no longer line up with its entries.
  * @since 0.2.0
  */
 import { Term } from "@reidfx/metric"
@@ -34,7 +37,7 @@ export const penaltyValue = (current: ParameterValues, anchor: ParameterValues, 
   for (const [name, omega] of importance) {
     const theta = current.get(name)
     const star = anchor.get(name)
-    if (theta === undefined || star === undefined) continue
+    if (theta === undefined || star === undefined || theta.length !== omega.length || star.length !== omega.length) continue
     for (let i = 0; i < omega.length; i++) s += omega[i]! * (theta[i]! - star[i]!) ** 2
   }
   return s
@@ -47,7 +50,7 @@ export const penalty = (variables: ReadonlyArray<NamedVariable>, anchor: Paramet
     for (const { name, variable } of variables) {
       const omega = importance.get(name)
       const star = anchor.get(name)
-      if (omega === undefined || star === undefined) continue
+      if (omega === undefined || star === undefined || omega.length !== variable.size || star.length !== variable.size) continue
       const d = tf.sub(variable, tf.tensor(star, variable.shape))
       total = tf.add(total, tf.sum(tf.mul(tf.tensor(omega, variable.shape), tf.square(d))))
     }
@@ -67,10 +70,14 @@ export const penaltyTerm = (
     return { loss }
   }, weight)
 
-/** Elementwise `a * x + b * y` of two value maps (keys of `y`; a missing `x` entry counts as 0). @category math */
+/**
+ * Elementwise `a * x + b * y` of two value maps (keys of `y`; a missing `x` entry, or one of another size (a grown
+ * classifier), counts as 0). @category math
+ */
 export const combine = (a: number, x: ParameterValues | undefined, b: number, y: ParameterValues): Map<string, Float32Array> =>
   new Map([...y].map(([name, values]) => {
-    const old = x?.get(name)
+    const previous = x?.get(name)
+    const old = previous?.length === values.length ? previous : undefined
     return [name, Float32Array.from(values, (v, i) => a * (old?.[i] ?? 0) + b * v)] as const
   }))
 

@@ -72,8 +72,10 @@ export const endTask = (state: SiState, values: ParameterValues, options: SiOpti
   for (const [name, w] of state.trajectory) {
     const end = values.get(name)
     const s = start.get(name)
-    if (end === undefined || s === undefined) continue
-    const cum = state.cumulative.get(name) ?? new Float32Array(w.length)
+    if (end === undefined || s === undefined || end.length !== w.length || s.length !== w.length) continue
+    const previous = state.cumulative.get(name)
+    // a parameter that grew (the classifier) starts its cumulative importance again
+    const cum = previous?.length === w.length ? previous : new Float32Array(w.length)
     for (let i = 0; i < w.length; i++) cum[i]! += (options.c * w[i]!) / ((end[i]! - s[i]!) ** 2 + options.damping)
     state.cumulative.set(name, cum)
     importance.set(name, Float32Array.from(cum, (x) => Math.min(-x, options.clipTo)))

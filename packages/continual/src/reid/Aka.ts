@@ -11,19 +11,21 @@
  *   learned adjacency (`w: [D]`, `b` initialised to 0.1), with ones on the diagonal;
  * - the cross graph `A_FV = softmax over the batch (axis 0) of -max(||f_i - v_j||^2, 1e-6) / (2 sigma)`;
  * - the super graph `S = [[A_FF, A_FV], [A_FV^T, A_VV]]` and one graph convolution over `X = [F; V]`:
- *   `G = D^-1 (S + I) X W + c` (`D` the row sums of `S + I`);
+ *   `G = tanh(D^-1 (S + I) X W + c)` (`D` the row sums of `S + I`; the tanh is `GraphConvolution`'s default
+ *   `act=nn.Tanh()` in `lreid/models/metagraph_fd.py`, option `activation`);
  * - the knowledge-enhanced features are `z = f + G[0:B]`.
  *
- * Terms (weights as options; the authors' defaults are all 1):
- * - **plasticity** `L_p`: the batch-hard triplet loss (margin m) on `z`, on every task;
+ * Terms (the authors' weights, `train_test.py`: `--weight_t 1`, `--weight_r 0.0005`, `--weight_kd 1`, `--kd_T 2`):
+ * - **plasticity** `L_p`: the batch-hard triplet loss (margin 0.3) on `z`, on every task (weight 1);
  * - **stability** `L_s = 1/M sum_j || v_j/|v_j| - v_j^old/|v_j^old| ||^2`: the vertices stay close to the old
- *   model's graph (from the second task on);
- * - with the old model, the authors also distil its logits (`kd_T`): that is the `lwf` term of the built-in
- *   `aka` method, besides cross-entropy.
+ *   model's graph (from the second task on; weight 0.0005);
+ * - with the old model, the authors also distil its logits (`loss_fn_kd`, T = 2, multiplied by T^2): that is the
+ *   `lwf` term of the built-in `aka` method (weight 4 = T^2), besides cross-entropy. There is no triplet loss on
+ *   the plain features in their objective (`train_p_s.py`), so the built-in method has none either.
  *
- * Differences from the authors' code: no dropout inside the graph convolution; the triplet loss is reidfx's
+ * Differences from the authors' code: no dropout (0.6) inside the graph convolution; the triplet loss is reidfx's
  * batch-hard triplet; the graph's variables train with the model's optimizer (the authors use a second Adam
- * with its own learning rate).
+ * with its own learning rate); one growing classifier instead of one classifier per task.
  * @since 0.1.0
  */
 import { Term } from "@reidfx/metric"
@@ -99,7 +101,7 @@ export const crossAdjacency = (features: tf.Tensor2D, vertices: tf.Tensor2D, sig
   })
 
 /** The graph representation `G[0:B]` of a batch's (detached) features. @category math */
-export const propagate = (features: tf.Tensor2D, graph: KnowledgeGraph, sigma: number): tf.Tensor2D =>
+export const propagate = (features: tf.Tensor2D, graph: KnowledgeGraph, sigma: number, activation: "tanh" | "none" = "none"): tf.Tensor2D =>
   tf.tidy(() => {
     const f = detach(features)
     const v = graph.vertices as tf.Tensor2D
@@ -111,7 +113,8 @@ export const propagate = (features: tf.Tensor2D, graph: KnowledgeGraph, sigma: n
     const adj = tf.add(tf.concat([top, bottom], 0), tf.eye(n))
     const normalized = tf.div(adj, tf.sum(adj, 1, true))
     const x = tf.concat([f, v], 0)
-    const out = tf.add(tf.matMul(normalized, tf.matMul(x, graph.weight)), graph.bias)
+    const linear = tf.add(tf.matMul(normalized, tf.matMul(x, graph.weight)), graph.bias)
+    const out = activation === "tanh" ? tf.tanh(linear) : linear
     return tf.slice(out, [0, 0], [b, -1]) as tf.Tensor2D
   })
 
@@ -120,8 +123,8 @@ export const plasticityLoss = (
   features: Embeddings,
   labels: Labels,
   graph: KnowledgeGraph,
-  options: { readonly sigma: number; readonly margin: number }
-) => TripletBatchHard.loss(tf.add(features, propagate(features, graph, options.sigma)) as Embeddings, labels, { margin: options.margin })
+  options: { readonly sigma: number; readonly margin: number; readonly activation?: "tanh" | "none" }
+) => TripletBatchHard.loss(tf.add(features, propagate(features, graph, options.sigma, options.activation)) as Embeddings, labels, { margin: options.margin })
 
 /** `L_s`: mean squared distance between the normalised vertices and the old graph's (detached). @category math */
 export const stabilityLoss = (vertices: tf.Tensor2D, oldVertices: tf.Tensor2D): tf.Scalar =>
@@ -136,13 +139,15 @@ export interface Options {
   readonly margin: number
   readonly plasticity: number
   readonly stability: number
+  /** The graph convolution's activation (default `none`; the built-in method uses the authors' `tanh`). */
+  readonly activation?: "tanh" | "none"
 }
 
 /** The plasticity term. @category constructors */
 export const plasticity = (graph: KnowledgeGraph, options: Options): Term.Term<never> =>
   Term.make(
     "akaPlasticity",
-    { sigma: options.sigma, margin: options.margin },
+    { sigma: options.sigma, margin: options.margin, activation: options.activation === "tanh" ? "tanh" : undefined },
     (step) => plasticityLoss(step.outputs.features, step.labels, graph, options),
     options.plasticity
   )

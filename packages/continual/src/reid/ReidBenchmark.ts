@@ -3,12 +3,13 @@
  * tasks by `TaskSplit.intraDomain` / `TaskSplit.interDomain`. Each task's training data is `@reidfx/data`'s
  * scoped `TaskData` (itself closed when the task ends), wrapped by the engine's `TaskData`.
  *
- * Labels: the training identities of every task get global labels in task order (task 0's identities first),
- * so a classifier sized to every training identity keeps the old classes first (what LwF reads).
+ * Labels: the training identities get global labels in task order (task 0's identities first), and a task's
+ * payload holds the labels of that task and the earlier ones only, so the classifier, which grows with each
+ * task, keeps the old classes first (what LwF reads) and never sees a later task's identity.
  * @since 0.1.0
  */
 import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
-import { Effect, Layer } from "effect"
+import { Data, Effect, Layer } from "effect"
 import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
 import type { DomainTask, IntraDomainSplit, Protocol, World } from "../Protocol.ts"
 import * as DataRoots from "./DataRoots.ts"
@@ -17,7 +18,7 @@ import * as DataRoots from "./DataRoots.ts"
 export interface TrainPayload {
   /** The task's training items (through `@reidfx/data`'s scoped task data). */
   readonly data: DataTaskData.TaskData
-  /** Global label of every training identity (all tasks). */
+  /** Global label of the training identities of this task and the earlier ones (never a later task's). */
   readonly labels: ReadonlyMap<number, number>
   /** Classes of the tasks before this one (the old classes, first in the classifier). */
   readonly oldClasses: number
@@ -62,9 +63,19 @@ const readLayout = (world: Extract<World, { kind: "layout" }>) => {
   }
 }
 
-const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
+/** The `@reidfx/data` domain of a synthetic world, if it declares one (a bad parameter is a `BenchmarkError`). */
+const domainOf = (world: Extract<World, { kind: "synthetic" }>): Effect.Effect<{ readonly domain?: Synthetic.Domain.Domain }, BenchmarkError> =>
+  world.domain === undefined
+    ? Effect.succeed({})
+    : Effect.try({
+      try: () => ({ domain: Synthetic.Domain.resolve(world.domain!) }),
+      catch: (cause) => new BenchmarkError({ operation: "synthetic domain", cause })
+    })
+
+/** The dataset of a world (a synthetic world renders at the protocol's training size). */
+export const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
   world.kind === "synthetic"
-    ? Synthetic.make({
+    ? Effect.flatMap(domainOf(world), (domain) => Synthetic.make({
       kind: world.objects === "vehicles" ? "vehicle" : "person",
       seed: world.seed,
       identities: world.identities,
@@ -73,11 +84,12 @@ const worldDataset = (world: World, size: { readonly height: number; readonly wi
       imagesPerCamera: world.imagesPerCamera,
       height: size.height,
       width: size.width,
-      difficulty: Synthetic.presets[world.difficulty]
+      difficulty: Synthetic.presets[world.difficulty],
+      ...domain
     }).pipe(
       Effect.map((w) => w.dataset),
       Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
-    )
+    ))
     : readLayout(world).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: `dataset ${world.layout} at ${world.root}`, cause })))
 
 const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.TaskSizes => {
@@ -124,6 +136,38 @@ const testSetName = (protocol: Protocol, t: number, task: TaskSplit.TaskDefiniti
   protocol.data.split.kind === "interDomain" ? task.domain : `task-${t + 1}`
 
 /**
+ * Identities that are both trained on (in some task) and tested on (in a seen or unseen test set): a dataset
+ * on disk whose split is not identity-disjoint. The lifelong rule "the test identities are not seen during
+ * training" makes this an error, naming the identities and where they are.
+ */
+export class SharedIdentities extends Data.TaggedError("SharedIdentities")<{
+  readonly shared: ReadonlyArray<{ readonly id: number; readonly task: string; readonly testSet: string }>
+}> {
+  override get message(): string {
+    const shown = this.shared.slice(0, 10).map((s) => `${s.id} (trained in ${s.task}, tested in ${s.testSet})`).join(", ")
+    return `${this.shared.length} identities are both trained on and tested on: ${shown}${this.shared.length > 10 ? ", ..." : ""}; make the test identities disjoint from the training ones`
+  }
+}
+
+/** The identities a sequence's tasks train on that a test set also holds (empty when the split is clean). */
+export const sharedIdentities = (sequence: TaskSplit.TaskSequence): SharedIdentities["shared"] => {
+  const trainedIn = new Map<number, string>()
+  for (const t of sequence.tasks) for (const id of t.identities) trainedIn.set(id, t.name)
+  const out: Array<{ id: number; task: string; testSet: string }> = []
+  const seen = new Set<number>()
+  for (const set of [...sequence.tasks.map((t) => t.test), sequence.unseen]) {
+    for (const item of [...set.query, ...set.gallery]) {
+      const task = trainedIn.get(item.id)
+      if (task !== undefined && !seen.has(item.id)) {
+        seen.add(item.id)
+        out.push({ id: item.id, task, testSet: set.name })
+      }
+    }
+  }
+  return out
+}
+
+/**
  * The benchmark of a protocol as a service value. Dataset roots are resolved first (`$REIDFX_DATA`, see
  * `DataRoots`): every missing folder is reported at once, before anything is read.
  */
@@ -131,6 +175,8 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
   Effect.gen(function*() {
     const resolved = yield* DataRoots.resolveFromConfig(protocol).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause })))
     const sequence = yield* sequenceOf(resolved)
+    const shared = sharedIdentities(sequence)
+    if (shared.length > 0) return yield* new BenchmarkError({ operation: "identity-disjoint split", cause: new SharedIdentities({ shared }) })
     const order: Array<number> = []
     const oldClasses: Array<number> = []
     for (const task of sequence.tasks) {
@@ -172,7 +218,11 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
       testSets,
       totalIdentities: order.length,
       openTask: (task) =>
-        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({ data, labels, oldClasses: oldClasses[task]! })),
+        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({
+          data,
+          labels: new Map(order.slice(0, oldClasses[task]! + sequence.tasks[task]!.identities.length).map((id, i) => [id, i] as const)),
+          oldClasses: oldClasses[task]!
+        })),
       openJoint: Effect.map(DataTaskData.open(joint), (data): TrainPayload => ({ data, labels, oldClasses: 0 })),
       openTestSet: (name) => {
         const set = byName.get(name)

@@ -1,7 +1,15 @@
 /**
- * The learner of a protocol on the reidfx stack: `@reidfx/model` networks (a classifier over every task's
- * identities), the `@reidfx/train` trainer and optimizers, `@reidfx/data` samplers and image pipeline,
- * `@reidfx/metric` and `@reidfx/distill` terms, `@reidfx/eval` ranking metrics.
+ * The learner of a protocol on the reidfx stack: `@reidfx/model` networks, the `@reidfx/train` trainer and
+ * optimizers, `@reidfx/data` samplers and image pipeline, `@reidfx/metric` and `@reidfx/distill` terms,
+ * `@reidfx/eval` ranking metrics.
+ *
+ * **The classifier grows.** A model is created with the classifier of the first task's identities (joint
+ * training: all of them); at the start of each task it grows by that task's new identities (the old columns
+ * are kept, the new ones initialised), so the head never knows a future class. The old model is a snapshot
+ * of the model as it was, so its logits are exactly the old classes (what LwF reads).
+ *
+ * **Pretraining.** With `pretraining` in the protocol, every created model first loads the shared pretrained
+ * weights (all but the classifier), computed once and cached (see `Pretraining`).
  *
  * Per task: a fresh optimizer (the protocol's, with warmup on the first task only), the method's sampler over
  * the task's training items, and the Objective of the method's terms. Terms that read the old model are
@@ -10,7 +18,8 @@
  * classes (those of earlier tasks, first in the classifier) for LwF.
  *
  * Evaluation: retrieval embeddings (after the BNNeck when there is one), Euclidean distance, Market-1501
- * rules (same identity and camera as the query is junk), mAP, CMC and mINP from `@reidfx/eval`.
+ * rules (same identity and camera as the query is junk), mAP, CMC and mINP from `@reidfx/eval`, under the
+ * protocol's evaluation setting (`EvaluationSetting`: flip test-time augmentation, L2 normalisation, AP variant).
  * @since 0.1.0
  */
 import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
@@ -21,23 +30,33 @@ import { Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } fr
 import { type RandomStream, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Layer, Option, type Scope, Stream } from "effect"
+import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { Learner, LearnerError, type LearnerService, type TrainInput } from "../Learner.ts"
 import type { Metrics } from "../Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import * as TaskData from "../TaskData.ts"
 import * as Baselines from "../baselines/Strategy.ts"
+import { Dataset, type Item } from "@reidfx/data"
+import { botTerms } from "../Strategy.ts"
 import * as Aka from "./Aka.ts"
-import type { TestPayload, TrainPayload } from "./ReidBenchmark.ts"
+import * as EvaluationSetting from "./EvaluationSetting.ts"
+import * as Pretraining from "./Pretraining.ts"
+import { type TestPayload, type TrainPayload, worldDataset } from "./ReidBenchmark.ts"
 
-/** What a model handle holds. */
+/** What a model handle holds (mutable: the network is replaced when its classifier grows). */
 export interface ReidModel {
-  readonly model: TrainableModel
+  /** The current network. */
+  model: TrainableModel
+  /** Classes of its classifier. */
+  classes: number
   /** AKA's knowledge graph, for methods with an `aka` term. */
   readonly graph: Aka.KnowledgeGraph | undefined
   /** The exemplar memory and regulariser state of a rehearsal / EWC / MAS / SI method. */
   readonly baselines?: Baselines.BaselineState | undefined
+  /** The scope owning the current network (closed when the network is replaced, or with the handle). */
+  scope: Scope.Closeable
 }
 
 /** What a frozen model handle holds: the frozen network, and the frozen vertices of AKA's graph. */
@@ -70,7 +89,14 @@ const plainTerm = (spec: TermSpec, context: Catalog.Context): ReadonlyArray<Term
     case "tripletBatchHard":
       return [tripletBatchHard({ margin: spec.margin, weight: spec.weight })]
     case "dmml":
-      return [dmml({ margin: spec.margin, weight: spec.weight })]
+      return [dmml({
+        margin: spec.margin,
+        ...(spec.marginMode === undefined ? {} : { marginMode: spec.marginMode }),
+        ...(spec.mode === undefined ? {} : { mode: spec.mode }),
+        ...(spec.distance === undefined ? {} : { distance: spec.distance }),
+        ...(spec.featureDecay === undefined ? {} : { featureDecay: spec.featureDecay }),
+        weight: spec.weight
+      })]
     default:
       return []
   }
@@ -85,22 +111,22 @@ const oldModelTerm = (
     case "lwf":
       return [Distill.lwf({ temperature: spec.temperature, weight: spec.weight })]
     case "dwpp":
-      return [Distill.dwpp({ temperature: spec.temperature, weight: spec.weight })]
+      return [Distill.dwpp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })]
     case "dwopp":
-      return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight })]
+      return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })]
     case "darkRank":
       return [Distill.darkRank({ transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight }, Distill.Source.oldModel)]
     case "aka":
       return graph === undefined || oldVertices === undefined
         ? []
-        : [Aka.stability(graph, oldVertices, { ...spec, stability: spec.stability * spec.weight })]
+        : [Aka.stability(graph, oldVertices, { ...spec, activation: spec.activation ?? "tanh", stability: spec.stability * spec.weight })]
     default:
       return []
   }
 }
 
 const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): ReadonlyArray<Term.Term<never>> =>
-  spec.loss === "aka" && graph !== undefined ? [Aka.plasticity(graph, { ...spec, plasticity: spec.plasticity * spec.weight })] : []
+  spec.loss === "aka" && graph !== undefined ? [Aka.plasticity(graph, { ...spec, activation: spec.activation ?? "tanh", plasticity: spec.plasticity * spec.weight })] : []
 
 /**
  * The Objective of a task. Old-model terms are built only with an old model, which is then provided as the
@@ -156,12 +182,19 @@ const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise
 export const retrievalEmbedding = (method: MethodSpec): "neckFeatures" | "features" =>
   method.terms.some((t) => t.loss === "crossEntropy") ? "neckFeatures" : "features"
 
-/** Embeds items in evaluation order (no augmentation). */
+/** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
 const embedItems = (
   model: TrainableModel,
   which: "neckFeatures" | "features",
   items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>,
-  options: { readonly height: number; readonly width: number; readonly batchSize: number; readonly cache: ImageCache.ImageCache }
+  options: {
+    readonly height: number
+    readonly width: number
+    readonly batchSize: number
+    readonly cache: ImageCache.ImageCache
+    readonly flip: boolean
+    readonly normalize: boolean
+  }
 ) =>
   Effect.gen(function*() {
     const plans = Sampling.evaluationPlans(items, options.batchSize)
@@ -172,9 +205,13 @@ const embedItems = (
       (host) =>
         Effect.gen(function*() {
           const batch = Batch.toTensors(host)
-          const emb = which === "neckFeatures"
-            ? model.embed(batch.images as tf.Tensor4D)
-            : tf.tidy(() => model.forward(batch.images as tf.Tensor4D, { training: false }).features)
+          const one = (images: tf.Tensor4D): tf.Tensor2D =>
+            which === "neckFeatures" ? model.embed(images) : tf.tidy(() => model.forward(images, { training: false }).features)
+          const emb = tf.tidy(() => {
+            const images = batch.images as tf.Tensor4D
+            const sum = options.flip ? tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D : one(images)
+            return options.normalize ? tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D : sum
+          })
           Batch.dispose(batch)
           dim = emb.shape[1]
           chunks.push(yield* readRows(emb))
@@ -261,6 +298,30 @@ const afterTaskOf = (
 export interface Options {
   /** Bytes of decoded images kept in memory (default 512 MB): the synthetic world renders each image once. */
   readonly cacheBytes?: number
+  /** Where pretrained weights are cached (default `Pretraining.defaultCacheDir()`). */
+  readonly cacheDir?: string
+  /** Called each time a model gets the pretrained weights: `computed` is true when they were trained now. */
+  readonly onPretraining?: (event: { readonly key: string; readonly computed: boolean; readonly seconds: number }) => void
+}
+
+/** What one fit needs (a task, joint training, or the pretraining). */
+interface FitInput {
+  readonly model: TrainableModel
+  readonly graph: Aka.KnowledgeGraph | undefined
+  readonly items: ReadonlyArray<Item.Item>
+  readonly labels: ReadonlyMap<number, number>
+  readonly method: MethodSpec
+  readonly objective: Objective.ObjectiveService
+  readonly epochs: number
+  readonly batchesPerEpoch: number | undefined
+  readonly learningRate: number
+  readonly warmupEpochs: number
+  readonly label: string
+  readonly onProgress: TrainInput["onProgress"]
+  /** Called around each optimizer update (SI's path integral). */
+  readonly onUpdate?: Trainer.Learner["onUpdate"]
+  /** Runs after training, with the fit's batch source (the importance pass and the memory update of a baseline). */
+  readonly afterFit?: (source: Trainer.EpochSource<unknown>) => Effect.Effect<void, LearnerError>
 }
 
 /** The learner of a protocol as a service value. */
@@ -269,35 +330,23 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
   const { height, width } = protocol.training
   const reidModelOf = (handle: { readonly value: unknown }) => handle.value as ReidModel
 
-  const train = (input: TrainInput) =>
-    Effect.scoped(Effect.gen(function*() {
-      const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
-      const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
-      const { model, graph, baselines } = reidModelOf(input.model)
-      // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
-      const items = baselines === undefined
-        ? taskItems
-        : yield* Baselines.trainingItems(baselines, input.task.index, taskItems).pipe(Effect.mapError(fail("rehearsal")))
-      const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
+  const fit = (input: FitInput) =>
+    Effect.gen(function*() {
+      const { model, graph, items, objective, epochs } = input
       const identities = new Set(items.map((i) => i.id)).size
       const spec = samplerFor(input.method, identities)
-      const perEpoch = protocol.training.batchesPerEpoch ?? Sampling.batchesPerEpoch(items, spec)
-      const epochs = protocol.training.epochs
+      const perEpoch = input.batchesPerEpoch ?? Sampling.batchesPerEpoch(items, spec)
       const o = protocol.training.optimizer
       const optimizer = yield* Optimizer.make(
         o.kind === "sgd"
           ? { kind: "sgd", momentum: o.momentum, weightDecay: o.weightDecay }
           : { kind: o.kind, weightDecay: o.weightDecay }
       ).pipe(Effect.mapError(fail("optimizer")))
-      const warmup = input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0
+      const warmup = input.warmupEpochs
       const schedule = (step: number) => {
         const e = step / perEpoch
-        return e < warmup ? o.learningRate * (0.01 + 0.99 * (e / warmup)) : o.learningRate
+        return e < warmup ? input.learningRate * (0.01 + 0.99 * (e / warmup)) : input.learningRate
       }
-      const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
-      const context = { classes: payload.labels.size, dimension: model.featureDim }
-      const objective = yield* objectiveFor(input.terms, graph, old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
-      if (baselines !== undefined) Baselines.startTask(baselines, named)
       const augment = new Augment.AugmentOptions({
         flip: protocol.training.flip,
         pad: protocol.training.pad,
@@ -307,7 +356,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         stepsPerEpoch: perEpoch,
         epoch: (epoch, rng) => {
           const seed = rng.nextUint32()
-          return Stream.fromEffect(Sampling.epochPlansEffect(items, spec, { seed, epoch, labels: payload.labels })).pipe(
+          return Stream.fromEffect(Sampling.epochPlansEffect(items, spec, { seed, epoch, labels: input.labels })).pipe(
             Stream.flatMap((plans) => {
               // a fixed number of batches per epoch: repeat the epoch's plans when the sampler gives fewer
               const all = plans.length >= perEpoch ? plans.slice(0, perEpoch) : Array.from({ length: perEpoch }, (_, i) => plans[i % plans.length]!)
@@ -349,26 +398,15 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         }
       }
       const summary = yield* Trainer.fit({
-        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule, onUpdate: baselines === undefined ? undefined : Baselines.updateHook(baselines, named) }],
+        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule, onUpdate: input.onUpdate }],
         source,
         epochs,
-        label: input.task.name
+        label: input.label
       }).pipe(
         Effect.provideService(TrainProgress.Progress, progress),
-        Effect.mapError(fail(`train ${input.task.name}`))
+        Effect.mapError(fail(`train ${input.label}`))
       )
-      if (baselines !== undefined) {
-        yield* afterTaskOf(baselines, {
-          model,
-          named,
-          method: input.method,
-          taskItems,
-          batches: Stream.runCollect(source.epoch(epochs, (yield* Rng.Rng).stream("baselines/importance"))),
-          taskObjective: objectiveFor(input.terms, graph, Option.none(), context),
-          embed: (xs) => embedItems(model, retrievalEmbedding(input.method), xs, { height, width, batchSize: protocol.evaluation.batchSize, cache }),
-          rng: (yield* Rng.Rng).stream("baselines/memory")
-        }).pipe(Effect.mapError(fail(`after ${input.task.name}`)))
-      }
+      if (input.afterFit !== undefined) yield* input.afterFit(source)
       const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
       const termNames = objective.terms.map((t) => t.name)
       return {
@@ -379,19 +417,158 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         finalTerms: Object.fromEntries(termNames.map((n) => [n, mean(lastEpoch.map((x) => x.terms[n] ?? Number.NaN))])),
         formula: objective.formula
       }
+    })
+
+  /** Replaces the handle's network by one whose classifier has `classes` columns, the old ones kept. */
+  const grow = (handle: ReidModel, classes: number) =>
+    Effect.gen(function*() {
+      if (classes <= handle.classes) return
+      const scope = yield* Scope.make()
+      const next = yield* Model.make(modelConfig(protocol, classes)).pipe(
+        Scope.provide(scope),
+        Effect.mapError(fail("grow the classifier")),
+        Effect.tapError(() => Scope.close(scope, Exit.void))
+      )
+      Model.copyWeights(handle.model, next, { keepClassifierColumns: true })
+      const previous = handle.scope
+      handle.model = next
+      handle.classes = classes
+      handle.scope = scope
+      yield* Scope.close(previous, Exit.void)
+    })
+
+  const train = (input: TrainInput) =>
+    Effect.scoped(Effect.gen(function*() {
+      const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
+      const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
+      const handle = reidModelOf(input.model)
+      // the classifier grows by this task's new identities (no class of a later task)
+      yield* grow(handle, payload.oldClasses + new Set(taskItems.map((i) => i.id)).size)
+      const { baselines, graph, model } = handle
+      // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
+      const items = baselines === undefined
+        ? taskItems
+        : yield* Baselines.trainingItems(baselines, input.task.index, taskItems).pipe(Effect.mapError(fail("rehearsal")))
+      const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
+      const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
+      const context = { classes: handle.classes, dimension: model.featureDim }
+      const objective = yield* objectiveFor(input.terms, graph, old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
+      if (baselines !== undefined) Baselines.startTask(baselines, named)
+      const o = protocol.training.optimizer
+      const epochs = protocol.training.epochs
+      const rng = yield* Rng.Rng
+      return yield* fit({
+        model,
+        graph,
+        items,
+        labels: payload.labels,
+        method: input.method,
+        objective,
+        epochs,
+        batchesPerEpoch: protocol.training.batchesPerEpoch,
+        learningRate: o.learningRate,
+        warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
+        label: input.task.name,
+        onProgress: input.onProgress,
+        ...(baselines === undefined ? {} : {
+          onUpdate: Baselines.updateHook(baselines, named),
+          afterFit: (source: Trainer.EpochSource<unknown>) =>
+            Effect.gen(function*() {
+              yield* afterTaskOf(baselines, {
+                model,
+                named,
+                method: input.method,
+                taskItems,
+                batches: Stream.runCollect(source.epoch(epochs, rng.stream("baselines/importance"))),
+                taskObjective: objectiveFor(input.terms, graph, Option.none(), context),
+                embed: (xs) =>
+                  embedItems(model, retrievalEmbedding(input.method), xs, {
+                    height,
+                    width,
+                    batchSize: protocol.evaluation.batchSize,
+                    cache,
+                    flip: false,
+                    normalize: false
+                  }),
+                rng: rng.stream("baselines/memory")
+              }).pipe(Effect.mapError(fail(`after ${input.task.name}`)))
+            })
+        })
+      })
     }))
+
+  const cacheDir = options.cacheDir ?? Pretraining.defaultCacheDir()
+  /** The pretrained weights' folder, trained now when the cache has no entry for the protocol's key. */
+  const pretrained = (k: string) =>
+    Effect.gen(function*() {
+      const dir = Pretraining.entryDir(cacheDir, k)
+      if (Pretraining.exists(cacheDir, k)) return { dir, computed: false }
+      const spec = protocol.pretraining!
+      const source = yield* worldDataset(spec.world, { height, width }).pipe(Effect.mapError(fail("pretraining data")))
+      const ids = Dataset.identities(source.train)
+      const labels = new Map(ids.map((id, i) => [id, i] as const))
+      const method: MethodSpec = { name: "pretraining", sampler: { kind: "pk", identities: 16, instances: 4 }, terms: botTerms, joint: false }
+      yield* Effect.scoped(Effect.gen(function*() {
+        const model = yield* Model.make(modelConfig(protocol, ids.length)).pipe(Effect.mapError(fail("pretraining model")))
+        const objective = yield* Objective.make(...botTerms.flatMap((t) => plainTerm(t, {})))
+        yield* fit({
+          model,
+          graph: undefined,
+          items: source.train,
+          labels,
+          method,
+          objective,
+          epochs: spec.epochs,
+          batchesPerEpoch: spec.batchesPerEpoch,
+          learningRate: spec.learningRate,
+          warmupEpochs: 1,
+          label: "pretraining",
+          onProgress: () => Effect.void
+        })
+        const tmp = `${dir}.tmp-${process.pid}`
+        yield* Effect.sync(() => fs.rmSync(tmp, { recursive: true, force: true }))
+        yield* Weights.save(model, path.join(tmp, "model")).pipe(Effect.mapError(fail("save pretraining")))
+        yield* Effect.try({
+          try: () => {
+            fs.writeFileSync(path.join(tmp, "done.json"), `${Pretraining.keyText(protocol)}\n`)
+            fs.rmSync(dir, { recursive: true, force: true })
+            fs.renameSync(tmp, dir)
+          },
+          catch: fail("save pretraining")
+        })
+      })).pipe(Rng.withSeed(spec.seed))
+      return { dir, computed: true }
+    })
 
   const service: LearnerService = {
     create: ({ protocol: p, method, classes }) =>
       Effect.gen(function*() {
-        const model = yield* Model.make(modelConfig(p, classes)).pipe(Effect.mapError(fail("create model")))
-        if (p.model.weights !== undefined) yield* WeightsInit.apply(model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
+        const scope = yield* Scope.make()
+        const model = yield* Model.make(modelConfig(p, classes)).pipe(
+          Scope.provide(scope),
+          Effect.mapError(fail("create model")),
+          Effect.tapError(() => Scope.close(scope, Exit.void))
+        )
         const akaSpec = method.terms.find((t) => t.loss === "aka")
         const graph = akaSpec?.loss === "aka"
           ? yield* Aka.makeGraph(akaSpec.vertices, model.featureDim, (yield* Rng.Rng).stream("aka/init"))
           : undefined
         const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
-        return { _tag: "ModelHandle" as const, value: { model, graph, baselines } satisfies ReidModel }
+        const handle: ReidModel = { model, classes, graph, baselines, scope }
+        yield* Effect.addFinalizer(() => Scope.close(handle.scope, Exit.void))
+        const k = Pretraining.key(p)
+        if (k !== undefined) {
+          const t0 = performance.now()
+          const { dir, computed } = yield* pretrained(k)
+          yield* Weights.load(handle.model, path.join(dir, "model"), {
+            strict: false,
+            rename: (name) => (name.startsWith("head/classifier/") ? undefined : name)
+          }).pipe(Effect.mapError(fail("load pretrained weights")))
+          options.onPretraining?.({ key: k, computed, seconds: (performance.now() - t0) / 1000 })
+        }
+        // weights the protocol names are applied last: they override the shared pretraining
+        if (p.model.weights !== undefined) yield* WeightsInit.apply(handle.model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
+        return { _tag: "ModelHandle" as const, value: handle }
       }),
     train,
     snapshot: (handle) =>
@@ -407,7 +584,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       Effect.gen(function*() {
         const set = data as TestPayload
         const { model } = reidModelOf(handle)
-        const opts = { height, width, batchSize: p.evaluation.batchSize, cache }
+        const setting = EvaluationSetting.resolve(p.evaluation)
+        const opts = { height, width, batchSize: p.evaluation.batchSize, cache, flip: setting.flip, normalize: setting.normalize }
         const which = retrievalEmbedding(method)
         const query = yield* embedItems(model, which, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
         const gallery = yield* embedItems(model, which, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
@@ -417,7 +595,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
             evaluateRanking({
               query: { features: query, ids: set.query.map((i) => i.id), cams: set.query.map((i) => i.cam) },
               gallery: { features: gallery, ids: set.gallery.map((i) => i.id), cams: set.gallery.map((i) => i.cam) }
-            }, { maxRank: Math.min(maxRank, set.gallery.length) }),
+            }, { maxRank: Math.min(maxRank, set.gallery.length), averagePrecision: setting.averagePrecision }),
           catch: fail(`evaluate ${set.name}`)
         })
         return { mAP: r.mAP, mINP: r.mINP, cmc: r.cmc } satisfies Metrics
@@ -432,10 +610,16 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }),
     load: (handle, directory) =>
       Effect.gen(function*() {
-        const { model, graph, baselines } = reidModelOf(handle)
-        if (baselines !== undefined) {
+        const h = reidModelOf(handle)
+        if (h.baselines !== undefined) {
           return yield* fail("resume")(new Error("the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"))
         }
+        // a checkpoint of a later task has a wider classifier: grow to it first
+        const saved = yield* Effect.scoped(
+          Effect.map(Weights.readDirectory(path.join(directory, "model")), ({ tensors }) => tensors.get("head/classifier/kernel")?.shape[1])
+        ).pipe(Effect.mapError(fail("load model")))
+        if (saved !== undefined) yield* grow(h, saved)
+        const { model, graph } = h
         yield* Weights.load(model, path.join(directory, "model")).pipe(Effect.mapError(fail("load model")))
         if (graph !== undefined) {
           yield* Effect.scoped(Effect.gen(function*() {

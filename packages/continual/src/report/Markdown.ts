@@ -5,6 +5,7 @@
  */
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
+import * as Verdicts from "./Verdicts.ts"
 import { comparisonTable, defaultPairs, forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
 
 /** A table as GitHub Markdown (the group header becomes a prefix of each column name). */
@@ -63,6 +64,21 @@ export const toMarkdown = (result: RunResult): string => {
         "Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.",
         "",
         renderMarkdown(comparisonTable(result)),
+        ""
+      ]
+      : []),
+    ...(Verdicts.evaluate(result).length > 0
+      ? [
+        "## The seed's claims",
+        "",
+        "Per-seed paired differences (better minus worse; for forgetting, worse minus better), mean and 95 % Student t-interval over seeds, in points: " +
+        "holds when the interval is above 0, reversed when below, not significant otherwise.",
+        "",
+        "| verdict | claim | mean | 95 % CI | seeds |",
+        "| --- | --- | --- | --- | --- |",
+        ...Verdicts.evaluate(result).map((r) =>
+          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | [${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}] | ${r.interval.n} |`
+        ),
         ""
       ]
       : []),

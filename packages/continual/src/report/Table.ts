@@ -7,6 +7,7 @@
 import * as Ledger from "../Ledger.ts"
 import * as Metrics from "../Metrics.ts"
 import type { RunResult } from "../Runner.ts"
+import * as Verdicts from "./Verdicts.ts"
 
 /** A table as strings: two header rows (metric groups, then columns) and the body. */
 export interface TableModel {
@@ -125,6 +126,15 @@ export const toText = (result: RunResult): string =>
     ...(defaultPairs(result).length > 0
       ? ["", "paired differences of the final model (per seed, then mean ± std over seeds), in points:", "", renderText(comparisonTable(result))]
       : []),
+    ...verdictSection(result),
     "",
     `wall time ${result.seconds.toFixed(0)} s (stages: ${result.computeSeconds.toFixed(0)} s)`
   ].join("\n")
+
+/** The verdict lines on the seed's claims (empty when the run has none of their method pairs). */
+export const verdictSection = (result: RunResult): ReadonlyArray<string> => {
+  const results = Verdicts.evaluate(result)
+  return results.length === 0
+    ? []
+    : ["", "the seed's claims (paired differences over seeds, 95% t-interval):", "", ...Verdicts.toLines(results)]
+}

@@ -21,7 +21,12 @@ import * as PrototypeDistillation from "../PrototypeDistillation.ts"
 import * as Source from "../Source.ts"
 
 /** Options (defaults: T = 1, squared euclidean, as the authors' code). @since 0.1.0 */
-export const Options = Schema.Struct({ temperature: positive(1), distance: distanceField("squaredEuclidean") })
+export const Options = Schema.Struct({
+  temperature: positive(1),
+  distance: distanceField("squaredEuclidean"),
+  /** The authors' smoothing eps (see `PrototypeDistillation`); default none. */
+  smoothing: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+})
 export type Options = typeof Options.Type
 export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "dwopp")

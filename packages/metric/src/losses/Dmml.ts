@@ -9,10 +9,16 @@
  * - `hardMining`: `D(x, S_y) = max_{s in S_y} d(x, s)` for the query's own class and
  *   `D(x, S_c) = min_{s in S_c} d(x, s)` for the others (ties to the lowest support index).
  *
- * Episode layout as in {@link EpisodeLayout} (support then queries, class-major). Defaults follow the official
- * code (CHENGY12/DMML): hard mining, euclidean distance; that code declares `margin=0.4` but never uses it, so the
- * margin here defaults to 0 (the paper's formula) and is an option. The official code also adds
- * `0.0005 * sum |f|^2 / B`; that is `featureDecay` here (default 0).
+ * Episode layout as in {@link EpisodeLayout} (support then queries, class-major). Options cover the two released
+ * codes (the defaults are the paper's formula: hard mining, euclidean, no margin, no decay):
+ * - the official code (CHENGY12/DMML `loss/dmml.py`): hard mining with its `cosine_dist`, which is the negative
+ *   inner product `-x . y` of the unnormalised features (`distance: "negativeDot"` here), no margin (the clamp is
+ *   commented out), and `0.002 * 0.25 * sum |f|^2 / B` (`featureDecay: 0.0005`);
+ * - the DwoPP authors' copy (wangkai930418/DwoPP_code `loss/dmml.py`, run by `CL_DwoPP.sh` with
+ *   `--dmml_dist_metric euclidean --margin 0.4`): squared euclidean (`euclidean_dist(squared=True)`), every
+ *   class's hard distance clamped as `max(d - 0.4, 0)` before the own class's is overwritten by the hardest
+ *   positive (`marginMode: "clampNegatives"`, `margin: 0.4`), the same feature decay.
+ * With `marginMode: "ownClass"` (default) the margin is added to the own-class distance (the paper's formula).
  * @since 0.1.0
  */
 import type { Embeddings } from "@reidfx/tensor"
@@ -29,9 +35,11 @@ import { episodeCrossEntropy, prototypes, split } from "./ProtoSoftmax.ts"
 /** Options (defaults from the official code: hard mining, euclidean, no margin, no feature decay). */
 export const Options = Schema.Struct({
   mode: literalWithDefault(["hardMining", "centerSupport"], "hardMining"),
-  /** Added to the query's own-class set distance. Default 0. */
+  /** Added to the query's own-class set distance (`ownClass`), or subtracted from the others' and clamped at 0. Default 0. */
   margin: nonNegative(0),
-  distance: literalWithDefault(["euclidean", "squaredEuclidean", "cosine"], "euclidean"),
+  marginMode: literalWithDefault(["ownClass", "clampNegatives"], "ownClass"),
+  /** `negativeDot`: `-x . y` (the official code's "cosine"). */
+  distance: literalWithDefault(["euclidean", "squaredEuclidean", "cosine", "negativeDot"], "euclidean"),
   normalize: booleanWithDefault(false),
   /** Weight of the `sum |f|^2 / B` regulariser of the official code (it uses 0.0005). Default 0. */
   featureDecay: nonNegative(0)
@@ -46,9 +54,11 @@ export const setDistances = (embeddings: Embeddings, episode: EpisodeLayout, opt
   const { ways, shots } = episode
   return tf.tidy(() => {
     const { support, queries } = split("dmml", embeddings, episode)
-    const distance = Distance.make(o.distance, { normalize: o.normalize })
-    if (o.mode === "centerSupport") return distance.matrix(queries, prototypes(support, ways, shots))
-    const d = distance.matrix(queries, support) // [Q, ways * shots]
+    const matrix = o.distance === "negativeDot"
+      ? (a: Embeddings, b: Embeddings) => tf.neg(tf.matMul(a, b, false, true)) as tf.Tensor2D
+      : Distance.make(o.distance, { normalize: o.normalize }).matrix
+    if (o.mode === "centerSupport") return matrix(queries, prototypes(support, ways, shots))
+    const d = matrix(queries, support) // [Q, ways * shots]
     const values = d.dataSync()
     const nq = queries.shape[0]
     const cols = ways * shots
@@ -79,7 +89,12 @@ export const loss = (embeddings: Embeddings, episode: EpisodeLayout, options: Op
     const nq = sets.shape[0]
     const ownIdx = Int32Array.from({ length: nq }, (_, t) => Math.floor(t / episode.queries))
     const own = oneHot(ownIdx, episode.ways)
-    const z = tf.neg(o.margin === 0 ? sets : tf.add(sets, tf.mul(own, o.margin))) as tf.Tensor2D
+    const shifted = o.margin === 0
+      ? sets
+      : o.marginMode === "ownClass"
+      ? tf.add(sets, tf.mul(own, o.margin))
+      : tf.where(tf.cast(own, "bool"), sets, tf.relu(tf.sub(sets, o.margin)))
+    const z = tf.neg(shifted) as tf.Tensor2D
     const value = episodeCrossEntropy(z, episode.ways, episode.queries)
     if (o.featureDecay === 0) return value
     const decay = tf.mul(tf.div(tf.sum(tf.square(embeddings)), embeddings.shape[0]), o.featureDecay)
@@ -93,7 +108,13 @@ export const dmml = (options: OptionsInput & Pick<TermOptions, "weight" | "embed
   const o = decode(rest)
   return Term.make(
     "dmml",
-    { mode: o.mode, margin: o.margin === 0 ? undefined : o.margin, distance: o.distance === "euclidean" ? undefined : o.distance, featureDecay: o.featureDecay || undefined },
+    {
+      mode: o.mode,
+      margin: o.margin === 0 ? undefined : o.margin,
+      marginMode: o.margin === 0 || o.marginMode === "ownClass" ? undefined : o.marginMode,
+      distance: o.distance === "euclidean" ? undefined : o.distance,
+      featureDecay: o.featureDecay || undefined
+    },
     (step) => {
       if (step.episode === undefined) {
         throw new MissingOutput({ term: "dmml", field: "episode", hint: "use an episodic sampler (ways, shots, queries)" })
