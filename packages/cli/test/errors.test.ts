@@ -71,7 +71,7 @@ const out = (name: string) => at(`out-${name}`)
 const train = ["train", "--backend", "cpu", "--set", "data.identities=12", "--set", "sampler={p: 3, k: 2}"]
 
 const cases: ReadonlyArray<Case> = [
-  { name: "REIDFX_BACKEND=bogus", args: ["backend"], env: { REIDFX_BACKEND: "bogus" }, line: 'reidfx: REIDFX_BACKEND: expected "wasm" | "cpu" | "node" | "nodeGpu" | "auto", got "bogus"' },
+  { name: "REIDFX_BACKEND=bogus", args: ["backend"], env: { REIDFX_BACKEND: "bogus" }, line: 'reidfx: REIDFX_BACKEND: expected "wasm" | "cpu" | "node" | "nodeGpu" | "torch" | "auto", got "bogus"' },
   { name: "nodeGpu without its package (backend)", args: ["backend"], env: { REIDFX_BACKEND: "nodeGpu" }, line: /^reidfx: tfjs backend "nodeGpu" is unavailable: the optional package @tensorflow\/tfjs-node-gpu is not installed: install it with `npm install @tensorflow\/tfjs-node-gpu@4\.22\.0`/, skip: hasNodeGpu },
   { name: "nodeGpu without its package (run)", args: ["run", at("toy.yaml"), "--out", out("gpu")], env: { REIDFX_BACKEND: "nodeGpu" }, line: /^reidfx: tfjs backend "nodeGpu" is unavailable/, untouched: out("gpu"), skip: hasNodeGpu },
   { name: "--set sampler.p=1000", args: [...train, "--set", "sampler.p=1000", "--output", out("p")], line: "reidfx: invalid run configuration (flags): sampler.p: 1000 identities per batch, but the training split has only 6 (data.identities=12); lower sampler.p or raise data.identities", untouched: out("p") },

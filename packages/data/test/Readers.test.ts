@@ -128,6 +128,9 @@ describe("MSMT17", () => {
       [1, 4]
     ])
     expect(ds.query[0]!.cam).toBe(14)
+    // test label 0 is another person than train label 0: shifted by testIdOffset
+    expect(ds.query.map((i) => i.id)).toEqual([100_000])
+    expect(ds.gallery.map((i) => i.id)).toEqual([100_000])
     expect(ds.train[0]!.source).toEqual({ _tag: "File", path: path.join(root, "train/0000/0000_000_01_0303morning_0015_0.jpg") })
     const withVal = await run(Readers.msmt17(root, { includeVal: true }))
     expect(withVal.train.length).toBe(3)

@@ -32,7 +32,8 @@ describe("RunConfig model.weights", () => {
       yield* WeightsImport.exportSafetensors(source, file)
       const config = yield* RunConfig.decode({
         data: { identities: 8, cameras: 2, imagesPerCamera: 2, height: 16, width: 8 },
-        model: { backbone, weights: file }
+        model: { backbone, weights: file },
+        sampler: { p: 2, k: 2 }
       })
       const { model } = yield* StrongBaseline.setup(config)
       for (const [name, t] of source.weights()) {

@@ -4,6 +4,11 @@
  * the third `_`-separated field. V1 keeps images in `train/` and `test/`; V2 in `mask_train_v2/` and
  * `mask_test_v2/`. The train split is `list_train.txt` (plus `list_val.txt` with `includeVal`, torchreid's
  * `combineall`; published results train without it).
+ *
+ * The list files number the test identities from 0 again, although they are other persons than the training
+ * identities of the same numbers; test labels are shifted by {@link testIdOffset} so that an identity number names
+ * one person across the splits (evaluation compares identities within the test split only, so its scores are
+ * unchanged, and the lifelong rule that no test identity is trained on can be checked).
  * @since 0.1.0
  */
 import * as path from "node:path"
@@ -12,6 +17,9 @@ import * as Dataset from "../Dataset.ts"
 import { type DatasetNotFound, MalformedMetadata } from "../errors.ts"
 import type { Item } from "../Item.ts"
 import * as Files from "./files.ts"
+
+/** Added to MSMT17's test labels (its 1,041 training and 3,060 test identities are numbered from 0 each). @since 0.2.0 */
+export const testIdOffset = 100_000
 
 export const layout = (version: "V1" | "V2") => {
   const [train, test] = version === "V1" ? ["train", "test"] : ["mask_train_v2", "mask_test_v2"]
@@ -33,7 +41,7 @@ export const read = (root: string, options: MSMT17Options = {}): Effect.Effect<D
     const [trainDir, testDir] = version === "V1" ? ["train", "test"] : ["mask_train_v2", "mask_test_v2"]
     const name = `MSMT17_${version}`
     const report = Dataset.emptyReport()
-    const readList = (list: string, dir: string) =>
+    const readList = (list: string, dir: string, idOffset = 0) =>
       Effect.gen(function*() {
         const file = path.join(root, list)
         yield* Files.requireFile(name, file, layout(version))
@@ -47,14 +55,14 @@ export const read = (root: string, options: MSMT17Options = {}): Effect.Effect<D
             Dataset.skip(report, `${list}: line does not parse as "<path> <label>" with a camera field`, line)
             continue
           }
-          items.push({ source: { _tag: "File", path: path.join(root, dir, rel) }, id, cam })
+          items.push({ source: { _tag: "File", path: path.join(root, dir, rel) }, id: id + idOffset, cam })
         }
         if (items.length === 0) return yield* new MalformedMetadata({ path: file, detail: "no usable line" })
         return items
       })
     const train = yield* readList("list_train.txt", trainDir)
     const val = options.includeVal === true ? yield* readList("list_val.txt", trainDir) : []
-    const query = yield* readList("list_query.txt", testDir)
-    const gallery = yield* readList("list_gallery.txt", testDir)
+    const query = yield* readList("list_query.txt", testDir, testIdOffset)
+    const gallery = yield* readList("list_gallery.txt", testDir, testIdOffset)
     return { name, kind: "image" as const, train: [...train, ...val], query, gallery, report }
   })
