@@ -63,6 +63,12 @@ export interface TrainInput {
   readonly data: TaskData<unknown>
   /** Called with the training progress of the task (steps done, loss), for the run's progress reporter. */
   readonly onProgress: (progress: TrainProgress) => Effect.Effect<void>
+  /**
+   * Where the task's mid-task checkpoint lives (a run with a folder): the learner resumes from it when it exists
+   * and writes it every `everySteps` optimizer steps (0: at epoch ends only). The runner removes it once the
+   * task's stage is committed.
+   */
+  readonly checkpoint?: { readonly path: string; readonly everySteps: number }
 }
 
 /** The learner failed. @category errors */

@@ -193,7 +193,12 @@ export const TrainingSpec = Schema.Struct({
   /** Zero padding before the random crop back to the input size (0: no crop). */
   pad: withDefault(NonNegativeInt, 4),
   /** Random erasing probability (Zhong et al. 2020). */
-  erasing: withDefault(Probability, 0)
+  erasing: withDefault(Probability, 0),
+  /**
+   * In a run folder, a task's training writes a checkpoint every this many optimizer steps and at each epoch end
+   * (0: at epoch ends only), so a killed run resumes inside the task and loses at most that much work.
+   */
+  checkpointEverySteps: withDefault(NonNegativeInt, 25)
 })
 export type TrainingSpec = typeof TrainingSpec.Type
 
@@ -407,7 +412,8 @@ export const Protocol = Schema.Struct({
     width: 32,
     flip: 0.5,
     pad: 4,
-    erasing: 0
+    erasing: 0,
+    checkpointEverySteps: 25
   }))),
   stages: withDefault(Schema.Array(StageSpec).check(Schema.isMinLength(1)), [
     { kind: "train" },

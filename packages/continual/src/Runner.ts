@@ -223,6 +223,8 @@ const runUnit = <E, R>(
                   return yield* new NoOldModel({ stage: "train", task: task.index })
                 }
                 const terms = method.joint ? method.terms : Strategy.termsForTask(method, Option.isSome(oldModel))
+                // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
+                const partial = dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
                 const summary = yield* learner.train({
                   protocol,
                   method,
@@ -231,7 +233,8 @@ const runUnit = <E, R>(
                   model,
                   oldModel,
                   data,
-                  onProgress: (progress) => Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress })
+                  onProgress: (progress) => Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress }),
+                  ...(partial === undefined ? {} : { checkpoint: { path: partial, everySteps: protocol.training.checkpointEverySteps } })
                 }).pipe(withSeed, Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e))))
                 const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
                 const stale = state.model
@@ -242,6 +245,7 @@ const runUnit = <E, R>(
                   model: checkpoint,
                   seconds: state.seconds + now() - t0
                 }, [stale])
+                if (partial !== undefined) for (const f of [partial, `${partial}.prev`]) yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
                 detail = `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
                 break
               }

@@ -168,7 +168,14 @@ const withGraph = (model: TrainableModel, graph: Aka.KnowledgeGraph | undefined)
   return {
     ...model,
     trainableVariables: [...model.trainableVariables, ...graph.named.values()],
-    nameOf: (v) => names.get(v.name) ?? model.nameOf(v)
+    nameOf: (v) => names.get(v.name) ?? model.nameOf(v),
+    // the graph's vertices travel with the model's weights (a mid-task checkpoint restores both)
+    weights: () => new Map<string, tf.Tensor>([...model.weights(), ...graph.named]),
+    assign: (weights) => {
+      const entries = weights instanceof Map ? [...weights] : Object.entries(weights)
+      model.assign(new Map(entries.filter(([name]) => !graph.named.has(name))))
+      for (const [name, value] of entries) graph.named.get(name)?.assign(value)
+    }
   }
 }
 
@@ -318,6 +325,8 @@ interface FitInput {
   readonly warmupEpochs: number
   readonly label: string
   readonly onProgress: TrainInput["onProgress"]
+  /** The mid-task checkpoint (resumed from when it exists). */
+  readonly checkpoint?: TrainInput["checkpoint"]
   /** Called around each optimizer update (SI's path integral). */
   readonly onUpdate?: Trainer.Learner["onUpdate"]
   /** Runs after training, with the fit's batch source (the importance pass and the memory update of a baseline). */
@@ -401,7 +410,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule, onUpdate: input.onUpdate }],
         source,
         epochs,
-        label: input.label
+        label: input.label,
+        ...(input.checkpoint === undefined
+          ? {}
+          : { checkpoint: { path: input.checkpoint.path, ...(input.checkpoint.everySteps > 0 ? { everySteps: input.checkpoint.everySteps } : {}) } })
       }).pipe(
         Effect.provideService(TrainProgress.Progress, progress),
         Effect.mapError(fail(`train ${input.label}`))
@@ -470,6 +482,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
         label: input.task.name,
         onProgress: input.onProgress,
+        ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
         ...(baselines === undefined ? {} : {
           onUpdate: Baselines.updateHook(baselines, named),
           afterFit: (source: Trainer.EpochSource<unknown>) =>
