@@ -59,6 +59,11 @@ describe.skipIf(skip)("packed tarballs", () => {
     mkdirSync(project)
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
     sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...files.map((f) => join(tarballs, f))], project)
+    // one copy of effect and of tfjs-core for every package: schemas and tensors cross package boundaries
+    for (const shared of ["effect", "@tensorflow/tfjs-core"]) {
+      const copies = new Set(sh("npm", ["ls", shared, "--all", "--parseable"], project).split("\n").filter((l) => l.includes("node_modules")))
+      expect([...copies], shared).toHaveLength(1)
+    }
     const reidfx = (...args: Array<string>) => sh(process.execPath, [join(project, "node_modules", "@reidfx", "cli", "dist", "bin.js"), ...args], project)
 
     expect(reidfx("--version").trim()).toBe("reidfx v0.1.0")
