@@ -39,23 +39,41 @@ import * as SenseReID from "./readers/SenseReID.ts"
 import * as Verify from "./readers/Verify.ts"
 import * as VIPeR from "./readers/VIPeR.ts"
 
+/** Market-1501 (Zheng et al. ICCV 2015): `bounding_box_train/`, `query/`, `bounding_box_test/`. @since 0.1.0 */
 export const market1501 = ImageFolders.readMarket1501
+/** DukeMTMC-reID (Zheng et al. ICCV 2017): Market-1501's folders. @since 0.1.0 */
 export const dukeMTMCReID = ImageFolders.readDukeMTMCReID
+/** CUHK03 in the new protocol (CUHK03-NP, Zhong et al. CVPR 2017), `labeled/` or `detected/` in Market-1501's folders. @since 0.1.0 */
 export const cuhk03NP = ImageFolders.readCUHK03NP
+/** VeRi-776 vehicles (Liu et al. ECCV 2016): `image_train/`, `image_query/`, `image_test/`. @since 0.1.0 */
 export const veri776 = ImageFolders.readVeRi776
+/** MSMT17 V1 / V2 (Wei et al. CVPR 2018) through its list files; test labels shifted by `testIdOffset`. @since 0.1.0 */
 export const msmt17 = MSMT17.read
+/** MARS video ReID (Zheng et al. ECCV 2016): tracklets from `info/` and `bbox_train/`, `bbox_test/`. @since 0.1.0 */
 export const mars = MARS.read
+/** DukeMTMC-VideoReID (Wu et al. CVPR 2018): tracklet folders per identity. @since 0.1.0 */
 export const dukeMTMCVideoReID = DukeVideo.read
+/** A generic layout: one folder per identity (cameras from the file names when present). @since 0.1.0 */
 export const folders = Generic.readFolders
+/** A generic CSV manifest of `path,id,cam[,split]` rows, confined to its root unless `allowAbsolutePaths`. @since 0.1.0 */
 export const manifest = Generic.readManifest
+/** Decodes every image of a dataset once and reports the unreadable ones. @since 0.1.0 */
 export const verifyImages = Verify.images
+/** CUHK-SYSU in LReID's `cuhksysu4reid` layout (Xiao et al. CVPR 2017; TPCD/LifelongReID). @since 0.1.0 */
 export const cuhkSysu = CUHKSYSU.read
+/** VIPeR (Gray and Tao, ECCV 2008) with LReID's half/half split convention. @since 0.1.0 */
 export const viper = VIPeR.read
+/** PRID2011 single-shot (Hirzer et al. SCIA 2011) with LReID's split convention. @since 0.1.0 */
 export const prid = PRID.read
+/** GRID (Loy et al. 2009) with its own `features_and_partitions.mat` partitions. @since 0.1.0 */
 export const grid = GRID.read
+/** i-LIDS (Zheng et al. BMVC 2009) with LReID's split convention. @since 0.1.0 */
 export const ilids = ILIDS.read
+/** CUHK01 (Li et al. ACCV 2012) with LReID's split convention. @since 0.1.0 */
 export const cuhk01 = CUHK01.read
+/** CUHK02 (Li and Wang, CVPR 2013): pairs P1-P4 train, P5 test, as LReID. @since 0.1.0 */
 export const cuhk02 = CUHK02.read
+/** SenseReID (Zhao et al. CVPR 2017): test probe and gallery only. @since 0.1.0 */
 export const senseReID = SenseReID.read
 
 /** The expected layouts, as shown by `DatasetNotFound`. */
