@@ -57,7 +57,7 @@ export const dukeMTMCVideoReID = DukeVideo.read
 export const folders = Generic.readFolders
 /** A generic CSV manifest of `path,id,cam[,split]` rows, confined to its root unless `allowAbsolutePaths`. @since 0.1.0 */
 export const manifest = Generic.readManifest
-/** Decodes every image of a dataset once and reports the unreadable ones. @since 0.1.0 */
+/** Decodes every image file of a dataset once (4 at a time by default); an unreadable one fails with `CorruptImage`. @since 0.1.0 */
 export const verifyImages = Verify.images
 /** CUHK-SYSU in LReID's `cuhksysu4reid` layout (Xiao et al. CVPR 2017; TPCD/LifelongReID). @since 0.1.0 */
 export const cuhkSysu = CUHKSYSU.read
