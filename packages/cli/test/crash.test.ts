@@ -115,7 +115,8 @@ describe("crash consistency of reidfx run", () => {
             // (tfjs prints its "install the node backend" banner on stderr first)
             const lines = result.stderr.trim().split("\n")
             expect(lines.filter((l) => l.startsWith("interrupted"))).toHaveLength(1)
-            expect(lines.at(-1)).toMatch(/^interrupted \(SIGTERM\) (after method \S+ seed 0 task \S+ stage \S+|before anything was saved); rerun the same command to resume$/)
+            // inside a task's training the line names the mid-task checkpoint it will resume from
+            expect(lines.at(-1)).toMatch(/^interrupted \(SIGTERM\) (after method \S+ seed 0 task \S+ stage \S+|after step \d+ of \d+ \(checkpoint \S+\/units\/\S+\/seed-0\/ckpt\/\S+-partial\.ckpt\)|before anything was saved); rerun the same command to resume$/)
           }
         }
         // whatever was stopped, every JSON file under its final name is complete
