@@ -16,23 +16,11 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { cli } from "../src/cli.ts"
 import * as ErrorLine from "../src/ErrorLine.ts"
+import { toyProtocol } from "./toyProtocol.ts"
 
 const bin = resolve(import.meta.dirname, "../src/bin.ts")
 const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-"))
-const toy = `
-name: toy-crash
-data:
-  split:
-    kind: intraDomain
-    world: { kind: synthetic, identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }
-    tasks: 2
-    unseenIdentities: 4
-model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] }
-training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 }
-evaluation: { initial: false }
-methods: [bot-ft, dwopp]
-seeds: [0]
-`
+const toy = toyProtocol("toy-crash", ["bot-ft", "dwopp"])
 const file = join(dir, "toy.yaml")
 writeFileSync(file, toy)
 

@@ -14,23 +14,11 @@ import { join } from "node:path"
 import { RunFolder } from "@reidfx/tensor"
 import { cli } from "../src/cli.ts"
 import * as ErrorLine from "../src/ErrorLine.ts"
+import { toyProtocol } from "./toyProtocol.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "reidfx-errors-"))
 const at = (name: string) => join(dir, name)
-const toy = `
-name: toy-errors
-data:
-  split:
-    kind: intraDomain
-    world: { kind: synthetic, identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }
-    tasks: 2
-    unseenIdentities: 4
-model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] }
-training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 }
-evaluation: { initial: false }
-methods: [bot-ft]
-seeds: [0]
-`
+const toy = toyProtocol("toy-errors", ["bot-ft"])
 writeFileSync(at("toy.yaml"), toy)
 writeFileSync(at("huge.yaml"), toy.replace("identities: 24", "identities: 1e12"))
 writeFileSync(at("custom.yaml"), `${toy}stages: [{ kind: train }, { kind: custom, name: probe }, { kind: evaluate }]\n`)

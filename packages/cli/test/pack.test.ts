@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { toyProtocol } from "./toyProtocol.ts"
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const skip = process.env.REIDFX_SKIP_PACK_TEST === "1"
@@ -24,19 +25,7 @@ const sh = (cmd: string, args: ReadonlyArray<string>, cwd: string): string => {
   }
 }
 
-const toy = `name: toy-pack
-data:
-  split:
-    kind: intraDomain
-    world: { kind: synthetic, identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }
-    tasks: 2
-    unseenIdentities: 4
-model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] }
-training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 }
-evaluation: { initial: false }
-methods: [bot-ft]
-seeds: [0]
-`
+const toy = toyProtocol("toy-pack", ["bot-ft"])
 
 describe.skipIf(skip)("packed tarballs", () => {
   it("install into an empty project and run reidfx from there", () => {

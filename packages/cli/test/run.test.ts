@@ -7,26 +7,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli } from "../src/cli.ts"
+import { toyProtocol } from "./toyProtocol.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
 const env = Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))
 const dir = mkdtempSync(join(tmpdir(), "reidfx-run-cli-"))
 
 // a toy protocol: 16x8 images, a two-stage net, one batch per epoch
-const toy = `
-name: toy-cli
-data:
-  split:
-    kind: intraDomain
-    world: { kind: synthetic, identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }
-    tasks: 2
-    unseenIdentities: 4
-model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] }
-training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 }
-evaluation: { initial: false }
-methods: [bot-ft, dwopp]
-seeds: [0]
-`
+const toy = toyProtocol("toy-cli", ["bot-ft", "dwopp"])
 const file = join(dir, "toy.yaml")
 writeFileSync(file, toy)
 

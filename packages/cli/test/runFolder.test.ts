@@ -6,25 +6,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli } from "../src/cli.ts"
+import { toyProtocol } from "./toyProtocol.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
 const env = Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))
 const dir = mkdtempSync(join(tmpdir(), "reidfx-run-folder-"))
 const file = join(dir, "toy.yaml")
-writeFileSync(file, `
-name: toy-methods
-data:
-  split:
-    kind: intraDomain
-    world: { kind: synthetic, identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }
-    tasks: 2
-    unseenIdentities: 4
-model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] }
-training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 }
-evaluation: { initial: false }
-methods: [bot-ft, lwf]
-seeds: [0]
-`)
+writeFileSync(file, toyProtocol("toy-methods", ["bot-ft", "lwf"]))
 
 type Results = { methods: Array<{ name: string }>; cells: Array<{ method: string }> }
 const results = (out: string) => JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as Results
