@@ -11,6 +11,7 @@ import * as fs from "node:fs/promises"
 import * as zlib from "node:zlib"
 import { Effect, type Scope } from "effect"
 import { WeightsIOError } from "../errors.ts"
+import { readExactly } from "./ReadExactly.ts"
 import * as Npy from "./Npy.ts"
 import { entryOf, type TensorEntry, type TensorFile } from "./TensorFile.ts"
 
@@ -31,23 +32,12 @@ const ZIP64_EOCD = 0x06064b50
 const CENTRAL = 0x02014b50
 const LOCAL = 0x04034b50
 
-const readAt = async (handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> => {
-  const out = new Uint8Array(length)
-  let done = 0
-  while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done)
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`)
-    done += bytesRead
-  }
-  return out
-}
-
 const u64 = (view: DataView, at: number): number => Number(view.getBigUint64(at, true))
 
 /** Reads the central directory of a ZIP file of `size` bytes. Throws an Error describing a malformed archive. */
 export const readCentralDirectory = async (handle: fs.FileHandle, size: number): Promise<ReadonlyArray<ZipMember>> => {
   const tailLength = Math.min(size, 22 + 65535 + 20)
-  const tail = await readAt(handle, tailLength, size - tailLength)
+  const tail = await readExactly(handle, tailLength, size - tailLength)
   const tv = new DataView(tail.buffer)
   let at = -1
   for (let i = tailLength - 22; i >= 0; i--) {
@@ -62,14 +52,14 @@ export const readCentralDirectory = async (handle: fs.FileHandle, size: number):
   let cdOffset = tv.getUint32(at + 16, true)
   if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && at >= 20 && tv.getUint32(at - 20, true) === ZIP64_LOCATOR) {
     const recordOffset = u64(tv, at - 20 + 8)
-    const record = new DataView((await readAt(handle, 56, recordOffset)).buffer)
+    const record = new DataView((await readExactly(handle, 56, recordOffset)).buffer)
     if (record.getUint32(0, true) !== ZIP64_EOCD) throw new Error("bad ZIP64 end-of-central-directory record")
     count = u64(record, 32)
     cdSize = u64(record, 40)
     cdOffset = u64(record, 48)
   }
   if (cdOffset + cdSize > size) throw new Error(`the central directory (${cdSize} bytes at ${cdOffset}) is past the end of the file: truncated?`)
-  const cd = await readAt(handle, cdSize, cdOffset)
+  const cd = await readExactly(handle, cdSize, cdOffset)
   const view = new DataView(cd.buffer)
   const members: Array<ZipMember> = []
   let p = 0
@@ -113,7 +103,7 @@ export const readCentralDirectory = async (handle: fs.FileHandle, size: number):
 
 /** Offset of a member's data: after its local header (whose name and extra lengths may differ from the directory's). */
 const dataOffset = async (handle: fs.FileHandle, member: ZipMember): Promise<number> => {
-  const local = new DataView((await readAt(handle, 30, member.localHeaderOffset)).buffer)
+  const local = new DataView((await readExactly(handle, 30, member.localHeaderOffset)).buffer)
   if (local.getUint32(0, true) !== LOCAL) throw new Error(`bad local header of "${member.name}"`)
   return member.localHeaderOffset + 30 + local.getUint16(26, true) + local.getUint16(28, true)
 }
@@ -126,7 +116,7 @@ const checkMember = (member: ZipMember): string | undefined => {
 
 /** The whole uncompressed bytes of a member, CRC-checked. */
 const memberBytes = async (handle: fs.FileHandle, member: ZipMember): Promise<Uint8Array> => {
-  const raw = await readAt(handle, member.compressedSize, await dataOffset(handle, member))
+  const raw = await readExactly(handle, member.compressedSize, await dataOffset(handle, member))
   const bytes = member.method === 0 ? raw : new Uint8Array(zlib.inflateRawSync(raw))
   if (bytes.length !== member.size) throw new Error(`"${member.name}" inflates to ${bytes.length} bytes, the directory says ${member.size}`)
   if (zlib.crc32(bytes) >>> 0 !== member.crc32 >>> 0) throw new Error(`"${member.name}" fails its CRC-32 check: corrupt archive`)
@@ -136,8 +126,8 @@ const memberBytes = async (handle: fs.FileHandle, member: ZipMember): Promise<Ui
 /** The first bytes of a member (enough for a `.npy` header), without decompressing it all. */
 const memberPrefix = async (handle: fs.FileHandle, member: ZipMember, want: number): Promise<Uint8Array> => {
   const offset = await dataOffset(handle, member)
-  if (member.method === 0) return readAt(handle, Math.min(want, member.compressedSize), offset)
-  const chunk = await readAt(handle, Math.min(member.compressedSize, want + 1024), offset)
+  if (member.method === 0) return readExactly(handle, Math.min(want, member.compressedSize), offset)
+  const chunk = await readExactly(handle, Math.min(member.compressedSize, want + 1024), offset)
   return new Uint8Array(zlib.inflateRawSync(chunk, { finishFlush: zlib.constants.Z_SYNC_FLUSH })).subarray(0, want)
 }
 

@@ -16,6 +16,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Effect, type Scope } from "effect"
 import { WeightsIOError } from "../errors.ts"
+import { readExactly } from "./ReadExactly.ts"
 import { bytesPerElement, decodeToFloat32, elementCount, entryOf, isTensorDtype, type TensorEntry, type TensorFile } from "./TensorFile.ts"
 
 /** The largest header reidfx accepts (the reference implementation's limit is 100 MB). */
@@ -80,17 +81,6 @@ export const parseHeader = (
     }
   }
   return { entries, metadata }
-}
-
-const readExactly = async (handle: fs.FileHandle, length: number, position: number): Promise<Uint8Array> => {
-  const out = new Uint8Array(length)
-  let done = 0
-  while (done < length) {
-    const { bytesRead } = await handle.read(out, done, length - done, position + done)
-    if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`)
-    done += bytesRead
-  }
-  return out
 }
 
 /**
