@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type { View } from "./Camera.ts"
-import type { PersonAppearance, Placement } from "./Person.ts"
+import { bodyFrame, type PersonAppearance, type Placement } from "./Person.ts"
 
 /** The attribute names, in label order. @category models @since 0.1.0 */
 export const attributeNames = ["hat", "longHair", "shortSleeves", "shorts", "skirt", "backpack", "shoulderBag", "handbag", "patternedTop", "darkTop", "darkBottom"] as const
@@ -51,14 +51,7 @@ export const cocoKeypointNames = [
  * @since 0.1.0
  */
 export const keypoints = (a: PersonAppearance, view: View, place: Placement, phase: number): Array<readonly [number, number, number]> => {
-  const h = place.height * a.stature
-  const top = place.top + (place.height - h)
-  const w = h * 0.38 * a.build
-  const cx = place.cx
-  const Y = (v: number) => top + v * h
-  const side = view === "left" || view === "right"
-  const dir = view === "left" ? -1 : 1
-  const swing = Math.sin(phase)
+  const { cx, dir, side, swing, w, Y } = bodyFrame(a, view, place, phase)
   const hr = 0.16 * w
   const hcx = cx + (side ? dir * 0.03 * w : 0)
   // image x of the person's left (+1) or right (-1) side at half-width `d`

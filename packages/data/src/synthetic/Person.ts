@@ -117,16 +117,30 @@ export interface Placement {
   readonly height: number
 }
 
-/** Draws a person. `phase` is the gait phase in radians (walking animation). */
-export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: Placement, phase: number): void => {
+/**
+ * The frame a person is drawn in: its height `h` (stature) standing on the bottom of `place`, body width `w`
+ * (build), centre `cx`, `Y(v)` the image row at fraction `v` of the height from the head, the side-view flag, the
+ * facing direction and the gait swing `sin(phase)`. The renderer and the keypoint annotations share it, so the
+ * keypoints stay on the drawn figure.
+ * @since 0.2.0
+ */
+export const bodyFrame = (a: PersonAppearance, view: View, place: Placement, phase: number) => {
   const h = place.height * a.stature
   const top = place.top + (place.height - h)
-  const w = h * 0.38 * a.build
-  const cx = place.cx
-  const Y = (v: number) => top + v * h
-  const side = view === "left" || view === "right"
-  const dir = view === "left" ? -1 : 1
-  const swing = Math.sin(phase)
+  return {
+    h,
+    w: h * 0.38 * a.build,
+    cx: place.cx,
+    Y: (v: number) => top + v * h,
+    side: view === "left" || view === "right",
+    dir: view === "left" ? -1 : 1,
+    swing: Math.sin(phase)
+  }
+}
+
+/** Draws a person. `phase` is the gait phase in radians (walking animation). */
+export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: Placement, phase: number): void => {
+  const { cx, dir, h, side, swing, w, Y } = bodyFrame(a, view, place, phase)
   const legColour = a.bottomStyle === "trousers" ? a.bottom : a.skin
   const torso = topShade(a, view)
 
