@@ -109,6 +109,36 @@ export interface Pairs {
 }
 
 /**
+ * Accumulates positive and negative `(anchor, reference)` index pairs; `done(skipped)` returns them as
+ * {@link Pairs} (the pair twin of {@link tripletBuilder}).
+ * @category constructors
+ */
+export const pairBuilder = () => {
+  const pa: Array<number> = []
+  const pr: Array<number> = []
+  const na: Array<number> = []
+  const nr: Array<number> = []
+  return {
+    positive: (anchor: number, ref: number): void => {
+      pa.push(anchor)
+      pr.push(ref)
+    },
+    negative: (anchor: number, ref: number): void => {
+      na.push(anchor)
+      nr.push(ref)
+    },
+    done: (skipped: number): Pairs => ({
+      _tag: "Pairs",
+      positiveAnchors: Int32Array.from(pa),
+      positiveRefs: Int32Array.from(pr),
+      negativeAnchors: Int32Array.from(na),
+      negativeRefs: Int32Array.from(nr),
+      skipped
+    })
+  }
+}
+
+/**
  * Per-anchor weights over the references (row-major `[rows, cols]`, each valid row sums to 1 over its positives
  * and to 1 over its negatives; invalid rows are 0). Batch-hard mining is the one-hot case.
  * @category models

@@ -12,7 +12,7 @@
  */
 import { Schema } from "effect"
 import { decoder, nonNegative } from "../internal/options.ts"
-import { make, type Miner, type PairContext, type Pairs } from "../Miner.ts"
+import { make, type Miner, type PairContext, type Pairs, pairBuilder } from "../Miner.ts"
 
 /** Options (PML default: epsilon 0.1). */
 export const Options = Schema.Struct({ epsilon: nonNegative(0.1) })
@@ -23,10 +23,7 @@ const decode = decoder(Options, "multiSimilarityMiner")
 export const mine = (c: PairContext, options: Options = { epsilon: 0.1 }): Pairs => {
   const eps = options.epsilon
   const sim = c.inverted === true
-  const pa: Array<number> = []
-  const pr: Array<number> = []
-  const na: Array<number> = []
-  const nr: Array<number> = []
+  const pairs = pairBuilder()
   for (let i = 0; i < c.rows; i++) {
     const row = i * c.cols
     // the closest negative and the farthest positive, in the score's own sense
@@ -40,23 +37,14 @@ export const mine = (c: PairContext, options: Options = { epsilon: 0.1 }): Pairs
     for (let j = 0; j < c.cols; j++) {
       const v = c.values[row + j]!
       if (c.positive[row + j] === 1 && !Number.isNaN(closestNeg) && (sim ? v - eps < closestNeg : v + eps > closestNeg)) {
-        pa.push(i)
-        pr.push(j)
+        pairs.positive(i, j)
       }
       if (c.negative[row + j] === 1 && !Number.isNaN(farthestPos) && (sim ? v + eps > farthestPos : v - eps < farthestPos)) {
-        na.push(i)
-        nr.push(j)
+        pairs.negative(i, j)
       }
     }
   }
-  return {
-    _tag: "Pairs",
-    positiveAnchors: Int32Array.from(pa),
-    positiveRefs: Int32Array.from(pr),
-    negativeAnchors: Int32Array.from(na),
-    negativeRefs: Int32Array.from(nr),
-    skipped: c.skipped
-  }
+  return pairs.done(c.skipped)
 }
 
 /** The multi-similarity miner. @category constructors */

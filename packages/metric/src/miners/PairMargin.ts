@@ -10,7 +10,7 @@
  */
 import { Schema } from "effect"
 import { decoder, numberWithDefault } from "../internal/options.ts"
-import { make, type Miner, type PairContext, type Pairs } from "../Miner.ts"
+import { make, type Miner, type PairContext, type Pairs, pairBuilder } from "../Miner.ts"
 
 /** Options (PML defaults: positiveMargin 0.2, negativeMargin 0.8). */
 export const Options = Schema.Struct({ positiveMargin: numberWithDefault(0.2), negativeMargin: numberWithDefault(0.8) })
@@ -20,32 +20,20 @@ const decode = decoder(Options, "pairMargin")
 /** The mined pairs (see the module doc). @category math */
 export const mine = (c: PairContext, options: Options = { positiveMargin: 0.2, negativeMargin: 0.8 }): Pairs => {
   const sim = c.inverted === true
-  const pa: Array<number> = []
-  const pr: Array<number> = []
-  const na: Array<number> = []
-  const nr: Array<number> = []
+  const pairs = pairBuilder()
   for (let i = 0; i < c.rows; i++) {
     for (let j = 0; j < c.cols; j++) {
       const k = i * c.cols + j
       const v = c.values[k]!
       if (c.positive[k] === 1 && (sim ? v < options.positiveMargin : v > options.positiveMargin)) {
-        pa.push(i)
-        pr.push(j)
+        pairs.positive(i, j)
       }
       if (c.negative[k] === 1 && (sim ? v > options.negativeMargin : v < options.negativeMargin)) {
-        na.push(i)
-        nr.push(j)
+        pairs.negative(i, j)
       }
     }
   }
-  return {
-    _tag: "Pairs",
-    positiveAnchors: Int32Array.from(pa),
-    positiveRefs: Int32Array.from(pr),
-    negativeAnchors: Int32Array.from(na),
-    negativeRefs: Int32Array.from(nr),
-    skipped: c.skipped
-  }
+  return pairs.done(c.skipped)
 }
 
 /** The pair margin miner. @category constructors */
