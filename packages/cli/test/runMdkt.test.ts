@@ -46,4 +46,12 @@ describe("reidfx run (kind: mdkt)", () => {
       assert.strictEqual((error as { _tag: string })._tag, "UserError")
       assert.include(String((error as { userMessage?: string }).userMessage), "--methods and --epochs apply to lifelong protocols")
     }).pipe(env))
+
+  it.effect("--set overrides a key of an MDKT protocol too; an unknown declared kind names the allowed kinds", () =>
+    Effect.gen(function*() {
+      const bad = yield* Effect.flip(run(["run", file, "--set", "student.frames=0"]))
+      assert.include(String((bad as { userMessage?: string }).userMessage), "student.frames")
+      const unknown = yield* Effect.flip(run(["run", file, "--set", "kind=mdtk"]))
+      assert.include(String((unknown as { userMessage?: string }).userMessage), 'must be one of "lifelong", "mdkt"')
+    }).pipe(env))
 })

@@ -23,6 +23,8 @@ export type ProgressEvent =
     readonly detail: string
   }
   | { readonly _tag: "UnitDone"; readonly method: string; readonly seed: number; readonly seconds: number }
+  /** A line of a stage's own progress (e.g. an MDKT epoch's losses), for kinds whose training is not one `TrainProgress`. */
+  | { readonly _tag: "Note"; readonly method: string; readonly seed: number; readonly line: string }
   | { readonly _tag: "RunDone"; readonly seconds: number }
 
 /** The progress service: where a lifelong run reports what it is doing (the console bar, a test recorder, a tracker). */
@@ -59,6 +61,8 @@ export const format = (event: ProgressEvent): string | undefined => {
     }
     case "StageDone":
       return `  ${event.task} ${event.stage}: ${event.detail} (${event.seconds.toFixed(1)} s)`
+    case "Note":
+      return `  ${event.line}`
     case "UnitDone":
       return `  done ${event.method} seed ${event.seed} in ${event.seconds.toFixed(0)} s`
     case "RunDone":

@@ -44,7 +44,7 @@ describe("resuming a run folder", () => {
     const protocol = await Effect.runPromise(tinyProtocol({ tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" } }))
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-resume-"))
     const first = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: () => Effect.void }).pipe(Effect.provide(wasm)))
-    expect(fs.existsSync(path.join(out, "seed-0.json"))).toBe(true)
+    expect(fs.existsSync(path.join(out, "units", "seed-0", "state.json"))).toBe(true)
     const lines: Array<string> = []
     const second = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: (l) => Effect.sync(() => lines.push(l)) }).pipe(Effect.provide(wasm)))
     expect(lines.some((l) => l.includes("already run"))).toBe(true)

@@ -1,18 +1,18 @@
 /**
  * `reidfx run <protocol.yaml>`: runs any declared protocol (JSON or YAML) on the reidfx stack, with progress,
  * then prints the results tables and writes `results.json`, `report.md` and `report.html` into the run folder.
- * A lifelong protocol (`@reidfx/continual`) resumes after its last completed stage; an image-to-video MDKT
- * protocol (`kind: mdkt`, `@reidfx/video`) resumes seed by seed.
+ * The file's declared `kind` (`lifelong` when absent, `mdkt`, ...) picks the entry of the protocol-kind registry
+ * (`ProtocolKinds.ts`) that decodes and runs it; every kind resumes after its last completed stage.
+ * `--set key.path=value` overrides a key of any kind before it is decoded.
  * @since 0.1.0
  */
-import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
-import { Backend, BoundedRead, RunFolder } from "@reidfx/tensor"
+import { Progress, type Protocol, ProtocolFile, type ProtocolKind, type Runner } from "@reidfx/continual"
+import { Backend, BoundedRead } from "@reidfx/tensor"
 import { RunConfig } from "@reidfx/train"
-import { Mdkt, MdktProtocolFile } from "@reidfx/video"
-import { Console, Effect, type FileSystem, Option, References } from "effect"
+import { Effect, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import * as path from "node:path"
 import * as YAML from "yaml"
+import * as ProtocolKinds from "../ProtocolKinds.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
@@ -35,7 +35,27 @@ export const runFlags = {
   epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's"))
 }
 
-/** Runs a decoded protocol with the shared flags: progress on stdout, the table at the end. */
+/** The shared flags as a run request of the protocol-kind registry. */
+export const runRequest = (flags: {
+  readonly out: Option.Option<string>
+  readonly fresh: boolean
+  readonly methods: Option.Option<string>
+  readonly seeds: Option.Option<string>
+  readonly epochs: Option.Option<number>
+}): Effect.Effect<ProtocolKind.RunRequest, CliError.UserError> =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.epochs) && flags.epochs.value < 1) return yield* userError("--epochs must be at least 1")
+    const seeds = Option.isSome(flags.seeds) ? yield* parseSeeds(flags.seeds.value) : undefined
+    return {
+      fresh: flags.fresh,
+      ...(Option.isSome(flags.out) ? { out: flags.out.value } : {}),
+      ...(seeds === undefined ? {} : { seeds }),
+      ...(Option.isSome(flags.methods) ? { methods: list(flags.methods.value) } : {}),
+      ...(Option.isSome(flags.epochs) ? { epochs: flags.epochs.value } : {})
+    }
+  })
+
+/** Runs a decoded lifelong protocol with the shared flags: progress on stdout, the table at the end. */
 export const runProtocol = (
   protocol: Protocol.Protocol,
   flags: {
@@ -45,68 +65,12 @@ export const runProtocol = (
     readonly seeds: Option.Option<string>
     readonly epochs: Option.Option<number>
   }
-): Effect.Effect<Runner.RunResult, CliError.UserError, FileSystem.FileSystem> =>
+): Effect.Effect<Runner.RunResult, CliError.UserError> =>
   Effect.gen(function*() {
-    let p = protocol
-    if (Option.isSome(flags.seeds)) p = { ...p, seeds: [...(yield* parseSeeds(flags.seeds.value))] }
-    if (Option.isSome(flags.epochs)) {
-      if (flags.epochs.value < 1) return yield* userError("--epochs must be at least 1")
-      p = { ...p, training: { ...p.training, epochs: flags.epochs.value } }
-    }
-    const methods = Option.map(flags.methods, list)
-    if (Option.isSome(methods)) {
-      const known = p.methods.map((m) => (typeof m === "string" ? m : m.name))
-      const unknown = methods.value.filter((m) => !known.includes(m))
-      if (unknown.length > 0) return yield* userError(`--methods: ${unknown.join(", ")} not in the protocol (it has ${known.join(", ")})`)
-    }
-    const out = Option.getOrElse(flags.out, () => path.join("runs", p.name))
-    if (flags.fresh) yield* RunFolder.removeForFresh(out, ["protocol.json"]).pipe(Effect.mapError((e) => userError(e.message)))
-    const started = Date.now()
-    const cpuStart = process.cpuUsage()
-    const { result, written } = yield* Lifelong.run(p, {
-      out,
-      ...(Option.isSome(methods) ? { methods: methods.value } : {})
-    }).pipe(
+    const request = yield* runRequest(flags)
+    return yield* ProtocolKinds.runLifelong(protocol, request).pipe(
       Effect.mapError((e) => userError(e.message)),
       Effect.provide(Progress.layerConsole()),
-      Effect.provideService(References.MinimumLogLevel, "Warn")
-    )
-    yield* Console.log("")
-    yield* Console.log(Table.toText(result))
-    const cpu = process.cpuUsage(cpuStart)
-    yield* Console.log(
-      `\nwall time of this invocation: ${((Date.now() - started) / 1000).toFixed(0)} s ` +
-        `(CPU time of the process: ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`
-    )
-    if (written !== undefined) yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
-    return result
-  })
-
-/** true when a protocol file declares `kind: mdkt` (the image-to-video protocol of `@reidfx/video`). */
-const isMdkt = (text: string): boolean => {
-  try {
-    return MdktProtocolFile.isMdktProtocolValue(YAML.parse(text))
-  } catch {
-    return false
-  }
-}
-
-/** Runs an MDKT protocol file; `--methods` and `--epochs` belong to lifelong protocols and are refused here. */
-const runMdkt = (
-  file: string,
-  flags: { readonly out: Option.Option<string>; readonly fresh: boolean; readonly methods: Option.Option<string>; readonly seeds: Option.Option<string>; readonly epochs: Option.Option<number> }
-): Effect.Effect<void, CliError.UserError> =>
-  Effect.gen(function*() {
-    if (Option.isSome(flags.methods) || Option.isSome(flags.epochs)) {
-      return yield* userError("--methods and --epochs apply to lifelong protocols; an MDKT protocol sets its rows and steps in the file")
-    }
-    const seeds = Option.isSome(flags.seeds) ? yield* parseSeeds(flags.seeds.value) : undefined
-    yield* Mdkt.runFile(file, {
-      fresh: flags.fresh,
-      ...(Option.isSome(flags.out) ? { out: flags.out.value } : {}),
-      ...(seeds !== undefined ? { seeds } : {})
-    }).pipe(
-      Effect.mapError((e) => userError(e.message)),
       Effect.provideService(References.MinimumLogLevel, "Warn")
     )
   })
@@ -131,17 +95,17 @@ export const runCommand = Command.make(
     ...runFlags,
     set: Flag.String("set").pipe(
       Flag.atLeast(0),
-      Flag.withDescription("Override one key of a lifelong protocol: --set training.epochs=1 (value parsed as YAML; repeatable)")
+      Flag.withDescription("Override one key of the protocol: --set training.epochs=1 (value parsed as YAML; repeatable)")
     )
   },
   ({ protocol: file, set, ...flags }) =>
     Effect.gen(function*() {
       const text = yield* BoundedRead.readText(file).pipe(Effect.mapError((e) => userError(e.message)))
-      if (isMdkt(text)) {
-        if (set.length > 0) return yield* userError("--set applies to lifelong protocols; edit an MDKT protocol file instead")
-        return yield* runMdkt(file, flags)
-      }
-      const protocol = yield* parseWithOverrides(text, file, set)
-      yield* runProtocol(protocol, flags)
+      const parsed = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`) })
+      const value = set.length === 0 ? parsed : yield* RunConfig.override(parsed, set).pipe(Effect.mapError((e) => userError(e.message)))
+      const source = set.length === 0 ? file : `${file} with --set ${set.join(" ")}`
+      const request = yield* runRequest(flags)
+      // the declared kind (lifelong when absent) picks the registry entry that decodes and runs the file
+      yield* ProtocolKinds.run(value, source, request).pipe(Effect.mapError((e) => userError(e.message)))
     }).pipe(Effect.provide(Backend.layerFromConfig))
-).pipe(Command.withDescription("Run a declared protocol (lifelong ReID, or image-to-video MDKT with kind: mdkt; YAML or JSON) and write its reports"))
+).pipe(Command.withDescription(`Run a declared protocol (its kind: ${[...ProtocolKinds.registry.kinds.keys()].join(", ")}; lifelong when absent; YAML or JSON) and write its reports`))

@@ -1,0 +1,108 @@
+/**
+ * MDKT on the shared run engine: `reidfx run` of a `kind: mdkt` protocol, stopped in a child process (SIGKILL
+ * inside a file write, via the test hook `REIDFX_TEST_PAUSE_WRITE=<n>`, then SIGTERM after the resumed run's
+ * first finished stage), resumes after its last completed stage and gives the same numbers as an uninterrupted
+ * run, with no temporary file or lock left behind.
+ */
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { AtomicFile } from "@reidfx/tensor"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import * as YAML from "yaml"
+import { cli } from "../src/cli.ts"
+
+const bin = resolve(import.meta.dirname, "../src/bin.ts")
+const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-mdkt-"))
+
+// the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows (3 stages)
+const shipped = YAML.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8"))
+const tiny = {
+  ...shipped,
+  name: "mdkt-crash",
+  data: { ...shipped.data, height: 16, width: 8, world: { ...shipped.data.world, trainIdentities: 4, testIdentities: 4, cameras: 2, trackletsPerCamera: 1, frames: 4 } },
+  model: { ...shipped.model, backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 } },
+  teacher: { ...shipped.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
+  student: { ...shipped.student, teacherFrames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
+  tables: { table1: [{ label: "TR", terms: ["tr"] }, { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }], table2: "none" },
+  seeds: [0]
+}
+const file = join(dir, "mdkt.yaml")
+writeFileSync(file, YAML.stringify(tiny))
+
+interface Child {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stderr: string
+  readonly stopped: boolean
+}
+
+/** Runs `reidfx run` in a child; stops it inside its `pauseAt`-th write, or after `afterStages` finished-stage lines. */
+const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0): Promise<Child> =>
+  new Promise((done) => {
+    const p = spawn(process.execPath, ["--conditions=@reidfx/source", bin, "run", file, "--out", out], {
+      env: { ...process.env, REIDFX_BACKEND: "cpu", REIDFX_TEST_PAUSE_WRITE: String(pauseAt) },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stderr = ""
+    let stdout = ""
+    let stopped = false
+    const halt = () => {
+      if (stopped) return
+      stopped = true
+      p.kill(stop)
+    }
+    p.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (stderr.includes("reidfx-test: writing")) halt()
+    })
+    p.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString()
+      // a finished stage prints "  stage <n> train+evaluate: <scores> (<seconds> s)"
+      if (afterStages > 0 && (stdout.match(/^ {2}stage \d train\+evaluate: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages) halt()
+    })
+    p.on("exit", (code, signal) => done({ code, signal, stderr, stopped }))
+  })
+
+const files = (root: string, at = ""): Array<string> =>
+  readdirSync(join(root, at)).flatMap((name) => (statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]))
+
+/** The scores of every seed and row (timings left out). */
+const scores = (out: string): unknown =>
+  JSON.parse(readFileSync(join(out, "results.json"), "utf8"), (key, value) => (key === "seconds" || key === "clipsPerSecond" ? undefined : value)).seeds
+
+describe("MDKT on the shared run engine", () => {
+  it.effect("killed inside a write (SIGKILL) and after a finished stage (SIGTERM), then rerun: it resumes and gives the same numbers", () =>
+    Effect.gen(function*() {
+      const reference = join(dir, "reference")
+      const before = AtomicFile.testing.writes()
+      yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", reference])
+      const writes = AtomicFile.testing.writes() - before
+      // protocol.json, the teacher checkpoint (shards, model.json), three journal commits, the reports
+      expect(writes).toBeGreaterThanOrEqual(7)
+      const expected = scores(reference)
+      expect((expected as ReadonlyArray<{ configurations: ReadonlyArray<unknown> }>)[0]!.configurations).toHaveLength(2)
+
+      const out = join(dir, "crashed")
+      // SIGKILL inside the 4th write: after protocol.json and the teacher's checkpoint, before stage 1 is committed
+      const killed = yield* Effect.promise(() => child(out, 4, "SIGKILL"))
+      expect(killed.stopped).toBe(true)
+      expect(killed.signal).toBe("SIGKILL")
+      // SIGTERM once the resumed run has finished a stage: the one line names the last committed stage
+      const terminated = yield* Effect.promise(() => child(out, 0, "SIGTERM", 1))
+      expect(terminated.stopped).toBe(true)
+      expect(terminated.code).toBe(143)
+      expect(terminated.stderr.trim().split("\n").at(-1)).toMatch(/^interrupted \(SIGTERM\) after seed-0 stage(1|2\/\S+); rerun the same command to resume$/)
+      const state = JSON.parse(readFileSync(join(out, "units", "seed-0", "state.json"), "utf8")) as { completed: ReadonlyArray<string> }
+      expect(state.completed.length).toBeGreaterThanOrEqual(1)
+      expect(state.completed.length).toBeLessThan(3)
+      // the last rerun in this process (as the reference ran)
+      yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", out])
+      expect(scores(out)).toEqual(expected)
+      expect(files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))).toEqual([])
+    }).pipe(Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))), 180_000)
+})
