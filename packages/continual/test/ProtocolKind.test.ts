@@ -37,7 +37,7 @@ describe("ProtocolKind: dispatch on the declared kind", () => {
   it.effect("an unknown kind is a typed error naming the file, the value and the allowed kinds", () =>
     Effect.gen(function*() {
       const e = yield* Effect.flip(ProtocolKind.prepare(registry, { name: "x", kind: "mdtk", steps: 1 }, "x.yaml"))
-      expect(e._tag).toBe("UnknownProtocolKind")
+      expect((e as { _tag?: string })._tag).toBe("UnknownProtocolKind")
       expect(e.message).toBe('invalid protocol (x.yaml):\n  - at kind: must be one of "lifelong", "toy" (absent means "lifelong"), got "mdtk"')
       const n = yield* Effect.flip(ProtocolKind.prepare(registry, { name: "x", kind: 3 }, "x.yaml"))
       expect(n.message).toMatch(/got 3$/)
