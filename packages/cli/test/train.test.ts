@@ -56,6 +56,6 @@ describe("reidfx train", () => {
       const error = yield* Effect.flip(run(["train", "--config", file]))
       assert.strictEqual((error as { _tag: string })._tag, "UserError")
       const message = String((error as { userMessage?: string }).userMessage)
-      assert.include(message, `unknown key "sampler.kk"; allowed here: p, k`)
+      assert.include(message, `at sampler.kk: unknown key "kk"; allowed keys: p, k`)
     }).pipe(Effect.provide(NodeServices.layer)))
 })

@@ -21,7 +21,7 @@ import { Catalog } from "@reidfx/metric"
 import { WeightsInit } from "@reidfx/model"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
-import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
+import { IdentityCount, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -32,18 +32,19 @@ import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, 
 export const SyntheticWorld = Schema.Struct({
   kind: Schema.Literal("synthetic"),
   /** What the identities are. */
-  objects: withDefault(Schema.Literals(["persons", "vehicles"]), "persons"),
+  objects: Synthetic.WorldFields.fields.objects,
   /** Number of identities in the world (tasks and the unseen set are cut from them). */
   identities: withDefault(IdentityCount, 150),
-  cameras: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 2, maximum: 16 })), 4),
+  /** 2 to 9, as the world (`@reidfx/data` `Synthetic.WorldFields`, the one schema of the world's fields). */
+  cameras: Synthetic.WorldFields.fields.cameras,
   /** Images of each identity per camera. */
-  imagesPerCamera: withDefault(ImagesPerCamera, 4),
+  imagesPerCamera: Synthetic.WorldFields.fields.imagesPerCamera,
   /** Identities of the train split (the others are test identities); default: half. */
   trainIdentities: Schema.optionalKey(IdentityCount),
   /** The difficulty preset of `@reidfx/data`'s synthetic world. */
-  difficulty: withDefault(Schema.Literals(["easy", "medium", "hard"]), "medium"),
+  difficulty: Synthetic.WorldFields.fields.difficulty,
   /** The world's own seed (fixed across the protocol's seeds, which vary training only). */
-  seed: withDefault(NonNegativeInt, 0),
+  seed: Synthetic.WorldFields.fields.seed,
   /**
    * The world's domain (`@reidfx/data`'s `synthetic/Domain.ts`): a preset name (`market`, `duke`, ...) or free
    * parameters over a preset. When set, its difficulty replaces `difficulty`.

@@ -25,8 +25,9 @@ import { Difficulty, type PresetName, presets } from "./synthetic/Difficulty.ts"
 import * as Domain from "./synthetic/Domain.ts"
 import * as Person from "./synthetic/Person.ts"
 import * as Vehicle from "./synthetic/Vehicle.ts"
+import * as WorldFields from "./synthetic/WorldFields.ts"
 
-export { Difficulty, Domain, presets }
+export { Difficulty, Domain, presets, WorldFields }
 export type { PresetName }
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -53,7 +54,7 @@ export class SyntheticOptions extends Schema.Class<SyntheticOptions>("@reidfx/da
   identities: withDefault(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2)), 100),
   /** Identities of the train split (default: half, rounded down). */
   trainIdentities: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-  cameras: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })), 4),
+  cameras: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: WorldFields.maxCameras })), 4),
   /** Cameras that see each identity (default: min(cameras, 3)); drawn per identity. */
   camerasPerIdentity: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(2))),
   /** Images per (identity, camera) in image mode. */

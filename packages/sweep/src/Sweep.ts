@@ -21,7 +21,8 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { type Protocol, ProtocolFile, Strategy } from "@reidfx/continual"
-import { Effect, Result, Schema, SchemaIssue } from "effect"
+import { ConfigIssues } from "@reidfx/tensor"
+import { Effect, Result, Schema } from "effect"
 import * as YAML from "yaml"
 import { SweepDecodeError } from "./errors.ts"
 
@@ -61,8 +62,6 @@ export interface Sweep {
   readonly variants: ReadonlyArray<{ readonly name: string; readonly protocol: Protocol.Protocol }>
   readonly units: ReadonlyArray<Unit>
 }
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 const issue = (source: string, at: string, message: string) => new SweepDecodeError({ source, issues: [{ path: at, message }] })
 
@@ -158,10 +157,7 @@ export const decode = (input: unknown, source = "value"): Effect.Effect<SweepSpe
     ? Effect.fail(
       new SweepDecodeError({
         source,
-        issues: formatter(result.failure.issue).issues.map((i) => ({
-          path: (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".") || "(root)",
-          message: i.message
-        }))
+        issues: ConfigIssues.explainAll(SweepSpec.ast, input, result.failure.issue)
       })
     )
     : Effect.succeed(result.success)

@@ -4,10 +4,11 @@
  * path) and what is allowed (the expected values, or the keys that exist at that place).
  * @since 0.1.0
  */
+import { Synthetic } from "@reidfx/data"
 import { Catalog } from "@reidfx/metric"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
-import { BoundedRead } from "@reidfx/tensor"
-import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
+import { BoundedRead, ConfigIssues } from "@reidfx/tensor"
+import { Effect, Schema, type SchemaAST } from "effect"
 import * as YAML from "yaml"
 import { RunConfigError } from "./errors.ts"
 import { OptimizerConfig } from "./optim/OptimizerConfig.ts"
@@ -27,10 +28,15 @@ export const DataConfig = Schema.Struct({
   /** Total identities; the first half (or `trainIdentities`) train, the others are the query/gallery test set. */
   identities: Count(4, 100_000).pipe(defType(200)),
   trainIdentities: Schema.optionalKey(Count(1, 100_000)),
-  cameras: Schema.Int.check(Schema.isBetween({ minimum: 2, maximum: 9 })).pipe(defType(4)),
-  imagesPerCamera: Count(1, 1000).pipe(defType(4)),
-  /** `hard` by default: the medium preset is learned to ~86% mAP by the default run, too close to perfect to compare methods. */
-  difficulty: Schema.Literals(["trivial", "easy", "medium", "hard"]).pipe(defType("hard")),
+  /** 2 to 9, as the world (`@reidfx/data` `Synthetic.WorldFields`, the one schema of the world's fields). */
+  cameras: Synthetic.WorldFields.fields.cameras,
+  imagesPerCamera: Synthetic.WorldFields.fields.imagesPerCamera,
+  /**
+   * The world's difficulty, `medium` when a `data` section omits it (as in every dialect); the default run
+   * (no `data` section at all) declares `hard`: the medium preset is learned to ~86% mAP by the default run, too
+   * close to perfect to compare methods.
+   */
+  difficulty: Synthetic.WorldFields.fields.difficulty,
   /** Input height and width (the world is rendered at this size). */
   height: Count(16, 1024).pipe(defType(64)),
   width: Count(8, 1024).pipe(defType(32)),
@@ -91,7 +97,8 @@ export const RunScheduleConfig = Schema.Struct({
 export const RunConfig = Schema.Struct({
   name: Schema.String.check(Schema.isPattern(/^[\w.-]+$/)).pipe(defType("baseline")),
   seed: Schema.Int.pipe(defType(0)),
-  data: defEmpty(DataConfig),
+  /** The data; absent, the default run's world (`{ difficulty: hard }`, see `DataConfig.difficulty`). */
+  data: DataConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ difficulty: "hard" } as typeof DataConfig.Encoded))),
   model: defEmpty(RunModelConfig),
   /** PK sampling: P identities x K images per batch. */
   sampler: defEmpty(Schema.Struct({ p: Count(1, 10_000).pipe(defType(16)), k: Count(1, 10_000).pipe(defType(4)) })),
@@ -113,64 +120,17 @@ export const RunConfig = Schema.Struct({
 export type RunConfig = typeof RunConfig.Type
 export type RunConfigInput = typeof RunConfig.Encoded
 
-const unique = (xs: ReadonlyArray<string>) => [...new Set(xs)]
+/** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all): `ConfigIssues.keysAt`. */
+export const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown = undefined): ReadonlyArray<string> =>
+  ConfigIssues.keysAt(ast, input, path)
 
-const literalsOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
-  ast._tag === "Literal" ? [String(ast.literal)] : ast._tag === "Union" ? ast.types.flatMap(literalsOf) : []
-
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
-  path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), input)
-
-/** The struct ASTs that may sit at a path (union members narrowed by the input's `kind` when it names one). */
-const structsAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown, at: ReadonlyArray<PropertyKey> = []): ReadonlyArray<SchemaAST.Objects> => {
-  if (ast._tag === "Union") {
-    const all = ast.types.flatMap((t) => structsAt(t, path, input, at))
-    return all
-  }
-  if (ast._tag !== "Objects") return []
-  if (path.length === at.length) {
-    const kind = valueAt(input, [...at, "kind"])
-    const kindAst = ast.propertySignatures.find((p) => p.name === "kind")
-    if (kind !== undefined && kindAst !== undefined && !literalsOf(kindAst.type).includes(String(kind))) return []
-    return [ast]
-  }
-  const ps = ast.propertySignatures.find((p) => p.name === path[at.length])
-  return ps === undefined ? [] : structsAt(ps.type, path, input, [...at, path[at.length]!])
-}
-
-/** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all). */
-export const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown = undefined): ReadonlyArray<string> => {
-  const narrowed = structsAt(ast, path, input)
-  const structs = narrowed.length > 0 ? narrowed : structsAt(ast, path, undefined)
-  return unique(structs.flatMap((s) => s.propertySignatures.map((p) => String(p.name))))
-}
-
-/** The `kind` values allowed for the object at a path. */
-const kindsAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> =>
-  unique(structsAt(ast, path, undefined).flatMap((s) => s.propertySignatures.filter((p) => p.name === "kind").flatMap((p) => literalsOf(p.type))))
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** Decodes a run config, reporting every issue with its key path (and the allowed keys for an unknown key). */
+/**
+ * Decodes a run config, reporting every issue with its key path, the value and what is allowed (`@reidfx/tensor`'s
+ * `ConfigIssues`, the explainer of every config dialect).
+ */
 export const decode = (input: unknown, source = "config"): Effect.Effect<RunConfig, RunConfigError> =>
   Schema.decodeUnknownEffect(RunConfig)(input, { onExcessProperty: "error", errors: "all" }).pipe(
-    Effect.mapError((error) => {
-      const lines = formatter(error.issue).issues.map((issue) => {
-        const path = (issue.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : p)) as Array<PropertyKey>
-        const key = path.length === 0 ? "(root)" : path.map(String).join(".")
-        if (issue.message.includes("excess property")) {
-          const allowed = keysAt(RunConfig.ast, path.slice(0, -1), input)
-          return `- unknown key "${key}"; allowed here: ${allowed.join(", ")}`
-        }
-        if (path[path.length - 1] === "kind") {
-          const kinds = kindsAt(RunConfig.ast, path.slice(0, -1))
-          if (kinds.length > 1) return `- ${key}: expected one of ${kinds.map((k) => JSON.stringify(k)).join(" | ")}, got ${JSON.stringify(valueAt(input, path))}`
-        }
-        const value = valueAt(input, path)
-        return `- ${key}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`
-      })
-      return new RunConfigError({ source, detail: unique(lines).join("\n") })
-    }),
+    Effect.mapError((error) => new RunConfigError({ source, detail: ConfigIssues.lines(ConfigIssues.explainAll(RunConfig.ast, input, error.issue), "") })),
     Effect.flatMap((config) => checkAcrossKeys(config, source))
   )
 

@@ -28,12 +28,12 @@ describe("RunConfig", () => {
         epochs: 0
       }))
       assert.strictEqual(e._tag, "RunConfigError")
-      expect(e.message).toContain(`unknown key "data.identites"; allowed here: kind, identities, trainIdentities`)
-      expect(e.message).toContain("data.height: Expected a value between 16 and 1024 (got 3)")
-      expect(e.message).toContain(`model.backbone.kind: expected one of "reference" | "resnet18" | "resnet34" | "resnet50" | "mobilenetv2", got "resnet99"`)
-      expect(e.message).toContain("epochs: Expected a value between 1 and 100000 (got 0)")
+      expect(e.message).toContain(`at data.identites: unknown key "identites"; allowed keys: kind, identities, trainIdentities`)
+      expect(e.message).toContain("at data.height: Expected a value between 16 and 1024 (got 3)")
+      expect(e.message).toContain(`at model.backbone.kind: kind must be one of "reference", "resnet18", "resnet34", "resnet50", "mobilenetv2", got "resnet99"`)
+      expect(e.message).toContain("at epochs: Expected a value between 1 and 100000 (got 0)")
       // AdamW's keys only (the union member its kind selects)
-      expect(e.message).toContain(`unknown key "optimizer.lr"; allowed here: kind, beta1, beta2, epsilon, weightDecay, decayScope`)
+      expect(e.message).toContain(`at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope`)
     }))
 
   it.effect("a YAML file with --set overrides", () =>
@@ -49,7 +49,7 @@ describe("RunConfig", () => {
       expect(c.optimizer).toMatchObject({ kind: "sgd", nesterov: true, momentum: 0.9 })
       expect(c.schedule.decay).toEqual({ kind: "cosine", minFactor: 0 })
       const bad = yield* Effect.flip(RunConfig.load({ file, set: ["data.difficulty=extreme"] }))
-      expect(bad.message).toContain(`data.difficulty: Expected "trivial" | "easy" | "medium" | "hard" (got "extreme")`)
+      expect(bad.message).toContain(`at data.difficulty: Expected "trivial" | "easy" | "medium" | "hard" (got "extreme")`)
       const notKeyValue = yield* Effect.flip(RunConfig.load({ set: ["epochs"] }))
       expect(notKeyValue.message).toContain(`"epochs" is not key.path=value`)
       yield* Effect.promise(() => fs.writeFile(file, "name: [unclosed"))

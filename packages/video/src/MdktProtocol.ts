@@ -25,6 +25,7 @@
  * @since 0.1.0
  */
 import { ProtocolFields } from "@reidfx/continual"
+import { Synthetic } from "@reidfx/data"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
 import { Schema } from "effect"
 import { temporalPoolingKinds } from "./TemporalPooling.ts"
@@ -41,20 +42,21 @@ const { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDef
  */
 export const SyntheticVideoWorld = Schema.Struct({
   kind: Schema.Literal("synthetic"),
-  objects: withDefault(Schema.Literals(["persons", "vehicles"]), "persons"),
+  objects: Synthetic.WorldFields.fields.objects,
   trainIdentities: withDefault(PositiveInt, 48),
   testIdentities: withDefault(PositiveInt, 48),
-  cameras: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 2, maximum: 9 })), 4),
+  /** 2 to 9, as the world (`@reidfx/data` `Synthetic.WorldFields`, the one schema of the world's fields). */
+  cameras: Synthetic.WorldFields.fields.cameras,
   /** Cameras that see each identity (default: min(cameras, 3)). */
-  camerasPerIdentity: Schema.optionalKey(PositiveInt.check(Schema.isGreaterThanOrEqualTo(2))),
+  camerasPerIdentity: Synthetic.WorldFields.fields.camerasPerIdentity,
   /** Tracklets of each identity per camera (with 2 or more, each camera of a test identity gives a query). */
   trackletsPerCamera: withDefault(PositiveInt, 2),
   /** Frames of each tracklet. */
   frames: withDefault(PositiveInt, 8),
   /** Difficulty preset of the world (see `@reidfx/data`'s `Difficulty`). */
-  difficulty: withDefault(Schema.Literals(["trivial", "easy", "medium", "hard"]), "medium"),
+  difficulty: Synthetic.WorldFields.fields.difficulty,
   /** The world's own seed (fixed across the protocol's seeds, which vary initialisation and sampling). */
-  seed: withDefault(NonNegativeInt, 0)
+  seed: Synthetic.WorldFields.fields.seed
 })
 export type SyntheticVideoWorld = typeof SyntheticVideoWorld.Type
 

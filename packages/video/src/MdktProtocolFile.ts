@@ -1,17 +1,14 @@
 /**
  * MDKT protocols as files: decode a protocol from JSON or YAML text (or any value) with errors that name each
- * bad key and what is allowed, and write it back. Decoding, encoding and decoding again gives the same value.
+ * bad key and what is allowed (`@reidfx/tensor`'s `ConfigIssues`, the explainer of every config dialect), and
+ * write it back. Decoding, encoding and decoding again gives the same value.
  * @since 0.1.0
  */
-import { Effect, Schema, SchemaIssue } from "effect"
+import { ConfigIssues } from "@reidfx/tensor"
+import { Effect, Schema } from "effect"
 import * as YAML from "yaml"
 import { MdktProtocolDecodeError } from "./errors.ts"
 import { MdktProtocol, type MdktProtocolInput } from "./MdktProtocol.ts"
-
-const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
-
-const showPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.length === 0 ? "(root)" : path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "")
 
 /**
  * Decodes a protocol value (defaults filled in); unknown keys are errors.
@@ -20,15 +17,7 @@ const showPath = (path: ReadonlyArray<PropertyKey>): string =>
  */
 export const decode = (input: unknown, source = "value"): Effect.Effect<MdktProtocol, MdktProtocolDecodeError> =>
   Schema.decodeUnknownEffect(MdktProtocol)(input, { errors: "all", onExcessProperty: "error" }).pipe(
-    Effect.mapError((e) =>
-      new MdktProtocolDecodeError({
-        source,
-        issues: formatter(e.issue).issues.map((i) => ({
-          path: showPath((i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : p as PropertyKey))),
-          message: i.message
-        }))
-      })
-    )
+    Effect.mapError((e) => new MdktProtocolDecodeError({ source, issues: ConfigIssues.explainAll(MdktProtocol.ast, input, e.issue) }))
   )
 
 /**
@@ -42,7 +31,10 @@ export const parse = (text: string, source = "text"): Effect.Effect<MdktProtocol
     catch: (e) => new MdktProtocolDecodeError({ source, issues: [{ path: "(root)", message: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` }] })
   }).pipe(Effect.flatMap((value) => decode(value, source)))
 
-/** Whether a parsed file is an MDKT protocol (`kind: mdkt`), for dispatchers such as `reidfx run`. @category guards @since 0.1.0 */
+/**
+ * Whether a parsed file is an MDKT protocol (`kind: mdkt`). `reidfx run` dispatches through `@reidfx/continual`'s
+ * `ProtocolKind` registry (see `Mdkt.kind`) instead. @category guards @since 0.1.0
+ */
 export const isMdktProtocolValue = (value: unknown): boolean =>
   typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "mdkt"
 
