@@ -14,17 +14,29 @@ import type { Metrics } from "./Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "./Protocol.ts"
 import type { TaskData } from "./TaskData.ts"
 
-/** A trainable model owned by the learner (opaque to the engine). */
-export interface ModelHandle {
+/** A trainable model owned by the learner (opaque to the engine; typed for the learner, see {@link typed}). */
+export interface ModelHandle<out M = unknown> {
   readonly _tag: "ModelHandle"
-  readonly value: unknown
+  readonly value: M
 }
 
-/** A frozen copy of a model: the old model of the next task. Its variables never change. */
-export interface FrozenModel {
-  readonly _tag: "FrozenModel"
-  readonly value: unknown
+/**
+ * A handle to a frozen copy of a model: the old model of the next task. Its variables never change. (The
+ * frozen network itself is `@reidfx/model`'s `FrozenModel`, the one `_tag: "FrozenModel"` of the stack.)
+ */
+export interface FrozenModelHandle<out F = unknown> {
+  readonly _tag: "FrozenModelHandle"
+  readonly value: F
 }
+
+/** The former name of {@link FrozenModelHandle}. */
+export type FrozenModel<F = unknown> = FrozenModelHandle<F>
+
+/** A learner's model as a handle. @category constructors */
+export const modelHandle = <M>(value: M): ModelHandle<M> => ({ _tag: "ModelHandle", value })
+
+/** A learner's frozen model as a handle. @category constructors */
+export const frozenHandle = <F>(value: F): FrozenModelHandle<F> => ({ _tag: "FrozenModelHandle", value })
 
 /** A progress report while a task trains. */
 export interface TrainProgress {
@@ -51,14 +63,14 @@ export interface TrainSummary {
 }
 
 /** Everything a training stage hands the learner. */
-export interface TrainInput {
+export interface TrainInput<M = unknown, F = unknown> {
   readonly protocol: Protocol
   readonly method: MethodSpec
   /** The method's terms that run on this task (without old-model terms when there is no old model). */
   readonly terms: ReadonlyArray<TermSpec>
   readonly task: TaskInfo
-  readonly model: ModelHandle
-  readonly oldModel: Option.Option<FrozenModel>
+  readonly model: ModelHandle<M>
+  readonly oldModel: Option.Option<FrozenModelHandle<F>>
   /** The task's training data; readable only while the task runs. */
   readonly data: TaskData<unknown>
   /** Called with the training progress of the task (steps done, loss), for the run's progress reporter. */
@@ -82,31 +94,43 @@ export class LearnerError extends Data.TaggedError("LearnerError")<{
   }
 }
 
-/** What the engine needs from a learner. @category models */
-export interface LearnerService {
+/**
+ * What the engine needs from a learner, with its handles typed: `M` is the learner's trainable model, `F` its
+ * frozen model (the engine never looks inside). @category models
+ */
+export interface TypedLearnerService<M, F> {
   /** A fresh model for a method (initialised from the current `Rng`), owned by the current Scope. */
   readonly create: (input: {
     readonly protocol: Protocol
     readonly method: MethodSpec
     readonly classes: number
-  }) => Effect.Effect<ModelHandle, LearnerError, Scope.Scope>
+  }) => Effect.Effect<ModelHandle<M>, LearnerError, Scope.Scope>
   /** Trains the model on the task. */
-  readonly train: (input: TrainInput) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
+  readonly train: (input: TrainInput<M, F>) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
   /** A frozen copy of the model, owned by the current Scope. */
-  readonly snapshot: (model: ModelHandle) => Effect.Effect<FrozenModel, LearnerError, Scope.Scope>
+  readonly snapshot: (model: ModelHandle<M>) => Effect.Effect<FrozenModelHandle<F>, LearnerError, Scope.Scope>
   /** Retrieval metrics of the model on an opened test set. */
   readonly evaluate: (input: {
     readonly protocol: Protocol
     readonly method: MethodSpec
-    readonly model: ModelHandle
+    readonly model: ModelHandle<M>
     readonly testSet: TestSetInfo
     readonly data: unknown
   }) => Effect.Effect<Metrics, LearnerError>
   /** Writes the model's variables into a folder (the runner makes it atomic). */
-  readonly save: (model: ModelHandle, directory: string) => Effect.Effect<void, LearnerError>
+  readonly save: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError>
   /** Restores variables written by `save`. */
-  readonly load: (model: ModelHandle, directory: string) => Effect.Effect<void, LearnerError>
+  readonly load: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError>
 }
+
+/** What the engine needs from a learner (handles opaque: the engine only passes them back). @category models */
+export type LearnerService = TypedLearnerService<unknown, unknown>
+
+/**
+ * A learner written against its own model types, as the engine's service: the engine only hands back the
+ * handles the same learner created, so this one erasure is the only place the types meet. @category constructors
+ */
+export const typed = <M, F>(service: TypedLearnerService<M, F>): LearnerService => service as unknown as LearnerService
 
 /** The learner of the run. @category services */
 export class Learner extends Context.Service<Learner, LearnerService>()("@reidfx/continual/Learner") {}

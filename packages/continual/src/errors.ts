@@ -6,20 +6,10 @@ import { describeCause } from "@reidfx/tensor"
 import { Data } from "effect"
 
 /**
- * A stage tried to read the training data of a task that has ended. Lifelong protocols forbid it: a task's
- * data is a scoped resource, closed when its task ends. @category errors
+ * A stage tried to read the training data of a task that has ended: `@reidfx/data`'s `TaskDataClosed`, the one
+ * error of every task-data reader. @category errors
  */
-export class TaskDataClosed extends Data.TaggedError("TaskDataClosed")<{
-  /** The task whose data was read. */
-  readonly task: number
-  /** What tried to read it (a stage name). */
-  readonly reader: string
-}> {
-  override get message(): string {
-    return `${this.reader}: the training data of task ${this.task} is closed (its task has ended); ` +
-      "lifelong protocols forbid reading an earlier task's data"
-  }
-}
+export { TaskDataClosed } from "@reidfx/data"
 
 /** A protocol (file or value) does not decode. `issues` lists each problem with its path. @category errors */
 export class ProtocolDecodeError extends Data.TaggedError("ProtocolDecodeError")<{

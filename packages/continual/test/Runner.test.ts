@@ -64,7 +64,7 @@ describe("Runner", () => {
       const error = yield* Effect.flip(Runner.run(p, { stages: { peek } }))
       expect(error._tag).toBe("TaskDataClosed")
       assert.strictEqual((error as { task: number }).task, 0)
-      expect(error.message).toContain("task 0 is closed")
+      expect(error.message).toContain(`task 0: its data was read ("peek") after the task ended`)
     }).pipe(Effect.provide(Layer.merge(fakeBenchmark(3), fakeLearner()))))
 
   it.effect("the old model is frozen and given to training from the second task on", () => {

@@ -71,7 +71,7 @@ export const fakeLearner = (control: FakeControl = makeControl()) =>
       Effect.sync(() => {
         const copy: FakeModel = Object.freeze({ w: Object.freeze([...(model.value as FakeModel).w]) as Array<number> })
         control.frozen.push(copy)
-        return { _tag: "FrozenModel", value: copy } satisfies FrozenModel
+        return { _tag: "FrozenModelHandle", value: copy } satisfies FrozenModel
       }),
     evaluate: ({ model, testSet }) =>
       Effect.suspend(() => {

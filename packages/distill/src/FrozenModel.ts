@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import type { ModelOutputs } from "@reidfx/tensor"
 import { Effect, type Scope } from "effect"
 import { untaped } from "./Gradient.ts"
 

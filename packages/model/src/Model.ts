@@ -12,7 +12,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import type { ModelOutputs } from "@reidfx/tensor"
 import { InvalidOption, Rng } from "@reidfx/tensor"
 import { Context, Effect, Layer, Schema, type Scope } from "effect"
 import { ModelConfig, type ModelConfigInput } from "./ModelConfig.ts"

@@ -3,7 +3,7 @@
  * @since 0.1.0
  */
 import type * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import type { ModelOutputs } from "@reidfx/tensor"
 import type { Backbone } from "./backbones/Backbone.ts"
 import { mobileNetV2 } from "./backbones/MobileNetV2.ts"
 import { referenceNet } from "./backbones/ReferenceNet.ts"

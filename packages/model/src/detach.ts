@@ -1,28 +1,12 @@
 /**
- * Gradient stopping for tfjs, which has no `stopGradient` op.
+ * Gradient stopping for tfjs, which has no `stopGradient` op: `@reidfx/tensor`'s `Gradient` (the one
+ * gradient-stopping helper of the stack), re-exported under the names this package has always used.
  * @since 0.1.0
  */
-import * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import { Gradient } from "@reidfx/tensor"
 
-/**
- * A tensor with the same data as `x` but no connection to the gradient tape: gradients never flow through
- * it (like PyTorch's `x.detach()`). It shares `x`'s memory (no copy) and is owned by the current tidy scope.
- */
-export const detach = <T extends tf.Tensor>(x: T): T => {
-  const engine = tf.engine()
-  const t = engine.makeTensorFromDataId(x.dataId, x.shape, x.dtype) as T
-  // the new tensor holds a reference to the shared data, like tfjs' own Identity kernel
-  engine.backend.incRef(x.dataId)
-  return t
-}
+/** A tensor with the same data as `x` and no connection to the gradient tape (PyTorch's `x.detach()`). */
+export const detach = Gradient.detach
 
 /** Detaches every tensor of a model's outputs. */
-export const detachOutputs = (outputs: ModelOutputs): ModelOutputs => ({
-  features: detach(outputs.features),
-  ...(outputs.neckFeatures === undefined ? {} : { neckFeatures: detach(outputs.neckFeatures) }),
-  ...(outputs.logits === undefined ? {} : { logits: detach(outputs.logits) }),
-  ...(outputs.localFeatures === undefined ? {} : { localFeatures: detach(outputs.localFeatures) }),
-  ...(outputs.partLogits === undefined ? {} : { partLogits: outputs.partLogits.map((l) => detach(l)) }),
-  ...(outputs.attributeLogits === undefined ? {} : { attributeLogits: detach(outputs.attributeLogits) })
-})
+export const detachOutputs = Gradient.detachOutputs

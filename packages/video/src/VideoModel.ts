@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import type { ModelOutputs } from "@reidfx/tensor"
 import { batchNorm, Builder, define, type ForwardContext, linear, ModelConfig, modelBase, type ParamSpec, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "@reidfx/model"
 import { InvalidOption, Rng, ShapeMismatch } from "@reidfx/tensor"
 import { Effect, Schema, type Scope } from "effect"

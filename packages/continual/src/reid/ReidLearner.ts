@@ -591,7 +591,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const vertices = graph === undefined
           ? undefined
           : yield* Effect.acquireRelease(Effect.sync(() => tf.keep(tf.clone(graph.vertices)) as tf.Tensor2D), (v) => Effect.sync(() => v.dispose()))
-        return { _tag: "FrozenModel" as const, value: { model: frozen, vertices } satisfies ReidFrozenModel }
+        return { _tag: "FrozenModelHandle" as const, value: { model: frozen, vertices } satisfies ReidFrozenModel }
       }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function*() {

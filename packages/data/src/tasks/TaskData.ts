@@ -10,10 +10,14 @@
 import { Effect, type Scope, Stream } from "effect"
 import { TaskDataClosed } from "../errors.ts"
 import type { Item } from "../Item.ts"
+import * as ScopedTaskData from "./ScopedTaskData.ts"
 import type { TaskDefinition, TaskSequence, TestSet } from "./TaskSplit.ts"
 
-/** A task's data as a scoped resource: readable while its task runs, closed (reads fail) once the task's Scope ends. */
-export interface TaskData {
+/**
+ * A task's data as a scoped resource: readable while its task runs, closed (reads fail) once the task's Scope
+ * ends. It is a {@link ScopedTaskData.TaskData} of the task's training items, with the task's description.
+ */
+export interface TaskData extends ScopedTaskData.TaskData<ReadonlyArray<Item>> {
   readonly index: number
   readonly name: string
   readonly domain: string
@@ -30,30 +34,20 @@ export interface TaskData {
 
 /** Opens a task's data in the current Scope; closing the Scope closes the data. */
 export const open = (task: TaskDefinition): Effect.Effect<TaskData, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const state = { open: true }
-      const closed = () => new TaskDataClosed({ task: task.index, accessed: "train" })
-      const data: TaskData & { readonly close: () => void } = {
-        index: task.index,
-        name: task.name,
-        domain: task.domain,
-        identities: task.identities,
-        test: task.test,
-        train: Effect.suspend(() => (state.open ? Effect.succeed(task.train) : Effect.fail(closed()))),
-        trainSync: () => {
-          if (!state.open) throw closed()
-          return task.train
-        },
-        isOpen: () => state.open,
-        close: () => {
-          state.open = false
-        }
-      }
-      return data
-    }),
-    (data) => Effect.sync(() => data.close())
-  )
+  Effect.map(ScopedTaskData.open(task.index, task.train), (core): TaskData => ({
+    ...core,
+    index: task.index,
+    name: task.name,
+    domain: task.domain,
+    identities: task.identities,
+    test: task.test,
+    train: ScopedTaskData.read(core, "train"),
+    trainSync: () => {
+      if (core.isClosed()) throw new TaskDataClosed({ task: task.index, reader: "train" })
+      return core.unsafeValue()
+    },
+    isOpen: () => !core.isClosed()
+  }))
 
 /**
  * The tasks of a sequence, one at a time: each task's data is open while the consumer processes it and is

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type * as tf from "@tensorflow/tfjs-core"
-import type { ModelOutputs } from "@reidfx/metric"
+import type { ModelOutputs } from "@reidfx/tensor"
 import type { Builder, ForwardContext } from "../nn/Builder.ts"
 import { batchNorm } from "../nn/BatchNorm.ts"
 import { linear } from "../nn/Linear.ts"
