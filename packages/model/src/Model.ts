@@ -20,34 +20,45 @@ import { modelBase, scopedCopies, scopedVariables, tensorGetter, variableLookups
 import { define, type Network } from "./Network.ts"
 import type { ParamSpec } from "./nn/Builder.ts"
 
-/** What every model (trainable or frozen) offers. */
-export interface ModelBase {
-  readonly config: ModelConfig
-  readonly network: Network
+/**
+ * What every model (trainable or frozen) offers, generic in its input: `[B, H, W, C]` images for the image
+ * models of this package, `[B, T, H, W, C]` clips (or images) for `@reidfx/video`'s clip models, which share
+ * this one shape (`ModelOf<tf.Tensor, VideoModelConfig, VideoNetwork>`).
+ */
+export interface ModelOf<Input extends tf.Tensor, Config = ModelConfig, N = Network> {
+  readonly config: Config
+  readonly network: N
   /** Size of `features` / `neckFeatures`. */
   readonly featureDim: number
   /** Trainable parameter count. */
   readonly parameterCount: number
   /**
-   * The outputs for `[B, H, W, C]` images. `training: true` uses batch statistics and updates the running
+   * The outputs for a batch of inputs. `training: true` uses batch statistics and updates the running
    * statistics (trainable models only). Synchronous: call it inside `tf.tidy` / `tf.variableGrads`.
    */
-  readonly forward: (inputs: tf.Tensor4D, options?: { readonly training?: boolean }) => ModelOutputs
+  readonly forward: (inputs: Input, options?: { readonly training?: boolean }) => ModelOutputs
   /** Retrieval embeddings (`neckFeatures` in inference mode). */
-  readonly embed: (inputs: tf.Tensor4D) => tf.Tensor2D
+  readonly embed: (inputs: Input) => tf.Tensor2D
   /** The current value of every parameter and state tensor, by name (not copies: do not dispose). */
   readonly weights: () => ReadonlyMap<string, tf.Tensor>
 }
 
-/** A model whose parameters are trainable variables owned by a Scope. */
-export interface TrainableModel extends ModelBase {
-  readonly _tag: "TrainableModel"
+/** The variables of a trainable model (any input), what optimizers and checkpoints read. */
+export interface TrainableOf<Input extends tf.Tensor, Config = ModelConfig, N = Network> extends ModelOf<Input, Config, N> {
   /** Every variable (parameters and state) by parameter name. */
   readonly variables: ReadonlyMap<string, tf.Variable>
   /** The trainable variables, in definition order. */
   readonly trainableVariables: ReadonlyArray<tf.Variable>
   /** The parameter name of a variable (variables have globally unique tfjs names). */
   readonly nameOf: (variable: tf.Variable) => string
+}
+
+/** What every image model (trainable or frozen) offers: {@link ModelOf} `[B, H, W, C]` images. */
+export interface ModelBase extends ModelOf<tf.Tensor4D> {}
+
+/** A model whose parameters are trainable variables owned by a Scope. */
+export interface TrainableModel extends TrainableOf<tf.Tensor4D> {
+  readonly _tag: "TrainableModel"
   /** A frozen copy of the current weights, owned by the current Scope. */
   readonly snapshot: Effect.Effect<FrozenModel, never, Scope.Scope>
   /** Overwrites weights by name (shapes must match; names not given keep their values). */

@@ -19,7 +19,7 @@ export { reidHead, type ReidHead, type ReidHeadOptions } from "./heads/ReidHead.
 export { stripeMatrix, stripes } from "./heads/Stripes.ts"
 export { initialValue } from "./Init.ts"
 export * as Model from "./Model.ts"
-export type { FrozenModel, ModelBase, TrainableModel } from "./Model.ts"
+export type { FrozenModel, ModelBase, ModelOf, TrainableModel, TrainableOf } from "./Model.ts"
 export * as ModelConfig from "./ModelConfig.ts"
 export { modelBase, type NetworkLike, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "./ModelParts.ts"
 export { define, type Network, parameterCount } from "./Network.ts"

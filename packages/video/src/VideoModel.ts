@@ -19,7 +19,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/tensor"
-import { batchNorm, Builder, define, type ForwardContext, linear, ModelConfig, modelBase, type ParamSpec, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "@reidfx/model"
+import { batchNorm, Builder, define, type ForwardContext, linear, ModelConfig, type ModelOf, modelBase, type ParamSpec, scopedCopies, scopedVariables, type TrainableOf, tensorGetter, variableLookups } from "@reidfx/model"
 import { InvalidOption, Rng, ShapeMismatch } from "@reidfx/tensor"
 import { Effect, Schema, type Scope } from "effect"
 import { temporalPool } from "./TemporalPooling.ts"
@@ -117,32 +117,15 @@ export const defineVideo = (config: VideoModelConfig): VideoNetwork => {
   }
 }
 
-/** What every video model (trainable or frozen) offers. @category models @since 0.1.0 */
-export interface VideoModelBase {
-  readonly config: VideoModelConfig
-  readonly network: VideoNetwork
-  readonly featureDim: number
-  /** Trainable parameter count. */
-  readonly parameterCount: number
-  /**
-   * Outputs for `[B, T, H, W, C]` clips or `[B, H, W, C]` images. `training: true` uses batch statistics and
-   * updates running statistics (trainable models only). Synchronous: call it inside `tf.tidy` / `tf.variableGrads`.
-   */
-  readonly forward: (inputs: tf.Tensor, options?: { readonly training?: boolean }) => ModelOutputs
-  /** Retrieval embeddings (`neckFeatures` in inference mode), `[B, D]`. */
-  readonly embed: (inputs: tf.Tensor) => tf.Tensor2D
-  /** The current value of every parameter and state tensor by name (not copies: do not dispose). */
-  readonly weights: () => ReadonlyMap<string, tf.Tensor>
-}
+/**
+ * What every video model (trainable or frozen) offers: `@reidfx/model`'s `ModelOf`, the one model shape generic in
+ * its input, over `[B, T, H, W, C]` clips or `[B, H, W, C]` images. @category models @since 0.1.0
+ */
+export interface VideoModelBase extends ModelOf<tf.Tensor, VideoModelConfig, VideoNetwork> {}
 
 /** A video model whose parameters are variables owned by a Scope. @category models @since 0.1.0 */
-export interface TrainableVideoModel extends VideoModelBase {
+export interface TrainableVideoModel extends TrainableOf<tf.Tensor, VideoModelConfig, VideoNetwork> {
   readonly _tag: "TrainableVideoModel"
-  readonly variables: ReadonlyMap<string, tf.Variable>
-  /** The trainable variables in definition order. */
-  readonly trainableVariables: ReadonlyArray<tf.Variable>
-  /** The parameter name of a variable. */
-  readonly nameOf: (variable: tf.Variable) => string
   /** A frozen copy of the current weights, owned by the current Scope. */
   readonly snapshot: Effect.Effect<FrozenVideoModel, never, Scope.Scope>
   /** Overwrites weights by name (shapes must match; names not given keep their values). */
