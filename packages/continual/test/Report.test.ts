@@ -111,7 +111,8 @@ describe("reports", () => {
       }
       const circles = await page.$$eval("svg.chart circle", (cs) => cs.length)
       expect(circles).toBeGreaterThan(50)
-      expect(await page.$$eval("table", (ts) => ts.length)).toBe(3)
+      // results, forgetting, paired differences, the seed's claims, methods
+      expect(await page.$$eval("table", (ts) => ts.length)).toBe(5)
       expect(errors).toEqual([])
       expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([])
     } finally {

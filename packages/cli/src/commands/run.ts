@@ -32,7 +32,11 @@ export const runFlags = {
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Delete the run folder first instead of resuming")),
   methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("Run only these methods (comma-separated names)")),
   seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("Seeds to run instead of the protocol's (comma-separated)")),
-  epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's"))
+  epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's")),
+  mlflow: Flag.String("mlflow").pipe(
+    Flag.optional,
+    Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder; `mlflow ui --backend-store-uri <it>`)")
+  )
 }
 
 /** Runs a decoded protocol with the shared flags: progress on stdout, the table at the end. */
@@ -44,6 +48,7 @@ export const runProtocol = (
     readonly methods: Option.Option<string>
     readonly seeds: Option.Option<string>
     readonly epochs: Option.Option<number>
+    readonly mlflow?: Option.Option<string>
   }
 ): Effect.Effect<Runner.RunResult, CliError.UserError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
@@ -63,8 +68,10 @@ export const runProtocol = (
     if (flags.fresh) yield* RunFolder.removeForFresh(out, ["protocol.json"]).pipe(Effect.mapError((e) => userError(e.message)))
     const started = Date.now()
     const cpuStart = process.cpuUsage()
+    const mlflow = Option.getOrUndefined(flags.mlflow ?? Option.none())
     const { result, written } = yield* Lifelong.run(p, {
       out,
+      ...(mlflow === undefined ? {} : { logging: { mlflow } }),
       ...(Option.isSome(methods) ? { methods: methods.value } : {})
     }).pipe(
       Effect.mapError((e) => userError(e.message)),
@@ -78,7 +85,10 @@ export const runProtocol = (
       `\nwall time of this invocation: ${((Date.now() - started) / 1000).toFixed(0)} s ` +
         `(CPU time of the process: ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s)`
     )
-    if (written !== undefined) yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
+    if (written !== undefined) {
+      yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
+      yield* Console.log(`history: ${path.join(out, "history")} (steps, evaluations: CSV and JSON lines); TensorBoard: tensorboard --logdir ${path.join(out, "tensorboard")}`)
+    }
     return result
   })
 

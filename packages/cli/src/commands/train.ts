@@ -24,6 +24,10 @@ export const trainFlags = {
   seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("Seed of the run (data, initialisation, sampling)")),
   output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Output folder (default runs)")),
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("Continue from <output>/<name>/checkpoint.ckpt if it exists")),
+  mlflow: Flag.String("mlflow").pipe(
+    Flag.optional,
+    Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder)")
+  ),
   backend: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"]).pipe(
     Flag.optional,
     Flag.withDescription("tfjs backend (default: REIDFX_BACKEND, else wasm)")
@@ -50,7 +54,7 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
     const job = Effect.gen(function*() {
       const info = yield* Backend.Backend
       yield* Console.log(`reidfx train "${config.name}": strong baseline on the synthetic world, backend ${info.name} (${info.threads} thread(s)), seed ${config.seed}`)
-      const r = yield* StrongBaseline.run(config)
+      const r = yield* StrongBaseline.run(config, Option.match(flags.mlflow, { onNone: () => ({}), onSome: (mlflow) => ({ mlflow }) }))
       yield* Console.log("")
       yield* Console.log(StrongBaseline.table(r.untrained, r.trained))
       yield* Console.log("")
@@ -60,7 +64,7 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
           `final losses ${Object.entries(t.lastLosses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`
       )
       yield* Console.log(`mAP ${pct(r.untrained.mAP)} -> ${pct(r.trained.mAP)}, Rank-1 ${pct(r.untrained.rank1)} -> ${pct(r.trained.rank1)}; wall time ${r.wallSeconds.toFixed(1)} s`)
-      yield* Console.log(`results, checkpoint and weights in ${r.outputDir}`)
+      yield* Console.log(`results, checkpoint and weights in ${r.outputDir}; history in ${r.outputDir}/history, TensorBoard: tensorboard --logdir ${r.outputDir}/tensorboard`)
     })
     yield* job.pipe(Effect.provide(backend), Effect.provideService(Progress.Progress, Progress.terminal()))
   }).pipe(

@@ -5,10 +5,12 @@
  * matrix.
  * @since 0.1.0
  */
+import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
 import { escapeXml, heatMap, lineChart } from "./Svg.ts"
-import { forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
+import { comparisonTable, defaultPairs, forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
+import * as Verdicts from "./Verdicts.ts"
 
 /** The stylesheet shared by the HTML reports (this one and `@reidfx/video`'s MDKT report). */
 export const reportStyle = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
@@ -27,8 +29,33 @@ export const tableHtml = (table: TableModel): string => {
   return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
+/** The paired-differences table and the verdicts on the seed's claims (as in the Markdown report), when the run has them. */
+const pairedHtml = (result: RunResult): string => {
+  const parts: Array<string> = []
+  if (defaultPairs(result).length > 0) {
+    parts.push(
+      "<h2>Paired differences</h2>",
+      `<p class="note">Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.</p>`,
+      tableHtml(comparisonTable(result))
+    )
+  }
+  const verdicts = Verdicts.evaluate(result)
+  if (verdicts.length > 0) {
+    parts.push(
+      "<h2>The seed's claims</h2>",
+      `<p class="note">Per-seed paired differences, mean and 95 % Student t-interval over seeds, in points: holds when the interval is above 0, reversed when below, not significant otherwise.</p>`,
+      tableHtml({
+        groups: [{ title: "", span: 5 }],
+        columns: ["verdict", "claim", "mean", "95 % CI", "seeds"],
+        rows: verdicts.map((r) => [r.verdict, r.claim.text, r.interval.mean.toFixed(1), `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]`, String(r.interval.n)])
+      })
+    )
+  }
+  return parts.join("\n")
+}
+
 /** The report as one HTML document. */
-export const toHtml = (result: RunResult): string => {
+export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): string => {
   const sums = summaries(result)
   const after = [...new Set(sums.flatMap((s) => s.curve.after))].sort((a, b) => a - b)
   const xLabels = after.map((a) => (a < 0 ? "init" : `task-${a + 1}`))
@@ -77,12 +104,14 @@ ${reportStyle}
 </style></head><body>
 <h1>${escapeXml(result.protocol.name)}</h1>
 <p class="note">${escapeXml(result.protocol.description ?? "")}</p>
+${provenance === undefined ? "" : `<p class="note provenance">${Provenance.lines(provenance).map(escapeXml).join("<br>")}</p>`}
 <p class="note">${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; wall time ${result.seconds.toFixed(0)} s.</p>
 <h2>mAP and Rank-1 of the final model</h2>
 ${tableHtml(resultsTable(result))}
 <h2>Forgetting and backward transfer</h2>
 <p class="note">Forgetting of task j: max over l in [j, T-2] of R[l][j] minus R[T-1][j] (Chaudhry et al. 2018). BWT of task j: R[T-1][j] minus R[j][j] (Lopez-Paz and Ranzato 2017). Averages over j &lt; T-1, in points.</p>
 ${tableHtml(forgettingTable(result))}
+${pairedHtml(result)}
 <h2>Over the task sequence</h2>
 <div class="charts">${charts.join("\n")}</div>
 <h2>Task x test-set matrices</h2>

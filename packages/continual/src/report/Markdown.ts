@@ -3,6 +3,7 @@
  * (mean over seeds), and the definitions used.
  * @since 0.1.0
  */
+import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
 import * as Verdicts from "./Verdicts.ts"
@@ -37,12 +38,13 @@ export const matrixTable = (result: RunResult, method: string, metric: "mAP" | "
 }
 
 /** The whole report as Markdown. */
-export const toMarkdown = (result: RunResult): string => {
+export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance): string => {
   const parts = [
     `# ${result.protocol.name}`,
     "",
     result.protocol.description ?? "",
     "",
+    ...(provenance === undefined ? [] : [...Provenance.lines(provenance).map((l) => `> ${l}  `), ""]),
     `${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; ` +
     `the final model (after the last task) on each task's seen test set, their average, and the unseen identities.`,
     "",
