@@ -160,13 +160,21 @@ export const decode = (input: unknown, source = "config"): Effect.Effect<RunConf
         const key = path.length === 0 ? "(root)" : path.map(String).join(".")
         if (issue.message.includes("excess property")) {
           const allowed = keysAt(RunConfig.ast, path.slice(0, -1), input)
-          return `- unknown key "${key}"; allowed here: ${allowed.join(", ")}`
+          const hint = /^(lr|learningRate|learning_rate|baseLr)$/.test(String(path[path.length - 1])) && key !== "schedule.baseLr" ? " (the learning rate is schedule.baseLr)" : ""
+          return `- unknown key "${key}"; allowed here: ${allowed.join(", ")}${hint}`
         }
         if (path[path.length - 1] === "kind") {
           const kinds = kindsAt(RunConfig.ast, path.slice(0, -1))
           if (kinds.length > 1) return `- ${key}: expected one of ${kinds.map((k) => JSON.stringify(k)).join(" | ")}, got ${JSON.stringify(valueAt(input, path))}`
         }
         const value = valueAt(input, path)
+        // a union of kinds that matched no member: name the kind and the allowed ones instead of dumping the union
+        const kinds = issue.message.startsWith("Expected {") ? kindsAt(RunConfig.ast, path) : []
+        if (kinds.length > 1 && value !== null && typeof value === "object" && !Array.isArray(value)) {
+          const kind = (value as Record<string, unknown>).kind
+          if (kind === undefined) return `- ${key}.kind: missing; expected one of ${kinds.map((k) => JSON.stringify(k)).join(" | ")}`
+          if (!kinds.includes(String(kind))) return `- ${key}.kind: expected one of ${kinds.map((k) => JSON.stringify(k)).join(" | ")}, got ${JSON.stringify(kind)}`
+        }
         return `- ${key}: ${issue.message}${value === undefined ? "" : ` (got ${JSON.stringify(value)})`}`
       })
       return new RunConfigError({ source, detail: unique(lines).join("\n") })
@@ -220,7 +228,15 @@ export const readFile = (file: string): Effect.Effect<unknown, RunConfigError> =
  * Applies `key.path=value` overrides (value parsed as YAML: numbers, booleans, lists, objects, or a string) to
  * an undecoded config object.
  */
-export const override = (input: unknown, assignments: ReadonlyArray<string>): Effect.Effect<unknown, RunConfigError> =>
+export const override = (
+  input: unknown,
+  assignments: ReadonlyArray<string>,
+  /**
+   * The defaults (the encoded default config). `--set a.b=v` on an object the input does not hold starts
+   * from that object's defaulted `kind` (`--set optimizer.weightDecay=0` keeps the default `kind: adam`).
+   */
+  defaults?: unknown
+): Effect.Effect<unknown, RunConfigError> =>
   Effect.suspend(() => {
     const root = structuredClone((input ?? {}) as Record<string, unknown>)
     for (const a of assignments) {
@@ -234,9 +250,14 @@ export const override = (input: unknown, assignments: ReadonlyArray<string>): Ef
         value = a.slice(eq + 1)
       }
       let node: Record<string, unknown> = root
+      let fallback: unknown = defaults
       for (const k of keys.slice(0, -1)) {
+        fallback = valueAt(fallback, [k])
         const next = node[k]
-        if (next === undefined || next === null || typeof next !== "object") node[k] = {}
+        if (next === undefined || next === null || typeof next !== "object") {
+          const kind = valueAt(fallback, ["kind"])
+          node[k] = typeof kind === "string" ? { kind } : {}
+        }
         node = node[k] as Record<string, unknown>
       }
       node[keys[keys.length - 1]!] = value
@@ -248,12 +269,15 @@ export const override = (input: unknown, assignments: ReadonlyArray<string>): Ef
 export const load = (options: { readonly file?: string | undefined; readonly set?: ReadonlyArray<string> }): Effect.Effect<RunConfig, RunConfigError> =>
   Effect.gen(function*() {
     const base = options.file === undefined ? {} : yield* readFile(options.file)
-    const merged = yield* override(base, options.set ?? [])
+    const merged = yield* override(base, options.set ?? [], defaults())
     return yield* decode(merged, options.file ?? "flags")
   })
 
 /** The decoded config as JSON-friendly data (for results files and checkpoints). */
 export const encode = (config: RunConfig): unknown => Schema.encodeSync(RunConfig)(config)
+
+/** The default run (`{}` decoded), encoded: what `--print-config` shows for a run with no file and no flags. */
+export const defaults = (): unknown => encode(Schema.decodeUnknownSync(RunConfig)({}))
 
 const flatten = (value: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {

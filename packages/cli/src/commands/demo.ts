@@ -11,6 +11,7 @@ import { Backend } from "@reidfx/tensor"
 import { Console, Effect } from "effect"
 import { CliError, Command } from "effect/cli"
 import { runFlags, runProtocol } from "./run.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
@@ -25,5 +26,5 @@ export const demoCommand = Command.make("demo", runFlags, (flags) =>
         `backend ${backend.name} (${backend.threads} thread(s)); methods ${protocol.methods.join(", ")}`
     )
     yield* runProtocol(protocol, flags)
-  }).pipe(Effect.provide(Backend.layerFromConfig))
+  }).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription("The main job: the lifelong ReID table of the DwoPP paper on the built-in synthetic world"))

@@ -5,14 +5,16 @@
  * protocol (`kind: mdkt`, `@reidfx/video`) resumes seed by seed.
  * @since 0.1.0
  */
-import { Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Table } from "@reidfx/continual"
-import { Backend, BoundedRead, RunFolder } from "@reidfx/tensor"
+import { DataRoots, Lifelong, Progress, type Protocol, ProtocolFile, type Runner, Strategy, Table } from "@reidfx/continual"
+import { BoundedRead, RunFolder } from "@reidfx/tensor"
 import { RunConfig } from "@reidfx/train"
 import { Mdkt, MdktProtocolFile } from "@reidfx/video"
 import { Console, Effect, type FileSystem, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import * as YAML from "yaml"
+import * as BackendFlag from "../BackendFlag.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
@@ -30,9 +32,20 @@ export const parseSeeds = (text: string): Effect.Effect<ReadonlyArray<number>, C
 export const runFlags = {
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("Run folder (default runs/<protocol name>); an interrupted run there resumes")),
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Delete the run folder first instead of resuming")),
-  methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("Run only these methods (comma-separated names)")),
+  methods: Flag.String("methods").pipe(
+    Flag.optional,
+    Flag.withDescription(`Run only these methods (comma-separated names of the protocol's methods; built in: ${Object.keys(Strategy.builtins).join(", ")})`)
+  ),
   seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("Seeds to run instead of the protocol's (comma-separated)")),
   epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's")),
+  printConfig: Flag.Boolean("print-config").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Print the protocol as it would run (after --set, --seeds, --epochs; every default filled in) as YAML, and exit")
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Check the protocol, its dataset folders and the run folder, say what would run, and exit (nothing trained or written)")
+  ),
   mlflow: Flag.String("mlflow").pipe(
     Flag.optional,
     Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder; `mlflow ui --backend-store-uri <it>`)")
@@ -49,8 +62,10 @@ export const runProtocol = (
     readonly seeds: Option.Option<string>
     readonly epochs: Option.Option<number>
     readonly mlflow?: Option.Option<string>
+    readonly printConfig?: boolean
+    readonly dryRun?: boolean
   }
-): Effect.Effect<Runner.RunResult, CliError.UserError, FileSystem.FileSystem> =>
+): Effect.Effect<Runner.RunResult | undefined, CliError.UserError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     let p = protocol
     if (Option.isSome(flags.seeds)) p = { ...p, seeds: [...(yield* parseSeeds(flags.seeds.value))] }
@@ -65,6 +80,14 @@ export const runProtocol = (
       if (unknown.length > 0) return yield* userError(`--methods: ${unknown.join(", ")} not in the protocol (it has ${known.join(", ")})`)
     }
     const out = Option.getOrElse(flags.out, () => path.join("runs", p.name))
+    if (flags.printConfig === true) {
+      yield* Console.log(ProtocolFile.toYaml(p).trimEnd())
+      return undefined
+    }
+    if (flags.dryRun === true) {
+      yield* Console.log(yield* dryRun(p, out, Option.getOrUndefined(methods), flags.fresh))
+      return undefined
+    }
     if (flags.fresh) yield* RunFolder.removeForFresh(out, ["protocol.json"]).pipe(Effect.mapError((e) => userError(e.message)))
     const started = Date.now()
     const cpuStart = process.cpuUsage()
@@ -92,6 +115,27 @@ export const runProtocol = (
     return result
   })
 
+/**
+ * What `--dry-run` says: the units (methods x seeds), tasks and steps, the dataset folders (checked: a missing one
+ * is the usual error), and whether the run folder would start fresh or resume.
+ */
+const dryRun = (p: Protocol.Protocol, out: string, methods: ReadonlyArray<string> | undefined, fresh: boolean) =>
+  Effect.gen(function*() {
+    yield* DataRoots.resolveFromConfig(p).pipe(Effect.mapError((e) => userError(e.message)))
+    const names = p.methods.map((m) => (typeof m === "string" ? m : m.name)).filter((m) => methods === undefined || methods.includes(m))
+    const split = p.data.split
+    const tasks = split.kind === "intraDomain" ? split.tasks : split.sequence.length
+    const saved = existsSync(path.join(out, "protocol.json"))
+    return [
+      `dry run of ${p.name}: nothing is trained or written`,
+      `  ${names.length} method(s) x ${p.seeds.length} seed(s) = ${names.length * p.seeds.length} run(s): ${names.join(", ")}; seeds ${p.seeds.join(", ")}`,
+      `  ${tasks} task(s); ${p.training.epochs} epoch(s) per task${p.training.batchesPerEpoch === undefined ? "" : ` of ${p.training.batchesPerEpoch} batch(es)`}; ` +
+      `input ${p.training.height}x${p.training.width}; stages ${p.stages.map((s) => (s.kind === "custom" ? s.name : s.kind)).join(" -> ")}`,
+      `  run folder ${out}: ${fresh ? "--fresh would delete it first" : saved ? "holds this run: it would resume after its last completed stage" : "new"}`,
+      `  dataset folders: ${DataRoots.layoutsOf(p).length === 0 ? "none (synthetic world)" : "present"}`
+    ].join("\n")
+  })
+
 /** true when a protocol file declares `kind: mdkt` (the image-to-video protocol of `@reidfx/video`). */
 const isMdkt = (text: string): boolean => {
   try {
@@ -104,11 +148,23 @@ const isMdkt = (text: string): boolean => {
 /** Runs an MDKT protocol file; `--methods` and `--epochs` belong to lifelong protocols and are refused here. */
 const runMdkt = (
   file: string,
-  flags: { readonly out: Option.Option<string>; readonly fresh: boolean; readonly methods: Option.Option<string>; readonly seeds: Option.Option<string>; readonly epochs: Option.Option<number> }
+  flags: {
+    readonly out: Option.Option<string>
+    readonly fresh: boolean
+    readonly methods: Option.Option<string>
+    readonly seeds: Option.Option<string>
+    readonly epochs: Option.Option<number>
+    readonly printConfig?: boolean
+    readonly dryRun?: boolean
+    readonly mlflow?: Option.Option<string>
+  }
 ): Effect.Effect<void, CliError.UserError> =>
   Effect.gen(function*() {
     if (Option.isSome(flags.methods) || Option.isSome(flags.epochs)) {
       return yield* userError("--methods and --epochs apply to lifelong protocols; an MDKT protocol sets its rows and steps in the file")
+    }
+    if (flags.printConfig === true || flags.dryRun === true || Option.isSome(flags.mlflow ?? Option.none())) {
+      return yield* userError("--print-config, --dry-run and --mlflow apply to lifelong protocols for now; an MDKT run logs its own progress")
     }
     const seeds = Option.isSome(flags.seeds) ? yield* parseSeeds(flags.seeds.value) : undefined
     yield* Mdkt.runFile(file, {
@@ -153,5 +209,5 @@ export const runCommand = Command.make(
       }
       const protocol = yield* parseWithOverrides(text, file, set)
       yield* runProtocol(protocol, flags)
-    }).pipe(Effect.provide(Backend.layerFromConfig))
+    }).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription("Run a declared protocol (lifelong ReID, or image-to-video MDKT with kind: mdkt; YAML or JSON) and write its reports"))
