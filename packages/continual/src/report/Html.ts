@@ -1,13 +1,16 @@
 /**
- * The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the results
- * table, forgetting and BWT, Rank-1 and mAP of each test set over the task sequence (one line per method,
- * like the DwoPP paper's figures), the seen average and unseen curves, and each method's task x test-set
- * matrix.
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the run's
+ * provenance at the top, the results table, forgetting and BWT, the paired differences and the verdicts on
+ * the seed's claims (as in the Markdown report), Rank-1 and mAP of each test set over the task sequence (one
+ * line per method, like the DwoPP paper's figures; one legend for the page, one y scale per metric, round
+ * ticks), the seen average and unseen curves, and each method's task x test-set matrix (mean ± std over seeds).
+ * The charts are hand-written SVG (`Svg.ts`), not a charting library: see notes/issue-19.md.
  * @since 0.1.0
  */
 import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
+import * as Svg from "./Svg.ts"
 import { escapeXml, heatMap, lineChart } from "./Svg.ts"
 import { comparisonTable, defaultPairs, forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
 import * as Verdicts from "./Verdicts.ts"
@@ -65,23 +68,19 @@ export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): s
       const st = i < 0 ? undefined : values?.[i]
       return st === undefined ? undefined : 100 * st[what]
     })
-  const chart = (title: string, metric: "mAP" | "rank1", pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
-    lineChart({
-      title,
-      xLabels,
-      yLabel: metric === "mAP" ? "mAP (%)" : "Rank-1 (%)",
-      series: sums.map((s, i) => ({
-        name: result.methods[i]!.label,
-        values: at(s, pick(s), "mean"),
-        errors: at(s, pick(s), "std")
-      }))
-    })
+  const seriesOf = (pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
+    sums.map((s, i) => ({ name: result.methods[i]!.label, values: at(s, pick(s), "mean"), errors: at(s, pick(s), "std") }))
   const sets = [...Ledger.seenSets(result.layout), ...Ledger.unseenSets(result.layout)]
   const charts: Array<string> = []
   for (const metric of ["rank1", "mAP"] as const) {
     const name = metric === "mAP" ? "mAP" : "Rank-1"
-    charts.push(chart(`${name}: seen average`, metric, (s) => s.curve.seenAverage[metric]))
-    for (const t of sets) charts.push(chart(`${name} on ${t.name}`, metric, (s) => s.curve.testSets[t.name]?.[metric]))
+    const panels = [
+      { title: `${name}: seen average`, series: seriesOf((s) => s.curve.seenAverage[metric]) },
+      ...sets.map((t) => ({ title: `${name} on ${t.name}`, series: seriesOf((s) => s.curve.testSets[t.name]?.[metric]) }))
+    ]
+    // one y scale for every panel of a metric, so panels compare at a glance; one legend for the page
+    const yMax = Math.max(...panels.map((p) => Svg.seriesMax(p.series)))
+    for (const p of panels) charts.push(lineChart({ title: p.title, xLabels, yLabel: `${name} (%)`, series: p.series, yMax, legend: false }))
   }
   const matrices = sums.map((s, i) =>
     heatMap({
@@ -91,7 +90,15 @@ export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): s
       values: s.curve.after.map((_, r) => sets.map((t) => {
         const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
         return st === undefined ? undefined : 100 * st.mean
-      }))
+      })),
+      ...(result.seeds.length > 1
+        ? {
+          errors: s.curve.after.map((_, r) => sets.map((t) => {
+            const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
+            return st === undefined ? undefined : 100 * st.std
+          }))
+        }
+        : {})
     })
   )
   const methods = result.methods.map((m) =>
@@ -113,6 +120,7 @@ ${tableHtml(resultsTable(result))}
 ${tableHtml(forgettingTable(result))}
 ${pairedHtml(result)}
 <h2>Over the task sequence</h2>
+${Svg.legend(result.methods.map((m) => m.label))}
 <div class="charts">${charts.join("\n")}</div>
 <h2>Task x test-set matrices</h2>
 <div class="charts">${matrices.join("\n")}</div>
