@@ -168,6 +168,13 @@ describe("report charts", () => {
     }))
   })
 
+  it("the methods tables show the objective the terminal printed while training (the built Objective's formula)", () => {
+    // the fake learner's trained stages report the formula "fake"; the protocol's spec formula differs
+    expect(result.methods[1]!.formula).not.toBe("fake")
+    expect(toMarkdown(result)).toContain("| BoT-FT | PK 16x4 | `fake` |")
+    expect(toHtml(result)).toContain("<code>fake</code>")
+  })
+
   it("the HTML has one legend, one y scale per metric (every panel the same top tick), and ± std in the matrices", () => {
     const html = toHtml(result)
     expect(html.match(/class="legend"/g)).toHaveLength(1)

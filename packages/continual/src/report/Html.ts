@@ -32,6 +32,17 @@ export const tableHtml = (table: TableModel): string => {
   return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
+/**
+ * A method's objective as the terminal printed it while training (the built Objective's formula of its last
+ * trained stage: every option spelled out, the old-model terms with their `from`), or the protocol's spec
+ * formula when nothing was trained.
+ */
+export const trainedFormula = (result: RunResult, method: { readonly name: string; readonly formula: string }): string => {
+  const unit = result.units.find((u) => u.method === method.name && Object.keys(u.trained).length > 0)
+  const stages = unit === undefined ? [] : Object.values(unit.trained)
+  return stages[stages.length - 1]?.formula ?? method.formula
+}
+
 /** The paired-differences table and the verdicts on the seed's claims (as in the Markdown report), when the run has them. */
 const pairedHtml = (result: RunResult): string => {
   const parts: Array<string> = []
@@ -50,7 +61,7 @@ const pairedHtml = (result: RunResult): string => {
       tableHtml({
         groups: [{ title: "", span: 5 }],
         columns: ["verdict", "claim", "mean", "95 % CI", "seeds"],
-        rows: verdicts.map((r) => [r.verdict, r.claim.text, r.interval.mean.toFixed(1), `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]`, String(r.interval.n)])
+        rows: verdicts.map((r) => [r.verdict, r.claim.text, r.interval.mean.toFixed(1), Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)", String(r.interval.n)])
       })
     )
   }
@@ -102,7 +113,7 @@ export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): s
     })
   )
   const methods = result.methods.map((m) =>
-    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(m.formula)}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
+    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(trainedFormula(result, m))}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
   ).join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(result.protocol.name)}: lifelong ReID report</title>

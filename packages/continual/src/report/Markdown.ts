@@ -5,6 +5,7 @@
  */
 import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
+import { trainedFormula } from "./Html.ts"
 import type { RunResult } from "../Runner.ts"
 import * as Verdicts from "./Verdicts.ts"
 import { comparisonTable, defaultPairs, forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
@@ -79,7 +80,7 @@ export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance
         "| verdict | claim | mean | 95 % CI | seeds |",
         "| --- | --- | --- | --- | --- |",
         ...Verdicts.evaluate(result).map((r) =>
-          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | [${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}] | ${r.interval.n} |`
+          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | ${Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)"} | ${r.interval.n} |`
         ),
         ""
       ]
@@ -88,7 +89,7 @@ export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance
     "",
     "| method | sampler | objective |",
     "| --- | --- | --- |",
-    ...result.methods.map((m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${m.formula}\` |`),
+    ...result.methods.map((m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${trainedFormula(result, m)}\` |`),
     "",
     "## Task x test-set matrices (mAP)",
     ""

@@ -23,7 +23,7 @@ export interface Provenance {
   readonly threads: number
   readonly node: string
   readonly platform: string
-  /** The command line after the Node executable (`process.argv.slice(1)`). */
+  /** The command line after the Node executable (`process.argv.slice(1)`; the reidfx entry point as `reidfx`). */
   readonly commandLine: ReadonlyArray<string>
   /** sha256 of the canonical JSON of the configuration (object keys sorted), first 16 hex digits. */
   readonly configHash: string
@@ -67,6 +67,10 @@ export const gitState = (cwd: string): { readonly commit?: string; readonly dirt
   return status === undefined ? { commit } : { commit, dirty: status.length > 0 }
 }
 
+/** The command line as typed: the `reidfx` entry point (`.../cli/src/bin.ts`, `.../cli/dist/bin.js`) shown as `reidfx`. */
+export const commandLine = (argv: ReadonlyArray<string>): ReadonlyArray<string> =>
+  argv.length > 0 && /[\\/]cli[\\/](src|dist)[\\/]bin\.[jt]s$/.test(argv[0]!) ? ["reidfx", ...argv.slice(1)] : [...argv]
+
 /** Builds the provenance of a run from its configuration and backend (pure apart from git and the clock). */
 export const make = (options: {
   readonly config: unknown
@@ -81,7 +85,7 @@ export const make = (options: {
   threads: options.backend.threads,
   node: process.version,
   platform: `${process.platform}-${process.arch}`,
-  commandLine: [...(options.argv ?? process.argv.slice(1))],
+  commandLine: commandLine(options.argv ?? process.argv.slice(1)),
   configHash: configHash(options.config),
   startedAt: (options.now ?? new Date()).toISOString()
 })
