@@ -13,7 +13,7 @@ export const flatten = (text: string): string =>
     .split("\n")
     .map((l) => l.trim().replace(/^- /, ""))
     .filter((l) => l.length > 0)
-    .reduce((line, next) => (line === "" ? next : line.endsWith(":") ? `${line} ${next}` : `${line}; ${next}`), "")
+    .reduce((line, next) => (line === "" ? next : line.endsWith(":") || line.endsWith("?") ? `${line} ${next}` : `${line}; ${next}`), "")
 
 const configLine = (error: { readonly message: string }, env: NodeJS.ProcessEnv): string | undefined => {
   // effect's ConfigError: `SchemaError(Expected "a" | "b"\n  at ["NAME"])`
@@ -42,6 +42,8 @@ export const forError = (error: unknown, env: NodeJS.ProcessEnv = process.env): 
 export const forCause = (cause: Cause.Cause<unknown>, env: NodeJS.ProcessEnv = process.env): string | undefined => {
   for (const reason of cause.reasons) {
     if (Cause.isFailReason(reason)) {
+      const invocation = forInvocation(reason.error)
+      if (invocation !== undefined) return invocation
       const error = reason.error as Record<string, unknown> | null
       if (error !== null && typeof error === "object" && error["~effect/Runtime/errorReported"] === false) continue
       return forError(reason.error, env)
@@ -52,6 +54,19 @@ export const forCause = (cause: Cause.Cause<unknown>, env: NodeJS.ProcessEnv = p
     }
   }
   return undefined
+}
+
+/**
+ * The line of a command line the parser refused (an unknown flag, a bad flag value, a missing argument: the
+ * CLI framework's `ShowHelp` carrying errors), e.g. `Invalid value for flag --backend: "gpu". Expected: "wasm" |
+ * "cpu" | ...; see reidfx train --help`; undefined for anything else (a plain `--help` carries no errors).
+ */
+export const forInvocation = (error: unknown): string | undefined => {
+  if (error === null || typeof error !== "object") return undefined
+  const e = error as { readonly _tag?: string; readonly commandPath?: ReadonlyArray<string>; readonly errors?: ReadonlyArray<{ readonly message?: string }> }
+  if (e._tag !== "ShowHelp" || e.errors === undefined || e.errors.length === 0) return undefined
+  const path = (e.commandPath ?? []).join(" ")
+  return `${e.errors.map((x) => flatten(String(x.message ?? x))).join("; ")}; see ${path === "" ? "reidfx" : path} --help`
 }
 
 /** Exit codes of the signals the command handles (128 + the signal number). */

@@ -9,8 +9,13 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Interrupted } from "@reidfx/tensor"
 import { Effect, Layer } from "effect"
 import { CliOutput, Command } from "effect/cli"
+import { callerFolder } from "./CallerFolder.ts"
 import { cli } from "./cli.ts"
 import * as ErrorLine from "./ErrorLine.ts"
+
+// relative paths given to `npm run reidfx` resolve against the folder it was typed in
+const caller = callerFolder(process.env, process.cwd())
+if (caller !== undefined) process.chdir(caller)
 
 const codes = ErrorLine.signalCodes
 let signal: keyof typeof codes | undefined
@@ -30,8 +35,13 @@ const oneLineErrors = CliOutput.layer({
   formatError: (error) => `reidfx: ${ErrorLine.forError(error)}`
 })
 
+/** A command line the parser refuses is one line too (printed at teardown by `ErrorLine.forInvocation`), not the help page. */
+const noHelpPageOnErrors = CliOutput.layerPresenter({
+  present: (event) => (event._tag === "InvalidInvocation" ? Effect.void : CliOutput.defaultPresenter.present(event))
+})
+
 Command.run(cli, { version: "0.1.0" }).pipe(
-  Effect.provide(Layer.merge(NodeServices.layer, oneLineErrors)),
+  Effect.provide(Layer.mergeAll(NodeServices.layer, oneLineErrors, noHelpPageOnErrors)),
   NodeRuntime.runMain({
     disableErrorReporting: true,
     teardown: (exit, onExit) => {

@@ -3,6 +3,7 @@
  * @since 0.1.0
  */
 import { Command } from "effect/cli"
+import { BackendFlag } from "./BackendFlag.ts"
 import { backendCommand } from "./commands/backend.ts"
 import { clusterCommand } from "./commands/cluster.ts"
 import { identifyCommand } from "./commands/identify.ts"
@@ -20,5 +21,7 @@ import { sweepCommand } from "./commands/sweep.ts"
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand])
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand]),
+  // --backend is accepted by every command (before or after its name)
+  Command.withGlobalFlags([BackendFlag])
 )

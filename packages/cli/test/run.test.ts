@@ -3,7 +3,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { ProtocolFile } from "@reidfx/continual"
+import { History, Provenance, TensorBoard } from "@reidfx/train"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli } from "../src/cli.ts"
@@ -29,7 +31,8 @@ describe("reidfx run", () => {
   it.effect("runs a protocol file, prints the table and writes the reports", () =>
     Effect.gen(function*() {
       const out = join(dir, "out")
-      yield* run(["run", file, "--out", out])
+      const mlruns = join(dir, "mlruns")
+      yield* run(["run", file, "--out", out, "--mlflow", mlruns])
       const text = (yield* TestConsole.logLines).map(String).join("\n")
       assert.include(text, "seen avg.")
       assert.include(text, "BoT-FT")
@@ -37,6 +40,27 @@ describe("reidfx run", () => {
       for (const f of ["results.json", "report.md", "report.html"]) assert.isTrue(existsSync(join(out, f)))
       const json = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { methods: Array<{ name: string }> }
       assert.deepStrictEqual(json.methods.map((m) => m.name), ["bot-ft", "dwopp"])
+      // logging: provenance in the results and reports, the step and evaluation history, TensorBoard, MLflow
+      const provenance = (json as unknown as { provenance: Provenance.Provenance }).provenance
+      assert.strictEqual(provenance.backend, "cpu")
+      assert.strictEqual(provenance.configHash, Provenance.configHash(ProtocolFile.toJson(yield* ProtocolFile.parse(toy))))
+      assert.include(readFileSync(join(out, "report.md"), "utf8"), `config hash ${provenance.configHash}`)
+      assert.include(readFileSync(join(out, "report.html"), "utf8"), `config hash ${provenance.configHash}`)
+      const steps = History.readJsonLines(join(out, "history", "steps.jsonl"))
+      // 2 methods x 2 tasks x 1 epoch x 1 batch
+      assert.deepStrictEqual(steps.map((r) => `${r.method} ${r.task} ${r.step}`), ["bot-ft task-1 0", "bot-ft task-2 1", "dwopp task-1 0", "dwopp task-2 1"])
+      const evaluations = History.readJsonLines(join(out, "history", "evaluations.jsonl"))
+      const cells = (json as unknown as { cells: Array<{ method: string; after: number; testSet: string; metrics: { mAP: number } }> }).cells
+      assert.deepStrictEqual(
+        evaluations.map((r) => [r.method, r.step, r.testSet, (r.values as { mAP: number }).mAP]),
+        cells.map((c) => [c.method, c.after, c.testSet, c.metrics.mAP])
+      )
+      const [events] = readdirSync(join(out, "tensorboard"))
+      const scalars = TensorBoard.readEventFile(join(out, "tensorboard", events!)).flatMap((e) => e.scalars ?? [])
+      assert.strictEqual(scalars.filter((s) => s.tag === "dwopp/seed-0/train/loss").length, 2)
+      const [runId] = readdirSync(join(mlruns, "0")).filter((f) => f !== "meta.yaml")
+      assert.include(readFileSync(join(mlruns, "0", runId!, "meta.yaml"), "utf8"), "status: 3")
+      assert.strictEqual(readFileSync(join(mlruns, "0", runId!, "metrics", "bot-ft", "seed-0", "train", "loss"), "utf8").trim().split("\n").length, 2)
     }).pipe(env))
 
   it.effect("a bad protocol file is a one-line error naming the key", () =>

@@ -3,7 +3,8 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { History, Provenance } from "@reidfx/train"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli } from "../src/cli.ts"
@@ -31,6 +32,14 @@ describe("reidfx train", () => {
       expect(results.trained.mAP).toBeGreaterThan(0)
       expect(existsSync(join(dir, "tiny", "checkpoint.ckpt"))).toBe(true)
       expect(existsSync(join(dir, "tiny", "model", "model.json"))).toBe(true)
+      // provenance and the history: one step row per optimizer step, the untrained and trained evaluations
+      expect(results.provenance.backend).toBe("cpu")
+      expect(results.provenance.configHash).toBe(Provenance.configHash(JSON.parse(readFileSync(join(dir, "tiny", "config.json"), "utf8"))))
+      const steps = History.readJsonLines(join(dir, "tiny", "history", "steps.jsonl"))
+      expect(steps.map((r) => r.step)).toEqual([...Array(results.training.steps).keys()])
+      const evaluations = History.readJsonLines(join(dir, "tiny", "history", "evaluations.jsonl"))
+      expect(evaluations.map((r) => [r.step, (r.values as { mAP: number }).mAP])).toEqual([[0, results.untrained.mAP], [results.training.steps, results.trained.mAP]])
+      expect(readdirSync(join(dir, "tiny", "tensorboard"))).toHaveLength(1)
       // resuming a finished run trains no more steps and rewrites nothing
       const before = readFileSync(join(dir, "tiny", "results.json"), "utf8")
       yield* run(["train", ...tiny, "--name", "tiny", "--resume"])

@@ -11,7 +11,10 @@
  * @since 0.1.0
  */
 import { RunFolder } from "@reidfx/tensor"
+import { Provenance, RunFolderLog, Tracker } from "@reidfx/train"
 import { Effect, Layer } from "effect"
+import * as Progress from "./Progress.ts"
+import * as ProtocolFile from "./ProtocolFile.ts"
 import type { Protocol } from "./Protocol.ts"
 import * as ReidBenchmark from "./reid/ReidBenchmark.ts"
 import * as ReidLearner from "./reid/ReidLearner.ts"
@@ -24,14 +27,25 @@ export const layer = (protocol: Protocol, options: ReidLearner.Options = {}) =>
 
 /**
  * Runs a protocol on the reidfx stack (resuming from `options.out` if it holds an interrupted run), and
- * writes `results.json`, `report.md` and `report.html` there.
+ * writes `results.json`, `report.md` and `report.html` there, each with the run's provenance. With a run
+ * folder, every training step and evaluation is also logged there (`history/`, `tensorboard/`, and the
+ * trackers of `options.logging`: an MLflow file store, user trackers).
  */
-export const run = <E = never, R = never>(protocol: Protocol, options: Runner.RunOptions<E, R> & ReidLearner.Options = {}) =>
+export const run = <E = never, R = never>(
+  protocol: Protocol,
+  options: Runner.RunOptions<E, R> & ReidLearner.Options & { readonly logging?: RunFolderLog.LogOptions } = {}
+) =>
   Effect.gen(function*() {
     // own the run folder across the run and its reports (a second writer is refused)
     yield* Runner.checkStages(protocol, options)
-    if (options.out !== undefined) yield* RunFolder.own(options.out, "lifelong")
-    const result = yield* Runner.run(protocol, options)
-    const written = options.out === undefined ? undefined : yield* Report.write(options.out, result)
-    return { result, written }
+    const out = options.out
+    if (out !== undefined) yield* RunFolder.own(out, "lifelong")
+    const config = ProtocolFile.toJson(protocol)
+    const provenance = yield* Provenance.current(config)
+    if (out === undefined) return { result: yield* Runner.run(protocol, options), written: undefined, provenance }
+    const log = yield* Tracker.open(RunFolderLog.trackers(out, options.logging), { name: protocol.name, config, provenance })
+    const progress = yield* Progress.Progress
+    const result = yield* Runner.run(protocol, options).pipe(Effect.provideService(Progress.Progress, Progress.logged(progress, log)))
+    const written = yield* Report.write(out, result, provenance)
+    return { result, written, provenance }
   }).pipe(Effect.scoped, Effect.provide(layer(protocol, options)))

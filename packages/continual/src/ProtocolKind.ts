@@ -28,6 +28,12 @@ export interface RunRequest {
   readonly methods?: ReadonlyArray<string>
   /** Epochs per task instead of the protocol's (kinds without tasks refuse it). */
   readonly epochs?: number
+  /** Print the protocol as it would run (every default filled in) and exit (`--print-config`). */
+  readonly printConfig?: boolean
+  /** Check the protocol and its folders, say what would run, and exit (`--dry-run`). */
+  readonly dryRun?: boolean
+  /** Also log every step and evaluation to this MLflow file store (`--mlflow`). */
+  readonly mlflow?: string
 }
 
 /** A decoded protocol of some kind, ready to run. */

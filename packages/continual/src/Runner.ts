@@ -164,6 +164,7 @@ const runUnit = <E, R>(
               return yield* learner.evaluate({ protocol, method, model, testSet, data })
             })).pipe(Effect.mapError(fail(`evaluate ${testSet.name}`, after)))
             cells.push({ method: method.name, seed, after, testSet: testSet.name, metrics })
+            yield* Progress.emit({ _tag: "Evaluated", method: method.name, seed, after, testSet: testSet.name, metrics })
           }
           const detail = cells.length === 0
             ? "nothing to evaluate"

@@ -9,7 +9,8 @@ import { toHtml } from "../src/report/Html.ts"
 import { toJson } from "../src/report/Json.ts"
 import { toMarkdown } from "../src/report/Markdown.ts"
 import * as Report from "../src/report/Report.ts"
-import { lineChart } from "../src/report/Svg.ts"
+import * as fc from "fast-check"
+import { lineChart, niceTicks } from "../src/report/Svg.ts"
 import { renderText, resultsTable, toText } from "../src/report/Table.ts"
 import * as Runner from "../src/Runner.ts"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
@@ -68,7 +69,7 @@ describe("reports", () => {
     const html = toHtml(result)
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/)
     expect(html).toContain("&lt;fake&gt;")
-    expect((html.match(/<svg /g) ?? []).length).toBe(2 * 5 + 5) // 2 metrics x (seen avg + 4 sets) + 5 matrices
+    expect((html.match(/<svg /g) ?? []).length).toBe(2 * 5 + 5 + 1) // 2 metrics x (seen avg + 4 sets) + 5 matrices + the legend
   })
 
   it("a line chart draws one series per method with its points", () => {
@@ -111,9 +112,34 @@ describe("reports", () => {
       }
       const circles = await page.$$eval("svg.chart circle", (cs) => cs.length)
       expect(circles).toBeGreaterThan(50)
-      expect(await page.$$eval("table", (ts) => ts.length)).toBe(3)
+      // results, forgetting, paired differences, the seed's claims, methods
+      expect(await page.$$eval("table", (ts) => ts.length)).toBe(5)
       expect(errors).toEqual([])
       expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([])
+      // the screenshot is not blank: read its pixels back in a second page (a canvas) and count the inked ones
+      const png = (await page.screenshot({ fullPage: true })).toString("base64")
+      const viewer = await browser.newPage()
+      const ink = await viewer.evaluate(async (b64) => {
+        const img = new Image()
+        img.src = `data:image/png;base64,${b64}`
+        await img.decode()
+        const canvas = document.createElement("canvas")
+        canvas.width = img.width
+        canvas.height = img.height
+        const ctx = canvas.getContext("2d")!
+        ctx.drawImage(img, 0, 0)
+        const data = ctx.getImageData(0, 0, img.width, img.height).data
+        let inked = 0
+        const colours = new Set<number>()
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i]! < 240 || data[i + 1]! < 240 || data[i + 2]! < 240) inked++
+          colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!)
+        }
+        return { fraction: inked / (data.length / 4), colours: colours.size, height: img.height }
+      }, png)
+      expect(ink.height).toBeGreaterThan(1000)
+      expect(ink.fraction).toBeGreaterThan(0.02)
+      expect(ink.colours).toBeGreaterThan(20)
     } finally {
       await browser.close()
       await fs.rm(dir, { recursive: true, force: true })
@@ -124,3 +150,45 @@ describe("reports", () => {
 if (!existsSync(chromium)) {
   console.warn(`SKIPPED the headless-browser check of the HTML report: ${chromium} is absent (apt-get install -y chromium)`)
 }
+
+describe("report charts", () => {
+  it("ticks are round: a step of 1, 2 or 5 times a power of ten, at most 5 intervals, covering the maximum", () => {
+    expect(niceTicks(67.5)).toEqual([0, 20, 40, 60, 80])
+    expect(niceTicks(45)).toEqual([0, 10, 20, 30, 40, 50])
+    expect(niceTicks(100)).toEqual([0, 20, 40, 60, 80, 100])
+    expect(niceTicks(0.9)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1])
+    fc.assert(fc.property(fc.double({ min: 1e-3, max: 1e4, noNaN: true }), (max) => {
+      const ticks = niceTicks(max)
+      const step = ticks[1]! - ticks[0]!
+      const mantissa = Number((step / 10 ** Math.floor(Math.log10(step))).toPrecision(6))
+      expect([1, 2, 5]).toContain(mantissa)
+      expect(ticks.length).toBeLessThanOrEqual(6)
+      expect(ticks[ticks.length - 1]!).toBeGreaterThanOrEqual(max * (1 - 1e-9))
+      expect(ticks[ticks.length - 2] ?? 0).toBeLessThan(max)
+    }))
+  })
+
+  it("the methods tables show the objective the terminal printed while training (the built Objective's formula)", () => {
+    // the fake learner's trained stages report the formula "fake"; the protocol's spec formula differs
+    expect(result.methods[1]!.formula).not.toBe("fake")
+    expect(toMarkdown(result)).toContain("| BoT-FT | PK 16x4 | `fake` |")
+    expect(toHtml(result)).toContain("<code>fake</code>")
+  })
+
+  it("the HTML has one legend, one y scale per metric (every panel the same top tick), and ± std in the matrices", () => {
+    const html = toHtml(result)
+    expect(html.match(/class="legend"/g)).toHaveLength(1)
+    const charts = html.match(/<svg[^>]*class="chart"[\s\S]*?<\/svg>/g)!
+    expect(charts).toHaveLength(10)
+    const top = (svg: string) => Math.max(...[...svg.matchAll(/text-anchor="end" font-size="10">([\d.]+)<\/text>/g)].map((m) => Number(m[1])))
+    const rank1 = charts.filter((c) => c.includes("aria-label=\"Rank-1"))
+    const map = charts.filter((c) => c.includes("aria-label=\"mAP"))
+    expect(rank1).toHaveLength(5)
+    expect(new Set(rank1.map(top)).size).toBe(1)
+    expect(new Set(map.map(top)).size).toBe(1)
+    // no legend inside a panel
+    for (const c of charts) expect(c).not.toContain("<rect")
+    const heat = html.match(/<svg[^>]*class="heatmap"[\s\S]*?<\/svg>/)![0]
+    expect(heat).toMatch(/>\d+\.\d ± \d+\.\d</)
+  })
+})

@@ -101,7 +101,9 @@ describe("LocalDistance (AlignedReID)", () => {
           })
         })
         const blocked = LocalDistance.blocked(q, g, { queryBlock: 2, galleryBlock: 1 })
-        Array.from(blocked).forEach((v, k) => nearF32(v, got.flat()[k]!))
+        Array.from(blocked).forEach((v, k) => {
+          nearF32(v, got.flat()[k]!)
+        })
         const all = tf.concat([q, g]) as tf.Tensor3D
         const p = LocalDistance.pairs(all, Int32Array.from([0, 2, 1]), Int32Array.from([3, 4, 1]))
         const pv = Array.from(p.dataSync())

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Context, Effect } from "effect"
+import type { RunLog, Where } from "./logging/Tracker.ts"
 
 /** One learner's values at a step. */
 export interface LearnerReport {
@@ -51,12 +52,38 @@ export interface ProgressService {
   readonly end: () => Effect.Effect<void>
 }
 
+/** One learner's part of a progress line: `loss 1.5000 (ce 1.0000, triplet 0.5000) lr 1.00e-3` (lr when known). */
+export const lossText = (loss: number, terms: Readonly<Record<string, number>>, learningRate?: number): string => {
+  const parts = Object.entries(terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")
+  return `loss ${loss.toFixed(4)}${parts === "" ? "" : ` (${parts})`}${learningRate === undefined ? "" : ` lr ${learningRate.toExponential(2)}`}`
+}
+
 const describeStep = (report: StepReport): string =>
-  report.learners.map((l) => {
-    const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")
-    const who = report.learners.length > 1 ? `${l.name}: ` : ""
-    return `${who}loss ${l.loss.toFixed(4)} (${terms}) lr ${l.learningRate.toExponential(2)}`
-  }).join(" | ")
+  report.learners.map((l) => `${report.learners.length > 1 ? `${l.name}: ` : ""}${lossText(l.loss, l.terms, l.learningRate)}`).join(" | ")
+
+/**
+ * The one progress line of every reidfx command (training here, each task of a lifelong or MDKT run in
+ * `@reidfx/continual`): `epoch 1/2 step 3/10 loss 1.5000 (ce 1.0000, triplet 0.5000) lr 1.00e-3 128.0 img/s ETA 0:42`.
+ */
+export const stepLine = (fields: {
+  readonly epoch: number
+  readonly epochs: number
+  readonly step: number
+  readonly steps: number
+  readonly losses: string
+  readonly imagesPerSecond: number
+  readonly etaSeconds?: number
+}): string =>
+  `epoch ${fields.epoch}/${fields.epochs} step ${fields.step}/${fields.steps} ${fields.losses} ${fields.imagesPerSecond.toFixed(1)} img/s` +
+  (fields.etaSeconds === undefined ? "" : ` ETA ${clock(fields.etaSeconds)}`)
+
+/** A progress line with its bar, padded or cut to the terminal's width (`label [#####.....] text`). */
+export const barLine = (label: string, fraction: number, text: string, columns = 160): string => {
+  const width = 24
+  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)))
+  const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`
+  return line.length > columns - 1 ? line.slice(0, columns - 1) : line.padEnd(columns - 1)
+}
 
 /** Logs each step at Debug level (the default). */
 export const debugLog: ProgressService = {
@@ -116,13 +143,9 @@ export const terminal = (options: {
         const rate = (done - first) / Math.max(elapsed, 1e-9)
         const eta = (p.totalSteps - done) / rate
         const ips = images / Math.max(seconds, 1e-9)
-        const text = `epoch ${p.epoch + 1}/${p.totalEpochs} step ${done}/${p.totalSteps} ${describeStep(report)} ${ips.toFixed(1)} img/s ETA ${clock(eta)}`
+        const text = stepLine({ epoch: p.epoch + 1, epochs: p.totalEpochs, step: done, steps: p.totalSteps, losses: describeStep(report), imagesPerSecond: ips, etaSeconds: eta })
         if (tty) {
-          const width = 24
-          const filled = Math.round((done / Math.max(p.totalSteps, 1)) * width)
-          const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`
-          const cols = out.columns ?? 160
-          out.write(`\r${line.length > cols - 1 ? line.slice(0, cols - 1) : line.padEnd(cols - 1)}`)
+          out.write(`\r${barLine(label, done / Math.max(p.totalSteps, 1), text, out.columns ?? 160)}`)
           drawn = true
         } else {
           const every = options.everySteps ?? Math.max(1, Math.round(p.totalSteps / 10))
@@ -142,3 +165,30 @@ export const terminal = (options: {
       })
   }
 }
+
+/** The scalars of one step, by name: `loss`, each term, each term statistic, `lr`, `gradNorm`, `imagesPerSecond` (one learner: no prefix; several: `<learner>/`). */
+export const stepValues = (report: StepReport): Record<string, number> => {
+  const values: Record<string, number> = {}
+  for (const l of report.learners) {
+    const p = report.learners.length > 1 ? `${l.name}/` : ""
+    values[`${p}loss`] = l.loss
+    for (const [k, v] of Object.entries(l.terms)) values[`${p}${k}`] = v
+    for (const [k, v] of Object.entries(l.stats)) values[`${p}${k}`] = v
+    values[`${p}lr`] = l.learningRate
+    values[`${p}gradNorm`] = l.gradNorm
+  }
+  values.imagesPerSecond = report.images / Math.max(report.seconds, 1e-9)
+  return values
+}
+
+/** A reporter that also records every step into `log` (the history, TensorBoard, trackers), then reports to `inner`. */
+export const logged = (inner: ProgressService, log: RunLog, where: Where = {}): ProgressService => ({
+  start: inner.start,
+  message: inner.message,
+  end: inner.end,
+  step: (report, p) =>
+    Effect.andThen(
+      log.record({ kind: "step", step: p.step, time: Date.now() / 1000, where: { ...where, epoch: p.epoch + 1 }, values: stepValues(report) }),
+      inner.step(report, p)
+    )
+})

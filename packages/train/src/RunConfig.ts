@@ -130,7 +130,16 @@ export const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, inp
  */
 export const decode = (input: unknown, source = "config"): Effect.Effect<RunConfig, RunConfigError> =>
   Schema.decodeUnknownEffect(RunConfig)(input, { onExcessProperty: "error", errors: "all" }).pipe(
-    Effect.mapError((error) => new RunConfigError({ source, detail: ConfigIssues.lines(ConfigIssues.explainAll(RunConfig.ast, input, error.issue), "") })),
+    Effect.mapError((error) => {
+      const issues = ConfigIssues.explainAll(RunConfig.ast, input, error.issue).map((issue) => {
+        const last = String(issue.path).split(".").pop() ?? ""
+        // a learning-rate key anywhere but schedule.baseLr: say where the learning rate lives
+        return issue.message.startsWith("unknown key") && /^(lr|learningRate|learning_rate|baseLr)$/.test(last)
+          ? { ...issue, message: `${issue.message} (the learning rate is schedule.baseLr)` }
+          : issue
+      })
+      return new RunConfigError({ source, detail: ConfigIssues.lines(issues, "") })
+    }),
     Effect.flatMap((config) => checkAcrossKeys(config, source))
   )
 
@@ -180,7 +189,15 @@ export const readFile = (file: string): Effect.Effect<unknown, RunConfigError> =
  * Applies `key.path=value` overrides (value parsed as YAML: numbers, booleans, lists, objects, or a string) to
  * an undecoded config object.
  */
-export const override = (input: unknown, assignments: ReadonlyArray<string>): Effect.Effect<unknown, RunConfigError> =>
+export const override = (
+  input: unknown,
+  assignments: ReadonlyArray<string>,
+  /**
+   * The defaults (the encoded default config). `--set a.b=v` on an object the input does not hold starts
+   * from that object's defaulted `kind` (`--set optimizer.weightDecay=0` keeps the default `kind: adam`).
+   */
+  defaults?: unknown
+): Effect.Effect<unknown, RunConfigError> =>
   Effect.suspend(() => {
     const root = structuredClone((input ?? {}) as Record<string, unknown>)
     for (const a of assignments) {
@@ -194,9 +211,14 @@ export const override = (input: unknown, assignments: ReadonlyArray<string>): Ef
         value = a.slice(eq + 1)
       }
       let node: Record<string, unknown> = root
+      let fallback: unknown = defaults
       for (const k of keys.slice(0, -1)) {
+        fallback = ConfigIssues.valueAt(fallback, [k])
         const next = node[k]
-        if (next === undefined || next === null || typeof next !== "object") node[k] = {}
+        if (next === undefined || next === null || typeof next !== "object") {
+          const kind = ConfigIssues.valueAt(fallback, ["kind"])
+          node[k] = typeof kind === "string" ? { kind } : {}
+        }
         node = node[k] as Record<string, unknown>
       }
       node[keys[keys.length - 1]!] = value
@@ -208,12 +230,15 @@ export const override = (input: unknown, assignments: ReadonlyArray<string>): Ef
 export const load = (options: { readonly file?: string | undefined; readonly set?: ReadonlyArray<string> }): Effect.Effect<RunConfig, RunConfigError> =>
   Effect.gen(function*() {
     const base = options.file === undefined ? {} : yield* readFile(options.file)
-    const merged = yield* override(base, options.set ?? [])
+    const merged = yield* override(base, options.set ?? [], defaults())
     return yield* decode(merged, options.file ?? "flags")
   })
 
 /** The decoded config as JSON-friendly data (for results files and checkpoints). */
 export const encode = (config: RunConfig): unknown => Schema.encodeSync(RunConfig)(config)
+
+/** The default run (`{}` decoded), encoded: what `--print-config` shows for a run with no file and no flags. */
+export const defaults = (): unknown => encode(Schema.decodeUnknownSync(RunConfig)({}))
 
 const flatten = (value: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {

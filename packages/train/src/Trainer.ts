@@ -337,10 +337,11 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
       const last = summary.last
       // finish the progress line (a terminal bar is left as one line per epoch) before the epoch's log line
       yield* progress.end()
-      yield* Effect.logInfo(
+      // through the progress reporter, not the logger: a logger line would land in the middle of a progress bar
+      yield* progress.message(
         `${label}: epoch ${epoch + 1}/${options.epochs} ${summary.imagesPerSecond.toFixed(1)} img/s` +
           (last === undefined ? "" : ` ${last.learners.map((l) => `${l.name} loss ${l.loss.toFixed(4)} lr ${l.learningRate.toExponential(2)}`).join(" | ")}`)
-      ).pipe(Effect.annotateLogs({ component: "trainer" }))
+      )
       if (options.onEpoch !== undefined) yield* options.onEpoch(epoch, summary)
     }
     yield* progress.end()

@@ -67,3 +67,23 @@ describe("RunConfig loss.terms", () => {
     expect(String(bad.message)).toMatch(/loss.*terms/)
   })
 })
+
+describe("RunConfig --set on defaulted objects", () => {
+  it.effect("a key of a defaulted object keeps its defaulted kind; another kind starts from that kind's defaults", () =>
+    Effect.gen(function*() {
+      const decay = yield* RunConfig.load({ set: ["optimizer.weightDecay=0"] })
+      expect(decay.optimizer).toEqual({ kind: "adam", beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, decayScope: "all" })
+      const sgd = yield* RunConfig.load({ set: ["optimizer.kind=sgd", "optimizer.momentum=0.5"] })
+      expect(sgd.optimizer).toEqual({ kind: "sgd", momentum: 0.5, dampening: 0, nesterov: false, weightDecay: 5e-4, decayScope: "all" })
+      // a kind given in the file wins over the default's
+      const file = path.join(yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-set-"))), "run.yaml")
+      yield* Effect.promise(() => fs.writeFile(file, "optimizer: { kind: adamw }\n"))
+      const adamw = yield* RunConfig.load({ file, set: ["optimizer.beta1=0.8"] })
+      expect(adamw.optimizer).toMatchObject({ kind: "adamw", beta1: 0.8, weightDecay: 1e-2 })
+      // the learning rate lives in the schedule: the error says so
+      const lr = yield* Effect.flip(RunConfig.load({ set: ["optimizer.lr=0.1"] }))
+      expect(lr.message).toBe(
+        'invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.baseLr)'
+      )
+    }))
+})

@@ -10,6 +10,7 @@ import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { fileFlag, metricFlag, outFlag, readFeatures, readOptionalIds, writeResults } from "./applications.ts"
 import { fromFailure, userError } from "./eval.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 /** The flags of `reidfx cluster`. */
 export const clusterFlags = {
@@ -58,6 +59,6 @@ export const clusterCommand = Command.make("cluster", clusterFlags, (flags) =>
     }
     yield* writeResults(flags.out, { "clusters.json": `${JSON.stringify(report, null, 2)}\n` })
   }).pipe(
-    Effect.provide(Backend.layerFromConfig),
+    Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
   )).pipe(Command.withDescription("N:N clustering of features into identities, with NMI / ARI when identities are given"))

@@ -22,6 +22,7 @@ import {
 import { AtomicFile, Backend, BoundedRead } from "@reidfx/tensor"
 import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
+import * as BackendFlag from "../BackendFlag.ts"
 
 const file = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description))
 const optionalFile = (name: string, description: string) => file(name, description).pipe(Flag.optional)
@@ -223,7 +224,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       yield* Console.log(`wrote ${flags.json.value}`)
     }
   }).pipe(
-    Effect.provide(Backend.layerFromConfig),
+    Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
   )).pipe(
     Command.withDescription(

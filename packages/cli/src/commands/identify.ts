@@ -10,6 +10,7 @@ import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { fileFlag, metricFlag, outFlag, readFeatures, readIds, readOptionalIds, writeResults } from "./applications.ts"
 import { fromFailure, userError } from "./eval.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 /** The flags of `reidfx identify`. */
 export const identifyFlags = {
@@ -53,6 +54,6 @@ export const identifyCommand = Command.make("identify", identifyFlags, (flags) =
     }
     yield* writeResults(flags.out, { "identify.json": `${JSON.stringify(report, null, 2)}\n` })
   }).pipe(
-    Effect.provide(Backend.layerFromConfig),
+    Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
   )).pipe(Command.withDescription("1:N identification: each probe's top-k gallery identities, with identification rates when probe identities are given"))

@@ -6,12 +6,13 @@
  * `--set key.path=value` overrides a key of any kind before it is decoded.
  * @since 0.1.0
  */
-import { Progress, type Protocol, ProtocolFile, type ProtocolKind, type Runner } from "@reidfx/continual"
-import { Backend, BoundedRead } from "@reidfx/tensor"
+import { Progress, type Protocol, ProtocolFile, type ProtocolKind, type Runner, Strategy } from "@reidfx/continual"
+import { BoundedRead } from "@reidfx/tensor"
 import { RunConfig } from "@reidfx/train"
 import { Effect, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as YAML from "yaml"
+import * as BackendFlag from "../BackendFlag.ts"
 import * as ProtocolKinds from "../ProtocolKinds.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
@@ -30,9 +31,24 @@ export const parseSeeds = (text: string): Effect.Effect<ReadonlyArray<number>, C
 export const runFlags = {
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("Run folder (default runs/<protocol name>); an interrupted run there resumes")),
   fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Delete the run folder first instead of resuming")),
-  methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("Run only these methods (comma-separated names)")),
+  methods: Flag.String("methods").pipe(
+    Flag.optional,
+    Flag.withDescription(`Run only these methods (comma-separated names of the protocol's methods; built in: ${Object.keys(Strategy.builtins).join(", ")})`)
+  ),
   seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("Seeds to run instead of the protocol's (comma-separated)")),
-  epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's"))
+  epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's")),
+  printConfig: Flag.Boolean("print-config").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Print the protocol as it would run (after --set, --seeds, --epochs; every default filled in) as YAML, and exit")
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Check the protocol, its dataset folders and the run folder, say what would run, and exit (nothing trained or written)")
+  ),
+  mlflow: Flag.String("mlflow").pipe(
+    Flag.optional,
+    Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder; `mlflow ui --backend-store-uri <it>`)")
+  )
 }
 
 /** The shared flags as a run request of the protocol-kind registry. */
@@ -42,6 +58,9 @@ export const runRequest = (flags: {
   readonly methods: Option.Option<string>
   readonly seeds: Option.Option<string>
   readonly epochs: Option.Option<number>
+  readonly mlflow?: Option.Option<string>
+  readonly printConfig?: boolean
+  readonly dryRun?: boolean
 }): Effect.Effect<ProtocolKind.RunRequest, CliError.UserError> =>
   Effect.gen(function*() {
     if (Option.isSome(flags.epochs) && flags.epochs.value < 1) return yield* userError("--epochs must be at least 1")
@@ -51,7 +70,10 @@ export const runRequest = (flags: {
       ...(Option.isSome(flags.out) ? { out: flags.out.value } : {}),
       ...(seeds === undefined ? {} : { seeds }),
       ...(Option.isSome(flags.methods) ? { methods: list(flags.methods.value) } : {}),
-      ...(Option.isSome(flags.epochs) ? { epochs: flags.epochs.value } : {})
+      ...(Option.isSome(flags.epochs) ? { epochs: flags.epochs.value } : {}),
+      ...(flags.printConfig === true ? { printConfig: true } : {}),
+      ...(flags.dryRun === true ? { dryRun: true } : {}),
+      ...(flags.mlflow !== undefined && Option.isSome(flags.mlflow) ? { mlflow: flags.mlflow.value } : {})
     }
   })
 
@@ -64,8 +86,11 @@ export const runProtocol = (
     readonly methods: Option.Option<string>
     readonly seeds: Option.Option<string>
     readonly epochs: Option.Option<number>
+    readonly mlflow?: Option.Option<string>
+    readonly printConfig?: boolean
+    readonly dryRun?: boolean
   }
-): Effect.Effect<Runner.RunResult, CliError.UserError> =>
+): Effect.Effect<Runner.RunResult | undefined, CliError.UserError> =>
   Effect.gen(function*() {
     const request = yield* runRequest(flags)
     return yield* ProtocolKinds.runLifelong(protocol, request).pipe(
@@ -107,5 +132,5 @@ export const runCommand = Command.make(
       const request = yield* runRequest(flags)
       // the declared kind (lifelong when absent) picks the registry entry that decodes and runs the file
       yield* ProtocolKinds.run(value, source, request).pipe(Effect.mapError((e) => userError(e.message)))
-    }).pipe(Effect.provide(Backend.layerFromConfig))
+    }).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription(`Run a declared protocol (its kind: ${[...ProtocolKinds.registry.kinds.keys()].join(", ")}; lifelong when absent; YAML or JSON) and write its reports`))

@@ -11,6 +11,7 @@ import { Backend } from "@reidfx/tensor"
 import { Console, Duration, Effect, Layer, Option, References } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { storeFlag } from "./sweep.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
@@ -50,5 +51,5 @@ export const runnerCommand = Command.make(
         Effect.catchTag("StoreUnavailable", (e) => Effect.fail(userError(e.message))),
         Effect.provideService(References.MinimumLogLevel, "Warn")
       )
-    }).pipe(Effect.provide(Backend.layerFromConfig))
+    }).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription("Run sweep units: a runner process of the store's Effect Cluster (start one per machine)"))

@@ -13,6 +13,7 @@ import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { fileFlag, outFlag, readFeatures, writeResults } from "./applications.ts"
 import { read, userError } from "./eval.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 /** The flags of `reidfx track`. */
 export const trackFlags = {
@@ -87,6 +88,6 @@ export const trackCommand = Command.make("track", trackFlags, (flags) =>
     }
     yield* writeResults(flags.out, { "tracks.json": `${JSON.stringify(report, null, 2)}\n` })
   }).pipe(
-    Effect.provide(Backend.layerFromConfig),
+    Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
   )).pipe(Command.withDescription("Multi-camera tracking: tracklets per camera by IoU + appearance, linked across cameras by ReID features; IDF1 when ids are given"))

@@ -7,10 +7,14 @@
  * `checkpoint.ckpt` and the weights (`model/`) to `<output>/<name>/`.
  * @since 0.1.0
  */
-import { Progress, RunConfig, StrongBaseline } from "@reidfx/train"
-import { Backend, type BackendUnavailable } from "@reidfx/tensor"
-import { type Config, Console, Effect, type Layer, Option } from "effect"
+import { Progress, Provenance, RunConfig, StrongBaseline } from "@reidfx/train"
+import { Backend } from "@reidfx/tensor"
+import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
+import { existsSync } from "node:fs"
+import * as path from "node:path"
+import * as YAML from "yaml"
+import * as BackendFlag from "../BackendFlag.ts"
 
 /** The flags of `reidfx train`. */
 export const trainFlags = {
@@ -24,10 +28,18 @@ export const trainFlags = {
   seed: Flag.Int("seed").pipe(Flag.optional, Flag.withDescription("Seed of the run (data, initialisation, sampling)")),
   output: Flag.String("output").pipe(Flag.optional, Flag.withDescription("Output folder (default runs)")),
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("Continue from <output>/<name>/checkpoint.ckpt if it exists")),
-  backend: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"]).pipe(
+  printConfig: Flag.Boolean("print-config").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Print the run configuration (file, flags and --set merged; every default filled in) as YAML, and exit")
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Check the configuration, the output folder and the backend, say what would run, and exit (nothing trained or written)")
+  ),
+  mlflow: Flag.String("mlflow").pipe(
     Flag.optional,
-    Flag.withDescription("tfjs backend (default: REIDFX_BACKEND, else wasm)")
-  )
+    Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder)")
+  ),
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`
@@ -43,14 +55,24 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
       ...flags.set
     ]
     const config = yield* RunConfig.load({ file: Option.getOrUndefined(flags.config), set: sets })
-    const backend: Layer.Layer<Backend.Backend, BackendUnavailable | Config.ConfigError> = Option.match(flags.backend, {
-      onNone: () => Backend.layerFromConfig,
-      onSome: (b) => Backend.layerFor(b)
-    })
+    if (flags.printConfig) return yield* Console.log(YAML.stringify(RunConfig.encode(config)).trimEnd())
+    if (flags.dryRun) {
+      const out = path.resolve(config.output, config.name)
+      const info = yield* Backend.Backend.pipe(Effect.provide(BackendFlag.layer))
+      const held = existsSync(path.join(out, "checkpoint.ckpt")) || existsSync(path.join(out, "results.json"))
+      return yield* Console.log([
+        `dry run of "${config.name}": nothing is trained or written`,
+        `  ${config.epochs} epoch(s) of PK batches ${config.sampler.p}x${config.sampler.k} on ${config.data.identities} synthetic identities (${config.data.height}x${config.data.width}); ` +
+        `${config.model.backbone.kind}; ${config.optimizer.kind}, lr ${config.schedule.baseLr}`,
+        `  backend ${info.name} (${info.threads} thread(s))`,
+        `  output ${out}: ${held ? (config.resume ? "holds a run: it would resume" : "holds a run: refused without --resume") : "new"}`,
+        `  config hash ${Provenance.configHash(RunConfig.encode(config))}`
+      ].join("\n"))
+    }
     const job = Effect.gen(function*() {
       const info = yield* Backend.Backend
       yield* Console.log(`reidfx train "${config.name}": strong baseline on the synthetic world, backend ${info.name} (${info.threads} thread(s)), seed ${config.seed}`)
-      const r = yield* StrongBaseline.run(config)
+      const r = yield* StrongBaseline.run(config, Option.match(flags.mlflow, { onNone: () => ({}), onSome: (mlflow) => ({ mlflow }) }))
       yield* Console.log("")
       yield* Console.log(StrongBaseline.table(r.untrained, r.trained))
       yield* Console.log("")
@@ -60,9 +82,9 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
           `final losses ${Object.entries(t.lastLosses).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}`
       )
       yield* Console.log(`mAP ${pct(r.untrained.mAP)} -> ${pct(r.trained.mAP)}, Rank-1 ${pct(r.untrained.rank1)} -> ${pct(r.trained.rank1)}; wall time ${r.wallSeconds.toFixed(1)} s`)
-      yield* Console.log(`results, checkpoint and weights in ${r.outputDir}`)
+      yield* Console.log(`results, checkpoint and weights in ${r.outputDir}; history in ${r.outputDir}/history, TensorBoard: tensorboard --logdir ${r.outputDir}/tensorboard`)
     })
-    yield* job.pipe(Effect.provide(backend), Effect.provideService(Progress.Progress, Progress.terminal()))
+    yield* job.pipe(Effect.provide(BackendFlag.layer), Effect.provideService(Progress.Progress, Progress.terminal()))
   }).pipe(
     Effect.catchTags({
       RunConfigError: (e) => Effect.fail(new CliError.UserError({ cause: e, userMessage: e.message })),

@@ -11,6 +11,7 @@ import { Console, Effect } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { checkRange, fileFlag, metricFlag, outFlag, readFeatures, readIds, writeResults } from "./applications.ts"
 import { fromFailure, userError } from "./eval.ts"
+import * as BackendFlag from "../BackendFlag.ts"
 
 /** The flags of `reidfx verify`. */
 export const verifyFlags = {
@@ -57,7 +58,7 @@ export const verifyCommand = Command.make("verify", verifyFlags, (flags) =>
       "roc.svg": rocSvg(r.test.roc, { title: `test ROC (threshold ${r.threshold.toFixed(3)} chosen at FAR ${flags.far})`, mark: r.testAtThreshold })
     })
   }).pipe(
-    Effect.provide(Backend.layerFromConfig),
+    Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
   )).pipe(
   Command.withDescription("1:1 verification: choose the accept threshold at --far on validation identities, report TAR/FAR, AUC, EER and the ROC on the others")

@@ -14,9 +14,9 @@
  * @since 0.1.0
  */
 import { define, Model, type ModelConfig, TorchNames, Weights, WeightsImport } from "@reidfx/model"
-import { Backend } from "@reidfx/tensor"
 import { Console, Effect } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
+import * as BackendFlag from "../BackendFlag.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 const asUserError = (e: { readonly message: string }) => userError(e.message)
@@ -88,7 +88,7 @@ export const importCommand = Command.make(
       const model = Model.frozenFrom(network, tensors)
       yield* Weights.save(model, flags.out).pipe(Effect.mapError(asUserError))
       yield* Console.log(`imported ${model.network.specs.length} tensors (${flags.part}, ${layout} layout) into ${flags.backbone}; wrote ${flags.out}`)
-    })).pipe(Effect.provide(Backend.layerFromConfig))
+    })).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription("Import a PyTorch state dict (.safetensors / .npz) into a reidfx weights directory"))
 
 /** `reidfx weights export <dir>`. */
@@ -112,7 +112,7 @@ export const exportCommand = Command.make(
       const model = yield* Weights.loadFrozen(config, dir).pipe(Effect.mapError(asUserError))
       yield* WeightsImport.exportSafetensors(model, out, layout).pipe(Effect.mapError(asUserError))
       yield* Console.log(`exported ${model.network.specs.length} tensors (${layout} names) to ${out}`)
-    })).pipe(Effect.provide(Backend.layerFromConfig))
+    })).pipe(Effect.provide(BackendFlag.layer))
 ).pipe(Command.withDescription("Export a reidfx weights directory to .safetensors with torchvision (or fast-reid / torchreid) names"))
 
 /** `reidfx weights`. */

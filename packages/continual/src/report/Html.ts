@@ -1,14 +1,19 @@
 /**
- * The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the results
- * table, forgetting and BWT, Rank-1 and mAP of each test set over the task sequence (one line per method,
- * like the DwoPP paper's figures), the seen average and unseen curves, and each method's task x test-set
- * matrix.
+ * The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the run's
+ * provenance at the top, the results table, forgetting and BWT, the paired differences and the verdicts on
+ * the seed's claims (as in the Markdown report), Rank-1 and mAP of each test set over the task sequence (one
+ * line per method, like the DwoPP paper's figures; one legend for the page, one y scale per metric, round
+ * ticks), the seen average and unseen curves, and each method's task x test-set matrix (mean ± std over seeds).
+ * The charts are hand-written SVG (`Svg.ts`), not a charting library: see notes/issue-19.md.
  * @since 0.1.0
  */
+import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
+import * as Svg from "./Svg.ts"
 import { escapeXml, heatMap, lineChart } from "./Svg.ts"
-import { forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
+import { comparisonTable, defaultPairs, forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
+import * as Verdicts from "./Verdicts.ts"
 
 /** The stylesheet shared by the HTML reports (this one and `@reidfx/video`'s MDKT report). */
 export const reportStyle = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
@@ -27,8 +32,44 @@ export const tableHtml = (table: TableModel): string => {
   return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
+/**
+ * A method's objective as the terminal printed it while training (the built Objective's formula of its last
+ * trained stage: every option spelled out, the old-model terms with their `from`), or the protocol's spec
+ * formula when nothing was trained.
+ */
+export const trainedFormula = (result: RunResult, method: { readonly name: string; readonly formula: string }): string => {
+  const unit = result.units.find((u) => u.method === method.name && Object.keys(u.trained).length > 0)
+  const stages = unit === undefined ? [] : Object.values(unit.trained)
+  return stages[stages.length - 1]?.formula ?? method.formula
+}
+
+/** The paired-differences table and the verdicts on the seed's claims (as in the Markdown report), when the run has them. */
+const pairedHtml = (result: RunResult): string => {
+  const parts: Array<string> = []
+  if (defaultPairs(result).length > 0) {
+    parts.push(
+      "<h2>Paired differences</h2>",
+      `<p class="note">Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.</p>`,
+      tableHtml(comparisonTable(result))
+    )
+  }
+  const verdicts = Verdicts.evaluate(result)
+  if (verdicts.length > 0) {
+    parts.push(
+      "<h2>The seed's claims</h2>",
+      `<p class="note">Per-seed paired differences, mean and 95 % Student t-interval over seeds, in points: holds when the interval is above 0, reversed when below, not significant otherwise.</p>`,
+      tableHtml({
+        groups: [{ title: "", span: 5 }],
+        columns: ["verdict", "claim", "mean", "95 % CI", "seeds"],
+        rows: verdicts.map((r) => [r.verdict, r.claim.text, r.interval.mean.toFixed(1), Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)", String(r.interval.n)])
+      })
+    )
+  }
+  return parts.join("\n")
+}
+
 /** The report as one HTML document. */
-export const toHtml = (result: RunResult): string => {
+export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): string => {
   const sums = summaries(result)
   const after = [...new Set(sums.flatMap((s) => s.curve.after))].sort((a, b) => a - b)
   const xLabels = after.map((a) => (a < 0 ? "init" : `task-${a + 1}`))
@@ -38,23 +79,19 @@ export const toHtml = (result: RunResult): string => {
       const st = i < 0 ? undefined : values?.[i]
       return st === undefined ? undefined : 100 * st[what]
     })
-  const chart = (title: string, metric: "mAP" | "rank1", pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
-    lineChart({
-      title,
-      xLabels,
-      yLabel: metric === "mAP" ? "mAP (%)" : "Rank-1 (%)",
-      series: sums.map((s, i) => ({
-        name: result.methods[i]!.label,
-        values: at(s, pick(s), "mean"),
-        errors: at(s, pick(s), "std")
-      }))
-    })
+  const seriesOf = (pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
+    sums.map((s, i) => ({ name: result.methods[i]!.label, values: at(s, pick(s), "mean"), errors: at(s, pick(s), "std") }))
   const sets = [...Ledger.seenSets(result.layout), ...Ledger.unseenSets(result.layout)]
   const charts: Array<string> = []
   for (const metric of ["rank1", "mAP"] as const) {
     const name = metric === "mAP" ? "mAP" : "Rank-1"
-    charts.push(chart(`${name}: seen average`, metric, (s) => s.curve.seenAverage[metric]))
-    for (const t of sets) charts.push(chart(`${name} on ${t.name}`, metric, (s) => s.curve.testSets[t.name]?.[metric]))
+    const panels = [
+      { title: `${name}: seen average`, series: seriesOf((s) => s.curve.seenAverage[metric]) },
+      ...sets.map((t) => ({ title: `${name} on ${t.name}`, series: seriesOf((s) => s.curve.testSets[t.name]?.[metric]) }))
+    ]
+    // one y scale for every panel of a metric, so panels compare at a glance; one legend for the page
+    const yMax = Math.max(...panels.map((p) => Svg.seriesMax(p.series)))
+    for (const p of panels) charts.push(lineChart({ title: p.title, xLabels, yLabel: `${name} (%)`, series: p.series, yMax, legend: false }))
   }
   const matrices = sums.map((s, i) =>
     heatMap({
@@ -64,11 +101,19 @@ export const toHtml = (result: RunResult): string => {
       values: s.curve.after.map((_, r) => sets.map((t) => {
         const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
         return st === undefined ? undefined : 100 * st.mean
-      }))
+      })),
+      ...(result.seeds.length > 1
+        ? {
+          errors: s.curve.after.map((_, r) => sets.map((t) => {
+            const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
+            return st === undefined ? undefined : 100 * st.std
+          }))
+        }
+        : {})
     })
   )
   const methods = result.methods.map((m) =>
-    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(m.formula)}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
+    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(trainedFormula(result, m))}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
   ).join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(result.protocol.name)}: lifelong ReID report</title>
@@ -77,13 +122,16 @@ ${reportStyle}
 </style></head><body>
 <h1>${escapeXml(result.protocol.name)}</h1>
 <p class="note">${escapeXml(result.protocol.description ?? "")}</p>
+${provenance === undefined ? "" : `<p class="note provenance">${Provenance.lines(provenance).map(escapeXml).join("<br>")}</p>`}
 <p class="note">${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; wall time ${result.seconds.toFixed(0)} s.</p>
 <h2>mAP and Rank-1 of the final model</h2>
 ${tableHtml(resultsTable(result))}
 <h2>Forgetting and backward transfer</h2>
 <p class="note">Forgetting of task j: max over l in [j, T-2] of R[l][j] minus R[T-1][j] (Chaudhry et al. 2018). BWT of task j: R[T-1][j] minus R[j][j] (Lopez-Paz and Ranzato 2017). Averages over j &lt; T-1, in points.</p>
 ${tableHtml(forgettingTable(result))}
+${pairedHtml(result)}
 <h2>Over the task sequence</h2>
+${Svg.legend(result.methods.map((m) => m.label))}
 <div class="charts">${charts.join("\n")}</div>
 <h2>Task x test-set matrices</h2>
 <div class="charts">${matrices.join("\n")}</div>

@@ -3,6 +3,7 @@
  * summary (final table, curves, forgetting, BWT), with the definitions used.
  * @since 0.1.0
  */
+import type { Provenance } from "@reidfx/train"
 import type { RunResult } from "../Runner.ts"
 import * as ProtocolFile from "../ProtocolFile.ts"
 import { summaries } from "./Table.ts"
@@ -16,8 +17,9 @@ export const definitions = {
   after: "-1 is the untrained model; i >= 0 the model after learning task i (joint methods: only the last)"
 } as const
 
-/** The report as a JSON value (undefined stats are omitted by `JSON.stringify`). */
-export const toJson = (result: RunResult) => ({
+/** The report as a JSON value (undefined stats are omitted by `JSON.stringify`), with the run's provenance when known. */
+export const toJson = (result: RunResult, provenance?: Provenance.Provenance) => ({
+  ...(provenance === undefined ? {} : { provenance }),
   protocol: ProtocolFile.toJson(result.protocol),
   layout: result.layout,
   methods: result.methods,
@@ -31,4 +33,4 @@ export const toJson = (result: RunResult) => ({
 })
 
 /** The report as JSON text. */
-export const toJsonText = (result: RunResult): string => JSON.stringify(toJson(result), null, 1)
+export const toJsonText = (result: RunResult, provenance?: Provenance.Provenance): string => JSON.stringify(toJson(result, provenance), null, 1)

@@ -3,7 +3,9 @@
  * (mean over seeds), and the definitions used.
  * @since 0.1.0
  */
+import { Provenance } from "@reidfx/train"
 import * as Ledger from "../Ledger.ts"
+import { trainedFormula } from "./Html.ts"
 import type { RunResult } from "../Runner.ts"
 import * as Verdicts from "./Verdicts.ts"
 import { comparisonTable, defaultPairs, forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
@@ -37,12 +39,13 @@ export const matrixTable = (result: RunResult, method: string, metric: "mAP" | "
 }
 
 /** The whole report as Markdown. */
-export const toMarkdown = (result: RunResult): string => {
+export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance): string => {
   const parts = [
     `# ${result.protocol.name}`,
     "",
     result.protocol.description ?? "",
     "",
+    ...(provenance === undefined ? [] : [...Provenance.lines(provenance).map((l) => `> ${l}  `), ""]),
     `${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; ` +
     `the final model (after the last task) on each task's seen test set, their average, and the unseen identities.`,
     "",
@@ -77,7 +80,7 @@ export const toMarkdown = (result: RunResult): string => {
         "| verdict | claim | mean | 95 % CI | seeds |",
         "| --- | --- | --- | --- | --- |",
         ...Verdicts.evaluate(result).map((r) =>
-          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | [${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}] | ${r.interval.n} |`
+          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | ${Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)"} | ${r.interval.n} |`
         ),
         ""
       ]
@@ -86,7 +89,7 @@ export const toMarkdown = (result: RunResult): string => {
     "",
     "| method | sampler | objective |",
     "| --- | --- | --- |",
-    ...result.methods.map((m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${m.formula}\` |`),
+    ...result.methods.map((m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${trainedFormula(result, m)}\` |`),
     "",
     "## Task x test-set matrices (mAP)",
     ""

@@ -2,6 +2,7 @@
  * Writes a run's reports into its folder: `results.json`, `report.md` and `report.html` (atomically).
  * @since 0.1.0
  */
+import type { Provenance } from "@reidfx/train"
 import * as path from "node:path"
 import { Effect } from "effect"
 import type { RunStoreError } from "../errors.ts"
@@ -18,12 +19,12 @@ export interface Written {
   readonly html: string
 }
 
-/** Writes the three reports of a run into `out`. */
-export const write = (out: string, result: RunResult): Effect.Effect<Written, RunStoreError> =>
+/** Writes the three reports of a run into `out` (each with the run's provenance at the top, when given). */
+export const write = (out: string, result: RunResult, provenance?: Provenance.Provenance): Effect.Effect<Written, RunStoreError> =>
   Effect.gen(function*() {
     const files = { json: path.join(out, "results.json"), markdown: path.join(out, "report.md"), html: path.join(out, "report.html") }
-    yield* writeFileAtomic(files.json, toJsonText(result))
-    yield* writeFileAtomic(files.markdown, toMarkdown(result))
-    yield* writeFileAtomic(files.html, toHtml(result))
+    yield* writeFileAtomic(files.json, toJsonText(result, provenance))
+    yield* writeFileAtomic(files.markdown, toMarkdown(result, provenance))
+    yield* writeFileAtomic(files.html, toHtml(result, provenance))
     return files
   })

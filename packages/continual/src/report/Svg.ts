@@ -27,6 +27,37 @@ const niceMax = (max: number): number => {
 }
 
 /**
+ * Readable ticks from 0 to at least `max`: the step is 1, 2 or 5 times a power of ten, the smallest giving at
+ * most 5 intervals, so labels are round (0 / 20 / 40 / 60 / 80, never 0 / 22.5 / 45 / 67.5).
+ */
+export const niceTicks = (max: number): ReadonlyArray<number> => {
+  if (!(max > 0) || !Number.isFinite(max)) return [0, 0.25, 0.5, 0.75, 1]
+  const power = 10 ** Math.floor(Math.log10(max / 5))
+  const step = [1, 2, 5, 10].map((f) => f * power).find((st) => Math.ceil(max / st - 1e-9) <= 5) ?? 10 * power
+  const count = Math.max(1, Math.ceil(max / step - 1e-9))
+  return Array.from({ length: count + 1 }, (_, k) => Number((k * step).toPrecision(12)))
+}
+
+/** The largest y (value + error) a chart's series reach; charts of one metric share the maximum of theirs as `yMax`. */
+export const seriesMax = (series: ReadonlyArray<Series>): number =>
+  Math.max(0, ...series.flatMap((s) => s.values.map((v, i) => (v === undefined ? 0 : v + (s.errors?.[i] ?? 0)))).filter((v) => Number.isFinite(v)))
+
+/** One legend for a set of charts (their series in order, in the palette's colours). */
+export const legend = (names: ReadonlyArray<string>): string => {
+  const widths = names.map((n) => 24 + 7 * n.length)
+  const width = widths.reduce((a, b) => a + b, 8)
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" class="legend" width="${width}" height="22" viewBox="0 0 ${width} 22" role="img" aria-label="legend">`]
+  let x = 4
+  names.forEach((name, i) => {
+    const color = palette[i % palette.length]!
+    parts.push(`<rect x="${x}" y="6" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="16" font-size="12">${escapeXml(name)}</text>`)
+    x += widths[i]!
+  })
+  parts.push("</svg>")
+  return parts.join("")
+}
+
+/**
  * A line chart: x positions are labelled by `xLabels`; y is scaled from 0 to a round maximum. Points are
  * drawn where a value exists, joined by lines within runs of consecutive values.
  */
@@ -37,14 +68,19 @@ export const lineChart = (options: {
   readonly yLabel: string
   readonly width?: number
   readonly height?: number
+  /** The top of the y scale (default: this chart's own maximum); give charts of one metric the same one. */
+  readonly yMax?: number
+  /** Draw the legend under the chart (default true; false when the page has one legend for all charts). */
+  readonly legend?: boolean
 }): string => {
   const width = options.width ?? 420
-  const height = options.height ?? 260
-  const m = { left: 46, right: 26, top: 28, bottom: 40 }
+  const withLegend = options.legend !== false
+  const height = options.height ?? (withLegend ? 260 : 240)
+  const m = { left: 46, right: 26, top: 28, bottom: withLegend ? 40 : 24 }
   const plotW = width - m.left - m.right
   const plotH = height - m.top - m.bottom
-  const all = options.series.flatMap((s) => s.values.map((v, i) => (v === undefined ? undefined : v + (s.errors?.[i] ?? 0))))
-  const yMax = niceMax(Math.max(0, ...all.filter((v): v is number => v !== undefined && Number.isFinite(v))))
+  const ticks = niceTicks(options.yMax ?? seriesMax(options.series))
+  const yMax = ticks[ticks.length - 1]!
   const n = options.xLabels.length
   const x = (i: number) => m.left + (n <= 1 ? plotW / 2 : (plotW * i) / (n - 1))
   const y = (v: number) => m.top + plotH - (plotH * v) / yMax
@@ -52,8 +88,7 @@ export const lineChart = (options: {
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`)
   parts.push(`<title>${escapeXml(options.title)}</title>`)
   parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`)
-  for (let k = 0; k <= 4; k++) {
-    const v = (yMax * k) / 4
+  for (const v of ticks) {
     parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`)
     parts.push(`<text x="${m.left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${Number(v.toPrecision(3))}</text>`)
   }
@@ -90,7 +125,7 @@ export const lineChart = (options: {
   })
   const legendY = height - 10
   let lx = m.left
-  options.series.forEach((s, si) => {
+  if (withLegend) options.series.forEach((s, si) => {
     const color = palette[si % palette.length]!
     parts.push(`<rect x="${lx}" y="${legendY - 8}" width="10" height="10" fill="${color}"/>`)
     parts.push(`<text x="${lx + 13}" y="${legendY + 1}" font-size="10">${escapeXml(s.name)}</text>`)
@@ -100,15 +135,20 @@ export const lineChart = (options: {
   return parts.join("")
 }
 
+const cellText = (v: number | undefined, err: number | undefined): string =>
+  v === undefined ? "" : err === undefined || !Number.isFinite(err) ? v.toFixed(1) : `${v.toFixed(1)} ± ${err.toFixed(1)}`
+
 /** A heat map of a matrix (values in [0, max]), with each value printed in its cell. */
 export const heatMap = (options: {
   readonly title: string
   readonly rowLabels: ReadonlyArray<string>
   readonly columnLabels: ReadonlyArray<string>
   readonly values: ReadonlyArray<ReadonlyArray<number | undefined>>
+  /** ± std of each value, printed after it (`45.1 ± 2.3`). */
+  readonly errors?: ReadonlyArray<ReadonlyArray<number | undefined>>
   readonly max?: number
 }): string => {
-  const cw = 64
+  const cw = options.errors === undefined ? 64 : 92
   const ch = 24
   const left = 70
   const top = 44
@@ -131,7 +171,7 @@ export const heatMap = (options: {
       const t = v === undefined || !Number.isFinite(v) ? undefined : Math.max(0, Math.min(1, v / max))
       const fill = t === undefined ? "#f4f4f4" : `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)})`
       parts.push(`<rect x="${left + cw * j}" y="${top + ch * i}" width="${cw - 2}" height="${ch - 2}" fill="${fill}"/>`)
-      parts.push(`<text x="${left + cw * j + cw / 2}" y="${top + ch * i + ch / 2 + 4}" text-anchor="middle" font-size="10">${v === undefined ? "" : v.toFixed(1)}</text>`)
+      parts.push(`<text x="${left + cw * j + cw / 2}" y="${top + ch * i + ch / 2 + 4}" text-anchor="middle" font-size="10">${cellText(v, options.errors?.[i]?.[j])}</text>`)
     })
   })
   parts.push("</g></svg>")

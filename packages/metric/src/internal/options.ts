@@ -29,10 +29,27 @@ export const literalWithDefault = <const L extends ReadonlyArray<string>>(
 ): Schema.withDecodingDefaultKey<Schema.Literals<L>> =>
   Schema.Literals(literals).pipe(Schema.withDecodingDefaultKey<Schema.Literals<L>>(Effect.succeed(value)))
 
-/** Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. */
+/** The keys a struct schema declares (none for other schemas). */
+const keysOf = (ast: SchemaAST.AST): ReadonlyArray<string> => (ast._tag === "Objects" ? ast.propertySignatures.map((p) => String(p.name)) : [])
+
+/**
+ * Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. Options passed
+ * in code are held to the same rules as in a file: an unknown key (`tripletBatchHard({ margn: 0.3 })`) is an
+ * error naming it and the allowed keys, not silently ignored.
+ */
 export const decoder = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, what: string) => {
   const decode = Schema.decodeUnknownResult(schema)
+  const allowed = keysOf(schema.ast)
   return (input: unknown): S["Type"] => {
+    if (input !== null && typeof input === "object" && !Array.isArray(input) && allowed.length > 0) {
+      const unknown = Object.keys(input).filter((k) => !allowed.includes(k))
+      if (unknown.length > 0) {
+        throw new InvalidOption({
+          what: `${what} options`,
+          detail: `unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")}; allowed: ${allowed.join(", ")}`
+        })
+      }
+    }
     const result = decode(input ?? {}, { errors: "all" })
     if (Result.isFailure(result)) {
       throw new InvalidOption({ what: `${what} options`, detail: result.failure.message.replace(/\n\s*/g, " ") })

@@ -24,7 +24,10 @@ import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } f
 import { Effect, Stream } from "effect"
 import { OutputError } from "../errors.ts"
 import * as Optimizer from "../optim/Optimizer.ts"
-import { Progress } from "../Progress.ts"
+import * as Provenance from "../logging/Provenance.ts"
+import * as RunFolderLog from "../logging/RunFolderLog.ts"
+import * as Tracker from "../logging/Tracker.ts"
+import { logged, Progress } from "../Progress.ts"
 import * as RunConfig from "../RunConfig.ts"
 import * as LearningRate from "../schedule/LearningRate.ts"
 import * as Trainer from "../Trainer.ts"
@@ -51,6 +54,8 @@ export interface BaselineResult {
   }
   readonly wallSeconds: number
   readonly outputDir: string
+  /** Version, commit, backend, Node, command line and config hash of the run (absent in results written before 0.1.0 had it). */
+  readonly provenance?: Provenance.Provenance
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`
@@ -173,13 +178,19 @@ const guardRunFolder = (out: string, config: RunConfig.RunConfig) =>
   })
 
 /** Runs the strong baseline described by a decoded run config. */
-export const run = (config: RunConfig.RunConfig) =>
+export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOptions = {}) =>
   Effect.gen(function*() {
     const started = performance.now()
-    const progress = yield* Progress
     const out = path.resolve(config.output, config.name)
     const stored = yield* guardRunFolder(out, config)
     if (stored !== undefined) return stored
+    // every step and both evaluations go to the run folder's history, TensorBoard files and trackers
+    const provenance = yield* Provenance.current(RunConfig.encode(config))
+    const log = yield* Tracker.open(RunFolderLog.trackers(out, logging), { name: config.name, config: RunConfig.encode(config), provenance })
+    const progress = logged(yield* Progress, log)
+    const evaluation = (step: number, scores: Scores) =>
+      log.record({ kind: "evaluation", step, time: Date.now() / 1000, where: { testSet: "synthetic" }, values: { ...scores } })
+    yield* progress.message(Provenance.lines(provenance).join("\n"))
     const d = config.data
     const { train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
     yield* progress.message(
@@ -189,6 +200,7 @@ export const run = (config: RunConfig.RunConfig) =>
     yield* progress.message(`optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`)
 
     const untrained = yield* evaluate(model, { query, gallery }, view)
+    yield* evaluation(0, untrained)
     yield* progress.message(`untrained: Rank-1 ${pct(untrained.rank1)}, mAP ${pct(untrained.mAP)}`)
 
     const checkpoint = path.join(out, CHECKPOINT)
@@ -199,9 +211,10 @@ export const run = (config: RunConfig.RunConfig) =>
       label: config.name,
       resume: config.resume,
       checkpoint: { path: checkpoint, meta: RunConfig.encode(config), ...(config.checkpointEverySteps === undefined ? {} : { everySteps: config.checkpointEverySteps }) }
-    })
+    }).pipe(Effect.provideService(Progress, progress))
 
     const trained = yield* evaluate(model, { query, gallery }, view)
+    yield* evaluation(fit.steps, trained)
     yield* Weights.save(model, path.join(out, "model"))
     const result: BaselineResult = {
       name: config.name,
@@ -222,7 +235,8 @@ export const run = (config: RunConfig.RunConfig) =>
         lastLosses: fit.last?.learners[0]?.terms ?? {}
       },
       wallSeconds: (performance.now() - started) / 1000,
-      outputDir: out
+      outputDir: out,
+      provenance
     }
     yield* Effect.tryPromise({
       try: async () => {
