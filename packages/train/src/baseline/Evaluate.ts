@@ -34,9 +34,21 @@ export interface EmbedOptions {
   readonly width: number
   readonly batchSize?: number
   readonly cache?: ImageCache.ImageCache
+  /**
+   * Test-time flip: add the embedding of the horizontally flipped image (torchreid / fast-reid `flip` test
+   * augmentation; the DwoPP authors' `fast_extract_feature`). Default false.
+   */
+  readonly flip?: boolean
+  /** L2-normalise each (summed) embedding: `f / max(||f||_2, 1e-12)`. Default false. */
+  readonly normalize?: boolean
+  /** Which output: `neck` (retrieval embedding after the BNNeck, `model.embed`, default) or `features` (before it). */
+  readonly embedding?: "neck" | "features"
 }
 
-/** Embeds items with a model in inference mode (no augmentation, ImageNet normalisation). */
+/**
+ * Embeds items with a model in inference mode (no augmentation, ImageNet normalisation); with `flip` the embedding
+ * is `e(x) + e(flip(x))`, with `normalize` it is divided by its L2 norm.
+ */
 export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, options: EmbedOptions): Effect.Effect<Embedded, CorruptImage> =>
   Effect.gen(function*() {
     const size = options.batchSize ?? 128
@@ -47,7 +59,13 @@ export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, op
     for (let start = 0, b = 0; start < items.length; start += size, b++) {
       const chunk = items.slice(start, start + size)
       const host = yield* Loader.hostBatch(Batch.plan(chunk.map((i) => [i])), { height: options.height, width: options.width, ...(options.cache === undefined ? {} : { cache: options.cache }) }, b)
-      const embedding = tf.tidy(() => model.embed(tf.tensor4d(host.pixels, [chunk.length, options.height, options.width, 3])))
+      const one = (images: tf.Tensor4D): tf.Tensor2D =>
+        options.embedding === "features" ? model.forward(images, { training: false }).features as tf.Tensor2D : model.embed(images)
+      const embedding = tf.tidy(() => {
+        const images = tf.tensor4d(host.pixels, [chunk.length, options.height, options.width, 3])
+        const sum = options.flip === true ? tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D : one(images)
+        return options.normalize === true ? tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D : sum
+      })
       const values = yield* Effect.promise(() => embedding.data() as Promise<Float32Array>)
       embedding.dispose()
       data.set(values, start * dim)

@@ -1,0 +1,106 @@
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { TestConsole } from "effect/testing"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Decode, Readers, Synthetic, SyntheticExport } from "@reidfx/data"
+import { parseFeatureFile, parseLabelFile } from "@reidfx/eval"
+import { cli } from "../src/cli.ts"
+
+const run = Command.runWith(cli, { version: "0.0.0" })
+const dir = mkdtempSync(join(tmpdir(), "reidfx-test-cli-"))
+const failureOf = (args: Array<string>) =>
+  Effect.gen(function*() {
+    const error = yield* Effect.flip(run(args))
+    assert.strictEqual((error as { _tag: string })._tag, "UserError")
+    return String((error as { userMessage?: string }).userMessage)
+  })
+
+// the tiny run of train.test.ts: 12 identities at 32x16 (seed 0, 4 cameras, hard), 2 epochs
+const tiny = [
+  "--backend", "cpu", "--output", dir, "--epochs", "2",
+  "--set", "data.identities=12", "--set", "data.height=32", "--set", "data.width=16", "--set", "data.imagesPerCamera=2",
+  "--set", "sampler={p: 3, k: 2}", "--set", "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
+]
+
+describe("reidfx test", () => {
+  it.effect("on the run's synthetic world exported as Market-1501, gives the mAP reidfx train evaluated in process", () =>
+    Effect.gen(function*() {
+      yield* run(["train", ...tiny, "--name", "tiny"])
+      const trained = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).trained
+      // the same world (the run's seed and data settings), written losslessly in the Market-1501 layout
+      const world = yield* Synthetic.make({ kind: "person", seed: 0, identities: 12, cameras: 4, imagesPerCamera: 2, height: 32, width: 16, difficulty: Synthetic.presets.hard })
+      const root = join(dir, "market")
+      yield* SyntheticExport.writeMarket1501(world, root, { format: "png" })
+      const out = join(dir, "test-out")
+      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--layout", "market1501", "--root", root, "--output", out, "--visrank", "5", "--visrank-queries", "3"])
+      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
+      expect(results.input).toEqual({ height: 32, width: 16, flip: false, normalize: false, embedding: "neck" })
+      expect(results.original.numQueries).toBe(world.dataset.query.length)
+      expect(results.original.mAP).toBeCloseTo(trained.mAP, 6)
+      expect(results.original.rank1).toBeCloseTo(trained.rank1, 6)
+      expect(results.original.mINP).toBeCloseTo(trained.mINP, 6)
+      // the feature files are what `reidfx eval` reads, and give the same mAP there
+      const q = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
+      expect([q.rows, q.dim]).toEqual([world.dataset.query.length, 16])
+      const qIds = parseLabelFile(readFileSync(join(out, "query_ids.npy")), "ids.npy")
+      assert.strictEqual(qIds._tag, "Single")
+      const market = yield* Readers.market1501(root)
+      expect(readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")).toEqual(market.query.map((i) => (i.source as { path: string }).path))
+      const side = (s: string) => [`--${s}-features`, join(out, `${s}_features.npy`), `--${s}-ids`, join(out, `${s}_ids.npy`), `--${s}-cams`, join(out, `${s}_cams.npy`)]
+      const json = join(dir, "eval.json")
+      yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--json", json])
+      expect(JSON.parse(readFileSync(json, "utf8")).original.mAP).toBeCloseTo(results.original.mAP, 9)
+      // the ranked-list page embeds the real crops; the PNG is torchreid's grid of 3 rows of 1 + 5 framed tiles
+      const html = readFileSync(join(out, "ranked.html"), "utf8")
+      expect(html.match(/<div class="row">/g)?.length).toBe(3)
+      expect(html.match(/<figure class="(match|nonMatch|junk)">/g)?.length).toBe(15)
+      expect(html.match(/src="data:image\/png;base64,/g)?.length).toBe(18)
+      const png = yield* Decode.decode(join(out, "ranked.png"), 128 * 3 + 2 * 5, 6 * 64 + 5 * 5 + 45)
+      // 64-wide tiles: torchreid's border 5, spacing 10 and query gap 90 scaled by 64 / 128 (3, 5, 45)
+      const W = 6 * 64 + 5 * 5 + 45
+      const pixel = (y: number, x: number) => Array.from(png.data.subarray((y * W + x) * 3, (y * W + x) * 3 + 3))
+      expect(pixel(1, 1)).toEqual([0, 0, 0])
+      expect(pixel(60, 64 + 20)).toEqual([255, 255, 255])
+      const first = /<figure class="(match|nonMatch|junk)">/.exec(html)![1]!
+      const colour = { match: [0, 255, 0], nonMatch: [255, 0, 0], junk: [160, 160, 160] }[first]
+      expect(pixel(1, 64 + 5 + 45 + 1)).toEqual(colour)
+      const logs = (yield* TestConsole.logLines).map(String).join("\n")
+      assert.include(logs, "ranked lists of 3 queries")
+    }).pipe(Effect.provide(NodeServices.layer)), 120_000)
+
+  it.effect("embeds an image list with flip and normalisation into unit-norm features in the list's order", () =>
+    Effect.gen(function*() {
+      const root = join(dir, "market")
+      const files = readdirSync(join(root, "query")).slice(0, 4)
+      const list = join(root, "list.txt")
+      writeFileSync(list, `# four queries\n${files.map((f) => `query/${f}`).join("\n")}\n`)
+      const out = join(dir, "list-out")
+      yield* run(["extract", "--backend", "cpu", "--model", join(dir, "tiny", "model"), "--images", list, "--height", "32", "--width", "16", "--flip", "--normalize", "--output", out])
+      const f = parseFeatureFile(readFileSync(join(out, "features.npy")), "f.npy")
+      expect(f.rows).toBe(4)
+      for (let i = 0; i < 4; i++) {
+        let s = 0
+        for (let j = 0; j < f.dim; j++) s += f.data[i * f.dim + j]! ** 2
+        expect(Math.sqrt(s)).toBeCloseTo(1, 5)
+      }
+      expect(readFileSync(join(out, "paths.txt"), "utf8").trim().split("\n")).toEqual(files.map((x) => join(root, "query", x)))
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.effect("bad input is one line naming what to give", () =>
+    Effect.gen(function*() {
+      expect(yield* failureOf(["test", "--model", join(dir, "tiny"), "--output", join(dir, "x")])).toBe(
+        "give exactly one data source: --layout <market1501|dukemtmcReid|msmt17|cuhk03|cuhk03detected|veri776|generic|cuhksysu|viper|prid|grid|ilids|cuhk01|cuhk02|sensereid> --root DIR, --manifest file.csv, or --images list.txt"
+      )
+      const missing = join(dir, "nope")
+      expect(yield* failureOf(["test", "--backend", "cpu", "--model", missing, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toBe(
+        `model ${missing}: no such file or folder (give a run folder, a weights folder, a checkpoint.ckpt or a .safetensors / .npz file)`
+      )
+      const dict = join(dir, "w.safetensors")
+      writeFileSync(dict, "")
+      expect(yield* failureOf(["test", "--backend", "cpu", "--model", dict, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
+    }).pipe(Effect.provide(NodeServices.layer)))
+})
