@@ -54,6 +54,18 @@ describe("reidfx test", () => {
       const json = join(dir, "eval.json")
       yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--json", json])
       expect(JSON.parse(readFileSync(json, "utf8")).original.mAP).toBeCloseTo(results.original.mAP, 9)
+      // eval --visrank draws the same page from the features plus the path lists
+      const vis = join(dir, "eval-vis")
+      yield* run([
+        "eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--visrank", vis, "--query-paths", join(out, "query_paths.txt"),
+        "--gallery-paths", join(out, "gallery_paths.txt"), "--visrank-top", "5", "--visrank-queries", "3"
+      ])
+      const strip = (page: string) => page.replace(/<title>.*<\/title>|<h1>.*<\/h1>/g, "")
+      expect(strip(readFileSync(join(vis, "ranked.html"), "utf8"))).toBe(strip(readFileSync(join(out, "ranked.html"), "utf8")))
+      expect(readFileSync(join(vis, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
+      expect(yield* failureOf(["eval", ...side("query"), ...side("gallery"), "--visrank", vis])).toBe(
+        "--visrank needs the image paths: --query-paths and --gallery-paths (one path per line, in feature order)"
+      )
       // the ranked-list page embeds the real crops; the PNG is torchreid's grid of 3 rows of 1 + 5 framed tiles
       const html = readFileSync(join(out, "ranked.html"), "utf8")
       expect(html.match(/<div class="row">/g)?.length).toBe(3)
@@ -68,6 +80,15 @@ describe("reidfx test", () => {
       const first = /<figure class="(match|nonMatch|junk)">/.exec(html)![1]!
       const colour = { match: [0, 255, 0], nonMatch: [255, 0, 0], junk: [160, 160, 160] }[first]
       expect(pixel(1, 64 + 5 + 45 + 1)).toEqual(colour)
+      // the run's last checkpoint (written at the last epoch's end) is the same model: the same mAP, model config
+      // rebuilt from the run config in its metadata and the classifier's shape
+      const fromCkpt = join(dir, "ckpt-out")
+      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny", "checkpoint.ckpt"), "--layout", "market1501", "--root", root, "--output", fromCkpt, "--visrank", "0"])
+      const ckptResults = JSON.parse(readFileSync(join(fromCkpt, "results.json"), "utf8"))
+      expect(ckptResults.model.kind).toBe("checkpoint")
+      expect(ckptResults.input).toEqual(results.input)
+      expect(ckptResults.original.mAP).toBeCloseTo(results.original.mAP, 9)
+      expect(ckptResults.files).not.toContain("ranked.png")
       const logs = (yield* TestConsole.logLines).map(String).join("\n")
       assert.include(logs, "ranked lists of 3 queries")
     }).pipe(Effect.provide(NodeServices.layer)), 120_000)
