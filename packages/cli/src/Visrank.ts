@@ -30,6 +30,8 @@ export interface VisrankOptions extends RankingOptionsInput {
   readonly height?: number
   readonly width?: number
   readonly title?: string
+  /** Whether identities are known (default true); false frames every gallery item neutrally (a search). */
+  readonly labelled?: boolean
 }
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })

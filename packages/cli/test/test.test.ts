@@ -124,4 +124,61 @@ describe("reidfx test", () => {
       writeFileSync(dict, "")
       expect(yield* failureOf(["test", "--backend", "cpu", "--model", dict, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
     }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.effect("search: a tracklet query (pooled) and an image query against a dataset's gallery, and labelled features from any model", () =>
+    Effect.gen(function*() {
+      const out = join(dir, "test-out")
+      const root = join(dir, "market")
+      const qPaths = readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")
+      const qf = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
+      const gf = parseFeatureFile(readFileSync(join(out, "gallery_features.npy")), "g.npy")
+      const gPaths = readFileSync(join(out, "gallery_paths.txt"), "utf8").trim().split("\n")
+      const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+        let ab = 0
+        let aa = 0
+        let bb = 0
+        for (let i = 0; i < a.length; i++) {
+          ab += a[i]! * b[i]!
+          aa += a[i]! ** 2
+          bb += b[i]! ** 2
+        }
+        return 1 - ab / Math.sqrt(aa * bb)
+      }
+      const row = (m: { data: Float32Array; dim: number }, i: number) => m.data.subarray(i * m.dim, (i + 1) * m.dim)
+      const brute = (q: ArrayLike<number>) => gPaths.map((p, j) => ({ p, d: cosine(q, row(gf, j)) })).sort((a, b) => a.d - b.d)
+      // queries 0 and 1 as one tracklet "walk", query 2 alone
+      const list = join(dir, "search-list.txt")
+      writeFileSync(list, `${qPaths[0]},walk\n${qPaths[2]}\n${qPaths[1]},walk\n`)
+      const sOut = join(dir, "search-out")
+      yield* run(["search", "--backend", "cpu", "--model", join(dir, "tiny"), "--query-images", list, "--layout", "market1501", "--root", root, "--top", "4", "--output", sOut])
+      const found = JSON.parse(readFileSync(join(sOut, "search.json"), "utf8"))
+      expect(found.results.map((r: { query: string }) => r.query)).toEqual(["walk", qPaths[2]])
+      expect(found.results[0].images).toEqual([qPaths[0], qPaths[1]])
+      const pooled = Float32Array.from(row(qf, 0), (v, k) => (v + row(qf, 1)[k]!) / 2)
+      for (const [r, q] of [[0, pooled], [1, row(qf, 2)]] as const) {
+        const expected = brute(q).slice(0, 4)
+        expect(found.results[r].top.map((t: { image: string }) => t.image)).toEqual(expected.map((e) => e.p))
+        found.results[r].top.forEach((t: { distance: number }, k: number) => expect(t.distance).toBeCloseTo(expected[k]!.d, 5))
+        expect(found.results[r].top[0].verdict).toBeUndefined()
+      }
+      const page = readFileSync(join(sOut, "ranked.html"), "utf8")
+      expect(page.match(/<figure class="unknown">/g)?.length).toBe(8)
+      assert.include(page, "identities unknown")
+      // features of any model with labels: verdicts as the evaluation's ranked lists
+      const fOut = join(dir, "search-features")
+      yield* run([
+        "search", "--query-features", join(out, "query_features.npy"), "--query-paths", join(out, "query_paths.txt"),
+        "--query-ids", join(out, "query_ids.npy"), "--query-cams", join(out, "query_cams.npy"),
+        "--gallery-features", join(out, "gallery_features.npy"), "--gallery-paths", join(out, "gallery_paths.txt"),
+        "--gallery-ids", join(out, "gallery_ids.npy"), "--gallery-cams", join(out, "gallery_cams.npy"), "--top", "5", "--max-queries", "3", "--output", fOut
+      ])
+      const labelled = JSON.parse(readFileSync(join(fOut, "search.json"), "utf8"))
+      expect(labelled.results).toHaveLength(qf.rows)
+      expect(labelled.results[2].top.map((t: { image: string }) => t.image)).toEqual(brute(row(qf, 2)).slice(0, 5).map((e) => e.p))
+      // the same 3 queries and top-5 as reidfx test drew: the same PNG
+      expect(readFileSync(join(fOut, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
+      expect(yield* failureOf(["search", "--query-images", list, "--gallery-images", list, "--output", fOut])).toBe(
+        "query are images: give --model to embed them (or give features with --query-features)"
+      )
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 })

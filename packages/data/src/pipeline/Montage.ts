@@ -20,7 +20,9 @@ export const frameColours = {
   query: [0, 0, 0],
   match: [0, 255, 0],
   nonMatch: [255, 0, 0],
-  junk: [160, 160, 160]
+  junk: [160, 160, 160],
+  /** A search in unlabelled images: no verdict. */
+  unknown: [85, 85, 85]
 } as const satisfies Record<string, Rgb>
 
 /** One framed tile. */
