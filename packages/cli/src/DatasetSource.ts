@@ -7,34 +7,19 @@
  */
 import * as path from "node:path"
 import { type Dataset, type Item, Readers } from "@reidfx/data"
+import { DatasetConfig } from "@reidfx/train"
 import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Option } from "effect"
 import { CliError } from "effect/cli"
 
-/** The dataset layouts (protocol files' `layout` names) and their `@reidfx/data` reader. */
-export const layoutReaders = {
-  market1501: (root: string) => Readers.market1501(root),
-  dukemtmcReid: (root: string) => Readers.dukeMTMCReID(root),
-  msmt17: (root: string) => Readers.msmt17(root),
-  cuhk03: (root: string) => Readers.cuhk03NP(root),
-  cuhk03detected: (root: string) => Readers.cuhk03NP(root, "detected"),
-  veri776: (root: string) => Readers.veri776(root),
-  generic: (root: string) => Readers.folders(root),
-  cuhksysu: (root: string) => Readers.cuhkSysu(root),
-  viper: (root: string) => Readers.viper(root),
-  prid: (root: string) => Readers.prid(root),
-  grid: (root: string) => Readers.grid(root),
-  ilids: (root: string) => Readers.ilids(root),
-  cuhk01: (root: string) => Readers.cuhk01(root),
-  cuhk02: (root: string) => Readers.cuhk02(root),
-  sensereid: (root: string) => Readers.senseReID(root)
-} as const
+/** The dataset layouts (protocol files' `layout` names) and their `@reidfx/data` reader (one table: `@reidfx/train` DatasetConfig). */
+export const layoutReaders = DatasetConfig.layoutReaders
 
 /** A layout name. */
-export type LayoutName = keyof typeof layoutReaders
+export type LayoutName = DatasetConfig.LayoutName
 
 /** The layout names, for `--layout`. */
-export const layoutNames = Object.keys(layoutReaders) as ReadonlyArray<LayoutName>
+export const layoutNames: ReadonlyArray<LayoutName> = DatasetConfig.layoutNames
 
 /** The images to embed: a dataset with splits, or an unlabelled list. */
 export type DatasetSource =

@@ -181,4 +181,25 @@ describe("reidfx test", () => {
         "query are images: give --model to embed them (or give features with --query-features)"
       )
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.effect("train on a dataset in a layout from saved weights: its untrained scores are the saved model's on those files", () =>
+    Effect.gen(function*() {
+      const root = join(dir, "market")
+      const model = join(dir, "tiny", "model")
+      yield* run([
+        "train", "--backend", "cpu", "--output", dir, "--name", "from-market", "--epochs", "1", "--layout", "market1501", "--root", root,
+        "--set", "data.height=32", "--set", "data.width=16", "--set", "sampler={p: 3, k: 2}",
+        "--set", "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}",
+        "--set", `model.weights=${JSON.stringify({ path: model, part: "all" })}`
+      ])
+      const r = JSON.parse(readFileSync(join(dir, "from-market", "results.json"), "utf8"))
+      const market = yield* Readers.market1501(root)
+      expect(r.dataset).toEqual({ trainImages: market.train.length, trainIdentities: 6, queries: market.query.length, gallery: market.gallery.length, testIdentities: 6 })
+      const tested = JSON.parse(readFileSync(join(dir, "test-out", "results.json"), "utf8")).original
+      expect(r.untrained.mAP).toBeCloseTo(tested.mAP, 6)
+      expect(JSON.parse(readFileSync(join(dir, "from-market", "config.json"), "utf8")).dataset).toEqual({ layout: "market1501", root })
+      expect(yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501"])).toBe("give both --layout and --root (the dataset's folder)")
+      const nowhere = join(dir, "nowhere")
+      expect(yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501", "--root", nowhere])).toMatch(/^invalid run configuration \(dataset\):[\s\S]*nowhere/)
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 })

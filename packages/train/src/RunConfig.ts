@@ -9,6 +9,7 @@ import { ModelConfig, WeightsInit } from "@reidfx/model"
 import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Schema, type SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
+import { DatasetSpec } from "./baseline/DatasetConfig.ts"
 import { RunConfigError } from "./errors.ts"
 import { OptimizerConfig } from "./optim/OptimizerConfig.ts"
 import { Decay, Warmup } from "./schedule/LearningRate.ts"
@@ -92,6 +93,11 @@ export const RunConfig = Schema.Struct({
   name: Schema.String.check(Schema.isPattern(/^[\w.-]+$/)).pipe(defType("baseline")),
   seed: Schema.Int.pipe(defType(0)),
   data: defEmpty(DataConfig),
+  /**
+   * A dataset on disk instead of the synthetic world (`{ layout, root }` or `{ manifest }`, see `DatasetConfig`):
+   * its train split trains, its query / gallery splits evaluate; images are resized to `data.height x data.width`.
+   */
+  dataset: Schema.optionalKey(DatasetSpec),
   model: defEmpty(RunModelConfig),
   /** PK sampling: P identities x K images per batch. */
   sampler: defEmpty(Schema.Struct({ p: Count(1, 10_000).pipe(defType(16)), k: Count(1, 10_000).pipe(defType(4)) })),
