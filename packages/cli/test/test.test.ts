@@ -158,7 +158,9 @@ describe("reidfx test", () => {
       for (const [r, q] of [[0, pooled], [1, row(qf, 2)]] as const) {
         const expected = brute(q).slice(0, 4)
         expect(found.results[r].top.map((t: { image: string }) => t.image)).toEqual(expected.map((e) => e.p))
-        found.results[r].top.forEach((t: { distance: number }, k: number) => expect(t.distance).toBeCloseTo(expected[k]!.d, 5))
+        found.results[r].top.forEach((t: { distance: number }, k: number) => {
+          expect(t.distance).toBeCloseTo(expected[k]!.d, 5)
+        })
         expect(found.results[r].top[0].verdict).toBeUndefined()
       }
       const page = readFileSync(join(sOut, "ranked.html"), "utf8")

@@ -15,7 +15,7 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Item } from "@reidfx/data"
-import { type FeatureMatrix, Features, pairwiseDistances, parseFeatureFile, RankedList, temporalPool } from "@reidfx/eval"
+import { type FeatureMatrix, pairwiseDistances, parseFeatureFile, RankedList, temporalPool } from "@reidfx/eval"
 import { Evaluate, type SavedModel } from "@reidfx/train"
 import { AtomicFile, Backend, BoundedRead } from "@reidfx/tensor"
 import { Console, Effect, Option } from "effect"
