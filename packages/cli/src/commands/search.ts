@@ -145,6 +145,10 @@ const searchHandler = (flags: Flags) =>
           if (model === undefined) {
             if (Option.isNone(flags.model)) return yield* Effect.fail(userError(`${what} are images: give --model to embed them (or give features with --${what}-features)`))
             model = yield* loadModel({ ...flags, model: flags.model.value })
+            const head = model.saved.model.config.head
+            if (flags.embedding === "parts" && head.parts === undefined && head.local === undefined) {
+              return yield* Effect.fail(userError("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"))
+            }
           }
           const m = model
           const e = yield* Evaluate.embedItems(m.saved.model, itemsOf(entries), {

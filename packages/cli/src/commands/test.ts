@@ -39,7 +39,10 @@ export const modelFlags = {
   batchSize: Flag.Int("batch-size").pipe(Flag.withDefault(64), Flag.withDescription("Images per forward pass (default 64)")),
   flip: Flag.Boolean("flip").pipe(Flag.withDefault(false), Flag.withDescription("Add the embedding of the flipped image (test-time flip)")),
   normalize: Flag.Boolean("normalize").pipe(Flag.withDefault(false), Flag.withDescription("L2-normalise the embeddings")),
-  embedding: Flag.Literals("embedding", ["neck", "features"]).pipe(Flag.withDefault("neck" as const), Flag.withDescription("Embedding: neck (after the BNNeck, default) or features (before it)")),
+  embedding: Flag.Literals("embedding", ["neck", "features", "parts"]).pipe(
+    Flag.withDefault("neck" as const),
+    Flag.withDescription("Embedding: neck (after the BNNeck, default), features (before it) or parts (PCB descriptor of a head.parts / head.local model)")
+  ),
   backend: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"]).pipe(Flag.optional, Flag.withDescription("tfjs backend (default: REIDFX_BACKEND, else wasm)"))
 }
 
@@ -112,6 +115,9 @@ const testHandler = (flags: {
     const info = yield* Backend.Backend
     const job = Effect.gen(function*() {
       const { saved, height, width } = yield* loadModel(flags)
+      if (flags.embedding === "parts" && saved.model.config.head.parts === undefined && saved.model.config.head.local === undefined) {
+        return yield* Effect.fail(userError("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"))
+      }
       const view = { height, width, batchSize: flags.batchSize, flip: flags.flip, normalize: flags.normalize, embedding: flags.embedding }
       const embed = (items: ReadonlyArray<Item.Item>) => Evaluate.embedItems(saved.model, items, view).pipe(Effect.mapError((e) => userError(e.message)))
       yield* Console.log(
