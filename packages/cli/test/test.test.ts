@@ -120,6 +120,9 @@ describe("reidfx test", () => {
       expect(yield* failureOf(["test", "--backend", "cpu", "--model", missing, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toBe(
         `model ${missing}: no such file or folder (give a run folder, a weights folder, a checkpoint.ckpt or a .safetensors / .npz file)`
       )
+      expect(yield* failureOf(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--embedding", "parts", "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toBe(
+        "--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"
+      )
       const dict = join(dir, "w.safetensors")
       writeFileSync(dict, "")
       expect(yield* failureOf(["test", "--backend", "cpu", "--model", dict, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
