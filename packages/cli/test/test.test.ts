@@ -207,4 +207,21 @@ describe("reidfx test", () => {
       const nowhere = join(dir, "nowhere")
       expect(yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501", "--root", nowhere])).toMatch(/^invalid run configuration \(dataset\):[\s\S]*nowhere/)
     }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+
+  it.effect("--rerank --split all: the re-ranked scores are reidfx eval --rerank's on the written features; the train split is embedded too", () =>
+    Effect.gen(function*() {
+      const root = join(dir, "market")
+      const out = join(dir, "rerank-out")
+      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--layout", "market1501", "--root", root, "--split", "all", "--rerank", "--k1", "4", "--k2", "2", "--visrank", "0", "--output", out])
+      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
+      const market = yield* Readers.market1501(root)
+      expect(parseFeatureFile(readFileSync(join(out, "train_features.npy")), "t.npy").rows).toBe(market.train.length)
+      const side = (s: string) => [`--${s}-features`, join(out, `${s}_features.npy`), `--${s}-ids`, join(out, `${s}_ids.npy`), `--${s}-cams`, join(out, `${s}_cams.npy`)]
+      const json = join(dir, "rerank.json")
+      yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--rerank", "--k1", "4", "--k2", "2", "--json", json])
+      const evaluated = JSON.parse(readFileSync(json, "utf8"))
+      expect(results.reRanked.mAP).toBeCloseTo(evaluated.reRanked.mAP, 9)
+      expect(results.original.mAP).toBeCloseTo(evaluated.original.mAP, 9)
+      expect(results.options.reRanking).toEqual({ k1: 4, k2: 2, lambda: 0.3 })
+    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
 })
