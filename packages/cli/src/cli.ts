@@ -17,11 +17,13 @@ import { runCommand } from "./commands/run.ts"
 import { weightsCommand } from "./commands/weights.ts"
 import { runnerCommand } from "./commands/runner.ts"
 import { sweepCommand } from "./commands/sweep.ts"
+import { extractCommand, testCommand } from "./commands/test.ts"
+import { searchCommand } from "./commands/search.ts"
 
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand]),
+  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand, testCommand, extractCommand, searchCommand]),
   // --backend is accepted by every command (before or after its name)
   Command.withGlobalFlags([BackendFlag])
 )

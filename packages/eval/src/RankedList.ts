@@ -21,7 +21,7 @@ export interface ImageSet {
 }
 
 /** How a ranked gallery item is framed. */
-export type Verdict = "match" | "nonMatch" | "junk"
+export type Verdict = "match" | "nonMatch" | "junk" | "unknown"
 
 /** Options of {@link rankedListHtml}. */
 export interface RankedListOptions extends RankingOptionsInput {
@@ -35,6 +35,11 @@ export interface RankedListOptions extends RankingOptionsInput {
   readonly title?: string
   /** Image height in pixels. Default 128. */
   readonly height?: number
+  /**
+   * Whether identities are known. Default true; when false (a search in unlabelled images) every item's verdict
+   * is `unknown` (a neutral frame), nothing is junk, and captions show no identity.
+   */
+  readonly labelled?: boolean
 }
 
 const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
@@ -58,6 +63,10 @@ export const topRanked = (
   const out: Array<{ index: number; distance: number; verdict: Verdict }> = []
   for (const j of order) {
     if (out.length >= k) break
+    if (options.labelled === false) {
+      out.push({ index: j, distance: row[j]!, verdict: "unknown" })
+      continue
+    }
     const gid = gallery.ids[j]!
     const isJunk = junk.has(gid) || (o.sameCameraJunk && gid === queryId && gallery.cams[j] === queryCam && !distractor.has(gid))
     if (isJunk && options.showJunk === false) continue
@@ -68,11 +77,11 @@ export const topRanked = (
 }
 
 const omitPage = (o: RankedListOptions): RankingOptionsInput => {
-  const { topK: _a, queries: _b, showJunk: _c, title: _d, height: _e, ...rest } = o
+  const { topK: _a, queries: _b, showJunk: _c, title: _d, height: _e, labelled: _f, ...rest } = o
   return rest
 }
 
-const colours: Record<Verdict, string> = { match: "#1a9c3a", nonMatch: "#d0312d", junk: "#9a9a9a" }
+const colours: Record<Verdict, string> = { match: "#1a9c3a", nonMatch: "#d0312d", junk: "#9a9a9a", unknown: "#555555" }
 
 /**
  * A self-contained HTML page of ranked lists from a `[queries x gallery]` row-major distance matrix.
@@ -95,6 +104,7 @@ export const rankedListHtml = (distances: ArrayLike<number>, query: ImageSet, ga
   const topK = options.topK ?? 10
   if (!Number.isInteger(topK) || topK < 1) throw new InvalidOption({ what: "topK", detail: `${topK} is not a positive integer` })
   const height = options.height ?? 128
+  const labelled = options.labelled !== false
   const queries = options.queries ?? Array.from({ length: Q }, (_, i) => i)
   const rows = queries.map((i) => {
     if (!Number.isInteger(i) || i < 0 || i >= Q) throw new InvalidOption({ what: "queries", detail: `query ${i} is outside 0..${Q - 1}` })
@@ -103,10 +113,10 @@ export const rankedListHtml = (distances: ArrayLike<number>, query: ImageSet, ga
     const cells = top
       .map(
         (t, r) =>
-          `<figure class="${t.verdict}"><img src="${escapeHtml(gallery.images[t.index]!)}" style="height:${height}px"><figcaption>#${r + 1} id ${gallery.ids[t.index]} cam ${gallery.cams[t.index]}<br>${t.distance.toFixed(3)}</figcaption></figure>`
+          `<figure class="${t.verdict}"><img src="${escapeHtml(gallery.images[t.index]!)}" style="height:${height}px"><figcaption>#${r + 1}${labelled ? ` id ${gallery.ids[t.index]} cam ${gallery.cams[t.index]}` : ""}<br>${t.distance.toFixed(3)}</figcaption></figure>`
       )
       .join("")
-    return `<div class="row"><figure class="query"><img src="${escapeHtml(query.images[i]!)}" style="height:${height}px"><figcaption>query ${i}<br>id ${qIds[i]} cam ${qCams[i]}</figcaption></figure>${cells}</div>`
+    return `<div class="row"><figure class="query"><img src="${escapeHtml(query.images[i]!)}" style="height:${height}px"><figcaption>query ${i}${labelled ? `<br>id ${qIds[i]} cam ${qCams[i]}` : ""}</figcaption></figure>${cells}</div>`
   })
   const title = escapeHtml(options.title ?? "reidfx ranked lists")
   return `<!doctype html>
@@ -118,10 +128,15 @@ figure.query{border-color:#2a62c9;margin-right:12px}
 figure.match{border-color:${colours.match}}
 figure.nonMatch{border-color:${colours.nonMatch}}
 figure.junk{border-color:${colours.junk};opacity:.7}
+figure.unknown{border-color:${colours.unknown}}
 img{display:block}
 </style></head><body>
 <h1>${title}</h1>
-<p>Top-${topK} gallery items per query: <b style="color:${colours.match}">match</b>, <b style="color:${colours.nonMatch}">non-match</b>, <b style="color:${colours.junk}">junk</b> (not counted).</p>
+<p>${
+    labelled
+      ? `Top-${topK} gallery items per query: <b style="color:${colours.match}">match</b>, <b style="color:${colours.nonMatch}">non-match</b>, <b style="color:${colours.junk}">junk</b> (not counted).`
+      : `Top-${topK} gallery items per query, by increasing distance (identities unknown).`
+  }</p>
 ${rows.join("\n")}
 </body></html>
 `

@@ -18,6 +18,15 @@ describe("ranked lists", () => {
     expect(topRanked(distances, 1, 0, gallery, { topK: 2, showJunk: false }).map((t) => t.index)).toEqual([1, 0])
   })
 
+  it("without identities (a search) keeps every item, junk included, with the unknown verdict and no id captions", () => {
+    const top = topRanked(distances, 1, 0, gallery, { topK: 4, labelled: false })
+    expect(top.map((t) => [t.index, t.verdict])).toEqual([[1, "unknown"], [2, "unknown"], [0, "unknown"], [3, "unknown"]])
+    const html = rankedListHtml(distances, query, gallery, { topK: 2, labelled: false })
+    expect(html.match(/<figure class="unknown">/g)?.length).toBe(2)
+    expect(html).not.toMatch(/id 1 cam/)
+    expect(html).toContain("identities unknown")
+  })
+
   it("writes a self-contained page", () => {
     const html = rankedListHtml(distances, query, gallery, { topK: 3, title: "<run>" })
     expect(html).toContain("<!doctype html>")

@@ -58,7 +58,9 @@ export const HeadConfig = Schema.Struct({
   /** PCB parts (`localFeatures` `[B, parts, channels]` and, with classes, `partLogits`); see `heads/PcbHead.ts`. */
   parts: Schema.optionalKey(Schema.Struct({
     parts: PositiveInt.pipe(def(6)),
-    channels: PositiveInt.pipe(def(256))
+    channels: PositiveInt.pipe(def(256)),
+    /** Refined part pooling (RPP, `heads/RefinedPartPooling.ts`) instead of uniform stripes. */
+    refined: Schema.Boolean.pipe(def(false))
   })),
   /** Binary attributes of an attribute head (`attributeLogits` `[B, attributes]`); see `heads/AttributeHead.ts`. */
   attributes: Schema.optionalKey(PositiveInt)

@@ -17,6 +17,7 @@ export { localBranch, type LocalBranch, type LocalBranchOptions } from "./heads/
 export { pcbDescriptor, pcbHead, type PcbHead, type PcbHeadOptions, type PcbOutputs } from "./heads/PcbHead.ts"
 export { reidHead, type ReidHead, type ReidHeadOptions } from "./heads/ReidHead.ts"
 export { stripeMatrix, stripes } from "./heads/Stripes.ts"
+export { partAssignment, poolByAssignment, refinedPartPooling, uniformAssignment } from "./heads/RefinedPartPooling.ts"
 export { initialValue } from "./Init.ts"
 export * as Model from "./Model.ts"
 export type { FrozenModel, ModelBase, ModelOf, TrainableModel, TrainableOf } from "./Model.ts"

@@ -7,9 +7,10 @@
 import { Synthetic } from "@reidfx/data"
 import { Catalog } from "@reidfx/metric"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
-import { BoundedRead, ConfigIssues } from "@reidfx/tensor"
+import { BoundedRead, ConfigFields, ConfigIssues } from "@reidfx/tensor"
 import { Effect, Schema, type SchemaAST } from "effect"
 import * as YAML from "yaml"
+import { DatasetSpec } from "./baseline/DatasetConfig.ts"
 import { RunConfigError } from "./errors.ts"
 import { OptimizerConfig } from "./optim/OptimizerConfig.ts"
 import { Decay, Warmup } from "./schedule/LearningRate.ts"
@@ -32,11 +33,12 @@ export const DataConfig = Schema.Struct({
   cameras: Synthetic.WorldFields.fields.cameras,
   imagesPerCamera: Synthetic.WorldFields.fields.imagesPerCamera,
   /**
-   * The world's difficulty, `medium` when a `data` section omits it (as in every dialect); the default run
-   * (no `data` section at all) declares `hard`: the medium preset is learned to ~86% mAP by the default run, too
-   * close to perfect to compare methods.
+   * The world's difficulty (the presets of the one world schema, `Synthetic.WorldFields`). `reidfx train` defaults
+   * to `hard`, whether or not a `data` section is given: the `medium` default of protocol files is learned to ~86%
+   * mAP by the default run, too close to perfect to compare settings, and a default that changed when a user adds
+   * `--set data.identities=...` would silently change the task.
    */
-  difficulty: Synthetic.WorldFields.fields.difficulty,
+  difficulty: ConfigFields.withDefault(Synthetic.WorldFields.DifficultyName, "hard"),
   /** Input height and width (the world is rendered at this size). */
   height: Count(16, 1024).pipe(defType(64)),
   width: Count(8, 1024).pipe(defType(32)),
@@ -97,8 +99,12 @@ export const RunScheduleConfig = Schema.Struct({
 export const RunConfig = Schema.Struct({
   name: Schema.String.check(Schema.isPattern(/^[\w.-]+$/)).pipe(defType("baseline")),
   seed: Schema.Int.pipe(defType(0)),
-  /** The data; absent, the default run's world (`{ difficulty: hard }`, see `DataConfig.difficulty`). */
-  data: DataConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ difficulty: "hard" } as typeof DataConfig.Encoded))),
+  data: defEmpty(DataConfig),
+  /**
+   * A dataset on disk instead of the synthetic world (`{ layout, root }` or `{ manifest }`, see `DatasetConfig`):
+   * its train split trains, its query / gallery splits evaluate; images are resized to `data.height x data.width`.
+   */
+  dataset: Schema.optionalKey(DatasetSpec),
   model: defEmpty(RunModelConfig),
   /** PK sampling: P identities x K images per batch. */
   sampler: defEmpty(Schema.Struct({ p: Count(1, 10_000).pipe(defType(16)), k: Count(1, 10_000).pipe(defType(4)) })),

@@ -64,3 +64,14 @@ export class StepFailed extends Data.TaggedError("StepFailed")<{
     return `training step ${this.step} failed: ${detail}`
   }
 }
+
+/** A saved model cannot be found, read or rebuilt (`reidfx test`, `SavedModel.load`). @category errors */
+export class SavedModelError extends Data.TaggedError("SavedModelError")<{
+  readonly path: string
+  readonly detail: string
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `model ${this.path}: ${this.detail}`
+  }
+}

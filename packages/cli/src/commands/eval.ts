@@ -20,9 +20,12 @@ import {
   reRankFeatures
 } from "@reidfx/eval"
 import { AtomicFile, Backend, BoundedRead } from "@reidfx/tensor"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import * as BackendFlag from "../BackendFlag.ts"
+import * as Visrank from "../Visrank.ts"
 
 const file = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description))
 const optionalFile = (name: string, description: string) => file(name, description).pipe(Flag.optional)
@@ -70,8 +73,25 @@ export const evalFlags = {
   queryLocal: optionalFile("query-local", "AlignedReID: query stripe features (.npy [n, stripes, dim]); adds the local and global + local distances"),
   galleryLocal: optionalFile("gallery-local", "AlignedReID: gallery stripe features"),
   stripes: Flag.Int("stripes").pipe(Flag.optional, Flag.withDescription("Stripes per row when the local features are 2-D files [n, stripes * dim]")),
-  localWeight: Flag.Finite("local-weight").pipe(Flag.withDefault(1), Flag.withDescription("Weight of the local distance in global + local (default 1)"))
+  localWeight: Flag.Finite("local-weight").pipe(Flag.withDefault(1), Flag.withDescription("Weight of the local distance in global + local (default 1)")),
+  visrank: optionalFile("visrank", "Write the ranked lists (ranked.html with the image crops, ranked.png) into this folder; needs --query-paths and --gallery-paths"),
+  queryPaths: optionalFile("query-paths", "Query image paths, one per line in feature order (relative to this file; reidfx test writes query_paths.txt)"),
+  galleryPaths: optionalFile("gallery-paths", "Gallery image paths, one per line in feature order"),
+  visrankTop: Flag.Int("visrank-top").pipe(Flag.withDefault(10), Flag.withDescription("Gallery items per query in the ranked lists (default 10)")),
+  visrankQueries: Flag.Int("visrank-queries").pipe(Flag.withDefault(12), Flag.withDescription("Queries shown in the ranked lists, evenly spaced (default 12)"))
 }
+
+/** Reads a list of image paths (one per line, relative to the list's folder) that must hold `rows` entries. */
+const readPaths = (file: string, flag: string, rows: number) =>
+  BoundedRead.readText(file).pipe(
+    Effect.mapError((e) => userError(`${flag} ${file}: ${e.reason}`)),
+    Effect.flatMap((text) => {
+      const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith("#"))
+      return lines.length === rows
+        ? Effect.succeed(lines.map((l) => path.resolve(path.dirname(file), l)))
+        : Effect.fail(userError(`${flag} ${file}: ${lines.length} paths for ${rows} feature rows`))
+    })
+  )
 
 /** A one-line user error (shared by the application commands). */
 export const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
@@ -173,6 +193,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
     yield* Backend.Backend
     const original = yield* fromFailure(() => evaluateRanking({ query, gallery }, options))
     const rows: Array<readonly [string, RankingResult]> = [["original", original]]
+    let reRanked: Float32Array | undefined
     if (flags.rerank) {
       // re-ranking works on squared Euclidean distances; with --metric cosine the features are L2-normalised first
       // (squared Euclidean = 2 x cosine distance there, and the row-max normalisation of re-ranking cancels the 2)
@@ -181,6 +202,7 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
         : [queryFeatures, galleryFeatures]
       const distances = yield* fromFailure(() => reRankFeatures(q, g, { k1: flags.k1, k2: flags.k2, lambda: flags.lambda }))
       rows.push(["re-ranked", yield* fromFailure(() => rankingFromDistances(distances, queryLabels, galleryLabels, options))])
+      reRanked = distances
     }
     if (Option.isSome(flags.queryLocal) !== Option.isSome(flags.galleryLocal)) {
       return yield* Effect.fail(userError("give both --query-local and --gallery-local (stripe features of the same model)"))
@@ -202,6 +224,23 @@ export const evalCommand = Command.make("eval", evalFlags, (flags) =>
       `${original.numQueries} queries (${original.numValidQueries} with a valid match), ${galleryFeatures.rows} gallery items, ${queryFeatures.dim}-d, ${flags.metric}`
     )
     yield* Console.log(formatTable(rows))
+    if (Option.isSome(flags.visrank)) {
+      if (Option.isNone(flags.queryPaths) || Option.isNone(flags.galleryPaths)) {
+        return yield* Effect.fail(userError("--visrank needs the image paths: --query-paths and --gallery-paths (one path per line, in feature order)"))
+      }
+      const qPaths = yield* readPaths(flags.queryPaths.value, "--query-paths", queryFeatures.rows)
+      const gPaths = yield* readPaths(flags.galleryPaths.value, "--gallery-paths", galleryFeatures.rows)
+      const distances = reRanked ?? (yield* fromFailure(() => pairwiseDistances(queryFeatures, galleryFeatures, { metric: flags.metric })))
+      const folder = flags.visrank.value
+      yield* Effect.tryPromise({ try: () => fs.mkdir(folder, { recursive: true }), catch: (e) => userError(`--visrank ${folder}: cannot create the folder (${String(e)})`) })
+      const pic = yield* Visrank.write(distances, { paths: qPaths, ...queryLabels }, { paths: gPaths, ...galleryLabels }, flags.visrank.value, {
+        ...options,
+        topK: flags.visrankTop,
+        queries: flags.visrankQueries,
+        title: `${reRanked === undefined ? flags.metric : "re-ranked"} top-${flags.visrankTop}`
+      })
+      yield* Console.log(`ranked lists of ${pic.rows.length} queries: ${pic.html}, ${pic.png}`)
+    }
     if (Option.isSome(flags.json)) {
       const report = {
         options: {

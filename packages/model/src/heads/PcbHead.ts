@@ -8,14 +8,16 @@
  *     L = sum_i CE(z_i, y)                                                               (`partCrossEntropy`)
  *
  * Retrieval concatenates the parts (`Pcb.descriptor`: the `h_i`, L2-normalised per part by default). Outputs:
- * `localFeatures` `[B, p, channels]` (the `h_i`) and `partLogits` (p times `[B, K]`). The refined part pooling
- * (RPP, the paper's second contribution) is not implemented.
+ * `localFeatures` `[B, p, channels]` (the `h_i`) and `partLogits` (p times `[B, K]`). With `refined: true` the
+ * `g_i` come from refined part pooling (RPP, the paper's Sec. 3.2, `RefinedPartPooling.ts`): a part classifier
+ * `parts/rpp/kernel` `[C, p]` assigns every location softly to the parts.
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { Builder, ForwardContext } from "../nn/Builder.ts"
 import { batchNorm } from "../nn/BatchNorm.ts"
 import { linear } from "../nn/Linear.ts"
+import { refinedPartPooling } from "./RefinedPartPooling.ts"
 import { stripes } from "./Stripes.ts"
 
 export interface PcbHeadOptions {
@@ -26,6 +28,8 @@ export interface PcbHeadOptions {
   readonly channels?: number
   /** Identities of each part's classifier (0: none). */
   readonly classes: number
+  /** Refined part pooling instead of uniform stripes (default false). */
+  readonly refined?: boolean
 }
 
 export interface PcbOutputs {
@@ -43,6 +47,10 @@ export interface PcbHead {
 export const pcbHead = (b: Builder, options: PcbHeadOptions): PcbHead => {
   const p = options.parts ?? 6
   const channels = options.channels ?? 256
+  // the part classifier W [C, p] of RPP (near-uniform assignments at the start)
+  const rpp = options.refined === true
+    ? b.scope("rpp").param("kernel", [options.inChannels, p], { kind: "normal", std: 0.001 }, { fans: [options.inChannels, p] })
+    : undefined
   const blocks = Array.from({ length: p }, (_, i) => {
     const s = b.scope(`part${i}`)
     return {
@@ -57,7 +65,7 @@ export const pcbHead = (b: Builder, options: PcbHeadOptions): PcbHead => {
     parts: p,
     channels,
     forward: (ctx, map) => {
-      const g = stripes(map, p) // [B, p, C]
+      const g = rpp === undefined ? stripes(map, p) : refinedPartPooling(map, ctx.get(rpp) as tf.Tensor2D) // [B, p, C]
       const hs = blocks.map((blk, i) => {
         const gi = tf.reshape(tf.slice(g, [0, i, 0], [-1, 1, -1]), [map.shape[0], options.inChannels]) as tf.Tensor2D
         return tf.relu(blk.bn(ctx, blk.reduce(ctx, gi))) as tf.Tensor2D

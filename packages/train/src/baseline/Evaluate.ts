@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { Batch, type CorruptImage, type ImageCache, type Item, Loader } from "@reidfx/data"
 import { type DistanceMetric, evaluateRankingEffect, type EvalFailure, type RankingResult } from "@reidfx/eval"
-import type { ModelBase } from "@reidfx/model"
+import { type ModelBase, pcbDescriptor } from "@reidfx/model"
 import { Effect } from "effect"
 
 /** The scores of one evaluation (fractions in [0, 1]). */
@@ -34,21 +34,56 @@ export interface EmbedOptions {
   readonly width: number
   readonly batchSize?: number
   readonly cache?: ImageCache.ImageCache
+  /**
+   * Test-time flip: add the embedding of the horizontally flipped image (torchreid / fast-reid `flip` test
+   * augmentation; the DwoPP authors' `fast_extract_feature`). Default false.
+   */
+  readonly flip?: boolean
+  /** L2-normalise each (summed) embedding: `f / max(||f||_2, 1e-12)`. Default false. */
+  readonly normalize?: boolean
+  /**
+   * Which output: `neck` (retrieval embedding after the BNNeck, `model.embed`, default), `features` (before it), or
+   * `parts` (PCB's descriptor of a model with `head.parts` or `head.local`: the unit-norm parts concatenated,
+   * `pcbDescriptor`).
+   */
+  readonly embedding?: "neck" | "features" | "parts"
 }
 
-/** Embeds items with a model in inference mode (no augmentation, ImageNet normalisation). */
+/**
+ * Embeds items with a model in inference mode (no augmentation, ImageNet normalisation); with `flip` the embedding
+ * is `e(x) + e(flip(x))`, with `normalize` it is divided by its L2 norm.
+ */
 export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, options: EmbedOptions): Effect.Effect<Embedded, CorruptImage> =>
   Effect.gen(function*() {
+    if (options.embedding === "parts" && model.config.head.parts === undefined && model.config.head.local === undefined) {
+      return yield* Effect.die(new Error("embedding \"parts\" needs a model with head.parts or head.local"))
+    }
     const size = options.batchSize ?? 128
-    const dim = model.featureDim
-    const data = new Float32Array(items.length * dim)
+    // the parts descriptor's size is known after the first batch (stripes depend on the feature map)
+    let dim = model.featureDim
+    let data = new Float32Array(options.embedding === "parts" ? 0 : items.length * dim)
     const ids = new Int32Array(items.length)
     const cams = new Int32Array(items.length)
     for (let start = 0, b = 0; start < items.length; start += size, b++) {
       const chunk = items.slice(start, start + size)
       const host = yield* Loader.hostBatch(Batch.plan(chunk.map((i) => [i])), { height: options.height, width: options.width, ...(options.cache === undefined ? {} : { cache: options.cache }) }, b)
-      const embedding = tf.tidy(() => model.embed(tf.tensor4d(host.pixels, [chunk.length, options.height, options.width, 3])))
+      const one = (images: tf.Tensor4D): tf.Tensor2D => {
+        if (options.embedding === "neck" || options.embedding === undefined) return model.embed(images)
+        const out = model.forward(images, { training: false })
+        if (options.embedding === "features") return out.features as tf.Tensor2D
+        if (out.localFeatures === undefined) throw new Error("embedding \"parts\" needs a model with head.parts or head.local")
+        return pcbDescriptor(out.localFeatures as tf.Tensor3D)
+      }
+      const embedding = tf.tidy(() => {
+        const images = tf.tensor4d(host.pixels, [chunk.length, options.height, options.width, 3])
+        const sum = options.flip === true ? tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D : one(images)
+        return options.normalize === true ? tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D : sum
+      })
       const values = yield* Effect.promise(() => embedding.data() as Promise<Float32Array>)
+      if (start === 0 && options.embedding === "parts") {
+        dim = embedding.shape[1]
+        data = new Float32Array(items.length * dim)
+      }
       embedding.dispose()
       data.set(values, start * dim)
       chunk.forEach((item, i) => {

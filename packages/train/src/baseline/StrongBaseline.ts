@@ -22,7 +22,7 @@ import { Catalog, crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@
 import { Model, type ModelConfig, Weights, WeightsInit } from "@reidfx/model"
 import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
-import { OutputError } from "../errors.ts"
+import { OutputError, RunConfigError } from "../errors.ts"
 import * as Optimizer from "../optim/Optimizer.ts"
 import * as Provenance from "../logging/Provenance.ts"
 import * as RunFolderLog from "../logging/RunFolderLog.ts"
@@ -31,6 +31,7 @@ import { logged, Progress } from "../Progress.ts"
 import * as RunConfig from "../RunConfig.ts"
 import * as LearningRate from "../schedule/LearningRate.ts"
 import * as Trainer from "../Trainer.ts"
+import * as DatasetConfig from "./DatasetConfig.ts"
 import { evaluate, type Scores } from "./Evaluate.ts"
 
 /** What the job returns (and writes as `results.json`). */
@@ -78,7 +79,7 @@ export const table = (untrained: Scores, trained: Scores): string => {
 export const setup = (config: RunConfig.RunConfig) =>
   Effect.gen(function*() {
     const d = config.data
-    const world = yield* Synthetic.make({
+    const world = config.dataset !== undefined ? undefined : yield* Synthetic.make({
       kind: d.kind,
       seed: d.seed ?? config.seed,
       identities: d.identities,
@@ -89,7 +90,14 @@ export const setup = (config: RunConfig.RunConfig) =>
       width: d.width,
       difficulty: Synthetic.presets[d.difficulty]
     })
-    const { train, query, gallery } = world.dataset
+    const dataset = world?.dataset ?? (yield* readDataset(config))
+    const { train, query, gallery } = dataset
+    if (Dataset.identities(train).length < config.sampler.p) {
+      return yield* new RunConfigError({
+        source: "dataset",
+        detail: `sampler.p: ${config.sampler.p} identities per batch, but ${dataset.name}'s train split has ${Dataset.identities(train).length}; lower sampler.p`
+      })
+    }
     const labels = Dataset.labelMap(train)
     const classes = labels.size
     const cache = ImageCache.make(512 * 1024 * 1024)
@@ -122,8 +130,21 @@ export const setup = (config: RunConfig.RunConfig) =>
       }
     }
     const learner: Trainer.Learner = { name: "model", model, objective, optimizer, schedule: schedule.at, clipNorm: config.clipNorm }
-    return { world, train, query, gallery, classes, view, model, objective, optimizer, spec, stepsPerEpoch, source, learner }
+    return { world, dataset, train, query, gallery, classes, view, model, objective, optimizer, spec, stepsPerEpoch, source, learner }
   })
+
+/** The run's dataset on disk (`config.dataset`); a missing folder or bad metadata is a {@link RunConfigError}. */
+const readDataset = (config: RunConfig.RunConfig) =>
+  DatasetConfig.read(config.dataset!).pipe(
+    Effect.mapError((e) => new RunConfigError({ source: "dataset", detail: e.message })),
+    Effect.flatMap((d) =>
+      d.kind === "video"
+        ? Effect.fail(new RunConfigError({ source: "dataset", detail: `${d.name} is a video dataset (tracklets); reidfx train takes image datasets` }))
+        : d.train.length === 0
+        ? Effect.fail(new RunConfigError({ source: "dataset", detail: `${d.name}: the train split is empty` }))
+        : Effect.succeed(d)
+    )
+  )
 
 const CHECKPOINT = "checkpoint.ckpt"
 
@@ -192,9 +213,9 @@ export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOption
       log.record({ kind: "evaluation", step, time: Date.now() / 1000, where: { testSet: "synthetic" }, values: { ...scores } })
     yield* progress.message(Provenance.lines(provenance).join("\n"))
     const d = config.data
-    const { train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
+    const { dataset, train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
     yield* progress.message(
-      `synthetic ${d.kind}s: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}, ${d.difficulty})`
+      `${config.dataset === undefined ? `synthetic ${d.kind}s` : dataset.name}: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}${config.dataset === undefined ? `, ${d.difficulty}` : ""})`
     )
     yield* progress.message(`model: ${config.model.backbone.kind}, ${model.parameterCount.toLocaleString("en-US")} parameters; objective: ${objective.formula}`)
     yield* progress.message(`optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`)
