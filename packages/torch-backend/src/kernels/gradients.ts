@@ -8,10 +8,11 @@
  * |---|---|
  * | FusedBatchNorm | `TorchBatchNormGrad` (ATen `native_batch_norm_backward`): dx, dscale, doffset in one pass; with r = rsqrt(var + eps), dmean = -r * scale * doffset and dvariance = -0.5 r^2 scale * dscale |
  * | Relu | `TorchReluGrad` (ATen `threshold_backward`): dy where x > 0, else 0 |
+ * | ReidfxBatchNormTraining (torch only) | `ReidfxBatchNormTrainingGrad` (ATen `native_batch_norm_backward`, training): dx through the batch statistics, dscale, doffset; gradients reaching the mean and invstd outputs are ignored (they are statistics off the tape) |
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { TorchBatchNormGrad } from "./normalization.ts"
+import { BatchNormTrainingGradKernel, BatchNormTrainingKernel, TorchBatchNormGrad } from "./normalization.ts"
 
 export const TorchReluGrad = "TorchReluGrad"
 
@@ -86,8 +87,26 @@ const install = (
   tf.registerGradient({ kernelName, inputsToSave, ...(current?.outputsToSave === undefined ? {} : { outputsToSave: current.outputsToSave }), gradFunc })
 }
 
-/** Installs the torch forms of the FusedBatchNorm and Relu gradients. */
+/** The gradient of the training-mode batch norm kernel (x, scale and offset are always given by its caller). */
+const batchNormTrainingGrad: tf.GradConfig = {
+  kernelName: BatchNormTrainingKernel,
+  inputsToSave: ["x", "scale"],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, scale, mean, invstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]
+    const dy = Array.isArray(dys) ? dys[0]! : dys
+    const [dx, dscale, doffset] = tf.engine().runKernel(BatchNormTrainingGradKernel, { dy, x, scale, mean, invstd }, attrs as unknown as tf.NamedAttrMap) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor
+    ]
+    return { x: () => dx, scale: () => dscale, offset: () => doffset }
+  }
+}
+
+/** Installs the torch forms of the FusedBatchNorm and Relu gradients and the training batch norm's gradient. */
 export const installTorchGradients = (): void => {
+  tf.registerGradient(batchNormTrainingGrad)
   install(
     "FusedBatchNorm",
     ["x", "mean", "variance", "scale"],
