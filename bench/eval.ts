@@ -31,9 +31,10 @@ const here = fileURLToPath(import.meta.url)
 
 const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: number): Promise<ChildResult> => {
   const { Backend, RandomStream } = await import("@reidfx/tensor")
-  const { Effect, Layer } = await import("effect")
+  const { Effect, Layer, Scope } = await import("effect")
   const { pairwiseDistances, rankingFromDistances, reRankFeatures } = await import("@reidfx/eval")
-  await Effect.runPromise(Effect.scoped(Layer.build(Backend.layerWasm)))
+  // held until the process ends (the layer keeps reidfx's wasm kernels registered while it is held)
+  await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, Effect.runSync(Scope.make())))
   const identities = 1501
   const cameras = 6
   const sigma = Math.sqrt(Math.sqrt(dim / 2) / 3)

@@ -63,6 +63,9 @@ const batchNormGradTorch = (dy: tf.Tensor, saved: ReadonlyArray<tf.Tensor | unde
 
 const reluGradBroadcasting = (dy: tf.Tensor, x: tf.Tensor) => ({ x: () => tf.mul(dy, tf.cast(tf.step(x), "float32")) })
 
+/** The overrides installed now, with the gradient each replaced (undefined: none was registered). */
+const replaced = new Map<string, tf.GradConfig | undefined>()
+
 /** Installs a delegating override of `kernelName`'s gradient (idempotent). */
 const install = (
   kernelName: string,
@@ -72,6 +75,7 @@ const install = (
 ): void => {
   const current = tf.getGradient(kernelName)
   if ((current?.gradFunc as { torch?: true } | undefined)?.torch === true) return
+  replaced.set(kernelName, current)
   let delegating = false
   const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
     if (tf.getBackend() === "torch") return onTorch(dy, saved, attrs)
@@ -86,6 +90,23 @@ const install = (
   ;(gradFunc as { torch?: true }).torch = true
   tf.registerGradient({ kernelName, inputsToSave, ...(current?.outputsToSave === undefined ? {} : { outputsToSave: current.outputsToSave }), gradFunc })
 }
+
+/**
+ * Puts back the gradients the overrides replaced (each only while the override is still the registered gradient:
+ * one installed over it, which delegates to it, is left in place).
+ */
+export const uninstallTorchGradients = (): void => {
+  for (const [kernelName, previous] of replaced) {
+    if ((tf.getGradient(kernelName)?.gradFunc as { torch?: true } | undefined)?.torch !== true) continue
+    if (previous === undefined) tf.unregisterGradient(kernelName)
+    else tf.registerGradient(previous)
+  }
+  replaced.clear()
+}
+
+/** Whether the torch overrides are the registered FusedBatchNorm and Relu gradients. */
+export const torchGradientsInstalled = (): boolean =>
+  ["FusedBatchNorm", "Relu"].every((k) => (tf.getGradient(k)?.gradFunc as { torch?: true } | undefined)?.torch === true)
 
 /** The gradient of the training-mode batch norm kernel (x, scale and offset are always given by its caller). */
 const batchNormTrainingGrad: tf.GradConfig = {
@@ -104,9 +125,16 @@ const batchNormTrainingGrad: tf.GradConfig = {
   }
 }
 
-/** Installs the torch forms of the FusedBatchNorm and Relu gradients and the training batch norm's gradient. */
-export const installTorchGradients = (): void => {
+/**
+ * Registers the gradient of the torch-only `ReidfxBatchNormTraining` kernel (part of the kernel: registered with the
+ * torch kernels, never released; no other backend has the kernel).
+ */
+export const registerTorchKernelGradients = (): void => {
   tf.registerGradient(batchNormTrainingGrad)
+}
+
+/** Installs the torch forms of the FusedBatchNorm and Relu gradients (global: undone by {@link uninstallTorchGradients}). */
+export const installTorchGradients = (): void => {
   install(
     "FusedBatchNorm",
     ["x", "mean", "variance", "scale"],
