@@ -91,7 +91,9 @@ export const registerTorchBackend = (options: TorchOptions = {}): TorchInfo => {
     addon.setThreads(threads)
     addon.setDevice(device)
   } catch (cause) {
-    throw new TorchUnavailable({ hint: `cannot use device "${device}" with ${threads} thread(s): ${String(cause)}`, cause })
+    // one line: libtorch's CUDA errors can span several
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.trim()
+    throw new TorchUnavailable({ hint: `cannot use device "${device}" with ${threads} thread(s): ${reason}`, cause })
   }
   const { kernels, fallbacks } = registerKernels()
   if (addonInUse === undefined) {
