@@ -10,7 +10,7 @@
  *     p = p - lr / (1 - b1^t) * m / denom           (addcdiv)
  *
  * The new p, m and v are fresh tensors (tfjs tensors are immutable); the in-place ATen ops act only on tensors
- * this kernel created. Six ATen calls and one tfjs kernel instead of about twelve tfjs kernels.
+ * this kernel created. Seven ATen calls and one tfjs kernel instead of about twelve tfjs kernels.
  * @since 0.1.0
  */
 import type { Handle } from "../Addon.ts"
