@@ -15,7 +15,7 @@ import * as os from "node:os"
 import { fileURLToPath } from "node:url"
 import { type BenchRow, median } from "./_lib.ts"
 
-interface ChildResult {
+export interface ChildResult {
   readonly ms: number
   readonly cpuMs: number
   readonly distancesMs: number
@@ -31,9 +31,12 @@ const here = fileURLToPath(import.meta.url)
 
 const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: number): Promise<ChildResult> => {
   const { Backend, RandomStream } = await import("@reidfx/tensor")
-  const { Effect, Layer } = await import("effect")
+  const { Effect, Layer, Scope } = await import("effect")
   const { pairwiseDistances, rankingFromDistances, reRankFeatures } = await import("@reidfx/eval")
-  await Effect.runPromise(Effect.scoped(Layer.build(Backend.layerWasm)))
+  // held until the process ends (the layer keeps reidfx's wasm kernels registered while it is held); the backend
+  // is wasm unless REIDFX_BENCH_BACKEND names another (evalNumpy.ts times torch too)
+  const backend = Backend.BackendName.literals.find((name) => name === process.env["REIDFX_BENCH_BACKEND"]) ?? "wasm"
+  await Effect.runPromise(Layer.buildWithScope(Backend.layerFor(backend), Effect.runSync(Scope.make())))
   const identities = 1501
   const cameras = 6
   const sigma = Math.sqrt(Math.sqrt(dim / 2) / 3)
@@ -54,6 +57,13 @@ const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: n
   }
   const query = make(Q)
   const gallery = make(G)
+  // REIDFX_BENCH_DUMP: write the features, ids and cameras for the numpy twin (evalNumpy.ts)
+  const dump = process.env["REIDFX_BENCH_DUMP"]
+  if (dump !== undefined && dump.length > 0) {
+    const { writeFileSync } = await import("node:fs")
+    const parts = [new Int32Array([Q, G, dim]), query.features.data, query.ids, query.cams, gallery.features.data, gallery.ids, gallery.cams]
+    writeFileSync(dump, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))))
+  }
   const dataRssMiB = process.memoryUsage().rss / 2 ** 20
   const c0 = process.cpuUsage()
   const t0 = performance.now()
@@ -75,8 +85,9 @@ const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: n
   }
 }
 
-const spawn = (kind: string, Q: number, G: number, dim: number): ChildResult => {
+export const spawn = (kind: string, Q: number, G: number, dim: number, env: Record<string, string> = {}): ChildResult => {
   const out = execFileSync(process.execPath, ["--conditions=@reidfx/source", here, "--child", kind, String(Q), String(G), String(dim)], {
+    env: { ...process.env, ...env },
     encoding: "utf8",
     maxBuffer: 1 << 20,
     timeout: 1_800_000

@@ -55,7 +55,7 @@ export const referenceNet = (): tfl.LayersModel => {
 }
 
 /** Batch-hard triplet loss (Hermans et al. 2017) with margin 0.3 on Euclidean distances. */
-const tripletBatchHard = (embeddings: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin = 0.3): tf.Scalar => {
+export const tripletBatchHard = (embeddings: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin = 0.3): tf.Scalar => {
   const squared = tf.sum(tf.square(embeddings), 1, true)
   const gram = tf.matMul(embeddings, embeddings, false, true)
   const distances = tf.sqrt(tf.maximum(tf.add(tf.sub(squared, tf.mul(gram, 2)), tf.transpose(squared)), 1e-12))
@@ -65,7 +65,7 @@ const tripletBatchHard = (embeddings: tf.Tensor2D, positive: tf.Tensor2D, negati
 }
 
 /** Cross-entropy through gather (the path whose gradient needs UnsortedSegmentSum). */
-const crossEntropy = (logits: tf.Tensor2D, labels: ReadonlyArray<number>): tf.Scalar => {
+export const crossEntropy = (logits: tf.Tensor2D, labels: ReadonlyArray<number>): tf.Scalar => {
   const flat = tf.reshape(tf.logSoftmax(logits), [-1])
   const index = tf.tensor1d(labels.map((label, i) => i * classes + label), "int32")
   return tf.neg(tf.mean(tf.gather(flat, index)))

@@ -8,16 +8,24 @@
  * `torch` is found (`PYTHON`, python3, then /usr/bin/python3: Debian's `python3-torch`). The torch rows need the
  * addon (`npm run build:torch`); without it the suite prints why and returns no rows.
  *
+ * Two stacks are timed: the tf.layers twin of `runtime.ts` with tfjs's Adam (tfjs-layers' training BatchNorm is
+ * moments + batchNorm, tfjs's Adam about twelve kernels per variable: nothing a backend can fuse), and reidfx's
+ * own stack, the `reference` backbone of `@reidfx/model` with a BNNeck head (256-d embedding, 751 classes) and
+ * `@reidfx/train`'s Adam, which use the fused `ReidfxBatchNormTraining` and `ReidfxAdam` kernels on torch (one
+ * kernel per BatchNorm forward / backward and per variable update, as PyTorch).
+ *
  * Run: `npm run bench -- --only torch [--quick]`.
  */
+import { Model } from "@reidfx/model"
 import { Backend } from "@reidfx/tensor"
+import { Optimizer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { spawnSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type BenchRow, median } from "./_lib.ts"
-import { disposeBatch, makeBatch, referenceNet, timeOp, trainSteps } from "./runtime.ts"
+import { crossEntropy, disposeBatch, makeBatch, referenceNet, timeOp, trainSteps, tripletBatchHard } from "./runtime.ts"
 
 const suite = "torch"
 const batchSize = 32
@@ -85,11 +93,71 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       }
     }
 
+    /**
+     * reidfx's own model and optimizer on a backend: `run(f)` gets a training step function (the model, optimizer
+     * and batch live until it returns).
+     */
+    const withStack = async <A>(backend: "torch" | "wasm", threads: number, run: (step: () => number) => Promise<A> | A): Promise<A> => {
+      await tf.setBackend(backend)
+      if (backend === "torch") addon.setThreads(threads)
+      const stackScope = await Effect.runPromise(Scope.make())
+      const batch = makeBatch(batchSize, batchSize)
+      try {
+        const model = await Effect.runPromise(
+          Scope.provide(Model.make({ backbone: { kind: "reference" }, head: { classes: 751, neck: "bnneck", embedding: 256 } }), stackScope)
+        )
+        const optimizer = await Effect.runPromise(Scope.provide(Optimizer.make({ kind: "adam", weightDecay: 0 }), stackScope))
+        const variables = model.trainableVariables
+        const step = () => {
+          const { value, grads } = tf.variableGrads(() => {
+            const out = model.forward(batch.images, { training: true })
+            return tf.add(crossEntropy(out.logits as tf.Tensor2D, batch.labels), tripletBatchHard(out.features, batch.positive, batch.negative)) as tf.Scalar
+          }, [...variables])
+          optimizer.apply(variables.map((v) => ({ name: model.nameOf(v), variable: v, grad: grads[v.name]! })), 3.5e-4)
+          const loss = value.dataSync()[0]!
+          tf.dispose([value, ...Object.values(grads)])
+          return loss
+        }
+        return await run(step)
+      } finally {
+        disposeBatch(batch)
+        await Effect.runPromise(Scope.close(stackScope, Exit.void))
+      }
+    }
+    /** Timed training steps of reidfx's own stack (the fused kernels on torch). */
+    const measureStack = (backend: "torch" | "wasm", threads: number) =>
+      withStack(backend, threads, (step) => {
+        for (let i = 0; i < warmup; i++) step()
+        const times: Array<number> = []
+        const cpuTimes: Array<number> = []
+        const tensors: Array<number> = []
+        for (let i = 0; i < steps; i++) {
+          const start = performance.now()
+          const cpuStart = process.cpuUsage()
+          step()
+          const cpu = process.cpuUsage(cpuStart)
+          times.push(performance.now() - start)
+          cpuTimes.push((cpu.user + cpu.system) / 1000)
+          tensors.push(tf.memory().numTensors)
+        }
+        return { trainMs: median(times), trainCpuMs: median(cpuTimes), tensorsFlat: tensors[0] === tensors[tensors.length - 1] }
+      })
+
     const reidfx = {
       torch1: await measure("torch", 1),
       torch2: await measure("torch", 2),
       wasm: await measure("wasm", wasm.threads)
     }
+    // reidfx's stack against PyTorch in interleaved rounds (load on a shared machine drifts between measurements)
+    const rounds = options.quick ? 1 : 3
+    const stackRounds: Array<{ threads: number; ours: { trainMs: number; trainCpuMs: number; tensorsFlat: boolean }; twin: Twin | undefined }> = []
+    for (let round = 0; round < rounds; round++) {
+      for (const threads of [1, 2]) {
+        const ours = await measureStack("torch", threads)
+        stackRounds.push({ threads, ours, twin: pytorch(threads, steps, 1) })
+      }
+    }
+    const stackWasm = await measureStack("wasm", wasm.threads)
     const twin1 = pytorch(1, steps, inferRuns)
     const twin2 = pytorch(2, steps, inferRuns)
 
@@ -122,7 +190,49 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     }
     rows.push({ suite, case: "training speed-up torch (2 threads) / wasm", median: reidfx.wasm.trainMs / reidfx.torch2.trainMs, unit: "x", runs: steps })
 
-    // where a torch training step goes: kernel time by tfjs kernel (1 thread, one profiled step)
+    // reidfx's own stack (model + optimizer packages; fused BatchNorm and Adam kernels on torch)
+    const spread = (xs: ReadonlyArray<number>, digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`
+    for (const threads of [1, 2]) {
+      const mine = stackRounds.filter((r) => r.threads === threads)
+      const ms = mine.map((r) => r.ours.trainMs)
+      rows.push({
+        suite,
+        case: `train step, reidfx model + Adam (reference, BNNeck) batch ${batchSize}: torch, ${threads} thread(s)`,
+        median: imagesPerSecond(median(ms)),
+        unit: "images/s",
+        runs: rounds * steps,
+        extra: { msPerStep: Number(median(ms).toFixed(1)), cpuMsPerStep: Number(median(mine.map((r) => r.ours.trainCpuMs)).toFixed(1)), roundsMs: spread(ms, 0), tensorsFlat: String(mine.every((r) => r.ours.tensorsFlat)) }
+      })
+      const paired = mine.filter((r) => r.twin !== undefined)
+      if (paired.length === 0) continue
+      const wall = paired.map((r) => median(r.twin!.train_ms) / r.ours.trainMs)
+      const cpu = paired.map((r) => median(r.twin!.train_cpu_ms) / r.ours.trainCpuMs)
+      rows.push({ suite, case: `train step, PyTorch twin ${paired[0]!.twin!.torch}, ${threads} thread(s) (rounds beside reidfx's stack)`, median: imagesPerSecond(median(paired.map((r) => median(r.twin!.train_ms)))), unit: "images/s", runs: paired.length * steps, extra: { cpuMsPerStep: Number(median(paired.map((r) => median(r.twin!.train_cpu_ms))).toFixed(1)) } })
+      rows.push({ suite, case: `ratio reidfx / PyTorch in images/s: training, reidfx model + Adam on torch, ${threads} thread(s)`, median: median(wall), unit: "x", runs: paired.length, extra: { roundsWall: spread(wall, 2), byCpuTime: Number(median(cpu).toFixed(3)), roundsCpu: spread(cpu, 2) } })
+    }
+    rows.push({ suite, case: `train step, reidfx model + Adam (reference, BNNeck) batch ${batchSize}: wasm, ${wasm.threads} thread(s)`, median: imagesPerSecond(stackWasm.trainMs), unit: "images/s", runs: steps, extra: { msPerStep: Number(stackWasm.trainMs.toFixed(1)), cpuMsPerStep: Number(stackWasm.trainCpuMs.toFixed(1)) } })
+
+    // where a torch training step of reidfx's stack goes: kernel time by tfjs kernel (1 thread, one profiled step)
+    await withStack("torch", 1, async (step) => {
+      step()
+      const profile = await tf.profile(() => {
+        step()
+      })
+      const byKernel = new Map<string, { ms: number; calls: number }>()
+      for (const k of profile.kernels.filter((kernel) => !kernel.name.endsWith("__op"))) {
+        const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
+        entry.ms += typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0
+        entry.calls++
+        byKernel.set(k.name, entry)
+      }
+      const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0)
+      for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
+        rows.push({ suite, case: `torch training step of reidfx's stack (1 thread), kernel ${name}`, median: e.ms, unit: "ms/step", runs: 1, extra: { calls: e.calls, share: `${((100 * e.ms) / total).toFixed(1)}%` } })
+      }
+      rows.push({ suite, case: "torch training step of reidfx's stack (1 thread), all kernels", median: total, unit: "ms/step", runs: 1, extra: { kernelCalls: profile.kernels.length } })
+    })
+
+    // where a torch training step of the tf.layers net goes: kernel time by tfjs kernel (1 thread, one profiled step)
     await tf.setBackend("torch")
     addon.setThreads(1)
     const model = referenceNet()

@@ -21,10 +21,11 @@ import {
   verification
 } from "@reidfx/eval"
 import { Backend, RandomStream } from "@reidfx/tensor"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Scope } from "effect"
 
 const smoke = process.env["REIDFX_SMOKE"] === "1"
-await Effect.runPromise(Effect.scoped(Layer.build(Backend.layerWasm)))
+// held until the process ends (the layer keeps reidfx's wasm kernels registered while it is held)
+await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, Effect.runSync(Scope.make())))
 
 const identities = smoke ? 30 : 300
 const dim = smoke ? 16 : 128

@@ -14,12 +14,19 @@
  * | `layerTorch` | `@reidfx/torch-backend` (addon built by `npm run build:torch`) | libtorch: PyTorch's CPU / CUDA kernels |
  * | `layerAuto` | | the best available: torch (when built), nodeGpu, node, then wasm |
  * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
+ *
+ * What a layer changes in the process it owns, and releasing it undoes: the wasm layer registers reidfx's wasm
+ * training kernels and BatchNorm gradient (the stock ones come back when the last wasm layer is released); the
+ * torch layer installs the torch gradient overrides and sets libtorch's intra-op threads (both put back when the
+ * last torch layer is released); the cpu banner filter swaps `console.warn` only while the cpu backend starts.
+ * tfjs's current backend stays what the last acquired layer made it (acquire another layer to switch); the wasm
+ * module itself (and its thread pool) stays loaded, as tfjs keeps every initialised backend.
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { Config, Context, Effect, Layer, Schema } from "effect"
 import { BackendUnavailable } from "./errors.ts"
-import { registerWasmTrainingKernels } from "./kernels/index.ts"
+import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernels/index.ts"
 
 /** The backends reidfx knows. */
 export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
@@ -99,7 +106,8 @@ export const layerWasmWith = (options: WasmOptions = {}): Layer.Layer<Backend, B
       const requested = yield* threads.prepareWasmThreads(wasm, options.threads)
       yield* registerGradients
       yield* activate("wasm")
-      const kernels = registerWasmTrainingKernels()
+      // the layer owns reidfx's wasm kernels and BatchNorm gradient: released (stock ones back) with the last holder
+      const kernels = yield* Effect.acquireRelease(Effect.sync(acquireWasmTrainingKernels), () => Effect.sync(releaseWasmTrainingKernels))
       const active = threads.activeWasmThreads(wasm)
       const reason = threads.threadFallbackReason()
       if (requested > 1 && active < requested && reason !== undefined) yield* Effect.logWarning(`wasm backend: ${reason}`)
@@ -131,7 +139,10 @@ export const layerNodeGpu: Layer.Layer<Backend, BackendUnavailable> = nativeLaye
 
 /** What reidfx uses of `@reidfx/torch-backend` (imported dynamically: the package is optional at run time). */
 interface TorchModule {
-  readonly registerTorchBackend: () => { readonly threads: number; readonly kernels: ReadonlyArray<string> }
+  readonly acquireTorchRuntime: () => {
+    readonly info: { readonly threads: number; readonly kernels: ReadonlyArray<string> }
+    readonly release: () => void
+  }
 }
 
 const torchPackage = "@reidfx/torch-backend"
@@ -149,11 +160,15 @@ export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect
     })
     // tfjs-layers registers every core gradient on import: load it first so the torch gradients install over them
     yield* registerGradients
-    const info = yield* Effect.try({
-      try: () => torch.registerTorchBackend(),
-      catch: (cause) =>
-        new BackendUnavailable({ backend: "torch", hint: (cause as { hint?: string }).hint ?? String(cause), cause })
-    })
+    // the layer owns the torch gradient overrides and the intra-op thread count: released with the last holder
+    const { info } = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => torch.acquireTorchRuntime(),
+        catch: (cause) =>
+          new BackendUnavailable({ backend: "torch", hint: (cause as { hint?: string }).hint ?? String(cause), cause })
+      }),
+      (runtime) => Effect.sync(runtime.release)
+    )
     yield* activate("torch")
     return Backend.of({ name: "torch", tfName: "torch", threads: info.threads, kernels: info.kernels })
   })

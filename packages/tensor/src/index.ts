@@ -4,6 +4,7 @@
  */
 export * as Backend from "./Backend.ts"
 export * from "./errors.ts"
+export * as FusedKernels from "./FusedKernels.ts"
 export * as Random from "./Random.ts"
 export { RandomStream, type RandomState } from "./Random.ts"
 export * as Rng from "./Rng.ts"

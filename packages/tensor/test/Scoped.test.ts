@@ -108,4 +108,19 @@ describe("Scoped tensors", () => {
       leaked?.dispose()
       assert.throws(() => noLeaks(() => tf.ones([1])), TensorLeak)
     }).pipe(Effect.provide(Backend.layerCpu)))
+
+  it.effect("the helpers require the Backend service: without a Backend layer it is a type error and no tensor is made", () =>
+    Effect.gen(function*() {
+      const before = count()
+      const program = Effect.scoped(Scoped.acquire(() => tf.zeros([2])))
+      // @ts-expect-error the Backend service is missing from the context
+      const unprovided: Effect.Effect<tf.Tensor, never, never> = program
+      const exit = yield* Effect.exit(unprovided)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), "@reidfx/tensor/Backend")
+      assert.strictEqual(count(), before)
+      const withBackend: Effect.Effect<tf.Tensor, never, Backend.Backend> = program
+      const ok = yield* Effect.exit(Effect.provide(withBackend, Backend.layerCpu))
+      assert.isTrue(Exit.isSuccess(ok))
+    }))
 })

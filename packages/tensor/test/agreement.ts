@@ -2,14 +2,17 @@
  * Helpers for the wasm-vs-cpu agreement tests: run the same computation on both backends and compare.
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect } from "effect"
+import { Effect, Layer, Scope } from "effect"
 import { Backend, RandomStream } from "../src/index.ts"
 import { maxRelativeError } from "../src/testing.ts"
 
-/** Acquires the wasm layer once (registers the training kernels) and loads the cpu backend. */
+/** A scope held for the whole test file: the layers acquired in it keep what they own (the wasm training kernels). */
+const held = Effect.runSync(Scope.make())
+
+/** Acquires the cpu and wasm layers for the rest of the test file (the wasm training kernels stay registered). */
 export const setupBackends = async (): Promise<void> => {
-  await Effect.runPromise(Effect.provide(Effect.asVoid(Backend.Backend), Backend.layerCpu))
-  await Effect.runPromise(Effect.provide(Effect.asVoid(Backend.Backend), Backend.layerWasm))
+  await Effect.runPromise(Layer.buildWithScope(Backend.layerCpu, held))
+  await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, held))
 }
 
 /** Deterministic values in [-1, 1) from a seed. */

@@ -1,6 +1,8 @@
 /**
- * Registers the `torch` backend with tfjs: loads the addon, sets threads and device, registers the torch kernels,
- * the cpu fallbacks for every other kernel tfjs has, and the fused gradients.
+ * Registers the `torch` backend with tfjs: loads the addon, sets threads and device, registers the torch kernels
+ * and the cpu fallbacks for every other kernel tfjs has (under the backend name `torch` only). The global state a
+ * user of the backend changes (the fused gradient overrides, which every backend sees, and libtorch's thread count)
+ * is held through {@link acquireTorchRuntime} and put back by its `release` (the `Backend` layer does both).
  *
  * Environment: `REIDFX_THREADS` (intra-op threads, default: the machine's cores), `REIDFX_DEVICE` (`cpu`, `cuda`,
  * `cuda:N`; default cpu).
@@ -12,7 +14,7 @@ import { availableParallelism } from "node:os"
 import { type Addon, loadAddon } from "./Addon.ts"
 import { TorchUnavailable } from "./errors.ts"
 import { fallbackKernel } from "./Fallback.ts"
-import { installTorchGradients, torchKernels } from "./kernels/index.ts"
+import { installTorchGradients, registerTorchKernelGradients, torchKernels, uninstallTorchGradients } from "./kernels/index.ts"
 import { TorchBackend } from "./TorchBackend.ts"
 
 /** The name of the backend in tfjs. */
@@ -70,6 +72,7 @@ const registerKernels = () => {
     tf.registerKernel({ kernelName: config.kernelName, backendName, kernelFunc: fallbackKernel(config) })
     fallbacks.push(config.kernelName)
   }
+  registerTorchKernelGradients()
   registered = { kernels, fallbacks }
   return registered
 }
@@ -88,14 +91,51 @@ export const registerTorchBackend = (options: TorchOptions = {}): TorchInfo => {
     addon.setThreads(threads)
     addon.setDevice(device)
   } catch (cause) {
-    throw new TorchUnavailable({ hint: `cannot use device "${device}" with ${threads} thread(s): ${String(cause)}`, cause })
+    // one line: libtorch's CUDA errors can span several
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.trim()
+    throw new TorchUnavailable({ hint: `cannot use device "${device}" with ${threads} thread(s): ${reason}`, cause })
   }
   const { kernels, fallbacks } = registerKernels()
-  // idempotent; after tfjs-layers' import (which registers every core gradient) so these stay installed
-  installTorchGradients()
   if (addonInUse === undefined) {
     addonInUse = addon
     tf.registerBackend(backendName, () => new TorchBackend(addon), 1)
   }
   return { threads: addon.getThreads(), device: addon.device(), libtorch: addon.version(), kernels, fallbacks }
+}
+
+/** A holder of the torch runtime: what was registered, and how to give it back. */
+export interface TorchRuntime {
+  readonly info: TorchInfo
+  /** Releases this holder; the last one uninstalls the gradient overrides and restores the thread count. */
+  readonly release: () => void
+}
+
+let holders = 0
+let threadsBefore: number | undefined
+
+/**
+ * Registers the backend ({@link registerTorchBackend}) and holds the process-wide state it changes: the first
+ * holder installs the fused gradient overrides (after tfjs-layers' import, which registers every core gradient) and
+ * remembers libtorch's thread count; the last `release` uninstalls the overrides and restores that count.
+ */
+export const acquireTorchRuntime = (options: TorchOptions = {}): TorchRuntime => {
+  const addon = loadAddon()
+  const before = addon.getThreads()
+  const info = registerTorchBackend(options)
+  if (holders === 0) threadsBefore = before
+  holders++
+  installTorchGradients()
+  let released = false
+  return {
+    info,
+    release: () => {
+      if (released) return
+      released = true
+      holders--
+      if (holders > 0) return
+      uninstallTorchGradients()
+      if (threadsBefore !== undefined) addon.setThreads(threadsBefore)
+      threadsBefore = undefined
+    }
+  }
 }

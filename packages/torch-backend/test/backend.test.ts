@@ -80,6 +80,10 @@ describe.skipIf(!available)("the torch backend", () => {
       const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
       expect(error).toContain("BackendUnavailable")
       expect(error).toContain("cuda:97")
+      const failure = await Effect.runPromise(Effect.flip(Effect.provide(Effect.asVoid(Backend.Backend), Backend.layerTorch)))
+      expect(failure._tag).toBe("BackendUnavailable")
+      // one line naming the device and why it cannot be used
+      expect(failure.message).toMatch(/^tfjs backend "torch" is unavailable: cannot use device "cuda:97" with \d+ thread\(s\): [^\n]+$/)
     } finally {
       if (previous === undefined) delete process.env["REIDFX_DEVICE"]
       else process.env["REIDFX_DEVICE"] = previous

@@ -6,11 +6,12 @@ import "@tensorflow/tfjs-backend-cpu"
 import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-layers"
 import { it } from "vitest"
-import { registerTorchBackend, type TorchInfo } from "../src/index.ts"
+import { acquireTorchRuntime, type TorchInfo } from "../src/index.ts"
 
 const probe = (): { readonly info: TorchInfo | undefined; readonly reason: string } => {
   try {
-    return { info: registerTorchBackend({ threads: 1 }), reason: "" }
+    // held for the whole test file (the fused gradient overrides included); the process ends with it
+    return { info: acquireTorchRuntime({ threads: 1 }).info, reason: "" }
   } catch (error) {
     return { info: undefined, reason: error instanceof Error ? error.message : String(error) }
   }

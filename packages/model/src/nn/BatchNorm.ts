@@ -10,8 +10,13 @@
  *
  * `momentum` follows PyTorch's convention (0.1 = weight of the new batch), and the running variance uses the
  * unbiased batch variance as PyTorch does.
+ *
+ * In training, a backend with the fused `ReidfxBatchNormTraining` kernel (the torch backend) computes the
+ * statistics, the normalisation and, in the backward pass, the gradient in one kernel each (`FusedKernels`
+ * of `@reidfx/tensor`); other backends run the plain form below.
  * @since 0.1.0
  */
+import { FusedKernels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { detach } from "../detach.ts"
 import type { Builder, Forward } from "./Builder.ts"
@@ -71,15 +76,29 @@ export const batchNorm = <T extends tf.Tensor>(b: Builder, options: BatchNormOpt
   const movingVariance = b.param("moving_variance", [c], { kind: "constant", value: 1 }, { trainable: false })
   return (ctx, x) => {
     if (ctx.training) {
+      const n = x.size / c
+      const updateRunning = (mean: tf.Tensor, variance: tf.Tensor) => {
+        ctx.setState(movingMean, tf.add(tf.mul(ctx.get(movingMean), 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum)))
+        const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance
+        ctx.setState(movingVariance, tf.add(tf.mul(ctx.get(movingVariance), 1 - momentum), tf.mul(tf.reshape(unbiased, [c]), momentum)))
+      }
+      // one fused kernel where the backend has it (torch: ATen's native_batch_norm and its backward)
+      const fused = FusedKernels.batchNormTraining(
+        x,
+        gamma === undefined ? undefined : (ctx.get(gamma) as tf.Tensor1D),
+        beta === undefined ? undefined : (ctx.get(beta) as tf.Tensor1D),
+        eps
+      )
+      if (fused !== undefined) {
+        updateRunning(fused.mean, fused.variance)
+        return fused.y
+      }
       const x2 = tf.reshape(x, [-1, c]) as tf.Tensor2D
-      const n = x2.shape[0]
       // batch statistics, off the gradient tape (the closed-form gradient accounts for them)
       const xd = detach(x2)
       const mean = tf.div(columnSums(xd), n) as tf.Tensor2D
       const variance = tf.div(columnSums(tf.square(tf.sub(xd, mean)) as tf.Tensor2D), n) as tf.Tensor2D
-      ctx.setState(movingMean, tf.add(tf.mul(ctx.get(movingMean), 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum)))
-      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance
-      ctx.setState(movingVariance, tf.add(tf.mul(ctx.get(movingVariance), 1 - momentum), tf.mul(tf.reshape(unbiased, [c]), momentum)))
+      updateRunning(mean, variance)
       const rstd = tf.rsqrt(tf.add(variance, eps)) as tf.Tensor2D
       const g = gamma === undefined ? tf.ones([1, c]) : tf.reshape(ctx.get(gamma), [1, c])
       const bt = beta === undefined ? tf.zeros([1, c]) : tf.reshape(ctx.get(beta), [1, c])

@@ -58,5 +58,18 @@ export const installFusedBatchNormGrad = (): void => {
   tf.registerGradient({ kernelName: "FusedBatchNorm", inputsToSave: ["x", "mean", "variance", "scale"], gradFunc })
 }
 
+/**
+ * Puts back the gradient this one replaced (if this one is still the registered one: an override installed
+ * over it, which delegates to it, is left in place).
+ */
+export const uninstallFusedBatchNormGrad = (): void => {
+  if (tf.getGradient("FusedBatchNorm")?.gradFunc !== gradFunc) return
+  if (stock === undefined) tf.unregisterGradient("FusedBatchNorm")
+  else tf.registerGradient(stock)
+}
+
+/** Whether this gradient is the registered FusedBatchNorm gradient. */
+export const fusedBatchNormGradInstalled = (): boolean => tf.getGradient("FusedBatchNorm")?.gradFunc === gradFunc
+
 /** The stock FusedBatchNorm gradient config this one delegates to off wasm. */
 export const stockFusedBatchNormGrad = (): tf.GradConfig | undefined => stock

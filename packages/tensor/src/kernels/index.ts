@@ -1,7 +1,8 @@
 /**
  * Training kernels for the wasm backend: the ones it lacks and faster replacements for slow stock ones.
- * Registered when the wasm `Backend` layer is acquired, never on import. The stock configs are kept (via
- * `tf.getKernel`) so a replacement can fall back to them, and so {@link restoreWasmKernels} can undo it.
+ * Registered when the wasm `Backend` layer is acquired, never on import, and unregistered (the stock kernels and the
+ * stock BatchNorm gradient put back) when the last layer holding them is released. The stock configs are kept (via
+ * `tf.getKernel`) so a replacement can fall back to them and the release can restore them.
  *
  * | kernel | why |
  * |---|---|
@@ -21,7 +22,7 @@ import { Conv2DBackpropFilter } from "./Conv2DBackpropFilter.ts"
 import { Conv2DBackpropInput } from "./Conv2DBackpropInput.ts"
 import { DepthwiseConv2dNativeBackpropFilter } from "./DepthwiseConv2dNativeBackpropFilter.ts"
 import { DepthwiseConv2dNativeBackpropInput } from "./DepthwiseConv2dNativeBackpropInput.ts"
-import { installFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
+import { installFusedBatchNormGrad, uninstallFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
 import { FusedMatMul } from "./FusedMatMul.ts"
 import { MaxPoolGrad } from "./MaxPoolGrad.ts"
 import { Tile } from "./Tile.ts"
@@ -45,20 +46,27 @@ export const wasmTrainingKernels: ReadonlyArray<WasmKernel> = [
 export const fusedBatchNormGradName = "FusedBatchNorm (gradient)"
 
 const originals = new Map<string, tf.KernelConfig | undefined>()
-let registered = false
+/** How many acquisitions (wasm `Backend` layers) hold the kernels now. */
+let holders = 0
 
-/** The stock wasm kernel config that a reidfx kernel replaced (undefined if wasm had none). */
+/** The stock wasm kernel config that a reidfx kernel replaced (undefined if wasm had none, or none is held). */
 export const originalWasmKernel = (kernelName: string): tf.KernelConfig | undefined => originals.get(kernelName)
 
+/** How many holders the wasm training kernels have (0: the stock wasm kernels are registered). */
+export const wasmTrainingKernelHolders = (): number => holders
+
+const kernelNames = (): ReadonlyArray<string> => [...wasmTrainingKernels.map((k) => k.kernelName), fusedBatchNormGradName]
+
 /**
- * Registers the wasm training kernels once per process (idempotent). Call after `tf.setBackend("wasm")`.
- * Returns the names of the kernels (and gradients) reidfx provides on wasm.
+ * Registers the wasm training kernels and the BatchNorm gradient for one more holder (the first holder registers
+ * them; later ones share them). Pair each call with {@link releaseWasmTrainingKernels}. Returns the names of the
+ * kernels (and gradients) reidfx provides on wasm.
  */
-export const registerWasmTrainingKernels = (): ReadonlyArray<string> => {
-  const names = [...wasmTrainingKernels.map((k) => k.kernelName), fusedBatchNormGradName]
+export const acquireWasmTrainingKernels = (): ReadonlyArray<string> => {
+  // re-installs the gradient if importing tfjs-layers later replaced it
   installFusedBatchNormGrad()
-  if (registered) return names
-  registered = true
+  holders++
+  if (holders > 1) return kernelNames()
   for (const kernel of wasmTrainingKernels) {
     const original = tf.getKernel(kernel.kernelName, "wasm")
     originals.set(kernel.kernelName, original)
@@ -71,8 +79,22 @@ export const registerWasmTrainingKernels = (): ReadonlyArray<string> => {
       ...(original?.disposeFunc === undefined ? {} : { disposeFunc: original.disposeFunc })
     })
   }
-  return names
+  return kernelNames()
 }
 
-export { stockFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
+/** Releases one holder; the last one puts the stock wasm kernels and the stock BatchNorm gradient back. */
+export const releaseWasmTrainingKernels = (): void => {
+  if (holders === 0) return
+  holders--
+  if (holders > 0) return
+  for (const kernel of wasmTrainingKernels) {
+    if (tf.getKernel(kernel.kernelName, "wasm") !== undefined) tf.unregisterKernel(kernel.kernelName, "wasm")
+    const original = originals.get(kernel.kernelName)
+    if (original !== undefined) tf.registerKernel(original)
+  }
+  originals.clear()
+  uninstallFusedBatchNormGrad()
+}
+
+export { fusedBatchNormGradInstalled, stockFusedBatchNormGrad } from "./FusedBatchNormGrad.ts"
 export type { WasmKernel } from "./WasmKernel.ts"

@@ -8,10 +8,11 @@
  * |---|---|
  * | FusedBatchNorm | `TorchBatchNormGrad` (ATen `native_batch_norm_backward`): dx, dscale, doffset in one pass; with r = rsqrt(var + eps), dmean = -r * scale * doffset and dvariance = -0.5 r^2 scale * dscale |
  * | Relu | `TorchReluGrad` (ATen `threshold_backward`): dy where x > 0, else 0 |
+ * | ReidfxBatchNormTraining (torch only) | `ReidfxBatchNormTrainingGrad` (ATen `native_batch_norm_backward`, training): dx through the batch statistics, dscale, doffset; gradients reaching the mean and invstd outputs are ignored (they are statistics off the tape) |
  * @since 0.1.0
  */
 import * as tf from "@tensorflow/tfjs-core"
-import { TorchBatchNormGrad } from "./normalization.ts"
+import { BatchNormTrainingGradKernel, BatchNormTrainingKernel, TorchBatchNormGrad } from "./normalization.ts"
 
 export const TorchReluGrad = "TorchReluGrad"
 
@@ -62,6 +63,9 @@ const batchNormGradTorch = (dy: tf.Tensor, saved: ReadonlyArray<tf.Tensor | unde
 
 const reluGradBroadcasting = (dy: tf.Tensor, x: tf.Tensor) => ({ x: () => tf.mul(dy, tf.cast(tf.step(x), "float32")) })
 
+/** The overrides installed now, with the gradient each replaced (undefined: none was registered). */
+const replaced = new Map<string, tf.GradConfig | undefined>()
+
 /** Installs a delegating override of `kernelName`'s gradient (idempotent). */
 const install = (
   kernelName: string,
@@ -71,6 +75,7 @@ const install = (
 ): void => {
   const current = tf.getGradient(kernelName)
   if ((current?.gradFunc as { torch?: true } | undefined)?.torch === true) return
+  replaced.set(kernelName, current)
   let delegating = false
   const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
     if (tf.getBackend() === "torch") return onTorch(dy, saved, attrs)
@@ -86,7 +91,49 @@ const install = (
   tf.registerGradient({ kernelName, inputsToSave, ...(current?.outputsToSave === undefined ? {} : { outputsToSave: current.outputsToSave }), gradFunc })
 }
 
-/** Installs the torch forms of the FusedBatchNorm and Relu gradients. */
+/**
+ * Puts back the gradients the overrides replaced (each only while the override is still the registered gradient:
+ * one installed over it, which delegates to it, is left in place).
+ */
+export const uninstallTorchGradients = (): void => {
+  for (const [kernelName, previous] of replaced) {
+    if ((tf.getGradient(kernelName)?.gradFunc as { torch?: true } | undefined)?.torch !== true) continue
+    if (previous === undefined) tf.unregisterGradient(kernelName)
+    else tf.registerGradient(previous)
+  }
+  replaced.clear()
+}
+
+/** Whether the torch overrides are the registered FusedBatchNorm and Relu gradients. */
+export const torchGradientsInstalled = (): boolean =>
+  ["FusedBatchNorm", "Relu"].every((k) => (tf.getGradient(k)?.gradFunc as { torch?: true } | undefined)?.torch === true)
+
+/** The gradient of the training-mode batch norm kernel (x, scale and offset are always given by its caller). */
+const batchNormTrainingGrad: tf.GradConfig = {
+  kernelName: BatchNormTrainingKernel,
+  inputsToSave: ["x", "scale"],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const [x, scale, mean, invstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]
+    const dy = Array.isArray(dys) ? dys[0]! : dys
+    const [dx, dscale, doffset] = tf.engine().runKernel(BatchNormTrainingGradKernel, { dy, x, scale, mean, invstd }, attrs as unknown as tf.NamedAttrMap) as [
+      tf.Tensor,
+      tf.Tensor,
+      tf.Tensor
+    ]
+    return { x: () => dx, scale: () => dscale, offset: () => doffset }
+  }
+}
+
+/**
+ * Registers the gradient of the torch-only `ReidfxBatchNormTraining` kernel (part of the kernel: registered with the
+ * torch kernels, never released; no other backend has the kernel).
+ */
+export const registerTorchKernelGradients = (): void => {
+  tf.registerGradient(batchNormTrainingGrad)
+}
+
+/** Installs the torch forms of the FusedBatchNorm and Relu gradients (global: undone by {@link uninstallTorchGradients}). */
 export const installTorchGradients = (): void => {
   install(
     "FusedBatchNorm",

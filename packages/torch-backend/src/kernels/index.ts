@@ -7,6 +7,7 @@ import type { TorchKernel } from "./define.ts"
 import { elementwiseKernels } from "./elementwise.ts"
 import { matmulKernels } from "./matmul.ts"
 import { normalizationKernels } from "./normalization.ts"
+import { optimizerKernels } from "./optimizer.ts"
 import { poolingKernels } from "./pooling.ts"
 import { reductionKernels } from "./reductions.ts"
 import { shapeKernels } from "./shape.ts"
@@ -18,9 +19,11 @@ export const torchKernels: ReadonlyArray<TorchKernel> = [
   ...matmulKernels,
   ...convolutionKernels,
   ...poolingKernels,
-  ...normalizationKernels
+  ...normalizationKernels,
+  ...optimizerKernels
 ]
 
 export type { TorchKernel } from "./define.ts"
-export { installTorchGradients, TorchReluGrad } from "./gradients.ts"
-export { TorchBatchNormGrad } from "./normalization.ts"
+export { installTorchGradients, registerTorchKernelGradients, TorchReluGrad, torchGradientsInstalled, uninstallTorchGradients } from "./gradients.ts"
+export { BatchNormTrainingGradKernel, BatchNormTrainingKernel, TorchBatchNormGrad } from "./normalization.ts"
+export { AdamKernel } from "./optimizer.ts"

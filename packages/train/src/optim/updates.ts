@@ -3,6 +3,7 @@
  * its optimizer slots, the new parameter and slots. They follow PyTorch's `torch.optim` exactly.
  * @since 0.1.0
  */
+import { FusedKernels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 
 /**
@@ -44,6 +45,7 @@ export const sgdUpdate = (
  *
  * Decoupled decay shrinks every weight by the same factor whatever its gradient history; L2 decay in Adam is
  * rescaled by 1/sqrt(v) and so decays weights with large gradients less (Loshchilov and Hutter 2019).
+ * On a backend with the fused `ReidfxAdam` kernel (torch) the step is that one kernel.
  */
 export const adamUpdate = (
   p: tf.Tensor,
@@ -62,6 +64,9 @@ export const adamUpdate = (
   }
 ): { readonly param: tf.Tensor; readonly m: tf.Tensor; readonly v: tf.Tensor } =>
   tf.tidy(() => {
+    // one fused kernel where the backend has it (torch)
+    const fused = FusedKernels.adamStep(p, g, m ?? tf.zerosLike(p), v ?? tf.zerosLike(p), o)
+    if (fused !== undefined) return fused
     let param = p
     let grad = g
     if (o.weightDecay !== 0) {
