@@ -6,9 +6,11 @@
  */
 import { Effect, Result, Schema, SchemaAST, SchemaIssue } from "effect"
 import * as YAML from "yaml"
+import * as Catalogs from "./Catalogs.ts"
 import { OldModelUndeclared, ProtocolDecodeError } from "./errors.ts"
-import { oldModelTerms, Protocol, type ProtocolInput } from "./Protocol.ts"
+import { type Protocol, type ProtocolInput, schemaOf } from "./Protocol.ts"
 import * as Strategy from "./Strategy.ts"
+import * as TermCatalog from "./TermCatalog.ts"
 
 type PathKey = PropertyKey
 
@@ -110,7 +112,9 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
  */
 export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, OldModelUndeclared | ProtocolDecodeError> =>
   Effect.gen(function*() {
-    const names = protocol.methods.map((m) => Strategy.resolve(m).name)
+    const catalogs = yield* Catalogs.Catalogs
+    const oldModelTerms = TermCatalog.oldModelNames(catalogs.terms)
+    const names = protocol.methods.map((m) => Strategy.resolve(m, catalogs.strategies).name)
     const twice = names.filter((n, i) => names.indexOf(n) !== i)
     if (twice.length > 0) {
       return yield* new ProtocolDecodeError({
@@ -122,7 +126,7 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
       return yield* new ProtocolDecodeError({ source: "value", issues: [{ path: "seeds", message: "seeds must be unique" }] })
     }
     for (const ref of protocol.methods) {
-      const method = Strategy.resolve(ref)
+      const method = Strategy.resolve(ref, catalogs.strategies)
       const needs = method.terms.filter((t) => oldModelTerms.has(t.loss)).map((t) => t.loss)
       if (needs.length > 0 && method.firstTask === undefined && !method.joint) {
         return yield* new OldModelUndeclared({ method: method.name, terms: needs })
@@ -138,10 +142,11 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
  */
 export const decode = (input: unknown, source = "value"): Effect.Effect<Protocol, ProtocolDecodeError> =>
   Effect.gen(function*() {
-    const result = Schema.decodeUnknownResult(Protocol)(input, { onExcessProperty: "error", errors: "all" })
+    const schema = schemaOf(yield* Catalogs.Catalogs)
+    const result = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error", errors: "all" })
     if (Result.isFailure(result)) {
       const issues = formatter(result.failure.issue).issues.map((i) =>
-        explain(Protocol.ast, input, { path: (i.path ?? []).map((p) => (typeof p === "object" ? p.key : p)), message: i.message })
+        explain(schema.ast, input, { path: (i.path ?? []).map((p) => (typeof p === "object" ? p.key : p)), message: i.message })
       )
       return yield* new ProtocolDecodeError({ source, issues })
     }
@@ -168,11 +173,13 @@ export const parse = (text: string, source = "text"): Effect.Effect<Protocol, Pr
     return yield* decode(parsed, source)
   })
 
-/** The protocol as a plain JSON value (with every default written out). */
-export const toJson = (protocol: Protocol): ProtocolInput => Schema.encodeSync(Protocol)(protocol)
+/** The protocol as a plain JSON value (with every default written out); `catalogs` when it uses a user's entries. */
+export const toJson = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): ProtocolInput =>
+  Schema.encodeSync(schemaOf(catalogs))(protocol)
 
 /** The protocol as YAML text. */
-export const toYaml = (protocol: Protocol): string => YAML.stringify(toJson(protocol))
+export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string => YAML.stringify(toJson(protocol, catalogs))
 
 /** The protocol as JSON text. */
-export const toJsonText = (protocol: Protocol): string => JSON.stringify(toJson(protocol), null, 2)
+export const toJsonText = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>
+  JSON.stringify(toJson(protocol, catalogs), null, 2)
