@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 export * as Benchmark from "./Benchmark.ts"
+export * as Catalogs from "./Catalogs.ts"
 export * from "./errors.ts"
 export * as Html from "./report/Html.ts"
 export * as Json from "./report/Json.ts"
@@ -23,6 +24,10 @@ export * as Runner from "./Runner.ts"
 export * as RunStore from "./RunStore.ts"
 export * as Stage from "./Stage.ts"
 export * as Strategy from "./Strategy.ts"
+export * as StrategyCatalog from "./StrategyCatalog.ts"
+export * as LifelongStrategy from "./strategies/LifelongStrategy.ts"
+export * as TermCatalog from "./TermCatalog.ts"
+export * as ObjectiveTerm from "./terms/ObjectiveTerm.ts"
 export * as TaskData from "./TaskData.ts"
 export * as Lifelong from "./Lifelong.ts"
 export * as Aka from "./reid/Aka.ts"
