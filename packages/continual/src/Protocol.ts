@@ -16,7 +16,7 @@
  * ```
  * @since 0.1.0
  */
-import { Synthetic } from "@reidfx/data"
+import { LayoutCatalog, Synthetic } from "@reidfx/data"
 import { WeightsInit } from "@reidfx/model"
 import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
@@ -54,25 +54,13 @@ export const SyntheticWorld = Schema.Struct({
 })
 export type SyntheticWorld = typeof SyntheticWorld.Type
 
-/** The dataset layouts `@reidfx/data` reads. @category models */
-export const LayoutName = Schema.Literals([
-  "market1501",
-  "dukemtmcReid",
-  "msmt17",
-  "cuhk03",
-  "veri776",
-  "generic",
-  // the LReID datasets (`@reidfx/data` readers; CUHK03-NP detected boxes as LReID trains on them)
-  "cuhk03detected",
-  "cuhksysu",
-  "viper",
-  "prid",
-  "grid",
-  "ilids",
-  "cuhk01",
-  "cuhk02",
-  "sensereid"
-])
+/**
+ * The image dataset layouts `@reidfx/data` reads (derived from its `LayoutCatalog`: `market1501`,
+ * `dukeMTMCReID`, `msmt17`, `cuhk03NP`, `cuhk03NPDetected`, `veri776`, `folders`, the LReID datasets,
+ * `occludedDuke`, ...). The spellings of earlier versions (`dukemtmcReid`, `cuhk03`, `cuhk03detected`, `generic`,
+ * `cuhksysu`, `sensereid`) are accepted and decode to these names. @category models
+ */
+export const LayoutName = LayoutCatalog.ImageLayoutName
 export type LayoutName = typeof LayoutName.Type
 
 /** A dataset on disk in one of the real layouts. @category models */
