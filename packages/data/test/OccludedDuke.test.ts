@@ -41,7 +41,7 @@ describe("Occluded-DukeMTMC", () => {
     expect(ds.train.map((i) => [i.id, i.cam])).toEqual([[1, 1], [1, 4], [5, 7]])
     expect(ds.query.map((i) => [i.id, i.cam])).toEqual([[2, 0]])
     expect(ds.gallery.map((i) => [i.id, i.cam])).toEqual([[2, 6], [9, 2]])
-    expect(Object.values(ds.report.skipped).reduce((a, b) => a + b, 0)).toBe(1)
+    expect(Object.values(ds.report?.skipped ?? {}).reduce((a, b) => a + b, 0)).toBe(1)
     // the Readers function is the same reader
     expect((await Effect.runPromise(Readers.occludedDuke(root))).train.length).toBe(3)
   })
