@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import { LayoutCatalog, Synthetic } from "@reidfx/data"
-import { WeightsInit } from "@reidfx/model"
+import { BackboneCatalog, WeightsInit } from "@reidfx/model"
 import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
@@ -135,7 +135,8 @@ export type Split = typeof Split.Type
 
 /** The network trained on every task (`@reidfx/model`), with a classifier over every task's identities. @category models */
 export const ModelSpec = Schema.Struct({
-  backbone: withDefault(Schema.Literals(["reference", "resnet18", "resnet34", "resnet50", "mobilenetv2"]), "reference"),
+  /** A backbone of `@reidfx/model`'s `BackboneCatalog` by kind (`reference`, `resnet18/34/50`, `mobilenetv2`, `osnet`). */
+  backbone: withDefault(Registry.nameSchema<BackboneCatalog.Name>(BackboneCatalog.builtin), "reference"),
   /** Stem and stage widths, and blocks per stage, of the reference backbone. */
   stemWidth: withDefault(PositiveInt, 16),
   widths: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [16, 32, 64, 128]),

@@ -26,7 +26,7 @@ import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
 import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
 import { type Catalog, Objective, type Term } from "@reidfx/metric"
-import { Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
+import { BackboneCatalog, Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
 import { type RandomStream, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
@@ -84,11 +84,7 @@ export const stateOf = (model: ReidModel, name: string): unknown => model.states
 export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
   const m = protocol.model
   return {
-    backbone: m.backbone === "reference"
-      ? { kind: "reference", stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks], ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }) }
-      : m.backbone === "mobilenetv2"
-      ? { kind: "mobilenetv2" }
-      : { kind: m.backbone, ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }), ...(m.ibn === undefined ? {} : { ibn: m.ibn }) },
+    backbone: BackboneCatalog.builtin.require(m.backbone).fromProtocol(m) as typeof ModelConfig.BackboneConfig.Encoded,
     head: { pooling: m.pooling, neck: m.neck, classes, ...(m.embedding === undefined ? {} : { embedding: m.embedding }) }
   }
 }
