@@ -22,6 +22,7 @@ import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
+import * as SamplerCatalog from "./SamplerCatalog.ts"
 import * as StrategyCatalog from "./StrategyCatalog.ts"
 import * as TermCatalog from "./TermCatalog.ts"
 
@@ -197,21 +198,12 @@ export type TrainingSpec = typeof TrainingSpec.Type
 // Methods: samplers and terms
 // ---------------------------------------------------------------------------------------------------------------
 
+/** How batches are drawn from a task (derived from `SamplerCatalog`, one entry per file under `samplers/`). @category models */
+export const SamplerSpec = Schema.Union(SamplerCatalog.specSchemas(SamplerCatalog.entries))
 /** P identities x K instances (the PK sampler of the "bag of tricks"). @category models */
-export const PKSamplerSpec = Schema.Struct({
-  kind: Schema.Literal("pk"),
-  identities: withDefault(PositiveInt, 16),
-  instances: withDefault(PositiveInt, 4)
-})
+export const PKSamplerSpec = SamplerSpec.members[0]
 /** N-way K-shot episodes with Q queries per class (DMML, DwPP, DwoPP). @category models */
-export const EpisodicSamplerSpec = Schema.Struct({
-  kind: Schema.Literal("episodic"),
-  ways: withDefault(PositiveInt.check(Schema.isGreaterThanOrEqualTo(2)), 16),
-  shots: withDefault(PositiveInt, 2),
-  queries: withDefault(PositiveInt, 2)
-})
-/** How batches are drawn from a task. @category models */
-export const SamplerSpec = Schema.Union([PKSamplerSpec, EpisodicSamplerSpec])
+export const EpisodicSamplerSpec = SamplerSpec.members[1]
 export type SamplerSpec = typeof SamplerSpec.Type
 
 /**

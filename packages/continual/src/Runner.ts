@@ -25,6 +25,7 @@ import * as ProtocolFile from "./ProtocolFile.ts"
 import * as RunStore from "./RunStore.ts"
 import * as Stage from "./Stage.ts"
 import * as Catalogs from "./Catalogs.ts"
+import * as SamplerCatalog from "./SamplerCatalog.ts"
 import * as Strategy from "./Strategy.ts"
 import * as TaskData from "./TaskData.ts"
 
@@ -71,9 +72,7 @@ export const methodInfo = (method: MethodSpec): MethodInfo => ({
   name: method.name,
   label: Strategy.label(method),
   formula: Strategy.formula(method.terms),
-  sampler: method.sampler.kind === "pk"
-    ? `PK ${method.sampler.identities}x${method.sampler.instances}`
-    : `episodic ${method.sampler.ways}-way ${method.sampler.shots}-shot ${method.sampler.queries}-query`,
+  sampler: SamplerCatalog.builtin.require(method.sampler.kind).show(method.sampler),
   joint: method.joint
 })
 

@@ -13,6 +13,7 @@ import { NonNegative, withDefault } from "../src/ProtocolFields.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import { objectiveFor } from "../src/reid/ReidLearner.ts"
 import * as Strategy from "../src/Strategy.ts"
+import * as SamplerCatalog from "../src/SamplerCatalog.ts"
 import * as StrategyCatalog from "../src/StrategyCatalog.ts"
 import * as LifelongStrategy from "../src/strategies/LifelongStrategy.ts"
 import * as TermCatalog from "../src/TermCatalog.ts"
@@ -64,6 +65,17 @@ describe("the vocabulary is derived from the catalogs", () => {
       regularizer: undefined
     })
     expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("ewc"), TermCatalog.builtin)).toMatchObject({ oldModel: false, episodic: false, regularizer: "ewc" })
+  })
+
+  it("samplers: kinds from the catalog, the data sampler shrunk to the task's identities, the report label", () => {
+    expect(Protocol.SamplerSpec.members.map((m) => m.fields.kind.literal)).toEqual(SamplerCatalog.builtin.names)
+    expect(Schema.decodeUnknownSync(Protocol.SamplerSpec)({ kind: "episodic" })).toEqual({ kind: "episodic", ways: 16, shots: 2, queries: 2 })
+    const pk = SamplerCatalog.builtin.require("pk")
+    expect(pk.toData({ kind: "pk", identities: 16, instances: 4 }, 5)).toEqual({ _tag: "PK", p: 5, k: 4 })
+    expect(pk.toData({ kind: "pk", identities: 16, instances: 4 }, 1)).toEqual({ _tag: "PK", p: 2, k: 4 })
+    expect(SamplerCatalog.builtin.require("episodic").toData({ kind: "episodic", ways: 16, shots: 3, queries: 1 }, 40)).toEqual({ _tag: "Episodic", ways: 16, shots: 3, queries: 1 })
+    expect(SamplerCatalog.builtin.require("episodic").show({ kind: "episodic", ways: 16, shots: 3, queries: 1 })).toBe("episodic 16-way 3-shot 1-query")
+    expect(pk.show({ kind: "pk", identities: 16, instances: 4 })).toBe("PK 16x4")
   })
 
   it("a term's options decode with its entry's defaults", () => {
@@ -126,10 +138,11 @@ describe("a user's entries in a protocol", () => {
       )
       expect(objective.formula).toBe("0.5 * featureNorm(scale=3) + 1 * tripletBatchHard(margin=0.3)")
       const features = tf.tensor2d([[1, 2], [3, 0]])
-      const value = objective.compute({ outputs: { features }, labels: tf.tensor1d([0, 1], "int32"), inputs: features, index: 0 })
+      const labels = tf.tensor1d([0, 1], "int32")
+      const value = objective.compute({ outputs: { features }, labels, inputs: features, index: 0 })
       // 0.5 * 3 * mean(5, 9) = 10.5; the triplet term has no positive pair, so adds 0
       expect(value.terms[0]!.value.dataSync()[0]).toBeCloseTo(21, 5)
       expect(value.total.dataSync()[0]).toBeCloseTo(10.5, 5)
-      tf.dispose([features, value.total, ...value.terms.map((t) => t.value)])
+      tf.dispose([features, labels, value.total, ...value.terms.map((t) => t.value)])
     })))
 })

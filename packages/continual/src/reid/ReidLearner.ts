@@ -41,6 +41,7 @@ import * as Baselines from "../baselines/Strategy.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Catalogs from "../Catalogs.ts"
+import * as SamplerCatalog from "../SamplerCatalog.ts"
 import * as TermCatalog from "../TermCatalog.ts"
 import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
 import * as EvaluationSetting from "./EvaluationSetting.ts"
@@ -128,14 +129,7 @@ export const objectiveFor = (
 
 /** The `@reidfx/data` sampler of a method, shrunk to what the task's identities allow. */
 export const samplerFor = (method: MethodSpec, identities: number): Sampling.SamplerSpec =>
-  method.sampler.kind === "pk"
-    ? { _tag: "PK", p: Math.max(2, Math.min(method.sampler.identities, identities)), k: method.sampler.instances }
-    : {
-      _tag: "Episodic",
-      ways: Math.max(2, Math.min(method.sampler.ways, identities)),
-      shots: method.sampler.shots,
-      queries: method.sampler.queries
-    }
+  SamplerCatalog.builtin.require(method.sampler.kind).toData(method.sampler, identities)
 
 /** The model with its terms' state variables: trained with it, checkpointed with its weights. */
 const withStates = (model: TrainableModel, states: ReadonlyArray<TermState>): TrainableModel => {
