@@ -223,7 +223,7 @@ const afterTaskOf = (
   }
 ) =>
   Effect.scoped(Effect.gen(function*() {
-    const needsGradients = state.regularizer !== undefined && state.regularizer.kind !== "si"
+    const needsGradients = Baselines.needsGradients(state)
     const batches = needsGradients ? (yield* input.batches).map((b) => ("images" in b ? b : b[0])) : []
     const objective = needsGradients ? yield* input.taskObjective : undefined
     const which = retrievalEmbedding(input.method, (yield* Catalogs.Catalogs).terms)
