@@ -30,7 +30,7 @@ describe("RunConfig", () => {
       assert.strictEqual(e._tag, "RunConfigError")
       expect(e.message).toContain(`unknown key "data.identites"; allowed here: kind, identities, trainIdentities`)
       expect(e.message).toContain("data.height: Expected a value between 16 and 1024 (got 3)")
-      expect(e.message).toContain(`model.backbone.kind: expected one of "reference" | "resnet18" | "resnet34" | "resnet50" | "mobilenetv2", got "resnet99"`)
+      expect(e.message).toContain(`model.backbone.kind: expected one of "reference" | "resnet18" | "resnet34" | "resnet50" | "mobilenetv2" | "osnet", got "resnet99"`)
       expect(e.message).toContain("epochs: Expected a value between 1 and 100000 (got 0)")
       // AdamW's keys only (the union member its kind selects)
       expect(e.message).toContain(`unknown key "optimizer.lr"; allowed here: kind, beta1, beta2, epsilon, weightDecay, decayScope`)
