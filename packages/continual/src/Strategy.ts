@@ -25,7 +25,10 @@
  */
 import type { BuiltinMethod, MethodRef, MethodSpec, TermSpec } from "./Protocol.ts"
 import { oldModelTerms, onlyOldModelTerms } from "./Protocol.ts"
+import type { Registry } from "@reidfx/tensor"
 import * as StrategyCatalog from "./StrategyCatalog.ts"
+import type { LifelongStrategy } from "./strategies/LifelongStrategy.ts"
+import type * as ObjectiveTerm from "./terms/ObjectiveTerm.ts"
 import * as TermCatalog from "./TermCatalog.ts"
 
 export { botTerms, dmmlAuthors, dmmlOfficial } from "./strategies/Recipes.ts"
@@ -39,14 +42,14 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = Object.from
  * The method a reference names (a strategy's name, or the declared method itself); `strategies` is the catalog
  * the name is looked up in (default: the built-in one). @category constructors
  */
-export const resolve = (ref: MethodRef | string, strategies = StrategyCatalog.builtin): MethodSpec =>
+export const resolve = (ref: MethodRef | string, strategies: Registry.Registry<LifelongStrategy> = StrategyCatalog.builtin): MethodSpec =>
   typeof ref === "string" ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref)) : ref
 
 /** The name shown in tables. */
 export const label = (method: MethodSpec): string => method.label ?? method.name
 
 /** Whether any term of the method reads the old model (its entry in `terms`, default the built-in catalog, says so). */
-export const needsOldModel = (method: MethodSpec, terms = TermCatalog.builtin): boolean => {
+export const needsOldModel = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): boolean => {
   const names = terms === TermCatalog.builtin ? oldModelTerms : TermCatalog.oldModelNames(terms)
   return method.terms.some((t) => names.has(t.loss))
 }
@@ -55,7 +58,7 @@ export const needsOldModel = (method: MethodSpec, terms = TermCatalog.builtin): 
  * The terms that run on a task: on the first task (no old model yet) the terms that read the old model are
  * left out, which is what `firstTask: "withoutOldModelTerms"` declares (AKA keeps its plasticity half).
  */
-export const termsForTask = (method: MethodSpec, hasOldModel: boolean, terms = TermCatalog.builtin): ReadonlyArray<TermSpec> => {
+export const termsForTask = (method: MethodSpec, hasOldModel: boolean, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): ReadonlyArray<TermSpec> => {
   if (hasOldModel) return method.terms
   const names = terms === TermCatalog.builtin ? onlyOldModelTerms : TermCatalog.onlyOldModelNames(terms)
   return method.terms.filter((t) => !names.has(t.loss))

@@ -27,7 +27,7 @@ import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
 import { type Catalog, Objective, type Term } from "@reidfx/metric"
 import { BackboneCatalog, Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
-import { type RandomStream, Rng } from "@reidfx/tensor"
+import { type RandomStream, type Registry, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
@@ -160,7 +160,7 @@ const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise
  * tricks") that is the BNNeck's output, as in Luo et al. 2019; for metric-only methods (DMML, DwPP, DwoPP),
  * whose losses act on the features before the neck, the features themselves.
  */
-export const retrievalEmbedding = (method: MethodSpec, terms = TermCatalog.builtin): "neckFeatures" | "features" =>
+export const retrievalEmbedding = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): "neckFeatures" | "features" =>
   method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true) ? "neckFeatures" : "features"
 
 /** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
