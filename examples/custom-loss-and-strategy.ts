@@ -72,7 +72,7 @@ const lessForget = LifelongStrategy.make({
     terms: [
       { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 },
       { loss: "tripletBatchHard", margin: 0.3, weight: 1 },
-      { loss: "lessForget", weight: 5 } as never
+      { loss: "lessForget", weight: 5 }
     ],
     firstTask: "withoutOldModelTerms",
     joint: false

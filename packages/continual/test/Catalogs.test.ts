@@ -33,7 +33,7 @@ const normStrategy = LifelongStrategy.make({
   name: "norm-ft",
   label: "Norm-FT",
   description: "BoT + feature norm",
-  method: { sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [{ loss: "featureNorm", scale: 3, weight: 1 } as never, { loss: "oldNorm", weight: 1 } as never], firstTask: "withoutOldModelTerms", joint: false },
+  method: { sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [{ loss: "featureNorm", scale: 3, weight: 1 }, { loss: "oldNorm", weight: 1 }], firstTask: "withoutOldModelTerms", joint: false },
   terms: [oldNorm]
 })
 const catalogs = Catalogs.extend(Catalogs.builtin, { terms: [featureNorm], strategies: [normStrategy] })

@@ -21,15 +21,15 @@
  * @since 0.3.0
  */
 import type { Registry } from "@reidfx/tensor"
-import type { MethodSpec } from "../Protocol.ts"
+import type { MethodSpec, TermSpec } from "../Protocol.ts"
 import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
 
 /** A catalog entry of a lifelong strategy. @category models */
 export interface LifelongStrategy extends Registry.Entry {
   /** The name shown in tables. */
   readonly label: string
-  /** The method it runs (its `name` and `label` are the entry's). */
-  readonly method: Omit<MethodSpec, "name" | "label">
+  /** The method it runs (its `name` and `label` are the entry's); its terms may be a user's entries' specs. */
+  readonly method: Omit<MethodSpec, "name" | "label" | "terms"> & { readonly terms: ReadonlyArray<TermSpec | ObjectiveTerm.AnySpec> }
   /** Term entries of the strategy's own losses (added to the term catalog with the strategy). */
   readonly terms?: ReadonlyArray<ObjectiveTerm.Any>
 }
@@ -38,7 +38,7 @@ export interface LifelongStrategy extends Registry.Entry {
 export const make = <const Name extends string>(entry: LifelongStrategy & { readonly name: Name }): LifelongStrategy & { readonly name: Name } => entry
 
 /** The method of an entry, named. @category constructors */
-export const method = (entry: LifelongStrategy): MethodSpec => ({ name: entry.name, label: entry.label, ...entry.method })
+export const method = (entry: LifelongStrategy): MethodSpec => ({ name: entry.name, label: entry.label, ...entry.method }) as MethodSpec
 
 /** What a strategy needs, from its terms' entries in `terms`. */
 export const needs = (entry: LifelongStrategy, terms: Registry.Registry<ObjectiveTerm.Any>) => {

@@ -65,6 +65,13 @@ export type Spec<Name extends string, Fields extends Schema.Struct.Fields> =
   & { readonly loss: Name; readonly weight: number }
   & Schema.Struct.Type<Fields>
 
+/** The spec of a term of any catalog, a user's included (`Protocol.TermSpec` types the built-in ones). @category models */
+export interface AnySpec {
+  readonly loss: string
+  readonly weight: number
+  readonly [option: string]: unknown
+}
+
 /** A catalog entry of a protocol term. @category models */
 export interface ObjectiveTerm<Name extends string = string, Fields extends Schema.Struct.Fields = Schema.Struct.Fields, S = unknown, F = unknown>
   extends Registry.Entry
