@@ -41,6 +41,7 @@ import * as Baselines from "../baselines/Strategy.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Catalogs from "../Catalogs.ts"
+import type * as Aka from "./Aka.ts"
 import * as SamplerCatalog from "../SamplerCatalog.ts"
 import * as TermCatalog from "../TermCatalog.ts"
 import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
@@ -59,6 +60,8 @@ export interface ReidModel {
    * knowledge graph), by term name. The learner only creates, trains, freezes and saves them through the entry.
    */
   readonly states: ReadonlyArray<TermState>
+  /** @deprecated AKA's knowledge graph: `stateOf(model, "aka")` (kept for earlier callers). */
+  readonly graph?: Aka.KnowledgeGraph | undefined
   /** The exemplar memory and regulariser state of a rehearsal / EWC / MAS / SI method. */
   readonly baselines?: Baselines.BaselineState | undefined
   /** The scope owning the current network (closed when the network is replaced, or with the handle). */
@@ -76,6 +79,8 @@ export interface TermState {
 export interface ReidFrozenModel {
   readonly model: Model.FrozenModel
   readonly states: ReadonlyMap<string, unknown>
+  /** @deprecated the frozen vertices of AKA's graph: `states.get("aka")` (kept for earlier callers). */
+  readonly vertices?: tf.Tensor2D | undefined
 }
 
 /** The state of the term `name` of a model (e.g. `"aka"`: AKA's knowledge graph), if its method has one. */
@@ -547,7 +552,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           states.push({ entry, spec, value })
         }
         const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
-        const handle: ReidModel = { model, classes, states, baselines, scope }
+        const graph = states.find((s) => s.entry.name === "aka")?.value as Aka.KnowledgeGraph | undefined
+        const handle: ReidModel = { model, classes, states, baselines, scope, graph }
         yield* Effect.addFinalizer(() => Scope.close(handle.scope, Exit.void))
         const k = Pretraining.key(p)
         if (k !== undefined) {
@@ -570,7 +576,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const frozen = yield* model.snapshot
         const frozenStates = new Map<string, unknown>()
         for (const s of states) frozenStates.set(s.entry.name, yield* s.entry.state!.freeze(s.value))
-        return { _tag: "FrozenModel" as const, value: { model: frozen, states: frozenStates } satisfies ReidFrozenModel }
+        const vertices = frozenStates.get("aka") as tf.Tensor2D | undefined
+        return { _tag: "FrozenModel" as const, value: { model: frozen, states: frozenStates, vertices } satisfies ReidFrozenModel }
       }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function*() {
