@@ -14,6 +14,7 @@ import { RunFolder } from "@reidfx/tensor"
 import { Provenance, RunFolderLog, Tracker } from "@reidfx/train"
 import { Effect, Layer } from "effect"
 import * as Progress from "./Progress.ts"
+import * as Catalogs from "./Catalogs.ts"
 import * as ProtocolFile from "./ProtocolFile.ts"
 import type { Protocol } from "./Protocol.ts"
 import * as ReidBenchmark from "./reid/ReidBenchmark.ts"
@@ -40,7 +41,7 @@ export const run = <E = never, R = never>(
     yield* Runner.checkStages(protocol, options)
     const out = options.out
     if (out !== undefined) yield* RunFolder.own(out, "lifelong")
-    const config = ProtocolFile.toJson(protocol)
+    const config = ProtocolFile.toJson(protocol, yield* Catalogs.Catalogs)
     const provenance = yield* Provenance.current(config)
     if (out === undefined) return { result: yield* Runner.run(protocol, options), written: undefined, provenance }
     const log = yield* Tracker.open(RunFolderLog.trackers(out, options.logging), { name: protocol.name, config, provenance })

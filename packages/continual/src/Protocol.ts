@@ -16,12 +16,15 @@
  * ```
  * @since 0.1.0
  */
-import { Synthetic } from "@reidfx/data"
-import { Catalog } from "@reidfx/metric"
-import { WeightsInit } from "@reidfx/model"
+import { LayoutCatalog, Synthetic } from "@reidfx/data"
+import { BackboneCatalog, WeightsInit } from "@reidfx/model"
+import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { IdentityCount, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
+import * as SamplerCatalog from "./SamplerCatalog.ts"
+import * as StrategyCatalog from "./StrategyCatalog.ts"
+import * as TermCatalog from "./TermCatalog.ts"
 
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -53,25 +56,13 @@ export const SyntheticWorld = Schema.Struct({
 })
 export type SyntheticWorld = typeof SyntheticWorld.Type
 
-/** The dataset layouts `@reidfx/data` reads. @category models */
-export const LayoutName = Schema.Literals([
-  "market1501",
-  "dukemtmcReid",
-  "msmt17",
-  "cuhk03",
-  "veri776",
-  "generic",
-  // the LReID datasets (`@reidfx/data` readers; CUHK03-NP detected boxes as LReID trains on them)
-  "cuhk03detected",
-  "cuhksysu",
-  "viper",
-  "prid",
-  "grid",
-  "ilids",
-  "cuhk01",
-  "cuhk02",
-  "sensereid"
-])
+/**
+ * The image dataset layouts `@reidfx/data` reads (derived from its `LayoutCatalog`: `market1501`,
+ * `dukeMTMCReID`, `msmt17`, `cuhk03NP`, `cuhk03NPDetected`, `veri776`, `folders`, the LReID datasets,
+ * `occludedDuke`, ...). The spellings of earlier versions (`dukemtmcReid`, `cuhk03`, `cuhk03detected`, `generic`,
+ * `cuhksysu`, `sensereid`) are accepted and decode to these names. @category models
+ */
+export const LayoutName = LayoutCatalog.ImageLayoutName
 export type LayoutName = typeof LayoutName.Type
 
 /** A dataset on disk in one of the real layouts. @category models */
@@ -146,7 +137,8 @@ export type Split = typeof Split.Type
 
 /** The network trained on every task (`@reidfx/model`), with a classifier over every task's identities. @category models */
 export const ModelSpec = Schema.Struct({
-  backbone: withDefault(Schema.Literals(["reference", "resnet18", "resnet34", "resnet50", "mobilenetv2"]), "reference"),
+  /** A backbone of `@reidfx/model`'s `BackboneCatalog` by kind (`reference`, `resnet18/34/50`, `mobilenetv2`, `osnet`). */
+  backbone: withDefault(Registry.nameSchema<BackboneCatalog.Name>(BackboneCatalog.builtin), "reference"),
   /** Stem and stage widths, and blocks per stage, of the reference backbone. */
   stemWidth: withDefault(PositiveInt, 16),
   widths: withDefault(Schema.Array(PositiveInt).check(Schema.isMinLength(1)), [16, 32, 64, 128]),
@@ -207,117 +199,60 @@ export type TrainingSpec = typeof TrainingSpec.Type
 // Methods: samplers and terms
 // ---------------------------------------------------------------------------------------------------------------
 
+/** How batches are drawn from a task (derived from `SamplerCatalog`, one entry per file under `samplers/`). @category models */
+export const SamplerSpec = Schema.Union(SamplerCatalog.specSchemas(SamplerCatalog.entries))
 /** P identities x K instances (the PK sampler of the "bag of tricks"). @category models */
-export const PKSamplerSpec = Schema.Struct({
-  kind: Schema.Literal("pk"),
-  identities: withDefault(PositiveInt, 16),
-  instances: withDefault(PositiveInt, 4)
-})
+export const PKSamplerSpec = SamplerSpec.members[0]
 /** N-way K-shot episodes with Q queries per class (DMML, DwPP, DwoPP). @category models */
-export const EpisodicSamplerSpec = Schema.Struct({
-  kind: Schema.Literal("episodic"),
-  ways: withDefault(PositiveInt.check(Schema.isGreaterThanOrEqualTo(2)), 16),
-  shots: withDefault(PositiveInt, 2),
-  queries: withDefault(PositiveInt, 2)
-})
-/** How batches are drawn from a task. @category models */
-export const SamplerSpec = Schema.Union([PKSamplerSpec, EpisodicSamplerSpec])
+export const EpisodicSamplerSpec = SamplerSpec.members[1]
 export type SamplerSpec = typeof SamplerSpec.Type
 
-const weight = withDefault(NonNegative, 1)
-
-/** One weighted loss term of a method's objective; `loss` picks it. @category models */
-export const TermSpec = Schema.Union([
-  /** Cross-entropy with label smoothing (Szegedy et al. 2016), on the classifier's logits. */
-  Schema.Struct({ loss: Schema.Literal("crossEntropy"), labelSmoothing: withDefault(Probability, 0.1), weight }),
-  /** Batch-hard triplet loss (Hermans et al. 2017). */
-  Schema.Struct({ loss: Schema.Literal("tripletBatchHard"), margin: withDefault(NonNegative, 0.3), weight }),
-  /**
-   * The DMML episodic loss (Chen et al. ICCV 2019): a softmax of each query over the episode's set distances
-   * (defaults: hard mining, euclidean, margin 0 on the own class, no feature decay).
-   * `marginMode`: `ownClass` adds the margin to the query's own-class distance (the paper's formula);
-   * `clampNegatives` uses `max(d - margin, 0)` for the other classes (the DwoPP authors' `loss/dmml.py`).
-   * `distance: negativeDot` is the official DMML code's "cosine" (`-x . y` of unnormalised features).
-   */
-  Schema.Struct({
-    loss: Schema.Literal("dmml"),
-    margin: withDefault(NonNegative, 0),
-    marginMode: Schema.optionalKey(Schema.Literals(["ownClass", "clampNegatives"])),
-    mode: Schema.optionalKey(Schema.Literals(["hardMining", "centerSupport"])),
-    distance: Schema.optionalKey(Schema.Literals(["euclidean", "squaredEuclidean", "cosine", "negativeDot"])),
-    featureDecay: Schema.optionalKey(NonNegative),
-    weight
-  }),
-  /** Learning without Forgetting (Li and Hoiem 2017): old model's logits on the old classes, temperature T. */
-  Schema.Struct({ loss: Schema.Literal("lwf"), temperature: withDefault(Positive, 2), weight }),
-  /**
-   * Distillation with positive pairs: KL of the old and new prototype softmax over the episode's classes.
-   * `smoothing`: the authors' `p <- normalize(p + eps / C)` when T != 1 (eps 1e-5 in `CL_train_DwoPP.py`).
-   */
-  Schema.Struct({ loss: Schema.Literal("dwpp"), temperature: withDefault(Positive, 10), smoothing: Schema.optionalKey(NonNegative), weight }),
-  /** Distillation without positive pairs (Wang et al.): the same KL over the classes without the query's own. */
-  Schema.Struct({ loss: Schema.Literal("dwopp"), temperature: withDefault(Positive, 1), smoothing: Schema.optionalKey(NonNegative), weight }),
-  /** DarkRank (Chen et al. AAAI 2018) from the old model: the new model learns the old model's ranking of the batch. */
-  Schema.Struct({ loss: Schema.Literal("darkRank"), transfer: withDefault(Schema.Literals(["soft", "hard"]), "soft"), alpha: withDefault(Positive, 12.25), beta: withDefault(Positive, 4), weight }),
-  /**
-   * AKA (Pu et al. CVPR 2021): the plasticity (triplet on knowledge-enhanced features) and stability (old
-   * knowledge vertices kept) losses of the adaptive knowledge graph of `vertices` vertices, kernel width `sigma`.
-   */
-  Schema.Struct({
-    loss: Schema.Literal("aka"),
-    vertices: withDefault(PositiveInt, 64),
-    sigma: withDefault(Positive, 2),
-    plasticity: withDefault(NonNegative, 1),
-    /** The authors' `--weight_r` (TPCD/LifelongReID `train_test.py`): 0.0005. */
-    stability: withDefault(NonNegative, 0.0005),
-    margin: withDefault(NonNegative, 0.3),
-    /** The graph convolution's activation: `tanh` (default; the authors' `GraphConvolution`, `act=nn.Tanh()`) or none. */
-    activation: Schema.optionalKey(Schema.Literals(["tanh", "none"])),
-    weight
-  }),
-  /**
-   * Any metric loss of `@reidfx/metric`'s catalog by name (the PML losses: `multiSimilarity`, `arcFace`,
-   * `proxyAnchor`, `supCon`, ...) with its options; class-parameter losses take the model's classes and size.
-   */
-  Schema.Struct({ loss: Schema.Literal("metric"), name: Catalog.TermName, options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {}), weight })
-])
+/**
+ * One weighted loss term of a method's objective; `loss` picks it. The union is derived from the term catalog
+ * (`TermCatalog`, one entry per file under `terms/`: `crossEntropy`, `tripletBatchHard`, `dmml`, `lwf`, `dwpp`,
+ * `dwopp`, `darkRank`, `aka`, `metric`), each entry giving its options and their defaults. @category models
+ */
+export const TermSpec = Schema.Union(TermCatalog.specSchemas(TermCatalog.entries))
 export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]
 
-/** The terms that read the old model, so cannot run on the first task. */
-export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka", "darkRank"])
+/** The terms that read the old model, so cannot run on the first task (from the catalog's `needs.oldModel`). */
+export const oldModelTerms: ReadonlySet<TermLoss> = TermCatalog.oldModelNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
 
 /**
  * The terms left out entirely on the first task. AKA is not among them: its plasticity half trains the
  * knowledge graph from the first task on, and only its stability half (which reads the old model) waits.
  */
-export const onlyOldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp"])
+export const onlyOldModelTerms: ReadonlySet<TermLoss> = TermCatalog.onlyOldModelNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
 
 /** The terms that need an episodic batch. */
-export const episodicTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["dmml", "dwpp", "dwopp"])
+export const episodicTerms: ReadonlySet<TermLoss> = TermCatalog.episodicNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
+
+const methodSpecOf = <T extends Schema.Top>(term: T) =>
+  Schema.Struct({
+    name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
+    /** The name shown in tables (default: `name`). */
+    label: Schema.optionalKey(Schema.NonEmptyString),
+    sampler: SamplerSpec,
+    terms: Schema.Array(term).check(Schema.isMinLength(1)),
+    firstTask: Schema.optionalKey(Schema.Literals(["withoutOldModelTerms"])),
+    joint: withDefault(Schema.Boolean, false),
+    /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
+    rehearsal: Schema.optionalKey(MemorySpec),
+    /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
+    regularizer: Schema.optionalKey(RegularizerSpec)
+  })
 
 /**
  * A method: a sampler and the terms of its objective. `firstTask` must say what happens on the first task
  * when a term needs the old model. `joint: true` trains once on the union of every task (the upper bound).
  * @category models
  */
-export const MethodSpec = Schema.Struct({
-  name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
-  /** The name shown in tables (default: `name`). */
-  label: Schema.optionalKey(Schema.NonEmptyString),
-  sampler: SamplerSpec,
-  terms: Schema.Array(TermSpec).check(Schema.isMinLength(1)),
-  firstTask: Schema.optionalKey(Schema.Literals(["withoutOldModelTerms"])),
-  joint: withDefault(Schema.Boolean, false),
-  /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
-  rehearsal: Schema.optionalKey(MemorySpec),
-  /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
-  regularizer: Schema.optionalKey(RegularizerSpec)
-})
+export const MethodSpec = methodSpecOf(TermSpec)
 export type MethodSpec = typeof MethodSpec.Type
 
-/** The names of the built-in methods (see `Strategy`). @category models */
-export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si"])
+/** The names of the built-in methods (derived from `StrategyCatalog`, one entry per file under `strategies/`). @category models */
+export const BuiltinMethod = Registry.nameSchema<StrategyCatalog.Name>(StrategyCatalog.builtin)
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
 /** A method by built-in name, or declared in full. @category models */
@@ -393,8 +328,8 @@ export type PretrainingSpec = typeof PretrainingSpec.Type
 // The protocol
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A whole lifelong protocol. @category models */
-export const Protocol = Schema.Struct({
+const protocolOf = <M extends Schema.Top>(methodRef: M) =>
+  Schema.Struct({
   name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
   description: Schema.optionalKey(Schema.String),
   data: Schema.Struct({ split: Split }),
@@ -430,9 +365,29 @@ export const Protocol = Schema.Struct({
   }))),
   /** A pretraining stage shared by every method and seed (see {@link PretrainingSpec}). */
   pretraining: Schema.optionalKey(PretrainingSpec),
-  methods: Schema.Array(MethodRef).check(Schema.isMinLength(1)),
+  methods: Schema.Array(methodRef).check(Schema.isMinLength(1)),
   seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0])
 })
+
+/** A whole lifelong protocol. @category models */
+export const Protocol = protocolOf(MethodRef)
 export type Protocol = typeof Protocol.Type
 /** The protocol as written in a file (defaults may be omitted). */
 export type ProtocolInput = typeof Protocol.Encoded
+
+/** The catalogs a protocol's vocabulary comes from (see `Catalogs`). @category models */
+export interface Vocabulary {
+  readonly terms: Registry.Registry<TermCatalog.ObjectiveTerm.Any>
+  readonly strategies: Registry.Registry<StrategyCatalog.LifelongStrategy.LifelongStrategy>
+}
+
+/**
+ * The protocol Schema of extended catalogs: the term and method names are theirs (a user's entries decode with
+ * their own options). Its values have the built-in `Protocol` type; a user entry's specs are typed by the entry.
+ * @category schemas
+ */
+export const schemaOf = (vocabulary: Vocabulary): typeof Protocol => {
+  if (vocabulary.terms === TermCatalog.builtin && vocabulary.strategies === StrategyCatalog.builtin) return Protocol
+  const term = Schema.Union(vocabulary.terms.entries.map((e) => TermCatalog.ObjectiveTerm.specSchema(e)))
+  return protocolOf(Schema.Union([Registry.nameSchema(vocabulary.strategies), methodSpecOf(term)])) as never
+}

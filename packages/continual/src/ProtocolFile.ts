@@ -7,9 +7,11 @@
 import { ConfigIssues } from "@reidfx/tensor"
 import { Effect, Result, Schema } from "effect"
 import * as YAML from "yaml"
+import * as Catalogs from "./Catalogs.ts"
 import { OldModelUndeclared, ProtocolDecodeError } from "./errors.ts"
-import { oldModelTerms, Protocol, type ProtocolInput } from "./Protocol.ts"
+import { type Protocol, type ProtocolInput, schemaOf } from "./Protocol.ts"
 import * as Strategy from "./Strategy.ts"
+import * as TermCatalog from "./TermCatalog.ts"
 
 /**
  * Checks that a schema cannot express: a method whose terms read the old model declares what happens on the
@@ -17,7 +19,9 @@ import * as Strategy from "./Strategy.ts"
  */
 export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, OldModelUndeclared | ProtocolDecodeError> =>
   Effect.gen(function*() {
-    const names = protocol.methods.map((m) => Strategy.resolve(m).name)
+    const catalogs = yield* Catalogs.Catalogs
+    const oldModelTerms = TermCatalog.oldModelNames(catalogs.terms)
+    const names = protocol.methods.map((m) => Strategy.resolve(m, catalogs.strategies).name)
     const twice = names.filter((n, i) => names.indexOf(n) !== i)
     if (twice.length > 0) {
       return yield* new ProtocolDecodeError({
@@ -29,7 +33,7 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
       return yield* new ProtocolDecodeError({ source: "value", issues: [{ path: "seeds", message: "seeds must be unique" }] })
     }
     for (const ref of protocol.methods) {
-      const method = Strategy.resolve(ref)
+      const method = Strategy.resolve(ref, catalogs.strategies)
       const needs = method.terms.filter((t) => oldModelTerms.has(t.loss)).map((t) => t.loss)
       if (needs.length > 0 && method.firstTask === undefined && !method.joint) {
         return yield* new OldModelUndeclared({ method: method.name, terms: needs })
@@ -45,9 +49,10 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
  */
 export const decode = (input: unknown, source = "value"): Effect.Effect<Protocol, ProtocolDecodeError> =>
   Effect.gen(function*() {
-    const result = Schema.decodeUnknownResult(Protocol)(input, { onExcessProperty: "error", errors: "all" })
+    const schema = schemaOf(yield* Catalogs.Catalogs)
+    const result = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error", errors: "all" })
     if (Result.isFailure(result)) {
-      return yield* new ProtocolDecodeError({ source, issues: ConfigIssues.explainAll(Protocol.ast, input, result.failure.issue) })
+      return yield* new ProtocolDecodeError({ source, issues: ConfigIssues.explainAll(schema.ast, input, result.failure.issue) })
     }
     return yield* checkDeclaration(result.success).pipe(
       Effect.mapError((e) =>
@@ -72,11 +77,13 @@ export const parse = (text: string, source = "text"): Effect.Effect<Protocol, Pr
     return yield* decode(parsed, source)
   })
 
-/** The protocol as a plain JSON value (with every default written out). */
-export const toJson = (protocol: Protocol): ProtocolInput => Schema.encodeSync(Protocol)(protocol)
+/** The protocol as a plain JSON value (with every default written out); `catalogs` when it uses a user's entries. */
+export const toJson = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): ProtocolInput =>
+  Schema.encodeSync(schemaOf(catalogs))(protocol)
 
 /** The protocol as YAML text. */
-export const toYaml = (protocol: Protocol): string => YAML.stringify(toJson(protocol))
+export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string => YAML.stringify(toJson(protocol, catalogs))
 
 /** The protocol as JSON text. */
-export const toJsonText = (protocol: Protocol): string => JSON.stringify(toJson(protocol), null, 2)
+export const toJsonText = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>
+  JSON.stringify(toJson(protocol, catalogs), null, 2)

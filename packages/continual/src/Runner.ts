@@ -24,6 +24,8 @@ import type { MethodSpec, Protocol, StageSpec } from "./Protocol.ts"
 import * as ProtocolFile from "./ProtocolFile.ts"
 import * as RunStore from "./RunStore.ts"
 import * as Stage from "./Stage.ts"
+import * as Catalogs from "./Catalogs.ts"
+import * as SamplerCatalog from "./SamplerCatalog.ts"
 import * as Strategy from "./Strategy.ts"
 import * as TaskData from "./TaskData.ts"
 
@@ -70,9 +72,7 @@ export const methodInfo = (method: MethodSpec): MethodInfo => ({
   name: method.name,
   label: Strategy.label(method),
   formula: Strategy.formula(method.terms),
-  sampler: method.sampler.kind === "pk"
-    ? `PK ${method.sampler.identities}x${method.sampler.instances}`
-    : `episodic ${method.sampler.ways}-way ${method.sampler.shots}-shot ${method.sampler.queries}-query`,
+  sampler: SamplerCatalog.builtin.require(method.sampler.kind).show(method.sampler),
   joint: method.joint
 })
 
@@ -220,10 +220,11 @@ const runUnit = <E, R>(
             let detail = ""
             switch (spec.kind) {
               case "train": {
-                if (Strategy.needsOldModel(method) && Option.isNone(oldModel) && task.index > 0 && !method.joint) {
+                const { terms: termCatalog } = yield* Catalogs.Catalogs
+                if (Strategy.needsOldModel(method, termCatalog) && Option.isNone(oldModel) && task.index > 0 && !method.joint) {
                   return yield* new NoOldModel({ stage: "train", task: task.index })
                 }
-                const terms = method.joint ? method.terms : Strategy.termsForTask(method, Option.isSome(oldModel))
+                const terms = method.joint ? method.terms : Strategy.termsForTask(method, Option.isSome(oldModel), termCatalog)
                 // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
                 const partial = dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
                 const summary = yield* learner.train({
@@ -307,12 +308,12 @@ const runUnit = <E, R>(
 export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>): Effect.Effect<void, StageFailed> => {
   const missing = [...new Set(protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : [])))]
   if (missing.length === 0) return Effect.void
-  const method = protocol.methods.map(Strategy.resolve).find((m) => options.methods === undefined || options.methods.includes(m.name))
+  const method = protocol.methods.map((m) => (typeof m === "string" ? m : m.name)).find((m) => options.methods === undefined || options.methods.includes(m))
   return Effect.fail(
     new StageFailed({
       stage: missing.join(", "),
       task: 0,
-      method: method?.name ?? "-",
+      method: method ?? "-",
       seed: protocol.seeds.find((s) => options.seeds === undefined || options.seeds.includes(s)) ?? 0,
       cause: new Error(`no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`)
     })
@@ -330,7 +331,8 @@ export const run = <E = never, R = never>(
   Effect.gen(function*() {
     const benchmark = yield* Benchmark
     const start = now()
-    const allMethods = protocol.methods.map(Strategy.resolve)
+    const catalogs = yield* Catalogs.Catalogs
+    const allMethods = protocol.methods.map((m) => Strategy.resolve(m, catalogs.strategies))
     const methods = allMethods.filter((m) => options.methods === undefined || options.methods.includes(m.name))
     const seeds = protocol.seeds.filter((s) => options.seeds === undefined || options.seeds.includes(s))
     yield* checkStages(protocol, options)
@@ -339,7 +341,7 @@ export const run = <E = never, R = never>(
       Interrupted.setHint("rerun the same command to resume")
       const file = path.join(options.out, "protocol.json")
       const saved = yield* RunStore.readJson(file)
-      const text = ProtocolFile.toJsonText(protocol)
+      const text = ProtocolFile.toJsonText(protocol, catalogs)
       if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(JSON.parse(text))) {
         return yield* new RunMismatch({ path: options.out, detail: "protocol.json differs from the protocol being run" })
       }

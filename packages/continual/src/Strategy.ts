@@ -23,115 +23,46 @@
  * here 16-way 3-shot 1-query (64 images, the images per step of the PK methods) for the CPU budget.
  * @since 0.1.0
  */
-import type { BuiltinMethod, MethodRef, MethodSpec, SamplerSpec, TermSpec } from "./Protocol.ts"
+import type { BuiltinMethod, MethodRef, MethodSpec, TermSpec } from "./Protocol.ts"
 import { oldModelTerms, onlyOldModelTerms } from "./Protocol.ts"
+import type { Registry } from "@reidfx/tensor"
+import * as StrategyCatalog from "./StrategyCatalog.ts"
+import type { LifelongStrategy } from "./strategies/LifelongStrategy.ts"
+import type * as ObjectiveTerm from "./terms/ObjectiveTerm.ts"
+import * as TermCatalog from "./TermCatalog.ts"
 
-const pk: SamplerSpec = { kind: "pk", identities: 16, instances: 4 }
-const episodic: SamplerSpec = { kind: "episodic", ways: 16, shots: 3, queries: 1 }
+export { botTerms, dmmlAuthors, dmmlOfficial } from "./strategies/Recipes.ts"
 
-/** The strong baseline's objective ("bag of tricks", Luo et al. 2019): CE with label smoothing + batch-hard triplet. */
-export const botTerms: ReadonlyArray<TermSpec> = [
-  { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 },
-  { loss: "tripletBatchHard", margin: 0.3, weight: 1 }
-]
-/**
- * DMML as the DwoPP authors run it (wangkai930418/DwoPP_code `loss/dmml.py` with `CL_*.sh`: `--margin=0.4`,
- * `--distance_mode='hard_mining'`, `--dmml_dist_metric euclidean`, where `euclidean_dist` is squared; the loss
- * adds `0.002 * 0.25 * sum |f|^2 / B`).
- */
-export const dmmlAuthors: TermSpec = {
-  loss: "dmml",
-  margin: 0.4,
-  marginMode: "clampNegatives",
-  mode: "hardMining",
-  distance: "squaredEuclidean",
-  featureDecay: 0.0005,
-  weight: 1
-}
+/** Every built-in method, by name (the methods of `StrategyCatalog`'s entries). @category constructors */
+export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = Object.fromEntries(
+  StrategyCatalog.entries.map((e) => [e.name, StrategyCatalog.LifelongStrategy.method(e)])
+) as Record<BuiltinMethod, MethodSpec>
 
 /**
- * DMML as its official code runs it (CHENGY12/DMML `loss/dmml.py`): hard mining with `cosine_dist`, which is
- * `-x . y`, no margin (the clamp line is commented out), feature decay `0.002 * 0.25`.
+ * The method a reference names (a strategy's name, or the declared method itself); `strategies` is the catalog
+ * the name is looked up in (default: the built-in one). @category constructors
  */
-export const dmmlOfficial: TermSpec = {
-  loss: "dmml",
-  margin: 0,
-  mode: "hardMining",
-  distance: "negativeDot",
-  featureDecay: 0.0005,
-  weight: 1
-}
-const dmml = dmmlAuthors
-
-/** Every built-in method, by name. @category constructors */
-export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = {
-  joint: { name: "joint", label: "Joint", sampler: pk, terms: botTerms, joint: true },
-  "bot-ft": { name: "bot-ft", label: "BoT-FT", sampler: pk, terms: botTerms, joint: false },
-  lwf: {
-    name: "lwf",
-    label: "LwF",
-    sampler: pk,
-    terms: [...botTerms, { loss: "lwf", temperature: 2, weight: 1 }],
-    firstTask: "withoutOldModelTerms",
-    joint: false
-  },
-  aka: {
-    name: "aka",
-    label: "AKA",
-    sampler: pk,
-    terms: [
-      botTerms[0]!,
-      { loss: "lwf", temperature: 2, weight: 4 },
-      { loss: "aka", vertices: 64, sigma: 2, plasticity: 1, stability: 0.0005, margin: 0.3, activation: "tanh", weight: 1 }
-    ],
-    firstTask: "withoutOldModelTerms",
-    joint: false
-  },
-  "dmml-ft": { name: "dmml-ft", label: "DMML-FT", sampler: episodic, terms: [dmml], joint: false },
-  dwpp: {
-    name: "dwpp",
-    label: "DwPP",
-    sampler: episodic,
-    terms: [dmml, { loss: "dwpp", temperature: 10, smoothing: 1e-5, weight: 1 }],
-    firstTask: "withoutOldModelTerms",
-    joint: false
-  },
-  dwopp: {
-    name: "dwopp",
-    label: "DwoPP",
-    sampler: episodic,
-    terms: [dmml, { loss: "dwopp", temperature: 1, weight: 1 }],
-    firstTask: "withoutOldModelTerms",
-    joint: false
-  },
-  replay: {
-    name: "replay",
-    label: "Replay",
-    sampler: pk,
-    terms: botTerms,
-    joint: false,
-    rehearsal: { budget: { kind: "perIdentity", size: 2 }, selection: "herding" }
-  },
-  ewc: { name: "ewc", label: "EWC", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "ewc", lambda: 100, mode: "online", decay: 1 } },
-  mas: { name: "mas", label: "MAS", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "mas", lambda: 1, alpha: 0.5 } },
-  si: { name: "si", label: "SI", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 } }
-}
-
-/** The method a reference names (a built-in name, or the declared method itself). @category constructors */
-export const resolve = (ref: MethodRef): MethodSpec => (typeof ref === "string" ? builtins[ref] : ref)
+export const resolve = (ref: MethodRef | string, strategies: Registry.Registry<LifelongStrategy> = StrategyCatalog.builtin): MethodSpec =>
+  typeof ref === "string" ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref)) : ref
 
 /** The name shown in tables. */
 export const label = (method: MethodSpec): string => method.label ?? method.name
 
-/** Whether any term of the method reads the old model. */
-export const needsOldModel = (method: MethodSpec): boolean => method.terms.some((t) => oldModelTerms.has(t.loss))
+/** Whether any term of the method reads the old model (its entry in `terms`, default the built-in catalog, says so). */
+export const needsOldModel = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): boolean => {
+  const names = terms === TermCatalog.builtin ? oldModelTerms : TermCatalog.oldModelNames(terms)
+  return method.terms.some((t) => names.has(t.loss))
+}
 
 /**
  * The terms that run on a task: on the first task (no old model yet) the terms that read the old model are
  * left out, which is what `firstTask: "withoutOldModelTerms"` declares (AKA keeps its plasticity half).
  */
-export const termsForTask = (method: MethodSpec, hasOldModel: boolean): ReadonlyArray<TermSpec> =>
-  hasOldModel ? method.terms : method.terms.filter((t) => !onlyOldModelTerms.has(t.loss))
+export const termsForTask = (method: MethodSpec, hasOldModel: boolean, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): ReadonlyArray<TermSpec> => {
+  if (hasOldModel) return method.terms
+  const names = terms === TermCatalog.builtin ? onlyOldModelTerms : TermCatalog.onlyOldModelNames(terms)
+  return method.terms.filter((t) => !names.has(t.loss))
+}
 
 /** Replaces the options of a method's terms of one kind (e.g. a DwoPP temperature sweep). @category combinators */
 export const withTerm = (method: MethodSpec, term: TermSpec): MethodSpec => ({

@@ -10,6 +10,7 @@ import * as fc from "fast-check"
 import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
+import * as ReidLearner from "../src/reid/ReidLearner.ts"
 import type { ReidModel } from "../src/reid/ReidLearner.ts"
 import * as Runner from "../src/Runner.ts"
 import * as Stage from "../src/Stage.ts"
@@ -90,7 +91,7 @@ describe("AKA", () => {
       const vertices: Array<Array<number>> = []
       const probe = Stage.make("probe", (ctx) =>
         Effect.sync(() => {
-          vertices.push(Array.from((ctx.model.value as ReidModel).graph!.vertices.dataSync()))
+          vertices.push(Array.from((ReidLearner.stateOf(ctx.model.value as ReidModel, "aka") as Aka.KnowledgeGraph).vertices.dataSync()))
           return null
         }))
       let failAt: number | undefined = 1

@@ -32,12 +32,12 @@ describe("real-benchmark protocol files", () => {
     if (split.kind !== "interDomain") throw new Error("expected interDomain")
     expect(split.sequence.map((t) => [t.world.kind === "layout" ? t.world.layout : "", t.identities, t.testIdentities])).toEqual([
       ["market1501", 500, "all"],
-      ["cuhksysu", 500, "all"],
-      ["dukemtmcReid", 500, "all"],
+      ["cuhkSysu", 500, "all"],
+      ["dukeMTMCReID", 500, "all"],
       ["msmt17", 500, "all"],
-      ["cuhk03detected", 500, "all"]
+      ["cuhk03NPDetected", 500, "all"]
     ])
-    expect(split.unseen.map((t) => (t.world.kind === "layout" ? t.world.layout : ""))).toEqual(["viper", "ilids", "prid", "grid", "sensereid", "cuhk01", "cuhk02"])
+    expect(split.unseen.map((t) => (t.world.kind === "layout" ? t.world.layout : ""))).toEqual(["viper", "ilids", "prid", "grid", "senseReID", "cuhk01", "cuhk02"])
     const dwopp = await load("dwopp-market1501.yaml")
     expect(dwopp.data.split).toMatchObject({ kind: "intraDomain", tasks: 10, baseIdentities: 76, order: "sorted" })
   })
@@ -59,10 +59,10 @@ describe("real-benchmark protocol files", () => {
       const split = p.data.split
       if (split.kind !== "interDomain") throw new Error("expected interDomain")
       for (const t of [...split.sequence, ...split.unseen]) {
-        if (t.world.kind === "layout" && !["viper", "cuhksysu"].includes(t.world.layout)) fs.mkdirSync(t.world.root.replace("$REIDFX_DATA", data), { recursive: true })
+        if (t.world.kind === "layout" && !["viper", "cuhkSysu"].includes(t.world.layout)) fs.mkdirSync(t.world.root.replace("$REIDFX_DATA", data), { recursive: true })
       }
       const error = await Effect.runPromise(Effect.flip(DataRoots.resolve(p, data)))
-      expect(error.missing.map((m) => m.layout)).toEqual(["cuhksysu", "viper"])
+      expect(error.missing.map((m) => m.layout)).toEqual(["cuhkSysu", "viper"])
       expect(error.message).toContain(`2 dataset folder(s) missing (REIDFX_DATA=${data})`)
       expect(error.message).toContain(`${data}/viper not found`)
       expect(error.message).toContain("cuhksysu4reid/")

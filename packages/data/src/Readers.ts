@@ -20,6 +20,7 @@
  * | CUHK01 | `cuhk01(root, { split?, seed? })` | image |
  * | CUHK02 | `cuhk02(root)` | image |
  * | SenseReID | `senseReID(root)` | image (test only) |
+ * | Occluded-DukeMTMC | `occludedDuke(root)` | image |
  * | one folder per identity | `folders(root)` | image |
  * | CSV manifest | `manifest(file)` | image or video |
  * @since 0.1.0
@@ -34,6 +35,7 @@ import * as MARS from "./readers/MARS.ts"
 import * as GRID from "./readers/GRID.ts"
 import * as ILIDS from "./readers/ILIDS.ts"
 import * as MSMT17 from "./readers/MSMT17.ts"
+import * as OccludedDuke from "./readers/OccludedDuke.ts"
 import * as PRID from "./readers/PRID.ts"
 import * as SenseReID from "./readers/SenseReID.ts"
 import * as Verify from "./readers/Verify.ts"
@@ -75,6 +77,8 @@ export const cuhk01 = CUHK01.read
 export const cuhk02 = CUHK02.read
 /** SenseReID (Zhao et al. CVPR 2017): test probe and gallery only. @since 0.1.0 */
 export const senseReID = SenseReID.read
+/** Occluded-DukeMTMC (Miao et al. ICCV 2019): Market-1501's folders under `Occluded_Duke/`. @since 0.3.0 */
+export const occludedDuke = OccludedDuke.read
 
 /** The expected layouts, as shown by `DatasetNotFound`. */
 export const layouts = {
@@ -94,5 +98,6 @@ export const layouts = {
   ilids: ILIDS.layout,
   cuhk01: CUHK01.layout,
   cuhk02: CUHK02.layout,
-  senseReID: SenseReID.layout
+  senseReID: SenseReID.layout,
+  occludedDuke: OccludedDuke.folders.layout
 } as const

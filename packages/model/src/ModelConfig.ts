@@ -4,37 +4,19 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import * as BackboneCatalog from "./BackboneCatalog.ts"
+import { MobileNetV2Backbone } from "./backbones/MobileNetV2.ts"
+import { OSNetBackbone } from "./backbones/OSNet.ts"
+import { ReferenceBackbone } from "./backbones/ReferenceNet.ts"
+import { ResNetBackbone } from "./backbones/ResNet.ts"
+
+export { MobileNetV2Backbone, OSNetBackbone, ReferenceBackbone, ResNetBackbone }
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 
-/** The CPU reference net (a small ResNet; see `referenceNet`). */
-export const ReferenceBackbone = Schema.Struct({
-  kind: Schema.Literal("reference"),
-  stemWidth: PositiveInt.pipe(def(32)),
-  widths: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([32, 64, 128, 256])),
-  blocks: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([2, 2, 2, 2])),
-  lastStride: Schema.Literals([1, 2]).pipe(def(2))
-})
-
-/** A torchvision ResNet. */
-export const ResNetBackbone = Schema.Struct({
-  kind: Schema.Literals(["resnet18", "resnet34", "resnet50"]),
-  /** Stride of layer4: 2 (torchvision) or 1 (BoT, Luo et al. 2019). */
-  lastStride: Schema.Literals([1, 2]).pipe(def(2)),
-  /** IBN-a blocks in layers 1-3 (Pan et al. 2018). */
-  ibn: Schema.Boolean.pipe(def(false)),
-  /** Stem max-pool: torchvision's (padding 1) or fast-reid's (no padding, ceil mode). */
-  stemPool: Schema.Literals(["torchvision", "fastreid"]).pipe(def("torchvision"))
-})
-
-/** torchvision's MobileNetV2. */
-export const MobileNetV2Backbone = Schema.Struct({
-  kind: Schema.Literal("mobilenetv2"),
-  widthMultiplier: Schema.Number.check(Schema.isGreaterThan(0)).pipe(def(1))
-})
-
-export const BackboneConfig = Schema.Union([ReferenceBackbone, ResNetBackbone, MobileNetV2Backbone])
+/** The config of any catalogued backbone (derived from `BackboneCatalog`). */
+export const BackboneConfig = BackboneCatalog.BackboneConfig
 export type BackboneConfig = typeof BackboneConfig.Type
 
 export const HeadConfig = Schema.Struct({

@@ -5,9 +5,7 @@
 import type * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/tensor"
 import type { Backbone } from "./backbones/Backbone.ts"
-import { mobileNetV2 } from "./backbones/MobileNetV2.ts"
-import { referenceNet } from "./backbones/ReferenceNet.ts"
-import { resNet } from "./backbones/ResNet.ts"
+import * as BackboneCatalog from "./BackboneCatalog.ts"
 import { attributeHead } from "./heads/AttributeHead.ts"
 import { localBranch } from "./heads/LocalBranch.ts"
 import { pcbHead } from "./heads/PcbHead.ts"
@@ -23,21 +21,8 @@ export interface Network {
   readonly forward: (ctx: ForwardContext, inputs: tf.Tensor4D) => ModelOutputs
 }
 
-const backboneOf = (b: Builder, config: ModelConfig): Backbone => {
-  const bb = config.backbone
-  switch (bb.kind) {
-    case "reference":
-      return referenceNet(b, { inChannels: config.inputChannels, stemWidth: bb.stemWidth, widths: bb.widths, blocks: bb.blocks, lastStride: bb.lastStride })
-    case "resnet18":
-      return resNet(b, { depth: 18, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
-    case "resnet34":
-      return resNet(b, { depth: 34, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
-    case "resnet50":
-      return resNet(b, { depth: 50, inChannels: config.inputChannels, lastStride: bb.lastStride, ibn: bb.ibn, stemPool: bb.stemPool })
-    case "mobilenetv2":
-      return mobileNetV2(b, { inChannels: config.inputChannels, widthMultiplier: bb.widthMultiplier })
-  }
-}
+/** The backbone of a config, built by its `BackboneCatalog` entry. */
+const backboneOf = (b: Builder, config: ModelConfig): Backbone => BackboneCatalog.builtin.require(config.backbone.kind).build(b, config.backbone, config.inputChannels)
 
 /** Defines the network of a (decoded) config. Parameters are named `backbone/...` and `head/...`. */
 export const define = (config: ModelConfig): Network => {

@@ -5,6 +5,9 @@
  * @since 0.1.0
  */
 export type { Backbone } from "./backbones/Backbone.ts"
+export * as BackboneCatalog from "./BackboneCatalog.ts"
+export * as BackboneEntry from "./backbones/BackboneEntry.ts"
+export { osNet, osBlock, type OSNetOptions } from "./backbones/OSNet.ts"
 export { makeDivisible, mobileNetV2, type MobileNetV2Options } from "./backbones/MobileNetV2.ts"
 export { referenceNet, type ReferenceNetOptions } from "./backbones/ReferenceNet.ts"
 export { maxPoolCeil, resNet, type ResNetDepth, type ResNetOptions } from "./backbones/ResNet.ts"

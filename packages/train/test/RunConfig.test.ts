@@ -30,7 +30,7 @@ describe("RunConfig", () => {
       assert.strictEqual(e._tag, "RunConfigError")
       expect(e.message).toContain(`at data.identites: unknown key "identites"; allowed keys: kind, identities, trainIdentities`)
       expect(e.message).toContain("at data.height: Expected a value between 16 and 1024 (got 3)")
-      expect(e.message).toContain(`at model.backbone.kind: kind must be one of "reference", "resnet18", "resnet34", "resnet50", "mobilenetv2", got "resnet99"`)
+      expect(e.message).toContain(`at model.backbone.kind: kind must be one of "reference", "resnet18", "resnet34", "resnet50", "mobilenetv2", "osnet", got "resnet99"`)
       expect(e.message).toContain("at epochs: Expected a value between 1 and 100000 (got 0)")
       // AdamW's keys only (the union member its kind selects)
       expect(e.message).toContain(`at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope`)

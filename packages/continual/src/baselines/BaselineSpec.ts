@@ -10,36 +10,25 @@
  * ```
  * @since 0.2.0
  */
+import { Registry } from "@reidfx/tensor"
 import { Schema } from "effect"
-import { NonNegative, Positive, Probability, withDefault } from "../ProtocolFields.ts"
+import { ewc, EwcSpec } from "./Ewc.ts"
 import { MemorySpec } from "./ExemplarMemory.ts"
+import { mas, MasSpec } from "./Mas.ts"
+import type * as Regularizer from "./Regularizer.ts"
+import { si, SiSpec } from "./Si.ts"
 
 export { MemorySpec }
 
-/** EWC (Kirkpatrick et al. 2017; Avalanche's `EWCPlugin`). @category models */
-export const EwcSpec = Schema.Struct({
-  kind: Schema.Literal("ewc"),
-  /** The penalty weight lambda (Avalanche's `ewc_lambda`, no default there). */
-  lambda: Positive,
-  mode: withDefault(Schema.Literals(["separate", "online"]), "online"),
-  /** gamma of the online mode (1: plain sum of the tasks' Fisher). */
-  decay: withDefault(Probability, 1)
-})
-/** MAS (Aljundi et al. 2018; Avalanche's `MASPlugin`, defaults lambda 1, alpha 0.5). @category models */
-export const MasSpec = Schema.Struct({
-  kind: Schema.Literal("mas"),
-  lambda: withDefault(Positive, 1),
-  alpha: withDefault(Probability, 0.5)
-})
-/** SI (Zenke et al. 2017; Avalanche's `SynapticIntelligencePlugin`: c 1, xi 1e-7, clip 0.001). @category models */
-export const SiSpec = Schema.Struct({
-  kind: Schema.Literal("si"),
-  lambda: Positive,
-  damping: withDefault(Positive, 1e-7),
-  c: withDefault(Positive, 1),
-  /** Omega is clipped to this value (Avalanche 0.001; Zenke et al. do not clip). */
-  clipTo: withDefault(NonNegative, 0.001)
-})
-/** A weight regulariser. @category models */
-export const RegularizerSpec = Schema.Union([EwcSpec, MasSpec, SiSpec])
+export { EwcSpec, MasSpec, SiSpec }
+
+const entries = [ewc, mas, si] as const
+
+const specs = <const Es extends ReadonlyArray<Regularizer.Any>>(es: Es) => es.map((e) => e.spec) as unknown as { readonly [K in keyof Es]: Es[K]["spec"] }
+
+/** The built-in regularisers (one entry per file: `Ewc.ts`, `Mas.ts`, `Si.ts`). @category catalog */
+export const regularizers: Registry.Registry<Regularizer.Any> = Registry.make<Regularizer.Any>("regularizer", entries)
+
+/** A weight regulariser (derived from the entries' options Schemas). @category models */
+export const RegularizerSpec = Schema.Union(specs(entries))
 export type RegularizerSpec = typeof RegularizerSpec.Type

@@ -14,7 +14,10 @@
  * (Avalanche has no 1/2: the paper's lambda/2 is `lambda` halved). This file is the state and its update; the
  * learner computes the gradients. @since 0.2.0
  */
-import { type ParameterValues, combine } from "./Parameters.ts"
+import { combine, type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { Schema } from "effect"
+import { Positive, Probability, withDefault } from "../ProtocolFields.ts"
+import * as Regularizer from "./Regularizer.ts"
 
 /** Options. @category models */
 export interface EwcOptions {
@@ -37,3 +40,25 @@ export const update = (state: EwcState, fisher: ParameterValues, anchor: Paramet
   const previous = state.entries[0]?.importance
   return { entries: [{ anchor, importance: combine(options.decay, previous, 1, fisher) }] }
 }
+
+/** EWC (Kirkpatrick et al. 2017; Avalanche's `EWCPlugin`). @category models */
+export const EwcSpec = Schema.Struct({
+  kind: Schema.Literal("ewc"),
+  /** The penalty weight lambda (Avalanche's `ewc_lambda`, no default there). */
+  lambda: Positive,
+  mode: withDefault(Schema.Literals(["separate", "online"]), "online"),
+  /** gamma of the online mode (1: plain sum of the tasks' Fisher). */
+  decay: withDefault(Probability, 1)
+})
+
+/** The catalog entry: the Fisher of the task's objective; penalty `lambda sum F (theta - theta*)^2`. @category catalog */
+export const ewc = Regularizer.make({
+  name: "ewc",
+  description: "EWC (Kirkpatrick et al. 2017; Avalanche's EWCPlugin), separate or online",
+  spec: EwcSpec,
+  importance: "objective",
+  create: (): EwcState => empty,
+  penalty: (r, state, variables) =>
+    state.entries.length === 0 ? [] : [penaltyTerm("ewc", { lambda: r.lambda, mode: r.mode, decay: r.decay }, variables, state.entries, r.lambda)],
+  endTask: (r, state, end) => update(state, end.importance((g) => g * g), end.anchor, r)
+})

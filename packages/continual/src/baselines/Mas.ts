@@ -10,7 +10,10 @@
  * the penalty is `lambda sum_k Omega_k (theta_k - theta*_k)^2`. Avalanche's defaults: lambda 1, alpha 0.5.
  * This file is the state and its update; the learner computes the gradients. @since 0.2.0
  */
-import { type ParameterValues, combine } from "./Parameters.ts"
+import { combine, type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { Schema } from "effect"
+import { Positive, Probability, withDefault } from "../ProtocolFields.ts"
+import * as Regularizer from "./Regularizer.ts"
 
 /** The anchor and the merged importance. @category models */
 export interface MasState {
@@ -24,4 +27,25 @@ export const empty: MasState = { anchor: undefined, importance: undefined }
 export const update = (state: MasState, current: ParameterValues, anchor: ParameterValues, alpha: number): MasState => ({
   anchor,
   importance: state.importance === undefined ? current : combine(alpha, state.importance, 1 - alpha, current)
+})
+
+/** MAS (Aljundi et al. 2018; Avalanche's `MASPlugin`, defaults lambda 1, alpha 0.5). @category models */
+export const MasSpec = Schema.Struct({
+  kind: Schema.Literal("mas"),
+  lambda: withDefault(Positive, 1),
+  alpha: withDefault(Probability, 0.5)
+})
+
+/** The catalog entry: importance from the output norm's gradients; penalty `lambda sum Omega (theta - theta*)^2`. @category catalog */
+export const mas = Regularizer.make({
+  name: "mas",
+  description: "MAS (Aljundi et al. 2018; Avalanche's MASPlugin)",
+  spec: MasSpec,
+  importance: "outputNorm",
+  create: (): MasState => empty,
+  penalty: (r, state, variables) =>
+    state.anchor === undefined || state.importance === undefined
+      ? []
+      : [penaltyTerm("mas", { lambda: r.lambda, alpha: r.alpha }, variables, [{ anchor: state.anchor, importance: state.importance }], r.lambda)],
+  endTask: (r, state, end) => update(state, end.importance(Math.abs), end.anchor, r.alpha)
 })

@@ -14,7 +14,10 @@
  * penalty included, as in Avalanche. This file is the state and its updates; the trainer calls
  * {@link beforeStep} / {@link afterStep} around each optimizer update. @since 0.2.0
  */
-import type { ParameterValues } from "./Parameters.ts"
+import { type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { Schema } from "effect"
+import { NonNegative, Positive, withDefault } from "../ProtocolFields.ts"
+import * as Regularizer from "./Regularizer.ts"
 
 /** Options. @category models */
 export interface SiOptions {
@@ -83,3 +86,31 @@ export const endTask = (state: SiState, values: ParameterValues, options: SiOpti
   state.importance = importance
   state.anchor = values
 }
+
+/** SI (Zenke et al. 2017; Avalanche's `SynapticIntelligencePlugin`: c 1, xi 1e-7, clip 0.001). @category models */
+export const SiSpec = Schema.Struct({
+  kind: Schema.Literal("si"),
+  lambda: Positive,
+  damping: withDefault(Positive, 1e-7),
+  c: withDefault(Positive, 1),
+  /** Omega is clipped to this value (Avalanche 0.001; Zenke et al. do not clip). */
+  clipTo: withDefault(NonNegative, 0.001)
+})
+
+/** The catalog entry: the path integral around each update; penalty `lambda / 2 sum Omega (theta - theta*)^2`. @category catalog */
+export const si = Regularizer.make({
+  name: "si",
+  description: "SI (Zenke et al. 2017; Avalanche's SynapticIntelligencePlugin)",
+  spec: SiSpec,
+  create: make,
+  penalty: (r, state, variables) =>
+    state.anchor === undefined || state.importance === undefined
+      ? []
+      : [penaltyTerm("si", { lambda: r.lambda, c: r.c, damping: r.damping, clipTo: r.clipTo }, variables, [{ anchor: state.anchor, importance: state.importance }], r.lambda / 2)],
+  startTask,
+  step: { before: beforeStep, after: afterStep },
+  endTask: (r, state, end) => {
+    endTask(state, end.anchor, r)
+    return state
+  }
+})

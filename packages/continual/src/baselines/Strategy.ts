@@ -20,31 +20,33 @@ import type * as tf from "@tensorflow/tfjs-core"
 import { Effect, type Scope } from "effect"
 import type { OldDataBeyondMemory } from "../errors.ts"
 import type { MethodSpec } from "../Protocol.ts"
-import type { RegularizerSpec } from "./BaselineSpec.ts"
-import * as Ewc from "./Ewc.ts"
+import { type RegularizerSpec, regularizers } from "./BaselineSpec.ts"
 import * as ExemplarMemory from "./ExemplarMemory.ts"
-import * as Mas from "./Mas.ts"
-import { meanOverBatches, type NamedVariable, penaltyTerm, snapshot } from "./Parameters.ts"
-import * as Si from "./Si.ts"
+import { meanOverBatches, type NamedVariable, snapshot } from "./Parameters.ts"
+import type * as Regularizer from "./Regularizer.ts"
 
 /** A method's baseline state. @category models */
 export interface BaselineState {
   readonly memory: ExemplarMemory.ExemplarMemory<Item.Item> | undefined
   readonly regularizer: RegularizerSpec | undefined
-  ewc: Ewc.EwcState
-  mas: Mas.MasState
-  readonly si: Si.SiState
+  /** The regulariser's catalog entry and its state (see `Regularizer.ts`). */
+  readonly entry: Regularizer.Any | undefined
+  state: unknown
 }
 
 /** The state of a method (its memory is a resource of the current Scope). @category constructors */
 export const make = (method: MethodSpec): Effect.Effect<BaselineState, never, Scope.Scope> =>
   Effect.gen(function*() {
     const memory = method.rehearsal === undefined ? undefined : yield* ExemplarMemory.make<Item.Item>(method.rehearsal)
-    return { memory, regularizer: method.regularizer, ewc: Ewc.empty, mas: Mas.empty, si: Si.make() }
+    const entry = method.regularizer === undefined ? undefined : regularizers.require(method.regularizer.kind)
+    return { memory, regularizer: method.regularizer, entry, state: entry?.create() }
   })
 
 /** Whether a method has any baseline state. */
 export const isBaseline = (method: MethodSpec): boolean => method.rehearsal !== undefined || method.regularizer !== undefined
+
+/** Whether the end of a task needs the importance pass's gradients (EWC, MAS). */
+export const needsGradients = (state: BaselineState): boolean => state.entry?.importance !== undefined
 
 /** The key of an item (its image source). */
 export const itemKey = (item: Item.Item): string => `${item.domain ?? ""}:${Item.sourceKey(item)}`
@@ -60,31 +62,18 @@ export const trainingItems = (
 }
 
 /** The regulariser's penalty term for this task (none before the first anchor). @category constructors */
-export const penaltyTerms = (state: BaselineState, variables: ReadonlyArray<NamedVariable>): ReadonlyArray<Term.Term<never>> => {
-  const r = state.regularizer
-  if (r === undefined) return []
-  switch (r.kind) {
-    case "ewc":
-      return state.ewc.entries.length === 0 ? [] : [penaltyTerm("ewc", { lambda: r.lambda, mode: r.mode, decay: r.decay }, variables, state.ewc.entries, r.lambda)]
-    case "mas":
-      return state.mas.anchor === undefined || state.mas.importance === undefined
-        ? []
-        : [penaltyTerm("mas", { lambda: r.lambda, alpha: r.alpha }, variables, [{ anchor: state.mas.anchor, importance: state.mas.importance }], r.lambda)]
-    case "si":
-      return state.si.anchor === undefined || state.si.importance === undefined
-        ? []
-        : [penaltyTerm("si", { lambda: r.lambda, c: r.c, damping: r.damping, clipTo: r.clipTo }, variables, [{ anchor: state.si.anchor, importance: state.si.importance }], r.lambda / 2)]
-  }
-}
+export const penaltyTerms = (state: BaselineState, variables: ReadonlyArray<NamedVariable>): ReadonlyArray<Term.Term<never>> =>
+  state.entry === undefined ? [] : state.entry.penalty(state.regularizer, state.state, variables)
 
 /** Starts a task (SI's path integral). */
 export const startTask = (state: BaselineState, variables: ReadonlyArray<NamedVariable>): void => {
-  if (state.regularizer?.kind === "si") Si.startTask(state.si, snapshot(variables))
+  state.entry?.startTask?.(state.state, snapshot(variables))
 }
 
-/** The trainer hook of SI (undefined for the other methods). */
+/** The trainer hook of a regulariser that follows each update (SI; undefined for the others). */
 export const updateHook = (state: BaselineState, variables: ReadonlyArray<NamedVariable>) => {
-  if (state.regularizer?.kind !== "si") return undefined
+  const step = state.entry?.step
+  if (step === undefined) return undefined
   const names = new Map(variables.map((v) => [v.variable, v.name] as const))
   const named = (vars: ReadonlyArray<tf.Variable>) => vars.filter((v) => names.has(v)).map((v) => ({ name: names.get(v)!, variable: v }))
   let grads: Map<string, Float32Array> = new Map()
@@ -95,9 +84,9 @@ export const updateHook = (state: BaselineState, variables: ReadonlyArray<NamedV
         const n = names.get(v)
         if (n !== undefined) grads.set(n, Float32Array.from(g[i]!.dataSync() as Float32Array))
       })
-      Si.beforeStep(state.si, snapshot(named(vars)))
+      step.before(state.state, snapshot(named(vars)))
     },
-    after: (vars: ReadonlyArray<tf.Variable>) => Si.afterStep(state.si, snapshot(named(vars)), grads)
+    after: (vars: ReadonlyArray<tf.Variable>) => step.after(state.state, snapshot(named(vars)), grads)
   }
 }
 
@@ -117,21 +106,12 @@ export interface AfterTask {
 export const afterTask = (state: BaselineState, input: AfterTask): Effect.Effect<void> =>
   Effect.gen(function*() {
     if (state.memory !== undefined) state.memory.add(yield* input.candidates(), input.rng)
-    const r = state.regularizer
-    if (r === undefined) return
-    const anchor = snapshot(input.variables)
-    switch (r.kind) {
-      case "ewc": {
-        const fisher = meanOverBatches(input.variables, input.batches, (b) => input.gradients(b, "objective"), (g) => g * g)
-        state.ewc = Ewc.update(state.ewc, fisher, anchor, r)
-        return
-      }
-      case "mas": {
-        const omega = meanOverBatches(input.variables, input.batches, (b) => input.gradients(b, "outputNorm"), Math.abs)
-        state.mas = Mas.update(state.mas, omega, anchor, r.alpha)
-        return
-      }
-      case "si":
-        Si.endTask(state.si, anchor, r)
-    }
+    const entry = state.entry
+    if (entry === undefined) return
+    const of = entry.importance
+    state.state = entry.endTask(state.regularizer, state.state, {
+      variables: input.variables,
+      anchor: snapshot(input.variables),
+      importance: (f) => (of === undefined ? new Map() : meanOverBatches(input.variables, input.batches, (b) => input.gradients(b, of), f))
+    })
   })

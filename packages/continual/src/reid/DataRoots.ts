@@ -7,31 +7,17 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Readers } from "@reidfx/data"
+import { LayoutCatalog } from "@reidfx/data"
 import { Config, Data, Effect, Option, Schema } from "effect"
 import type { LayoutName, Protocol, World } from "../Protocol.ts"
 
 /** The environment variable that holds the folder of the datasets. */
 export const variable = "REIDFX_DATA"
 
-/** The expected layout of each protocol layout name (what `DatasetRootsMissing` shows). */
-export const layoutOf: Record<LayoutName, string> = {
-  market1501: Readers.layouts.market1501,
-  dukemtmcReid: Readers.layouts.dukeMTMCReID,
-  msmt17: Readers.layouts.msmt17,
-  cuhk03: Readers.layouts.cuhk03NP,
-  cuhk03detected: Readers.layouts.cuhk03NP.replaceAll("labeled", "detected"),
-  veri776: Readers.layouts.veri776,
-  generic: Readers.layouts.folders,
-  cuhksysu: Readers.layouts.cuhkSysu,
-  viper: Readers.layouts.viper,
-  prid: Readers.layouts.prid,
-  grid: Readers.layouts.grid,
-  ilids: Readers.layouts.ilids,
-  cuhk01: Readers.layouts.cuhk01,
-  cuhk02: Readers.layouts.cuhk02,
-  sensereid: Readers.layouts.senseReID
-}
+/** The expected layout of each protocol layout name (what `DatasetRootsMissing` shows; from `LayoutCatalog`). */
+export const layoutOf: Record<LayoutName, string> = Object.fromEntries(
+  LayoutCatalog.builtin.entries.map((e) => [e.name, e.layout] as const)
+) as Record<LayoutName, string>
 
 /** One root that is not there. */
 export interface MissingRoot {

@@ -8,7 +8,7 @@
  * task, keeps the old classes first (what LwF reads) and never sees a later task's identity.
  * @since 0.1.0
  */
-import { Dataset, Readers, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
+import { Dataset, LayoutCatalog, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
 import { Data, Effect, Layer } from "effect"
 import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
 import type { DomainTask, IntraDomainSplit, Protocol, World } from "../Protocol.ts"
@@ -27,41 +27,8 @@ export interface TrainPayload {
 /** What `openTestSet` gives the learner. */
 export type TestPayload = TaskSplit.TestSet
 
-/** Reads a dataset in one of the real layouts (`@reidfx/data`'s readers). */
-const readLayout = (world: Extract<World, { kind: "layout" }>) => {
-  switch (world.layout) {
-    case "market1501":
-      return Readers.market1501(world.root)
-    case "dukemtmcReid":
-      return Readers.dukeMTMCReID(world.root)
-    case "msmt17":
-      return Readers.msmt17(world.root)
-    case "cuhk03":
-      return Readers.cuhk03NP(world.root)
-    case "veri776":
-      return Readers.veri776(world.root)
-    case "generic":
-      return Readers.folders(world.root)
-    case "cuhk03detected":
-      return Readers.cuhk03NP(world.root, "detected")
-    case "cuhksysu":
-      return Readers.cuhkSysu(world.root)
-    case "viper":
-      return Readers.viper(world.root)
-    case "prid":
-      return Readers.prid(world.root)
-    case "grid":
-      return Readers.grid(world.root)
-    case "ilids":
-      return Readers.ilids(world.root)
-    case "cuhk01":
-      return Readers.cuhk01(world.root)
-    case "cuhk02":
-      return Readers.cuhk02(world.root)
-    case "sensereid":
-      return Readers.senseReID(world.root)
-  }
-}
+/** Reads a dataset in one of the real layouts (its `@reidfx/data` `LayoutCatalog` entry's reader). */
+const readLayout = (world: Extract<World, { kind: "layout" }>) => LayoutCatalog.builtin.require(world.layout).read(world.root)
 
 /** The `@reidfx/data` domain of a synthetic world, if it declares one (a bad parameter is a `BenchmarkError`). */
 const domainOf = (world: Extract<World, { kind: "synthetic" }>): Effect.Effect<{ readonly domain?: Synthetic.Domain.Domain }, BenchmarkError> =>

@@ -25,9 +25,9 @@
 import { Augment, Batch, ImageCache, Loader, Sampling } from "@reidfx/data"
 import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
-import { Catalog, crossEntropyLabelSmooth, dmml, Objective, type Term, tripletBatchHard } from "@reidfx/metric"
-import { Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
-import { type RandomStream, Rng } from "@reidfx/tensor"
+import { type Catalog, Objective, type Term } from "@reidfx/metric"
+import { BackboneCatalog, Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
+import { type RandomStream, type Registry, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
@@ -40,7 +40,11 @@ import * as TaskData from "../TaskData.ts"
 import * as Baselines from "../baselines/Strategy.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
-import * as Aka from "./Aka.ts"
+import * as Catalogs from "../Catalogs.ts"
+import type * as Aka from "./Aka.ts"
+import * as SamplerCatalog from "../SamplerCatalog.ts"
+import * as TermCatalog from "../TermCatalog.ts"
+import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
 import * as EvaluationSetting from "./EvaluationSetting.ts"
 import * as Pretraining from "./Pretraining.ts"
 import { type TestPayload, type TrainPayload, worldDataset } from "./ReidBenchmark.ts"
@@ -51,133 +55,108 @@ export interface ReidModel {
   model: TrainableModel
   /** Classes of its classifier. */
   classes: number
-  /** AKA's knowledge graph, for methods with an `aka` term. */
-  readonly graph: Aka.KnowledgeGraph | undefined
+  /**
+   * The state of each of the method's terms whose catalog entry declares one (`ObjectiveTerm.State`, e.g. AKA's
+   * knowledge graph), by term name. The learner only creates, trains, freezes and saves them through the entry.
+   */
+  readonly states: ReadonlyArray<TermState>
+  /** @deprecated AKA's knowledge graph: `stateOf(model, "aka")` (kept for earlier callers). */
+  readonly graph?: Aka.KnowledgeGraph | undefined
   /** The exemplar memory and regulariser state of a rehearsal / EWC / MAS / SI method. */
   readonly baselines?: Baselines.BaselineState | undefined
   /** The scope owning the current network (closed when the network is replaced, or with the handle). */
   scope: Scope.Closeable
 }
 
-/** What a frozen model handle holds: the frozen network, and the frozen vertices of AKA's graph. */
+/** The state of one term of a method (see `ObjectiveTerm.State`). */
+export interface TermState {
+  readonly entry: ObjectiveTerm.Any
+  readonly spec: TermSpec
+  readonly value: unknown
+}
+
+/** What a frozen model handle holds: the frozen network, and the frozen states of its terms (by term name). */
 export interface ReidFrozenModel {
   readonly model: Model.FrozenModel
-  readonly vertices: tf.Tensor2D | undefined
+  readonly states: ReadonlyMap<string, unknown>
+  /** @deprecated the frozen vertices of AKA's graph: `states.get("aka")` (kept for earlier callers). */
+  readonly vertices?: tf.Tensor2D | undefined
 }
+
+/** The state of the term `name` of a model (e.g. `"aka"`: AKA's knowledge graph), if its method has one. */
+export const stateOf = (model: ReidModel, name: string): unknown => model.states.find((s) => s.entry.name === name)?.value
 
 /** The `@reidfx/model` config of a protocol's model spec with `classes` identities. */
 export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
   const m = protocol.model
   return {
-    backbone: m.backbone === "reference"
-      ? { kind: "reference", stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks], ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }) }
-      : m.backbone === "mobilenetv2"
-      ? { kind: "mobilenetv2" }
-      : { kind: m.backbone, ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }), ...(m.ibn === undefined ? {} : { ibn: m.ibn }) },
+    backbone: BackboneCatalog.builtin.require(m.backbone).fromProtocol(m) as typeof ModelConfig.BackboneConfig.Encoded,
     head: { pooling: m.pooling, neck: m.neck, classes, ...(m.embedding === undefined ? {} : { embedding: m.embedding }) }
   }
 }
 
 const fail = (operation: string) => (cause: unknown) => new LearnerError({ operation, cause })
 
-const plainTerm = (spec: TermSpec, context: Catalog.Context): ReadonlyArray<Term.Term<Scope.Scope>> => {
-  switch (spec.loss) {
-    case "metric":
-      return [Catalog.term(spec.name, { ...spec.options, weight: spec.weight }, context)]
-    case "crossEntropy":
-      return [crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight })]
-    case "tripletBatchHard":
-      return [tripletBatchHard({ margin: spec.margin, weight: spec.weight })]
-    case "dmml":
-      return [dmml({
-        margin: spec.margin,
-        ...(spec.marginMode === undefined ? {} : { marginMode: spec.marginMode }),
-        ...(spec.mode === undefined ? {} : { mode: spec.mode }),
-        ...(spec.distance === undefined ? {} : { distance: spec.distance }),
-        ...(spec.featureDecay === undefined ? {} : { featureDecay: spec.featureDecay }),
-        weight: spec.weight
-      })]
-    default:
-      return []
-  }
-}
-
-const oldModelTerm = (
-  spec: TermSpec,
-  graph: Aka.KnowledgeGraph | undefined,
-  oldVertices: tf.Tensor2D | undefined
-): ReadonlyArray<Term.Term<Distill.OldModel>> => {
-  switch (spec.loss) {
-    case "lwf":
-      return [Distill.lwf({ temperature: spec.temperature, weight: spec.weight })]
-    case "dwpp":
-      return [Distill.dwpp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })]
-    case "dwopp":
-      return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })]
-    case "darkRank":
-      return [Distill.darkRank({ transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight }, Distill.Source.oldModel)]
-    case "aka":
-      return graph === undefined || oldVertices === undefined
-        ? []
-        : [Aka.stability(graph, oldVertices, { ...spec, activation: spec.activation ?? "tanh", stability: spec.stability * spec.weight })]
-    default:
-      return []
-  }
-}
-
-const akaPlasticity = (spec: TermSpec, graph: Aka.KnowledgeGraph | undefined): ReadonlyArray<Term.Term<never>> =>
-  spec.loss === "aka" && graph !== undefined ? [Aka.plasticity(graph, { ...spec, activation: spec.activation ?? "tanh", plasticity: spec.plasticity * spec.weight })] : []
-
 /**
- * The Objective of a task. Old-model terms are built only with an old model, which is then provided as the
- * `OldModel` service (its logits cut to the old classes).
+ * The Objective of a task, each term built by its catalog entry (`Catalogs`: the built-in one by default).
+ * Old-model terms are built only with an old model, which is then provided as the `OldModel` service (its
+ * logits cut to the old classes). `states` are the terms' states (by term name; see `ObjectiveTerm.State`).
  */
 export const objectiveFor = (
   terms: ReadonlyArray<TermSpec>,
-  graph: Aka.KnowledgeGraph | undefined,
+  states: ReadonlyMap<string, unknown> | undefined,
   old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>,
   context: Catalog.Context = {},
   extra: ReadonlyArray<Term.Term<never>> = []
-): Effect.Effect<Objective.ObjectiveService, never, Scope.Scope> => {
-  const plain = [...terms.flatMap((t) => [...plainTerm(t, context), ...akaPlasticity(t, graph)]), ...extra]
-  if (Option.isNone(old)) return Objective.make(...plain)
-  const distill = terms.flatMap((t) => oldModelTerm(t, graph, old.value.model.vertices))
-  const { model: { model }, oldClasses } = old.value
-  const service = Distill.FrozenModel.make((inputs) => {
-    const out = model.forward(inputs as tf.Tensor4D)
-    if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
-    return { ...out, logits: tf.slice(out.logits, [0, 0], [-1, oldClasses]) }
-  }, { name: "oldModel" })
-  return Objective.make(...plain, ...distill).pipe(Effect.provide(Distill.OldModel.layer(service)))
-}
+): Effect.Effect<Objective.ObjectiveService, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const catalog = (yield* Catalogs.Catalogs).terms
+    const built = terms.map((spec) => {
+      const entry = catalog.require(spec.loss)
+      const termContext: ObjectiveTerm.Context = {
+        catalog: context,
+        state: states?.get(entry.name),
+        oldState: Option.isSome(old) ? old.value.model.states.get(entry.name) : undefined
+      }
+      return { entry, spec, termContext }
+    })
+    const plain = [...built.flatMap(({ entry, spec, termContext }) => entry.make?.(spec, termContext) ?? []), ...extra]
+    if (Option.isNone(old)) return yield* Objective.make(...plain)
+    const distill = built.flatMap(({ entry, spec, termContext }) => entry.makeWithOldModel?.(spec, termContext) ?? [])
+    const { model: { model }, oldClasses } = old.value
+    const service = Distill.FrozenModel.make((inputs) => {
+      const out = model.forward(inputs as tf.Tensor4D)
+      if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
+      return { ...out, logits: tf.slice(out.logits, [0, 0], [-1, oldClasses]) }
+    }, { name: "oldModel" })
+    return yield* Objective.make(...plain, ...distill).pipe(Effect.provide(Distill.OldModel.layer(service)))
+  })
 
 /** The `@reidfx/data` sampler of a method, shrunk to what the task's identities allow. */
 export const samplerFor = (method: MethodSpec, identities: number): Sampling.SamplerSpec =>
-  method.sampler.kind === "pk"
-    ? { _tag: "PK", p: Math.max(2, Math.min(method.sampler.identities, identities)), k: method.sampler.instances }
-    : {
-      _tag: "Episodic",
-      ways: Math.max(2, Math.min(method.sampler.ways, identities)),
-      shots: method.sampler.shots,
-      queries: method.sampler.queries
-    }
+  SamplerCatalog.builtin.require(method.sampler.kind).toData(method.sampler, identities)
 
-const withGraph = (model: TrainableModel, graph: Aka.KnowledgeGraph | undefined): TrainableModel => {
-  if (graph === undefined) return model
-  const names = new Map([...graph.named].map(([name, v]) => [v.name, name] as const))
+/** The model with its terms' state variables: trained with it, checkpointed with its weights. */
+const withStates = (model: TrainableModel, states: ReadonlyArray<TermState>): TrainableModel => {
+  const named = new Map(states.flatMap((s) => [...(s.entry.state?.variables(s.value) ?? new Map<string, tf.Variable>())]))
+  if (named.size === 0) return model
+  const names = new Map([...named].map(([name, v]) => [v.name, name] as const))
   return {
     ...model,
-    trainableVariables: [...model.trainableVariables, ...graph.named.values()],
+    trainableVariables: [...model.trainableVariables, ...named.values()],
     nameOf: (v) => names.get(v.name) ?? model.nameOf(v),
-    // the graph's vertices travel with the model's weights (a mid-task checkpoint restores both)
-    weights: () => new Map<string, tf.Tensor>([...model.weights(), ...graph.named]),
+    // the states' variables travel with the model's weights (a mid-task checkpoint restores both)
+    weights: () => new Map<string, tf.Tensor>([...model.weights(), ...named]),
     assign: (weights) => {
       const entries = weights instanceof Map ? [...weights] : Object.entries(weights)
-      model.assign(new Map(entries.filter(([name]) => !graph.named.has(name))))
-      for (const [name, value] of entries) graph.named.get(name)?.assign(value)
+      model.assign(new Map(entries.filter(([name]) => !named.has(name))))
+      for (const [name, value] of entries) named.get(name)?.assign(value)
     }
   }
 }
+
+/** The terms' states by term name. */
+const stateMap = (states: ReadonlyArray<TermState>): ReadonlyMap<string, unknown> => new Map(states.map((s) => [s.entry.name, s.value] as const))
 
 const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise(() => t.data() as Promise<Float32Array>)
 
@@ -186,8 +165,8 @@ const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise
  * tricks") that is the BNNeck's output, as in Luo et al. 2019; for metric-only methods (DMML, DwPP, DwoPP),
  * whose losses act on the features before the neck, the features themselves.
  */
-export const retrievalEmbedding = (method: MethodSpec): "neckFeatures" | "features" =>
-  method.terms.some((t) => t.loss === "crossEntropy") ? "neckFeatures" : "features"
+export const retrievalEmbedding = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): "neckFeatures" | "features" =>
+  method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true) ? "neckFeatures" : "features"
 
 /** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
 const embedItems = (
@@ -249,10 +228,10 @@ const afterTaskOf = (
   }
 ) =>
   Effect.scoped(Effect.gen(function*() {
-    const needsGradients = state.regularizer !== undefined && state.regularizer.kind !== "si"
+    const needsGradients = Baselines.needsGradients(state)
     const batches = needsGradients ? (yield* input.batches).map((b) => ("images" in b ? b : b[0])) : []
     const objective = needsGradients ? yield* input.taskObjective : undefined
-    const which = retrievalEmbedding(input.method)
+    const which = retrievalEmbedding(input.method, (yield* Catalogs.Catalogs).terms)
     try {
       yield* Baselines.afterTask(state, {
         variables: input.named,
@@ -314,7 +293,7 @@ export interface Options {
 /** What one fit needs (a task, joint training, or the pretraining). */
 interface FitInput {
   readonly model: TrainableModel
-  readonly graph: Aka.KnowledgeGraph | undefined
+  readonly states: ReadonlyArray<TermState>
   readonly items: ReadonlyArray<Item.Item>
   readonly labels: ReadonlyMap<number, number>
   readonly method: MethodSpec
@@ -341,7 +320,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
 
   const fit = (input: FitInput) =>
     Effect.gen(function*() {
-      const { model, graph, items, objective, epochs } = input
+      const { model, states, items, objective, epochs } = input
       const identities = new Set(items.map((i) => i.id)).size
       const spec = samplerFor(input.method, identities)
       const perEpoch = input.batchesPerEpoch ?? Sampling.batchesPerEpoch(items, spec)
@@ -407,7 +386,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         }
       }
       const summary = yield* Trainer.fit({
-        learners: [{ name: "model", model: withGraph(model, graph), objective, optimizer, schedule, onUpdate: input.onUpdate }],
+        learners: [{ name: "model", model: withStates(model, states), objective, optimizer, schedule, onUpdate: input.onUpdate }],
         source,
         epochs,
         label: input.label,
@@ -456,7 +435,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const handle = reidModelOf(input.model)
       // the classifier grows by this task's new identities (no class of a later task)
       yield* grow(handle, payload.oldClasses + new Set(taskItems.map((i) => i.id)).size)
-      const { baselines, graph, model } = handle
+      const { baselines, states, model } = handle
+      const { terms: termCatalog } = yield* Catalogs.Catalogs
       // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
       const items = baselines === undefined
         ? taskItems
@@ -464,14 +444,14 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
       const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
       const context = { classes: handle.classes, dimension: model.featureDim }
-      const objective = yield* objectiveFor(input.terms, graph, old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
+      const objective = yield* objectiveFor(input.terms, stateMap(states), old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
       if (baselines !== undefined) Baselines.startTask(baselines, named)
       const o = protocol.training.optimizer
       const epochs = protocol.training.epochs
       const rng = yield* Rng.Rng
       return yield* fit({
         model,
-        graph,
+        states,
         items,
         labels: payload.labels,
         method: input.method,
@@ -493,9 +473,9 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
                 method: input.method,
                 taskItems,
                 batches: Stream.runCollect(source.epoch(epochs, rng.stream("baselines/importance"))),
-                taskObjective: objectiveFor(input.terms, graph, Option.none(), context),
+                taskObjective: objectiveFor(input.terms, stateMap(states), Option.none(), context),
                 embed: (xs) =>
-                  embedItems(model, retrievalEmbedding(input.method), xs, {
+                  embedItems(model, retrievalEmbedding(input.method, termCatalog), xs, {
                     height,
                     width,
                     batchSize: protocol.evaluation.batchSize,
@@ -523,10 +503,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const method: MethodSpec = { name: "pretraining", sampler: { kind: "pk", identities: 16, instances: 4 }, terms: botTerms, joint: false }
       yield* Effect.scoped(Effect.gen(function*() {
         const model = yield* Model.make(modelConfig(protocol, ids.length)).pipe(Effect.mapError(fail("pretraining model")))
-        const objective = yield* Objective.make(...botTerms.flatMap((t) => plainTerm(t, {})))
+        const objective = yield* objectiveFor(botTerms, undefined, Option.none())
         yield* fit({
           model,
-          graph: undefined,
+          states: [],
           items: source.train,
           labels,
           method,
@@ -562,12 +542,18 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           Effect.mapError(fail("create model")),
           Effect.tapError(() => Scope.close(scope, Exit.void))
         )
-        const akaSpec = method.terms.find((t) => t.loss === "aka")
-        const graph = akaSpec?.loss === "aka"
-          ? yield* Aka.makeGraph(akaSpec.vertices, model.featureDim, (yield* Rng.Rng).stream("aka/init"))
-          : undefined
+        // the terms' states (AKA's knowledge graph), each created by its entry from the stream "<name>/init"
+        const { terms: catalog } = yield* Catalogs.Catalogs
+        const states: Array<TermState> = []
+        for (const spec of method.terms) {
+          const entry = catalog.require(spec.loss)
+          if (entry.state === undefined || states.some((s) => s.entry.name === entry.name)) continue
+          const value = yield* entry.state.create(spec, { featureDim: model.featureDim, rng: (yield* Rng.Rng).stream(`${entry.name}/init`) })
+          states.push({ entry, spec, value })
+        }
         const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
-        const handle: ReidModel = { model, classes, graph, baselines, scope }
+        const graph = states.find((s) => s.entry.name === "aka")?.value as Aka.KnowledgeGraph | undefined
+        const handle: ReidModel = { model, classes, states, baselines, scope, graph }
         yield* Effect.addFinalizer(() => Scope.close(handle.scope, Exit.void))
         const k = Pretraining.key(p)
         if (k !== undefined) {
@@ -586,12 +572,12 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     train,
     snapshot: (handle) =>
       Effect.gen(function*() {
-        const { model, graph } = reidModelOf(handle)
+        const { model, states } = reidModelOf(handle)
         const frozen = yield* model.snapshot
-        const vertices = graph === undefined
-          ? undefined
-          : yield* Effect.acquireRelease(Effect.sync(() => tf.keep(tf.clone(graph.vertices)) as tf.Tensor2D), (v) => Effect.sync(() => v.dispose()))
-        return { _tag: "FrozenModelHandle" as const, value: { model: frozen, vertices } satisfies ReidFrozenModel }
+        const frozenStates = new Map<string, unknown>()
+        for (const s of states) frozenStates.set(s.entry.name, yield* s.entry.state!.freeze(s.value))
+        const vertices = frozenStates.get("aka") as tf.Tensor2D | undefined
+        return { _tag: "FrozenModelHandle" as const, value: { model: frozen, states: frozenStates, vertices } satisfies ReidFrozenModel }
       }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function*() {
@@ -599,7 +585,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const { model } = reidModelOf(handle)
         const setting = EvaluationSetting.resolve(p.evaluation)
         const opts = { height, width, batchSize: p.evaluation.batchSize, cache, flip: setting.flip, normalize: setting.normalize }
-        const which = retrievalEmbedding(method)
+        const which = retrievalEmbedding(method, (yield* Catalogs.Catalogs).terms)
         const query = yield* embedItems(model, which, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
         const gallery = yield* embedItems(model, which, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
         const maxRank = Math.max(...p.evaluation.ranks, 10)
@@ -615,10 +601,12 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
     save: (handle, directory) =>
       Effect.gen(function*() {
-        const { model, graph } = reidModelOf(handle)
+        const { model, states } = reidModelOf(handle)
         yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
-        if (graph !== undefined) {
-          yield* Weights.writeDirectory(path.join(directory, "aka"), graph.named, {}).pipe(Effect.mapError(fail("save AKA graph")))
+        for (const s of states) {
+          yield* Weights.writeDirectory(path.join(directory, s.entry.name), s.entry.state!.variables(s.value), {}).pipe(
+            Effect.mapError(fail(`save the state of ${s.entry.name}`))
+          )
         }
       }),
     load: (handle, directory) =>
@@ -632,14 +620,15 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           Effect.map(Weights.readDirectory(path.join(directory, "model")), ({ tensors }) => tensors.get("head/classifier/kernel")?.shape[1])
         ).pipe(Effect.mapError(fail("load model")))
         if (saved !== undefined) yield* grow(h, saved)
-        const { model, graph } = h
+        const { model, states } = h
         yield* Weights.load(model, path.join(directory, "model")).pipe(Effect.mapError(fail("load model")))
-        if (graph !== undefined) {
+        for (const s of states) {
+          const what = `load the state of ${s.entry.name}`
           yield* Effect.scoped(Effect.gen(function*() {
-            const { tensors } = yield* Weights.readDirectory(path.join(directory, "aka")).pipe(Effect.mapError(fail("load AKA graph")))
-            for (const [name, v] of graph.named) {
+            const { tensors } = yield* Weights.readDirectory(path.join(directory, s.entry.name)).pipe(Effect.mapError(fail(what)))
+            for (const [name, v] of s.entry.state!.variables(s.value)) {
               const t = tensors.get(name)
-              if (t === undefined) return yield* fail("load AKA graph")(new Error(`${name} missing`))
+              if (t === undefined) return yield* fail(what)(new Error(`${name} missing`))
               v.assign(t)
             }
           }))

@@ -11,6 +11,10 @@ import type { Builder, Forward } from "../nn/Builder.ts"
 import { batchNorm } from "../nn/BatchNorm.ts"
 import { conv2d, depthwiseConv2d } from "../nn/Conv2d.ts"
 import type { Backbone } from "./Backbone.ts"
+import { Schema } from "effect"
+import * as BackboneEntry from "./BackboneEntry.ts"
+
+const { def } = BackboneEntry
 
 /** Options of MobileNetV2 (Sandler et al. 2018): input channels, width multiplier and the stride of the last stage. */
 export interface MobileNetV2Options {
@@ -82,3 +86,19 @@ export const mobileNetV2 = (b: Builder, options: MobileNetV2Options = {}): Backb
   blocks.push((ctx, x) => tf.relu6(lastBn(ctx, lastConv(ctx, x))))
   return { outChannels: lastChannels, forward: (ctx, x) => blocks.reduce((h, g) => g(ctx, h), x) }
 }
+
+/** torchvision's MobileNetV2. */
+export const MobileNetV2Backbone = Schema.Struct({
+  kind: Schema.Literal("mobilenetv2"),
+  widthMultiplier: Schema.Number.check(Schema.isGreaterThan(0)).pipe(def(1))
+})
+
+
+/** The catalog entry. @category catalog */
+export const mobilenetv2 = BackboneEntry.make({
+  name: "mobilenetv2",
+  description: "torchvision's MobileNetV2 (Sandler et al. CVPR 2018)",
+  config: MobileNetV2Backbone,
+  build: (b, c, inChannels) => mobileNetV2(b, { inChannels, widthMultiplier: c.widthMultiplier }),
+  fromProtocol: () => ({ kind: "mobilenetv2" as const })
+})

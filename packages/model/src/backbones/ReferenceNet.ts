@@ -11,7 +11,11 @@ import type { Builder } from "../nn/Builder.ts"
 import { batchNorm } from "../nn/BatchNorm.ts"
 import { conv2d } from "../nn/Conv2d.ts"
 import type { Backbone } from "./Backbone.ts"
+import { Schema } from "effect"
+import * as BackboneEntry from "./BackboneEntry.ts"
 import { stage } from "./ResNetBlocks.ts"
+
+const { def, PositiveInt } = BackboneEntry
 
 /** Options of the small reference ReID net: stem width, stage widths and blocks per stage. */
 export interface ReferenceNetOptions {
@@ -46,3 +50,22 @@ export const referenceNet = (b: Builder, options: ReferenceNetOptions = {}): Bac
     }
   }
 }
+
+/** The CPU reference net (a small ResNet; see `referenceNet`). */
+export const ReferenceBackbone = Schema.Struct({
+  kind: Schema.Literal("reference"),
+  stemWidth: PositiveInt.pipe(def(32)),
+  widths: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([32, 64, 128, 256])),
+  blocks: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([2, 2, 2, 2])),
+  lastStride: Schema.Literals([1, 2]).pipe(def(2))
+})
+
+
+/** The catalog entry. @category catalog */
+export const reference = BackboneEntry.make({
+  name: "reference",
+  description: "the CPU reference net: a small ResNet of basic blocks",
+  config: ReferenceBackbone,
+  build: (b, c, inChannels) => referenceNet(b, { inChannels, stemWidth: c.stemWidth, widths: c.widths, blocks: c.blocks, lastStride: c.lastStride }),
+  fromProtocol: (m) => ({ kind: "reference" as const, stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks], ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }) })
+})

@@ -23,7 +23,11 @@ import type { Builder } from "../nn/Builder.ts"
 import { batchNorm } from "../nn/BatchNorm.ts"
 import { conv2d } from "../nn/Conv2d.ts"
 import type { Backbone } from "./Backbone.ts"
+import { Schema } from "effect"
+import * as BackboneEntry from "./BackboneEntry.ts"
 import { stage } from "./ResNetBlocks.ts"
+
+const { def } = BackboneEntry
 
 export type ResNetDepth = 18 | 34 | 50
 
@@ -77,3 +81,29 @@ export const resNet = (b: Builder, options: ResNetOptions): Backbone => {
     }
   }
 }
+
+/** A torchvision ResNet. */
+export const ResNetBackbone = Schema.Struct({
+  kind: Schema.Literals(["resnet18", "resnet34", "resnet50"]),
+  /** Stride of layer4: 2 (torchvision) or 1 (BoT, Luo et al. 2019). */
+  lastStride: Schema.Literals([1, 2]).pipe(def(2)),
+  /** IBN-a blocks in layers 1-3 (Pan et al. 2018). */
+  ibn: Schema.Boolean.pipe(def(false)),
+  /** Stem max-pool: torchvision's (padding 1) or fast-reid's (no padding, ceil mode). */
+  stemPool: Schema.Literals(["torchvision", "fastreid"]).pipe(def("torchvision"))
+})
+
+
+const resNetEntry = <const Name extends "resnet18" | "resnet34" | "resnet50">(name: Name, depth: 18 | 34 | 50) =>
+  BackboneEntry.make({
+    name,
+    description: `torchvision's ResNet-${depth} (He et al. CVPR 2016), optionally last stride 1 and IBN-a`,
+    config: ResNetBackbone,
+    build: (b, c, inChannels) => resNet(b, { depth, inChannels, lastStride: c.lastStride, ibn: c.ibn, stemPool: c.stemPool }),
+    fromProtocol: (m) => ({ kind: name, ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }), ...(m.ibn === undefined ? {} : { ibn: m.ibn }) })
+  })
+
+/** The catalog entries. @category catalog */
+export const resnet18 = resNetEntry("resnet18", 18)
+export const resnet34 = resNetEntry("resnet34", 34)
+export const resnet50 = resNetEntry("resnet50", 50)
