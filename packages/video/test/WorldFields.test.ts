@@ -27,15 +27,15 @@ describe("the synthetic world's fields: one schema in every dialect", () => {
     await Effect.runPromise(RunConfig.decode({ data: { cameras: 9 } }))
   })
 
-  it("one difficulty default (medium) where a world omits it; the same presets are accepted everywhere", async () => {
+  it("one difficulty default (medium) where a protocol world omits it, hard for reidfx train with or without a data section; the same presets are accepted everywhere", async () => {
     const p = await Effect.runPromise(ProtocolFile.decode(lifelong({})))
     const m = await Effect.runPromise(MdktProtocolFile.decode(mdkt({})))
     const r = await Effect.runPromise(RunConfig.decode({ data: { identities: 40 } }))
     const world = p.data.split.kind === "intraDomain" ? p.data.split.world : undefined
     expect(world !== undefined && "difficulty" in world ? world.difficulty : undefined).toBe("medium")
     expect(m.data.world.kind === "synthetic" ? m.data.world.difficulty : undefined).toBe("medium")
-    expect(r.data.difficulty).toBe("medium")
-    // the default training run (no data section) declares hard
+    // reidfx train: hard whether or not a data section is given (a --set data.x must not change the task)
+    expect(r.data.difficulty).toBe("hard")
     expect((await Effect.runPromise(RunConfig.decode({}))).data.difficulty).toBe("hard")
     const trivial = await Effect.runPromise(ProtocolFile.decode(lifelong({ difficulty: "trivial" })))
     expect(trivial.data.split.kind).toBe("intraDomain")
