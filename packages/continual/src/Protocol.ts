@@ -21,6 +21,7 @@ import { Catalog } from "@reidfx/metric"
 import { WeightsInit } from "@reidfx/model"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
+import { ConsolidationSpec } from "./lstkc/Consolidation.ts"
 import { IdentityCount, ImagesPerCamera, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 
 
@@ -278,19 +279,21 @@ export const TermSpec = Schema.Union([
    * Any metric loss of `@reidfx/metric`'s catalog by name (the PML losses: `multiSimilarity`, `arcFace`,
    * `proxyAnchor`, `supCon`, ...) with its options; class-parameter losses take the model's classes and size.
    */
-  Schema.Struct({ loss: Schema.Literal("metric"), name: Catalog.TermName, options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {}), weight })
+  Schema.Struct({ loss: Schema.Literal("metric"), name: Catalog.TermName, options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {}), weight }),
+  /** LSTKC's knowledge rectification (Xu et al. AAAI 2024; `@reidfx/distill` Lstkc): KL to the rectified batch affinity. */
+  Schema.Struct({ loss: Schema.Literal("lstkc"), temperature: withDefault(Positive, 0.1), weight })
 ])
 export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]
 
 /** The terms that read the old model, so cannot run on the first task. */
-export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka", "darkRank"])
+export const oldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "aka", "darkRank", "lstkc"])
 
 /**
  * The terms left out entirely on the first task. AKA is not among them: its plasticity half trains the
  * knowledge graph from the first task on, and only its stability half (which reads the old model) waits.
  */
-export const onlyOldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp"])
+export const onlyOldModelTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["lwf", "dwpp", "dwopp", "lstkc"])
 
 /** The terms that need an episodic batch. */
 export const episodicTerms: ReadonlySet<TermLoss> = new Set<TermLoss>(["dmml", "dwpp", "dwopp"])
@@ -311,12 +314,14 @@ export const MethodSpec = Schema.Struct({
   /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
   rehearsal: Schema.optionalKey(MemorySpec),
   /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
-  regularizer: Schema.optionalKey(RegularizerSpec)
+  regularizer: Schema.optionalKey(RegularizerSpec),
+  /** A fusion of the new and old models after each task from the second on (LSTKC's consolidation). */
+  consolidation: Schema.optionalKey(ConsolidationSpec)
 })
 export type MethodSpec = typeof MethodSpec.Type
 
 /** The names of the built-in methods (see `Strategy`). @category models */
-export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si"])
+export const BuiltinMethod = Schema.Literals(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si", "lstkc"])
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
 /** A method by built-in name, or declared in full. @category models */

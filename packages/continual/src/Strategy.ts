@@ -16,6 +16,7 @@
  * | `ewc` | EWC | PK 16x4 | BoT + 100 * online EWC (gamma 1; Kirkpatrick et al. 2017, Avalanche's plugin) | |
  * | `mas` | MAS | PK 16x4 | BoT + 1 * MAS (alpha 0.5; Aljundi et al. 2018, Avalanche's defaults) | |
  * | `si` | SI | PK 16x4 | BoT + 1 * SI (c 1, xi 1e-7, clip 0.001; Zenke et al. 2017, Avalanche's values) | |
+ * | `lstkc` | LSTKC | PK 16x4 | CE + soft-margin batch-hard triplet on L2-normalised features + 1 * LSTKC rectification (tau 0.1), then the adaptive fusion of the new and old models (s 100) after each task (Xu et al. AAAI 2024; `lstkc/Lstkc.ts`) | without LSTKC, no fusion |
  *
  * The weights of EWC (100) and SI (1) are first guesses, not tuned (Avalanche has no default for them).
  *
@@ -25,6 +26,7 @@
  */
 import type { BuiltinMethod, MethodRef, MethodSpec, SamplerSpec, TermSpec } from "./Protocol.ts"
 import { oldModelTerms, onlyOldModelTerms } from "./Protocol.ts"
+import * as Lstkc from "./lstkc/Lstkc.ts"
 
 const pk: SamplerSpec = { kind: "pk", identities: 16, instances: 4 }
 const episodic: SamplerSpec = { kind: "episodic", ways: 16, shots: 3, queries: 1 }
@@ -114,7 +116,8 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = {
   },
   ewc: { name: "ewc", label: "EWC", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "ewc", lambda: 100, mode: "online", decay: 1 } },
   mas: { name: "mas", label: "MAS", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "mas", lambda: 1, alpha: 0.5 } },
-  si: { name: "si", label: "SI", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 } }
+  si: { name: "si", label: "SI", sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 } },
+  lstkc: Lstkc.method
 }
 
 /** The method a reference names (a built-in name, or the declared method itself). @category constructors */

@@ -38,6 +38,8 @@ import type { Metrics } from "../Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import * as TaskData from "../TaskData.ts"
 import * as Baselines from "../baselines/Strategy.ts"
+import * as Consolidation from "../lstkc/Consolidation.ts"
+import * as Lstkc from "../lstkc/Lstkc.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Aka from "./Aka.ts"
@@ -116,6 +118,8 @@ const oldModelTerm = (
       return [Distill.dwopp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })]
     case "darkRank":
       return [Distill.darkRank({ transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight }, Distill.Source.oldModel)]
+    case "lstkc":
+      return [Distill.lstkc({ temperature: spec.temperature, weight: spec.weight })]
     case "aka":
       return graph === undefined || oldVertices === undefined
         ? []
@@ -187,11 +191,12 @@ const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise
  * whose losses act on the features before the neck, the features themselves.
  */
 export const retrievalEmbedding = (method: MethodSpec): "neckFeatures" | "features" =>
-  method.terms.some((t) => t.loss === "crossEntropy") ? "neckFeatures" : "features"
+  // LSTKC retrieves with the pooled features before the neck, as its authors' eval-mode model does
+  Lstkc.consolidates(method) ? "features" : method.terms.some((t) => t.loss === "crossEntropy") ? "neckFeatures" : "features"
 
 /** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
 const embedItems = (
-  model: TrainableModel,
+  model: Pick<TrainableModel, "forward" | "embed">,
   which: "neckFeatures" | "features",
   items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>,
   options: {
@@ -469,7 +474,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const o = protocol.training.optimizer
       const epochs = protocol.training.epochs
       const rng = yield* Rng.Rng
-      return yield* fit({
+      const result = yield* fit({
         model,
         graph,
         items,
@@ -508,6 +513,28 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
             })
         })
       })
+      // LSTKC: fuse the new and old models with the weight their affinities on this task's images give
+      const spec = input.method.consolidation
+      if (spec !== undefined && Option.isSome(old)) {
+        const opts = { height, width, batchSize: protocol.evaluation.batchSize, cache, flip: false, normalize: true }
+        const current = yield* embedItems(model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
+        const previous = yield* embedItems(old.value.model.model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
+        yield* Effect.try({
+          try: () => {
+            const alpha = tf.tidy(() =>
+              Consolidation.fusionWeight(tf.tensor2d(current.data, [current.rows, current.dim]), tf.tensor2d(previous.data, [previous.rows, previous.dim]), spec.scale)
+            )
+            const fused = Consolidation.fuseWeights(model.weights(), old.value.model.model.weights(), alpha)
+            try {
+              model.assign(fused)
+            } finally {
+              for (const t of fused.values()) t.dispose()
+            }
+          },
+          catch: fail("lstkc consolidation")
+        })
+      }
+      return result
     }))
 
   const cacheDir = options.cacheDir ?? Pretraining.defaultCacheDir()
