@@ -81,6 +81,8 @@ describe("LSTKC against the authors' code", () => {
       const s2 = tf.tensor2d([[1, 0, 0], [0, 1, 0], [0.8, 0.2, 0]])
       expect(Consolidation.fusionWeight(s1, s2, 100)).toBeCloseTo(0.4990326166152954, 4)
       expect(Consolidation.fusionWeight(a, a, 100)).toBeCloseTo(1, 6)
+      // row blocks give the same value as one block
+      expect(Consolidation.fusionWeight(first, b, 100, 2)).toBeCloseTo(Consolidation.fusionWeight(first, b, 100), 6)
       expect(() => Consolidation.fusionWeight(a, s1, 100)).toThrow(/same non-empty set of images/)
       tf.dispose([a, b, first, s1, s2])
     }).pipe(Effect.provide(backend)))

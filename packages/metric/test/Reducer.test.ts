@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Contrastive, Reducer, TripletBatchHard } from "../src/index.ts"
+import { Contrastive, MultiSimilarity, Reducer, SupCon, TripletBatchHard } from "../src/index.ts"
 import { emb, l2, lab, type Matrix, num, pkBatch, relu, useCpu } from "./helpers.ts"
 
 useCpu()
@@ -175,6 +175,24 @@ describe("losses with an injected reducer", () => {
         expect(run({ reducer: Reducer.sum() })).toBeCloseTo(run({ reduction: "sum" }), 4)
       }),
       { numRuns: 15 }
+    )
+  })
+
+  it("supCon and multiSimilarity: their PML default reducers (AvgNonZero, Mean) give the default value; sum = mean x B", () => {
+    fc.assert(
+      fc.property(pkBatch(3, 2, 3), ({ x, y }) => {
+        const b = x.length
+        const sc = (reducer?: Reducer.Reducer) => tf.tidy(() => num(SupCon.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
+        const ms = (reducer?: Reducer.Reducer) => tf.tidy(() => num(MultiSimilarity.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
+        expect(sc(Reducer.avgNonZero())).toBeCloseTo(sc(), 5)
+        expect(sc(Reducer.sum()) / b).toBeCloseTo(sc(Reducer.mean()), 4)
+        expect(ms(Reducer.mean())).toBeCloseTo(ms(), 5)
+        expect(ms(Reducer.sum()) / b).toBeCloseTo(ms(), 4)
+        expect(ms(Reducer.classWeighted([1, 1, 1]))).toBeCloseTo(ms(), 5)
+        // doubling every weight doubles the class-weighted mean
+        expect(ms(Reducer.classWeighted([2, 2, 2]))).toBeCloseTo(2 * ms(), 4)
+      }),
+      { numRuns: 10 }
     )
   })
 

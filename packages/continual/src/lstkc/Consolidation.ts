@@ -29,27 +29,31 @@ export const ConsolidationSpec = Schema.Struct({
 export type ConsolidationSpec = typeof ConsolidationSpec.Type
 
 /**
- * The affinity `softmax_j(s * cos(f_i, f_j))` of `[N, D]` features (`[N, N]`, rows sum to 1).
+ * alpha = 1 - mean_i sum_j |A_new(i, j) - A_old(i, j)| for the two models' features of the same images. The
+ * rows are computed `rowsPerBlock` at a time, so memory grows with N x block, not N x N (a real training set
+ * has tens of thousands of images).
  * @category math
  */
-export const affinity = (features: tf.Tensor2D, scale: number): tf.Tensor2D =>
-  tf.tidy(() => {
-    const unit = tf.div(features, tf.maximum(tf.norm(features, 2, 1, true), 1e-12)) as tf.Tensor2D
-    return tf.softmax(tf.mul(tf.matMul(unit, unit, false, true), scale)) as tf.Tensor2D
-  })
-
-/**
- * alpha = 1 - mean_i sum_j |A_new(i, j) - A_old(i, j)| for the two models' features of the same images.
- * @category math
- */
-export const fusionWeight = (newFeatures: tf.Tensor2D, oldFeatures: tf.Tensor2D, scale: number): number => {
-  if (newFeatures.shape[0] !== oldFeatures.shape[0] || newFeatures.shape[0] === 0) {
-    throw new Error(`lstkc: the two models' features must cover the same non-empty set of images (${newFeatures.shape[0]} vs ${oldFeatures.shape[0]} rows)`)
+export const fusionWeight = (newFeatures: tf.Tensor2D, oldFeatures: tf.Tensor2D, scale: number, rowsPerBlock = 256): number => {
+  const n = newFeatures.shape[0]
+  if (n !== oldFeatures.shape[0] || n === 0) {
+    throw new Error(`lstkc: the two models' features must cover the same non-empty set of images (${n} vs ${oldFeatures.shape[0]} rows)`)
   }
-  return tf.tidy(() => {
-    const difference = tf.abs(tf.sub(affinity(newFeatures, scale), affinity(oldFeatures, scale)))
-    return 1 - (tf.mean(tf.sum(difference, 1)).dataSync()[0] ?? 0)
-  })
+  const unit = (f: tf.Tensor2D) => tf.div(f, tf.maximum(tf.norm(f, 2, 1, true), 1e-12)) as tf.Tensor2D
+  const [un, uo] = tf.tidy(() => [unit(newFeatures), unit(oldFeatures)])
+  try {
+    let total = 0
+    for (let start = 0; start < n; start += rowsPerBlock) {
+      const size = Math.min(rowsPerBlock, n - start)
+      total += tf.tidy(() => {
+        const rows = (u: tf.Tensor2D) => tf.softmax(tf.mul(tf.matMul(tf.slice(u, [start, 0], [size, -1]), u, false, true), scale))
+        return tf.sum(tf.abs(tf.sub(rows(un!), rows(uo!)))).dataSync()[0] ?? 0
+      })
+    }
+    return 1 - total / n
+  } finally {
+    tf.dispose([un!, uo!])
+  }
 }
 
 /**
