@@ -145,6 +145,12 @@ describe("LSTKC in the lifelong engine", () => {
       const formulas = result.units.filter((u) => u.method === "lstkc").flatMap((u) => Object.keys(u.trained).sort().map((k) => u.trained[k]!.formula))
       expect(formulas[0]).not.toMatch(/\* lstkc\(/)
       expect(formulas[1]).toMatch(/1 \* lstkc\(temperature=0\.1/)
+      // the fusion weight is reported after task 2 only, in [-1, 1]
+      const trained = result.units.filter((u) => u.method === "lstkc").flatMap((u) => Object.keys(u.trained).sort().map((k) => u.trained[k]!.finalTerms))
+      expect(trained[0]!["lstkc/alpha"]).toBeUndefined()
+      const alpha = trained[1]!["lstkc/alpha"]!
+      expect(alpha).toBeGreaterThanOrEqual(-1)
+      expect(alpha).toBeLessThanOrEqual(1)
       const [fused1, fused2] = sums.get("lstkc")!
       const [plain1, plain2] = sums.get("lstkc-no-fusion")!
       expect(fused1).toBe(plain1) // same seed, no fusion after the first task

@@ -519,7 +519,8 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         const opts = { height, width, batchSize: protocol.evaluation.batchSize, cache, flip: false, normalize: true }
         const current = yield* embedItems(model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
         const previous = yield* embedItems(old.value.model.model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
-        yield* Effect.try({
+        // the fusion weight is reported with the task's final terms (`lstkc/alpha`)
+        const alpha = yield* Effect.try({
           try: () => {
             const alpha = tf.tidy(() =>
               Consolidation.fusionWeight(tf.tensor2d(current.data, [current.rows, current.dim]), tf.tensor2d(previous.data, [previous.rows, previous.dim]), spec.scale)
@@ -530,9 +531,11 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
             } finally {
               for (const t of fused.values()) t.dispose()
             }
+            return alpha
           },
           catch: fail("lstkc consolidation")
         })
+        return { ...result, finalTerms: { ...result.finalTerms, "lstkc/alpha": alpha } }
       }
       return result
     }))
