@@ -44,7 +44,7 @@ export const protocol: ProtocolInput = {
   pretraining: { world: world("source", 200, 4, 4, 1), epochs: 5, learningRate: 0.001, seed: 0 },
   model: { backbone: "reference", stemWidth: 16, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], pooling: "avg", neck: "bnneck" },
   training: {
-    epochs: 8,
+    epochs: 5,
     optimizer: { kind: "adam", learningRate: 0.001, weightDecay: 0.0005, warmupEpochs: 1 },
     height: 48,
     width: 24,

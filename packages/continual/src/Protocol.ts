@@ -21,6 +21,7 @@ import { BackboneCatalog, WeightsInit } from "@reidfx/model"
 import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
+import { ConsolidationSpec } from "./lstkc/Consolidation.ts"
 import { IdentityCount, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
 import * as SamplerCatalog from "./SamplerCatalog.ts"
 import * as StrategyCatalog from "./StrategyCatalog.ts"
@@ -240,7 +241,9 @@ const methodSpecOf = <T extends Schema.Top>(term: T) =>
     /** An exemplar memory replayed with each task (rehearsal; the budget is the only old data allowed). */
     rehearsal: Schema.optionalKey(MemorySpec),
     /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
-    regularizer: Schema.optionalKey(RegularizerSpec)
+    regularizer: Schema.optionalKey(RegularizerSpec),
+    /** A fusion of the new and old models after each task from the second on (LSTKC's consolidation). */
+    consolidation: Schema.optionalKey(ConsolidationSpec)
   })
 
 /**

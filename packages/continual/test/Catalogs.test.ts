@@ -47,11 +47,11 @@ describe("the vocabulary is derived from the catalogs", () => {
   it("term names, method names and the old-model / episodic sets", () => {
     const losses = Protocol.TermSpec.members.map((m) => m.fields.loss.literal)
     expect(losses).toEqual(TermCatalog.builtin.names)
-    expect(losses).toEqual(["crossEntropy", "tripletBatchHard", "dmml", "lwf", "dwpp", "dwopp", "darkRank", "aka", "metric"])
-    expect(Protocol.BuiltinMethod.literals).toEqual(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si"])
+    expect(losses).toEqual(["crossEntropy", "tripletBatchHard", "dmml", "lwf", "dwpp", "dwopp", "darkRank", "aka", "metric", "lstkc"])
+    expect(Protocol.BuiltinMethod.literals).toEqual(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si", "lstkc"])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
-    expect([...Protocol.oldModelTerms].sort()).toEqual(["aka", "darkRank", "dwopp", "dwpp", "lwf"])
-    expect([...Protocol.onlyOldModelTerms].sort()).toEqual(["darkRank", "dwopp", "dwpp", "lwf"])
+    expect([...Protocol.oldModelTerms].sort()).toEqual(["aka", "darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
+    expect([...Protocol.onlyOldModelTerms].sort()).toEqual(["darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
     expect([...Protocol.episodicTerms].sort()).toEqual(["dmml", "dwopp", "dwpp"])
   })
 

@@ -38,6 +38,8 @@ import type { Metrics } from "../Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import * as TaskData from "../TaskData.ts"
 import * as Baselines from "../baselines/Strategy.ts"
+import * as Consolidation from "../lstkc/Consolidation.ts"
+import * as Lstkc from "../lstkc/Lstkc.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Catalogs from "../Catalogs.ts"
@@ -166,11 +168,12 @@ const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise
  * whose losses act on the features before the neck, the features themselves.
  */
 export const retrievalEmbedding = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): "neckFeatures" | "features" =>
-  method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true) ? "neckFeatures" : "features"
+  // LSTKC retrieves with the pooled features before the neck, as its authors' eval-mode model does
+  Lstkc.consolidates(method) ? "features" : method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true) ? "neckFeatures" : "features"
 
 /** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
 const embedItems = (
-  model: TrainableModel,
+  model: Pick<TrainableModel, "forward" | "embed">,
   which: "neckFeatures" | "features",
   items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>,
   options: {
@@ -449,7 +452,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const o = protocol.training.optimizer
       const epochs = protocol.training.epochs
       const rng = yield* Rng.Rng
-      return yield* fit({
+      const result = yield* fit({
         model,
         states,
         items,
@@ -488,6 +491,31 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
             })
         })
       })
+      // LSTKC: fuse the new and old models with the weight their affinities on this task's images give
+      const spec = input.method.consolidation
+      if (spec !== undefined && Option.isSome(old)) {
+        const opts = { height, width, batchSize: protocol.evaluation.batchSize, cache, flip: false, normalize: true }
+        const current = yield* embedItems(model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
+        const previous = yield* embedItems(old.value.model.model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
+        // the fusion weight is reported with the task's final terms (`lstkc/alpha`)
+        const alpha = yield* Effect.try({
+          try: () => {
+            const alpha = tf.tidy(() =>
+              Consolidation.fusionWeight(tf.tensor2d(current.data, [current.rows, current.dim]), tf.tensor2d(previous.data, [previous.rows, previous.dim]), spec.scale)
+            )
+            const fused = Consolidation.fuseWeights(model.weights(), old.value.model.model.weights(), alpha)
+            try {
+              model.assign(fused)
+            } finally {
+              for (const t of fused.values()) t.dispose()
+            }
+            return alpha
+          },
+          catch: fail("lstkc consolidation")
+        })
+        return { ...result, finalTerms: { ...result.finalTerms, "lstkc/alpha": alpha } }
+      }
+      return result
     }))
 
   const cacheDir = options.cacheDir ?? Pretraining.defaultCacheDir()

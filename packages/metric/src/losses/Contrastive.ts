@@ -18,6 +18,7 @@ import { Schema } from "effect"
 import { decoder, literalWithDefault, nonNegative } from "../internal/options.ts"
 import { countPositive, type LossValue, type PairExtras, PairFields, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss } from "../Loss.ts"
 import type { Miner } from "../Miner.ts"
+import type { Reducer } from "../Reducer.ts"
 import { InvalidOption } from "@reidfx/tensor"
 import type * as Term from "../Term.ts"
 
@@ -30,10 +31,31 @@ export const Options = Schema.Struct({
   ...PairFields
 })
 export type Options = typeof Options.Type
-export type OptionsInput = Omit<typeof Options.Encoded, "power"> & { readonly power?: 1 | 2 | "1" | "2"; readonly miner?: Miner }
+export type OptionsInput = Omit<typeof Options.Encoded, "power"> & {
+  readonly power?: 1 | 2 | "1" | "2"
+  readonly miner?: Miner
+  /**
+   * An injectable reducer (PML's `reducer=`); replaces `reduction`. As PML's `ContrastiveLoss`, the positive
+   * pairs (`posPair` items) and the negative pairs (`negPair`) are reduced separately and the two are added.
+   */
+  readonly reducer?: Reducer
+}
 /** Decodes `contrastive` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "contrastive")
-const decodeInput = ({ miner: _miner, power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
+const decodeInput = ({ miner: _miner, reducer: _reducer, power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
+
+/** The (row, column) pairs of a row-major 0/1 mask. */
+const maskPairs = (mask: ArrayLike<number>, cols: number): { readonly anchors: Int32Array; readonly others: Int32Array } => {
+  const anchors: Array<number> = []
+  const others: Array<number> = []
+  for (let k = 0; k < mask.length; k++) {
+    if (mask[k] === 1) {
+      anchors.push(Math.floor(k / cols))
+      others.push(k % cols)
+    }
+  }
+  return { anchors: Int32Array.from(anchors), others: Int32Array.from(others) }
+}
 
 /** The loss over a batch (see the module doc). @category math */
 export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
@@ -42,6 +64,20 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
   return tidyLoss(() => {
     const { distances: d, context: c } = prepare("contrastive", embeddings, labels, o, extras)
     const shape = (x: tf.Tensor) => (o.power === "2" ? tf.square(x) : x)
+    if (options.reducer !== undefined) {
+      const pairs = miner === undefined ? undefined : miner.mine(c)
+      if (pairs !== undefined && pairs._tag !== "Pairs") throw new InvalidOption({ what: "contrastive", detail: `miner ${miner!.name} gives ${pairs._tag}; contrastive needs a pair miner (e.g. marginSample)` })
+      const pos = pairs === undefined ? maskPairs(c.positive, c.cols) : { anchors: pairs.positiveAnchors, others: pairs.positiveRefs }
+      const neg = pairs === undefined ? maskPairs(c.negative, c.cols) : { anchors: pairs.negativeAnchors, others: pairs.negativeRefs }
+      const posLosses = shape(tf.relu(tf.sub(selectEntries(d, pos.anchors, pos.others), o.positiveMargin))) as tf.Tensor1D
+      const negLosses = shape(tf.relu(tf.sub(o.negativeMargin, selectEntries(d, neg.anchors, neg.others)))) as tf.Tensor1D
+      const batch = { embeddings, labels: c.labels }
+      const loss = tf.add(
+        options.reducer.reduce({ kind: "posPair", losses: posLosses, ...pos }, batch),
+        options.reducer.reduce({ kind: "negPair", losses: negLosses, ...neg }, batch)
+      ) as tf.Scalar
+      return { loss, stats: stats({ positivePairs: pos.anchors.length, negativePairs: neg.anchors.length, active: countPositive(posLosses) + countPositive(negLosses), skipped: pairs?.skipped ?? c.skipped }) }
+    }
     if (miner !== undefined) {
       const mined = miner.mine(c)
       if (mined._tag !== "Pairs") throw new InvalidOption({ what: "contrastive", detail: `miner ${miner.name} gives ${mined._tag}; contrastive needs a pair miner (e.g. marginSample)` })
@@ -76,7 +112,7 @@ export const contrastive = (options: OptionsInput & TermOptions = {}): Term.Term
   const o = decodeInput(rest)
   return pairTerm(
     "contrastive",
-    { positiveMargin: o.positiveMargin, negativeMargin: o.negativeMargin, power: Number(o.power), miner: rest.miner?.describe },
+    { positiveMargin: o.positiveMargin, negativeMargin: o.negativeMargin, power: Number(o.power), miner: rest.miner?.describe, reducer: rest.reducer?.name },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
     (e, l, x) => loss(e, l, rest, x)

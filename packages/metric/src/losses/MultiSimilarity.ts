@@ -19,6 +19,7 @@ import { decoder, numberWithDefault, positive } from "../internal/options.ts"
 import { type LossValue, type PairExtras, pairTerm, prepareWith, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import { type Miner, type PairContext, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
+import type { Reducer } from "../Reducer.ts"
 import type * as Term from "../Term.ts"
 
 /** Options (PML defaults: alpha 2, beta 50, base 0.5, cosine similarity). */
@@ -31,7 +32,11 @@ export const Options = Schema.Struct({
 })
 export type Options = typeof Options.Type
 /** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
-export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
+export type OptionsInput = typeof Options.Encoded & {
+  readonly miner?: Miner
+  /** An injectable reducer (PML's `reducer=`) over the per-anchor losses (PML's `element` items); default PML's MeanReducer. */
+  readonly reducer?: Reducer
+}
 /** Decodes `multiSimilarity` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "multiSimilarity")
 
@@ -51,7 +56,7 @@ const count = (m: Uint8Array): number => m.reduce((s, x) => s + x, 0)
 
 /** The loss over a batch (see the module doc). @category math */
 export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
-  const { miner, ...rest } = options
+  const { miner, reducer, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
@@ -66,19 +71,22 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
       tf.div(maskedLogSumExp(pos, masks.positive, true), o.alpha),
       tf.div(maskedLogSumExp(neg, masks.negative, true), o.beta)
     )
-    return { loss: tf.mean(per) as tf.Scalar, stats: stats({ positivePairs, negativePairs }) }
+    const reduced = reducer === undefined
+      ? tf.mean(per) as tf.Scalar
+      : reducer.reduce({ kind: "element", losses: per as tf.Tensor1D, indices: Int32Array.from({ length: c.rows }, (_, i) => i) }, { embeddings, labels: c.labels })
+    return { loss: reduced, stats: stats({ positivePairs, negativePairs }) }
   })
 }
 
 /** The multi-similarity loss as a Term. @category constructors */
 export const multiSimilarity = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
-  const { weight, embedding, references, miner, ...rest } = options
+  const { weight, embedding, references, miner, reducer, ...rest } = options
   const o = decode(rest)
   return pairTerm(
     "multiSimilarity",
-    { alpha: o.alpha, beta: o.beta, base: o.base, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe },
+    { alpha: o.alpha, beta: o.beta, base: o.base, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe, reducer: reducer?.name },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
-    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)
+    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }

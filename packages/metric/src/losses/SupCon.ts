@@ -18,6 +18,7 @@ import { decoder, positive } from "../internal/options.ts"
 import { type LossValue, type PairExtras, pairTerm, prepareWith, reduce, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
+import type { Reducer } from "../Reducer.ts"
 import type * as Term from "../Term.ts"
 import { pairMasks } from "./MultiSimilarity.ts"
 
@@ -29,13 +30,17 @@ export const Options = Schema.Struct({
 })
 export type Options = typeof Options.Type
 /** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
-export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
+export type OptionsInput = typeof Options.Encoded & {
+  readonly miner?: Miner
+  /** An injectable reducer (PML's `reducer=`) over the per-anchor losses (PML's `element` items); default PML's AvgNonZeroReducer. */
+  readonly reducer?: Reducer
+}
 /** Decodes `supCon` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "supCon")
 
 /** The loss over a batch (see the module doc). @category math */
 export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
-  const { miner, ...rest } = options
+  const { miner, reducer, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
@@ -56,19 +61,22 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const pos = tf.tensor2d(Float32Array.from(masks.positive), [c.rows, c.cols])
     const sumLogProb = tf.sum(tf.mul(pos, tf.sub(z, denominator)), 1)
     const per = tf.neg(tf.div(sumLogProb, tf.tensor1d(positives.map((p) => Math.max(p, 1))))) as tf.Tensor1D
-    return { loss: reduce(per, "meanNonZero", m), stats: stats({ anchors: positives.filter((p) => p > 0).length }) }
+    const reduced = reducer === undefined
+      ? reduce(per, "meanNonZero", m)
+      : reducer.reduce({ kind: "element", losses: per, indices: Int32Array.from({ length: c.rows }, (_, i) => i) }, { embeddings, labels: c.labels })
+    return { loss: reduced, stats: stats({ anchors: positives.filter((p) => p > 0).length }) }
   })
 }
 
 /** The supervised contrastive loss as a Term. @category constructors */
 export const supCon = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
-  const { weight, embedding, references, miner, ...rest } = options
+  const { weight, embedding, references, miner, reducer, ...rest } = options
   const o = decode(rest)
   return pairTerm(
     "supCon",
-    { temperature: o.temperature, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe },
+    { temperature: o.temperature, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe, reducer: reducer?.name },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
-    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)
+    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }

@@ -12,6 +12,7 @@ import { InvalidOption } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { countPositive, hinge, type LossValue, tidyLoss, type Reduction, reduce, selectEntries, stats } from "../Loss.ts"
 import type { Mined } from "../Miner.ts"
+import type { ReduceBatch, Reducer } from "../Reducer.ts"
 
 /** The per-triplet (or per-anchor, for weights) gaps `d(a, p) - d(a, n)` of a mined set. @category math */
 export const gaps = (distances: tf.Tensor2D, mined: Mined, what: string): tf.Tensor1D =>
@@ -37,17 +38,39 @@ export const gaps = (distances: tf.Tensor2D, mined: Mined, what: string): tf.Ten
     }
   })
 
-/** The triplet loss of a mined set, reduced, with counts. @category math */
+/** The anchors a soft-hard weights set keeps (its per-anchor gaps are in this order). */
+const validAnchors = (mined: Mined): Array<number> => {
+  if (mined._tag !== "Weights") return []
+  const out: Array<number> = []
+  for (let i = 0; i < mined.valid.length; i++) if (mined.valid[i] === 1) out.push(i)
+  return out
+}
+
+/**
+ * The triplet loss of a mined set, reduced, with counts. With `reducer` (an injectable {@link Reducer}, PML's
+ * reducers) it replaces `reduction`: mined triplets are PML's `triplet` items, soft-hard weights per-anchor
+ * `element` items.
+ * @category math
+ */
 export const fromMined = (
   distances: tf.Tensor2D,
   mined: Mined,
   options: { readonly margin: number; readonly softMargin: boolean; readonly reduction: Reduction },
-  what: string
+  what: string,
+  reducer?: { readonly reducer: Reducer; readonly batch: ReduceBatch }
 ): LossValue =>
   tidyLoss(() => {
     const per = hinge(gaps(distances, mined, what), options.margin, options.softMargin) as tf.Tensor1D
+    const reduced = reducer === undefined
+      ? reduce(per, options.reduction, distances)
+      : reducer.reducer.reduce(
+        mined._tag === "Triplets"
+          ? { kind: "triplet", losses: per, anchors: mined.anchors, positives: mined.positives, negatives: mined.negatives }
+          : { kind: "element", losses: per, indices: Int32Array.from(validAnchors(mined)) },
+        reducer.batch
+      )
     return {
-      loss: reduce(per, options.reduction, distances),
+      loss: reduced,
       stats: stats({ triplets: per.shape[0], active: countPositive(per), skipped: mined.skipped })
     }
   })

@@ -14,6 +14,7 @@ import { Schema } from "effect"
 import { decoder, nonNegative, booleanWithDefault, literalWithDefault } from "../internal/options.ts"
 import { type LossValue, tidyLoss, type PairExtras, PairFields, pairTerm, prepare, type TermOptions } from "../Loss.ts"
 import type { Miner } from "../Miner.ts"
+import type { Reducer } from "../Reducer.ts"
 import * as BatchHard from "../miners/BatchHard.ts"
 import type * as Term from "../Term.ts"
 import { fromMined } from "./Triplet.ts"
@@ -30,26 +31,32 @@ export const Options = Schema.Struct({
 })
 export type Options = typeof Options.Type
 /** The options as written in code or a protocol file, before defaults are applied (the encoded side of `Options`). @since 0.1.0 */
-export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
+export type OptionsInput = typeof Options.Encoded & {
+  readonly miner?: Miner
+  /** An injectable reducer (PML's `reducer=`, e.g. `Reducer.avgNonZero()`); replaces `reduction`. */
+  readonly reducer?: Reducer
+}
 /** Decodes `tripletBatchHard` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "tripletBatchHard")
 
 /** The loss over a batch (see the module doc). @category math */
 export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
-  const { miner, ...rest } = options
+  const { miner, reducer, ...rest } = options
   const o = decode(rest)
   return tidyLoss(() => {
     const { distances, context } = prepare("tripletBatchHard", embeddings, labels, o, extras)
     const mined = miner === undefined ? BatchHard.mine(context) : miner.mine(context)
-    return fromMined(distances, mined, o, "tripletBatchHard")
+    const batch = reducer === undefined ? undefined : { reducer, batch: { embeddings, labels: context.labels } }
+    return fromMined(distances, mined, o, "tripletBatchHard", batch)
   })
 }
 
 /** The batch-hard triplet loss as a Term. @category constructors */
 export const tripletBatchHard = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
-  const { weight, embedding, references, miner, ...rest } = options
+  const { weight, embedding, references, miner, reducer, ...rest } = options
   const o = decode(rest)
-  const describe = miner === undefined ? { margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin || undefined } : { miner: miner.describe, margin: o.margin }
+  const described = miner === undefined ? { margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin || undefined } : { miner: miner.describe, margin: o.margin }
+  const describe = reducer === undefined ? described : { ...described, reducer: reducer.name }
   return pairTerm("tripletBatchHard", describe, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) =>
-    loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x))
+    loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x))
 }
