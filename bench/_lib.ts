@@ -21,7 +21,10 @@ export const cpuMsSince = (start: NodeJS.CpuUsage): number => {
 }
 
 /** Wall-clock and CPU milliseconds of each of `runs` calls of `step` (after one warm-up call). */
-export const timeRuns = (runs: number, step: () => void): { readonly times: Array<number>; readonly cpu: Array<number> } => {
+export const timeRuns = (
+  runs: number,
+  step: () => void
+): { readonly times: Array<number>; readonly cpu: Array<number> } => {
   step() // warm-up
   const times: Array<number> = []
   const cpu: Array<number> = []

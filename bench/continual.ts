@@ -29,7 +29,13 @@ const time = async (f: () => unknown, runs: number) => {
 const bigResult = (): Runner.RunResult => {
   const tasks = 10
   const testSets: Array<{ name: string; kind: "seen" | "unseen"; task?: number; queries: number; gallery: number }> = [
-    ...Array.from({ length: tasks }, (_, t) => ({ name: `task-${t + 1}`, kind: "seen" as const, task: t, queries: 100, gallery: 500 })),
+    ...Array.from({ length: tasks }, (_, t) => ({
+      name: `task-${t + 1}`,
+      kind: "seen" as const,
+      task: t,
+      queries: 100,
+      gallery: 500
+    })),
     { name: "unseen", kind: "unseen" as const, queries: 100, gallery: 500 }
   ]
   const methods = ["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp"]
@@ -40,7 +46,13 @@ const bigResult = (): Runner.RunResult => {
         for (const t of testSets) {
           if (t.kind === "seen" && after >= 0 && (t.task ?? 0) > after) continue
           const v = 0.2 + 0.5 * Math.abs(Math.sin(after * 7 + (t.task ?? 11) * 3 + seed))
-          cells.push({ method, seed, after, testSet: t.name, metrics: { mAP: v, mINP: v / 3, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, v + 0.03 * k)) } })
+          cells.push({
+            method,
+            seed,
+            after,
+            testSet: t.name,
+            metrics: { mAP: v, mINP: v / 3, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, v + 0.03 * k)) }
+          })
         }
       }
     }
@@ -70,22 +82,37 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     runs,
     extra: { cells: result.cells.length }
   })
-  rows.push({ suite: "continual", case: "HTML report of that run", median: await time(() => Html.toHtml(result), runs), unit: "ms", runs })
+  rows.push({
+    suite: "continual",
+    case: "HTML report of that run",
+    median: await time(() => Html.toHtml(result), runs),
+    unit: "ms",
+    runs
+  })
 
   // training throughput of the demo model, one task, per family of methods
   if (process.env.REIDFX_BENCH_NO_TRAINING === "1") return rows
   const steps = options.quick ? 4 : 12
   for (const method of ["bot-ft", "dmml-ft", "dwopp"] as const) {
-    const protocol = await Effect.runPromise(ProtocolFile.make({
-      ...Demo.protocol,
-      name: `bench-${method}`,
-      data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 120, cameras: 4, imagesPerCamera: 4, seed: 7 }, tasks: 2, unseenIdentities: 10 } },
-      training: { ...Demo.protocol.training, epochs: 2, batchesPerEpoch: steps / 2 },
-      stages: [{ kind: "train" }, { kind: "snapshot" }],
-      evaluation: { initial: false },
-      methods: [method],
-      seeds: [0]
-    }))
+    const protocol = await Effect.runPromise(
+      ProtocolFile.make({
+        ...Demo.protocol,
+        name: `bench-${method}`,
+        data: {
+          split: {
+            kind: "intraDomain",
+            world: { kind: "synthetic", identities: 120, cameras: 4, imagesPerCamera: 4, seed: 7 },
+            tasks: 2,
+            unseenIdentities: 10
+          }
+        },
+        training: { ...Demo.protocol.training, epochs: 2, batchesPerEpoch: steps / 2 },
+        stages: [{ kind: "train" }, { kind: "snapshot" }],
+        evaluation: { initial: false },
+        methods: [method],
+        seeds: [0]
+      })
+    )
     const t0 = performance.now()
     const r = await Effect.runPromise(Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol))))
     const wall = (performance.now() - t0) / 1000

@@ -49,7 +49,12 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
 
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "reidfx-bench-data-"))
   try {
-    const world = Synthetic.makeSync({ identities: options.quick ? 20 : 80, imagesPerCamera: 4, height: 128, width: 64 })
+    const world = Synthetic.makeSync({
+      identities: options.quick ? 20 : 80,
+      imagesPerCamera: 4,
+      height: 128,
+      width: 64
+    })
     await Effect.runPromise(SyntheticExport.writeMarket1501(world, root))
     const ds = await Effect.runPromise(Readers.market1501(root))
     const plans = Sampling.evaluationPlans(ds.train, 64)
@@ -57,9 +62,18 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     const augment = Augment.standard()
     const load = (cache?: ImageCache.ImageCache) =>
       Effect.runPromise(
-        Effect.forEach(plans, (plan, i) => Loader.hostBatch(plan, { height: 128, width: 64, augment, seed: 1, ...(cache === undefined ? {} : { cache }) }, i), {
-          discard: true
-        })
+        Effect.forEach(
+          plans,
+          (plan, i) =>
+            Loader.hostBatch(
+              plan,
+              { height: 128, width: 64, augment, seed: 1, ...(cache === undefined ? {} : { cache }) },
+              i
+            ),
+          {
+            discard: true
+          }
+        )
       )
     rows.push({
       suite: "data",
@@ -85,7 +99,11 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       case: "render + augment 128x64 (synthetic, no cache)",
       median: await rate(runs, n, () =>
         Effect.runPromise(
-          Effect.forEach(renderedPlans, (plan, i) => Loader.hostBatch(plan, { height: 128, width: 64, augment, seed: 1 }, i), { discard: true })
+          Effect.forEach(
+            renderedPlans,
+            (plan, i) => Loader.hostBatch(plan, { height: 128, width: 64, augment, seed: 1 }, i),
+            { discard: true }
+          )
         )
       ),
       unit: "images/s",
@@ -100,5 +118,6 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = await run({ quick: process.argv.includes("--quick") })
-  for (const r of rows) console.log(`${r.case.padEnd(48)} ${r.median.toFixed(0).padStart(8)} ${r.unit} (runs ${r.runs})`)
+  for (const r of rows)
+    console.log(`${r.case.padEnd(48)} ${r.median.toFixed(0).padStart(8)} ${r.unit} (runs ${r.runs})`)
 }

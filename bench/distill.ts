@@ -25,7 +25,6 @@ import {
 import * as tf from "@tensorflow/tfjs-core"
 import { type BenchRow, median, runStandaloneOnWasm, timeRuns } from "./_lib.ts"
 
-
 type Case = {
   readonly name: string
   readonly size: string
@@ -34,20 +33,42 @@ type Case = {
   readonly loss: (student: tf.Tensor2D, target: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar
 }
 
-const pk = (rows: number) => tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => Math.floor(i / 4)), "int32")
+const pk = (rows: number) =>
+  tf.tensor1d(
+    Int32Array.from({ length: rows }, (_, i) => Math.floor(i / 4)),
+    "int32"
+  )
 
 const cases = (quick: boolean): ReadonlyArray<Case> => {
   const out: Array<Case> = []
   const batches = quick ? [64] : [64, 128]
   for (const b of batches) {
     out.push({ name: "logitsKD", size: `B=${b} K=751`, rows: b, dim: 751, loss: (s, t) => LogitsKD.loss(s, t).loss })
-    out.push({ name: "mutualLogitsKD", size: `B=${b} K=751`, rows: b, dim: 751, loss: (s, t) => MutualLogitsKD.loss(s, t).loss })
+    out.push({
+      name: "mutualLogitsKD",
+      size: `B=${b} K=751`,
+      rows: b,
+      dim: 751,
+      loss: (s, t) => MutualLogitsKD.loss(s, t).loss
+    })
     out.push({ name: "lwf", size: `B=${b} K=751`, rows: b, dim: 751, loss: (s, t) => LwF.loss(s, t).loss })
     for (const d of quick ? [256] : [256, 2048]) {
       const size = `B=${b} D=${d}`
       out.push({ name: "pairwiseDistance", size, rows: b, dim: d, loss: (s, t) => PairwiseDistance.loss(s, t).loss })
-      out.push({ name: "tripletContrast", size, rows: b, dim: d, loss: (s, t, y) => TripletContrast.loss(s, t, y).loss })
-      out.push({ name: "mutualTripletContrast", size, rows: b, dim: d, loss: (s, t, y) => MutualTripletContrast.loss(s, t, y).loss })
+      out.push({
+        name: "tripletContrast",
+        size,
+        rows: b,
+        dim: d,
+        loss: (s, t, y) => TripletContrast.loss(s, t, y).loss
+      })
+      out.push({
+        name: "mutualTripletContrast",
+        size,
+        rows: b,
+        dim: d,
+        loss: (s, t, y) => MutualTripletContrast.loss(s, t, y).loss
+      })
       out.push({ name: "metricMutual", size, rows: b, dim: d, loss: (s, t) => MetricMutual.loss(s, t).loss })
       out.push({ name: "rkdDistance", size, rows: b, dim: d, loss: (s, t) => RkdDistance.loss(s, t).loss })
       out.push({ name: "rkdAngle", size, rows: b, dim: d, loss: (s, t) => RkdAngle.loss(s, t).loss })
@@ -56,8 +77,20 @@ const cases = (quick: boolean): ReadonlyArray<Case> => {
   for (const ways of quick ? [16] : [16, 32]) {
     const episode = { ways, shots: 5, queries: 1 }
     const rows = ways * 6
-    out.push({ name: "dwpp", size: `${ways}-way 5-shot D=2048`, rows, dim: 2048, loss: (s, t) => DwPP.loss(s, t, episode).loss })
-    out.push({ name: "dwopp", size: `${ways}-way 5-shot D=2048`, rows, dim: 2048, loss: (s, t) => DwoPP.loss(s, t, episode).loss })
+    out.push({
+      name: "dwpp",
+      size: `${ways}-way 5-shot D=2048`,
+      rows,
+      dim: 2048,
+      loss: (s, t) => DwPP.loss(s, t, episode).loss
+    })
+    out.push({
+      name: "dwopp",
+      size: `${ways}-way 5-shot D=2048`,
+      rows,
+      dim: 2048,
+      loss: (s, t) => DwoPP.loss(s, t, episode).loss
+    })
   }
   return out
 }
@@ -91,6 +124,9 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await runStandaloneOnWasm(run, (r) =>
-    `${r.case.padEnd(52)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`)
+  await runStandaloneOnWasm(
+    run,
+    (r) =>
+      `${r.case.padEnd(52)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`
+  )
 }

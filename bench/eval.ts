@@ -61,13 +61,24 @@ const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: n
   const dump = process.env["REIDFX_BENCH_DUMP"]
   if (dump !== undefined && dump.length > 0) {
     const { writeFileSync } = await import("node:fs")
-    const parts = [new Int32Array([Q, G, dim]), query.features.data, query.ids, query.cams, gallery.features.data, gallery.ids, gallery.cams]
+    const parts = [
+      new Int32Array([Q, G, dim]),
+      query.features.data,
+      query.ids,
+      query.cams,
+      gallery.features.data,
+      gallery.ids,
+      gallery.cams
+    ]
     writeFileSync(dump, Buffer.concat(parts.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))))
   }
   const dataRssMiB = process.memoryUsage().rss / 2 ** 20
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  const distances = kind === "ranking" ? pairwiseDistances(query.features, gallery.features) : reRankFeatures(query.features, gallery.features)
+  const distances =
+    kind === "ranking"
+      ? pairwiseDistances(query.features, gallery.features)
+      : reRankFeatures(query.features, gallery.features)
   const t1 = performance.now()
   const r = rankingFromDistances(distances, query, gallery)
   const t2 = performance.now()
@@ -85,13 +96,23 @@ const child = async (kind: "ranking" | "reranking", Q: number, G: number, dim: n
   }
 }
 
-export const spawn = (kind: string, Q: number, G: number, dim: number, env: Record<string, string> = {}): ChildResult => {
-  const out = execFileSync(process.execPath, ["--conditions=@reidfx/source", here, "--child", kind, String(Q), String(G), String(dim)], {
-    env: { ...process.env, ...env },
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
-    timeout: 1_800_000
-  })
+export const spawn = (
+  kind: string,
+  Q: number,
+  G: number,
+  dim: number,
+  env: Record<string, string> = {}
+): ChildResult => {
+  const out = execFileSync(
+    process.execPath,
+    ["--conditions=@reidfx/source", here, "--child", kind, String(Q), String(G), String(dim)],
+    {
+      env: { ...process.env, ...env },
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+      timeout: 1_800_000
+    }
+  )
   return JSON.parse(out.trim().split("\n").pop()!) as ChildResult
 }
 

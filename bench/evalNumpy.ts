@@ -40,7 +40,10 @@ const numpy = (dump: string): NumpyResult | undefined => {
 }
 
 const torchBuilt = async (): Promise<boolean> =>
-  import("@reidfx/torch-backend").then((m) => m.addonBuilt(), () => false)
+  import("@reidfx/torch-backend").then(
+    (m) => m.addonBuilt(),
+    () => false
+  )
 
 export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>> => {
   const [Q, G, dim] = options.quick ? [300, 1500, 64] : [3368, 15913, 512]
@@ -54,7 +57,10 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     // rounds interleave the implementations, so drifting load on a shared machine hits them alike
     for (let round = 0; round < runs; round++) {
       for (const backend of backends) {
-        const env: Record<string, string> = { REIDFX_BENCH_BACKEND: backend, ...(round === 0 && backend === "wasm" ? { REIDFX_BENCH_DUMP: dump } : {}) }
+        const env: Record<string, string> = {
+          REIDFX_BENCH_BACKEND: backend,
+          ...(round === 0 && backend === "wasm" ? { REIDFX_BENCH_DUMP: dump } : {})
+        }
         ours.set(backend, [...(ours.get(backend) ?? []), spawn("ranking", Q, G, dim, env)])
       }
       const n = numpy(dump)
@@ -68,7 +74,12 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
         median: median(results.map((r) => r.ms)),
         unit: "ms",
         runs: results.length,
-        extra: { distancesMs: Number(median(results.map((r) => r.distancesMs)).toFixed(1)), metricsMs: Number(median(results.map((r) => r.metricsMs)).toFixed(1)), cpuMs: Number(median(results.map((r) => r.cpuMs)).toFixed(1)), mAP: Number(results[0]!.mAP.toFixed(5)) }
+        extra: {
+          distancesMs: Number(median(results.map((r) => r.distancesMs)).toFixed(1)),
+          metricsMs: Number(median(results.map((r) => r.metricsMs)).toFixed(1)),
+          cpuMs: Number(median(results.map((r) => r.cpuMs)).toFixed(1)),
+          mAP: Number(results[0]!.mAP.toFixed(5))
+        }
       })
     }
     if (theirs.length > 0) {
@@ -78,10 +89,15 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
         median: median(theirs.map((r) => r.ms)),
         unit: "ms",
         runs: theirs.length,
-        extra: { distancesMs: Number(median(theirs.map((r) => r.distancesMs)).toFixed(1)), metricsMs: Number(median(theirs.map((r) => r.metricsMs)).toFixed(1)), cpuMs: Number(median(theirs.map((r) => r.cpuMs)).toFixed(1)), mAP: Number(theirs[0]!.mAP.toFixed(5)) }
+        extra: {
+          distancesMs: Number(median(theirs.map((r) => r.distancesMs)).toFixed(1)),
+          metricsMs: Number(median(theirs.map((r) => r.metricsMs)).toFixed(1)),
+          cpuMs: Number(median(theirs.map((r) => r.cpuMs)).toFixed(1)),
+          mAP: Number(theirs[0]!.mAP.toFixed(5))
+        }
       })
       for (const [backend, results] of ours) {
-        const perRound = results.map((r, i) => (theirs[Math.min(i, theirs.length - 1)]!.ms / r.ms))
+        const perRound = results.map((r, i) => theirs[Math.min(i, theirs.length - 1)]!.ms / r.ms)
         rows.push({
           suite,
           case: `speed-up reidfx (${backend}) over numpy, ${shape}`,

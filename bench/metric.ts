@@ -12,7 +12,6 @@ import { CircleLoss, TripletBatchHard, TripletSoftHard } from "@reidfx/metric"
 import * as tf from "@tensorflow/tfjs-core"
 import { type BenchRow, median, runStandaloneOnWasm, timeRuns } from "./_lib.ts"
 
-
 const losses: ReadonlyArray<readonly [string, (x: tf.Tensor2D, y: tf.Tensor1D) => tf.Scalar]> = [
   ["tripletBatchHard", (x, y) => TripletBatchHard.loss(x, y, { margin: 0.3 }).loss],
   ["tripletSoftHard", (x, y) => TripletSoftHard.loss(x, y).loss],
@@ -28,7 +27,10 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
     for (const batch of [64, 128, 256]) {
       for (const dim of [256, 2048]) {
         const x = tf.tidy(() => tf.randomNormal([batch, dim], 0, 1, "float32", batch * 7919 + dim)) as tf.Tensor2D
-        const y = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => Math.floor(i / 4)), "int32")
+        const y = tf.tensor1d(
+          Int32Array.from({ length: batch }, (_, i) => Math.floor(i / 4)),
+          "int32"
+        )
         const step = () => {
           const g = tf.grad((t: tf.Tensor) => f(t as tf.Tensor2D, y))(x)
           g.dataSync()
@@ -51,6 +53,9 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await runStandaloneOnWasm(run, (r) =>
-    `${r.case.padEnd(42)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`)
+  await runStandaloneOnWasm(
+    run,
+    (r) =>
+      `${r.case.padEnd(42)} ${r.median.toFixed(2).padStart(9)} ${r.unit}  cpu ${String(r.extra?.["cpuMs"]).padStart(9)} ms  (median of ${r.runs}, ${r.extra?.["backend"]})`
+  )
 }

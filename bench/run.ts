@@ -38,7 +38,13 @@ const parseArgs = (argv: ReadonlyArray<string>): Args => {
     const a = argv[i]!
     if (a === "--quick") quick = true
     else if (a === "--only") only.push(...(argv[++i] ?? "").split(",").filter((s) => s.length > 0))
-    else if (a.startsWith("--only=")) only.push(...a.slice("--only=".length).split(",").filter((s) => s.length > 0))
+    else if (a.startsWith("--only="))
+      only.push(
+        ...a
+          .slice("--only=".length)
+          .split(",")
+          .filter((s) => s.length > 0)
+      )
     else throw new Error(`bench: unknown argument "${a}" (use --quick and --only <suite>)`)
   }
   return { quick, only }
@@ -59,7 +65,8 @@ const printTable = (rows: ReadonlyArray<BenchRow>) => {
   const header = ["suite", "case", "median", "unit", "runs"]
   const body = rows.map((r) => [r.suite, r.case, format(r.median), r.unit, String(r.runs)])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) => `| ${cells.map((c, i) => (i === 2 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`
+  const line = (cells: ReadonlyArray<string>) =>
+    `| ${cells.map((c, i) => (i === 2 || i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`
   console.log(line(header))
   console.log(`|${widths.map((w, i) => (i === 2 || i === 4 ? `${"-".repeat(w + 1)}:` : "-".repeat(w + 2))).join("|")}|`)
   for (const b of body) console.log(line(b))
@@ -73,7 +80,12 @@ interface Report {
   readonly rows: ReadonlyArray<BenchRow>
   readonly failures: ReadonlyArray<{ suite: string; error: string }>
   /** Suites whose rows come from an earlier run (a run with --only keeps the other suites' latest rows). */
-  readonly carriedOver?: ReadonlyArray<{ suite: string; date: string; quick: boolean; machine: Record<string, string | number> }>
+  readonly carriedOver?: ReadonlyArray<{
+    suite: string
+    date: string
+    quick: boolean
+    machine: Record<string, string | number>
+  }>
 }
 
 /** latest.json after this run: this run's suites replaced, the other suites' rows carried over with their date. */
@@ -86,10 +98,14 @@ export const mergeLatest = (path: string, report: Report): Report => {
     return report
   }
   const kept = (previous.rows ?? []).filter((r) => !report.suites.includes(r.suite))
-  const carried = new Map<string, { suite: string; date: string; quick: boolean; machine: Record<string, string | number> }>()
+  const carried = new Map<
+    string,
+    { suite: string; date: string; quick: boolean; machine: Record<string, string | number> }
+  >()
   for (const c of previous.carriedOver ?? []) if (!report.suites.includes(c.suite)) carried.set(c.suite, c)
   for (const r of kept) {
-    if (!carried.has(r.suite)) carried.set(r.suite, { suite: r.suite, date: previous.date, quick: previous.quick, machine: previous.machine })
+    if (!carried.has(r.suite))
+      carried.set(r.suite, { suite: r.suite, date: previous.date, quick: previous.quick, machine: previous.machine })
   }
   return { ...report, rows: [...report.rows, ...kept], carriedOver: [...carried.values()] }
 }
@@ -98,14 +114,17 @@ const main = async () => {
   const args = parseArgs(process.argv.slice(2))
   const available = suites()
   const unknown = args.only.filter((s) => !available.includes(s))
-  if (unknown.length > 0) throw new Error(`bench: unknown suite(s) ${unknown.join(", ")}; available: ${available.join(", ")}`)
+  if (unknown.length > 0)
+    throw new Error(`bench: unknown suite(s) ${unknown.join(", ")}; available: ${available.join(", ")}`)
   const selected = args.only.length > 0 ? available.filter((s) => args.only.includes(s)) : available
 
   // The backend stays acquired for the whole run (its scope closes at the end).
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(Backend.layerFromConfig, scope))
   const backend = Effect.runSync(Effect.provide(Backend.Backend, Layer.succeedContext(context)))
-  console.log(`backend=${backend.name} threads=${backend.threads} suites=${selected.join(",")}${args.quick ? " (quick)" : ""}`)
+  console.log(
+    `backend=${backend.name} threads=${backend.threads} suites=${selected.join(",")}${args.quick ? " (quick)" : ""}`
+  )
 
   const loadBefore = loadavg()[0]!
   const rows: Array<BenchRow> = []
@@ -124,7 +143,9 @@ const main = async () => {
       const out = await module.run({ quick: args.quick })
       rows.push(...out)
       const leaked = tf.memory().numTensors - before
-      console.log(`${suite}: ${out.length} rows in ${((performance.now() - started) / 1000).toFixed(1)} s${leaked > 0 ? ` (left ${leaked} tensors)` : ""}`)
+      console.log(
+        `${suite}: ${out.length} rows in ${((performance.now() - started) / 1000).toFixed(1)} s${leaked > 0 ? ` (left ${leaked} tensors)` : ""}`
+      )
     } catch (error) {
       failures.push({ suite, error: String(error) })
       console.error(`${suite} failed: ${String(error)}`)

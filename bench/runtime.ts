@@ -22,12 +22,21 @@ const identitiesPerBatch = 8
 
 const convBn = (x: tfl.SymbolicTensor, filters: number, kernelSize: number, strides: number, name: string) => {
   const conv = tfl.layers
-    .conv2d({ filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: "heNormal", name: `${name}_conv` })
+    .conv2d({
+      filters,
+      kernelSize,
+      strides,
+      padding: "same",
+      useBias: false,
+      kernelInitializer: "heNormal",
+      name: `${name}_conv`
+    })
     .apply(x) as tfl.SymbolicTensor
   return tfl.layers.batchNormalization({ name: `${name}_bn` }).apply(conv) as tfl.SymbolicTensor
 }
 
-const relu = (x: tfl.SymbolicTensor, name: string) => tfl.layers.activation({ activation: "relu", name }).apply(x) as tfl.SymbolicTensor
+const relu = (x: tfl.SymbolicTensor, name: string) =>
+  tfl.layers.activation({ activation: "relu", name }).apply(x) as tfl.SymbolicTensor
 
 const basicBlock = (x: tfl.SymbolicTensor, filters: number, strides: number, name: string) => {
   const inChannels = x.shape[3]
@@ -41,7 +50,9 @@ const basicBlock = (x: tfl.SymbolicTensor, filters: number, strides: number, nam
 export const referenceNet = (): tfl.LayersModel => {
   const input = tfl.input({ shape: [height, width, 3], name: "images" })
   let x = relu(convBn(input, 32, 3, 2, "stem"), "stem_relu")
-  x = tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: "same", name: "stem_pool" }).apply(x) as tfl.SymbolicTensor
+  x = tfl.layers
+    .maxPooling2d({ poolSize: 3, strides: 2, padding: "same", name: "stem_pool" })
+    .apply(x) as tfl.SymbolicTensor
   const widths = [32, 64, 128, 256]
   widths.forEach((w, stage) => {
     x = basicBlock(x, w, stage === 0 ? 1 : 2, `s${stage + 1}b1`)
@@ -50,12 +61,19 @@ export const referenceNet = (): tfl.LayersModel => {
   const pooled = tfl.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tfl.SymbolicTensor
   const embedding = tfl.layers.dense({ units: 256, name: "embedding" }).apply(pooled) as tfl.SymbolicTensor
   const neck = tfl.layers.batchNormalization({ name: "neck" }).apply(embedding) as tfl.SymbolicTensor
-  const logits = tfl.layers.dense({ units: classes, useBias: false, name: "classifier" }).apply(neck) as tfl.SymbolicTensor
+  const logits = tfl.layers
+    .dense({ units: classes, useBias: false, name: "classifier" })
+    .apply(neck) as tfl.SymbolicTensor
   return tfl.model({ inputs: input, outputs: [embedding, logits], name: "reference_reid_net" })
 }
 
 /** Batch-hard triplet loss (Hermans et al. 2017) with margin 0.3 on Euclidean distances. */
-export const tripletBatchHard = (embeddings: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, margin = 0.3): tf.Scalar => {
+export const tripletBatchHard = (
+  embeddings: tf.Tensor2D,
+  positive: tf.Tensor2D,
+  negative: tf.Tensor2D,
+  margin = 0.3
+): tf.Scalar => {
   const squared = tf.sum(tf.square(embeddings), 1, true)
   const gram = tf.matMul(embeddings, embeddings, false, true)
   const distances = tf.sqrt(tf.maximum(tf.add(tf.sub(squared, tf.mul(gram, 2)), tf.transpose(squared)), 1e-12))
@@ -67,7 +85,10 @@ export const tripletBatchHard = (embeddings: tf.Tensor2D, positive: tf.Tensor2D,
 /** Cross-entropy through gather (the path whose gradient needs UnsortedSegmentSum). */
 export const crossEntropy = (logits: tf.Tensor2D, labels: ReadonlyArray<number>): tf.Scalar => {
   const flat = tf.reshape(tf.logSoftmax(logits), [-1])
-  const index = tf.tensor1d(labels.map((label, i) => i * classes + label), "int32")
+  const index = tf.tensor1d(
+    labels.map((label, i) => i * classes + label),
+    "int32"
+  )
   return tf.neg(tf.mean(tf.gather(flat, index)))
 }
 
@@ -107,7 +128,10 @@ export const trainSteps = (model: tfl.LayersModel, batch: Batch, warmup: number,
     const loss = optimizer.minimize(
       () => {
         const [embeddings, logits] = model.apply(batch.images, { training: true }) as [tf.Tensor2D, tf.Tensor2D]
-        return tf.add(crossEntropy(logits, batch.labels), tripletBatchHard(embeddings, batch.positive, batch.negative)) as tf.Scalar
+        return tf.add(
+          crossEntropy(logits, batch.labels),
+          tripletBatchHard(embeddings, batch.positive, batch.negative)
+        ) as tf.Scalar
       },
       true,
       variables
@@ -181,24 +205,45 @@ const kernelComparisons = (quick: boolean): Array<BenchRow> => {
   }
   const x = tf.randomNormal([32, 32, 16, 64], 0, 1, "float32", 7) as tf.Tensor4D
   const f = tf.randomNormal([3, 3, 64, 64], 0, 1, "float32", 8) as tf.Tensor4D
-  compare("Conv2DBackpropInput 3x3 s1 32x32x16x64", "Conv2DBackpropInput", { dy: x, filter: f }, { strides: 1, pad: "same", dataFormat: "NHWC", inputShape: x.shape })
+  compare(
+    "Conv2DBackpropInput 3x3 s1 32x32x16x64",
+    "Conv2DBackpropInput",
+    { dy: x, filter: f },
+    { strides: 1, pad: "same", dataFormat: "NHWC", inputShape: x.shape }
+  )
   const big = tf.randomNormal([32, 64, 32, 32], 0, 1, "float32", 9) as tf.Tensor4D
   const pooled = tf.maxPool(big, 3, 2, "same")
   const dyPool = tf.randomNormal(pooled.shape, 0, 1, "float32", 10)
-  compare("MaxPoolGrad 3x3/2 32x64x32x32", "MaxPoolGrad", { dy: dyPool, input: big, output: pooled }, { filterSize: 3, strides: 2, pad: "same" })
+  compare(
+    "MaxPoolGrad 3x3/2 32x64x32x32",
+    "MaxPoolGrad",
+    { dy: dyPool, input: big, output: pooled },
+    { filterSize: 3, strides: 2, pad: "same" }
+  )
   const a = tf.randomNormal([1, 256, 751], 0, 1, "float32", 11)
   const b = tf.randomNormal([1, 32, 751], 0, 1, "float32", 12)
   const c = tf.randomNormal([1, 32, 256], 0, 1, "float32", 13)
-  compare("BatchMatMul [32,751] x [256,751]^T (classifier input gradient)", "BatchMatMul", { a: b, b: a }, { transposeA: false, transposeB: true })
-  compare("BatchMatMul [32,256]^T x [32,751] (classifier weight gradient)", "BatchMatMul", { a: c, b }, { transposeA: true, transposeB: false })
+  compare(
+    "BatchMatMul [32,751] x [256,751]^T (classifier input gradient)",
+    "BatchMatMul",
+    { a: b, b: a },
+    { transposeA: false, transposeB: true }
+  )
+  compare(
+    "BatchMatMul [32,256]^T x [32,751] (classifier weight gradient)",
+    "BatchMatMul",
+    { a: c, b },
+    { transposeA: true, transposeB: false }
+  )
   // the BatchNorm gradient: stock (tiles 1/sqrt(var) to activation size) vs reidfx (broadcasting)
   {
     const gamma = tf.ones([32])
     const beta = tf.zeros([32])
-    const grads = () => tf.grads((xv: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => {
-      const { mean, variance } = tf.moments(xv, [0, 1, 2])
-      return tf.sum(tf.batchNorm(xv, mean, variance, bb, g, 1e-3))
-    })([big, gamma, beta])
+    const grads = () =>
+      tf.grads((xv: tf.Tensor, g: tf.Tensor, bb: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xv, [0, 1, 2])
+        return tf.sum(tf.batchNorm(xv, mean, variance, bb, g, 1e-3))
+      })([big, gamma, beta])
     const ours = median(timeOp(() => tf.tidy(() => grads()[0]!), runs))
     const registered = tf.getGradient("FusedBatchNorm")
     const stock = WasmKernels.stockFusedBatchNormGrad()
@@ -273,9 +318,21 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     const b = tf.randomNormal([n, n], 0, 1, "float32", 2)
     const runs = options.quick ? 3 : 10
     const times = timeOp(() => tf.matMul(a, b), runs)
-    rows.push({ suite, case: `matmul ${n}x${n}x${n}`, median: gflops(2 * n ** 3, median(times)), unit: "GFLOP/s", runs })
+    rows.push({
+      suite,
+      case: `matmul ${n}x${n}x${n}`,
+      median: gflops(2 * n ** 3, median(times)),
+      unit: "GFLOP/s",
+      runs
+    })
     const timesT = timeOp(() => tf.matMul(a, b, false, true), runs)
-    rows.push({ suite, case: `matmul ${n}x${n}x${n} transposeB`, median: gflops(2 * n ** 3, median(timesT)), unit: "GFLOP/s", runs })
+    rows.push({
+      suite,
+      case: `matmul ${n}x${n}x${n} transposeB`,
+      median: gflops(2 * n ** 3, median(timesT)),
+      unit: "GFLOP/s",
+      runs
+    })
     tf.dispose([a, b])
   }
 
@@ -289,20 +346,75 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     const runs = options.quick ? 3 : 10
     const forward = median(timeOp(() => tf.conv2d(x, f, 1, "same"), runs))
     const filterGrad = median(
-      timeOp(() => tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, { strides: 1, pad: "same", dataFormat: "NHWC", filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, runs)
+      timeOp(
+        () =>
+          tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+            strides: 1,
+            pad: "same",
+            dataFormat: "NHWC",
+            filterShape: f.shape
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        runs
+      )
     )
     const inputGrad = median(
-      timeOp(() => tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, { strides: 1, pad: "same", dataFormat: "NHWC", inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, runs)
+      timeOp(
+        () =>
+          tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, {
+            strides: 1,
+            pad: "same",
+            dataFormat: "NHWC",
+            inputShape: x.shape
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        runs
+      )
     )
     const shape = `${n}x${h}x${w}x${cin} * 3x3x${cin}x${cout}`
-    rows.push({ suite, case: `conv2d 3x3 forward ${shape}`, median: gflops(flops, forward), unit: "GFLOP/s", runs, extra: { ms: Number(forward.toFixed(2)) } })
-    rows.push({ suite, case: `conv2d 3x3 filter gradient ${shape}`, median: gflops(flops, filterGrad), unit: "GFLOP/s", runs, extra: { ms: Number(filterGrad.toFixed(2)), vsForward: Number((filterGrad / forward).toFixed(2)) } })
-    rows.push({ suite, case: `conv2d 3x3 input gradient ${shape}`, median: gflops(flops, inputGrad), unit: "GFLOP/s", runs, extra: { ms: Number(inputGrad.toFixed(2)), vsForward: Number((inputGrad / forward).toFixed(2)) } })
+    rows.push({
+      suite,
+      case: `conv2d 3x3 forward ${shape}`,
+      median: gflops(flops, forward),
+      unit: "GFLOP/s",
+      runs,
+      extra: { ms: Number(forward.toFixed(2)) }
+    })
+    rows.push({
+      suite,
+      case: `conv2d 3x3 filter gradient ${shape}`,
+      median: gflops(flops, filterGrad),
+      unit: "GFLOP/s",
+      runs,
+      extra: { ms: Number(filterGrad.toFixed(2)), vsForward: Number((filterGrad / forward).toFixed(2)) }
+    })
+    rows.push({
+      suite,
+      case: `conv2d 3x3 input gradient ${shape}`,
+      median: gflops(flops, inputGrad),
+      unit: "GFLOP/s",
+      runs,
+      extra: { ms: Number(inputGrad.toFixed(2)), vsForward: Number((inputGrad / forward).toFixed(2)) }
+    })
     const x2 = tf.randomNormal([n, 2 * h, 2 * w, cin], 0, 1, "float32", 6) as tf.Tensor4D
     const stride2 = median(
-      timeOp(() => tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, { strides: 2, pad: "same", dataFormat: "NHWC", inputShape: x2.shape } as unknown as tf.NamedAttrMap) as tf.Tensor, runs)
+      timeOp(
+        () =>
+          tf.engine().runKernel("Conv2DBackpropInput", { dy, filter: f }, {
+            strides: 2,
+            pad: "same",
+            dataFormat: "NHWC",
+            inputShape: x2.shape
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+        runs
+      )
     )
-    rows.push({ suite, case: `conv2d 3x3 stride 2 input gradient -> ${n}x${2 * h}x${2 * w}x${cin}`, median: gflops(flops, stride2), unit: "GFLOP/s", runs, extra: { ms: Number(stride2.toFixed(2)) } })
+    rows.push({
+      suite,
+      case: `conv2d 3x3 stride 2 input gradient -> ${n}x${2 * h}x${2 * w}x${cin}`,
+      median: gflops(flops, stride2),
+      unit: "GFLOP/s",
+      runs,
+      extra: { ms: Number(stride2.toFixed(2)) }
+    })
     tf.dispose([x, f, dy, x2])
   }
   rows.push(...kernelComparisons(options.quick))

@@ -21,7 +21,19 @@ const startRunner = (store: string, port: number) =>
   new Promise<ChildProcess>((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--conditions=@reidfx/source", path.join(root, "packages/cli/src/bin.ts"), "runner", "--store", store, "--host", "127.0.0.1", "--port", String(port), "--lock-expiration", "30"],
+      [
+        "--conditions=@reidfx/source",
+        path.join(root, "packages/cli/src/bin.ts"),
+        "runner",
+        "--store",
+        store,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--lock-expiration",
+        "30"
+      ],
       { stdio: ["ignore", "pipe", "inherit"] }
     )
     child.once("error", reject)
@@ -43,17 +55,21 @@ const sweepOnce = async (runners: number, seeds: number): Promise<{ seconds: num
     for (let i = 0; i < runners; i++) children.push(await startRunner(store, 35100 + i))
     await new Promise((r) => setTimeout(r, 3000)) // joining the cluster after the banner line
     return await Effect.runPromise(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const sweep = yield* Sweep.readFile(file)
         const t0 = performance.now()
         yield* SweepCluster.submit(sweep, path.join(dir, "work"))
         while (true) {
           const rows = yield* UnitStore.units(sweep.id)
           if (rows.some((r) => r.status === "failed")) throw new Error(rows.map((r) => r.error ?? "").join("\n"))
-          if (rows.every((r) => r.status === "done")) return { seconds: (performance.now() - t0) / 1000, units: rows.length }
+          if (rows.every((r) => r.status === "done"))
+            return { seconds: (performance.now() - t0) / 1000, units: rows.length }
           yield* Effect.sleep("250 millis")
         }
-      }).pipe(Effect.provide(SweepCluster.clientLayer(store)), Effect.provideService(References.MinimumLogLevel, "Warn"))
+      }).pipe(
+        Effect.provide(SweepCluster.clientLayer(store)),
+        Effect.provideService(References.MinimumLogLevel, "Warn")
+      )
     )
   } finally {
     for (const c of children) c.kill("SIGTERM")

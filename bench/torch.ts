@@ -45,12 +45,24 @@ const pytorch = (threads: number, steps: number, inferRuns: number): Twin | unde
     if (python === undefined || python.length === 0) continue
     const r = spawnSync(
       python,
-      [join(here, "pytorch_twin.py"), "--threads", String(threads), "--batch", String(batchSize), "--steps", String(steps), "--infer-runs", String(inferRuns)],
+      [
+        join(here, "pytorch_twin.py"),
+        "--threads",
+        String(threads),
+        "--batch",
+        String(batchSize),
+        "--steps",
+        String(steps),
+        "--infer-runs",
+        String(inferRuns)
+      ],
       { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: process.env["OMP_WAIT_POLICY"] ?? "PASSIVE" } }
     )
     if (r.status === 0) return JSON.parse(r.stdout.trim().split("\n").pop()!) as Twin
   }
-  console.error("torch bench: no Python with torch found (apt-get install python3-torch, or pip install torch): PyTorch columns skipped")
+  console.error(
+    "torch bench: no Python with torch found (apt-get install python3-torch, or pip install torch): PyTorch columns skipped"
+  )
   return undefined
 }
 
@@ -97,23 +109,38 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
      * reidfx's own model and optimizer on a backend: `run(f)` gets a training step function (the model, optimizer
      * and batch live until it returns).
      */
-    const withStack = async <A>(backend: "torch" | "wasm", threads: number, run: (step: () => number) => Promise<A> | A): Promise<A> => {
+    const withStack = async <A>(
+      backend: "torch" | "wasm",
+      threads: number,
+      run: (step: () => number) => Promise<A> | A
+    ): Promise<A> => {
       await tf.setBackend(backend)
       if (backend === "torch") addon.setThreads(threads)
       const stackScope = await Effect.runPromise(Scope.make())
       const batch = makeBatch(batchSize, batchSize)
       try {
         const model = await Effect.runPromise(
-          Scope.provide(Model.make({ backbone: { kind: "reference" }, head: { classes: 751, neck: "bnneck", embedding: 256 } }), stackScope)
+          Scope.provide(
+            Model.make({ backbone: { kind: "reference" }, head: { classes: 751, neck: "bnneck", embedding: 256 } }),
+            stackScope
+          )
         )
-        const optimizer = await Effect.runPromise(Scope.provide(Optimizer.make({ kind: "adam", weightDecay: 0 }), stackScope))
+        const optimizer = await Effect.runPromise(
+          Scope.provide(Optimizer.make({ kind: "adam", weightDecay: 0 }), stackScope)
+        )
         const variables = model.trainableVariables
         const step = () => {
           const { value, grads } = tf.variableGrads(() => {
             const out = model.forward(batch.images, { training: true })
-            return tf.add(crossEntropy(out.logits as tf.Tensor2D, batch.labels), tripletBatchHard(out.features, batch.positive, batch.negative)) as tf.Scalar
+            return tf.add(
+              crossEntropy(out.logits as tf.Tensor2D, batch.labels),
+              tripletBatchHard(out.features, batch.positive, batch.negative)
+            ) as tf.Scalar
           }, [...variables])
-          optimizer.apply(variables.map((v) => ({ name: model.nameOf(v), variable: v, grad: grads[v.name]! })), 3.5e-4)
+          optimizer.apply(
+            variables.map((v) => ({ name: model.nameOf(v), variable: v, grad: grads[v.name]! })),
+            3.5e-4
+          )
           const loss = value.dataSync()[0]!
           tf.dispose([value, ...Object.values(grads)])
           return loss
@@ -140,7 +167,11 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
           cpuTimes.push((cpu.user + cpu.system) / 1000)
           tensors.push(tf.memory().numTensors)
         }
-        return { trainMs: median(times), trainCpuMs: median(cpuTimes), tensorsFlat: tensors[0] === tensors[tensors.length - 1] }
+        return {
+          trainMs: median(times),
+          trainCpuMs: median(cpuTimes),
+          tensorsFlat: tensors[0] === tensors[tensors.length - 1]
+        }
       })
 
     const reidfx = {
@@ -150,7 +181,11 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     }
     // reidfx's stack against PyTorch in interleaved rounds (load on a shared machine drifts between measurements)
     const rounds = options.quick ? 1 : 3
-    const stackRounds: Array<{ threads: number; ours: { trainMs: number; trainCpuMs: number; tensorsFlat: boolean }; twin: Twin | undefined }> = []
+    const stackRounds: Array<{
+      threads: number
+      ours: { trainMs: number; trainCpuMs: number; tensorsFlat: boolean }
+      twin: Twin | undefined
+    }> = []
     for (let round = 0; round < rounds; round++) {
       for (const threads of [1, 2]) {
         const ours = await measureStack("torch", threads)
@@ -162,14 +197,34 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     const twin2 = pytorch(2, steps, inferRuns)
 
     const trainRow = (name: string, ms: number, cpuMs: number, extra: Record<string, number | string> = {}) =>
-      rows.push({ suite, case: `train step, reference net 128x64 batch ${batchSize}: ${name}`, median: imagesPerSecond(ms), unit: "images/s", runs: steps, extra: { msPerStep: Number(ms.toFixed(1)), cpuMsPerStep: Number(cpuMs.toFixed(1)), ...extra } })
-    trainRow("torch, 1 thread", reidfx.torch1.trainMs, reidfx.torch1.trainCpuMs, { tensorsFlat: String(reidfx.torch1.tensorsFlat) })
-    trainRow("torch, 2 threads", reidfx.torch2.trainMs, reidfx.torch2.trainCpuMs, { tensorsFlat: String(reidfx.torch2.tensorsFlat) })
+      rows.push({
+        suite,
+        case: `train step, reference net 128x64 batch ${batchSize}: ${name}`,
+        median: imagesPerSecond(ms),
+        unit: "images/s",
+        runs: steps,
+        extra: { msPerStep: Number(ms.toFixed(1)), cpuMsPerStep: Number(cpuMs.toFixed(1)), ...extra }
+      })
+    trainRow("torch, 1 thread", reidfx.torch1.trainMs, reidfx.torch1.trainCpuMs, {
+      tensorsFlat: String(reidfx.torch1.tensorsFlat)
+    })
+    trainRow("torch, 2 threads", reidfx.torch2.trainMs, reidfx.torch2.trainCpuMs, {
+      tensorsFlat: String(reidfx.torch2.tensorsFlat)
+    })
     trainRow(`wasm, ${wasm.threads} thread(s)`, reidfx.wasm.trainMs, reidfx.wasm.trainCpuMs)
-    if (twin1 !== undefined) trainRow(`PyTorch ${twin1.torch}, 1 thread`, median(twin1.train_ms), median(twin1.train_cpu_ms))
-    if (twin2 !== undefined) trainRow(`PyTorch ${twin2.torch}, 2 threads`, median(twin2.train_ms), median(twin2.train_cpu_ms))
+    if (twin1 !== undefined)
+      trainRow(`PyTorch ${twin1.torch}, 1 thread`, median(twin1.train_ms), median(twin1.train_cpu_ms))
+    if (twin2 !== undefined)
+      trainRow(`PyTorch ${twin2.torch}, 2 threads`, median(twin2.train_ms), median(twin2.train_cpu_ms))
     const inferRow = (name: string, ms: number) =>
-      rows.push({ suite, case: `inference, reference net 128x64 batch ${batchSize}: ${name}`, median: imagesPerSecond(ms), unit: "images/s", runs: inferRuns, extra: { msPerBatch: Number(ms.toFixed(1)) } })
+      rows.push({
+        suite,
+        case: `inference, reference net 128x64 batch ${batchSize}: ${name}`,
+        median: imagesPerSecond(ms),
+        unit: "images/s",
+        runs: inferRuns,
+        extra: { msPerBatch: Number(ms.toFixed(1)) }
+      })
     inferRow("torch, 1 thread", reidfx.torch1.inferMs)
     inferRow("torch, 2 threads", reidfx.torch2.inferMs)
     inferRow(`wasm, ${wasm.threads} thread(s)`, reidfx.wasm.inferMs)
@@ -177,21 +232,59 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     if (twin2 !== undefined) inferRow("PyTorch, 2 threads", median(twin2.infer_ms))
 
     const ratio = (name: string, ours: number, theirs: number, oursCpu: number, theirsCpu: number) =>
-      rows.push({ suite, case: `ratio reidfx / PyTorch in images/s: ${name}`, median: theirs / ours, unit: "x", runs: steps, extra: { byCpuTime: Number((theirsCpu / oursCpu).toFixed(3)) } })
+      rows.push({
+        suite,
+        case: `ratio reidfx / PyTorch in images/s: ${name}`,
+        median: theirs / ours,
+        unit: "x",
+        runs: steps,
+        extra: { byCpuTime: Number((theirsCpu / oursCpu).toFixed(3)) }
+      })
     if (twin1 !== undefined) {
-      ratio("training, torch backend, 1 thread", reidfx.torch1.trainMs, median(twin1.train_ms), reidfx.torch1.trainCpuMs, median(twin1.train_cpu_ms))
+      ratio(
+        "training, torch backend, 1 thread",
+        reidfx.torch1.trainMs,
+        median(twin1.train_ms),
+        reidfx.torch1.trainCpuMs,
+        median(twin1.train_cpu_ms)
+      )
       ratio("inference, torch backend, 1 thread", reidfx.torch1.inferMs, median(twin1.infer_ms), 1, 1)
-      ratio("training, wasm backend vs PyTorch 1 thread", reidfx.wasm.trainMs, median(twin1.train_ms), reidfx.wasm.trainCpuMs, median(twin1.train_cpu_ms))
+      ratio(
+        "training, wasm backend vs PyTorch 1 thread",
+        reidfx.wasm.trainMs,
+        median(twin1.train_ms),
+        reidfx.wasm.trainCpuMs,
+        median(twin1.train_cpu_ms)
+      )
     }
     if (twin2 !== undefined) {
-      ratio("training, torch backend, 2 threads", reidfx.torch2.trainMs, median(twin2.train_ms), reidfx.torch2.trainCpuMs, median(twin2.train_cpu_ms))
+      ratio(
+        "training, torch backend, 2 threads",
+        reidfx.torch2.trainMs,
+        median(twin2.train_ms),
+        reidfx.torch2.trainCpuMs,
+        median(twin2.train_cpu_ms)
+      )
       ratio("inference, torch backend, 2 threads", reidfx.torch2.inferMs, median(twin2.infer_ms), 1, 1)
-      ratio(`training, wasm backend (${wasm.threads} thread(s)) vs PyTorch 2 threads`, reidfx.wasm.trainMs, median(twin2.train_ms), reidfx.wasm.trainCpuMs, median(twin2.train_cpu_ms))
+      ratio(
+        `training, wasm backend (${wasm.threads} thread(s)) vs PyTorch 2 threads`,
+        reidfx.wasm.trainMs,
+        median(twin2.train_ms),
+        reidfx.wasm.trainCpuMs,
+        median(twin2.train_cpu_ms)
+      )
     }
-    rows.push({ suite, case: "training speed-up torch (2 threads) / wasm", median: reidfx.wasm.trainMs / reidfx.torch2.trainMs, unit: "x", runs: steps })
+    rows.push({
+      suite,
+      case: "training speed-up torch (2 threads) / wasm",
+      median: reidfx.wasm.trainMs / reidfx.torch2.trainMs,
+      unit: "x",
+      runs: steps
+    })
 
     // reidfx's own stack (model + optimizer packages; fused BatchNorm and Adam kernels on torch)
-    const spread = (xs: ReadonlyArray<number>, digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`
+    const spread = (xs: ReadonlyArray<number>, digits: number) =>
+      `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`
     for (const threads of [1, 2]) {
       const mine = stackRounds.filter((r) => r.threads === threads)
       const ms = mine.map((r) => r.ours.trainMs)
@@ -201,16 +294,42 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
         median: imagesPerSecond(median(ms)),
         unit: "images/s",
         runs: rounds * steps,
-        extra: { msPerStep: Number(median(ms).toFixed(1)), cpuMsPerStep: Number(median(mine.map((r) => r.ours.trainCpuMs)).toFixed(1)), roundsMs: spread(ms, 0), tensorsFlat: String(mine.every((r) => r.ours.tensorsFlat)) }
+        extra: {
+          msPerStep: Number(median(ms).toFixed(1)),
+          cpuMsPerStep: Number(median(mine.map((r) => r.ours.trainCpuMs)).toFixed(1)),
+          roundsMs: spread(ms, 0),
+          tensorsFlat: String(mine.every((r) => r.ours.tensorsFlat))
+        }
       })
       const paired = mine.filter((r) => r.twin !== undefined)
       if (paired.length === 0) continue
       const wall = paired.map((r) => median(r.twin!.train_ms) / r.ours.trainMs)
       const cpu = paired.map((r) => median(r.twin!.train_cpu_ms) / r.ours.trainCpuMs)
-      rows.push({ suite, case: `train step, PyTorch twin ${paired[0]!.twin!.torch}, ${threads} thread(s) (rounds beside reidfx's stack)`, median: imagesPerSecond(median(paired.map((r) => median(r.twin!.train_ms)))), unit: "images/s", runs: paired.length * steps, extra: { cpuMsPerStep: Number(median(paired.map((r) => median(r.twin!.train_cpu_ms))).toFixed(1)) } })
-      rows.push({ suite, case: `ratio reidfx / PyTorch in images/s: training, reidfx model + Adam on torch, ${threads} thread(s)`, median: median(wall), unit: "x", runs: paired.length, extra: { roundsWall: spread(wall, 2), byCpuTime: Number(median(cpu).toFixed(3)), roundsCpu: spread(cpu, 2) } })
+      rows.push({
+        suite,
+        case: `train step, PyTorch twin ${paired[0]!.twin!.torch}, ${threads} thread(s) (rounds beside reidfx's stack)`,
+        median: imagesPerSecond(median(paired.map((r) => median(r.twin!.train_ms)))),
+        unit: "images/s",
+        runs: paired.length * steps,
+        extra: { cpuMsPerStep: Number(median(paired.map((r) => median(r.twin!.train_cpu_ms))).toFixed(1)) }
+      })
+      rows.push({
+        suite,
+        case: `ratio reidfx / PyTorch in images/s: training, reidfx model + Adam on torch, ${threads} thread(s)`,
+        median: median(wall),
+        unit: "x",
+        runs: paired.length,
+        extra: { roundsWall: spread(wall, 2), byCpuTime: Number(median(cpu).toFixed(3)), roundsCpu: spread(cpu, 2) }
+      })
     }
-    rows.push({ suite, case: `train step, reidfx model + Adam (reference, BNNeck) batch ${batchSize}: wasm, ${wasm.threads} thread(s)`, median: imagesPerSecond(stackWasm.trainMs), unit: "images/s", runs: steps, extra: { msPerStep: Number(stackWasm.trainMs.toFixed(1)), cpuMsPerStep: Number(stackWasm.trainCpuMs.toFixed(1)) } })
+    rows.push({
+      suite,
+      case: `train step, reidfx model + Adam (reference, BNNeck) batch ${batchSize}: wasm, ${wasm.threads} thread(s)`,
+      median: imagesPerSecond(stackWasm.trainMs),
+      unit: "images/s",
+      runs: steps,
+      extra: { msPerStep: Number(stackWasm.trainMs.toFixed(1)), cpuMsPerStep: Number(stackWasm.trainCpuMs.toFixed(1)) }
+    })
 
     // where a torch training step of reidfx's stack goes: kernel time by tfjs kernel (1 thread, one profiled step)
     await withStack("torch", 1, async (step) => {
@@ -227,9 +346,23 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       }
       const total = [...byKernel.values()].reduce((sum, e) => sum + e.ms, 0)
       for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
-        rows.push({ suite, case: `torch training step of reidfx's stack (1 thread), kernel ${name}`, median: e.ms, unit: "ms/step", runs: 1, extra: { calls: e.calls, share: `${((100 * e.ms) / total).toFixed(1)}%` } })
+        rows.push({
+          suite,
+          case: `torch training step of reidfx's stack (1 thread), kernel ${name}`,
+          median: e.ms,
+          unit: "ms/step",
+          runs: 1,
+          extra: { calls: e.calls, share: `${((100 * e.ms) / total).toFixed(1)}%` }
+        })
       }
-      rows.push({ suite, case: "torch training step of reidfx's stack (1 thread), all kernels", median: total, unit: "ms/step", runs: 1, extra: { kernelCalls: profile.kernels.length } })
+      rows.push({
+        suite,
+        case: "torch training step of reidfx's stack (1 thread), all kernels",
+        median: total,
+        unit: "ms/step",
+        runs: 1,
+        extra: { kernelCalls: profile.kernels.length }
+      })
     })
 
     // where a torch training step of the tf.layers net goes: kernel time by tfjs kernel (1 thread, one profiled step)
@@ -251,9 +384,23 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     }
     const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0)
     for (const [name, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) {
-      rows.push({ suite, case: `torch training step (1 thread), kernel ${name}`, median: e.ms, unit: "ms/step", runs: 1, extra: { calls: e.calls, share: `${((100 * e.ms) / total).toFixed(1)}%` } })
+      rows.push({
+        suite,
+        case: `torch training step (1 thread), kernel ${name}`,
+        median: e.ms,
+        unit: "ms/step",
+        runs: 1,
+        extra: { calls: e.calls, share: `${((100 * e.ms) / total).toFixed(1)}%` }
+      })
     }
-    rows.push({ suite, case: "torch training step (1 thread), all kernels", median: total, unit: "ms/step", runs: 1, extra: { kernelCalls: profile.kernels.length, fallbacks: [...fallbackCounts().keys()].join(" ") || "none" } })
+    rows.push({
+      suite,
+      case: "torch training step (1 thread), all kernels",
+      median: total,
+      unit: "ms/step",
+      runs: 1,
+      extra: { kernelCalls: profile.kernels.length, fallbacks: [...fallbackCounts().keys()].join(" ") || "none" }
+    })
     disposeBatch(batch)
     model.dispose()
     return rows

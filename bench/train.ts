@@ -19,7 +19,7 @@ import { type BenchRow, cpuMsSince, median, runStandaloneOnWasm } from "./_lib.t
 
 const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
   Effect.scoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const config = yield* RunConfig.load({ set })
       const s = yield* StrongBaseline.setup(config)
       const steps = quick ? Math.min(4, s.stepsPerEpoch) : s.stepsPerEpoch
@@ -31,7 +31,7 @@ const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
       let index = 0
       // one warm-up step outside the timing
       yield* Stream.runForEach(s.source.epoch(0, rng).pipe(Stream.take(steps + 1)), (input) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const c0 = process.cpuUsage()
           const report = yield* Trainer.step([s.learner], input, index)
           const cpuMs = cpuMsSince(c0)
@@ -41,7 +41,8 @@ const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
             images += report.images
           }
           index++
-        }))
+        })
+      )
       const wall = (performance.now() - t0) / 1000
       const ms = median(times)
       const batch = config.sampler.p * config.sampler.k
@@ -57,14 +58,26 @@ const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
         numTensors: tf.memory().numTensors
       }
       return [
-        { suite: "train", case: `${label} step`, median: Number(ms.toFixed(1)), unit: "ms", runs: times.length, extra: { ...extra, imagesPerSecond: Number(((1000 * batch) / ms).toFixed(1)) } },
+        {
+          suite: "train",
+          case: `${label} step`,
+          median: Number(ms.toFixed(1)),
+          unit: "ms",
+          runs: times.length,
+          extra: { ...extra, imagesPerSecond: Number(((1000 * batch) / ms).toFixed(1)) }
+        },
         {
           suite: "train",
           case: `${label} epoch`,
           median: Number(epochSeconds.toFixed(1)),
           unit: "s",
           runs: 1,
-          extra: { ...extra, imagesPerSecond: Number(((images * s.stepsPerEpoch) / steps / epochSeconds).toFixed(1)), measuredSteps: steps + 1, extrapolated: steps < s.stepsPerEpoch ? "yes" : "no" }
+          extra: {
+            ...extra,
+            imagesPerSecond: Number(((images * s.stepsPerEpoch) / steps / epochSeconds).toFixed(1)),
+            measuredSteps: steps + 1,
+            extrapolated: steps < s.stepsPerEpoch ? "yes" : "no"
+          }
         }
       ] satisfies Array<BenchRow>
     })
@@ -75,10 +88,17 @@ export const run = async (options: { readonly quick: boolean }): Promise<Array<B
   await tf.ready()
   const rows: Array<BenchRow> = []
   rows.push(...(await Effect.runPromise(measure("default run (reference 64x32, PK 16x4)", [], options.quick))))
-  rows.push(...(await Effect.runPromise(measure("reference net 128x64 (PK 16x4)", ["data.height=128", "data.width=64"], options.quick))))
+  rows.push(
+    ...(await Effect.runPromise(
+      measure("reference net 128x64 (PK 16x4)", ["data.height=128", "data.width=64"], options.quick)
+    ))
+  )
   return rows
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await runStandaloneOnWasm(run, (r) => `${r.case.padEnd(48)} ${r.median.toFixed(1).padStart(9)} ${r.unit}  ${JSON.stringify(r.extra)}`)
+  await runStandaloneOnWasm(
+    run,
+    (r) => `${r.case.padEnd(48)} ${r.median.toFixed(1).padStart(9)} ${r.unit}  ${JSON.stringify(r.extra)}`
+  )
 }

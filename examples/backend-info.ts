@@ -8,7 +8,7 @@ import { Backend } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const backend = yield* Backend.Backend
   const product = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).arraySync())
   console.log(`backend=${backend.name} threads=${backend.threads} kernels=${backend.kernels.length}`)

@@ -14,20 +14,24 @@ import { Effect, References } from "effect"
 const smoke = process.env.REIDFX_SMOKE === "1"
 
 // A method is data: a sampler and weighted terms. Here: DwoPP distilled twice as strongly, at T = 2.
-const dwoppStrong = Strategy.withTerm(
-  Strategy.renamed(Strategy.builtins.dwopp, "dwopp-x2", "DwoPP (w=2, T=2)"),
-  { loss: "dwopp", temperature: 2, weight: 2 }
-)
+const dwoppStrong = Strategy.withTerm(Strategy.renamed(Strategy.builtins.dwopp, "dwopp-x2", "DwoPP (w=2, T=2)"), {
+  loss: "dwopp",
+  temperature: 2,
+  weight: 2
+})
 
 // A user-defined stage: counts the current task's training identities. Reading an earlier task's data here
 // would fail with TaskDataClosed.
 const census = Stage.make("census", (ctx) =>
-  Effect.gen(function*() {
-    const payload = (yield* TaskData.read(ctx.data, "census")) as { readonly data: { readonly identities: ReadonlyArray<number> } }
+  Effect.gen(function* () {
+    const payload = (yield* TaskData.read(ctx.data, "census")) as {
+      readonly data: { readonly identities: ReadonlyArray<number> }
+    }
     return { task: ctx.task.name, identities: payload.data.identities.length }
-  }))
+  })
+)
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const protocol = yield* ProtocolFile.make({
     name: "custom-lifelong",
     description: "Three tasks; DMML-FT, DwoPP and a stronger DwoPP; evaluation after every task.",

@@ -14,7 +14,16 @@
  *     node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts
  *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts   # seconds
  */
-import { Catalogs, Lifelong, LifelongStrategy, ObjectiveTerm, Progress, ProtocolFields, ProtocolFile, Table } from "@reidfx/continual"
+import {
+  Catalogs,
+  Lifelong,
+  LifelongStrategy,
+  ObjectiveTerm,
+  Progress,
+  ProtocolFields,
+  ProtocolFile,
+  Table
+} from "@reidfx/continual"
 import { Source } from "@reidfx/distill"
 import { Term } from "@reidfx/metric"
 import { Backend } from "@reidfx/tensor"
@@ -37,7 +46,14 @@ const focal = ObjectiveTerm.make({
   description: "focal loss on the classifier's logits (Lin et al. ICCV 2017)",
   fields: { gamma: ProtocolFields.withDefault(ProtocolFields.NonNegative, 2) },
   needs: { classifier: true },
-  make: (spec) => [Term.make("focal", { gamma: spec.gamma }, (step) => ({ loss: focalLoss(step.outputs.logits!, step.labels, spec.gamma) }), spec.weight)]
+  make: (spec) => [
+    Term.make(
+      "focal",
+      { gamma: spec.gamma },
+      (step) => ({ loss: focalLoss(step.outputs.logits!, step.labels, spec.gamma) }),
+      spec.weight
+    )
+  ]
 })
 
 // ---- a strategy: its own distillation term (an entry too) and the method it runs ------------------------------
@@ -104,7 +120,7 @@ seeds: [0]
 
 const catalogs = Catalogs.extend(Catalogs.builtin, { terms: [focal], strategies: [lessForget] })
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const protocol = yield* ProtocolFile.parse(protocolText, "custom-entries.yaml")
   console.log(`methods: ${protocol.methods.map((m) => (typeof m === "string" ? m : m.name)).join(", ")}`)
   const { result } = yield* Lifelong.run(protocol)

@@ -42,7 +42,12 @@ const setup = smoke
   ? { identities: 12, imagesPerCamera: 2, height: 32, width: 16, epochs: 1, stepsPerEpoch: 2, p: 4, k: 2 }
   : { identities: 60, imagesPerCamera: 4, height: 64, width: 32, epochs: 20, stepsPerEpoch: 10, p: 8, k: 4 }
 
-const world = Synthetic.makeSync({ identities: setup.identities, cameras: 3, imagesPerCamera: setup.imagesPerCamera, seed: 1 })
+const world = Synthetic.makeSync({
+  identities: setup.identities,
+  cameras: 3,
+  imagesPerCamera: setup.imagesPerCamera,
+  seed: 1
+})
 const { train, query, gallery } = world.dataset
 const labels = Dataset.labelMap(train)
 const classes = labels.size
@@ -50,7 +55,12 @@ const cache = ImageCache.make(256 * 1024 * 1024)
 const loader = { height: setup.height, width: setup.width, cache, prefetch: 2 }
 
 const wide: typeof ModelConfig.ModelConfig.Encoded = {
-  backbone: { kind: "reference", stemWidth: 16, widths: smoke ? [16, 32] : [16, 32, 64], blocks: smoke ? [1, 1] : [1, 1, 1] },
+  backbone: {
+    kind: "reference",
+    stemWidth: 16,
+    widths: smoke ? [16, 32] : [16, 32, 64],
+    blocks: smoke ? [1, 1] : [1, 1, 1]
+  },
   head: { classes, embedding: 64 }
 }
 const small: typeof ModelConfig.ModelConfig.Encoded = {
@@ -62,9 +72,18 @@ const small: typeof ModelConfig.ModelConfig.Encoded = {
 const source: Trainer.EpochSource<unknown> = {
   stepsPerEpoch: setup.stepsPerEpoch,
   epoch: (epoch, rng) =>
-    Stream.fromEffect(Sampling.epochPlansEffect(train, { _tag: "PK", p: setup.p, k: setup.k }, { seed: rng.nextUint32(), epoch, labels })).pipe(
+    Stream.fromEffect(
+      Sampling.epochPlansEffect(
+        train,
+        { _tag: "PK", p: setup.p, k: setup.k },
+        { seed: rng.nextUint32(), epoch, labels }
+      )
+    ).pipe(
       Stream.flatMap((plans) =>
-        Loader.hostStream(Stream.fromIterable(Array.from({ length: setup.stepsPerEpoch }, (_, i) => plans[i % plans.length]!)), loader)
+        Loader.hostStream(
+          Stream.fromIterable(Array.from({ length: setup.stepsPerEpoch }, (_, i) => plans[i % plans.length]!)),
+          loader
+        )
       ),
       Stream.map((host): Trainer.StepInput => {
         const b = Batch.toTensors(host)
@@ -74,38 +93,53 @@ const source: Trainer.EpochSource<unknown> = {
 }
 
 const learner = (name: string, model: TrainableModel, objective: Objective.ObjectiveService) =>
-  Effect.map(Optimizer.make({ kind: "adam", weightDecay: 5e-4 }), (optimizer): Trainer.Learner => ({
-    name,
-    model,
-    objective,
-    optimizer,
-    schedule: () => 1e-3
-  }))
+  Effect.map(
+    Optimizer.make({ kind: "adam", weightDecay: 5e-4 }),
+    (optimizer): Trainer.Learner => ({
+      name,
+      model,
+      objective,
+      optimizer,
+      schedule: () => 1e-3
+    })
+  )
 
 const trainFor = (label: string, learners: ReadonlyArray<Trainer.Learner>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     let last: Progress.StepReport | undefined
-    const progress: Progress.ProgressService = { ...Progress.silent, step: (report) => Effect.sync(() => void (last = report)) }
-    const summary = yield* Trainer.fit({ learners, source, epochs: setup.epochs, label }).pipe(Effect.provideService(Progress.Progress, progress))
-    console.log(`  ${label}: ${summary.steps} steps, ${(summary.images / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s; last step:`)
+    const progress: Progress.ProgressService = {
+      ...Progress.silent,
+      step: (report) => Effect.sync(() => void (last = report))
+    }
+    const summary = yield* Trainer.fit({ learners, source, epochs: setup.epochs, label }).pipe(
+      Effect.provideService(Progress.Progress, progress)
+    )
+    console.log(
+      `  ${label}: ${summary.steps} steps, ${(summary.images / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s; last step:`
+    )
     for (const l of last?.learners ?? []) {
-      const terms = Object.entries(l.terms).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")
+      const terms = Object.entries(l.terms)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(", ")
       console.log(`    ${l.name}: loss ${l.loss.toFixed(3)} (${terms})`)
     }
   })
 
 /** Retrieval embeddings (after the BNNeck) of items, in order. */
 const embed = (model: TrainableModel, items: typeof query) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const rows: Array<Float32Array> = []
-    yield* Stream.runForEach(Loader.hostStream(Stream.fromIterable(Sampling.evaluationPlans(items, 32)), loader), (host) =>
-      Effect.promise(async () => {
-        const batch = Batch.toTensors(host)
-        const e = model.embed(batch.images as tf.Tensor4D)
-        Batch.dispose(batch)
-        rows.push((await e.data()) as Float32Array)
-        e.dispose()
-      }))
+    yield* Stream.runForEach(
+      Loader.hostStream(Stream.fromIterable(Sampling.evaluationPlans(items, 32)), loader),
+      (host) =>
+        Effect.promise(async () => {
+          const batch = Batch.toTensors(host)
+          const e = model.embed(batch.images as tf.Tensor4D)
+          Batch.dispose(batch)
+          rows.push((await e.data()) as Float32Array)
+          e.dispose()
+        })
+    )
     const data = new Float32Array(rows.reduce((n, r) => n + r.length, 0))
     let at = 0
     for (const r of rows) {
@@ -116,21 +150,26 @@ const embed = (model: TrainableModel, items: typeof query) =>
   })
 
 const score = (name: string, model: TrainableModel) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const q = yield* embed(model, query)
     const g = yield* embed(model, gallery)
-    const r = evaluateRanking({
-      query: { features: q, ids: query.map((i) => i.id), cams: query.map((i) => i.cam) },
-      gallery: { features: g, ids: gallery.map((i) => i.id), cams: gallery.map((i) => i.cam) }
-    }, { maxRank: Math.min(10, gallery.length) })
+    const r = evaluateRanking(
+      {
+        query: { features: q, ids: query.map((i) => i.id), cams: query.map((i) => i.cam) },
+        gallery: { features: g, ids: gallery.map((i) => i.id), cams: gallery.map((i) => i.cam) }
+      },
+      { maxRank: Math.min(10, gallery.length) }
+    )
     return { name, parameters: model.parameterCount, mAP: r.mAP, rank1: r.rank1 }
   })
 
 const own = [crossEntropyLabelSmooth({ epsilon: 0.1 }), tripletBatchHard({ margin: 0.3 })] as const
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const backend = yield* Backend.Backend
-  console.log(`backend ${backend.name}; synthetic world: ${classes} training identities, ${query.length} queries, ${gallery.length} gallery images`)
+  console.log(
+    `backend ${backend.name}; synthetic world: ${classes} training identities, ${query.length} queries, ${gallery.length} gallery images`
+  )
 
   // 1. the teacher
   const teacher = yield* Rng.withSeed(Model.make(wide), 1)
@@ -160,7 +199,12 @@ const program = Effect.gen(function*() {
       metricMutual({ normalize: true }),
       mutualTripletContrast({ normalize: true, temperature: 0.1, reduction: "mean" })
     ).pipe(
-      Effect.provide(Peer.fromForward((x) => peer.forward(x as tf.Tensor4D, { training: true }), { name: "peer", variables: peer.trainableVariables }))
+      Effect.provide(
+        Peer.fromForward((x) => peer.forward(x as tf.Tensor4D, { training: true }), {
+          name: "peer",
+          variables: peer.trainableVariables
+        })
+      )
     )
   const objectiveA = yield* mutual(b)
   console.log(`mutual objective (each model): L = ${objectiveA.formula}`)
@@ -175,7 +219,9 @@ const program = Effect.gen(function*() {
   ]
   console.log(`\n${"model".padEnd(28)}${"params".padStart(10)}${"mAP".padStart(8)}${"rank-1".padStart(8)}`)
   for (const r of rows) {
-    console.log(`${r.name.padEnd(28)}${String(r.parameters).padStart(10)}${(100 * r.mAP).toFixed(1).padStart(8)}${(100 * r.rank1).toFixed(1).padStart(8)}`)
+    console.log(
+      `${r.name.padEnd(28)}${String(r.parameters).padStart(10)}${(100 * r.mAP).toFixed(1).padStart(8)}${(100 * r.rank1).toFixed(1).padStart(8)}`
+    )
   }
 })
 

@@ -46,25 +46,38 @@ const query = sample(identities * 2)
 const gallery = sample(identities * 8)
 
 const r = evaluateRanking({ query, gallery })
-console.log(`ranking: rank-1 ${(100 * r.rank1).toFixed(1)}  mAP ${(100 * r.mAP).toFixed(1)}  mINP ${(100 * r.mINP).toFixed(1)}  (${r.numValidQueries}/${r.numQueries} valid queries)`)
+console.log(
+  `ranking: rank-1 ${(100 * r.rank1).toFixed(1)}  mAP ${(100 * r.mAP).toFixed(1)}  mINP ${(100 * r.mINP).toFixed(1)}  (${r.numValidQueries}/${r.numQueries} valid queries)`
+)
 
 const reRanked = rankingFromDistances(reRankFeatures(query.features, gallery.features), query, gallery)
-console.log(`re-ranked: rank-1 ${(100 * reRanked.rank1).toFixed(1)}  mAP ${(100 * reRanked.mAP).toFixed(1)}  mINP ${(100 * reRanked.mINP).toFixed(1)}`)
+console.log(
+  `re-ranked: rank-1 ${(100 * reRanked.rank1).toFixed(1)}  mAP ${(100 * reRanked.mAP).toFixed(1)}  mINP ${(100 * reRanked.mINP).toFixed(1)}`
+)
 
 const distances = pairwiseDistances(query.features, gallery.features)
 const sgs = singleGalleryShotCmc(distances, query, gallery, { maxRank: 10 })
-console.log(`single-gallery-shot (exact expectation): rank-1 ${(100 * sgs.cmc[0]!).toFixed(1)}  rank-5 ${(100 * sgs.cmc[4]!).toFixed(1)}`)
+console.log(
+  `single-gallery-shot (exact expectation): rank-1 ${(100 * sgs.cmc[0]!).toFixed(1)}  rank-5 ${(100 * sgs.cmc[4]!).toFixed(1)}`
+)
 
 const pairs = allPairs(query.features, query.ids)
 const v = verification(pairs.distances, pairs.same, { scoreType: "distance" })
-console.log(`verification: AUC ${v.auc.toFixed(4)}  EER ${(100 * v.eer).toFixed(2)}%  TAR@FAR=1e-2 ${(100 * v.tarAtFar[2]!.tar).toFixed(1)}%`)
+console.log(
+  `verification: AUC ${v.auc.toFixed(4)}  EER ${(100 * v.eer).toFixed(2)}%  TAR@FAR=1e-2 ${(100 * v.tarAtFar[2]!.tar).toFixed(1)}%`
+)
 
-const clusters = clusterEmbeddings(query.features, { method: "agglomerative", linkage: "average", numClusters: identities })
+const clusters = clusterEmbeddings(query.features, {
+  method: "agglomerative",
+  linkage: "average",
+  numClusters: identities
+})
 const s = clusteringScores(clusters, query.ids)
 console.log(`clustering: NMI ${s.nmi.toFixed(3)}  ARI ${s.ari.toFixed(3)}  pairwise F ${s.pairwiseF.toFixed(3)}`)
 
 // ranked lists: coloured squares stand in for person crops
-const svg = (id: number) => `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="48" height="96"><rect width="48" height="96" fill="hsl(${(id * 47) % 360},60%,55%)"/><text x="6" y="52" font-size="14">${id}</text></svg>`)}`
+const svg = (id: number) =>
+  `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="48" height="96"><rect width="48" height="96" fill="hsl(${(id * 47) % 360},60%,55%)"/><text x="6" y="52" font-size="14">${id}</text></svg>`)}`
 const page = rankedListHtml(
   distances,
   { images: query.ids.map(svg), ids: query.ids, cams: query.cams },

@@ -27,7 +27,7 @@ const inputDim = 32
 const embeddingDim = 16
 const steps = smoke ? 5 : 60
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const backend = yield* Backend.Backend
   const objective = yield* Objective.Objective
   const rng = yield* Rng.stream("example")
@@ -38,24 +38,44 @@ const program = Effect.gen(function*() {
   const centres = Array.from({ length: identities }, () => Array.from({ length: inputDim }, () => rng.normal()))
   const rows = centres.flatMap((c) => Array.from({ length: perIdentity }, () => c.map((v) => v + 0.8 * rng.normal())))
   const inputs = tf.tensor2d(rows)
-  const labels = tf.tensor1d(Int32Array.from({ length: rows.length }, (_, i) => Math.floor(i / perIdentity)), "int32")
-  const cameras = tf.tensor1d(Int32Array.from({ length: rows.length }, (_, i) => i % 2), "int32")
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: rows.length }, (_, i) => Math.floor(i / perIdentity)),
+    "int32"
+  )
+  const cameras = tf.tensor1d(
+    Int32Array.from({ length: rows.length }, (_, i) => i % 2),
+    "int32"
+  )
 
   // A linear embedding and a linear classifier, trained by plain SGD.
-  const w = tf.variable(tf.tensor2d(Array.from({ length: inputDim * embeddingDim }, () => 0.2 * rng.normal()), [inputDim, embeddingDim]))
-  const c = tf.variable(tf.tensor2d(Array.from({ length: embeddingDim * identities }, () => 0.2 * rng.normal()), [embeddingDim, identities]))
+  const w = tf.variable(
+    tf.tensor2d(
+      Array.from({ length: inputDim * embeddingDim }, () => 0.2 * rng.normal()),
+      [inputDim, embeddingDim]
+    )
+  )
+  const c = tf.variable(
+    tf.tensor2d(
+      Array.from({ length: embeddingDim * identities }, () => 0.2 * rng.normal()),
+      [embeddingDim, identities]
+    )
+  )
   const optimizer = tf.train.sgd(0.05)
 
   const step = (index: number): Record<string, number> => {
     let values: Record<string, number> = {}
-    const cost = optimizer.minimize(() => {
-      const features = tf.matMul(inputs, w) as tf.Tensor2D
-      const logits = tf.matMul(features, c) as tf.Tensor2D
-      const s: Step = { outputs: { features, logits }, labels, cameras, inputs, index }
-      const value = objective.compute(s)
-      values = Objective.values(value) // read inside: tfjs frees everything but the total
-      return value.total
-    }, true, [w, c])
+    const cost = optimizer.minimize(
+      () => {
+        const features = tf.matMul(inputs, w) as tf.Tensor2D
+        const logits = tf.matMul(features, c) as tf.Tensor2D
+        const s: Step = { outputs: { features, logits }, labels, cameras, inputs, index }
+        const value = objective.compute(s)
+        values = Objective.values(value) // read inside: tfjs frees everything but the total
+        return value.total
+      },
+      true,
+      [w, c]
+    )
     cost?.dispose()
     return values
   }
@@ -66,7 +86,9 @@ const program = Effect.gen(function*() {
       const stats = Object.entries(values)
         .filter(([k]) => k.startsWith(`${t.name}.`))
         .map(([k, v]) => `${k.slice(t.name.length + 1)}=${Number.isInteger(v) ? v : v.toFixed(3)}`)
-      console.log(`  ${`${t.weight} * ${t.name}`.padEnd(36)} ${values[t.name]!.toFixed(4).padStart(9)}   ${stats.join(" ")}`)
+      console.log(
+        `  ${`${t.weight} * ${t.name}`.padEnd(36)} ${values[t.name]!.toFixed(4).padStart(9)}   ${stats.join(" ")}`
+      )
     }
     console.log(`  ${"total".padEnd(36)} ${values["total"]!.toFixed(4).padStart(9)}`)
   }
@@ -87,7 +109,12 @@ await Effect.runPromise(
         crossEntropyLabelSmooth({ epsilon: 0.1 }),
         tripletBatchHard({ margin: 0.3 }),
         Term.named(
-          tripletBatchHard({ margin: 0.3, miner: semiHard({ margin: 0.3, fallback: "hardest" }), crossCameraPositives: true, weight: 0.5 }),
+          tripletBatchHard({
+            margin: 0.3,
+            miner: semiHard({ margin: 0.3, fallback: "hardest" }),
+            crossCameraPositives: true,
+            weight: 0.5
+          }),
           "tripletSemiHardCrossCamera"
         ),
         tripletSoftHard({ temperature: 0.5, weight: 0.5 }),

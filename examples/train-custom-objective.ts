@@ -21,26 +21,42 @@ const smoke = process.env["REIDFX_SMOKE"] === "1"
  * Batch centre spread: mean over items of ||f_i - c_{y_i}||^2 / D, with c_y the mean embedding of identity y in
  * the batch. A plain synchronous function of the Step, as every Term must be (it runs inside tf.variableGrads).
  */
-const centreSpread = Term.make("centreSpread", {}, (step) => {
-  const f = step.outputs.features
-  const classes = tf.max(step.labels).dataSync()[0]! + 1
-  const onehot = tf.cast(tf.oneHot(step.labels, classes), "float32") // [B, C]
-  const counts = tf.maximum(tf.sum(onehot, 0), 1) // [C]
-  const centres = tf.div(tf.matMul(onehot, f, true, false), tf.expandDims(counts, 1)) // [C, D]
-  const own = tf.matMul(onehot, centres) // [B, D]
-  return { loss: tf.mean(tf.square(tf.sub(f, own))) as tf.Scalar }
-}, 0.05)
+const centreSpread = Term.make(
+  "centreSpread",
+  {},
+  (step) => {
+    const f = step.outputs.features
+    const classes = tf.max(step.labels).dataSync()[0]! + 1
+    const onehot = tf.cast(tf.oneHot(step.labels, classes), "float32") // [B, C]
+    const counts = tf.maximum(tf.sum(onehot, 0), 1) // [C]
+    const centres = tf.div(tf.matMul(onehot, f, true, false), tf.expandDims(counts, 1)) // [C, D]
+    const own = tf.matMul(onehot, centres) // [B, D]
+    return { loss: tf.mean(tf.square(tf.sub(f, own))) as tf.Scalar }
+  },
+  0.05
+)
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   // the data pipeline and model of the default run, at a small size
   const config = yield* RunConfig.load({
     set: smoke
-      ? ["data.identities=16", "data.imagesPerCamera=2", "sampler.p=4", "sampler.k=2", "epochs=1", "model.backbone={kind: reference, widths: [16, 32], blocks: [1, 1], stemWidth: 16}"]
+      ? [
+          "data.identities=16",
+          "data.imagesPerCamera=2",
+          "sampler.p=4",
+          "sampler.k=2",
+          "epochs=1",
+          "model.backbone={kind: reference, widths: [16, 32], blocks: [1, 1], stemWidth: 16}"
+        ]
       : ["data.identities=80", "epochs=4", "data.difficulty=easy"]
   })
   const s = yield* StrongBaseline.setup(config)
   // the custom Objective: two library terms and ours, with its weight
-  const objective = yield* Objective.make(crossEntropyLabelSmooth({ epsilon: 0.1 }), tripletBatchHard({ margin: 0.3 }), centreSpread)
+  const objective = yield* Objective.make(
+    crossEntropyLabelSmooth({ epsilon: 0.1 }),
+    tripletBatchHard({ margin: 0.3 }),
+    centreSpread
+  )
   console.log(`objective: L = ${objective.formula}`)
   const optimizer = yield* Optimizer.make({ kind: "adamw", weightDecay: 5e-4 })
   const schedule = yield* LearningRate.decodeConfig({ baseLr: 1e-3, warmup: { epochs: 1 }, decay: { kind: "cosine" } })
@@ -65,9 +81,18 @@ const program = Effect.gen(function*() {
   })
   const after = yield* Evaluate.evaluate(s.model, s, s.view)
   const last = fit.last!.learners[0]!
-  console.log(`trained ${fit.steps} steps at ${fit.imagesPerSecond.toFixed(1)} images/s; last terms: ${Object.entries(last.terms).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(", ")}`)
+  console.log(
+    `trained ${fit.steps} steps at ${fit.imagesPerSecond.toFixed(1)} images/s; last terms: ${Object.entries(last.terms)
+      .map(([k, v]) => `${k}=${v.toFixed(4)}`)
+      .join(", ")}`
+  )
   console.log(StrongBaseline.table(before, after))
-}).pipe(Effect.scoped, Effect.provideService(Progress.Progress, Progress.terminal()), Rng.withSeed(1), Effect.provide(Backend.layerFromConfig))
+}).pipe(
+  Effect.scoped,
+  Effect.provideService(Progress.Progress, Progress.terminal()),
+  Rng.withSeed(1),
+  Effect.provide(Backend.layerFromConfig)
+)
 
 await Effect.runPromise(program)
 process.exit(0)

@@ -22,7 +22,7 @@ const backbone = smoke
   ? { kind: "reference" as const, stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 as const }
   : { kind: "reference" as const, stemWidth: 8, widths: [8, 16, 32, 64], blocks: [1, 1, 1, 1], lastStride: 1 as const }
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   // 1. a clip model on its own
   const model = yield* VideoModel.make({ backbone, temporalPooling: "quality", classes: 10 })
   const shapes = tf.tidy(() => {
@@ -30,7 +30,9 @@ const program = Effect.gen(function*() {
     const image = model.embed(tf.randomUniform([2, 32, 16, 3], -1, 1, "float32", 2))
     return [clip.shape, image.shape]
   })
-  yield* Console.log(`clip model (${model.parameterCount} parameters): 6-frame clips -> ${JSON.stringify(shapes[0])}, images -> ${JSON.stringify(shapes[1])}`)
+  yield* Console.log(
+    `clip model (${model.parameterCount} parameters): 6-frame clips -> ${JSON.stringify(shapes[0])}, images -> ${JSON.stringify(shapes[1])}`
+  )
 
   // 2. a custom protocol, declared as data
   const protocol = yield* MdktProtocolFile.decode({
@@ -39,17 +41,43 @@ const program = Effect.gen(function*() {
     description: "student sees 2 of the teacher's 4 frames; synthetic vehicles",
     data: {
       world: smoke
-        ? { kind: "synthetic", objects: "vehicles", trainIdentities: 4, testIdentities: 4, cameras: 2, trackletsPerCamera: 1, frames: 4 }
+        ? {
+            kind: "synthetic",
+            objects: "vehicles",
+            trainIdentities: 4,
+            testIdentities: 4,
+            cameras: 2,
+            trackletsPerCamera: 1,
+            frames: 4
+          }
         : { kind: "synthetic", objects: "vehicles", trainIdentities: 24, testIdentities: 24, frames: 8 },
       height: smoke ? 16 : 32,
       width: smoke ? 16 : 32
     },
     model: { backbone, temporalPooling: "quality" },
-    teacher: { frames: 4, epochs: smoke ? 1 : 6, batchesPerEpoch: smoke ? 1 : 8, batch: smoke ? { identities: 2, instances: 2 } : { identities: 6, instances: 4 } },
-    student: { frames: 2, teacherFrames: 4, epochs: smoke ? 1 : 6, batchesPerEpoch: smoke ? 1 : 5, batch: smoke ? { identities: 2, instances: 2 } : { identities: 6, instances: 4 } },
+    teacher: {
+      frames: 4,
+      epochs: smoke ? 1 : 6,
+      batchesPerEpoch: smoke ? 1 : 8,
+      batch: smoke ? { identities: 2, instances: 2 } : { identities: 6, instances: 4 }
+    },
+    student: {
+      frames: 2,
+      teacherFrames: 4,
+      epochs: smoke ? 1 : 6,
+      batchesPerEpoch: smoke ? 1 : 5,
+      batch: smoke ? { identities: 2, instances: 2 } : { identities: 6, instances: 4 }
+    },
     tables: {
-      table1: [{ label: "TR", terms: ["tr"] }, { label: "TR+TCL", terms: ["tr", "mtcl"] }, { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }],
-      table2: [{ label: "freeze teacher", mode: "frozen" }, { label: "with mutual", mode: "mutual" }]
+      table1: [
+        { label: "TR", terms: ["tr"] },
+        { label: "TR+TCL", terms: ["tr", "mtcl"] },
+        { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }
+      ],
+      table2: [
+        { label: "freeze teacher", mode: "frozen" },
+        { label: "with mutual", mode: "mutual" }
+      ]
     },
     seeds: [0]
   })

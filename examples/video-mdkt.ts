@@ -22,19 +22,52 @@ const smoke = process.env["REIDFX_SMOKE"] === "1"
 const file = process.argv[2] ?? "protocols/mdkt-synthetic.yaml"
 const seeds = process.argv[3]?.split(",").map(Number)
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const text = fs.readFileSync(path.resolve(import.meta.dirname, "..", file), "utf8")
   const protocol = yield* MdktProtocolFile.parse(text, file)
   const tiny = smoke
     ? {
-      ...protocol,
-      data: { ...protocol.data, height: 16, width: 8, world: { ...protocol.data.world, trainIdentities: 4, testIdentities: 4, cameras: 2, trackletsPerCamera: 1, frames: 4 } },
-      model: { ...protocol.model, backbone: { kind: "reference" as const, stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 as const } },
-      teacher: { ...protocol.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-      student: { ...protocol.student, teacherFrames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-      tables: { table1: [{ label: "TR", terms: ["tr" as const] }, { label: "ALL", terms: ["tr" as const, "mkd" as const, "pd" as const, "mtcl" as const] }], table2: "seed" as const },
-      seeds: [0]
-    }
+        ...protocol,
+        data: {
+          ...protocol.data,
+          height: 16,
+          width: 8,
+          world: {
+            ...protocol.data.world,
+            trainIdentities: 4,
+            testIdentities: 4,
+            cameras: 2,
+            trackletsPerCamera: 1,
+            frames: 4
+          }
+        },
+        model: {
+          ...protocol.model,
+          backbone: { kind: "reference" as const, stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 as const }
+        },
+        teacher: {
+          ...protocol.teacher,
+          frames: 3,
+          epochs: 1,
+          batchesPerEpoch: 1,
+          batch: { identities: 2, instances: 2 }
+        },
+        student: {
+          ...protocol.student,
+          teacherFrames: 3,
+          epochs: 1,
+          batchesPerEpoch: 1,
+          batch: { identities: 2, instances: 2 }
+        },
+        tables: {
+          table1: [
+            { label: "TR", terms: ["tr" as const] },
+            { label: "ALL", terms: ["tr" as const, "mkd" as const, "pd" as const, "mtcl" as const] }
+          ],
+          table2: "seed" as const
+        },
+        seeds: [0]
+      }
     : protocol
   const out = smoke ? fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-smoke-")) : path.join("runs", protocol.name)
   yield* Mdkt.runProtocol(tiny, { out, ...(seeds === undefined ? {} : { seeds }) })

@@ -50,7 +50,9 @@ const anchors = (file) => {
 
 const broken = []
 for (const file of markdownFiles()) {
-  const text = readFileSync(file, "utf8").replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "")
+  const text = readFileSync(file, "utf8")
+    .replace(/```[\s\S]*?```/g, "")
+    .replace(/`[^`\n]*`/g, "")
   for (const match of text.matchAll(/\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     const target = match[1]
     if (/^(https?:|mailto:)/.test(target)) continue

@@ -17,5 +17,7 @@ export const BackendFlag = GlobalFlag.Setting("backend")({
 
 /** The Backend layer a command runs on: `--backend` when given, else `REIDFX_BACKEND` (`Backend.layerFromConfig`). */
 export const layer = Layer.unwrap(
-  Effect.map(BackendFlag, (name) => Option.match(name, { onNone: () => Backend.layerFromConfig, onSome: (n) => Backend.layerFor(n) }))
+  Effect.map(BackendFlag, (name) =>
+    Option.match(name, { onNone: () => Backend.layerFromConfig, onSome: (n) => Backend.layerFor(n) })
+  )
 )

@@ -33,10 +33,15 @@ export const readImageList = (file: string): Effect.Effect<ReadonlyArray<Item.It
   BoundedRead.readText(file).pipe(
     Effect.mapError((e) => userError(`--images ${file}: ${e.reason}`)),
     Effect.flatMap((text) => {
-      const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith("#"))
+      const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0 && !l.startsWith("#"))
       if (lines.length === 0) return Effect.fail(userError(`--images ${file}: the list holds no image path`))
       const dir = path.dirname(file)
-      return Effect.succeed(lines.map((l): Item.Item => ({ source: { _tag: "File", path: path.resolve(dir, l) }, id: -1, cam: 0 })))
+      return Effect.succeed(
+        lines.map((l): Item.Item => ({ source: { _tag: "File", path: path.resolve(dir, l) }, id: -1, cam: 0 }))
+      )
     })
   )
 
@@ -47,22 +52,34 @@ export const fromFlags = (flags: {
   readonly manifest: Option.Option<string>
   readonly images: Option.Option<string>
 }): Effect.Effect<DatasetSource, CliError.UserError> =>
-  Effect.gen(function*() {
-    const given = [Option.isSome(flags.layout) || Option.isSome(flags.root), Option.isSome(flags.manifest), Option.isSome(flags.images)].filter(Boolean).length
+  Effect.gen(function* () {
+    const given = [
+      Option.isSome(flags.layout) || Option.isSome(flags.root),
+      Option.isSome(flags.manifest),
+      Option.isSome(flags.images)
+    ].filter(Boolean).length
     if (given !== 1) {
-      return yield* Effect.fail(userError(`give exactly one data source: --layout <${layoutNames.join("|")}> --root DIR, --manifest file.csv, or --images list.txt`))
+      return yield* Effect.fail(
+        userError(
+          `give exactly one data source: --layout <${layoutNames.join("|")}> --root DIR, --manifest file.csv, or --images list.txt`
+        )
+      )
     }
-    if (Option.isSome(flags.images)) return { _tag: "List" as const, items: yield* readImageList(flags.images.value), file: flags.images.value }
+    if (Option.isSome(flags.images))
+      return { _tag: "List" as const, items: yield* readImageList(flags.images.value), file: flags.images.value }
     const dataset = Option.isSome(flags.manifest)
       ? yield* Readers.manifest(flags.manifest.value).pipe(Effect.mapError((e) => userError(e.message)))
       : Option.isSome(flags.layout) && Option.isSome(flags.root)
-      ? yield* layoutReaders[flags.layout.value](flags.root.value).pipe(Effect.mapError((e) => userError(e.message)))
-      : yield* Effect.fail(userError("give both --layout and --root (the dataset's folder)"))
+        ? yield* layoutReaders[flags.layout.value](flags.root.value).pipe(Effect.mapError((e) => userError(e.message)))
+        : yield* Effect.fail(userError("give both --layout and --root (the dataset's folder)"))
     if (dataset.kind === "video") {
-      return yield* Effect.fail(userError(`${dataset.name}: a video dataset (tracklets); reidfx test embeds image datasets only`))
+      return yield* Effect.fail(
+        userError(`${dataset.name}: a video dataset (tracklets); reidfx test embeds image datasets only`)
+      )
     }
     return { _tag: "Dataset" as const, dataset }
   })
 
 /** The file path of an item (every reader gives files; a rendered item has none). */
-export const pathOf = (item: Item.Item): string => (item.source._tag === "File" ? item.source.path : `<${item.source._tag}>`)
+export const pathOf = (item: Item.Item): string =>
+  item.source._tag === "File" ? item.source.path : `<${item.source._tag}>`

@@ -13,7 +13,11 @@ export const flatten = (text: string): string =>
     .split("\n")
     .map((l) => l.trim().replace(/^- /, ""))
     .filter((l) => l.length > 0)
-    .reduce((line, next) => (line === "" ? next : line.endsWith(":") || line.endsWith("?") ? `${line} ${next}` : `${line}; ${next}`), "")
+    .reduce(
+      (line, next) =>
+        line === "" ? next : line.endsWith(":") || line.endsWith("?") ? `${line} ${next}` : `${line}; ${next}`,
+      ""
+    )
 
 const configLine = (error: { readonly message: string }, env: NodeJS.ProcessEnv): string | undefined => {
   // effect's ConfigError: `SchemaError(Expected "a" | "b"\n  at ["NAME"])`
@@ -29,7 +33,8 @@ export const forError = (error: unknown, env: NodeJS.ProcessEnv = process.env): 
   if (error !== null && typeof error === "object") {
     const tagged = error as { readonly _tag?: string; readonly message?: string; readonly userMessage?: string }
     if (tagged._tag === "UserError" && typeof tagged.userMessage === "string") return flatten(tagged.userMessage)
-    if (tagged._tag === "ConfigError" && typeof tagged.message === "string") return configLine(tagged as { message: string }, env) ?? flatten(tagged.message)
+    if (tagged._tag === "ConfigError" && typeof tagged.message === "string")
+      return configLine(tagged as { message: string }, env) ?? flatten(tagged.message)
     if (typeof tagged.message === "string" && tagged.message.length > 0) return flatten(tagged.message)
   }
   return flatten(String(error))
@@ -50,7 +55,9 @@ export const forCause = (cause: Cause.Cause<unknown>, env: NodeJS.ProcessEnv = p
     }
     if (Cause.isDieReason(reason)) {
       const detail = forError(reason.defect, env)
-      return env.REIDFX_DEBUG === "1" ? `internal error: ${detail}\n${Cause.pretty(cause)}` : `internal error: ${detail} (set REIDFX_DEBUG=1 for the stack)`
+      return env.REIDFX_DEBUG === "1"
+        ? `internal error: ${detail}\n${Cause.pretty(cause)}`
+        : `internal error: ${detail} (set REIDFX_DEBUG=1 for the stack)`
     }
   }
   return undefined
@@ -63,7 +70,11 @@ export const forCause = (cause: Cause.Cause<unknown>, env: NodeJS.ProcessEnv = p
  */
 export const forInvocation = (error: unknown): string | undefined => {
   if (error === null || typeof error !== "object") return undefined
-  const e = error as { readonly _tag?: string; readonly commandPath?: ReadonlyArray<string>; readonly errors?: ReadonlyArray<{ readonly message?: string }> }
+  const e = error as {
+    readonly _tag?: string
+    readonly commandPath?: ReadonlyArray<string>
+    readonly errors?: ReadonlyArray<{ readonly message?: string }>
+  }
   if (e._tag !== "ShowHelp" || e.errors === undefined || e.errors.length === 0) return undefined
   const path = (e.commandPath ?? []).join(" ")
   return `${e.errors.map((x) => flatten(String(x.message ?? x))).join("; ")}; see ${path === "" ? "reidfx" : path} --help`

@@ -5,7 +5,16 @@
  * resume after the last completed stage, atomic writes, the `Progress` service). Adding a kind is one entry here.
  * @since 0.1.0
  */
-import { DataRoots, Lifelong, Progress, Protocol, ProtocolFile, ProtocolKind, type Runner, Table } from "@reidfx/continual"
+import {
+  DataRoots,
+  Lifelong,
+  Progress,
+  Protocol,
+  ProtocolFile,
+  ProtocolKind,
+  type Runner,
+  Table
+} from "@reidfx/continual"
 import { RunFolder } from "@reidfx/tensor"
 import { Mdkt } from "@reidfx/video"
 import { Console, Effect, References } from "effect"
@@ -18,8 +27,11 @@ export interface KindError {
 }
 
 /** Runs a decoded lifelong protocol: progress on stdout, the table at the end, reports in the run folder. */
-export const runLifelong = (protocol: Protocol.Protocol, request: ProtocolKind.RunRequest): Effect.Effect<Runner.RunResult | undefined, KindError> =>
-  Effect.gen(function*() {
+export const runLifelong = (
+  protocol: Protocol.Protocol,
+  request: ProtocolKind.RunRequest
+): Effect.Effect<Runner.RunResult | undefined, KindError> =>
+  Effect.gen(function* () {
     let p = protocol
     if (request.seeds !== undefined) p = { ...p, seeds: [...request.seeds] }
     if (request.epochs !== undefined) p = { ...p, training: { ...p.training, epochs: request.epochs } }
@@ -27,7 +39,10 @@ export const runLifelong = (protocol: Protocol.Protocol, request: ProtocolKind.R
     if (methods !== undefined) {
       const known = p.methods.map((m) => (typeof m === "string" ? m : m.name))
       const unknown = methods.filter((m) => !known.includes(m))
-      if (unknown.length > 0) return yield* Effect.fail({ message: `--methods: ${unknown.join(", ")} not in the protocol (it has ${known.join(", ")})` })
+      if (unknown.length > 0)
+        return yield* Effect.fail({
+          message: `--methods: ${unknown.join(", ")} not in the protocol (it has ${known.join(", ")})`
+        })
     }
     const out = request.out ?? path.join("runs", p.name)
     if (request.printConfig === true) {
@@ -55,7 +70,9 @@ export const runLifelong = (protocol: Protocol.Protocol, request: ProtocolKind.R
     )
     if (written !== undefined) {
       yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
-      yield* Console.log(`history: ${path.join(out, "history")} (steps, evaluations: CSV and JSON lines); TensorBoard: tensorboard --logdir ${path.join(out, "tensorboard")}`)
+      yield* Console.log(
+        `history: ${path.join(out, "history")} (steps, evaluations: CSV and JSON lines); TensorBoard: tensorboard --logdir ${path.join(out, "tensorboard")}`
+      )
     }
     return result
   })
@@ -65,9 +82,11 @@ export const runLifelong = (protocol: Protocol.Protocol, request: ProtocolKind.R
  * is the usual error), and whether the run folder would start fresh or resume.
  */
 const dryRun = (p: Protocol.Protocol, out: string, methods: ReadonlyArray<string> | undefined, fresh: boolean) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* DataRoots.resolveFromConfig(p)
-    const names = p.methods.map((m) => (typeof m === "string" ? m : m.name)).filter((m) => methods === undefined || methods.includes(m))
+    const names = p.methods
+      .map((m) => (typeof m === "string" ? m : m.name))
+      .filter((m) => methods === undefined || methods.includes(m))
     const split = p.data.split
     const tasks = split.kind === "intraDomain" ? split.tasks : split.sequence.length
     const saved = existsSync(path.join(out, "protocol.json"))
@@ -75,7 +94,7 @@ const dryRun = (p: Protocol.Protocol, out: string, methods: ReadonlyArray<string
       `dry run of ${p.name}: nothing is trained or written`,
       `  ${names.length} method(s) x ${p.seeds.length} seed(s) = ${names.length * p.seeds.length} run(s): ${names.join(", ")}; seeds ${p.seeds.join(", ")}`,
       `  ${tasks} task(s); ${p.training.epochs} epoch(s) per task${p.training.batchesPerEpoch === undefined ? "" : ` of ${p.training.batchesPerEpoch} batch(es)`}; ` +
-      `input ${p.training.height}x${p.training.width}; stages ${p.stages.map((s) => (s.kind === "custom" ? s.name : s.kind)).join(" -> ")}`,
+        `input ${p.training.height}x${p.training.width}; stages ${p.stages.map((s) => (s.kind === "custom" ? s.name : s.kind)).join(" -> ")}`,
       `  run folder ${out}: ${fresh ? "--fresh would delete it first" : saved ? "holds this run: it would resume after its last completed stage" : "new"}`,
       `  dataset folders: ${DataRoots.layoutsOf(p).length === 0 ? "none (synthetic world)" : "present"}`
     ].join("\n")
@@ -86,7 +105,8 @@ export const lifelong = ProtocolKind.make({
   name: ProtocolKind.defaultKind,
   description: "lifelong ReID over a sequence of tasks (@reidfx/continual)",
   schema: Protocol.Protocol,
-  decode: (input: unknown, source: string) => ProtocolFile.decode(ProtocolKind.withoutKind(input, ProtocolKind.defaultKind), source),
+  decode: (input: unknown, source: string) =>
+    ProtocolFile.decode(ProtocolKind.withoutKind(input, ProtocolKind.defaultKind), source),
   run: (protocol, request) => Effect.asVoid(runLifelong(protocol, request))
 })
 
@@ -95,13 +115,15 @@ export const registry = ProtocolKind.registry<KindError, never>([lifelong, Mdkt.
 
 /** Decodes a parsed protocol file by its declared kind and runs it, with console progress. */
 export const run = (value: unknown, source: string, request: ProtocolKind.RunRequest): Effect.Effect<void, KindError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const prepared = yield* ProtocolKind.prepare(registry, value, source)
-    if (prepared.kind !== lifelong.name && (request.printConfig === true || request.dryRun === true || request.mlflow !== undefined)) {
-      return yield* Effect.fail({ message: `--print-config, --dry-run and --mlflow apply to lifelong protocols for now; ${source} is a ${prepared.kind} protocol` })
+    if (
+      prepared.kind !== lifelong.name &&
+      (request.printConfig === true || request.dryRun === true || request.mlflow !== undefined)
+    ) {
+      return yield* Effect.fail({
+        message: `--print-config, --dry-run and --mlflow apply to lifelong protocols for now; ${source} is a ${prepared.kind} protocol`
+      })
     }
     yield* prepared.run(request)
-  }).pipe(
-    Effect.provide(Progress.layerConsole()),
-    Effect.provideService(References.MinimumLogLevel, "Warn")
-  )
+  }).pipe(Effect.provide(Progress.layerConsole()), Effect.provideService(References.MinimumLogLevel, "Warn"))

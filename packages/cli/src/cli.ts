@@ -23,7 +23,24 @@ import { searchCommand } from "./commands/search.ts"
 /** The root command with every subcommand. */
 export const cli = Command.make("reidfx").pipe(
   Command.withDescription("reidfx: deep metric learning, distillation and lifelong object re-identification"),
-  Command.withSubcommands([backendCommand, evalCommand, trainCommand, runCommand, demoCommand, verifyCommand, identifyCommand, clusterCommand, trackCommand, initCommand, weightsCommand, sweepCommand, runnerCommand, testCommand, extractCommand, searchCommand]),
+  Command.withSubcommands([
+    backendCommand,
+    evalCommand,
+    trainCommand,
+    runCommand,
+    demoCommand,
+    verifyCommand,
+    identifyCommand,
+    clusterCommand,
+    trackCommand,
+    initCommand,
+    weightsCommand,
+    sweepCommand,
+    runnerCommand,
+    testCommand,
+    extractCommand,
+    searchCommand
+  ]),
   // --backend is accepted by every command (before or after its name)
   Command.withGlobalFlags([BackendFlag])
 )

@@ -64,9 +64,12 @@ const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages =
 
 /** Every file under `root`, relative. */
 const files = (root: string, at = ""): Array<string> =>
-  readdirSync(join(root, at)).flatMap((name) => (statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]))
+  readdirSync(join(root, at)).flatMap((name) =>
+    statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]
+  )
 
-const cellsOf = (out: string) => (JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { cells: unknown }).cells
+const cellsOf = (out: string) =>
+  (JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { cells: unknown }).cells
 
 /** A small seeded generator (mulberry32) choosing the kill points. */
 const mulberry32 = (seed: number) => () => {
@@ -77,56 +80,71 @@ const mulberry32 = (seed: number) => () => {
 }
 
 describe("crash consistency of reidfx run", () => {
-  it.effect("killed inside writes (SIGKILL, SIGKILL, SIGTERM) and between them (SIGKILL) then rerun: the same results, nothing partial, nothing left behind", () =>
-    Effect.gen(function*() {
-      // the uninterrupted run, in this process, counting its file writes
-      const reference = join(dir, "reference")
-      const before = AtomicFile.testing.writes()
-      yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", reference])
-      const writes = AtomicFile.testing.writes() - before
-      expect(writes).toBeGreaterThan(10)
-      const expected = cellsOf(reference)
+  it.effect(
+    "killed inside writes (SIGKILL, SIGKILL, SIGTERM) and between them (SIGKILL) then rerun: the same results, nothing partial, nothing left behind",
+    () =>
+      Effect.gen(function* () {
+        // the uninterrupted run, in this process, counting its file writes
+        const reference = join(dir, "reference")
+        const before = AtomicFile.testing.writes()
+        yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", reference])
+        const writes = AtomicFile.testing.writes() - before
+        expect(writes).toBeGreaterThan(10)
+        const expected = cellsOf(reference)
 
-      const out = join(dir, "crashed")
-      const random = mulberry32(14)
-      const stops: Array<NodeJS.Signals> = ["SIGKILL", "SIGKILL", "SIGTERM"]
-      const trials: Array<{ pauseAt: number; stop: NodeJS.Signals; result: Child }> = []
-      for (const [i, stop] of stops.entries()) {
-        // later runs resume, so they write less: draw from a shrinking range
-        const pauseAt = 1 + Math.floor(random() * Math.max(1, Math.floor(writes / (i + 1)) - 1))
-        const result = yield* Effect.promise(() => child(out, pauseAt, stop))
-        trials.push({ pauseAt, stop, result })
-        if (result.paused) {
-          if (stop === "SIGKILL") expect(result.signal).toBe("SIGKILL")
-          else {
-            expect(result.code).toBe(143)
-            // (tfjs prints its "install the node backend" banner on stderr first)
-            const lines = result.stderr.trim().split("\n")
-            expect(lines.filter((l) => l.startsWith("interrupted"))).toHaveLength(1)
-            // inside a task's training the line names the mid-task checkpoint it will resume from
-            expect(lines.at(-1)).toMatch(/^interrupted \(SIGTERM\) (after method \S+ seed 0 task \S+ stage \S+|after step \d+ of \d+ \(checkpoint \S+\/units\/\S+\/seed-0\/ckpt\/\S+-partial\.ckpt\)|before anything was saved); rerun the same command to resume$/)
+        const out = join(dir, "crashed")
+        const random = mulberry32(14)
+        const stops: Array<NodeJS.Signals> = ["SIGKILL", "SIGKILL", "SIGTERM"]
+        const trials: Array<{ pauseAt: number; stop: NodeJS.Signals; result: Child }> = []
+        for (const [i, stop] of stops.entries()) {
+          // later runs resume, so they write less: draw from a shrinking range
+          const pauseAt = 1 + Math.floor(random() * Math.max(1, Math.floor(writes / (i + 1)) - 1))
+          const result = yield* Effect.promise(() => child(out, pauseAt, stop))
+          trials.push({ pauseAt, stop, result })
+          if (result.paused) {
+            if (stop === "SIGKILL") expect(result.signal).toBe("SIGKILL")
+            else {
+              expect(result.code).toBe(143)
+              // (tfjs prints its "install the node backend" banner on stderr first)
+              const lines = result.stderr.trim().split("\n")
+              expect(lines.filter((l) => l.startsWith("interrupted"))).toHaveLength(1)
+              // inside a task's training the line names the mid-task checkpoint it will resume from
+              expect(lines.at(-1)).toMatch(
+                /^interrupted \(SIGTERM\) (after method \S+ seed 0 task \S+ stage \S+|after step \d+ of \d+ \(checkpoint \S+\/units\/\S+\/seed-0\/ckpt\/\S+-partial\.ckpt\)|before anything was saved); rerun the same command to resume$/
+              )
+            }
+          }
+          // whatever was stopped, every JSON file under its final name is complete
+          for (const f of files(out).filter((f) => f.endsWith(".json") && !/\.(tmp|old)-/.test(f))) {
+            expect(() => JSON.parse(readFileSync(join(out, f), "utf8")), f).not.toThrow()
           }
         }
-        // whatever was stopped, every JSON file under its final name is complete
+        expect(trials.filter((t) => t.result.paused).length).toBeGreaterThanOrEqual(2)
+        // one more SIGKILL between writes: after a seeded number of finished stages of the resumed run
+        const afterStages = 1 + Math.floor(random() * 3)
+        const between = yield* Effect.promise(() => child(out, 0, "SIGKILL", afterStages))
+        trials.push({ pauseAt: -afterStages, stop: "SIGKILL", result: between })
         for (const f of files(out).filter((f) => f.endsWith(".json") && !/\.(tmp|old)-/.test(f))) {
           expect(() => JSON.parse(readFileSync(join(out, f), "utf8")), f).not.toThrow()
         }
-      }
-      expect(trials.filter((t) => t.result.paused).length).toBeGreaterThanOrEqual(2)
-      // one more SIGKILL between writes: after a seeded number of finished stages of the resumed run
-      const afterStages = 1 + Math.floor(random() * 3)
-      const between = yield* Effect.promise(() => child(out, 0, "SIGKILL", afterStages))
-      trials.push({ pauseAt: -afterStages, stop: "SIGKILL", result: between })
-      for (const f of files(out).filter((f) => f.endsWith(".json") && !/\.(tmp|old)-/.test(f))) {
-        expect(() => JSON.parse(readFileSync(join(out, f), "utf8")), f).not.toThrow()
-      }
-      const last = yield* Effect.promise(() => child(out, 0, "SIGKILL"))
-      expect(last.code, last.stderr).toBe(0)
-      expect(cellsOf(out)).toEqual(expected)
-      const left = files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))
-      expect(left).toEqual([])
-      console.log(`crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@${t.pauseAt > 0 ? `write ${t.pauseAt}` : `stage line ${-t.pauseAt}`}${t.result.paused ? "" : " (not reached)"}`).join(", ")}`)
-    }).pipe(Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))), 120_000)
+        const last = yield* Effect.promise(() => child(out, 0, "SIGKILL"))
+        expect(last.code, last.stderr).toBe(0)
+        expect(cellsOf(out)).toEqual(expected)
+        const left = files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))
+        expect(left).toEqual([])
+        console.log(
+          `crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@${t.pauseAt > 0 ? `write ${t.pauseAt}` : `stage line ${-t.pauseAt}`}${t.result.paused ? "" : " (not reached)"}`).join(", ")}`
+        )
+      }).pipe(
+        Effect.provide(
+          Layer.merge(
+            NodeServices.layer,
+            ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))
+          )
+        )
+      ),
+    120_000
+  )
 
   it("the exit code and the one line: 130 for SIGINT, 143 for SIGTERM, after what was saved", () => {
     Interrupted.reset()

@@ -20,15 +20,44 @@ const bin = resolve(import.meta.dirname, "../src/bin.ts")
 const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-mdkt-"))
 
 // the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows (3 stages)
-const shipped = YAML.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8"))
+const shipped = YAML.parse(
+  readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8")
+)
 const tiny = {
   ...shipped,
   name: "mdkt-crash",
-  data: { ...shipped.data, height: 16, width: 8, world: { ...shipped.data.world, trainIdentities: 4, testIdentities: 4, cameras: 2, trackletsPerCamera: 1, frames: 4 } },
-  model: { ...shipped.model, backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 } },
+  data: {
+    ...shipped.data,
+    height: 16,
+    width: 8,
+    world: {
+      ...shipped.data.world,
+      trainIdentities: 4,
+      testIdentities: 4,
+      cameras: 2,
+      trackletsPerCamera: 1,
+      frames: 4
+    }
+  },
+  model: {
+    ...shipped.model,
+    backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 }
+  },
   teacher: { ...shipped.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  student: { ...shipped.student, teacherFrames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  tables: { table1: [{ label: "TR", terms: ["tr"] }, { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }], table2: "none" },
+  student: {
+    ...shipped.student,
+    teacherFrames: 3,
+    epochs: 1,
+    batchesPerEpoch: 1,
+    batch: { identities: 2, instances: 2 }
+  },
+  tables: {
+    table1: [
+      { label: "TR", terms: ["tr"] },
+      { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }
+    ],
+    table2: "none"
+  },
   seeds: [0]
 }
 const file = join(dir, "mdkt.yaml")
@@ -63,46 +92,71 @@ const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages =
     p.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString()
       // a finished stage prints "  stage <n> train+evaluate: <scores> (<seconds> s)"
-      if (afterStages > 0 && (stdout.match(/^ {2}stage \d train\+evaluate: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages) halt()
+      if (
+        afterStages > 0 &&
+        (stdout.match(/^ {2}stage \d train\+evaluate: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages
+      )
+        halt()
     })
     p.on("exit", (code, signal) => done({ code, signal, stderr, stopped }))
   })
 
 const files = (root: string, at = ""): Array<string> =>
-  readdirSync(join(root, at)).flatMap((name) => (statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]))
+  readdirSync(join(root, at)).flatMap((name) =>
+    statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]
+  )
 
 /** The scores of every seed and row (timings left out). */
 const scores = (out: string): unknown =>
-  JSON.parse(readFileSync(join(out, "results.json"), "utf8"), (key, value) => (key === "seconds" || key === "clipsPerSecond" ? undefined : value)).seeds
+  JSON.parse(readFileSync(join(out, "results.json"), "utf8"), (key, value) =>
+    key === "seconds" || key === "clipsPerSecond" ? undefined : value
+  ).seeds
 
 describe("MDKT on the shared run engine", () => {
-  it.effect("killed inside a write (SIGKILL) and after a finished stage (SIGTERM), then rerun: it resumes and gives the same numbers", () =>
-    Effect.gen(function*() {
-      const reference = join(dir, "reference")
-      const before = AtomicFile.testing.writes()
-      yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", reference])
-      const writes = AtomicFile.testing.writes() - before
-      // protocol.json, the teacher checkpoint (shards, model.json), three journal commits, the reports
-      expect(writes).toBeGreaterThanOrEqual(7)
-      const expected = scores(reference)
-      expect((expected as ReadonlyArray<{ configurations: ReadonlyArray<unknown> }>)[0]!.configurations).toHaveLength(2)
+  it.effect(
+    "killed inside a write (SIGKILL) and after a finished stage (SIGTERM), then rerun: it resumes and gives the same numbers",
+    () =>
+      Effect.gen(function* () {
+        const reference = join(dir, "reference")
+        const before = AtomicFile.testing.writes()
+        yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", reference])
+        const writes = AtomicFile.testing.writes() - before
+        // protocol.json, the teacher checkpoint (shards, model.json), three journal commits, the reports
+        expect(writes).toBeGreaterThanOrEqual(7)
+        const expected = scores(reference)
+        expect((expected as ReadonlyArray<{ configurations: ReadonlyArray<unknown> }>)[0]!.configurations).toHaveLength(
+          2
+        )
 
-      const out = join(dir, "crashed")
-      // SIGKILL inside the 4th write: after protocol.json and the teacher's checkpoint, before stage 1 is committed
-      const killed = yield* Effect.promise(() => child(out, 4, "SIGKILL"))
-      expect(killed.stopped).toBe(true)
-      expect(killed.signal).toBe("SIGKILL")
-      // SIGTERM once the resumed run has finished a stage: the one line names the last committed stage
-      const terminated = yield* Effect.promise(() => child(out, 0, "SIGTERM", 1))
-      expect(terminated.stopped).toBe(true)
-      expect(terminated.code).toBe(143)
-      expect(terminated.stderr.trim().split("\n").at(-1)).toMatch(/^interrupted \(SIGTERM\) after seed-0 stage(1|2\/\S+); rerun the same command to resume$/)
-      const state = JSON.parse(readFileSync(join(out, "units", "seed-0", "state.json"), "utf8")) as { completed: ReadonlyArray<string> }
-      expect(state.completed.length).toBeGreaterThanOrEqual(1)
-      expect(state.completed.length).toBeLessThan(3)
-      // the last rerun in this process (as the reference ran)
-      yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", out])
-      expect(scores(out)).toEqual(expected)
-      expect(files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))).toEqual([])
-    }).pipe(Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))), 180_000)
+        const out = join(dir, "crashed")
+        // SIGKILL inside the 4th write: after protocol.json and the teacher's checkpoint, before stage 1 is committed
+        const killed = yield* Effect.promise(() => child(out, 4, "SIGKILL"))
+        expect(killed.stopped).toBe(true)
+        expect(killed.signal).toBe("SIGKILL")
+        // SIGTERM once the resumed run has finished a stage: the one line names the last committed stage
+        const terminated = yield* Effect.promise(() => child(out, 0, "SIGTERM", 1))
+        expect(terminated.stopped).toBe(true)
+        expect(terminated.code).toBe(143)
+        expect(terminated.stderr.trim().split("\n").at(-1)).toMatch(
+          /^interrupted \(SIGTERM\) after seed-0 stage(1|2\/\S+); rerun the same command to resume$/
+        )
+        const state = JSON.parse(readFileSync(join(out, "units", "seed-0", "state.json"), "utf8")) as {
+          completed: ReadonlyArray<string>
+        }
+        expect(state.completed.length).toBeGreaterThanOrEqual(1)
+        expect(state.completed.length).toBeLessThan(3)
+        // the last rerun in this process (as the reference ran)
+        yield* Command.runWith(cli, { version: "0.0.0" })(["run", file, "--out", out])
+        expect(scores(out)).toEqual(expected)
+        expect(files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))).toEqual([])
+      }).pipe(
+        Effect.provide(
+          Layer.merge(
+            NodeServices.layer,
+            ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))
+          )
+        )
+      ),
+    180_000
+  )
 })

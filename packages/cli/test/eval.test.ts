@@ -10,7 +10,9 @@ import { encodeNpy, Features, rankingFromDistances, reRankFeatures } from "@reid
 import { cli } from "../src/cli.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
-const env = Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))
+const env = Effect.provide(
+  Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } })))
+)
 
 const dir = mkdtempSync(join(tmpdir(), "reidfx-eval-cli-"))
 const path = (name: string) => join(dir, name)
@@ -31,17 +33,29 @@ const gIds = npy("gid.npy", Int32Array.from([1, 2, 3, 1, 3, 0]), [6])
 const gCams = text("gcam.json", "[1, 1, 1, 0, 1, 1]")
 
 const failureOf = (args: Array<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const error = yield* Effect.flip(run(args))
     assert.strictEqual((error as { _tag: string })._tag, "UserError")
     return String((error as { userMessage?: string }).userMessage)
   })
 
-const base = ["eval", "--query-features", qf, "--gallery-features", gf, "--query-labels", qLabels, "--gallery-ids", gIds, "--gallery-cams", gCams]
+const base = [
+  "eval",
+  "--query-features",
+  qf,
+  "--gallery-features",
+  gf,
+  "--query-labels",
+  qLabels,
+  "--gallery-ids",
+  gIds,
+  "--gallery-cams",
+  gCams
+]
 
 describe("reidfx eval", () => {
   it.effect("prints the table and writes --json (npy features, csv/npy/json labels)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = path("result.json")
       yield* run([...base, "--json", out])
       const lines = yield* TestConsole.logLines
@@ -54,10 +68,11 @@ describe("reidfx eval", () => {
       assert.strictEqual(report.original.mAP, 1)
       assert.strictEqual(report.original.numValidQueries, 3)
       assert.strictEqual(report.original.cmc.length, 50)
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("junk rule off: the same-camera item becomes a positive; options reach the protocol", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = path("result2.json")
       yield* run([...base, "--no-same-camera-junk", "--ap", "trapezoid", "--max-rank", "3", "--json", out])
       const report = JSON.parse(readFileSync(out, "utf8"))
@@ -72,10 +87,11 @@ describe("reidfx eval", () => {
       const single = JSON.parse(readFileSync(out3, "utf8"))
       assert.strictEqual(single.original.numValidQueries, 3)
       assert.strictEqual(single.original.mAP, 1)
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("--rerank prints before and after", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = path("rr.json")
       yield* run([...base, "--rerank", "--k1", "3", "--k2", "2", "--json", out])
       const table = (yield* TestConsole.logLines).map(String).join("\n")
@@ -107,51 +123,113 @@ describe("reidfx eval", () => {
       assert.strictEqual(cosine.reRanked.mAP, expectedCosine.mAP)
       assert.deepStrictEqual(cosine.reRanked.cmc, expectedCosine.cmc)
       assert.deepStrictEqual(report.options.reRanking, { k1: 3, k2: 2, lambda: 0.3, distance: "squaredEuclidean" })
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("JSON features and JSON labels", () =>
-    Effect.gen(function*() {
-      const q = text("q.json", JSON.stringify({ features: [[0, 0], [5, 5]] }))
-      const g = text("g.json", JSON.stringify([[0, 0.1], [5, 5.1], [2, 2]]))
+    Effect.gen(function* () {
+      const q = text(
+        "q.json",
+        JSON.stringify({
+          features: [
+            [0, 0],
+            [5, 5]
+          ]
+        })
+      )
+      const g = text(
+        "g.json",
+        JSON.stringify([
+          [0, 0.1],
+          [5, 5.1],
+          [2, 2]
+        ])
+      )
       const ql = text("ql.json", JSON.stringify({ ids: [1, 2], cams: [0, 0] }))
-      const gl = text("gl.json", JSON.stringify([{ id: 1, cam: 1 }, { id: 2, cam: 1 }, { id: 3, cam: 1 }]))
+      const gl = text(
+        "gl.json",
+        JSON.stringify([
+          { id: 1, cam: 1 },
+          { id: 2, cam: 1 },
+          { id: 3, cam: 1 }
+        ])
+      )
       yield* run(["eval", "--query-features", q, "--gallery-features", g, "--query-labels", ql, "--gallery-labels", gl])
       const table = (yield* TestConsole.logLines).map(String).join("\n")
       assert.match(table, /original\s+100\.00/)
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("mismatched lengths fail with one clear line", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const shortIds = npy("short.npy", Int32Array.from([1, 2]), [2])
-      const message = yield* failureOf(["eval", "--query-features", qf, "--gallery-features", gf, "--query-labels", qLabels, "--gallery-ids", shortIds, "--gallery-cams", gCams])
+      const message = yield* failureOf([
+        "eval",
+        "--query-features",
+        qf,
+        "--gallery-features",
+        gf,
+        "--query-labels",
+        qLabels,
+        "--gallery-ids",
+        shortIds,
+        "--gallery-cams",
+        gCams
+      ])
       assert.include(message, "gallery identities (one per gallery feature row): expected length 6, got 2")
       assert.notInclude(message, "\n")
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("NaN or infinite features fail", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const bad = npy("nan.npy", Float32Array.from([1, Number.NaN, 2, 0, 3, Number.POSITIVE_INFINITY]), [3, 2])
-      const message = yield* failureOf(["eval", "--query-features", bad, "--gallery-features", gf, "--query-labels", qLabels, "--gallery-ids", gIds, "--gallery-cams", gCams])
+      const message = yield* failureOf([
+        "eval",
+        "--query-features",
+        bad,
+        "--gallery-features",
+        gf,
+        "--query-labels",
+        qLabels,
+        "--gallery-ids",
+        gIds,
+        "--gallery-cams",
+        gCams
+      ])
       assert.include(message, "query features: 2 value(s) are NaN or infinite")
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("an empty gallery fails", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const g = text("empty.json", "[]")
       const gl = text("empty-labels.json", JSON.stringify({ ids: [], cams: [] }))
-      const message = yield* failureOf(["eval", "--query-features", qf, "--gallery-features", g, "--query-labels", qLabels, "--gallery-labels", gl])
+      const message = yield* failureOf([
+        "eval",
+        "--query-features",
+        qf,
+        "--gallery-features",
+        g,
+        "--query-labels",
+        qLabels,
+        "--gallery-labels",
+        gl
+      ])
       assert.include(message, "the gallery is empty")
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("no valid query fails (single camera: every match is junk)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sameCam = text("samecam.json", "[0, 0, 0, 0, 0, 0]")
       const message = yield* failureOf([...base.slice(0, -2), "--gallery-cams", sameCam])
       assert.include(message, "none of the 3 queries has a valid match")
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("missing labels, unreadable files and bad files fail with a message", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const m1 = yield* failureOf(["eval", "--query-features", qf, "--gallery-features", gf, "--query-labels", qLabels])
       assert.include(m1, "give the gallery identities and cameras")
       const m2 = yield* failureOf([...base.slice(0, 2), path("nope.npy"), ...base.slice(3)])
@@ -161,5 +239,6 @@ describe("reidfx eval", () => {
       assert.include(m3, 'unknown features file type ".txt"')
       const m4 = yield* failureOf([...base, "--junk-ids", "a"])
       assert.include(m4, '--junk-ids: "a" is not an integer')
-    }).pipe(env))
+    }).pipe(env)
+  )
 })

@@ -33,8 +33,12 @@ describe.skipIf(skip)("packed tarballs", () => {
     const tarballs = join(work, "tarballs")
     mkdirSync(tarballs)
     sh("npm", ["pack", "--workspaces", "--silent", "--pack-destination", tarballs], repo)
-    const files = readdirSync(tarballs).filter((f) => f.endsWith(".tgz")).sort()
-    const packages = readdirSync(join(repo, "packages")).filter((d) => existsSync(join(repo, "packages", d, "package.json")))
+    const files = readdirSync(tarballs)
+      .filter((f) => f.endsWith(".tgz"))
+      .sort()
+    const packages = readdirSync(join(repo, "packages")).filter((d) =>
+      existsSync(join(repo, "packages", d, "package.json"))
+    )
     expect(files).toHaveLength(packages.length)
 
     // what a tarball holds: built code and its license, no build state
@@ -47,13 +51,22 @@ describe.skipIf(skip)("packed tarballs", () => {
     const project = join(work, "project")
     mkdirSync(project)
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
-    sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...files.map((f) => join(tarballs, f))], project)
+    sh(
+      "npm",
+      ["install", "--no-audit", "--no-fund", "--prefer-offline", ...files.map((f) => join(tarballs, f))],
+      project
+    )
     // one copy of effect and of tfjs-core for every package: schemas and tensors cross package boundaries
     for (const shared of ["effect", "@tensorflow/tfjs-core"]) {
-      const copies = new Set(sh("npm", ["ls", shared, "--all", "--parseable"], project).split("\n").filter((l) => l.includes("node_modules")))
+      const copies = new Set(
+        sh("npm", ["ls", shared, "--all", "--parseable"], project)
+          .split("\n")
+          .filter((l) => l.includes("node_modules"))
+      )
       expect([...copies], shared).toHaveLength(1)
     }
-    const reidfx = (...args: Array<string>) => sh(process.execPath, [join(project, "node_modules", "@reidfx", "cli", "dist", "bin.js"), ...args], project)
+    const reidfx = (...args: Array<string>) =>
+      sh(process.execPath, [join(project, "node_modules", "@reidfx", "cli", "dist", "bin.js"), ...args], project)
 
     expect(reidfx("--version").trim()).toBe("reidfx v0.1.0")
     expect(reidfx("init", "protocols")).toContain("wrote protocols/lifelong-synthetic.yaml")
@@ -63,15 +76,35 @@ describe.skipIf(skip)("packed tarballs", () => {
 
     // eval: query 0 ranks its match first (AP 1), query 1 second behind identity 3 (AP 1/2): mAP 0.75
     const write = (name: string, value: unknown) => writeFileSync(join(project, name), JSON.stringify(value))
-    write("qf.json", [[1, 0], [0, 1]])
-    write("gf.json", [[0.9, 0.1], [0.2, 0.8], [0.1, 0.95]])
+    write("qf.json", [
+      [1, 0],
+      [0, 1]
+    ])
+    write("gf.json", [
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.1, 0.95]
+    ])
     write("qid.json", [1, 2])
     write("qcam.json", [0, 0])
     write("gid.json", [1, 2, 3])
     write("gcam.json", [1, 1, 1])
     const evalOut = reidfx(
-      "eval", "--query-features", "qf.json", "--gallery-features", "gf.json", "--query-ids", "qid.json", "--query-cams", "qcam.json",
-      "--gallery-ids", "gid.json", "--gallery-cams", "gcam.json", "--json", "metrics.json"
+      "eval",
+      "--query-features",
+      "qf.json",
+      "--gallery-features",
+      "gf.json",
+      "--query-ids",
+      "qid.json",
+      "--query-cams",
+      "qcam.json",
+      "--gallery-ids",
+      "gid.json",
+      "--gallery-cams",
+      "gcam.json",
+      "--json",
+      "metrics.json"
     )
     expect(evalOut).toContain("2 queries (2 with a valid match), 3 gallery items, 2-d")
     const metrics = JSON.parse(readFileSync(join(project, "metrics.json"), "utf8"))

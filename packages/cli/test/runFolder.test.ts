@@ -9,7 +9,9 @@ import { cli } from "../src/cli.ts"
 import { toyProtocol } from "./toyProtocol.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
-const env = Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))
+const env = Effect.provide(
+  Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } })))
+)
 const dir = mkdtempSync(join(tmpdir(), "reidfx-run-folder-"))
 const file = join(dir, "toy.yaml")
 writeFileSync(file, toyProtocol("toy-methods", ["bot-ft", "lwf"]))
@@ -19,7 +21,7 @@ const results = (out: string) => JSON.parse(readFileSync(join(out, "results.json
 
 describe("run folders", () => {
   it.effect("--methods subsets merge into the run's results, in protocol order, instead of replacing them", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = join(dir, "out")
       yield* run(["run", file, "--out", out, "--methods", "lwf"])
       expect(results(out).methods.map((m) => m.name)).toEqual(["lwf"])
@@ -33,5 +35,6 @@ describe("run folders", () => {
       const report = readFileSync(join(out, "report.md"), "utf8")
       expect(report).toContain("BoT-FT")
       expect(report).toContain("LwF")
-    }).pipe(env))
+    }).pipe(env)
+  )
 })

@@ -10,19 +10,50 @@ import * as YAML from "yaml"
 import { cli } from "../src/cli.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
-const env = Effect.provide(Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } }))))
+const env = Effect.provide(
+  Layer.merge(NodeServices.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } })))
+)
 const dir = mkdtempSync(join(tmpdir(), "reidfx-run-mdkt-"))
 
 // the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows
-const shipped = YAML.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8"))
+const shipped = YAML.parse(
+  readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8")
+)
 const tiny = {
   ...shipped,
   name: "mdkt-cli-tiny",
-  data: { ...shipped.data, height: 16, width: 8, world: { ...shipped.data.world, trainIdentities: 4, testIdentities: 4, cameras: 2, trackletsPerCamera: 1, frames: 4 } },
-  model: { ...shipped.model, backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 } },
+  data: {
+    ...shipped.data,
+    height: 16,
+    width: 8,
+    world: {
+      ...shipped.data.world,
+      trainIdentities: 4,
+      testIdentities: 4,
+      cameras: 2,
+      trackletsPerCamera: 1,
+      frames: 4
+    }
+  },
+  model: {
+    ...shipped.model,
+    backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 }
+  },
   teacher: { ...shipped.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  student: { ...shipped.student, teacherFrames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  tables: { table1: [{ label: "TR", terms: ["tr"] }, { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }], table2: "seed" },
+  student: {
+    ...shipped.student,
+    teacherFrames: 3,
+    epochs: 1,
+    batchesPerEpoch: 1,
+    batch: { identities: 2, instances: 2 }
+  },
+  tables: {
+    table1: [
+      { label: "TR", terms: ["tr"] },
+      { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }
+    ],
+    table2: "seed"
+  },
   seeds: [0]
 }
 const file = join(dir, "mdkt.yaml")
@@ -30,7 +61,7 @@ writeFileSync(file, YAML.stringify(tiny))
 
 describe("reidfx run (kind: mdkt)", () => {
   it.effect("dispatches an MDKT protocol file to @reidfx/video and writes its reports", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = join(dir, "out")
       yield* run(["run", file, "--out", out])
       const text = (yield* TestConsole.logLines).map(String).join("\n")
@@ -38,20 +69,26 @@ describe("reidfx run (kind: mdkt)", () => {
       assert.include(text, "V2V")
       assert.include(text, "ALL")
       for (const f of ["report.md", "report.html"]) assert.isTrue(existsSync(join(out, f)), f)
-    }).pipe(env))
+    }).pipe(env)
+  )
 
   it.effect("refuses lifelong-only flags on an MDKT protocol with a one-line error", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(run(["run", file, "--epochs", "2"]))
       assert.strictEqual((error as { _tag: string })._tag, "UserError")
-      assert.include(String((error as { userMessage?: string }).userMessage), "--methods and --epochs apply to lifelong protocols")
-    }).pipe(env))
+      assert.include(
+        String((error as { userMessage?: string }).userMessage),
+        "--methods and --epochs apply to lifelong protocols"
+      )
+    }).pipe(env)
+  )
 
   it.effect("--set overrides a key of an MDKT protocol too; an unknown declared kind names the allowed kinds", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const bad = yield* Effect.flip(run(["run", file, "--set", "student.frames=0"]))
       assert.include(String((bad as { userMessage?: string }).userMessage), "student.frames")
       const unknown = yield* Effect.flip(run(["run", file, "--set", "kind=mdtk"]))
       assert.include(String((unknown as { userMessage?: string }).userMessage), 'must be one of "lifelong", "mdkt"')
-    }).pipe(env))
+    }).pipe(env)
+  )
 })

@@ -13,7 +13,7 @@ import { cli } from "../src/cli.ts"
 const run = Command.runWith(cli, { version: "0.0.0" })
 const dir = mkdtempSync(join(tmpdir(), "reidfx-test-cli-"))
 const failureOf = (args: Array<string>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const error = yield* Effect.flip(run(args))
     assert.strictEqual((error as { _tag: string })._tag, "UserError")
     return String((error as { userMessage?: string }).userMessage)
@@ -21,207 +21,494 @@ const failureOf = (args: Array<string>) =>
 
 // the tiny run of train.test.ts: 12 identities at 32x16 (seed 0, 4 cameras, hard), 2 epochs
 const tiny = [
-  "--backend", "cpu", "--output", dir, "--epochs", "2",
-  "--set", "data.identities=12", "--set", "data.height=32", "--set", "data.width=16", "--set", "data.imagesPerCamera=2",
-  "--set", "sampler={p: 3, k: 2}", "--set", "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
+  "--backend",
+  "cpu",
+  "--output",
+  dir,
+  "--epochs",
+  "2",
+  "--set",
+  "data.identities=12",
+  "--set",
+  "data.height=32",
+  "--set",
+  "data.width=16",
+  "--set",
+  "data.imagesPerCamera=2",
+  "--set",
+  "sampler={p: 3, k: 2}",
+  "--set",
+  "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
 ]
 
 describe("reidfx test", () => {
-  it.effect("on the run's synthetic world exported as Market-1501, gives the mAP reidfx train evaluated in process", () =>
-    Effect.gen(function*() {
-      yield* run(["train", ...tiny, "--name", "tiny"])
-      const trained = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).trained
-      // the same world (the run's seed and data settings), written losslessly in the Market-1501 layout
-      const world = yield* Synthetic.make({ kind: "person", seed: 0, identities: 12, cameras: 4, imagesPerCamera: 2, height: 32, width: 16, difficulty: Synthetic.presets.hard })
-      const root = join(dir, "market")
-      yield* SyntheticExport.writeMarket1501(world, root, { format: "png" })
-      const out = join(dir, "test-out")
-      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--layout", "market1501", "--root", root, "--output", out, "--visrank", "5", "--visrank-queries", "3"])
-      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
-      expect(results.input).toEqual({ height: 32, width: 16, flip: false, normalize: false, embedding: "neck" })
-      expect(results.original.numQueries).toBe(world.dataset.query.length)
-      expect(results.original.mAP).toBeCloseTo(trained.mAP, 6)
-      expect(results.original.rank1).toBeCloseTo(trained.rank1, 6)
-      expect(results.original.mINP).toBeCloseTo(trained.mINP, 6)
-      // the feature files are what `reidfx eval` reads, and give the same mAP there
-      const q = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
-      expect([q.rows, q.dim]).toEqual([world.dataset.query.length, 16])
-      const qIds = parseLabelFile(readFileSync(join(out, "query_ids.npy")), "ids.npy")
-      assert.strictEqual(qIds._tag, "Single")
-      const market = yield* Readers.market1501(root)
-      expect(readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")).toEqual(market.query.map((i) => (i.source as { path: string }).path))
-      const side = (s: string) => [`--${s}-features`, join(out, `${s}_features.npy`), `--${s}-ids`, join(out, `${s}_ids.npy`), `--${s}-cams`, join(out, `${s}_cams.npy`)]
-      const json = join(dir, "eval.json")
-      yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--json", json])
-      expect(JSON.parse(readFileSync(json, "utf8")).original.mAP).toBeCloseTo(results.original.mAP, 9)
-      // eval --visrank draws the same page from the features plus the path lists
-      const vis = join(dir, "eval-vis")
-      yield* run([
-        "eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--visrank", vis, "--query-paths", join(out, "query_paths.txt"),
-        "--gallery-paths", join(out, "gallery_paths.txt"), "--visrank-top", "5", "--visrank-queries", "3"
-      ])
-      const strip = (page: string) => page.replace(/<title>.*<\/title>|<h1>.*<\/h1>/g, "")
-      expect(strip(readFileSync(join(vis, "ranked.html"), "utf8"))).toBe(strip(readFileSync(join(out, "ranked.html"), "utf8")))
-      expect(readFileSync(join(vis, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
-      expect(yield* failureOf(["eval", ...side("query"), ...side("gallery"), "--visrank", vis])).toBe(
-        "--visrank needs the image paths: --query-paths and --gallery-paths (one path per line, in feature order)"
-      )
-      // the ranked-list page embeds the real crops; the PNG is torchreid's grid of 3 rows of 1 + 5 framed tiles
-      const html = readFileSync(join(out, "ranked.html"), "utf8")
-      expect(html.match(/<div class="row">/g)?.length).toBe(3)
-      expect(html.match(/<figure class="(match|nonMatch|junk)">/g)?.length).toBe(15)
-      expect(html.match(/src="data:image\/png;base64,/g)?.length).toBe(18)
-      const png = yield* Decode.decode(join(out, "ranked.png"), 128 * 3 + 2 * 5, 6 * 64 + 5 * 5 + 45)
-      // 64-wide tiles: torchreid's border 5, spacing 10 and query gap 90 scaled by 64 / 128 (3, 5, 45)
-      const W = 6 * 64 + 5 * 5 + 45
-      const pixel = (y: number, x: number) => Array.from(png.data.subarray((y * W + x) * 3, (y * W + x) * 3 + 3))
-      expect(pixel(1, 1)).toEqual([0, 0, 0])
-      expect(pixel(60, 64 + 20)).toEqual([255, 255, 255])
-      const first = /<figure class="(match|nonMatch|junk)">/.exec(html)![1]!
-      const colour = { match: [0, 255, 0], nonMatch: [255, 0, 0], junk: [160, 160, 160] }[first]
-      expect(pixel(1, 64 + 5 + 45 + 1)).toEqual(colour)
-      // the run's last checkpoint (written at the last epoch's end) is the same model: the same mAP, model config
-      // rebuilt from the run config in its metadata and the classifier's shape
-      const fromCkpt = join(dir, "ckpt-out")
-      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny", "checkpoint.ckpt"), "--layout", "market1501", "--root", root, "--output", fromCkpt, "--visrank", "0"])
-      const ckptResults = JSON.parse(readFileSync(join(fromCkpt, "results.json"), "utf8"))
-      expect(ckptResults.model.kind).toBe("checkpoint")
-      expect(ckptResults.input).toEqual(results.input)
-      expect(ckptResults.original.mAP).toBeCloseTo(results.original.mAP, 9)
-      expect(ckptResults.files).not.toContain("ranked.png")
-      const logs = (yield* TestConsole.logLines).map(String).join("\n")
-      assert.include(logs, "ranked lists of 3 queries")
-    }).pipe(Effect.provide(NodeServices.layer)), 120_000)
+  it.effect(
+    "on the run's synthetic world exported as Market-1501, gives the mAP reidfx train evaluated in process",
+    () =>
+      Effect.gen(function* () {
+        yield* run(["train", ...tiny, "--name", "tiny"])
+        const trained = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).trained
+        // the same world (the run's seed and data settings), written losslessly in the Market-1501 layout
+        const world = yield* Synthetic.make({
+          kind: "person",
+          seed: 0,
+          identities: 12,
+          cameras: 4,
+          imagesPerCamera: 2,
+          height: 32,
+          width: 16,
+          difficulty: Synthetic.presets.hard
+        })
+        const root = join(dir, "market")
+        yield* SyntheticExport.writeMarket1501(world, root, { format: "png" })
+        const out = join(dir, "test-out")
+        yield* run([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny"),
+          "--layout",
+          "market1501",
+          "--root",
+          root,
+          "--output",
+          out,
+          "--visrank",
+          "5",
+          "--visrank-queries",
+          "3"
+        ])
+        const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
+        expect(results.input).toEqual({ height: 32, width: 16, flip: false, normalize: false, embedding: "neck" })
+        expect(results.original.numQueries).toBe(world.dataset.query.length)
+        expect(results.original.mAP).toBeCloseTo(trained.mAP, 6)
+        expect(results.original.rank1).toBeCloseTo(trained.rank1, 6)
+        expect(results.original.mINP).toBeCloseTo(trained.mINP, 6)
+        // the feature files are what `reidfx eval` reads, and give the same mAP there
+        const q = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
+        expect([q.rows, q.dim]).toEqual([world.dataset.query.length, 16])
+        const qIds = parseLabelFile(readFileSync(join(out, "query_ids.npy")), "ids.npy")
+        assert.strictEqual(qIds._tag, "Single")
+        const market = yield* Readers.market1501(root)
+        expect(readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")).toEqual(
+          market.query.map((i) => (i.source as { path: string }).path)
+        )
+        const side = (s: string) => [
+          `--${s}-features`,
+          join(out, `${s}_features.npy`),
+          `--${s}-ids`,
+          join(out, `${s}_ids.npy`),
+          `--${s}-cams`,
+          join(out, `${s}_cams.npy`)
+        ]
+        const json = join(dir, "eval.json")
+        yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--json", json])
+        expect(JSON.parse(readFileSync(json, "utf8")).original.mAP).toBeCloseTo(results.original.mAP, 9)
+        // eval --visrank draws the same page from the features plus the path lists
+        const vis = join(dir, "eval-vis")
+        yield* run([
+          "eval",
+          ...side("query"),
+          ...side("gallery"),
+          "--metric",
+          "cosine",
+          "--visrank",
+          vis,
+          "--query-paths",
+          join(out, "query_paths.txt"),
+          "--gallery-paths",
+          join(out, "gallery_paths.txt"),
+          "--visrank-top",
+          "5",
+          "--visrank-queries",
+          "3"
+        ])
+        const strip = (page: string) => page.replace(/<title>.*<\/title>|<h1>.*<\/h1>/g, "")
+        expect(strip(readFileSync(join(vis, "ranked.html"), "utf8"))).toBe(
+          strip(readFileSync(join(out, "ranked.html"), "utf8"))
+        )
+        expect(readFileSync(join(vis, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
+        expect(yield* failureOf(["eval", ...side("query"), ...side("gallery"), "--visrank", vis])).toBe(
+          "--visrank needs the image paths: --query-paths and --gallery-paths (one path per line, in feature order)"
+        )
+        // the ranked-list page embeds the real crops; the PNG is torchreid's grid of 3 rows of 1 + 5 framed tiles
+        const html = readFileSync(join(out, "ranked.html"), "utf8")
+        expect(html.match(/<div class="row">/g)?.length).toBe(3)
+        expect(html.match(/<figure class="(match|nonMatch|junk)">/g)?.length).toBe(15)
+        expect(html.match(/src="data:image\/png;base64,/g)?.length).toBe(18)
+        const png = yield* Decode.decode(join(out, "ranked.png"), 128 * 3 + 2 * 5, 6 * 64 + 5 * 5 + 45)
+        // 64-wide tiles: torchreid's border 5, spacing 10 and query gap 90 scaled by 64 / 128 (3, 5, 45)
+        const W = 6 * 64 + 5 * 5 + 45
+        const pixel = (y: number, x: number) => Array.from(png.data.subarray((y * W + x) * 3, (y * W + x) * 3 + 3))
+        expect(pixel(1, 1)).toEqual([0, 0, 0])
+        expect(pixel(60, 64 + 20)).toEqual([255, 255, 255])
+        const first = /<figure class="(match|nonMatch|junk)">/.exec(html)![1]!
+        const colour = { match: [0, 255, 0], nonMatch: [255, 0, 0], junk: [160, 160, 160] }[first]
+        expect(pixel(1, 64 + 5 + 45 + 1)).toEqual(colour)
+        // the run's last checkpoint (written at the last epoch's end) is the same model: the same mAP, model config
+        // rebuilt from the run config in its metadata and the classifier's shape
+        const fromCkpt = join(dir, "ckpt-out")
+        yield* run([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny", "checkpoint.ckpt"),
+          "--layout",
+          "market1501",
+          "--root",
+          root,
+          "--output",
+          fromCkpt,
+          "--visrank",
+          "0"
+        ])
+        const ckptResults = JSON.parse(readFileSync(join(fromCkpt, "results.json"), "utf8"))
+        expect(ckptResults.model.kind).toBe("checkpoint")
+        expect(ckptResults.input).toEqual(results.input)
+        expect(ckptResults.original.mAP).toBeCloseTo(results.original.mAP, 9)
+        expect(ckptResults.files).not.toContain("ranked.png")
+        const logs = (yield* TestConsole.logLines).map(String).join("\n")
+        assert.include(logs, "ranked lists of 3 queries")
+      }).pipe(Effect.provide(NodeServices.layer)),
+    120_000
+  )
 
-  it.effect("embeds an image list with flip and normalisation into unit-norm features in the list's order", () =>
-    Effect.gen(function*() {
-      const root = join(dir, "market")
-      const files = readdirSync(join(root, "query")).slice(0, 4)
-      const list = join(root, "list.txt")
-      writeFileSync(list, `# four queries\n${files.map((f) => `query/${f}`).join("\n")}\n`)
-      const out = join(dir, "list-out")
-      yield* run(["extract", "--backend", "cpu", "--model", join(dir, "tiny", "model"), "--images", list, "--height", "32", "--width", "16", "--flip", "--normalize", "--output", out])
-      const f = parseFeatureFile(readFileSync(join(out, "features.npy")), "f.npy")
-      expect(f.rows).toBe(4)
-      for (let i = 0; i < 4; i++) {
-        let s = 0
-        for (let j = 0; j < f.dim; j++) s += f.data[i * f.dim + j]! ** 2
-        expect(Math.sqrt(s)).toBeCloseTo(1, 5)
-      }
-      expect(readFileSync(join(out, "paths.txt"), "utf8").trim().split("\n")).toEqual(files.map((x) => join(root, "query", x)))
-    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+  it.effect(
+    "embeds an image list with flip and normalisation into unit-norm features in the list's order",
+    () =>
+      Effect.gen(function* () {
+        const root = join(dir, "market")
+        const files = readdirSync(join(root, "query")).slice(0, 4)
+        const list = join(root, "list.txt")
+        writeFileSync(list, `# four queries\n${files.map((f) => `query/${f}`).join("\n")}\n`)
+        const out = join(dir, "list-out")
+        yield* run([
+          "extract",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny", "model"),
+          "--images",
+          list,
+          "--height",
+          "32",
+          "--width",
+          "16",
+          "--flip",
+          "--normalize",
+          "--output",
+          out
+        ])
+        const f = parseFeatureFile(readFileSync(join(out, "features.npy")), "f.npy")
+        expect(f.rows).toBe(4)
+        for (let i = 0; i < 4; i++) {
+          let s = 0
+          for (let j = 0; j < f.dim; j++) s += f.data[i * f.dim + j]! ** 2
+          expect(Math.sqrt(s)).toBeCloseTo(1, 5)
+        }
+        expect(readFileSync(join(out, "paths.txt"), "utf8").trim().split("\n")).toEqual(
+          files.map((x) => join(root, "query", x))
+        )
+      }).pipe(Effect.provide(NodeServices.layer)),
+    60_000
+  )
 
   it.effect("bad input is one line naming what to give", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       expect(yield* failureOf(["test", "--model", join(dir, "tiny"), "--output", join(dir, "x")])).toBe(
         "give exactly one data source: --layout <market1501|dukemtmcReid|msmt17|cuhk03|cuhk03detected|veri776|generic|cuhksysu|viper|prid|grid|ilids|cuhk01|cuhk02|sensereid> --root DIR, --manifest file.csv, or --images list.txt"
       )
       const missing = join(dir, "nope")
-      expect(yield* failureOf(["test", "--backend", "cpu", "--model", missing, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toBe(
+      expect(
+        yield* failureOf([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          missing,
+          "--layout",
+          "market1501",
+          "--root",
+          join(dir, "market"),
+          "--output",
+          join(dir, "x")
+        ])
+      ).toBe(
         `model ${missing}: no such file or folder (give a run folder, a weights folder, a checkpoint.ckpt or a .safetensors / .npz file)`
       )
-      expect(yield* failureOf(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--embedding", "parts", "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toBe(
-        "--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"
-      )
+      expect(
+        yield* failureOf([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny"),
+          "--embedding",
+          "parts",
+          "--layout",
+          "market1501",
+          "--root",
+          join(dir, "market"),
+          "--output",
+          join(dir, "x")
+        ])
+      ).toBe("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)")
       const dict = join(dir, "w.safetensors")
       writeFileSync(dict, "")
-      expect(yield* failureOf(["test", "--backend", "cpu", "--model", dict, "--layout", "market1501", "--root", join(dir, "market"), "--output", join(dir, "x")])).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
-    }).pipe(Effect.provide(NodeServices.layer)))
+      expect(
+        yield* failureOf([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          dict,
+          "--layout",
+          "market1501",
+          "--root",
+          join(dir, "market"),
+          "--output",
+          join(dir, "x")
+        ])
+      ).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
+    }).pipe(Effect.provide(NodeServices.layer))
+  )
 
-  it.effect("search: a tracklet query (pooled) and an image query against a dataset's gallery, and labelled features from any model", () =>
-    Effect.gen(function*() {
-      const out = join(dir, "test-out")
-      const root = join(dir, "market")
-      const qPaths = readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")
-      const qf = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
-      const gf = parseFeatureFile(readFileSync(join(out, "gallery_features.npy")), "g.npy")
-      const gPaths = readFileSync(join(out, "gallery_paths.txt"), "utf8").trim().split("\n")
-      const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-        let ab = 0
-        let aa = 0
-        let bb = 0
-        for (let i = 0; i < a.length; i++) {
-          ab += a[i]! * b[i]!
-          aa += a[i]! ** 2
-          bb += b[i]! ** 2
+  it.effect(
+    "search: a tracklet query (pooled) and an image query against a dataset's gallery, and labelled features from any model",
+    () =>
+      Effect.gen(function* () {
+        const out = join(dir, "test-out")
+        const root = join(dir, "market")
+        const qPaths = readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")
+        const qf = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
+        const gf = parseFeatureFile(readFileSync(join(out, "gallery_features.npy")), "g.npy")
+        const gPaths = readFileSync(join(out, "gallery_paths.txt"), "utf8").trim().split("\n")
+        const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+          let ab = 0
+          let aa = 0
+          let bb = 0
+          for (let i = 0; i < a.length; i++) {
+            ab += a[i]! * b[i]!
+            aa += a[i]! ** 2
+            bb += b[i]! ** 2
+          }
+          return 1 - ab / Math.sqrt(aa * bb)
         }
-        return 1 - ab / Math.sqrt(aa * bb)
-      }
-      const row = (m: { data: Float32Array; dim: number }, i: number) => m.data.subarray(i * m.dim, (i + 1) * m.dim)
-      const brute = (q: ArrayLike<number>) => gPaths.map((p, j) => ({ p, d: cosine(q, row(gf, j)) })).sort((a, b) => a.d - b.d)
-      // queries 0 and 1 as one tracklet "walk", query 2 alone
-      const list = join(dir, "search-list.txt")
-      writeFileSync(list, `${qPaths[0]},walk\n${qPaths[2]}\n${qPaths[1]},walk\n`)
-      const sOut = join(dir, "search-out")
-      yield* run(["search", "--backend", "cpu", "--model", join(dir, "tiny"), "--query-images", list, "--layout", "market1501", "--root", root, "--top", "4", "--output", sOut])
-      const found = JSON.parse(readFileSync(join(sOut, "search.json"), "utf8"))
-      expect(found.results.map((r: { query: string }) => r.query)).toEqual(["walk", qPaths[2]])
-      expect(found.results[0].images).toEqual([qPaths[0], qPaths[1]])
-      const pooled = Float32Array.from(row(qf, 0), (v, k) => (v + row(qf, 1)[k]!) / 2)
-      for (const [r, q] of [[0, pooled], [1, row(qf, 2)]] as const) {
-        const expected = brute(q).slice(0, 4)
-        expect(found.results[r].top.map((t: { image: string }) => t.image)).toEqual(expected.map((e) => e.p))
-        found.results[r].top.forEach((t: { distance: number }, k: number) => {
-          expect(t.distance).toBeCloseTo(expected[k]!.d, 5)
+        const row = (m: { data: Float32Array; dim: number }, i: number) => m.data.subarray(i * m.dim, (i + 1) * m.dim)
+        const brute = (q: ArrayLike<number>) =>
+          gPaths.map((p, j) => ({ p, d: cosine(q, row(gf, j)) })).sort((a, b) => a.d - b.d)
+        // queries 0 and 1 as one tracklet "walk", query 2 alone
+        const list = join(dir, "search-list.txt")
+        writeFileSync(list, `${qPaths[0]},walk\n${qPaths[2]}\n${qPaths[1]},walk\n`)
+        const sOut = join(dir, "search-out")
+        yield* run([
+          "search",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny"),
+          "--query-images",
+          list,
+          "--layout",
+          "market1501",
+          "--root",
+          root,
+          "--top",
+          "4",
+          "--output",
+          sOut
+        ])
+        const found = JSON.parse(readFileSync(join(sOut, "search.json"), "utf8"))
+        expect(found.results.map((r: { query: string }) => r.query)).toEqual(["walk", qPaths[2]])
+        expect(found.results[0].images).toEqual([qPaths[0], qPaths[1]])
+        const pooled = Float32Array.from(row(qf, 0), (v, k) => (v + row(qf, 1)[k]!) / 2)
+        for (const [r, q] of [
+          [0, pooled],
+          [1, row(qf, 2)]
+        ] as const) {
+          const expected = brute(q).slice(0, 4)
+          expect(found.results[r].top.map((t: { image: string }) => t.image)).toEqual(expected.map((e) => e.p))
+          found.results[r].top.forEach((t: { distance: number }, k: number) => {
+            expect(t.distance).toBeCloseTo(expected[k]!.d, 5)
+          })
+          expect(found.results[r].top[0].verdict).toBeUndefined()
+        }
+        const page = readFileSync(join(sOut, "ranked.html"), "utf8")
+        expect(page.match(/<figure class="unknown">/g)?.length).toBe(8)
+        assert.include(page, "identities unknown")
+        // features of any model with labels: verdicts as the evaluation's ranked lists
+        const fOut = join(dir, "search-features")
+        yield* run([
+          "search",
+          "--query-features",
+          join(out, "query_features.npy"),
+          "--query-paths",
+          join(out, "query_paths.txt"),
+          "--query-ids",
+          join(out, "query_ids.npy"),
+          "--query-cams",
+          join(out, "query_cams.npy"),
+          "--gallery-features",
+          join(out, "gallery_features.npy"),
+          "--gallery-paths",
+          join(out, "gallery_paths.txt"),
+          "--gallery-ids",
+          join(out, "gallery_ids.npy"),
+          "--gallery-cams",
+          join(out, "gallery_cams.npy"),
+          "--top",
+          "5",
+          "--max-queries",
+          "3",
+          "--output",
+          fOut
+        ])
+        const labelled = JSON.parse(readFileSync(join(fOut, "search.json"), "utf8"))
+        expect(labelled.results).toHaveLength(qf.rows)
+        expect(labelled.results[2].top.map((t: { image: string }) => t.image)).toEqual(
+          brute(row(qf, 2))
+            .slice(0, 5)
+            .map((e) => e.p)
+        )
+        // the same 3 queries and top-5 as reidfx test drew: the same PNG
+        expect(readFileSync(join(fOut, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
+        expect(yield* failureOf(["search", "--query-images", list, "--gallery-images", list, "--output", fOut])).toBe(
+          "query are images: give --model to embed them (or give features with --query-features)"
+        )
+      }).pipe(Effect.provide(NodeServices.layer)),
+    60_000
+  )
+
+  it.effect(
+    "train on a dataset in a layout from saved weights: its untrained scores are the saved model's on those files",
+    () =>
+      Effect.gen(function* () {
+        const root = join(dir, "market")
+        const model = join(dir, "tiny", "model")
+        yield* run([
+          "train",
+          "--backend",
+          "cpu",
+          "--output",
+          dir,
+          "--name",
+          "from-market",
+          "--epochs",
+          "1",
+          "--layout",
+          "market1501",
+          "--root",
+          root,
+          "--set",
+          "data.height=32",
+          "--set",
+          "data.width=16",
+          "--set",
+          "sampler={p: 3, k: 2}",
+          "--set",
+          "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}",
+          "--set",
+          `model.weights=${JSON.stringify({ path: model, part: "all" })}`
+        ])
+        const r = JSON.parse(readFileSync(join(dir, "from-market", "results.json"), "utf8"))
+        const market = yield* Readers.market1501(root)
+        expect(r.dataset).toEqual({
+          trainImages: market.train.length,
+          trainIdentities: 6,
+          queries: market.query.length,
+          gallery: market.gallery.length,
+          testIdentities: 6
         })
-        expect(found.results[r].top[0].verdict).toBeUndefined()
-      }
-      const page = readFileSync(join(sOut, "ranked.html"), "utf8")
-      expect(page.match(/<figure class="unknown">/g)?.length).toBe(8)
-      assert.include(page, "identities unknown")
-      // features of any model with labels: verdicts as the evaluation's ranked lists
-      const fOut = join(dir, "search-features")
-      yield* run([
-        "search", "--query-features", join(out, "query_features.npy"), "--query-paths", join(out, "query_paths.txt"),
-        "--query-ids", join(out, "query_ids.npy"), "--query-cams", join(out, "query_cams.npy"),
-        "--gallery-features", join(out, "gallery_features.npy"), "--gallery-paths", join(out, "gallery_paths.txt"),
-        "--gallery-ids", join(out, "gallery_ids.npy"), "--gallery-cams", join(out, "gallery_cams.npy"), "--top", "5", "--max-queries", "3", "--output", fOut
-      ])
-      const labelled = JSON.parse(readFileSync(join(fOut, "search.json"), "utf8"))
-      expect(labelled.results).toHaveLength(qf.rows)
-      expect(labelled.results[2].top.map((t: { image: string }) => t.image)).toEqual(brute(row(qf, 2)).slice(0, 5).map((e) => e.p))
-      // the same 3 queries and top-5 as reidfx test drew: the same PNG
-      expect(readFileSync(join(fOut, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
-      expect(yield* failureOf(["search", "--query-images", list, "--gallery-images", list, "--output", fOut])).toBe(
-        "query are images: give --model to embed them (or give features with --query-features)"
-      )
-    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+        const tested = JSON.parse(readFileSync(join(dir, "test-out", "results.json"), "utf8")).original
+        expect(r.untrained.mAP).toBeCloseTo(tested.mAP, 6)
+        expect(JSON.parse(readFileSync(join(dir, "from-market", "config.json"), "utf8")).dataset).toEqual({
+          layout: "market1501",
+          root
+        })
+        expect(
+          yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501"])
+        ).toBe("give both --layout and --root (the dataset's folder)")
+        const nowhere = join(dir, "nowhere")
+        expect(
+          yield* failureOf([
+            "train",
+            "--backend",
+            "cpu",
+            "--output",
+            dir,
+            "--name",
+            "x",
+            "--layout",
+            "market1501",
+            "--root",
+            nowhere
+          ])
+        ).toMatch(/^invalid run configuration \(dataset\):[\s\S]*nowhere/)
+      }).pipe(Effect.provide(NodeServices.layer)),
+    60_000
+  )
 
-  it.effect("train on a dataset in a layout from saved weights: its untrained scores are the saved model's on those files", () =>
-    Effect.gen(function*() {
-      const root = join(dir, "market")
-      const model = join(dir, "tiny", "model")
-      yield* run([
-        "train", "--backend", "cpu", "--output", dir, "--name", "from-market", "--epochs", "1", "--layout", "market1501", "--root", root,
-        "--set", "data.height=32", "--set", "data.width=16", "--set", "sampler={p: 3, k: 2}",
-        "--set", "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}",
-        "--set", `model.weights=${JSON.stringify({ path: model, part: "all" })}`
-      ])
-      const r = JSON.parse(readFileSync(join(dir, "from-market", "results.json"), "utf8"))
-      const market = yield* Readers.market1501(root)
-      expect(r.dataset).toEqual({ trainImages: market.train.length, trainIdentities: 6, queries: market.query.length, gallery: market.gallery.length, testIdentities: 6 })
-      const tested = JSON.parse(readFileSync(join(dir, "test-out", "results.json"), "utf8")).original
-      expect(r.untrained.mAP).toBeCloseTo(tested.mAP, 6)
-      expect(JSON.parse(readFileSync(join(dir, "from-market", "config.json"), "utf8")).dataset).toEqual({ layout: "market1501", root })
-      expect(yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501"])).toBe("give both --layout and --root (the dataset's folder)")
-      const nowhere = join(dir, "nowhere")
-      expect(yield* failureOf(["train", "--backend", "cpu", "--output", dir, "--name", "x", "--layout", "market1501", "--root", nowhere])).toMatch(/^invalid run configuration \(dataset\):[\s\S]*nowhere/)
-    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
-
-  it.effect("--rerank --split all: the re-ranked scores are reidfx eval --rerank's on the written features; the train split is embedded too", () =>
-    Effect.gen(function*() {
-      const root = join(dir, "market")
-      const out = join(dir, "rerank-out")
-      yield* run(["test", "--backend", "cpu", "--model", join(dir, "tiny"), "--layout", "market1501", "--root", root, "--split", "all", "--rerank", "--k1", "4", "--k2", "2", "--visrank", "0", "--output", out])
-      const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
-      const market = yield* Readers.market1501(root)
-      expect(parseFeatureFile(readFileSync(join(out, "train_features.npy")), "t.npy").rows).toBe(market.train.length)
-      const side = (s: string) => [`--${s}-features`, join(out, `${s}_features.npy`), `--${s}-ids`, join(out, `${s}_ids.npy`), `--${s}-cams`, join(out, `${s}_cams.npy`)]
-      const json = join(dir, "rerank.json")
-      yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--rerank", "--k1", "4", "--k2", "2", "--json", json])
-      const evaluated = JSON.parse(readFileSync(json, "utf8"))
-      expect(results.reRanked.mAP).toBeCloseTo(evaluated.reRanked.mAP, 9)
-      expect(results.original.mAP).toBeCloseTo(evaluated.original.mAP, 9)
-      expect(results.options.reRanking).toEqual({ k1: 4, k2: 2, lambda: 0.3 })
-    }).pipe(Effect.provide(NodeServices.layer)), 60_000)
+  it.effect(
+    "--rerank --split all: the re-ranked scores are reidfx eval --rerank's on the written features; the train split is embedded too",
+    () =>
+      Effect.gen(function* () {
+        const root = join(dir, "market")
+        const out = join(dir, "rerank-out")
+        yield* run([
+          "test",
+          "--backend",
+          "cpu",
+          "--model",
+          join(dir, "tiny"),
+          "--layout",
+          "market1501",
+          "--root",
+          root,
+          "--split",
+          "all",
+          "--rerank",
+          "--k1",
+          "4",
+          "--k2",
+          "2",
+          "--visrank",
+          "0",
+          "--output",
+          out
+        ])
+        const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
+        const market = yield* Readers.market1501(root)
+        expect(parseFeatureFile(readFileSync(join(out, "train_features.npy")), "t.npy").rows).toBe(market.train.length)
+        const side = (s: string) => [
+          `--${s}-features`,
+          join(out, `${s}_features.npy`),
+          `--${s}-ids`,
+          join(out, `${s}_ids.npy`),
+          `--${s}-cams`,
+          join(out, `${s}_cams.npy`)
+        ]
+        const json = join(dir, "rerank.json")
+        yield* run([
+          "eval",
+          ...side("query"),
+          ...side("gallery"),
+          "--metric",
+          "cosine",
+          "--rerank",
+          "--k1",
+          "4",
+          "--k2",
+          "2",
+          "--json",
+          json
+        ])
+        const evaluated = JSON.parse(readFileSync(json, "utf8"))
+        expect(results.reRanked.mAP).toBeCloseTo(evaluated.reRanked.mAP, 9)
+        expect(results.original.mAP).toBeCloseTo(evaluated.original.mAP, 9)
+        expect(results.options.reRanking).toEqual({ k1: 4, k2: 2, lambda: 0.3 })
+      }).pipe(Effect.provide(NodeServices.layer)),
+    60_000
+  )
 })

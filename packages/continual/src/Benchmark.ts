@@ -77,7 +77,9 @@ export const confined = (benchmark: BenchmarkService, task: number): BenchmarkSe
     Effect.fail(
       new BenchmarkError({
         operation: what,
-        cause: new Error(`a stage of task ${task + 1} can open only its own task's training data (lifelong rule: earlier and later tasks are unavailable)`)
+        cause: new Error(
+          `a stage of task ${task + 1} can open only its own task's training data (lifelong rule: earlier and later tasks are unavailable)`
+        )
       })
     )
   return {

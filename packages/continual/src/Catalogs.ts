@@ -47,5 +47,7 @@ export const extend = (
 }
 
 /** Runs an effect with these catalogs. @category combinators */
-export const provide = (catalogs: Catalogs) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.provideService(effect, Catalogs, catalogs)
+export const provide =
+  (catalogs: Catalogs) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.provideService(effect, Catalogs, catalogs)

@@ -16,8 +16,13 @@
  */
 import type { ProtocolInput } from "./Protocol.ts"
 
-const world = (domain: "source" | "market" | "cuhksysu" | "duke" | "msmt" | "viper" | "prid" | "grid" | "ilids", identities: number, cameras: number, imagesPerCamera: number, seed: number) =>
-  ({ kind: "synthetic", domain, identities, cameras, imagesPerCamera, seed }) as const
+const world = (
+  domain: "source" | "market" | "cuhksysu" | "duke" | "msmt" | "viper" | "prid" | "grid" | "ilids",
+  identities: number,
+  cameras: number,
+  imagesPerCamera: number,
+  seed: number
+) => ({ kind: "synthetic", domain, identities, cameras, imagesPerCamera, seed }) as const
 
 /** The demo protocol. */
 export const protocol: ProtocolInput = {
@@ -42,7 +47,14 @@ export const protocol: ProtocolInput = {
     }
   },
   pretraining: { world: world("source", 200, 4, 4, 1), epochs: 5, learningRate: 0.001, seed: 0 },
-  model: { backbone: "reference", stemWidth: 16, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], pooling: "avg", neck: "bnneck" },
+  model: {
+    backbone: "reference",
+    stemWidth: 16,
+    widths: [16, 32, 64, 128],
+    blocks: [1, 1, 1, 1],
+    pooling: "avg",
+    neck: "bnneck"
+  },
   training: {
     epochs: 5,
     optimizer: { kind: "adam", learningRate: 0.001, weightDecay: 0.0005, warmupEpochs: 1 },

@@ -55,8 +55,12 @@ export const stat = (values: ReadonlyArray<number | undefined>): Stat | undefine
 
 const mean = (values: ReadonlyArray<number | undefined>): number | undefined => stat(values)?.mean
 
-const keyOf = (c: { readonly method: string; readonly seed: number; readonly after: number; readonly testSet: string }) =>
-  `${c.method}\u0000${c.seed}\u0000${c.after}\u0000${c.testSet}`
+const keyOf = (c: {
+  readonly method: string
+  readonly seed: number
+  readonly after: number
+  readonly testSet: string
+}) => `${c.method}\u0000${c.seed}\u0000${c.after}\u0000${c.testSet}`
 
 // cells are immutable arrays: index each one once (the first cell of a key wins, as a linear search would)
 const indexes = new WeakMap<ReadonlyArray<Cell>, ReadonlyMap<string, Cell>>()
@@ -87,10 +91,14 @@ export const rows = (cells: ReadonlyArray<Cell>, method: string, seed: number): 
 
 /** The seen test sets in task order. */
 export const seenSets = (layout: Layout): ReadonlyArray<TestSetInfo> =>
-  layout.testSets.filter((t) => t.kind === "seen").slice().sort((a, b) => (a.task ?? 0) - (b.task ?? 0))
+  layout.testSets
+    .filter((t) => t.kind === "seen")
+    .slice()
+    .sort((a, b) => (a.task ?? 0) - (b.task ?? 0))
 
 /** The unseen test sets. */
-export const unseenSets = (layout: Layout): ReadonlyArray<TestSetInfo> => layout.testSets.filter((t) => t.kind === "unseen")
+export const unseenSets = (layout: Layout): ReadonlyArray<TestSetInfo> =>
+  layout.testSets.filter((t) => t.kind === "unseen")
 
 /**
  * The task x test-set matrix `R[i][j]` of one method and seed: one row per measured `after` index (in
@@ -103,7 +111,11 @@ export const matrix = (
   method: string,
   seed: number,
   metric: Metrics.MetricName
-): { readonly rows: ReadonlyArray<number>; readonly columns: ReadonlyArray<string>; readonly values: ReadonlyArray<ReadonlyArray<number | undefined>> } => {
+): {
+  readonly rows: ReadonlyArray<number>
+  readonly columns: ReadonlyArray<string>
+  readonly values: ReadonlyArray<ReadonlyArray<number | undefined>>
+} => {
   const columns = [...seenSets(layout), ...unseenSets(layout)].map((t) => t.name)
   const rs = rows(cells, method, seed)
   return {
@@ -125,10 +137,10 @@ export const seenAverage = (
   after < 0
     ? undefined
     : mean(
-      seenSets(layout)
-        .filter((t) => (t.task ?? 0) <= after)
-        .map((t) => lookup(cells, { method, seed, after, testSet: t.name }, metric))
-    )
+        seenSets(layout)
+          .filter((t) => (t.task ?? 0) <= after)
+          .map((t) => lookup(cells, { method, seed, after, testSet: t.name }, metric))
+      )
 
 /** The metric on the unseen test set(s) after task `after` (mean over unseen sets). */
 export const unseen = (
@@ -138,7 +150,8 @@ export const unseen = (
   seed: number,
   after: number,
   metric: Metrics.MetricName
-): number | undefined => mean(unseenSets(layout).map((t) => lookup(cells, { method, seed, after, testSet: t.name }, metric)))
+): number | undefined =>
+  mean(unseenSets(layout).map((t) => lookup(cells, { method, seed, after, testSet: t.name }, metric)))
 
 /**
  * The entries `R[l][j]` (`after(l)`) of the seen test set of task `j` and the last task index `T-1`; undefined for
@@ -272,33 +285,50 @@ export const summarize = (
   return {
     method,
     seeds,
-    final: Object.fromEntries(allSets.map((t) => [
-      t.name,
-      perMetric(metrics, (m) => overSeeds((s) => lookup(cells, { method, seed: s, after: last, testSet: t.name }, m)))
-    ])),
+    final: Object.fromEntries(
+      allSets.map((t) => [
+        t.name,
+        perMetric(metrics, (m) => overSeeds((s) => lookup(cells, { method, seed: s, after: last, testSet: t.name }, m)))
+      ])
+    ),
     seenAverage: perMetric(metrics, (m) => overSeeds((s) => seenAverage(cells, layout, method, s, last, m))),
     unseen: perMetric(metrics, (m) => overSeeds((s) => unseen(cells, layout, method, s, last, m))),
-    forgetting: Object.fromEntries(seenSets(layout).filter((t) => (t.task ?? 0) < last).map((t) => [
-      t.name,
-      perMetric(metrics, (m) => overSeeds((s) => forgetting(cells, layout, method, s, t, m)))
-    ])),
+    forgetting: Object.fromEntries(
+      seenSets(layout)
+        .filter((t) => (t.task ?? 0) < last)
+        .map((t) => [t.name, perMetric(metrics, (m) => overSeeds((s) => forgetting(cells, layout, method, s, t, m)))])
+    ),
     meanForgetting: perMetric(metrics, (m) => overSeeds((s) => meanForgetting(cells, layout, method, s, m))),
-    backwardTransfer: Object.fromEntries(seenSets(layout).filter((t) => (t.task ?? 0) < last).map((t) => [
-      t.name,
-      perMetric(metrics, (m) => overSeeds((s) => backwardTransfer(cells, layout, method, s, t, m)))
-    ])),
-    meanBackwardTransfer: perMetric(metrics, (m) => overSeeds((s) => meanBackwardTransfer(cells, layout, method, s, m))),
+    backwardTransfer: Object.fromEntries(
+      seenSets(layout)
+        .filter((t) => (t.task ?? 0) < last)
+        .map((t) => [
+          t.name,
+          perMetric(metrics, (m) => overSeeds((s) => backwardTransfer(cells, layout, method, s, t, m)))
+        ])
+    ),
+    meanBackwardTransfer: perMetric(metrics, (m) =>
+      overSeeds((s) => meanBackwardTransfer(cells, layout, method, s, m))
+    ),
     curve: {
       after,
-      testSets: Object.fromEntries(allSets.map((t) => [
-        t.name,
-        Object.fromEntries(metrics.map((m) => [
-          m,
-          after.map((a) => overSeeds((s) => lookup(cells, { method, seed: s, after: a, testSet: t.name }, m)))
-        ]))
-      ])),
-      seenAverage: Object.fromEntries(metrics.map((m) => [m, after.map((a) => overSeeds((s) => seenAverage(cells, layout, method, s, a, m)))])),
-      unseen: Object.fromEntries(metrics.map((m) => [m, after.map((a) => overSeeds((s) => unseen(cells, layout, method, s, a, m)))]))
+      testSets: Object.fromEntries(
+        allSets.map((t) => [
+          t.name,
+          Object.fromEntries(
+            metrics.map((m) => [
+              m,
+              after.map((a) => overSeeds((s) => lookup(cells, { method, seed: s, after: a, testSet: t.name }, m)))
+            ])
+          )
+        ])
+      ),
+      seenAverage: Object.fromEntries(
+        metrics.map((m) => [m, after.map((a) => overSeeds((s) => seenAverage(cells, layout, method, s, a, m)))])
+      ),
+      unseen: Object.fromEntries(
+        metrics.map((m) => [m, after.map((a) => overSeeds((s) => unseen(cells, layout, method, s, a, m)))])
+      )
     }
   }
 }
@@ -319,9 +349,11 @@ export const pairedDifference = (
   const last = layout.tasks - 1
   const score = of === "seenAverage" ? seenAverage : unseen
   const seeds = seedsOf(cells, a).filter((s) => seedsOf(cells, b).includes(s))
-  return stat(seeds.map((s) => {
-    const x = score(cells, layout, a, s, last, metric)
-    const y = score(cells, layout, b, s, last, metric)
-    return x === undefined || y === undefined ? undefined : x - y
-  }))
+  return stat(
+    seeds.map((s) => {
+      const x = score(cells, layout, a, s, last, metric)
+      const y = score(cells, layout, b, s, last, metric)
+      return x === undefined || y === undefined ? undefined : x - y
+    })
+  )
 }

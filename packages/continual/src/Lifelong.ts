@@ -36,7 +36,7 @@ export const run = <E = never, R = never>(
   protocol: Protocol,
   options: Runner.RunOptions<E, R> & ReidLearner.Options & { readonly logging?: RunFolderLog.LogOptions } = {}
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // own the run folder across the run and its reports (a second writer is refused)
     yield* Runner.checkStages(protocol, options)
     const out = options.out
@@ -44,9 +44,15 @@ export const run = <E = never, R = never>(
     const config = ProtocolFile.toJson(protocol, yield* Catalogs.Catalogs)
     const provenance = yield* Provenance.current(config)
     if (out === undefined) return { result: yield* Runner.run(protocol, options), written: undefined, provenance }
-    const log = yield* Tracker.open(RunFolderLog.trackers(out, options.logging), { name: protocol.name, config, provenance })
+    const log = yield* Tracker.open(RunFolderLog.trackers(out, options.logging), {
+      name: protocol.name,
+      config,
+      provenance
+    })
     const progress = yield* Progress.Progress
-    const result = yield* Runner.run(protocol, options).pipe(Effect.provideService(Progress.Progress, Progress.logged(progress, log)))
+    const result = yield* Runner.run(protocol, options).pipe(
+      Effect.provideService(Progress.Progress, Progress.logged(progress, log))
+    )
     const written = yield* Report.write(out, result, provenance)
     return { result, written, provenance }
   }).pipe(Effect.scoped, Effect.provide(layer(protocol, options)))

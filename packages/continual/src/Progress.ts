@@ -14,27 +14,46 @@ import type { Metrics } from "./Metrics.ts"
 /** What happens during a run. */
 export type ProgressEvent =
   | { readonly _tag: "RunStarted"; readonly protocol: string; readonly units: number; readonly out: string | undefined }
-  | { readonly _tag: "UnitStarted"; readonly method: string; readonly seed: number; readonly unit: number; readonly units: number; readonly resumed: number }
-  | { readonly _tag: "StageStarted"; readonly method: string; readonly seed: number; readonly task: string; readonly stage: string }
-  | { readonly _tag: "Training"; readonly method: string; readonly seed: number; readonly task: string; readonly progress: TrainProgress }
   | {
-    readonly _tag: "StageDone"
-    readonly method: string
-    readonly seed: number
-    readonly task: string
-    readonly stage: string
-    readonly seconds: number
-    readonly detail: string
-  }
+      readonly _tag: "UnitStarted"
+      readonly method: string
+      readonly seed: number
+      readonly unit: number
+      readonly units: number
+      readonly resumed: number
+    }
   | {
-    readonly _tag: "Evaluated"
-    readonly method: string
-    readonly seed: number
-    /** The index of the task learnt last (-1: the untrained model). */
-    readonly after: number
-    readonly testSet: string
-    readonly metrics: Metrics
-  }
+      readonly _tag: "StageStarted"
+      readonly method: string
+      readonly seed: number
+      readonly task: string
+      readonly stage: string
+    }
+  | {
+      readonly _tag: "Training"
+      readonly method: string
+      readonly seed: number
+      readonly task: string
+      readonly progress: TrainProgress
+    }
+  | {
+      readonly _tag: "StageDone"
+      readonly method: string
+      readonly seed: number
+      readonly task: string
+      readonly stage: string
+      readonly seconds: number
+      readonly detail: string
+    }
+  | {
+      readonly _tag: "Evaluated"
+      readonly method: string
+      readonly seed: number
+      /** The index of the task learnt last (-1: the untrained model). */
+      readonly after: number
+      readonly testSet: string
+      readonly metrics: Metrics
+    }
   | { readonly _tag: "UnitDone"; readonly method: string; readonly seed: number; readonly seconds: number }
   /** A line of a stage's own progress (e.g. an MDKT epoch's losses), for kinds whose training is not one `TrainProgress`. */
   | { readonly _tag: "Note"; readonly method: string; readonly seed: number; readonly line: string }
@@ -70,8 +89,10 @@ export const format = (event: ProgressEvent): string | undefined => {
     case "RunStarted":
       return `protocol ${event.protocol}: ${event.units} run(s) (method x seed)${event.out === undefined ? "" : `, folder ${event.out}`}`
     case "UnitStarted":
-      return `[${event.unit}/${event.units}] ${event.method} seed ${event.seed}` +
+      return (
+        `[${event.unit}/${event.units}] ${event.method} seed ${event.seed}` +
         (event.resumed > 0 ? ` (resumed: ${event.resumed} stage(s) already done)` : "")
+      )
     case "StageStarted":
     case "Evaluated":
       return undefined
@@ -92,7 +113,9 @@ export const format = (event: ProgressEvent): string | undefined => {
  * Prints progress to stdout: on a terminal, training updates rewrite one line; otherwise only the last update
  * of each epoch is printed. @category layers
  */
-export const layerConsole = (options: { readonly tty?: boolean; readonly columns?: number; readonly write?: (text: string) => void } = {}) =>
+export const layerConsole = (
+  options: { readonly tty?: boolean; readonly columns?: number; readonly write?: (text: string) => void } = {}
+) =>
   Layer.succeed(
     Progress,
     (() => {
@@ -114,7 +137,9 @@ export const layerConsole = (options: { readonly tty?: boolean; readonly columns
               if (tty) {
                 const p = event.progress
                 const fraction = (p.epoch - 1 + p.step / Math.max(1, p.steps)) / Math.max(1, p.epochs)
-                write(`\r${TrainProgressLine.barLine(`  ${event.task}`, fraction, trainingText(p), options.columns ?? process.stdout.columns ?? 160)}`)
+                write(
+                  `\r${TrainProgressLine.barLine(`  ${event.task}`, fraction, trainingText(p), options.columns ?? process.stdout.columns ?? 160)}`
+                )
                 live = true
               } else if (event.progress.step === event.progress.steps) write(`${line}\n`)
               return
@@ -160,7 +185,13 @@ export const logged = (inner: ProgressService, log: RunLog): ProgressService => 
           step: event.after,
           time,
           where: { method: event.method, seed: event.seed, testSet: event.testSet },
-          values: { mAP: m.mAP, mINP: m.mINP, ...Object.fromEntries([1, 5, 10].flatMap((k) => (m.cmc[k - 1] === undefined ? [] : [[`rank${k}`, m.cmc[k - 1]!]]))) }
+          values: {
+            mAP: m.mAP,
+            mINP: m.mINP,
+            ...Object.fromEntries(
+              [1, 5, 10].flatMap((k) => (m.cmc[k - 1] === undefined ? [] : [[`rank${k}`, m.cmc[k - 1]!]]))
+            )
+          }
         })
       }
       return Effect.andThen(record, inner.emit(event))

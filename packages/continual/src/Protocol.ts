@@ -22,11 +22,18 @@ import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
 import { ConsolidationSpec } from "./lstkc/Consolidation.ts"
-import { IdentityCount, NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } from "./ProtocolFields.ts"
+import {
+  IdentityCount,
+  NonNegative,
+  NonNegativeInt,
+  Positive,
+  PositiveInt,
+  Probability,
+  withDefault
+} from "./ProtocolFields.ts"
 import * as SamplerCatalog from "./SamplerCatalog.ts"
 import * as StrategyCatalog from "./StrategyCatalog.ts"
 import * as TermCatalog from "./TermCatalog.ts"
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data: the world the tasks are cut from
@@ -86,15 +93,19 @@ export type World = typeof World.Type
  */
 export const IntraDomainSplit = Schema.Struct({
   kind: Schema.Literal("intraDomain"),
-  world: World.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed<World>({
-    kind: "synthetic" as const,
-    objects: "persons" as const,
-    identities: 150,
-    cameras: 4,
-    imagesPerCamera: 4,
-    difficulty: "medium" as const,
-    seed: 0
-  }))),
+  world: World.pipe(
+    Schema.withDecodingDefaultTypeKey(
+      Effect.succeed<World>({
+        kind: "synthetic" as const,
+        objects: "persons" as const,
+        identities: 150,
+        cameras: 4,
+        imagesPerCamera: 4,
+        difficulty: "medium" as const,
+        seed: 0
+      })
+    )
+  ),
   tasks: withDefault(PositiveInt.check(Schema.isBetween({ minimum: 1, maximum: 100 })), 4),
   /** Train identities of the first (base) task; default: an equal share. The others share the rest equally. */
   baseIdentities: Schema.optionalKey(PositiveInt),
@@ -173,13 +184,17 @@ export const TrainingSpec = Schema.Struct({
   epochs: withDefault(PositiveInt, 4),
   /** Batches per epoch; default: enough to see each training image about once. */
   batchesPerEpoch: Schema.optionalKey(PositiveInt),
-  optimizer: OptimizerSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
-    kind: "adam" as const,
-    learningRate: 3.5e-4,
-    weightDecay: 5e-4,
-    momentum: 0.9,
-    warmupEpochs: 0
-  }))),
+  optimizer: OptimizerSpec.pipe(
+    Schema.withDecodingDefaultTypeKey(
+      Effect.succeed({
+        kind: "adam" as const,
+        learningRate: 3.5e-4,
+        weightDecay: 5e-4,
+        momentum: 0.9,
+        warmupEpochs: 0
+      })
+    )
+  ),
   height: withDefault(PositiveInt, 64),
   width: withDefault(PositiveInt, 32),
   /** Random horizontal flip probability. */
@@ -218,16 +233,22 @@ export type TermSpec = typeof TermSpec.Type
 export type TermLoss = TermSpec["loss"]
 
 /** The terms that read the old model, so cannot run on the first task (from the catalog's `needs.oldModel`). */
-export const oldModelTerms: ReadonlySet<TermLoss> = TermCatalog.oldModelNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
+export const oldModelTerms: ReadonlySet<TermLoss> = TermCatalog.oldModelNames(
+  TermCatalog.builtin
+) as ReadonlySet<TermLoss>
 
 /**
  * The terms left out entirely on the first task. AKA is not among them: its plasticity half trains the
  * knowledge graph from the first task on, and only its stability half (which reads the old model) waits.
  */
-export const onlyOldModelTerms: ReadonlySet<TermLoss> = TermCatalog.onlyOldModelNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
+export const onlyOldModelTerms: ReadonlySet<TermLoss> = TermCatalog.onlyOldModelNames(
+  TermCatalog.builtin
+) as ReadonlySet<TermLoss>
 
 /** The terms that need an episodic batch. */
-export const episodicTerms: ReadonlySet<TermLoss> = TermCatalog.episodicNames(TermCatalog.builtin) as ReadonlySet<TermLoss>
+export const episodicTerms: ReadonlySet<TermLoss> = TermCatalog.episodicNames(
+  TermCatalog.builtin
+) as ReadonlySet<TermLoss>
 
 const methodSpecOf = <T extends Schema.Top>(term: T) =>
   Schema.Struct({
@@ -285,7 +306,10 @@ export type StageSpec = typeof StageSpec.Type
 /** When the evaluate stage measures, and what. @category models */
 export const EvaluationSpec = Schema.Struct({
   /** After which tasks (0-based) evaluate stages run: every task, only the last, or a list. */
-  after: withDefault(Schema.Union([Schema.Literals(["everyTask", "lastTask"]), Schema.Array(NonNegativeInt)]), "everyTask"),
+  after: withDefault(
+    Schema.Union([Schema.Literals(["everyTask", "lastTask"]), Schema.Array(NonNegativeInt)]),
+    "everyTask"
+  ),
   /** Also evaluate the untrained model before the first task (row "init" of the ledger). */
   initial: withDefault(Schema.Boolean, true),
   /** CMC ranks to report (Rank-1 is always reported). */
@@ -333,44 +357,56 @@ export type PretrainingSpec = typeof PretrainingSpec.Type
 
 const protocolOf = <M extends Schema.Top>(methodRef: M) =>
   Schema.Struct({
-  name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
-  description: Schema.optionalKey(Schema.String),
-  data: Schema.Struct({ split: Split }),
-  model: ModelSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
-    backbone: "reference" as const,
-    stemWidth: 16,
-    widths: [16, 32, 64, 128],
-    blocks: [1, 1, 1, 1],
-    pooling: "avg" as const,
-    neck: "bnneck" as const
-  }))),
-  training: TrainingSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
-    epochs: 4,
-    optimizer: { kind: "adam" as const, learningRate: 3.5e-4, weightDecay: 5e-4, momentum: 0.9, warmupEpochs: 0 },
-    height: 64,
-    width: 32,
-    flip: 0.5,
-    pad: 4,
-    erasing: 0,
-    checkpointEverySteps: 25
-  }))),
-  stages: withDefault(Schema.Array(StageSpec).check(Schema.isMinLength(1)), [
-    { kind: "train" },
-    { kind: "evaluate" },
-    { kind: "snapshot" }
-  ]),
-  evaluation: EvaluationSpec.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed({
-    after: "everyTask" as const,
-    initial: true,
-    ranks: [1, 5, 10],
-    batchSize: 128,
-    setting: "reidfx" as const
-  }))),
-  /** A pretraining stage shared by every method and seed (see {@link PretrainingSpec}). */
-  pretraining: Schema.optionalKey(PretrainingSpec),
-  methods: Schema.Array(methodRef).check(Schema.isMinLength(1)),
-  seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0])
-})
+    name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
+    description: Schema.optionalKey(Schema.String),
+    data: Schema.Struct({ split: Split }),
+    model: ModelSpec.pipe(
+      Schema.withDecodingDefaultTypeKey(
+        Effect.succeed({
+          backbone: "reference" as const,
+          stemWidth: 16,
+          widths: [16, 32, 64, 128],
+          blocks: [1, 1, 1, 1],
+          pooling: "avg" as const,
+          neck: "bnneck" as const
+        })
+      )
+    ),
+    training: TrainingSpec.pipe(
+      Schema.withDecodingDefaultTypeKey(
+        Effect.succeed({
+          epochs: 4,
+          optimizer: { kind: "adam" as const, learningRate: 3.5e-4, weightDecay: 5e-4, momentum: 0.9, warmupEpochs: 0 },
+          height: 64,
+          width: 32,
+          flip: 0.5,
+          pad: 4,
+          erasing: 0,
+          checkpointEverySteps: 25
+        })
+      )
+    ),
+    stages: withDefault(Schema.Array(StageSpec).check(Schema.isMinLength(1)), [
+      { kind: "train" },
+      { kind: "evaluate" },
+      { kind: "snapshot" }
+    ]),
+    evaluation: EvaluationSpec.pipe(
+      Schema.withDecodingDefaultTypeKey(
+        Effect.succeed({
+          after: "everyTask" as const,
+          initial: true,
+          ranks: [1, 5, 10],
+          batchSize: 128,
+          setting: "reidfx" as const
+        })
+      )
+    ),
+    /** A pretraining stage shared by every method and seed (see {@link PretrainingSpec}). */
+    pretraining: Schema.optionalKey(PretrainingSpec),
+    methods: Schema.Array(methodRef).check(Schema.isMinLength(1)),
+    seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0])
+  })
 
 /** A whole lifelong protocol. @category models */
 export const Protocol = protocolOf(MethodRef)

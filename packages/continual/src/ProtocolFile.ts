@@ -17,8 +17,10 @@ import * as TermCatalog from "./TermCatalog.ts"
  * Checks that a schema cannot express: a method whose terms read the old model declares what happens on the
  * first task. (Built-in methods declare it.)
  */
-export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, OldModelUndeclared | ProtocolDecodeError> =>
-  Effect.gen(function*() {
+export const checkDeclaration = (
+  protocol: Protocol
+): Effect.Effect<Protocol, OldModelUndeclared | ProtocolDecodeError> =>
+  Effect.gen(function* () {
     const catalogs = yield* Catalogs.Catalogs
     const oldModelTerms = TermCatalog.oldModelNames(catalogs.terms)
     const names = protocol.methods.map((m) => Strategy.resolve(m, catalogs.strategies).name)
@@ -26,11 +28,19 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
     if (twice.length > 0) {
       return yield* new ProtocolDecodeError({
         source: "value",
-        issues: [{ path: "methods", message: `method names must be unique (rename with Strategy.renamed or name:), repeated: ${[...new Set(twice)].join(", ")}` }]
+        issues: [
+          {
+            path: "methods",
+            message: `method names must be unique (rename with Strategy.renamed or name:), repeated: ${[...new Set(twice)].join(", ")}`
+          }
+        ]
       })
     }
     if (new Set(protocol.seeds).size !== protocol.seeds.length) {
-      return yield* new ProtocolDecodeError({ source: "value", issues: [{ path: "seeds", message: "seeds must be unique" }] })
+      return yield* new ProtocolDecodeError({
+        source: "value",
+        issues: [{ path: "seeds", message: "seeds must be unique" }]
+      })
     }
     for (const ref of protocol.methods) {
       const method = Strategy.resolve(ref, catalogs.strategies)
@@ -48,11 +58,14 @@ export const checkDeclaration = (protocol: Protocol): Effect.Effect<Protocol, Ol
  * allowed), then runs the declaration checks.
  */
 export const decode = (input: unknown, source = "value"): Effect.Effect<Protocol, ProtocolDecodeError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const schema = schemaOf(yield* Catalogs.Catalogs)
     const result = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error", errors: "all" })
     if (Result.isFailure(result)) {
-      return yield* new ProtocolDecodeError({ source, issues: ConfigIssues.explainAll(schema.ast, input, result.failure.issue) })
+      return yield* new ProtocolDecodeError({
+        source,
+        issues: ConfigIssues.explainAll(schema.ast, input, result.failure.issue)
+      })
     }
     return yield* checkDeclaration(result.success).pipe(
       Effect.mapError((e) =>
@@ -68,11 +81,14 @@ export const make = (input: ProtocolInput): Effect.Effect<Protocol, ProtocolDeco
 
 /** Parses JSON or YAML text (YAML is a superset of JSON) and decodes it. */
 export const parse = (text: string, source = "text"): Effect.Effect<Protocol, ProtocolDecodeError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const parsed = yield* Effect.try({
       try: () => YAML.parse(text) as unknown,
       catch: (cause) =>
-        new ProtocolDecodeError({ source, issues: [{ path: "(root)", message: `not valid YAML / JSON: ${String((cause as Error).message ?? cause)}` }] })
+        new ProtocolDecodeError({
+          source,
+          issues: [{ path: "(root)", message: `not valid YAML / JSON: ${String((cause as Error).message ?? cause)}` }]
+        })
     })
     return yield* decode(parsed, source)
   })
@@ -82,7 +98,8 @@ export const toJson = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalog
   Schema.encodeSync(schemaOf(catalogs))(protocol)
 
 /** The protocol as YAML text. */
-export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string => YAML.stringify(toJson(protocol, catalogs))
+export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>
+  YAML.stringify(toJson(protocol, catalogs))
 
 /** The protocol as JSON text. */
 export const toJsonText = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>

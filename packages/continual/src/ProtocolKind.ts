@@ -94,7 +94,9 @@ export const registry = <E, R>(kinds: ReadonlyArray<ProtocolKind<E, R>>): Regist
 
 /** The declared `kind` of a parsed protocol file: its `kind` field, {@link defaultKind} when absent. */
 export const declaredKind = (value: unknown): unknown =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && "kind" in value ? (value as { kind: unknown }).kind : defaultKind
+  typeof value === "object" && value !== null && !Array.isArray(value) && "kind" in value
+    ? (value as { kind: unknown }).kind
+    : defaultKind
 
 /** A protocol file declares a kind no entry of the registry has. @category errors */
 export class UnknownProtocolKind extends Data.TaggedError("UnknownProtocolKind")<{
@@ -103,13 +105,19 @@ export class UnknownProtocolKind extends Data.TaggedError("UnknownProtocolKind")
   readonly allowed: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `invalid protocol (${this.source}):\n  - at kind: must be one of ${this.allowed.map((k) => `"${k}"`).join(", ")} ` +
+    return (
+      `invalid protocol (${this.source}):\n  - at kind: must be one of ${this.allowed.map((k) => `"${k}"`).join(", ")} ` +
       `(absent means "${defaultKind}"), got ${JSON.stringify(this.got) ?? "nothing"}`
+    )
   }
 }
 
 /** The entry of a parsed file's declared kind. */
-export const kindOf = <E, R>(registry: Registry<E, R>, value: unknown, source: string): Effect.Effect<ProtocolKind<E, R>, UnknownProtocolKind> => {
+export const kindOf = <E, R>(
+  registry: Registry<E, R>,
+  value: unknown,
+  source: string
+): Effect.Effect<ProtocolKind<E, R>, UnknownProtocolKind> => {
   const declared = declaredKind(value)
   const kind = typeof declared === "string" ? registry.kinds.get(declared) : undefined
   return kind === undefined
@@ -122,7 +130,8 @@ export const prepare = <E, R>(
   registry: Registry<E, R>,
   value: unknown,
   source: string
-): Effect.Effect<Prepared<E, R>, E | UnknownProtocolKind> => Effect.flatMap(kindOf(registry, value, source), (kind) => kind.prepare(value, source))
+): Effect.Effect<Prepared<E, R>, E | UnknownProtocolKind> =>
+  Effect.flatMap(kindOf(registry, value, source), (kind) => kind.prepare(value, source))
 
 /** `value` without its `kind` field when it declares `name` (for a kind whose protocol Schema has no `kind` key). */
 export const withoutKind = (value: unknown, name: string): unknown => {

@@ -10,13 +10,19 @@
 import { protocol as full } from "./Demo.ts"
 import type { ProtocolInput } from "./Protocol.ts"
 
-const world = (domain: "market" | "duke" | "viper", identities: number, cameras: number, imagesPerCamera: number, seed: number) =>
-  ({ kind: "synthetic", domain, identities, cameras, imagesPerCamera, seed }) as const
+const world = (
+  domain: "market" | "duke" | "viper",
+  identities: number,
+  cameras: number,
+  imagesPerCamera: number,
+  seed: number
+) => ({ kind: "synthetic", domain, identities, cameras, imagesPerCamera, seed }) as const
 
 /** The quick demo's protocol. */
 export const protocol: ProtocolInput = {
   name: "lifelong-synthetic-quick",
-  description: "The 30-second first result: the main demo cut to 2 training domains, 1 unseen domain, 3 methods (joint, BoT-FT, DwoPP) and 1 seed (reidfx demo --quick).",
+  description:
+    "The 30-second first result: the main demo cut to 2 training domains, 1 unseen domain, 3 methods (joint, BoT-FT, DwoPP) and 1 seed (reidfx demo --quick).",
   data: {
     split: {
       kind: "interDomain",
@@ -27,7 +33,14 @@ export const protocol: ProtocolInput = {
       unseen: [{ name: "viper", world: world("viper", 16, 2, 3, 21), identities: 8 }]
     }
   },
-  model: { backbone: "reference", stemWidth: 8, widths: [8, 16, 32], blocks: [1, 1, 1], pooling: "avg", neck: "bnneck" },
+  model: {
+    backbone: "reference",
+    stemWidth: 8,
+    widths: [8, 16, 32],
+    blocks: [1, 1, 1],
+    pooling: "avg",
+    neck: "bnneck"
+  },
   training: { ...full.training, epochs: 3, height: 32, width: 16 },
   stages: [{ kind: "train" }, { kind: "evaluate" }, { kind: "snapshot" }],
   evaluation: { after: "everyTask", initial: false, ranks: [1, 5, 10], setting: "authors" },

@@ -80,7 +80,9 @@ export const writeDirAtomic = <E, R>(
   write: (tmp: string) => Effect.Effect<void, E, R>
 ): Effect.Effect<void, E | RunStoreError, R> =>
   AtomicFile.writeDir(dir, write).pipe(
-    Effect.mapError((e) => (e instanceof WriteFailed ? new RunStoreError({ path: dir, operation: "replace", cause: e.cause }) : e))
+    Effect.mapError((e) =>
+      e instanceof WriteFailed ? new RunStoreError({ path: dir, operation: "replace", cause: e.cause }) : e
+    )
   )
 
 /** Removes a folder (ignoring a missing one). */
@@ -88,12 +90,14 @@ export const remove = (dir: string): Effect.Effect<void, RunStoreError> =>
   attempt("remove", dir, () => fs.rm(dir, { recursive: true, force: true }))
 
 /** The folder of one (method, seed) run. */
-export const unitDir = (out: string, method: string, seed: number): string => path.join(out, "units", method, `seed-${seed}`)
+export const unitDir = (out: string, method: string, seed: number): string =>
+  path.join(out, "units", method, `seed-${seed}`)
 
 /** Loads a unit's state (a fresh one when there is none). */
 export const loadState = (out: string, method: string, seed: number): Effect.Effect<UnitState, RunStoreError> =>
   Effect.map(readJson(path.join(unitDir(out, method, seed), "state.json")), (json) =>
-    json === undefined ? emptyState(method, seed) : (json as UnitState))
+    json === undefined ? emptyState(method, seed) : (json as UnitState)
+  )
 
 /** Saves a unit's state atomically. */
 export const saveState = (out: string, state: UnitState): Effect.Effect<void, RunStoreError> =>

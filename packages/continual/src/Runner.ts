@@ -65,7 +65,15 @@ export interface RunResult {
 }
 
 /** The errors of a run (besides those of custom stages). */
-export type RunError = BenchmarkError | LearnerError | TaskDataClosed | RunStoreError | RunMismatch | StageFailed | NoOldModel | RunFolderRefused
+export type RunError =
+  | BenchmarkError
+  | LearnerError
+  | TaskDataClosed
+  | RunStoreError
+  | RunMismatch
+  | StageFailed
+  | NoOldModel
+  | RunFolderRefused
 
 /** The method info shown in reports. */
 export const methodInfo = (method: MethodSpec): MethodInfo => ({
@@ -77,7 +85,8 @@ export const methodInfo = (method: MethodSpec): MethodInfo => ({
 })
 
 /** The seed of the stages of task `task` under protocol seed `seed`. */
-export const taskSeed = (seed: number, task: number): number => Random.hashString(`reidfx/continual/seed-${seed}/task-${task}`)
+export const taskSeed = (seed: number, task: number): number =>
+  Random.hashString(`reidfx/continual/seed-${seed}/task-${task}`)
 
 const safeKey = (key: string) => key.replace(/[^A-Za-z0-9_.-]+/g, "_")
 
@@ -91,12 +100,13 @@ const runUnit = <E, R>(
   units: number,
   options: RunOptions<E, R>
 ): Effect.Effect<RunStore.UnitState, RunError | E, Benchmark | Learner | R> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const benchmark = yield* Benchmark
     const learner = yield* Learner
     const out = options.out
     const dir = out === undefined ? undefined : RunStore.unitDir(out, method.name, seed)
-    let state = out === undefined ? RunStore.emptyState(method.name, seed) : yield* RunStore.loadState(out, method.name, seed)
+    let state =
+      out === undefined ? RunStore.emptyState(method.name, seed) : yield* RunStore.loadState(out, method.name, seed)
     const done = new Set(state.completed)
     const unitStart = now()
     yield* Progress.emit({ _tag: "UnitStarted", method: method.name, seed, unit, units, resumed: done.size })
@@ -105,7 +115,7 @@ const runUnit = <E, R>(
       new StageFailed({ stage, task, method: method.name, seed, cause })
 
     const commit = (next: RunStore.UnitState, stale: ReadonlyArray<string | undefined>) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         state = next
         if (out === undefined || dir === undefined) return
         yield* RunStore.saveState(out, next)
@@ -117,205 +127,312 @@ const runUnit = <E, R>(
     const saveCheckpoint = (model: ModelHandle, name: string) =>
       dir === undefined
         ? Effect.succeed(undefined)
-        : Effect.as(RunStore.writeDirAtomic(path.join(dir, name), (tmp) => learner.save(model, tmp)), name)
-
-    yield* Effect.scoped(Effect.gen(function*() {
-      // the classifier starts with the first task's identities and grows with each task (joint: all of them)
-      const classes = method.joint ? benchmark.totalIdentities : (benchmark.tasks[0]?.identities ?? 0)
-      const model = yield* learner.create({ protocol, method, classes }).pipe(
-        Rng.withSeed(seed),
-        Effect.mapError(fail("create", -1))
-      )
-      if (state.model !== undefined && dir !== undefined) {
-        yield* learner.load(model, path.join(dir, state.model)).pipe(Effect.mapError(fail("resume", -1)))
-      }
-
-      // The old model lives in its own scope, closed when a newer snapshot replaces it.
-      let oldScope: Scope.Closeable | undefined
-      let oldModel: Option.Option<FrozenModel> = Option.none()
-      yield* Effect.addFinalizer(() => (oldScope === undefined ? Effect.void : Scope.close(oldScope, Exit.void)))
-      const replaceOld = (make: Effect.Effect<FrozenModel, LearnerError, Scope.Scope>, task: number) =>
-        Effect.gen(function*() {
-          const scope = yield* Scope.make()
-          const frozen = yield* make.pipe(Scope.provide(scope), Effect.mapError(fail("snapshot", task)))
-          if (oldScope !== undefined) yield* Scope.close(oldScope, Exit.void)
-          oldScope = scope
-          oldModel = Option.some(frozen)
-        })
-      if (state.oldModel !== undefined && dir !== undefined) {
-        const from = path.join(dir, state.oldModel)
-        yield* replaceOld(
-          Effect.gen(function*() {
-            const copy = yield* learner.create({ protocol, method, classes }).pipe(Rng.withSeed(seed))
-            yield* learner.load(copy, from)
-            return yield* learner.snapshot(copy)
-          }),
-          -1
-        )
-      }
-
-      const evaluateOn = (after: number) =>
-        Effect.gen(function*() {
-          const sets = after < 0 ? benchmark.testSets : [...seenTestSets(benchmark.testSets, after), ...unseenTestSets(benchmark.testSets)]
-          const cells: Array<Ledger.Cell> = []
-          for (const testSet of sets) {
-            const metrics = yield* Effect.scoped(Effect.gen(function*() {
-              const data = yield* benchmark.openTestSet(testSet.name)
-              return yield* learner.evaluate({ protocol, method, model, testSet, data })
-            })).pipe(Effect.mapError(fail(`evaluate ${testSet.name}`, after)))
-            cells.push({ method: method.name, seed, after, testSet: testSet.name, metrics })
-            yield* Progress.emit({ _tag: "Evaluated", method: method.name, seed, after, testSet: testSet.name, metrics })
-          }
-          const detail = cells.length === 0
-            ? "nothing to evaluate"
-            : cells.map((c) => `${c.testSet} mAP ${(100 * c.metrics.mAP).toFixed(1)} R1 ${(100 * (c.metrics.cmc[0] ?? 0)).toFixed(1)}`).join(", ")
-          return { cells, detail }
-        })
-
-      // The untrained model, on every test set.
-      if (protocol.evaluation.initial && !done.has("init/evaluate")) {
-        const t0 = now()
-        const { cells, detail } = yield* evaluateOn(-1).pipe(Rng.withSeed(taskSeed(seed, -1)))
-        yield* commit({ ...state, completed: [...state.completed, "init/evaluate"], cells: [...state.cells, ...cells], seconds: state.seconds + now() - t0 }, [])
-        yield* Progress.emit({ _tag: "StageDone", method: method.name, seed, task: "init", stage: "evaluate", seconds: now() - t0, detail })
-      }
-
-      const last = benchmark.tasks.length - 1
-      const sequence: ReadonlyArray<TaskInfo> = method.joint
-        ? [{
-          index: last,
-          name: "joint",
-          identities: benchmark.tasks.reduce((a, t) => a + t.identities, 0),
-          images: benchmark.tasks.reduce((a, t) => a + t.images, 0)
-        }]
-        : benchmark.tasks
-
-      for (const task of sequence) {
-        const keys = protocol.stages.map((s, i) => Stage.key(task.index, i, s))
-        if (keys.every((k) => done.has(k))) continue
-        yield* Effect.scoped(Effect.gen(function*() {
-          const payload = yield* (method.joint ? benchmark.openJoint : benchmark.openTask(task.index)).pipe(
-            Effect.mapError(fail("open task", task.index))
+        : Effect.as(
+            RunStore.writeDirAtomic(path.join(dir, name), (tmp) => learner.save(model, tmp)),
+            name
           )
-          const data = yield* TaskData.open(task.index, payload)
-          for (let i = 0; i < protocol.stages.length; i++) {
-            const spec: StageSpec = protocol.stages[i]!
-            const key = keys[i]!
-            if (done.has(key)) continue
-            const stageName = spec.kind === "custom" ? spec.name : spec.kind
-            yield* Progress.emit({ _tag: "StageStarted", method: method.name, seed, task: task.name, stage: stageName })
-            const t0 = now()
-            const context: Stage.StageContext = {
-              protocol,
-              method,
-              seed,
-              task,
-              data,
-              model,
-              oldModel,
-              stageIndex: i,
-              options: spec.kind === "custom" ? spec.options : {}
+
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        // the classifier starts with the first task's identities and grows with each task (joint: all of them)
+        const classes = method.joint ? benchmark.totalIdentities : (benchmark.tasks[0]?.identities ?? 0)
+        const model = yield* learner
+          .create({ protocol, method, classes })
+          .pipe(Rng.withSeed(seed), Effect.mapError(fail("create", -1)))
+        if (state.model !== undefined && dir !== undefined) {
+          yield* learner.load(model, path.join(dir, state.model)).pipe(Effect.mapError(fail("resume", -1)))
+        }
+
+        // The old model lives in its own scope, closed when a newer snapshot replaces it.
+        let oldScope: Scope.Closeable | undefined
+        let oldModel: Option.Option<FrozenModel> = Option.none()
+        yield* Effect.addFinalizer(() => (oldScope === undefined ? Effect.void : Scope.close(oldScope, Exit.void)))
+        const replaceOld = (make: Effect.Effect<FrozenModel, LearnerError, Scope.Scope>, task: number) =>
+          Effect.gen(function* () {
+            const scope = yield* Scope.make()
+            const frozen = yield* make.pipe(Scope.provide(scope), Effect.mapError(fail("snapshot", task)))
+            if (oldScope !== undefined) yield* Scope.close(oldScope, Exit.void)
+            oldScope = scope
+            oldModel = Option.some(frozen)
+          })
+        if (state.oldModel !== undefined && dir !== undefined) {
+          const from = path.join(dir, state.oldModel)
+          yield* replaceOld(
+            Effect.gen(function* () {
+              const copy = yield* learner.create({ protocol, method, classes }).pipe(Rng.withSeed(seed))
+              yield* learner.load(copy, from)
+              return yield* learner.snapshot(copy)
+            }),
+            -1
+          )
+        }
+
+        const evaluateOn = (after: number) =>
+          Effect.gen(function* () {
+            const sets =
+              after < 0
+                ? benchmark.testSets
+                : [...seenTestSets(benchmark.testSets, after), ...unseenTestSets(benchmark.testSets)]
+            const cells: Array<Ledger.Cell> = []
+            for (const testSet of sets) {
+              const metrics = yield* Effect.scoped(
+                Effect.gen(function* () {
+                  const data = yield* benchmark.openTestSet(testSet.name)
+                  return yield* learner.evaluate({ protocol, method, model, testSet, data })
+                })
+              ).pipe(Effect.mapError(fail(`evaluate ${testSet.name}`, after)))
+              cells.push({ method: method.name, seed, after, testSet: testSet.name, metrics })
+              yield* Progress.emit({
+                _tag: "Evaluated",
+                method: method.name,
+                seed,
+                after,
+                testSet: testSet.name,
+                metrics
+              })
             }
-            const withSeed = Rng.withSeed(taskSeed(seed, task.index))
-            let detail = ""
-            switch (spec.kind) {
-              case "train": {
-                const { terms: termCatalog } = yield* Catalogs.Catalogs
-                if (Strategy.needsOldModel(method, termCatalog) && Option.isNone(oldModel) && task.index > 0 && !method.joint) {
-                  return yield* new NoOldModel({ stage: "train", task: task.index })
-                }
-                const terms = method.joint ? method.terms : Strategy.termsForTask(method, Option.isSome(oldModel), termCatalog)
-                // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
-                const partial = dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
-                const summary = yield* learner.train({
+            const detail =
+              cells.length === 0
+                ? "nothing to evaluate"
+                : cells
+                    .map(
+                      (c) =>
+                        `${c.testSet} mAP ${(100 * c.metrics.mAP).toFixed(1)} R1 ${(100 * (c.metrics.cmc[0] ?? 0)).toFixed(1)}`
+                    )
+                    .join(", ")
+            return { cells, detail }
+          })
+
+        // The untrained model, on every test set.
+        if (protocol.evaluation.initial && !done.has("init/evaluate")) {
+          const t0 = now()
+          const { cells, detail } = yield* evaluateOn(-1).pipe(Rng.withSeed(taskSeed(seed, -1)))
+          yield* commit(
+            {
+              ...state,
+              completed: [...state.completed, "init/evaluate"],
+              cells: [...state.cells, ...cells],
+              seconds: state.seconds + now() - t0
+            },
+            []
+          )
+          yield* Progress.emit({
+            _tag: "StageDone",
+            method: method.name,
+            seed,
+            task: "init",
+            stage: "evaluate",
+            seconds: now() - t0,
+            detail
+          })
+        }
+
+        const last = benchmark.tasks.length - 1
+        const sequence: ReadonlyArray<TaskInfo> = method.joint
+          ? [
+              {
+                index: last,
+                name: "joint",
+                identities: benchmark.tasks.reduce((a, t) => a + t.identities, 0),
+                images: benchmark.tasks.reduce((a, t) => a + t.images, 0)
+              }
+            ]
+          : benchmark.tasks
+
+        for (const task of sequence) {
+          const keys = protocol.stages.map((s, i) => Stage.key(task.index, i, s))
+          if (keys.every((k) => done.has(k))) continue
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const payload = yield* (method.joint ? benchmark.openJoint : benchmark.openTask(task.index)).pipe(
+                Effect.mapError(fail("open task", task.index))
+              )
+              const data = yield* TaskData.open(task.index, payload)
+              for (let i = 0; i < protocol.stages.length; i++) {
+                const spec: StageSpec = protocol.stages[i]!
+                const key = keys[i]!
+                if (done.has(key)) continue
+                const stageName = spec.kind === "custom" ? spec.name : spec.kind
+                yield* Progress.emit({
+                  _tag: "StageStarted",
+                  method: method.name,
+                  seed,
+                  task: task.name,
+                  stage: stageName
+                })
+                const t0 = now()
+                const context: Stage.StageContext = {
                   protocol,
                   method,
-                  terms,
+                  seed,
                   task,
+                  data,
                   model,
                   oldModel,
-                  data,
-                  onProgress: (progress) => Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress }),
-                  ...(partial === undefined ? {} : { checkpoint: { path: partial, everySteps: protocol.training.checkpointEverySteps } })
-                }).pipe(withSeed, Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e))))
-                const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
-                const stale = state.model
-                yield* commit({
-                  ...state,
-                  completed: [...state.completed, key],
-                  trained: { ...state.trained, [key]: summary },
-                  model: checkpoint,
-                  seconds: state.seconds + now() - t0
-                }, [stale])
-                if (partial !== undefined) for (const f of [partial, `${partial}.prev`]) yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
-                detail = `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
-                break
-              }
-              case "snapshot": {
-                yield* replaceOld(learner.snapshot(model), task.index)
-                const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
-                const stale = state.oldModel
-                yield* commit({ ...state, completed: [...state.completed, key], oldModel: checkpoint, seconds: state.seconds + now() - t0 }, [stale])
-                detail = "old model frozen"
-                break
-              }
-              case "evaluate": {
-                if (!Stage.evaluatesAfter(protocol, task.index, last)) {
-                  yield* commit({ ...state, completed: [...state.completed, key] }, [])
-                  detail = "not scheduled"
-                  break
+                  stageIndex: i,
+                  options: spec.kind === "custom" ? spec.options : {}
                 }
-                const result = yield* evaluateOn(task.index).pipe(withSeed)
-                yield* commit({
-                  ...state,
-                  completed: [...state.completed, key],
-                  cells: [...state.cells, ...result.cells],
-                  seconds: state.seconds + now() - t0
-                }, [])
-                detail = result.detail
-                break
-              }
-              case "custom": {
-                const stage = options.stages?.[spec.name]
-                if (stage === undefined) {
-                  return yield* fail(spec.name, task.index)(
-                    new Error(`no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`)
-                  )
+                const withSeed = Rng.withSeed(taskSeed(seed, task.index))
+                let detail = ""
+                switch (spec.kind) {
+                  case "train": {
+                    const { terms: termCatalog } = yield* Catalogs.Catalogs
+                    if (
+                      Strategy.needsOldModel(method, termCatalog) &&
+                      Option.isNone(oldModel) &&
+                      task.index > 0 &&
+                      !method.joint
+                    ) {
+                      return yield* new NoOldModel({ stage: "train", task: task.index })
+                    }
+                    const terms = method.joint
+                      ? method.terms
+                      : Strategy.termsForTask(method, Option.isSome(oldModel), termCatalog)
+                    // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
+                    const partial =
+                      dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
+                    const summary = yield* learner
+                      .train({
+                        protocol,
+                        method,
+                        terms,
+                        task,
+                        model,
+                        oldModel,
+                        data,
+                        onProgress: (progress) =>
+                          Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress }),
+                        ...(partial === undefined
+                          ? {}
+                          : { checkpoint: { path: partial, everySteps: protocol.training.checkpointEverySteps } })
+                      })
+                      .pipe(
+                        withSeed,
+                        Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e)))
+                      )
+                    const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
+                    const stale = state.model
+                    yield* commit(
+                      {
+                        ...state,
+                        completed: [...state.completed, key],
+                        trained: { ...state.trained, [key]: summary },
+                        model: checkpoint,
+                        seconds: state.seconds + now() - t0
+                      },
+                      [stale]
+                    )
+                    if (partial !== undefined)
+                      for (const f of [partial, `${partial}.prev`])
+                        yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
+                    detail = `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
+                    break
+                  }
+                  case "snapshot": {
+                    yield* replaceOld(learner.snapshot(model), task.index)
+                    const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
+                    const stale = state.oldModel
+                    yield* commit(
+                      {
+                        ...state,
+                        completed: [...state.completed, key],
+                        oldModel: checkpoint,
+                        seconds: state.seconds + now() - t0
+                      },
+                      [stale]
+                    )
+                    detail = "old model frozen"
+                    break
+                  }
+                  case "evaluate": {
+                    if (!Stage.evaluatesAfter(protocol, task.index, last)) {
+                      yield* commit({ ...state, completed: [...state.completed, key] }, [])
+                      detail = "not scheduled"
+                      break
+                    }
+                    const result = yield* evaluateOn(task.index).pipe(withSeed)
+                    yield* commit(
+                      {
+                        ...state,
+                        completed: [...state.completed, key],
+                        cells: [...state.cells, ...result.cells],
+                        seconds: state.seconds + now() - t0
+                      },
+                      []
+                    )
+                    detail = result.detail
+                    break
+                  }
+                  case "custom": {
+                    const stage = options.stages?.[spec.name]
+                    if (stage === undefined) {
+                      return yield* fail(
+                        spec.name,
+                        task.index
+                      )(
+                        new Error(
+                          `no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`
+                        )
+                      )
+                    }
+                    // a custom stage sees only its own task: the Benchmark in its context refuses every other one
+                    const value = yield* stage
+                      .run(context)
+                      .pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
+                    yield* commit(
+                      {
+                        ...state,
+                        completed: [...state.completed, key],
+                        custom: { ...state.custom, [key]: value ?? null },
+                        seconds: state.seconds + now() - t0
+                      },
+                      []
+                    )
+                    detail = "done"
+                    break
+                  }
                 }
-                // a custom stage sees only its own task: the Benchmark in its context refuses every other one
-                const value = yield* stage.run(context).pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
-                yield* commit({
-                  ...state,
-                  completed: [...state.completed, key],
-                  custom: { ...state.custom, [key]: value ?? null },
-                  seconds: state.seconds + now() - t0
-                }, [])
-                detail = "done"
-                break
+                if (out !== undefined)
+                  Interrupted.record(`method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`)
+                yield* Progress.emit({
+                  _tag: "StageDone",
+                  method: method.name,
+                  seed,
+                  task: task.name,
+                  stage: stageName,
+                  seconds: now() - t0,
+                  detail
+                })
               }
-            }
-            if (out !== undefined) Interrupted.record(`method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`)
-            yield* Progress.emit({ _tag: "StageDone", method: method.name, seed, task: task.name, stage: stageName, seconds: now() - t0, detail })
-          }
-        }))
-      }
-    }))
+            })
+          )
+        }
+      })
+    )
     yield* Progress.emit({ _tag: "UnitDone", method: method.name, seed, seconds: now() - unitStart })
     return state
   })
 
 /** Fails unless every custom stage of the protocol is registered in `options.stages` (checked before anything runs or is written). */
 export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>): Effect.Effect<void, StageFailed> => {
-  const missing = [...new Set(protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : [])))]
+  const missing = [
+    ...new Set(
+      protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : []))
+    )
+  ]
   if (missing.length === 0) return Effect.void
-  const method = protocol.methods.map((m) => (typeof m === "string" ? m : m.name)).find((m) => options.methods === undefined || options.methods.includes(m))
+  const method = protocol.methods
+    .map((m) => (typeof m === "string" ? m : m.name))
+    .find((m) => options.methods === undefined || options.methods.includes(m))
   return Effect.fail(
     new StageFailed({
       stage: missing.join(", "),
       task: 0,
       method: method ?? "-",
       seed: protocol.seeds.find((s) => options.seeds === undefined || options.seeds.includes(s)) ?? 0,
-      cause: new Error(`no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`)
+      cause: new Error(
+        `no custom stage ${missing.map((m) => `"${m}"`).join(", ")} is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"}); nothing was run`
+      )
     })
   )
 }
@@ -328,7 +445,7 @@ export const run = <E = never, R = never>(
   protocol: Protocol,
   options: RunOptions<E, R> = {}
 ): Effect.Effect<RunResult, RunError | E, Benchmark | Learner | R> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const benchmark = yield* Benchmark
     const start = now()
     const catalogs = yield* Catalogs.Catalogs
@@ -343,7 +460,10 @@ export const run = <E = never, R = never>(
       const saved = yield* RunStore.readJson(file)
       const text = ProtocolFile.toJsonText(protocol, catalogs)
       if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(JSON.parse(text))) {
-        return yield* new RunMismatch({ path: options.out, detail: "protocol.json differs from the protocol being run" })
+        return yield* new RunMismatch({
+          path: options.out,
+          detail: "protocol.json differs from the protocol being run"
+        })
       }
       if (saved === undefined) yield* RunStore.writeFileAtomic(file, text)
     }

@@ -18,7 +18,9 @@ export const entries = [pk, episodic] as const
 export const builtin: Registry.Registry<MethodSampler.Any> = Registry.make<MethodSampler.Any>("sampler", entries)
 
 type SpecSchemas<Es extends ReadonlyArray<MethodSampler.Any>> = {
-  readonly [K in keyof Es]: Es[K] extends MethodSampler.MethodSampler<infer N, infer Fs> ? ReturnType<typeof MethodSampler.specSchema<N, Fs>> : never
+  readonly [K in keyof Es]: Es[K] extends MethodSampler.MethodSampler<infer N, infer Fs>
+    ? ReturnType<typeof MethodSampler.specSchema<N, Fs>>
+    : never
 }
 
 /** The protocol Schemas of entries, one per entry. @category schemas */

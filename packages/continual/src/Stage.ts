@@ -55,7 +55,10 @@ export interface CustomStage<E = never, R = never> {
  * and declare it in the protocol as `{ kind: custom, name }`. Its value is persisted with the run (keep it
  * JSON-serialisable). @category constructors
  */
-export const make = <E, R>(name: string, run: (context: StageContext) => Effect.Effect<unknown, E, R>): CustomStage<E, R> => ({
+export const make = <E, R>(
+  name: string,
+  run: (context: StageContext) => Effect.Effect<unknown, E, R>
+): CustomStage<E, R> => ({
   _tag: "CustomStage",
   name,
   run
@@ -76,7 +79,9 @@ export const custom = (name: string, options: Readonly<Record<string, unknown>> 
 
 /** The key a stage's result is stored under: `task-2/1-evaluate`, `init/evaluate`. */
 export const key = (task: number | "init", index: number, spec: StageSpec): string =>
-  task === "init" ? "init/evaluate" : `task-${task}/${index}-${spec.kind === "custom" ? `custom-${spec.name}` : spec.kind}`
+  task === "init"
+    ? "init/evaluate"
+    : `task-${task}/${index}-${spec.kind === "custom" ? `custom-${spec.name}` : spec.kind}`
 
 /** Whether the evaluation schedule measures after a task. */
 export const evaluatesAfter = (protocol: Protocol, task: number, lastTask: number): boolean => {

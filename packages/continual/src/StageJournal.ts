@@ -46,10 +46,11 @@ export const unitDir = (out: string, unit: string): string => path.join(out, "un
 
 /** Opens (reads back, or starts) the journal of `unit` in run folder `out`. @category constructors */
 export const open = (out: string | undefined, unit: string): Effect.Effect<Journal, RunStoreError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const dir = out === undefined ? undefined : unitDir(out, unit)
     const saved = dir === undefined ? undefined : yield* RunStore.readJson(path.join(dir, "state.json"))
-    let state: JournalState = saved === undefined ? { unit, completed: [], values: {}, seconds: 0 } : (saved as JournalState)
+    let state: JournalState =
+      saved === undefined ? { unit, completed: [], values: {}, seconds: 0 } : (saved as JournalState)
     const journal: Journal & { set: (s: JournalState) => void } = {
       unit,
       dir,
@@ -65,10 +66,20 @@ export const open = (out: string | undefined, unit: string): Effect.Effect<Journ
 export const isDone = (journal: Journal, key: string): boolean => journal.state().completed.includes(key)
 
 /** Commits a completed stage: its value, then the state file replaced atomically (the last write of the stage). */
-export const commit = (journal: Journal, key: string, value: unknown, seconds: number): Effect.Effect<void, RunStoreError> =>
-  Effect.gen(function*() {
+export const commit = (
+  journal: Journal,
+  key: string,
+  value: unknown,
+  seconds: number
+): Effect.Effect<void, RunStoreError> =>
+  Effect.gen(function* () {
     const s = journal.state()
-    const next: JournalState = { ...s, completed: [...s.completed.filter((k) => k !== key), key], values: { ...s.values, [key]: value }, seconds: s.seconds + seconds }
+    const next: JournalState = {
+      ...s,
+      completed: [...s.completed.filter((k) => k !== key), key],
+      values: { ...s.values, [key]: value },
+      seconds: s.seconds + seconds
+    }
     if (journal.dir !== undefined) {
       yield* RunStore.writeFileAtomic(path.join(journal.dir, "state.json"), JSON.stringify(next, null, 1))
       Interrupted.record(`${journal.unit} ${key}`)
@@ -101,7 +112,7 @@ export const claimProtocol = (
   protocolJson: unknown,
   comparable: (json: unknown) => unknown = (json) => json
 ): Effect.Effect<void, RunStoreError | RunMismatch> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const file = path.join(out, "protocol.json")
     const saved = yield* RunStore.readJson(file)
     if (saved !== undefined && JSON.stringify(comparable(saved)) !== JSON.stringify(comparable(protocolJson))) {

@@ -43,14 +43,19 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = Object.from
  * The method a reference names (a strategy's name, or the declared method itself); `strategies` is the catalog
  * the name is looked up in (default: the built-in one). @category constructors
  */
-export const resolve = (ref: MethodRef | string, strategies: Registry.Registry<LifelongStrategy> = StrategyCatalog.builtin): MethodSpec =>
-  typeof ref === "string" ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref)) : ref
+export const resolve = (
+  ref: MethodRef | string,
+  strategies: Registry.Registry<LifelongStrategy> = StrategyCatalog.builtin
+): MethodSpec => (typeof ref === "string" ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref)) : ref)
 
 /** The name shown in tables. */
 export const label = (method: MethodSpec): string => method.label ?? method.name
 
 /** Whether any term of the method reads the old model (its entry in `terms`, default the built-in catalog, says so). */
-export const needsOldModel = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): boolean => {
+export const needsOldModel = (
+  method: MethodSpec,
+  terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin
+): boolean => {
   const names = terms === TermCatalog.builtin ? oldModelTerms : TermCatalog.oldModelNames(terms)
   return method.terms.some((t) => names.has(t.loss))
 }
@@ -59,7 +64,11 @@ export const needsOldModel = (method: MethodSpec, terms: Registry.Registry<Objec
  * The terms that run on a task: on the first task (no old model yet) the terms that read the old model are
  * left out, which is what `firstTask: "withoutOldModelTerms"` declares (AKA keeps its plasticity half).
  */
-export const termsForTask = (method: MethodSpec, hasOldModel: boolean, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): ReadonlyArray<TermSpec> => {
+export const termsForTask = (
+  method: MethodSpec,
+  hasOldModel: boolean,
+  terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin
+): ReadonlyArray<TermSpec> => {
   if (hasOldModel) return method.terms
   const names = terms === TermCatalog.builtin ? onlyOldModelTerms : TermCatalog.onlyOldModelNames(terms)
   return method.terms.filter((t) => !names.has(t.loss))
@@ -84,7 +93,9 @@ export const formula = (terms: ReadonlyArray<TermSpec>): string =>
   terms
     .map((t) => {
       const { loss, weight, ...options } = t
-      const args = Object.entries(options).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")
+      const args = Object.entries(options)
+        .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+        .join(", ")
       return `${weight} * ${loss}${args === "" ? "" : `(${args})`}`
     })
     .join(" + ")

@@ -29,4 +29,5 @@ export const entries = [joint, botFt, lwf, aka, dmmlFt, dwpp, dwopp, replay, ewc
 export type Name = (typeof entries)[number]["name"]
 
 /** The built-in catalog. @category catalog */
-export const builtin: Registry.Registry<LifelongStrategy.LifelongStrategy> = Registry.make<LifelongStrategy.LifelongStrategy>("strategy", entries)
+export const builtin: Registry.Registry<LifelongStrategy.LifelongStrategy> =
+  Registry.make<LifelongStrategy.LifelongStrategy>("strategy", entries)

@@ -31,8 +31,10 @@ export class OldModelUndeclared extends Data.TaggedError("OldModelUndeclared")<{
   readonly terms: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `method "${this.method}": the term(s) ${this.terms.join(", ")} need the old model, which does not exist ` +
+    return (
+      `method "${this.method}": the term(s) ${this.terms.join(", ")} need the old model, which does not exist ` +
       `on the first task; set firstTask: "withoutOldModelTerms" (train the first task without them)`
+    )
   }
 }
 
@@ -42,8 +44,10 @@ export class NoOldModel extends Data.TaggedError("NoOldModel")<{
   readonly task: number
 }> {
   override get message(): string {
-    return `${this.stage} on task ${this.task}: there is no old model; add a snapshot stage after training, ` +
+    return (
+      `${this.stage} on task ${this.task}: there is no old model; add a snapshot stage after training, ` +
       `or declare firstTask: "withoutOldModelTerms" for methods whose terms need it`
+    )
   }
 }
 

@@ -15,38 +15,45 @@ import type { ReidModel } from "../src/reid/ReidLearner.ts"
 import * as Runner from "../src/Runner.ts"
 import * as Stage from "../src/Stage.ts"
 
-
 describe("AKA", () => {
   it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))
 
   it("the cross graph is a distribution over the batch for each vertex (softmax over axis 0)", () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 12, maxLength: 12 }), fc.double({ min: 0.1, max: 5, noNaN: true }), (xs, sigma) => {
-        const columns = noLeaks(() =>
-          tf.tidy(() => {
-            const f = tf.tensor2d(xs, [3, 4])
-            const v = tf.tensor2d([1, 0, 0, 0, 0, 1, 0, 0], [2, 4])
-            return Array.from(tf.sum(Aka.crossAdjacency(f, v, sigma), 0).dataSync())
-          })
-        )
-        return columns.length === 2 && columns.every((c) => Math.abs(c - 1) < 1e-5)
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 12, maxLength: 12 }),
+        fc.double({ min: 0.1, max: 5, noNaN: true }),
+        (xs, sigma) => {
+          const columns = noLeaks(() =>
+            tf.tidy(() => {
+              const f = tf.tensor2d(xs, [3, 4])
+              const v = tf.tensor2d([1, 0, 0, 0, 0, 1, 0, 0], [2, 4])
+              return Array.from(tf.sum(Aka.crossAdjacency(f, v, sigma), 0).dataSync())
+            })
+          )
+          return columns.length === 2 && columns.every((c) => Math.abs(c - 1) < 1e-5)
+        }
+      ),
       { numRuns: 30 }
     )
   })
 
   it("the learned self graph has ones on its diagonal and values in (0, 1); stability is scale-free and 0 for the same vertices", () => {
-    const out = Effect.runSync(Effect.scoped(Effect.gen(function*() {
-      const g = yield* Aka.makeGraph(8, 4, RandomStream.fromSeed(2, "g"))
-      return tf.tidy(() => {
-        const x = tf.tensor2d([1, 2, 3, 4, -1, 0, 1, 0, 0.5, 0.5, 0, 2], [3, 4])
-        const a = Aka.selfAdjacency(x, g).arraySync()
-        const same = Aka.stabilityLoss(g.vertices, tf.mul(g.vertices, 3) as tf.Tensor2D).dataSync()[0]!
-        const other = Aka.stabilityLoss(g.vertices, tf.reverse(g.vertices, 0) as tf.Tensor2D).dataSync()[0]!
-        const z = Aka.propagate(x, g, 2).shape
-        return { a, same, other, z }
-      })
-    })))
+    const out = Effect.runSync(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const g = yield* Aka.makeGraph(8, 4, RandomStream.fromSeed(2, "g"))
+          return tf.tidy(() => {
+            const x = tf.tensor2d([1, 2, 3, 4, -1, 0, 1, 0, 0.5, 0.5, 0, 2], [3, 4])
+            const a = Aka.selfAdjacency(x, g).arraySync()
+            const same = Aka.stabilityLoss(g.vertices, tf.mul(g.vertices, 3) as tf.Tensor2D).dataSync()[0]!
+            const other = Aka.stabilityLoss(g.vertices, tf.reverse(g.vertices, 0) as tf.Tensor2D).dataSync()[0]!
+            const z = Aka.propagate(x, g, 2).shape
+            return { a, same, other, z }
+          })
+        })
+      )
+    )
     for (let i = 0; i < 3; i++) {
       expect(out.a[i]![i]).toBe(1)
       for (let j = 0; j < 3; j++) if (i !== j) expect(out.a[i]![j]!).toBeGreaterThan(0)
@@ -57,10 +64,17 @@ describe("AKA", () => {
   })
 
   it.effect("the aka method runs end to end: plasticity from the first task, stability and LwF from the second", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = yield* ProtocolFile.make({
         name: "toy-aka",
-        data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }, tasks: 2, unseenIdentities: 4 } },
+        data: {
+          split: {
+            kind: "intraDomain",
+            world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
+            tasks: 2,
+            unseenIdentities: 4
+          }
+        },
         model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
         training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
         evaluation: { initial: false },
@@ -74,16 +88,30 @@ describe("AKA", () => {
       expect(trained["task-1/0-train"]!.formula).toContain("akaStability")
       expect(trained["task-1/0-train"]!.formula).toContain("lwf")
       expect(Number.isFinite(trained["task-1/0-train"]!.finalLoss)).toBe(true)
-    }).pipe(Effect.provide(Backend.layerCpu)))
+    }).pipe(Effect.provide(Backend.layerCpu))
+  )
 
   it.effect("the knowledge graph trains, and survives an interruption (saved and restored with the model)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = yield* ProtocolFile.make({
         name: "toy-aka-resume",
-        data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 }, tasks: 2, unseenIdentities: 4 } },
+        data: {
+          split: {
+            kind: "intraDomain",
+            world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
+            tasks: 2,
+            unseenIdentities: 4
+          }
+        },
         model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
         training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
-        stages: [{ kind: "custom", name: "probe" }, { kind: "train" }, { kind: "snapshot" }, { kind: "custom", name: "crash" }, { kind: "evaluate" }],
+        stages: [
+          { kind: "custom", name: "probe" },
+          { kind: "train" },
+          { kind: "snapshot" },
+          { kind: "custom", name: "crash" },
+          { kind: "evaluate" }
+        ],
         evaluation: { initial: false },
         methods: ["aka"],
         seeds: [0]
@@ -91,11 +119,18 @@ describe("AKA", () => {
       const vertices: Array<Array<number>> = []
       const probe = Stage.make("probe", (ctx) =>
         Effect.sync(() => {
-          vertices.push(Array.from((ReidLearner.stateOf(ctx.model.value as ReidModel, "aka") as Aka.KnowledgeGraph).vertices.dataSync()))
+          vertices.push(
+            Array.from(
+              (ReidLearner.stateOf(ctx.model.value as ReidModel, "aka") as Aka.KnowledgeGraph).vertices.dataSync()
+            )
+          )
           return null
-        }))
+        })
+      )
       let failAt: number | undefined = 1
-      const crash = Stage.make("crash", (ctx) => (ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)))
+      const crash = Stage.make("crash", (ctx) =>
+        ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)
+      )
       const layers = Lifelong.layer(p)
       failAt = undefined
       const reference = yield* Runner.run(p, { stages: { probe, crash } }).pipe(Effect.provide(layers))
@@ -108,5 +143,6 @@ describe("AKA", () => {
       const resumed = yield* Runner.run(p, { out, stages: { probe, crash } }).pipe(Effect.provide(layers))
       expect(resumed.cells).toEqual(reference.cells)
       yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
-    }).pipe(Effect.provide(Backend.layerCpu)))
+    }).pipe(Effect.provide(Backend.layerCpu))
+  )
 })

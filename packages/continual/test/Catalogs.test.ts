@@ -25,30 +25,82 @@ const featureNorm = ObjectiveTerm.make({
   description: "mean squared feature norm",
   fields: { scale: withDefault(NonNegative, 2) },
   needs: {},
-  make: (spec) => [Term.make("featureNorm", { scale: spec.scale }, (step) => ({ loss: tf.mul(tf.mean(tf.sum(tf.square(step.outputs.features), 1)), spec.scale) as tf.Scalar }), spec.weight)]
+  make: (spec) => [
+    Term.make(
+      "featureNorm",
+      { scale: spec.scale },
+      (step) => ({ loss: tf.mul(tf.mean(tf.sum(tf.square(step.outputs.features), 1)), spec.scale) as tf.Scalar }),
+      spec.weight
+    )
+  ]
 })
 // an old-model term, brought by a strategy
-const oldNorm = ObjectiveTerm.make({ name: "oldNorm", description: "", fields: {}, needs: { oldModel: "whole" }, makeWithOldModel: () => [] })
+const oldNorm = ObjectiveTerm.make({
+  name: "oldNorm",
+  description: "",
+  fields: {},
+  needs: { oldModel: "whole" },
+  makeWithOldModel: () => []
+})
 const normStrategy = LifelongStrategy.make({
   name: "norm-ft",
   label: "Norm-FT",
   description: "BoT + feature norm",
-  method: { sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [{ loss: "featureNorm", scale: 3, weight: 1 }, { loss: "oldNorm", weight: 1 }], firstTask: "withoutOldModelTerms", joint: false },
+  method: {
+    sampler: { kind: "pk", identities: 4, instances: 2 },
+    terms: [
+      { loss: "featureNorm", scale: 3, weight: 1 },
+      { loss: "oldNorm", weight: 1 }
+    ],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  },
   terms: [oldNorm]
 })
 const catalogs = Catalogs.extend(Catalogs.builtin, { terms: [featureNorm], strategies: [normStrategy] })
 
 const base = {
   name: "p",
-  data: { split: { kind: "intraDomain", world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2 }, tasks: 2, unseenIdentities: 4 } }
+  data: {
+    split: {
+      kind: "intraDomain",
+      world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2 },
+      tasks: 2,
+      unseenIdentities: 4
+    }
+  }
 }
 
 describe("the vocabulary is derived from the catalogs", () => {
   it("term names, method names and the old-model / episodic sets", () => {
     const losses = Protocol.TermSpec.members.map((m) => m.fields.loss.literal)
     expect(losses).toEqual(TermCatalog.builtin.names)
-    expect(losses).toEqual(["crossEntropy", "tripletBatchHard", "dmml", "lwf", "dwpp", "dwopp", "darkRank", "aka", "metric", "lstkc"])
-    expect(Protocol.BuiltinMethod.literals).toEqual(["joint", "bot-ft", "lwf", "aka", "dmml-ft", "dwpp", "dwopp", "replay", "ewc", "mas", "si", "lstkc"])
+    expect(losses).toEqual([
+      "crossEntropy",
+      "tripletBatchHard",
+      "dmml",
+      "lwf",
+      "dwpp",
+      "dwopp",
+      "darkRank",
+      "aka",
+      "metric",
+      "lstkc"
+    ])
+    expect(Protocol.BuiltinMethod.literals).toEqual([
+      "joint",
+      "bot-ft",
+      "lwf",
+      "aka",
+      "dmml-ft",
+      "dwpp",
+      "dwopp",
+      "replay",
+      "ewc",
+      "mas",
+      "si",
+      "lstkc"
+    ])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
     expect([...Protocol.oldModelTerms].sort()).toEqual(["aka", "darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
     expect([...Protocol.onlyOldModelTerms].sort()).toEqual(["darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
@@ -56,7 +108,8 @@ describe("the vocabulary is derived from the catalogs", () => {
   })
 
   it("every built-in strategy's terms are in the term catalog, and what it needs follows from them", () => {
-    for (const e of StrategyCatalog.entries) for (const t of e.method.terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
+    for (const e of StrategyCatalog.entries)
+      for (const t of e.method.terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
     expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("dwopp"), TermCatalog.builtin)).toEqual({
       oldModel: true,
       episodic: true,
@@ -64,22 +117,39 @@ describe("the vocabulary is derived from the catalogs", () => {
       rehearsal: false,
       regularizer: undefined
     })
-    expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("ewc"), TermCatalog.builtin)).toMatchObject({ oldModel: false, episodic: false, regularizer: "ewc" })
+    expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("ewc"), TermCatalog.builtin)).toMatchObject({
+      oldModel: false,
+      episodic: false,
+      regularizer: "ewc"
+    })
   })
 
   it("samplers: kinds from the catalog, the data sampler shrunk to the task's identities, the report label", () => {
     expect(Protocol.SamplerSpec.members.map((m) => m.fields.kind.literal)).toEqual(SamplerCatalog.builtin.names)
-    expect(Schema.decodeUnknownSync(Protocol.SamplerSpec)({ kind: "episodic" })).toEqual({ kind: "episodic", ways: 16, shots: 2, queries: 2 })
+    expect(Schema.decodeUnknownSync(Protocol.SamplerSpec)({ kind: "episodic" })).toEqual({
+      kind: "episodic",
+      ways: 16,
+      shots: 2,
+      queries: 2
+    })
     const pk = SamplerCatalog.builtin.require("pk")
     expect(pk.toData({ kind: "pk", identities: 16, instances: 4 }, 5)).toEqual({ _tag: "PK", p: 5, k: 4 })
     expect(pk.toData({ kind: "pk", identities: 16, instances: 4 }, 1)).toEqual({ _tag: "PK", p: 2, k: 4 })
-    expect(SamplerCatalog.builtin.require("episodic").toData({ kind: "episodic", ways: 16, shots: 3, queries: 1 }, 40)).toEqual({ _tag: "Episodic", ways: 16, shots: 3, queries: 1 })
-    expect(SamplerCatalog.builtin.require("episodic").show({ kind: "episodic", ways: 16, shots: 3, queries: 1 })).toBe("episodic 16-way 3-shot 1-query")
+    expect(
+      SamplerCatalog.builtin.require("episodic").toData({ kind: "episodic", ways: 16, shots: 3, queries: 1 }, 40)
+    ).toEqual({ _tag: "Episodic", ways: 16, shots: 3, queries: 1 })
+    expect(SamplerCatalog.builtin.require("episodic").show({ kind: "episodic", ways: 16, shots: 3, queries: 1 })).toBe(
+      "episodic 16-way 3-shot 1-query"
+    )
     expect(pk.show({ kind: "pk", identities: 16, instances: 4 })).toBe("PK 16x4")
   })
 
   it("a term's options decode with its entry's defaults", () => {
-    expect(Schema.decodeUnknownSync(Protocol.TermSpec)({ loss: "dwpp" })).toEqual({ loss: "dwpp", temperature: 10, weight: 1 })
+    expect(Schema.decodeUnknownSync(Protocol.TermSpec)({ loss: "dwpp" })).toEqual({
+      loss: "dwpp",
+      temperature: 10,
+      weight: 1
+    })
     expect(Schema.decodeUnknownSync(Protocol.TermSpec)({ loss: "aka", weight: 2 })).toEqual({
       loss: "aka",
       vertices: 64,
@@ -92,57 +162,91 @@ describe("the vocabulary is derived from the catalogs", () => {
   })
 
   it("a name taken twice is refused", () => {
-    expect(() => Catalogs.extend(Catalogs.builtin, { terms: [{ ...featureNorm, name: "dwopp" }] })).toThrow(/"dwopp" is already taken by dwopp/)
-    expect(() => Catalogs.extend(Catalogs.builtin, { strategies: [{ ...normStrategy, name: "lwf" }] })).toThrow(/already taken/)
+    expect(() => Catalogs.extend(Catalogs.builtin, { terms: [{ ...featureNorm, name: "dwopp" }] })).toThrow(
+      /"dwopp" is already taken by dwopp/
+    )
+    expect(() => Catalogs.extend(Catalogs.builtin, { strategies: [{ ...normStrategy, name: "lwf" }] })).toThrow(
+      /already taken/
+    )
   })
 })
 
 describe("a user's entries in a protocol", () => {
-  const input = { ...base, methods: ["norm-ft", { name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm" }] }] }
+  const input = {
+    ...base,
+    methods: ["norm-ft", { name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm" }] }]
+  }
 
   it.effect("decode by name with the extended catalogs (options defaulted), and encode back", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = yield* ProtocolFile.decode(input).pipe(Catalogs.provide(catalogs))
       expect(p.methods[0]).toBe("norm-ft")
       expect((p.methods[1] as Protocol.MethodSpec).terms).toEqual([{ loss: "featureNorm", scale: 2, weight: 1 }])
       expect(Strategy.resolve(p.methods[0]!, catalogs.strategies).label).toBe("Norm-FT")
-      expect(ProtocolFile.toJson(p, catalogs).methods[1]).toMatchObject({ terms: [{ loss: "featureNorm", scale: 2, weight: 1 }] })
-    }))
+      expect(ProtocolFile.toJson(p, catalogs).methods[1]).toMatchObject({
+        terms: [{ loss: "featureNorm", scale: 2, weight: 1 }]
+      })
+    })
+  )
 
   it.effect("without them, the names are refused and the message lists what is known", () =>
-    Effect.gen(function*() {
-      const e = yield* Effect.flip(ProtocolFile.decode({ ...base, methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm" }] }] }))
+    Effect.gen(function* () {
+      const e = yield* Effect.flip(
+        ProtocolFile.decode({
+          ...base,
+          methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm" }] }]
+        })
+      )
       expect(e.issues[0]!.path).toBe("methods[0].terms[0].loss")
-      expect(e.issues[0]!.message).toContain("\"dwopp\"")
+      expect(e.issues[0]!.message).toContain('"dwopp"')
       const unknownStrategy = yield* Effect.flip(ProtocolFile.decode({ ...base, methods: ["norm-ft"] }))
       expect(unknownStrategy._tag).toBe("ProtocolDecodeError")
-    }))
+    })
+  )
 
   it.effect("a bad option of a user's term names the key; its old-model needs drive the declaration check", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const bad = yield* Effect.flip(
-        ProtocolFile.decode({ ...base, methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm", scale: -1 }] }] }).pipe(Catalogs.provide(catalogs))
+        ProtocolFile.decode({
+          ...base,
+          methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm", scale: -1 }] }]
+        }).pipe(Catalogs.provide(catalogs))
       )
       expect(bad.issues.map((i) => i.path)).toContain("methods[0].terms[0].scale")
       const undeclared = yield* Effect.flip(
-        ProtocolFile.decode({ ...base, methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "oldNorm" }] }] }).pipe(Catalogs.provide(catalogs))
+        ProtocolFile.decode({
+          ...base,
+          methods: [{ name: "mine", sampler: { kind: "pk" }, terms: [{ loss: "oldNorm" }] }]
+        }).pipe(Catalogs.provide(catalogs))
       )
       expect(undeclared.issues[0]!.message).toContain("oldNorm")
-    }))
+    })
+  )
 
   it.effect("the learner builds a user's term through its entry", () =>
-    Effect.scoped(Effect.gen(function*() {
-      yield* Layer.build(Backend.layerCpu)
-      const objective = yield* objectiveFor([{ loss: "featureNorm", scale: 3, weight: 0.5 } as never, { loss: "tripletBatchHard", margin: 0.3, weight: 1 }], undefined, Option.none()).pipe(
-        Catalogs.provide(catalogs)
-      )
-      expect(objective.formula).toBe("0.5 * featureNorm(scale=3) + 1 * tripletBatchHard(margin=0.3)")
-      const features = tf.tensor2d([[1, 2], [3, 0]])
-      const labels = tf.tensor1d([0, 1], "int32")
-      const value = objective.compute({ outputs: { features }, labels, inputs: features, index: 0 })
-      // 0.5 * 3 * mean(5, 9) = 10.5; the triplet term has no positive pair, so adds 0
-      expect(value.terms[0]!.value.dataSync()[0]).toBeCloseTo(21, 5)
-      expect(value.total.dataSync()[0]).toBeCloseTo(10.5, 5)
-      tf.dispose([features, labels, value.total, ...value.terms.map((t) => t.value)])
-    })))
+    Effect.scoped(
+      Effect.gen(function* () {
+        yield* Layer.build(Backend.layerCpu)
+        const objective = yield* objectiveFor(
+          [
+            { loss: "featureNorm", scale: 3, weight: 0.5 } as never,
+            { loss: "tripletBatchHard", margin: 0.3, weight: 1 }
+          ],
+          undefined,
+          Option.none()
+        ).pipe(Catalogs.provide(catalogs))
+        expect(objective.formula).toBe("0.5 * featureNorm(scale=3) + 1 * tripletBatchHard(margin=0.3)")
+        const features = tf.tensor2d([
+          [1, 2],
+          [3, 0]
+        ])
+        const labels = tf.tensor1d([0, 1], "int32")
+        const value = objective.compute({ outputs: { features }, labels, inputs: features, index: 0 })
+        // 0.5 * 3 * mean(5, 9) = 10.5; the triplet term has no positive pair, so adds 0
+        expect(value.terms[0]!.value.dataSync()[0]).toBeCloseTo(21, 5)
+        expect(value.total.dataSync()[0]).toBeCloseTo(10.5, 5)
+        tf.dispose([features, labels, value.total, ...value.terms.map((t) => t.value)])
+      })
+    )
+  )
 })

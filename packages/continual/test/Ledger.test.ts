@@ -90,7 +90,13 @@ describe("Ledger", () => {
   })
 
   it("paired differences over the seeds both methods ran", () => {
-    const all = [...cellsOf("a", 0, 0.1), ...cellsOf("a", 1, 0.3), ...cellsOf("b", 0), ...cellsOf("b", 1), ...cellsOf("b", 2)]
+    const all = [
+      ...cellsOf("a", 0, 0.1),
+      ...cellsOf("a", 1, 0.3),
+      ...cellsOf("b", 0),
+      ...cellsOf("b", 1),
+      ...cellsOf("b", 2)
+    ]
     const d = Ledger.pairedDifference(all, layout, "a", "b", "mAP", "unseen")!
     expect(d.n).toBe(2)
     expect(d.mean).toBeCloseTo(0.2, 12)
@@ -111,7 +117,13 @@ describe("Ledger", () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 }), (v) => {
         // R[0][0]=v0, R[1][0]=v1, R[2][0]=v2 (task-1 over time)
-        const cs: Array<Ledger.Cell> = [0, 1, 2].map((after) => ({ method: "x", seed: 0, after, testSet: "task-1", metrics: m(v[after]!) }))
+        const cs: Array<Ledger.Cell> = [0, 1, 2].map((after) => ({
+          method: "x",
+          seed: 0,
+          after,
+          testSet: "task-1",
+          metrics: m(v[after]!)
+        }))
         const t1 = Ledger.seenSets(layout)[0]!
         const f = Ledger.forgetting(cs, layout, "x", 0, t1, "mAP")!
         const b = Ledger.backwardTransfer(cs, layout, "x", 0, t1, "mAP")!

@@ -33,10 +33,24 @@ const toy: ProtocolInput = {
     split: {
       kind: "interDomain",
       sequence: [
-        { name: "market", world: { kind: "synthetic", domain: "market", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 1 }, identities: 5 },
-        { name: "duke", world: { kind: "synthetic", domain: "duke", identities: 14, cameras: 2, imagesPerCamera: 2, seed: 2 }, identities: 7 }
+        {
+          name: "market",
+          world: { kind: "synthetic", domain: "market", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 1 },
+          identities: 5
+        },
+        {
+          name: "duke",
+          world: { kind: "synthetic", domain: "duke", identities: 14, cameras: 2, imagesPerCamera: 2, seed: 2 },
+          identities: 7
+        }
       ],
-      unseen: [{ name: "viper", world: { kind: "synthetic", domain: "viper", identities: 8, cameras: 2, imagesPerCamera: 2, seed: 9 }, identities: 4 }]
+      unseen: [
+        {
+          name: "viper",
+          world: { kind: "synthetic", domain: "viper", identities: 8, cameras: 2, imagesPerCamera: 2, seed: 9 },
+          identities: 4
+        }
+      ]
     }
   },
   model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
@@ -48,125 +62,190 @@ const toy: ProtocolInput = {
 
 describe("a stage sees only its own task", () => {
   it.effect("a custom stage that opens another task, the joint data or a test set fails; its own task opens", () =>
-    Effect.gen(function*() {
-      const protocol = yield* ProtocolFile.make({ ...toy, stages: [{ kind: "custom", name: "peek" }], methods: ["bot-ft"] })
+    Effect.gen(function* () {
+      const protocol = yield* ProtocolFile.make({
+        ...toy,
+        stages: [{ kind: "custom", name: "peek" }],
+        methods: ["bot-ft"]
+      })
       const opened: Array<number> = []
       const own = Stage.make("peek", (ctx) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const benchmark = yield* Benchmark
           yield* Effect.scoped(benchmark.openTask(ctx.task.index))
           opened.push(ctx.task.index)
           return null
-        }))
-      yield* Runner.run(protocol, { stages: { peek: own } }).pipe(Effect.provide(fakeBenchmark(3)), Effect.provide(fakeLearner()))
+        })
+      )
+      yield* Runner.run(protocol, { stages: { peek: own } }).pipe(
+        Effect.provide(fakeBenchmark(3)),
+        Effect.provide(fakeLearner())
+      )
       expect(opened).toEqual([0, 1, 2])
       for (const reach of [(t: number) => t + 1, (t: number) => t - 1] as const) {
         const peek = Stage.make("peek", (ctx) =>
-          Effect.gen(function*() {
+          Effect.gen(function* () {
             const benchmark = yield* Benchmark
             // task 1 reaches task 2 (the future), or task 2 reaches task 1 (the past)
             const target = reach(ctx.task.index)
             if (target < 0 || target > 2) return null
             return yield* Effect.scoped(benchmark.openTask(target))
-          }))
-        const error = yield* Effect.flip(Runner.run(protocol, { stages: { peek } }).pipe(Effect.provide(fakeBenchmark(3)), Effect.provide(fakeLearner())))
+          })
+        )
+        const error = yield* Effect.flip(
+          Runner.run(protocol, { stages: { peek } }).pipe(
+            Effect.provide(fakeBenchmark(3)),
+            Effect.provide(fakeLearner())
+          )
+        )
         expect(error._tag).toBe("BenchmarkError")
         expect(error.message).toMatch(/can open only its own task/)
       }
       for (const open of [(b: BenchmarkService) => b.openJoint, (b: BenchmarkService) => b.openTestSet("unseen")]) {
         const peek = Stage.make("peek", () =>
-          Effect.gen(function*() {
+          Effect.gen(function* () {
             const b = yield* Benchmark
             return yield* Effect.scoped(open(b))
-          }))
-        const error = yield* Effect.flip(Runner.run(protocol, { stages: { peek } }).pipe(Effect.provide(fakeBenchmark(3)), Effect.provide(fakeLearner())))
+          })
+        )
+        const error = yield* Effect.flip(
+          Runner.run(protocol, { stages: { peek } }).pipe(
+            Effect.provide(fakeBenchmark(3)),
+            Effect.provide(fakeLearner())
+          )
+        )
         expect(error.message).toMatch(/can open only its own task/)
       }
-    }))
+    })
+  )
 })
 
 describe("the classifier grows with the tasks", () => {
-  it.effect("after task t it has the identities of tasks 0..t; the task's labels and the old model's logits know no later class", () =>
-    Effect.gen(function*() {
-      const protocol = yield* ProtocolFile.make({
-        ...toy,
-        stages: [{ kind: "custom", name: "before" }, { kind: "train" }, { kind: "custom", name: "after" }, { kind: "snapshot" }]
-      })
-      const seen: Array<{ task: number; classes: number; logits: number; labels: Array<number>; oldLogits: number | undefined }> = []
-      const probe = (when: string) =>
-        Stage.make(when, (ctx) =>
-          Effect.gen(function*() {
-            const handle = ctx.model.value as ReidModel
-            const payload = (yield* TaskData.read(ctx.data, when)) as TrainPayload
-            const x = tf.zeros([2, 16, 8, 3]) as tf.Tensor4D
-            const out = handle.model.forward(x, { training: false })
-            const oldLogits = Option.isSome(ctx.oldModel)
-              ? (ctx.oldModel.value.value as ReidFrozenModel).model.forward(x).logits?.shape[1]
-              : undefined
-            if (when === "after") {
-              seen.push({ task: ctx.task.index, classes: handle.classes, logits: out.logits!.shape[1], labels: [...payload.labels.values()].sort((a, b) => a - b), oldLogits })
-            }
-            tf.dispose([x, out.features, out.neckFeatures, ...(out.logits === undefined ? [] : [out.logits])])
-            return null
-          }))
-      const result = yield* Runner.run(protocol, { stages: { before: probe("before"), after: probe("after") } }).pipe(Effect.provide(Lifelong.layer(protocol)))
-      expect(result.layout.tasks).toBe(2)
-      // task 1: 5 identities; task 2: 7 more
-      expect(seen.map((s) => [s.task, s.classes, s.logits])).toEqual([[0, 5, 5], [1, 12, 12]])
-      expect(seen[0]!.labels).toEqual([0, 1, 2, 3, 4])
-      expect(seen[1]!.labels).toEqual(Array.from({ length: 12 }, (_, i) => i))
-      // LwF reads the old model's head: exactly the old classes
-      expect(seen[1]!.oldLogits).toBe(5)
-    }).pipe(Effect.provide(backend)))
+  it.effect(
+    "after task t it has the identities of tasks 0..t; the task's labels and the old model's logits know no later class",
+    () =>
+      Effect.gen(function* () {
+        const protocol = yield* ProtocolFile.make({
+          ...toy,
+          stages: [
+            { kind: "custom", name: "before" },
+            { kind: "train" },
+            { kind: "custom", name: "after" },
+            { kind: "snapshot" }
+          ]
+        })
+        const seen: Array<{
+          task: number
+          classes: number
+          logits: number
+          labels: Array<number>
+          oldLogits: number | undefined
+        }> = []
+        const probe = (when: string) =>
+          Stage.make(when, (ctx) =>
+            Effect.gen(function* () {
+              const handle = ctx.model.value as ReidModel
+              const payload = (yield* TaskData.read(ctx.data, when)) as TrainPayload
+              const x = tf.zeros([2, 16, 8, 3]) as tf.Tensor4D
+              const out = handle.model.forward(x, { training: false })
+              const oldLogits = Option.isSome(ctx.oldModel)
+                ? (ctx.oldModel.value.value as ReidFrozenModel).model.forward(x).logits?.shape[1]
+                : undefined
+              if (when === "after") {
+                seen.push({
+                  task: ctx.task.index,
+                  classes: handle.classes,
+                  logits: out.logits!.shape[1],
+                  labels: [...payload.labels.values()].sort((a, b) => a - b),
+                  oldLogits
+                })
+              }
+              tf.dispose([x, out.features, out.neckFeatures, ...(out.logits === undefined ? [] : [out.logits])])
+              return null
+            })
+          )
+        const result = yield* Runner.run(protocol, { stages: { before: probe("before"), after: probe("after") } }).pipe(
+          Effect.provide(Lifelong.layer(protocol))
+        )
+        expect(result.layout.tasks).toBe(2)
+        // task 1: 5 identities; task 2: 7 more
+        expect(seen.map((s) => [s.task, s.classes, s.logits])).toEqual([
+          [0, 5, 5],
+          [1, 12, 12]
+        ])
+        expect(seen[0]!.labels).toEqual([0, 1, 2, 3, 4])
+        expect(seen[1]!.labels).toEqual(Array.from({ length: 12 }, (_, i) => i))
+        // LwF reads the old model's head: exactly the old classes
+        expect(seen[1]!.oldLogits).toBe(5)
+      }).pipe(Effect.provide(backend))
+  )
 })
 
 describe("the inter-domain benchmark", () => {
-  it.effect("each seen test set is bound to its task's domain: held-out identities of the same world, rendered in its domain", () =>
-    Effect.gen(function*() {
-      const protocol = yield* ProtocolFile.make(toy)
-      const sequence = yield* ReidBenchmark.sequenceOf(protocol)
-      const mean = (items: ReadonlyArray<Item.Item>) => {
-        const acc = [0, 0, 0]
-        for (const item of items) {
-          if (item.source._tag !== "Rendered") throw new Error("rendered expected")
-          const img = item.source.render(16, 8)
-          for (let i = 0; i < img.data.length; i += 3) for (let c = 0; c < 3; c++) acc[c]! += img.data[i + c]!
+  it.effect(
+    "each seen test set is bound to its task's domain: held-out identities of the same world, rendered in its domain",
+    () =>
+      Effect.gen(function* () {
+        const protocol = yield* ProtocolFile.make(toy)
+        const sequence = yield* ReidBenchmark.sequenceOf(protocol)
+        const mean = (items: ReadonlyArray<Item.Item>) => {
+          const acc = [0, 0, 0]
+          for (const item of items) {
+            if (item.source._tag !== "Rendered") throw new Error("rendered expected")
+            const img = item.source.render(16, 8)
+            for (let i = 0; i < img.data.length; i += 3) for (let c = 0; c < 3; c++) acc[c]! += img.data[i + c]!
+          }
+          const n = items.length * 16 * 8
+          return acc.map((a) => a / n)
         }
-        const n = items.length * 16 * 8
-        return acc.map((a) => a / n)
-      }
-      const dist = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => Math.hypot(...a.map((x, i) => x - b[i]!))
-      for (const [t, task] of sequence.tasks.entries()) {
-        const test = [...task.test.query, ...task.test.gallery]
-        expect(new Set(test.map((i) => i.domain))).toEqual(new Set([task.domain]))
-        const trainIds = new Set(sequence.tasks.flatMap((k) => k.identities))
-        for (const item of test) expect(trainIds.has(item.id)).toBe(false)
-        // the test images look like their own task's training images more than like the other task's
-        const other = sequence.tasks[1 - t]!
-        expect(dist(mean(test), mean(task.train))).toBeLessThan(dist(mean(test), mean(other.train)))
-      }
-      expect(new Set(sequence.unseen.query.map((i) => i.domain))).toEqual(new Set(["viper"]))
-    }))
+        const dist = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => Math.hypot(...a.map((x, i) => x - b[i]!))
+        for (const [t, task] of sequence.tasks.entries()) {
+          const test = [...task.test.query, ...task.test.gallery]
+          expect(new Set(test.map((i) => i.domain))).toEqual(new Set([task.domain]))
+          const trainIds = new Set(sequence.tasks.flatMap((k) => k.identities))
+          for (const item of test) expect(trainIds.has(item.id)).toBe(false)
+          // the test images look like their own task's training images more than like the other task's
+          const other = sequence.tasks[1 - t]!
+          expect(dist(mean(test), mean(task.train))).toBeLessThan(dist(mean(test), mean(other.train)))
+        }
+        expect(new Set(sequence.unseen.query.map((i) => i.domain))).toEqual(new Set(["viper"]))
+      })
+  )
 
   it.effect("the pretraining is computed once, cached by its config, and every model starts from it", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const cacheDir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-pretrain-")))
       const input: ProtocolInput = {
         ...toy,
-        pretraining: { world: { kind: "synthetic", domain: "source", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 4 }, epochs: 1, batchesPerEpoch: 2 }
+        pretraining: {
+          world: { kind: "synthetic", domain: "source", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 4 },
+          epochs: 1,
+          batchesPerEpoch: 2
+        }
       }
       const protocol = yield* ProtocolFile.make(input)
       const events: Array<boolean> = []
       const weights: Array<Float32Array> = []
       const createTwice = (p: typeof protocol, seeds: ReadonlyArray<number>) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const learner = yield* Learner
           for (const seed of seeds) {
-            yield* Effect.scoped(Effect.gen(function*() {
-              const handle = yield* learner.create({ protocol: p, method: { name: "m", sampler: { kind: "pk", identities: 2, instances: 2 }, terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }], joint: false }, classes: 3 })
-              const model = (handle.value as ReidModel).model
-              weights.push(Float32Array.from(model.variables.get([...model.variables.keys()][0]!)!.dataSync()))
-            })).pipe(Effect.provideService(Learner, learner), Rng.withSeed(seed))
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                const handle = yield* learner.create({
+                  protocol: p,
+                  method: {
+                    name: "m",
+                    sampler: { kind: "pk", identities: 2, instances: 2 },
+                    terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+                    joint: false
+                  },
+                  classes: 3
+                })
+                const model = (handle.value as ReidModel).model
+                weights.push(Float32Array.from(model.variables.get([...model.variables.keys()][0]!)!.dataSync()))
+              })
+            ).pipe(Effect.provideService(Learner, learner), Rng.withSeed(seed))
           }
         }).pipe(Effect.provide(Lifelong.layer(p, { cacheDir, onPretraining: (e) => events.push(e.computed) })))
       yield* createTwice(protocol, [0, 1])
@@ -182,18 +261,40 @@ describe("the inter-domain benchmark", () => {
       const entries = yield* Effect.promise(() => fs.readdir(path.join(cacheDir, "pretraining")))
       expect(entries).toEqual([Pretraining.key(protocol)])
       yield* Effect.promise(() => fs.rm(cacheDir, { recursive: true, force: true }))
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 
   it("identities both trained on and tested on are a typed error naming them", () => {
-    const item = (id: number, domain: string) => ({ source: { _tag: "File" as const, path: `${id}.jpg` }, id, cam: 0, domain })
+    const item = (id: number, domain: string) => ({
+      source: { _tag: "File" as const, path: `${id}.jpg` },
+      id,
+      cam: 0,
+      domain
+    })
     const sequence = {
       name: "leaky",
-      tasks: [{ index: 0, name: "a", domain: "a", identities: [1, 2], train: [item(1, "a"), item(2, "a")], test: { name: "a/test", query: [item(2, "a")], gallery: [item(3, "a")] } }],
+      tasks: [
+        {
+          index: 0,
+          name: "a",
+          domain: "a",
+          identities: [1, 2],
+          train: [item(1, "a"), item(2, "a")],
+          test: { name: "a/test", query: [item(2, "a")], gallery: [item(3, "a")] }
+        }
+      ],
       unseen: { name: "unseen", query: [item(4, "u")], gallery: [item(1, "u")] }
     }
-    expect(ReidBenchmark.sharedIdentities(sequence)).toEqual([{ id: 2, task: "a", testSet: "a/test" }, { id: 1, task: "a", testSet: "unseen" }])
+    expect(ReidBenchmark.sharedIdentities(sequence)).toEqual([
+      { id: 2, task: "a", testSet: "a/test" },
+      { id: 1, task: "a", testSet: "unseen" }
+    ])
     const error = new ReidBenchmark.SharedIdentities({ shared: ReidBenchmark.sharedIdentities(sequence) })
-    expect(error.message).toMatch(/^2 identities are both trained on and tested on: 2 \(trained in a, tested in a\/test\), 1 \(trained in a, tested in unseen\)/)
-    expect(ReidBenchmark.sharedIdentities({ ...sequence, tasks: [{ ...sequence.tasks[0]!, identities: [5] }] })).toEqual([])
+    expect(error.message).toMatch(
+      /^2 identities are both trained on and tested on: 2 \(trained in a, tested in a\/test\), 1 \(trained in a, tested in unseen\)/
+    )
+    expect(
+      ReidBenchmark.sharedIdentities({ ...sequence, tasks: [{ ...sequence.tasks[0]!, identities: [5] }] })
+    ).toEqual([])
   })
 })

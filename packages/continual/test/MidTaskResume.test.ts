@@ -27,7 +27,14 @@ const input = (method: "dwopp" | "aka"): ProtocolInput => ({
     }
   },
   model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-  training: { epochs: 2, batchesPerEpoch: 3, height: 16, width: 8, optimizer: { learningRate: 0.01 }, checkpointEverySteps: 2 },
+  training: {
+    epochs: 2,
+    batchesPerEpoch: 3,
+    height: 16,
+    width: 8,
+    optimizer: { learningRate: 0.01 },
+    checkpointEverySteps: 2
+  },
   evaluation: { initial: false, batchSize: 64 },
   methods: [method],
   seeds: [0]
@@ -38,37 +45,52 @@ const files = (dir: string): Promise<ReadonlyArray<string>> =>
 
 describe("mid-task checkpoints", () => {
   for (const method of ["dwopp", "aka"] as const) {
-    it.effect(`${method}: a run interrupted at step 5 of task 2 resumes from step 4 and ends with the uninterrupted results`, () =>
-      Effect.gen(function*() {
-        const protocol = yield* ProtocolFile.make(input(method))
-        const reference = yield* Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)))
-        const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-mid-task-")))
-        // the power cut: the fiber is interrupted right after the 5th optimizer step of the second task
-        const cut = {
-          emit: (event: ProgressEvent) =>
-            event._tag === "Training" && event.task === "task-2" && event.progress.epoch === 2 && event.progress.step === 2
-              ? Effect.interrupt
-              : Effect.void
-        }
-        const first = yield* Effect.exit(Runner.run(protocol, { out }).pipe(Effect.provide(Lifelong.layer(protocol)), Effect.provideService(Progress, cut)))
-        assert.isTrue(Exit.isFailure(first))
-        const left = yield* Effect.promise(() => files(out))
-        const partial = left.filter((f) => f.endsWith("-partial.ckpt"))
-        expect(partial).toHaveLength(1)
-        // the rerun resumes inside task 2 (its progress starts at step 5, not 1) and ends where the reference ended
-        const steps: Array<string> = []
-        const record = {
-          emit: (event: ProgressEvent) =>
-            Effect.sync(() => {
-              if (event._tag === "Training" && event.task === "task-2") steps.push(`${event.progress.epoch}.${event.progress.step}`)
-            })
-        }
-        const resumed = yield* Runner.run(protocol, { out }).pipe(Effect.provide(Lifelong.layer(protocol)), Effect.provideService(Progress, record))
-        expect(steps).toEqual(["2.2", "2.3"])
-        expect(resumed.cells).toEqual(reference.cells)
-        const after = yield* Effect.promise(() => files(out))
-        expect(after.filter((f) => f.includes("-partial.ckpt"))).toEqual([])
-        yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
-      }).pipe(Effect.provide(Backend.layerCpu)))
+    it.effect(
+      `${method}: a run interrupted at step 5 of task 2 resumes from step 4 and ends with the uninterrupted results`,
+      () =>
+        Effect.gen(function* () {
+          const protocol = yield* ProtocolFile.make(input(method))
+          const reference = yield* Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)))
+          const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-mid-task-")))
+          // the power cut: the fiber is interrupted right after the 5th optimizer step of the second task
+          const cut = {
+            emit: (event: ProgressEvent) =>
+              event._tag === "Training" &&
+              event.task === "task-2" &&
+              event.progress.epoch === 2 &&
+              event.progress.step === 2
+                ? Effect.interrupt
+                : Effect.void
+          }
+          const first = yield* Effect.exit(
+            Runner.run(protocol, { out }).pipe(
+              Effect.provide(Lifelong.layer(protocol)),
+              Effect.provideService(Progress, cut)
+            )
+          )
+          assert.isTrue(Exit.isFailure(first))
+          const left = yield* Effect.promise(() => files(out))
+          const partial = left.filter((f) => f.endsWith("-partial.ckpt"))
+          expect(partial).toHaveLength(1)
+          // the rerun resumes inside task 2 (its progress starts at step 5, not 1) and ends where the reference ended
+          const steps: Array<string> = []
+          const record = {
+            emit: (event: ProgressEvent) =>
+              Effect.sync(() => {
+                if (event._tag === "Training" && event.task === "task-2")
+                  steps.push(`${event.progress.epoch}.${event.progress.step}`)
+              })
+          }
+          const resumed = yield* Runner.run(protocol, { out }).pipe(
+            Effect.provide(Lifelong.layer(protocol)),
+            Effect.provideService(Progress, record)
+          )
+          expect(steps).toEqual(["2.2", "2.3"])
+          expect(resumed.cells).toEqual(reference.cells)
+          const after = yield* Effect.promise(() => files(out))
+          expect(after.filter((f) => f.includes("-partial.ckpt"))).toEqual([])
+          yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
+        }).pipe(Effect.provide(Backend.layerCpu))
+    )
   }
 })

@@ -12,18 +12,18 @@ import * as Strategy from "../src/Strategy.ts"
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const minimal: ProtocolInput = { name: "p", data: { split: { kind: "intraDomain" } }, methods: ["dwopp"] }
 
-const issuesOf = (input: unknown) =>
-  Effect.runSync(Effect.flip(ProtocolFile.decode(input))).issues
+const issuesOf = (input: unknown) => Effect.runSync(Effect.flip(ProtocolFile.decode(input))).issues
 
 describe("Protocol", () => {
   it.effect("fills in defaults", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = yield* ProtocolFile.make(minimal)
       expect(p.stages.map((s) => s.kind)).toEqual(["train", "evaluate", "snapshot"])
       expect(p.seeds).toEqual([0])
       expect(p.data.split.kind).toBe("intraDomain")
       expect(p.evaluation.ranks).toEqual([1, 5, 10])
-    }))
+    })
+  )
 
   it("an unknown key is an error naming the key and the allowed keys", () => {
     const issues = issuesOf({ ...minimal, data: { split: { kind: "intraDomain", taks: 3 } } })
@@ -53,26 +53,42 @@ describe("Protocol", () => {
   })
 
   it("a method whose terms need the old model must declare the first task", () => {
-    const exit = Effect.runSyncExit(ProtocolFile.decode({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "lwf" }] }] }))
+    const exit = Effect.runSyncExit(
+      ProtocolFile.decode({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "lwf" }] }] })
+    )
     assert.isTrue(Exit.isFailure(exit))
     const issues = issuesOf({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "lwf" }] }] })
     expect(issues[0]!.message).toContain("firstTask")
-    const ok = Effect.runSync(ProtocolFile.decode({
-      ...minimal,
-      methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "lwf" }], firstTask: "withoutOldModelTerms" }]
-    }))
+    const ok = Effect.runSync(
+      ProtocolFile.decode({
+        ...minimal,
+        methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "lwf" }], firstTask: "withoutOldModelTerms" }]
+      })
+    )
     expect(Strategy.termsForTask(Strategy.resolve(ok.methods[0]!), false)).toEqual([])
   })
 
   it("darkRank is an old-model term with the paper's defaults (alpha 12.25, beta 4, soft)", () => {
-    const ok = Effect.runSync(ProtocolFile.decode({
-      ...minimal,
-      methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "crossEntropy" }, { loss: "darkRank", transfer: "hard" }], firstTask: "withoutOldModelTerms" }]
-    }))
+    const ok = Effect.runSync(
+      ProtocolFile.decode({
+        ...minimal,
+        methods: [
+          {
+            name: "m",
+            sampler: { kind: "pk" },
+            terms: [{ loss: "crossEntropy" }, { loss: "darkRank", transfer: "hard" }],
+            firstTask: "withoutOldModelTerms"
+          }
+        ]
+      })
+    )
     const method = Strategy.resolve(ok.methods[0]!)
     expect(method.terms[1]).toEqual({ loss: "darkRank", transfer: "hard", alpha: 12.25, beta: 4, weight: 1 })
     expect(Strategy.needsOldModel(method)).toBe(true)
-    expect(issuesOf({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "darkRank" }] }] })[0]!.message).toContain("firstTask")
+    expect(
+      issuesOf({ ...minimal, methods: [{ name: "m", sampler: { kind: "pk" }, terms: [{ loss: "darkRank" }] }] })[0]!
+        .message
+    ).toContain("firstTask")
   })
 
   it("method names and seeds must be unique", () => {
@@ -98,18 +114,34 @@ describe("Protocol", () => {
       epochs: fc.integer({ min: 1, max: 50 }),
       lr: fc.double({ min: 1e-6, max: 1, noNaN: true }),
       temperature: fc.double({ min: 0.1, max: 10, noNaN: true }),
-      after: fc.oneof(fc.constantFrom("everyTask", "lastTask"), fc.uniqueArray(fc.integer({ min: 0, max: 9 }), { maxLength: 3 })),
+      after: fc.oneof(
+        fc.constantFrom("everyTask", "lastTask"),
+        fc.uniqueArray(fc.integer({ min: 0, max: 9 }), { maxLength: 3 })
+      ),
       custom: fc.boolean()
     })
     fc.assert(
       fc.property(arbitrary, (a) => {
         const input: ProtocolInput = {
           name: a.name,
-          data: { split: { kind: "intraDomain", tasks: a.tasks, unseenIdentities: a.unseen, order: a.order as "sorted" } },
+          data: {
+            split: { kind: "intraDomain", tasks: a.tasks, unseenIdentities: a.unseen, order: a.order as "sorted" }
+          },
           training: { epochs: a.epochs, optimizer: { learningRate: a.lr } },
           evaluation: { after: a.after as "everyTask" },
-          stages: a.custom ? [{ kind: "train" }, { kind: "custom", name: "probe", options: { k: 1 } }, { kind: "snapshot" }] : undefined as never,
-          methods: [...a.methods, { ...Strategy.renamed(Strategy.builtins.dwopp, "dwopp-t"), terms: [{ loss: "dmml", margin: 0, weight: 1 }, { loss: "dwopp", temperature: a.temperature, weight: 0.5 }] }],
+          stages: a.custom
+            ? [{ kind: "train" }, { kind: "custom", name: "probe", options: { k: 1 } }, { kind: "snapshot" }]
+            : (undefined as never),
+          methods: [
+            ...a.methods,
+            {
+              ...Strategy.renamed(Strategy.builtins.dwopp, "dwopp-t"),
+              terms: [
+                { loss: "dmml", margin: 0, weight: 1 },
+                { loss: "dwopp", temperature: a.temperature, weight: 0.5 }
+              ]
+            }
+          ],
           seeds: a.seeds
         }
         if (!a.custom) delete (input as { stages?: unknown }).stages
@@ -138,7 +170,9 @@ describe("Protocol", () => {
 
 describe("the demo protocol", () => {
   it("protocols/lifelong-synthetic.yaml is the demo protocol", () => {
-    const file = Effect.runSync(ProtocolFile.parse(readFileSync(path.join(root, "protocols", "lifelong-synthetic.yaml"), "utf8")))
+    const file = Effect.runSync(
+      ProtocolFile.parse(readFileSync(path.join(root, "protocols", "lifelong-synthetic.yaml"), "utf8"))
+    )
     expect(file).toEqual(Effect.runSync(ProtocolFile.make(Demo.protocol)))
   })
 })

@@ -12,13 +12,27 @@ import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as DataRoots from "../src/reid/DataRoots.ts"
 
 const dir = path.join(import.meta.dirname, "..", "..", "..", "protocols")
-const load = (file: string) => Effect.runPromise(ProtocolFile.parse(fs.readFileSync(path.join(dir, file), "utf8"), file))
-const real = fs.readdirSync(dir).filter((f) => /^(lreid-(seen|dwopp)|dwopp-).*\.yaml$/.test(f)).sort()
+const load = (file: string) =>
+  Effect.runPromise(ProtocolFile.parse(fs.readFileSync(path.join(dir, file), "utf8"), file))
+const real = fs
+  .readdirSync(dir)
+  .filter((f) => /^(lreid-(seen|dwopp)|dwopp-).*\.yaml$/.test(f))
+  .sort()
 
 describe("real-benchmark protocol files", () => {
   it("every lifelong protocol file decodes; the real ones use 256x128 and $REIDFX_DATA roots", async () => {
-    expect(real).toEqual(["dwopp-market1501.yaml", "dwopp-msmt17.yaml", "dwopp-veri776.yaml", "lreid-dwopp.yaml", "lreid-seen-order1.yaml", "lreid-seen-order2.yaml"])
-    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml") && !f.startsWith("mdkt-") && !f.startsWith("sweep-"))) await load(f)
+    expect(real).toEqual([
+      "dwopp-market1501.yaml",
+      "dwopp-msmt17.yaml",
+      "dwopp-veri776.yaml",
+      "lreid-dwopp.yaml",
+      "lreid-seen-order1.yaml",
+      "lreid-seen-order2.yaml"
+    ])
+    for (const f of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml") && !f.startsWith("mdkt-") && !f.startsWith("sweep-")))
+      await load(f)
     for (const f of real) {
       const p = await load(f)
       expect([p.training.height, p.training.width]).toEqual([256, 128])
@@ -30,14 +44,24 @@ describe("real-benchmark protocol files", () => {
     const p = await load("lreid-seen-order1.yaml")
     const split = p.data.split
     if (split.kind !== "interDomain") throw new Error("expected interDomain")
-    expect(split.sequence.map((t) => [t.world.kind === "layout" ? t.world.layout : "", t.identities, t.testIdentities])).toEqual([
+    expect(
+      split.sequence.map((t) => [t.world.kind === "layout" ? t.world.layout : "", t.identities, t.testIdentities])
+    ).toEqual([
       ["market1501", 500, "all"],
       ["cuhkSysu", 500, "all"],
       ["dukeMTMCReID", 500, "all"],
       ["msmt17", 500, "all"],
       ["cuhk03NPDetected", 500, "all"]
     ])
-    expect(split.unseen.map((t) => (t.world.kind === "layout" ? t.world.layout : ""))).toEqual(["viper", "ilids", "prid", "grid", "senseReID", "cuhk01", "cuhk02"])
+    expect(split.unseen.map((t) => (t.world.kind === "layout" ? t.world.layout : ""))).toEqual([
+      "viper",
+      "ilids",
+      "prid",
+      "grid",
+      "senseReID",
+      "cuhk01",
+      "cuhk02"
+    ])
     const dwopp = await load("dwopp-market1501.yaml")
     expect(dwopp.data.split).toMatchObject({ kind: "intraDomain", tasks: 10, baseIdentities: 76, order: "sorted" })
   })
@@ -59,7 +83,8 @@ describe("real-benchmark protocol files", () => {
       const split = p.data.split
       if (split.kind !== "interDomain") throw new Error("expected interDomain")
       for (const t of [...split.sequence, ...split.unseen]) {
-        if (t.world.kind === "layout" && !["viper", "cuhkSysu"].includes(t.world.layout)) fs.mkdirSync(t.world.root.replace("$REIDFX_DATA", data), { recursive: true })
+        if (t.world.kind === "layout" && !["viper", "cuhkSysu"].includes(t.world.layout))
+          fs.mkdirSync(t.world.root.replace("$REIDFX_DATA", data), { recursive: true })
       }
       const error = await Effect.runPromise(Effect.flip(DataRoots.resolve(p, data)))
       expect(error.missing.map((m) => m.layout)).toEqual(["cuhkSysu", "viper"])

@@ -47,7 +47,7 @@ const snapshotWeights = (m: Model.FrozenModel | Model.TrainableModel) =>
 
 describe("the reidfx learner", () => {
   it.effect("the old model is frozen: training the next task leaves its weights unchanged", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const frozenBefore: Array<Map<string, Array<number>>> = []
       const frozenAfter: Array<Map<string, Array<number>>> = []
       const trainable: Array<Map<string, Array<number>>> = []
@@ -60,10 +60,16 @@ describe("the reidfx learner", () => {
             ;(ctx.stageIndex === 0 ? frozenBefore : frozenAfter).push(snapshotWeights(old))
           }
           return null
-        }))
+        })
+      )
       const p = yield* ProtocolFile.make({
         ...input,
-        stages: [{ kind: "custom", name: "probe" }, { kind: "train" }, { kind: "custom", name: "probe" }, { kind: "snapshot" }]
+        stages: [
+          { kind: "custom", name: "probe" },
+          { kind: "train" },
+          { kind: "custom", name: "probe" },
+          { kind: "snapshot" }
+        ]
       })
       const result = yield* Runner.run(p, { stages: { probe } }).pipe(Effect.provide(Lifelong.layer(p)))
       // task 2 trained with DwoPP from the old model
@@ -75,72 +81,111 @@ describe("the reidfx learner", () => {
       // while the trainable model did change during task 2
       const changed = [...trainable[2]!].some(([name, v]) => v.some((x, i) => x !== trainable[3]!.get(name)![i]))
       expect(changed).toBe(true)
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 
   it.effect("no tensor leaks across a whole run", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* noLeaksEffect(Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol))), "a lifelong run")
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 
   it.effect("an interrupted run resumes with the same final results", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const reference = yield* Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)))
       const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-resume-")))
       let failAt: number | undefined = 1
-      const crash = Stage.make("crash", (ctx) => (ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)))
+      const crash = Stage.make("crash", (ctx) =>
+        ctx.task.index === failAt ? Effect.fail("power cut" as const) : Effect.succeed(null)
+      )
       const p = yield* ProtocolFile.make({
         ...input,
         stages: [{ kind: "train" }, { kind: "snapshot" }, { kind: "custom", name: "crash" }, { kind: "evaluate" }]
       })
-      const ref = yield* Runner.run(p, { stages: { crash: Stage.make("crash", () => Effect.succeed(null)) } }).pipe(Effect.provide(Lifelong.layer(p)))
-      const first = yield* Effect.exit(Runner.run(p, { out, stages: { crash } }).pipe(Effect.provide(Lifelong.layer(p))))
+      const ref = yield* Runner.run(p, { stages: { crash: Stage.make("crash", () => Effect.succeed(null)) } }).pipe(
+        Effect.provide(Lifelong.layer(p))
+      )
+      const first = yield* Effect.exit(
+        Runner.run(p, { out, stages: { crash } }).pipe(Effect.provide(Lifelong.layer(p)))
+      )
       assert.isTrue(Exit.isFailure(first))
       failAt = undefined
       const resumed = yield* Runner.run(p, { out, stages: { crash } }).pipe(Effect.provide(Lifelong.layer(p)))
       expect(resumed.cells).toEqual(ref.cells)
       expect(reference.cells.length).toBe(ref.cells.length)
       yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 
   it.effect("the real task data is closed once its task ends", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const benchmark = yield* Benchmark
       const learner = yield* Learner
       let kept: TaskData.TaskData<unknown> | undefined
-      yield* Effect.scoped(Effect.gen(function*() {
-        kept = yield* TaskData.open(0, yield* benchmark.openTask(0))
-      }))
-      const error = yield* Effect.flip(Effect.scoped(Effect.gen(function*() {
-        const model = yield* learner.create({ protocol, method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }], joint: false }, classes: benchmark.totalIdentities })
-        return yield* learner.train({
-          protocol,
-          method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [], joint: false },
-          terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
-          task: benchmark.tasks[1]!,
-          model,
-          oldModel: Option.none(),
-          data: kept!,
-          onProgress: () => Effect.void
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          kept = yield* TaskData.open(0, yield* benchmark.openTask(0))
         })
-      })))
+      )
+      const error = yield* Effect.flip(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const model = yield* learner.create({
+              protocol,
+              method: {
+                name: "x",
+                sampler: { kind: "pk", identities: 4, instances: 2 },
+                terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+                joint: false
+              },
+              classes: benchmark.totalIdentities
+            })
+            return yield* learner.train({
+              protocol,
+              method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [], joint: false },
+              terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+              task: benchmark.tasks[1]!,
+              model,
+              oldModel: Option.none(),
+              data: kept!,
+              onProgress: () => Effect.void
+            })
+          })
+        )
+      )
       expect(error._tag).toBe("TaskDataClosed")
       expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0)
-    }).pipe(Effect.provide(Layer.merge(Lifelong.layer(protocol), backend))))
+    }).pipe(Effect.provide(Layer.merge(Lifelong.layer(protocol), backend)))
+  )
 })
 
 describe("an inter-domain sequence", () => {
   it.effect("runs one task per dataset, with the unseen domains as the unseen test set", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = yield* ProtocolFile.make({
         name: "toy-lreid",
         data: {
           split: {
             kind: "interDomain",
             sequence: [
-              { name: "domain-a", world: { kind: "synthetic", identities: 16, cameras: 2, imagesPerCamera: 2, seed: 1 }, identities: 6 },
-              { name: "domain-b", world: { kind: "synthetic", identities: 16, cameras: 3, imagesPerCamera: 2, seed: 2 }, identities: 6 }
+              {
+                name: "domain-a",
+                world: { kind: "synthetic", identities: 16, cameras: 2, imagesPerCamera: 2, seed: 1 },
+                identities: 6
+              },
+              {
+                name: "domain-b",
+                world: { kind: "synthetic", identities: 16, cameras: 3, imagesPerCamera: 2, seed: 2 },
+                identities: 6
+              }
             ],
-            unseen: [{ name: "domain-c", world: { kind: "synthetic", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 9 }, identities: 4 }]
+            unseen: [
+              {
+                name: "domain-c",
+                world: { kind: "synthetic", identities: 12, cameras: 2, imagesPerCamera: 2, seed: 9 },
+                identities: 4
+              }
+            ]
           }
         },
         model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
@@ -155,26 +200,48 @@ describe("an inter-domain sequence", () => {
       const final = result.cells.filter((c) => c.after === 1)
       expect(final.map((c) => c.testSet)).toEqual(["domain-a", "domain-b", "unseen"])
       for (const c of final) expect(c.metrics.mAP).toBeGreaterThan(0)
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 })
 
 describe("a dataset in a real layout", () => {
   it.effect("a Market-1501 folder (the synthetic world written to disk) is read, split and trained on", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const root = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-market-")))
-      const world = Synthetic.makeSync({ identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3, height: 16, width: 8 })
+      const world = Synthetic.makeSync({
+        identities: 24,
+        cameras: 3,
+        imagesPerCamera: 2,
+        seed: 3,
+        height: 16,
+        width: 8
+      })
       yield* SyntheticExport.writeMarket1501(world, root)
       const p = yield* ProtocolFile.make({
         ...input,
         name: "toy-market",
-        data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root }, tasks: 2, unseenIdentities: 4 } },
+        data: {
+          split: {
+            kind: "intraDomain",
+            world: { kind: "layout", layout: "market1501", root },
+            tasks: 2,
+            unseenIdentities: 4
+          }
+        },
         methods: ["bot-ft"]
       })
       const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
       expect(result.cells.filter((c) => c.after === 1).map((c) => c.testSet)).toEqual(["task-1", "task-2", "unseen"])
-      const missing = yield* ProtocolFile.make({ ...input, name: "missing", data: { split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root: path.join(root, "nope") } } } })
+      const missing = yield* ProtocolFile.make({
+        ...input,
+        name: "missing",
+        data: {
+          split: { kind: "intraDomain", world: { kind: "layout", layout: "market1501", root: path.join(root, "nope") } }
+        }
+      })
       const error = yield* Effect.flip(Runner.run(missing).pipe(Effect.provide(Lifelong.layer(missing))))
       expect(error.message).toContain("market1501")
       yield* Effect.promise(() => fs.rm(root, { recursive: true, force: true }))
-    }).pipe(Effect.provide(backend)))
+    }).pipe(Effect.provide(backend))
+  )
 })

@@ -18,7 +18,7 @@ const cells = (method: string, seed: number, task1: number, final: number, secon
   ]
 }
 
-const run = (all: ReadonlyArray<Cell>): RunResult => ({ layout, cells: all } as unknown as RunResult)
+const run = (all: ReadonlyArray<Cell>): RunResult => ({ layout, cells: all }) as unknown as RunResult
 
 describe("verdicts on the seed's claims", () => {
   it("the t-interval is hand-computed: [1, 2, 3] gives 2 ± 4.303 / sqrt(3)", () => {
@@ -55,6 +55,8 @@ describe("verdicts on the seed's claims", () => {
     expect(results[0]!.verdict).toBe("holds")
     // forgetting of DMML-FT minus DwPP's: 0.5 - (0.3 - 0.01 s) = 20, 21, 22 points
     expect(results[1]!.differences.map((d) => Math.round(d * 1e6) / 1e6)).toEqual([20, 21, 22])
-    expect(Verdicts.toLines(results)[0]).toMatch(/^holds\s+DwoPP > DwPP \(seen avg\. mAP\): \+10\.0 points, 95% CI \[\+10\.0, \+10\.0\], 3 seeds$/)
+    expect(Verdicts.toLines(results)[0]).toMatch(
+      /^holds\s+DwoPP > DwPP \(seen avg\. mAP\): \+10\.0 points, 95% CI \[\+10\.0, \+10\.0\], 3 seeds$/
+    )
   })
 })

@@ -16,7 +16,13 @@ export interface FakeModel {
 }
 
 export const fakeTestSets = (tasks: number): ReadonlyArray<TestSetInfo> => [
-  ...Array.from({ length: tasks }, (_, t) => ({ name: `task-${t + 1}`, kind: "seen" as const, task: t, queries: 10, gallery: 20 })),
+  ...Array.from({ length: tasks }, (_, t) => ({
+    name: `task-${t + 1}`,
+    kind: "seen" as const,
+    task: t,
+    queries: 10,
+    gallery: 20
+  })),
   { name: "unseen", kind: "unseen" as const, queries: 10, gallery: 20 }
 ]
 
@@ -40,20 +46,26 @@ export interface FakeControl {
   frozen: Array<FakeModel>
 }
 
-export const makeControl = (): FakeControl => ({ trainCalls: 0, failOnTrainCall: undefined, evaluateCalls: 0, failOnEvaluateCall: undefined, frozen: [] })
+export const makeControl = (): FakeControl => ({
+  trainCalls: 0,
+  failOnTrainCall: undefined,
+  evaluateCalls: 0,
+  failOnEvaluateCall: undefined,
+  frozen: []
+})
 
 const sig = (x: number) => x / (1 + x)
 
 export const fakeLearner = (control: FakeControl = makeControl()) =>
   Layer.succeed(Learner, {
     create: () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const rng = yield* Rng.stream("init")
         const model: FakeModel = { w: [0, 1, 2, 3].map(() => 0.1 * rng.nextFloat()) }
         return { _tag: "ModelHandle", value: model } satisfies ModelHandle
       }),
     train: (input) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         control.trainCalls++
         if (control.failOnTrainCall === control.trainCalls) {
           return yield* new LearnerError({ operation: "train", cause: new Error("injected failure") })
@@ -62,10 +74,18 @@ export const fakeLearner = (control: FakeControl = makeControl()) =>
         const model = input.model.value as FakeModel
         const rng = yield* Rng.stream("sampling")
         const distill = input.terms.some((t) => t.loss === "dwopp" || t.loss === "lwf") && Option.isSome(input.oldModel)
-        for (let i = 0; i < model.w.length; i++) if (!payload.tasks.includes(i)) model.w[i] = model.w[i]! * (distill ? 0.9 : 0.5)
+        for (let i = 0; i < model.w.length; i++)
+          if (!payload.tasks.includes(i)) model.w[i] = model.w[i]! * (distill ? 0.9 : 0.5)
         for (const t of payload.tasks) model.w[t] = model.w[t]! + 1 + rng.nextFloat()
         yield* input.onProgress({ epoch: 1, epochs: 1, step: 1, steps: 1, loss: 1, terms: {}, imagesPerSecond: 1 })
-        return { steps: 1, images: 40, seconds: 0, finalLoss: 1 / (1 + model.w[payload.tasks[0]!]!), finalTerms: {}, formula: "fake" }
+        return {
+          steps: 1,
+          images: 40,
+          seconds: 0,
+          finalLoss: 1 / (1 + model.w[payload.tasks[0]!]!),
+          finalTerms: {},
+          formula: "fake"
+        }
       }),
     snapshot: (model) =>
       Effect.sync(() => {
@@ -81,7 +101,11 @@ export const fakeLearner = (control: FakeControl = makeControl()) =>
         }
         const w = (model.value as FakeModel).w
         const x = testSet.task === undefined ? w.reduce((a, b) => a + b, 0) / 8 : w[testSet.task]!
-        return Effect.succeed({ mAP: sig(x), mINP: sig(x) / 2, cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, sig(x) + 0.05 * k)) })
+        return Effect.succeed({
+          mAP: sig(x),
+          mINP: sig(x) / 2,
+          cmc: Array.from({ length: 10 }, (_, k) => Math.min(1, sig(x) + 0.05 * k))
+        })
       }),
     save: (model, directory) =>
       Effect.tryPromise({

@@ -52,10 +52,12 @@ export const skip = (
 }
 
 /** The sorted distinct identities of some items. */
-export const identities = (items: ReadonlyArray<Labelled>): Array<number> => [...new Set(items.map((i) => i.id))].sort((a, b) => a - b)
+export const identities = (items: ReadonlyArray<Labelled>): Array<number> =>
+  [...new Set(items.map((i) => i.id))].sort((a, b) => a - b)
 
 /** The sorted distinct cameras of some items. */
-export const cameras = (items: ReadonlyArray<Labelled>): Array<number> => [...new Set(items.map((i) => i.cam))].sort((a, b) => a - b)
+export const cameras = (items: ReadonlyArray<Labelled>): Array<number> =>
+  [...new Set(items.map((i) => i.cam))].sort((a, b) => a - b)
 
 /**
  * The contiguous training labels of a set of items: identity -> 0..K-1 in increasing identity order (torchreid's
@@ -65,7 +67,9 @@ export const labelMap = (items: ReadonlyArray<Labelled>): ReadonlyMap<number, nu
   new Map(identities(items).map((id, label) => [id, label]))
 
 /** Counts per split: items, identities, cameras, tracklets. */
-export const summary = (dataset: Dataset): Record<Split, { items: number; identities: number; cameras: number; tracklets: number }> => {
+export const summary = (
+  dataset: Dataset
+): Record<Split, { items: number; identities: number; cameras: number; tracklets: number }> => {
   const one = (items: ReadonlyArray<Item>) => ({
     items: items.length,
     identities: identities(items).length,
@@ -95,7 +99,12 @@ export interface TrackletFrame extends Labelled {
  */
 export const trackletGroups = <F extends TrackletFrame>(
   items: ReadonlyArray<F>
-): Array<{ readonly id: number; readonly cam: number; readonly tracklet: number; readonly frames: ReadonlyArray<F> }> => {
+): Array<{
+  readonly id: number
+  readonly cam: number
+  readonly tracklet: number
+  readonly frames: ReadonlyArray<F>
+}> => {
   const groups = new Map<string, Array<F>>()
   let single = 0
   for (const item of items) {
@@ -104,7 +113,12 @@ export const trackletGroups = <F extends TrackletFrame>(
     if (g === undefined) groups.set(key, (g = []))
     g.push(item)
   }
-  const out: Array<{ readonly id: number; readonly cam: number; readonly tracklet: number; readonly frames: ReadonlyArray<F> }> = []
+  const out: Array<{
+    readonly id: number
+    readonly cam: number
+    readonly tracklet: number
+    readonly frames: ReadonlyArray<F>
+  }> = []
   let n = 0
   for (const frames of groups.values()) {
     frames.sort((a, b) => (a.frame ?? 0) - (b.frame ?? 0))
@@ -162,7 +176,14 @@ export const groupTracklets = (dataset: Dataset): Dataset => {
     }
     return out
   }
-  return { ...dataset, name: `${dataset.name} (tracklets)`, kind: "video", train: group(dataset.train), query: group(dataset.query), gallery: group(dataset.gallery) }
+  return {
+    ...dataset,
+    name: `${dataset.name} (tracklets)`,
+    kind: "video",
+    train: group(dataset.train),
+    query: group(dataset.query),
+    gallery: group(dataset.gallery)
+  }
 }
 
 const keyOf = (item: Item): string => (item.source._tag === "File" ? item.source.path : item.source.key)

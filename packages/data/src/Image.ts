@@ -13,7 +13,11 @@ export interface RgbImage {
 }
 
 /** A blank (black) image. */
-export const make = (height: number, width: number): RgbImage => ({ height, width, data: new Uint8Array(height * width * 3) })
+export const make = (height: number, width: number): RgbImage => ({
+  height,
+  width,
+  data: new Uint8Array(height * width * 3)
+})
 
 /** The pixel at (y, x) as [r, g, b]. */
 export const pixel = (image: RgbImage, y: number, x: number): [number, number, number] => {

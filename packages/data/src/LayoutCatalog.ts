@@ -25,7 +25,12 @@ import * as VIPeR from "./readers/VIPeR.ts"
 
 export { DatasetLayout }
 
-const folderEntry = <const Name extends string>(name: Name, folders: ImageFolders.FolderLayout, description: string, more: Partial<Omit<DatasetLayout.DatasetLayout, "name">> = {}) =>
+const folderEntry = <const Name extends string>(
+  name: Name,
+  folders: ImageFolders.FolderLayout,
+  description: string,
+  more: Partial<Omit<DatasetLayout.DatasetLayout, "name">> = {}
+) =>
   DatasetLayout.make({
     name,
     description,
@@ -42,7 +47,9 @@ const persons = { kind: "image", objects: "persons" } as const
 /** The built-in entries. @category catalog */
 export const entries = [
   folderEntry("market1501", ImageFolders.market1501, "Market-1501 (Zheng et al. ICCV 2015)"),
-  folderEntry("dukeMTMCReID", ImageFolders.dukeMTMCReID, "DukeMTMC-reID (Zheng et al. ICCV 2017)", { aliases: ["dukemtmcReid"] }),
+  folderEntry("dukeMTMCReID", ImageFolders.dukeMTMCReID, "DukeMTMC-reID (Zheng et al. ICCV 2017)", {
+    aliases: ["dukemtmcReid"]
+  }),
   DatasetLayout.make({
     name: "msmt17",
     description: "MSMT17 V1 / V2 (Wei et al. CVPR 2018) through its list files",
@@ -51,8 +58,15 @@ export const entries = [
     layout: MSMT17.layout("V1"),
     read: (root) => MSMT17.read(root)
   }),
-  folderEntry("cuhk03NP", ImageFolders.cuhk03NP("labeled"), "CUHK03-NP labeled boxes (Zhong et al. CVPR 2017)", { aliases: ["cuhk03"] }),
-  folderEntry("cuhk03NPDetected", ImageFolders.cuhk03NP("detected"), "CUHK03-NP detected boxes, as LReID trains on them", { aliases: ["cuhk03detected"] }),
+  folderEntry("cuhk03NP", ImageFolders.cuhk03NP("labeled"), "CUHK03-NP labeled boxes (Zhong et al. CVPR 2017)", {
+    aliases: ["cuhk03"]
+  }),
+  folderEntry(
+    "cuhk03NPDetected",
+    ImageFolders.cuhk03NP("detected"),
+    "CUHK03-NP detected boxes, as LReID trains on them",
+    { aliases: ["cuhk03detected"] }
+  ),
   folderEntry("veri776", ImageFolders.veri776, "VeRi-776 vehicles (Liu et al. ECCV 2016)", { objects: "vehicles" }),
   DatasetLayout.make({
     name: "folders",
@@ -72,12 +86,54 @@ export const entries = [
     layout: CUHKSYSU.layout,
     read: (root) => CUHKSYSU.read(root)
   }),
-  DatasetLayout.make({ name: "viper", description: "VIPeR (Gray and Tao, ECCV 2008), LReID's split", dataset: "VIPeR", ...persons, layout: VIPeR.layout, read: (root) => VIPeR.read(root) }),
-  DatasetLayout.make({ name: "prid", description: "PRID2011 single-shot (Hirzer et al. SCIA 2011), LReID's split", dataset: "PRID2011", ...persons, layout: PRID.layout, read: (root) => PRID.read(root) }),
-  DatasetLayout.make({ name: "grid", description: "GRID (Loy et al. 2009) with its own partitions", dataset: "GRID", ...persons, layout: GRID.layout, read: (root) => GRID.read(root) }),
-  DatasetLayout.make({ name: "ilids", description: "i-LIDS (Zheng et al. BMVC 2009), LReID's split", dataset: "i-LIDS", ...persons, layout: ILIDS.layout, read: (root) => ILIDS.read(root) }),
-  DatasetLayout.make({ name: "cuhk01", description: "CUHK01 (Li et al. ACCV 2012), LReID's split", dataset: "CUHK01", ...persons, layout: CUHK01.layout, read: (root) => CUHK01.read(root) }),
-  DatasetLayout.make({ name: "cuhk02", description: "CUHK02 (Li and Wang, CVPR 2013): P1-P4 train, P5 test", dataset: "CUHK02", ...persons, layout: CUHK02.layout, read: (root) => CUHK02.read(root) }),
+  DatasetLayout.make({
+    name: "viper",
+    description: "VIPeR (Gray and Tao, ECCV 2008), LReID's split",
+    dataset: "VIPeR",
+    ...persons,
+    layout: VIPeR.layout,
+    read: (root) => VIPeR.read(root)
+  }),
+  DatasetLayout.make({
+    name: "prid",
+    description: "PRID2011 single-shot (Hirzer et al. SCIA 2011), LReID's split",
+    dataset: "PRID2011",
+    ...persons,
+    layout: PRID.layout,
+    read: (root) => PRID.read(root)
+  }),
+  DatasetLayout.make({
+    name: "grid",
+    description: "GRID (Loy et al. 2009) with its own partitions",
+    dataset: "GRID",
+    ...persons,
+    layout: GRID.layout,
+    read: (root) => GRID.read(root)
+  }),
+  DatasetLayout.make({
+    name: "ilids",
+    description: "i-LIDS (Zheng et al. BMVC 2009), LReID's split",
+    dataset: "i-LIDS",
+    ...persons,
+    layout: ILIDS.layout,
+    read: (root) => ILIDS.read(root)
+  }),
+  DatasetLayout.make({
+    name: "cuhk01",
+    description: "CUHK01 (Li et al. ACCV 2012), LReID's split",
+    dataset: "CUHK01",
+    ...persons,
+    layout: CUHK01.layout,
+    read: (root) => CUHK01.read(root)
+  }),
+  DatasetLayout.make({
+    name: "cuhk02",
+    description: "CUHK02 (Li and Wang, CVPR 2013): P1-P4 train, P5 test",
+    dataset: "CUHK02",
+    ...persons,
+    layout: CUHK02.layout,
+    read: (root) => CUHK02.read(root)
+  }),
   DatasetLayout.make({
     name: "senseReID",
     aliases: ["sensereid"],
@@ -87,7 +143,15 @@ export const entries = [
     layout: SenseReID.layout,
     read: (root) => SenseReID.read(root)
   }),
-  DatasetLayout.make({ name: "mars", description: "MARS video ReID (Zheng et al. ECCV 2016)", dataset: "MARS", kind: "video", objects: "persons", layout: MARS.layout, read: (root) => MARS.read(root) }),
+  DatasetLayout.make({
+    name: "mars",
+    description: "MARS video ReID (Zheng et al. ECCV 2016)",
+    dataset: "MARS",
+    kind: "video",
+    objects: "persons",
+    layout: MARS.layout,
+    read: (root) => MARS.read(root)
+  }),
   DatasetLayout.make({
     name: "dukeMTMCVideoReID",
     aliases: ["dukemtmcVideoReid"],
@@ -105,9 +169,15 @@ export const entries = [
 export type Name = (typeof entries)[number]["name"]
 
 /** The built-in catalog. @category catalog */
-export const builtin: Registry.Registry<DatasetLayout.DatasetLayout> = Registry.make<DatasetLayout.DatasetLayout>("dataset layout", entries)
+export const builtin: Registry.Registry<DatasetLayout.DatasetLayout> = Registry.make<DatasetLayout.DatasetLayout>(
+  "dataset layout",
+  entries
+)
 
 /** The Schema of the layout names of image datasets (aliases decode to the names). @category schemas */
 export const ImageLayoutName = Registry.nameSchema<Exclude<Name, "mars" | "dukeMTMCVideoReID">>(
-  Registry.make("dataset layout", builtin.entries.filter((e) => e.kind === "image"))
+  Registry.make(
+    "dataset layout",
+    builtin.entries.filter((e) => e.kind === "image")
+  )
 )

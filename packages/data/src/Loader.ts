@@ -64,7 +64,12 @@ export const cacheKey = (item: Item, height: number, width: number): string =>
     : `${sourceKey(item)}#${rendererId(item.source.render)}@${height}x${width}`
 
 /** The pixels of one item at a size: from the cache, else decoded (files) or rendered (synthetic). */
-export const load = (item: Item, height: number, width: number, cache?: ImageCache): Effect.Effect<RgbImage, CorruptImage> =>
+export const load = (
+  item: Item,
+  height: number,
+  width: number,
+  cache?: ImageCache
+): Effect.Effect<RgbImage, CorruptImage> =>
   Effect.suspend(() => {
     const key = cacheKey(item, height, width)
     const hit = cache?.get(key)
@@ -81,8 +86,12 @@ export const load = (item: Item, height: number, width: number, cache?: ImageCac
  * Loads, augments and normalises one plan (batch number `index` selects the augmentation streams). The images
  * of a batch are decoded concurrently (`decodeConcurrency`, default 8: sharp decodes on libuv's thread pool).
  */
-export const hostBatch = (plan: BatchPlan, options: LoaderOptions, index: number): Effect.Effect<HostBatch, CorruptImage> =>
-  Effect.gen(function*() {
+export const hostBatch = (
+  plan: BatchPlan,
+  options: LoaderOptions,
+  index: number
+): Effect.Effect<HostBatch, CorruptImage> =>
+  Effect.gen(function* () {
     const { height, width } = options
     const per = height * width * 3
     const pixels = new Float32Array(plan.entries.length * plan.frames * per)
@@ -106,7 +115,10 @@ export const hostBatch = (plan: BatchPlan, options: LoaderOptions, index: number
   })
 
 /** Host batches of a stream of plans, loaded ahead of the consumer (bounded by `prefetch`). */
-export const hostStream = <E, R>(plans: Stream.Stream<BatchPlan, E, R>, options: LoaderOptions): Stream.Stream<HostBatch, E | CorruptImage, R> =>
+export const hostStream = <E, R>(
+  plans: Stream.Stream<BatchPlan, E, R>,
+  options: LoaderOptions
+): Stream.Stream<HostBatch, E | CorruptImage, R> =>
   plans.pipe(
     Stream.zipWithIndex,
     Stream.mapEffect(([plan, i]) => hostBatch(plan, options, i), { concurrency: options.concurrency ?? 1 }),
@@ -114,9 +126,19 @@ export const hostStream = <E, R>(plans: Stream.Stream<BatchPlan, E, R>, options:
   )
 
 /** Tensor batches; each batch's tensors are disposed when the next one is pulled or the stream ends. */
-export const batchStream = <E, R>(plans: Stream.Stream<BatchPlan, E, R>, options: LoaderOptions): Stream.Stream<Batch.Batch, E | CorruptImage, R> =>
+export const batchStream = <E, R>(
+  plans: Stream.Stream<BatchPlan, E, R>,
+  options: LoaderOptions
+): Stream.Stream<Batch.Batch, E | CorruptImage, R> =>
   hostStream(plans, options).pipe(
     Stream.flatMap((host) =>
-      Stream.scoped(Stream.fromEffect(Effect.acquireRelease(Effect.sync(() => Batch.toTensors(host)), (b) => Effect.sync(() => Batch.dispose(b)))))
+      Stream.scoped(
+        Stream.fromEffect(
+          Effect.acquireRelease(
+            Effect.sync(() => Batch.toTensors(host)),
+            (b) => Effect.sync(() => Batch.dispose(b))
+          )
+        )
+      )
     )
   )

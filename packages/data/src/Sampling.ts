@@ -67,7 +67,9 @@ const units = (items: ReadonlyArray<Item>, video: boolean): Array<Unit> =>
   video ? Dataset.tracklets(items) : items.map((i) => ({ id: i.id, cam: i.cam, frames: [i] }))
 
 const toEntry = (unit: Unit, clip: ClipSpec | undefined, rng: () => RandomStream): ReadonlyArray<Item> =>
-  clip === undefined ? unit.frames : ClipSampler.clip(unit.frames, clip.frames, clip.mode, clip.mode === "random" ? rng() : undefined)
+  clip === undefined
+    ? unit.frames
+    : ClipSampler.clip(unit.frames, clip.frames, clip.mode, clip.mode === "random" ? rng() : undefined)
 
 /** The nominal number of batches of an epoch (see the module doc). */
 export const batchesPerEpoch = (items: ReadonlyArray<Item>, spec: SamplerSpec, video = false): number => {
@@ -88,10 +90,16 @@ export const epochPlans = (items: ReadonlyArray<Item>, spec: SamplerSpec, option
   const e = options.epoch
   const clipRng = (b: number, i: number) => () => RandomStream.fromSeed(options.seed, `clip/${e}/${b}/${i}`)
   const finish = (batch: ReadonlyArray<Unit>, b: number, episode?: Batch.EpisodeLayout): BatchPlan =>
-    Batch.plan(batch.map((u, i) => toEntry(u, options.clip, clipRng(b, i))), labels, episode)
+    Batch.plan(
+      batch.map((u, i) => toEntry(u, options.clip, clipRng(b, i))),
+      labels,
+      episode
+    )
   switch (spec._tag) {
     case "PK":
-      return PKSampler.epoch(index, RandomStream.fromSeed(options.seed, `sampling/epoch/${e}`), spec).map((b, i) => finish(b, i))
+      return PKSampler.epoch(index, RandomStream.fromSeed(options.seed, `sampling/epoch/${e}`), spec).map((b, i) =>
+        finish(b, i)
+      )
     case "CameraBalanced": {
       const n = Math.max(1, PKSampler.batchesPerEpoch(index, spec))
       return Array.from({ length: n }, (_, b) =>

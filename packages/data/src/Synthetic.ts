@@ -32,7 +32,10 @@ export type { PresetName }
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const withDefault = (schema: typeof Schema.Int, value: number) =>
-  schema.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)), Schema.withConstructorDefault(Effect.succeed(value)))
+  schema.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(value)),
+    Schema.withConstructorDefault(Effect.succeed(value))
+  )
 
 /** Video mode: `perCamera` tracklets per (identity, camera), each of `minFrames..frames` frames. */
 export const TrackletOptions = Schema.Struct({
@@ -80,7 +83,13 @@ export type SyntheticInput = typeof SyntheticOptions.Encoded
 /** A rendered shot: image `index` of (identity, camera), or frame `frame` of tracklet `tracklet`. */
 export type Shot =
   | { readonly _tag: "Image"; readonly id: number; readonly cam: number; readonly index: number }
-  | { readonly _tag: "Frame"; readonly id: number; readonly cam: number; readonly tracklet: number; readonly frame: number }
+  | {
+      readonly _tag: "Frame"
+      readonly id: number
+      readonly cam: number
+      readonly tracklet: number
+      readonly frame: number
+    }
 
 export interface SyntheticWorld {
   readonly options: SyntheticOptions
@@ -133,7 +142,8 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
   })
 
   const render = (shot: Shot, outHeight = options.height, outWidth = options.width): RgbImage => {
-    const { height, width } = domain === undefined ? { height: outHeight, width: outWidth } : Domain.drawSize(domain, outHeight, outWidth)
+    const { height, width } =
+      domain === undefined ? { height: outHeight, width: outWidth } : Domain.drawSize(domain, outHeight, outWidth)
     const cam = camera(shot.cam)
     const rng =
       shot._tag === "Image"
@@ -189,7 +199,11 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
   const train: Array<Item> = []
   const query: Array<Item> = []
   const gallery: Array<Item> = []
-  const rendered = (key: string, shot: Shot) => ({ _tag: "Rendered" as const, key, render: (h: number, w: number) => render(shot, h, w) })
+  const rendered = (key: string, shot: Shot) => ({
+    _tag: "Rendered" as const,
+    key,
+    render: (h: number, w: number) => render(shot, h, w)
+  })
   let tracklet = 0
   for (let id = 1; id <= options.identities; id++) {
     const isTrain = id <= trainIdentities
@@ -198,7 +212,11 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
       if (options.tracklets === undefined) {
         const n = options.imagesPerCamera
         for (let j = 0; j < n; j++) {
-          const item: Item = { source: rendered(`${pad(id, 4)}_c${cam + 1}s1_${pad(j, 6)}_00`, { _tag: "Image", id, cam, index: j }), id, cam }
+          const item: Item = {
+            source: rendered(`${pad(id, 4)}_c${cam + 1}s1_${pad(j, 6)}_00`, { _tag: "Image", id, cam, index: j }),
+            id,
+            cam
+          }
           if (isTrain) train.push(item)
           else if (j === 0 && (n > 1 || camIndex === 0)) query.push(item)
           else gallery.push(item)
@@ -212,7 +230,13 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
           const target = isTrain ? train : k === 0 && (tr.perCamera > 1 || camIndex === 0) ? query : gallery
           for (let f = 0; f < length; f++) {
             const key = `${pad(id, 4)}C${cam + 1}T${pad(t, 4)}F${pad(f + 1, 3)}`
-            target.push({ source: rendered(key, { _tag: "Frame", id, cam, tracklet: t, frame: f }), id, cam, tracklet: t, frame: f })
+            target.push({
+              source: rendered(key, { _tag: "Frame", id, cam, tracklet: t, frame: f }),
+              id,
+              cam,
+              tracklet: t,
+              frame: f
+            })
           }
         }
       }
@@ -241,7 +265,12 @@ export const make = (input: SyntheticInput = {}): Effect.Effect<SyntheticWorld, 
     Effect.mapError((e) => new InvalidOption({ what: "Synthetic options", detail: e.message })),
     Effect.flatMap((o) =>
       (o.trainIdentities ?? 0) > o.identities
-        ? Effect.fail(new InvalidOption({ what: "Synthetic options", detail: `trainIdentities (${o.trainIdentities}) exceeds identities (${o.identities})` }))
+        ? Effect.fail(
+            new InvalidOption({
+              what: "Synthetic options",
+              detail: `trainIdentities (${o.trainIdentities}) exceeds identities (${o.identities})`
+            })
+          )
         : Effect.succeed(fromOptions(o))
     )
   )

@@ -25,7 +25,9 @@ const writeText = (file: string, text: string | Uint8Array) =>
   })
 
 const renderTo = (item: Item, file: string, world: SyntheticWorld) =>
-  item.source._tag === "Rendered" ? encode(item.source.render(world.options.height, world.options.width), file) : Effect.void
+  item.source._tag === "Rendered"
+    ? encode(item.source.render(world.options.height, world.options.width), file)
+    : Effect.void
 
 /** Options of the export of a synthetic world to image files in a real dataset's layout. */
 export interface ExportOptions {
@@ -39,10 +41,22 @@ export interface ExportOptions {
  * Writes an image world as Market-1501: `bounding_box_train/`, `query/`, `bounding_box_test/` with names
  * `0001_c1s1_000000_00.jpg`. Needs at most 9 cameras (one digit, as in Market-1501).
  */
-export const writeMarket1501 = (world: SyntheticWorld, root: string, options: ExportOptions = {}): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
-  Effect.gen(function*() {
-    if (world.dataset.kind !== "image") return yield* new MalformedMetadata({ path: root, detail: "writeMarket1501 needs an image world (no `tracklets` option)" })
-    if (world.options.identities > 9999) return yield* new MalformedMetadata({ path: root, detail: "Market-1501 names have 4-digit identities: at most 9999 identities" })
+export const writeMarket1501 = (
+  world: SyntheticWorld,
+  root: string,
+  options: ExportOptions = {}
+): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
+  Effect.gen(function* () {
+    if (world.dataset.kind !== "image")
+      return yield* new MalformedMetadata({
+        path: root,
+        detail: "writeMarket1501 needs an image world (no `tracklets` option)"
+      })
+    if (world.options.identities > 9999)
+      return yield* new MalformedMetadata({
+        path: root,
+        detail: "Market-1501 names have 4-digit identities: at most 9999 identities"
+      })
     const ext = options.format ?? "jpg"
     const jobs: Array<readonly [Item, string]> = []
     for (const [split, folder] of [
@@ -55,7 +69,10 @@ export const writeMarket1501 = (world: SyntheticWorld, root: string, options: Ex
         if (item.source._tag === "Rendered") jobs.push([item, path.join(root, folder, `${item.source.key}.${ext}`)])
       }
     }
-    yield* Effect.forEach(jobs, ([item, file]) => renderTo(item, file, world), { concurrency: options.concurrency ?? 4, discard: true })
+    yield* Effect.forEach(jobs, ([item, file]) => renderTo(item, file, world), {
+      concurrency: options.concurrency ?? 4,
+      discard: true
+    })
   })
 
 /**
@@ -63,10 +80,22 @@ export const writeMarket1501 = (world: SyntheticWorld, root: string, options: Ex
  * `0001C1T0003F001.jpg`, and `info/` with the name lists, `tracks_{train,test}_info.mat` (rows
  * `start end identity camera`, 1-based), `query_IDX.mat`, plus `.csv` copies of the three tables.
  */
-export const writeMars = (world: SyntheticWorld, root: string, options: ExportOptions = {}): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
-  Effect.gen(function*() {
-    if (world.dataset.kind !== "video") return yield* new MalformedMetadata({ path: root, detail: "writeMars needs a video world (set the `tracklets` option)" })
-    if (world.options.identities > 9999) return yield* new MalformedMetadata({ path: root, detail: "MARS names have 4-digit identities: at most 9999 identities" })
+export const writeMars = (
+  world: SyntheticWorld,
+  root: string,
+  options: ExportOptions = {}
+): Effect.Effect<void, CorruptImage | MalformedMetadata> =>
+  Effect.gen(function* () {
+    if (world.dataset.kind !== "video")
+      return yield* new MalformedMetadata({
+        path: root,
+        detail: "writeMars needs a video world (set the `tracklets` option)"
+      })
+    if (world.options.identities > 9999)
+      return yield* new MalformedMetadata({
+        path: root,
+        detail: "MARS names have 4-digit identities: at most 9999 identities"
+      })
     const ext = options.format ?? "jpg"
     const info = path.join(root, "info")
     yield* mkdir(info)
@@ -91,12 +120,21 @@ export const writeMars = (world: SyntheticWorld, root: string, options: ExportOp
     for (const [item, file] of jobs) if (item.id >= 0) yield* mkdir(path.dirname(file))
     yield* writeText(path.join(info, "train_name.txt"), trainNames.join("\n") + "\n")
     yield* writeText(path.join(info, "test_name.txt"), testNames.join("\n") + "\n")
-    yield* writeText(path.join(info, "tracks_train_info.mat"), Mat5.write([{ name: "track_train_info", rows: trainRows }]))
+    yield* writeText(
+      path.join(info, "tracks_train_info.mat"),
+      Mat5.write([{ name: "track_train_info", rows: trainRows }])
+    )
     yield* writeText(path.join(info, "tracks_test_info.mat"), Mat5.write([{ name: "track_test_info", rows: testRows }]))
-    yield* writeText(path.join(info, "query_IDX.mat"), Mat5.write([{ name: "query_IDX", rows: [queryIdx.map((r) => r[0]!)] }]))
+    yield* writeText(
+      path.join(info, "query_IDX.mat"),
+      Mat5.write([{ name: "query_IDX", rows: [queryIdx.map((r) => r[0]!)] }])
+    )
     const csv = (rows: ReadonlyArray<ReadonlyArray<number>>) => rows.map((r) => r.join(",")).join("\n") + "\n"
     yield* writeText(path.join(info, "tracks_train_info.csv"), csv(trainRows))
     yield* writeText(path.join(info, "tracks_test_info.csv"), csv(testRows))
     yield* writeText(path.join(info, "query_IDX.csv"), csv(queryIdx))
-    yield* Effect.forEach(jobs, ([item, file]) => renderTo(item, file, world), { concurrency: options.concurrency ?? 4, discard: true })
+    yield* Effect.forEach(jobs, ([item, file]) => renderTo(item, file, world), {
+      concurrency: options.concurrency ?? 4,
+      discard: true
+    })
   })

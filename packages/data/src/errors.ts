@@ -55,8 +55,10 @@ export class TaskDataClosed extends Data.TaggedError("TaskDataClosed")<{
     return this.reader
   }
   override get message(): string {
-    return `task ${this.task}: its data was read ("${this.reader}") after the task ended; a lifelong protocol may not use a finished ` +
+    return (
+      `task ${this.task}: its data was read ("${this.reader}") after the task ended; a lifelong protocol may not use a finished ` +
       "task's data (keep what you need, e.g. a model snapshot or exemplars, before the task's scope closes)"
+    )
   }
 }
 

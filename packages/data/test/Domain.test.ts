@@ -17,13 +17,22 @@ const render = (item: Item): RgbImage => {
 /** A colour histogram (4 bins per channel, 64 bins), L1-normalised. */
 const histogram = (img: RgbImage): Float64Array => {
   const h = new Float64Array(64)
-  for (let i = 0; i < img.data.length; i += 3) h[(img.data[i]! >> 6) * 16 + (img.data[i + 1]! >> 6) * 4 + (img.data[i + 2]! >> 6)]! += 1
+  for (let i = 0; i < img.data.length; i += 3)
+    h[(img.data[i]! >> 6) * 16 + (img.data[i + 1]! >> 6) * 4 + (img.data[i + 2]! >> 6)]! += 1
   for (let i = 0; i < 64; i++) h[i]! /= img.data.length / 3
   return h
 }
 
 const world = (domain: Domain.PresetName, seed: number) =>
-  Synthetic.makeSync({ identities: 60, cameras: 3, imagesPerCamera: 3, height: H, width: W, seed, domain: Domain.presets[domain] })
+  Synthetic.makeSync({
+    identities: 60,
+    cameras: 3,
+    imagesPerCamera: 3,
+    height: H,
+    width: W,
+    seed,
+    domain: Domain.presets[domain]
+  })
 
 /**
  * A colour-histogram nearest neighbour "fitted" on a domain: the 16 bins with the largest Fisher ratio
@@ -50,7 +59,11 @@ const fitBins = (train: ReadonlyArray<Item>): ReadonlyArray<number> => {
     }
     return between / (within + 1e-9)
   })
-  return score.map((s, b) => [s, b] as const).sort((a, b) => b[0] - a[0]).slice(0, 16).map(([, b]) => b)
+  return score
+    .map((s, b) => [s, b] as const)
+    .sort((a, b) => b[0] - a[0])
+    .slice(0, 16)
+    .map(([, b]) => b)
 }
 
 const rank1 = (query: ReadonlyArray<Item>, gallery: ReadonlyArray<Item>, bins: ReadonlyArray<number>): number => {
@@ -103,7 +116,8 @@ describe("Domain", () => {
     const b = world("duke", 5).dataset.train[7]!
     expect(render(a).data).toEqual(render(b).data)
     const plain = Synthetic.makeSync({ identities: 4, height: H, width: W, seed: 5 }).dataset.train[0]!
-    const medium = Synthetic.makeSync({ identities: 4, height: H, width: W, seed: 5, domain: new Domain.Domain({}) }).dataset.train[0]!
+    const medium = Synthetic.makeSync({ identities: 4, height: H, width: W, seed: 5, domain: new Domain.Domain({}) })
+      .dataset.train[0]!
     // the identity domain (default palette spread 360 centred at 180 is the identity hue map) changes nothing
     const d = render(plain).data
     const e = render(medium).data

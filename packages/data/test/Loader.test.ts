@@ -19,7 +19,13 @@ beforeAll(async () => {
 })
 
 const world = Synthetic.makeSync({ identities: 16, cameras: 3, imagesPerCamera: 4, height: 32, width: 16 })
-const video = Synthetic.makeSync({ identities: 8, cameras: 3, tracklets: { perCamera: 2, frames: 6, minFrames: 3 }, height: 32, width: 16 })
+const video = Synthetic.makeSync({
+  identities: 8,
+  cameras: 3,
+  tracklets: { perCamera: 2, frames: 6, minFrames: 3 },
+  height: 32,
+  width: 16
+})
 
 describe("Sampling", () => {
   it("PK epoch plans: contiguous train-local labels, original ids and cameras, same seed same plans", () => {
@@ -42,7 +48,11 @@ describe("Sampling", () => {
   })
 
   it("episodic plans follow the EpisodeLayout of @reidfx/metric (support class-major, then queries class-major)", () => {
-    const plans = Sampling.epochPlans(world.dataset.train, { _tag: "Episodic", ways: 3, shots: 2, queries: 2 }, { seed: 5, epoch: 0 })
+    const plans = Sampling.epochPlans(
+      world.dataset.train,
+      { _tag: "Episodic", ways: 3, shots: 2, queries: 2 },
+      { seed: 5, epoch: 0 }
+    )
     for (const p of plans) {
       expect(p.episode).toEqual({ ways: 3, shots: 2, queries: 2 })
       const support = [...p.ids.slice(0, 6)]
@@ -55,7 +65,11 @@ describe("Sampling", () => {
   })
 
   it("video plans: entries are clips of T frames of one tracklet", () => {
-    const plans = Sampling.epochPlans(video.dataset.train, { _tag: "PK", p: 2, k: 2 }, { seed: 0, epoch: 0, clip: { frames: 4, mode: "evenly" } })
+    const plans = Sampling.epochPlans(
+      video.dataset.train,
+      { _tag: "PK", p: 2, k: 2 },
+      { seed: 0, epoch: 0, clip: { frames: 4, mode: "evenly" } }
+    )
     expect(plans.length).toBeGreaterThan(0)
     for (const p of plans) {
       expect(p.frames).toBe(4)
@@ -69,10 +83,13 @@ describe("Sampling", () => {
   })
 
   it.effect("a sampler that cannot fill a batch fails with a SamplerError", () =>
-    Effect.gen(function*() {
-      const err = yield* Effect.flip(Sampling.epochPlansEffect(world.dataset.train, { _tag: "PK", p: 50, k: 2 }, { seed: 0, epoch: 0 }))
+    Effect.gen(function* () {
+      const err = yield* Effect.flip(
+        Sampling.epochPlansEffect(world.dataset.train, { _tag: "PK", p: 50, k: 2 }, { seed: 0, epoch: 0 })
+      )
       expect(err._tag).toBe("SamplerError")
-    }))
+    })
+  )
 })
 
 describe("Augment", () => {
@@ -119,7 +136,8 @@ describe("Augment", () => {
         const area = (h * w) / (64 * 32)
         expect(area).toBeGreaterThan(0.01)
         expect(area).toBeLessThan(0.45)
-        for (let yy = y; yy < y + h; yy++) for (let xx = x; xx < x + w; xx++) expect(img.data[(yy * 32 + xx) * 3]).toBe(0)
+        for (let yy = y; yy < y + h; yy++)
+          for (let xx = x; xx < x + w; xx++) expect(img.data[(yy * 32 + xx) * 3]).toBe(0)
       }),
       { numRuns: 30 }
     )
@@ -138,7 +156,12 @@ describe("Augment", () => {
 
   it("ImageNet normalisation: (v/255 - mean) / std", () => {
     const out = new Float32Array(3)
-    Normalize.normalizeInto(Normalize.toUnit({ height: 1, width: 1, data: Uint8Array.from([255, 0, 128]) }), Normalize.imagenet, out, 0)
+    Normalize.normalizeInto(
+      Normalize.toUnit({ height: 1, width: 1, data: Uint8Array.from([255, 0, 128]) }),
+      Normalize.imagenet,
+      out,
+      0
+    )
     expect(out[0]).toBeCloseTo((1 - 0.485) / 0.229, 5)
     expect(out[1]).toBeCloseTo((0 - 0.456) / 0.224, 5)
     expect(out[2]).toBeCloseTo((128 / 255 - 0.406) / 0.225, 5)
@@ -168,7 +191,7 @@ describe("Loader", () => {
   const options: Loader.LoaderOptions = { height: 32, width: 16, augment: Augment.standard(), seed: 4, prefetch: 2 }
 
   it.effect("host batches are deterministic by seed and batch index, whatever the concurrency and cache", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const a = yield* Stream.runCollect(Loader.hostStream(Stream.fromIterable(plans), options))
       const b = yield* Stream.runCollect(
         Loader.hostStream(Stream.fromIterable(plans), { ...options, concurrency: 3, cache: ImageCache.make(1 << 20) })
@@ -183,13 +206,15 @@ describe("Loader", () => {
       const plain = yield* Loader.hostBatch(plans[0]!, { height: 32, width: 16 }, 0)
       const rgb = plans[0]!.entries[0]![0]!
       const expected = new Float32Array(32 * 16 * 3)
-      if (rgb.source._tag === "Rendered") Normalize.normalizeInto(Normalize.toUnit(rgb.source.render(32, 16)), Normalize.imagenet, expected, 0)
+      if (rgb.source._tag === "Rendered")
+        Normalize.normalizeInto(Normalize.toUnit(rgb.source.render(32, 16)), Normalize.imagenet, expected, 0)
       expect(plain.pixels.slice(0, expected.length)).toEqual(expected)
-    }))
+    })
+  )
 
   it.effect("the batch stream yields [B, H, W, 3] images with int32 labels and disposes every tensor", () =>
     noLeaksEffect(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const shapes: Array<ReadonlyArray<number>> = []
         yield* Loader.batchStream(Stream.fromIterable(plans), options).pipe(
           Stream.runForEach((batch) =>
@@ -207,10 +232,11 @@ describe("Loader", () => {
           [4, 32, 16, 3]
         ])
       })
-    ))
+    )
+  )
 
   it.live("the host stream runs ahead of the consumer by at most its prefetch buffer", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const many = Array.from({ length: 20 }, () => plans[0]!)
       let pulled = 0
       const upstream = Stream.fromIterable(many).pipe(Stream.tap(() => Effect.sync(() => pulled++)))
@@ -232,16 +258,22 @@ describe("Loader", () => {
       pulled = 0
       yield* measure("unbounded")
       expect(seen[0]!).toBe(20)
-    }))
+    })
+  )
 
   it.effect("video batches are [B, T, H, W, 3] clips", () =>
-    Effect.gen(function*() {
-      const vplans = Sampling.epochPlans(video.dataset.train, { _tag: "PK", p: 2, k: 1 }, { seed: 0, epoch: 0, clip: { frames: 3, mode: "random" } })
+    Effect.gen(function* () {
+      const vplans = Sampling.epochPlans(
+        video.dataset.train,
+        { _tag: "PK", p: 2, k: 1 },
+        { seed: 0, epoch: 0, clip: { frames: 3, mode: "random" } }
+      )
       const host = yield* Loader.hostBatch(vplans[0]!, { height: 32, width: 16 }, 0)
       noLeaks(() => {
         const batch = Batch.toTensors(host)
         expect(batch.images.shape).toEqual([2, 3, 32, 16, 3])
         Batch.dispose(batch)
       })
-    }))
+    })
+  )
 })

@@ -4,7 +4,13 @@ import { deflateSync } from "node:zlib"
 import { Mat5 } from "../src/index.ts"
 
 const valid = (compress: boolean) =>
-  Mat5.write([{ name: "tracks", rows: Array.from({ length: 6 }, (_, r) => [r + 1, 2 * r, 7, -r]) }, { name: "q", rows: [[1], [3]] }], compress)
+  Mat5.write(
+    [
+      { name: "tracks", rows: Array.from({ length: 6 }, (_, r) => [r + 1, 2 * r, 7, -r]) },
+      { name: "q", rows: [[1], [3]] }
+    ],
+    compress
+  )
 
 /** A MAT header followed by `body`. */
 const withHeader = (body: Uint8Array): Uint8Array => {
@@ -61,7 +67,9 @@ describe("Mat5 parser on hostile input", () => {
     const zeros = deflateSync(new Uint8Array(8 << 20)) // 8 MiB of zeros in ~8 KB
     const bytes = withHeader(new Uint8Array([...u32(15, zeros.length), ...zeros]))
     expect(bytes.length).toBeLessThan(20_000)
-    expect(() => Mat5.parse(bytes, { maxInflatedBytes: LIMIT })).toThrow(`compressed data inflates past the limit of ${LIMIT} bytes`)
+    expect(() => Mat5.parse(bytes, { maxInflatedBytes: LIMIT })).toThrow(
+      `compressed data inflates past the limit of ${LIMIT} bytes`
+    )
   })
 
   it("a matrix declaring 2e8 rows over 4 stored values is refused before allocating", () => {
@@ -71,7 +79,9 @@ describe("Mat5 parser on hostile input", () => {
     const at = 128 + 8 + 16 + 8
     expect(view.getInt32(at, true)).toBe(6)
     view.setInt32(at, 200_000_000, true)
-    expect(() => Mat5.parse(file)).toThrow('variable "tracks": dimensions [200000000, 4] declare 800000000 values but its data holds 24')
+    expect(() => Mat5.parse(file)).toThrow(
+      'variable "tracks": dimensions [200000000, 4] declare 800000000 values but its data holds 24'
+    )
   })
 
   it("mutated valid files (flipped bytes, 32-bit words, truncation) are parsed or refused, never hang or over-allocate", () => {

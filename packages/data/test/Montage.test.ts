@@ -6,7 +6,11 @@ const solid = (h: number, w: number, v: number) => ({ height: h, width: w, data:
 describe("Montage.rankedRows (torchreid visrank grid)", () => {
   it("places the query, the gap and the ranked tiles as torchreid does, frames painted over the edges", () => {
     const rows = [
-      [{ image: solid(4, 3, 50), frame: Montage.frameColours.query }, { image: solid(8, 6, 100), frame: Montage.frameColours.match }, { image: solid(4, 3, 100), frame: Montage.frameColours.nonMatch }],
+      [
+        { image: solid(4, 3, 50), frame: Montage.frameColours.query },
+        { image: solid(8, 6, 100), frame: Montage.frameColours.match },
+        { image: solid(4, 3, 100), frame: Montage.frameColours.nonMatch }
+      ],
       [{ image: solid(4, 3, 70), frame: Montage.frameColours.query }]
     ]
     const m = Montage.rankedRows(rows, { height: 5, width: 3, border: 1, spacing: 1, queryGap: 2 })
@@ -26,7 +30,12 @@ describe("Montage.rankedRows (torchreid visrank grid)", () => {
   })
 
   it("defaults to torchreid's constants: 256 x 128 tiles, border 5, spacing 10, query gap 90", () => {
-    const m = Montage.rankedRows([[{ image: solid(2, 2, 9), frame: Montage.frameColours.query }, { image: solid(2, 2, 9), frame: Montage.frameColours.junk }]])
+    const m = Montage.rankedRows([
+      [
+        { image: solid(2, 2, 9), frame: Montage.frameColours.query },
+        { image: solid(2, 2, 9), frame: Montage.frameColours.junk }
+      ]
+    ])
     expect([m.height, m.width]).toEqual([256, 2 * 128 + 10 + 90])
     const at = (y: number, x: number) => Array.from(m.data.subarray((y * m.width + x) * 3, (y * m.width + x) * 3 + 3))
     expect(at(4, 4)).toEqual([0, 0, 0])

@@ -38,16 +38,25 @@ describe("Occluded-DukeMTMC", () => {
     expect([entry.dataset, entry.kind, entry.objects]).toEqual(["Occluded-DukeMTMC", "image", "persons"])
     const ds = await Effect.runPromise(entry.read(root))
     expect(ds.name).toBe("Occluded-DukeMTMC")
-    expect(ds.train.map((i) => [i.id, i.cam])).toEqual([[1, 1], [1, 4], [5, 7]])
+    expect(ds.train.map((i) => [i.id, i.cam])).toEqual([
+      [1, 1],
+      [1, 4],
+      [5, 7]
+    ])
     expect(ds.query.map((i) => [i.id, i.cam])).toEqual([[2, 0]])
-    expect(ds.gallery.map((i) => [i.id, i.cam])).toEqual([[2, 6], [9, 2]])
+    expect(ds.gallery.map((i) => [i.id, i.cam])).toEqual([
+      [2, 6],
+      [9, 2]
+    ])
     expect(Object.values(ds.report?.skipped ?? {}).reduce((a, b) => a + b, 0)).toBe(1)
     // the Readers function is the same reader
     expect((await Effect.runPromise(Readers.occludedDuke(root))).train.length).toBe(3)
   })
 
   it("a missing folder is a DatasetNotFound that shows the expected tree", async () => {
-    const exit = await Effect.runPromiseExit(LayoutCatalog.builtin.require("occludedDukeMTMC").read(path.join(tmp, "nope")))
+    const exit = await Effect.runPromiseExit(
+      LayoutCatalog.builtin.require("occludedDukeMTMC").read(path.join(tmp, "nope"))
+    )
     expect(Exit.isFailure(exit)).toBe(true)
     const shown = JSON.stringify(exit)
     expect(shown).toContain("DatasetNotFound")
@@ -59,18 +68,15 @@ describe("the layout catalog", () => {
   it("names are the readers' names; earlier protocol spellings are aliases that decode to them", () => {
     const S = LayoutCatalog.ImageLayoutName
     const decode = Schema.decodeUnknownSync(S)
-    expect(["dukemtmcReid", "cuhk03", "cuhk03detected", "generic", "cuhksysu", "sensereid"].map((n) => decode(n))).toEqual([
-      "dukeMTMCReID",
-      "cuhk03NP",
-      "cuhk03NPDetected",
-      "folders",
-      "cuhkSysu",
-      "senseReID"
-    ])
+    expect(
+      ["dukemtmcReid", "cuhk03", "cuhk03detected", "generic", "cuhksysu", "sensereid"].map((n) => decode(n))
+    ).toEqual(["dukeMTMCReID", "cuhk03NP", "cuhk03NPDetected", "folders", "cuhkSysu", "senseReID"])
     expect(decode("occludedDuke")).toBe("occludedDuke")
     expect(() => decode("mars")).toThrow() // a video layout is not an image layout
     expect(LayoutCatalog.builtin.require("dukemtmcVideoReid").name).toBe("dukeMTMCVideoReID")
-    expect(LayoutCatalog.builtin.entries.filter((e) => e.objects === "vehicles").map((e) => e.name)).toEqual(["veri776"])
+    expect(LayoutCatalog.builtin.entries.filter((e) => e.objects === "vehicles").map((e) => e.name)).toEqual([
+      "veri776"
+    ])
   })
 
   it("every entry shows a layout, and every Readers.layouts tree belongs to an entry", () => {

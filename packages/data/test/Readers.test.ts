@@ -15,7 +15,9 @@ let tmp = ""
 let png: Buffer
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), "reidfx-data-"))
-  png = await sharp({ create: { width: 4, height: 8, channels: 3, background: { r: 200, g: 10, b: 50 } } }).png().toBuffer()
+  png = await sharp({ create: { width: 4, height: 8, channels: 3, background: { r: 200, g: 10, b: 50 } } })
+    .png()
+    .toBuffer()
 })
 afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true })
@@ -45,17 +47,21 @@ const fail = async <A, E>(e: Effect.Effect<A, E>): Promise<E> => {
 
 describe("Market-1501 family", () => {
   it("Market-1501: identities and 0-based cameras, junk -1 skipped and counted, distractors 0000 kept, bad names reported", async () => {
-    const root = await tree("market", [
-      "bounding_box_train/0002_c1s1_000451_03.jpg",
-      "bounding_box_train/0002_c2s1_000301_01.jpg",
-      "bounding_box_train/0007_c6s3_085592_02.jpg",
-      "bounding_box_train/readme.jpg",
-      "query/0003_c1s6_015971_00.jpg",
-      "bounding_box_test/0003_c4s6_016046_00.jpg",
-      "bounding_box_test/0000_c1s1_000151_01.jpg",
-      "bounding_box_test/-1_c1s1_000401_03.jpg",
-      "bounding_box_test/-1_c3s1_000951_01.jpg"
-    ], { "bounding_box_train/Thumbs.db": "x" })
+    const root = await tree(
+      "market",
+      [
+        "bounding_box_train/0002_c1s1_000451_03.jpg",
+        "bounding_box_train/0002_c2s1_000301_01.jpg",
+        "bounding_box_train/0007_c6s3_085592_02.jpg",
+        "bounding_box_train/readme.jpg",
+        "query/0003_c1s6_015971_00.jpg",
+        "bounding_box_test/0003_c4s6_016046_00.jpg",
+        "bounding_box_test/0000_c1s1_000151_01.jpg",
+        "bounding_box_test/-1_c1s1_000401_03.jpg",
+        "bounding_box_test/-1_c3s1_000951_01.jpg"
+      ],
+      { "bounding_box_train/Thumbs.db": "x" }
+    )
     const ds = await run(Readers.market1501(root))
     expect(ds.train.map((i) => [i.id, i.cam])).toEqual([
       [2, 0],
@@ -71,24 +77,35 @@ describe("Market-1501 family", () => {
       "bounding_box_train: name does not match /^([-\\d]+)_c(\\d)/": 1,
       "bounding_box_test: junk identity -1": 2
     })
-    expect(ds.train[0]!.source).toEqual({ _tag: "File", path: path.join(root, "bounding_box_train/0002_c1s1_000451_03.jpg") })
+    expect(ds.train[0]!.source).toEqual({
+      _tag: "File",
+      path: path.join(root, "bounding_box_train/0002_c1s1_000451_03.jpg")
+    })
     // the index is described by its Schema (file items here, rendered items for the synthetic world)
     expect(Schema.is(Dataset.Dataset)(ds)).toBe(true)
     expect(Schema.is(Dataset.Dataset)(Synthetic.makeSync({ identities: 2, height: 16, width: 8 }).dataset)).toBe(true)
-    expect(Schema.is(Dataset.Dataset)({ ...ds, train: [{ source: { _tag: "File", path: "x" }, id: 1, cam: -1 }] })).toBe(false)
+    expect(
+      Schema.is(Dataset.Dataset)({ ...ds, train: [{ source: { _tag: "File", path: "x" }, id: 1, cam: -1 }] })
+    ).toBe(false)
   })
 
   it("a missing folder is a DatasetNotFound that shows the expected layout", async () => {
     const err = await fail(Readers.market1501(path.join(tmp, "nowhere")))
     expect(err._tag).toBe("DatasetNotFound")
-    expect(err.message).toMatch(/Market-1501: ".*nowhere" was not found. Expected layout:\n.*bounding_box_train\/ +0002_c1s1_000451_03.jpg/s)
+    expect(err.message).toMatch(
+      /Market-1501: ".*nowhere" was not found. Expected layout:\n.*bounding_box_train\/ +0002_c1s1_000451_03.jpg/s
+    )
     const partial = await tree("market-partial", ["bounding_box_train/0002_c1s1_000451_03.jpg"])
     const err2 = await fail(Readers.market1501(partial))
     expect(err2.message).toMatch(/query" was not found/)
   })
 
   it("DukeMTMC-reID, CUHK03-NP (labeled and detected) and VeRi-776 naming schemes", async () => {
-    const duke = await tree("duke", ["bounding_box_train/0001_c2_f0046182.jpg", "query/0005_c8_f0012345.jpg", "bounding_box_test/0005_c1_f0012000.jpg"])
+    const duke = await tree("duke", [
+      "bounding_box_train/0001_c2_f0046182.jpg",
+      "query/0005_c8_f0012345.jpg",
+      "bounding_box_test/0005_c1_f0012000.jpg"
+    ])
     const d = await run(Readers.dukeMTMCReID(duke))
     expect([d.train[0]!.id, d.train[0]!.cam, d.query[0]!.cam, d.gallery[0]!.id]).toEqual([1, 1, 7, 5])
     const cuhk = await tree("cuhk", [
@@ -103,7 +120,12 @@ describe("Market-1501 family", () => {
     const det = await run(Readers.cuhk03NP(cuhk, "detected"))
     expect(lab.name).toBe("CUHK03-NP (labeled)")
     expect([lab.train[0]!.cam, det.train[0]!.cam, det.query[0]!.id]).toEqual([0, 1, 768])
-    const veri = await tree("veri", ["image_train/0001_c001_00016450_0.jpg", "image_train/0001_c015_00016470_0.jpg", "image_query/0002_c002_00030600_0.jpg", "image_test/0002_c020_00084280_0.jpg"])
+    const veri = await tree("veri", [
+      "image_train/0001_c001_00016450_0.jpg",
+      "image_train/0001_c015_00016470_0.jpg",
+      "image_query/0002_c002_00030600_0.jpg",
+      "image_test/0002_c020_00084280_0.jpg"
+    ])
     const v = await run(Readers.veri776(veri))
     expect(v.train.map((i) => i.cam)).toEqual([0, 14])
     expect(v.gallery[0]!.cam).toBe(19)
@@ -131,7 +153,10 @@ describe("MSMT17", () => {
     // test label 0 is another person than train label 0: shifted by testIdOffset
     expect(ds.query.map((i) => i.id)).toEqual([100_000])
     expect(ds.gallery.map((i) => i.id)).toEqual([100_000])
-    expect(ds.train[0]!.source).toEqual({ _tag: "File", path: path.join(root, "train/0000/0000_000_01_0303morning_0015_0.jpg") })
+    expect(ds.train[0]!.source).toEqual({
+      _tag: "File",
+      path: path.join(root, "train/0000/0000_000_01_0303morning_0015_0.jpg")
+    })
     const withVal = await run(Readers.msmt17(root, { includeVal: true }))
     expect(withVal.train.length).toBe(3)
     expect(Object.values(withVal.report!.skipped)).toEqual([1])
@@ -140,14 +165,29 @@ describe("MSMT17", () => {
     const root = await tree("MSMT17_V2", [], lists("mask_train_v2", "mask_test_v2"))
     const ds = await run(Readers.msmt17(root))
     expect(ds.name).toBe("MSMT17_V2")
-    expect(ds.gallery[0]!.source).toEqual({ _tag: "File", path: path.join(root, "mask_test_v2/0000/0000_011_03_0113noon_0002_0.jpg") })
+    expect(ds.gallery[0]!.source).toEqual({
+      _tag: "File",
+      path: path.join(root, "mask_test_v2/0000/0000_011_03_0113noon_0002_0.jpg")
+    })
   })
 })
 
 describe("Mat5", () => {
   it("round-trips double matrices, compressed or not, column-major as MATLAB", () => {
     for (const compress of [true, false]) {
-      const bytes = Mat5.write([{ name: "track_train_info", rows: [[1, 16, 1, 1], [17, 40, 1, 3]] }, { name: "q", rows: [[3, 4, 5]] }], compress)
+      const bytes = Mat5.write(
+        [
+          {
+            name: "track_train_info",
+            rows: [
+              [1, 16, 1, 1],
+              [17, 40, 1, 3]
+            ]
+          },
+          { name: "q", rows: [[3, 4, 5]] }
+        ],
+        compress
+      )
       const vars = Mat5.parse(bytes)
       expect(vars.map((v) => v.name)).toEqual(["track_train_info", "q"])
       expect(vars[0]!.dims).toEqual([2, 4])
@@ -161,8 +201,17 @@ describe("Mat5", () => {
 
 describe("video layouts", () => {
   const marsNames = ["0001C1T0001F001.jpg", "0001C1T0001F002.jpg", "0001C2T0002F001.jpg"]
-  const testNames = ["0002C1T0001F001.jpg", "0002C1T0001F002.jpg", "0002C3T0002F001.jpg", "0000C2T0003F001.jpg", "00-1C4T0004F001.jpg"]
-  const marsFiles = [...marsNames.map((n) => `bbox_train/${n.slice(0, 4)}/${n}`), ...testNames.map((n) => `bbox_test/${n.slice(0, 4)}/${n}`)]
+  const testNames = [
+    "0002C1T0001F001.jpg",
+    "0002C1T0001F002.jpg",
+    "0002C3T0002F001.jpg",
+    "0000C2T0003F001.jpg",
+    "00-1C4T0004F001.jpg"
+  ]
+  const marsFiles = [
+    ...marsNames.map((n) => `bbox_train/${n.slice(0, 4)}/${n}`),
+    ...testNames.map((n) => `bbox_test/${n.slice(0, 4)}/${n}`)
+  ]
   const marsInfo = {
     "info/train_name.txt": marsNames.join("\n"),
     "info/test_name.txt": testNames.join("\n")
@@ -192,7 +241,10 @@ describe("video layouts", () => {
       [1, 0, 2],
       [1, 1, 1]
     ])
-    expect(train[0]!.frames[1]!.source).toEqual({ _tag: "File", path: path.join(root, "bbox_train/0001/0001C1T0001F002.jpg") })
+    expect(train[0]!.frames[1]!.source).toEqual({
+      _tag: "File",
+      path: path.join(root, "bbox_train/0001/0001C1T0001F002.jpg")
+    })
     expect(Dataset.tracklets(ds.query).map((t) => [t.id, t.frames.length])).toEqual([[2, 2]])
     expect(Dataset.tracklets(ds.gallery).map((t) => [t.id, t.cam])).toEqual([
       [2, 2],
@@ -202,7 +254,8 @@ describe("video layouts", () => {
   })
 
   it("MARS with CSV exports (and min frames), and a missing info file is a DatasetNotFound", async () => {
-    const csv = (rows: ReadonlyArray<ReadonlyArray<number>>) => "start,end,pid,camid\n" + rows.map((r) => r.join(",")).join("\n")
+    const csv = (rows: ReadonlyArray<ReadonlyArray<number>>) =>
+      "start,end,pid,camid\n" + rows.map((r) => r.join(",")).join("\n")
     const root = await tree("mars-csv", marsFiles, {
       ...marsInfo,
       "info/tracks_train_info.csv": csv(trainRows),
@@ -254,7 +307,8 @@ describe("generic layouts", () => {
 
   it("a CSV manifest: relative paths, splits, video columns, bad rows skipped, bad header an error", async () => {
     const root = await tree("manifest", [], {
-      "m.csv": 'path,id,cam,split,tracklet,frame\nimg/a.jpg,1,0,train,0,0\n"img/b,1.jpg",1,0,train,0,1\nimg/c.jpg,2,1,query,1,0\nimg/d.jpg,x,1,gallery,2,0\nimg/e.jpg,3,0,elsewhere,3,0\n',
+      "m.csv":
+        'path,id,cam,split,tracklet,frame\nimg/a.jpg,1,0,train,0,0\n"img/b,1.jpg",1,0,train,0,1\nimg/c.jpg,2,1,query,1,0\nimg/d.jpg,x,1,gallery,2,0\nimg/e.jpg,3,0,elsewhere,3,0\n',
       "bad.csv": "file,label\na.jpg,1\n"
     })
     const ds = await run(Readers.manifest(path.join(root, "m.csv")))
@@ -272,9 +326,17 @@ describe("generic layouts", () => {
 
 describe("corrupt images", () => {
   it("a corrupt file is an error naming it (verification and loading)", async () => {
-    const root = await tree("corrupt", ["bounding_box_train/0001_c1s1_000001_00.jpg", "query/0002_c1s1_000001_00.jpg", "bounding_box_test/0002_c2s1_000001_00.jpg"], {
-      "bounding_box_train/0003_c1s1_000001_00.jpg": "definitely not a jpeg"
-    })
+    const root = await tree(
+      "corrupt",
+      [
+        "bounding_box_train/0001_c1s1_000001_00.jpg",
+        "query/0002_c1s1_000001_00.jpg",
+        "bounding_box_test/0002_c2s1_000001_00.jpg"
+      ],
+      {
+        "bounding_box_train/0003_c1s1_000001_00.jpg": "definitely not a jpeg"
+      }
+    )
     const ds = await run(Readers.market1501(root))
     const err = await fail(Readers.verifyImages(ds))
     expect(err._tag).toBe("CorruptImage")
@@ -299,14 +361,22 @@ describe("synthetic world on disk", () => {
     }
     expect(ds.report!.skipped).toEqual({})
     const item = ds.query[0]!
-    const original = world.dataset.query.find((i) => i.source._tag === "Rendered" && item.source._tag === "File" && item.source.path.includes(i.source.key))!
+    const original = world.dataset.query.find(
+      (i) => i.source._tag === "Rendered" && item.source._tag === "File" && item.source.path.includes(i.source.key)
+    )!
     const decoded = await run(Loader.load(item, 32, 16))
     const rendered = await run(Loader.load(original, 32, 16))
     expect(decoded.data).toEqual(rendered.data)
   })
 
   it("MARS export (.mat info files) is read back by the MARS reader: same tracklets", async () => {
-    const world = Synthetic.makeSync({ identities: 6, cameras: 3, tracklets: { perCamera: 2, frames: 3 }, height: 16, width: 8 })
+    const world = Synthetic.makeSync({
+      identities: 6,
+      cameras: 3,
+      tracklets: { perCamera: 2, frames: 3 },
+      height: 16,
+      width: 8
+    })
     const root = path.join(tmp, "synthetic-mars")
     await run(SyntheticExport.writeMars(world, root))
     const ds = await run(Readers.mars(root))
@@ -314,7 +384,8 @@ describe("synthetic world on disk", () => {
       Dataset.tracklets(items)
         .map((t) => `${t.id}/${t.cam}/${t.frames.length}`)
         .sort()
-    for (const split of ["train", "query", "gallery"] as const) expect(shape(ds[split])).toEqual(shape(world.dataset[split]))
+    for (const split of ["train", "query", "gallery"] as const)
+      expect(shape(ds[split])).toEqual(shape(world.dataset[split]))
     // the CSV copies give the same dataset
     await fs.rm(path.join(root, "info/tracks_train_info.mat"))
     const fromCsv = await run(Readers.mars(root))

@@ -21,7 +21,10 @@ describe("readers: symbolic links and manifest paths", () => {
     await touch(path.join(root, "query/0003_c1s6_015971_00.jpg"))
     await touch(path.join(root, "bounding_box_test/0003_c4s6_016046_00.jpg"))
     await fs.symlink("../images/0002_c1s1_000451_03.jpg", path.join(root, "bounding_box_train/0002_c1s1_000451_03.jpg"))
-    await fs.symlink(path.join(base, "elsewhere/0005_c2s1_000001_01.jpg"), path.join(root, "bounding_box_train/0005_c2s1_000001_01.jpg"))
+    await fs.symlink(
+      path.join(base, "elsewhere/0005_c2s1_000001_01.jpg"),
+      path.join(root, "bounding_box_train/0005_c2s1_000001_01.jpg")
+    )
     await fs.symlink("../images/missing.jpg", path.join(root, "bounding_box_train/0009_c1s1_000001_01.jpg"))
     const ds = await Effect.runPromise(Readers.market1501(root))
     expect(ds.train.map((i) => [i.id, i.cam])).toEqual([
@@ -41,7 +44,9 @@ describe("readers: symbolic links and manifest paths", () => {
     const read = async (rows: string, options?: { allowAbsolutePaths: boolean }) => {
       await fs.writeFile(file, `path,id,cam\n${rows}\n`)
       const exit = await Effect.runPromiseExit(Readers.manifest(file, "list", options))
-      return Exit.isSuccess(exit) ? exit.value.train.map((i) => (i.source as { path: string }).path) : String(exit.cause)
+      return Exit.isSuccess(exit)
+        ? exit.value.train.map((i) => (i.source as { path: string }).path)
+        : String(exit.cause)
     }
     expect(await read("images/a.jpg,1,0")).toEqual([path.join(base, "images/a.jpg")])
     expect(await read("images/a.jpg,1,0\n../../etc/passwd,2,0")).toContain(

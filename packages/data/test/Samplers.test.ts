@@ -17,7 +17,10 @@ interface Unit {
 
 /** Arbitrary datasets: per identity, a number of items spread over cameras. */
 const data = fc
-  .array(fc.record({ count: fc.integer({ min: 1, max: 9 }), cams: fc.integer({ min: 1, max: 4 }) }), { minLength: 2, maxLength: 25 })
+  .array(fc.record({ count: fc.integer({ min: 1, max: 9 }), cams: fc.integer({ min: 1, max: 4 }) }), {
+    minLength: 2,
+    maxLength: 25
+  })
   .map((ids) => {
     const units: Array<Unit> = []
     let n = 0
@@ -36,41 +39,53 @@ const counts = (xs: ReadonlyArray<Unit>) => {
 describe("PKSampler", () => {
   it("a PK batch has exactly P identities with K items each, and items of those identities", () => {
     fc.assert(
-      fc.property(data, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 }), fc.integer(), (units, p, k, seed) => {
-        const index = IdentityIndex.make(units)
-        fc.pre(index.ids.length >= p)
-        const batch = PKSampler.batch(index, RandomStream.fromSeed(seed), { p, k })
-        const c = counts(batch)
-        expect(batch.length).toBe(p * k)
-        expect(c.size).toBe(p)
-        for (const v of c.values()) expect(v).toBe(k)
-        // no repeated item of an identity that has at least K items
-        for (const id of c.keys()) {
-          const mine = batch.filter((u) => u.id === id)
-          if (index.byId.get(id)!.length >= k) expect(new Set(mine.map((u) => u.n)).size).toBe(k)
+      fc.property(
+        data,
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer(),
+        (units, p, k, seed) => {
+          const index = IdentityIndex.make(units)
+          fc.pre(index.ids.length >= p)
+          const batch = PKSampler.batch(index, RandomStream.fromSeed(seed), { p, k })
+          const c = counts(batch)
+          expect(batch.length).toBe(p * k)
+          expect(c.size).toBe(p)
+          for (const v of c.values()) expect(v).toBe(k)
+          // no repeated item of an identity that has at least K items
+          for (const id of c.keys()) {
+            const mine = batch.filter((u) => u.id === id)
+            if (index.byId.get(id)!.length >= k) expect(new Set(mine.map((u) => u.n)).size).toBe(k)
+          }
         }
-      }),
+      ),
       { numRuns: 100 }
     )
   })
 
   it("an epoch is torchreid's: every batch P x K, no item repeated unless padded, count within the nominal length", () => {
     fc.assert(
-      fc.property(data, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer(), (units, p, k, seed) => {
-        const index = IdentityIndex.make(units)
-        fc.pre(index.ids.length >= p)
-        const batches = PKSampler.epoch(index, RandomStream.fromSeed(seed), { p, k })
-        expect(batches.length).toBeLessThanOrEqual(PKSampler.batchesPerEpoch(index, { p, k }))
-        expect(batches.length).toBeGreaterThanOrEqual(1)
-        const seen = new Map<number, number>()
-        for (const b of batches) {
-          const c = counts(b)
-          expect(c.size).toBe(p)
-          for (const v of c.values()) expect(v).toBe(k)
-          for (const u of b) seen.set(u.n, (seen.get(u.n) ?? 0) + 1)
+      fc.property(
+        data,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer(),
+        (units, p, k, seed) => {
+          const index = IdentityIndex.make(units)
+          fc.pre(index.ids.length >= p)
+          const batches = PKSampler.epoch(index, RandomStream.fromSeed(seed), { p, k })
+          expect(batches.length).toBeLessThanOrEqual(PKSampler.batchesPerEpoch(index, { p, k }))
+          expect(batches.length).toBeGreaterThanOrEqual(1)
+          const seen = new Map<number, number>()
+          for (const b of batches) {
+            const c = counts(b)
+            expect(c.size).toBe(p)
+            for (const v of c.values()) expect(v).toBe(k)
+            for (const u of b) seen.set(u.n, (seen.get(u.n) ?? 0) + 1)
+          }
+          for (const [n, times] of seen) if (index.byId.get(units[n]!.id)!.length >= k) expect(times).toBe(1)
         }
-        for (const [n, times] of seen) if (index.byId.get(units[n]!.id)!.length >= k) expect(times).toBe(1)
-      }),
+      ),
       { numRuns: 100 }
     )
   })
@@ -91,7 +106,10 @@ describe("PKSampler", () => {
   })
 
   it("too few identities is a SamplerError that says what to change", () => {
-    const index = IdentityIndex.make([{ id: 1, cam: 0 }, { id: 2, cam: 0 }])
+    const index = IdentityIndex.make([
+      { id: 1, cam: 0 },
+      { id: 2, cam: 0 }
+    ])
     expect(() => PKSampler.batch(index, RandomStream.fromSeed(1), { p: 3, k: 2 })).toThrow(SamplerError)
     expect(() => PKSampler.batch(index, RandomStream.fromSeed(1), { p: 3, k: 2 })).toThrow(/at least P = 3 identities/)
   })
@@ -100,26 +118,32 @@ describe("PKSampler", () => {
 describe("CameraBalancedSampler", () => {
   it("P identities x K items, spread over cameras as evenly as the data allows", () => {
     fc.assert(
-      fc.property(data, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 6 }), fc.integer(), (units, p, k, seed) => {
-        const index = IdentityIndex.make(units)
-        fc.pre(index.ids.length >= p)
-        const batch = CameraBalancedSampler.batch(index, RandomStream.fromSeed(seed), { p, k })
-        const c = counts(batch)
-        expect(c.size).toBe(p)
-        for (const [id, v] of c) {
-          expect(v).toBe(k)
-          const perCam = new Map<number, number>()
-          for (const u of batch.filter((x) => x.id === id)) perCam.set(u.cam, (perCam.get(u.cam) ?? 0) + 1)
-          const camsAvailable = index.byIdCam.get(id)!.size
-          expect(perCam.size).toBe(Math.min(camsAvailable, k))
-          const vals = [...perCam.values()]
-          expect(Math.max(...vals) - Math.min(...vals)).toBeLessThanOrEqual(1)
+      fc.property(
+        data,
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer(),
+        (units, p, k, seed) => {
+          const index = IdentityIndex.make(units)
+          fc.pre(index.ids.length >= p)
+          const batch = CameraBalancedSampler.batch(index, RandomStream.fromSeed(seed), { p, k })
+          const c = counts(batch)
+          expect(c.size).toBe(p)
+          for (const [id, v] of c) {
+            expect(v).toBe(k)
+            const perCam = new Map<number, number>()
+            for (const u of batch.filter((x) => x.id === id)) perCam.set(u.cam, (perCam.get(u.cam) ?? 0) + 1)
+            const camsAvailable = index.byIdCam.get(id)!.size
+            expect(perCam.size).toBe(Math.min(camsAvailable, k))
+            const vals = [...perCam.values()]
+            expect(Math.max(...vals) - Math.min(...vals)).toBeLessThanOrEqual(1)
+          }
+          // identities with several cameras are preferred
+          const multi = index.ids.filter((id) => index.byIdCam.get(id)!.size >= 2)
+          const chosenMulti = [...c.keys()].filter((id) => index.byIdCam.get(id)!.size >= 2).length
+          expect(chosenMulti).toBe(Math.min(p, multi.length))
         }
-        // identities with several cameras are preferred
-        const multi = index.ids.filter((id) => index.byIdCam.get(id)!.size >= 2)
-        const chosenMulti = [...c.keys()].filter((id) => index.byIdCam.get(id)!.size >= 2).length
-        expect(chosenMulti).toBe(Math.min(p, multi.length))
-      }),
+      ),
       { numRuns: 100 }
     )
   })
@@ -160,8 +184,12 @@ describe("EpisodicSampler", () => {
 
   it("fails with a SamplerError when too few identities have enough items", () => {
     const index = IdentityIndex.make(Array.from({ length: 12 }, (_, n) => ({ id: n % 3, cam: 0 })))
-    expect(() => EpisodicSampler.episode(index, RandomStream.fromSeed(0), { ways: 4, shots: 2, queries: 2 })).toThrow(/only 3 have/)
-    expect(() => EpisodicSampler.episode(index, RandomStream.fromSeed(0), { ways: 3, shots: 3, queries: 2 })).toThrow(SamplerError)
+    expect(() => EpisodicSampler.episode(index, RandomStream.fromSeed(0), { ways: 4, shots: 2, queries: 2 })).toThrow(
+      /only 3 have/
+    )
+    expect(() => EpisodicSampler.episode(index, RandomStream.fromSeed(0), { ways: 3, shots: 3, queries: 2 })).toThrow(
+      SamplerError
+    )
   })
 })
 

@@ -13,7 +13,8 @@ const render = (item: Item, h = 64, w = 32): RgbImage => {
 /** A colour histogram (4 bins per channel, 64 bins), L1-normalised: a weak hand-made ReID feature. */
 const histogram = (img: RgbImage): Float64Array => {
   const h = new Float64Array(64)
-  for (let i = 0; i < img.data.length; i += 3) h[(img.data[i]! >> 6) * 16 + (img.data[i + 1]! >> 6) * 4 + (img.data[i + 2]! >> 6)]! += 1
+  for (let i = 0; i < img.data.length; i += 3)
+    h[(img.data[i]! >> 6) * 16 + (img.data[i + 1]! >> 6) * 4 + (img.data[i + 2]! >> 6)]! += 1
   const n = img.data.length / 3
   for (let i = 0; i < 64; i++) h[i]! /= n
   return h
@@ -46,7 +47,10 @@ describe("Synthetic world", () => {
     const c = Synthetic.makeSync({ seed: 4, identities: 6, height: 32, width: 16 })
     const items = a.dataset.train
     const forward = items.map((i) => render(i).data)
-    const backward = [...b.dataset.train].reverse().map((i) => render(i).data).reverse()
+    const backward = [...b.dataset.train]
+      .reverse()
+      .map((i) => render(i).data)
+      .reverse()
     expect(forward).toEqual(backward)
     expect(render(items[5]!).data).toEqual(forward[5])
     expect(render(c.dataset.train[0]!).data).not.toEqual(forward[0])
@@ -62,7 +66,12 @@ describe("Synthetic world", () => {
   })
 
   it("video mode: tracklets of frames with motion (consecutive frames differ, the identity is the same)", () => {
-    const world = Synthetic.makeSync({ identities: 6, tracklets: { perCamera: 2, frames: 6, minFrames: 4 }, height: 64, width: 32 })
+    const world = Synthetic.makeSync({
+      identities: 6,
+      tracklets: { perCamera: 2, frames: 6, minFrames: 4 },
+      height: 64,
+      width: 32
+    })
     const ds = world.dataset
     expect(ds.kind).toBe("video")
     const tracks = Dataset.tracklets(ds.train)
@@ -87,7 +96,15 @@ describe("Synthetic world", () => {
   })
 
   it("cross-camera matching is harder than same-camera matching (colour-histogram nearest neighbour)", () => {
-    const world = Synthetic.makeSync({ seed: 1, identities: 60, trainIdentities: 0, cameras: 4, imagesPerCamera: 3, height: 64, width: 32 })
+    const world = Synthetic.makeSync({
+      seed: 1,
+      identities: 60,
+      trainIdentities: 0,
+      cameras: 4,
+      imagesPerCamera: 3,
+      height: 64,
+      width: 32
+    })
     const all = [...world.dataset.query, ...world.dataset.gallery].map((item) => ({ item, f: histogram(render(item)) }))
     let same = 0
     let cross = 0
@@ -116,7 +133,17 @@ describe("Synthetic world", () => {
 
   it("the trivial preset makes cross-camera matching easy, the hard preset makes it harder", () => {
     const rank1 = (difficulty: Synthetic.Difficulty) => {
-      const world = Synthetic.makeSync({ seed: 2, identities: 40, trainIdentities: 0, cameras: 3, camerasPerIdentity: 3, imagesPerCamera: 2, height: 64, width: 32, difficulty })
+      const world = Synthetic.makeSync({
+        seed: 2,
+        identities: 40,
+        trainIdentities: 0,
+        cameras: 3,
+        camerasPerIdentity: 3,
+        imagesPerCamera: 2,
+        height: 64,
+        width: 32,
+        difficulty
+      })
       const q = world.dataset.query.map((item) => ({ item, f: histogram(render(item)) }))
       const g = world.dataset.gallery.map((item) => ({ item, f: histogram(render(item)) }))
       let hits = 0

@@ -6,14 +6,25 @@ import type { Item } from "../src/Item.ts"
 import * as TaskData from "../src/tasks/TaskData.ts"
 import * as TaskSplit from "../src/tasks/TaskSplit.ts"
 
-const file = (id: number, cam: number, n: number): Item => ({ source: { _tag: "File", path: `${id}_${cam}_${n}.jpg` }, id, cam })
+const file = (id: number, cam: number, n: number): Item => ({
+  source: { _tag: "File", path: `${id}_${cam}_${n}.jpg` },
+  id,
+  cam
+})
 
 /** A Market-like index: `train` identities 1..train, test identities after them (query: 1 per cam, gallery: 2 per cam). */
 const fakeDataset = (train: number, test: number): Dataset.Dataset => {
-  const items = (ids: ReadonlyArray<number>, perCam: number) => ids.flatMap((id) => [0, 1].flatMap((cam) => Array.from({ length: perCam }, (_, n) => file(id, cam, n))))
+  const items = (ids: ReadonlyArray<number>, perCam: number) =>
+    ids.flatMap((id) => [0, 1].flatMap((cam) => Array.from({ length: perCam }, (_, n) => file(id, cam, n))))
   const trainIds = Array.from({ length: train }, (_, i) => i + 1)
   const testIds = Array.from({ length: test }, (_, i) => train + i + 1)
-  return { name: "fake", kind: "image", train: items(trainIds, 2), query: items(testIds, 1), gallery: items(testIds, 2) }
+  return {
+    name: "fake",
+    kind: "image",
+    train: items(trainIds, 2),
+    query: items(testIds, 1),
+    gallery: items(testIds, 2)
+  }
 }
 
 const disjoint = (groups: ReadonlyArray<ReadonlyArray<number>>) => {
@@ -26,7 +37,9 @@ describe("TaskSplit.intraDomain", () => {
     const seq = TaskSplit.intraDomain(fakeDataset(751, 750), { sizes: TaskSplit.market1501Protocol })
     expect(seq.tasks.map((t) => t.identities.length)).toEqual([76, 75, 75, 75, 75, 75, 75, 75, 75, 75])
     expect(disjoint(seq.tasks.map((t) => t.identities))).toBe(true)
-    expect(seq.tasks.flatMap((t) => t.identities).sort((a, b) => a - b)).toEqual(Array.from({ length: 751 }, (_, i) => i + 1))
+    expect(seq.tasks.flatMap((t) => t.identities).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 751 }, (_, i) => i + 1)
+    )
     // test identities: 750 - 150 unseen = 600, cut in proportion; disjoint from train and between tasks
     const testGroups = seq.tasks.map((t) => Dataset.identities(t.test.query))
     expect(testGroups.flat().length).toBe(600)
@@ -47,7 +60,10 @@ describe("TaskSplit.intraDomain", () => {
         (sizes, extra, seed) => {
           const total = sizes.reduce((a, b) => a + b, 0)
           const ds = fakeDataset(total + extra, sizes.length * 2 + 3)
-          const seq = TaskSplit.intraDomain(ds, { sizes: { _tag: "Sizes", sizes }, ...(seed === undefined ? {} : { order: { seed } }) })
+          const seq = TaskSplit.intraDomain(ds, {
+            sizes: { _tag: "Sizes", sizes },
+            ...(seed === undefined ? {} : { order: { seed } })
+          })
           expect(seq.tasks.map((t) => t.identities.length)).toEqual(sizes)
           expect(disjoint(seq.tasks.map((t) => t.identities))).toBe(true)
           const covered = new Set(seq.tasks.flatMap((t) => t.identities))
@@ -68,7 +84,9 @@ describe("TaskSplit.intraDomain", () => {
   it("equal tasks, and sizes that do not fit are an InvalidOption", () => {
     const seq = TaskSplit.intraDomain(fakeDataset(10, 10), { sizes: { _tag: "Equal", tasks: 3 } })
     expect(seq.tasks.map((t) => t.identities.length)).toEqual([4, 3, 3])
-    const exit = Effect.runSyncExit(TaskSplit.intraDomainEffect(fakeDataset(10, 10), { sizes: { _tag: "Sizes", sizes: [6, 6] } }))
+    const exit = Effect.runSyncExit(
+      TaskSplit.intraDomainEffect(fakeDataset(10, 10), { sizes: { _tag: "Sizes", sizes: [6, 6] } })
+    )
     expect(String(exit)).toMatch(/need 12 train identities, fake has 10/)
   })
 })
@@ -103,7 +121,7 @@ describe("TaskSplit.interDomain", () => {
 
 describe("TaskData", () => {
   it.effect("a task's training data is readable while its scope is open and fails with TaskDataClosed after", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const seq = TaskSplit.intraDomain(fakeDataset(6, 6), { sizes: { _tag: "Equal", tasks: 2 } })
       const scope = yield* Scope.make()
       const data = yield* TaskData.open(seq.tasks[0]!).pipe(Scope.provide(scope))
@@ -116,10 +134,11 @@ describe("TaskData", () => {
       expect(() => data.trainSync()).toThrow(/after the task ended/)
       // the seen test set stays readable for evaluation
       expect(data.test.query.length).toBeGreaterThan(0)
-    }))
+    })
+  )
 
   it.effect("the task stream closes each task before emitting the next", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const seq = TaskSplit.intraDomain(fakeDataset(9, 9), { sizes: { _tag: "Equal", tasks: 3 } })
       const handles: Array<TaskData.TaskData> = []
       const openWhileCurrent: Array<boolean> = []
@@ -133,7 +152,8 @@ describe("TaskData", () => {
       )
       expect(openWhileCurrent).toEqual([true, true, true])
       expect(handles.map((h) => h.isOpen())).toEqual([false, false, false])
-    }))
+    })
+  )
 })
 
 describe("Dataset.groupTracklets", () => {
@@ -153,7 +173,10 @@ describe("Dataset.groupTracklets", () => {
       [1, 1, 1],
       [2, 0, 1]
     ])
-    expect(tracks[0]!.frames.map((f) => (f.source._tag === "File" ? f.source.path : ""))).toEqual(["1_0_1.jpg", "1_0_2.jpg"])
+    expect(tracks[0]!.frames.map((f) => (f.source._tag === "File" ? f.source.path : ""))).toEqual([
+      "1_0_1.jpg",
+      "1_0_2.jpg"
+    ])
     const all = [...v.train, ...v.query, ...v.gallery].map((i) => i.tracklet)
     expect(new Set(all).size).toBe(5)
   })

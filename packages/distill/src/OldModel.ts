@@ -17,7 +17,8 @@ import * as FrozenModel from "./FrozenModel.ts"
  */
 export class OldModel extends Context.Service<OldModel, FrozenModel.FrozenModelService>()("@reidfx/distill/OldModel") {
   /** An old model from a service value (see `FrozenModel.make`). */
-  static readonly layer = (service: FrozenModel.FrozenModelService): Layer.Layer<OldModel> => Layer.succeed(OldModel, service)
+  static readonly layer = (service: FrozenModel.FrozenModelService): Layer.Layer<OldModel> =>
+    Layer.succeed(OldModel, service)
   /** An old model built by an Effect (e.g. loaded from a checkpoint, owned by the layer's scope). */
   static readonly layerEffect = <E, R>(
     make: Effect.Effect<FrozenModel.FrozenModelService, E, R>
@@ -37,5 +38,6 @@ export class OldModel extends Context.Service<OldModel, FrozenModel.FrozenModelS
     variables: ReadonlyArray<tf.Variable>,
     forwardWith: (variables: ReadonlyArray<tf.Variable>, inputs: tf.Tensor) => ModelOutputs,
     options: { readonly name?: string } = {}
-  ): Layer.Layer<OldModel> => Layer.effect(OldModel, FrozenModel.snapshot(variables, forwardWith, { name: "oldModel", ...options }))
+  ): Layer.Layer<OldModel> =>
+    Layer.effect(OldModel, FrozenModel.snapshot(variables, forwardWith, { name: "oldModel", ...options }))
 }

@@ -30,11 +30,13 @@ export class Peer extends Context.Service<Peer, PeerService>()("@reidfx/distill/
   /** A peer from a service value. */
   static readonly layer = (service: PeerService): Layer.Layer<Peer> => Layer.succeed(Peer, service)
   /** A peer built by an Effect (e.g. a model acquired in the layer's scope). */
-  static readonly layerEffect = <E, R>(make: Effect.Effect<PeerService, E, R>): Layer.Layer<Peer, E, Exclude<R, Scope.Scope>> =>
-    Layer.effect(Peer, make)
+  static readonly layerEffect = <E, R>(
+    make: Effect.Effect<PeerService, E, R>
+  ): Layer.Layer<Peer, E, Exclude<R, Scope.Scope>> => Layer.effect(Peer, make)
   /** A peer from a forward function and its trainable variables. */
   static readonly fromForward = (
     forward: (inputs: tf.Tensor) => ModelOutputs,
     options: { readonly name?: string; readonly variables?: ReadonlyArray<tf.Variable> } = {}
-  ): Layer.Layer<Peer> => Layer.succeed(Peer, { name: options.name ?? "peer", forward, variables: options.variables ?? [] })
+  ): Layer.Layer<Peer> =>
+    Layer.succeed(Peer, { name: options.name ?? "peer", forward, variables: options.variables ?? [] })
 }

@@ -114,7 +114,11 @@ export const fromDistances = (
   oldDistances: tf.Tensor2D,
   newDistances: tf.Tensor2D,
   labels: Int32Array,
-  options: { readonly temperature: number; readonly positivePair: PositivePair; readonly smoothing?: number | undefined }
+  options: {
+    readonly temperature: number
+    readonly positivePair: PositivePair
+    readonly smoothing?: number | undefined
+  }
 ): tf.Scalar =>
   tf.tidy(() => {
     const eps = options.smoothing ?? 0
@@ -123,13 +127,18 @@ export const fromDistances = (
     const smooth = (logP: tf.Tensor2D): tf.Tensor2D => {
       if (eps === 0) return logP
       const p = tf.div(tf.add(tf.exp(logP), eps / c), 1 + eps)
-      return tf.log(options.positivePair === "with" ? p : tf.where(tf.cast(labelMask(labels, logP.shape[1]), "bool"), tf.fill(logP.shape, 1), p)) as tf.Tensor2D
+      return tf.log(
+        options.positivePair === "with"
+          ? p
+          : tf.where(tf.cast(labelMask(labels, logP.shape[1]), "bool"), tf.fill(logP.shape, 1), p)
+      ) as tf.Tensor2D
     }
     const logOld = smooth(logProbabilities(detach(oldDistances), labels, options))
     const logNew = smooth(logProbabilities(newDistances, labels, options))
     const diff = tf.sub(logOld, logNew)
     // DwoPP: p_old = 0 in the label column; the mask also keeps its (finite) log difference out of the sum.
-    const kept = options.positivePair === "with" ? diff : tf.mul(diff, tf.sub(1, labelMask(labels, oldDistances.shape[1])))
+    const kept =
+      options.positivePair === "with" ? diff : tf.mul(diff, tf.sub(1, labelMask(labels, oldDistances.shape[1])))
     return tf.mean(tf.sum(tf.mul(tf.exp(logOld), kept), 1)) as tf.Scalar
   })
 
@@ -147,7 +156,10 @@ export const loss = (
   term: string = options.positivePair === "with" ? "dwpp" : "dwopp"
 ): Loss.LossValue => {
   if (episode.ways < 2) {
-    throw new InvalidOption({ what: `${term}: episode`, detail: `needs at least 2 ways (classes) per episode, got ${episode.ways}` })
+    throw new InvalidOption({
+      what: `${term}: episode`,
+      detail: `needs at least 2 ways (classes) per episode, got ${episode.ways}`
+    })
   }
   return Loss.tidyLoss(() => {
     const fresh = episodeDistances(term, newEmbeddings, episode, options.distance)
@@ -159,15 +171,25 @@ export const loss = (
 
 /** @internal The Term of DwPP / DwoPP. */
 export const term = <R>(name: string, options: Options, fields: TermFields, source: Source<R>): Term.Term<R> =>
-  fromSource(name, { temperature: options.temperature, distance: options.distance }, fields.weight, source, (step, target) => {
-    if (step.episode === undefined) {
-      throw new MissingOutput({ term: name, field: "episode", hint: "use an episodic sampler (ways, shots, queries)" })
+  fromSource(
+    name,
+    { temperature: options.temperature, distance: options.distance },
+    fields.weight,
+    source,
+    (step, target) => {
+      if (step.episode === undefined) {
+        throw new MissingOutput({
+          term: name,
+          field: "episode",
+          hint: "use an episodic sampler (ways, shots, queries)"
+        })
+      }
+      return loss(
+        embeddingOf(step.outputs, name, "the model's", fields.embedding),
+        embeddingOf(target, name, "the old model's", fields.embedding),
+        step.episode,
+        options,
+        name
+      )
     }
-    return loss(
-      embeddingOf(step.outputs, name, "the model's", fields.embedding),
-      embeddingOf(target, name, "the old model's", fields.embedding),
-      step.episode,
-      options,
-      name
-    )
-  })
+  )

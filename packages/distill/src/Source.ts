@@ -30,7 +30,11 @@ export type InputField = "inputs" | "peerInputs"
 const inputsOf = (step: Step, input: InputField, term: string): tf.Tensor => {
   if (input === "inputs") return step.inputs
   if (step.peerInputs === undefined) {
-    throw new MissingOutput({ term, field: "peerInputs", hint: "run the term in a step that carries the peer's inputs, or read `inputs`" })
+    throw new MissingOutput({
+      term,
+      field: "peerInputs",
+      hint: "run the term in a step that carries the peer's inputs, or read `inputs`"
+    })
   }
   return step.peerInputs
 }
@@ -46,7 +50,10 @@ export const frozen = <I>(
   options: { readonly name: string; readonly input?: InputField }
 ): Source<I> => ({
   name: options.input === "peerInputs" ? `${options.name}(peerInputs)` : options.name,
-  build: Effect.map(service, (model) => (step: Step, term: string) => model.forward(inputsOf(step, options.input ?? "inputs", term)))
+  build: Effect.map(
+    service,
+    (model) => (step: Step, term: string) => model.forward(inputsOf(step, options.input ?? "inputs", term))
+  )
 })
 
 /** The frozen {@link Teacher} on the step's inputs. @category sources @since 0.1.0 */
@@ -63,7 +70,11 @@ export const peer: Source<Peer> = {
   name: "peer",
   build: Effect.map(Peer, () => (step: Step, term: string) => {
     if (step.peer === undefined) {
-      throw new MissingOutput({ term, field: "peer", hint: "train with the trainer's mutual step, which runs the peer and sets Step.peer" })
+      throw new MissingOutput({
+        term,
+        field: "peer",
+        hint: "train with the trainer's mutual step, which runs the peer and sets Step.peer"
+      })
     }
     return detachOutputs(step.peer)
   })

@@ -16,7 +16,8 @@ import * as FrozenModel from "./FrozenModel.ts"
  */
 export class Teacher extends Context.Service<Teacher, FrozenModel.FrozenModelService>()("@reidfx/distill/Teacher") {
   /** A teacher from a service value (see `FrozenModel.make`). */
-  static readonly layer = (service: FrozenModel.FrozenModelService): Layer.Layer<Teacher> => Layer.succeed(Teacher, service)
+  static readonly layer = (service: FrozenModel.FrozenModelService): Layer.Layer<Teacher> =>
+    Layer.succeed(Teacher, service)
   /** A teacher built by an Effect (e.g. loaded from a checkpoint, owned by the layer's scope). */
   static readonly layerEffect = <E, R>(
     make: Effect.Effect<FrozenModel.FrozenModelService, E, R>
@@ -36,5 +37,6 @@ export class Teacher extends Context.Service<Teacher, FrozenModel.FrozenModelSer
     variables: ReadonlyArray<tf.Variable>,
     forwardWith: (variables: ReadonlyArray<tf.Variable>, inputs: tf.Tensor) => ModelOutputs,
     options: { readonly name?: string } = {}
-  ): Layer.Layer<Teacher> => Layer.effect(Teacher, FrozenModel.snapshot(variables, forwardWith, { name: "teacher", ...options }))
+  ): Layer.Layer<Teacher> =>
+    Layer.effect(Teacher, FrozenModel.snapshot(variables, forwardWith, { name: "teacher", ...options }))
 }

@@ -8,9 +8,13 @@ import { dist, reshape, useCpu, value } from "./setup.ts"
 useCpu()
 
 const points = (rows: number, cols: number, max = 1) =>
-  fc
-    .array(fc.double({ min: -max, max, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols })
-    .map((flat) => reshape(flat.map((v) => Math.round(v * 1000) / 1000), rows, cols))
+  fc.array(fc.double({ min: -max, max, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols }).map((flat) =>
+    reshape(
+      flat.map((v) => Math.round(v * 1000) / 1000),
+      rows,
+      cols
+    )
+  )
 
 const disposeStats = (v: { stats: Readonly<Record<string, tf.Tensor>> }) => tf.dispose(Object.values(v.stats))
 
@@ -27,16 +31,29 @@ const permProb = (s: ReadonlyArray<number>, perm: ReadonlyArray<number>): number
 }
 
 const allPerms = (items: ReadonlyArray<number>): Array<Array<number>> =>
-  items.length <= 1 ? [[...items]] : items.flatMap((x, i) => allPerms([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]))
+  items.length <= 1
+    ? [[...items]]
+    : items.flatMap((x, i) => allPerms([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]))
 
 /** The other indices of `q` by increasing distance (ties to the lower index). */
 const order = (x: Array<Array<number>>, q: number): Array<number> =>
-  x.map((_, j) => j).filter((j) => j !== q).sort((a, b) => dist(x[q]!, x[a]!) - dist(x[q]!, x[b]!) || a - b)
+  x
+    .map((_, j) => j)
+    .filter((j) => j !== q)
+    .sort((a, b) => dist(x[q]!, x[a]!) - dist(x[q]!, x[b]!) || a - b)
 
-const scoreRow = (x: Array<Array<number>>, q: number, alpha: number, beta: number) => x.map((p) => -alpha * dist(x[q]!, p) ** beta)
+const scoreRow = (x: Array<Array<number>>, q: number, alpha: number, beta: number) =>
+  x.map((p) => -alpha * dist(x[q]!, p) ** beta)
 
 /** Brute force: soft = KL over every permutation of the teacher's top-L list; hard = -log P(teacher order). */
-const reference = (s: Array<Array<number>>, t: Array<Array<number>>, transfer: "soft" | "hard", alpha: number, beta: number, length: number) => {
+const reference = (
+  s: Array<Array<number>>,
+  t: Array<Array<number>>,
+  transfer: "soft" | "hard",
+  alpha: number,
+  beta: number,
+  length: number
+) => {
   let total = 0
   for (let q = 0; q < s.length; q++) {
     const list = order(t, q).slice(0, length)
@@ -88,7 +105,14 @@ const authorsListMleGrad = (s: Array<Array<number>>, t: Array<Array<number>>, po
 
 describe("DarkRank: Plackett-Luce pieces", () => {
   it("permutations(l) lists the l! permutations once each, in lexicographic order", () => {
-    expect(DarkRank.permutations(3)).toEqual([[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]])
+    expect(DarkRank.permutations(3)).toEqual([
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0]
+    ])
     const p4 = DarkRank.permutations(4)
     expect(p4.length).toBe(24)
     expect(new Set(p4.map((p) => p.join())).size).toBe(24)
@@ -184,13 +208,19 @@ describe("DarkRank: soft and hard transfer", () => {
           const [st, tt] = [tf.tensor2d(s), tf.tensor2d(t)]
           // the code's score -(d^2)^power is alpha = 1, beta = 2 * power on the given (already normalised) features
           const g = tf.grad((x: tf.Tensor) => {
-            const v = DarkRank.loss(x as tf.Tensor2D, tt, { transfer: "hard", alpha: 1, beta: 2 * power, normalize: false })
+            const v = DarkRank.loss(x as tf.Tensor2D, tt, {
+              transfer: "hard",
+              alpha: 1,
+              beta: 2 * power,
+              normalize: false
+            })
             disposeStats(v)
             return v.loss
           })(st)
           const got = g.arraySync() as Array<Array<number>>
           const expected = authorsListMleGrad(s, t, power)
-          for (const [i, row] of got.entries()) for (const [c, x] of row.entries()) expect(x).toBeCloseTo(expected[i]![c]!, 3)
+          for (const [i, row] of got.entries())
+            for (const [c, x] of row.entries()) expect(x).toBeCloseTo(expected[i]![c]!, 3)
           tf.dispose([st, tt, g])
         })
       }),
@@ -199,8 +229,22 @@ describe("DarkRank: soft and hard transfer", () => {
   })
 
   it("defaults: normalised embeddings (scale-invariant), alpha 12.25, beta 4, soft list of 4; teacher gets no gradient", () => {
-    const s = tf.tensor2d([[1, 0], [0.8, 0.3], [0, 1], [-1, 0.2], [0.3, -1], [0.5, 0.5]])
-    const t = tf.tensor2d([[1, 0.1], [0, 1], [0.7, 0.3], [-1, 0], [0.2, -1], [0.4, 0.6]])
+    const s = tf.tensor2d([
+      [1, 0],
+      [0.8, 0.3],
+      [0, 1],
+      [-1, 0.2],
+      [0.3, -1],
+      [0.5, 0.5]
+    ])
+    const t = tf.tensor2d([
+      [1, 0.1],
+      [0, 1],
+      [0.7, 0.3],
+      [-1, 0],
+      [0.2, -1],
+      [0.4, 0.6]
+    ])
     const scaled = tf.mul(s, 3) as tf.Tensor2D
     const a = DarkRank.loss(s, t)
     const b = DarkRank.loss(scaled, t)
@@ -255,8 +299,34 @@ describe("localMetricMutual (AlignedReID mutual learning on the local distance)"
     const { LocalMetricMutual } = await import("../src/index.ts")
     const { LocalDistance } = await import("@reidfx/metric")
     noLeaks(() => {
-      const a = tf.tensor3d([[[1, 0], [0, 1]], [[1, 1], [0, 1]], [[0.5, -1], [1, 0]]])
-      const b = tf.tensor3d([[[0, 1], [1, 0]], [[1, 1], [1, 0]], [[1, -1], [0, 1]]])
+      const a = tf.tensor3d([
+        [
+          [1, 0],
+          [0, 1]
+        ],
+        [
+          [1, 1],
+          [0, 1]
+        ],
+        [
+          [0.5, -1],
+          [1, 0]
+        ]
+      ])
+      const b = tf.tensor3d([
+        [
+          [0, 1],
+          [1, 0]
+        ],
+        [
+          [1, 1],
+          [1, 0]
+        ],
+        [
+          [1, -1],
+          [0, 1]
+        ]
+      ])
       const [da, db] = tf.tidy(() => [LocalDistance.matrix(a).arraySync(), LocalDistance.matrix(b).arraySync()])
       const mse = da.flat().reduce((s, x, k) => s + (x - db.flat()[k]!) ** 2, 0) / 9
       const v = LocalMetricMutual.loss(a, b)

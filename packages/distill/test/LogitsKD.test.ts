@@ -8,10 +8,15 @@ import { kl, reshape, softmax, useCpu, value } from "./setup.ts"
 useCpu()
 
 const logits = (rows: number, cols: number) =>
-  fc.array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols }).map((flat) => reshape(flat, rows, cols))
+  fc
+    .array(fc.double({ min: -8, max: 8, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols })
+    .map((flat) => reshape(flat, rows, cols))
 
 const referenceKD = (s: Array<Array<number>>, t: Array<Array<number>>, tau: number) =>
-  (tau * tau * s.reduce((acc, row, b) => acc + kl(softmax(t[b]!.map((z) => z / tau)), softmax(row.map((z) => z / tau))), 0)) / s.length
+  (tau *
+    tau *
+    s.reduce((acc, row, b) => acc + kl(softmax(t[b]!.map((z) => z / tau)), softmax(row.map((z) => z / tau))), 0)) /
+  s.length
 
 describe("logitsKD (Hinton)", () => {
   it("hand-computed: one item, two classes, tau = 2", () => {
@@ -43,8 +48,14 @@ describe("logitsKD (Hinton)", () => {
   })
 
   it("its gradient matches finite differences, and none flows into the teacher's logits", () => {
-    const s = tf.tensor2d([[0.3, -1.2, 2.0], [1.0, 0.1, -0.4]])
-    const t = tf.tensor2d([[1.5, 0.2, -0.3], [0.0, 2.2, 0.7]])
+    const s = tf.tensor2d([
+      [0.3, -1.2, 2.0],
+      [1.0, 0.1, -0.4]
+    ])
+    const t = tf.tensor2d([
+      [1.5, 0.2, -0.3],
+      [0.0, 2.2, 0.7]
+    ])
     const f = (x: tf.Tensor) => LogitsKD.loss(x as tf.Tensor2D, t, { temperature: 3 }).loss
     const [vs, vt] = [tf.variable(s), tf.variable(t)]
     const { value: v0, grads } = tf.variableGrads(() => LogitsKD.loss(vs, vt, { temperature: 3 }).loss, [vs, vt])
@@ -96,13 +107,18 @@ describe("mutualLogitsKD (MDKT L_MKD, DML)", () => {
   it("each model learns only from its own direction (the other's target is detached)", () => {
     const a = tf.tensor2d([[0.3, -1.2, 2.0]])
     const b = tf.tensor2d([[1.5, 0.2, -0.3]])
-    const [gaBoth, gbBoth] = tf.grads((x: tf.Tensor, y: tf.Tensor) => MutualLogitsKD.loss(x as tf.Tensor2D, y as tf.Tensor2D, { temperature: 2 }).loss)([a, b])
+    const [gaBoth, gbBoth] = tf.grads(
+      (x: tf.Tensor, y: tf.Tensor) => MutualLogitsKD.loss(x as tf.Tensor2D, y as tf.Tensor2D, { temperature: 2 }).loss
+    )([a, b])
     const ga = tf.grad((x: tf.Tensor) => MutualLogitsKD.oneWay(x as tf.Tensor2D, b, 2))(a)
     const gb = tf.grad((y: tf.Tensor) => MutualLogitsKD.oneWay(y as tf.Tensor2D, a, 2))(b)
     expect(Array.from(gaBoth!.dataSync())).toEqual(Array.from(ga.dataSync()))
     expect(Array.from(gbBoth!.dataSync())).toEqual(Array.from(gb.dataSync()))
     const [va, vb] = [tf.variable(a), tf.variable(b)]
-    const { value: v0, grads } = tf.variableGrads(() => MutualLogitsKD.loss(va, vb, { temperature: 2, directions: "fromPeer" }).loss, [va, vb])
+    const { value: v0, grads } = tf.variableGrads(
+      () => MutualLogitsKD.loss(va, vb, { temperature: 2, directions: "fromPeer" }).loss,
+      [va, vb]
+    )
     expect(Object.keys(grads)).toEqual([va.name])
     tf.dispose([a, b, gaBoth!, gbBoth!, ga, gb, va, vb, v0, grads[va.name]!])
   })
@@ -127,7 +143,11 @@ describe("lwf (Li & Hoiem)", () => {
       fc.property(logits(2, 3), logits(2, 2), fc.constantFrom(1, 2, 5), (n, o, T) => {
         noLeaks(() => {
           const [nt, ot] = [tf.tensor2d(n), tf.tensor2d(o)]
-          const expected = n.reduce((acc, row, b) => acc + kl(softmax(o[b]!.map((z) => z / T)), softmax(row.slice(0, 2).map((z) => z / T))), 0) / 2
+          const expected =
+            n.reduce(
+              (acc, row, b) => acc + kl(softmax(o[b]!.map((z) => z / T)), softmax(row.slice(0, 2).map((z) => z / T))),
+              0
+            ) / 2
           const got = value(LwF.loss(nt, ot, { temperature: T }).loss)
           expect(got).toBeCloseTo(expected, 4)
           expect(got).toBeGreaterThanOrEqual(-1e-6)

@@ -3,15 +3,26 @@ import { Distance } from "@reidfx/metric"
 import { noLeaks } from "@reidfx/tensor/testing"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { MetricMutual, MutualTripletContrast, PairwiseDistance, RkdAngle, RkdDistance, TripletContrast } from "../src/index.ts"
+import {
+  MetricMutual,
+  MutualTripletContrast,
+  PairwiseDistance,
+  RkdAngle,
+  RkdDistance,
+  TripletContrast
+} from "../src/index.ts"
 import { dist, matrix, reshape, useCpu, value } from "./setup.ts"
 
 useCpu()
 
 const points = (rows: number, cols: number, max = 3) =>
-  fc
-    .array(fc.double({ min: -max, max, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols })
-    .map((flat) => reshape(flat.map((v) => Math.round(v * 1000) / 1000), rows, cols)) // a 1e-3 grid: no denormals
+  fc.array(fc.double({ min: -max, max, noNaN: true }), { minLength: rows * cols, maxLength: rows * cols }).map((flat) =>
+    reshape(
+      flat.map((v) => Math.round(v * 1000) / 1000),
+      rows,
+      cols
+    )
+  ) // a 1e-3 grid: no denormals
 
 const distances = (x: Array<Array<number>>) => x.map((a) => x.map((b) => dist(a, b)))
 
@@ -21,7 +32,14 @@ const float32Distances = (x: Array<Array<number>>) => matrix(tf.tidy(() => Dista
 const disposeStats = (v: { stats: Readonly<Record<string, tf.Tensor>> }) => tf.dispose(Object.values(v.stats))
 
 /** Batch-hard triplets (ties to the lowest index) and TCL, in plain JS. */
-const referenceTCL = (ds: Array<Array<number>>, dt: Array<Array<number>>, labels: Array<number>, mine: Array<Array<number>>, tau: number, mutual: boolean) => {
+const referenceTCL = (
+  ds: Array<Array<number>>,
+  dt: Array<Array<number>>,
+  labels: Array<number>,
+  mine: Array<Array<number>>,
+  tau: number,
+  mutual: boolean
+) => {
   const logSig = (z: number) => -Math.log1p(Math.exp(-z))
   const bkl = (zt: number, zs: number) => {
     const pt = 1 / (1 + Math.exp(-zt))
@@ -61,23 +79,31 @@ describe("pairwiseDistance (MDKT L_PD)", () => {
 
   it("is 0 exactly when the distance matrices agree (a rigid motion of the teacher), positive otherwise", () => {
     fc.assert(
-      fc.property(points(5, 3), fc.double({ min: -2, max: 2, noNaN: true }), fc.double({ min: 1.5, max: 3, noNaN: true }), (t, shift, scale) => {
-        noLeaks(() => {
-          const tt = tf.tensor2d(t)
-          // translate and swap two coordinates: same distances
-          const moved = tf.tidy(() => tf.add(tf.gather(tt, [2, 0, 1], 1), shift) as tf.Tensor2D)
-          const scaled = tf.tidy(() => tf.mul(tt, scale) as tf.Tensor2D)
-          const same = value(PairwiseDistance.loss(moved, tt, { reduction: "mean" }).loss)
-          expect(same).toBeLessThan(1e-5)
-          const expected = distances(t).reduce((acc, row, i) => acc + row.reduce((s, d, j) => (j > i ? s + (d * scale - d) ** 2 : s), 0), 0)
-          const got = value(PairwiseDistance.loss(scaled, tt).loss)
-          expect(got).toBeCloseTo(expected, 2)
-          if (expected > 1e-3) expect(got).toBeGreaterThan(0)
-          // with L2-normalised embeddings the scale difference disappears
-          expect(value(PairwiseDistance.loss(scaled, tt, { normalize: true }).loss)).toBeLessThan(1e-5)
-          tf.dispose([tt, moved, scaled])
-        })
-      }),
+      fc.property(
+        points(5, 3),
+        fc.double({ min: -2, max: 2, noNaN: true }),
+        fc.double({ min: 1.5, max: 3, noNaN: true }),
+        (t, shift, scale) => {
+          noLeaks(() => {
+            const tt = tf.tensor2d(t)
+            // translate and swap two coordinates: same distances
+            const moved = tf.tidy(() => tf.add(tf.gather(tt, [2, 0, 1], 1), shift) as tf.Tensor2D)
+            const scaled = tf.tidy(() => tf.mul(tt, scale) as tf.Tensor2D)
+            const same = value(PairwiseDistance.loss(moved, tt, { reduction: "mean" }).loss)
+            expect(same).toBeLessThan(1e-5)
+            const expected = distances(t).reduce(
+              (acc, row, i) => acc + row.reduce((s, d, j) => (j > i ? s + (d * scale - d) ** 2 : s), 0),
+              0
+            )
+            const got = value(PairwiseDistance.loss(scaled, tt).loss)
+            expect(got).toBeCloseTo(expected, 2)
+            if (expected > 1e-3) expect(got).toBeGreaterThan(0)
+            // with L2-normalised embeddings the scale difference disappears
+            expect(value(PairwiseDistance.loss(scaled, tt, { normalize: true }).loss)).toBeLessThan(1e-5)
+            tf.dispose([tt, moved, scaled])
+          })
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -91,7 +117,8 @@ describe("tripletContrast (MDKT TCL) and mutualTripletContrast (MTCL)", () => {
     const t = tf.tensor2d([[0], [1], [3], [5]])
     const labels = tf.tensor1d([0, 0, 1, 1], "int32")
     const sig = (z: number) => 1 / (1 + Math.exp(-z))
-    const bkl = (zt: number, zs: number) => sig(zt) * Math.log(sig(zt) / sig(zs)) + (1 - sig(zt)) * Math.log((1 - sig(zt)) / (1 - sig(zs)))
+    const bkl = (zt: number, zs: number) =>
+      sig(zt) * Math.log(sig(zt) / sig(zs)) + (1 - sig(zt)) * Math.log((1 - sig(zt)) / (1 - sig(zs)))
     const expected = bkl(2, 1) + bkl(1, -1) + bkl(0, 0) + bkl(2, 1)
     const v = TripletContrast.loss(s, t, labels)
     expect(value(v.loss)).toBeCloseTo(expected, 5)
@@ -107,22 +134,28 @@ describe("tripletContrast (MDKT TCL) and mutualTripletContrast (MTCL)", () => {
   it("matches the plain reference (mined from the teacher or the student); >= 0, and 0 when the models agree", () => {
     const labelList = [0, 0, 1, 1, 2, 2]
     fc.assert(
-      fc.property(points(6, 2), points(6, 2), fc.constantFrom("teacher" as const, "student" as const), fc.constantFrom(0.5, 1, 2), (s, t, mineFrom, tau) => {
-        noLeaks(() => {
-          const [st, tt, lt] = [tf.tensor2d(s), tf.tensor2d(t), tf.tensor1d(labelList, "int32")]
-          const v = TripletContrast.loss(st, tt, lt, { mineFrom, temperature: tau })
-          const [ds, dt] = [float32Distances(s), float32Distances(t)]
-          const ref = referenceTCL(ds, dt, labelList, mineFrom === "teacher" ? dt : ds, tau, false)
-          const got = value(v.loss)
-          expect(got).toBeCloseTo(ref.total, 3)
-          expect(got).toBeGreaterThanOrEqual(-1e-6)
-          disposeStats(v)
-          const same = TripletContrast.loss(tt, tt, lt, { temperature: tau })
-          expect(value(same.loss)).toBeCloseTo(0, 5)
-          disposeStats(same)
-          tf.dispose([st, tt, lt])
-        })
-      }),
+      fc.property(
+        points(6, 2),
+        points(6, 2),
+        fc.constantFrom("teacher" as const, "student" as const),
+        fc.constantFrom(0.5, 1, 2),
+        (s, t, mineFrom, tau) => {
+          noLeaks(() => {
+            const [st, tt, lt] = [tf.tensor2d(s), tf.tensor2d(t), tf.tensor1d(labelList, "int32")]
+            const v = TripletContrast.loss(st, tt, lt, { mineFrom, temperature: tau })
+            const [ds, dt] = [float32Distances(s), float32Distances(t)]
+            const ref = referenceTCL(ds, dt, labelList, mineFrom === "teacher" ? dt : ds, tau, false)
+            const got = value(v.loss)
+            expect(got).toBeCloseTo(ref.total, 3)
+            expect(got).toBeGreaterThanOrEqual(-1e-6)
+            disposeStats(v)
+            const same = TripletContrast.loss(tt, tt, lt, { temperature: tau })
+            expect(value(same.loss)).toBeCloseTo(0, 5)
+            disposeStats(same)
+            tf.dispose([st, tt, lt])
+          })
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -148,8 +181,22 @@ describe("tripletContrast (MDKT TCL) and mutualTripletContrast (MTCL)", () => {
   })
 
   it("has a finite gradient, zero into the teacher, even with duplicate embeddings", () => {
-    const vs = tf.variable(tf.tensor2d([[0, 0], [0, 0], [1, 0], [1, 1]]))
-    const vt = tf.variable(tf.tensor2d([[0, 1], [0, 2], [3, 0], [1, 1]]))
+    const vs = tf.variable(
+      tf.tensor2d([
+        [0, 0],
+        [0, 0],
+        [1, 0],
+        [1, 1]
+      ])
+    )
+    const vt = tf.variable(
+      tf.tensor2d([
+        [0, 1],
+        [0, 2],
+        [3, 0],
+        [1, 1]
+      ])
+    )
     const labels = tf.tensor1d([0, 0, 1, 1], "int32")
     const { value: v, grads } = tf.variableGrads(() => TripletContrast.loss(vs, vt, labels).loss, [vs, vt])
     expect(Object.keys(grads)).toEqual([vs.name])
@@ -185,7 +232,8 @@ describe("metricMutual (AlignedReID)", () => {
           const ab = MetricMutual.loss(at, bt)
           const ba = MetricMutual.loss(bt, at)
           const [da, db] = [distances(a), distances(b)]
-          const expected = (2 * da.reduce((s, row, i) => s + row.reduce((t, d, j) => t + (d - db[i]![j]!) ** 2, 0), 0)) / 16
+          const expected =
+            (2 * da.reduce((s, row, i) => s + row.reduce((t, d, j) => t + (d - db[i]![j]!) ** 2, 0), 0)) / 16
           expect(value(ab.loss)).toBeCloseTo(expected, 3)
           expect(value(ba.loss)).toBeCloseTo(expected, 3)
           const same = MetricMutual.loss(at, at)
@@ -221,7 +269,8 @@ describe("relational KD (RKD distance and angle)", () => {
     }
     const n = s.length
     let total = 0
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) total += huber(cos(s, i, j, k) - cos(t, i, j, k))
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) total += huber(cos(s, i, j, k) - cos(t, i, j, k))
     return total / n ** 3
   }
 
@@ -240,15 +289,33 @@ describe("relational KD (RKD distance and angle)", () => {
     // student: every angle 60 degrees (cos 0.5); teacher (0,0), (1,0), (0,1): 90 degrees at vertex 0 (cos 0), 45 at the
     // others (cos 0.707107). The 6 ordered triplets with distinct indices differ by 0.5 (twice) and -0.207107 (4
     // times); the 21 others (a repeated index) agree. Huber: (2 * 0.125 + 4 * 0.0214466) / 27
-    const s = tf.tensor2d([[0, 0], [1, 0], [0.5, Math.sqrt(3) / 2]])
-    const t = tf.tensor2d([[0, 0], [1, 0], [0, 1]])
+    const s = tf.tensor2d([
+      [0, 0],
+      [1, 0],
+      [0.5, Math.sqrt(3) / 2]
+    ])
+    const t = tf.tensor2d([
+      [0, 0],
+      [1, 0],
+      [0, 1]
+    ])
     expect(value(RkdAngle.loss(s, t).loss)).toBeCloseTo((2 * 0.125 + 4 * 0.5 * (Math.SQRT1_2 - 0.5) ** 2) / 27, 5)
     tf.dispose([s, t])
   })
 
   it("have gradients that match finite differences, none into the teacher", () => {
-    const s = tf.tensor2d([[0, 0], [1, 0.2], [3, 1], [0.5, 2]])
-    const t = tf.tensor2d([[0, 1], [4, 0], [1, 1], [0, -3]])
+    const s = tf.tensor2d([
+      [0, 0],
+      [1, 0.2],
+      [3, 1],
+      [0.5, 2]
+    ])
+    const t = tf.tensor2d([
+      [0, 1],
+      [4, 0],
+      [1, 1],
+      [0, -3]
+    ])
     for (const f of [RkdDistance.loss, RkdAngle.loss]) {
       const [vs, vt] = [tf.variable(s), tf.variable(t)]
       const { value: v, grads } = tf.variableGrads(() => f(vs, vt).loss, [vs, vt])
@@ -272,7 +339,8 @@ describe("relational KD (RKD distance and angle)", () => {
 
   // points on a 0.25 grid: an edge is 0 or at least 1/24 of the spread, where the Gram form of the angles keeps
   // float32 round-off small (it is documented to lose precision for near-duplicate points)
-  const coarse = (rows: number, cols: number) => points(rows, cols).map((m) => m.map((r) => r.map((v) => Math.round(v * 4) / 4)))
+  const coarse = (rows: number, cols: number) =>
+    points(rows, cols).map((m) => m.map((r) => r.map((v) => Math.round(v * 4) / 4)))
 
   it("match the plain references, and vanish under scaling (and translation, for angles)", () => {
     fc.assert(

@@ -7,7 +7,8 @@ import { describe, expect, it } from "vitest"
 import { DwoPP, DwPP, dwopp, dwpp, OldModel, PrototypeDistillation } from "../src/index.ts"
 
 const dwppLoss = (a: tf.Tensor2D, b: tf.Tensor2D, e: EpisodeLayout, o?: DwPP.OptionsInput) => DwPP.loss(a, b, e, o).loss
-const dwoppLoss = (a: tf.Tensor2D, b: tf.Tensor2D, e: EpisodeLayout, o?: DwoPP.OptionsInput) => DwoPP.loss(a, b, e, o).loss
+const dwoppLoss = (a: tf.Tensor2D, b: tf.Tensor2D, e: EpisodeLayout, o?: DwoPP.OptionsInput) =>
+  DwoPP.loss(a, b, e, o).loss
 import { kl, matrix, reshape, softmax, sqDist, useCpu, value } from "./setup.ts"
 
 useCpu()
@@ -85,7 +86,12 @@ describe("DwPP / DwoPP", () => {
         (ways, shots, queries, T, without, numbers) => {
           const n = ways * (shots + queries)
           const it = numbers[Symbol.iterator]()
-          const draw = () => reshape(Array.from({ length: n * 3 }, () => it.next().value as number), n, 3)
+          const draw = () =>
+            reshape(
+              Array.from({ length: n * 3 }, () => it.next().value as number),
+              n,
+              3
+            )
           const f = draw()
           const o = draw()
           const got = noLeaks(() => {
@@ -122,32 +128,37 @@ describe("DwPP / DwoPP", () => {
 
   it("DwoPP: value and gradient do not depend on the distance to the positive prototype", () => {
     fc.assert(
-      fc.property(distances, distances, fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 2 * Q, maxLength: 2 * Q }), (dOld, dNew, positives) => {
-        noLeaks(() => {
-          const run = (o: Array<number>, n: Array<number>) => {
-            const old = tf.tensor2d(o, [Q, C])
-            const fresh = tf.tensor2d(n, [Q, C])
-            const opts = { temperature: 1.5, positivePair: "without" as const }
-            const { value: v, grad } = tf.valueAndGrad((x: tf.Tensor) =>
-              PrototypeDistillation.fromDistances(old, x as tf.Tensor2D, labelArray, opts)
-            )(fresh)
-            const out = { v: v.dataSync()[0]!, g: Array.from(grad.dataSync()) }
-            tf.dispose([old, fresh, v, grad])
-            return out
-          }
-          const a = run(dOld, dNew)
-          const o2 = [...dOld]
-          const n2 = [...dNew]
-          for (let q = 0; q < Q; q++) {
-            o2[q * C + labels[q]!] = positives[q]!
-            n2[q * C + labels[q]!] = positives[Q + q]!
-          }
-          const b = run(o2, n2)
-          expect(b.v).toBe(a.v)
-          expect(b.g).toEqual(a.g)
-          for (let q = 0; q < Q; q++) expect(Math.abs(a.g[q * C + labels[q]!]!)).toBe(0)
-        })
-      }),
+      fc.property(
+        distances,
+        distances,
+        fc.array(fc.double({ min: 0, max: 50, noNaN: true }), { minLength: 2 * Q, maxLength: 2 * Q }),
+        (dOld, dNew, positives) => {
+          noLeaks(() => {
+            const run = (o: Array<number>, n: Array<number>) => {
+              const old = tf.tensor2d(o, [Q, C])
+              const fresh = tf.tensor2d(n, [Q, C])
+              const opts = { temperature: 1.5, positivePair: "without" as const }
+              const { value: v, grad } = tf.valueAndGrad((x: tf.Tensor) =>
+                PrototypeDistillation.fromDistances(old, x as tf.Tensor2D, labelArray, opts)
+              )(fresh)
+              const out = { v: v.dataSync()[0]!, g: Array.from(grad.dataSync()) }
+              tf.dispose([old, fresh, v, grad])
+              return out
+            }
+            const a = run(dOld, dNew)
+            const o2 = [...dOld]
+            const n2 = [...dNew]
+            for (let q = 0; q < Q; q++) {
+              o2[q * C + labels[q]!] = positives[q]!
+              n2[q * C + labels[q]!] = positives[Q + q]!
+            }
+            const b = run(o2, n2)
+            expect(b.v).toBe(a.v)
+            expect(b.g).toEqual(a.g)
+            for (let q = 0; q < Q; q++) expect(Math.abs(a.g[q * C + labels[q]!]!)).toBe(0)
+          })
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -156,8 +167,12 @@ describe("DwPP / DwoPP", () => {
     fc.assert(
       fc.property(distances, fc.constantFrom(0.5, 1, 3), (d, T) => {
         const dt = tf.tensor2d(d, [Q, C])
-        const without = matrix(PrototypeDistillation.probabilities(dt, labelArray, { temperature: T, positivePair: "without" }))
-        const withP = matrix(PrototypeDistillation.probabilities(dt, labelArray, { temperature: T, positivePair: "with" }))
+        const without = matrix(
+          PrototypeDistillation.probabilities(dt, labelArray, { temperature: T, positivePair: "without" })
+        )
+        const withP = matrix(
+          PrototypeDistillation.probabilities(dt, labelArray, { temperature: T, positivePair: "with" })
+        )
         for (let q = 0; q < Q; q++) {
           expect(without[q]![labels[q]!]).toBe(0)
           expect(without[q]!.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5)
@@ -209,14 +224,21 @@ describe("DwPP / DwoPP", () => {
     noLeaks(() => {
       for (let i = 0; i < 3; i++) {
         const cost = optimizer.minimize(() => {
-          const step: Step = { outputs: { features: tf.matMul(inputs, newW) }, labels, inputs, episode: { ways, shots, queries }, index: i }
+          const step: Step = {
+            outputs: { features: tf.matMul(inputs, newW) },
+            labels,
+            inputs,
+            episode: { ways, shots, queries },
+            index: i
+          }
           return objective.compute(step).total
         }, true)
         cost?.dispose()
       }
     })
     expect(Array.from(oldW.dataSync())).toEqual(Array.from(before))
-    const missing = () => objective.compute({ outputs: { features: tf.matMul(inputs, newW) }, labels, inputs, index: 0 })
+    const missing = () =>
+      objective.compute({ outputs: { features: tf.matMul(inputs, newW) }, labels, inputs, index: 0 })
     expect(() => tf.tidy(() => missing().total)).toThrow(/no episode/)
     optimizer.dispose()
     tf.dispose([oldW, newW, inputs, labels])

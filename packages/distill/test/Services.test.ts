@@ -31,7 +31,13 @@ const linear = (seed: number) => {
   return { w, v, forward, variables: [w, v] }
 }
 
-const step = (outputs: Step["outputs"], inputs: tf.Tensor, labels: tf.Tensor1D, extra: Partial<Step> = {}): Step => ({ outputs, inputs, labels, index: 0, ...extra })
+const step = (outputs: Step["outputs"], inputs: tf.Tensor, labels: tf.Tensor1D, extra: Partial<Step> = {}): Step => ({
+  outputs,
+  inputs,
+  labels,
+  index: 0,
+  ...extra
+})
 
 describe("Teacher / OldModel / Peer", () => {
   it("a teacher's forward is off the tape: even trainable teacher variables get no gradient and never change", async () => {
@@ -50,7 +56,9 @@ describe("Teacher / OldModel / Peer", () => {
     const optimizer = tf.train.adam(0.1)
     const train = (i: number) =>
       tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => objective.compute(step(student.forward(inputs), inputs, labels, { index: i })).total)
+        const { value, grads } = tf.variableGrads(
+          () => objective.compute(step(student.forward(inputs), inputs, labels, { index: i })).total
+        )
         expect(grads[teacher.w.name]).toBeUndefined()
         expect(grads[teacher.v.name]).toBeUndefined()
         optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>)
@@ -85,7 +93,7 @@ describe("Teacher / OldModel / Peer", () => {
   it("a snapshot copies the variables (later training does not change it) and is released with its Scope", async () => {
     const model = linear(5)
     const x = tf.ones([1, 4])
-    const program = Effect.gen(function*() {
+    const program = Effect.gen(function* () {
       const scope = yield* Scope.make()
       const frozen = yield* FrozenModel.snapshot(model.variables, ([w, v], inputs): ModelOutputs => {
         const features = tf.matMul(inputs as tf.Tensor2D, w as tf.Tensor2D) as tf.Tensor2D
@@ -105,13 +113,16 @@ describe("Teacher / OldModel / Peer", () => {
   it("wraps any model with a forward (fromModel), in inference mode", () => {
     const seen: Array<boolean | undefined> = []
     const weights = new Map([["w", tf.ones([2, 2])]])
-    const frozen = FrozenModel.fromModel({
-      forward: (x: tf.Tensor2D, options) => {
-        seen.push(options?.training)
-        return { features: tf.matMul(x, weights.get("w")!) }
+    const frozen = FrozenModel.fromModel(
+      {
+        forward: (x: tf.Tensor2D, options) => {
+          seen.push(options?.training)
+          return { features: tf.matMul(x, weights.get("w")!) }
+        },
+        weights: () => weights
       },
-      weights: () => weights
-    }, { name: "snapshot" })
+      { name: "snapshot" }
+    )
     const x = tf.ones([1, 2])
     expect(tf.tidy(() => frozen.forward(x).features.arraySync())).toEqual([[2, 2]])
     expect(seen).toEqual([false])
@@ -122,7 +133,19 @@ describe("Teacher / OldModel / Peer", () => {
 
   it("untaped and detach stop gradients; detach shares memory and disposing it keeps the original", () => {
     const x = tf.variable(tf.tensor1d([1, 2, 3]))
-    const { value, grads } = tf.variableGrads(() => tf.sum(tf.add(tf.square(x), tf.mul(detach(x), untaped(() => tf.mul(x, 10))))) as tf.Scalar, [x])
+    const { value, grads } = tf.variableGrads(
+      () =>
+        tf.sum(
+          tf.add(
+            tf.square(x),
+            tf.mul(
+              detach(x),
+              untaped(() => tf.mul(x, 10))
+            )
+          )
+        ) as tf.Scalar,
+      [x]
+    )
     // d/dx sum(x^2 + const) = 2x
     expect(Array.from(grads[x.name]!.dataSync())).toEqual([2, 4, 6])
     tf.tidy(() => void detach(x))
@@ -162,7 +185,9 @@ describe("Teacher / OldModel / Peer", () => {
         expect(mkd).toBeGreaterThan(0)
         expect(mm).toBeGreaterThan(0)
         expect(() => objective.compute(step(outputs, inputs, labels))).toThrow(/peerInputs/)
-        expect(() => objective.compute(step(outputs, inputs, labels, { peerInputs }))).toThrow(/no peer; train with the trainer's mutual step/)
+        expect(() => objective.compute(step(outputs, inputs, labels, { peerInputs }))).toThrow(
+          /no peer; train with the trainer's mutual step/
+        )
       })
     )
     tf.dispose([...old.variables, inputs, peerInputs, labels])

@@ -15,9 +15,13 @@ import { useCpu } from "./setup.ts"
 
 useCpu()
 
-const tiny = { backbone: { kind: "reference" as const, stemWidth: 4, widths: [8], blocks: [1] }, head: { classes: 3, embedding: 8 } }
+const tiny = {
+  backbone: { kind: "reference" as const, stemWidth: 4, widths: [8], blocks: [1] },
+  head: { classes: 3, embedding: 8 }
+}
 
-const copyWeights = (weights: ReadonlyMap<string, tf.Tensor>) => new Map([...weights].map(([k, v]) => [k, Array.from(v.dataSync())]))
+const copyWeights = (weights: ReadonlyMap<string, tf.Tensor>) =>
+  new Map([...weights].map(([k, v]) => [k, Array.from(v.dataSync())]))
 
 const batch = (seed: number) => ({
   images: tf.randomNormal([6, 16, 8, 3], 0, 1, "float32", seed) as tf.Tensor4D,
@@ -25,26 +29,32 @@ const batch = (seed: number) => ({
 })
 
 const learner = (name: string, model: TrainableModel, objective: Objective.ObjectiveService) =>
-  Effect.map(Optimizer.make({ kind: "sgd", momentum: 0.9, weightDecay: 5e-4 }), (optimizer): Trainer.Learner => ({
-    name,
-    model,
-    objective,
-    optimizer,
-    schedule: () => 0.05
-  }))
+  Effect.map(
+    Optimizer.make({ kind: "sgd", momentum: 0.9, weightDecay: 5e-4 }),
+    (optimizer): Trainer.Learner => ({
+      name,
+      model,
+      objective,
+      optimizer,
+      schedule: () => 0.05
+    })
+  )
 
 describe("with the trainer", () => {
   it("a frozen teacher (a snapshot, or a trainable model used as teacher) is unchanged after training steps", async () => {
     await Effect.runPromise(
       Effect.scoped(
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const student = yield* Model.make(tiny)
           const teacherModel = yield* Rng.withSeed(Model.make(tiny), 7)
           const snapshot = yield* teacherModel.snapshot
-          const fromSnapshot = yield* Objective.make(logitsKD({ temperature: 2 }), pairwiseDistance({ reduction: "mean" })).pipe(
-            Effect.provide(Teacher.fromModel(snapshot))
+          const fromSnapshot = yield* Objective.make(
+            logitsKD({ temperature: 2 }),
+            pairwiseDistance({ reduction: "mean" })
+          ).pipe(Effect.provide(Teacher.fromModel(snapshot)))
+          const fromTrainable = yield* Objective.make(logitsKD({ temperature: 2 })).pipe(
+            Effect.provide(Teacher.fromModel(teacherModel))
           )
-          const fromTrainable = yield* Objective.make(logitsKD({ temperature: 2 })).pipe(Effect.provide(Teacher.fromModel(teacherModel)))
           const before = copyWeights(snapshot.weights())
           const trainableBefore = copyWeights(teacherModel.weights())
           const studentBefore = copyWeights(student.weights())
@@ -73,7 +83,7 @@ describe("with the trainer", () => {
   it("a mutual pair: both models train in one step, each on its own inputs, and L_MKD is the same for both", async () => {
     await Effect.runPromise(
       Effect.scoped(
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const a = yield* Model.make(tiny)
           const b = yield* Rng.withSeed(Model.make(tiny), 3)
           const objective = () =>

@@ -28,15 +28,15 @@ import {
 } from "../src/index.ts"
 
 type Needs<T> = T extends Term.Term<infer R> ? R : never
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const assertType = <_T extends true>() => undefined
 
 describe("requirements in the types", () => {
   it("each term requires the model it learns from", () => {
     assertType<Equal<Needs<ReturnType<typeof logitsKD<Teacher>>>, Teacher>>()
-    assertType<Equal<Needs<typeof teacherTerms[number]>, Teacher>>()
-    assertType<Equal<Needs<typeof oldModelTerms[number]>, OldModel>>()
-    assertType<Equal<Needs<typeof peerTerms[number]>, Peer>>()
+    assertType<Equal<Needs<(typeof teacherTerms)[number]>, Teacher>>()
+    assertType<Equal<Needs<(typeof oldModelTerms)[number]>, OldModel>>()
+    assertType<Equal<Needs<(typeof peerTerms)[number]>, Peer>>()
     assertType<Equal<Needs<ReturnType<typeof dwopp<Teacher>>>, Teacher>>()
     const objective: Layer.Layer<Objective.Objective, never, Teacher | OldModel | Peer> = Objective.layer(
       logitsKD(),
@@ -52,11 +52,21 @@ describe("requirements in the types", () => {
     // @ts-expect-error: Teacher is not provided
     const missing: Effect.Effect<string> = needsTeacher
     expect(missing).toBeDefined()
-    const provided: Effect.Effect<string> = Effect.provide(needsTeacher, Teacher.fromForward((x) => ({ features: x as never })))
+    const provided: Effect.Effect<string> = Effect.provide(
+      needsTeacher,
+      Teacher.fromForward((x) => ({ features: x as never }))
+    )
     expect(await Effect.runPromise(provided)).toBe("1 * logitsKD(temperature=3, from=teacher)")
   })
 })
 
 const teacherTerms = [logitsKD(), pairwiseDistance(), tripletContrast(), rkdDistance(), rkdAngle(), darkRank()] as const
 const oldModelTerms = [lwf(), dwpp(), dwopp(), pairwiseDistance({}, Source.oldModel)] as const
-const peerTerms = [mutualLogitsKD(), mutualTripletContrast(), metricMutual(), pairwiseDistance({}, Source.peer), mutualDarkRank(), localMetricMutual()] as const
+const peerTerms = [
+  mutualLogitsKD(),
+  mutualTripletContrast(),
+  metricMutual(),
+  pairwiseDistance({}, Source.peer),
+  mutualDarkRank(),
+  localMetricMutual()
+] as const

@@ -35,7 +35,15 @@ import { type FeatureMatrix, type FeaturesInput, toFeatureMatrix, toInt32 } from
 import { adjustedMutualInfo, normalizedMutualInfo } from "./MutualInformation.ts"
 
 /** The measures, by PML's names in camel case. @category models */
-export const MeasureName = Schema.Literals(["precisionAt1", "rPrecision", "mapAtR", "meanAveragePrecision", "meanReciprocalRank", "nmi", "ami"])
+export const MeasureName = Schema.Literals([
+  "precisionAt1",
+  "rPrecision",
+  "mapAtR",
+  "meanAveragePrecision",
+  "meanReciprocalRank",
+  "nmi",
+  "ami"
+])
 export type MeasureName = typeof MeasureName.Type
 
 /** Options. @category models */
@@ -64,21 +72,34 @@ export interface AccuracyInput {
 export type AccuracyResult = Partial<Record<MeasureName, number>>
 
 /** `[Q, k]` neighbour labels, sorted by distance then index, self excluded for same-set evaluation. @category math */
-export const knnLabels = (query: FeatureMatrix, reference: FeatureMatrix, refLabels: Int32Array, k: number, sameSet: boolean, metric: DistanceMetric): Int32Array => {
+export const knnLabels = (
+  query: FeatureMatrix,
+  reference: FeatureMatrix,
+  refLabels: Int32Array,
+  k: number,
+  sameSet: boolean,
+  metric: DistanceMetric
+): Int32Array => {
   const d = pairwiseDistances(query, reference, { metric })
   const out = new Int32Array(query.rows * k)
   const order = new Int32Array(reference.rows)
   for (let i = 0; i < query.rows; i++) {
     for (let j = 0; j < reference.rows; j++) order[j] = j
     const row = d.subarray(i * reference.rows, (i + 1) * reference.rows)
-    const sorted = Array.from(order).filter((j) => !(sameSet && j === i)).sort((x, y) => row[x]! - row[y]! || x - y)
+    const sorted = Array.from(order)
+      .filter((j) => !(sameSet && j === i))
+      .sort((x, y) => row[x]! - row[y]! || x - y)
     for (let t = 0; t < k; t++) out[i * k + t] = refLabels[sorted[t]!]!
   }
   return out
 }
 
 /** Seeded k-means (k-means++ initialisation, then Lloyd for at most `iterations` rounds); cluster of each row. @category math */
-export const kMeans = (m: FeatureMatrix, clusters: number, options: { readonly seed?: number; readonly iterations?: number } = {}): Int32Array => {
+export const kMeans = (
+  m: FeatureMatrix,
+  clusters: number,
+  options: { readonly seed?: number; readonly iterations?: number } = {}
+): Int32Array => {
   const rng = RandomStream.fromSeed(options.seed ?? 0, "kmeans")
   const { rows, dim, data } = m
   const c = Math.max(1, Math.min(clusters, rows))
@@ -131,7 +152,8 @@ export const kMeans = (m: FeatureMatrix, clusters: number, options: { readonly s
       counts[assign[i]!]!++
       for (let t = 0; t < dim; t++) sums[assign[i]! * dim + t]! += data[i * dim + t]!
     }
-    for (let k = 0; k < c; k++) if (counts[k]! > 0) for (let t = 0; t < dim; t++) centers[k * dim + t] = sums[k * dim + t]! / counts[k]!
+    for (let k = 0; k < c; k++)
+      if (counts[k]! > 0) for (let t = 0; t < dim; t++) centers[k * dim + t] = sums[k * dim + t]! / counts[k]!
   }
   return assign
 }
@@ -146,14 +168,18 @@ const mean = (xs: ArrayLike<number>) => {
 export const accuracy = (input: AccuracyInput, options: AccuracyOptions = {}): AccuracyResult => {
   const query = toFeatureMatrix(input.query, "query")
   const qLabels = toInt32(input.queryLabels, "query labels")
-  if (qLabels.length !== query.rows) throw new LengthMismatch({ what: "query labels", expected: query.rows, actual: qLabels.length })
+  if (qLabels.length !== query.rows)
+    throw new LengthMismatch({ what: "query labels", expected: query.rows, actual: qLabels.length })
   const sameSet = input.reference === undefined
   const reference = sameSet ? query : toFeatureMatrix(input.reference!, "reference")
   const rLabels = sameSet ? qLabels : toInt32(input.referenceLabels ?? [], "reference labels")
-  if (rLabels.length !== reference.rows) throw new LengthMismatch({ what: "reference labels", expected: reference.rows, actual: rLabels.length })
+  if (rLabels.length !== reference.rows)
+    throw new LengthMismatch({ what: "reference labels", expected: reference.rows, actual: rLabels.length })
   const include = new Set(options.include ?? MeasureName.literals)
   const result: Record<string, number> = {}
-  const knnMeasures = (["precisionAt1", "rPrecision", "mapAtR", "meanAveragePrecision", "meanReciprocalRank"] as const).filter((m) => include.has(m))
+  const knnMeasures = (
+    ["precisionAt1", "rPrecision", "mapAtR", "meanAveragePrecision", "meanReciprocalRank"] as const
+  ).filter((m) => include.has(m))
   if (knnMeasures.length > 0) {
     const counts = new Map<number, number>()
     for (const l of rLabels) counts.set(l, (counts.get(l) ?? 0) + 1)
@@ -163,7 +189,10 @@ export const accuracy = (input: AccuracyInput, options: AccuracyOptions = {}): A
     const available = reference.rows - self
     const kOption = options.k ?? "maxBinCount"
     if (typeof kOption === "number" && !(Number.isInteger(kOption) && kOption > 0)) {
-      throw new InvalidOption({ what: "accuracy: k", detail: `${kOption} is not a positive integer, "maxBinCount" or "all"` })
+      throw new InvalidOption({
+        what: "accuracy: k",
+        detail: `${kOption} is not a positive integer, "maxBinCount" or "all"`
+      })
     }
     const k = Math.min(available, kOption === "all" ? available : kOption === "maxBinCount" ? maxBin - self : kOption)
     const queries: Array<number> = []
@@ -172,7 +201,9 @@ export const accuracy = (input: AccuracyInput, options: AccuracyOptions = {}): A
       for (const m of knnMeasures) result[m] = Number.NaN
     } else {
       const knn = knnLabels(query, reference, rLabels, k, sameSet, options.metric ?? "euclidean")
-      const per: Record<string, Float64Array> = Object.fromEntries(knnMeasures.map((m) => [m, new Float64Array(queries.length)]))
+      const per: Record<string, Float64Array> = Object.fromEntries(
+        knnMeasures.map((m) => [m, new Float64Array(queries.length)])
+      )
       queries.forEach((i, q) => {
         const y = qLabels[i]!
         const r = (counts.get(y) ?? 0) - self

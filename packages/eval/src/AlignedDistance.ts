@@ -18,7 +18,14 @@ export const shortestPath = (d: ArrayLike<number>, h: number, w: number): number
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
       const here = d[i * w + j]!
-      row[j] = i === 0 && j === 0 ? here : i === 0 ? row[j - 1]! + here : j === 0 ? row[j]! + here : Math.min(row[j]!, row[j - 1]!) + here
+      row[j] =
+        i === 0 && j === 0
+          ? here
+          : i === 0
+            ? row[j - 1]! + here
+            : j === 0
+              ? row[j]! + here
+              : Math.min(row[j]!, row[j - 1]!) + here
     }
   }
   return row[w - 1]!
@@ -31,8 +38,17 @@ const asMatrix = (s: StripeFeatures) => l2Normalize({ data: s.data, rows: s.rows
  * @category local
  * @since 0.1.0
  */
-export const localDistances = (query: StripeFeatures, gallery: StripeFeatures, options: { readonly queryBlock?: number } = {}): Float32Array => {
-  if (query.dim !== gallery.dim) throw new ShapeMismatch({ what: "localDistances: gallery stripe features", expected: [null, null, query.dim], actual: [gallery.rows, gallery.stripes, gallery.dim] })
+export const localDistances = (
+  query: StripeFeatures,
+  gallery: StripeFeatures,
+  options: { readonly queryBlock?: number } = {}
+): Float32Array => {
+  if (query.dim !== gallery.dim)
+    throw new ShapeMismatch({
+      what: "localDistances: gallery stripe features",
+      expected: [null, null, query.dim],
+      actual: [gallery.rows, gallery.stripes, gallery.dim]
+    })
   const [H, Hg] = [query.stripes, gallery.stripes]
   const q = asMatrix(query)
   const g = asMatrix(gallery)
@@ -58,6 +74,10 @@ export const localDistances = (query: StripeFeatures, gallery: StripeFeatures, o
 
 /** `global + weight * local`, element-wise (AlignedReID's combined test distance; weight 1 in the reproduction). @category local @since 0.1.0 */
 export const combine = (global: ArrayLike<number>, local: ArrayLike<number>, weight = 1): Float32Array => {
-  if (global.length !== local.length) throw new InvalidOption({ what: "combined distance", detail: `${global.length} global and ${local.length} local distances` })
+  if (global.length !== local.length)
+    throw new InvalidOption({
+      what: "combined distance",
+      detail: `${global.length} global and ${local.length} local distances`
+    })
   return Float32Array.from(global, (v, k) => v + weight * local[k]!)
 }

@@ -16,7 +16,12 @@ import { LengthMismatch } from "./errors.ts"
 /** Attribute metrics. @since 0.1.0 */
 export interface AttributeScores {
   readonly mA: number
-  readonly perAttribute: ReadonlyArray<{ readonly accuracy: number; readonly balanced: number; readonly positives: number; readonly negatives: number }>
+  readonly perAttribute: ReadonlyArray<{
+    readonly accuracy: number
+    readonly balanced: number
+    readonly positives: number
+    readonly negatives: number
+  }>
   readonly instanceAccuracy: number
   readonly precision: number
   readonly recall: number
@@ -28,8 +33,14 @@ export interface AttributeScores {
  * @category attributes
  * @since 0.1.0
  */
-export const attributeScores = (scores: ArrayLike<number>, labels: ArrayLike<number>, attributes: number, threshold = 0): AttributeScores => {
-  if (scores.length !== labels.length) throw new LengthMismatch({ what: "attribute labels", expected: scores.length, actual: labels.length })
+export const attributeScores = (
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  attributes: number,
+  threshold = 0
+): AttributeScores => {
+  if (scores.length !== labels.length)
+    throw new LengthMismatch({ what: "attribute labels", expected: scores.length, actual: labels.length })
   const b = Math.floor(scores.length / attributes)
   const perAttribute = Array.from({ length: attributes }, (_, j) => {
     let [tp, tn, pos, neg] = [0, 0, 0, 0]

@@ -33,7 +33,8 @@ export interface Merge {
  * merges sorted by height (stable). @category clustering
  */
 export const dendrogram = (distances: ArrayLike<number>, n: number, linkage: Linkage = "average"): Array<Merge> => {
-  if (distances.length !== n * n) throw new LengthMismatch({ what: "distance matrix (n x n)", expected: n * n, actual: distances.length })
+  if (distances.length !== n * n)
+    throw new LengthMismatch({ what: "distance matrix (n x n)", expected: n * n, actual: distances.length })
   const d = Float64Array.from(distances)
   const size = new Int32Array(n).fill(1)
   const active = new Uint8Array(n).fill(1)
@@ -70,7 +71,12 @@ export const dendrogram = (distances: ArrayLike<number>, n: number, linkage: Lin
         if (active[c] === 0 || c === keep || c === gone) continue
         const x = d[keep * n + c]!
         const y = d[gone * n + c]!
-        const v = linkage === "single" ? Math.min(x, y) : linkage === "complete" ? Math.max(x, y) : (size[keep]! * x + size[gone]! * y) / (size[keep]! + size[gone]!)
+        const v =
+          linkage === "single"
+            ? Math.min(x, y)
+            : linkage === "complete"
+              ? Math.max(x, y)
+              : (size[keep]! * x + size[gone]! * y) / (size[keep]! + size[gone]!)
         d[keep * n + c] = v
         d[c * n + keep] = v
       }
@@ -113,7 +119,11 @@ const compact = (parent: Int32Array): Int32Array => {
  * Agglomerative clustering of an `n x n` distance matrix: cluster labels `0..k-1` (in order of first item).
  * @category clustering
  */
-export const agglomerative = (distances: ArrayLike<number>, n: number, options: { readonly linkage?: Linkage } & Cut): Int32Array => {
+export const agglomerative = (
+  distances: ArrayLike<number>,
+  n: number,
+  options: { readonly linkage?: Linkage } & Cut
+): Int32Array => {
   if (n === 0) throw new EmptySet({ what: "the set to cluster" })
   const merges = dendrogram(distances, n, options.linkage ?? "average")
   const parent = new Int32Array(n)
@@ -121,7 +131,8 @@ export const agglomerative = (distances: ArrayLike<number>, n: number, options: 
   let count: number
   if ("numClusters" in options) {
     const k = options.numClusters
-    if (!Number.isInteger(k) || k < 1 || k > n) throw new InvalidOption({ what: "numClusters", detail: `${k} is not an integer in 1..${n}` })
+    if (!Number.isInteger(k) || k < 1 || k > n)
+      throw new InvalidOption({ what: "numClusters", detail: `${k} is not an integer in 1..${n}` })
     count = n - k
   } else {
     if (Number.isNaN(options.threshold)) throw new InvalidOption({ what: "threshold", detail: "NaN" })
@@ -139,7 +150,8 @@ export const agglomerative = (distances: ArrayLike<number>, n: number, options: 
  * threshold, inclusive). @category clustering
  */
 export const thresholdClustering = (distances: ArrayLike<number>, n: number, threshold: number): Int32Array => {
-  if (distances.length !== n * n) throw new LengthMismatch({ what: "distance matrix (n x n)", expected: n * n, actual: distances.length })
+  if (distances.length !== n * n)
+    throw new LengthMismatch({ what: "distance matrix (n x n)", expected: n * n, actual: distances.length })
   if (n === 0) throw new EmptySet({ what: "the set to cluster" })
   const parent = new Int32Array(n)
   for (let i = 0; i < n; i++) parent[i] = i
@@ -154,13 +166,17 @@ export const thresholdClustering = (distances: ArrayLike<number>, n: number, thr
 /** Clusters embeddings: distances with tfjs (default cosine), then agglomerative or threshold clustering. @category clustering */
 export const clusterEmbeddings = (
   features: FeaturesInput,
-  options: ({ readonly method: "agglomerative"; readonly linkage?: Linkage } & Cut) | { readonly method: "threshold"; readonly threshold: number },
+  options:
+    | ({ readonly method: "agglomerative"; readonly linkage?: Linkage } & Cut)
+    | { readonly method: "threshold"; readonly threshold: number },
   metric: DistanceMetric = "cosine"
 ): Int32Array => {
   const m = toFeatureMatrix(features)
   const d = pairwiseDistances(m, m, { metric })
   for (let i = 0; i < m.rows; i++) d[i * m.rows + i] = 0
-  return options.method === "threshold" ? thresholdClustering(d, m.rows, options.threshold) : agglomerative(d, m.rows, options)
+  return options.method === "threshold"
+    ? thresholdClustering(d, m.rows, options.threshold)
+    : agglomerative(d, m.rows, options)
 }
 
 /** Clustering scores. */
@@ -229,5 +245,13 @@ export const clusteringScores = (predicted: ArrayLike<number>, truth: ArrayLike<
   const precision = sumB === 0 ? 1 : sumCells / sumB
   const recall = sumA === 0 ? 1 : sumCells / sumA
   const f = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall)
-  return { nmi: Math.min(1, nmi), ari, pairwisePrecision: precision, pairwiseRecall: recall, pairwiseF: f, numClusters: pIndex.size, numClasses: tIndex.size }
+  return {
+    nmi: Math.min(1, nmi),
+    ari,
+    pairwisePrecision: precision,
+    pairwiseRecall: recall,
+    pairwiseF: f,
+    numClusters: pIndex.size,
+    numClasses: tIndex.size
+  }
 }

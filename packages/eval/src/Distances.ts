@@ -52,10 +52,17 @@ export const pairwiseDistances = (
 ): Float32Array => {
   const metric = options.metric ?? "euclidean"
   if (!distanceMetrics.includes(metric)) {
-    throw new InvalidOption({ what: "pairwiseDistances: metric", detail: `"${metric}" is not one of ${distanceMetrics.join(", ")}` })
+    throw new InvalidOption({
+      what: "pairwiseDistances: metric",
+      detail: `"${metric}" is not one of ${distanceMetrics.join(", ")}`
+    })
   }
   if (query.dim !== gallery.dim) {
-    throw new ShapeMismatch({ what: "pairwiseDistances: gallery features", expected: [null, query.dim], actual: [gallery.rows, gallery.dim] })
+    throw new ShapeMismatch({
+      what: "pairwiseDistances: gallery features",
+      expected: [null, query.dim],
+      actual: [gallery.rows, gallery.dim]
+    })
   }
   const q = metric === "cosine" ? l2Normalize(query) : query
   const g = metric === "cosine" ? l2Normalize(gallery) : gallery

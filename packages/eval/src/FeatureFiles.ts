@@ -37,7 +37,8 @@ export const MAX_ELEMENTS = 2 ** 31 - 1
  */
 export const checkNpyHeader = (bytes: Uint8Array, path: string): ReadonlyArray<number> => {
   const bad = (detail: string) => new InvalidFile({ path, detail: `not a valid .npy file (${detail})` })
-  if (bytes.byteLength < 10 || bytes[0] !== 0x93 || new TextDecoder().decode(bytes.subarray(1, 6)) !== "NUMPY") throw bad("no \\x93NUMPY magic")
+  if (bytes.byteLength < 10 || bytes[0] !== 0x93 || new TextDecoder().decode(bytes.subarray(1, 6)) !== "NUMPY")
+    throw bad("no \\x93NUMPY magic")
   const major = bytes[6]!
   if (major < 1 || major > 3) throw bad(`format version ${major} is not 1, 2 or 3`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -45,23 +46,31 @@ export const checkNpyHeader = (bytes: Uint8Array, path: string): ReadonlyArray<n
   if (bytes.byteLength < 8 + lengthBytes) throw bad("truncated header")
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true)
   const start = 8 + lengthBytes + headerLength
-  if (start > bytes.byteLength) throw bad(`the header declares ${headerLength} bytes but the file holds ${bytes.byteLength}`)
+  if (start > bytes.byteLength)
+    throw bad(`the header declares ${headerLength} bytes but the file holds ${bytes.byteLength}`)
   const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lengthBytes, start))
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1]
   if (shapeText === undefined) throw bad("the header has no shape")
-  const parts = shapeText.split(",").map((x) => x.trim()).filter((x) => x.length > 0)
+  const parts = shapeText
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
   const shape = parts.map(Number)
   if (parts.some((x) => !/^\d+$/.test(x)) || shape.some((d) => !Number.isSafeInteger(d))) {
     throw bad(`shape (${parts.join(", ")}) is not a tuple of non-negative integers`)
   }
   const elements = shape.reduce((a, d) => a * d, 1)
-  if (elements > MAX_ELEMENTS) throw bad(`shape (${parts.join(", ")}) holds ${elements} values, more than ${MAX_ELEMENTS}`)
+  if (elements > MAX_ELEMENTS)
+    throw bad(`shape (${parts.join(", ")}) holds ${elements} values, more than ${MAX_ELEMENTS}`)
   const descr = /'descr'\s*:\s*'([<>|=]?)([a-zA-Z])(\d+)'/.exec(header)
   if (descr !== null) {
     const itemsize = Number(descr[3])
     const expected = elements * itemsize
     const actual = bytes.byteLength - start
-    if (expected !== actual) throw bad(`shape (${parts.join(", ")}) of ${descr[2]}${itemsize} needs ${expected} data bytes, the file holds ${actual}`)
+    if (expected !== actual)
+      throw bad(
+        `shape (${parts.join(", ")}) of ${descr[2]}${itemsize} needs ${expected} data bytes, the file holds ${actual}`
+      )
   }
   return shape
 }
@@ -101,7 +110,8 @@ const parseJson = (bytes: Uint8Array, path: string): unknown => {
 }
 
 const numberRows = (value: unknown, path: string): ReadonlyArray<ReadonlyArray<number>> => {
-  if (!Array.isArray(value)) throw new InvalidFile({ path, detail: "expected an array of feature rows (arrays of numbers)" })
+  if (!Array.isArray(value))
+    throw new InvalidFile({ path, detail: "expected an array of feature rows (arrays of numbers)" })
   value.forEach((row, i) => {
     if (!Array.isArray(row) || row.some((x) => typeof x !== "number" && x !== null)) {
       throw new InvalidFile({ path, detail: `row ${i} is not an array of numbers` })
@@ -120,7 +130,8 @@ const csvRows = (bytes: Uint8Array): Array<Array<string>> =>
 
 const toNumber = (cell: string, path: string, line: number): number => {
   const v = cell === "" ? Number.NaN : Number(cell)
-  if (Number.isNaN(v) && cell.toLowerCase() !== "nan") throw new InvalidFile({ path, detail: `line ${line}: "${cell}" is not a number` })
+  if (Number.isNaN(v) && cell.toLowerCase() !== "nan")
+    throw new InvalidFile({ path, detail: `line ${line}: "${cell}" is not a number` })
   return v
 }
 
@@ -133,14 +144,17 @@ export const parseFeatureFile = (bytes: Uint8Array, path: string): FeatureMatrix
   const ext = extension(path)
   if (ext === "npy") {
     const { data, shape } = readNpy(bytes, path)
-    if (shape.length !== 2) throw new InvalidFile({ path, detail: `expected a 2-D [n, dim] array, got shape [${shape.join(", ")}]` })
+    if (shape.length !== 2)
+      throw new InvalidFile({ path, detail: `expected a 2-D [n, dim] array, got shape [${shape.join(", ")}]` })
     return { data: data instanceof Float32Array ? data : Float32Array.from(data), rows: shape[0]!, dim: shape[1]! }
   }
   let rows: ReadonlyArray<ReadonlyArray<number>>
   if (ext === "json") {
     const value = parseJson(bytes, path)
     rows = numberRows(
-      value !== null && typeof value === "object" && !Array.isArray(value) ? (value as { features?: unknown }).features : value,
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? (value as { features?: unknown }).features
+        : value,
       path
     )
   } else if (ext === "csv") {
@@ -151,7 +165,8 @@ export const parseFeatureFile = (bytes: Uint8Array, path: string): FeatureMatrix
   const dim = rows.length === 0 ? 0 : rows[0]!.length
   const data = new Float32Array(rows.length * dim)
   rows.forEach((row, i) => {
-    if (row.length !== dim) throw new InvalidFile({ path, detail: `row ${i} has ${row.length} values, row 0 has ${dim}` })
+    if (row.length !== dim)
+      throw new InvalidFile({ path, detail: `row ${i} has ${row.length} values, row 0 has ${dim}` })
     data.set(row, i * dim)
   })
   return { data, rows: rows.length, dim }
@@ -182,22 +197,34 @@ export const parseLabelFile = (bytes: Uint8Array, path: string): LabelColumns =>
     if (shape.length === 2 && shape[1] === 2) {
       const n = shape[0]!
       const all = integers(data, path, "label")
-      return { _tag: "Both", ids: all.filter((_, k) => k % 2 === 0).slice(0, n), cams: all.filter((_, k) => k % 2 === 1) }
+      return {
+        _tag: "Both",
+        ids: all.filter((_, k) => k % 2 === 0).slice(0, n),
+        cams: all.filter((_, k) => k % 2 === 1)
+      }
     }
-    throw new InvalidFile({ path, detail: `expected a 1-D [n] or 2-D [n, 2] (identity, camera) array, got shape [${shape.join(", ")}]` })
+    throw new InvalidFile({
+      path,
+      detail: `expected a 1-D [n] or 2-D [n, 2] (identity, camera) array, got shape [${shape.join(", ")}]`
+    })
   }
   if (ext === "json") {
     const value = parseJson(bytes, path)
     if (Array.isArray(value)) {
       if (value.every((x) => typeof x === "number")) return { _tag: "Single", values: integers(value, path, "label") }
       if (value.every((x) => x !== null && typeof x === "object")) {
-        const pick = (o: Record<string, unknown>, keys: ReadonlyArray<string>) => keys.map((k) => o[k]).find((v) => v !== undefined)
+        const pick = (o: Record<string, unknown>, keys: ReadonlyArray<string>) =>
+          keys.map((k) => o[k]).find((v) => v !== undefined)
         const ids = value.map((o) => pick(o, ["id", "identity", "pid"]))
         const cams = value.map((o) => pick(o, ["cam", "camera", "camid"]))
         if (ids.some((x) => typeof x !== "number") || cams.some((x) => typeof x !== "number")) {
           throw new InvalidFile({ path, detail: 'expected objects with numeric "id" and "cam" fields' })
         }
-        return { _tag: "Both", ids: integers(ids as Array<number>, path, "id"), cams: integers(cams as Array<number>, path, "cam") }
+        return {
+          _tag: "Both",
+          ids: integers(ids as Array<number>, path, "id"),
+          cams: integers(cams as Array<number>, path, "cam")
+        }
       }
     } else if (value !== null && typeof value === "object") {
       const o = value as Record<string, unknown>
@@ -207,7 +234,10 @@ export const parseLabelFile = (bytes: Uint8Array, path: string): LabelColumns =>
         return { _tag: "Both", ids: integers(ids, path, "ids"), cams: integers(cams, path, "cams") }
       }
     }
-    throw new InvalidFile({ path, detail: 'expected [ids...], { "ids": [...], "cams": [...] } or [{ "id": ..., "cam": ... }, ...]' })
+    throw new InvalidFile({
+      path,
+      detail: 'expected [ids...], { "ids": [...], "cams": [...] } or [{ "id": ..., "cam": ... }, ...]'
+    })
   }
   if (ext === "csv") {
     const rows = csvRows(bytes)
@@ -217,7 +247,11 @@ export const parseLabelFile = (bytes: Uint8Array, path: string): LabelColumns =>
     const body = hasHeader ? rows.slice(1) : rows
     const lineOffset = hasHeader ? 2 : 1
     const column = (k: number, what: string) =>
-      integers(body.map((r, i) => toNumber(r[k] ?? "", path, i + lineOffset)), path, what)
+      integers(
+        body.map((r, i) => toNumber(r[k] ?? "", path, i + lineOffset)),
+        path,
+        what
+      )
     if (hasHeader) {
       const idCol = header.findIndex((c) => ["id", "ids", "identity", "pid", "person_id"].includes(c))
       const camCol = header.findIndex((c) => ["cam", "cams", "camera", "camid", "camera_id"].includes(c))
@@ -256,11 +290,20 @@ export interface StripeFeatures {
 export const parseStripeFile = (bytes: Uint8Array, path: string, stripes?: number): StripeFeatures => {
   if (extension(path) === "npy") {
     const { data, shape } = readNpy(bytes, path)
-    if (shape.length === 3) return { data: data instanceof Float32Array ? data : Float32Array.from(data), rows: shape[0]!, stripes: shape[1]!, dim: shape[2]! }
+    if (shape.length === 3)
+      return {
+        data: data instanceof Float32Array ? data : Float32Array.from(data),
+        rows: shape[0]!,
+        stripes: shape[1]!,
+        dim: shape[2]!
+      }
   }
   const m = parseFeatureFile(bytes, path)
   if (stripes === undefined || stripes < 1 || m.dim % stripes !== 0) {
-    throw new InvalidFile({ path, detail: `expected a 3-D [n, stripes, dim] .npy, or ${m.dim}-wide rows with a number of stripes that divides ${m.dim}` })
+    throw new InvalidFile({
+      path,
+      detail: `expected a 3-D [n, stripes, dim] .npy, or ${m.dim}-wide rows with a number of stripes that divides ${m.dim}`
+    })
   }
   return { data: m.data, rows: m.rows, stripes, dim: m.dim / stripes }
 }

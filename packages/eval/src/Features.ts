@@ -39,7 +39,8 @@ export const toFeatureMatrix = (input: FeaturesInput, what = "features"): Featur
     const data = new Float32Array(rows * dim)
     for (let i = 0; i < rows; i++) {
       const row = rowsArray[i]!
-      if (row.length !== dim) throw new ShapeMismatch({ what: `${what}: row ${i}`, expected: [dim], actual: [row.length] })
+      if (row.length !== dim)
+        throw new ShapeMismatch({ what: `${what}: row ${i}`, expected: [dim], actual: [row.length] })
       for (let k = 0; k < dim; k++) data[i * dim + k] = row[k]!
     }
     matrix = { data, rows, dim }

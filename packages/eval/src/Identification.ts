@@ -18,7 +18,12 @@ export interface Candidates {
 
 /** The k nearest gallery items of each row of a `[Q x G]` distance matrix (ties to the lower index). @category identification @since 0.1.0 */
 export const topK = (distances: ArrayLike<number>, queries: number, gallery: number, k: number): Array<Candidates> => {
-  if (distances.length !== queries * gallery) throw new LengthMismatch({ what: "distance matrix (queries x gallery)", expected: queries * gallery, actual: distances.length })
+  if (distances.length !== queries * gallery)
+    throw new LengthMismatch({
+      what: "distance matrix (queries x gallery)",
+      expected: queries * gallery,
+      actual: distances.length
+    })
   const kk = Math.min(k, gallery)
   return Array.from({ length: queries }, (_, q) => {
     const order = Array.from({ length: gallery }, (_, j) => j)
@@ -53,7 +58,8 @@ export const identificationRates = (
 ): IdentificationRates => {
   const p = toInt32(probeIds, "probe identities")
   const g = toInt32(galleryIds, "gallery identities")
-  if (p.length !== candidates.length) throw new LengthMismatch({ what: "probe identities", expected: candidates.length, actual: p.length })
+  if (p.length !== candidates.length)
+    throw new LengthMismatch({ what: "probe identities", expected: candidates.length, actual: p.length })
   const enrolledSet = new Set(g)
   const k = candidates.reduce((m, c) => Math.max(m, c.indices.length), 0)
   const hits = new Array<number>(k).fill(0)

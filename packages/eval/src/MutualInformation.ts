@@ -19,7 +19,8 @@ import { toInt32 } from "./Features.ts"
 export const contingency = (truth: ArrayLike<number>, predicted: ArrayLike<number>) => {
   const t = toInt32(truth, "true labels")
   const p = toInt32(predicted, "predicted labels")
-  if (t.length !== p.length) throw new LengthMismatch({ what: "predicted labels", expected: t.length, actual: p.length })
+  if (t.length !== p.length)
+    throw new LengthMismatch({ what: "predicted labels", expected: t.length, actual: p.length })
   if (t.length === 0) throw new EmptySet({ what: "the labelled set" })
   const ti = new Map<number, number>()
   const pi = new Map<number, number>()
@@ -31,10 +32,11 @@ export const contingency = (truth: ArrayLike<number>, predicted: ArrayLike<numbe
   for (let i = 0; i < t.length; i++) table[ti.get(t[i]!)! * pi.size + pi.get(p[i]!)!]!++
   const a = new Float64Array(ti.size)
   const b = new Float64Array(pi.size)
-  for (let r = 0; r < ti.size; r++) for (let c = 0; c < pi.size; c++) {
-    a[r]! += table[r * pi.size + c]!
-    b[c]! += table[r * pi.size + c]!
-  }
+  for (let r = 0; r < ti.size; r++)
+    for (let c = 0; c < pi.size; c++) {
+      a[r]! += table[r * pi.size + c]!
+      b[c]! += table[r * pi.size + c]!
+    }
   return { table, rows: ti.size, cols: pi.size, a, b, n: t.length }
 }
 
@@ -48,10 +50,11 @@ const entropy = (counts: Float64Array, n: number) => {
 export const mutualInfo = (truth: ArrayLike<number>, predicted: ArrayLike<number>): number => {
   const { table, rows, cols, a, b, n } = contingency(truth, predicted)
   let mi = 0
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-    const nij = table[r * cols + c]!
-    if (nij > 0) mi += (nij / n) * Math.log((n * nij) / (a[r]! * b[c]!))
-  }
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const nij = table[r * cols + c]!
+      if (nij > 0) mi += (nij / n) * Math.log((n * nij) / (a[r]! * b[c]!))
+    }
   return Math.max(0, mi)
 }
 
@@ -68,15 +71,20 @@ export const expectedMutualInfo = (a: ArrayLike<number>, b: ArrayLike<number>, n
   const logFact = new Float64Array(n + 1)
   for (let k = 2; k <= n; k++) logFact[k] = logFact[k - 1]! + Math.log(k)
   let emi = 0
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) {
-    const ai = a[i]!
-    const bj = b[j]!
-    for (let nij = Math.max(1, ai + bj - n); nij <= Math.min(ai, bj); nij++) {
-      const logP = logFact[ai]! + logFact[bj]! + logFact[n - ai]! + logFact[n - bj]! -
-        (logFact[n]! + logFact[nij]! + logFact[ai - nij]! + logFact[bj - nij]! + logFact[n - ai - bj + nij]!)
-      emi += (nij / n) * Math.log((n * nij) / (ai * bj)) * Math.exp(logP)
+  for (let i = 0; i < a.length; i++)
+    for (let j = 0; j < b.length; j++) {
+      const ai = a[i]!
+      const bj = b[j]!
+      for (let nij = Math.max(1, ai + bj - n); nij <= Math.min(ai, bj); nij++) {
+        const logP =
+          logFact[ai]! +
+          logFact[bj]! +
+          logFact[n - ai]! +
+          logFact[n - bj]! -
+          (logFact[n]! + logFact[nij]! + logFact[ai - nij]! + logFact[bj - nij]! + logFact[n - ai - bj + nij]!)
+        emi += (nij / n) * Math.log((n * nij) / (ai * bj)) * Math.exp(logP)
+      }
     }
-  }
   return emi
 }
 

@@ -11,7 +11,8 @@ import { toInt32 } from "./Features.ts"
 import { type RankingOptionsInput, rankingOptions } from "./Ranking.ts"
 
 /** A `data:` URI embedding image bytes (PNG, JPEG, ...). @category ranked lists */
-export const dataUri = (bytes: Uint8Array, mime = "image/png"): string => `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
+export const dataUri = (bytes: Uint8Array, mime = "image/png"): string =>
+  `data:${mime};base64,${Buffer.from(bytes).toString("base64")}`
 
 /** One side of the page: images (URLs) with identities and cameras. */
 export interface ImageSet {
@@ -42,7 +43,8 @@ export interface RankedListOptions extends RankingOptionsInput {
   readonly labelled?: boolean
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
 
 /**
  * The top-k of one query with verdicts, by increasing distance, ties toward the lower gallery index.
@@ -68,7 +70,8 @@ export const topRanked = (
       continue
     }
     const gid = gallery.ids[j]!
-    const isJunk = junk.has(gid) || (o.sameCameraJunk && gid === queryId && gallery.cams[j] === queryCam && !distractor.has(gid))
+    const isJunk =
+      junk.has(gid) || (o.sameCameraJunk && gid === queryId && gallery.cams[j] === queryCam && !distractor.has(gid))
     if (isJunk && options.showJunk === false) continue
     const verdict: Verdict = isJunk ? "junk" : gid === queryId && !distractor.has(gid) ? "match" : "nonMatch"
     out.push({ index: j, distance: row[j]!, verdict })
@@ -87,7 +90,12 @@ const colours: Record<Verdict, string> = { match: "#1a9c3a", nonMatch: "#d0312d"
  * A self-contained HTML page of ranked lists from a `[queries x gallery]` row-major distance matrix.
  * @category ranked lists
  */
-export const rankedListHtml = (distances: ArrayLike<number>, query: ImageSet, gallery: ImageSet, options: RankedListOptions = {}): string => {
+export const rankedListHtml = (
+  distances: ArrayLike<number>,
+  query: ImageSet,
+  gallery: ImageSet,
+  options: RankedListOptions = {}
+): string => {
   const Q = query.images.length
   const G = gallery.images.length
   for (const [what, expected, actual] of [
@@ -102,12 +110,14 @@ export const rankedListHtml = (distances: ArrayLike<number>, query: ImageSet, ga
   const qIds = toInt32(query.ids, "query identities")
   const qCams = toInt32(query.cams, "query cameras")
   const topK = options.topK ?? 10
-  if (!Number.isInteger(topK) || topK < 1) throw new InvalidOption({ what: "topK", detail: `${topK} is not a positive integer` })
+  if (!Number.isInteger(topK) || topK < 1)
+    throw new InvalidOption({ what: "topK", detail: `${topK} is not a positive integer` })
   const height = options.height ?? 128
   const labelled = options.labelled !== false
   const queries = options.queries ?? Array.from({ length: Q }, (_, i) => i)
   const rows = queries.map((i) => {
-    if (!Number.isInteger(i) || i < 0 || i >= Q) throw new InvalidOption({ what: "queries", detail: `query ${i} is outside 0..${Q - 1}` })
+    if (!Number.isInteger(i) || i < 0 || i >= Q)
+      throw new InvalidOption({ what: "queries", detail: `query ${i} is outside 0..${Q - 1}` })
     const row = Array.prototype.slice.call(distances, i * G, (i + 1) * G) as Array<number>
     const top = topRanked(row, qIds[i]!, qCams[i]!, gallery, options)
     const cells = top

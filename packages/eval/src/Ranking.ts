@@ -350,7 +350,10 @@ export interface LabelledFeatures {
 }
 
 const readLabels = (x: LabelsInput, what: string): Int32Array =>
-  toInt32(typeof (x as tf.Tensor).dataSync === "function" ? (x as tf.Tensor).dataSync() : (x as ArrayLike<number>), what)
+  toInt32(
+    typeof (x as tf.Tensor).dataSync === "function" ? (x as tf.Tensor).dataSync() : (x as ArrayLike<number>),
+    what
+  )
 
 /**
  * Computes distances (tfjs matrix products on the active backend, option `metric`) and evaluates the ranking
@@ -370,8 +373,14 @@ export const evaluateRanking = (
   const options = rankingOptions(optionsInput)
   const q = toFeatureMatrix(input.query.features, "query features")
   const g = toFeatureMatrix(input.gallery.features, "gallery features")
-  const query = { ids: readLabels(input.query.ids, "query identities"), cams: readLabels(input.query.cams, "query cameras") }
-  const gallery = { ids: readLabels(input.gallery.ids, "gallery identities"), cams: readLabels(input.gallery.cams, "gallery cameras") }
+  const query = {
+    ids: readLabels(input.query.ids, "query identities"),
+    cams: readLabels(input.query.cams, "query cameras")
+  }
+  const gallery = {
+    ids: readLabels(input.gallery.ids, "gallery identities"),
+    cams: readLabels(input.gallery.cams, "gallery cameras")
+  }
   checkLength("query identities (one per query feature row)", q.rows, query.ids.length)
   checkLength("query cameras (one per query feature row)", q.rows, query.cams.length)
   checkLength("gallery identities (one per gallery feature row)", g.rows, gallery.ids.length)

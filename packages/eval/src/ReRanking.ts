@@ -160,7 +160,10 @@ const kReciprocal = (rank: Int32Array, K: number, i: number, k: number, out: Arr
  * distances (row-major float32). See the module doc for every convention.
  * @category re-ranking
  */
-export const kReciprocalReRanking = (source: SquaredDistanceSource, optionsInput: ReRankingOptionsInput = {}): Float32Array => {
+export const kReciprocalReRanking = (
+  source: SquaredDistanceSource,
+  optionsInput: ReRankingOptionsInput = {}
+): Float32Array => {
   const { k1, k2, lambda, blockRows } = reRankingOptions(optionsInput)
   const Q = source.numQueries
   const N = Q + source.numGallery
@@ -375,7 +378,11 @@ export const reRankDistances = (
   checkLength("g_g_dist (gallery x gallery)", numGallery * numGallery, galleryGallery.length)
   checkNonEmpty("the gallery", numGallery)
   checkNonEmpty("the query set", numQueries)
-  for (const [what, m] of [["q_g_dist", queryGallery], ["q_q_dist", queryQuery], ["g_g_dist", galleryGallery]] as const) {
+  for (const [what, m] of [
+    ["q_g_dist", queryGallery],
+    ["q_q_dist", queryQuery],
+    ["g_g_dist", galleryGallery]
+  ] as const) {
     const bad = countNonFinite(m)
     if (bad > 0) throw new NonFiniteTensor({ what, count: bad })
   }

@@ -6,15 +6,27 @@
 import type { Roc } from "./Verification.ts"
 
 /** The SVG text of a ROC curve. @category pictures @since 0.1.0 */
-export const rocSvg = (roc: Roc, options: { readonly title?: string; readonly mark?: { readonly far: number; readonly tar: number } } = {}): string => {
+export const rocSvg = (
+  roc: Roc,
+  options: { readonly title?: string; readonly mark?: { readonly far: number; readonly tar: number } } = {}
+): string => {
   const [w, h, pad] = [480, 360, 48]
   const minLog = -4
   const x = (far: number) => pad + ((Math.log10(Math.max(far, 10 ** minLog)) - minLog) / -minLog) * (w - 2 * pad)
   const y = (tar: number) => h - pad - tar * (h - 2 * pad)
   const points = Array.from(roc.far, (f, i) => `${x(f).toFixed(1)},${y(roc.tar[i]!).toFixed(1)}`).join(" ")
-  const ticks = [-4, -3, -2, -1, 0].map((e) => `<text x="${x(10 ** e).toFixed(1)}" y="${h - pad + 16}" font-size="11" text-anchor="middle">1e${e}</text>`).join("")
-  const yTicks = [0, 0.5, 1].map((t) => `<text x="${pad - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="11" text-anchor="end">${t}</text>`).join("")
-  const mark = options.mark === undefined ? "" : `<circle cx="${x(options.mark.far).toFixed(1)}" cy="${y(options.mark.tar).toFixed(1)}" r="4" fill="#d33"/>`
+  const ticks = [-4, -3, -2, -1, 0]
+    .map(
+      (e) => `<text x="${x(10 ** e).toFixed(1)}" y="${h - pad + 16}" font-size="11" text-anchor="middle">1e${e}</text>`
+    )
+    .join("")
+  const yTicks = [0, 0.5, 1]
+    .map((t) => `<text x="${pad - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="11" text-anchor="end">${t}</text>`)
+    .join("")
+  const mark =
+    options.mark === undefined
+      ? ""
+      : `<circle cx="${x(options.mark.far).toFixed(1)}" cy="${y(options.mark.tar).toFixed(1)}" r="4" fill="#d33"/>`
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,

@@ -189,4 +189,5 @@ export const singleGalleryShotCmcEffect = (
   query: Labels,
   gallery: Labels,
   options: SingleGalleryShotOptionsInput = {}
-): Effect.Effect<SingleGalleryShotResult, EvalFailure> => attempt(() => singleGalleryShotCmc(distances, query, gallery, options))
+): Effect.Effect<SingleGalleryShotResult, EvalFailure> =>
+  attempt(() => singleGalleryShotCmc(distances, query, gallery, options))

@@ -75,12 +75,26 @@ export interface TrackletOptions {
  */
 export const buildTracklets = (detections: ReadonlyArray<Detection>, options: TrackletOptions = {}): Int32Array => {
   const [wi, wa] = [options.iouWeight ?? 0.5, options.appearanceWeight ?? 0.5]
-  const [minIou, maxApp, maxAge, momentum] = [options.minIou ?? 0.1, options.maxAppearance ?? 0.3, options.maxAge ?? 5, options.momentum ?? 0.8]
-  if (new Set(detections.map((d) => d.camera)).size > 1) throw new InvalidOption({ what: "buildTracklets", detail: "detections of several cameras: build tracklets per camera" })
+  const [minIou, maxApp, maxAge, momentum] = [
+    options.minIou ?? 0.1,
+    options.maxAppearance ?? 0.3,
+    options.maxAge ?? 5,
+    options.momentum ?? 0.8
+  ]
+  if (new Set(detections.map((d) => d.camera)).size > 1)
+    throw new InvalidOption({
+      what: "buildTracklets",
+      detail: "detections of several cameras: build tracklets per camera"
+    })
   const match = options.matching === "greedy" ? greedy : hungarian
   const out = new Int32Array(detections.length).fill(-1)
   const order = detections.map((_, i) => i).sort((a, b) => detections[a]!.frame - detections[b]!.frame || a - b)
-  interface Track { id: number; box: Box; feature: Float64Array; last: number }
+  interface Track {
+    id: number
+    box: Box
+    feature: Float64Array
+    last: number
+  }
   let active: Array<Track> = []
   let next = 0
   for (let s = 0; s < order.length; ) {
@@ -106,7 +120,8 @@ export const buildTracklets = (detections: ReadonlyArray<Detection>, options: Tr
       out[now[j]!] = t.id
       t.box = det.box
       t.last = frame
-      for (let k = 0; k < t.feature.length; k++) t.feature[k] = momentum * t.feature[k]! + (1 - momentum) * det.feature[k]!
+      for (let k = 0; k < t.feature.length; k++)
+        t.feature[k] = momentum * t.feature[k]! + (1 - momentum) * det.feature[k]!
       taken.add(j)
     })
     now.forEach((d, j) => {
@@ -131,7 +146,11 @@ export interface LinkOptions {
  * @category tracking
  * @since 0.1.0
  */
-export const linkAcrossCameras = (detections: ReadonlyArray<Detection>, tracklets: ReadonlyArray<ReadonlyArray<number>>, options: LinkOptions = {}): Int32Array => {
+export const linkAcrossCameras = (
+  detections: ReadonlyArray<Detection>,
+  tracklets: ReadonlyArray<ReadonlyArray<number>>,
+  options: LinkOptions = {}
+): Int32Array => {
   const n = tracklets.length
   if (n === 0) return new Int32Array(0)
   const dim = detections[tracklets[0]![0]!]!.feature.length
@@ -163,12 +182,18 @@ export const linkAcrossCameras = (detections: ReadonlyArray<Detection>, tracklet
  * @category tracking
  * @since 0.1.0
  */
-export const track = (detections: ReadonlyArray<Detection>, options: TrackletOptions & LinkOptions = {}): { readonly tracklets: Int32Array; readonly identities: Int32Array } => {
+export const track = (
+  detections: ReadonlyArray<Detection>,
+  options: TrackletOptions & LinkOptions = {}
+): { readonly tracklets: Int32Array; readonly identities: Int32Array } => {
   const tracklets = new Int32Array(detections.length)
   const groups: Array<Array<number>> = []
   for (const camera of [...new Set(detections.map((d) => d.camera))].sort((a, b) => a - b)) {
     const rows = detections.map((det, i) => (det.camera === camera ? i : -1)).filter((i) => i >= 0)
-    const local = buildTracklets(rows.map((i) => detections[i]!), options)
+    const local = buildTracklets(
+      rows.map((i) => detections[i]!),
+      options
+    )
     const offset = groups.length
     const count = local.reduce((m, t) => Math.max(m, t + 1), 0)
     for (let t = 0; t < count; t++) groups.push([])

@@ -49,7 +49,11 @@ export const trackingScores = (
   const [T, P] = [tIndex.size, pIndex.size]
   const shared = new Float64Array(T * P)
   for (let i = 0; i < n; i++) shared[tIndex.get(truth[i]!)! * P + pIndex.get(predicted[i]!)!]! += 1
-  const assignment = hungarian(Float64Array.from(shared, (v) => -v), T, P)
+  const assignment = hungarian(
+    Float64Array.from(shared, (v) => -v),
+    T,
+    P
+  )
   let idtp = 0
   assignment.forEach((j, t) => {
     if (j >= 0) idtp += shared[t * P + j]!
@@ -60,7 +64,9 @@ export const trackingScores = (
     for (let t = 0; t < T; t++) best = Math.max(best, shared[t * P + j]!)
     purity += best
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (cameras?.[a] ?? 0) - (cameras?.[b] ?? 0) || frames[a]! - frames[b]! || a - b)
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (cameras?.[a] ?? 0) - (cameras?.[b] ?? 0) || frames[a]! - frames[b]! || a - b
+  )
   const last = new Map<string, number>()
   let idSwitches = 0
   for (const i of order) {
@@ -69,5 +75,12 @@ export const trackingScores = (
     if (prev !== undefined && prev !== predicted[i]) idSwitches++
     last.set(key, predicted[i]!)
   }
-  return { idf1: n === 0 ? 0 : (2 * idtp) / (2 * n), idp: n === 0 ? 0 : idtp / n, idr: n === 0 ? 0 : idtp / n, idtp, idSwitches, purity: n === 0 ? 0 : purity / n }
+  return {
+    idf1: n === 0 ? 0 : (2 * idtp) / (2 * n),
+    idp: n === 0 ? 0 : idtp / n,
+    idr: n === 0 ? 0 : idtp / n,
+    idtp,
+    idSwitches,
+    purity: n === 0 ? 0 : purity / n
+  }
 }

@@ -56,11 +56,17 @@ export const verification = (
   same: ArrayLike<boolean | number>,
   options: VerificationOptions = {}
 ): VerificationResult => {
-  if (scores.length !== same.length) throw new LengthMismatch({ what: "pair labels", expected: scores.length, actual: same.length })
-  if (countNonFinite(scores) > 0) throw new InvalidOption({ what: "verification scores", detail: `${countNonFinite(scores)} score(s) are NaN or infinite` })
+  if (scores.length !== same.length)
+    throw new LengthMismatch({ what: "pair labels", expected: scores.length, actual: same.length })
+  if (countNonFinite(scores) > 0)
+    throw new InvalidOption({
+      what: "verification scores",
+      detail: `${countNonFinite(scores)} score(s) are NaN or infinite`
+    })
   const sign = options.scoreType === "distance" ? -1 : 1
   const fars = options.fars ?? [1e-4, 1e-3, 1e-2]
-  for (const f of fars) if (!(f >= 0 && f <= 1)) throw new InvalidOption({ what: "verification fars", detail: `${f} is not in [0, 1]` })
+  for (const f of fars)
+    if (!(f >= 0 && f <= 1)) throw new InvalidOption({ what: "verification fars", detail: `${f} is not in [0, 1]` })
   const n = scores.length
   const order = new Uint32Array(n)
   for (let k = 0; k < n; k++) order[k] = k
@@ -142,7 +148,8 @@ export const allPairs = (
 ): { readonly distances: Float32Array; readonly same: Uint8Array } => {
   const m = toFeatureMatrix(features)
   const labels = toInt32(ids, "identities")
-  if (labels.length !== m.rows) throw new LengthMismatch({ what: "identities", expected: m.rows, actual: labels.length })
+  if (labels.length !== m.rows)
+    throw new LengthMismatch({ what: "identities", expected: m.rows, actual: labels.length })
   const full = pairwiseDistances(m, m, { metric })
   const n = m.rows
   const distances = new Float32Array((n * (n - 1)) / 2)

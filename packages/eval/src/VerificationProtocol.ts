@@ -65,7 +65,11 @@ const subset = (m: FeatureMatrix, rows: ReadonlyArray<number>): FeatureMatrix =>
 }
 
 /** TAR and FAR of distance-scored pairs at `distance <= threshold`. @category verification @since 0.1.0 */
-export const ratesAt = (distances: ArrayLike<number>, same: ArrayLike<number | boolean>, threshold: number): { readonly tar: number; readonly far: number } => {
+export const ratesAt = (
+  distances: ArrayLike<number>,
+  same: ArrayLike<number | boolean>,
+  threshold: number
+): { readonly tar: number; readonly far: number } => {
   let [g, i, tp, fp] = [0, 0, 0, 0]
   for (let k = 0; k < distances.length; k++) {
     const accept = distances[k]! <= threshold
@@ -86,24 +90,39 @@ export const ratesAt = (distances: ArrayLike<number>, same: ArrayLike<number | b
  * @category verification
  * @since 0.1.0
  */
-export const verifyWithValidation = (features: FeaturesInput, ids: ArrayLike<number>, options: VerifyOptions = {}): VerifyResult => {
+export const verifyWithValidation = (
+  features: FeaturesInput,
+  ids: ArrayLike<number>,
+  options: VerifyOptions = {}
+): VerifyResult => {
   const m = toFeatureMatrix(features)
   const labels = toInt32(ids, "identities")
   const fraction = options.validationFraction ?? 0.5
   const far = options.far ?? 1e-2
-  if (!(fraction > 0 && fraction < 1)) throw new InvalidOption({ what: "verify validationFraction", detail: `${fraction} is not in (0, 1)` })
+  if (!(fraction > 0 && fraction < 1))
+    throw new InvalidOption({ what: "verify validationFraction", detail: `${fraction} is not in (0, 1)` })
   if (!(far > 0 && far <= 1)) throw new InvalidOption({ what: "verify far", detail: `${far} is not in (0, 1]` })
-  const identities = shuffled([...new Set(labels)].sort((a, b) => a - b), options.seed ?? 0)
+  const identities = shuffled(
+    [...new Set(labels)].sort((a, b) => a - b),
+    options.seed ?? 0
+  )
   const cut = Math.round(identities.length * fraction)
   const validationIdentities = identities.slice(0, cut).sort((a, b) => a - b)
   const testIdentities = identities.slice(cut).sort((a, b) => a - b)
   if (validationIdentities.length < 2 || testIdentities.length < 2) {
-    throw new InvalidOption({ what: "verify", detail: `${identities.length} identities cannot be split into two sets of at least 2 (validation fraction ${fraction})` })
+    throw new InvalidOption({
+      what: "verify",
+      detail: `${identities.length} identities cannot be split into two sets of at least 2 (validation fraction ${fraction})`
+    })
   }
   const side = (keep: ReadonlyArray<number>) => {
     const set = new Set(keep)
     const rows = Array.from(labels, (l, r) => (set.has(l) ? r : -1)).filter((r) => r >= 0)
-    return allPairs(subset(m, rows), rows.map((r) => labels[r]!), options.metric ?? "cosine")
+    return allPairs(
+      subset(m, rows),
+      rows.map((r) => labels[r]!),
+      options.metric ?? "cosine"
+    )
   }
   const val = side(validationIdentities)
   const test = side(testIdentities)

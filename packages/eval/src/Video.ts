@@ -44,7 +44,8 @@ export const temporalPool = (
   numTracklets: number,
   pooling: TemporalPooling = "mean"
 ): FeatureMatrix => {
-  if (tracklet.length !== frames.rows) throw new LengthMismatch({ what: "tracklet of each frame", expected: frames.rows, actual: tracklet.length })
+  if (tracklet.length !== frames.rows)
+    throw new LengthMismatch({ what: "tracklet of each frame", expected: frames.rows, actual: tracklet.length })
   const t = toInt32(tracklet, "tracklet of each frame")
   const dim = frames.dim
   const out = new Float32Array(numTracklets * dim).fill(pooling === "max" ? Number.NEGATIVE_INFINITY : 0)
@@ -53,7 +54,10 @@ export const temporalPool = (
   for (let f = 0; f < frames.rows; f++) {
     const k = t[f]!
     if (k < 0 || k >= numTracklets) {
-      throw new InvalidOption({ what: "tracklet of each frame", detail: `frame ${f} belongs to tracklet ${k}, outside 0..${numTracklets - 1}` })
+      throw new InvalidOption({
+        what: "tracklet of each frame",
+        detail: `frame ${f} belongs to tracklet ${k}, outside 0..${numTracklets - 1}`
+      })
     }
     count[k]!++
     for (let d = 0; d < dim; d++) {
@@ -79,15 +83,23 @@ interface Prepared {
 
 const prepare = (set: TrackletSet, what: string): Prepared => {
   const frames = toFeatureMatrix(set.frames, `${what} frames`)
-  if (set.ids.length !== set.cams.length) throw new LengthMismatch({ what: `${what} tracklet cameras`, expected: set.ids.length, actual: set.cams.length })
+  if (set.ids.length !== set.cams.length)
+    throw new LengthMismatch({ what: `${what} tracklet cameras`, expected: set.ids.length, actual: set.cams.length })
   if (set.tracklet.length !== frames.rows) {
-    throw new LengthMismatch({ what: `${what} tracklet of each frame`, expected: frames.rows, actual: set.tracklet.length })
+    throw new LengthMismatch({
+      what: `${what} tracklet of each frame`,
+      expected: frames.rows,
+      actual: set.tracklet.length
+    })
   }
   const tracklet = toInt32(set.tracklet, `${what} tracklet of each frame`)
   const T = set.ids.length
   tracklet.forEach((k, f) => {
     if (k < 0 || k >= T) {
-      throw new InvalidOption({ what: `${what} tracklet of each frame`, detail: `frame ${f} belongs to tracklet ${k}, outside 0..${T - 1} (one id and cam per tracklet)` })
+      throw new InvalidOption({
+        what: `${what} tracklet of each frame`,
+        detail: `frame ${f} belongs to tracklet ${k}, outside 0..${T - 1} (one id and cam per tracklet)`
+      })
     }
   })
   return { frames, tracklet, ids: set.ids, cams: set.cams, T }
@@ -103,9 +115,19 @@ const pickFrames = (p: Prepared, which: QueryFrame): FeatureMatrix => {
   const out = new Float32Array(p.T * dim)
   framesOf.forEach((fs, k) => {
     if (fs.length === 0) throw new EmptySet({ what: `tracklet ${k}` })
-    const at = which === "first" ? 0 : which === "last" ? fs.length - 1 : which === "middle" ? Math.floor((fs.length - 1) / 2) : which
+    const at =
+      which === "first"
+        ? 0
+        : which === "last"
+          ? fs.length - 1
+          : which === "middle"
+            ? Math.floor((fs.length - 1) / 2)
+            : which
     if (!Number.isInteger(at) || at < 0 || at >= fs.length) {
-      throw new InvalidOption({ what: "queryFrame", detail: `frame ${at} of tracklet ${k}, which has ${fs.length} frames` })
+      throw new InvalidOption({
+        what: "queryFrame",
+        detail: `frame ${at} of tracklet ${k}, which has ${fs.length} frames`
+      })
     }
     out.set(p.frames.data.subarray(fs[at]! * dim, (fs[at]! + 1) * dim), k * dim)
   })
@@ -162,7 +184,10 @@ export const videoToImage = (query: TrackletSet, gallery: TrackletSet, options: 
   const ids = Array.from(g.tracklet, (k) => g.ids[k]!)
   const cams = Array.from(g.tracklet, (k) => g.cams[k]!)
   return evaluateRanking(
-    { query: { features: temporalPool(q.frames, q.tracklet, q.T, options.pooling ?? "mean"), ids: q.ids, cams: q.cams }, gallery: { features: g.frames, ids, cams } },
+    {
+      query: { features: temporalPool(q.frames, q.tracklet, q.T, options.pooling ?? "mean"), ids: q.ids, cams: q.cams },
+      gallery: { features: g.frames, ids, cams }
+    },
     rankingOnly(options)
   )
 }
@@ -171,19 +196,28 @@ export const videoToImage = (query: TrackletSet, gallery: TrackletSet, options: 
  * The MARS protocol: queries are the tracklets at `queryIndices`, the gallery is every tracklet (queries
  * included; each query's own tracklet is junk by the same-identity-same-camera rule). @category video
  */
-export const mars = (tracklets: TrackletSet, queryIndices: ArrayLike<number>, options: VideoOptions = {}): RankingResult => {
+export const mars = (
+  tracklets: TrackletSet,
+  queryIndices: ArrayLike<number>,
+  options: VideoOptions = {}
+): RankingResult => {
   const all = prepare(tracklets, "tracklets")
   const pooled = temporalPool(all.frames, all.tracklet, all.T, options.pooling ?? "mean")
   const idx = toInt32(queryIndices, "query indices")
   const dim = pooled.dim
   const data = new Float32Array(idx.length * dim)
   idx.forEach((k, i) => {
-    if (k < 0 || k >= all.T) throw new InvalidOption({ what: "query indices", detail: `index ${k} is outside 0..${all.T - 1}` })
+    if (k < 0 || k >= all.T)
+      throw new InvalidOption({ what: "query indices", detail: `index ${k} is outside 0..${all.T - 1}` })
     data.set(pooled.data.subarray(k * dim, (k + 1) * dim), i * dim)
   })
   return evaluateRanking(
     {
-      query: { features: { data, rows: idx.length, dim }, ids: Array.from(idx, (k) => all.ids[k]!), cams: Array.from(idx, (k) => all.cams[k]!) },
+      query: {
+        features: { data, rows: idx.length, dim },
+        ids: Array.from(idx, (k) => all.ids[k]!),
+        cams: Array.from(idx, (k) => all.cams[k]!)
+      },
       gallery: { features: pooled, ids: all.ids, cams: all.cams }
     },
     rankingOnly(options)

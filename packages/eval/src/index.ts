@@ -35,16 +35,36 @@ export {
 export * as FeatureFiles from "./FeatureFiles.ts"
 export { encodeNpy, type LabelColumns, parseFeatureFile, parseLabelFile } from "./FeatureFiles.ts"
 export * as SingleGalleryShot from "./SingleGalleryShot.ts"
-export { SingleGalleryShotOptions, type SingleGalleryShotResult, singleGalleryShotCmc, singleGalleryShotCmcEffect } from "./SingleGalleryShot.ts"
+export {
+  SingleGalleryShotOptions,
+  type SingleGalleryShotResult,
+  singleGalleryShotCmc,
+  singleGalleryShotCmcEffect
+} from "./SingleGalleryShot.ts"
 export * as Video from "./Video.ts"
-export { imageToVideo, mars, type TemporalPooling, temporalPool, type TrackletSet, videoToImage, videoToVideo } from "./Video.ts"
+export {
+  imageToVideo,
+  mars,
+  type TemporalPooling,
+  temporalPool,
+  type TrackletSet,
+  videoToImage,
+  videoToVideo
+} from "./Video.ts"
 export * as Verification from "./Verification.ts"
 export { allPairs, type Roc, type VerificationResult, verification } from "./Verification.ts"
 export * as AccuracyCalculator from "./AccuracyCalculator.ts"
 export { accuracy, type AccuracyOptions, type AccuracyResult } from "./AccuracyCalculator.ts"
 export * as MutualInformation from "./MutualInformation.ts"
 export * as Clustering from "./Clustering.ts"
-export { agglomerative, type ClusteringScores, clusterEmbeddings, clusteringScores, type Linkage, thresholdClustering } from "./Clustering.ts"
+export {
+  agglomerative,
+  type ClusteringScores,
+  clusterEmbeddings,
+  clusteringScores,
+  type Linkage,
+  thresholdClustering
+} from "./Clustering.ts"
 export * as RankedList from "./RankedList.ts"
 export { dataUri, rankedListHtml } from "./RankedList.ts"
 export * as VerificationProtocol from "./VerificationProtocol.ts"

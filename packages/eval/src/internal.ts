@@ -11,7 +11,12 @@ import { EmptySet, InvalidFile, LengthMismatch, NoValidQuery } from "./errors.ts
 export type EvalFailure =
   | InvalidFile
   | LengthMismatch
-  | EmptySet | NoValidQuery | ShapeMismatch | NonFiniteTensor | InvalidOption | DTypeMismatch
+  | EmptySet
+  | NoValidQuery
+  | ShapeMismatch
+  | NonFiniteTensor
+  | InvalidOption
+  | DTypeMismatch
 
 const isFailure = (e: unknown): e is EvalFailure =>
   e instanceof InvalidFile ||

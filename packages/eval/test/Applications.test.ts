@@ -3,7 +3,15 @@ import { Backend } from "@reidfx/tensor"
 import { Effect, Layer } from "effect"
 import * as fc from "fast-check"
 import { beforeAll } from "vitest"
-import { attributeScores, identificationRates, rocSvg, topK, verification, VerificationProtocol, verifyWithValidation } from "../src/index.ts"
+import {
+  attributeScores,
+  identificationRates,
+  rocSvg,
+  topK,
+  verification,
+  VerificationProtocol,
+  verifyWithValidation
+} from "../src/index.ts"
 
 beforeAll(() => Effect.runPromise(Effect.scoped(Layer.build(Backend.layerCpu))))
 
@@ -34,17 +42,20 @@ describe("verifyWithValidation (1:1 with a threshold chosen on validation identi
 
   it("ratesAt agrees with the ROC point of the same threshold", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.boolean()), { minLength: 4, maxLength: 30 }), (pairs) => {
-        const d = pairs.map(([x]) => x / 10)
-        const same = pairs.map(([, s]) => (s ? 1 : 0))
-        if (!same.includes(1) || !same.includes(0)) return
-        const roc = verification(d, same, { scoreType: "distance" }).roc
-        for (let t = 1; t < roc.thresholds.length; t++) {
-          const at = VerificationProtocol.ratesAt(d, same, roc.thresholds[t]!)
-          expect(at.tar).toBeCloseTo(roc.tar[t]!, 9)
-          expect(at.far).toBeCloseTo(roc.far[t]!, 9)
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.boolean()), { minLength: 4, maxLength: 30 }),
+        (pairs) => {
+          const d = pairs.map(([x]) => x / 10)
+          const same = pairs.map(([, s]) => (s ? 1 : 0))
+          if (!same.includes(1) || !same.includes(0)) return
+          const roc = verification(d, same, { scoreType: "distance" }).roc
+          for (let t = 1; t < roc.thresholds.length; t++) {
+            const at = VerificationProtocol.ratesAt(d, same, roc.thresholds[t]!)
+            expect(at.tar).toBeCloseTo(roc.tar[t]!, 9)
+            expect(at.far).toBeCloseTo(roc.far[t]!, 9)
+          }
         }
-      }),
+      ),
       { numRuns: 50 }
     )
   })
@@ -62,7 +73,11 @@ describe("identification (1:N)", () => {
     // 3 probes x 4 gallery; gallery ids 1 2 3 1; probe ids 1, 3, 9 (not enrolled)
     const d = [0.5, 0.1, 0.9, 0.2, 0.4, 0.3, 0.2, 0.8, 0.6, 0.7, 0.9, 0.6]
     const c = topK(d, 3, 4, 2)
-    expect(c.map((x) => x.indices)).toEqual([[1, 3], [2, 1], [0, 3]])
+    expect(c.map((x) => x.indices)).toEqual([
+      [1, 3],
+      [2, 1],
+      [0, 3]
+    ])
     const closed = identificationRates(c, [1, 3, 9], [1, 2, 3, 1])
     expect(closed).toEqual({ rates: [0.5, 1], enrolled: 2, unenrolled: 1 })
     // threshold 0.15: probe 0's id-1 match is at 0.2 -> missed; probe 1's at 0.2 -> missed; probe 2's best 0.6 -> no alarm
@@ -82,7 +97,10 @@ describe("attributeScores (mA, per-attribute accuracy, instance F1)", () => {
     // attribute 0: P = 2 (rows 0, 1), TP = 1; N = 2 (rows 2, 3), TN = 1 -> acc 0.5, balanced 0.5
     // attribute 1: P = 1 (row 1), TP = 1; N = 2 (rows 0, 2), TN = 2; row 3 unknown -> acc 1, balanced 1
     const r = attributeScores(scores, labels, 2)
-    expect(r.perAttribute.map((a) => [a.accuracy, a.balanced])).toEqual([[0.5, 0.5], [1, 1]])
+    expect(r.perAttribute.map((a) => [a.accuracy, a.balanced])).toEqual([
+      [0.5, 0.5],
+      [1, 1]
+    ])
     expect(r.mA).toBe(0.75)
     // instance: row 0 Y {0} P {0} -> 1,1,1; row 1 Y {0,1} P {1} -> 1/2, 1, 1/2; row 2 Y {} P {0} -> 0, 0, 1 (empty Y, empty ∩);
     // row 3 Y {} P {} (attr 1 unknown) -> 1, 1, 1
@@ -112,19 +130,25 @@ describe("AlignedDistance (evaluation-time local distance)", () => {
       return n === 0 ? v : v.map((x) => x / n)
     }
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 2 * 3 * 2, maxLength: 2 * 3 * 2 }), fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 3 * 3 * 2, maxLength: 3 * 3 * 2 }), (qa, ga) => {
-        const q = { data: Float32Array.from(qa), rows: 2, stripes: 3, dim: 2 }
-        const g = { data: Float32Array.from(ga), rows: 3, stripes: 3, dim: 2 }
-        const d = AlignedDistance.localDistances(q, g, { queryBlock: 1 })
-        const stripe = (a: ArrayLike<number>, item: number, s: number) => unit([a[(item * 3 + s) * 2]!, a[(item * 3 + s) * 2 + 1]!])
-        for (let i = 0; i < 2; i++) {
-          for (let j = 0; j < 3; j++) {
-            const cell = (a: number, b: number) => Math.tanh(Math.hypot(...stripe(qa, i, a).map((x, k) => x - stripe(ga, j, b)[k]!)) / 2)
-            const best = Math.min(...paths(3, 3).map((p) => p.reduce((s, [a, b]) => s + cell(a, b), 0)))
-            expect(d[i * 3 + j]).toBeCloseTo(best, 4)
+      fc.property(
+        fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 2 * 3 * 2, maxLength: 2 * 3 * 2 }),
+        fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 3 * 3 * 2, maxLength: 3 * 3 * 2 }),
+        (qa, ga) => {
+          const q = { data: Float32Array.from(qa), rows: 2, stripes: 3, dim: 2 }
+          const g = { data: Float32Array.from(ga), rows: 3, stripes: 3, dim: 2 }
+          const d = AlignedDistance.localDistances(q, g, { queryBlock: 1 })
+          const stripe = (a: ArrayLike<number>, item: number, s: number) =>
+            unit([a[(item * 3 + s) * 2]!, a[(item * 3 + s) * 2 + 1]!])
+          for (let i = 0; i < 2; i++) {
+            for (let j = 0; j < 3; j++) {
+              const cell = (a: number, b: number) =>
+                Math.tanh(Math.hypot(...stripe(qa, i, a).map((x, k) => x - stripe(ga, j, b)[k]!)) / 2)
+              const best = Math.min(...paths(3, 3).map((p) => p.reduce((s, [a, b]) => s + cell(a, b), 0)))
+              expect(d[i * 3 + j]).toBeCloseTo(best, 4)
+            }
           }
         }
-      }),
+      ),
       { numRuns: 30 }
     )
     expect(Array.from(AlignedDistance.combine([1, 2], [0.5, 0.25], 2))).toEqual([2, 2.5])

@@ -27,21 +27,27 @@ describe("clustering", () => {
     expect(Array.from(agglomerative(line(xs), 5, { linkage: "complete", numClusters: 2 }))).toEqual([0, 0, 0, 1, 1])
     expect(Array.from(agglomerative(line(xs), 5, { numClusters: 5 }))).toEqual([0, 1, 2, 3, 4])
     expect(Array.from(thresholdClustering(line(xs), 5, 2))).toEqual([0, 0, 0, 1, 1])
-    expect(() => agglomerative(line(xs), 5, { numClusters: 0 })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+    expect(() => agglomerative(line(xs), 5, { numClusters: 0 })).toThrow(
+      expect.objectContaining({ _tag: "InvalidOption" })
+    )
   })
 
   it("single linkage cut at t equals threshold clustering just below t (random points)", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 20 }), (pts, t) => {
-        const d = line(pts)
-        expect(Array.from(agglomerative(d, pts.length, { linkage: "single", threshold: t }))).toEqual(
-          Array.from(thresholdClustering(d, pts.length, t - 0.5))
-        )
-        for (const linkage of ["average", "complete"] as const) {
-          const heights = dendrogram(d, pts.length, linkage).map((m) => m.height)
-          for (let k = 1; k < heights.length; k++) expect(heights[k]).toBeGreaterThanOrEqual(heights[k - 1]!)
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 1, max: 20 }),
+        (pts, t) => {
+          const d = line(pts)
+          expect(Array.from(agglomerative(d, pts.length, { linkage: "single", threshold: t }))).toEqual(
+            Array.from(thresholdClustering(d, pts.length, t - 0.5))
+          )
+          for (const linkage of ["average", "complete"] as const) {
+            const heights = dendrogram(d, pts.length, linkage).map((m) => m.height)
+            for (let k = 1; k < heights.length; k++) expect(heights[k]).toBeGreaterThanOrEqual(heights[k - 1]!)
+          }
         }
-      }),
+      ),
       { numRuns: 60 }
     )
   })
@@ -66,26 +72,41 @@ describe("clustering", () => {
 
   it("scores lie in their ranges and are invariant to renaming clusters", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 30 }), (pairs) => {
-        const p = pairs.map((x) => x[0])
-        const t = pairs.map((x) => x[1])
-        const s = clusteringScores(p, t)
-        const renamed = clusteringScores(p.map((x) => 100 - 3 * x), t)
-        expect(renamed.nmi).toBeCloseTo(s.nmi, 12)
-        expect(renamed.ari).toBeCloseTo(s.ari, 12)
-        expect(s.nmi).toBeGreaterThanOrEqual(0)
-        expect(s.nmi).toBeLessThanOrEqual(1)
-        expect(s.ari).toBeLessThanOrEqual(1 + 1e-12)
-        expect(s.pairwiseF).toBeGreaterThanOrEqual(0)
-        expect(s.pairwiseF).toBeLessThanOrEqual(1)
-        expect(clusteringScores(t, t).ari).toBeCloseTo(1, 12)
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 })), {
+          minLength: 1,
+          maxLength: 30
+        }),
+        (pairs) => {
+          const p = pairs.map((x) => x[0])
+          const t = pairs.map((x) => x[1])
+          const s = clusteringScores(p, t)
+          const renamed = clusteringScores(
+            p.map((x) => 100 - 3 * x),
+            t
+          )
+          expect(renamed.nmi).toBeCloseTo(s.nmi, 12)
+          expect(renamed.ari).toBeCloseTo(s.ari, 12)
+          expect(s.nmi).toBeGreaterThanOrEqual(0)
+          expect(s.nmi).toBeLessThanOrEqual(1)
+          expect(s.ari).toBeLessThanOrEqual(1 + 1e-12)
+          expect(s.pairwiseF).toBeGreaterThanOrEqual(0)
+          expect(s.pairwiseF).toBeLessThanOrEqual(1)
+          expect(clusteringScores(t, t).ari).toBeCloseTo(1, 12)
+        }
+      ),
       { numRuns: 100 }
     )
   })
 
   it("clusterEmbeddings recovers well separated identities", () => {
-    const features = [[1, 0], [0.99, 0.1], [0, 1], [0.1, 0.99], [-1, 0]]
+    const features = [
+      [1, 0],
+      [0.99, 0.1],
+      [0, 1],
+      [0.1, 0.99],
+      [-1, 0]
+    ]
     const labels = clusterEmbeddings(features, { method: "agglomerative", linkage: "average", threshold: 0.1 })
     expect(Array.from(labels)).toEqual([0, 0, 1, 1, 2])
     expect(Array.from(clusterEmbeddings(features, { method: "threshold", threshold: 0.1 }))).toEqual([0, 0, 1, 1, 2])

@@ -7,7 +7,11 @@ describe("feature and label files", () => {
   it("reads .npy features and labels", () => {
     const f = parseFeatureFile(encodeNpy(Float32Array.from([1, 2, 3, 4, 5, 6]), [3, 2]), "f.npy")
     expect([f.rows, f.dim, Array.from(f.data)]).toEqual([3, 2, [1, 2, 3, 4, 5, 6]])
-    expect(parseLabelFile(encodeNpy(Int32Array.from([1, 0, 2, 1]), [2, 2]), "l.npy")).toEqual({ _tag: "Both", ids: [1, 2], cams: [0, 1] })
+    expect(parseLabelFile(encodeNpy(Int32Array.from([1, 0, 2, 1]), [2, 2]), "l.npy")).toEqual({
+      _tag: "Both",
+      ids: [1, 2],
+      cams: [0, 1]
+    })
     expect(parseLabelFile(encodeNpy(Int32Array.from([4, 5]), [2]), "l.npy")).toEqual({ _tag: "Single", values: [4, 5] })
     expect(() => parseFeatureFile(encodeNpy(Float32Array.from([1, 2]), [2]), "f.npy")).toThrow(/expected a 2-D/)
     expect(() => parseFeatureFile(bytes("garbage"), "f.npy")).toThrow(expect.objectContaining({ _tag: "InvalidFile" }))

@@ -20,7 +20,12 @@ describe("ranked lists", () => {
 
   it("without identities (a search) keeps every item, junk included, with the unknown verdict and no id captions", () => {
     const top = topRanked(distances, 1, 0, gallery, { topK: 4, labelled: false })
-    expect(top.map((t) => [t.index, t.verdict])).toEqual([[1, "unknown"], [2, "unknown"], [0, "unknown"], [3, "unknown"]])
+    expect(top.map((t) => [t.index, t.verdict])).toEqual([
+      [1, "unknown"],
+      [2, "unknown"],
+      [0, "unknown"],
+      [3, "unknown"]
+    ])
     const html = rankedListHtml(distances, query, gallery, { topK: 2, labelled: false })
     expect(html.match(/<figure class="unknown">/g)?.length).toBe(2)
     expect(html).not.toMatch(/id 1 cam/)
@@ -37,6 +42,8 @@ describe("ranked lists", () => {
     expect(html).not.toContain("g3.jpg")
     expect(html).toMatch(/class="nonMatch"><img src="g1\.jpg"/)
     expect(html).toMatch(/class="match"><img src="g0\.jpg"/)
-    expect(() => rankedListHtml(distances, query, { ...gallery, ids: [1] })).toThrow(expect.objectContaining({ _tag: "LengthMismatch" }))
+    expect(() => rankedListHtml(distances, query, { ...gallery, ids: [1] })).toThrow(
+      expect.objectContaining({ _tag: "LengthMismatch" })
+    )
   })
 })

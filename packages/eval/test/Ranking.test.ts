@@ -58,10 +58,20 @@ describe("rankingFromDistances: hand-made cases", () => {
     const tie = rankingFromDistances([0.1, 0.1], { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
     expect([tie.mAP, tie.cmc]).toEqual([1, [1, 1]])
     // a negative 1e-11 farther than the positive comes after it
-    const near = rankingFromDistances(Float64Array.from([0.3, 0.30000000001]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
+    const near = rankingFromDistances(
+      Float64Array.from([0.3, 0.30000000001]),
+      { ids: [1], cams: [0] },
+      { ids: [1, 2], cams: [1, 1] },
+      { maxRank: 2 }
+    )
     expect(near.mAP).toBe(1)
     // and 1e-11 closer comes before it
-    const before = rankingFromDistances(Float64Array.from([0.3, 0.29999999999]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 2 })
+    const before = rankingFromDistances(
+      Float64Array.from([0.3, 0.29999999999]),
+      { ids: [1], cams: [0] },
+      { ids: [1, 2], cams: [1, 1] },
+      { maxRank: 2 }
+    )
     expect(before.mAP).toBe(0.5)
   })
 
@@ -77,7 +87,11 @@ describe("rankingFromDistances: hand-made cases", () => {
     const r = rankingFromDistances(c.distances, c.query, c.gallery, { maxRank: 3 })
     expect(r.mAP).toBeCloseTo(1 / 2, 12) // 0 (neg), -1 (junk), 1 (pos at rank 2)
     expect(r.perQuery.junk[0]).toBe(1)
-    const none = rankingFromDistances(c.distances, c.query, c.gallery, { maxRank: 3, junkIdentities: [], distractorIdentities: [] })
+    const none = rankingFromDistances(c.distances, c.query, c.gallery, {
+      maxRank: 3,
+      junkIdentities: [],
+      distractorIdentities: []
+    })
     expect(none.mAP).toBeCloseTo(1 / 3, 12)
     // a query of the distractor identity has no match
     const d = one([0.1, 0.2, 0.3], [0, 1, 1], [1, 1, 1], 0)
@@ -114,30 +128,63 @@ describe("rankingFromDistances: hand-made cases", () => {
     expect(() => rankingFromDistances(d, { ids: [1], cams: [0] }, { ids: [1, 2, 3], cams: [0, 0, 0] })).toThrow(
       expect.objectContaining({ _tag: "LengthMismatch" })
     )
-    expect(() => rankingFromDistances(Float32Array.from([Number.NaN, 1]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }))
-      .toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
-    expect(() => rankingFromDistances(d, { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 0 })).toThrow(
-      expect.objectContaining({ _tag: "InvalidOption" })
-    )
+    expect(() =>
+      rankingFromDistances(Float32Array.from([Number.NaN, 1]), { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] })
+    ).toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
+    expect(() =>
+      rankingFromDistances(d, { ids: [1], cams: [0] }, { ids: [1, 2], cams: [1, 1] }, { maxRank: 0 })
+    ).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
   })
 })
 
 describe("evaluateRanking from features", () => {
   it("computes distances with tfjs and leaks no tensor", () => {
-    const q = [[0, 0], [10, 10]]
-    const g = [[0.1, 0], [10, 10.2], [5, 5], [0, 0.3]]
+    const q = [
+      [0, 0],
+      [10, 10]
+    ]
+    const g = [
+      [0.1, 0],
+      [10, 10.2],
+      [5, 5],
+      [0, 0.3]
+    ]
     const r = noLeaks(() =>
-      evaluateRanking({ query: { features: q, ids: [1, 2], cams: [0, 0] }, gallery: { features: g, ids: [1, 2, 3, 1], cams: [1, 1, 1, 1] } }, { maxRank: 4 })
+      evaluateRanking(
+        {
+          query: { features: q, ids: [1, 2], cams: [0, 0] },
+          gallery: { features: g, ids: [1, 2, 3, 1], cams: [1, 1, 1, 1] }
+        },
+        { maxRank: 4 }
+      )
     )
     expect(r.mAP).toBe(1)
     expect(r.rank1).toBe(1)
     for (const metric of ["squaredEuclidean", "cosine"] as const) {
-      expect(evaluateRanking({ query: { features: q, ids: [1, 2], cams: [0, 0] }, gallery: { features: g, ids: [1, 2, 3, 1], cams: [1, 1, 1, 1] } }, { metric }).numValidQueries).toBe(2)
+      expect(
+        evaluateRanking(
+          {
+            query: { features: q, ids: [1, 2], cams: [0, 0] },
+            gallery: { features: g, ids: [1, 2, 3, 1], cams: [1, 1, 1, 1] }
+          },
+          { metric }
+        ).numValidQueries
+      ).toBe(2)
     }
   })
 
   it("the metric option changes the ranking (euclidean vs cosine) and distances match a float64 reference", () => {
-    const input = { query: { features: [[1, 0]], ids: [1], cams: [0] }, gallery: { features: [[10, 0.5], [1, 0.9]], ids: [1, 2], cams: [1, 1] } }
+    const input = {
+      query: { features: [[1, 0]], ids: [1], cams: [0] },
+      gallery: {
+        features: [
+          [10, 0.5],
+          [1, 0.9]
+        ],
+        ids: [1, 2],
+        cams: [1, 1]
+      }
+    }
     expect(evaluateRanking(input).mAP).toBe(0.5)
     expect(evaluateRanking(input, { metric: "squaredEuclidean" }).mAP).toBe(0.5)
     expect(evaluateRanking(input, { metric: "cosine" }).mAP).toBe(1)
@@ -145,46 +192,73 @@ describe("evaluateRanking from features", () => {
     const g = { data: Float32Array.from([0, 1, 1, 2, 2, 2, -3, 1, 0.5]), rows: 3, dim: 3 }
     for (const metric of ["euclidean", "squaredEuclidean", "cosine"] as const) {
       const d = noLeaks(() => pairwiseDistances(q, g, { metric, blockElements: 3 }))
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) {
-        expect(d[i * 3 + j]).toBeCloseTo(distance(q.data.subarray(i * 3, i * 3 + 3), g.data.subarray(j * 3, j * 3 + 3), metric), 5)
-      }
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 3; j++) {
+          expect(d[i * 3 + j]).toBeCloseTo(
+            distance(q.data.subarray(i * 3, i * 3 + 3), g.data.subarray(j * 3, j * 3 + 3), metric),
+            5
+          )
+        }
     }
   })
 
   it("accepts tensors for features and labels (and does not dispose them)", () => {
-    const q = tf.tensor2d([[0, 0], [10, 10]])
-    const g = tf.tensor2d([[0.1, 0], [10, 10.2], [5, 5]])
+    const q = tf.tensor2d([
+      [0, 0],
+      [10, 10]
+    ])
+    const g = tf.tensor2d([
+      [0.1, 0],
+      [10, 10.2],
+      [5, 5]
+    ])
     const ids = tf.tensor1d([1, 2], "int32")
-    const r = noLeaks(() => evaluateRanking({ query: { features: q, ids, cams: [0, 0] }, gallery: { features: g, ids: Int32Array.from([1, 2, 3]), cams: [1, 1, 1] } }))
+    const r = noLeaks(() =>
+      evaluateRanking({
+        query: { features: q, ids, cams: [0, 0] },
+        gallery: { features: g, ids: Int32Array.from([1, 2, 3]), cams: [1, 1, 1] }
+      })
+    )
     expect(r.mAP).toBe(1)
     expect(q.isDisposed).toBe(false)
     tf.dispose([q, g, ids])
   })
 
   it("rejects NaN features and mismatched lengths", () => {
-    expect(() => evaluateRanking({ query: { features: [[Number.NaN]], ids: [1], cams: [0] }, gallery: { features: [[1]], ids: [1], cams: [1] } }))
-      .toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
-    expect(() => evaluateRanking({ query: { features: [[1]], ids: [1, 2], cams: [0] }, gallery: { features: [[1]], ids: [1], cams: [1] } }))
-      .toThrow(expect.objectContaining({ _tag: "LengthMismatch" }))
+    expect(() =>
+      evaluateRanking({
+        query: { features: [[Number.NaN]], ids: [1], cams: [0] },
+        gallery: { features: [[1]], ids: [1], cams: [1] }
+      })
+    ).toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
+    expect(() =>
+      evaluateRanking({
+        query: { features: [[1]], ids: [1, 2], cams: [0] },
+        gallery: { features: [[1]], ids: [1], cams: [1] }
+      })
+    ).toThrow(expect.objectContaining({ _tag: "LengthMismatch" }))
   })
 })
 
 // random problems: Q queries, G gallery items, distances drawn from a small set (ties) or distinct
 const problem = (distinct: boolean) =>
-  fc.record({
-    Q: fc.integer({ min: 1, max: 5 }),
-    G: fc.integer({ min: 1, max: 14 }),
-    seed: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 300, maxLength: 300 })
-  }).map(({ Q, G, seed }) => {
-    const at = (k: number) => seed[k % seed.length]!
-    const distances = new Float32Array(Q * G)
-    for (let k = 0; k < Q * G; k++) distances[k] = distinct ? (k * 7919 + at(k) * 104729) % 100003 / 1000 + k * 1e-3 : at(k) % 4
-    const qIds = Array.from({ length: Q }, (_, i) => (at(200 + i) % 4) + 1)
-    const qCams = Array.from({ length: Q }, (_, i) => at(250 + i) % 2)
-    const gIds = Array.from({ length: G }, (_, j) => (at(100 + j) % 6) - 1) // -1 junk, 0 distractor, 1..4
-    const gCams = Array.from({ length: G }, (_, j) => at(150 + j) % 3)
-    return { Q, G, distances, query: { ids: qIds, cams: qCams }, gallery: { ids: gIds, cams: gCams } }
-  })
+  fc
+    .record({
+      Q: fc.integer({ min: 1, max: 5 }),
+      G: fc.integer({ min: 1, max: 14 }),
+      seed: fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 300, maxLength: 300 })
+    })
+    .map(({ Q, G, seed }) => {
+      const at = (k: number) => seed[k % seed.length]!
+      const distances = new Float32Array(Q * G)
+      for (let k = 0; k < Q * G; k++)
+        distances[k] = distinct ? ((k * 7919 + at(k) * 104729) % 100003) / 1000 + k * 1e-3 : at(k) % 4
+      const qIds = Array.from({ length: Q }, (_, i) => (at(200 + i) % 4) + 1)
+      const qCams = Array.from({ length: Q }, (_, i) => at(250 + i) % 2)
+      const gIds = Array.from({ length: G }, (_, j) => (at(100 + j) % 6) - 1) // -1 junk, 0 distractor, 1..4
+      const gCams = Array.from({ length: G }, (_, j) => at(150 + j) % 3)
+      return { Q, G, distances, query: { ids: qIds, cams: qCams }, gallery: { ids: gIds, cams: gCams } }
+    })
 
 const evaluateOrNull = (p: ReturnType<typeof problem> extends fc.Arbitrary<infer T> ? T : never, options = {}) => {
   try {
@@ -201,9 +275,19 @@ describe("rankingFromDistances: properties", () => {
       fc.property(problem(false), fc.boolean(), fc.boolean(), fc.boolean(), (p32, trapezoid, zero, float64) => {
         // float64: plain-array distances at values float32 cannot represent (0.1, 0.2, 0.3), with ties
         const p = float64 ? { ...p32, distances: Array.from(p32.distances, (v) => v * 0.1) } : p32
-        const r = evaluateOrNull(p as typeof p32, { averagePrecision: trapezoid ? "trapezoid" : "nonInterpolated", queriesWithoutMatch: zero ? "zero" : "skip" })
+        const r = evaluateOrNull(p as typeof p32, {
+          averagePrecision: trapezoid ? "trapezoid" : "nonInterpolated",
+          queriesWithoutMatch: zero ? "zero" : "skip"
+        })
         const refs = p.query.ids.map((qid, i) =>
-          referenceQuery(p.distances.slice(i * p.G, (i + 1) * p.G), qid, p.query.cams[i]!, p.gallery.ids, p.gallery.cams, { ...refOptions, trapezoid, maxRank: 10 })
+          referenceQuery(
+            p.distances.slice(i * p.G, (i + 1) * p.G),
+            qid,
+            p.query.cams[i]!,
+            p.gallery.ids,
+            p.gallery.cams,
+            { ...refOptions, trapezoid, maxRank: 10 }
+          )
         )
         const valid = refs.filter((x) => x !== null)
         if (valid.length === 0) {
@@ -259,9 +343,12 @@ describe("rankingFromDistances: properties", () => {
     fc.assert(
       fc.property(problem(true), fc.integer({ min: 1, max: 1000 }), (p, shift) => {
         const r = evaluateOrNull(p)
-        const perm = Array.from({ length: p.G }, (_, j) => j).sort((a, b) => ((a * shift) % 17) - ((b * shift) % 17) || b - a)
+        const perm = Array.from({ length: p.G }, (_, j) => j).sort(
+          (a, b) => ((a * shift) % 17) - ((b * shift) % 17) || b - a
+        )
         const distances = new Float32Array(p.Q * p.G)
-        for (let i = 0; i < p.Q; i++) for (let j = 0; j < p.G; j++) distances[i * p.G + j] = p.distances[i * p.G + perm[j]!]!
+        for (let i = 0; i < p.Q; i++)
+          for (let j = 0; j < p.G; j++) distances[i * p.G + j] = p.distances[i * p.G + perm[j]!]!
         const gallery = { ids: perm.map((j) => p.gallery.ids[j]!), cams: perm.map((j) => p.gallery.cams[j]!) }
         const s = evaluateOrNull({ ...p, distances, gallery })
         if (r === null) {
@@ -279,12 +366,19 @@ describe("rankingFromDistances: properties", () => {
 
 describe("Effect variants", () => {
   it.effect("fail with the typed error in the error channel", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(
-        evaluateRankingEffect({ query: { features: [[1]], ids: [1], cams: [0] }, gallery: { features: [[1]], ids: [1], cams: [0] } })
+        evaluateRankingEffect({
+          query: { features: [[1]], ids: [1], cams: [0] },
+          gallery: { features: [[1]], ids: [1], cams: [0] }
+        })
       )
       expect(error._tag).toBe("NoValidQuery")
-      const ok = yield* evaluateRankingEffect({ query: { features: [[1]], ids: [1], cams: [0] }, gallery: { features: [[1]], ids: [1], cams: [1] } })
+      const ok = yield* evaluateRankingEffect({
+        query: { features: [[1]], ids: [1], cams: [0] },
+        gallery: { features: [[1]], ids: [1], cams: [1] }
+      })
       expect(ok.mAP).toBe(1)
-    }))
+    })
+  )
 })

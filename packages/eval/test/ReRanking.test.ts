@@ -14,12 +14,22 @@ const fr = Math.fround
  * A literal, dense float32 port of the authors' re_ranking.py (zhunzhong07/person-re-ranking, as vendored by
  * open-reid and torchreid), with a stable argsort. O(N^2) memory: small inputs only.
  */
-const denseReference = (qg: Float32Array, qq: Float32Array, gg: Float32Array, Q: number, G: number, k1 = 20, k2 = 6, lambda = 0.3) => {
+const denseReference = (
+  qg: Float32Array,
+  qq: Float32Array,
+  gg: Float32Array,
+  Q: number,
+  G: number,
+  k1 = 20,
+  k2 = 6,
+  lambda = 0.3
+) => {
   const N = Q + G
   const original = new Float32Array(N * N)
   for (let i = 0; i < N; i++) {
     for (let j = 0; j < N; j++) {
-      const d = i < Q ? (j < Q ? qq[i * Q + j]! : qg[i * G + j - Q]!) : j < Q ? qg[j * G + i - Q]! : gg[(i - Q) * G + j - Q]!
+      const d =
+        i < Q ? (j < Q ? qq[i * Q + j]! : qg[i * G + j - Q]!) : j < Q ? qg[j * G + i - Q]! : gg[(i - Q) * G + j - Q]!
       original[i * N + j] = fr(d * d)
     }
   }
@@ -30,7 +40,9 @@ const denseReference = (qg: Float32Array, qq: Float32Array, gg: Float32Array, Q:
   for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) dist[j * N + i] = fr(original[i * N + j]! / colMax[j]!)
   const initialRank: Array<Array<number>> = []
   for (let i = 0; i < N; i++) {
-    initialRank.push(Array.from({ length: N }, (_, j) => j).sort((a, b) => dist[i * N + a]! - dist[i * N + b]! || a - b))
+    initialRank.push(
+      Array.from({ length: N }, (_, j) => j).sort((a, b) => dist[i * N + a]! - dist[i * N + b]! || a - b)
+    )
   }
   const V = new Float32Array(N * N)
   const recipOf = (i: number, k: number) => {
@@ -99,7 +111,8 @@ const euclidean = (a: Float32Array, b: Float32Array, na: number, nb: number, dim
 const randomFeatures = (rng: RandomStream, n: number, dim: number, ids: number) => {
   const centers = Array.from({ length: ids }, () => Array.from({ length: dim }, () => rng.normal()))
   const data = new Float32Array(n * dim)
-  for (let i = 0; i < n; i++) for (let k = 0; k < dim; k++) data[i * dim + k] = centers[i % ids]![k]! + 0.7 * rng.normal()
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < dim; k++) data[i * dim + k] = centers[i % ids]![k]! + 0.7 * rng.normal()
   return data
 }
 
@@ -142,7 +155,12 @@ describe("k-reciprocal re-ranking", () => {
           const gg = euclidean(g, g, G, G, dim)
           const k2e = Math.min(k2, Q + G)
           const expected = denseReference(qg, qq, gg, Q, G, Math.min(k1, Q + G - 1), k2e, lambda)
-          const actual = reRankDistances(qg, qq, gg, Q, G, { k1: Math.min(k1, Q + G - 1), k2: k2e, lambda, blockRows: 3 })
+          const actual = reRankDistances(qg, qq, gg, Q, G, {
+            k1: Math.min(k1, Q + G - 1),
+            k2: k2e,
+            lambda,
+            blockRows: 3
+          })
           expect(Array.from(actual)).toEqual(Array.from(expected))
         }
       ),
@@ -157,8 +175,16 @@ describe("k-reciprocal re-ranking", () => {
     const dim = 6
     const q = randomFeatures(rng, Q, dim, 8)
     const g = randomFeatures(rng, G, dim, 8)
-    const expected = denseReference(euclidean(q, g, Q, G, dim), euclidean(q, q, Q, Q, dim), euclidean(g, g, G, G, dim), Q, G)
-    const actual = noLeaks(() => reRankFeatures({ data: q, rows: Q, dim }, { data: g, rows: G, dim }, { blockRows: 16 }))
+    const expected = denseReference(
+      euclidean(q, g, Q, G, dim),
+      euclidean(q, q, Q, Q, dim),
+      euclidean(g, g, G, G, dim),
+      Q,
+      G
+    )
+    const actual = noLeaks(() =>
+      reRankFeatures({ data: q, rows: Q, dim }, { data: g, rows: G, dim }, { blockRows: 16 })
+    )
     let worst = 0
     for (let k = 0; k < expected.length; k++) worst = Math.max(worst, Math.abs(actual[k]! - expected[k]!))
     expect(worst).toBeLessThan(1e-4)
@@ -166,21 +192,41 @@ describe("k-reciprocal re-ranking", () => {
   })
 
   it("coinciding items give finite distances (the original divides 0 by 0)", () => {
-    const all = noLeaks(() => reRankFeatures([[1, 1]], [[1, 1], [1, 1]]))
+    const all = noLeaks(() =>
+      reRankFeatures(
+        [[1, 1]],
+        [
+          [1, 1],
+          [1, 1]
+        ]
+      )
+    )
     expect(Array.from(all)).toEqual([0, 0])
     // one more distinct item: the coinciding pair stays at distance 0, every value is finite
-    const some = reRankFeatures([[1, 1]], [[1, 1], [1, 1], [3, 1]], { k1: 2, k2: 1 })
+    const some = reRankFeatures(
+      [[1, 1]],
+      [
+        [1, 1],
+        [1, 1],
+        [3, 1]
+      ],
+      { k1: 2, k2: 1 }
+    )
     expect(some.every(Number.isFinite)).toBe(true)
     expect([some[0], some[1]]).toEqual([0, 0])
   })
 
   it("rejects NaN distance matrices", () => {
     const one = Float32Array.from([0])
-    expect(() => reRankDistances(Float32Array.from([Number.NaN]), one, one, 1, 1)).toThrow(expect.objectContaining({ _tag: "NonFiniteTensor" }))
+    expect(() => reRankDistances(Float32Array.from([Number.NaN]), one, one, 1, 1)).toThrow(
+      expect.objectContaining({ _tag: "NonFiniteTensor" })
+    )
   })
 
   it("rejects bad options", () => {
     expect(() => reRankFeatures([[1]], [[2]], { k1: 0 })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
-    expect(() => reRankFeatures([[1]], [[2]], { lambda: 2 })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+    expect(() => reRankFeatures([[1]], [[2]], { lambda: 2 })).toThrow(
+      expect.objectContaining({ _tag: "InvalidOption" })
+    )
   })
 })

@@ -3,7 +3,9 @@ import * as fc from "fast-check"
 import { Assignment, buildTracklets, type Detection, iou, track, trackingScores } from "../src/index.ts"
 
 const permutations = (items: ReadonlyArray<number>): Array<Array<number>> =>
-  items.length <= 1 ? [[...items]] : items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]))
+  items.length <= 1
+    ? [[...items]]
+    : items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((p) => [x, ...p]))
 
 /** Brute force: the best total over matchings of min(rows, cols) pairs; forbidden pairs end the matching there. */
 const bruteBest = (cost: Array<number>, rows: number, cols: number): number => {
@@ -24,15 +26,20 @@ const bruteBest = (cost: Array<number>, rows: number, cols: number): number => {
 describe("assignment", () => {
   it("hungarian reaches the brute-force optimum (rectangular, both orientations)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 16, maxLength: 16 }), (r, c, flat) => {
-        const cost = flat.slice(0, r * c)
-        const a = Assignment.hungarian(cost, r, c)
-        const used = [...a].filter((j) => j >= 0)
-        expect(new Set(used).size).toBe(used.length)
-        expect(used.length).toBe(Math.min(r, c))
-        const total = [...a].reduce((s, j, i) => (j >= 0 ? s + cost[i * c + j]! : s), 0)
-        expect(total).toBe(bruteBest(cost, r, c))
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 16, maxLength: 16 }),
+        (r, c, flat) => {
+          const cost = flat.slice(0, r * c)
+          const a = Assignment.hungarian(cost, r, c)
+          const used = [...a].filter((j) => j >= 0)
+          expect(new Set(used).size).toBe(used.length)
+          expect(used.length).toBe(Math.min(r, c))
+          const total = [...a].reduce((s, j, i) => (j >= 0 ? s + cost[i * c + j]! : s), 0)
+          expect(total).toBe(bruteBest(cost, r, c))
+        }
+      ),
       { numRuns: 80 }
     )
   })
@@ -68,18 +75,36 @@ describe("tracklets and tracking metrics", () => {
 
   /** Two people walking towards each other in camera 0 (crossing at frame 5), then both seen in camera 1. */
   const scene = (): { detections: Array<Detection>; truth: Array<number> } => {
-    const looks = [[1, 0, 0, 0.1], [0, 1, 0.1, 0]]
+    const looks = [
+      [1, 0, 0, 0.1],
+      [0, 1, 0.1, 0]
+    ]
     const detections: Array<Detection> = []
     const truth: Array<number> = []
     for (let f = 0; f < 10; f++) {
-      detections.push({ frame: f, camera: 0, box: [10 * f, 0, 20, 50], feature: looks[0]!.map((v, k) => v + 0.02 * Math.sin(f + k)) })
+      detections.push({
+        frame: f,
+        camera: 0,
+        box: [10 * f, 0, 20, 50],
+        feature: looks[0]!.map((v, k) => v + 0.02 * Math.sin(f + k))
+      })
       truth.push(0)
-      detections.push({ frame: f, camera: 0, box: [95 - 10 * f, 0, 20, 50], feature: looks[1]!.map((v, k) => v + 0.02 * Math.cos(f + k)) })
+      detections.push({
+        frame: f,
+        camera: 0,
+        box: [95 - 10 * f, 0, 20, 50],
+        feature: looks[1]!.map((v, k) => v + 0.02 * Math.cos(f + k))
+      })
       truth.push(1)
     }
     for (let f = 20; f < 25; f++) {
       for (const p of [0, 1]) {
-        detections.push({ frame: f, camera: 1, box: [5 * f + 60 * p, 10, 20, 50], feature: looks[p]!.map((v, k) => v + 0.03 * Math.sin(3 * f + k + p)) })
+        detections.push({
+          frame: f,
+          camera: 1,
+          box: [5 * f + 60 * p, 10, 20, 50],
+          feature: looks[p]!.map((v, k) => v + 0.03 * Math.sin(3 * f + k + p))
+        })
         truth.push(p)
       }
     }
@@ -104,7 +129,12 @@ describe("tracklets and tracking metrics", () => {
     const { detections, truth } = scene()
     const result = track(detections, { threshold: 0.3 })
     expect(new Set(result.tracklets).size).toBe(4)
-    const s = trackingScores(result.identities, truth, detections.map((d) => d.frame), detections.map((d) => d.camera))
+    const s = trackingScores(
+      result.identities,
+      truth,
+      detections.map((d) => d.frame),
+      detections.map((d) => d.camera)
+    )
     expect(s.idf1).toBe(1)
     // an absurd threshold would merge everything, but concurrent tracklets of camera 0 cannot merge
     const loose = track(detections, { threshold: 10 })

@@ -35,30 +35,41 @@ describe("verification", () => {
 
   it("AUC equals the Mann-Whitney statistic; rates are monotone; EER in [0, 1]", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.boolean()), { minLength: 2, maxLength: 40 }), (pairs) => {
-        const scores = pairs.map((p) => p[0])
-        const same = pairs.map((p) => p[1])
-        const G = same.filter(Boolean).length
-        if (G === 0 || G === same.length) return
-        const r = verification(scores, same)
-        let wins = 0
-        for (let i = 0; i < pairs.length; i++) for (let j = 0; j < pairs.length; j++) {
-          if (same[i] && !same[j]) wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.boolean()), { minLength: 2, maxLength: 40 }),
+        (pairs) => {
+          const scores = pairs.map((p) => p[0])
+          const same = pairs.map((p) => p[1])
+          const G = same.filter(Boolean).length
+          if (G === 0 || G === same.length) return
+          const r = verification(scores, same)
+          let wins = 0
+          for (let i = 0; i < pairs.length; i++)
+            for (let j = 0; j < pairs.length; j++) {
+              if (same[i] && !same[j]) wins += scores[i]! > scores[j]! ? 1 : scores[i] === scores[j] ? 0.5 : 0
+            }
+          expect(r.auc).toBeCloseTo(wins / (G * (pairs.length - G)), 10)
+          for (let t = 1; t < r.roc.far.length; t++) {
+            expect(r.roc.far[t]).toBeGreaterThanOrEqual(r.roc.far[t - 1]!)
+            expect(r.roc.tar[t]).toBeGreaterThanOrEqual(r.roc.tar[t - 1]!)
+          }
+          expect(r.eer).toBeGreaterThanOrEqual(0)
+          expect(r.eer).toBeLessThanOrEqual(1)
         }
-        expect(r.auc).toBeCloseTo(wins / (G * (pairs.length - G)), 10)
-        for (let t = 1; t < r.roc.far.length; t++) {
-          expect(r.roc.far[t]).toBeGreaterThanOrEqual(r.roc.far[t - 1]!)
-          expect(r.roc.tar[t]).toBeGreaterThanOrEqual(r.roc.tar[t - 1]!)
-        }
-        expect(r.eer).toBeGreaterThanOrEqual(0)
-        expect(r.eer).toBeLessThanOrEqual(1)
-      }),
+      ),
       { numRuns: 100 }
     )
   })
 
   it("allPairs builds labelled pairs from features", () => {
-    const { distances, same } = allPairs([[1, 0], [1, 0.1], [0, 1]], [5, 5, 6])
+    const { distances, same } = allPairs(
+      [
+        [1, 0],
+        [1, 0.1],
+        [0, 1]
+      ],
+      [5, 5, 6]
+    )
     expect(Array.from(same)).toEqual([1, 0, 0])
     expect(distances.length).toBe(3)
     expect(verification(distances, same, { scoreType: "distance" }).auc).toBe(1)

@@ -20,13 +20,25 @@ describe("temporal pooling", () => {
 
 // two identities; tracklet frames drift, so that the first frame and the pooled tracklet rank differently
 const query = {
-  frames: [[0, 0], [0, 2], [10, 0], [10, 2]],
+  frames: [
+    [0, 0],
+    [0, 2],
+    [10, 0],
+    [10, 2]
+  ],
   tracklet: [0, 0, 1, 1],
   ids: [1, 2],
   cams: [0, 0]
 }
 const gallery = {
-  frames: [[0, 1.2], [0, 1.4], [10, 1], [10, 1], [0, 0.2], [0, 0.2]],
+  frames: [
+    [0, 1.2],
+    [0, 1.4],
+    [10, 1],
+    [10, 1],
+    [0, 0.2],
+    [0, 0.2]
+  ],
   tracklet: [0, 0, 1, 1, 2, 2],
   ids: [1, 2, 3],
   cams: [1, 1, 1]
@@ -45,10 +57,16 @@ describe("video protocols", () => {
     expect(first.perQuery.firstMatchRank[0]).toBe(1)
     const last = imageToVideo(query, gallery, { maxRank: 3, queryFrame: "last" })
     expect(last.perQuery.firstMatchRank[0]).toBe(0)
-    expect(() => imageToVideo(query, gallery, { queryFrame: 5 })).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+    expect(() => imageToVideo(query, gallery, { queryFrame: 5 })).toThrow(
+      expect.objectContaining({ _tag: "InvalidOption" })
+    )
     // a frame of a tracklet that has no id/cam is an error, not silently dropped from the I2V query
-    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1, 2] }, gallery)).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
-    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1] }, gallery)).toThrow(expect.objectContaining({ _tag: "LengthMismatch" }))
+    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1, 2] }, gallery)).toThrow(
+      expect.objectContaining({ _tag: "InvalidOption" })
+    )
+    expect(() => imageToVideo({ ...query, tracklet: [0, 0, 1] }, gallery)).toThrow(
+      expect.objectContaining({ _tag: "LengthMismatch" })
+    )
   })
 
   it("V2I ranks every gallery frame as an image", () => {
@@ -59,7 +77,13 @@ describe("video protocols", () => {
 
   it("MARS: the gallery includes the query tracklets, whose own entry is junk", () => {
     const tracklets = {
-      frames: [[0, 0], [0, 0.1], [5, 5], [0, 0.3], [9, 9]],
+      frames: [
+        [0, 0],
+        [0, 0.1],
+        [5, 5],
+        [0, 0.3],
+        [9, 9]
+      ],
       tracklet: [0, 1, 2, 3, 4],
       ids: [1, 1, 2, 1, 2],
       cams: [0, 1, 0, 0, 1]

@@ -31,7 +31,8 @@ export const referenceQuery = (
   const matches: Array<boolean> = []
   for (const j of order) {
     const gid = gids[j]!
-    const junk = o.junkIdentities.includes(gid) ||
+    const junk =
+      o.junkIdentities.includes(gid) ||
       (o.sameCameraJunk && gid === qid && gcams[j] === qcam && !o.distractorIdentities.includes(gid))
     if (junk) continue
     matches.push(gid === qid && !o.distractorIdentities.includes(gid))

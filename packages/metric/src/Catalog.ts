@@ -106,7 +106,10 @@ const withClasses = (name: string, options: AnyOptions, context: Context) => {
   const classes = options["classes"] ?? context.classes
   const dimension = options["dimension"] ?? context.dimension
   if (classes === undefined || dimension === undefined) {
-    throw new InvalidOption({ what: name, detail: "needs classes and dimension (give them in the options, or use it where the model's are known)" })
+    throw new InvalidOption({
+      what: name,
+      detail: "needs classes and dimension (give them in the options, or use it where the model's are known)"
+    })
   }
   return { ...options, classes, dimension }
 }

@@ -55,13 +55,24 @@ export const unsafeMake = (memorySize: number): Memory => {
   let next = 0
   let filled = 0
   const enqueue = (embeddings: Embeddings, batchLabels: Labels) => {
-    Tensor.assertShapes("crossBatchMemory", [[embeddings, ["batch", "dim"], "embeddings"], [batchLabels, ["batch"], "labels"]])
+    Tensor.assertShapes("crossBatchMemory", [
+      [embeddings, ["batch", "dim"], "embeddings"],
+      [batchLabels, ["batch"], "labels"]
+    ])
     const [b, d] = embeddings.shape
-    if (b > memorySize) throw new InvalidOption({ what: "crossBatchMemory", detail: `a batch of ${b} does not fit a memory of ${memorySize}; raise memorySize` })
+    if (b > memorySize)
+      throw new InvalidOption({
+        what: "crossBatchMemory",
+        detail: `a batch of ${b} does not fit a memory of ${memorySize}; raise memorySize`
+      })
     if (dim === -1) {
       dim = d
       data = new Float32Array(memorySize * d)
-    } else if (d !== dim) throw new InvalidOption({ what: "crossBatchMemory", detail: `embeddings of dimension ${d}, the memory holds ${dim}` })
+    } else if (d !== dim)
+      throw new InvalidOption({
+        what: "crossBatchMemory",
+        detail: `embeddings of dimension ${d}, the memory holds ${dim}`
+      })
     const x = embeddings.dataSync()
     const y = batchLabels.dataSync()
     for (let i = 0; i < b; i++) {
@@ -85,7 +96,11 @@ export const unsafeMake = (memorySize: number): Memory => {
       out.set(data.subarray(slot * dim, (slot + 1) * dim), (b + k) * dim)
       outLabels[b + k] = labels[slot]!
     }
-    return { embeddings: tf.tensor2d(out, [rows, dim]) as Embeddings, labels: tf.tensor1d(outLabels, "int32") as Labels, sameItems: true }
+    return {
+      embeddings: tf.tensor2d(out, [rows, dim]) as Embeddings,
+      labels: tf.tensor1d(outLabels, "int32") as Labels,
+      sameItems: true
+    }
   }
   return {
     memorySize,
@@ -102,7 +117,10 @@ export const unsafeMake = (memorySize: number): Memory => {
 /** A memory owned by the current Scope (emptied when it closes). @category constructors */
 export const make = (options: OptionsInput = {}): Effect.Effect<Memory, never, Scope.Scope> => {
   const o = decode(options)
-  return Effect.acquireRelease(Effect.sync(() => unsafeMake(o.memorySize)), (m) => Effect.sync(() => m.clear()))
+  return Effect.acquireRelease(
+    Effect.sync(() => unsafeMake(o.memorySize)),
+    (m) => Effect.sync(() => m.clear())
+  )
 }
 
 /** A pair loss the memory can wrap: `(anchors, labels, extras) => LossValue`, e.g. `(e, l, x) => Contrastive.loss(e, l, {}, x)`. */
@@ -116,7 +134,10 @@ export interface WrappedLoss {
  * loss: (e, l, x) => MultiSimilarity.loss(e, l, {}, x) })`). Cameras are not kept in the memory, so
  * `crossCameraPositives` cannot be used through it. @category constructors
  */
-export const crossBatchMemory = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">, wrapped: WrappedLoss): Term.Term<Scope.Scope> => {
+export const crossBatchMemory = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">,
+  wrapped: WrappedLoss
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   const name = `crossBatchMemory(${wrapped.name})`

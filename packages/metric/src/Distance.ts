@@ -117,13 +117,14 @@ export const make = (name: DistanceName, options: { readonly normalize?: boolean
   return {
     name,
     normalize,
-    matrix: normalize && name !== "cosine"
-      ? (q, r) =>
-        tf.tidy(() => {
-          const qn = l2Normalize(q)
-          return f(qn, r === undefined || r === q ? undefined : l2Normalize(r))
-        })
-      : f
+    matrix:
+      normalize && name !== "cosine"
+        ? (q, r) =>
+            tf.tidy(() => {
+              const qn = l2Normalize(q)
+              return f(qn, r === undefined || r === q ? undefined : l2Normalize(r))
+            })
+        : f
   }
 }
 
@@ -174,11 +175,22 @@ export const forEachBlock = (
  * round-off rather than an exact 0).
  * @category math
  */
-export const blocked = (distance: Distance, queries: Embeddings, refs: Embeddings, options: BlockOptions = {}): DistanceMatrix => {
+export const blocked = (
+  distance: Distance,
+  queries: Embeddings,
+  refs: Embeddings,
+  options: BlockOptions = {}
+): DistanceMatrix => {
   const parts: Array<tf.Tensor2D> = []
-  forEachBlock(distance, queries, refs, (block) => {
-    parts.push(tf.keep(block))
-  }, options)
+  forEachBlock(
+    distance,
+    queries,
+    refs,
+    (block) => {
+      parts.push(tf.keep(block))
+    },
+    options
+  )
   if (parts.length === 1) return parts[0] as DistanceMatrix
   const out = tf.concat(parts, 0) as DistanceMatrix
   for (const p of parts) p.dispose()

@@ -91,7 +91,10 @@ export const pairs = (x: LocalFeatures, rows: Int32Array, cols: Int32Array, norm
     const pick = (idx: Int32Array) => {
       const oneHot = new Float32Array(idx.length * b)
       for (let t = 0; t < idx.length; t++) oneHot[t * b + idx[t]!] = 1
-      const picked = tf.reshape(tf.matMul(tf.tensor2d(oneHot, [idx.length, b]), flat), [idx.length * h, c]) as tf.Tensor2D
+      const picked = tf.reshape(tf.matMul(tf.tensor2d(oneHot, [idx.length, b]), flat), [
+        idx.length * h,
+        c
+      ]) as tf.Tensor2D
       return normalize ? Distance.l2Normalize(picked) : picked
     }
     const [a, p] = [pick(rows), pick(cols)]

@@ -59,7 +59,10 @@ export const distanceFields = (distance: Distance.DistanceName) => ({
 export const PairFields = { ...distanceFields("euclidean"), ...PairPolicyFields }
 
 /** Schema fields of distance (with the given default) + pair policy. @category models */
-export const pairFieldsWith = (distance: Distance.DistanceName) => ({ ...distanceFields(distance), ...PairPolicyFields })
+export const pairFieldsWith = (distance: Distance.DistanceName) => ({
+  ...distanceFields(distance),
+  ...PairPolicyFields
+})
 
 /** Reductions of per-triplet (per-pair) losses. @category models */
 export const Reduction = Schema.Literals(["mean", "meanNonZero", "sum"])
@@ -101,7 +104,11 @@ export const prepareWith = (
     [embeddings, ["batch", "dim"], "embeddings"],
     [labels, ["batch"], "labels"]
   ])
-  if (extras.cameras !== undefined) Tensor.assertShapes(what, [[embeddings, ["batch", null]], [extras.cameras, ["batch"], "cameras"]])
+  if (extras.cameras !== undefined)
+    Tensor.assertShapes(what, [
+      [embeddings, ["batch", null]],
+      [extras.cameras, ["batch"], "cameras"]
+    ])
   if (refs !== undefined) {
     Tensor.assertShapes(what, [
       [embeddings, [null, "dim"], "embeddings"],
@@ -110,7 +117,10 @@ export const prepareWith = (
       ...(refs.cameras === undefined ? [] : [[refs.cameras, ["refs"], "reference cameras"] as const])
     ])
     if (refs.labels === undefined && refs.embeddings.shape[0] !== embeddings.shape[0]) {
-      throw new InvalidOption({ what, detail: "reference labels are required when there are not as many references as anchors" })
+      throw new InvalidOption({
+        what,
+        detail: "reference labels are required when there are not as many references as anchors"
+      })
     }
   }
   const distances = matrix(embeddings, refs?.embeddings)
@@ -123,7 +133,10 @@ export const prepareWith = (
     labels: labelValues,
     refLabels: readInts(refs?.labels) ?? labelValues,
     cameras: cameraValues,
-    refCameras: refs === undefined ? cameraValues : (readInts(refs.cameras) ?? (refs.labels === undefined ? cameraValues : undefined)),
+    refCameras:
+      refs === undefined
+        ? cameraValues
+        : (readInts(refs.cameras) ?? (refs.labels === undefined ? cameraValues : undefined)),
     sameItems: refs === undefined || options.refSameItems || refs.sameItems === true,
     policy: options
   })
@@ -186,7 +199,8 @@ export const reduce = (perItem: tf.Tensor1D, reduction: Reduction, connectTo?: t
   })
 
 /** `tf.tidy` for a function returning a {@link LossValue} (the loss and its stats are kept). @category math */
-export const tidyLoss = (f: () => LossValue): LossValue => tf.tidy(f as unknown as () => tf.TensorContainer) as unknown as LossValue
+export const tidyLoss = (f: () => LossValue): LossValue =>
+  tf.tidy(f as unknown as () => tf.TensorContainer) as unknown as LossValue
 
 /** Statistics as scalars (what a {@link Term} reports). @category constructors */
 export const stats = (values: Record<string, number>): Record<string, tf.Scalar> =>
@@ -217,7 +231,11 @@ export interface TermOptions {
 export const embeddingsOf = (term: string, step: Step, source: EmbeddingSource = "features"): Embeddings => {
   const e = source === "features" ? step.outputs.features : step.outputs.neckFeatures
   if (e === undefined) {
-    throw new MissingOutput({ term, field: `outputs.${source}`, hint: "use a model with a neck, or embedding: \"features\"" })
+    throw new MissingOutput({
+      term,
+      field: `outputs.${source}`,
+      hint: 'use a model with a neck, or embedding: "features"'
+    })
   }
   return e
 }
@@ -225,7 +243,11 @@ export const embeddingsOf = (term: string, step: Step, source: EmbeddingSource =
 /** The cameras of a step, required when `crossCameraPositives` is set. @category math */
 export const camerasOf = (term: string, step: Step, required: boolean): tf.Tensor1D | undefined => {
   if (required && step.cameras === undefined) {
-    throw new MissingOutput({ term, field: "cameras", hint: "provide camera ids in the batch, or set crossCameraPositives: false" })
+    throw new MissingOutput({
+      term,
+      field: "cameras",
+      hint: "provide camera ids in the batch, or set crossCameraPositives: false"
+    })
   }
   return step.cameras
 }
@@ -245,6 +267,10 @@ export const pairTerm = (
   Term.make(
     name,
     describeOptions,
-    (step) => f(embeddingsOf(name, step, term.embedding), step.labels, { cameras: camerasOf(name, step, crossCamera), references: term.references?.(step) }),
+    (step) =>
+      f(embeddingsOf(name, step, term.embedding), step.labels, {
+        cameras: camerasOf(name, step, crossCamera),
+        references: term.references?.(step)
+      }),
     term.weight ?? 1
   )

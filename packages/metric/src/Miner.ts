@@ -181,7 +181,10 @@ export interface ContextInput {
 export const makeContext = (input: ContextInput): PairContext => {
   const { rows, cols, labels, refLabels, cameras, refCameras, sameItems, policy } = input
   if (policy.crossCameraPositives && (cameras === undefined || refCameras === undefined)) {
-    throw new InvalidOption({ what: "crossCameraPositives", detail: "needs camera ids for anchors and references (pass cameras, or step.cameras)" })
+    throw new InvalidOption({
+      what: "crossCameraPositives",
+      detail: "needs camera ids for anchors and references (pass cameras, or step.cameras)"
+    })
   }
   const positive = new Uint8Array(rows * cols)
   const negative = new Uint8Array(rows * cols)
@@ -211,7 +214,18 @@ export const makeContext = (input: ContextInput): PairContext => {
     if (pos > 0 && neg > 0) valid[i] = 1
     else skipped++
   }
-  return { rows, cols, values: input.values, positive, negative, valid, skipped, selfPositives, labels: Int32Array.from(labels), refLabels: Int32Array.from(refLabels) }
+  return {
+    rows,
+    cols,
+    values: input.values,
+    positive,
+    negative,
+    valid,
+    skipped,
+    selfPositives,
+    labels: Int32Array.from(labels),
+    refLabels: Int32Array.from(refLabels)
+  }
 }
 
 /** Reads a small int tensor's values (labels, cameras) synchronously. @internal */

@@ -68,15 +68,17 @@ export const uniqueNames = (names: ReadonlyArray<string>): ReadonlyArray<string>
 export const make = <const Terms extends ReadonlyArray<Term<unknown>>>(
   ...terms: Terms
 ): Effect.Effect<ObjectiveService, never, Requirements<Terms>> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const names = uniqueNames(terms.map((t) => t.name))
     for (let i = 0; i < terms.length; i++) {
       if (names[i] !== terms[i]!.name) {
-        yield* Effect.logWarning(`Objective: two terms are named "${terms[i]!.name}"; the later one is reported as "${names[i]}" (rename it with Term.named)`)
+        yield* Effect.logWarning(
+          `Objective: two terms are named "${terms[i]!.name}"; the later one is reported as "${names[i]}" (rename it with Term.named)`
+        )
       }
     }
     const fns: Array<TermFn> = []
-    for (const term of terms) fns.push(yield* (term.build as Effect.Effect<TermFn, never, Requirements<Terms>>))
+    for (const term of terms) fns.push(yield* term.build as Effect.Effect<TermFn, never, Requirements<Terms>>)
     const compute = (step: Step): ObjectiveValue => {
       const reports: Array<TermReport> = []
       let total: tf.Scalar | undefined

@@ -29,20 +29,20 @@ export type LossItems =
   | { readonly kind: "alreadyReduced"; readonly loss: tf.Scalar }
   | { readonly kind: "element"; readonly losses: tf.Tensor1D; readonly indices: Int32Array; readonly divisor?: number }
   | {
-    readonly kind: "posPair" | "negPair"
-    readonly losses: tf.Tensor1D
-    readonly anchors: Int32Array
-    readonly others: Int32Array
-    readonly divisor?: number
-  }
+      readonly kind: "posPair" | "negPair"
+      readonly losses: tf.Tensor1D
+      readonly anchors: Int32Array
+      readonly others: Int32Array
+      readonly divisor?: number
+    }
   | {
-    readonly kind: "triplet"
-    readonly losses: tf.Tensor1D
-    readonly anchors: Int32Array
-    readonly positives: Int32Array
-    readonly negatives: Int32Array
-    readonly divisor?: number
-  }
+      readonly kind: "triplet"
+      readonly losses: tf.Tensor1D
+      readonly anchors: Int32Array
+      readonly positives: Int32Array
+      readonly negatives: Int32Array
+      readonly divisor?: number
+    }
 
 /** The batch the items come from: its embeddings (zero losses stay connected to them) and labels. @category models */
 export interface ReduceBatch {
@@ -65,13 +65,17 @@ const sizeOf = (items: LossItems): number => (items.kind === "alreadyReduced" ? 
 const checkSizes = (name: string, items: LossItems) => {
   if (items.kind === "alreadyReduced") return
   const n = items.losses.shape[0]
-  const lengths = items.kind === "element"
-    ? [items.indices.length]
-    : items.kind === "triplet"
-    ? [items.anchors.length, items.positives.length, items.negatives.length]
-    : [items.anchors.length, items.others.length]
+  const lengths =
+    items.kind === "element"
+      ? [items.indices.length]
+      : items.kind === "triplet"
+        ? [items.anchors.length, items.positives.length, items.negatives.length]
+        : [items.anchors.length, items.others.length]
   if (lengths.some((l) => l !== n)) {
-    throw new InvalidOption({ what: name, detail: `${n} losses but index arrays of lengths ${lengths.join(", ")}; give one index per loss` })
+    throw new InvalidOption({
+      what: name,
+      detail: `${n} losses but index arrays of lengths ${lengths.join(", ")}; give one index per loss`
+    })
   }
 }
 
@@ -109,7 +113,10 @@ export interface ThresholdOptions {
 export const threshold = (options: ThresholdOptions, name = "ThresholdReducer"): Reducer => {
   const { low, high } = options
   if (low === undefined && high === undefined) {
-    throw new InvalidOption({ what: name, detail: "give at least one of low or high (PML: \"At least one of low or high must be specified\")" })
+    throw new InvalidOption({
+      what: name,
+      detail: 'give at least one of low or high (PML: "At least one of low or high must be specified")'
+    })
   }
   if ((low !== undefined && !Number.isFinite(low)) || (high !== undefined && !Number.isFinite(high))) {
     throw new InvalidOption({ what: name, detail: `bounds must be finite numbers, got low ${low}, high ${high}` })
@@ -134,7 +141,8 @@ export const threshold = (options: ThresholdOptions, name = "ThresholdReducer"):
       }
       if (kept === 0) return zeroLoss(batch.embeddings)
       return tf.div(tf.sum(tf.mul(items.losses, tf.tensor1d(mask))), kept) as tf.Scalar
-    }))
+    })
+  )
 }
 
 /** PML's `AvgNonZeroReducer` (= `ThresholdReducer(low=0)`): the mean of the positive items. @category constructors */
@@ -147,7 +155,10 @@ export const avgNonZero = (): Reducer => threshold({ low: 0 }, "AvgNonZeroReduce
  */
 export const classWeighted = (weights: ReadonlyArray<number>): Reducer => {
   if (weights.length === 0 || weights.some((w) => !Number.isFinite(w))) {
-    throw new InvalidOption({ what: "ClassWeightedReducer", detail: "weights must be a non-empty list of finite numbers, one per class" })
+    throw new InvalidOption({
+      what: "ClassWeightedReducer",
+      detail: "weights must be a non-empty list of finite numbers, one per class"
+    })
   }
   return make("ClassWeightedReducer", (items, batch) => {
     const indices = items.kind === "element" ? items.indices : items.anchors
@@ -155,7 +166,10 @@ export const classWeighted = (weights: ReadonlyArray<number>): Reducer => {
     for (let i = 0; i < indices.length; i++) {
       const label = batch.labels[indices[i]!]
       if (label === undefined || label < 0 || label >= weights.length) {
-        throw new InvalidOption({ what: "ClassWeightedReducer", detail: `label ${label} of item ${indices[i]} has no weight (${weights.length} weights); give one weight per class` })
+        throw new InvalidOption({
+          what: "ClassWeightedReducer",
+          detail: `label ${label} of item ${indices[i]} has no weight (${weights.length} weights); give one weight per class`
+        })
       }
       w[i] = weights[label]!
     }
@@ -171,7 +185,11 @@ export const classWeighted = (weights: ReadonlyArray<number>): Reducer => {
 export const divisor = (): Reducer =>
   make("DivisorReducer", (items, batch) => {
     if (items.divisor === undefined) {
-      throw new InvalidOption({ what: "DivisorReducer", detail: "the loss gave no divisor with its items; use it with a loss that reports one (e.g. FastAP, NormalizedSoftmax)" })
+      throw new InvalidOption({
+        what: "DivisorReducer",
+        detail:
+          "the loss gave no divisor with its items; use it with a loss that reports one (e.g. FastAP, NormalizedSoftmax)"
+      })
     }
     if (items.divisor === 0) return zeroLoss(batch.embeddings)
     return tf.div(tf.sum(items.losses), items.divisor) as tf.Scalar
@@ -198,7 +216,11 @@ export const perAnchor = (
   make("PerAnchorReducer", (items, batch) => {
     if (items.kind === "element") return reducer.reduce(items, batch)
     if (items.kind === "triplet") {
-      throw new InvalidOption({ what: "PerAnchorReducer", detail: "triplet losses cannot be reduced per anchor (PML: \"Triplet reduction not supported\"); use it with pair losses" })
+      throw new InvalidOption({
+        what: "PerAnchorReducer",
+        detail:
+          'triplet losses cannot be reduced per anchor (PML: "Triplet reduction not supported"); use it with pair losses'
+      })
     }
     const b = batch.embeddings.shape[0]
     // the B x B table of PML: a repeated (anchor, other) keeps its last loss
@@ -207,7 +229,10 @@ export const perAnchor = (
       const a = items.anchors[i]!
       const o = items.others[i]!
       if (a < 0 || a >= b || o < 0 || o >= b) {
-        throw new InvalidOption({ what: "PerAnchorReducer", detail: `pair (${a}, ${o}) is outside the batch of ${b} embeddings` })
+        throw new InvalidOption({
+          what: "PerAnchorReducer",
+          detail: `pair (${a}, ${o}) is outside the batch of ${b} embeddings`
+        })
       }
       last.set(a * b + o, i)
     }
@@ -221,7 +246,10 @@ export const perAnchor = (
       return aggregation(rowSum, count)
     })
     try {
-      return reducer.reduce({ kind: "element", losses: perAnchorLosses, indices: Int32Array.from({ length: b }, (_, i) => i) }, batch)
+      return reducer.reduce(
+        { kind: "element", losses: perAnchorLosses, indices: Int32Array.from({ length: b }, (_, i) => i) },
+        batch
+      )
     } finally {
       perAnchorLosses.dispose()
     }

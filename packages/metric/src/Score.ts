@@ -82,5 +82,8 @@ export const fields = (name: ScoreName) => ({
 })
 
 /** The score of decoded {@link fields}. @category constructors */
-export const fromFields = (o: { readonly distance: ScoreName; readonly normalize: boolean; readonly power: "1" | "2" }): Score =>
-  make(o.distance, { normalize: o.normalize, power: o.power === "2" ? 2 : 1 })
+export const fromFields = (o: {
+  readonly distance: ScoreName
+  readonly normalize: boolean
+  readonly power: "1" | "2"
+}): Score => make(o.distance, { normalize: o.normalize, power: o.power === "2" ? 2 : 1 })

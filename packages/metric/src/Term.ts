@@ -33,17 +33,25 @@ export interface Term<out R = never> {
 }
 
 /** The union of the requirements of a list of terms (`never` for no terms). */
-export type Requirements<Terms extends ReadonlyArray<Term<unknown>>> = [Terms[number]] extends [never] ? never
-  : Terms[number] extends Term<infer R> ? R
-  : never
+export type Requirements<Terms extends ReadonlyArray<Term<unknown>>> = [Terms[number]] extends [never]
+  ? never
+  : Terms[number] extends Term<infer R>
+    ? R
+    : never
 
 const showOption = (value: unknown): string =>
-  typeof value === "number" ? String(Number(value.toPrecision(6))) : typeof value === "string" ? value : JSON.stringify(value)
+  typeof value === "number"
+    ? String(Number(value.toPrecision(6)))
+    : typeof value === "string"
+      ? value
+      : JSON.stringify(value)
 
 /** `name(k=v, ...)` for the options that are set. */
 export const describeCall = (name: string, options: object): string => {
   const parts = Object.entries(options)
-    .filter(([, v]) => v !== undefined && typeof v !== "function" && (typeof v !== "object" || v === null || Array.isArray(v)))
+    .filter(
+      ([, v]) => v !== undefined && typeof v !== "function" && (typeof v !== "object" || v === null || Array.isArray(v))
+    )
     .map(([k, v]) => `${k}=${showOption(v)}`)
   return parts.length === 0 ? name : `${name}(${parts.join(", ")})`
 }
@@ -66,7 +74,12 @@ export const make = (name: string, options: object, fn: TermFn, weight = 1): Ter
 })
 
 /** A term whose per-step function is built by an Effect (e.g. one that reads a Teacher service). */
-export const fromEffect = <R>(name: string, options: object, build: Effect.Effect<TermFn, never, R>, weight = 1): Term<R> => ({
+export const fromEffect = <R>(
+  name: string,
+  options: object,
+  build: Effect.Effect<TermFn, never, R>,
+  weight = 1
+): Term<R> => ({
   _tag: "Term",
   name,
   weight: checkWeight(name, weight),

@@ -18,10 +18,14 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, type Scope } from "effect"
 
 /** How a parameter matrix is initialised. @category models */
-export type Init = { readonly _tag: "normal" } | { readonly _tag: "kaimingNormalFanOut" } | { readonly _tag: "kaimingUniform" } | {
-  readonly _tag: "constant"
-  readonly value: number
-}
+export type Init =
+  | { readonly _tag: "normal" }
+  | { readonly _tag: "kaimingNormalFanOut" }
+  | { readonly _tag: "kaimingUniform" }
+  | {
+      readonly _tag: "constant"
+      readonly value: number
+    }
 
 /** The initial values of a `[rows, cols]` matrix (torch's fan conventions for 2-D weights: fan_in = cols, fan_out = rows). @category math */
 export const initialValues = (rows: number, cols: number, init: Init, rng: RandomStream): Float32Array => {
@@ -50,8 +54,13 @@ export const initialValues = (rows: number, cols: number, init: Init, rng: Rando
 let created = 0
 
 /** A scoped trainable `[rows, cols]` variable named `metric/<name>`, seeded from the run's Rng. @category constructors */
-export const make = (name: string, rows: number, cols: number, init: Init): Effect.Effect<tf.Variable<tf.Rank.R2>, never, Scope.Scope> =>
-  Effect.gen(function*() {
+export const make = (
+  name: string,
+  rows: number,
+  cols: number,
+  init: Init
+): Effect.Effect<tf.Variable<tf.Rank.R2>, never, Scope.Scope> =>
+  Effect.gen(function* () {
     const rng = (yield* Rng.Rng).stream(`metric/${name}`)
     return yield* Effect.acquireRelease(
       Effect.sync(() => {

@@ -7,8 +7,15 @@ import { cos, emb, l2, sq, useCpu } from "./helpers.ts"
 
 useCpu()
 
-const x = [[0, 0], [3, 4], [1, 0]]
-const y = [[0, 1], [3, 4]]
+const x = [
+  [0, 0],
+  [3, 4],
+  [1, 0]
+]
+const y = [
+  [0, 1],
+  [3, 4]
+]
 
 describe("Distance", () => {
   it("euclidean, squared euclidean and cosine match hand values", () =>
@@ -36,7 +43,11 @@ describe("Distance", () => {
   it("self distances have an exactly zero diagonal", () =>
     noLeaks(() => {
       tf.tidy(() => {
-        const a = emb([[0.1, 0.2, 0.3], [100.1, -50.3, 7.7], [0.1, 0.2, 0.3]])
+        const a = emb([
+          [0.1, 0.2, 0.3],
+          [100.1, -50.3, 7.7],
+          [0.1, 0.2, 0.3]
+        ])
         const d = Distance.euclidean.matrix(a).arraySync()
         expect([d[0]![0], d[1]![1], d[2]![2]]).toEqual([0, 0, 0])
         expect(Distance.squaredEuclidean.matrix(a).arraySync()[1]![1]).toBe(0)
@@ -45,14 +56,39 @@ describe("Distance", () => {
 
   it("the euclidean gradient at zero distance is 0, never NaN (duplicates, zero embeddings)", () =>
     noLeaks(() => {
-      for (const rows of [[[1, 2], [1, 2], [3, 1]], [[0, 0], [0, 0], [0, 0]]]) {
-        const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(Distance.euclidean.matrix(t as tf.Tensor2D)))(emb(rows)).arraySync()) as Array<Array<number>>
+      for (const rows of [
+        [
+          [1, 2],
+          [1, 2],
+          [3, 1]
+        ],
+        [
+          [0, 0],
+          [0, 0],
+          [0, 0]
+        ]
+      ]) {
+        const g = tf.tidy(() =>
+          tf
+            .grad((t: tf.Tensor) => tf.sum(Distance.euclidean.matrix(t as tf.Tensor2D)))(emb(rows))
+            .arraySync()
+        ) as Array<Array<number>>
         for (const r of g) for (const v of r) expect(Number.isFinite(v)).toBe(true)
         if (rows[0]![0] === 0) expect(g.flat().every((v) => v === 0)).toBe(true)
       }
       // and for cosine and normalised euclidean on zero vectors
       for (const d of [Distance.cosine, Distance.withNormalize(Distance.euclidean)]) {
-        const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(d.matrix(t as tf.Tensor2D)))(emb([[0, 0], [1, 1], [1, 1]])).dataSync())
+        const g = tf.tidy(() =>
+          tf
+            .grad((t: tf.Tensor) => tf.sum(d.matrix(t as tf.Tensor2D)))(
+              emb([
+                [0, 0],
+                [1, 1],
+                [1, 1]
+              ])
+            )
+            .dataSync()
+        )
         expect(Array.from(g).every(Number.isFinite)).toBe(true)
       }
     }))
@@ -60,7 +96,11 @@ describe("Distance", () => {
   it("the euclidean gradient is the exact derivative away from zero", () =>
     noLeaks(() => {
       // d|a - b|/da = (a - b) / |a - b|
-      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(Distance.euclidean.matrix(t as tf.Tensor2D, emb([[0, 0]]))))(emb([[3, 4]])).dataSync())
+      const g = tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(Distance.euclidean.matrix(t as tf.Tensor2D, emb([[0, 0]]))))(emb([[3, 4]]))
+          .dataSync()
+      )
       expect(g[0]).toBeCloseTo(0.6, 5)
       expect(g[1]).toBeCloseTo(0.8, 5)
     }))
@@ -68,7 +108,10 @@ describe("Distance", () => {
   it("cosine distance is invariant to scaling embeddings by positive factors", () =>
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 5 }),
+        fc.array(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3, maxLength: 3 }), {
+          minLength: 2,
+          maxLength: 5
+        }),
         fc.array(fc.double({ min: 0.01, max: 100, noNaN: true }), { minLength: 5, maxLength: 5 }),
         (rows, scales) => {
           const rs = rows.map((r) => (r.every((v) => Math.abs(v) < 1e-3) ? [1, 0, 0] : r))
@@ -86,47 +129,86 @@ describe("Distance", () => {
 
   it("L2 normalisation: unit rows, zero rows stay zero", () =>
     noLeaks(() => {
-      const n = tf.tidy(() => Distance.l2Normalize(emb([[3, 4], [0, 0]])).arraySync())
+      const n = tf.tidy(() =>
+        Distance.l2Normalize(
+          emb([
+            [3, 4],
+            [0, 0]
+          ])
+        ).arraySync()
+      )
       expect(n[0]![0]).toBeCloseTo(0.6, 6)
       expect(n[0]![1]).toBeCloseTo(0.8, 6)
       expect(n[1]).toEqual([0, 0])
-      const d = tf.tidy(() => Distance.make("euclidean", { normalize: true }).matrix(emb([[3, 4]]), emb([[6, 8], [-3, -4]])).dataSync())
+      const d = tf.tidy(() =>
+        Distance.make("euclidean", { normalize: true })
+          .matrix(
+            emb([[3, 4]]),
+            emb([
+              [6, 8],
+              [-3, -4]
+            ])
+          )
+          .dataSync()
+      )
       expect(d[0]).toBeCloseTo(0, 3)
       expect(d[1]).toBeCloseTo(2, 5)
     }))
 
   it("blocked matrices equal the full matrix and free their blocks", () =>
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 7 }), fc.constantFrom(...(["euclidean", "squaredEuclidean", "cosine"] as const)), (blockSize, name) => {
-        noLeaks(() => {
-          const q = tf.tidy(() => tf.randomNormal([11, 4], 0, 1, "float32", 7)) as tf.Tensor2D
-          const r = tf.tidy(() => tf.randomNormal([6, 4], 0, 1, "float32", 8)) as tf.Tensor2D
-          const d = Distance.make(name)
-          const full = d.matrix(q, r)
-          const blocked = Distance.blocked(d, q, r, { blockSize })
-          expect(blocked.shape).toEqual([11, 6])
-          const a = full.dataSync()
-          const b = blocked.dataSync()
-          for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(1e-4)
-          tf.dispose([q, r, full, blocked])
-        })
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.constantFrom(...(["euclidean", "squaredEuclidean", "cosine"] as const)),
+        (blockSize, name) => {
+          noLeaks(() => {
+            const q = tf.tidy(() => tf.randomNormal([11, 4], 0, 1, "float32", 7)) as tf.Tensor2D
+            const r = tf.tidy(() => tf.randomNormal([6, 4], 0, 1, "float32", 8)) as tf.Tensor2D
+            const d = Distance.make(name)
+            const full = d.matrix(q, r)
+            const blocked = Distance.blocked(d, q, r, { blockSize })
+            expect(blocked.shape).toEqual([11, 6])
+            const a = full.dataSync()
+            const b = blocked.dataSync()
+            for (let k = 0; k < a.length; k++) expect(Math.abs(a[k]! - b[k]!)).toBeLessThan(1e-4)
+            tf.dispose([q, r, full, blocked])
+          })
+        }
+      ),
       { numRuns: 15 }
     ))
 
   it("forEachBlock streams row blocks with their offsets", () =>
     noLeaks(() => {
-      const q = emb([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0]])
+      const q = emb([
+        [0, 0],
+        [1, 0],
+        [2, 0],
+        [3, 0],
+        [4, 0]
+      ])
       const r = emb([[0, 0]])
       const seen: Array<readonly [number, Array<number>]> = []
-      Distance.forEachBlock(Distance.euclidean, q, r, (block, start) => seen.push([start, Array.from(block.dataSync())]), { blockSize: 2 })
-      expect(seen).toEqual([[0, [0, 1]], [2, [2, 3]], [4, [4]]])
+      Distance.forEachBlock(
+        Distance.euclidean,
+        q,
+        r,
+        (block, start) => seen.push([start, Array.from(block.dataSync())]),
+        { blockSize: 2 }
+      )
+      expect(seen).toEqual([
+        [0, [0, 1]],
+        [2, [2, 3]],
+        [4, [4]]
+      ])
       tf.dispose([q, r])
     }))
 
   it("mismatched dimensions are a ShapeMismatch naming the inputs", () => {
     tf.tidy(() => {
-      expect(() => Distance.euclidean.matrix(emb([[1, 2]]), emb([[1, 2, 3]]))).toThrow(/refs: expected shape \[\*, 2\], got \[1, 3\]/)
+      expect(() => Distance.euclidean.matrix(emb([[1, 2]]), emb([[1, 2, 3]]))).toThrow(
+        /refs: expected shape \[\*, 2\], got \[1, 3\]/
+      )
     })
   })
 })

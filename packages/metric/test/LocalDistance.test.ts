@@ -44,7 +44,13 @@ const refLocal = (a: Stripes, b: Stripes, normalize = true) => {
 }
 
 const grid = (rows: number, cols: number, max = 2) =>
-  fc.array(fc.array(fc.integer({ min: -max * 100, max: max * 100 }).map((v) => v / 100), { minLength: cols, maxLength: cols }), { minLength: rows, maxLength: rows })
+  fc.array(
+    fc.array(
+      fc.integer({ min: -max * 100, max: max * 100 }).map((v) => v / 100),
+      { minLength: cols, maxLength: cols }
+    ),
+    { minLength: rows, maxLength: rows }
+  )
 
 describe("LocalDistance (AlignedReID)", () => {
   it("normalises by (e^d - 1) / (e^d + 1)", () => {
@@ -72,47 +78,58 @@ describe("LocalDistance (AlignedReID)", () => {
 
   it("the DP equals brute-force enumeration of monotone paths (rectangular, batched)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 32, maxLength: 32 }), (h, w, flat) => {
-        const before = tf.memory().numTensors
-        const mats = [0, 1].map((k) => Array.from({ length: h }, (_, i) => Array.from({ length: w }, (_, j) => flat[k * 16 + i * w + j]!)))
-        const t = tf.tensor3d(mats)
-        const out = LocalDistance.shortestPath(t)
-        const got = Array.from(out.dataSync())
-        mats.forEach((m, k) => {
-          expect(got[k]).toBeCloseTo(bruteShortest(m), 5)
-        })
-        tf.dispose([t, out])
-        expect(tf.memory().numTensors).toBe(before)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 32, maxLength: 32 }),
+        (h, w, flat) => {
+          const before = tf.memory().numTensors
+          const mats = [0, 1].map((k) =>
+            Array.from({ length: h }, (_, i) => Array.from({ length: w }, (_, j) => flat[k * 16 + i * w + j]!))
+          )
+          const t = tf.tensor3d(mats)
+          const out = LocalDistance.shortestPath(t)
+          const got = Array.from(out.dataSync())
+          mats.forEach((m, k) => {
+            expect(got[k]).toBeCloseTo(bruteShortest(m), 5)
+          })
+          tf.dispose([t, out])
+          expect(tf.memory().numTensors).toBe(before)
+        }
+      ),
       { numRuns: 60 }
     )
   })
 
   it("matrix(q, g) matches the reference (stripe normalisation, tanh(d/2), brute-force path); pairs() its entries; blocked() the same", () => {
     fc.assert(
-      fc.property(fc.array(grid(3, 2), { minLength: 3, maxLength: 3 }), fc.array(grid(3, 2), { minLength: 2, maxLength: 2 }), (qs, gs) => {
-        const before = tf.memory().numTensors
-        const [q, g] = [tf.tensor3d(qs), tf.tensor3d(gs)]
-        const m = LocalDistance.matrix(q, g)
-        const got = m.arraySync()
-        qs.forEach((a, i) => {
-          gs.forEach((b, j) => {
-            nearF32(got[i]![j]!, refLocal(a, b))
+      fc.property(
+        fc.array(grid(3, 2), { minLength: 3, maxLength: 3 }),
+        fc.array(grid(3, 2), { minLength: 2, maxLength: 2 }),
+        (qs, gs) => {
+          const before = tf.memory().numTensors
+          const [q, g] = [tf.tensor3d(qs), tf.tensor3d(gs)]
+          const m = LocalDistance.matrix(q, g)
+          const got = m.arraySync()
+          qs.forEach((a, i) => {
+            gs.forEach((b, j) => {
+              nearF32(got[i]![j]!, refLocal(a, b))
+            })
           })
-        })
-        const blocked = LocalDistance.blocked(q, g, { queryBlock: 2, galleryBlock: 1 })
-        Array.from(blocked).forEach((v, k) => {
-          nearF32(v, got.flat()[k]!)
-        })
-        const all = tf.concat([q, g]) as tf.Tensor3D
-        const p = LocalDistance.pairs(all, Int32Array.from([0, 2, 1]), Int32Array.from([3, 4, 1]))
-        const pv = Array.from(p.dataSync())
-        nearF32(pv[0]!, got[0]![0]!)
-        nearF32(pv[1]!, got[2]![1]!)
-        nearF32(pv[2]!, refLocal(qs[1]!, qs[1]!)) // an item with itself: not 0 (a path of 2H - 1 cells leaves the diagonal)
-        tf.dispose([q, g, m, all, p])
-        expect(tf.memory().numTensors).toBe(before)
-      }),
+          const blocked = LocalDistance.blocked(q, g, { queryBlock: 2, galleryBlock: 1 })
+          Array.from(blocked).forEach((v, k) => {
+            nearF32(v, got.flat()[k]!)
+          })
+          const all = tf.concat([q, g]) as tf.Tensor3D
+          const p = LocalDistance.pairs(all, Int32Array.from([0, 2, 1]), Int32Array.from([3, 4, 1]))
+          const pv = Array.from(p.dataSync())
+          nearF32(pv[0]!, got[0]![0]!)
+          nearF32(pv[1]!, got[2]![1]!)
+          nearF32(pv[2]!, refLocal(qs[1]!, qs[1]!)) // an item with itself: not 0 (a path of 2H - 1 cells leaves the diagonal)
+          tf.dispose([q, g, m, all, p])
+          expect(tf.memory().numTensors).toBe(before)
+        }
+      ),
       { numRuns: 25 }
     )
   })
@@ -138,7 +155,12 @@ describe("LocalDistance (AlignedReID)", () => {
 
   it("hand-computed shift: parts A A B B C C against A B B C C X", () => {
     // unit stripes: A = e1, B = e2, C = e3, X = -e1; |A - B| = sqrt 2, |C - X| = sqrt 2
-    const [A, B, C, X] = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, 0, 0]]
+    const [A, B, C, X] = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+      [-1, 0, 0]
+    ]
     const f = tf.tensor3d([[A, A, B, B, C, C]])
     const g = tf.tensor3d([[A, B, B, C, C, X]])
     const t = tanhHalf(Math.SQRT2)
@@ -149,7 +171,18 @@ describe("LocalDistance (AlignedReID)", () => {
   })
 
   it("is differentiable: gradients reach the stripes and match finite differences", () => {
-    const x = tf.tensor3d([[[1, 0.2], [0.3, 1], [0.5, -1]], [[0.9, 0.5], [-0.2, 1], [1, -0.4]]])
+    const x = tf.tensor3d([
+      [
+        [1, 0.2],
+        [0.3, 1],
+        [0.5, -1]
+      ],
+      [
+        [0.9, 0.5],
+        [-0.2, 1],
+        [1, -0.4]
+      ]
+    ])
     const rows = Int32Array.from([0])
     const cols = Int32Array.from([1])
     const f = (t: tf.Tensor) => tf.sum(LocalDistance.pairs(t as tf.Tensor3D, rows, cols)) as tf.Scalar
@@ -172,7 +205,14 @@ describe("LocalDistance (AlignedReID)", () => {
 })
 
 describe("alignedTriplet (global + local hard triplets, mined by the global distance)", () => {
-  const refAligned = (global: Array<Array<number>>, local: Array<Stripes>, y: Array<number>, mg: number, ml: number, wl: number) => {
+  const refAligned = (
+    global: Array<Array<number>>,
+    local: Array<Stripes>,
+    y: Array<number>,
+    mg: number,
+    ml: number,
+    wl: number
+  ) => {
     const gn = global.map(unit)
     let gsum = 0
     let lsum = 0
@@ -198,25 +238,53 @@ describe("alignedTriplet (global + local hard triplets, mined by the global dist
   it("matches the reference: batch-hard on normalised global features, the same triplets' local distances", () => {
     const y = [0, 0, 1, 1, 2, 2]
     fc.assert(
-      fc.property(grid(6, 3), fc.array(grid(3, 2), { minLength: 6, maxLength: 6 }), fc.constantFrom(0.3, 0.5), fc.constantFrom(0.5, 1), (g, l, margin, wl) => {
-        const before = tf.memory().numTensors
-        const [gt, lt, yt] = [tf.tensor2d(g), tf.tensor3d(l), lab(y)]
-        const v = AlignedTriplet.loss(gt, lt, yt, { globalMargin: margin, localMargin: margin, localWeight: wl })
-        const ref = refAligned(g, l, y, margin, margin, wl)
-        expect(num(v.stats.globalLoss!)).toBeCloseTo(ref.global, 3)
-        expect(num(v.stats.localLoss!)).toBeCloseTo(ref.local, 3)
-        expect(num(v.loss)).toBeCloseTo(ref.total, 3)
-        tf.dispose([gt, lt, yt, v.loss, ...Object.values(v.stats)])
-        expect(tf.memory().numTensors).toBe(before)
-      }),
+      fc.property(
+        grid(6, 3),
+        fc.array(grid(3, 2), { minLength: 6, maxLength: 6 }),
+        fc.constantFrom(0.3, 0.5),
+        fc.constantFrom(0.5, 1),
+        (g, l, margin, wl) => {
+          const before = tf.memory().numTensors
+          const [gt, lt, yt] = [tf.tensor2d(g), tf.tensor3d(l), lab(y)]
+          const v = AlignedTriplet.loss(gt, lt, yt, { globalMargin: margin, localMargin: margin, localWeight: wl })
+          const ref = refAligned(g, l, y, margin, margin, wl)
+          expect(num(v.stats.globalLoss!)).toBeCloseTo(ref.global, 3)
+          expect(num(v.stats.localLoss!)).toBeCloseTo(ref.local, 3)
+          expect(num(v.loss)).toBeCloseTo(ref.total, 3)
+          tf.dispose([gt, lt, yt, v.loss, ...Object.values(v.stats)])
+          expect(tf.memory().numTensors).toBe(before)
+        }
+      ),
       { numRuns: 20 }
     )
   })
 
   it("localMining 'own' mines by the local distance instead (differs from global mining on a crafted batch)", () => {
     // global features make item 1 the hard positive of 0 globally; locally item 0 and 1 are identical
-    const g = tf.tensor2d([[1, 0], [0, 1], [1, 0.1], [0.9, 0]])
-    const l = tf.tensor3d([[[1, 0], [0, 1]], [[1, 0], [0, 1]], [[0, 1], [1, 0]], [[1, 0], [0, 1]]])
+    const g = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+      [1, 0.1],
+      [0.9, 0]
+    ])
+    const l = tf.tensor3d([
+      [
+        [1, 0],
+        [0, 1]
+      ],
+      [
+        [1, 0],
+        [0, 1]
+      ],
+      [
+        [0, 1],
+        [1, 0]
+      ],
+      [
+        [1, 0],
+        [0, 1]
+      ]
+    ])
     const y = lab([0, 0, 1, 1])
     const own = AlignedTriplet.loss(g, l, y, { localMining: "own" })
     const glob = AlignedTriplet.loss(g, l, y)

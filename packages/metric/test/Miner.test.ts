@@ -1,17 +1,42 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { describe, expect, it } from "vitest"
-import { BatchAll, BatchHard, batchAll, batchHard, Loss, MarginSample, type Miner, marginSample, semiHard, softHard, TripletBatchHard } from "../src/index.ts"
+import {
+  BatchAll,
+  BatchHard,
+  batchAll,
+  batchHard,
+  Loss,
+  MarginSample,
+  type Miner,
+  marginSample,
+  semiHard,
+  softHard,
+  TripletBatchHard
+} from "../src/index.ts"
 import { emb, evaluate, lab, num, tidyValue, useCpu } from "./helpers.ts"
 
 useCpu()
 
 // 1-D points (as [x, 0]); labels 0 0 1 1 2; point 4 is alone in its identity.
-const X = [[0, 0], [1, 0], [3, 0], [4.5, 0], [10, 0]]
+const X = [
+  [0, 0],
+  [1, 0],
+  [3, 0],
+  [4.5, 0],
+  [10, 0]
+]
 const Y = [0, 0, 1, 1, 2]
 
 const context = (policy: Partial<Miner.PairPolicy> = {}, cameras?: ReadonlyArray<number>) =>
   tidyValue(() => {
-    const o = { distance: "euclidean" as const, normalize: false, anchorAsPositive: false, crossCameraPositives: false, refSameItems: false, ...policy }
+    const o = {
+      distance: "euclidean" as const,
+      normalize: false,
+      anchorAsPositive: false,
+      crossCameraPositives: false,
+      refSameItems: false,
+      ...policy
+    }
     return Loss.prepare("test", emb(X), lab(Y), o, cameras === undefined ? {} : { cameras: lab(cameras) }).context
   })
 
@@ -34,14 +59,50 @@ describe("Miner", () => {
     expect(t.skipped).toBe(1)
     // ties: both negatives of anchor 0 are at distance 1; the lowest index wins
     const tie = tidyValue(() => {
-      const o = { distance: "euclidean" as const, normalize: false, anchorAsPositive: true, crossCameraPositives: false, refSameItems: false }
-      return BatchHard.mine(Loss.prepare("tie", emb([[0, 0], [1, 0], [-1, 0], [0, 1]]), lab([0, 1, 1, 0]), o).context)
+      const o = {
+        distance: "euclidean" as const,
+        normalize: false,
+        anchorAsPositive: true,
+        crossCameraPositives: false,
+        refSameItems: false
+      }
+      return BatchHard.mine(
+        Loss.prepare(
+          "tie",
+          emb([
+            [0, 0],
+            [1, 0],
+            [-1, 0],
+            [0, 1]
+          ]),
+          lab([0, 1, 1, 0]),
+          o
+        ).context
+      )
     })
     expect(Array.from(tie.negatives)).toEqual([1, 0, 0, 1])
     // ties among positives: anchor 0 has positives 1 and 2 at distance 1 (and negative 3 at 2); the lowest index wins
     const posTie = tidyValue(() => {
-      const o = { distance: "euclidean" as const, normalize: false, anchorAsPositive: false, crossCameraPositives: false, refSameItems: false }
-      return BatchHard.mine(Loss.prepare("tie", emb([[0, 0], [1, 0], [-1, 0], [2, 0]]), lab([0, 0, 0, 1]), o).context)
+      const o = {
+        distance: "euclidean" as const,
+        normalize: false,
+        anchorAsPositive: false,
+        crossCameraPositives: false,
+        refSameItems: false
+      }
+      return BatchHard.mine(
+        Loss.prepare(
+          "tie",
+          emb([
+            [0, 0],
+            [1, 0],
+            [-1, 0],
+            [2, 0]
+          ]),
+          lab([0, 0, 0, 1]),
+          o
+        ).context
+      )
     })
     expect(posTie.positives[0]).toBe(1)
     expect(posTie.negatives[0]).toBe(3)
@@ -76,8 +137,24 @@ describe("Miner", () => {
     const t = semiHard().mine(context())
     expect(Array.from(t.negatives)).toEqual([2, 2, 1, 1])
     const c = tidyValue(() => {
-      const o = { distance: "euclidean" as const, normalize: false, anchorAsPositive: false, crossCameraPositives: false, refSameItems: false }
-      return Loss.prepare("semi", emb([[0, 0], [5, 0], [1, 0], [1.5, 0]]), lab([0, 0, 1, 1]), o).context
+      const o = {
+        distance: "euclidean" as const,
+        normalize: false,
+        anchorAsPositive: false,
+        crossCameraPositives: false,
+        refSameItems: false
+      }
+      return Loss.prepare(
+        "semi",
+        emb([
+          [0, 0],
+          [5, 0],
+          [1, 0],
+          [1.5, 0]
+        ]),
+        lab([0, 0, 1, 1]),
+        o
+      ).context
     })
     // pairs (0,1) d=5 and (1,0): every negative is closer than 5
     const skip = semiHard().mine(c)
@@ -111,26 +188,53 @@ describe("Miner", () => {
   })
 
   it("a miner handed to a loss replaces batch-hard mining", () => {
-    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, miner: batchHard() })).loss).toBeCloseTo(0.125, 5)
-    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, miner: semiHard() })).loss).toBeCloseTo(0.125, 5)
+    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, miner: batchHard() })).loss).toBeCloseTo(
+      0.125,
+      5
+    )
+    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, miner: semiHard() })).loss).toBeCloseTo(
+      0.125,
+      5
+    )
     const all = evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, miner: batchAll() }))
     expect(all.loss).toBeCloseTo(0.5 / 12, 5)
     expect(all.stats).toEqual({ triplets: 12, active: 1, skipped: 1 })
-    expect(() => tf.tidy(() => TripletBatchHard.loss(emb(X), lab(Y), { miner: marginSample() }).loss)).toThrow(/pair miner/)
+    expect(() => tf.tidy(() => TripletBatchHard.loss(emb(X), lab(Y), { miner: marginSample() }).loss)).toThrow(
+      /pair miner/
+    )
   })
 
   it("references from another source: anchors against a second set with its own labels", () =>
     tf.tidy(() => {
-      const anchors = emb([[0, 0], [3, 0]])
-      const refs = emb([[1, 0], [2, 0], [10, 0]])
-      const r = TripletBatchHard.loss(anchors, lab([0, 1]), { margin: 1 }, { references: { embeddings: refs, labels: lab([0, 1, 1]) } })
+      const anchors = emb([
+        [0, 0],
+        [3, 0]
+      ])
+      const refs = emb([
+        [1, 0],
+        [2, 0],
+        [10, 0]
+      ])
+      const r = TripletBatchHard.loss(
+        anchors,
+        lab([0, 1]),
+        { margin: 1 },
+        { references: { embeddings: refs, labels: lab([0, 1, 1]) } }
+      )
       // anchor 0: p = ref0 (1), n = ref1 (2): relu(1 - 2 + 1) = 0; anchor 1: p = ref2 (7), n = ref0 (2): 6
       expect(num(r.loss)).toBeCloseTo(3, 5)
       // same items: references = the anchors through another model, (i, i) excluded with refSameItems
-      const same = TripletBatchHard.loss(emb(X), lab(Y), { margin: 1, refSameItems: true }, { references: { embeddings: emb(X) } })
+      const same = TripletBatchHard.loss(
+        emb(X),
+        lab(Y),
+        { margin: 1, refSameItems: true },
+        { references: { embeddings: emb(X) } }
+      )
       expect(num(same.loss)).toBeCloseTo(0.125, 5)
       const notSame = TripletBatchHard.loss(emb(X), lab(Y), { margin: 1 }, { references: { embeddings: emb(X) } })
       expect(num(notSame.stats["skipped"]!)).toBe(0) // (4, 4) is a positive pair of distance 0 now
-      expect(() => TripletBatchHard.loss(anchors, lab([0, 1]), {}, { references: { embeddings: refs } })).toThrow(/reference labels are required/)
+      expect(() => TripletBatchHard.loss(anchors, lab([0, 1]), {}, { references: { embeddings: refs } })).toThrow(
+        /reference labels are required/
+      )
     }))
 })

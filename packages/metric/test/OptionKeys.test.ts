@@ -22,11 +22,17 @@ describe("options in TypeScript", () => {
   })
 
   it("the same holds for the plain loss function and for every loss built on the shared decoder", () => {
-    expect((thrown(() => TripletBatchHard.decode({ margin: 0.3, softmargin: true })) as InvalidOption).detail).toMatch(/^unknown key "softmargin"; allowed: margin, softMargin/)
+    expect((thrown(() => TripletBatchHard.decode({ margin: 0.3, softmargin: true })) as InvalidOption).detail).toMatch(
+      /^unknown key "softmargin"; allowed: margin, softMargin/
+    )
     expect(thrown(() => contrastive({ posMargin: 0, negMarign: 1 } as never))).toBeInstanceOf(InvalidOption)
   })
 
   it("known keys still decode, with their defaults filled in", () => {
-    expect(TripletBatchHard.decode({ margin: 0.5 })).toMatchObject({ margin: 0.5, softMargin: false, reduction: "mean" })
+    expect(TripletBatchHard.decode({ margin: 0.5 })).toMatchObject({
+      margin: 0.5,
+      softMargin: false,
+      reduction: "mean"
+    })
   })
 })

@@ -6,12 +6,19 @@ import { lab, num, softplus, useCpu } from "./helpers.ts"
 
 useCpu()
 
-const disposeValue = (v: { loss: tf.Tensor; stats: Readonly<Record<string, tf.Tensor>> }) => tf.dispose([v.loss, ...Object.values(v.stats)])
+const disposeValue = (v: { loss: tf.Tensor; stats: Readonly<Record<string, tf.Tensor>> }) =>
+  tf.dispose([v.loss, ...Object.values(v.stats)])
 
 describe("partCrossEntropy (PCB)", () => {
   it("sums (or averages) the parts' cross-entropies", () => {
-    const z1 = tf.tensor2d([[2, 0], [0, 1]])
-    const z2 = tf.tensor2d([[0, 0], [3, 0]])
+    const z1 = tf.tensor2d([
+      [2, 0],
+      [0, 1]
+    ])
+    const z2 = tf.tensor2d([
+      [0, 0],
+      [3, 0]
+    ])
     const y = lab([0, 1])
     const ce = (z: tf.Tensor2D) => {
       const v = CrossEntropyLabelSmooth.loss(z, y, { epsilon: 0 })
@@ -57,7 +64,10 @@ describe("attributeBce (APR, DeepMAR weighting)", () => {
   it("matches the definition (unknown labels left out), with and without DeepMAR's weights", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.double({ min: -6, max: 6, noNaN: true }), { minLength: 3, maxLength: 3 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.array(fc.double({ min: -6, max: 6, noNaN: true }), { minLength: 3, maxLength: 3 }), {
+          minLength: 4,
+          maxLength: 4
+        }),
         fc.array(fc.array(fc.constantFrom(0, 1, -1), { minLength: 3, maxLength: 3 }), { minLength: 4, maxLength: 4 }),
         fc.constantFrom("none" as const, "deepmar" as const),
         (z, a, weighting) => {
@@ -81,7 +91,9 @@ describe("attributeBce (APR, DeepMAR weighting)", () => {
     const v = AttributeBce.loss(z, a, { weighting: "deepmar", positiveRatios: [0.1, 0.5] })
     expect(num(v.loss)).toBeCloseTo(((Math.exp(0.9) + Math.exp(0.5)) * Math.LN2) / 2, 5)
     disposeValue(v)
-    expect(() => AttributeBce.loss(z, a, { weighting: "deepmar", positiveRatios: [0.1] })).toThrow(/positiveRatios has 1 entries/)
+    expect(() => AttributeBce.loss(z, a, { weighting: "deepmar", positiveRatios: [0.1] })).toThrow(
+      /positiveRatios has 1 entries/
+    )
     tf.dispose([z, a])
   })
 })

@@ -41,7 +41,14 @@ import {
 useCpu()
 
 let centerValues: tf.Tensor2D | undefined
-const centers = (): tf.Tensor2D => (centerValues ??= tf.keep(tf.tensor2d([[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0.5]])))
+const centers = (): tf.Tensor2D =>
+  (centerValues ??= tf.keep(
+    tf.tensor2d([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0.5, 0.5, 0.5]
+    ])
+  ))
 
 type Case = {
   readonly name: string
@@ -53,9 +60,17 @@ type Case = {
 const episode = { ways: 3, shots: 1, queries: 1 }
 const cases: ReadonlyArray<Case> = [
   { name: "tripletBatchHard", f: (x, y) => TripletBatchHard.loss(x, y), nonNegative: true },
-  { name: "tripletBatchHard (soft margin)", f: (x, y) => TripletBatchHard.loss(x, y, { softMargin: true }), nonNegative: true },
+  {
+    name: "tripletBatchHard (soft margin)",
+    f: (x, y) => TripletBatchHard.loss(x, y, { softMargin: true }),
+    nonNegative: true
+  },
   { name: "tripletBatchAll", f: (x, y) => TripletBatchAll.loss(x, y, { margin: 0.5 }), nonNegative: true },
-  { name: "tripletBatchAll (soft margin)", f: (x, y) => TripletBatchAll.loss(x, y, { softMargin: true, reduction: "mean" }), nonNegative: true },
+  {
+    name: "tripletBatchAll (soft margin)",
+    f: (x, y) => TripletBatchAll.loss(x, y, { softMargin: true, reduction: "mean" }),
+    nonNegative: true
+  },
   { name: "tripletSoftHard", f: (x, y) => TripletSoftHard.loss(x, y), nonNegative: true },
   { name: "contrastive", f: (x, y) => Contrastive.loss(x, y, { negativeMargin: 2 }), nonNegative: true },
   { name: "improvedTriplet", f: (x, y) => ImprovedTriplet.loss(x, y), nonNegative: false },
@@ -70,7 +85,11 @@ const cases: ReadonlyArray<Case> = [
 const episodic: ReadonlyArray<Case> = [
   { name: "protoSoftmax", f: (x) => ProtoSoftmax.loss(x, episode), nonNegative: true },
   { name: "dmml (hard mining)", f: (x) => Dmml.loss(x, episode), nonNegative: true },
-  { name: "dmml (center support)", f: (x) => Dmml.loss(x, episode, { mode: "centerSupport", margin: 0.4 }), nonNegative: true }
+  {
+    name: "dmml (center support)",
+    f: (x) => Dmml.loss(x, episode, { mode: "centerSupport", margin: 0.4 }),
+    nonNegative: true
+  }
 ]
 
 // 3 identities x 2 images of 3-d embeddings
@@ -82,13 +101,31 @@ describe("losses agree with plain-loop references", () => {
   it("batch-hard, batch-all, soft-hard and circle", () =>
     fc.assert(
       fc.property(batch, fc.double({ min: 0, max: 2, noNaN: true }), ({ x, y }, margin) => {
-        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchHard.loss(a, b, { margin }) }, x, y)).toBeCloseTo(refBatchHard(x, y, margin), 4)
-        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchHard.loss(a, b, { softMargin: true }) }, x, y)).toBeCloseTo(refBatchHard(x, y, 0, true), 4)
+        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchHard.loss(a, b, { margin }) }, x, y)).toBeCloseTo(
+          refBatchHard(x, y, margin),
+          4
+        )
+        expect(
+          loss({ ...cases[0]!, f: (a, b) => TripletBatchHard.loss(a, b, { softMargin: true }) }, x, y)
+        ).toBeCloseTo(refBatchHard(x, y, 0, true), 4)
         const [mean, meanNonZero] = refBatchAll(x, y, margin)
-        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchAll.loss(a, b, { margin, reduction: "mean" }) }, x, y)).toBeCloseTo(mean, 4)
-        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchAll.loss(a, b, { margin }) }, x, y)).toBeCloseTo(meanNonZero, 4)
-        expect(loss({ ...cases[0]!, f: (a, b) => TripletSoftHard.loss(a, b, { temperature: 0.7, margin, softMargin: false }) }, x, y)).toBeCloseTo(refSoftHard(x, y, 0.7, margin, false), 4)
-        expect(loss({ ...cases[0]!, f: (a, b) => CircleLoss.loss(a, b, { gamma: 32, margin: 0.25 }) }, x, y)).toBeCloseTo(refCircle(x, y, 0.25, 32), 3)
+        expect(
+          loss({ ...cases[0]!, f: (a, b) => TripletBatchAll.loss(a, b, { margin, reduction: "mean" }) }, x, y)
+        ).toBeCloseTo(mean, 4)
+        expect(loss({ ...cases[0]!, f: (a, b) => TripletBatchAll.loss(a, b, { margin }) }, x, y)).toBeCloseTo(
+          meanNonZero,
+          4
+        )
+        expect(
+          loss(
+            { ...cases[0]!, f: (a, b) => TripletSoftHard.loss(a, b, { temperature: 0.7, margin, softMargin: false }) },
+            x,
+            y
+          )
+        ).toBeCloseTo(refSoftHard(x, y, 0.7, margin, false), 4)
+        expect(
+          loss({ ...cases[0]!, f: (a, b) => CircleLoss.loss(a, b, { gamma: 32, margin: 0.25 }) }, x, y)
+        ).toBeCloseTo(refCircle(x, y, 0.25, 32), 3)
       }),
       { numRuns: 30 }
     ))
@@ -99,7 +136,11 @@ describe.each(cases)("$name", (c) => {
     fc.assert(
       fc.property(batch, permutation(6), ({ x, y }, perm) => {
         const a = loss(c, x, y)
-        const b = loss(c, perm.map((i) => x[i]!), perm.map((i) => y[i]!))
+        const b = loss(
+          c,
+          perm.map((i) => x[i]!),
+          perm.map((i) => y[i]!)
+        )
         expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)))
       }),
       { numRuns: 20 }
@@ -107,17 +148,38 @@ describe.each(cases)("$name", (c) => {
 
   if (c.nonNegative) {
     it("is non-negative", () =>
-      fc.assert(fc.property(batch, ({ x, y }) => loss(c, x, y) >= 0), { numRuns: 20 }))
+      fc.assert(
+        fc.property(batch, ({ x, y }) => loss(c, x, y) >= 0),
+        { numRuns: 20 }
+      ))
   }
 
   it("has finite values and finite gradients for duplicate and zero embeddings", () => {
     for (const x of [
-      [[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
-      [[1, 2, 3], [1, 2, 3], [1, 2, 3], [0.5, 0, 1], [0.5, 0, 1], [1, 2, 3]]
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0]
+      ],
+      [
+        [1, 2, 3],
+        [1, 2, 3],
+        [1, 2, 3],
+        [0.5, 0, 1],
+        [0.5, 0, 1],
+        [1, 2, 3]
+      ]
     ]) {
       const y = [0, 0, 1, 1, 2, 2]
       expect(Number.isFinite(loss(c, x, y))).toBe(true)
-      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => c.f(t as tf.Tensor2D, lab(y)).loss)(emb(x)).dataSync())
+      const g = tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => c.f(t as tf.Tensor2D, lab(y)).loss)(emb(x))
+          .dataSync()
+      )
       expect(Array.from(g).every(Number.isFinite)).toBe(true)
     }
   })
@@ -132,7 +194,14 @@ describe.each(cases)("$name", (c) => {
     ))
 
   it("leaks no tensors", () => {
-    const x = emb([[0, 1, 0], [0.2, 1, 0], [1, 0, 0], [1, 0.3, 0], [0, 0, 1], [0.1, 0, 1]])
+    const x = emb([
+      [0, 1, 0],
+      [0.2, 1, 0],
+      [1, 0, 0],
+      [1, 0.3, 0],
+      [0, 0, 1],
+      [0.1, 0, 1]
+    ])
     const y = lab([0, 0, 1, 1, 2, 2])
     noLeaks(() => {
       const v = c.f(x, y)
@@ -158,9 +227,20 @@ describe.each(episodic)("$name", (c) => {
     ))
   it("finite for zero and duplicate embeddings; leaks no tensors", () => {
     const zeros = Array.from({ length: 6 }, () => [0, 0, 0])
-    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => c.f(t as tf.Tensor2D, lab([0, 1, 2, 0, 1, 2])).loss)(emb(zeros)).dataSync())
+    const g = tf.tidy(() =>
+      tf
+        .grad((t: tf.Tensor) => c.f(t as tf.Tensor2D, lab([0, 1, 2, 0, 1, 2])).loss)(emb(zeros))
+        .dataSync()
+    )
     expect(Array.from(g).every(Number.isFinite)).toBe(true)
-    const x = emb([[0, 1, 0], [1, 0, 0], [0, 0, 1], [0.2, 1, 0], [1, 0.3, 0], [0.1, 0, 1]])
+    const x = emb([
+      [0, 1, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+      [0.2, 1, 0],
+      [1, 0.3, 0],
+      [0.1, 0, 1]
+    ])
     const y = lab([0, 1, 2, 0, 1, 2])
     noLeaks(() => {
       const v = c.f(x, y)
@@ -171,14 +251,16 @@ describe.each(episodic)("$name", (c) => {
 })
 
 describe("monotonicity in the margin", () => {
-  const margins = fc.tuple(fc.double({ min: 0, max: 3, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true })).map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]))
+  const margins = fc
+    .tuple(fc.double({ min: 0, max: 3, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true }))
+    .map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]))
   const monotone: ReadonlyArray<readonly [string, (x: tf.Tensor2D, y: tf.Tensor1D, m: number) => LossValue]> = [
     ["tripletBatchHard", (x, y, m) => TripletBatchHard.loss(x, y, { margin: m })],
     ["tripletBatchAll (mean)", (x, y, m) => TripletBatchAll.loss(x, y, { margin: m, reduction: "mean" })],
     ["tripletSoftHard (hinge)", (x, y, m) => TripletSoftHard.loss(x, y, { margin: m, softMargin: false })],
     ["contrastive (negative margin)", (x, y, m) => Contrastive.loss(x, y, { negativeMargin: m })],
     ["quadruplet (alpha1)", (x, y, m) => Quadruplet.loss(x, y, { alpha1: m })],
-    ["marginSampleMining", (x, y, m) => MarginSampleMining.loss(x, y, { margin: m })],
+    ["marginSampleMining", (x, y, m) => MarginSampleMining.loss(x, y, { margin: m })]
   ]
   it.each(monotone)("%s does not decrease when the margin grows", (_, f) =>
     fc.assert(
@@ -188,7 +270,8 @@ describe("monotonicity in the margin", () => {
         expect(b).toBeGreaterThanOrEqual(a - 1e-5 * Math.max(1, Math.abs(a)))
       }),
       { numRuns: 25 }
-    ))
+    )
+  )
   it("circleLoss does not increase when its relaxation margin m grows (logits are gamma (s^2 - m^2) and gamma ((1 - s)^2 - m^2))", () =>
     fc.assert(
       fc.property(batch, margins, ({ x, y }, [m1, m2]) => {
@@ -210,13 +293,18 @@ describe("cosine-based losses are invariant to scaling each embedding", () => {
   ]
   it.each(scaled)("%s", (_, f) =>
     fc.assert(
-      fc.property(batch, fc.array(fc.double({ min: 0.05, max: 20, noNaN: true }), { minLength: 6, maxLength: 6 }), ({ x, y }, scales) => {
-        const a = evaluate(() => f(emb(x), lab(y))).loss
-        const b = evaluate(() => f(emb(x.map((r, i) => r.map((v) => v * scales[i]!))), lab(y))).loss
-        expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)))
-      }),
+      fc.property(
+        batch,
+        fc.array(fc.double({ min: 0.05, max: 20, noNaN: true }), { minLength: 6, maxLength: 6 }),
+        ({ x, y }, scales) => {
+          const a = evaluate(() => f(emb(x), lab(y))).loss
+          const b = evaluate(() => f(emb(x.map((r, i) => r.map((v) => v * scales[i]!))), lab(y))).loss
+          expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(a)))
+        }
+      ),
       { numRuns: 20 }
-    ))
+    )
+  )
 })
 
 describe("soft-hard -> batch-hard", () => {
@@ -224,8 +312,11 @@ describe("soft-hard -> batch-hard", () => {
     fc.assert(
       fc.property(batch, ({ x, y }) => {
         const hard = evaluate(() => TripletBatchHard.loss(emb(x), lab(y), { margin: 0.3 })).loss
-        const gaps = [1, 0.1, 0.01, 0.0001].map(
-          (t) => Math.abs(evaluate(() => TripletSoftHard.loss(emb(x), lab(y), { temperature: t, margin: 0.3, softMargin: false })).loss - hard)
+        const gaps = [1, 0.1, 0.01, 0.0001].map((t) =>
+          Math.abs(
+            evaluate(() => TripletSoftHard.loss(emb(x), lab(y), { temperature: t, margin: 0.3, softMargin: false }))
+              .loss - hard
+          )
         )
         for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeLessThanOrEqual(gaps[i - 1]! + 1e-5)
         expect(gaps[gaps.length - 1]!).toBeLessThan(1e-4)
@@ -236,11 +327,22 @@ describe("soft-hard -> batch-hard", () => {
 
 describe("Schema defaults", () => {
   it("are the documented paper defaults", () => {
-    expect(TripletBatchHard.decode({})).toMatchObject({ margin: 0.3, softMargin: false, reduction: "mean", distance: "euclidean", anchorAsPositive: false })
+    expect(TripletBatchHard.decode({})).toMatchObject({
+      margin: 0.3,
+      softMargin: false,
+      reduction: "mean",
+      distance: "euclidean",
+      anchorAsPositive: false
+    })
     expect(TripletBatchAll.decode({}).reduction).toBe("meanNonZero")
     expect(CrossEntropyLabelSmooth.decode({})).toEqual({ epsilon: 0.1, offTarget: "uniform" })
     expect(CircleLoss.decode({})).toMatchObject({ margin: 0.25, gamma: 128 })
-    expect(ImprovedTriplet.decode({})).toMatchObject({ tau1: -1, tau2: 0.01, beta: 0.002, distance: "squaredEuclidean" })
+    expect(ImprovedTriplet.decode({})).toMatchObject({
+      tau1: -1,
+      tau2: 0.01,
+      beta: 0.002,
+      distance: "squaredEuclidean"
+    })
     expect(Quadruplet.decode({})).toMatchObject({ alpha1: 1, alpha2: 0.5 })
     expect(ProtoSoftmax.decode({})).toMatchObject({ temperature: 1, distance: "squaredEuclidean" })
     expect(Dmml.decode({})).toMatchObject({ mode: "hardMining", margin: 0, distance: "euclidean" })

@@ -76,27 +76,53 @@ describe("PML reducers by hand (PML 2.8.1)", () => {
     })
     expect(value(Reducer.perAnchor(), pairs, 4)).toBeCloseTo(9 / 4, 6)
     expect(value(Reducer.perAnchor(Reducer.avgNonZero()), pairs, 4)).toBeCloseTo(3, 6)
-    expect(value(Reducer.perAnchor(Reducer.sum()), () => ({ ...pairs(), kind: "negPair" as const }), 4)).toBeCloseTo(9, 6)
+    expect(value(Reducer.perAnchor(Reducer.sum()), () => ({ ...pairs(), kind: "negPair" as const }), 4)).toBeCloseTo(
+      9,
+      6
+    )
     // elements go straight to the inner reducer; triplets are rejected (PML raises NotImplementedError)
     expect(value(Reducer.perAnchor(Reducer.sum()), () => element(losses))).toBeCloseTo(4, 6)
-    const triplet = () => ({ kind: "triplet" as const, losses: tf.tensor1d([1]), anchors: Int32Array.from([0]), positives: Int32Array.from([1]), negatives: Int32Array.from([2]) })
+    const triplet = () => ({
+      kind: "triplet" as const,
+      losses: tf.tensor1d([1]),
+      anchors: Int32Array.from([0]),
+      positives: Int32Array.from([1]),
+      negatives: Int32Array.from([2])
+    })
     expect(() => value(Reducer.perAnchor(), triplet)).toThrow(/Triplet reduction not supported/)
   })
 
   it("already reduced passes through; no items or nothing past the filter is PML's zero loss, with gradient 0", () => {
-    for (const r of [Reducer.mean(), Reducer.sum(), Reducer.avgNonZero(), Reducer.divisor(), Reducer.perAnchor(), Reducer.classWeighted([1])]) {
+    for (const r of [
+      Reducer.mean(),
+      Reducer.sum(),
+      Reducer.avgNonZero(),
+      Reducer.divisor(),
+      Reducer.perAnchor(),
+      Reducer.classWeighted([1])
+    ]) {
       expect(value(r, () => ({ kind: "alreadyReduced", loss: tf.scalar(2.5) }))).toBe(2.5)
       expect(value(r, () => element([]))).toBe(0)
     }
-    const x = tf.tensor2d([[1, 2], [3, 4]])
-    const g = tf.grad((e: tf.Tensor) => Reducer.avgNonZero().reduce(element([0, 0]), { embeddings: e as tf.Tensor2D, labels }))(x)
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4]
+    ])
+    const g = tf.grad((e: tf.Tensor) =>
+      Reducer.avgNonZero().reduce(element([0, 0]), { embeddings: e as tf.Tensor2D, labels })
+    )(x)
     expect(Array.from(g.dataSync())).toEqual([0, 0, 0, 0])
     tf.dispose([x, g])
   })
 
   it("the gradient of a threshold reducer is 1/kept on the kept items and 0 elsewhere", () => {
     const x = tf.tensor1d(losses)
-    const g = tf.grad((l: tf.Tensor) => Reducer.avgNonZero().reduce({ kind: "element", losses: l as tf.Tensor1D, indices: Int32Array.from([0, 1, 2, 3, 4]) }, batchOf(5)))(x)
+    const g = tf.grad((l: tf.Tensor) =>
+      Reducer.avgNonZero().reduce(
+        { kind: "element", losses: l as tf.Tensor1D, indices: Int32Array.from([0, 1, 2, 3, 4]) },
+        batchOf(5)
+      )
+    )(x)
     const got = Array.from(g.dataSync())
     for (const [i, v] of [0, 1 / 3, 1 / 3, 0, 1 / 3].entries()) expect(got[i]).toBeCloseTo(v, 6)
     tf.dispose([x, g])
@@ -111,38 +137,62 @@ describe("PML reducers by hand (PML 2.8.1)", () => {
         return `${(e as { _tag: string })._tag}: ${(e as Error).message}`
       }
     }
-    expect(tagOf(() => Reducer.threshold({}))).toMatch(/^InvalidOption: ThresholdReducer: give at least one of low or high/)
-    expect(tagOf(() => Reducer.threshold({ low: 2, high: 1 }))).toMatch(/^InvalidOption: .*low \(2\) must be below high \(1\)/)
+    expect(tagOf(() => Reducer.threshold({}))).toMatch(
+      /^InvalidOption: ThresholdReducer: give at least one of low or high/
+    )
+    expect(tagOf(() => Reducer.threshold({ low: 2, high: 1 }))).toMatch(
+      /^InvalidOption: .*low \(2\) must be below high \(1\)/
+    )
     expect(tagOf(() => Reducer.classWeighted([]))).toMatch(/^InvalidOption: ClassWeightedReducer/)
-    expect(tagOf(() => value(Reducer.mean(), () => ({ kind: "element", losses: tf.tensor1d([1, 2]), indices: Int32Array.from([0]) })))).toMatch(
-      /^InvalidOption: MeanReducer: 2 losses but index arrays of lengths 1/
-    )
-    expect(tagOf(() => value(Reducer.perAnchor(), () => ({ kind: "posPair", losses: tf.tensor1d([1]), anchors: Int32Array.from([7]), others: Int32Array.from([0]) })))).toMatch(
-      /outside the batch of 5/
-    )
+    expect(
+      tagOf(() =>
+        value(Reducer.mean(), () => ({ kind: "element", losses: tf.tensor1d([1, 2]), indices: Int32Array.from([0]) }))
+      )
+    ).toMatch(/^InvalidOption: MeanReducer: 2 losses but index arrays of lengths 1/)
+    expect(
+      tagOf(() =>
+        value(Reducer.perAnchor(), () => ({
+          kind: "posPair",
+          losses: tf.tensor1d([1]),
+          anchors: Int32Array.from([7]),
+          others: Int32Array.from([0])
+        }))
+      )
+    ).toMatch(/outside the batch of 5/)
   })
 })
 
 describe("PML reducers against loop references (fast-check)", () => {
-  const itemsArb = fc.array(fc.integer({ min: -3, max: 30 }).map((v) => Math.max(0, v / 10)), { minLength: 1, maxLength: 12 })
+  const itemsArb = fc.array(
+    fc.integer({ min: -3, max: 30 }).map((v) => Math.max(0, v / 10)),
+    { minLength: 1, maxLength: 12 }
+  )
 
   it("threshold = mean of the values strictly between the bounds (0 when none)", () => {
     fc.assert(
-      fc.property(itemsArb, fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 15 }), (values, lowTenths, widthTenths) => {
-        const low = lowTenths / 10
-        const high = low + widthTenths / 10
-        // float32 items against float32 bounds, as torch compares them
-        const kept = values.map(Math.fround).filter((v) => v > Math.fround(low) && v < Math.fround(high))
-        const expected = kept.length === 0 ? 0 : kept.reduce((a, b) => a + b, 0) / kept.length
-        expect(value(Reducer.threshold({ low, high }), () => element(values), values.length)).toBeCloseTo(expected, 5)
-      }),
+      fc.property(
+        itemsArb,
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 15 }),
+        (values, lowTenths, widthTenths) => {
+          const low = lowTenths / 10
+          const high = low + widthTenths / 10
+          // float32 items against float32 bounds, as torch compares them
+          const kept = values.map(Math.fround).filter((v) => v > Math.fround(low) && v < Math.fround(high))
+          const expected = kept.length === 0 ? 0 : kept.reduce((a, b) => a + b, 0) / kept.length
+          expect(value(Reducer.threshold({ low, high }), () => element(values), values.length)).toBeCloseTo(expected, 5)
+        }
+      ),
       { numRuns: 40 }
     )
   })
 
   it("perAnchor(mean) = 1/B sum_a mean of a's distinct pairs' last values", () => {
     const b = 5
-    const pairArb = fc.array(fc.tuple(fc.integer({ min: 0, max: b - 1 }), fc.integer({ min: 0, max: b - 1 }), fc.integer({ min: 0, max: 40 })), { minLength: 1, maxLength: 14 })
+    const pairArb = fc.array(
+      fc.tuple(fc.integer({ min: 0, max: b - 1 }), fc.integer({ min: 0, max: b - 1 }), fc.integer({ min: 0, max: 40 })),
+      { minLength: 1, maxLength: 14 }
+    )
     fc.assert(
       fc.property(pairArb, (pairs) => {
         const table = new Map<string, number>()
@@ -169,7 +219,8 @@ describe("losses with an injected reducer", () => {
   it("tripletBatchHard: mean() and avgNonZero() give the `mean` and `meanNonZero` reductions", () => {
     fc.assert(
       fc.property(pkBatch(3, 2, 3), ({ x, y }) => {
-        const run = (o: TripletBatchHard.OptionsInput) => tf.tidy(() => num(TripletBatchHard.loss(emb(x), lab(y), o).loss))
+        const run = (o: TripletBatchHard.OptionsInput) =>
+          tf.tidy(() => num(TripletBatchHard.loss(emb(x), lab(y), o).loss))
         expect(run({ reducer: Reducer.mean() })).toBeCloseTo(run({ reduction: "mean" }), 5)
         expect(run({ reducer: Reducer.avgNonZero() })).toBeCloseTo(run({ reduction: "meanNonZero" }), 5)
         expect(run({ reducer: Reducer.sum() })).toBeCloseTo(run({ reduction: "sum" }), 4)
@@ -182,8 +233,10 @@ describe("losses with an injected reducer", () => {
     fc.assert(
       fc.property(pkBatch(3, 2, 3), ({ x, y }) => {
         const b = x.length
-        const sc = (reducer?: Reducer.Reducer) => tf.tidy(() => num(SupCon.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
-        const ms = (reducer?: Reducer.Reducer) => tf.tidy(() => num(MultiSimilarity.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
+        const sc = (reducer?: Reducer.Reducer) =>
+          tf.tidy(() => num(SupCon.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
+        const ms = (reducer?: Reducer.Reducer) =>
+          tf.tidy(() => num(MultiSimilarity.loss(emb(x), lab(y), reducer === undefined ? {} : { reducer }).loss))
         expect(sc(Reducer.avgNonZero())).toBeCloseTo(sc(), 5)
         expect(sc(Reducer.sum()) / b).toBeCloseTo(sc(Reducer.mean()), 4)
         expect(ms(Reducer.mean())).toBeCloseTo(ms(), 5)
@@ -197,7 +250,13 @@ describe("losses with an injected reducer", () => {
   })
 
   it("contrastive: PML's ContrastiveLoss, avgNonZero over positive pairs + avgNonZero over negative pairs", () => {
-    const x: Matrix = [[0, 0], [0.3, 0.4], [1, 0], [1.2, 0.5], [0.1, 0.1]]
+    const x: Matrix = [
+      [0, 0],
+      [0.3, 0.4],
+      [1, 0],
+      [1.2, 0.5],
+      [0.1, 0.1]
+    ]
     const y = [0, 0, 1, 1, 0]
     const pos: Array<number> = []
     const neg: Array<number> = []
@@ -214,7 +273,16 @@ describe("losses with an injected reducer", () => {
       return k.length === 0 ? 0 : k.reduce((a, b) => a + b, 0) / k.length
     }
     const expected = avgNonZero(pos) + avgNonZero(neg)
-    const got = tf.tidy(() => num(Contrastive.loss(emb(x), lab(y), { positiveMargin: 0.1, negativeMargin: 0.9, power: 1, reducer: Reducer.avgNonZero() }).loss))
+    const got = tf.tidy(() =>
+      num(
+        Contrastive.loss(emb(x), lab(y), {
+          positiveMargin: 0.1,
+          negativeMargin: 0.9,
+          power: 1,
+          reducer: Reducer.avgNonZero()
+        }).loss
+      )
+    )
     expect(got).toBeCloseTo(expected, 5)
     // with perAnchor(mean): each anchor's positive pairs averaged, then over the 5 anchors (same for negatives)
     const perAnchor = (v: (i: number, j: number) => number | undefined) => {
@@ -225,23 +293,45 @@ describe("losses with an injected reducer", () => {
       }
       return total / x.length
     }
-    const expectedPerAnchor = perAnchor((i, j) => (y[i] === y[j] ? relu(l2(x[i]!, x[j]!) - 0.1) : undefined)) +
+    const expectedPerAnchor =
+      perAnchor((i, j) => (y[i] === y[j] ? relu(l2(x[i]!, x[j]!) - 0.1) : undefined)) +
       perAnchor((i, j) => (y[i] !== y[j] ? relu(0.9 - l2(x[i]!, x[j]!)) : undefined))
-    const gotPerAnchor = tf.tidy(() => num(Contrastive.loss(emb(x), lab(y), { positiveMargin: 0.1, negativeMargin: 0.9, power: 1, reducer: Reducer.perAnchor() }).loss))
+    const gotPerAnchor = tf.tidy(() =>
+      num(
+        Contrastive.loss(emb(x), lab(y), {
+          positiveMargin: 0.1,
+          negativeMargin: 0.9,
+          power: 1,
+          reducer: Reducer.perAnchor()
+        }).loss
+      )
+    )
     expect(gotPerAnchor).toBeCloseTo(expectedPerAnchor, 5)
   })
 
   it("leaks no tensor (values and a rejected call)", () => {
     const before = tf.memory().numTensors
-    const x = emb([[0, 0], [0.3, 0.4], [1, 0], [1.2, 0.5]])
+    const x = emb([
+      [0, 0],
+      [0.3, 0.4],
+      [1, 0],
+      [1.2, 0.5]
+    ])
     const y = lab([0, 0, 1, 1])
-    for (const reducer of [Reducer.mean(), Reducer.avgNonZero(), Reducer.perAnchor(Reducer.avgNonZero()), Reducer.classWeighted([1, 2])]) {
+    for (const reducer of [
+      Reducer.mean(),
+      Reducer.avgNonZero(),
+      Reducer.perAnchor(Reducer.avgNonZero()),
+      Reducer.classWeighted([1, 2])
+    ]) {
       const v = Contrastive.loss(x, y, { reducer })
       tf.dispose([v.loss, ...Object.values(v.stats)])
     }
     const v = TripletBatchHard.loss(x, y, { reducer: Reducer.classWeighted([1, 2]) })
     tf.dispose([v.loss, ...Object.values(v.stats)])
-    expect(() => TripletBatchHard.loss(x, y, { reducer: Reducer.perAnchor() })).toThrow(/Triplet reduction not supported/)
+    expect(() => TripletBatchHard.loss(x, y, { reducer: Reducer.perAnchor() })).toThrow(
+      /Triplet reduction not supported/
+    )
     tf.dispose([x, y])
     expect(tf.memory().numTensors).toBe(before)
   })

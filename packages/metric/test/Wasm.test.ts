@@ -30,7 +30,16 @@ beforeAll(async () => {
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
-const X = [[0.1, 1, 0.2], [0.3, 0.9, 0], [1, 0.1, 0.4], [0.8, 0.3, 0.1], [0, 0.2, 1], [0.2, 0, 0.7], [0.5, 0.5, 0.5], [0.4, 0.6, 0.3]]
+const X = [
+  [0.1, 1, 0.2],
+  [0.3, 0.9, 0],
+  [1, 0.1, 0.4],
+  [0.8, 0.3, 0.1],
+  [0, 0.2, 1],
+  [0.2, 0, 0.7],
+  [0.5, 0.5, 0.5],
+  [0.4, 0.6, 0.3]
+]
 const Y = [0, 0, 1, 1, 2, 2, 3, 3]
 
 const all: ReadonlyArray<readonly [string, (x: tf.Tensor2D, y: tf.Tensor1D) => LossValue]> = [
@@ -56,10 +65,22 @@ describe("on wasm", () => {
   })
 
   it("triplet and circle losses match the plain-loop references", () => {
-    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 0.5 })).loss).toBeCloseTo(refBatchHard(X, Y, 0.5), 5)
-    expect(evaluate(() => TripletBatchAll.loss(emb(X), lab(Y), { margin: 0.5 })).loss).toBeCloseTo(refBatchAll(X, Y, 0.5)[1], 5)
-    expect(evaluate(() => TripletSoftHard.loss(emb(X), lab(Y), { margin: 0.5, softMargin: false })).loss).toBeCloseTo(refSoftHard(X, Y, 1, 0.5, false), 5)
-    expect(evaluate(() => CircleLoss.loss(emb(X), lab(Y), { gamma: 32 })).loss).toBeCloseTo(refCircle(X, Y, 0.25, 32), 3)
+    expect(evaluate(() => TripletBatchHard.loss(emb(X), lab(Y), { margin: 0.5 })).loss).toBeCloseTo(
+      refBatchHard(X, Y, 0.5),
+      5
+    )
+    expect(evaluate(() => TripletBatchAll.loss(emb(X), lab(Y), { margin: 0.5 })).loss).toBeCloseTo(
+      refBatchAll(X, Y, 0.5)[1],
+      5
+    )
+    expect(evaluate(() => TripletSoftHard.loss(emb(X), lab(Y), { margin: 0.5, softMargin: false })).loss).toBeCloseTo(
+      refSoftHard(X, Y, 1, 0.5, false),
+      5
+    )
+    expect(evaluate(() => CircleLoss.loss(emb(X), lab(Y), { gamma: 32 })).loss).toBeCloseTo(
+      refCircle(X, Y, 0.25, 32),
+      3
+    )
   })
 
   it.each(all)("%s: finite value and gradient, no leaks", (_, f) => {

@@ -18,8 +18,10 @@ export const lab = (values: ReadonlyArray<number>): tf.Tensor1D => tf.tensor1d(v
 export const num = (t: tf.Tensor): number => t.dataSync()[0]!
 
 /** Euclidean distance between two rows. */
-export const l2 = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0))
-export const sq = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0)
+export const l2 = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number =>
+  Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0))
+export const sq = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number =>
+  a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0)
 export const cos = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
   const dot = a.reduce((s, x, i) => s + x * b[i]!, 0)
   const na = Math.sqrt(a.reduce((s, x) => s + x * x, 0))
@@ -148,15 +150,23 @@ export const gradientError = (f: (x: tf.Tensor2D) => tf.Scalar, x: Matrix, h = 1
 
 /** Small PK batches: `p` identities x `k` images, `dim`-d embeddings with well separated entries. */
 export const pkBatch = (p: number, k: number, dim: number) =>
-  fc.array(fc.array(fc.integer({ min: -20, max: 20 }), { minLength: dim, maxLength: dim }), { minLength: p * k, maxLength: p * k }).map((rows) => ({
-    x: rows.map((r, i) => r.map((v, j) => v / 10 + 0.013 * i + 0.007 * j)),
-    y: rows.map((_, i) => Math.floor(i / k))
-  }))
+  fc
+    .array(fc.array(fc.integer({ min: -20, max: 20 }), { minLength: dim, maxLength: dim }), {
+      minLength: p * k,
+      maxLength: p * k
+    })
+    .map((rows) => ({
+      x: rows.map((r, i) => r.map((v, j) => v / 10 + 0.013 * i + 0.007 * j)),
+      y: rows.map((_, i) => Math.floor(i / k))
+    }))
 
 /** A permutation of 0..n-1. */
 export const permutation = (n: number) =>
   fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }).map((keys) =>
-    keys.map((k, i) => [k, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => i)
+    keys
+      .map((k, i) => [k, i] as const)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      .map(([, i]) => i)
   )
 
 /** Evaluates a loss inside `tf.tidy` and returns plain numbers. */

@@ -91,7 +91,8 @@ export const refLifted = (x: Matrix, y: ReadonlyArray<number>, negMargin = 1, po
     for (let p = 0; p < x.length; p++) {
       if (p === a || y[p] !== y[a]) continue
       const negs: Array<number> = []
-      for (const r of [a, p]) for (let k = 0; k < x.length; k++) if (y[k] !== y[r]) negs.push(negMargin - lpNorm(x[r]!, x[k]!))
+      for (const r of [a, p])
+        for (let k = 0; k < x.length; k++) if (y[k] !== y[r]) negs.push(negMargin - lpNorm(x[r]!, x[k]!))
       const j = lse(negs, false) + lpNorm(x[a]!, x[p]!) - posMargin
       total += Math.max(0, j) ** 2 / 2
       n++
@@ -118,12 +119,16 @@ export const refMargin = (x: Matrix, y: ReadonlyArray<number>, margin = 0.2, bet
 
 export const refNPairs = (x: Matrix, y: ReadonlyArray<number>) => {
   const first = new Map<number, [number, number]>()
-  for (let a = 0; a < x.length; a++) for (let p = 0; p < x.length; p++) if (p !== a && y[p] === y[a] && !first.has(y[a]!)) first.set(y[a]!, [a, p])
+  for (let a = 0; a < x.length; a++)
+    for (let p = 0; p < x.length; p++) if (p !== a && y[p] === y[a] && !first.has(y[a]!)) first.set(y[a]!, [a, p])
   const pairs = [...first.entries()].sort((u, v) => u[0] - v[0]).map(([, v]) => v)
   if (pairs.length === 0) return 0
   let total = 0
   pairs.forEach(([a], k) => {
-    total += ce(pairs.map(([, p]) => cosSim(x[a]!, x[p]!)), k)
+    total += ce(
+      pairs.map(([, p]) => cosSim(x[a]!, x[p]!)),
+      k
+    )
   })
   return total / pairs.length
 }
@@ -151,7 +156,10 @@ export const refCosFace = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, margi
   const classes = w[0]!.length
   let total = 0
   x.forEach((xi, i) => {
-    total += ce(Array.from({ length: classes }, (_, c) => scale * (cosSim(xi, column(w, c)) - (c === y[i] ? margin : 0))), y[i]!)
+    total += ce(
+      Array.from({ length: classes }, (_, c) => scale * (cosSim(xi, column(w, c)) - (c === y[i] ? margin : 0))),
+      y[i]!
+    )
   })
   return total / x.length
 }
@@ -160,7 +168,10 @@ export const refNormalizedSoftmax = (x: Matrix, y: ReadonlyArray<number>, w: Mat
   const classes = w[0]!.length
   let total = 0
   x.forEach((xi, i) => {
-    total += ce(Array.from({ length: classes }, (_, c) => cosSim(xi, column(w, c)) / t), y[i]!)
+    total += ce(
+      Array.from({ length: classes }, (_, c) => cosSim(xi, column(w, c)) / t),
+      y[i]!
+    )
   })
   return total / x.length
 }
@@ -169,7 +180,10 @@ export const refNormalizedSoftmax = (x: Matrix, y: ReadonlyArray<number>, w: Mat
 export const refProxyNca = (x: Matrix, y: ReadonlyArray<number>, proxies: Matrix, scale = 1) => {
   let total = 0
   x.forEach((xi, i) => {
-    total += ce(proxies.map((p) => -scale * lpNorm(xi, p) ** 2), y[i]!)
+    total += ce(
+      proxies.map((p) => -scale * lpNorm(xi, p) ** 2),
+      y[i]!
+    )
   })
   return total / x.length
 }
@@ -192,7 +206,15 @@ export const refProxyAnchor = (x: Matrix, y: ReadonlyArray<number>, proxies: Mat
   return pos / present.size + neg / proxies.length
 }
 
-export const refSoftTriple = (x: Matrix, y: ReadonlyArray<number>, w: Matrix, classes: number, la = 20, gamma = 0.1, margin = 0.01) => {
+export const refSoftTriple = (
+  x: Matrix,
+  y: ReadonlyArray<number>,
+  w: Matrix,
+  classes: number,
+  la = 20,
+  gamma = 0.1,
+  margin = 0.01
+) => {
   const k = w[0]!.length / classes
   let total = 0
   x.forEach((xi, i) => {

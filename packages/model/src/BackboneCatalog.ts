@@ -22,7 +22,10 @@ export const entries = [reference, resnet18, resnet34, resnet50, mobilenetv2, os
 export type Name = (typeof entries)[number]["name"]
 
 /** The built-in catalog. @category catalog */
-export const builtin: Registry.Registry<BackboneEntry.BackboneEntry> = Registry.make<BackboneEntry.BackboneEntry>("backbone", entries)
+export const builtin: Registry.Registry<BackboneEntry.BackboneEntry> = Registry.make<BackboneEntry.BackboneEntry>(
+  "backbone",
+  entries
+)
 
 /** The config of any built-in backbone: the union of the entries' config Schemas. @category schemas */
 export const BackboneConfig = Schema.Union([...new Set(entries.map((e) => e.config))]) as unknown as Schema.Union<

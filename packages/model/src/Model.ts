@@ -44,7 +44,8 @@ export interface ModelOf<Input extends tf.Tensor, Config = ModelConfig, N = Netw
 }
 
 /** The variables of a trainable model (any input), what optimizers and checkpoints read. */
-export interface TrainableOf<Input extends tf.Tensor, Config = ModelConfig, N = Network> extends ModelOf<Input, Config, N> {
+export interface TrainableOf<Input extends tf.Tensor, Config = ModelConfig, N = Network>
+  extends ModelOf<Input, Config, N> {
   /** Every variable (parameters and state) by parameter name. */
   readonly variables: ReadonlyMap<string, tf.Variable>
   /** The trainable variables, in definition order. */
@@ -98,14 +99,15 @@ export const frozenFrom = (network: Network, tensors: ReadonlyMap<string, tf.Ten
  * the `"init"` stream of the run's `Rng` (per-parameter derived streams).
  */
 export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const network = define(config)
     const rng = (yield* Rng.Rng).stream("init")
     const variables = yield* scopedVariables(network.specs, rng)
     const { get, nameOf } = variableLookups(variables, "model")
     const setState = (name: string, value: tf.Tensor) => (get(name) as tf.Variable).assign(value)
     const assign = (weights: ReadonlyMap<string, tf.Tensor> | Readonly<Record<string, tf.Tensor>>) => {
-      const map = weights instanceof Map ? weights as ReadonlyMap<string, tf.Tensor> : new Map(Object.entries(weights))
+      const map =
+        weights instanceof Map ? (weights as ReadonlyMap<string, tf.Tensor>) : new Map(Object.entries(weights))
       checkNames(network.specs, map)
       for (const [name, t] of map) variables.get(name)!.assign(t.dtype === "float32" ? t : tf.cast(t, "float32"))
     }
@@ -157,13 +159,20 @@ export const copyWeights = (
         target.assign(value)
         copied.push(name)
       } else if (
-        options.keepClassifierColumns === true && name === "head/classifier/kernel" && value.shape.length === 2 && value.shape[0] === target.shape[0] &&
+        options.keepClassifierColumns === true &&
+        name === "head/classifier/kernel" &&
+        value.shape.length === 2 &&
+        value.shape[0] === target.shape[0] &&
         value.shape[1]! <= target.shape[1]!
       ) {
         const k = value.shape[1]!
         target.assign(tf.concat([value, tf.slice(target, [0, k], [-1, target.shape[1]! - k])], 1))
         copied.push(name)
-      } else if (options.keepClassifierColumns === true && name === "head/classifier/bias" && value.shape[0]! <= target.shape[0]!) {
+      } else if (
+        options.keepClassifierColumns === true &&
+        name === "head/classifier/bias" &&
+        value.shape[0]! <= target.shape[0]!
+      ) {
         const k = value.shape[0]!
         target.assign(tf.concat([value, tf.slice(target, [k], [-1])], 0))
         copied.push(name)

@@ -31,28 +31,40 @@ export const HeadConfig = Schema.Struct({
   classifierBias: Schema.optionalKey(Schema.Boolean),
   classifierInit: Schema.Literals(["reid", "torch"]).pipe(def("reid")),
   /** AlignedReID's local branch (`localFeatures` `[B, S, channels]`); see `heads/LocalBranch.ts`. */
-  local: Schema.optionalKey(Schema.Struct({
-    channels: PositiveInt.pipe(def(128)),
-    /** Stripes (absent: one per feature-map row). */
-    stripes: Schema.optionalKey(PositiveInt),
-    pooling: Schema.Literals(["avg", "max"]).pipe(def("avg"))
-  })),
+  local: Schema.optionalKey(
+    Schema.Struct({
+      channels: PositiveInt.pipe(def(128)),
+      /** Stripes (absent: one per feature-map row). */
+      stripes: Schema.optionalKey(PositiveInt),
+      pooling: Schema.Literals(["avg", "max"]).pipe(def("avg"))
+    })
+  ),
   /** PCB parts (`localFeatures` `[B, parts, channels]` and, with classes, `partLogits`); see `heads/PcbHead.ts`. */
-  parts: Schema.optionalKey(Schema.Struct({
-    parts: PositiveInt.pipe(def(6)),
-    channels: PositiveInt.pipe(def(256)),
-    /** Refined part pooling (RPP, `heads/RefinedPartPooling.ts`) instead of uniform stripes. */
-    refined: Schema.Boolean.pipe(def(false))
-  })),
+  parts: Schema.optionalKey(
+    Schema.Struct({
+      parts: PositiveInt.pipe(def(6)),
+      channels: PositiveInt.pipe(def(256)),
+      /** Refined part pooling (RPP, `heads/RefinedPartPooling.ts`) instead of uniform stripes. */
+      refined: Schema.Boolean.pipe(def(false))
+    })
+  ),
   /** Binary attributes of an attribute head (`attributeLogits` `[B, attributes]`); see `heads/AttributeHead.ts`. */
   attributes: Schema.optionalKey(PositiveInt)
-}).check(Schema.makeFilter((h) => (h.local !== undefined && h.parts !== undefined ? "head.local and head.parts both produce localFeatures: choose one" : undefined)))
+}).check(
+  Schema.makeFilter((h) =>
+    h.local !== undefined && h.parts !== undefined
+      ? "head.local and head.parts both produce localFeatures: choose one"
+      : undefined
+  )
+)
 export type HeadConfig = typeof HeadConfig.Type
 
 /** A whole model. */
 export const ModelConfig = Schema.Struct({
   backbone: BackboneConfig,
-  head: HeadConfig.pipe(def({ pooling: "avg", gemP: 3, neck: "bnneck", classes: 0, classifierInit: "reid" } as HeadConfig)),
+  head: HeadConfig.pipe(
+    def({ pooling: "avg", gemP: 3, neck: "bnneck", classes: 0, classifierInit: "reid" } as HeadConfig)
+  ),
   inputChannels: PositiveInt.pipe(def(3))
 })
 export type ModelConfig = typeof ModelConfig.Type
@@ -60,10 +72,16 @@ export type ModelConfig = typeof ModelConfig.Type
 export type ModelConfigInput = typeof ModelConfig.Encoded
 
 /** The strong-baseline model on the reference net: GAP, BNNeck, bias-free classifier. */
-export const referenceBaseline = (classes: number): ModelConfigInput => ({ backbone: { kind: "reference" }, head: { classes, neck: "bnneck" } })
+export const referenceBaseline = (classes: number): ModelConfigInput => ({
+  backbone: { kind: "reference" },
+  head: { classes, neck: "bnneck" }
+})
 
 /** A torchvision classification model (avg pooling, 1000-class fc with bias, no neck): for parameter counts. */
-export const torchvisionClassifier = (kind: "resnet18" | "resnet34" | "resnet50" | "mobilenetv2", classes = 1000): ModelConfigInput => ({
+export const torchvisionClassifier = (
+  kind: "resnet18" | "resnet34" | "resnet50" | "mobilenetv2",
+  classes = 1000
+): ModelConfigInput => ({
   backbone: { kind } as typeof BackboneConfig.Encoded,
   head: { pooling: "avg", neck: "none", classes, classifierBias: true, classifierInit: "torch" }
 })

@@ -56,11 +56,13 @@ export const modelBase = <Config, Input extends tf.Tensor, N extends NetworkLike
 }
 
 /** A lookup of `tensors` by name that throws `<what>: no tensor for <name>` when one is missing. @since 0.1.0 */
-export const tensorGetter = (tensors: ReadonlyMap<string, tf.Tensor>, what: string) => (name: string): tf.Tensor => {
-  const t = tensors.get(name)
-  if (t === undefined) throw new Error(`${what}: no tensor for ${name}`)
-  return t
-}
+export const tensorGetter =
+  (tensors: ReadonlyMap<string, tf.Tensor>, what: string) =>
+  (name: string): tf.Tensor => {
+    const t = tensors.get(name)
+    if (t === undefined) throw new Error(`${what}: no tensor for ${name}`)
+    return t
+  }
 
 /** One `tf.Variable` per spec, initialised from `rng` (per-parameter streams), disposed when the Scope closes. @since 0.1.0 */
 export const scopedVariables = (
@@ -77,14 +79,26 @@ export const scopedVariables = (
       }
       return map
     }),
-    (map) => Effect.sync(() => map.forEach((v) => { v.dispose() }))
+    (map) =>
+      Effect.sync(() =>
+        map.forEach((v) => {
+          v.dispose()
+        })
+      )
   )
 
 /** Kept copies of `weights`, disposed when the Scope closes. @since 0.1.0 */
-export const scopedCopies = (weights: ReadonlyMap<string, tf.Tensor>): Effect.Effect<ReadonlyMap<string, tf.Tensor>, never, Scope.Scope> =>
+export const scopedCopies = (
+  weights: ReadonlyMap<string, tf.Tensor>
+): Effect.Effect<ReadonlyMap<string, tf.Tensor>, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => new Map([...weights].map(([k, v]) => [k, tf.keep(tf.clone(v))] as const))),
-    (m) => Effect.sync(() => m.forEach((t) => { t.dispose() }))
+    (m) =>
+      Effect.sync(() =>
+        m.forEach((t) => {
+          t.dispose()
+        })
+      )
   )
 
 /**

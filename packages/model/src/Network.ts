@@ -22,7 +22,8 @@ export interface Network {
 }
 
 /** The backbone of a config, built by its `BackboneCatalog` entry. */
-const backboneOf = (b: Builder, config: ModelConfig): Backbone => BackboneCatalog.builtin.require(config.backbone.kind).build(b, config.backbone, config.inputChannels)
+const backboneOf = (b: Builder, config: ModelConfig): Backbone =>
+  BackboneCatalog.builtin.require(config.backbone.kind).build(b, config.backbone, config.inputChannels)
 
 /** Defines the network of a (decoded) config. Parameters are named `backbone/...` and `head/...`. */
 export const define = (config: ModelConfig): Network => {
@@ -39,9 +40,18 @@ export const define = (config: ModelConfig): Network => {
     classifierBias: h.classifierBias,
     classifierInit: h.classifierInit
   })
-  const local = h.local === undefined ? undefined : localBranch(root.scope("local"), { inChannels: backbone.outChannels, ...h.local })
-  const parts = h.parts === undefined ? undefined : pcbHead(root.scope("parts"), { inChannels: backbone.outChannels, ...h.parts, classes: h.classes })
-  const attributes = h.attributes === undefined ? undefined : attributeHead(root.scope("attributes"), { inFeatures: head.featureDim, attributes: h.attributes })
+  const local =
+    h.local === undefined
+      ? undefined
+      : localBranch(root.scope("local"), { inChannels: backbone.outChannels, ...h.local })
+  const parts =
+    h.parts === undefined
+      ? undefined
+      : pcbHead(root.scope("parts"), { inChannels: backbone.outChannels, ...h.parts, classes: h.classes })
+  const attributes =
+    h.attributes === undefined
+      ? undefined
+      : attributeHead(root.scope("attributes"), { inFeatures: head.featureDim, attributes: h.attributes })
   return {
     config,
     specs: root.specs,

@@ -28,14 +28,20 @@ export interface ModelJson {
   readonly generatedBy?: string
   readonly convertedBy?: string | null
   readonly modelTopology?: unknown
-  readonly weightsManifest: ReadonlyArray<{ readonly paths: ReadonlyArray<string>; readonly weights: ReadonlyArray<tf.io.WeightsManifestEntry> }>
+  readonly weightsManifest: ReadonlyArray<{
+    readonly paths: ReadonlyArray<string>
+    readonly weights: ReadonlyArray<tf.io.WeightsManifestEntry>
+  }>
 }
 
 /** Writes a file and fsyncs it, checking that every byte was written. */
-export const writeFileSynced = (file: string, data: string | Uint8Array): Promise<void> => AtomicFile.writeSyncedPromise(file, data)
+export const writeFileSynced = (file: string, data: string | Uint8Array): Promise<void> =>
+  AtomicFile.writeSyncedPromise(file, data)
 
 /** Encodes named tensors into one buffer and its manifest entries. */
-export const encode = async (tensors: ReadonlyMap<string, tf.Tensor>): Promise<{ readonly data: Uint8Array; readonly specs: Array<tf.io.WeightsManifestEntry> }> => {
+export const encode = async (
+  tensors: ReadonlyMap<string, tf.Tensor>
+): Promise<{ readonly data: Uint8Array; readonly specs: Array<tf.io.WeightsManifestEntry> }> => {
   const named = [...tensors].map(([name, tensor]) => ({ name, tensor }))
   const { data, specs } = await tf.io.encodeWeights(named)
   return { data: new Uint8Array(data as ArrayBuffer), specs }
@@ -56,7 +62,10 @@ export const writeDirectory = (
         for (let i = 0; i < count; i++) {
           const name = `group1-shard${i + 1}of${count}.bin`
           paths.push(name)
-          await writeFileSynced(path.join(tmp, name), data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES)))
+          await writeFileSynced(
+            path.join(tmp, name),
+            data.subarray(i * SHARD_BYTES, Math.min(data.byteLength, (i + 1) * SHARD_BYTES))
+          )
         }
         const json: ModelJson = {
           format: "reidfx-weights",
@@ -68,19 +77,37 @@ export const writeDirectory = (
         await writeFileSynced(path.join(tmp, "model.json"), JSON.stringify(json, null, 1))
       })
     },
-    catch: (cause) => new WeightsIOError({ path: dir, detail: `cannot write: ${describeCause(cause)}; the previous weights are kept`, cause })
+    catch: (cause) =>
+      new WeightsIOError({
+        path: dir,
+        detail: `cannot write: ${describeCause(cause)}; the previous weights are kept`,
+        cause
+      })
   })
 
-const BYTES_PER: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 }
+const BYTES_PER: Readonly<Record<string, number>> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+  complex64: 8
+}
 
 /** Bytes an entry occupies in its shards (after validating its shape); throws on a bad entry. */
 export const entryBytes = (entry: tf.io.WeightsManifestEntry): number => {
   if (typeof entry?.name !== "string") throw new Error("a weightsManifest entry has no name")
   if (!Array.isArray(entry.shape) || entry.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw new Error(`weight "${entry.name}": shape ${JSON.stringify(entry.shape)} is not a list of non-negative integers`)
+    throw new Error(
+      `weight "${entry.name}": shape ${JSON.stringify(entry.shape)} is not a list of non-negative integers`
+    )
   }
   const elements = entry.shape.reduce((n, d) => n * d, 1)
-  if (!Number.isSafeInteger(elements) || elements > MAX_ELEMENTS) throw new Error(`weight "${entry.name}": shape ${JSON.stringify(entry.shape)} has more than ${MAX_ELEMENTS} elements`)
+  if (!Number.isSafeInteger(elements) || elements > MAX_ELEMENTS)
+    throw new Error(
+      `weight "${entry.name}": shape ${JSON.stringify(entry.shape)} has more than ${MAX_ELEMENTS} elements`
+    )
   const dtype = entry.quantization?.dtype ?? entry.dtype
   const per = BYTES_PER[dtype]
   if (per === undefined) throw new Error(`weight "${entry.name}": unsupported dtype ${JSON.stringify(dtype)}`)
@@ -103,7 +130,11 @@ export interface ReadOptions {
 export const readDirectory = (
   dir: string,
   options: ReadOptions = {}
-): Effect.Effect<{ readonly tensors: ReadonlyMap<string, tf.Tensor>; readonly json: ModelJson }, WeightsIOError | PathEscapesRoot, Scope.Scope> =>
+): Effect.Effect<
+  { readonly tensors: ReadonlyMap<string, tf.Tensor>; readonly json: ModelJson },
+  WeightsIOError | PathEscapesRoot,
+  Scope.Scope
+> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
@@ -112,12 +143,21 @@ export const readDirectory = (
         const tensors = new Map<string, tf.Tensor>()
         try {
           for (const group of json.weightsManifest) {
-            if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) throw new Error("a weightsManifest group lacks paths or weights")
-            const expected = (group.weights as ReadonlyArray<tf.io.WeightsManifestEntry>).reduce((n: number, w) => n + entryBytes(w), 0)
-            const files = await Promise.all(group.paths.map((p: unknown) => {
-              if (typeof p !== "string") throw new Error(`weightsManifest path ${JSON.stringify(p)} is not a string`)
-              return Confine.resolveInsidePromise(dir, p, { where: `${path.join(dir, "model.json")} weightsManifest`, allowAbsolute: options.allowAbsolutePaths === true })
-            }))
+            if (!Array.isArray(group?.paths) || !Array.isArray(group.weights))
+              throw new Error("a weightsManifest group lacks paths or weights")
+            const expected = (group.weights as ReadonlyArray<tf.io.WeightsManifestEntry>).reduce(
+              (n: number, w) => n + entryBytes(w),
+              0
+            )
+            const files = await Promise.all(
+              group.paths.map((p: unknown) => {
+                if (typeof p !== "string") throw new Error(`weightsManifest path ${JSON.stringify(p)} is not a string`)
+                return Confine.resolveInsidePromise(dir, p, {
+                  where: `${path.join(dir, "model.json")} weightsManifest`,
+                  allowAbsolute: options.allowAbsolutePaths === true
+                })
+              })
+            )
             const buffers: Array<Uint8Array> = []
             let total = 0
             for (const f of files) {
@@ -125,7 +165,8 @@ export const readDirectory = (
               buffers.push(b)
               total += b.byteLength
             }
-            if (total !== expected) throw new Error(`the shards hold ${total} bytes but the manifest declares ${expected}`)
+            if (total !== expected)
+              throw new Error(`the shards hold ${total} bytes but the manifest declares ${expected}`)
             const joined = new Uint8Array(total)
             let offset = 0
             for (const b of buffers) {
@@ -136,7 +177,9 @@ export const readDirectory = (
             for (const [name, t] of Object.entries(decoded)) tensors.set(name, t)
           }
         } catch (e) {
-          tensors.forEach((t) => { t.dispose() })
+          tensors.forEach((t) => {
+            t.dispose()
+          })
           throw e
         }
         return { tensors, json }
@@ -144,9 +187,18 @@ export const readDirectory = (
       catch: (cause) =>
         cause instanceof PathEscapesRoot
           ? cause
-          : new WeightsIOError({ path: dir, detail: `cannot read a tfjs model directory: ${cause instanceof Error && !("code" in cause) ? cause.message : BoundedRead.reasonOf(cause)}`, cause })
+          : new WeightsIOError({
+              path: dir,
+              detail: `cannot read a tfjs model directory: ${cause instanceof Error && !("code" in cause) ? cause.message : BoundedRead.reasonOf(cause)}`,
+              cause
+            })
     }),
-    ({ tensors }) => Effect.sync(() => tensors.forEach((t) => { t.dispose() }))
+    ({ tensors }) =>
+      Effect.sync(() =>
+        tensors.forEach((t) => {
+          t.dispose()
+        })
+      )
   )
 
 /** Options of {@link load}. */
@@ -185,7 +237,9 @@ const matchWeights = (
   const missing = [...wanted.keys()].filter((n) => !matched.has(n))
   const strict = options.strict ?? true
   if (shapes.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
-    return Effect.fail(new WeightsMismatch({ path: dir, missing: strict ? missing : [], unexpected: strict ? unexpected : [], shapes }))
+    return Effect.fail(
+      new WeightsMismatch({ path: dir, missing: strict ? missing : [], unexpected: strict ? unexpected : [], shapes })
+    )
   }
   return Effect.succeed(matched)
 }
@@ -195,9 +249,13 @@ export const save = (model: ModelBase, dir: string): Effect.Effect<void, Weights
   writeDirectory(dir, model.weights(), { reidfx: model.config })
 
 /** Loads weights from a tfjs model directory into a trainable model. */
-export const load = (model: TrainableModel, dir: string, options: LoadOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch | PathEscapesRoot> =>
+export const load = (
+  model: TrainableModel,
+  dir: string,
+  options: LoadOptions = {}
+): Effect.Effect<void, WeightsIOError | WeightsMismatch | PathEscapesRoot> =>
   Effect.scoped(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { tensors } = yield* readDirectory(dir)
       const matched = yield* matchWeights(dir, model, tensors, options)
       model.assign(matched)
@@ -205,8 +263,12 @@ export const load = (model: TrainableModel, dir: string, options: LoadOptions = 
   )
 
 /** A frozen model of `config` with weights read from a tfjs model directory (e.g. a teacher converted elsewhere). */
-export const loadFrozen = (config: ModelConfig, dir: string, options: LoadOptions = {}): Effect.Effect<FrozenModel, WeightsIOError | WeightsMismatch | PathEscapesRoot, Scope.Scope> =>
-  Effect.gen(function*() {
+export const loadFrozen = (
+  config: ModelConfig,
+  dir: string,
+  options: LoadOptions = {}
+): Effect.Effect<FrozenModel, WeightsIOError | WeightsMismatch | PathEscapesRoot, Scope.Scope> =>
+  Effect.gen(function* () {
     const network = define(config)
     const { tensors } = yield* readDirectory(dir)
     const probe = frozenFrom(network, new Map())

@@ -25,13 +25,27 @@ export { initialValue } from "./Init.ts"
 export * as Model from "./Model.ts"
 export type { FrozenModel, ModelBase, ModelOf, TrainableModel, TrainableOf } from "./Model.ts"
 export * as ModelConfig from "./ModelConfig.ts"
-export { modelBase, type NetworkLike, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "./ModelParts.ts"
+export {
+  modelBase,
+  type NetworkLike,
+  scopedCopies,
+  scopedVariables,
+  tensorGetter,
+  variableLookups
+} from "./ModelParts.ts"
 export { define, type Network, parameterCount } from "./Network.ts"
 export { batchNorm, type BatchNormOptions } from "./nn/BatchNorm.ts"
 export { Builder, type Forward, type ForwardContext, type Init, type ParamSpec } from "./nn/Builder.ts"
 export { conv2d, type Conv2dOptions, depthwiseConv2d } from "./nn/Conv2d.ts"
 export { linear, type LinearOptions } from "./nn/Linear.ts"
-export { gemPool, globalAveragePool, globalMaxPool, globalPool, type PoolingKind, type PoolingOptions } from "./nn/Pooling.ts"
+export {
+  gemPool,
+  globalAveragePool,
+  globalMaxPool,
+  globalPool,
+  type PoolingKind,
+  type PoolingOptions
+} from "./nn/Pooling.ts"
 export * as Weights from "./Weights.ts"
 export { ibnNorm } from "./nn/Ibn.ts"
 export { instanceNorm, type InstanceNormOptions } from "./nn/InstanceNorm.ts"

@@ -20,7 +20,9 @@ describe("IBN-a", () => {
     const norm = instanceNorm(b, { channels: 1 })
     // sample 0: 1, 2, 3, 4 (mean 2.5, var 1.25); sample 1: 10, 10, 10, 14 (mean 11, var 3)
     const x = tf.tensor4d([1, 2, 3, 4, 10, 10, 10, 14], [2, 2, 2, 1])
-    const y = tf.tidy(() => Array.from(norm(contextOf({ gamma: tf.tensor1d([2]), beta: tf.tensor1d([1]) }), x).dataSync()))
+    const y = tf.tidy(() =>
+      Array.from(norm(contextOf({ gamma: tf.tensor1d([2]), beta: tf.tensor1d([1]) }), x).dataSync())
+    )
     const expected = [
       ...[1, 2, 3, 4].map((v) => (2 * (v - 2.5)) / Math.sqrt(1.25 + 1e-5) + 1),
       ...[10, 10, 10, 14].map((v) => (2 * (v - 11)) / Math.sqrt(3 + 1e-5) + 1)
@@ -60,12 +62,18 @@ describe("IBN-a", () => {
     expect(y[1]![2]).toBeCloseTo(1.5, 4)
     expect(y[1]![4]).toBeCloseTo((6 - 3) / 2, 4)
     x.dispose()
-    Object.values(params).forEach((t) => { t.dispose() })
+    Object.values(params).forEach((t) => {
+      t.dispose()
+    })
   })
 
   it("the ceil-mode max-pool (3x3 / 2, no padding) equals a brute-force PyTorch ceil_mode pool", () => {
     tf.setBackend("cpu")
-    for (const [h, w] of [[8, 5], [7, 7], [16, 9]] as const) {
+    for (const [h, w] of [
+      [8, 5],
+      [7, 7],
+      [16, 9]
+    ] as const) {
       const values = Array.from({ length: h * w }, (_, i) => Math.sin(i * 1.7) * 10)
       const out = tf.tidy(() => maxPoolCeil(tf.tensor4d(values, [1, h, w, 1])).arraySync()[0]!)
       const size = (n: number) => Math.ceil((n - 3) / 2) + 1
@@ -73,7 +81,8 @@ describe("IBN-a", () => {
       for (let i = 0; i < size(h); i++) {
         for (let j = 0; j < size(w); j++) {
           let m = Number.NEGATIVE_INFINITY
-          for (let a = 2 * i; a < Math.min(h, 2 * i + 3); a++) for (let c = 2 * j; c < Math.min(w, 2 * j + 3); c++) m = Math.max(m, values[a * w + c]!)
+          for (let a = 2 * i; a < Math.min(h, 2 * i + 3); a++)
+            for (let c = 2 * j; c < Math.min(w, 2 * j + 3); c++) m = Math.max(m, values[a * w + c]!)
           expect(out[i]![j]![0]).toBeCloseTo(m, 5)
         }
       }

@@ -8,13 +8,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { detach, gemPool, Model, Weights } from "../src/index.ts"
 
-const tiny = { backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1] }, head: { classes: 5, neck: "bnneck" } } as const
+const tiny = {
+  backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
+  head: { classes: 5, neck: "bnneck" }
+} as const
 const images = (seed: number, n = 4) => tf.randomUniform([n, 16, 8, 3], 0, 1, "float32", seed) as tf.Tensor4D
 const cpu = Effect.provide(Backend.layerCpu)
 
 describe("Model", () => {
   it.effect("forward gives features, neck features and logits; variables are freed with the scope", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const before = tf.memory().numTensors
       const scope = yield* Scope.make()
       const model = yield* Model.make(tiny).pipe(Scope.provide(scope))
@@ -24,113 +27,143 @@ describe("Model", () => {
         const o = model.forward(x, { training: false })
         return [o.features.shape, o.neckFeatures!.shape, o.logits!.shape]
       })
-      expect(out).toEqual([[4, 8], [4, 8], [4, 5]])
+      expect(out).toEqual([
+        [4, 8],
+        [4, 8],
+        [4, 5]
+      ])
       x.dispose()
       expect(tf.memory().numTensors).toBeGreaterThan(before)
       yield* Scope.close(scope, Exit.void)
       expect(tf.memory().numTensors).toBe(before)
-    }).pipe(cpu))
+    }).pipe(cpu)
+  )
 
   it.effect("the same seed gives the same initial weights, another seed different ones", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const a = yield* Model.make(tiny).pipe(Rng.withSeed(7))
-      const b = yield* Model.make(tiny).pipe(Rng.withSeed(7))
-      const c = yield* Model.make(tiny).pipe(Rng.withSeed(8))
-      const k = "backbone/conv1/kernel"
-      expect(Array.from(a.variables.get(k)!.dataSync())).toEqual(Array.from(b.variables.get(k)!.dataSync()))
-      expect(Array.from(a.variables.get(k)!.dataSync())).not.toEqual(Array.from(c.variables.get(k)!.dataSync()))
-    })).pipe(cpu))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const a = yield* Model.make(tiny).pipe(Rng.withSeed(7))
+        const b = yield* Model.make(tiny).pipe(Rng.withSeed(7))
+        const c = yield* Model.make(tiny).pipe(Rng.withSeed(8))
+        const k = "backbone/conv1/kernel"
+        expect(Array.from(a.variables.get(k)!.dataSync())).toEqual(Array.from(b.variables.get(k)!.dataSync()))
+        expect(Array.from(a.variables.get(k)!.dataSync())).not.toEqual(Array.from(c.variables.get(k)!.dataSync()))
+      })
+    ).pipe(cpu)
+  )
 
   it.effect("training mode updates BN running statistics with PyTorch's momentum and unbiased variance", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const model = yield* Model.make(tiny)
-      const x = images(2)
-      const mean0 = model.variables.get("backbone/bn1/moving_mean")!.dataSync()[0]
-      expect(mean0).toBe(0)
-      // the stem conv output's batch statistics, by hand
-      const [m, v] = tf.tidy(() => {
-        const y = tf.conv2d(x, model.variables.get("backbone/conv1/kernel") as tf.Tensor4D, 2, 1)
-        const mom = tf.moments(y, [0, 1, 2])
-        const n = y.size / y.shape[3]
-        return [mom.mean.dataSync()[0]!, (mom.variance.dataSync()[0]! * n) / (n - 1)]
+    Effect.scoped(
+      Effect.gen(function* () {
+        const model = yield* Model.make(tiny)
+        const x = images(2)
+        const mean0 = model.variables.get("backbone/bn1/moving_mean")!.dataSync()[0]
+        expect(mean0).toBe(0)
+        // the stem conv output's batch statistics, by hand
+        const [m, v] = tf.tidy(() => {
+          const y = tf.conv2d(x, model.variables.get("backbone/conv1/kernel") as tf.Tensor4D, 2, 1)
+          const mom = tf.moments(y, [0, 1, 2])
+          const n = y.size / y.shape[3]
+          return [mom.mean.dataSync()[0]!, (mom.variance.dataSync()[0]! * n) / (n - 1)]
+        })
+        tf.tidy(() => {
+          model.forward(x, { training: true })
+        })
+        expect(model.variables.get("backbone/bn1/moving_mean")!.dataSync()[0]).toBeCloseTo(0.1 * m!, 6)
+        expect(model.variables.get("backbone/bn1/moving_variance")!.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * v!, 6)
+        x.dispose()
       })
-      tf.tidy(() => {
-        model.forward(x, { training: true })
-      })
-      expect(model.variables.get("backbone/bn1/moving_mean")!.dataSync()[0]).toBeCloseTo(0.1 * m!, 6)
-      expect(model.variables.get("backbone/bn1/moving_variance")!.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * v!, 6)
-      x.dispose()
-    })).pipe(cpu))
+    ).pipe(cpu)
+  )
 
   it.effect("a snapshot is frozen: same outputs, unchanged when the model changes, no gradient", () =>
-    noLeaksEffect(Effect.scoped(Effect.gen(function*() {
-      const model = yield* Model.make(tiny)
-      const frozen = yield* model.snapshot
-      const x = images(3)
-      const a = tf.tidy(() => model.embed(x).arraySync())
-      expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(a)
-      // change every model variable: the snapshot keeps its values
-      for (const v of model.trainableVariables) tf.tidy(() => v.assign(tf.add(v, 1)))
-      expect(tf.tidy(() => model.embed(x).arraySync())).not.toEqual(a)
-      expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(a)
-      // training mode is ignored and the outputs are detached
-      tf.tidy(() => {
-        const g = tf.grad((inp: tf.Tensor) => tf.sum(tf.add(tf.mul(inp, 0), frozen.forward(x, { training: true }).features)))(tf.ones([1]))
-        expect(Array.from(g.dataSync())).toEqual([0])
-      })
-      x.dispose()
-    }))).pipe(cpu))
+    noLeaksEffect(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const model = yield* Model.make(tiny)
+          const frozen = yield* model.snapshot
+          const x = images(3)
+          const a = tf.tidy(() => model.embed(x).arraySync())
+          expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(a)
+          // change every model variable: the snapshot keeps its values
+          for (const v of model.trainableVariables) tf.tidy(() => v.assign(tf.add(v, 1)))
+          expect(tf.tidy(() => model.embed(x).arraySync())).not.toEqual(a)
+          expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(a)
+          // training mode is ignored and the outputs are detached
+          tf.tidy(() => {
+            const g = tf.grad((inp: tf.Tensor) =>
+              tf.sum(tf.add(tf.mul(inp, 0), frozen.forward(x, { training: true }).features))
+            )(tf.ones([1]))
+            expect(Array.from(g.dataSync())).toEqual([0])
+          })
+          x.dispose()
+        })
+      )
+    ).pipe(cpu)
+  )
 
   it.effect("weights round-trip through a tfjs model directory; a mismatch is a typed error", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const dir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-weights-")))
-      const a = yield* Model.make(tiny).pipe(Rng.withSeed(1))
-      const b = yield* Model.make(tiny).pipe(Rng.withSeed(2))
-      yield* Weights.save(a, path.join(dir, "m"))
-      const json = JSON.parse(yield* Effect.promise(() => fs.readFile(path.join(dir, "m", "model.json"), "utf8")))
-      expect(json.weightsManifest[0].paths).toEqual(["group1-shard1of1.bin"])
-      expect(json.modelTopology.reidfx.backbone.kind).toBe("reference")
-      yield* Weights.load(b, path.join(dir, "m"))
-      for (const [k, v] of a.variables) expect(Array.from(b.variables.get(k)!.dataSync())).toEqual(Array.from(v.dataSync()))
-      const frozen = yield* Weights.loadFrozen(a.config, path.join(dir, "m"))
-      const x = images(4)
-      expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(tf.tidy(() => a.embed(x).arraySync()))
-      x.dispose()
-      const other = yield* Model.make({ ...tiny, head: { classes: 7 } })
-      const error = yield* Effect.flip(Weights.load(other, path.join(dir, "m")))
-      assert.strictEqual(error._tag, "WeightsMismatch")
-      expect(error.message).toContain("head/classifier/kernel: expected shape [8, 7], file has [8, 5]")
-      const renamed = yield* Effect.flip(Weights.load(b, path.join(dir, "m"), { rename: (n) => n.replace("backbone/", "trunk/") }))
-      expect(renamed.message).toContain("missing")
-      yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
-    })).pipe(cpu))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const dir = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-weights-")))
+        const a = yield* Model.make(tiny).pipe(Rng.withSeed(1))
+        const b = yield* Model.make(tiny).pipe(Rng.withSeed(2))
+        yield* Weights.save(a, path.join(dir, "m"))
+        const json = JSON.parse(yield* Effect.promise(() => fs.readFile(path.join(dir, "m", "model.json"), "utf8")))
+        expect(json.weightsManifest[0].paths).toEqual(["group1-shard1of1.bin"])
+        expect(json.modelTopology.reidfx.backbone.kind).toBe("reference")
+        yield* Weights.load(b, path.join(dir, "m"))
+        for (const [k, v] of a.variables)
+          expect(Array.from(b.variables.get(k)!.dataSync())).toEqual(Array.from(v.dataSync()))
+        const frozen = yield* Weights.loadFrozen(a.config, path.join(dir, "m"))
+        const x = images(4)
+        expect(tf.tidy(() => frozen.embed(x).arraySync())).toEqual(tf.tidy(() => a.embed(x).arraySync()))
+        x.dispose()
+        const other = yield* Model.make({ ...tiny, head: { classes: 7 } })
+        const error = yield* Effect.flip(Weights.load(other, path.join(dir, "m")))
+        assert.strictEqual(error._tag, "WeightsMismatch")
+        expect(error.message).toContain("head/classifier/kernel: expected shape [8, 7], file has [8, 5]")
+        const renamed = yield* Effect.flip(
+          Weights.load(b, path.join(dir, "m"), { rename: (n) => n.replace("backbone/", "trunk/") })
+        )
+        expect(renamed.message).toContain("missing")
+        yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
+      })
+    ).pipe(cpu)
+  )
 
   it.effect("an unknown config key or a bad value names the key", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const e1 = yield* Effect.flip(Model.decodeConfig({ backbone: { kind: "reference", widht: [1] } }))
       expect(e1.message).toContain(`["backbone"]["widht"]`)
       const e2 = yield* Effect.flip(Model.decodeConfig({ backbone: { kind: "resnet18" }, head: { pooling: "median" } }))
       expect(e2.message).toContain(`"avg" | "max" | "gem"`)
       expect(e2.message).toContain(`["head"]["pooling"]`)
-    }))
+    })
+  )
 
   it.effect("every trainable parameter gets a gradient (GeM p and the BNNeck included)", () =>
-    noLeaksEffect(Effect.scoped(Effect.gen(function*() {
-      const model = yield* Model.make({ ...tiny, head: { classes: 5, pooling: "gem", embedding: 6 } })
-      const x = images(5)
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => {
-          const o = model.forward(x, { training: true })
-          return tf.add(tf.sum(tf.square(o.features)), tf.sum(tf.square(o.logits!)))
-        }, [...model.trainableVariables])
-        for (const v of model.trainableVariables) {
-          const g = grads[v.name]
-          expect(g, model.nameOf(v)).toBeDefined()
-          expect(tf.any(tf.notEqual(g!, 0)).dataSync()[0], model.nameOf(v)).toBe(1)
-        }
-      })
-      x.dispose()
-    }))).pipe(cpu))
+    noLeaksEffect(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const model = yield* Model.make({ ...tiny, head: { classes: 5, pooling: "gem", embedding: 6 } })
+          const x = images(5)
+          tf.tidy(() => {
+            const { grads } = tf.variableGrads(() => {
+              const o = model.forward(x, { training: true })
+              return tf.add(tf.sum(tf.square(o.features)), tf.sum(tf.square(o.logits!)))
+            }, [...model.trainableVariables])
+            for (const v of model.trainableVariables) {
+              const g = grads[v.name]
+              expect(g, model.nameOf(v)).toBeDefined()
+              expect(tf.any(tf.notEqual(g!, 0)).dataSync()[0], model.nameOf(v)).toBe(1)
+            }
+          })
+          x.dispose()
+        })
+      )
+    ).pipe(cpu)
+  )
 })
 
 describe("GeM pooling", () => {
@@ -192,7 +225,9 @@ describe("batch normalisation gradient", () => {
             return center ? tf.add(y, be) : y
           }
           const inputs = center ? [x, params.get("gamma")!, params.get("beta")!] : [x, params.get("gamma")!]
-          const expected = tf.grads((...a: Array<tf.Tensor>) => loss(plain(a[0]!, a[1]!, a[2] ?? tf.zeros([3]))))(inputs)
+          const expected = tf.grads((...a: Array<tf.Tensor>) => loss(plain(a[0]!, a[1]!, a[2] ?? tf.zeros([3]))))(
+            inputs
+          )
           const got = tf.grads((...a: Array<tf.Tensor>) => {
             params.set("gamma", a[1]!)
             if (a[2] !== undefined) params.set("beta", a[2])
@@ -214,22 +249,27 @@ const maxAbs = (t: tf.Tensor) => tf.max(tf.abs(t)).dataSync()[0]!
 
 describe("copyWeights", () => {
   it.effect("copies matching tensors and keeps the old classifier columns in a larger classifier", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const old = yield* Model.make(tiny).pipe(Rng.withSeed(1))
-      const grown = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } }).pipe(Rng.withSeed(2))
-      const fresh = Array.from(grown.variables.get("head/classifier/kernel")!.dataSync())
-      const copied = Model.copyWeights(old, grown, { keepClassifierColumns: true })
-      expect(copied).toContain("backbone/conv1/kernel")
-      expect(copied).toContain("head/classifier/kernel")
-      expect(Array.from(grown.variables.get("backbone/conv1/kernel")!.dataSync())).toEqual(Array.from(old.variables.get("backbone/conv1/kernel")!.dataSync()))
-      const k = grown.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
-      const o = old.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
-      k.forEach((row, d) => {
-        expect(row.slice(0, 5)).toEqual(o[d])
-        expect(row.slice(5)).toEqual(fresh.slice(d * 8 + 5, d * 8 + 8))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const old = yield* Model.make(tiny).pipe(Rng.withSeed(1))
+        const grown = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } }).pipe(Rng.withSeed(2))
+        const fresh = Array.from(grown.variables.get("head/classifier/kernel")!.dataSync())
+        const copied = Model.copyWeights(old, grown, { keepClassifierColumns: true })
+        expect(copied).toContain("backbone/conv1/kernel")
+        expect(copied).toContain("head/classifier/kernel")
+        expect(Array.from(grown.variables.get("backbone/conv1/kernel")!.dataSync())).toEqual(
+          Array.from(old.variables.get("backbone/conv1/kernel")!.dataSync())
+        )
+        const k = grown.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
+        const o = old.variables.get("head/classifier/kernel")!.arraySync() as Array<Array<number>>
+        k.forEach((row, d) => {
+          expect(row.slice(0, 5)).toEqual(o[d])
+          expect(row.slice(5)).toEqual(fresh.slice(d * 8 + 5, d * 8 + 8))
+        })
+        // without the option, the classifier of another size is left alone
+        const other = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } })
+        expect(Model.copyWeights(old, other)).not.toContain("head/classifier/kernel")
       })
-      // without the option, the classifier of another size is left alone
-      const other = yield* Model.make({ ...tiny, head: { classes: 8, neck: "bnneck" } })
-      expect(Model.copyWeights(old, other)).not.toContain("head/classifier/kernel")
-    })).pipe(cpu))
+    ).pipe(cpu)
+  )
 })

@@ -10,7 +10,8 @@ import * as BackboneCatalog from "../src/BackboneCatalog.ts"
 import { channels } from "../src/backbones/OSNet.ts"
 import { define, Model, ModelConfig, parameterCount } from "../src/index.ts"
 
-const count = (input: ModelConfig.ModelConfigInput) => parameterCount(define(Schema.decodeUnknownSync(ModelConfig.ModelConfig)(input)).specs)
+const count = (input: ModelConfig.ModelConfigInput) =>
+  parameterCount(define(Schema.decodeUnknownSync(ModelConfig.ModelConfig)(input)).specs)
 
 /** The trainable parameters of torchreid's OSNet feature extractor, counted module by module from osnet.py. */
 const reference = ([c0, c1, c2, c3]: readonly [number, number, number, number], layers = [2, 2, 2]) => {
@@ -23,8 +24,16 @@ const reference = ([c0, c1, c2, c3]: readonly [number, number, number, number], 
     const m = o / 4
     return conv1x1(i, m) + light(m, m) * (1 + 2 + 3 + 4) + gate(m) + conv1x1(m, o) + (i === o ? 0 : conv1x1(i, o))
   }
-  const stage = (n: number, i: number, o: number, reduce: boolean) => block(i, o) + block(o, o) * (n - 1) + (reduce ? conv1x1(o, o) : 0)
-  return conv(3, c0, 7) + bn(c0) + stage(layers[0]!, c0, c1, true) + stage(layers[1]!, c1, c2, true) + stage(layers[2]!, c2, c3, false) + conv1x1(c3, c3)
+  const stage = (n: number, i: number, o: number, reduce: boolean) =>
+    block(i, o) + block(o, o) * (n - 1) + (reduce ? conv1x1(o, o) : 0)
+  return (
+    conv(3, c0, 7) +
+    bn(c0) +
+    stage(layers[0]!, c0, c1, true) +
+    stage(layers[1]!, c1, c2, true) +
+    stage(layers[2]!, c2, c3, false) +
+    conv1x1(c3, c3)
+  )
 }
 
 describe("OSNet", () => {
@@ -44,41 +53,62 @@ describe("OSNet", () => {
     const fc = (c3: number) => c3 * 512 + 512 + 2 * 512
     expect(Math.round((x1 + fc(512)) / 1e5) / 10).toBe(2.2)
     expect(Math.round((x025 + fc(128)) / 1e5) / 10).toBe(0.2)
-    expect(count({ backbone: { kind: "osnet" }, head: { neck: "none", classes: 0, embedding: 512 } })).toBe(x1 + 512 * 512 + 512)
+    expect(count({ backbone: { kind: "osnet" }, head: { neck: "none", classes: 0, embedding: 512 } })).toBe(
+      x1 + 512 * 512 + 512
+    )
   })
 
   it("a protocol's model spec maps to its config; the catalog builds it by kind", () => {
     const entry = BackboneCatalog.builtin.require("osnet")
     expect(entry.fromProtocol({ stemWidth: 16, widths: [16], blocks: [1], lastStride: 1 })).toEqual({ kind: "osnet" })
-    expect(BackboneCatalog.builtin.names).toEqual(["reference", "resnet18", "resnet34", "resnet50", "mobilenetv2", "osnet"])
+    expect(BackboneCatalog.builtin.names).toEqual([
+      "reference",
+      "resnet18",
+      "resnet34",
+      "resnet50",
+      "mobilenetv2",
+      "osnet"
+    ])
   })
 
-  it.effect("a built model gives c3-d features and logits; a training step changes the gate's weights and leaks nothing", () =>
-    Effect.gen(function*() {
-      const before = tf.memory().numTensors
-      const scope = yield* Scope.make()
-      const model = yield* Model.make({ backbone: { kind: "osnet", widthMultiplier: 0.25, layers: [1, 1, 1] }, head: { classes: 3 } }).pipe(Scope.provide(scope))
-      expect(model.featureDim).toBe(128)
-      const x = tf.randomUniform([2, 32, 16, 3], 0, 1, "float32", 3) as tf.Tensor4D
-      const network = define(yield* Model.decodeConfig({ backbone: { kind: "osnet", widthMultiplier: 0.25 } }))
-      expect(network.featureDim).toBe(128)
-      const shapes = tf.tidy(() => {
-        const o = model.forward(x, { training: false })
-        return [o.features.shape, o.logits!.shape, Number.isFinite(tf.sum(o.features).dataSync()[0]!)]
-      })
-      expect(shapes).toEqual([[2, 128], [2, 3], true])
-      const k = "backbone/conv2/0/gate/fc1/kernel"
-      const w0 = Array.from(model.variables.get(k)!.dataSync())
-      const optimizer = tf.train.sgd(0.1)
-      tf.tidy(() => {
-        const { grads, value } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 2], "int32"), 3), model.forward(x, { training: true }).logits!) as tf.Scalar)
-        optimizer.applyGradients(grads)
-        value.dispose()
-      })
-      optimizer.dispose()
-      expect(Array.from(model.variables.get(k)!.dataSync())).not.toEqual(w0)
-      x.dispose()
-      yield* Scope.close(scope, Exit.void)
-      expect(tf.memory().numTensors).toBe(before)
-    }).pipe(Effect.provide(Backend.layerCpu)))
+  it.effect(
+    "a built model gives c3-d features and logits; a training step changes the gate's weights and leaks nothing",
+    () =>
+      Effect.gen(function* () {
+        const before = tf.memory().numTensors
+        const scope = yield* Scope.make()
+        const model = yield* Model.make({
+          backbone: { kind: "osnet", widthMultiplier: 0.25, layers: [1, 1, 1] },
+          head: { classes: 3 }
+        }).pipe(Scope.provide(scope))
+        expect(model.featureDim).toBe(128)
+        const x = tf.randomUniform([2, 32, 16, 3], 0, 1, "float32", 3) as tf.Tensor4D
+        const network = define(yield* Model.decodeConfig({ backbone: { kind: "osnet", widthMultiplier: 0.25 } }))
+        expect(network.featureDim).toBe(128)
+        const shapes = tf.tidy(() => {
+          const o = model.forward(x, { training: false })
+          return [o.features.shape, o.logits!.shape, Number.isFinite(tf.sum(o.features).dataSync()[0]!)]
+        })
+        expect(shapes).toEqual([[2, 128], [2, 3], true])
+        const k = "backbone/conv2/0/gate/fc1/kernel"
+        const w0 = Array.from(model.variables.get(k)!.dataSync())
+        const optimizer = tf.train.sgd(0.1)
+        tf.tidy(() => {
+          const { grads, value } = tf.variableGrads(
+            () =>
+              tf.losses.softmaxCrossEntropy(
+                tf.oneHot(tf.tensor1d([0, 2], "int32"), 3),
+                model.forward(x, { training: true }).logits!
+              ) as tf.Scalar
+          )
+          optimizer.applyGradients(grads)
+          value.dispose()
+        })
+        optimizer.dispose()
+        expect(Array.from(model.variables.get(k)!.dataSync())).not.toEqual(w0)
+        x.dispose()
+        yield* Scope.close(scope, Exit.void)
+        expect(tf.memory().numTensors).toBe(before)
+      }).pipe(Effect.provide(Backend.layerCpu))
+  )
 })

@@ -17,7 +17,9 @@ const script = path.join(import.meta.dirname, "torch", "reference.py")
 
 /** A python3 that imports torch and torchvision: $REIDFX_PYTHON, Debian's /usr/bin/python3, then python3 on PATH. */
 const torchPython = ((): string | undefined => {
-  const candidates = [process.env.REIDFX_PYTHON, "/usr/bin/python3", "python3"].filter((c): c is string => c !== undefined && c !== "")
+  const candidates = [process.env.REIDFX_PYTHON, "/usr/bin/python3", "python3"].filter(
+    (c): c is string => c !== undefined && c !== ""
+  )
   for (const python of candidates) {
     try {
       execFileSync(python, ["-c", "import torch, torchvision"], { stdio: "ignore", timeout: 60_000 })
@@ -60,22 +62,24 @@ const errors = (actual: Float32Array, expected: Float32Array) => {
 
 /** Imports `file` into a fresh model of `config`, runs it in inference mode and compares features and logits. */
 const compare = (arch: string, config: ModelConfig.ModelConfigInput, file: string) =>
-  Effect.scoped(Effect.gen(function*() {
-    // a frozen model straight from the file (no random initialisation of 25 M parameters first)
-    const model = yield* WeightsImport.importFrozen(yield* Model.decodeConfig(config), path.join(dir, arch, file))
-    const x = inputOf(arch)
-    const [features, logits] = tf.tidy(() => {
-      const out = model.forward(x, { training: false })
-      return [out.features.dataSync() as Float32Array, out.logits!.dataSync() as Float32Array]
+  Effect.scoped(
+    Effect.gen(function* () {
+      // a frozen model straight from the file (no random initialisation of 25 M parameters first)
+      const model = yield* WeightsImport.importFrozen(yield* Model.decodeConfig(config), path.join(dir, arch, file))
+      const x = inputOf(arch)
+      const [features, logits] = tf.tidy(() => {
+        const out = model.forward(x, { training: false })
+        return [out.features.dataSync() as Float32Array, out.logits!.dataSync() as Float32Array]
+      })
+      x.dispose()
+      const result = {
+        features: errors(features, readNpy(path.join(dir, arch, "features.npy")).data),
+        logits: errors(logits, readNpy(path.join(dir, arch, "logits.npy")).data)
+      }
+      console.log(`${arch} from ${file}: ${JSON.stringify(result)}`)
+      return { result, model }
     })
-    x.dispose()
-    const result = {
-      features: errors(features, readNpy(path.join(dir, arch, "features.npy")).data),
-      logits: errors(logits, readNpy(path.join(dir, arch, "logits.npy")).data)
-    }
-    console.log(`${arch} from ${file}: ${JSON.stringify(result)}`)
-    return { result, model }
-  })).pipe(wasm)
+  ).pipe(wasm)
 
 if (torchPython === undefined) {
   it.skip("PyTorch equality: skipped, no python3 with torch and torchvision (apt-get install python3-torch python3-torchvision)", () => {})
@@ -83,67 +87,129 @@ if (torchPython === undefined) {
   describe("import from PyTorch gives torchvision's outputs", () => {
     beforeAll(() => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "reidfx-torch-"))
-      execFileSync(torchPython, [script, dir, String(BATCH), String(HEIGHT), String(WIDTH), String(SEED), "resnet50", "mobilenet_v2", "fastreid_resnet50_ibn"], {
-        stdio: "inherit",
-        timeout: 300_000
-      })
+      execFileSync(
+        torchPython,
+        [
+          script,
+          dir,
+          String(BATCH),
+          String(HEIGHT),
+          String(WIDTH),
+          String(SEED),
+          "resnet50",
+          "mobilenet_v2",
+          "fastreid_resnet50_ibn"
+        ],
+        {
+          stdio: "inherit",
+          timeout: 300_000
+        }
+      )
     }, 300_000)
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-    it.effect("ResNet-50 (.safetensors): features and logits within 1e-4 relative", () =>
-      Effect.gen(function*() {
-        const { result } = yield* compare("resnet50", ModelConfig.torchvisionClassifier("resnet50"), "model.safetensors")
-        expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
-        expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
-      }), 120_000)
+    it.effect(
+      "ResNet-50 (.safetensors): features and logits within 1e-4 relative",
+      () =>
+        Effect.gen(function* () {
+          const { result } = yield* compare(
+            "resnet50",
+            ModelConfig.torchvisionClassifier("resnet50"),
+            "model.safetensors"
+          )
+          expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
+          expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
+        }),
+      120_000
+    )
 
-    it.effect("MobileNetV2 (.npz): features and logits within 1e-4 relative; exported back, it is torchvision's state dict exactly", () =>
-      Effect.gen(function*() {
-        const { result } = yield* compare("mobilenet_v2", ModelConfig.torchvisionClassifier("mobilenetv2"), "model.npz")
-        expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
-        expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
-        // export: reidfx -> .safetensors with torchvision names -> torchvision.load_state_dict(strict=True)
-        const exported = path.join(dir, "mobilenet_v2", "exported.safetensors")
-        yield* Effect.scoped(Effect.gen(function*() {
-          const model = yield* WeightsImport.importFrozen(yield* Model.decodeConfig(ModelConfig.torchvisionClassifier("mobilenetv2")), path.join(dir, "mobilenet_v2", "model.npz"))
-          yield* WeightsImport.exportSafetensors(model, exported)
-        })).pipe(wasm)
-        // the export holds exactly torchvision's state dict (num_batches_tracked aside): names, shapes and values
-        const [original, back] = yield* Effect.scoped(Effect.gen(function*() {
-          const read = (f: string) =>
-            Effect.gen(function*() {
-              const file = yield* Safetensors.open(f)
-              const out = new Map<string, { shape: ReadonlyArray<number>; data: Float32Array }>()
-              for (const e of file.entries) if (!e.name.endsWith("num_batches_tracked")) out.set(e.name, { shape: e.shape, data: yield* file.read(e.name) })
-              return out
+    it.effect(
+      "MobileNetV2 (.npz): features and logits within 1e-4 relative; exported back, it is torchvision's state dict exactly",
+      () =>
+        Effect.gen(function* () {
+          const { result } = yield* compare(
+            "mobilenet_v2",
+            ModelConfig.torchvisionClassifier("mobilenetv2"),
+            "model.npz"
+          )
+          expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
+          expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
+          // export: reidfx -> .safetensors with torchvision names -> torchvision.load_state_dict(strict=True)
+          const exported = path.join(dir, "mobilenet_v2", "exported.safetensors")
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const model = yield* WeightsImport.importFrozen(
+                yield* Model.decodeConfig(ModelConfig.torchvisionClassifier("mobilenetv2")),
+                path.join(dir, "mobilenet_v2", "model.npz")
+              )
+              yield* WeightsImport.exportSafetensors(model, exported)
             })
-          return [yield* read(path.join(dir, "mobilenet_v2", "model.safetensors")), yield* read(exported)] as const
-        }))
-        expect([...back.keys()].sort()).toEqual([...original.keys()].sort())
-        for (const [name, t] of original) {
-          expect(back.get(name)!.shape, name).toEqual(t.shape)
-          expect(back.get(name)!.data.every((v, i) => v === t.data[i]), name).toBe(true)
-        }
-      }), 120_000)
+          ).pipe(wasm)
+          // the export holds exactly torchvision's state dict (num_batches_tracked aside): names, shapes and values
+          const [original, back] = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const read = (f: string) =>
+                Effect.gen(function* () {
+                  const file = yield* Safetensors.open(f)
+                  const out = new Map<string, { shape: ReadonlyArray<number>; data: Float32Array }>()
+                  for (const e of file.entries)
+                    if (!e.name.endsWith("num_batches_tracked"))
+                      out.set(e.name, { shape: e.shape, data: yield* file.read(e.name) })
+                  return out
+                })
+              return [yield* read(path.join(dir, "mobilenet_v2", "model.safetensors")), yield* read(exported)] as const
+            })
+          )
+          expect([...back.keys()].sort()).toEqual([...original.keys()].sort())
+          for (const [name, t] of original) {
+            expect(back.get(name)!.shape, name).toEqual(t.shape)
+            expect(
+              back.get(name)!.data.every((v, i) => v === t.data[i]),
+              name
+            ).toBe(true)
+          }
+        }),
+      120_000
+    )
 
-    it.effect("MobileNetV2 .npz and .safetensors give the same tensors", () =>
-      Effect.scoped(Effect.gen(function*() {
-        const network = define(yield* Model.decodeConfig(ModelConfig.torchvisionClassifier("mobilenetv2")))
-        const a = yield* WeightsImport.readFor(network, yield* WeightsImport.openFile(path.join(dir, "mobilenet_v2", "model.safetensors")))
-        const b = yield* WeightsImport.readFor(network, yield* WeightsImport.openFile(path.join(dir, "mobilenet_v2", "model.npz")))
-        assert.strictEqual(a.size, network.specs.length)
-        for (const [name, t] of a) expect(tf.tidy(() => tf.max(tf.abs(tf.sub(t, b.get(name)!))).dataSync()[0]), name).toBe(0)
-      })).pipe(wasm), 120_000)
+    it.effect(
+      "MobileNetV2 .npz and .safetensors give the same tensors",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const network = define(yield* Model.decodeConfig(ModelConfig.torchvisionClassifier("mobilenetv2")))
+            const a = yield* WeightsImport.readFor(
+              network,
+              yield* WeightsImport.openFile(path.join(dir, "mobilenet_v2", "model.safetensors"))
+            )
+            const b = yield* WeightsImport.readFor(
+              network,
+              yield* WeightsImport.openFile(path.join(dir, "mobilenet_v2", "model.npz"))
+            )
+            assert.strictEqual(a.size, network.specs.length)
+            for (const [name, t] of a)
+              expect(
+                tf.tidy(() => tf.max(tf.abs(tf.sub(t, b.get(name)!))).dataSync()[0]),
+                name
+              ).toBe(0)
+          })
+        ).pipe(wasm),
+      120_000
+    )
 
-    it.effect("fast-reid ResNet-50 IBN-a, last stride 1, BNNeck (fast-reid names, detected): within 1e-4 relative", () =>
-      Effect.gen(function*() {
-        const config = {
-          backbone: { kind: "resnet50", lastStride: 1, ibn: true, stemPool: "fastreid" },
-          head: { pooling: "avg", neck: "bnneck", classes: 10 }
-        } as const
-        const { result } = yield* compare("fastreid_resnet50_ibn", config, "model.safetensors")
-        expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
-        expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
-      }), 120_000)
+    it.effect(
+      "fast-reid ResNet-50 IBN-a, last stride 1, BNNeck (fast-reid names, detected): within 1e-4 relative",
+      () =>
+        Effect.gen(function* () {
+          const config = {
+            backbone: { kind: "resnet50", lastStride: 1, ibn: true, stemPool: "fastreid" },
+            head: { pooling: "avg", neck: "bnneck", classes: 10 }
+          } as const
+          const { result } = yield* compare("fastreid_resnet50_ibn", config, "model.safetensors")
+          expect(result.features.maxRel).toBeLessThanOrEqual(1e-4)
+          expect(result.logits.maxRel).toBeLessThanOrEqual(1e-4)
+        }),
+      120_000
+    )
   })
 }

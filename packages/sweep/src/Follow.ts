@@ -27,11 +27,16 @@ export const snapshot = (units: ReadonlyArray<UnitStore.UnitRow>): Snapshot => (
 
 /** One progress line of a snapshot. */
 export const format = (s: Snapshot): string => {
-  const running = s.running.map((u) =>
-    `${u.variant} ${u.method} seed ${u.seed} on ${u.runner ?? "?"}${u.attempts > 1 ? ` (attempt ${u.attempts})` : ""}${u.lastStage === undefined ? "" : `: ${u.lastStage}`}`
+  const running = s.running.map(
+    (u) =>
+      `${u.variant} ${u.method} seed ${u.seed} on ${u.runner ?? "?"}${u.attempts > 1 ? ` (attempt ${u.attempts})` : ""}${u.lastStage === undefined ? "" : `: ${u.lastStage}`}`
   )
   return `[${s.done}/${s.units.length} done${s.failed > 0 ? `, ${s.failed} failed` : ""}] ${
-    s.done + s.failed === s.units.length ? "finished" : running.length === 0 ? "waiting for a runner" : running.join("; ")
+    s.done + s.failed === s.units.length
+      ? "finished"
+      : running.length === 0
+        ? "waiting for a runner"
+        : running.join("; ")
   }`
 }
 
@@ -45,7 +50,7 @@ export const follow = (
   sweepId: string,
   options: { readonly interval?: Duration.Input; readonly onChange?: (s: Snapshot) => Effect.Effect<void> } = {}
 ): Effect.Effect<Snapshot, StoreError | SweepNotFound, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sweep = yield* UnitStore.sweep(sweepId)
     const interval = Duration.fromInputUnsafe(options.interval ?? "1 second")
     let last = ""

@@ -40,7 +40,12 @@ export const parseUrl = (url: string): Effect.Effect<StoreUrl, StoreUnavailable>
   if (/^postgres(ql)?:\/\//.test(text)) return Effect.succeed({ _tag: "Postgres", url: text })
   const file = text.startsWith("sqlite:") ? text.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "") : text
   if (file.length === 0 || /^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
-    return Effect.fail(new StoreUnavailable({ url: redact(url), reason: "expected sqlite:<file>, a file path, or postgres://user@host/db" }))
+    return Effect.fail(
+      new StoreUnavailable({
+        url: redact(url),
+        reason: "expected sqlite:<file>, a file path, or postgres://user@host/db"
+      })
+    )
   }
   return Effect.succeed({ _tag: "Sqlite", filename: path.resolve(file) })
 }
@@ -50,16 +55,24 @@ export const defaultWork = (store: StoreUrl): string | undefined =>
   store._tag === "Sqlite" ? `${store.filename.replace(/\.(db|sqlite3?)$/, "")}.work` : undefined
 
 const postgres = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
-  Layer.unwrap(Effect.gen(function*() {
-    // loaded only when a postgres:// URL asks for it
-    const { PgClient } = yield* Effect.tryPromise({
-      try: () => import("@effect/sql-pg"),
-      catch: (e) => new StoreUnavailable({ url: redact(url), reason: `cannot load @effect/sql-pg (reinstall reidfx's dependencies): ${String(e)}` })
+  Layer.unwrap(
+    Effect.gen(function* () {
+      // loaded only when a postgres:// URL asks for it
+      const { PgClient } = yield* Effect.tryPromise({
+        try: () => import("@effect/sql-pg"),
+        catch: (e) =>
+          new StoreUnavailable({
+            url: redact(url),
+            reason: `cannot load @effect/sql-pg (reinstall reidfx's dependencies): ${String(e)}`
+          })
+      })
+      return Layer.effect(SqlClient.SqlClient)(
+        PgClient.make({ url: Redacted.make(url) }).pipe(
+          Effect.mapError((e) => new StoreUnavailable({ url: redact(url), reason: e.message }))
+        )
+      ).pipe(Layer.provide(Reactivity.layer))
     })
-    return Layer.effect(SqlClient.SqlClient)(
-      PgClient.make({ url: Redacted.make(url) }).pipe(Effect.mapError((e) => new StoreUnavailable({ url: redact(url), reason: e.message })))
-    ).pipe(Layer.provide(Reactivity.layer))
-  }))
+  )
 
 const sqlite = (url: string, filename: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
   Layer.effect(SqlClient.SqlClient)(
@@ -68,10 +81,14 @@ const sqlite = (url: string, filename: string): Layer.Layer<SqlClient.SqlClient,
 
 /** The SQL client of a store URL (the tables are created by `layer`). */
 export const clientLayer = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
-  Layer.unwrap(Effect.map(parseUrl(url), (store) => (store._tag === "Postgres" ? postgres(store.url) : sqlite(url, store.filename))))
+  Layer.unwrap(
+    Effect.map(parseUrl(url), (store) =>
+      store._tag === "Postgres" ? postgres(store.url) : sqlite(url, store.filename)
+    )
+  )
 
 /** Creates reidfx's tables if they are missing (idempotent; safe when several processes start at once). */
-export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+export const migrate: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   yield* sql`CREATE TABLE IF NOT EXISTS reidfx_sweeps (
     id TEXT PRIMARY KEY,

@@ -63,7 +63,8 @@ export interface Sweep {
   readonly units: ReadonlyArray<Unit>
 }
 
-const issue = (source: string, at: string, message: string) => new SweepDecodeError({ source, issues: [{ path: at, message }] })
+const issue = (source: string, at: string, message: string) =>
+  new SweepDecodeError({ source, issues: [{ path: at, message }] })
 
 /** Sets `value` at a dotted key path of a plain object (a copy; intermediate objects are created). */
 export const setPath = (root: unknown, keyPath: string, value: unknown): unknown => {
@@ -100,7 +101,7 @@ export const resolve = (
   spec: SweepSpec,
   options: { readonly baseDir?: string; readonly source?: string } = {}
 ): Effect.Effect<Sweep, SweepDecodeError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const source = options.source ?? "value"
     const variants: Array<{ name: string; protocol: Protocol.Protocol }> = []
     for (let p = 0; p < spec.protocols.length; p++) {
@@ -110,10 +111,18 @@ export const resolve = (
       if (typeof entry === "string") {
         const file = path.resolve(options.baseDir ?? ".", entry)
         from = file
-        const text = yield* Effect.tryPromise({ try: () => fs.readFile(file, "utf8"), catch: () => issue(source, `protocols[${p}]`, `cannot read ${file}`) })
-        raw = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => issue(source, `protocols[${p}]`, `${file} is not YAML / JSON: ${String(e)}`) })
+        const text = yield* Effect.tryPromise({
+          try: () => fs.readFile(file, "utf8"),
+          catch: () => issue(source, `protocols[${p}]`, `cannot read ${file}`)
+        })
+        raw = yield* Effect.try({
+          try: () => YAML.parse(text) as unknown,
+          catch: (e) => issue(source, `protocols[${p}]`, `${file} is not YAML / JSON: ${String(e)}`)
+        })
       }
-      const base = yield* ProtocolFile.decode(raw, from).pipe(Effect.mapError((e) => issue(source, `protocols[${p}]`, e.message)))
+      const base = yield* ProtocolFile.decode(raw, from).pipe(
+        Effect.mapError((e) => issue(source, `protocols[${p}]`, e.message))
+      )
       for (const combo of combinations(spec.parameters ?? {})) {
         let json: unknown = ProtocolFile.toJson(base)
         for (const [key, value] of combo) json = setPath(json, key, value)
@@ -123,14 +132,20 @@ export const resolve = (
           Effect.mapError((e) => issue(source, combo.length === 0 ? `protocols[${p}]` : "parameters", e.message))
         )
         const name = `${protocol.name}${suffix}`
-        if (variants.some((v) => v.name === name)) return yield* issue(source, "protocols", `two variants are both named ${name}`)
+        if (variants.some((v) => v.name === name))
+          return yield* issue(source, "protocols", `two variants are both named ${name}`)
         variants.push({ name, protocol })
       }
     }
     for (const v of variants) {
       const known = v.protocol.methods.map((m) => Strategy.resolve(m).name)
       const unknown = (spec.methods ?? []).filter((m) => !known.includes(m))
-      if (unknown.length > 0) return yield* issue(source, "methods", `${unknown.join(", ")} not in protocol ${v.name} (it has ${known.join(", ")})`)
+      if (unknown.length > 0)
+        return yield* issue(
+          source,
+          "methods",
+          `${unknown.join(", ")} not in protocol ${v.name} (it has ${known.join(", ")})`
+        )
     }
     const content = JSON.stringify({
       name: spec.name,
@@ -140,10 +155,19 @@ export const resolve = (
     const id = `${spec.name}-${hash(content)}`
     const units: Array<Unit> = []
     for (const v of variants) {
-      const methods = v.protocol.methods.map((m) => Strategy.resolve(m).name).filter((m) => spec.methods === undefined || spec.methods.includes(m))
+      const methods = v.protocol.methods
+        .map((m) => Strategy.resolve(m).name)
+        .filter((m) => spec.methods === undefined || spec.methods.includes(m))
       for (const seed of v.protocol.seeds) {
         for (const method of methods) {
-          units.push({ id: `${id}/${v.name}/${method}/seed-${seed}`, ordinal: units.length, variant: v.name, protocol: v.protocol, method, seed })
+          units.push({
+            id: `${id}/${v.name}/${method}/seed-${seed}`,
+            ordinal: units.length,
+            variant: v.name,
+            protocol: v.protocol,
+            method,
+            seed
+          })
         }
       }
     }
@@ -155,23 +179,31 @@ export const decode = (input: unknown, source = "value"): Effect.Effect<SweepSpe
   const result = Schema.decodeUnknownResult(SweepSpec)(input, { onExcessProperty: "error", errors: "all" })
   return Result.isFailure(result)
     ? Effect.fail(
-      new SweepDecodeError({
-        source,
-        issues: ConfigIssues.explainAll(SweepSpec.ast, input, result.failure.issue)
-      })
-    )
+        new SweepDecodeError({
+          source,
+          issues: ConfigIssues.explainAll(SweepSpec.ast, input, result.failure.issue)
+        })
+      )
     : Effect.succeed(result.success)
 }
 
 /** Builds a sweep in TypeScript (protocol paths relative to `baseDir`, default the working folder). */
-export const make = (input: SweepSpec, options: { readonly baseDir?: string } = {}): Effect.Effect<Sweep, SweepDecodeError> =>
-  Effect.flatMap(decode(input), (spec) => resolve(spec, options))
+export const make = (
+  input: SweepSpec,
+  options: { readonly baseDir?: string } = {}
+): Effect.Effect<Sweep, SweepDecodeError> => Effect.flatMap(decode(input), (spec) => resolve(spec, options))
 
 /** Reads and resolves a sweep file (YAML or JSON); protocol paths are relative to the file. */
 export const readFile = (file: string): Effect.Effect<Sweep, SweepDecodeError> =>
-  Effect.gen(function*() {
-    const text = yield* Effect.tryPromise({ try: () => fs.readFile(file, "utf8"), catch: () => issue(file, "(root)", `cannot read ${file}`) })
-    const raw = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => issue(file, "(root)", `not valid YAML / JSON: ${String(e)}`) })
+  Effect.gen(function* () {
+    const text = yield* Effect.tryPromise({
+      try: () => fs.readFile(file, "utf8"),
+      catch: () => issue(file, "(root)", `cannot read ${file}`)
+    })
+    const raw = yield* Effect.try({
+      try: () => YAML.parse(text) as unknown,
+      catch: (e) => issue(file, "(root)", `not valid YAML / JSON: ${String(e)}`)
+    })
     const spec = yield* decode(raw, file)
     return yield* resolve(spec, { baseDir: path.dirname(path.resolve(file)), source: file })
   })

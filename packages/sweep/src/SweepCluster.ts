@@ -51,7 +51,8 @@ export const unitQueueName = "reidfx/SweepUnit"
 export const unitQueue = PersistedQueue.make({ name: unitQueueName, schema: UnitItem })
 
 /** The durable deferred through which the worker of a unit tells the sweep workflow how it ended. */
-export const unitDeferred = (unitId: string) => DurableDeferred.make(`reidfx/SweepUnit/${unitId}`, { success: UnitOutcome })
+export const unitDeferred = (unitId: string) =>
+  DurableDeferred.make(`reidfx/SweepUnit/${unitId}`, { success: UnitOutcome })
 
 /** A submitted sweep: its execution id is derived from the sweep id, so resubmitting attaches to the same execution. */
 export const SweepWorkflow = Workflow.make("reidfx/Sweep", {
@@ -66,13 +67,17 @@ export const SweepWorkflow = Workflow.make("reidfx/Sweep", {
  * suspends the workflow interrupts the sibling offers still in flight, so units were queued one at a time.)
  */
 export const SweepWorkflowLayer = SweepWorkflow.toLayer(({ units }) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const queue = yield* unitQueue
     for (const unitId of units) {
       const token = yield* DurableDeferred.token(unitDeferred(unitId))
-      yield* queue.offer({ unitId, token }, { id: unitId }).pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20 }), Effect.orDie)
+      yield* queue
+        .offer({ unitId, token }, { id: unitId })
+        .pipe(Effect.retry({ schedule: Schedule.spaced("500 millis"), times: 20 }), Effect.orDie)
     }
-    const outcomes = yield* Effect.forEach(units, (unitId) => DurableDeferred.await(unitDeferred(unitId)), { concurrency: "unbounded" })
+    const outcomes = yield* Effect.forEach(units, (unitId) => DurableDeferred.await(unitDeferred(unitId)), {
+      concurrency: "unbounded"
+    })
     return { done: outcomes.filter((o) => o === "done").length, failed: outcomes.filter((o) => o === "failed").length }
   })
 )
@@ -116,11 +121,13 @@ export interface RunnerOptions {
 
 const queueStore = (timing: Timing) =>
   PersistedQueue.layer.pipe(
-    Layer.provide(PersistedQueue.layerStoreSql({
-      lockExpiration: timing.lockExpiration,
-      lockRefreshInterval: timing.lockRefreshInterval,
-      pollInterval: timing.pollInterval
-    }))
+    Layer.provide(
+      PersistedQueue.layerStoreSql({
+        lockExpiration: timing.lockExpiration,
+        lockRefreshInterval: timing.lockRefreshInterval,
+        pollInterval: timing.pollInterval
+      })
+    )
   )
 
 const shardingConfig = (timing: Timing, address: Option.Option<RunnerAddress.RunnerAddress>) => ({
@@ -136,7 +143,7 @@ const shardingConfig = (timing: Timing, address: Option.Option<RunnerAddress.Run
  * result, rewrite the sweep's reports from the store.
  */
 export const processUnit = (unitId: string, runner: string, log: (line: string) => void) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const row = yield* UnitStore.unit(unitId)
     if (row === undefined) return "failed" as const
     if (row.status === "done") return "done" as const
@@ -149,12 +156,18 @@ export const processUnit = (unitId: string, runner: string, log: (line: string) 
     const progress: Progress.ProgressService = {
       emit: (event) =>
         event._tag === "StageDone"
-          ? UnitStore.stageDone(unitId, attempt, `${event.task} ${event.stage}`).pipe(Effect.provideContext(context), Effect.ignore)
+          ? UnitStore.stageDone(unitId, attempt, `${event.task} ${event.stage}`).pipe(
+              Effect.provideContext(context),
+              Effect.ignore
+            )
           : event._tag === "UnitStarted" && event.resumed > 0
-          ? Effect.sync(() => log(`${runner}: unit ${unitId} resumed after ${event.resumed} completed stage(s)`))
-          : Effect.void
+            ? Effect.sync(() => log(`${runner}: unit ${unitId} resumed after ${event.resumed} completed stage(s)`))
+            : Effect.void
     }
-    const exit = yield* Unit.run(row.protocol, row, out).pipe(Effect.provideService(Progress.Progress, progress), Effect.exit)
+    const exit = yield* Unit.run(row.protocol, row, out).pipe(
+      Effect.provideService(Progress.Progress, progress),
+      Effect.exit
+    )
     if (exit._tag === "Failure") {
       // A runner stopping (Ctrl-C, SIGTERM) interrupts its unit: not a failure; the queue hands it on.
       if (Cause.hasInterruptsOnly(exit.cause)) return yield* Effect.interrupt
@@ -182,16 +195,20 @@ export const runnerLayer = (options: RunnerOptions) => {
   const port = options.port ?? 34431
   const name = options.name ?? `${host}:${port}/${process.pid}`
   const log = options.log ?? (() => {})
-  const worker = Effect.gen(function*() {
+  const worker = Effect.gen(function* () {
     const queue = yield* unitQueue
     // A unit's own failure is an outcome ("failed", recorded); a store error fails the take, and the queue
     // delivers the unit again later (up to its 10 attempts).
-    const take = queue.take(({ token, unitId }) =>
-      processUnit(unitId, name, log).pipe(
-        Effect.tapError((e) => Effect.sync(() => log(`${name}: unit ${unitId}: ${e.message} (will be retried)`))),
-        Effect.flatMap((outcome) => DurableDeferred.done(unitDeferred(unitId), { token, exit: Exit.succeed(outcome) }))
+    const take = queue
+      .take(({ token, unitId }) =>
+        processUnit(unitId, name, log).pipe(
+          Effect.tapError((e) => Effect.sync(() => log(`${name}: unit ${unitId}: ${e.message} (will be retried)`))),
+          Effect.flatMap((outcome) =>
+            DurableDeferred.done(unitDeferred(unitId), { token, exit: Exit.succeed(outcome) })
+          )
+        )
       )
-    ).pipe(Effect.catchCause(Effect.logWarning), Effect.forever)
+      .pipe(Effect.catchCause(Effect.logWarning), Effect.forever)
     yield* Effect.replicateEffect(take, options.concurrency ?? 1, { concurrency: "unbounded", discard: true })
   })
   const workers = Layer.effectDiscard(Effect.forkScoped(worker))
@@ -199,7 +216,10 @@ export const runnerLayer = (options: RunnerOptions) => {
     Layer.provideMerge(ClusterWorkflowEngine.layer),
     Layer.provide(queueStore(timing)),
     Layer.provide(
-      NodeClusterSocket.layer({ storage: "sql", shardingConfig: shardingConfig(timing, Option.some(RunnerAddress.make(host, port))) })
+      NodeClusterSocket.layer({
+        storage: "sql",
+        shardingConfig: shardingConfig(timing, Option.some(RunnerAddress.make(host, port)))
+      })
     ),
     Layer.provide(Store.layer(options.store))
   )
@@ -212,7 +232,11 @@ export const runnerLayer = (options: RunnerOptions) => {
 export const clientLayer = (store: string, timing: Partial<Timing> = {}) =>
   ClusterWorkflowEngine.layer.pipe(
     Layer.provideMerge(
-      NodeClusterSocket.layer({ clientOnly: true, storage: "sql", shardingConfig: shardingConfig({ ...defaultTiming, ...timing }, Option.none()) })
+      NodeClusterSocket.layer({
+        clientOnly: true,
+        storage: "sql",
+        shardingConfig: shardingConfig({ ...defaultTiming, ...timing }, Option.none())
+      })
     ),
     Layer.provideMerge(Store.layer(store))
   )
@@ -222,7 +246,7 @@ export const clientLayer = (store: string, timing: Partial<Timing> = {}) =>
  * submission attaches to the first). Returns whether the sweep was new.
  */
 export const submit = (sweep: Sweep, work: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const isNew = yield* UnitStore.submit(sweep, work)
     yield* SweepWorkflow.execute({ sweepId: sweep.id, units: sweep.units.map((u) => u.id) }, { discard: true })
     return isNew

@@ -26,7 +26,8 @@ export const fromUnits = (rows: ReadonlyArray<UnitRow>): ReadonlyArray<VariantRe
     const all = rows.filter((r) => r.variant === variant).sort((a, b) => a.ordinal - b.ordinal)
     const done = all.filter((r) => r.status === "done" && r.result !== undefined)
     const first = done[0]
-    if (first === undefined || first.result === undefined) return { variant, finished: 0, units: all.length, result: undefined }
+    if (first === undefined || first.result === undefined)
+      return { variant, finished: 0, units: all.length, result: undefined }
     const methodOrder = [...new Set(all.map((r) => r.method))]
     const methods = methodOrder.flatMap((m) => {
       const row = done.find((r) => r.method === m)
@@ -59,7 +60,7 @@ export const write = (
   sweepId: string,
   rows: ReadonlyArray<UnitRow>
 ): Effect.Effect<ReadonlyArray<VariantResult>, RunStoreError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const results = fromUnits(rows)
     for (const v of results) {
       if (v.result !== undefined) yield* Report.write(variantDir(work, sweepId, v.variant), v.result)
@@ -69,6 +70,10 @@ export const write = (
 
 /** The terminal text of a sweep's tables: one block per variant. */
 export const toText = (results: ReadonlyArray<VariantResult>): string =>
-  results.map((v) =>
-    `${v.variant} (${v.finished}/${v.units} units)\n` + (v.result === undefined ? "  no unit finished yet" : Table.toText(v.result))
-  ).join("\n\n")
+  results
+    .map(
+      (v) =>
+        `${v.variant} (${v.finished}/${v.units} units)\n` +
+        (v.result === undefined ? "  no unit finished yet" : Table.toText(v.result))
+    )
+    .join("\n\n")

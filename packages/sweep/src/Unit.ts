@@ -13,8 +13,11 @@ import { variantDir } from "./SweepReport.ts"
 import type { UnitResult } from "./UnitStore.ts"
 
 /** The run folder of one unit under a sweep's work folder. */
-export const unitDir = (work: string, sweepId: string, unit: { readonly variant: string; readonly method: string; readonly seed: number }): string =>
-  path.join(variantDir(work, sweepId, unit.variant), "runs", `${unit.method}-seed-${unit.seed}`)
+export const unitDir = (
+  work: string,
+  sweepId: string,
+  unit: { readonly variant: string; readonly method: string; readonly seed: number }
+): string => path.join(variantDir(work, sweepId, unit.variant), "runs", `${unit.method}-seed-${unit.seed}`)
 
 /**
  * Runs (or resumes) one unit in `out` and returns what the store keeps of it. Requires the tfjs backend to
@@ -25,7 +28,7 @@ export const run = (
   unit: { readonly method: string; readonly seed: number },
   out: string
 ): Effect.Effect<UnitResult, Runner.RunError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const result = yield* Runner.run(protocol, { out, methods: [unit.method], seeds: [unit.seed] })
     const method = result.methods[0]
     const state = result.units[0]

@@ -49,7 +49,7 @@ export interface SweepRow {
 }
 
 const withSql = <A, E>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     return yield* f(yield* SqlClient.SqlClient)
   })
 
@@ -59,8 +59,10 @@ const num = (v: unknown): number | undefined => (v === null || v === undefined ?
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v))
 
 const decodeRow = (r: Record<string, unknown>): Effect.Effect<UnitRow, StoreError> =>
-  Effect.gen(function*() {
-    const protocol = yield* ProtocolFile.parse(String(r.protocol), `unit ${String(r.id)}`).pipe(Effect.mapError(storeError("decode unit protocol")))
+  Effect.gen(function* () {
+    const protocol = yield* ProtocolFile.parse(String(r.protocol), `unit ${String(r.id)}`).pipe(
+      Effect.mapError(storeError("decode unit protocol"))
+    )
     return {
       id: String(r.id),
       sweepId: String(r.sweep_id),
@@ -86,7 +88,7 @@ const decodeRow = (r: Record<string, unknown>): Effect.Effect<UnitRow, StoreErro
  * is, so submitting the same sweep again adds nothing. Returns whether the sweep was new.
  */
 export const submit = (sweep: Sweep, work: string): Effect.Effect<boolean, StoreError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const inserted = yield* sql<{ id: string }>`INSERT INTO reidfx_sweeps (id, name, spec, work, created_at)
       VALUES (${sweep.id}, ${sweep.name}, ${JSON.stringify(sweep.variants.map((v) => ({ name: v.name, protocol: ProtocolFile.toJson(v.protocol) })))}, ${work}, ${Date.now()})
@@ -101,9 +103,11 @@ export const submit = (sweep: Sweep, work: string): Effect.Effect<boolean, Store
 
 /** A sweep's row. */
 export const sweep = (id: string): Effect.Effect<SweepRow, StoreError | SweepNotFound, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<Record<string, unknown>>`SELECT id, name, work, created_at FROM reidfx_sweeps WHERE id = ${id}`.pipe(
+    const rows = yield* sql<
+      Record<string, unknown>
+    >`SELECT id, name, work, created_at FROM reidfx_sweeps WHERE id = ${id}`.pipe(
       Effect.mapError(storeError("read sweep"))
     )
     const r = rows[0]
@@ -113,9 +117,11 @@ export const sweep = (id: string): Effect.Effect<SweepRow, StoreError | SweepNot
 
 /** Every unit of a sweep, in sweep order. */
 export const units = (sweepId: string): Effect.Effect<ReadonlyArray<UnitRow>, StoreError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<Record<string, unknown>>`SELECT * FROM reidfx_sweep_units WHERE sweep_id = ${sweepId} ORDER BY ordinal`.pipe(
+    const rows = yield* sql<
+      Record<string, unknown>
+    >`SELECT * FROM reidfx_sweep_units WHERE sweep_id = ${sweepId} ORDER BY ordinal`.pipe(
       Effect.mapError(storeError("read units"))
     )
     return yield* Effect.forEach(rows, decodeRow)
@@ -123,9 +129,11 @@ export const units = (sweepId: string): Effect.Effect<ReadonlyArray<UnitRow>, St
 
 /** One unit. */
 export const unit = (id: string): Effect.Effect<UnitRow | undefined, StoreError, SqlClient.SqlClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
-    const rows = yield* sql<Record<string, unknown>>`SELECT * FROM reidfx_sweep_units WHERE id = ${id}`.pipe(Effect.mapError(storeError("read unit")))
+    const rows = yield* sql<Record<string, unknown>>`SELECT * FROM reidfx_sweep_units WHERE id = ${id}`.pipe(
+      Effect.mapError(storeError("read unit"))
+    )
     return rows[0] === undefined ? undefined : yield* decodeRow(rows[0])
   })
 
@@ -135,36 +143,53 @@ export const unit = (id: string): Effect.Effect<UnitRow | undefined, StoreError,
  * when the unit is done.
  */
 export const start = (id: string, runner: string): Effect.Effect<number | undefined, StoreError, SqlClient.SqlClient> =>
-  withSql((sql) =>
-    sql<{ readonly attempts: number }>`UPDATE reidfx_sweep_units SET status = 'running', runner = ${runner}, attempts = attempts + 1,
-      stages = 0, started_at = ${Date.now()} WHERE id = ${id} AND status <> 'done' RETURNING attempts`).pipe(
-      Effect.map((rows) => (rows[0] === undefined ? undefined : Number(rows[0].attempts))),
-      Effect.mapError(storeError("start unit"))
-    )
+  withSql(
+    (sql) =>
+      sql<{
+        readonly attempts: number
+      }>`UPDATE reidfx_sweep_units SET status = 'running', runner = ${runner}, attempts = attempts + 1,
+      stages = 0, started_at = ${Date.now()} WHERE id = ${id} AND status <> 'done' RETURNING attempts`
+  ).pipe(
+    Effect.map((rows) => (rows[0] === undefined ? undefined : Number(rows[0].attempts))),
+    Effect.mapError(storeError("start unit"))
+  )
 
 /** Records a completed stage of attempt `attempt` of a running unit (for progress). */
-export const stageDone = (id: string, attempt: number, stage: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
-  withSql((sql) =>
-    sql`UPDATE reidfx_sweep_units SET stages = stages + 1, last_stage = ${stage}
-      WHERE id = ${id} AND status = 'running' AND attempts = ${attempt}`).pipe(
-      Effect.asVoid,
-      Effect.mapError(storeError("record stage"))
-    )
+export const stageDone = (
+  id: string,
+  attempt: number,
+  stage: string
+): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+  withSql(
+    (sql) =>
+      sql`UPDATE reidfx_sweep_units SET stages = stages + 1, last_stage = ${stage}
+      WHERE id = ${id} AND status = 'running' AND attempts = ${attempt}`
+  ).pipe(Effect.asVoid, Effect.mapError(storeError("record stage")))
 
 /**
  * Records a unit as done with its result. One conditional UPDATE: true when this call completed it, false
  * when it was already done (then nothing changes, so a unit completes once).
  */
 export const finish = (id: string, result: UnitResult): Effect.Effect<boolean, StoreError, SqlClient.SqlClient> =>
-  withSql((sql) =>
-    sql<{ readonly id: string }>`UPDATE reidfx_sweep_units SET status = 'done', result = ${JSON.stringify(result)}, error = NULL,
-      finished_at = ${Date.now()} WHERE id = ${id} AND status <> 'done' RETURNING id`).pipe(
-      Effect.map((rows) => rows.length > 0),
-      Effect.mapError(storeError("finish unit"))
-    )
+  withSql(
+    (sql) =>
+      sql<{
+        readonly id: string
+      }>`UPDATE reidfx_sweep_units SET status = 'done', result = ${JSON.stringify(result)}, error = NULL,
+      finished_at = ${Date.now()} WHERE id = ${id} AND status <> 'done' RETURNING id`
+  ).pipe(
+    Effect.map((rows) => rows.length > 0),
+    Effect.mapError(storeError("finish unit"))
+  )
 
 /** Records attempt `attempt` of a unit as failed (its error message kept); a done unit stays done. */
-export const fail = (id: string, attempt: number, message: string): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
-  withSql((sql) =>
-    sql`UPDATE reidfx_sweep_units SET status = 'failed', error = ${message}, finished_at = ${Date.now()}
-      WHERE id = ${id} AND status <> 'done' AND attempts = ${attempt}`).pipe(Effect.asVoid, Effect.mapError(storeError("fail unit")))
+export const fail = (
+  id: string,
+  attempt: number,
+  message: string
+): Effect.Effect<void, StoreError, SqlClient.SqlClient> =>
+  withSql(
+    (sql) =>
+      sql`UPDATE reidfx_sweep_units SET status = 'failed', error = ${message}, finished_at = ${Date.now()}
+      WHERE id = ${id} AND status <> 'done' AND attempts = ${attempt}`
+  ).pipe(Effect.asVoid, Effect.mapError(storeError("fail unit")))

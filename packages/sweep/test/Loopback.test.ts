@@ -45,9 +45,13 @@ const runners: Array<RunnerProcess> = []
 
 const startRunner = async (): Promise<RunnerProcess> => {
   const port = await freePort()
-  const child = spawn(process.execPath, ["--conditions=@reidfx/source", path.join(import.meta.dirname, "runnerMain.ts"), store, String(port)], {
-    stdio: ["ignore", "pipe", "pipe"]
-  })
+  const child = spawn(
+    process.execPath,
+    ["--conditions=@reidfx/source", path.join(import.meta.dirname, "runnerMain.ts"), store, String(port)],
+    {
+      stdio: ["ignore", "pipe", "pipe"]
+    }
+  )
   const runner: RunnerProcess = { name: `runner-${port}`, child, log: "" }
   child.stdout?.on("data", (d) => (runner.log += String(d)))
   child.stderr?.on("data", (d) => (runner.log += String(d)))
@@ -63,7 +67,7 @@ const client = SweepCluster.clientLayer(store)
 
 describe("a sweep on two runner processes (loopback, SQLite)", () => {
   it.live("survives a SIGKILLed runner, completes each unit once and equals a single-process run bit for bit", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sweep = yield* Sweep.readFile(fixture)
       assert.strictEqual(sweep.units.length, 4)
       yield* Effect.promise(async () => {
@@ -75,7 +79,9 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       assert.isTrue(isNew)
 
       // Kill the runner of the first unit seen in the middle: some stages done, not all (6 for 2 tasks).
-      let killed: { readonly unit: string; readonly runner: RunnerProcess; readonly stages: number; readonly at: number } | undefined
+      let killed:
+        | { readonly unit: string; readonly runner: RunnerProcess; readonly stages: number; readonly at: number }
+        | undefined
       for (let i = 0; killed === undefined; i++) {
         assert.isBelow(i, 3000, "no unit was seen mid-way")
         const rows = yield* UnitStore.units(sweep.id)
@@ -93,8 +99,15 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
 
       let rows = yield* UnitStore.units(sweep.id)
       for (let i = 0; !rows.every((r) => r.status === "done"); i++) {
-        assert.isBelow(i, 1500, `the sweep did not finish: ${rows.map((r) => `${r.id} ${r.status}`).join(", ")}\n${survivor.log}`)
-        assert.isFalse(rows.some((r) => r.status === "failed"), rows.map((r) => r.error ?? "").join("\n"))
+        assert.isBelow(
+          i,
+          1500,
+          `the sweep did not finish: ${rows.map((r) => `${r.id} ${r.status}`).join(", ")}\n${survivor.log}`
+        )
+        assert.isFalse(
+          rows.some((r) => r.status === "failed"),
+          rows.map((r) => r.error ?? "").join("\n")
+        )
         yield* Effect.sleep("100 millis")
         rows = yield* UnitStore.units(sweep.id)
       }
@@ -112,7 +125,10 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       for (const r of rows) assert.strictEqual(logs.filter((l) => l.endsWith(`unit ${r.id} done`)).length, 1, r.id)
       const duplicates = logs.filter((l) => l.endsWith("was already done")).length
       // The sweep's workflow (an entity on the cluster, possibly on the killed runner) completes too.
-      const executionId = yield* SweepCluster.SweepWorkflow.executionId({ sweepId: sweep.id, units: sweep.units.map((u) => u.id) })
+      const executionId = yield* SweepCluster.SweepWorkflow.executionId({
+        sweepId: sweep.id,
+        units: sweep.units.map((u) => u.id)
+      })
       let outcome = yield* SweepCluster.SweepWorkflow.poll(executionId)
       for (let i = 0; Option.isNone(outcome) || outcome.value._tag !== "Complete"; i++) {
         assert.isBelow(i, 600, "the sweep workflow did not complete")
@@ -121,7 +137,8 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       }
       const complete = outcome.value
       assert.isTrue(complete._tag === "Complete" && Exit.isSuccess(complete.exit))
-      if (complete._tag === "Complete" && Exit.isSuccess(complete.exit)) assert.deepStrictEqual(complete.exit.value, { done: 4, failed: 0 })
+      if (complete._tag === "Complete" && Exit.isSuccess(complete.exit))
+        assert.deepStrictEqual(complete.exit.value, { done: 4, failed: 0 })
       const workflowDone = Date.now()
 
       console.log(
@@ -135,7 +152,10 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       const queued = yield* sql<{ readonly n: number }>`SELECT COUNT(*) AS n FROM effect_queue`
       assert.strictEqual(Number(queued[0]!.n), 4)
       const again = yield* UnitStore.units(sweep.id)
-      assert.deepStrictEqual(again.map((r) => [r.status, r.attempts]), rows.map((r) => [r.status, r.attempts]))
+      assert.deepStrictEqual(
+        again.map((r) => [r.status, r.attempts]),
+        rows.map((r) => [r.status, r.attempts])
+      )
 
       // The same grid in this process, on the same backend: the same cells, bit for bit, and the same table.
       const variant = sweep.variants[0]!
@@ -148,5 +168,6 @@ describe("a sweep on two runner processes (loopback, SQLite)", () => {
       )
       const table = (text: string) => text.replace(/wall time.*$/m, "")
       assert.strictEqual(table(Table.toText(fromStore)), table(Table.toText(single)))
-    }).pipe(Effect.provide([client, Backend.layerCpu]), Effect.provideService(References.MinimumLogLevel, "Warn")))
+    }).pipe(Effect.provide([client, Backend.layerCpu]), Effect.provideService(References.MinimumLogLevel, "Warn"))
+  )
 })

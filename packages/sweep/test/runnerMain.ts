@@ -15,7 +15,13 @@ const layer = SweepCluster.runnerLayer({
   host: "127.0.0.1",
   port: Number(port),
   name: `runner-${port}`,
-  timing: { lockExpiration: "20 seconds", lockRefreshInterval: "1 second", pollInterval: "200 millis", shardLockExpiration: "20 seconds", shardLockRefreshInterval: "1 second" },
+  timing: {
+    lockExpiration: "20 seconds",
+    lockRefreshInterval: "1 second",
+    pollInterval: "200 millis",
+    shardLockExpiration: "20 seconds",
+    shardLockRefreshInterval: "1 second"
+  },
   log: (line) => process.stdout.write(`${line}\n`)
 }).pipe(Layer.provide([Backend.layerCpu, Layer.succeed(References.MinimumLogLevel, "Warn")]))
 NodeRuntime.runMain(Layer.launch(layer))

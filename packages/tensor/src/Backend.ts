@@ -52,13 +52,16 @@ export interface WasmOptions {
   readonly threads?: number
 }
 
-const install = (name: string) => `install it with \`npm install ${name}@4.22.0\` (it needs network access to download libtensorflow at install time)`
+const install = (name: string) =>
+  `install it with \`npm install ${name}@4.22.0\` (it needs network access to download libtensorflow at install time)`
 
 /**
  * Registers every tfjs-core gradient. tfjs-core's node bundle registers none; tfjs-layers' bundle registers all of
  * them on import, so loading it (dynamically, once) before the wasm kernels makes the order deterministic.
  */
-const registerGradients: Effect.Effect<void> = Effect.promise(() => import("@tensorflow/tfjs-layers")).pipe(Effect.asVoid)
+const registerGradients: Effect.Effect<void> = Effect.promise(() => import("@tensorflow/tfjs-layers")).pipe(
+  Effect.asVoid
+)
 
 const activate = (tfName: string): Effect.Effect<void, BackendUnavailable> =>
   Effect.tryPromise({
@@ -82,13 +85,18 @@ const withoutNodeBanner = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect
       if (typeof args[0] === "string" && args[0].includes("looks like you are running TensorFlow.js in Node.js")) return
       original(...args)
     }
-    return Effect.ensuring(self, Effect.sync(() => { console.warn = original }))
+    return Effect.ensuring(
+      self,
+      Effect.sync(() => {
+        console.warn = original
+      })
+    )
   })
 
 /** The cpu backend (pure JavaScript): exact but about a thousand times too slow to train a CNN. */
 export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
   Backend,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Effect.promise(() => import("@tensorflow/tfjs-backend-cpu"))
     yield* registerGradients
     yield* withoutNodeBanner(activate("cpu"))
@@ -100,17 +108,20 @@ export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
 export const layerWasmWith = (options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> =>
   Layer.effect(
     Backend,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const wasm = yield* Effect.promise(() => import("@tensorflow/tfjs-backend-wasm"))
       const threads = yield* Effect.promise(() => import("./wasm/threads.ts"))
       const requested = yield* threads.prepareWasmThreads(wasm, options.threads)
       yield* registerGradients
       yield* activate("wasm")
       // the layer owns reidfx's wasm kernels and BatchNorm gradient: released (stock ones back) with the last holder
-      const kernels = yield* Effect.acquireRelease(Effect.sync(acquireWasmTrainingKernels), () => Effect.sync(releaseWasmTrainingKernels))
+      const kernels = yield* Effect.acquireRelease(Effect.sync(acquireWasmTrainingKernels), () =>
+        Effect.sync(releaseWasmTrainingKernels)
+      )
       const active = threads.activeWasmThreads(wasm)
       const reason = threads.threadFallbackReason()
-      if (requested > 1 && active < requested && reason !== undefined) yield* Effect.logWarning(`wasm backend: ${reason}`)
+      if (requested > 1 && active < requested && reason !== undefined)
+        yield* Effect.logWarning(`wasm backend: ${reason}`)
       return Backend.of({ name: "wasm", tfName: "wasm", threads: active, kernels })
     })
   )
@@ -121,10 +132,15 @@ export const layerWasm: Layer.Layer<Backend, BackendUnavailable> = layerWasmWith
 const nativeLayer = (name: "node" | "nodeGpu", pkg: string): Layer.Layer<Backend, BackendUnavailable> =>
   Layer.effect(
     Backend,
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       yield* Effect.tryPromise({
         try: () => import(/* @vite-ignore */ pkg),
-        catch: (cause) => new BackendUnavailable({ backend: name, hint: `the optional package ${pkg} is not installed: ${install(pkg)}`, cause })
+        catch: (cause) =>
+          new BackendUnavailable({
+            backend: name,
+            hint: `the optional package ${pkg} is not installed: ${install(pkg)}`,
+            cause
+          })
       })
       yield* activate("tensorflow")
       return Backend.of({ name, tfName: "tensorflow", threads: 0, kernels: [] })
@@ -135,7 +151,10 @@ const nativeLayer = (name: "node" | "nodeGpu", pkg: string): Layer.Layer<Backend
 export const layerNode: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("node", "@tensorflow/tfjs-node")
 
 /** libtensorflow with CUDA (`@tensorflow/tfjs-node-gpu`, optional; needs an NVIDIA GPU with CUDA and cuDNN). */
-export const layerNodeGpu: Layer.Layer<Backend, BackendUnavailable> = nativeLayer("nodeGpu", "@tensorflow/tfjs-node-gpu")
+export const layerNodeGpu: Layer.Layer<Backend, BackendUnavailable> = nativeLayer(
+  "nodeGpu",
+  "@tensorflow/tfjs-node-gpu"
+)
 
 /** What reidfx uses of `@reidfx/torch-backend` (imported dynamically: the package is optional at run time). */
 interface TorchModule {
@@ -153,10 +172,15 @@ const torchPackage = "@reidfx/torch-backend"
  */
 export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
   Backend,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const torch = yield* Effect.tryPromise({
       try: () => import(/* @vite-ignore */ torchPackage) as Promise<TorchModule>,
-      catch: (cause) => new BackendUnavailable({ backend: "torch", hint: `the package ${torchPackage} cannot be loaded: ${String(cause)}`, cause })
+      catch: (cause) =>
+        new BackendUnavailable({
+          backend: "torch",
+          hint: `the package ${torchPackage} cannot be loaded: ${String(cause)}`,
+          cause
+        })
     })
     // tfjs-layers registers every core gradient on import: load it first so the torch gradients install over them
     yield* registerGradients
@@ -209,7 +233,7 @@ export const BackendConfig = Config.all({
 
 /** The backend named by configuration (`REIDFX_BACKEND`, validated; an unknown name lists the allowed ones). */
 export const layerFromConfig = Layer.unwrap(
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { backend, threads } = yield* BackendConfig
     return layerFor(backend, threads._tag === "Some" ? { threads: threads.value } : {})
   })

@@ -48,7 +48,9 @@ export const batchNormTraining = <T extends tf.Tensor>(
   const ones = scale === undefined ? tf.ones([c]) : undefined
   const zeros = offset === undefined ? tf.zeros([c]) : undefined
   const inputs: tf.NamedTensorMap = { x, scale: scale ?? ones!, offset: offset ?? zeros! }
-  const [y, mean, invstd] = tf.engine().runKernel(BatchNormTrainingKernel, inputs, { epsilon } as unknown as tf.NamedAttrMap) as [
+  const [y, mean, invstd] = tf
+    .engine()
+    .runKernel(BatchNormTrainingKernel, inputs, { epsilon } as unknown as tf.NamedAttrMap) as [
     T,
     tf.Tensor1D,
     tf.Tensor1D
@@ -80,7 +82,9 @@ export const adamStep = (
   options: AdamStepOptions
 ): { readonly param: tf.Tensor; readonly m: tf.Tensor; readonly v: tf.Tensor } | undefined => {
   if (!hasKernel(AdamKernel)) return undefined
-  const [p1, m1, v1] = tf.engine().runKernel(AdamKernel, { param, grad, m, v }, { ...options } as unknown as tf.NamedAttrMap) as [
+  const [p1, m1, v1] = tf
+    .engine()
+    .runKernel(AdamKernel, { param, grad, m, v }, { ...options } as unknown as tf.NamedAttrMap) as [
     tf.Tensor,
     tf.Tensor,
     tf.Tensor

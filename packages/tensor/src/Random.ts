@@ -72,7 +72,9 @@ export class RandomStream {
 
   /** A child stream, independent of this one and of other children with other names. */
   derive(name: string): RandomStream {
-    const next = splitmix32((this.s0 ^ rotl(this.s1, 7) ^ rotl(this.s2, 13) ^ rotl(this.s3, 19) ^ hashString(name)) >>> 0)
+    const next = splitmix32(
+      (this.s0 ^ rotl(this.s1, 7) ^ rotl(this.s2, 13) ^ rotl(this.s3, 19) ^ hashString(name)) >>> 0
+    )
     next()
     return new RandomStream([next(), next(), next(), next()])
   }

@@ -51,7 +51,10 @@ export const make = <E extends Entry>(kind: string, entries: ReadonlyArray<E>): 
   for (const entry of entries) {
     for (const spelling of [entry.name, ...(entry.aliases ?? [])]) {
       if (byName.has(spelling)) {
-        throw new InvalidOption({ what: `${kind} catalog`, detail: `"${spelling}" is already taken by ${byName.get(spelling)!.name}; choose another name` })
+        throw new InvalidOption({
+          what: `${kind} catalog`,
+          detail: `"${spelling}" is already taken by ${byName.get(spelling)!.name}; choose another name`
+        })
       }
       byName.set(spelling, entry)
     }

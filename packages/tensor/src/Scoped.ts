@@ -15,7 +15,8 @@ import { Effect, Exit, type Scope } from "effect"
 import { Backend } from "./Backend.ts"
 
 /** Runs `self` once the `Backend` service is present (it only requires it). */
-const onBackend = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Backend> => Effect.flatMap(Backend, () => self)
+const onBackend = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Backend> =>
+  Effect.flatMap(Backend, () => self)
 
 const collect = (container: unknown, out: Set<tf.Tensor>): void => {
   if (container instanceof tf.Tensor) out.add(container)
@@ -42,10 +43,12 @@ export const disposeAll = (container: unknown): void => {
  * and the tensors it returns are disposed when the scope closes.
  */
 export const acquire = <T extends tf.TensorContainer>(make: () => T): Effect.Effect<T, never, Scope.Scope | Backend> =>
-  onBackend(Effect.acquireRelease(
-    Effect.sync(() => tf.tidy(make)),
-    (t) => Effect.sync(() => disposeAll(t))
-  ))
+  onBackend(
+    Effect.acquireRelease(
+      Effect.sync(() => tf.tidy(make)),
+      (t) => Effect.sync(() => disposeAll(t))
+    )
+  )
 
 /** Hands an existing tensor (or container of tensors) to the current Scope. */
 export const own = <T>(value: T): Effect.Effect<T, never, Scope.Scope | Backend> =>
@@ -56,10 +59,12 @@ export const variable = (
   initial: tf.Tensor,
   options?: { readonly trainable?: boolean; readonly name?: string }
 ): Effect.Effect<tf.Variable, never, Scope.Scope | Backend> =>
-  onBackend(Effect.acquireRelease(
-    Effect.sync(() => tf.variable(initial, options?.trainable ?? true, options?.name)),
-    (v) => Effect.sync(() => v.dispose())
-  ))
+  onBackend(
+    Effect.acquireRelease(
+      Effect.sync(() => tf.variable(initial, options?.trainable ?? true, options?.name)),
+      (v) => Effect.sync(() => v.dispose())
+    )
+  )
 
 /**
  * Effect form of `tf.tidy`: every tensor created while `self` runs is disposed when it ends, except the
@@ -70,16 +75,18 @@ export const variable = (
  * in concurrent code, use {@link acquire} / {@link own} with a Scope instead.
  */
 export const tidy = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Backend> =>
-  onBackend(Effect.suspend(() => {
-    const engine = tf.engine()
-    engine.startScope("reidfx.tidy")
-    return Effect.onExit(self, (exit) =>
-      Effect.sync(() => {
-        const keep = Exit.isSuccess(exit) ? tensorsIn(exit.value) : []
-        engine.endScope(keep as Array<tf.Tensor>)
-      })
-    )
-  }))
+  onBackend(
+    Effect.suspend(() => {
+      const engine = tf.engine()
+      engine.startScope("reidfx.tidy")
+      return Effect.onExit(self, (exit) =>
+        Effect.sync(() => {
+          const keep = Exit.isSuccess(exit) ? tensorsIn(exit.value) : []
+          engine.endScope(keep as Array<tf.Tensor>)
+        })
+      )
+    })
+  )
 
 /** Reads a tensor's values outside any tidy (tidy makes `dataSync` on large tensors slow, see the backend notes). */
 export const read = (t: tf.Tensor): Effect.Effect<Float32Array | Int32Array | Uint8Array, never, Backend> =>

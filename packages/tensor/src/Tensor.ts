@@ -32,11 +32,7 @@ export type Scalar = tf.Scalar
 /** A dimension pattern: a number must match, `null` matches anything, a string must agree across one check. */
 export type Dim = number | string | null
 
-const matches = (
-  actual: ReadonlyArray<number>,
-  expected: ReadonlyArray<Dim>,
-  bound: Map<string, number>
-): boolean => {
+const matches = (actual: ReadonlyArray<number>, expected: ReadonlyArray<Dim>, bound: Map<string, number>): boolean => {
   if (actual.length !== expected.length) return false
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i]
@@ -70,7 +66,11 @@ export const checkShapes = (
       if (!matches(t.shape, expected, bound)) {
         const resolved = expected.map((d) => (typeof d === "string" && bound.has(d) ? bound.get(d)! : d))
         return Effect.fail(
-          new ShapeMismatch({ what: name === undefined ? what : `${what}: ${name}`, expected: resolved, actual: t.shape })
+          new ShapeMismatch({
+            what: name === undefined ? what : `${what}: ${name}`,
+            expected: resolved,
+            actual: t.shape
+          })
         )
       }
     }
@@ -86,7 +86,11 @@ export const shapeError = (
   for (const [t, expected, name] of specs) {
     if (!matches(t.shape, expected, bound)) {
       const resolved = expected.map((d) => (typeof d === "string" && bound.has(d) ? bound.get(d)! : d))
-      return new ShapeMismatch({ what: name === undefined ? what : `${what}: ${name}`, expected: resolved, actual: t.shape })
+      return new ShapeMismatch({
+        what: name === undefined ? what : `${what}: ${name}`,
+        expected: resolved,
+        actual: t.shape
+      })
     }
   }
   return undefined

@@ -24,7 +24,8 @@ export class ShapeMismatch extends Data.TaggedError("ShapeMismatch")<{
   readonly actual: ReadonlyArray<number>
 }> {
   override get message(): string {
-    const show = (s: ReadonlyArray<number | string | null>) => `[${s.map((d) => (d === null ? "*" : String(d))).join(", ")}]`
+    const show = (s: ReadonlyArray<number | string | null>) =>
+      `[${s.map((d) => (d === null ? "*" : String(d))).join(", ")}]`
     return `${this.what}: expected shape ${show(this.expected)}, got ${show(this.actual)}`
   }
 }

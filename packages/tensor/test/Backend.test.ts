@@ -5,52 +5,71 @@ import { Backend } from "../src/index.ts"
 
 describe("Backend", () => {
   it.effect("wasm layer activates the wasm backend", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const info = yield* Backend.Backend
       assert.strictEqual(info.name, "wasm")
       assert.strictEqual(tf.getBackend(), "wasm")
-    }).pipe(Effect.provide(Backend.layerWasm)))
+    }).pipe(Effect.provide(Backend.layerWasm))
+  )
 
   it.effect("cpu layer activates the cpu backend", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const info = yield* Backend.Backend
       assert.strictEqual(info.name, "cpu")
       assert.strictEqual(tf.getBackend(), "cpu")
-    }).pipe(Effect.provide(Backend.layerCpu)))
+    }).pipe(Effect.provide(Backend.layerCpu))
+  )
 
   it.effect("nodeGpu without the package is BackendUnavailable with an install hint", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const exit = yield* Effect.exit(Effect.provide(Backend.Backend, Backend.layerNodeGpu))
       assert.isTrue(Exit.isFailure(exit))
       const error = yield* Effect.flip(Effect.provide(Backend.Backend, Backend.layerNodeGpu))
       assert.strictEqual(error._tag, "BackendUnavailable")
       assert.include(error.message, "npm install @tensorflow/tfjs-node-gpu")
-    }))
+    })
+  )
 
-  it.effect("auto picks torch when its addon is built, else falls back to wasm (no native tfjs backend installed)", () =>
-    Effect.gen(function*() {
-      const info = yield* Backend.Backend
-      const torchBuilt = yield* Effect.promise(() => import("@reidfx/torch-backend").then((m) => m.addonBuilt(), () => false))
-      assert.strictEqual(info.name, torchBuilt ? "torch" : "wasm")
-    }).pipe(Effect.provide(Backend.layerAuto)))
+  it.effect(
+    "auto picks torch when its addon is built, else falls back to wasm (no native tfjs backend installed)",
+    () =>
+      Effect.gen(function* () {
+        const info = yield* Backend.Backend
+        const torchBuilt = yield* Effect.promise(() =>
+          import("@reidfx/torch-backend").then(
+            (m) => m.addonBuilt(),
+            () => false
+          )
+        )
+        assert.strictEqual(info.name, torchBuilt ? "torch" : "wasm")
+      }).pipe(Effect.provide(Backend.layerAuto))
+  )
 
   it.effect("REIDFX_BACKEND picks the backend", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const info = yield* Backend.Backend
       assert.strictEqual(info.name, "cpu")
     }).pipe(
-      Effect.provide(Backend.layerFromConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } })))))
-    ))
+      Effect.provide(
+        Backend.layerFromConfig.pipe(
+          Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "cpu" } })))
+        )
+      )
+    )
+  )
 
   it.effect("an unknown REIDFX_BACKEND is a config error naming the allowed values", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const error = yield* Effect.flip(
         Effect.provide(
           Backend.Backend,
-          Backend.layerFromConfig.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "gpu" } }))))
+          Backend.layerFromConfig.pipe(
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { REIDFX_BACKEND: "gpu" } })))
+          )
         )
       )
       assert.include(String(error), "REIDFX_BACKEND")
       assert.include(String(error), "nodeGpu")
-    }))
+    })
+  )
 })

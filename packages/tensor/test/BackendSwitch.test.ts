@@ -13,7 +13,10 @@ interface TorchModule {
   readonly loadAddon: () => { getThreads: () => number; setThreads: (n: number) => void }
   readonly torchGradientsInstalled: () => boolean
 }
-const torch = await import("@reidfx/torch-backend").then((m) => m as unknown as TorchModule, () => undefined)
+const torch = await import("@reidfx/torch-backend").then(
+  (m) => m as unknown as TorchModule,
+  () => undefined
+)
 const torchBuilt = torch?.addonBuilt() === true
 
 /** Acquires a layer in a fresh scope and returns the scope (close it to release the layer). */
@@ -27,9 +30,19 @@ const acquire = async (layer: Layer.Layer<Backend.Backend, unknown>) => {
 /** The filter gradient of a small conv (Conv2DBackpropFilter: a reidfx kernel on wasm, missing from stock wasm). */
 const filterGradient = (): Array<number> =>
   tf.tidy(() => {
-    const x = tf.tensor4d(Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => Math.sin(i)), [2, 5, 4, 3])
-    const f = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 2 }, (_, i) => Math.cos(i)), [3, 3, 3, 2])
-    return Array.from(tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 1, "same"))))(f).dataSync())
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 5 * 4 * 3 }, (_, i) => Math.sin(i)),
+      [2, 5, 4, 3]
+    )
+    const f = tf.tensor4d(
+      Array.from({ length: 3 * 3 * 3 * 2 }, (_, i) => Math.cos(i)),
+      [3, 3, 3, 2]
+    )
+    return Array.from(
+      tf
+        .grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, w as tf.Tensor4D, 1, "same"))))(f)
+        .dataSync()
+    )
   })
 
 const reidfxWasmKernel = () => tf.getKernel("Conv2DBackpropFilter", "wasm")
@@ -80,35 +93,38 @@ describe("Backend layers own their runtime state", () => {
     expect(reidfxWasmKernel()).toBeUndefined()
   })
 
-  it.skipIf(!torchBuilt)("wasm -> torch -> wasm: the torch layer holds its gradient overrides and thread count and gives them back", async () => {
-    const addon = torch!.loadAddon()
-    addon.setThreads(1)
-    const wasm = await acquire(Backend.layerWasmWith({ threads: 1 }))
-    const onWasm = filterGradient()
-    await wasm.release()
+  it.skipIf(!torchBuilt)(
+    "wasm -> torch -> wasm: the torch layer holds its gradient overrides and thread count and gives them back",
+    async () => {
+      const addon = torch!.loadAddon()
+      addon.setThreads(1)
+      const wasm = await acquire(Backend.layerWasmWith({ threads: 1 }))
+      const onWasm = filterGradient()
+      await wasm.release()
 
-    const previous = process.env["REIDFX_THREADS"]
-    process.env["REIDFX_THREADS"] = "2"
-    try {
-      const t = await acquire(Backend.layerTorch)
-      expect(t.info.name).toBe("torch")
-      expect(addon.getThreads()).toBe(2)
-      expect(torch!.torchGradientsInstalled()).toBe(true)
-      const onTorch = filterGradient()
-      await t.release()
-      expect(torch!.torchGradientsInstalled()).toBe(false)
-      expect(addon.getThreads()).toBe(1)
-      for (let i = 0; i < onWasm.length; i++) expect(onTorch[i]!).toBeCloseTo(onWasm[i]!, 3)
-    } finally {
-      if (previous === undefined) delete process.env["REIDFX_THREADS"]
-      else process.env["REIDFX_THREADS"] = previous
+      const previous = process.env["REIDFX_THREADS"]
+      process.env["REIDFX_THREADS"] = "2"
+      try {
+        const t = await acquire(Backend.layerTorch)
+        expect(t.info.name).toBe("torch")
+        expect(addon.getThreads()).toBe(2)
+        expect(torch!.torchGradientsInstalled()).toBe(true)
+        const onTorch = filterGradient()
+        await t.release()
+        expect(torch!.torchGradientsInstalled()).toBe(false)
+        expect(addon.getThreads()).toBe(1)
+        for (let i = 0; i < onWasm.length; i++) expect(onTorch[i]!).toBeCloseTo(onWasm[i]!, 3)
+      } finally {
+        if (previous === undefined) delete process.env["REIDFX_THREADS"]
+        else process.env["REIDFX_THREADS"] = previous
+      }
+
+      const back = await acquire(Backend.layerWasmWith({ threads: 1 }))
+      expect(tf.getBackend()).toBe("wasm")
+      expect(filterGradient()).toEqual(onWasm)
+      await back.release()
     }
-
-    const back = await acquire(Backend.layerWasmWith({ threads: 1 }))
-    expect(tf.getBackend()).toBe("wasm")
-    expect(filterGradient()).toEqual(onWasm)
-    await back.release()
-  })
+  )
 
   if (!torchBuilt) it.skip("torch switching skipped: the torch addon is not built (npm run build:torch)", () => {})
 })

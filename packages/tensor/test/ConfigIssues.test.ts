@@ -24,8 +24,14 @@ describe("ConfigIssues: the one error explainer", () => {
     expect(issues).toContainEqual({ path: "size", message: "Expected a value between 1 and 9 (got 12)" })
     expect(issues).toContainEqual({ path: "extra", message: 'unknown key "extra"; allowed keys: name, size, stages' })
     // the train member's keys only: its kind selects it
-    expect(issues).toContainEqual({ path: "stages[0].every", message: 'unknown key "every"; allowed keys: kind, epochs' })
-    expect(issues).toContainEqual({ path: "stages[1].kind", message: 'kind must be one of "train", "evaluate", got "trian"' })
+    expect(issues).toContainEqual({
+      path: "stages[0].every",
+      message: 'unknown key "every"; allowed keys: kind, epochs'
+    })
+    expect(issues).toContainEqual({
+      path: "stages[1].kind",
+      message: 'kind must be one of "train", "evaluate", got "trian"'
+    })
   })
 
   it("paths and lines are written one way", () => {

@@ -17,7 +17,7 @@ describe("Rng", () => {
 
   it("streams are independent: drawing from one does not change another", () =>
     Effect.runSync(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const sampling = yield* Rng.stream("sampling")
         const reference = draw(yield* Rng.stream("augmentation"), 10)
         draw(sampling, 1000)
@@ -29,7 +29,7 @@ describe("Rng", () => {
 
   it("different seeds give different streams; the default seed is 0", () =>
     Effect.runSync(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const a = draw(yield* Effect.provide(Rng.stream("init"), Rng.layer(1)), 8)
         const b = draw(yield* Effect.provide(Rng.stream("init"), Rng.layer(2)), 8)
         const zero = draw(yield* Rng.stream("init"), 8)
@@ -54,7 +54,10 @@ describe("Rng", () => {
     for (let i = 0; i < 5000; i++) counts[s.nextInt(5)]!++
     for (const c of counts) assert.isTrue(c > 850 && c < 1150, `count ${c}`)
     const items = Array.from({ length: 20 }, (_, i) => i)
-    assert.deepStrictEqual(s.shuffle(items).sort((a, b) => a - b), items)
+    assert.deepStrictEqual(
+      s.shuffle(items).sort((a, b) => a - b),
+      items
+    )
     const picked = s.sample(items, 7)
     assert.strictEqual(new Set(picked).size, 7)
     assert.throws(() => s.sample(items, 21))

@@ -48,7 +48,11 @@ export const relativeError = (wasm: Float32Array, cpu: Float32Array): number => 
 export const worstErrors = new Map<string, number>()
 
 /** Runs `f` (and `reference`, default `f`) on wasm and cpu and returns the relative error. */
-export const agreement = async (f: () => tf.Tensor, reference: () => tf.Tensor = f, label = "agreement"): Promise<number> => {
+export const agreement = async (
+  f: () => tf.Tensor,
+  reference: () => tf.Tensor = f,
+  label = "agreement"
+): Promise<number> => {
   const wasm = await on("wasm", f)
   const cpu = await on("cpu", reference)
   const error = wasm.length !== cpu.length ? Number.POSITIVE_INFINITY : relativeError(wasm, cpu)

@@ -20,7 +20,10 @@ describe("AtomicFile", () => {
     const exit = await Effect.runPromiseExit(AtomicFile.writeFile(file, "second, longer"))
     AtomicFile.testing.injectFault(undefined)
     expect(Exit.isFailure(exit)).toBe(true)
-    if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain(`cannot write ${file}: no space left on the device (ENOSPC); nothing was replaced`)
+    if (Exit.isFailure(exit))
+      expect(String(exit.cause)).toContain(
+        `cannot write ${file}: no space left on the device (ENOSPC); nothing was replaced`
+      )
     expect(await fs.readFile(file, "utf8")).toBe("first")
     expect(await fs.readdir(dir)).toEqual(["results.json"])
     await AtomicFile.writeFilePromise(file, "second")
@@ -42,31 +45,39 @@ describe("AtomicFile", () => {
       rmSync(probe, { recursive: true, force: true })
     }
   })()
-  it.skipIf(tmpfs !== undefined)(`a real full disk (256 KiB tmpfs) keeps the previous file${tmpfs === undefined ? "" : ` [skipped: ${tmpfs}]`}`, async () => {
-    const dir = await tmpDir()
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
-    try {
-      const file = path.join(dir, "results.json")
-      await AtomicFile.writeFilePromise(file, "x".repeat(100_000))
-      const exit = await Effect.runPromiseExit(AtomicFile.writeFile(file, new Uint8Array(1 << 20).fill(121)))
-      expect(Exit.isFailure(exit)).toBe(true)
-      if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain(`cannot write ${file}: no space left on the device (ENOSPC); nothing was replaced`)
-      expect(await fs.readFile(file, "utf8")).toBe("x".repeat(100_000))
-      expect(await fs.readdir(dir)).toEqual(["results.json"])
-    } finally {
-      execFileSync("umount", [dir])
-      await fs.rm(dir, { recursive: true })
+  it.skipIf(tmpfs !== undefined)(
+    `a real full disk (256 KiB tmpfs) keeps the previous file${tmpfs === undefined ? "" : ` [skipped: ${tmpfs}]`}`,
+    async () => {
+      const dir = await tmpDir()
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir])
+      try {
+        const file = path.join(dir, "results.json")
+        await AtomicFile.writeFilePromise(file, "x".repeat(100_000))
+        const exit = await Effect.runPromiseExit(AtomicFile.writeFile(file, new Uint8Array(1 << 20).fill(121)))
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit))
+          expect(String(exit.cause)).toContain(
+            `cannot write ${file}: no space left on the device (ENOSPC); nothing was replaced`
+          )
+        expect(await fs.readFile(file, "utf8")).toBe("x".repeat(100_000))
+        expect(await fs.readdir(dir)).toEqual(["results.json"])
+      } finally {
+        execFileSync("umount", [dir])
+        await fs.rm(dir, { recursive: true })
+      }
     }
-  })
+  )
 
   it("swaps a folder in; a failing fill leaves the old folder untouched", async () => {
     const dir = await tmpDir()
     const target = path.join(dir, "model")
     await AtomicFile.writeDirPromise(target, (tmp) => AtomicFile.writeSyncedPromise(path.join(tmp, "a.bin"), "v1"))
-    await expect(AtomicFile.writeDirPromise(target, async (tmp) => {
-      await AtomicFile.writeSyncedPromise(path.join(tmp, "a.bin"), "v2")
-      throw new Error("boom")
-    })).rejects.toThrow("boom")
+    await expect(
+      AtomicFile.writeDirPromise(target, async (tmp) => {
+        await AtomicFile.writeSyncedPromise(path.join(tmp, "a.bin"), "v2")
+        throw new Error("boom")
+      })
+    ).rejects.toThrow("boom")
     expect(await fs.readFile(path.join(target, "a.bin"), "utf8")).toBe("v1")
     expect(await fs.readdir(dir)).toEqual(["model"])
     await AtomicFile.writeDirPromise(target, (tmp) => AtomicFile.writeSyncedPromise(path.join(tmp, "b.bin"), "v3"))
@@ -88,9 +99,15 @@ describe("AtomicFile", () => {
     await fs.writeFile(path.join(dir, "notes.txt"), "a user's file")
     const removed = await AtomicFile.removeStalePromise(dir)
     expect(removed.map((p) => path.relative(dir, p)).sort()).toEqual(
-      [`results.json.tmp-${dead}-0a1b2c3d`, "state.json.tmp-deadbeef", path.join("units", "a", "ckpt", `m.tmp-${dead}-ff`)].sort()
+      [
+        `results.json.tmp-${dead}-0a1b2c3d`,
+        "state.json.tmp-deadbeef",
+        path.join("units", "a", "ckpt", `m.tmp-${dead}-ff`)
+      ].sort()
     )
-    expect((await fs.readdir(dir)).sort()).toEqual([`mine.json.tmp-${process.pid}-00000000`, "model", "notes.txt", "units"].sort())
+    expect((await fs.readdir(dir)).sort()).toEqual(
+      [`mine.json.tmp-${process.pid}-00000000`, "model", "notes.txt", "units"].sort()
+    )
     expect(await fs.readFile(path.join(dir, "model", "w.bin"), "utf8")).toBe("old weights")
     await fs.rm(dir, { recursive: true })
   })
@@ -102,7 +119,10 @@ describe("RunFolder", () => {
     await fs.writeFile(path.join(dir, "thesis.tex"), "precious")
     const exit = await Effect.runPromiseExit(RunFolder.removeForFresh(dir))
     expect(Exit.isFailure(exit)).toBe(true)
-    if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain(`run folder ${dir}: not a reidfx run folder (no .reidfx-run file; it holds 1 entry, e.g. thesis.tex)`)
+    if (Exit.isFailure(exit))
+      expect(String(exit.cause)).toContain(
+        `run folder ${dir}: not a reidfx run folder (no .reidfx-run file; it holds 1 entry, e.g. thesis.tex)`
+      )
     expect(await fs.readFile(path.join(dir, "thesis.tex"), "utf8")).toBe("precious")
     // owned once, it is a run folder
     const run = path.join(dir, "run")
@@ -119,12 +139,21 @@ describe("RunFolder", () => {
     await fs.writeFile(path.join(dir, RunFolder.LOCK), `${process.ppid}\n`)
     const exit = await Effect.runPromiseExit(Effect.scoped(RunFolder.own(dir, "test")))
     expect(Exit.isFailure(exit)).toBe(true)
-    if (Exit.isFailure(exit)) expect(String(exit.cause)).toContain(`run folder ${dir}: in use by process ${process.ppid} (lock file ${path.join(dir, RunFolder.LOCK)})`)
+    if (Exit.isFailure(exit))
+      expect(String(exit.cause)).toContain(
+        `run folder ${dir}: in use by process ${process.ppid} (lock file ${path.join(dir, RunFolder.LOCK)})`
+      )
     await fs.writeFile(path.join(dir, RunFolder.LOCK), `${deadPid()}\n`)
-    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      yield* RunFolder.own(dir, "test")
-      expect(yield* Effect.promise(() => fs.readFile(path.join(dir, RunFolder.LOCK), "utf8"))).toBe(`${process.pid}\n`)
-    })))
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* RunFolder.own(dir, "test")
+          expect(yield* Effect.promise(() => fs.readFile(path.join(dir, RunFolder.LOCK), "utf8"))).toBe(
+            `${process.pid}\n`
+          )
+        })
+      )
+    )
     // released at scope end; the marker stays
     expect(await fs.readdir(dir)).toEqual([RunFolder.MARKER])
     await fs.rm(dir, { recursive: true })
@@ -144,7 +173,9 @@ describe("BoundedRead", () => {
     expect(await reason(fifo)).toContain(`cannot read ${fifo}: it is a FIFO (named pipe), not a regular file`)
     expect(await reason(dir)).toContain("it is a folder, not a regular file")
     await fs.writeFile(path.join(dir, "big.yaml"), "x".repeat(2000))
-    expect(await reason(path.join(dir, "big.yaml"), 1000)).toContain("it holds 0.002 MiB, more than the limit of 0.001 MiB")
+    expect(await reason(path.join(dir, "big.yaml"), 1000)).toContain(
+      "it holds 0.002 MiB, more than the limit of 0.001 MiB"
+    )
     expect(await reason(path.join(dir, "big.yaml"), 2000)).toBe("read")
     expect(await reason(path.join(dir, "missing.yaml"))).toContain("no such file or folder (ENOENT)")
     await fs.rm(dir, { recursive: true })
@@ -161,11 +192,16 @@ describe("Confine", () => {
     await fs.symlink(path.join(dir, "secret"), path.join(root, "out.bin"))
     await fs.symlink(path.join(root, "sub", "w.bin"), path.join(root, "in.bin"))
     const check = (name: string, allowAbsolute = false) =>
-      Confine.resolveInsidePromise(root, name, { where: "model.json", allowAbsolute }).then((p) => path.relative(root, p), (e: Error) => e.message)
+      Confine.resolveInsidePromise(root, name, { where: "model.json", allowAbsolute }).then(
+        (p) => path.relative(root, p),
+        (e: Error) => e.message
+      )
     expect(await check("sub/w.bin")).toBe(path.join("sub", "w.bin"))
     expect(await check("in.bin")).toBe("in.bin")
     expect(await check("sub/../sub/w.bin")).toBe(path.join("sub", "w.bin"))
-    expect(await check("../secret")).toBe(`model.json: path "../secret" resolves outside ${root}; only paths inside that folder are read`)
+    expect(await check("../secret")).toBe(
+      `model.json: path "../secret" resolves outside ${root}; only paths inside that folder are read`
+    )
     expect(await check("../../../../etc/passwd")).toContain('path "../../../../etc/passwd" resolves outside')
     expect(await check("/etc/passwd")).toContain('path "/etc/passwd" resolves outside')
     expect(await check("out.bin")).toContain('path "out.bin" resolves outside')

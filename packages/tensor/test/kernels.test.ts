@@ -15,7 +15,8 @@ const agreement = (f: () => tf.Tensor, reference?: () => tf.Tensor) =>
 
 afterAll(() => {
   const path = process.env["REIDFX_REPORT_ERRORS"]
-  if (path !== undefined && path.length > 0) writeFileSync(path, JSON.stringify(Object.fromEntries(worstErrors), null, 2))
+  if (path !== undefined && path.length > 0)
+    writeFileSync(path, JSON.stringify(Object.fromEntries(worstErrors), null, 2))
 })
 
 type Pad = "same" | "valid" | [[0, 0], [number, number], [number, number], [0, 0]]
@@ -33,7 +34,14 @@ const geometry = fc
     pad: fc.oneof(
       fc.constant<Pad>("same"),
       fc.constant<Pad>("valid"),
-      fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(([t, b, l, r]): Pad => [[0, 0], [t, b], [l, r], [0, 0]])
+      fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2), fc.nat(2)).map(
+        ([t, b, l, r]): Pad => [
+          [0, 0],
+          [t, b],
+          [l, r],
+          [0, 0]
+        ]
+      )
     ),
     seed: fc.nat()
   })
@@ -61,7 +69,10 @@ describe("wasm training kernels agree with the cpu backend", () => {
         const run = () =>
           tf.engine().runKernel(
             "Conv2DBackpropFilter",
-            { x: tf.tensor(values(xShape(g), g.seed), xShape(g)), dy: tf.tensor(values(dyShape, g.seed + 1), dyShape) },
+            {
+              x: tf.tensor(values(xShape(g), g.seed), xShape(g)),
+              dy: tf.tensor(values(dyShape, g.seed + 1), dyShape)
+            },
             { strides: g.stride, pad: g.pad, dataFormat: "NHWC", filterShape } as unknown as tf.NamedAttrMap
           ) as tf.Tensor
         expect(await agreement(run)).toBeLessThanOrEqual(TOLERANCE)
@@ -79,7 +90,10 @@ describe("wasm training kernels agree with the cpu backend", () => {
         const run = () =>
           tf.engine().runKernel(
             "Conv2DBackpropInput",
-            { dy: tf.tensor(values(dyShape, g.seed + 1), dyShape), filter: tf.tensor(values(filterShape, g.seed + 2), filterShape) },
+            {
+              dy: tf.tensor(values(dyShape, g.seed + 1), dyShape),
+              filter: tf.tensor(values(filterShape, g.seed + 2), filterShape)
+            },
             { strides: g.stride, pad: g.pad, dataFormat: "NHWC", inputShape: xShape(g) } as unknown as tf.NamedAttrMap
           ) as tf.Tensor
         expect(await agreement(run)).toBeLessThanOrEqual(TOLERANCE)
@@ -117,9 +131,24 @@ describe("wasm training kernels agree with the cpu backend", () => {
     if (d === 1) return filter
     const [kh, kw, c, m] = filter.shape
     return tf.tidy(() => {
-      const rows = tf.reshape(tf.pad(tf.reshape(filter, [kh, 1, kw * c * m]), [[0, 0], [0, d - 1], [0, 0]]), [kh * d, kw, c * m])
+      const rows = tf.reshape(
+        tf.pad(tf.reshape(filter, [kh, 1, kw * c * m]), [
+          [0, 0],
+          [0, d - 1],
+          [0, 0]
+        ]),
+        [kh * d, kw, c * m]
+      )
       const sliced = tf.slice(rows, [0, 0, 0], [(kh - 1) * d + 1, kw, c * m])
-      const cols = tf.reshape(tf.pad(tf.reshape(sliced, [-1, kw, 1, c * m]), [[0, 0], [0, 0], [0, d - 1], [0, 0]]), [-1, kw * d, c, m])
+      const cols = tf.reshape(
+        tf.pad(tf.reshape(sliced, [-1, kw, 1, c * m]), [
+          [0, 0],
+          [0, 0],
+          [0, d - 1],
+          [0, 0]
+        ]),
+        [-1, kw * d, c, m]
+      )
       return tf.slice(cols, [0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, c, m]) as tf.Tensor4D
     })
   }
@@ -139,7 +168,12 @@ describe("wasm training kernels agree with the cpu backend", () => {
             pad: g.pad,
             filterShape
           } as unknown as tf.NamedAttrMap) as tf.Tensor
-        const expanded: [number, number, number, number] = [(g.kernel - 1) * dilation + 1, (g.kernel - 1) * dilation + 1, g.inChannels, multiplier]
+        const expanded: [number, number, number, number] = [
+          (g.kernel - 1) * dilation + 1,
+          (g.kernel - 1) * dilation + 1,
+          g.inChannels,
+          multiplier
+        ]
         const reference = () => {
           const full = tf.engine().runKernel("DepthwiseConv2dNativeBackpropFilter", { x: x(), dy: dy() }, {
             strides: g.stride,
@@ -166,10 +200,24 @@ describe("wasm training kernels agree with the cpu backend", () => {
         fc.pre(valid(dyShape))
         const dy = () => tf.tensor(values(dyShape, g.seed + 1), dyShape)
         const filter = () => tf.tensor4d(values(filterShape, g.seed + 2), filterShape)
-        const attrs = (d: number) => ({ strides: g.stride, dilations: d, pad: g.pad, inputShape: xShape(g) }) as unknown as tf.NamedAttrMap
-        const run = () => tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: dy(), filter: filter() }, attrs(dilation)) as tf.Tensor
+        const attrs = (d: number) =>
+          ({ strides: g.stride, dilations: d, pad: g.pad, inputShape: xShape(g) }) as unknown as tf.NamedAttrMap
+        const run = () =>
+          tf
+            .engine()
+            .runKernel(
+              "DepthwiseConv2dNativeBackpropInput",
+              { dy: dy(), filter: filter() },
+              attrs(dilation)
+            ) as tf.Tensor
         const reference = () =>
-          tf.engine().runKernel("DepthwiseConv2dNativeBackpropInput", { dy: dy(), filter: expandFilter(filter(), dilation) }, attrs(1)) as tf.Tensor
+          tf
+            .engine()
+            .runKernel(
+              "DepthwiseConv2dNativeBackpropInput",
+              { dy: dy(), filter: expandFilter(filter(), dilation) },
+              attrs(1)
+            ) as tf.Tensor
         expect(await agreement(run, reference)).toBeLessThanOrEqual(TOLERANCE)
       }),
       runs
@@ -222,7 +270,11 @@ describe("wasm training kernels agree with the cpu backend", () => {
     await fc.assert(
       fc.asyncProperty(segments, async ({ rows, cols, numSegments, seed, ids }) => {
         const run = () =>
-          tf.unsortedSegmentSum(tf.tensor2d(values([rows, cols], seed), [rows, cols]), tf.tensor1d(ids.slice(0, rows), "int32"), numSegments)
+          tf.unsortedSegmentSum(
+            tf.tensor2d(values([rows, cols], seed), [rows, cols]),
+            tf.tensor1d(ids.slice(0, rows), "int32"),
+            numSegments
+          )
         expect(await agreement(run)).toBeLessThanOrEqual(TOLERANCE)
       }),
       runs
@@ -231,9 +283,9 @@ describe("wasm training kernels agree with the cpu backend", () => {
 
   it("gather's gradient (UnsortedSegmentSum) under tf.grad", async () => {
     const run = () =>
-      tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, tf.tensor1d([1, 1, 3, 0], "int32")), tf.tensor2d(values([4, 3], 7), [4, 3]))))(
-        tf.tensor2d(values([5, 3], 8), [5, 3])
-      )
+      tf.grad((p: tf.Tensor) =>
+        tf.sum(tf.mul(tf.gather(p, tf.tensor1d([1, 1, 3, 0], "int32")), tf.tensor2d(values([4, 3], 7), [4, 3])))
+      )(tf.tensor2d(values([5, 3], 8), [5, 3]))
     expect(await agreement(run)).toBeLessThanOrEqual(TOLERANCE)
   })
 
@@ -257,7 +309,10 @@ describe("wasm training kernels agree with the cpu backend", () => {
         const fused = () =>
           tf.fused.matMul({
             a: tf.reshape(a(), [aShape[1]! * batch, aShape[2]!]) as tf.Tensor2D,
-            b: tf.reshape(tf.slice(b(), [0, 0, 0], [1, bShape[1]!, bShape[2]!]), [bShape[1]!, bShape[2]!]) as tf.Tensor2D,
+            b: tf.reshape(tf.slice(b(), [0, 0, 0], [1, bShape[1]!, bShape[2]!]), [
+              bShape[1]!,
+              bShape[2]!
+            ]) as tf.Tensor2D,
             transposeA: false,
             transposeB,
             bias: tf.tensor1d(values([n], seed + 2)),
@@ -270,7 +325,11 @@ describe("wasm training kernels agree with the cpu backend", () => {
   })
 
   it("BatchMatMul with transposes above the size where the explicit transpose is used", async () => {
-    for (const [transposeA, transposeB] of [[true, false], [false, true], [true, true]] as const) {
+    for (const [transposeA, transposeB] of [
+      [true, false],
+      [false, true],
+      [true, true]
+    ] as const) {
       const [m, k, n] = [96, 128, 112] // 1.4 M multiply-adds, above BatchMatMul's minimumWork
       const a = () => tf.tensor(values(transposeA ? [1, k, m] : [1, m, k], 3), transposeA ? [1, k, m] : [1, m, k])
       const b = () => tf.tensor(values(transposeB ? [1, n, k] : [1, k, n], 4), transposeB ? [1, n, k] : [1, k, n])

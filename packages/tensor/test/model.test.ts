@@ -29,14 +29,18 @@ const buildModel = (): tfl.LayersModel => {
   return model
 }
 
-const images = () => tf.tensor4d(values([batch, ...inputShape], 1), [batch, ...inputShape] as [number, number, number, number])
+const images = () =>
+  tf.tensor4d(values([batch, ...inputShape], 1), [batch, ...inputShape] as [number, number, number, number])
 const labels = [0, 3, 1, 3]
 
 /** Cross-entropy through gather: -mean(log_softmax(logits)[i, label_i]). */
 const loss = (model: tfl.LayersModel) => () => {
   const logits = model.apply(images(), { training: true }) as tf.Tensor2D
   const flat = tf.reshape(tf.logSoftmax(logits), [-1])
-  const index = tf.tensor1d(labels.map((l, i) => i * classes + l), "int32")
+  const index = tf.tensor1d(
+    labels.map((l, i) => i * classes + l),
+    "int32"
+  )
   return tf.neg(tf.mean(tf.gather(flat, index))) as tf.Scalar
 }
 
@@ -55,7 +59,8 @@ describe("a tf.layers model on wasm", () => {
     const cpu = await gradsOn("cpu")
     const wasm = await gradsOn("wasm")
     expect(wasm.length).toBe(trainable.length)
-    for (let i = 0; i < cpu.length; i++) expect(relativeError(wasm[i]!, cpu[i]!), trainable[i]!.name).toBeLessThanOrEqual(1e-4)
+    for (let i = 0; i < cpu.length; i++)
+      expect(relativeError(wasm[i]!, cpu[i]!), trainable[i]!.name).toBeLessThanOrEqual(1e-4)
     model.dispose()
   })
 

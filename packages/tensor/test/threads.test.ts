@@ -27,6 +27,8 @@ describe("wasm threads", () => {
     const wanted = Math.max(2, availableParallelism())
     const threaded = runWith(wanted)
     expect(threaded.threads).toBe(supportsWasmThreads() ? wanted : 1)
-    expect(relativeError(Float32Array.from(threaded.gradient), Float32Array.from(single.gradient))).toBeLessThanOrEqual(1e-5)
+    expect(relativeError(Float32Array.from(threaded.gradient), Float32Array.from(single.gradient))).toBeLessThanOrEqual(
+      1e-5
+    )
   })
 })

@@ -40,15 +40,24 @@ const fail = (what: string): never => {
 
 const layout = (dir: string, from: Libtorch["from"], cxx11Abi?: number): Libtorch | undefined =>
   existsSync(join(dir, "include", "ATen", "ATen.h"))
-    ? { from, includes: [join(dir, "include"), join(dir, "include", "torch", "csrc", "api", "include")], libDir: join(dir, "lib"), cxx11Abi }
+    ? {
+        from,
+        includes: [join(dir, "include"), join(dir, "include", "torch", "csrc", "api", "include")],
+        libDir: join(dir, "lib"),
+        cxx11Abi
+      }
     : undefined
 
 const fromPython = (): Libtorch | undefined => {
   for (const python of [process.env["PYTHON"], "python3", "python"]) {
     if (python === undefined || python.length === 0) continue
-    const r = spawnSync(python, ["-c", "import torch, os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))"], {
-      encoding: "utf8"
-    })
+    const r = spawnSync(
+      python,
+      ["-c", "import torch, os; print(os.path.dirname(torch.__file__)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))"],
+      {
+        encoding: "utf8"
+      }
+    )
     if (r.status !== 0) continue
     const [dir, abi] = r.stdout.trim().split("\n")
     if (dir !== undefined) {
@@ -67,21 +76,28 @@ const fromDebian = (): Libtorch | undefined =>
 const findLibtorch = (): Libtorch => {
   const env = process.env["LIBTORCH"]
   if (env !== undefined && env.length > 0) {
-    return layout(env, "LIBTORCH") ?? fail(`LIBTORCH=${env} has no include/ATen/ATen.h: point it at an unpacked libtorch archive (with include/ and lib/)`)
+    return (
+      layout(env, "LIBTORCH") ??
+      fail(
+        `LIBTORCH=${env} has no include/ATen/ATen.h: point it at an unpacked libtorch archive (with include/ and lib/)`
+      )
+    )
   }
   return (
     fromPython() ??
-      fromDebian() ??
-      fail(
-        "no libtorch found. Install one of: Debian's `apt-get install libtorch-dev`; `pip install torch` (the active python3's torch is used); " +
-          "or unpack the libtorch archive from pytorch.org and set LIBTORCH to its directory. Then run `npm run build:torch` again."
-      )
+    fromDebian() ??
+    fail(
+      "no libtorch found. Install one of: Debian's `apt-get install libtorch-dev`; `pip install torch` (the active python3's torch is used); " +
+        "or unpack the libtorch archive from pytorch.org and set LIBTORCH to its directory. Then run `npm run build:torch` again."
+    )
   )
 }
 
 const compiler = process.env["CXX"] ?? "g++"
 if (spawnSync(compiler, ["--version"]).status !== 0) {
-  fail(`no C++ compiler (${compiler}): install one (\`apt-get install g++\`) or set CXX, then run \`npm run build:torch\` again`)
+  fail(
+    `no C++ compiler (${compiler}): install one (\`apt-get install g++\`) or set CXX, then run \`npm run build:torch\` again`
+  )
 }
 
 const libtorch = findLibtorch()
@@ -90,7 +106,9 @@ const napiInclude = (() => {
   try {
     return (require("node-api-headers") as { include_dir: string }).include_dir
   } catch {
-    return fail("the npm package node-api-headers is missing: run `npm ci` (it is a devDependency of @reidfx/torch-backend)")
+    return fail(
+      "the npm package node-api-headers is missing: run `npm ci` (it is a devDependency of @reidfx/torch-backend)"
+    )
   }
 })()
 
@@ -105,7 +123,9 @@ if (existsSync(output) && existsSync(infoPath) && statSync(output).mtimeMs > sta
 
 const libs = ["torch", "torch_cpu", "c10"]
 const cudaLibs =
-  libtorch.libDir !== undefined && existsSync(join(libtorch.libDir, "libtorch_cuda.so")) ? ["torch_cuda", "c10_cuda"] : []
+  libtorch.libDir !== undefined && existsSync(join(libtorch.libDir, "libtorch_cuda.so"))
+    ? ["torch_cuda", "c10_cuda"]
+    : []
 const args = [
   "-O2",
   "-std=c++17",
@@ -133,5 +153,8 @@ try {
 } catch {
   fail(`compiling ${source} failed (see the compiler output above); command: ${compiler} ${args.join(" ")}`)
 }
-writeFileSync(infoPath, JSON.stringify({ key, libtorch, compiler, cuda: cudaLibs.length > 0, builtAt: new Date().toISOString() }, null, 2))
+writeFileSync(
+  infoPath,
+  JSON.stringify({ key, libtorch, compiler, cuda: cudaLibs.length > 0, builtAt: new Date().toISOString() }, null, 2)
+)
 console.log(`torch backend: built ${output} in ${((Date.now() - started) / 1000).toFixed(0)} s`)

@@ -19,11 +19,20 @@ const scope = Effect.runSync(Scope.make())
 await Effect.runPromise(Layer.buildWithScope(Backend.layerTorch, scope))
 const addon = loadAddon()
 const model = await Effect.runPromise(
-  Scope.provide(Model.make({ backbone: { kind: "reference", stemWidth: 8, widths: [8, 16], blocks: [1, 1] }, head: { classes: 10, neck: "bnneck" } }), scope)
+  Scope.provide(
+    Model.make({
+      backbone: { kind: "reference", stemWidth: 8, widths: [8, 16], blocks: [1, 1] },
+      head: { classes: 10, neck: "bnneck" }
+    }),
+    scope
+  )
 )
 const images = tf.randomNormal([8, 32, 16, 3], 0, 1, "float32", 1) as tf.Tensor4D
 const labels = [0, 1, 2, 3, 4, 5, 6, 7]
-const index = tf.tensor1d(labels.map((l, i) => i * 10 + l), "int32")
+const index = tf.tensor1d(
+  labels.map((l, i) => i * 10 + l),
+  "int32"
+)
 const loss = () => {
   const out = model.forward(images, { training: true })
   return tf.neg(tf.mean(tf.gather(tf.reshape(tf.logSoftmax(out.logits!), [-1]), index))) as tf.Scalar
@@ -40,7 +49,16 @@ for (let step = 1; step <= steps; step++) {
     gc?.() // with --expose-gc: collect first, so the heap column is live data only
     const s = addon.stats()
     console.log(
-      [step, v.toFixed(4), tf.memory().numTensors, tf.engine().backend.numDataIds(), s.liveTensors, (s.liveBytes / 2 ** 20).toFixed(2), (process.memoryUsage().rss / 2 ** 20).toFixed(1), (process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)].join("\t")
+      [
+        step,
+        v.toFixed(4),
+        tf.memory().numTensors,
+        tf.engine().backend.numDataIds(),
+        s.liveTensors,
+        (s.liveBytes / 2 ** 20).toFixed(2),
+        (process.memoryUsage().rss / 2 ** 20).toFixed(1),
+        (process.memoryUsage().heapUsed / 2 ** 20).toFixed(1)
+      ].join("\t")
     )
   }
 }

@@ -15,7 +15,16 @@ export type Handle = { readonly __torchTensor: unique symbol }
 export type OpHandle = { readonly __torchOp: unique symbol }
 
 /** What the addon takes as an operator argument (converted by the schema: int, float, Scalar, lists, tensors). */
-export type Arg = Handle | number | boolean | string | null | undefined | ReadonlyArray<number> | ReadonlyArray<boolean> | ReadonlyArray<Handle | null>
+export type Arg =
+  | Handle
+  | number
+  | boolean
+  | string
+  | null
+  | undefined
+  | ReadonlyArray<number>
+  | ReadonlyArray<boolean>
+  | ReadonlyArray<Handle | null>
 
 /** What an operator returns: a tensor, several (an array), or a plain value. */
 export type Result = Handle | ReadonlyArray<Result> | number | boolean | null
@@ -24,7 +33,11 @@ export type Result = Handle | ReadonlyArray<Result> | number | boolean | null
 export type StoredDType = "float32" | "int32" | "bool"
 
 export interface Addon {
-  readonly fromData: (data: Float32Array | Int32Array | Uint8Array, shape: ReadonlyArray<number>, dtype: StoredDType) => Handle
+  readonly fromData: (
+    data: Float32Array | Int32Array | Uint8Array,
+    shape: ReadonlyArray<number>,
+    dtype: StoredDType
+  ) => Handle
   readonly toData: (handle: Handle) => Float32Array | Int32Array | Uint8Array
   readonly shape: (handle: Handle) => Array<number>
   /** The ATen scalar type name (`Float`, `Int`, `Long`, `Bool`, ...). */
@@ -65,7 +78,9 @@ export const loadAddon = (): Addon => {
     loaded = createRequire(import.meta.url)(addonPath) as Addon
     return loaded
   } catch (cause) {
-    const info = existsSync(buildInfoPath) ? ` (built against ${readFileSync(buildInfoPath, "utf8").replace(/\s+/g, " ")})` : ""
+    const info = existsSync(buildInfoPath)
+      ? ` (built against ${readFileSync(buildInfoPath, "utf8").replace(/\s+/g, " ")})`
+      : ""
     throw new TorchUnavailable({
       hint: `the torch addon at ${addonPath} failed to load${info}: ${String(cause)}; is libtorch still installed? Rebuild: ${howToBuild}`,
       cause

@@ -25,30 +25,32 @@ const cpuBackend = (): MathBackendCPU => {
 }
 
 /** A torch kernel that runs the cpu kernel `config` on copies of its inputs. */
-export const fallbackKernel = (config: tf.KernelConfig): tf.KernelFunc => (args) => {
-  const backend = args.backend as TorchBackend
-  const cpuBackendNow = cpuBackend()
-  counts.set(config.kernelName, (counts.get(config.kernelName) ?? 0) + 1)
-  if (counts.get(config.kernelName) === 1 && process.env["REIDFX_TORCH_LOG_FALLBACK"] === "1") {
-    console.warn(`torch backend: ${config.kernelName} runs on the cpu kernel`)
+export const fallbackKernel =
+  (config: tf.KernelConfig): tf.KernelFunc =>
+  (args) => {
+    const backend = args.backend as TorchBackend
+    const cpuBackendNow = cpuBackend()
+    counts.set(config.kernelName, (counts.get(config.kernelName) ?? 0) + 1)
+    if (counts.get(config.kernelName) === 1 && process.env["REIDFX_TORCH_LOG_FALLBACK"] === "1") {
+      console.warn(`torch backend: ${config.kernelName} runs on the cpu kernel`)
+    }
+    const created: Array<tf.DataId> = []
+    const inputs: Record<string, tf.TensorInfo> = {}
+    for (const [name, info] of Object.entries(args.inputs)) {
+      if (info === undefined || info === null) continue
+      const dataId = cpuBackendNow.write(backend.readSync(info.dataId), info.shape, info.dtype)
+      created.push(dataId)
+      inputs[name] = { dataId, shape: info.shape, dtype: info.dtype }
+    }
+    try {
+      const out = config.kernelFunc({ inputs, attrs: args.attrs ?? {}, backend: cpuBackendNow })
+      const outs = Array.isArray(out) ? out : [out]
+      const converted = outs.map((o) => {
+        created.push(o.dataId)
+        return backend.outputValues(cpuBackendNow.readSync(o.dataId), o.shape, o.dtype)
+      })
+      return Array.isArray(out) ? converted : converted[0]!
+    } finally {
+      for (const dataId of new Set(created)) cpuBackendNow.disposeData(dataId, true)
+    }
   }
-  const created: Array<tf.DataId> = []
-  const inputs: Record<string, tf.TensorInfo> = {}
-  for (const [name, info] of Object.entries(args.inputs)) {
-    if (info === undefined || info === null) continue
-    const dataId = cpuBackendNow.write(backend.readSync(info.dataId), info.shape, info.dtype)
-    created.push(dataId)
-    inputs[name] = { dataId, shape: info.shape, dtype: info.dtype }
-  }
-  try {
-    const out = config.kernelFunc({ inputs, attrs: args.attrs ?? {}, backend: cpuBackendNow })
-    const outs = Array.isArray(out) ? out : [out]
-    const converted = outs.map((o) => {
-      created.push(o.dataId)
-      return backend.outputValues(cpuBackendNow.readSync(o.dataId), o.shape, o.dtype)
-    })
-    return Array.isArray(out) ? converted : converted[0]!
-  } finally {
-    for (const dataId of new Set(created)) cpuBackendNow.disposeData(dataId, true)
-  }
-}

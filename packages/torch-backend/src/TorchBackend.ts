@@ -40,7 +40,8 @@ const tfDType = (aten: string): tf.DataType => {
 
 const atenOf: Record<string, string> = { float32: "Float", int32: "Int", bool: "Bool" }
 
-const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => a.length === b.length && a.every((d, i) => d === b[i])
+const sameShape = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) =>
+  a.length === b.length && a.every((d, i) => d === b[i])
 
 /** Options of the backend. */
 export interface TorchBackendOptions {
@@ -72,11 +73,23 @@ export class TorchBackend extends tf.KernelBackend {
     return dataId
   }
 
-  override move(dataId: tf.DataId, values: tf.BackendValues, shape: Array<number>, dtype: tf.DataType, refCount: number): void {
+  override move(
+    dataId: tf.DataId,
+    values: tf.BackendValues,
+    shape: Array<number>,
+    dtype: tf.DataType,
+    refCount: number
+  ): void {
     this.store(dataId, values, shape, dtype, refCount)
   }
 
-  private store(dataId: tf.DataId, values: tf.BackendValues, shape: ReadonlyArray<number>, dtype: tf.DataType, refCount: number) {
+  private store(
+    dataId: tf.DataId,
+    values: tf.BackendValues,
+    shape: ReadonlyArray<number>,
+    dtype: tf.DataType,
+    refCount: number
+  ) {
     if (dtype === "string") {
       this.data.set(dataId, { handle: undefined, values: values as Array<Uint8Array>, shape, dtype, refCount })
       return
@@ -86,10 +99,16 @@ export class TorchBackend extends tf.KernelBackend {
     const typed = values === null || values === undefined ? undefined : values
     const data =
       dtype === "float32"
-        ? typed instanceof Float32Array ? typed : new Float32Array((typed ?? new Float32Array(size)) as ArrayLike<number>)
+        ? typed instanceof Float32Array
+          ? typed
+          : new Float32Array((typed ?? new Float32Array(size)) as ArrayLike<number>)
         : dtype === "int32"
-          ? typed instanceof Int32Array ? typed : new Int32Array((typed ?? new Int32Array(size)) as ArrayLike<number>)
-          : typed instanceof Uint8Array ? typed : new Uint8Array((typed ?? new Uint8Array(size)) as ArrayLike<number>)
+          ? typed instanceof Int32Array
+            ? typed
+            : new Int32Array((typed ?? new Int32Array(size)) as ArrayLike<number>)
+          : typed instanceof Uint8Array
+            ? typed
+            : new Uint8Array((typed ?? new Uint8Array(size)) as ArrayLike<number>)
     const handle = this.addon.fromData(data, shape, dtype as StoredDType)
     this.data.set(dataId, { handle, values: undefined, shape, dtype, refCount })
   }
@@ -135,7 +154,10 @@ export class TorchBackend extends tf.KernelBackend {
     return this.data.numDataIds()
   }
 
-  override memory(): { unreliable: boolean; reasons?: Array<string> } & { readonly torchTensors: number; readonly torchBytes: number } {
+  override memory(): { unreliable: boolean; reasons?: Array<string> } & {
+    readonly torchTensors: number
+    readonly torchBytes: number
+  } {
     const stats = this.addon.stats()
     return { unreliable: false, torchTensors: stats.liveTensors, torchBytes: stats.liveBytes }
   }
@@ -235,7 +257,14 @@ export class TorchBackend extends tf.KernelBackend {
 
   /** The tensor converted to a tfjs dtype. */
   cast(handle: Handle, dtype: tf.DataType): Handle {
-    const code = dtype === "float32" ? ScalarType.float32 : dtype === "int32" ? ScalarType.int32 : dtype === "bool" ? ScalarType.bool : undefined
+    const code =
+      dtype === "float32"
+        ? ScalarType.float32
+        : dtype === "int32"
+          ? ScalarType.int32
+          : dtype === "bool"
+            ? ScalarType.bool
+            : undefined
     if (code === undefined) throw new Error(`torch backend: cannot cast to ${dtype}`)
     return this.op("aten::to.dtype", handle, code, false, false, null)
   }

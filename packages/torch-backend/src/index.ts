@@ -9,6 +9,13 @@ export type { Addon, Arg, Handle, OpHandle, Result } from "./Addon.ts"
 export { TorchUnavailable } from "./errors.ts"
 export { fallbackCounts } from "./Fallback.ts"
 export { torchKernels } from "./kernels/index.ts"
-export { acquireTorchRuntime, backendName, registerTorchBackend, type TorchInfo, type TorchOptions, type TorchRuntime } from "./register.ts"
+export {
+  acquireTorchRuntime,
+  backendName,
+  registerTorchBackend,
+  type TorchInfo,
+  type TorchOptions,
+  type TorchRuntime
+} from "./register.ts"
 export { torchGradientsInstalled } from "./kernels/index.ts"
 export { TorchBackend } from "./TorchBackend.ts"

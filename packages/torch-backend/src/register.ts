@@ -14,7 +14,12 @@ import { availableParallelism } from "node:os"
 import { type Addon, loadAddon } from "./Addon.ts"
 import { TorchUnavailable } from "./errors.ts"
 import { fallbackKernel } from "./Fallback.ts"
-import { installTorchGradients, registerTorchKernelGradients, torchKernels, uninstallTorchGradients } from "./kernels/index.ts"
+import {
+  installTorchGradients,
+  registerTorchKernelGradients,
+  torchKernels,
+  uninstallTorchGradients
+} from "./kernels/index.ts"
 import { TorchBackend } from "./TorchBackend.ts"
 
 /** The name of the backend in tfjs. */
@@ -41,7 +46,8 @@ const envThreads = (): number | undefined => {
   const raw = process.env["REIDFX_THREADS"]
   if (raw === undefined || raw.length === 0) return undefined
   const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new TorchUnavailable({ hint: `REIDFX_THREADS=${raw} is not a positive integer` })
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new TorchUnavailable({ hint: `REIDFX_THREADS=${raw} is not a positive integer` })
   return n
 }
 
@@ -61,7 +67,9 @@ const registerKernels = () => {
           if (cpu === undefined) throw new Error(`torch backend: ${k.kernelName} has no cpu kernel to fall back to`)
           return fallbackKernel(cpu)(args)
         }
-        return backend.scoped(() => k.body(backend, args.inputs, (args.attrs ?? {}) as Record<string, unknown>, fallback))
+        return backend.scoped(() =>
+          k.body(backend, args.inputs, (args.attrs ?? {}) as Record<string, unknown>, fallback)
+        )
       }
     })
     kernels.push(k.kernelName)

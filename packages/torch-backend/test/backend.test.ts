@@ -17,15 +17,18 @@ reportSkip()
 
 describe("torch backend errors", () => {
   it("TorchUnavailable says what is missing", () => {
-    expect(new TorchUnavailable({ hint: "the torch addon is not built: build it with `npm run build:torch`" }).message).toBe(
-      "torch backend unavailable: the torch addon is not built: build it with `npm run build:torch`"
-    )
+    expect(
+      new TorchUnavailable({ hint: "the torch addon is not built: build it with `npm run build:torch`" }).message
+    ).toBe("torch backend unavailable: the torch addon is not built: build it with `npm run build:torch`")
   })
 })
 
 describe.skipIf(!available)("the torch backend", () => {
   it("stores float32, int32, bool and string tensors and reads them back (sync and async)", async () => {
-    const f = tf.tensor2d([[1.5, -2], [3, 4.25]])
+    const f = tf.tensor2d([
+      [1.5, -2],
+      [3, 4.25]
+    ])
     const i = tf.tensor1d([7, -8, 9], "int32")
     const b = tf.tensor1d([true, false, true], "bool")
     const s = tf.tensor1d(["a", "bc"])
@@ -47,7 +50,10 @@ describe.skipIf(!available)("the torch backend", () => {
     expect(backend.numDataIds()).toBe(before.ids + 1)
     expect(tf.tidy(() => tf.sum(y, 1).arraySync())).toEqual([6, 15])
     x.dispose()
-    expect(y.arraySync()).toEqual([[1, 2, 3], [4, 5, 6]])
+    expect(y.arraySync()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6]
+    ])
     expect(addon.stats().liveTensors).toBe(before.live + 1)
     y.dispose()
     expect(backend.numDataIds()).toBe(before.ids)
@@ -80,10 +86,14 @@ describe.skipIf(!available)("the torch backend", () => {
       const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
       expect(error).toContain("BackendUnavailable")
       expect(error).toContain("cuda:97")
-      const failure = await Effect.runPromise(Effect.flip(Effect.provide(Effect.asVoid(Backend.Backend), Backend.layerTorch)))
+      const failure = await Effect.runPromise(
+        Effect.flip(Effect.provide(Effect.asVoid(Backend.Backend), Backend.layerTorch))
+      )
       expect(failure._tag).toBe("BackendUnavailable")
       // one line naming the device and why it cannot be used
-      expect(failure.message).toMatch(/^tfjs backend "torch" is unavailable: cannot use device "cuda:97" with \d+ thread\(s\): [^\n]+$/)
+      expect(failure.message).toMatch(
+        /^tfjs backend "torch" is unavailable: cannot use device "cuda:97" with \d+ thread\(s\): [^\n]+$/
+      )
     } finally {
       if (previous === undefined) delete process.env["REIDFX_DEVICE"]
       else process.env["REIDFX_DEVICE"] = previous

@@ -36,7 +36,12 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
           shape: fc.oneof(
             fc.tuple(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 5 })),
             fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 1, max: 5 })),
-            fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }))
+            fc.tuple(
+              fc.integer({ min: 1, max: 3 }),
+              fc.integer({ min: 1, max: 4 }),
+              fc.integer({ min: 1, max: 4 }),
+              fc.integer({ min: 1, max: 5 })
+            )
           ),
           affine: fc.boolean(),
           epsilon: fc.constantFrom(1e-5, 1e-3),
@@ -57,7 +62,12 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
           const parts = (fused: boolean) => (k: number) => () => {
             const f = (xs: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
               if (fused) {
-                const r = FusedKernels.batchNormTraining(xs, affine ? (s as tf.Tensor1D) : undefined, affine ? (o as tf.Tensor1D) : undefined, epsilon)!
+                const r = FusedKernels.batchNormTraining(
+                  xs,
+                  affine ? (s as tf.Tensor1D) : undefined,
+                  affine ? (o as tf.Tensor1D) : undefined,
+                  epsilon
+                )!
                 return [r.y, r.mean, r.variance]
               }
               const { mean, variance } = tf.moments(xs, axes)
@@ -75,7 +85,10 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
           for (let k = 0; k < (affine ? 6 : 4); k++) {
             const torch = await on("torch", parts(true)(k))
             const cpu = await on("cpu", parts(false)(k))
-            expect(relativeError(torch, cpu), `part ${k} of ${JSON.stringify({ dims, affine, epsilon })}`).toBeLessThanOrEqual(TOLERANCE)
+            expect(
+              relativeError(torch, cpu),
+              `part ${k} of ${JSON.stringify({ dims, affine, epsilon })}`
+            ).toBeLessThanOrEqual(TOLERANCE)
           }
         }
       ),
@@ -88,7 +101,12 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
     const backend = tf.backend() as unknown as { addon: { stats: () => { liveTensors: number } } }
     const x = tensor([2, 3, 3, 4], 7)
     const s = tf.ones([4]) as tf.Tensor1D
-    const pass = () => tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(FusedKernels.batchNormTraining(a, b as tf.Tensor1D, undefined, 1e-5)!.y))([x, s]))
+    const pass = () =>
+      tf.tidy(() =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(FusedKernels.batchNormTraining(a, b as tf.Tensor1D, undefined, 1e-5)!.y)
+        )([x, s])
+      )
     tf.dispose(pass())
     const before = { tensors: tf.memory().numTensors, live: backend.addon.stats().liveTensors }
     for (let i = 0; i < 5; i++) tf.dispose(pass())
@@ -129,7 +147,8 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
       const r = FusedKernels.adamStep(inputs[0]!, inputs[1]!, inputs[2]!, inputs[3]!, o)!
       for (const key of ["param", "m", "v"] as const) {
         const got = r[key].dataSync()
-        for (let i = 0; i < n; i++) expect(got[i]!, `${key}[${i}] with ${JSON.stringify(o)}`).toBeCloseTo(expected[key][i]!, 6)
+        for (let i = 0; i < n; i++)
+          expect(got[i]!, `${key}[${i}] with ${JSON.stringify(o)}`).toBeCloseTo(expected[key][i]!, 6)
       }
       tf.dispose([...inputs, r.param, r.m, r.v])
     }

@@ -30,8 +30,14 @@ const loss = () => {
   const images = tf.tensor4d(values([4, 16, 8, 3], 1), [4, 16, 8, 3])
   const out = model.forward(images, { training: true })
   const flat = tf.reshape(tf.logSoftmax(out.logits!), [-1])
-  const index = tf.tensor1d(labels.map((l, i) => i * 5 + l), "int32")
-  return tf.add(tf.neg(tf.mean(tf.gather(flat, index))), tf.div(tf.mean(tf.sum(tf.square(out.features), 1)), 100)) as tf.Scalar
+  const index = tf.tensor1d(
+    labels.map((l, i) => i * 5 + l),
+    "int32"
+  )
+  return tf.add(
+    tf.neg(tf.mean(tf.gather(flat, index))),
+    tf.div(tf.mean(tf.sum(tf.square(out.features), 1)), 100)
+  ) as tf.Scalar
 }
 
 reportSkip()
@@ -56,7 +62,8 @@ describe.skipIf(!available)("a reidfx model on the torch backend", () => {
     const torch = await gradsOn("torch")
     const cpu = await gradsOn("cpu")
     expect(torch.length).toBeGreaterThan(10)
-    for (let i = 0; i < cpu.length; i++) expect(relativeError(torch[i]!, cpu[i]!), model.nameOf(variables[i]!)).toBeLessThanOrEqual(3e-4)
+    for (let i = 0; i < cpu.length; i++)
+      expect(relativeError(torch[i]!, cpu[i]!), model.nameOf(variables[i]!)).toBeLessThanOrEqual(3e-4)
   })
 
   it("trains for 20 Adam steps with the loss falling and tensors, data ids and libtorch tensors flat", async () => {
@@ -71,7 +78,11 @@ describe.skipIf(!available)("a reidfx model on the torch backend", () => {
     }
     const first = step()
     step()
-    const before = { tensors: tf.memory().numTensors, dataIds: tf.engine().backend.numDataIds(), live: addon.stats().liveTensors }
+    const before = {
+      tensors: tf.memory().numTensors,
+      dataIds: tf.engine().backend.numDataIds(),
+      live: addon.stats().liveTensors
+    }
     let last = first
     for (let i = 0; i < 20; i++) last = step()
     expect(last).toBeLessThan(first)

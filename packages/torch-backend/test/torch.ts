@@ -67,7 +67,8 @@ export const on = async (backend: "torch" | "cpu", f: () => tf.Tensor): Promise<
  * terms). Infinity when shapes, dtypes or NaN positions differ.
  */
 export const relativeError = (a: Run, b: Run): number => {
-  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return Number.POSITIVE_INFINITY
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i]))
+    return Number.POSITIVE_INFINITY
   let scale = 0
   for (const v of b.data) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v))
   const floor = Math.max(1e-6, 0.01 * scale)
@@ -85,4 +86,5 @@ export const relativeError = (a: Run, b: Run): number => {
 }
 
 /** Runs `f` on torch and on cpu and returns the relative error of torch's result. */
-export const agreement = async (f: () => tf.Tensor): Promise<number> => relativeError(await on("torch", f), await on("cpu", f))
+export const agreement = async (f: () => tf.Tensor): Promise<number> =>
+  relativeError(await on("torch", f), await on("cpu", f))

@@ -70,7 +70,8 @@ type CapturedLearner = {
   readonly objective?: { readonly variables?: ReadonlyArray<tf.Variable> | undefined }
 }
 
-const termsOf = (l: CapturedLearner): Map<string, tf.Tensor> => new Map((l.objective?.variables ?? []).map((v, i) => [termKey(i), v] as const))
+const termsOf = (l: CapturedLearner): Map<string, tf.Tensor> =>
+  new Map((l.objective?.variables ?? []).map((v, i) => [termKey(i), v] as const))
 
 export interface CheckpointData {
   readonly position: RunPosition
@@ -85,7 +86,10 @@ interface Header {
   readonly version: 1
   readonly position: RunPosition
   readonly rng: RandomState
-  readonly learners: ReadonlyArray<{ readonly name: string; readonly optimizer: { readonly kind: string; readonly steps: number } }>
+  readonly learners: ReadonlyArray<{
+    readonly name: string
+    readonly optimizer: { readonly kind: string; readonly steps: number }
+  }>
   readonly meta: unknown
   readonly weights: Array<tf.io.WeightsManifestEntry>
 }
@@ -100,7 +104,12 @@ export const capture = (
   position,
   rng,
   meta,
-  learners: learners.map((l) => ({ name: l.name, weights: l.model.weights(), optimizer: l.optimizer.state(), terms: termsOf(l) }))
+  learners: learners.map((l) => ({
+    name: l.name,
+    weights: l.model.weights(),
+    optimizer: l.optimizer.state(),
+    terms: termsOf(l)
+  }))
 })
 
 /** Writes a checkpoint atomically. */
@@ -119,7 +128,10 @@ export const write = (file: string, data: CheckpointData): Effect.Effect<void, C
         version: 1,
         position: data.position,
         rng: data.rng,
-        learners: data.learners.map((l) => ({ name: l.name, optimizer: { kind: l.optimizer.kind, steps: l.optimizer.steps } })),
+        learners: data.learners.map((l) => ({
+          name: l.name,
+          optimizer: { kind: l.optimizer.kind, steps: l.optimizer.steps }
+        })),
         meta: data.meta,
         weights: specs
       }
@@ -139,10 +151,16 @@ export const write = (file: string, data: CheckpointData): Effect.Effect<void, C
         await AtomicFile.writeSyncedPromise(tmp, all)
         const back = await fs.readFile(tmp)
         const problem = verify(back)
-        if (problem !== undefined || back.byteLength !== all.byteLength) throw new Error(`the new checkpoint did not verify after writing: ${problem ?? "length differs"}`)
+        if (problem !== undefined || back.byteLength !== all.byteLength)
+          throw new Error(`the new checkpoint did not verify after writing: ${problem ?? "length differs"}`)
         // keep the current (verified on its own write) checkpoint as .prev until the new one is in place
         const prev = previousOf(target)
-        if (await fs.stat(target).then(() => true, () => false)) {
+        if (
+          await fs.stat(target).then(
+            () => true,
+            () => false
+          )
+        ) {
           const prevTmp = AtomicFile.tempName(prev)
           await fs.link(target, prevTmp).catch(() => fs.copyFile(target, prevTmp))
           await fs.rename(prevTmp, prev)
@@ -154,11 +172,22 @@ export const write = (file: string, data: CheckpointData): Effect.Effect<void, C
       }
       await AtomicFile.fsyncDir(dir)
     },
-    catch: (cause) => new CheckpointError({ path: file, detail: `cannot write: ${describeCause(cause)}; the previous checkpoint is kept`, cause })
+    catch: (cause) =>
+      new CheckpointError({
+        path: file,
+        detail: `cannot write: ${describeCause(cause)}; the previous checkpoint is kept`,
+        cause
+      })
   })
 
 /** Whether a checkpoint file exists. */
-export const exists = (file: string): Effect.Effect<boolean> => Effect.promise(() => fs.stat(file).then(() => true, () => false))
+export const exists = (file: string): Effect.Effect<boolean> =>
+  Effect.promise(() =>
+    fs.stat(file).then(
+      () => true,
+      () => false
+    )
+  )
 
 /** Reads a checkpoint; its tensors are owned by the current Scope. */
 export const read = (file: string): Effect.Effect<CheckpointData, CheckpointError, Scope.Scope> =>
@@ -178,7 +207,8 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
         const length = new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getUint32(8, true)
         if (12 + length > end) throw new Error(`header length ${length} exceeds the file (${buf.byteLength} bytes)`)
         const header = JSON.parse(new TextDecoder().decode(buf.subarray(12, 12 + length))) as Header
-        if (header.format !== "reidfx-checkpoint" || header.version !== 1) throw new Error(`unsupported checkpoint format ${header.format} v${header.version}`)
+        if (header.format !== "reidfx-checkpoint" || header.version !== 1)
+          throw new Error(`unsupported checkpoint format ${header.format} v${header.version}`)
         const body = buf.subarray(12 + length, end)
         const copy = new Uint8Array(body.byteLength)
         copy.set(body)
@@ -192,18 +222,34 @@ export const read = (file: string): Effect.Effect<CheckpointData, CheckpointErro
             else if (name.startsWith(`${l.name}/optimizer/`)) slots.set(name.slice(l.name.length + 11), t)
             else if (name.startsWith(`${l.name}/terms/`)) terms.set(name.slice(l.name.length + 1), t)
           }
-          return { name: l.name, weights, optimizer: { kind: l.optimizer.kind as OptimizerState["kind"], steps: l.optimizer.steps, slots }, terms }
+          return {
+            name: l.name,
+            weights,
+            optimizer: { kind: l.optimizer.kind as OptimizerState["kind"], steps: l.optimizer.steps, slots },
+            terms
+          }
         })
         return { position: header.position, rng: header.rng, learners, meta: header.meta } satisfies CheckpointData
       },
-      catch: (cause) => new CheckpointError({ path: file, detail: `cannot read: ${cause instanceof Error && !("code" in cause) ? cause.message : describeCause(cause)}`, cause })
+      catch: (cause) =>
+        new CheckpointError({
+          path: file,
+          detail: `cannot read: ${cause instanceof Error && !("code" in cause) ? cause.message : describeCause(cause)}`,
+          cause
+        })
     }),
     (data) =>
       Effect.sync(() =>
         data.learners.forEach((l) => {
-          l.weights.forEach((t) => { t.dispose() })
-          l.optimizer.slots.forEach((t) => { t.dispose() })
-          l.terms?.forEach((t) => { t.dispose() })
+          l.weights.forEach((t) => {
+            t.dispose()
+          })
+          l.optimizer.slots.forEach((t) => {
+            t.dispose()
+          })
+          l.terms?.forEach((t) => {
+            t.dispose()
+          })
         })
       )
   )
@@ -218,16 +264,28 @@ export const restore = (
     try: () => {
       for (const l of learners) {
         const saved = data.learners.find((s) => s.name === l.name)
-        if (saved === undefined) throw new Error(`no state for learner "${l.name}" (it has: ${data.learners.map((s) => s.name).join(", ")})`)
+        if (saved === undefined)
+          throw new Error(`no state for learner "${l.name}" (it has: ${data.learners.map((s) => s.name).join(", ")})`)
         const missing = l.model.network.specs.filter((s) => !saved.weights.has(s.name)).map((s) => s.name)
-        if (missing.length > 0) throw new Error(`learner "${l.name}": the checkpoint lacks ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}`)
+        if (missing.length > 0)
+          throw new Error(
+            `learner "${l.name}": the checkpoint lacks ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", ..." : ""}`
+          )
         const owned = termsOf(l)
         const lacking = [...owned.keys()].filter((k) => !(saved.terms ?? new Map()).has(k))
-        if (lacking.length > 0) throw new Error(`learner "${l.name}": the checkpoint lacks the parameters of its loss terms (${lacking.join(", ")})`)
+        if (lacking.length > 0)
+          throw new Error(
+            `learner "${l.name}": the checkpoint lacks the parameters of its loss terms (${lacking.join(", ")})`
+          )
         l.model.assign(saved.weights)
         for (const [k, v] of owned) (v as tf.Variable).assign(saved.terms!.get(k)!)
         l.optimizer.restore(saved.optimizer)
       }
     },
-    catch: (cause) => new CheckpointError({ path: file, detail: `does not fit this run: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+    catch: (cause) =>
+      new CheckpointError({
+        path: file,
+        detail: `does not fit this run: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause
+      })
   })

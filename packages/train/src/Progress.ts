@@ -43,7 +43,11 @@ export interface Position {
 /** The training progress reporter (the console bar by default). */
 export interface ProgressService {
   /** Starts a progress line for a run of `totalSteps` steps, resuming at `startStep`. */
-  readonly start: (info: { readonly label: string; readonly totalSteps: number; readonly startStep: number }) => Effect.Effect<void>
+  readonly start: (info: {
+    readonly label: string
+    readonly totalSteps: number
+    readonly startStep: number
+  }) => Effect.Effect<void>
   /** Reports one optimizer step (its loss terms) at its position in the run. */
   readonly step: (report: StepReport, position: Position) => Effect.Effect<void>
   /** Prints a message without breaking the progress line. */
@@ -54,12 +58,16 @@ export interface ProgressService {
 
 /** One learner's part of a progress line: `loss 1.5000 (ce 1.0000, triplet 0.5000) lr 1.00e-3` (lr when known). */
 export const lossText = (loss: number, terms: Readonly<Record<string, number>>, learningRate?: number): string => {
-  const parts = Object.entries(terms).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")
+  const parts = Object.entries(terms)
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join(", ")
   return `loss ${loss.toFixed(4)}${parts === "" ? "" : ` (${parts})`}${learningRate === undefined ? "" : ` lr ${learningRate.toExponential(2)}`}`
 }
 
 const describeStep = (report: StepReport): string =>
-  report.learners.map((l) => `${report.learners.length > 1 ? `${l.name}: ` : ""}${lossText(l.loss, l.terms, l.learningRate)}`).join(" | ")
+  report.learners
+    .map((l) => `${report.learners.length > 1 ? `${l.name}: ` : ""}${lossText(l.loss, l.terms, l.learningRate)}`)
+    .join(" | ")
 
 /**
  * The one progress line of every reidfx command (training here, each task of a lifelong or MDKT run in
@@ -88,13 +96,19 @@ export const barLine = (label: string, fraction: number, text: string, columns =
 /** Logs each step at Debug level (the default). */
 export const debugLog: ProgressService = {
   start: (info) => Effect.logDebug(`${info.label}: ${info.totalSteps} steps from step ${info.startStep}`),
-  step: (report, p) => Effect.logDebug(`step ${p.step}/${p.totalSteps} epoch ${p.epoch + 1}/${p.totalEpochs}: ${describeStep(report)}`),
+  step: (report, p) =>
+    Effect.logDebug(`step ${p.step}/${p.totalSteps} epoch ${p.epoch + 1}/${p.totalEpochs}: ${describeStep(report)}`),
   message: (text) => Effect.logInfo(text),
   end: () => Effect.void
 }
 
 /** Reports nothing. */
-export const silent: ProgressService = { start: () => Effect.void, step: () => Effect.void, message: () => Effect.void, end: () => Effect.void }
+export const silent: ProgressService = {
+  start: () => Effect.void,
+  step: () => Effect.void,
+  message: () => Effect.void,
+  end: () => Effect.void
+}
 
 /** The progress reporter of the current fiber (default {@link debugLog}). */
 export const Progress = Context.Reference<ProgressService>("@reidfx/train/Progress", { defaultValue: () => debugLog })
@@ -105,17 +119,21 @@ const clock = (seconds: number): string => {
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
   const r = s % 60
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`
+  return h > 0
+    ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`
+    : `${m}:${String(r).padStart(2, "0")}`
 }
 
 /**
  * A terminal reporter. On a TTY: one redrawn line with a bar, step, epoch, losses, images/s and ETA. Otherwise
  * (logs, CI): a plain line every `everySteps` steps (default: about 10 per run) and at the last step.
  */
-export const terminal = (options: {
-  readonly out?: { readonly isTTY?: boolean; readonly columns?: number; write(text: string): unknown }
-  readonly everySteps?: number
-} = {}): ProgressService => {
+export const terminal = (
+  options: {
+    readonly out?: { readonly isTTY?: boolean; readonly columns?: number; write(text: string): unknown }
+    readonly everySteps?: number
+  } = {}
+): ProgressService => {
   const out = options.out ?? process.stderr
   const tty = out.isTTY === true
   let startedAt = 0
@@ -132,7 +150,10 @@ export const terminal = (options: {
         images = 0
         seconds = 0
         label = info.label
-        if (!tty) out.write(`${label}: ${info.totalSteps} steps${info.startStep > 0 ? ` (resuming at step ${info.startStep})` : ""}\n`)
+        if (!tty)
+          out.write(
+            `${label}: ${info.totalSteps} steps${info.startStep > 0 ? ` (resuming at step ${info.startStep})` : ""}\n`
+          )
       }),
     step: (report, p) =>
       Effect.sync(() => {
@@ -143,7 +164,15 @@ export const terminal = (options: {
         const rate = (done - first) / Math.max(elapsed, 1e-9)
         const eta = (p.totalSteps - done) / rate
         const ips = images / Math.max(seconds, 1e-9)
-        const text = stepLine({ epoch: p.epoch + 1, epochs: p.totalEpochs, step: done, steps: p.totalSteps, losses: describeStep(report), imagesPerSecond: ips, etaSeconds: eta })
+        const text = stepLine({
+          epoch: p.epoch + 1,
+          epochs: p.totalEpochs,
+          step: done,
+          steps: p.totalSteps,
+          losses: describeStep(report),
+          imagesPerSecond: ips,
+          etaSeconds: eta
+        })
         if (tty) {
           out.write(`\r${barLine(label, done / Math.max(p.totalSteps, 1), text, out.columns ?? 160)}`)
           drawn = true
@@ -188,7 +217,13 @@ export const logged = (inner: ProgressService, log: RunLog, where: Where = {}): 
   end: inner.end,
   step: (report, p) =>
     Effect.andThen(
-      log.record({ kind: "step", step: p.step, time: Date.now() / 1000, where: { ...where, epoch: p.epoch + 1 }, values: stepValues(report) }),
+      log.record({
+        kind: "step",
+        step: p.step,
+        time: Date.now() / 1000,
+        where: { ...where, epoch: p.epoch + 1 },
+        values: stepValues(report)
+      }),
       inner.step(report, p)
     )
 })

@@ -17,7 +17,8 @@ import { Decay, Warmup } from "./schedule/LearningRate.ts"
 
 const defType = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 /** A nested struct whose missing key decodes from `{}` (so its own defaults apply). */
-const defEmpty = <S extends Schema.Top>(schema: S) => schema.pipe(Schema.withDecodingDefaultKey<S>(Effect.succeed({} as S["Encoded"])))
+const defEmpty = <S extends Schema.Top>(schema: S) =>
+  schema.pipe(Schema.withDecodingDefaultKey<S>(Effect.succeed({} as S["Encoded"])))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 /** A positive count bounded so that every allocation it drives stays finite (e.g. `identities: 1e12` is refused). */
 const Count = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
@@ -61,7 +62,9 @@ const { classes: _classes, ...headFields } = ModelConfig.HeadConfig.fields
 
 /** The model; the classifier size comes from the data. */
 export const RunModelConfig = Schema.Struct({
-  backbone: ModelConfig.BackboneConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "reference" } as const))),
+  backbone: ModelConfig.BackboneConfig.pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed({ kind: "reference" } as const))
+  ),
   head: defEmpty(Schema.Struct(headFields)),
   /** Initial weights imported from a file (`@reidfx/model` WeightsInit: a path imports the backbone). */
   weights: Schema.optionalKey(WeightsInit.WeightsInit)
@@ -77,11 +80,13 @@ export const LossConfig = Schema.Struct({
    * More metric losses by name (`@reidfx/metric`'s `Catalog`: `multiSimilarity`, `arcFace`, `proxyAnchor`, ...),
    * each `{ name, weight, options }`; class-parameter losses take the classes and embedding size of the model.
    */
-  terms: Schema.Array(Schema.Struct({
-    name: Catalog.TermName,
-    weight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
-    options: Schema.Record(Schema.String, Schema.Unknown).pipe(defType({}))
-  })).pipe(defType([]))
+  terms: Schema.Array(
+    Schema.Struct({
+      name: Catalog.TermName,
+      weight: Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)).pipe(defType(1)),
+      options: Schema.Record(Schema.String, Schema.Unknown).pipe(defType({}))
+    })
+  ).pipe(defType([]))
 })
 
 /**
@@ -92,7 +97,9 @@ export const LossConfig = Schema.Struct({
 export const RunScheduleConfig = Schema.Struct({
   baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-2)),
   warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 1, factor: 0.1 }))),
-  decay: Decay.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [7, 9] } as typeof Decay.Encoded)))
+  decay: Decay.pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [7, 9] } as typeof Decay.Encoded))
+  )
 })
 
 /** A training run. Every key has a default: `{}` is the default run of `reidfx train`. */
@@ -110,7 +117,9 @@ export const RunConfig = Schema.Struct({
   sampler: defEmpty(Schema.Struct({ p: Count(1, 10_000).pipe(defType(16)), k: Count(1, 10_000).pipe(defType(4)) })),
   augment: defEmpty(AugmentConfig),
   epochs: Count(1, 100_000).pipe(defType(10)),
-  optimizer: OptimizerConfig.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))),
+  optimizer: OptimizerConfig.pipe(
+    Schema.withDecodingDefaultKey(Effect.succeed({ kind: "adam", weightDecay: 5e-4 } as typeof OptimizerConfig.Encoded))
+  ),
   schedule: defEmpty(RunScheduleConfig),
   loss: defEmpty(LossConfig),
   /** Clip gradients to this global norm. */
@@ -127,8 +136,11 @@ export type RunConfig = typeof RunConfig.Type
 export type RunConfigInput = typeof RunConfig.Encoded
 
 /** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all): `ConfigIssues.keysAt`. */
-export const keysAt = (ast: SchemaAST.AST, path: ReadonlyArray<PropertyKey>, input: unknown = undefined): ReadonlyArray<string> =>
-  ConfigIssues.keysAt(ast, input, path)
+export const keysAt = (
+  ast: SchemaAST.AST,
+  path: ReadonlyArray<PropertyKey>,
+  input: unknown = undefined
+): ReadonlyArray<string> => ConfigIssues.keysAt(ast, input, path)
 
 /**
  * Decodes a run config, reporting every issue with its key path, the value and what is allowed (`@reidfx/tensor`'s
@@ -154,7 +166,9 @@ const checkAcrossKeys = (config: RunConfig, source: string): Effect.Effect<RunCo
   const d = config.data
   const train = d.trainIdentities ?? Math.floor(d.identities / 2)
   if (train > d.identities) {
-    return Effect.fail(new RunConfigError({ source, detail: `data.trainIdentities: ${train} exceeds data.identities (${d.identities})` }))
+    return Effect.fail(
+      new RunConfigError({ source, detail: `data.trainIdentities: ${train} exceeds data.identities (${d.identities})` })
+    )
   }
   if (config.sampler.p > train) {
     return Effect.fail(
@@ -171,7 +185,8 @@ const checkAcrossKeys = (config: RunConfig, source: string): Effect.Effect<RunCo
 export const parseText = (text: string, source: string): Effect.Effect<unknown, RunConfigError> =>
   Effect.try({
     try: () => YAML.parse(text) as unknown,
-    catch: (e) => new RunConfigError({ source, detail: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` })
+    catch: (e) =>
+      new RunConfigError({ source, detail: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` })
   })
 
 /**
@@ -186,8 +201,13 @@ export const readFile = (file: string): Effect.Effect<unknown, RunConfigError> =
       v === null || v === undefined
         ? Effect.succeed({})
         : typeof v === "object" && !Array.isArray(v)
-        ? Effect.succeed(v)
-        : Effect.fail(new RunConfigError({ source: file, detail: `expected a mapping of keys (e.g. "epochs: 4"), got ${Array.isArray(v) ? "a list" : `the ${typeof v} ${JSON.stringify(v)}`}` }))
+          ? Effect.succeed(v)
+          : Effect.fail(
+              new RunConfigError({
+                source: file,
+                detail: `expected a mapping of keys (e.g. "epochs: 4"), got ${Array.isArray(v) ? "a list" : `the ${typeof v} ${JSON.stringify(v)}`}`
+              })
+            )
     )
   )
 
@@ -233,8 +253,11 @@ export const override = (
   })
 
 /** File (optional) + overrides, decoded. */
-export const load = (options: { readonly file?: string | undefined; readonly set?: ReadonlyArray<string> }): Effect.Effect<RunConfig, RunConfigError> =>
-  Effect.gen(function*() {
+export const load = (options: {
+  readonly file?: string | undefined
+  readonly set?: ReadonlyArray<string>
+}): Effect.Effect<RunConfig, RunConfigError> =>
+  Effect.gen(function* () {
     const base = options.file === undefined ? {} : yield* readFile(options.file)
     const merged = yield* override(base, options.set ?? [], defaults())
     return yield* decode(merged, options.file ?? "flags")
@@ -263,5 +286,7 @@ export const differences = (stored: unknown, current: unknown): ReadonlyArray<st
   const a = flatten(stored, "", new Map())
   const b = flatten(current, "", new Map())
   const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== "resume" && k !== "output").sort()
-  return keys.filter((k) => a.get(k) !== b.get(k)).map((k) => `${k}: ${a.get(k) ?? "(unset)"} -> ${b.get(k) ?? "(unset)"}`)
+  return keys
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => `${k}: ${a.get(k) ?? "(unset)"} -> ${b.get(k) ?? "(unset)"}`)
 }

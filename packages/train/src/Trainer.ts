@@ -52,10 +52,12 @@ export interface Learner {
    * Called around each optimizer update with the variables and the gradients applied (synaptic intelligence
    * reads the parameters before and after, and the gradient). Must not keep the gradient tensors.
    */
-  readonly onUpdate?: {
-    readonly before: (variables: ReadonlyArray<tf.Variable>, grads: ReadonlyArray<tf.Tensor>) => void
-    readonly after: (variables: ReadonlyArray<tf.Variable>) => void
-  } | undefined
+  readonly onUpdate?:
+    | {
+        readonly before: (variables: ReadonlyArray<tf.Variable>, grads: ReadonlyArray<tf.Tensor>) => void
+        readonly after: (variables: ReadonlyArray<tf.Variable>) => void
+      }
+    | undefined
 }
 
 const batchesOf = (input: StepInput, n: number): ReadonlyArray<TrainBatch> => {
@@ -91,15 +93,23 @@ const tidyValue = <A>(f: () => A): A => {
 }
 
 /** A learner's trainable variables: its model's, then its objective's own (proxies, learnable margins). */
-const variablesOf = (l: Learner): ReadonlyArray<tf.Variable> => [...l.model.trainableVariables, ...(l.objective.variables ?? [])]
+const variablesOf = (l: Learner): ReadonlyArray<tf.Variable> => [
+  ...l.model.trainableVariables,
+  ...(l.objective.variables ?? [])
+]
 
 /**
  * One synchronous training step of one or two learners at global step `index`. Returns the report, or the
  * {@link NonFiniteLoss} error when a loss, a term or a gradient norm is NaN or infinite (and then applies no
  * update to any learner). Does not dispose the inputs.
  */
-export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, index: number): StepReport | NonFiniteLoss => {
-  if (learners.length !== 1 && learners.length !== 2) throw new Error(`trainer: 1 or 2 learners, got ${learners.length}`)
+export const computeStep = (
+  learners: ReadonlyArray<Learner>,
+  input: StepInput,
+  index: number
+): StepReport | NonFiniteLoss => {
+  if (learners.length !== 1 && learners.length !== 2)
+    throw new Error(`trainer: 1 or 2 learners, got ${learners.length}`)
   const started = performance.now()
   const batches = batchesOf(input, learners.length)
   const rates = learners.map((l) => l.schedule(index))
@@ -108,7 +118,9 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
     const statNames: Array<Array<string>> = []
     const vars = learners.flatMap(variablesOf)
     const { grads } = tf.variableGrads(() => {
-      const outputs = learners.map((l, i) => (l.forward ?? ((x, training) => l.model.forward(x as tf.Tensor4D, { training })))(batches[i]!.images, true))
+      const outputs = learners.map((l, i) =>
+        (l.forward ?? ((x, training) => l.model.forward(x as tf.Tensor4D, { training })))(batches[i]!.images, true)
+      )
       let total: tf.Scalar | undefined
       learners.forEach((l, i) => {
         const b = batches[i]!
@@ -123,9 +135,19 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
           ...(b.attributes === undefined ? {} : { attributes: b.attributes }),
           ...(other < 0 ? {} : { peer: detachOutputs(outputs[other]!), peerInputs: batches[other]!.images })
         })
-        const stats = value.terms.flatMap((t) => Object.entries(t.stats).map(([k, s]) => [`${t.name}.${k}`, s] as const))
+        const stats = value.terms.flatMap((t) =>
+          Object.entries(t.stats).map(([k, s]) => [`${t.name}.${k}`, s] as const)
+        )
         statNames.push(stats.map(([k]) => k))
-        packed.push(tf.keep(tf.stack([value.total, ...value.terms.map((t) => t.value), ...stats.map(([, s]) => tf.cast(s, "float32"))].map((s) => tf.reshape(s, []))) as tf.Tensor1D))
+        packed.push(
+          tf.keep(
+            tf.stack(
+              [value.total, ...value.terms.map((t) => t.value), ...stats.map(([, s]) => tf.cast(s, "float32"))].map(
+                (s) => tf.reshape(s, [])
+              )
+            ) as tf.Tensor1D
+          )
+        )
         total = total === undefined ? value.total : tf.add(total, value.total)
       })
       return total!
@@ -136,7 +158,9 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
         const l = learners[i]!
         const v = values[i]!
         const terms: Record<string, number> = {}
-        l.objective.terms.forEach((t, j) => { (terms[t.name] = v[1 + j]!) })
+        l.objective.terms.forEach((t, j) => {
+          terms[t.name] = v[1 + j]!
+        })
         if (!Number.isFinite(v[0]!) || Object.values(terms).some((x) => !Number.isFinite(x))) {
           return new NonFiniteLoss({ step: index, learner: l.name, total: v[0]!, terms, learningRate: rates[i]! })
         }
@@ -144,32 +168,56 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
       // clip every learner's gradients first: a non-finite gradient norm also stops the step before any update
       const prepared = learners.map((l) => {
         const own = variablesOf(l).filter((x) => grads[x.name] !== undefined)
-        const clipped = clipByGlobalNorm(own.map((x) => grads[x.name]!), l.clipNorm ?? Number.POSITIVE_INFINITY)
+        const clipped = clipByGlobalNorm(
+          own.map((x) => grads[x.name]!),
+          l.clipNorm ?? Number.POSITIVE_INFINITY
+        )
         return { own, clipped, gradNorm: clipped.norm.dataSync()[0]! }
       })
       const reports: Array<LearnerReport> = learners.map((l, i) => {
         const v = values[i]!
         const terms: Record<string, number> = {}
         const stats: Record<string, number> = {}
-        l.objective.terms.forEach((t, j) => { (terms[t.name] = v[1 + j]!) })
-        statNames[i]!.forEach((k, j) => { (stats[k] = v[1 + l.objective.terms.length + j]!) })
+        l.objective.terms.forEach((t, j) => {
+          terms[t.name] = v[1 + j]!
+        })
+        statNames[i]!.forEach((k, j) => {
+          stats[k] = v[1 + l.objective.terms.length + j]!
+        })
         return { name: l.name, loss: v[0]!, terms, stats, learningRate: rates[i]!, gradNorm: prepared[i]!.gradNorm }
       })
       const bad = reports.find((r) => !Number.isFinite(r.gradNorm))
       if (bad !== undefined) {
-        return new NonFiniteLoss({ step: index, learner: bad.name, total: bad.loss, terms: { ...bad.terms, gradientNorm: bad.gradNorm }, learningRate: bad.learningRate })
+        return new NonFiniteLoss({
+          step: index,
+          learner: bad.name,
+          total: bad.loss,
+          terms: { ...bad.terms, gradientNorm: bad.gradNorm },
+          learningRate: bad.learningRate
+        })
       }
       learners.forEach((l, i) => {
         const { own, clipped } = prepared[i]!
         // the optimizer keys a term's parameter by its index in the objective (stable across processes, as in checkpoints)
         const termOwned = new Map((l.objective.variables ?? []).map((v, k) => [v, Checkpoint.termKey(k)] as const))
         l.onUpdate?.before(own, clipped.grads)
-        l.optimizer.apply(own.map((x, j): ParamUpdate => ({ name: termOwned.get(x) ?? l.model.nameOf(x), variable: x, grad: clipped.grads[j]! })), rates[i]!)
+        l.optimizer.apply(
+          own.map(
+            (x, j): ParamUpdate => ({
+              name: termOwned.get(x) ?? l.model.nameOf(x),
+              variable: x,
+              grad: clipped.grads[j]!
+            })
+          ),
+          rates[i]!
+        )
         l.onUpdate?.after(own)
       })
       return reports
     } finally {
-      packed.forEach((p) => { p.dispose() })
+      packed.forEach((p) => {
+        p.dispose()
+      })
     }
   })
   if (result instanceof NonFiniteLoss) return result
@@ -181,7 +229,11 @@ export const computeStep = (learners: ReadonlyArray<Learner>, input: StepInput, 
  * One training step as an Effect; the inputs are disposed afterwards (also on failure). A term or forward pass
  * that throws fails the step with {@link StepFailed} (its typed error, e.g. a ShapeMismatch, as the cause).
  */
-export const step = (learners: ReadonlyArray<Learner>, input: StepInput, index: number): Effect.Effect<StepReport, NonFiniteLoss | StepFailed> =>
+export const step = (
+  learners: ReadonlyArray<Learner>,
+  input: StepInput,
+  index: number
+): Effect.Effect<StepReport, NonFiniteLoss | StepFailed> =>
   Effect.suspend((): Effect.Effect<StepReport, NonFiniteLoss | StepFailed> => {
     try {
       const r = computeStep(learners, input, index)
@@ -206,7 +258,13 @@ export interface TrainSummary {
 const summarise = (reports: ReadonlyArray<StepReport>): TrainSummary => {
   const images = reports.reduce((n, r) => n + r.images, 0)
   const seconds = reports.reduce((n, r) => n + r.seconds, 0)
-  return { steps: reports.length, images, seconds, imagesPerSecond: images / Math.max(seconds, 1e-9), last: reports[reports.length - 1] }
+  return {
+    steps: reports.length,
+    images,
+    seconds,
+    imagesPerSecond: images / Math.max(seconds, 1e-9),
+    last: reports[reports.length - 1]
+  }
 }
 
 /** Options of {@link train}. */
@@ -223,8 +281,10 @@ export interface TrainOptions<E, R> {
 }
 
 /** Trains on every batch of a stream (each one disposed after its step). */
-export const train = <E, R>(options: TrainOptions<E, R>): Effect.Effect<TrainSummary, NonFiniteLoss | StepFailed | E, R> =>
-  Effect.gen(function*() {
+export const train = <E, R>(
+  options: TrainOptions<E, R>
+): Effect.Effect<TrainSummary, NonFiniteLoss | StepFailed | E, R> =>
+  Effect.gen(function* () {
     const progress = yield* Progress
     const start = options.startStep ?? 0
     const total = options.totalSteps ?? Number.NaN
@@ -232,13 +292,14 @@ export const train = <E, R>(options: TrainOptions<E, R>): Effect.Effect<TrainSum
     const reports: Array<StepReport> = []
     let index = start
     yield* Stream.runForEach(options.batches, (input) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const report = yield* step(options.learners, input, index)
         reports.push(report)
         yield* progress.step(report, { step: index, totalSteps: total, epoch: 0, totalEpochs: 1 })
         if (options.onStep !== undefined) yield* options.onStep(report)
         index++
-      }))
+      })
+    )
     yield* progress.end()
     return summarise(reports)
   })
@@ -274,8 +335,10 @@ export interface FitSummary extends TrainSummary {
  * Trains for `epochs` epochs with checkpoints and exact resume. The sampling stream is the run's `Rng`
  * stream `"sampling"`; epoch e uses `sampling.derive("epoch-e")`.
  */
-export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, NonFiniteLoss | StepFailed | CheckpointError | E, R> =>
-  Effect.gen(function*() {
+export const fit = <E, R>(
+  options: FitOptions<E, R>
+): Effect.Effect<FitSummary, NonFiniteLoss | StepFailed | CheckpointError | E, R> =>
+  Effect.gen(function* () {
     const progress = yield* Progress
     const sampling = (yield* Rng.Rng).stream("sampling")
     const perEpoch = options.source.stepsPerEpoch
@@ -284,7 +347,7 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
     const ckpt = options.checkpoint
     if (ckpt !== undefined && options.resume !== false && (yield* Checkpoint.exists(ckpt.path))) {
       next = yield* Effect.scoped(
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const data = yield* Checkpoint.read(ckpt.path)
           yield* Checkpoint.restore(ckpt.path, data, options.learners)
           sampling.restore(data.rng)
@@ -300,36 +363,43 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
       ckpt === undefined
         ? Effect.void
         : Checkpoint.write(
-          ckpt.path,
-          Checkpoint.capture(
-            options.learners,
-            { nextStep, epoch: Math.floor(nextStep / perEpoch), stepInEpoch: nextStep % perEpoch },
-            sampling.state(),
-            ckpt.meta ?? null
+            ckpt.path,
+            Checkpoint.capture(
+              options.learners,
+              { nextStep, epoch: Math.floor(nextStep / perEpoch), stepInEpoch: nextStep % perEpoch },
+              sampling.state(),
+              ckpt.meta ?? null
+            )
+          ).pipe(
+            Effect.tap(() =>
+              Effect.sync(() => Interrupted.record(`step ${nextStep} of ${totalSteps} (checkpoint ${ckpt.path})`))
+            )
           )
-        ).pipe(Effect.tap(() => Effect.sync(() => Interrupted.record(`step ${nextStep} of ${totalSteps} (checkpoint ${ckpt.path})`))))
     const epochs: Array<TrainSummary & { epoch: number }> = []
     const all: Array<StepReport> = []
     for (let epoch = Math.floor(next / perEpoch); epoch < options.epochs; epoch++) {
       const skip = next - epoch * perEpoch
       const reports: Array<StepReport> = []
       let position = 0
-      yield* Stream.runForEach(options.source.epoch(epoch, sampling.derive(`epoch-${epoch}`)).pipe(Stream.take(perEpoch)), (input) =>
-        Effect.gen(function*() {
-          if (position < skip) {
+      yield* Stream.runForEach(
+        options.source.epoch(epoch, sampling.derive(`epoch-${epoch}`)).pipe(Stream.take(perEpoch)),
+        (input) =>
+          Effect.gen(function* () {
+            if (position < skip) {
+              position++
+              disposeInput(input)
+              return
+            }
+            const index = epoch * perEpoch + position
+            const report = yield* step(options.learners, input, index)
+            reports.push(report)
+            all.push(report)
             position++
-            disposeInput(input)
-            return
-          }
-          const index = epoch * perEpoch + position
-          const report = yield* step(options.learners, input, index)
-          reports.push(report)
-          all.push(report)
-          position++
-          next = index + 1
-          yield* progress.step(report, { step: index, totalSteps, epoch, totalEpochs: options.epochs })
-          if (ckpt?.everySteps !== undefined && next % ckpt.everySteps === 0 && position < perEpoch) yield* save(next)
-        }))
+            next = index + 1
+            yield* progress.step(report, { step: index, totalSteps, epoch, totalEpochs: options.epochs })
+            if (ckpt?.everySteps !== undefined && next % ckpt.everySteps === 0 && position < perEpoch) yield* save(next)
+          })
+      )
       const summary = { ...summarise(reports), epoch }
       epochs.push(summary)
       next = (epoch + 1) * perEpoch
@@ -340,11 +410,12 @@ export const fit = <E, R>(options: FitOptions<E, R>): Effect.Effect<FitSummary, 
       // through the progress reporter, not the logger: a logger line would land in the middle of a progress bar
       yield* progress.message(
         `${label}: epoch ${epoch + 1}/${options.epochs} ${summary.imagesPerSecond.toFixed(1)} img/s` +
-          (last === undefined ? "" : ` ${last.learners.map((l) => `${l.name} loss ${l.loss.toFixed(4)} lr ${l.learningRate.toExponential(2)}`).join(" | ")}`)
+          (last === undefined
+            ? ""
+            : ` ${last.learners.map((l) => `${l.name} loss ${l.loss.toFixed(4)} lr ${l.learningRate.toExponential(2)}`).join(" | ")}`)
       )
       if (options.onEpoch !== undefined) yield* options.onEpoch(epoch, summary)
     }
     yield* progress.end()
     return { ...summarise(all), epochs, resumedAt }
   })
-

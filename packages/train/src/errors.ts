@@ -16,9 +16,13 @@ export class NonFiniteLoss extends Data.TaggedError("NonFiniteLoss")<{
   readonly learningRate: number
 }> {
   override get message(): string {
-    const terms = Object.entries(this.terms).map(([k, v]) => `${k}=${v}`).join(", ")
-    return `non-finite loss at step ${this.step} (${this.learner}): total=${this.total}; terms: ${terms}; learning rate ${this.learningRate}. ` +
+    const terms = Object.entries(this.terms)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")
+    return (
+      `non-finite loss at step ${this.step} (${this.learner}): total=${this.total}; terms: ${terms}; learning rate ${this.learningRate}. ` +
       "Lower the learning rate, clip gradients (clipNorm), or check the inputs for NaN."
+    )
   }
 }
 
@@ -40,7 +44,9 @@ export class RunConfigError extends Data.TaggedError("RunConfigError")<{
 }> {
   override get message(): string {
     const detail = this.detail.startsWith("- ") && !this.detail.includes("\n") ? this.detail.slice(2) : this.detail
-    return detail.includes("\n") ? `invalid run configuration (${this.source}):\n${detail}` : `invalid run configuration (${this.source}): ${detail}`
+    return detail.includes("\n")
+      ? `invalid run configuration (${this.source}):\n${detail}`
+      : `invalid run configuration (${this.source}): ${detail}`
   }
 }
 

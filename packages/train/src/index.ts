@@ -12,7 +12,16 @@ export * as Progress from "./Progress.ts"
 export type { LearnerReport, Position, ProgressService, StepReport } from "./Progress.ts"
 export * as LearningRate from "./schedule/LearningRate.ts"
 export * as Trainer from "./Trainer.ts"
-export type { EpochSource, FitOptions, FitSummary, Learner, StepInput, TrainBatch, TrainOptions, TrainSummary } from "./Trainer.ts"
+export type {
+  EpochSource,
+  FitOptions,
+  FitSummary,
+  Learner,
+  StepInput,
+  TrainBatch,
+  TrainOptions,
+  TrainSummary
+} from "./Trainer.ts"
 export * as RunConfig from "./RunConfig.ts"
 export * as SavedModel from "./SavedModel.ts"
 export * as DatasetConfig from "./baseline/DatasetConfig.ts"

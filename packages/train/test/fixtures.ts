@@ -32,12 +32,16 @@ export const makeBatch = (rng: RandomStream, classes = 4, perClass = 2, h = 16, 
 
 export const source = (stepsPerEpoch: number): EpochSource => ({
   stepsPerEpoch,
-  epoch: (_epoch, rng) => Stream.fromIterable(Array.from({ length: stepsPerEpoch }, (_, i) => i)).pipe(Stream.map(() => makeBatch(rng)))
+  epoch: (_epoch, rng) =>
+    Stream.fromIterable(Array.from({ length: stepsPerEpoch }, (_, i) => i)).pipe(Stream.map(() => makeBatch(rng)))
 })
 
 /** Softmax cross-entropy on the logits. */
 export const crossEntropy = Term.make("crossEntropy", {}, (step) => ({
-  loss: tf.losses.softmaxCrossEntropy(tf.oneHot(step.labels, step.outputs.logits!.shape[1]), step.outputs.logits!) as tf.Scalar
+  loss: tf.losses.softmaxCrossEntropy(
+    tf.oneHot(step.labels, step.outputs.logits!.shape[1]),
+    step.outputs.logits!
+  ) as tf.Scalar
 }))
 
 /** Mean squared distance of the features to the peer's (a mutual term; the peer's outputs are detached). */

@@ -24,12 +24,19 @@ describe("SGD", () => {
         // Nesterov: d = 0.594 + 0.9 * 1.134 = 1.6146
         const n2 = sgdUpdate(s1.param, tf.tensor1d([0.5]), s1.buffer, { ...o, nesterov: true })
         expect(v(n2.param)[0]).toBeCloseTo(0.94 - 0.16146, 6)
-      }))
+      })
+    )
   })
 
   it("without momentum it is plain gradient descent and keeps no buffer", () => {
     tf.tidy(() => {
-      const s = sgdUpdate(tf.tensor1d([2, -1]), tf.tensor1d([1, 1]), undefined, { lr: 0.5, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 })
+      const s = sgdUpdate(tf.tensor1d([2, -1]), tf.tensor1d([1, 1]), undefined, {
+        lr: 0.5,
+        momentum: 0,
+        dampening: 0,
+        nesterov: false,
+        weightDecay: 0
+      })
       expect(v(s.param)).toEqual([1.5, -1.5])
       expect(s.buffer).toBeUndefined()
     })
@@ -66,15 +73,23 @@ describe("Adam and AdamW", () => {
 
   it("AdamW decays a weight with a zero gradient by exactly (1 - lr wd) per step; Adam leaves it", () => {
     fc.assert(
-      fc.property(fc.float({ min: -10, max: 10, noNaN: true }), fc.float({ min: Math.fround(1e-4), max: Math.fround(0.1), noNaN: true }), (p, lr) => {
-        tf.tidy(() => {
-          const o = { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.05, t: 1 }
-          const w = adamUpdate(tf.tensor1d([p]), tf.tensor1d([0]), undefined, undefined, { ...o, decoupled: true })
-          expect(v(w.param)[0]).toBeCloseTo(Math.fround(p) * (1 - lr * 0.05), 4)
-          const a = adamUpdate(tf.tensor1d([p]), tf.tensor1d([0]), undefined, undefined, { ...o, weightDecay: 0, decoupled: false })
-          expect(v(a.param)[0]).toBeCloseTo(Math.fround(p), 5)
-        })
-      }),
+      fc.property(
+        fc.float({ min: -10, max: 10, noNaN: true }),
+        fc.float({ min: Math.fround(1e-4), max: Math.fround(0.1), noNaN: true }),
+        (p, lr) => {
+          tf.tidy(() => {
+            const o = { lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.05, t: 1 }
+            const w = adamUpdate(tf.tensor1d([p]), tf.tensor1d([0]), undefined, undefined, { ...o, decoupled: true })
+            expect(v(w.param)[0]).toBeCloseTo(Math.fround(p) * (1 - lr * 0.05), 4)
+            const a = adamUpdate(tf.tensor1d([p]), tf.tensor1d([0]), undefined, undefined, {
+              ...o,
+              weightDecay: 0,
+              decoupled: false
+            })
+            expect(v(a.param)[0]).toBeCloseTo(Math.fround(p), 5)
+          })
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -94,13 +109,17 @@ describe("clipByGlobalNorm", () => {
 
   it("never yields a norm above maxNorm (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.float({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 8 }), fc.float({ min: Math.fround(0.01), max: 10, noNaN: true }), (xs, max) => {
-        tf.tidy(() => {
-          const c = clipByGlobalNorm([tf.tensor1d(xs)], max)
-          const n = Math.sqrt(v(c.grads[0]).reduce((s, x) => s + x * x, 0))
-          expect(n).toBeLessThanOrEqual(max * (1 + 1e-5))
-        })
-      }),
+      fc.property(
+        fc.array(fc.float({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 8 }),
+        fc.float({ min: Math.fround(0.01), max: 10, noNaN: true }),
+        (xs, max) => {
+          tf.tidy(() => {
+            const c = clipByGlobalNorm([tf.tensor1d(xs)], max)
+            const n = Math.sqrt(v(c.grads[0]).reduce((s, x) => s + x * x, 0))
+            expect(n).toBeLessThanOrEqual(max * (1 + 1e-5))
+          })
+        }
+      ),
       { numRuns: 40 }
     )
   })

@@ -67,7 +67,10 @@ const metrics: ReadonlyArray<Metric> = ["cmc1", "cmc5", "mAP"]
 
 const cells = (scores: ReadonlyArray<VideoScores>): Cells => {
   const of = (p: "i2v" | "v2v") =>
-    Object.fromEntries(metrics.map((m) => [m, stat(scores.map((s) => (s[p] as RetrievalScores)[m]))])) as Record<Metric, Stat>
+    Object.fromEntries(metrics.map((m) => [m, stat(scores.map((s) => (s[p] as RetrievalScores)[m]))])) as Record<
+      Metric,
+      Stat
+    >
   return { i2v: of("i2v"), v2v: of("v2v") }
 }
 
@@ -78,11 +81,17 @@ const configurationOf = (seed: SeedResult, key: string): ConfigurationResult => 
 }
 
 /** The data of Table 1 or Table 2 of a run. @category constructors @since 0.1.0 */
-export const table = (run: Pick<MdktRun, "table1" | "table2" | "seeds" | "world">, id: "table1" | "table2"): AblationTable => {
+export const table = (
+  run: Pick<MdktRun, "table1" | "table2" | "seeds" | "world">,
+  id: "table1" | "table2"
+): AblationTable => {
   const rows = id === "table1" ? run.table1 : run.table2
   return {
     id,
-    title: id === "table1" ? "Table 1. Impact of the loss terms (student, mutual teacher unless stated)" : "Table 2. Impact of mutual learning (all terms)",
+    title:
+      id === "table1"
+        ? "Table 1. Impact of the loss terms (student, mutual teacher unless stated)"
+        : "Table 2. Impact of mutual learning (all terms)",
     objects: run.world.objects,
     seeds: run.seeds.map((s) => s.seed),
     metrics: run.world.objects === "vehicles" ? ["cmc1", "cmc5", "mAP"] : ["cmc1", "mAP"],
@@ -99,12 +108,21 @@ export const table = (run: Pick<MdktRun, "table1" | "table2" | "seeds" | "world"
 
 /** `12.3 ± 0.4`, or `12.3` for one seed. @category rendering @since 0.1.0 */
 export const formatStat = (s: Stat, digits = 1): string =>
-  !Number.isFinite(s.mean) ? "-" : s.n > 1 ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : s.mean.toFixed(digits)
+  !Number.isFinite(s.mean)
+    ? "-"
+    : s.n > 1
+      ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}`
+      : s.mean.toFixed(digits)
 
 const metricName = (m: Metric, objects: AblationTable["objects"]): string =>
   m === "mAP" ? "mAP" : objects === "vehicles" ? (m === "cmc1" ? "top1" : "top5") : m
 
-const termColumns: ReadonlyArray<readonly [TermName, string]> = [["tr", "L_TR"], ["mkd", "L_MKD"], ["pd", "L_PD"], ["mtcl", "L_MTCL"]]
+const termColumns: ReadonlyArray<readonly [TermName, string]> = [
+  ["tr", "L_TR"],
+  ["mkd", "L_MKD"],
+  ["pd", "L_PD"],
+  ["mtcl", "L_MTCL"]
+]
 
 const modeName = { frozen: "frozen teacher", withoutMutual: "without mutual", mutual: "mutual" } as const
 
@@ -162,11 +180,35 @@ export const pairedT = (d: Stat): { readonly t: number; readonly significant: bo
   return { t, significant: Math.abs(t) > (tCritical[d.n - 2] ?? 1.96) }
 }
 
-const compare = (run: Pick<MdktRun, "seeds">, claim: string, better: string, worse: string, protocol: "i2v" | "v2v", metric: Metric): Comparison | undefined => {
-  if (!run.seeds.every((s) => s.configurations.some((c) => c.key === better) && s.configurations.some((c) => c.key === worse))) return undefined
-  const diffs = run.seeds.map((s) => configurationOf(s, better).student[protocol][metric] - configurationOf(s, worse).student[protocol][metric])
+const compare = (
+  run: Pick<MdktRun, "seeds">,
+  claim: string,
+  better: string,
+  worse: string,
+  protocol: "i2v" | "v2v",
+  metric: Metric
+): Comparison | undefined => {
+  if (
+    !run.seeds.every(
+      (s) => s.configurations.some((c) => c.key === better) && s.configurations.some((c) => c.key === worse)
+    )
+  )
+    return undefined
+  const diffs = run.seeds.map(
+    (s) => configurationOf(s, better).student[protocol][metric] - configurationOf(s, worse).student[protocol][metric]
+  )
   const difference = stat(diffs)
-  return { claim, better, worse, protocol, metric, difference, wins: diffs.filter((d) => d > 0).length, holdsOnAverage: difference.mean > 0, ...pairedT(difference) }
+  return {
+    claim,
+    better,
+    worse,
+    protocol,
+    metric,
+    difference,
+    wins: diffs.filter((d) => d > 0).length,
+    holdsOnAverage: difference.mean > 0,
+    ...pairedT(difference)
+  }
 }
 
 /**
@@ -196,16 +238,25 @@ export const comparisonLines = (cs: ReadonlyArray<Comparison>): ReadonlyArray<st
   cs.map((c) => {
     const d = c.difference
     const sign = d.mean >= 0 ? "+" : ""
-    return `${c.claim}, ${c.protocol.toUpperCase()} ${c.metric}: ${sign}${d.mean.toFixed(2)}${d.n > 1 ? ` ± ${d.std.toFixed(2)}` : ""} points ` +
+    return (
+      `${c.claim}, ${c.protocol.toUpperCase()} ${c.metric}: ${sign}${d.mean.toFixed(2)}${d.n > 1 ? ` ± ${d.std.toFixed(2)}` : ""} points ` +
       `(paired over ${d.n} seed${d.n === 1 ? "" : "s"}; better in ${c.wins}/${d.n}${Number.isFinite(c.t) ? `; t = ${c.t.toFixed(2)}` : ""}) -> ` +
-      (c.holdsOnAverage ? (c.significant ? "holds (significant at 95%)" : "holds on average, not significant") : c.significant ? "reversed (significant at 95%)" : "does not hold on average (not significant)")
+      (c.holdsOnAverage
+        ? c.significant
+          ? "holds (significant at 95%)"
+          : "holds on average, not significant"
+        : c.significant
+          ? "reversed (significant at 95%)"
+          : "does not hold on average (not significant)")
+    )
   })
 
 /** Both tables and the comparisons as terminal text. @category rendering @since 0.1.0 */
 export const toText = (run: MdktRun): string => {
   const t1 = table(run, "table1")
   const t2 = table(run, "table2")
-  const header = `${run.protocol.name}: ${run.world.name}, student sees ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}; ` +
+  const header =
+    `${run.protocol.name}: ${run.world.name}, student sees ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}; ` +
     `seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds`
   return [
     header,
@@ -229,8 +280,8 @@ export const toMarkdown = (run: MdktRun): string => {
     run.protocol.description ?? "",
     "",
     `World: ${run.world.name} (${run.world.classes} training identities, ${run.world.train} training tracklets, ${run.world.query} query and ${run.world.gallery} gallery tracklets). ` +
-    `Student: ${run.protocol.student.frames} frame(s); teacher: ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}. ` +
-    "Student scores in %, mean ± sample standard deviation over seeds.",
+      `Student: ${run.protocol.student.frames} frame(s); teacher: ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}. ` +
+      "Student scores in %, mean ± sample standard deviation over seeds.",
     "",
     `Evaluation protocol: ${run.world.protocol}.`,
     "",

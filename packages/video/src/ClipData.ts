@@ -27,7 +27,14 @@ import type { FrameSampling } from "./MdktProtocol.ts"
 export interface Item {
   readonly source:
     | { readonly _tag: "File"; readonly path: string }
-    | { readonly _tag: "Rendered"; readonly key: string; readonly render: (height: number, width: number) => { readonly height: number; readonly width: number; readonly data: Uint8Array } }
+    | {
+        readonly _tag: "Rendered"
+        readonly key: string
+        readonly render: (
+          height: number,
+          width: number
+        ) => { readonly height: number; readonly width: number; readonly data: Uint8Array }
+      }
   readonly id: number
   readonly cam: number
   readonly tracklet?: number
@@ -75,13 +82,24 @@ export const indexTracklets = (tracklets: ReadonlyArray<Tracklet>): TrackletInde
  * @category sampling
  * @since 0.1.0
  */
-export const samplePK = (index: TrackletIndex, identities: number, instances: number, rng: RandomStream): Array<number> => {
+export const samplePK = (
+  index: TrackletIndex,
+  identities: number,
+  instances: number,
+  rng: RandomStream
+): Array<number> => {
   const p = Math.min(identities, index.classes)
-  const labels = rng.sample(Array.from({ length: index.classes }, (_, i) => i), p)
+  const labels = rng.sample(
+    Array.from({ length: index.classes }, (_, i) => i),
+    p
+  )
   const out: Array<number> = []
   for (const l of labels) {
     const pool = index.byLabel[l]!
-    const picked = pool.length >= instances ? rng.sample([...pool], instances) : Array.from({ length: instances }, () => pool[rng.nextInt(pool.length)]!)
+    const picked =
+      pool.length >= instances
+        ? rng.sample([...pool], instances)
+        : Array.from({ length: instances }, () => pool[rng.nextInt(pool.length)]!)
     out.push(...picked)
   }
   return out
@@ -92,7 +110,12 @@ export const samplePK = (index: TrackletIndex, identities: number, instances: nu
  * @category sampling
  * @since 0.1.0
  */
-export const frameIndices = (length: number, frames: number, sampling: FrameSampling, rng: RandomStream): Array<number> => {
+export const frameIndices = (
+  length: number,
+  frames: number,
+  sampling: FrameSampling,
+  rng: RandomStream
+): Array<number> => {
   if (length <= 0) throw new RangeError("frameIndices: empty tracklet")
   const pad = (xs: Array<number>) => {
     while (xs.length < frames) xs.push(length - 1)
@@ -108,7 +131,8 @@ export const frameIndices = (length: number, frames: number, sampling: FrameSamp
     }
     case "random": {
       const all = Array.from({ length }, (_, i) => i)
-      const picked = length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
+      const picked =
+        length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
       return picked.sort((a, b) => a - b)
     }
     case "restrictedRandom": {
@@ -130,7 +154,8 @@ export const frameIndices = (length: number, frames: number, sampling: FrameSamp
  */
 export const studentPositions = (teacherFrames: number, frames: number, rng: RandomStream): Array<number> => {
   const all = Array.from({ length: teacherFrames }, (_, i) => i)
-  const picked = frames <= teacherFrames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(teacherFrames))
+  const picked =
+    frames <= teacherFrames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(teacherFrames))
   return picked.sort((a, b) => a - b)
 }
 
@@ -166,10 +191,12 @@ export const makeFrameLoader = (height: number, width: number, decode?: FileDeco
     let bytes: Uint8Array
     if (item.source._tag === "Rendered") {
       const img = item.source.render(height, width)
-      if (img.height !== height || img.width !== width) throw new RangeError(`frame ${key}: rendered ${img.height}x${img.width}, expected ${height}x${width}`)
+      if (img.height !== height || img.width !== width)
+        throw new RangeError(`frame ${key}: rendered ${img.height}x${img.width}, expected ${height}x${width}`)
       bytes = img.data
     } else {
-      if (decode === undefined) throw new RangeError(`frame ${key}: file items need a decoder (see @reidfx/data's image pipeline)`)
+      if (decode === undefined)
+        throw new RangeError(`frame ${key}: file items need a decoder (see @reidfx/data's image pipeline)`)
       bytes = decode(item.source.path, height, width)
     }
     const px = new Float32Array(frameSize)

@@ -50,20 +50,28 @@ const what = (w: VideoLayoutDataset) => `data.world (${w.layout} at ${w.root})`
  * @since 0.1.0
  */
 export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<DatasetTracklets, MdktProtocolInvalid> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     // `$REIDFX_DATA` in the root is the folder of the datasets (see `@reidfx/continual`'s DataRoots)
-    const data = Option.getOrUndefined(yield* DataRoots.DataConfig.pipe(Effect.orElseSucceed(() => Option.none<string>())))
+    const data = Option.getOrUndefined(
+      yield* DataRoots.DataConfig.pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    )
     const root = DataRoots.expand(written.root, data)
     if (root === undefined) {
-      return yield* new MdktProtocolInvalid({ what: what(written), detail: `${DataRoots.variable} is not set: set it to the folder that holds the datasets (export ${DataRoots.variable}=/path/to/datasets)` })
+      return yield* new MdktProtocolInvalid({
+        what: what(written),
+        detail: `${DataRoots.variable} is not set: set it to the folder that holds the datasets (export ${DataRoots.variable}=/path/to/datasets)`
+      })
     }
     const world = { ...written, root }
-    const read = world.layout === "mars"
-      ? Readers.mars(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
-      : world.layout === "dukemtmcVideoReid"
-      ? Readers.dukeMTMCVideoReID(world.root)
-      : Readers.veri776(world.root).pipe(Effect.map(Dataset.groupTracklets))
-    const dataset = yield* read.pipe(Effect.mapError((e) => new MdktProtocolInvalid({ what: what(world), detail: e.message })))
+    const read =
+      world.layout === "mars"
+        ? Readers.mars(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
+        : world.layout === "dukemtmcVideoReid"
+          ? Readers.dukeMTMCVideoReID(world.root)
+          : Readers.veri776(world.root).pipe(Effect.map(Dataset.groupTracklets))
+    const dataset = yield* read.pipe(
+      Effect.mapError((e) => new MdktProtocolInvalid({ what: what(world), detail: e.message }))
+    )
     const skipped = Object.values(dataset.report?.skipped ?? {}).reduce((a, n) => a + n, 0)
     const splits = {
       train: trackletsOf(dataset.train),
@@ -72,7 +80,10 @@ export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<Datase
     }
     for (const split of ["train", "query", "gallery"] as const) {
       if (splits[split].length === 0) {
-        return yield* new MdktProtocolInvalid({ what: what(world), detail: `the ${split} split has no tracklet; check the folder against the expected layout` })
+        return yield* new MdktProtocolInvalid({
+          what: what(world),
+          detail: `the ${split} split has no tracklet; check the folder against the expected layout`
+        })
       }
     }
     return {
@@ -93,7 +104,11 @@ export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<Datase
  * @category memory
  * @since 0.1.0
  */
-export const framesPerTrackletWithin = (lengths: ReadonlyArray<number>, frameBytes: number, budgetBytes: number): number => {
+export const framesPerTrackletWithin = (
+  lengths: ReadonlyArray<number>,
+  frameBytes: number,
+  budgetBytes: number
+): number => {
   const total = lengths.reduce((a, n) => a + n, 0)
   if (total * frameBytes <= budgetBytes) return Number.POSITIVE_INFINITY
   const fits = (c: number) => lengths.reduce((a, n) => a + Math.min(n, c), 0) * frameBytes <= budgetBytes
@@ -126,7 +141,9 @@ export const capTracklet = (t: Tracklet, cap: number): Tracklet => {
  * @since 0.1.0
  */
 export const keepFirstFrame = (original: Tracklet, capped: Tracklet): Tracklet =>
-  capped.frames[0] === original.frames[0] || original.frames.length === 0 ? capped : { ...capped, frames: [original.frames[0]!, ...capped.frames.slice(1)] }
+  capped.frames[0] === original.frames[0] || original.frames.length === 0
+    ? capped
+    : { ...capped, frames: [original.frames[0]!, ...capped.frames.slice(1)] }
 
 const MEAN = [0.485, 0.456, 0.406] as const
 const STD = [0.229, 0.224, 0.225] as const
@@ -189,13 +206,24 @@ export interface Preloaded {
  */
 export const preload = (
   splits: Pick<DatasetTracklets, "train" | "query" | "gallery">,
-  options: { readonly height: number; readonly width: number; readonly budgetBytes: number; readonly framesPerTracklet?: number; readonly concurrency?: number; readonly what?: string }
+  options: {
+    readonly height: number
+    readonly width: number
+    readonly budgetBytes: number
+    readonly framesPerTracklet?: number
+    readonly concurrency?: number
+    readonly what?: string
+  }
 ): Effect.Effect<Preloaded, MdktProtocolInvalid> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { height, width, budgetBytes } = options
     const frameBytes = height * width * 3
     const all = [...splits.train, ...splits.query, ...splits.gallery]
-    const fitting = framesPerTrackletWithin(all.map((t) => t.frames.length), frameBytes, budgetBytes)
+    const fitting = framesPerTrackletWithin(
+      all.map((t) => t.frames.length),
+      frameBytes,
+      budgetBytes
+    )
     const cap = Math.min(fitting, options.framesPerTracklet ?? Number.POSITIVE_INFINITY)
     if (cap < 1) {
       const needed = Math.ceil((all.length * frameBytes) / 2 ** 20)
@@ -216,13 +244,27 @@ export const preload = (
       [...unique.entries()],
       ([key, item]) =>
         (item.source._tag === "File"
-          ? Decode.decode(item.source.path, height, width).pipe(Effect.mapError((e) => new MdktProtocolInvalid({ what: options.what ?? "frames", detail: e.message })))
-          : Effect.succeed<RgbImage>(item.source.render(height, width))).pipe(Effect.map((image) => cache.set(key, image))),
+          ? Decode.decode(item.source.path, height, width).pipe(
+              Effect.mapError((e) => new MdktProtocolInvalid({ what: options.what ?? "frames", detail: e.message }))
+            )
+          : Effect.succeed<RgbImage>(item.source.render(height, width))
+        ).pipe(Effect.map((image) => cache.set(key, image))),
       { concurrency: options.concurrency ?? 2, discard: true }
     )
     const stats = cache.stats()
     if (stats.evictions > 0) {
-      return yield* new MdktProtocolInvalid({ what: options.what ?? "frames", detail: `the frame cache evicted ${stats.evictions} frames; raise data.world.cacheMegabytes` })
+      return yield* new MdktProtocolInvalid({
+        what: options.what ?? "frames",
+        detail: `the frame cache evicted ${stats.evictions} frames; raise data.world.cacheMegabytes`
+      })
     }
-    return { train, query, gallery, loader: cachedFrameLoader(cache, height, width), framesPerTracklet: cap, frames: stats.entries, bytes: stats.bytes }
+    return {
+      train,
+      query,
+      gallery,
+      loader: cachedFrameLoader(cache, height, width),
+      framesPerTracklet: cap,
+      frames: stats.entries,
+      bytes: stats.bytes
+    }
   })

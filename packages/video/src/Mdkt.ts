@@ -16,7 +16,16 @@
 import * as path from "node:path"
 import { ProtocolKind, type RunMismatch, type RunStoreError, StageJournal } from "@reidfx/continual"
 import type { WeightsIOError, WeightsMismatch } from "@reidfx/model"
-import { BoundedRead, type InputRefused, Interrupted, type InvalidOption, type PathEscapesRoot, RunFolder, type RunFolderRefused, type WriteFailed } from "@reidfx/tensor"
+import {
+  BoundedRead,
+  type InputRefused,
+  Interrupted,
+  type InvalidOption,
+  type PathEscapesRoot,
+  RunFolder,
+  type RunFolderRefused,
+  type WriteFailed
+} from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
@@ -66,7 +75,7 @@ export const runProtocol = (
   protocol: MdktProtocol,
   options: RunOptions = {}
 ): Effect.Effect<{ readonly run: MdktRunner.MdktRun; readonly written: MdktReport.Written }, RunError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const p = options.seeds === undefined ? protocol : { ...protocol, seeds: [...options.seeds] }
     const out = options.out ?? path.join("runs", p.name)
     if (options.fresh === true) yield* RunFolder.removeForFresh(out, ["protocol.json"])
@@ -91,7 +100,10 @@ export const runFile = (
   options: RunOptions = {}
 ): Effect.Effect<{ readonly run: MdktRunner.MdktRun; readonly written: MdktReport.Written }, RunError> =>
   BoundedRead.readText(file).pipe(
-    Effect.mapError((e) => new MdktProtocolDecodeError({ source: file, issues: [{ path: "(file)", message: `cannot read: ${e.reason}` }] })),
+    Effect.mapError(
+      (e) =>
+        new MdktProtocolDecodeError({ source: file, issues: [{ path: "(file)", message: `cannot read: ${e.reason}` }] })
+    ),
     Effect.flatMap((text) => MdktProtocolFile.parse(text, file)),
     Effect.flatMap((p) => runProtocol(p, options))
   )
@@ -108,11 +120,17 @@ export const kind = ProtocolKind.make({
   schema: MdktProtocol,
   decode: MdktProtocolFile.decode,
   run: (protocol, request) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (request.methods !== undefined || request.epochs !== undefined) {
         return yield* new MdktProtocolDecodeError({
           source: protocol.name,
-          issues: [{ path: "(flags)", message: "--methods and --epochs apply to lifelong protocols; an MDKT protocol sets its rows and steps in the file (or with --set)" }]
+          issues: [
+            {
+              path: "(flags)",
+              message:
+                "--methods and --epochs apply to lifelong protocols; an MDKT protocol sets its rows and steps in the file (or with --set)"
+            }
+          ]
         })
       }
       yield* runProtocol(protocol, {

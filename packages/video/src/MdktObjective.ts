@@ -21,7 +21,14 @@
  * descends its own gradient. With `teacherKeepsTr` (default) the teacher keeps its L_TR in every row.
  * @since 0.1.0
  */
-import { mutualLogitsKD, mutualTripletContrast, pairwiseDistance, Peer, type PeerService, Source } from "@reidfx/distill"
+import {
+  mutualLogitsKD,
+  mutualTripletContrast,
+  pairwiseDistance,
+  Peer,
+  type PeerService,
+  Source
+} from "@reidfx/distill"
 import { crossEntropyLabelSmooth, Objective, Term, tripletBatchHard } from "@reidfx/metric"
 import { Effect } from "effect"
 import { MdktProtocolInvalid } from "./errors.ts"
@@ -37,7 +44,10 @@ import type { StudentStage, TeacherMode, TermName, TermsSpec, TripletSpec } from
 export const trTerms = (spec: TripletSpec): ReadonlyArray<Term.Term<never>> => {
   const triplet = Term.named(tripletBatchHard({ margin: spec.margin, weight: spec.weight }), "tr.triplet")
   if (spec.crossEntropy === 0) return [triplet]
-  const id = Term.named(crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight * spec.crossEntropy }), "tr.id")
+  const id = Term.named(
+    crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing, weight: spec.weight * spec.crossEntropy }),
+    "tr.id"
+  )
   return [triplet, id]
 }
 
@@ -50,26 +60,39 @@ export type Side = "student" | "teacher"
  * @category terms
  * @since 0.1.0
  */
-export const transferTerms = (side: Side, terms: TermsSpec, enabled: ReadonlyArray<TermName>): ReadonlyArray<Term.Term<Peer>> => {
+export const transferTerms = (
+  side: Side,
+  terms: TermsSpec,
+  enabled: ReadonlyArray<TermName>
+): ReadonlyArray<Term.Term<Peer>> => {
   const out: Array<Term.Term<Peer>> = []
   if (enabled.includes("mkd")) {
-    out.push(Term.named(mutualLogitsKD({ temperature: terms.mkd.temperature, directions: "fromPeer", weight: terms.mkd.weight }), "mkd"))
+    out.push(
+      Term.named(
+        mutualLogitsKD({ temperature: terms.mkd.temperature, directions: "fromPeer", weight: terms.mkd.weight }),
+        "mkd"
+      )
+    )
   }
   if (enabled.includes("pd")) {
-    out.push(Term.named(pairwiseDistance({ reduction: terms.pd.reduction, weight: terms.pd.weight }, Source.peer), "pd"))
+    out.push(
+      Term.named(pairwiseDistance({ reduction: terms.pd.reduction, weight: terms.pd.weight }, Source.peer), "pd")
+    )
   }
   if (enabled.includes("mtcl")) {
     const mineFrom = (terms.mtcl.mining === "teacher") === (side === "teacher") ? "self" : "peer"
-    out.push(Term.named(
-      mutualTripletContrast({
-        temperature: terms.mtcl.temperature,
-        mineFrom,
-        reduction: terms.mtcl.reduction,
-        directions: "fromPeer",
-        weight: terms.mtcl.weight
-      }),
-      "mtcl"
-    ))
+    out.push(
+      Term.named(
+        mutualTripletContrast({
+          temperature: terms.mtcl.temperature,
+          mineFrom,
+          reduction: terms.mtcl.reduction,
+          directions: "fromPeer",
+          weight: terms.mtcl.weight
+        }),
+        "mtcl"
+      )
+    )
   }
   return out
 }
@@ -87,10 +110,22 @@ export interface RowTerms {
  * @since 0.1.0
  */
 export const rowTerms = (stage: StudentStage, enabled: ReadonlyArray<TermName>, mode: TeacherMode): RowTerms => {
-  const student = [...(enabled.includes("tr") ? trTerms(stage.terms.tr) : []), ...transferTerms("student", stage.terms, enabled)]
-  if (student.length === 0) throw new MdktProtocolInvalid({ what: "MDKT row", detail: "no term is on; switch on at least one of tr, mkd, pd, mtcl" })
+  const student = [
+    ...(enabled.includes("tr") ? trTerms(stage.terms.tr) : []),
+    ...transferTerms("student", stage.terms, enabled)
+  ]
+  if (student.length === 0)
+    throw new MdktProtocolInvalid({
+      what: "MDKT row",
+      detail: "no term is on; switch on at least one of tr, mkd, pd, mtcl"
+    })
   const teacherTr = stage.teacherKeepsTr || enabled.includes("tr") ? trTerms(stage.terms.tr) : []
-  const teacher = mode === "frozen" ? [] : mode === "withoutMutual" ? teacherTr : [...teacherTr, ...transferTerms("teacher", stage.terms, enabled)]
+  const teacher =
+    mode === "frozen"
+      ? []
+      : mode === "withoutMutual"
+        ? teacherTr
+        : [...teacherTr, ...transferTerms("teacher", stage.terms, enabled)]
   return { student, teacher }
 }
 
@@ -105,15 +140,23 @@ export const rowObjectives = (
   enabled: ReadonlyArray<TermName>,
   mode: TeacherMode,
   peers: { readonly teacher: PeerService; readonly student: PeerService }
-): Effect.Effect<{ readonly student: Objective.ObjectiveService; readonly teacher: Objective.ObjectiveService | undefined }, MdktProtocolInvalid> =>
-  Effect.gen(function*() {
-    const terms = yield* Effect.try({ try: () => rowTerms(stage, enabled, mode), catch: (e) => e as MdktProtocolInvalid })
+): Effect.Effect<
+  { readonly student: Objective.ObjectiveService; readonly teacher: Objective.ObjectiveService | undefined },
+  MdktProtocolInvalid
+> =>
+  Effect.gen(function* () {
+    const terms = yield* Effect.try({
+      try: () => rowTerms(stage, enabled, mode),
+      catch: (e) => e as MdktProtocolInvalid
+    })
     const student = yield* Objective.make(...terms.student).pipe(Effect.provideService(Peer, peers.teacher))
-    const teacher = terms.teacher.length === 0
-      ? undefined
-      : yield* Objective.make(...terms.teacher).pipe(Effect.provideService(Peer, peers.student))
+    const teacher =
+      terms.teacher.length === 0
+        ? undefined
+        : yield* Objective.make(...terms.teacher).pipe(Effect.provideService(Peer, peers.student))
     return { student, teacher }
   })
 
 /** The teacher's stage-1 Objective: L_TR (triplet + identity cross-entropy). @category constructors @since 0.1.0 */
-export const teacherObjective = (spec: TripletSpec): Effect.Effect<Objective.ObjectiveService> => Objective.make(...trTerms(spec))
+export const teacherObjective = (spec: TripletSpec): Effect.Effect<Objective.ObjectiveService> =>
+  Objective.make(...trTerms(spec))

@@ -94,7 +94,13 @@ export type DataSpec = typeof DataSpec.Type
 
 /** The clip model of teacher and student (same architecture; the classifier size comes from the data). @category models */
 export const ModelSpec = Schema.Struct({
-  backbone: withDefault(ModelConfig.BackboneConfig, { kind: "reference", stemWidth: 16, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], lastStride: 1 }),
+  backbone: withDefault(ModelConfig.BackboneConfig, {
+    kind: "reference",
+    stemWidth: 16,
+    widths: [16, 32, 64, 128],
+    blocks: [1, 1, 1, 1],
+    lastStride: 1
+  }),
   spatialPooling: withDefault(Schema.Literals(["avg", "max", "gem"]), "avg"),
   embedding: Schema.optionalKey(PositiveInt),
   temporalPooling: withDefault(Schema.Literals(temporalPoolingKinds), "mean"),
@@ -249,7 +255,10 @@ export const RowSpec = Schema.Struct({
 export type RowSpec = typeof RowSpec.Type
 
 /** `seed`: the rows of the seed's table; `none`: skip the table; or the rows in full. @category models */
-export const TableRows = Schema.Union([Schema.Literals(["seed", "none"]), Schema.Array(RowSpec).check(Schema.isMinLength(1))])
+export const TableRows = Schema.Union([
+  Schema.Literals(["seed", "none"]),
+  Schema.Array(RowSpec).check(Schema.isMinLength(1))
+])
 export type TableRows = typeof TableRows.Type
 
 /** The two ablation tables. @category models */
@@ -353,7 +362,11 @@ export const configurationKey = (terms: ReadonlyArray<TermName>, mode: TeacherMo
   `${termOrder.filter((t) => terms.includes(t)).join("+")}@${mode}`
 
 /** Resolves a table's rows (`seed` gives the seed's rows, `none` none). @category utils */
-export const resolveRows = (rows: TableRows, defaults: StudentStage, seedRows: ReadonlyArray<RowSpec>): ReadonlyArray<ResolvedRow> => {
+export const resolveRows = (
+  rows: TableRows,
+  defaults: StudentStage,
+  seedRows: ReadonlyArray<RowSpec>
+): ReadonlyArray<ResolvedRow> => {
   const list = rows === "none" ? [] : rows === "seed" ? seedRows : rows
   return list.map((r) => {
     const terms = termOrder.filter((t) => (r.terms ?? defaults.enabled).includes(t))

@@ -17,7 +17,9 @@ import { MdktProtocol, type MdktProtocolInput } from "./MdktProtocol.ts"
  */
 export const decode = (input: unknown, source = "value"): Effect.Effect<MdktProtocol, MdktProtocolDecodeError> =>
   Schema.decodeUnknownEffect(MdktProtocol)(input, { errors: "all", onExcessProperty: "error" }).pipe(
-    Effect.mapError((e) => new MdktProtocolDecodeError({ source, issues: ConfigIssues.explainAll(MdktProtocol.ast, input, e.issue) }))
+    Effect.mapError(
+      (e) => new MdktProtocolDecodeError({ source, issues: ConfigIssues.explainAll(MdktProtocol.ast, input, e.issue) })
+    )
   )
 
 /**
@@ -28,7 +30,11 @@ export const decode = (input: unknown, source = "value"): Effect.Effect<MdktProt
 export const parse = (text: string, source = "text"): Effect.Effect<MdktProtocol, MdktProtocolDecodeError> =>
   Effect.try({
     try: () => YAML.parse(text) as unknown,
-    catch: (e) => new MdktProtocolDecodeError({ source, issues: [{ path: "(root)", message: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` }] })
+    catch: (e) =>
+      new MdktProtocolDecodeError({
+        source,
+        issues: [{ path: "(root)", message: `not valid YAML or JSON: ${e instanceof Error ? e.message : String(e)}` }]
+      })
   }).pipe(Effect.flatMap((value) => decode(value, source)))
 
 /**

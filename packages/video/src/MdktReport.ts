@@ -39,7 +39,11 @@ export const sections = (run: MdktRun): ReadonlyArray<Section> =>
 export const barChart = (options: {
   readonly title: string
   readonly labels: ReadonlyArray<string>
-  readonly series: ReadonlyArray<{ readonly name: string; readonly values: ReadonlyArray<number>; readonly errors: ReadonlyArray<number> }>
+  readonly series: ReadonlyArray<{
+    readonly name: string
+    readonly values: ReadonlyArray<number>
+    readonly errors: ReadonlyArray<number>
+  }>
   readonly yLabel: string
 }): string => {
   const width = Math.max(420, 70 * options.labels.length + 80)
@@ -57,25 +61,38 @@ export const barChart = (options: {
   const parts: Array<string> = []
   parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13">${Svg.escape(options.title)}</text>`)
   for (let t = 0; t <= yMax; t += yMax / 5) {
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${left - 4}" y="${y(t) + 4}" text-anchor="end" font-size="10">${t.toFixed(0)}</text>`)
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${left - 4}" y="${y(t) + 4}" text-anchor="end" font-size="10">${t.toFixed(0)}</text>`
+    )
   }
-  parts.push(`<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="11">${Svg.escape(options.yLabel)}</text>`)
+  parts.push(
+    `<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="11">${Svg.escape(options.yLabel)}</text>`
+  )
   options.series.forEach((s, k) => {
     const colour = Svg.palette[k % Svg.palette.length]
-    const bars = s.values.map((v, i) => {
-      const x = left + i * group + group * 0.1 + k * barW
-      const e = s.errors[i] ?? 0
-      const bar = `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y(0) - y(v)).toFixed(1)}" fill="${colour}"><title>${Svg.escape(`${options.labels[i]}: ${s.name} ${v.toFixed(1)} ± ${e.toFixed(1)}`)}</title></rect>`
-      const cx = x + barW / 2
-      const err = e > 0 ? `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>` : ""
-      return bar + err
-    }).join("")
+    const bars = s.values
+      .map((v, i) => {
+        const x = left + i * group + group * 0.1 + k * barW
+        const e = s.errors[i] ?? 0
+        const bar = `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y(0) - y(v)).toFixed(1)}" fill="${colour}"><title>${Svg.escape(`${options.labels[i]}: ${s.name} ${v.toFixed(1)} ± ${e.toFixed(1)}`)}</title></rect>`
+        const cx = x + barW / 2
+        const err =
+          e > 0
+            ? `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`
+            : ""
+        return bar + err
+      })
+      .join("")
     parts.push(`<g data-series="${Svg.escape(s.name)}" data-points="${s.values.length}">${bars}</g>`)
-    parts.push(`<rect x="${left + 10 + k * 110}" y="${height - 18}" width="10" height="10" fill="${colour}"/><text x="${left + 24 + k * 110}" y="${height - 9}" font-size="11">${Svg.escape(s.name)}</text>`)
+    parts.push(
+      `<rect x="${left + 10 + k * 110}" y="${height - 18}" width="10" height="10" fill="${colour}"/><text x="${left + 24 + k * 110}" y="${height - 9}" font-size="11">${Svg.escape(s.name)}</text>`
+    )
   })
   options.labels.forEach((l, i) => {
     const x = left + i * group + group / 2
-    parts.push(`<text transform="translate(${x.toFixed(1)} ${top + plotH + 12}) rotate(30)" font-size="10">${Svg.escape(l)}</text>`)
+    parts.push(
+      `<text transform="translate(${x.toFixed(1)} ${top + plotH + 12}) rotate(30)" font-size="10">${Svg.escape(l)}</text>`
+    )
   })
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${Svg.escape(options.title)}">${parts.join("")}</svg>`
 }
@@ -97,10 +114,16 @@ export const toHtml = (run: MdktRun): string => {
         }))
       })
     )
-  const formulas = run.seeds[0]?.configurations.map((c) =>
-    `<tr><th>${Svg.escape(c.key)}</th><td><code>${Svg.escape(c.studentFormula)}</code></td><td><code>${Svg.escape(c.teacherFormula)}</code></td></tr>`
-  ).join("") ?? ""
-  const comparisons = AblationTable.comparisonLines(AblationTable.comparisons(run)).map((l) => `<li>${Svg.escape(l)}</li>`).join("")
+  const formulas =
+    run.seeds[0]?.configurations
+      .map(
+        (c) =>
+          `<tr><th>${Svg.escape(c.key)}</th><td><code>${Svg.escape(c.studentFormula)}</code></td><td><code>${Svg.escape(c.teacherFormula)}</code></td></tr>`
+      )
+      .join("") ?? ""
+  const comparisons = AblationTable.comparisonLines(AblationTable.comparisons(run))
+    .map((l) => `<li>${Svg.escape(l)}</li>`)
+    .join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${Svg.escape(run.protocol.name)}: MDKT report</title>
 <style>
@@ -112,7 +135,9 @@ code{font-size:11px}
 <p class="note">${Svg.escape(run.protocol.description ?? "")}</p>
 <p class="note">${Svg.escape(`${run.world.name}: ${run.world.classes} training identities (${run.world.train} tracklets), ${run.world.query} query and ${run.world.gallery} gallery tracklets. Student ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds; wall time ${run.seconds.toFixed(0)} s.`)}</p>
 <p class="note">${Svg.escape(`Evaluation protocol: ${run.world.protocol}.`)}</p>
-${sections(run).map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${Html.tableHtml(s.table)}`).join("\n")}
+${sections(run)
+  .map((s) => `<h2>${Svg.escape(s.title)}</h2>\n${Html.tableHtml(s.table)}`)
+  .join("\n")}
 <h2>The seed's orderings</h2>
 <ul>${comparisons}</ul>
 <div class="charts">${charts.join("")}</div>
@@ -134,8 +159,12 @@ export interface Written {
  * durably (`@reidfx/tensor` AtomicFile). @category io @since 0.1.0
  */
 export const write = (out: string, run: MdktRun): Effect.Effect<Written, WriteFailed> =>
-  Effect.gen(function*() {
-    const written = { json: path.join(out, "results.json"), markdown: path.join(out, "report.md"), html: path.join(out, "report.html") }
+  Effect.gen(function* () {
+    const written = {
+      json: path.join(out, "results.json"),
+      markdown: path.join(out, "report.md"),
+      html: path.join(out, "report.html")
+    }
     yield* AtomicFile.writeFile(written.json, JSON.stringify(AblationTable.toJson(run), null, 1))
     yield* AtomicFile.writeFile(written.markdown, AblationTable.toMarkdown(run))
     yield* AtomicFile.writeFile(written.html, toHtml(run))

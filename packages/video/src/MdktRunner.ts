@@ -28,7 +28,15 @@ import { Effect } from "effect"
 import { indexTracklets, makeFrameLoader } from "./ClipData.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
 import { rowObjectives, teacherObjective } from "./MdktObjective.ts"
-import { type MdktProtocol, type ResolvedRow, resolveRows, seedTable1, seedTable2, type TeacherMode, type TermName } from "./MdktProtocol.ts"
+import {
+  type MdktProtocol,
+  type ResolvedRow,
+  resolveRows,
+  seedTable1,
+  seedTable2,
+  type TeacherMode,
+  type TermName
+} from "./MdktProtocol.ts"
 import { type StageSummary, trainPair, trainTeacher } from "./MdktTraining.ts"
 import { describeProtocol, evaluateVideoModel, type VideoScores } from "./VideoEvaluation.ts"
 import * as VideoModel from "./VideoModel.ts"
@@ -121,114 +129,162 @@ export const runSeed = (
   protocol: MdktProtocol,
   world: VideoSplits,
   seed: number,
-  options: { readonly log?: RunLog; readonly loader?: ReturnType<typeof makeFrameLoader>; readonly journal?: StageJournal.Journal } = {}
+  options: {
+    readonly log?: RunLog
+    readonly loader?: ReturnType<typeof makeFrameLoader>
+    readonly journal?: StageJournal.Journal
+  } = {}
 ): Effect.Effect<SeedResult, SeedError> =>
-  Effect.scoped(Effect.gen(function*() {
-    const journal = options.journal ?? (yield* StageJournal.open(undefined, seedUnit(seed)))
-    const log: RunLog = (line) =>
-      Effect.andThen(Progress.emit({ _tag: "Note", method: protocol.name, seed, line }), options.log === undefined ? Effect.void : options.log(line))
-    const loader = options.loader ?? world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
-    const index = indexTracklets(world.train)
-    const { weights, ...modelSpec } = protocol.model
-    const config = yield* VideoModel.decodeConfig({ ...modelSpec, classes: index.classes })
-    const evaluate = (model: VideoModel.VideoModelBase) =>
-      evaluateVideoModel(model, world.query, world.gallery, loader, protocol.evaluation, world)
-    const done = (key: string, what: string, t0: number, detail: string) =>
-      Progress.emit({ _tag: "StageDone", method: what, seed, task: key, stage: "train+evaluate", seconds: (performance.now() - t0) / 1000, detail })
-    // stage 1
-    const teacher = yield* VideoModel.makeTrainable(config, "teacher")
-    const teacherWeights = protocol.teacher.weights ?? weights
-    if (teacherWeights !== undefined) yield* WeightsInit.apply(teacher, teacherWeights, "frame/")
-    const checkpoint = journal.dir === undefined ? undefined : path.join(journal.dir, "ckpt", "teacher")
-    const t1 = performance.now()
-    const stage1 = yield* StageJournal.stage(journal, "stage1", Effect.gen(function*() {
-      yield* log(`seed ${seed}: stage 1, teacher V2V on ${protocol.teacher.frames}-frame clips`)
-      const training = yield* trainTeacher({
-        model: teacher,
-        index,
-        loader,
-        stage: protocol.teacher,
-        flip: protocol.data.flip,
-        rng: RandomStream.fromSeed(seed, "sampling/stage1"),
-        log: (line) => log(`seed ${seed}: ${line}`)
-      })
-      const formula = (yield* teacherObjective(protocol.teacher.tr)).formula
-      const scores = evaluate(teacher)
-      yield* log(`seed ${seed}: teacher after stage 1: ${scoreLine(scores)}`)
-      // the teacher's checkpoint is written before the stage is committed (the journal points at it last)
-      if (checkpoint !== undefined) yield* Weights.writeDirectory(checkpoint, teacher.weights())
-      return { teacher: scores, training, formula }
-    }))
-    if (stage1.resumed) {
-      if (checkpoint === undefined) return yield* new MdktProtocolInvalid({ what: `seed ${seed}`, detail: "stage 1 is committed but the run has no folder" })
-      yield* Effect.scoped(Effect.map(Weights.readDirectory(checkpoint), ({ tensors }) => teacher.assign(tensors)))
-    } else yield* done("stage 1", "teacher", t1, scoreLine(stage1.value.teacher))
-    const teacherScores = stage1.value.teacher
-    const snapshot = yield* teacher.snapshot
-    // stage 2, once per distinct configuration
-    const rows = distinct([
-      ...resolveRows(protocol.tables.table1, protocol.student, seedTable1),
-      ...resolveRows(protocol.tables.table2, protocol.student, seedTable2)
-    ])
-    const configurations: Array<ConfigurationResult> = []
-    for (const row of rows) {
-      const t0 = performance.now()
-      const result = yield* StageJournal.stage(journal, `stage2/${row.key}`, Effect.scoped(Effect.gen(function*() {
-        const student = yield* VideoModel.makeTrainable(config, "student")
-        if (protocol.student.init === "teacher") student.assign(snapshot.weights())
-        else if (weights !== undefined) yield* WeightsInit.apply(student, weights, "frame/")
-        const trainableTeacher = row.mode === "frozen" ? undefined : yield* VideoModel.makeTrainable(config, "teacher")
-        trainableTeacher?.assign(snapshot.weights())
-        const objectives = yield* rowObjectives(protocol.student, row.terms, row.mode, {
-          teacher: trainableTeacher === undefined ? peer("teacher", snapshot, []) : peer("teacher", trainableTeacher, trainableTeacher.trainableVariables),
-          student: peer("student", student, student.trainableVariables)
+  Effect.scoped(
+    Effect.gen(function* () {
+      const journal = options.journal ?? (yield* StageJournal.open(undefined, seedUnit(seed)))
+      const log: RunLog = (line) =>
+        Effect.andThen(
+          Progress.emit({ _tag: "Note", method: protocol.name, seed, line }),
+          options.log === undefined ? Effect.void : options.log(line)
+        )
+      const loader = options.loader ?? world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
+      const index = indexTracklets(world.train)
+      const { weights, ...modelSpec } = protocol.model
+      const config = yield* VideoModel.decodeConfig({ ...modelSpec, classes: index.classes })
+      const evaluate = (model: VideoModel.VideoModelBase) =>
+        evaluateVideoModel(model, world.query, world.gallery, loader, protocol.evaluation, world)
+      const done = (key: string, what: string, t0: number, detail: string) =>
+        Progress.emit({
+          _tag: "StageDone",
+          method: what,
+          seed,
+          task: key,
+          stage: "train+evaluate",
+          seconds: (performance.now() - t0) / 1000,
+          detail
         })
-        yield* log(`seed ${seed}: stage 2 [${row.key}] student: ${objectives.student.formula}; teacher: ${objectives.teacher?.formula ?? "frozen"}`)
-        const training = yield* trainPair({
-          student,
-          studentObjective: objectives.student,
-          studentOptimizer: protocol.student.optimizer,
-          teacher: trainableTeacher === undefined || objectives.teacher === undefined
-            ? { _tag: "Frozen", model: snapshot }
-            : { _tag: "Trainable", model: trainableTeacher, objective: objectives.teacher, optimizer: protocol.student.teacherOptimizer },
-          index,
-          loader,
-          epochs: protocol.student.epochs,
-          batchesPerEpoch: protocol.student.batchesPerEpoch,
-          batch: protocol.student.batch,
-          studentFrames: protocol.student.frames,
-          teacherFrames: protocol.student.teacherFrames,
-          sampling: protocol.student.sampling,
-          flip: protocol.data.flip,
-          rng: RandomStream.fromSeed(seed, "sampling/stage2"),
-          log: (line) => log(`seed ${seed}: [${row.key}] ${line}`)
+      // stage 1
+      const teacher = yield* VideoModel.makeTrainable(config, "teacher")
+      const teacherWeights = protocol.teacher.weights ?? weights
+      if (teacherWeights !== undefined) yield* WeightsInit.apply(teacher, teacherWeights, "frame/")
+      const checkpoint = journal.dir === undefined ? undefined : path.join(journal.dir, "ckpt", "teacher")
+      const t1 = performance.now()
+      const stage1 = yield* StageJournal.stage(
+        journal,
+        "stage1",
+        Effect.gen(function* () {
+          yield* log(`seed ${seed}: stage 1, teacher V2V on ${protocol.teacher.frames}-frame clips`)
+          const training = yield* trainTeacher({
+            model: teacher,
+            index,
+            loader,
+            stage: protocol.teacher,
+            flip: protocol.data.flip,
+            rng: RandomStream.fromSeed(seed, "sampling/stage1"),
+            log: (line) => log(`seed ${seed}: ${line}`)
+          })
+          const formula = (yield* teacherObjective(protocol.teacher.tr)).formula
+          const scores = evaluate(teacher)
+          yield* log(`seed ${seed}: teacher after stage 1: ${scoreLine(scores)}`)
+          // the teacher's checkpoint is written before the stage is committed (the journal points at it last)
+          if (checkpoint !== undefined) yield* Weights.writeDirectory(checkpoint, teacher.weights())
+          return { teacher: scores, training, formula }
         })
-        const studentScores = evaluate(student)
-        const teacherAfter = trainableTeacher === undefined || !protocol.evaluation.teacher ? teacherScores : evaluate(trainableTeacher)
-        yield* log(`seed ${seed}: [${row.key}] student ${scoreLine(studentScores)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`)
-        return {
-          key: row.key,
-          terms: row.terms,
-          mode: row.mode,
-          studentFormula: objectives.student.formula,
-          teacherFormula: objectives.teacher?.formula ?? "frozen",
-          student: studentScores,
-          teacher: teacherAfter,
-          training,
-          seconds: (performance.now() - t0) / 1000
-        } satisfies ConfigurationResult
-      })))
-      if (!result.resumed) yield* done("stage 2", row.key, t0, `student ${scoreLine(result.value.student)}`)
-      configurations.push(result.value)
-    }
-    return {
-      seed,
-      stage1: stage1.value,
-      configurations,
-      // compute seconds of the seed's stages (those of earlier, interrupted invocations included)
-      seconds: journal.state().seconds
-    }
-  }).pipe(Rng.withSeed(seed)))
+      )
+      if (stage1.resumed) {
+        if (checkpoint === undefined)
+          return yield* new MdktProtocolInvalid({
+            what: `seed ${seed}`,
+            detail: "stage 1 is committed but the run has no folder"
+          })
+        yield* Effect.scoped(Effect.map(Weights.readDirectory(checkpoint), ({ tensors }) => teacher.assign(tensors)))
+      } else yield* done("stage 1", "teacher", t1, scoreLine(stage1.value.teacher))
+      const teacherScores = stage1.value.teacher
+      const snapshot = yield* teacher.snapshot
+      // stage 2, once per distinct configuration
+      const rows = distinct([
+        ...resolveRows(protocol.tables.table1, protocol.student, seedTable1),
+        ...resolveRows(protocol.tables.table2, protocol.student, seedTable2)
+      ])
+      const configurations: Array<ConfigurationResult> = []
+      for (const row of rows) {
+        const t0 = performance.now()
+        const result = yield* StageJournal.stage(
+          journal,
+          `stage2/${row.key}`,
+          Effect.scoped(
+            Effect.gen(function* () {
+              const student = yield* VideoModel.makeTrainable(config, "student")
+              if (protocol.student.init === "teacher") student.assign(snapshot.weights())
+              else if (weights !== undefined) yield* WeightsInit.apply(student, weights, "frame/")
+              const trainableTeacher =
+                row.mode === "frozen" ? undefined : yield* VideoModel.makeTrainable(config, "teacher")
+              trainableTeacher?.assign(snapshot.weights())
+              const objectives = yield* rowObjectives(protocol.student, row.terms, row.mode, {
+                teacher:
+                  trainableTeacher === undefined
+                    ? peer("teacher", snapshot, [])
+                    : peer("teacher", trainableTeacher, trainableTeacher.trainableVariables),
+                student: peer("student", student, student.trainableVariables)
+              })
+              yield* log(
+                `seed ${seed}: stage 2 [${row.key}] student: ${objectives.student.formula}; teacher: ${objectives.teacher?.formula ?? "frozen"}`
+              )
+              const training = yield* trainPair({
+                student,
+                studentObjective: objectives.student,
+                studentOptimizer: protocol.student.optimizer,
+                teacher:
+                  trainableTeacher === undefined || objectives.teacher === undefined
+                    ? { _tag: "Frozen", model: snapshot }
+                    : {
+                        _tag: "Trainable",
+                        model: trainableTeacher,
+                        objective: objectives.teacher,
+                        optimizer: protocol.student.teacherOptimizer
+                      },
+                index,
+                loader,
+                epochs: protocol.student.epochs,
+                batchesPerEpoch: protocol.student.batchesPerEpoch,
+                batch: protocol.student.batch,
+                studentFrames: protocol.student.frames,
+                teacherFrames: protocol.student.teacherFrames,
+                sampling: protocol.student.sampling,
+                flip: protocol.data.flip,
+                rng: RandomStream.fromSeed(seed, "sampling/stage2"),
+                log: (line) => log(`seed ${seed}: [${row.key}] ${line}`)
+              })
+              const studentScores = evaluate(student)
+              const teacherAfter =
+                trainableTeacher === undefined || !protocol.evaluation.teacher
+                  ? teacherScores
+                  : evaluate(trainableTeacher)
+              yield* log(
+                `seed ${seed}: [${row.key}] student ${scoreLine(studentScores)} (${((performance.now() - t0) / 1000).toFixed(0)} s)`
+              )
+              return {
+                key: row.key,
+                terms: row.terms,
+                mode: row.mode,
+                studentFormula: objectives.student.formula,
+                teacherFormula: objectives.teacher?.formula ?? "frozen",
+                student: studentScores,
+                teacher: teacherAfter,
+                training,
+                seconds: (performance.now() - t0) / 1000
+              } satisfies ConfigurationResult
+            })
+          )
+        )
+        if (!result.resumed) yield* done("stage 2", row.key, t0, `student ${scoreLine(result.value.student)}`)
+        configurations.push(result.value)
+      }
+      return {
+        seed,
+        stage1: stage1.value,
+        configurations,
+        // compute seconds of the seed's stages (those of earlier, interrupted invocations included)
+        seconds: journal.state().seconds
+      }
+    }).pipe(Rng.withSeed(seed))
+  )
 
 /**
  * Runs a decoded protocol: loads its world, then every seed (see {@link runSeed}). With `out` (a run folder the
@@ -249,15 +305,25 @@ export const run = (
     readonly onSeed?: (result: SeedResult) => Effect.Effect<void, WriteFailed>
   } = {}
 ): Effect.Effect<MdktRun, SeedError | WriteFailed> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const started = performance.now()
     const log: RunLog = (line) =>
-      Effect.andThen(Progress.emit({ _tag: "Note", method: protocol.name, seed: -1, line }), options.log === undefined ? Effect.void : options.log(line))
+      Effect.andThen(
+        Progress.emit({ _tag: "Note", method: protocol.name, seed: -1, line }),
+        options.log === undefined ? Effect.void : options.log(line)
+      )
     const world = yield* loadWorld(protocol.data)
     const loader = world.loader ?? makeFrameLoader(protocol.data.height, protocol.data.width)
     const classes = new Set(world.train.map((t) => t.id)).size
-    yield* Progress.emit({ _tag: "RunStarted", protocol: protocol.name, units: protocol.seeds.length, out: options.out })
-    yield* log(`${protocol.name}: ${world.name}, ${world.train.length} train tracklets of ${classes} identities, ${world.query.length} query and ${world.gallery.length} gallery tracklets`)
+    yield* Progress.emit({
+      _tag: "RunStarted",
+      protocol: protocol.name,
+      units: protocol.seeds.length,
+      out: options.out
+    })
+    yield* log(
+      `${protocol.name}: ${world.name}, ${world.train.length} train tracklets of ${classes} identities, ${world.query.length} query and ${world.gallery.length} gallery tracklets`
+    )
     const seeds: Array<SeedResult> = []
     for (const [i, seed] of protocol.seeds.entries()) {
       const done = options.completed?.get(seed)
@@ -268,10 +334,22 @@ export const run = (
       }
       const journal = yield* StageJournal.open(options.out, seedUnit(seed))
       const committed = journal.state().completed.length
-      yield* Progress.emit({ _tag: "UnitStarted", method: protocol.name, seed, unit: i + 1, units: protocol.seeds.length, resumed: committed })
+      yield* Progress.emit({
+        _tag: "UnitStarted",
+        method: protocol.name,
+        seed,
+        unit: i + 1,
+        units: protocol.seeds.length,
+        resumed: committed
+      })
       const t0 = performance.now()
-      const result = yield* runSeed(protocol, world, seed, { ...(options.log === undefined ? {} : { log: options.log }), loader, journal })
-      if (committed > 0 && journal.state().completed.length === committed) yield* log(`seed ${seed}: already run (${result.seconds.toFixed(0)} s), reused`)
+      const result = yield* runSeed(protocol, world, seed, {
+        ...(options.log === undefined ? {} : { log: options.log }),
+        loader,
+        journal
+      })
+      if (committed > 0 && journal.state().completed.length === committed)
+        yield* log(`seed ${seed}: already run (${result.seconds.toFixed(0)} s), reused`)
       if (options.onSeed !== undefined) yield* options.onSeed(result)
       yield* Progress.emit({ _tag: "UnitDone", method: protocol.name, seed, seconds: (performance.now() - t0) / 1000 })
       seeds.push(result)

@@ -53,7 +53,14 @@ export const optimizerOf = (spec: OptimizerSpec): Effect.Effect<Optimizer.Optimi
   Optimizer.fromConfig(
     spec.kind === "adam"
       ? { kind: "adam", beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: spec.weightDecay, decayScope: "all" }
-      : { kind: "sgd", momentum: spec.momentum, dampening: 0, nesterov: false, weightDecay: spec.weightDecay, decayScope: "all" }
+      : {
+          kind: "sgd",
+          momentum: spec.momentum,
+          dampening: 0,
+          nesterov: false,
+          weightDecay: spec.weightDecay,
+          decayScope: "all"
+        }
   )
 
 const stepsPerEpoch = (index: TrackletIndex, batch: BatchSpec, explicit: number | undefined): number =>
@@ -83,12 +90,26 @@ class EpochStats {
   }
   line(): string {
     return Object.entries(this.summary())
-      .map(([name, m]) => `${name}: ` + Object.entries(m).map(([k, v]) => `${k}=${v.toFixed(3)}`).join(" "))
+      .map(
+        ([name, m]) =>
+          `${name}: ` +
+          Object.entries(m)
+            .map(([k, v]) => `${k}=${v.toFixed(3)}`)
+            .join(" ")
+      )
       .join(" | ")
   }
 }
 
-const clipInput = (pixels: Float32Array, b: number, t: number, h: number, w: number, labels: Int32Array, cams: Int32Array) => ({
+const clipInput = (
+  pixels: Float32Array,
+  b: number,
+  t: number,
+  h: number,
+  w: number,
+  labels: Int32Array,
+  cams: Int32Array
+) => ({
   images: tf.tensor5d(pixels, [b, t, h, w, 3]),
   labels: tf.tensor1d(labels, "int32"),
   cams: tf.tensor1d(cams, "int32")
@@ -108,7 +129,7 @@ export const trainTeacher = (options: {
   readonly rng: RandomStream
   readonly log?: EpochLog
 }): Effect.Effect<StageSummary, NonFiniteLoss | StepFailed, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { model, index, loader, stage, rng } = options
     const objective = yield* teacherObjective(stage.tr)
     const optimizer = yield* optimizerOf(stage.optimizer)
@@ -127,15 +148,28 @@ export const trainTeacher = (options: {
     for (let epoch = 0; epoch < stage.epochs; epoch++) {
       const stats = new EpochStats()
       for (let s = 0; s < perEpoch; s++) {
-        const batch = drawBatch(index, loader, {
-          identities: stage.batch.identities,
-          instances: stage.batch.instances,
-          teacherFrames: stage.frames,
-          studentFrames: 0,
-          sampling: stage.sampling,
-          flip: options.flip
-        }, rng)
-        const input = clipInput(batch.teacherPixels, batch.size, stage.frames, loader.height, loader.width, batch.labels, batch.cams)
+        const batch = drawBatch(
+          index,
+          loader,
+          {
+            identities: stage.batch.identities,
+            instances: stage.batch.instances,
+            teacherFrames: stage.frames,
+            studentFrames: 0,
+            sampling: stage.sampling,
+            flip: options.flip
+          },
+          rng
+        )
+        const input = clipInput(
+          batch.teacherPixels,
+          batch.size,
+          stage.frames,
+          loader.height,
+          loader.width,
+          batch.labels,
+          batch.cams
+        )
         stats.add(yield* Trainer.step([learner], input, epoch * perEpoch + s))
         clips += batch.size
       }
@@ -148,7 +182,12 @@ export const trainTeacher = (options: {
 
 /** The teacher of stage 2: trainable (modes `withoutMutual`, `mutual`) or a frozen snapshot (`frozen`). @category models @since 0.1.0 */
 export type StageTwoTeacher =
-  | { readonly _tag: "Trainable"; readonly model: TrainableVideoModel; readonly objective: Objective.ObjectiveService; readonly optimizer: OptimizerSpec }
+  | {
+      readonly _tag: "Trainable"
+      readonly model: TrainableVideoModel
+      readonly objective: Objective.ObjectiveService
+      readonly optimizer: OptimizerSpec
+    }
   | { readonly _tag: "Frozen"; readonly model: FrozenVideoModel }
 
 /**
@@ -174,7 +213,7 @@ export const trainPair = (options: {
   readonly rng: RandomStream
   readonly log?: EpochLog
 }): Effect.Effect<StageSummary, NonFiniteLoss | StepFailed, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const { student, teacher, index, loader, rng } = options
     const studentLearner: Learner = {
       name: "student",
@@ -184,24 +223,25 @@ export const trainPair = (options: {
       schedule: () => options.studentOptimizer.learningRate,
       forward: (x, training) => student.forward(x, { training })
     }
-    const teacherLearner: Learner = teacher._tag === "Trainable"
-      ? {
-        name: "teacher",
-        model: asLearnerModel(teacher.model),
-        objective: teacher.objective,
-        optimizer: yield* optimizerOf(teacher.optimizer),
-        schedule: () => teacher.optimizer.learningRate,
-        forward: (x, training) => teacher.model.forward(x, { training })
-      }
-      : {
-        name: "teacher",
-        model: frozenLearnerModel,
-        // an empty Objective (`Objective.make()` with no terms infers its requirement as `unknown`: see the README)
-        objective: yield* (Objective.make() as Effect.Effect<Objective.ObjectiveService>),
-        optimizer: yield* optimizerOf({ kind: "sgd", learningRate: 0, weightDecay: 0, momentum: 0 }),
-        schedule: () => 0,
-        forward: (x) => teacher.model.forward(x)
-      }
+    const teacherLearner: Learner =
+      teacher._tag === "Trainable"
+        ? {
+            name: "teacher",
+            model: asLearnerModel(teacher.model),
+            objective: teacher.objective,
+            optimizer: yield* optimizerOf(teacher.optimizer),
+            schedule: () => teacher.optimizer.learningRate,
+            forward: (x, training) => teacher.model.forward(x, { training })
+          }
+        : {
+            name: "teacher",
+            model: frozenLearnerModel,
+            // an empty Objective (`Objective.make()` with no terms infers its requirement as `unknown`: see the README)
+            objective: yield* Objective.make() as Effect.Effect<Objective.ObjectiveService>,
+            optimizer: yield* optimizerOf({ kind: "sgd", learningRate: 0, weightDecay: 0, momentum: 0 }),
+            schedule: () => 0,
+            forward: (x) => teacher.model.forward(x)
+          }
     const perEpoch = stepsPerEpoch(index, options.batch, options.batchesPerEpoch)
     const started = performance.now()
     let clips = 0
@@ -209,14 +249,19 @@ export const trainPair = (options: {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const stats = new EpochStats()
       for (let s = 0; s < perEpoch; s++) {
-        const batch = drawBatch(index, loader, {
-          identities: options.batch.identities,
-          instances: options.batch.instances,
-          teacherFrames: options.teacherFrames,
-          studentFrames: options.studentFrames,
-          sampling: options.sampling,
-          flip: options.flip
-        }, rng)
+        const batch = drawBatch(
+          index,
+          loader,
+          {
+            identities: options.batch.identities,
+            instances: options.batch.instances,
+            teacherFrames: options.teacherFrames,
+            studentFrames: options.studentFrames,
+            sampling: options.sampling,
+            flip: options.flip
+          },
+          rng
+        )
         const h = loader.height
         const w = loader.width
         const input = [

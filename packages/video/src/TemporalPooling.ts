@@ -53,7 +53,10 @@ export const temporalMax = (frames: tf.Tensor3D): tf.Tensor2D => {
  * @since 0.1.0
  */
 export const frameQuality = (frames: tf.Tensor3D, w: tf.Tensor1D, b: tf.Tensor): tf.Tensor2D => {
-  Tensor.assertShapes("frameQuality", [[frames, [null, null, "D"], "frames"], [w, ["D"], "w"]])
+  Tensor.assertShapes("frameQuality", [
+    [frames, [null, null, "D"], "frames"],
+    [w, ["D"], "w"]
+  ])
   const [batch, time, dim] = frames.shape
   return tf.tidy(() => {
     const flat = tf.reshape(frames, [batch * time, dim]) as tf.Tensor2D

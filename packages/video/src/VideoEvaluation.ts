@@ -84,9 +84,16 @@ export const embedClips = (
       const pixels = new Float32Array(chunk.length * length * frameSize)
       chunk.forEach((i, k) => {
         const c = clips[i]!
-        loader.write(c.positions.map((p) => c.tracklet.frames[p]!), false, pixels, k * length * frameSize)
+        loader.write(
+          c.positions.map((p) => c.tracklet.frames[p]!),
+          false,
+          pixels,
+          k * length * frameSize
+        )
       })
-      const embedded = tf.tidy(() => model.embed(tf.tensor5d(pixels, [chunk.length, length, loader.height, loader.width, 3])))
+      const embedded = tf.tidy(() =>
+        model.embed(tf.tensor5d(pixels, [chunk.length, length, loader.height, loader.width, 3]))
+      )
       const values = embedded.dataSync()
       embedded.dispose()
       chunk.forEach((i, k) => {
@@ -118,17 +125,23 @@ export interface EvaluationLabels {
  * @category rendering
  * @since 0.1.0
  */
-export const describeProtocol = (spec: Pick<EvaluationSpec, "frames" | "queryFrame">, labels: EvaluationLabels = {}): string => {
+export const describeProtocol = (
+  spec: Pick<EvaluationSpec, "frames" | "queryFrame">,
+  labels: EvaluationLabels = {}
+): string => {
   const clip = spec.frames === 0 ? "all its frames" : `${spec.frames} evenly spaced frames`
-  const gallery = labels.galleryIncludesQueries === true
-    ? "every test tracklet, the query tracklets included (official MARS protocol; I2V as TKP, Gu et al. ICCV 2019, github:guxinqian/TKP test.py)"
-    : "the gallery tracklets"
+  const gallery =
+    labels.galleryIncludesQueries === true
+      ? "every test tracklet, the query tracklets included (official MARS protocol; I2V as TKP, Gu et al. ICCV 2019, github:guxinqian/TKP test.py)"
+      : "the gallery tracklets"
   const junk = [
     ...(labels.junkIdentities ?? []).map((i) => `identity ${i} junk`),
     ...(labels.distractorIdentities ?? []).map((i) => `identity ${i} distractor`)
   ]
-  return `I2V: the ${spec.queryFrame} frame of each query tracklet; V2V: each query tracklet over ${clip}; gallery: ${gallery}, each tracklet over ${clip}; ` +
+  return (
+    `I2V: the ${spec.queryFrame} frame of each query tracklet; V2V: each query tracklet over ${clip}; gallery: ${gallery}, each tracklet over ${clip}; ` +
     `gallery items of the query's identity and camera are junk (Market-1501 / MARS rule)${junk.length > 0 ? `, ${junk.join(", ")}` : ""}; CMC and mAP over valid queries`
+  )
 }
 
 /**
@@ -145,21 +158,56 @@ export const evaluateVideoModel = (
   spec: Pick<EvaluationSpec, "frames" | "queryFrame" | "batchSize">,
   labels: EvaluationLabels = {}
 ): VideoScores => {
-  const ownGallery = embedClips(model, gallery.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })), loader, spec.batchSize)
-  const queryClips = embedClips(model, query.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })), loader, spec.batchSize)
-  const queryImages = embedClips(model, query.map((t) => ({ tracklet: t, positions: [queryPosition(t, spec.queryFrame)] })), loader, spec.batchSize)
+  const ownGallery = embedClips(
+    model,
+    gallery.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })),
+    loader,
+    spec.batchSize
+  )
+  const queryClips = embedClips(
+    model,
+    query.map((t) => ({ tracklet: t, positions: clipPositions(t, spec.frames) })),
+    loader,
+    spec.batchSize
+  )
+  const queryImages = embedClips(
+    model,
+    query.map((t) => ({ tracklet: t, positions: [queryPosition(t, spec.queryFrame)] })),
+    loader,
+    spec.batchSize
+  )
   const oneRowEach = (n: number) => Int32Array.from({ length: n }, (_, i) => i)
   // the official MARS gallery: the query tracklets (already embedded) first, then the gallery tracklets, as TKP
   const withQueries = labels.galleryIncludesQueries === true
   const galleryTracklets = withQueries ? [...query, ...gallery] : gallery
   const galleryClips = withQueries
-    ? { data: Float32Array.from([...queryClips.data, ...ownGallery.data]), rows: query.length + gallery.length, dim: ownGallery.dim }
+    ? {
+        data: Float32Array.from([...queryClips.data, ...ownGallery.data]),
+        rows: query.length + gallery.length,
+        dim: ownGallery.dim
+      }
     : ownGallery
-  const g = { frames: galleryClips, tracklet: oneRowEach(galleryTracklets.length), ids: galleryTracklets.map((t) => t.id), cams: galleryTracklets.map((t) => t.cam) }
+  const g = {
+    frames: galleryClips,
+    tracklet: oneRowEach(galleryTracklets.length),
+    ids: galleryTracklets.map((t) => t.id),
+    cams: galleryTracklets.map((t) => t.cam)
+  }
   const qIds = query.map((t) => t.id)
   const qCams = query.map((t) => t.cam)
-  const options = { maxRank: 10, junkIdentities: labels.junkIdentities ?? [-1], distractorIdentities: labels.distractorIdentities ?? [0] }
-  const v2v = videoToVideo({ frames: queryClips, tracklet: oneRowEach(query.length), ids: qIds, cams: qCams }, g, options)
-  const i2v = imageToVideo({ frames: queryImages, tracklet: oneRowEach(query.length), ids: qIds, cams: qCams }, g, { ...options, queryFrame: "first" })
+  const options = {
+    maxRank: 10,
+    junkIdentities: labels.junkIdentities ?? [-1],
+    distractorIdentities: labels.distractorIdentities ?? [0]
+  }
+  const v2v = videoToVideo(
+    { frames: queryClips, tracklet: oneRowEach(query.length), ids: qIds, cams: qCams },
+    g,
+    options
+  )
+  const i2v = imageToVideo({ frames: queryImages, tracklet: oneRowEach(query.length), ids: qIds, cams: qCams }, g, {
+    ...options,
+    queryFrame: "first"
+  })
   return { i2v: scores(i2v), v2v: scores(v2v) }
 }

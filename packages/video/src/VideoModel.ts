@@ -19,7 +19,22 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/tensor"
-import { batchNorm, Builder, define, type ForwardContext, linear, ModelConfig, type ModelOf, modelBase, type ParamSpec, scopedCopies, scopedVariables, type TrainableOf, tensorGetter, variableLookups } from "@reidfx/model"
+import {
+  batchNorm,
+  Builder,
+  define,
+  type ForwardContext,
+  linear,
+  ModelConfig,
+  type ModelOf,
+  modelBase,
+  type ParamSpec,
+  scopedCopies,
+  scopedVariables,
+  type TrainableOf,
+  tensorGetter,
+  variableLookups
+} from "@reidfx/model"
 import { InvalidOption, Rng, ShapeMismatch } from "@reidfx/tensor"
 import { Effect, Schema, type Scope } from "effect"
 import { temporalPool } from "./TemporalPooling.ts"
@@ -65,26 +80,28 @@ export const defineVideo = (config: VideoModelConfig): VideoNetwork => {
   const frame = define(frameConfig)
   const dim = frame.featureDim
   const clip = new Builder("clip")
-  const quality = config.temporalPooling === "quality"
-    ? {
-      w: clip.param("quality/w", [dim], { kind: "constant", value: 0 }),
-      b: clip.param("quality/b", [1], { kind: "constant", value: 0 })
-    }
-    : undefined
-  const neck = config.neck === "bnneck" ? batchNorm<tf.Tensor2D>(clip.scope("bnneck"), { channels: dim, center: false }) : undefined
-  const classifier = config.classes > 0
-    ? linear(clip.scope("classifier"), {
-      inFeatures: dim,
-      outFeatures: config.classes,
-      bias: config.neck !== "bnneck",
-      init: { kind: "normal", std: 0.001 },
-      biasInit: { kind: "constant", value: 0 }
-    })
-    : undefined
-  const specs = [
-    ...frame.specs.map((s) => ({ ...s, name: `frame/${s.name}` })),
-    ...clip.specs
-  ]
+  const quality =
+    config.temporalPooling === "quality"
+      ? {
+          w: clip.param("quality/w", [dim], { kind: "constant", value: 0 }),
+          b: clip.param("quality/b", [1], { kind: "constant", value: 0 })
+        }
+      : undefined
+  const neck =
+    config.neck === "bnneck"
+      ? batchNorm<tf.Tensor2D>(clip.scope("bnneck"), { channels: dim, center: false })
+      : undefined
+  const classifier =
+    config.classes > 0
+      ? linear(clip.scope("classifier"), {
+          inFeatures: dim,
+          outFeatures: config.classes,
+          bias: config.neck !== "bnneck",
+          init: { kind: "normal", std: 0.001 },
+          biasInit: { kind: "constant", value: 0 }
+        })
+      : undefined
+  const specs = [...frame.specs.map((s) => ({ ...s, name: `frame/${s.name}` })), ...clip.specs]
   const frameCtx = (ctx: ForwardContext): ForwardContext => ({
     get: (name) => ctx.get(`frame/${name}`),
     training: ctx.training,
@@ -104,15 +121,18 @@ export const defineVideo = (config: VideoModelConfig): VideoNetwork => {
     frameEmbeddings,
     forward: (ctx, inputs) => {
       const perFrame = frameEmbeddings(ctx, inputs)
-      const features = perFrame.shape[1] === 1
-        ? tf.reshape(perFrame, [perFrame.shape[0], dim]) as tf.Tensor2D
-        : temporalPool(
-          config.temporalPooling,
-          perFrame,
-          quality === undefined ? undefined : { w: ctx.get(quality.w) as tf.Tensor1D, b: ctx.get(quality.b) }
-        )
+      const features =
+        perFrame.shape[1] === 1
+          ? (tf.reshape(perFrame, [perFrame.shape[0], dim]) as tf.Tensor2D)
+          : temporalPool(
+              config.temporalPooling,
+              perFrame,
+              quality === undefined ? undefined : { w: ctx.get(quality.w) as tf.Tensor1D, b: ctx.get(quality.b) }
+            )
       const neckFeatures = neck === undefined ? features : neck(ctx, features)
-      return classifier === undefined ? { features, neckFeatures } : { features, neckFeatures, logits: classifier(ctx, neckFeatures) }
+      return classifier === undefined
+        ? { features, neckFeatures }
+        : { features, neckFeatures, logits: classifier(ctx, neckFeatures) }
     }
   }
 }
@@ -140,7 +160,12 @@ export interface FrozenVideoModel extends VideoModelBase {
 /** A frozen video model over tensors the caller's Scope owns. @category constructors @since 0.1.0 */
 export const frozenFrom = (network: VideoNetwork, tensors: ReadonlyMap<string, tf.Tensor>): FrozenVideoModel => ({
   _tag: "FrozenVideoModel",
-  ...modelBase<VideoModelConfig, tf.Tensor, VideoNetwork>(network, tensorGetter(tensors, "frozen video model"), () => {}, true),
+  ...modelBase<VideoModelConfig, tf.Tensor, VideoNetwork>(
+    network,
+    tensorGetter(tensors, "frozen video model"),
+    () => {},
+    true
+  ),
   weights: () => tensors
 })
 
@@ -156,8 +181,11 @@ export const decodeConfig = (input: VideoModelConfigInput | unknown): Effect.Eff
  * @category constructors
  * @since 0.1.0
  */
-export const makeTrainable = (config: VideoModelConfig, name = "video"): Effect.Effect<TrainableVideoModel, never, Scope.Scope> =>
-  Effect.gen(function*() {
+export const makeTrainable = (
+  config: VideoModelConfig,
+  name = "video"
+): Effect.Effect<TrainableVideoModel, never, Scope.Scope> =>
+  Effect.gen(function* () {
     const network = defineVideo(config)
     const rng = (yield* Rng.Rng).stream(`init/${name}`)
     const variables = yield* scopedVariables(network.specs, rng)
@@ -185,5 +213,8 @@ export const makeTrainable = (config: VideoModelConfig, name = "video"): Effect.
   })
 
 /** Decodes a config input, then {@link makeTrainable}. @category constructors @since 0.1.0 */
-export const make = (input: VideoModelConfigInput, name = "video"): Effect.Effect<TrainableVideoModel, InvalidOption, Scope.Scope> =>
+export const make = (
+  input: VideoModelConfigInput,
+  name = "video"
+): Effect.Effect<TrainableVideoModel, InvalidOption, Scope.Scope> =>
   Effect.flatMap(decodeConfig(input), (config) => makeTrainable(config, name))

@@ -42,7 +42,7 @@ export interface VideoSplits {
  * @since 0.1.0
  */
 export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOption | MdktProtocolInvalid> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const w = spec.world
     if (w.kind === "layout") {
       const read = yield* DatasetFrames.readTracklets(w)
@@ -54,7 +54,9 @@ export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOpt
         what: `data.world (${w.layout} at ${w.root})`
       })
       return {
-        name: Number.isFinite(loaded.framesPerTracklet) ? `${read.name} (at most ${loaded.framesPerTracklet} frames per tracklet)` : read.name,
+        name: Number.isFinite(loaded.framesPerTracklet)
+          ? `${read.name} (at most ${loaded.framesPerTracklet} frames per tracklet)`
+          : read.name,
         objects: read.objects,
         train: loaded.train,
         query: loaded.query,

@@ -11,8 +11,10 @@ export class NotEnoughFrames extends Data.TaggedError("NotEnoughFrames")<{
   readonly available: number
 }> {
   override get message(): string {
-    return `${this.what}: needs ${this.needed} frame(s) but only ${this.available} are available; ` +
+    return (
+      `${this.what}: needs ${this.needed} frame(s) but only ${this.available} are available; ` +
       "lower the number of frames or use longer tracklets"
+    )
   }
 }
 
@@ -23,7 +25,9 @@ export class MdktProtocolDecodeError extends Data.TaggedError("MdktProtocolDecod
   readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
 }> {
   override get message(): string {
-    return `invalid MDKT protocol (${this.source}):\n` + this.issues.map((i) => `  - at ${i.path}: ${i.message}`).join("\n")
+    return (
+      `invalid MDKT protocol (${this.source}):\n` + this.issues.map((i) => `  - at ${i.path}: ${i.message}`).join("\n")
+    )
   }
 }
 

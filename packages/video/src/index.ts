@@ -18,7 +18,13 @@ export * as MdktRunner from "./MdktRunner.ts"
 export type { ConfigurationResult, MdktRun, SeedResult } from "./MdktRunner.ts"
 export * as MdktTraining from "./MdktTraining.ts"
 export * as TemporalPooling from "./TemporalPooling.ts"
-export { temporalMax, temporalMean, temporalPool, type TemporalPoolingKind, temporalQuality } from "./TemporalPooling.ts"
+export {
+  temporalMax,
+  temporalMean,
+  temporalPool,
+  type TemporalPoolingKind,
+  temporalQuality
+} from "./TemporalPooling.ts"
 export * as VideoEvaluation from "./VideoEvaluation.ts"
 export type { RetrievalScores, VideoScores } from "./VideoEvaluation.ts"
 export * as VideoModel from "./VideoModel.ts"

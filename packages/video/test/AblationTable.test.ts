@@ -13,30 +13,56 @@ const scores = (i2v: number, v2v: number): VideoScores => ({
 })
 
 const fakeRun = async (objects: "persons" | "vehicles" = "persons"): Promise<MdktRun> => {
-  const protocol = await Effect.runPromise(MdktProtocolFile.decode({ name: "fake", kind: "mdkt", data: { world: { kind: "synthetic", objects } }, seeds: [0, 1, 2] }))
+  const protocol = await Effect.runPromise(
+    MdktProtocolFile.decode({
+      name: "fake",
+      kind: "mdkt",
+      data: { world: { kind: "synthetic", objects } },
+      seeds: [0, 1, 2]
+    })
+  )
   const table1 = resolveRows(protocol.tables.table1, protocol.student, seedTable1)
   const table2 = resolveRows(protocol.tables.table2, protocol.student, seedTable2)
   const keys = [...new Set([...table1, ...table2].map((r) => r.key))]
   // hand-made: ALL (and mutual) = 50 + seed, TR = 40 + 2 * seed, frozen = 52 - seed, others 45
   const value = (key: string, seed: number) =>
-    key === "tr+mkd+pd+mtcl@mutual" ? 50 + seed : key === "tr@mutual" ? 40 + 2 * seed : key === "tr+mkd+pd+mtcl@frozen" ? 52 - seed : 45
+    key === "tr+mkd+pd+mtcl@mutual"
+      ? 50 + seed
+      : key === "tr@mutual"
+        ? 40 + 2 * seed
+        : key === "tr+mkd+pd+mtcl@frozen"
+          ? 52 - seed
+          : 45
   const seeds: Array<SeedResult> = [0, 1, 2].map((seed) => ({
     seed,
-    stage1: { teacher: scores(30, 60), training: { steps: 1, seconds: 1, clipsPerSecond: 1, lastEpoch: {} }, formula: "f" },
-    configurations: keys.map((key): ConfigurationResult => ({
-      key,
-      terms: [],
-      mode: key.endsWith("frozen") ? "frozen" : "mutual",
-      studentFormula: "s",
-      teacherFormula: "t",
-      student: scores(value(key, seed), 70),
+    stage1: {
       teacher: scores(30, 60),
       training: { steps: 1, seconds: 1, clipsPerSecond: 1, lastEpoch: {} },
-      seconds: 1
-    })),
+      formula: "f"
+    },
+    configurations: keys.map(
+      (key): ConfigurationResult => ({
+        key,
+        terms: [],
+        mode: key.endsWith("frozen") ? "frozen" : "mutual",
+        studentFormula: "s",
+        teacherFormula: "t",
+        student: scores(value(key, seed), 70),
+        teacher: scores(30, 60),
+        training: { steps: 1, seconds: 1, clipsPerSecond: 1, lastEpoch: {} },
+        seconds: 1
+      })
+    ),
     seconds: 10
   }))
-  return { protocol, world: { name: "w", objects, train: 10, query: 5, gallery: 5, classes: 5, protocol: "p" }, table1, table2, seeds, seconds: 30 }
+  return {
+    protocol,
+    world: { name: "w", objects, train: 10, query: 5, gallery: 5, classes: 5, protocol: "p" },
+    table1,
+    table2,
+    seeds,
+    seconds: 30
+  }
 }
 
 describe("ablation tables", () => {
@@ -53,7 +79,16 @@ describe("ablation tables", () => {
     const run = await fakeRun()
     const model = AblationTable.toTableModel(AblationTable.table(run, "table1"))
     expect(model.columns).toEqual(["Models", "L_TR", "L_MKD", "L_PD", "L_MTCL", "cmc1", "mAP", "cmc1", "mAP"])
-    expect(model.rows.map((r) => r[0])).toEqual(["TR", "TCL", "TR+TCL", "MKD+PD+TCL", "TR+MKD+PD", "TR+MKD+TCL", "TR+PD+TCL", "ALL"])
+    expect(model.rows.map((r) => r[0])).toEqual([
+      "TR",
+      "TCL",
+      "TR+TCL",
+      "MKD+PD+TCL",
+      "TR+MKD+PD",
+      "TR+MKD+TCL",
+      "TR+PD+TCL",
+      "ALL"
+    ])
     expect(model.rows[3]!.slice(1, 5)).toEqual(["×", "✓", "✓", "✓"])
     expect(model.rows[7]![5]).toBe("51.0 ± 1.0")
     expect(model.rows[0]![5]).toBe("42.0 ± 2.0")
@@ -90,7 +125,9 @@ describe("ablation tables", () => {
     const text = AblationTable.toText(run)
     expect(text).toMatch(/Table 1/)
     expect(text).toMatch(/Table 2/)
-    expect(text).toMatch(/ALL > TR \(I2V\), I2V cmc1: \+9\.00 ± 1\.00 points \(paired over 3 seeds; better in 3\/3; t = 15\.59\) -> holds \(significant at 95%\)/)
+    expect(text).toMatch(
+      /ALL > TR \(I2V\), I2V cmc1: \+9\.00 ± 1\.00 points \(paired over 3 seeds; better in 3\/3; t = 15\.59\) -> holds \(significant at 95%\)/
+    )
     const md = AblationTable.toMarkdown(run)
     expect(md).toMatch(/\| Models \| Losses L_TR/)
     const json = JSON.parse(JSON.stringify(AblationTable.toJson(run)))

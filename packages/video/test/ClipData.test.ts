@@ -1,7 +1,16 @@
 import { RandomStream } from "@reidfx/tensor"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { drawBatch, frameIndices, indexTracklets, type Item, makeFrameLoader, samplePK, studentPositions, trackletsOf } from "../src/ClipData.ts"
+import {
+  drawBatch,
+  frameIndices,
+  indexTracklets,
+  type Item,
+  makeFrameLoader,
+  samplePK,
+  studentPositions,
+  trackletsOf
+} from "../src/ClipData.ts"
 
 /** A frame whose pixels encode (tracklet, frame): every channel of every pixel is 10 * tracklet + frame. */
 const item = (id: number, cam: number, tracklet: number, frame: number): Item => ({
@@ -28,18 +37,23 @@ const world = (ids: number, perId: number, frames: number): Array<Item> => {
 describe("frame sampling", () => {
   it("gives T indices in temporal order within the tracklet, for every strategy", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 1000 }), (length, frames, seed) => {
-        for (const sampling of ["restrictedRandom", "random", "evenly", "first"] as const) {
-          const xs = frameIndices(length, frames, sampling, RandomStream.fromSeed(seed))
-          expect(xs).toHaveLength(frames)
-          xs.forEach((x, i) => {
-            expect(x).toBeGreaterThanOrEqual(0)
-            expect(x).toBeLessThan(length)
-            if (i > 0) expect(x).toBeGreaterThanOrEqual(xs[i - 1]!)
-          })
-          if (length >= frames && sampling !== "first" && sampling !== "evenly") expect(new Set(xs).size).toBe(frames)
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (length, frames, seed) => {
+          for (const sampling of ["restrictedRandom", "random", "evenly", "first"] as const) {
+            const xs = frameIndices(length, frames, sampling, RandomStream.fromSeed(seed))
+            expect(xs).toHaveLength(frames)
+            xs.forEach((x, i) => {
+              expect(x).toBeGreaterThanOrEqual(0)
+              expect(x).toBeLessThan(length)
+              if (i > 0) expect(x).toBeGreaterThanOrEqual(xs[i - 1]!)
+            })
+            if (length >= frames && sampling !== "first" && sampling !== "evenly") expect(new Set(xs).size).toBe(frames)
+          }
         }
-      }),
+      ),
       { numRuns: 50 }
     )
   })
@@ -58,14 +72,19 @@ describe("frame sampling", () => {
 
   it("the student's positions are distinct positions of the teacher's clip", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 99 }), (t, s, seed) => {
-        const ps = studentPositions(t, s, RandomStream.fromSeed(seed))
-        expect(ps).toHaveLength(s)
-        ps.forEach((p) => {
-          expect(p).toBeLessThan(t)
-        })
-        if (s <= t) expect(new Set(ps).size).toBe(s)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 0, max: 99 }),
+        (t, s, seed) => {
+          const ps = studentPositions(t, s, RandomStream.fromSeed(seed))
+          expect(ps).toHaveLength(s)
+          ps.forEach((p) => {
+            expect(p).toBeLessThan(t)
+          })
+          if (s <= t) expect(new Set(ps).size).toBe(s)
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -86,13 +105,18 @@ describe("tracklets and PK batches of clips", () => {
   it("a PK batch has P identities with K tracklets each (with replacement when an identity has fewer)", () => {
     const index = indexTracklets(trackletsOf(world(5, 2, 4)))
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 99 }), (p, k, seed) => {
-        const picks = samplePK(index, p, k, RandomStream.fromSeed(seed))
-        expect(picks).toHaveLength(p * k)
-        const labels = picks.map((i) => index.labels[i]!)
-        for (let g = 0; g < p; g++) expect(new Set(labels.slice(g * k, (g + 1) * k)).size).toBe(1)
-        expect(new Set(labels).size).toBe(p)
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 99 }),
+        (p, k, seed) => {
+          const picks = samplePK(index, p, k, RandomStream.fromSeed(seed))
+          expect(picks).toHaveLength(p * k)
+          const labels = picks.map((i) => index.labels[i]!)
+          for (let g = 0; g < p; g++) expect(new Set(labels.slice(g * k, (g + 1) * k)).size).toBe(1)
+          expect(new Set(labels).size).toBe(p)
+        }
+      ),
       { numRuns: 30 }
     )
   })
@@ -101,23 +125,42 @@ describe("tracklets and PK batches of clips", () => {
     const index = indexTracklets(trackletsOf(world(4, 2, 6)))
     const loader = makeFrameLoader(2, 2)
     const frameSize = 2 * 2 * 3
-    const batch = drawBatch(index, loader, { identities: 2, instances: 2, teacherFrames: 4, studentFrames: 2, sampling: "restrictedRandom", flip: 0.5 }, RandomStream.fromSeed(1))
+    const batch = drawBatch(
+      index,
+      loader,
+      { identities: 2, instances: 2, teacherFrames: 4, studentFrames: 2, sampling: "restrictedRandom", flip: 0.5 },
+      RandomStream.fromSeed(1)
+    )
     expect(batch.size).toBe(4)
     expect(batch.teacherPixels.length).toBe(4 * 4 * frameSize)
     expect(batch.studentPixels!.length).toBe(4 * 2 * frameSize)
-    const firstValue = (px: Float32Array, clip: number, t: number, frames: number) => px[(clip * frames + t) * frameSize]!
+    const firstValue = (px: Float32Array, clip: number, t: number, frames: number) =>
+      px[(clip * frames + t) * frameSize]!
     for (let b = 0; b < 4; b++) {
       const teacher = Array.from({ length: 4 }, (_, t) => firstValue(batch.teacherPixels, b, t, 4))
       for (let s = 0; s < 2; s++) expect(teacher).toContain(firstValue(batch.studentPixels!, b, s, 2))
     }
     // same seed, same batch
-    const again = drawBatch(index, makeFrameLoader(2, 2), { identities: 2, instances: 2, teacherFrames: 4, studentFrames: 2, sampling: "restrictedRandom", flip: 0.5 }, RandomStream.fromSeed(1))
+    const again = drawBatch(
+      index,
+      makeFrameLoader(2, 2),
+      { identities: 2, instances: 2, teacherFrames: 4, studentFrames: 2, sampling: "restrictedRandom", flip: 0.5 },
+      RandomStream.fromSeed(1)
+    )
     expect(Array.from(again.teacherPixels)).toEqual(Array.from(batch.teacherPixels))
   })
 
   it("flipping mirrors each row; pixels are ImageNet-normalised", () => {
     const asym: Item = {
-      source: { _tag: "Rendered", key: "a", render: (h, w) => ({ height: h, width: w, data: Uint8Array.from({ length: h * w * 3 }, (_, i) => (Math.floor(i / 3) % w === 0 ? 255 : 0)) }) },
+      source: {
+        _tag: "Rendered",
+        key: "a",
+        render: (h, w) => ({
+          height: h,
+          width: w,
+          data: Uint8Array.from({ length: h * w * 3 }, (_, i) => (Math.floor(i / 3) % w === 0 ? 255 : 0))
+        })
+      },
       id: 1,
       cam: 0
     }

@@ -20,7 +20,17 @@ const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
 /** A tiny synthetic video world (4 train + 4 test pedestrians, 2 cameras, 1 tracklet of 4 frames per camera). */
 const videoWorld = () =>
-  Synthetic.make({ kind: "person", seed: 3, identities: 8, trainIdentities: 4, cameras: 2, tracklets: { perCamera: 2, frames: 4, minFrames: 4 }, height: H, width: W, difficulty: { ...Synthetic.presets.easy } })
+  Synthetic.make({
+    kind: "person",
+    seed: 3,
+    identities: 8,
+    trainIdentities: 4,
+    cameras: 2,
+    tracklets: { perCamera: 2, frames: 4, minFrames: 4 },
+    height: H,
+    width: W,
+    difficulty: { ...Synthetic.presets.easy }
+  })
 
 const render = (t: Dataset.Tracklet | Tracklet, f: number) => {
   const s = t.frames[f]!.source
@@ -30,14 +40,17 @@ const render = (t: Dataset.Tracklet | Tracklet, f: number) => {
 
 /** Writes a synthetic video world as DukeMTMC-VideoReID: `<split>/<id>/<tracklet>/<id>_C<cam>_F<frame>_X<n>.png`. */
 const writeDukeVideo = (world: Synthetic.SyntheticWorld, root: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     let x = 0
     for (const split of ["train", "query", "gallery"] as const) {
       for (const [k, t] of Dataset.tracklets(world.dataset[split]).entries()) {
         const dir = path.join(root, split, pad(t.id, 4), pad(k + 1, 4))
         fs.mkdirSync(dir, { recursive: true })
         for (let f = 0; f < t.frames.length; f++) {
-          yield* Decode.encode(render(t, f), path.join(dir, `${pad(t.id, 4)}_C${t.cam + 1}_F${pad(f + 1, 4)}_X${pad(x++, 5)}.png`))
+          yield* Decode.encode(
+            render(t, f),
+            path.join(dir, `${pad(t.id, 4)}_C${t.cam + 1}_F${pad(f + 1, 4)}_X${pad(x++, 5)}.png`)
+          )
         }
       }
     }
@@ -45,19 +58,23 @@ const writeDukeVideo = (world: Synthetic.SyntheticWorld, root: string) =>
 
 /** Writes a synthetic vehicle image world as VeRi-776: `image_{train,query,test}/0001_c001_00016450_0.png`. */
 const writeVeri = (world: Synthetic.SyntheticWorld, root: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const folders = { train: "image_train", query: "image_query", gallery: "image_test" } as const
     for (const split of ["train", "query", "gallery"] as const) {
       const dir = path.join(root, folders[split])
       fs.mkdirSync(dir, { recursive: true })
       for (const [k, item] of world.dataset[split].entries()) {
         if (item.source._tag !== "Rendered") continue
-        yield* Decode.encode(item.source.render(H, W), path.join(dir, `${pad(item.id, 4)}_c${pad(item.cam + 1, 3)}_${pad(1000 + k, 8)}_0.png`))
+        yield* Decode.encode(
+          item.source.render(H, W),
+          path.join(dir, `${pad(item.id, 4)}_c${pad(item.cam + 1, 3)}_${pad(1000 + k, 8)}_0.png`)
+        )
       }
     }
   })
 
-const normalised = (bytes: Uint8Array) => Float32Array.from(bytes, (v, i) => (v / 255 - [0.485, 0.456, 0.406][i % 3]!) / [0.229, 0.224, 0.225][i % 3]!)
+const normalised = (bytes: Uint8Array) =>
+  Float32Array.from(bytes, (v, i) => (v / 255 - [0.485, 0.456, 0.406][i % 3]!) / [0.229, 0.224, 0.225][i % 3]!)
 
 describe("DatasetFrames: the frame budget", () => {
   it("framesPerTrackletWithin: all fit, a hand-computed cap, and nothing fits", () => {
@@ -69,22 +86,41 @@ describe("DatasetFrames: the frame budget", () => {
   })
 
   it("capTracklet keeps evenly spaced frames in order, and short tracklets whole", () => {
-    const t = { id: 1, cam: 0, tracklet: 0, frames: Array.from({ length: 10 }, (_, f) => ({ source: { _tag: "File" as const, path: `${f}` }, id: 1, cam: 0, tracklet: 0, frame: f })) }
+    const t = {
+      id: 1,
+      cam: 0,
+      tracklet: 0,
+      frames: Array.from({ length: 10 }, (_, f) => ({
+        source: { _tag: "File" as const, path: `${f}` },
+        id: 1,
+        cam: 0,
+        tracklet: 0,
+        frame: f
+      }))
+    }
     expect(DatasetFrames.capTracklet(t, 4).frames.map((f) => f.frame)).toEqual([1, 3, 6, 8])
     expect(DatasetFrames.capTracklet(t, 10)).toBe(t)
     // a query keeps its first frame (the I2V query image): frames 0, 3, 6, 8
-    expect(DatasetFrames.keepFirstFrame(t, DatasetFrames.capTracklet(t, 4)).frames.map((f) => f.frame)).toEqual([0, 3, 6, 8])
+    expect(DatasetFrames.keepFirstFrame(t, DatasetFrames.capTracklet(t, 4)).frames.map((f) => f.frame)).toEqual([
+      0, 3, 6, 8
+    ])
   })
 })
 
 describe("dataset roots under $REIDFX_DATA", () => {
   const withEnv = (env: Record<string, string>) => Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
   it("REIDFX_DATA unset: an error saying to set it; set: the root is expanded (a missing folder shows the layout)", async () => {
-    const world = { kind: "layout" as const, layout: "dukemtmcVideoReid" as const, root: "$REIDFX_DATA/DukeMTMC-VideoReID" }
+    const world = {
+      kind: "layout" as const,
+      layout: "dukemtmcVideoReid" as const,
+      root: "$REIDFX_DATA/DukeMTMC-VideoReID"
+    }
     const unset = await Effect.runPromise(Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({}))))
     expect(unset.message).toContain("REIDFX_DATA is not set")
     const data = tmp("mdkt-data-")
-    const missing = await Effect.runPromise(Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({ REIDFX_DATA: data }))))
+    const missing = await Effect.runPromise(
+      Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({ REIDFX_DATA: data })))
+    )
     expect(missing.message).toContain(path.join(data, "DukeMTMC-VideoReID"))
     expect(missing.message).toContain("query/...")
   })
@@ -113,15 +149,21 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     splits.loader!.write([read.frames[2]!, read.frames[3]!], false, out, 0)
     expect(Array.from(out.subarray(0, H * W * 3))).toEqual(Array.from(normalised(render(source, 2).data)))
     expect(Array.from(out.subarray(H * W * 3))).toEqual(Array.from(normalised(render(source, 3).data)))
-    expect(splits.loader!.cached()).toBe([...splits.train, ...splits.query, ...splits.gallery].reduce((a, t) => a + t.frames.length, 0))
+    expect(splits.loader!.cached()).toBe(
+      [...splits.train, ...splits.query, ...splits.gallery].reduce((a, t) => a + t.frames.length, 0)
+    )
     // the whole protocol
     const runDir = tmp("mdkt-mars-run-")
-    const { run, written } = await Effect.runPromise(Mdkt.runProtocol(protocol, { out: runDir, log: () => Effect.void }).pipe(Effect.provide(wasm)))
+    const { run, written } = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out: runDir, log: () => Effect.void }).pipe(Effect.provide(wasm))
+    )
     expect(run.world).toMatchObject({ name: "MARS", objects: "persons", classes: 4 })
     // the report states the protocol: the official MARS gallery (queries included), first query frame, as TKP
     expect(run.world.protocol).toContain("official MARS protocol; I2V as TKP")
     expect(AblationTable.toText(run)).toContain(`evaluation: ${run.world.protocol}`)
-    expect(fs.readFileSync(written.markdown, "utf8")).toContain("Evaluation protocol: I2V: the first frame of each query tracklet")
+    expect(fs.readFileSync(written.markdown, "utf8")).toContain(
+      "Evaluation protocol: I2V: the first frame of each query tracklet"
+    )
     for (const c of run.seeds[0]!.configurations) {
       for (const p of ["i2v", "v2v"] as const) {
         expect(c.student[p].queries).toBe(splits.query.length)
@@ -138,13 +180,32 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     const world = await Effect.runPromise(videoWorld())
     const root = tmp("mdkt-mars-budget-")
     await Effect.runPromise(SyntheticExport.writeMars(world, root, { format: "png" }))
-    const tracklets = Dataset.tracklets(world.dataset.train).length + Dataset.tracklets(world.dataset.query).length + Dataset.tracklets(world.dataset.gallery).length
+    const tracklets =
+      Dataset.tracklets(world.dataset.train).length +
+      Dataset.tracklets(world.dataset.query).length +
+      Dataset.tracklets(world.dataset.gallery).length
     const frameBytes = H * W * 3
-    const capped = await Effect.runPromise(loadWorld({ world: { kind: "layout", layout: "mars", root, cacheMegabytes: (2 * tracklets * frameBytes) / 2 ** 20 }, height: H, width: W, flip: 0.5 }))
+    const capped = await Effect.runPromise(
+      loadWorld({
+        world: { kind: "layout", layout: "mars", root, cacheMegabytes: (2 * tracklets * frameBytes) / 2 ** 20 },
+        height: H,
+        width: W,
+        flip: 0.5
+      })
+    )
     expect(capped.name).toBe("MARS (at most 2 frames per tracklet)")
     expect(capped.train.every((t) => t.frames.length === 2)).toBe(true)
     expect(capped.loader!.cached()).toBe(2 * tracklets)
-    const tooSmall = await Effect.runPromise(Effect.flip(loadWorld({ world: { kind: "layout", layout: "mars", root, cacheMegabytes: frameBytes / 2 ** 20 }, height: H, width: W, flip: 0.5 })))
+    const tooSmall = await Effect.runPromise(
+      Effect.flip(
+        loadWorld({
+          world: { kind: "layout", layout: "mars", root, cacheMegabytes: frameBytes / 2 ** 20 },
+          height: H,
+          width: W,
+          flip: 0.5
+        })
+      )
+    )
     expect(tooSmall._tag).toBe("MdktProtocolInvalid")
     expect(tooSmall.message).toMatch(/cacheMegabytes/)
   })
@@ -153,31 +214,58 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     const world = await Effect.runPromise(videoWorld())
     const root = tmp("mdkt-duke-")
     await Effect.runPromise(writeDukeVideo(world, root))
-    const protocol = await Effect.runPromise(tinyProtocol({
-      data: { world: { kind: "layout", layout: "dukemtmcVideoReid", root }, height: H, width: W },
-      tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" }
-    }))
-    const { run } = await Effect.runPromise(Mdkt.runProtocol(protocol, { out: tmp("mdkt-duke-run-"), log: () => Effect.void }).pipe(Effect.provide(wasm)))
-    expect(run.world).toMatchObject({ name: "DukeMTMC-VideoReID", objects: "persons", classes: 4, train: Dataset.tracklets(world.dataset.train).length })
+    const protocol = await Effect.runPromise(
+      tinyProtocol({
+        data: { world: { kind: "layout", layout: "dukemtmcVideoReid", root }, height: H, width: W },
+        tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" }
+      })
+    )
+    const { run } = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out: tmp("mdkt-duke-run-"), log: () => Effect.void }).pipe(Effect.provide(wasm))
+    )
+    expect(run.world).toMatchObject({
+      name: "DukeMTMC-VideoReID",
+      objects: "persons",
+      classes: 4,
+      train: Dataset.tracklets(world.dataset.train).length
+    })
     const scores = run.seeds[0]!.configurations[0]!.student
     expect(scores.v2v.queries).toBe(Dataset.tracklets(world.dataset.query).length)
     expect(AblationTable.toText(run)).toMatch(/TR/)
   })
 
   it("VeRi-776 (images grouped into vehicle x camera tracks): reported as top-1 / top-5 / mAP", async () => {
-    const world = await Effect.runPromise(Synthetic.make({ kind: "vehicle", seed: 5, identities: 8, trainIdentities: 4, cameras: 2, imagesPerCamera: 3, height: H, width: W, difficulty: { ...Synthetic.presets.easy } }))
+    const world = await Effect.runPromise(
+      Synthetic.make({
+        kind: "vehicle",
+        seed: 5,
+        identities: 8,
+        trainIdentities: 4,
+        cameras: 2,
+        imagesPerCamera: 3,
+        height: H,
+        width: W,
+        difficulty: { ...Synthetic.presets.easy }
+      })
+    )
     const root = tmp("mdkt-veri-")
     await Effect.runPromise(writeVeri(world, root))
-    const protocol = await Effect.runPromise(tinyProtocol({
-      data: { world: { kind: "layout", layout: "veri776", root }, height: H, width: W },
-      tables: { table1: [{ label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }], table2: "none" }
-    }))
+    const protocol = await Effect.runPromise(
+      tinyProtocol({
+        data: { world: { kind: "layout", layout: "veri776", root }, height: H, width: W },
+        tables: { table1: [{ label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }], table2: "none" }
+      })
+    )
     const splits = await Effect.runPromise(loadWorld(protocol.data))
     // one track per (vehicle, camera) and split, its images in name order
     const expected = new Set(world.dataset.train.map((i) => `${i.id}/${i.cam}`)).size
     expect(splits.train).toHaveLength(expected)
-    expect(splits.train.every((t) => t.frames.length === 3 && t.frames.every((f) => f.id === t.id && f.cam === t.cam))).toBe(true)
-    const { run } = await Effect.runPromise(Mdkt.runProtocol(protocol, { out: tmp("mdkt-veri-run-"), log: () => Effect.void }).pipe(Effect.provide(wasm)))
+    expect(
+      splits.train.every((t) => t.frames.length === 3 && t.frames.every((f) => f.id === t.id && f.cam === t.cam))
+    ).toBe(true)
+    const { run } = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out: tmp("mdkt-veri-run-"), log: () => Effect.void }).pipe(Effect.provide(wasm))
+    )
     expect(run.world.objects).toBe("vehicles")
     const text = AblationTable.toText(run)
     expect(text).toMatch(/top1/)
@@ -185,7 +273,16 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
   })
 
   it("a missing dataset folder is a typed error showing the expected layout", async () => {
-    const error = await Effect.runPromise(Effect.flip(loadWorld({ world: { kind: "layout", layout: "dukemtmcVideoReid", root: "/nonexistent/duke" }, height: H, width: W, flip: 0.5 })))
+    const error = await Effect.runPromise(
+      Effect.flip(
+        loadWorld({
+          world: { kind: "layout", layout: "dukemtmcVideoReid", root: "/nonexistent/duke" },
+          height: H,
+          width: W,
+          flip: 0.5
+        })
+      )
+    )
     expect(error._tag).toBe("MdktProtocolInvalid")
     expect(error.message).toMatch(/\/nonexistent\/duke/)
     expect(error.message).toMatch(/train\/0001\/0001/)

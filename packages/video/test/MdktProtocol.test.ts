@@ -34,9 +34,13 @@ describe("MDKT protocol files", () => {
   })
 
   it("a bad value or an unknown key is an error naming the key", async () => {
-    const bad = await Effect.runPromiseExit(MdktProtocolFile.decode({ ...minimal, student: { frames: 0, mode: "sometimes" } }))
+    const bad = await Effect.runPromiseExit(
+      MdktProtocolFile.decode({ ...minimal, student: { frames: 0, mode: "sometimes" } })
+    )
     expect(Exit.isFailure(bad)).toBe(true)
-    const error = await Effect.runPromise(Effect.flip(MdktProtocolFile.decode({ ...minimal, student: { frames: 0, mode: "sometimes" } })))
+    const error = await Effect.runPromise(
+      Effect.flip(MdktProtocolFile.decode({ ...minimal, student: { frames: 0, mode: "sometimes" } }))
+    )
     expect(error).toBeInstanceOf(MdktProtocolDecodeError)
     expect(error.message).toMatch(/student\.frames/)
     expect(error.message).toMatch(/student\.mode/)
@@ -50,7 +54,16 @@ describe("MDKT protocol files", () => {
     const p = await Effect.runPromise(MdktProtocolFile.decode(minimal))
     const t1 = resolveRows(p.tables.table1, p.student, seedTable1)
     const t2 = resolveRows(p.tables.table2, p.student, seedTable2)
-    expect(t1.map((r) => r.label)).toEqual(["TR", "TCL", "TR+TCL", "MKD+PD+TCL", "TR+MKD+PD", "TR+MKD+TCL", "TR+PD+TCL", "ALL"])
+    expect(t1.map((r) => r.label)).toEqual([
+      "TR",
+      "TCL",
+      "TR+TCL",
+      "MKD+PD+TCL",
+      "TR+MKD+PD",
+      "TR+MKD+TCL",
+      "TR+PD+TCL",
+      "ALL"
+    ])
     expect(t2.map((r) => r.mode)).toEqual(["frozen", "withoutMutual", "mutual"])
     expect(t1[7]!.key).toBe(t2[2]!.key)
     expect(new Set([...t1, ...t2].map((r) => r.key)).size).toBe(10)
@@ -67,7 +80,13 @@ describe("MDKT objectives", () => {
     pd: /pairwiseDistance/,
     mtcl: /mutualTripletContrast/
   }
-  const peer = { name: "peer", forward: () => { throw new Error("not used") }, variables: [] }
+  const peer = {
+    name: "peer",
+    forward: () => {
+      throw new Error("not used")
+    },
+    variables: []
+  }
 
   it("each term switch changes the Objective's formula, on both sides", async () => {
     const p = await Effect.runPromise(MdktProtocolFile.decode(minimal))
@@ -87,18 +106,26 @@ describe("MDKT objectives", () => {
     const p = await Effect.runPromise(MdktProtocolFile.decode(minimal))
     const frozen = await Effect.runPromise(rowObjectives(p.student, all, "frozen", { teacher: peer, student: peer }))
     expect(frozen.teacher).toBeUndefined()
-    const without = await Effect.runPromise(rowObjectives(p.student, all, "withoutMutual", { teacher: peer, student: peer }))
+    const without = await Effect.runPromise(
+      rowObjectives(p.student, all, "withoutMutual", { teacher: peer, student: peer })
+    )
     expect(without.teacher!.formula).toBe("1 * tripletBatchHard(margin=0.3) + 1 * crossEntropyLabelSmooth(epsilon=0.1)")
     const mutual = await Effect.runPromise(rowObjectives(p.student, all, "mutual", { teacher: peer, student: peer }))
     expect(mutual.student.formula).toMatch(/mineFrom=peer/)
     expect(mutual.teacher!.formula).toMatch(/mineFrom=self/)
-    const noCe = rowTerms({ ...p.student, terms: { ...p.student.terms, tr: { ...p.student.terms.tr, crossEntropy: 0 } } }, ["tr"], "frozen")
+    const noCe = rowTerms(
+      { ...p.student, terms: { ...p.student.terms, tr: { ...p.student.terms.tr, crossEntropy: 0 } } },
+      ["tr"],
+      "frozen"
+    )
     expect(noCe.student.map((t) => t.name)).toEqual(["tr.triplet"])
   })
 
   it("a row with no term is a typed error", async () => {
     const p = await Effect.runPromise(MdktProtocolFile.decode(minimal))
-    const e = await Effect.runPromise(Effect.flip(rowObjectives(p.student, [], "mutual", { teacher: peer, student: peer })))
+    const e = await Effect.runPromise(
+      Effect.flip(rowObjectives(p.student, [], "mutual", { teacher: peer, student: peer }))
+    )
     expect(e).toBeInstanceOf(MdktProtocolInvalid)
   })
 })

@@ -41,16 +41,24 @@ describe("the MDKT protocol end to end (tiny)", () => {
 
 describe("resuming a run folder", () => {
   it("a second run on the same folder reuses the finished seeds; another protocol there is refused", async () => {
-    const protocol = await Effect.runPromise(tinyProtocol({ tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" } }))
+    const protocol = await Effect.runPromise(
+      tinyProtocol({ tables: { table1: [{ label: "TR", terms: ["tr"] }], table2: "none" } })
+    )
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-resume-"))
-    const first = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: () => Effect.void }).pipe(Effect.provide(wasm)))
+    const first = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out, log: () => Effect.void }).pipe(Effect.provide(wasm))
+    )
     expect(fs.existsSync(path.join(out, "units", "seed-0", "state.json"))).toBe(true)
     const lines: Array<string> = []
-    const second = await Effect.runPromise(Mdkt.runProtocol(protocol, { out, log: (l) => Effect.sync(() => lines.push(l)) }).pipe(Effect.provide(wasm)))
+    const second = await Effect.runPromise(
+      Mdkt.runProtocol(protocol, { out, log: (l) => Effect.sync(() => lines.push(l)) }).pipe(Effect.provide(wasm))
+    )
     expect(lines.some((l) => l.includes("already run"))).toBe(true)
     expect(second.run.seeds).toEqual(JSON.parse(JSON.stringify(first.run.seeds)))
     const other = { ...protocol, student: { ...protocol.student, frames: 2 } }
-    const refused = await Effect.runPromise(Effect.flip(Mdkt.runProtocol(other, { out, log: () => Effect.void })).pipe(Effect.provide(wasm)))
+    const refused = await Effect.runPromise(
+      Effect.flip(Mdkt.runProtocol(other, { out, log: () => Effect.void })).pipe(Effect.provide(wasm))
+    )
     expect(refused.message).toMatch(/another protocol/)
   })
 })

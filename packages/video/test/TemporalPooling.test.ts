@@ -19,7 +19,13 @@ const read = (t: tf.Tensor) => {
 
 describe("temporal pooling", () => {
   // one clip, T = 2, D = 2: frames [1, 4] and [3, 0]
-  const frames = () => tf.tensor3d([[[1, 4], [3, 0]]])
+  const frames = () =>
+    tf.tensor3d([
+      [
+        [1, 4],
+        [3, 0]
+      ]
+    ])
 
   it("hand-computed mean and max", () => {
     noLeaks(() => {

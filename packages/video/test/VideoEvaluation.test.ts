@@ -31,7 +31,10 @@ const loader: FrameLoader = {
     })
   }
 }
-const model = { featureDim: 2, embed: (x: tf.Tensor) => tf.tidy(() => tf.tile(tf.reshape(tf.mean(x, [1, 2, 3, 4]), [-1, 1]), [1, 2])) } as unknown as VideoModelBase
+const model = {
+  featureDim: 2,
+  embed: (x: tf.Tensor) => tf.tidy(() => tf.tile(tf.reshape(tf.mean(x, [1, 2, 3, 4]), [-1, 1]), [1, 2]))
+} as unknown as VideoModelBase
 
 describe("MDKT evaluation protocol", () => {
   // identity 1 is queried from both its cameras; the gallery holds only other identities (1's second camera is a query)
@@ -47,7 +50,7 @@ describe("MDKT evaluation protocol", () => {
     // query 1 (cam 1): q1 is junk; matches q0 (10.5, distance 1.5) and id-1 cam-0 gallery (100): ranks 1 and 4 -> AP (1 + 2/4) / 2
     expect(s.i2v.queries).toBe(2)
     expect(s.i2v.cmc1).toBeCloseTo(100, 6)
-    expect(s.i2v.mAP).toBeCloseTo(100 * (1 + 0.75) / 2, 4)
+    expect(s.i2v.mAP).toBeCloseTo((100 * (1 + 0.75)) / 2, 4)
     expect(tf.memory().numTensors).toBe(before)
   })
 
@@ -60,10 +63,15 @@ describe("MDKT evaluation protocol", () => {
   })
 
   it("describes the protocol it evaluated with, naming the official MARS gallery and TKP's convention", () => {
-    const mars = describeProtocol({ frames: 0, queryFrame: "first" }, { junkIdentities: [-1], distractorIdentities: [0], galleryIncludesQueries: true })
+    const mars = describeProtocol(
+      { frames: 0, queryFrame: "first" },
+      { junkIdentities: [-1], distractorIdentities: [0], galleryIncludesQueries: true }
+    )
     expect(mars).toContain("I2V: the first frame of each query tracklet")
     expect(mars).toContain("query tracklets included (official MARS protocol; I2V as TKP")
     expect(mars).toContain("identity -1 junk, identity 0 distractor")
-    expect(describeProtocol({ frames: 4, queryFrame: "middle" })).toContain("gallery: the gallery tracklets, each tracklet over 4 evenly spaced frames")
+    expect(describeProtocol({ frames: 4, queryFrame: "middle" })).toContain(
+      "gallery: the gallery tracklets, each tracklet over 4 evenly spaced frames"
+    )
   })
 })

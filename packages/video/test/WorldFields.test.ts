@@ -6,7 +6,12 @@ import { describe, expect, it } from "vitest"
 import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
 
 // one schema of the synthetic world's fields for every dialect (lifelong Protocol, RunConfig, MdktProtocol)
-const lifelong = (world: object) => ({ name: "w", data: { split: { kind: "intraDomain", tasks: 2, unseenIdentities: 4, world: { kind: "synthetic", ...world } } }, methods: ["bot-ft"], seeds: [0] })
+const lifelong = (world: object) => ({
+  name: "w",
+  data: { split: { kind: "intraDomain", tasks: 2, unseenIdentities: 4, world: { kind: "synthetic", ...world } } },
+  methods: ["bot-ft"],
+  seeds: [0]
+})
 const mdkt = (world: object) => ({ name: "w", kind: "mdkt", data: { world: { kind: "synthetic", ...world } } })
 
 describe("the synthetic world's fields: one schema in every dialect", () => {

@@ -20,36 +20,49 @@ export const metricFlag = Flag.Literals("metric", ["euclidean", "squaredEuclidea
 
 /** The `--out` folder flag. */
 export const outFlag = (command: string) =>
-  Flag.String("out").pipe(Flag.withDefault(`runs/${command}`), Flag.withDescription(`Folder for the results (default runs/${command})`))
+  Flag.String("out").pipe(
+    Flag.withDefault(`runs/${command}`),
+    Flag.withDescription(`Folder for the results (default runs/${command})`)
+  )
 
 /** A feature matrix from a .npy / .json / .csv file. */
-export const readFeatures = (path: string) => Effect.flatMap(read(path), (bytes) => fromFailure((): FeatureMatrix => parseFeatureFile(bytes, path)))
+export const readFeatures = (path: string) =>
+  Effect.flatMap(read(path), (bytes) => fromFailure((): FeatureMatrix => parseFeatureFile(bytes, path)))
 
 /** Identities from a one-column file, checked against the number of feature rows. */
 export const readIds = (path: string, flag: string, rows: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const ids = yield* single(path, flag)
-    if (ids.length !== rows) return yield* Effect.fail(userError(`${flag} ${path}: ${ids.length} identities for ${rows} feature rows`))
+    if (ids.length !== rows)
+      return yield* Effect.fail(userError(`${flag} ${path}: ${ids.length} identities for ${rows} feature rows`))
     return ids
   })
 
 /** Optional identities. */
 export const readOptionalIds = (path: Option.Option<string>, flag: string, rows: number) =>
-  Option.isNone(path) ? Effect.succeed(undefined) : Effect.map(readIds(path.value, flag, rows), (ids): ArrayLike<number> | undefined => ids)
+  Option.isNone(path)
+    ? Effect.succeed(undefined)
+    : Effect.map(readIds(path.value, flag, rows), (ids): ArrayLike<number> | undefined => ids)
 
 /** Writes `files` (name -> text) under `dir`, creating it; logs each path. */
 export const writeResults = (dir: string, files: Readonly<Record<string, string>>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    yield* fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError((e) => userError(`cannot create ${dir}: ${e.message}`)))
+    yield* fs
+      .makeDirectory(dir, { recursive: true })
+      .pipe(Effect.mapError((e) => userError(`cannot create ${dir}: ${e.message}`)))
     for (const [name, text] of Object.entries(files)) {
       const file = path.join(dir, name)
-      yield* fs.writeFileString(file, text).pipe(Effect.mapError((e) => userError(`cannot write ${file}: ${e.message}`)))
+      yield* fs
+        .writeFileString(file, text)
+        .pipe(Effect.mapError((e) => userError(`cannot write ${file}: ${e.message}`)))
       yield* Console.log(`wrote ${file}`)
     }
   })
 
 /** A finite number in [lo, hi] or a one-line error naming the flag. */
 export const checkRange = (value: number, flag: string, lo: number, hi: number) =>
-  value >= lo && value <= hi ? Effect.succeed(value) : Effect.fail(userError(`--${flag}: ${value} is not in [${lo}, ${hi}]`))
+  value >= lo && value <= hi
+    ? Effect.succeed(value)
+    : Effect.fail(userError(`--${flag}: ${value} is not in [${lo}, ${hi}]`))

@@ -7,12 +7,15 @@ import { Console, Effect } from "effect"
 import { Command } from "effect/cli"
 import * as BackendFlag from "../BackendFlag.ts"
 
-export const backendCommand = Command.make(
-  "backend",
-  {},
-  () =>
-    Effect.gen(function*() {
-      const info = yield* Backend.Backend
-      yield* Console.log(`backend: ${info.name} (tfjs "${info.tfName}"), threads: ${info.threads}, reidfx kernels: ${info.kernels.length}`)
-    }).pipe(Effect.provide(BackendFlag.layer))
-).pipe(Command.withDescription("Show the active tfjs backend (choose it with REIDFX_BACKEND=wasm|cpu|node|nodeGpu|torch|auto)"))
+export const backendCommand = Command.make("backend", {}, () =>
+  Effect.gen(function* () {
+    const info = yield* Backend.Backend
+    yield* Console.log(
+      `backend: ${info.name} (tfjs "${info.tfName}"), threads: ${info.threads}, reidfx kernels: ${info.kernels.length}`
+    )
+  }).pipe(Effect.provide(BackendFlag.layer))
+).pipe(
+  Command.withDescription(
+    "Show the active tfjs backend (choose it with REIDFX_BACKEND=wasm|cpu|node|nodeGpu|torch|auto)"
+  )
+)

@@ -15,22 +15,32 @@ import * as BackendFlag from "../BackendFlag.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
-export const demoCommand = Command.make("demo", {
-  ...runFlags,
-  quick: Flag.Boolean("quick").pipe(
-    Flag.withDefault(false),
-    Flag.withDescription("The 30-second first result: 2 domains, 3 methods, 1 seed (folder runs/lifelong-synthetic-quick)")
-  )
-}, ({ quick, ...flags }) =>
-  Effect.gen(function*() {
-    const protocol = yield* ProtocolFile.make(quick ? QuickDemo.protocol : Demo.protocol).pipe(Effect.mapError((e) => userError(e.message)))
-    const backend = yield* Backend.Backend
-    yield* Console.log(
-      `reidfx demo: lifelong ReID on the synthetic world (${
-        protocol.data.split.kind === "intraDomain" ? `${protocol.data.split.tasks} tasks` : `${protocol.data.split.sequence.length} domains in sequence`
-      }), ` +
-        `backend ${backend.name} (${backend.threads} thread(s)); methods ${protocol.methods.join(", ")}`
+export const demoCommand = Command.make(
+  "demo",
+  {
+    ...runFlags,
+    quick: Flag.Boolean("quick").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription(
+        "The 30-second first result: 2 domains, 3 methods, 1 seed (folder runs/lifelong-synthetic-quick)"
+      )
     )
-    yield* runProtocol(protocol, flags)
-  }).pipe(Effect.provide(BackendFlag.layer))
-).pipe(Command.withDescription("The main job: the lifelong ReID table of the DwoPP paper on the built-in synthetic world"))
+  },
+  ({ quick, ...flags }) =>
+    Effect.gen(function* () {
+      const protocol = yield* ProtocolFile.make(quick ? QuickDemo.protocol : Demo.protocol).pipe(
+        Effect.mapError((e) => userError(e.message))
+      )
+      const backend = yield* Backend.Backend
+      yield* Console.log(
+        `reidfx demo: lifelong ReID on the synthetic world (${
+          protocol.data.split.kind === "intraDomain"
+            ? `${protocol.data.split.tasks} tasks`
+            : `${protocol.data.split.sequence.length} domains in sequence`
+        }), ` + `backend ${backend.name} (${backend.threads} thread(s)); methods ${protocol.methods.join(", ")}`
+      )
+      yield* runProtocol(protocol, flags)
+    }).pipe(Effect.provide(BackendFlag.layer))
+).pipe(
+  Command.withDescription("The main job: the lifelong ReID table of the DwoPP paper on the built-in synthetic world")
+)

@@ -32,10 +32,15 @@ export const shippedProtocolsFolder = (): string | undefined => {
 export const copyProtocols = (
   source: string,
   target: string
-): Effect.Effect<{ readonly written: ReadonlyArray<string>; readonly kept: ReadonlyArray<string> }, CliError.UserError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+): Effect.Effect<
+  { readonly written: ReadonlyArray<string>; readonly kept: ReadonlyArray<string> },
+  CliError.UserError,
+  FileSystem.FileSystem
+> =>
+  Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const fail = (what: string) => (e: { readonly message: string }) => userError(`reidfx init: cannot ${what}: ${e.message}`)
+    const fail = (what: string) => (e: { readonly message: string }) =>
+      userError(`reidfx init: cannot ${what}: ${e.message}`)
     const names = (yield* fs.readDirectory(source).pipe(Effect.mapError(fail(`read ${source}`))))
       .filter((n) => n.endsWith(".yaml"))
       .sort()
@@ -63,9 +68,12 @@ export const initCommand = Command.make(
     )
   },
   ({ folder }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const source = shippedProtocolsFolder()
-      if (source === undefined) return yield* userError("reidfx init: this installation has no shipped protocols folder (reinstall @reidfx/cli)")
+      if (source === undefined)
+        return yield* userError(
+          "reidfx init: this installation has no shipped protocols folder (reinstall @reidfx/cli)"
+        )
       const { kept, written } = yield* copyProtocols(source, folder)
       for (const name of written) yield* Console.log(`wrote ${path.join(folder, name)}`)
       for (const name of kept) yield* Console.log(`kept ${path.join(folder, name)} (exists; not overwritten)`)

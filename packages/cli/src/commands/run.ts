@@ -17,7 +17,11 @@ import * as ProtocolKinds from "../ProtocolKinds.ts"
 
 const userError = (message: string) => new CliError.UserError({ cause: message, userMessage: message })
 
-const list = (text: string): ReadonlyArray<string> => text.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
+const list = (text: string): ReadonlyArray<string> =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
 
 /** Parses `--seeds 0,1,2`. */
 export const parseSeeds = (text: string): Effect.Effect<ReadonlyArray<number>, CliError.UserError> => {
@@ -29,25 +33,42 @@ export const parseSeeds = (text: string): Effect.Effect<ReadonlyArray<number>, C
 
 /** The flags shared by `run` and `demo`. */
 export const runFlags = {
-  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("Run folder (default runs/<protocol name>); an interrupted run there resumes")),
-  fresh: Flag.Boolean("fresh").pipe(Flag.withDefault(false), Flag.withDescription("Delete the run folder first instead of resuming")),
+  out: Flag.String("out").pipe(
+    Flag.optional,
+    Flag.withDescription("Run folder (default runs/<protocol name>); an interrupted run there resumes")
+  ),
+  fresh: Flag.Boolean("fresh").pipe(
+    Flag.withDefault(false),
+    Flag.withDescription("Delete the run folder first instead of resuming")
+  ),
   methods: Flag.String("methods").pipe(
     Flag.optional,
-    Flag.withDescription(`Run only these methods (comma-separated names of the protocol's methods; built in: ${Object.keys(Strategy.builtins).join(", ")})`)
+    Flag.withDescription(
+      `Run only these methods (comma-separated names of the protocol's methods; built in: ${Object.keys(Strategy.builtins).join(", ")})`
+    )
   ),
-  seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("Seeds to run instead of the protocol's (comma-separated)")),
+  seeds: Flag.String("seeds").pipe(
+    Flag.optional,
+    Flag.withDescription("Seeds to run instead of the protocol's (comma-separated)")
+  ),
   epochs: Flag.Int("epochs").pipe(Flag.optional, Flag.withDescription("Epochs per task instead of the protocol's")),
   printConfig: Flag.Boolean("print-config").pipe(
     Flag.withDefault(false),
-    Flag.withDescription("Print the protocol as it would run (after --set, --seeds, --epochs; every default filled in) as YAML, and exit")
+    Flag.withDescription(
+      "Print the protocol as it would run (after --set, --seeds, --epochs; every default filled in) as YAML, and exit"
+    )
   ),
   dryRun: Flag.Boolean("dry-run").pipe(
     Flag.withDefault(false),
-    Flag.withDescription("Check the protocol, its dataset folders and the run folder, say what would run, and exit (nothing trained or written)")
+    Flag.withDescription(
+      "Check the protocol, its dataset folders and the run folder, say what would run, and exit (nothing trained or written)"
+    )
   ),
   mlflow: Flag.String("mlflow").pipe(
     Flag.optional,
-    Flag.withDescription("Also log every step and evaluation to this MLflow file store (an mlruns folder; `mlflow ui --backend-store-uri <it>`)")
+    Flag.withDescription(
+      "Also log every step and evaluation to this MLflow file store (an mlruns folder; `mlflow ui --backend-store-uri <it>`)"
+    )
   )
 }
 
@@ -62,7 +83,7 @@ export const runRequest = (flags: {
   readonly printConfig?: boolean
   readonly dryRun?: boolean
 }): Effect.Effect<ProtocolKind.RunRequest, CliError.UserError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (Option.isSome(flags.epochs) && flags.epochs.value < 1) return yield* userError("--epochs must be at least 1")
     const seeds = Option.isSome(flags.seeds) ? yield* parseSeeds(flags.seeds.value) : undefined
     return {
@@ -91,7 +112,7 @@ export const runProtocol = (
     readonly dryRun?: boolean
   }
 ): Effect.Effect<Runner.RunResult | undefined, CliError.UserError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const request = yield* runRequest(flags)
     return yield* ProtocolKinds.runLifelong(protocol, request).pipe(
       Effect.mapError((e) => userError(e.message)),
@@ -106,11 +127,17 @@ export const runProtocol = (
  * protocol to a smoke run. An override that makes the protocol invalid is the usual decode error naming the key.
  */
 export const parseWithOverrides = (text: string, file: string, sets: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    if (sets.length === 0) return yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
-    const parsed = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`) })
+  Effect.gen(function* () {
+    if (sets.length === 0)
+      return yield* ProtocolFile.parse(text, file).pipe(Effect.mapError((e) => userError(e.message)))
+    const parsed = yield* Effect.try({
+      try: () => YAML.parse(text) as unknown,
+      catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`)
+    })
     const merged = yield* RunConfig.override(parsed, sets).pipe(Effect.mapError((e) => userError(e.message)))
-    return yield* ProtocolFile.decode(merged, `${file} with --set ${sets.join(" ")}`).pipe(Effect.mapError((e) => userError(e.message)))
+    return yield* ProtocolFile.decode(merged, `${file} with --set ${sets.join(" ")}`).pipe(
+      Effect.mapError((e) => userError(e.message))
+    )
   })
 
 export const runCommand = Command.make(
@@ -120,17 +147,29 @@ export const runCommand = Command.make(
     ...runFlags,
     set: Flag.String("set").pipe(
       Flag.atLeast(0),
-      Flag.withDescription("Override one key of the protocol: --set training.epochs=1 (value parsed as YAML; repeatable)")
+      Flag.withDescription(
+        "Override one key of the protocol: --set training.epochs=1 (value parsed as YAML; repeatable)"
+      )
     )
   },
   ({ protocol: file, set, ...flags }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const text = yield* BoundedRead.readText(file).pipe(Effect.mapError((e) => userError(e.message)))
-      const parsed = yield* Effect.try({ try: () => YAML.parse(text) as unknown, catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`) })
-      const value = set.length === 0 ? parsed : yield* RunConfig.override(parsed, set).pipe(Effect.mapError((e) => userError(e.message)))
+      const parsed = yield* Effect.try({
+        try: () => YAML.parse(text) as unknown,
+        catch: (e) => userError(`${file}: not valid YAML / JSON: ${String(e)}`)
+      })
+      const value =
+        set.length === 0
+          ? parsed
+          : yield* RunConfig.override(parsed, set).pipe(Effect.mapError((e) => userError(e.message)))
       const source = set.length === 0 ? file : `${file} with --set ${set.join(" ")}`
       const request = yield* runRequest(flags)
       // the declared kind (lifelong when absent) picks the registry entry that decodes and runs the file
       yield* ProtocolKinds.run(value, source, request).pipe(Effect.mapError((e) => userError(e.message)))
     }).pipe(Effect.provide(BackendFlag.layer))
-).pipe(Command.withDescription(`Run a declared protocol (its kind: ${[...ProtocolKinds.registry.kinds.keys()].join(", ")}; lifelong when absent; YAML or JSON) and write its reports`))
+).pipe(
+  Command.withDescription(
+    `Run a declared protocol (its kind: ${[...ProtocolKinds.registry.kinds.keys()].join(", ")}; lifelong when absent; YAML or JSON) and write its reports`
+  )
+)

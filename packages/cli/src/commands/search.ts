@@ -30,26 +30,77 @@ const { model: _model, ...embedFlags } = modelFlags
 
 /** The flags of `reidfx search`. */
 export const searchFlags = {
-  model: Flag.String("model").pipe(Flag.optional, Flag.withDescription("Saved model that embeds the images (needed unless both sides are features)")),
+  model: Flag.String("model").pipe(
+    Flag.optional,
+    Flag.withDescription("Saved model that embeds the images (needed unless both sides are features)")
+  ),
   ...embedFlags,
-  queryImages: Flag.String("query-images").pipe(Flag.optional, Flag.withDescription("Query images: one path[,tracklet] per line (images of a tracklet are pooled)")),
-  queryFeatures: Flag.String("query-features").pipe(Flag.optional, Flag.withDescription("Query features from any model (.npy / .json / .csv [n, dim]); with --query-paths")),
-  queryPaths: Flag.String("query-paths").pipe(Flag.optional, Flag.withDescription("Image path[,tracklet] of each query feature row")),
-  queryIds: Flag.String("query-ids").pipe(Flag.optional, Flag.withDescription("Query identities (one per line / row), to frame matches")),
+  queryImages: Flag.String("query-images").pipe(
+    Flag.optional,
+    Flag.withDescription("Query images: one path[,tracklet] per line (images of a tracklet are pooled)")
+  ),
+  queryFeatures: Flag.String("query-features").pipe(
+    Flag.optional,
+    Flag.withDescription("Query features from any model (.npy / .json / .csv [n, dim]); with --query-paths")
+  ),
+  queryPaths: Flag.String("query-paths").pipe(
+    Flag.optional,
+    Flag.withDescription("Image path[,tracklet] of each query feature row")
+  ),
+  queryIds: Flag.String("query-ids").pipe(
+    Flag.optional,
+    Flag.withDescription("Query identities (one per line / row), to frame matches")
+  ),
   queryCams: Flag.String("query-cams").pipe(Flag.optional, Flag.withDescription("Query cameras (with --query-ids)")),
-  galleryImages: Flag.String("gallery-images").pipe(Flag.optional, Flag.withDescription("Gallery images: one path[,tracklet] per line")),
-  galleryFeatures: Flag.String("gallery-features").pipe(Flag.optional, Flag.withDescription("Gallery features from any model; with --gallery-paths")),
-  galleryPaths: Flag.String("gallery-paths").pipe(Flag.optional, Flag.withDescription("Image path[,tracklet] of each gallery feature row")),
-  galleryIds: Flag.String("gallery-ids").pipe(Flag.optional, Flag.withDescription("Gallery identities (one per line / row), to frame matches")),
-  galleryCams: Flag.String("gallery-cams").pipe(Flag.optional, Flag.withDescription("Gallery cameras (with --gallery-ids)")),
-  layout: Flag.Literals("layout", DatasetSource.layoutNames).pipe(Flag.optional, Flag.withDescription("Dataset layout of --root; its gallery split is searched")),
-  root: Flag.String("root").pipe(Flag.optional, Flag.withDescription("Dataset folder whose gallery split is searched (with --layout)")),
-  manifest: Flag.String("manifest").pipe(Flag.optional, Flag.withDescription("CSV manifest whose gallery split is searched")),
-  metric: Flag.Literals("metric", ["cosine", "euclidean", "squaredEuclidean"]).pipe(Flag.withDefault("cosine" as const), Flag.withDescription("Distance (default cosine)")),
-  pooling: Flag.Literals("pooling", ["mean", "max"]).pipe(Flag.withDefault("mean" as const), Flag.withDescription("Pooling of a tracklet's image embeddings (default mean)")),
+  galleryImages: Flag.String("gallery-images").pipe(
+    Flag.optional,
+    Flag.withDescription("Gallery images: one path[,tracklet] per line")
+  ),
+  galleryFeatures: Flag.String("gallery-features").pipe(
+    Flag.optional,
+    Flag.withDescription("Gallery features from any model; with --gallery-paths")
+  ),
+  galleryPaths: Flag.String("gallery-paths").pipe(
+    Flag.optional,
+    Flag.withDescription("Image path[,tracklet] of each gallery feature row")
+  ),
+  galleryIds: Flag.String("gallery-ids").pipe(
+    Flag.optional,
+    Flag.withDescription("Gallery identities (one per line / row), to frame matches")
+  ),
+  galleryCams: Flag.String("gallery-cams").pipe(
+    Flag.optional,
+    Flag.withDescription("Gallery cameras (with --gallery-ids)")
+  ),
+  layout: Flag.Literals("layout", DatasetSource.layoutNames).pipe(
+    Flag.optional,
+    Flag.withDescription("Dataset layout of --root; its gallery split is searched")
+  ),
+  root: Flag.String("root").pipe(
+    Flag.optional,
+    Flag.withDescription("Dataset folder whose gallery split is searched (with --layout)")
+  ),
+  manifest: Flag.String("manifest").pipe(
+    Flag.optional,
+    Flag.withDescription("CSV manifest whose gallery split is searched")
+  ),
+  metric: Flag.Literals("metric", ["cosine", "euclidean", "squaredEuclidean"]).pipe(
+    Flag.withDefault("cosine" as const),
+    Flag.withDescription("Distance (default cosine)")
+  ),
+  pooling: Flag.Literals("pooling", ["mean", "max"]).pipe(
+    Flag.withDefault("mean" as const),
+    Flag.withDescription("Pooling of a tracklet's image embeddings (default mean)")
+  ),
   top: Flag.Int("top").pipe(Flag.withDefault(10), Flag.withDescription("Gallery entries per query (default 10)")),
-  maxQueries: Flag.Int("max-queries").pipe(Flag.withDefault(50), Flag.withDescription("Most queries drawn in the pictures, evenly spaced (default 50; search.json holds all)")),
-  output: Flag.String("output").pipe(Flag.withDefault("reidfx-search"), Flag.withDescription("Output folder (default reidfx-search)"))
+  maxQueries: Flag.Int("max-queries").pipe(
+    Flag.withDefault(50),
+    Flag.withDescription("Most queries drawn in the pictures, evenly spaced (default 50; search.json holds all)")
+  ),
+  output: Flag.String("output").pipe(
+    Flag.withDefault("reidfx-search"),
+    Flag.withDescription("Output folder (default reidfx-search)")
+  )
 }
 
 /** One line of a path list: `path[,tracklet]` (the last comma separates the tracklet name). */
@@ -59,17 +110,25 @@ export interface ListEntry {
 }
 
 /** Reads a `path[,tracklet]` list, paths relative to the list's folder. */
-export const readList = (file: string, flag: string): Effect.Effect<ReadonlyArray<ListEntry>, ReturnType<typeof userError>> =>
+export const readList = (
+  file: string,
+  flag: string
+): Effect.Effect<ReadonlyArray<ListEntry>, ReturnType<typeof userError>> =>
   BoundedRead.readText(file).pipe(
     Effect.mapError((e) => userError(`${flag} ${file}: ${e.reason}`)),
     Effect.flatMap((text) => {
-      const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith("#"))
+      const lines = text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0 && !l.startsWith("#"))
       if (lines.length === 0) return Effect.fail(userError(`${flag} ${file}: no image path`))
-      return Effect.succeed(lines.map((l) => {
-        const comma = l.lastIndexOf(",")
-        const [p, t] = comma < 0 ? [l, undefined] : [l.slice(0, comma).trim(), l.slice(comma + 1).trim()]
-        return { path: path.resolve(path.dirname(file), p), ...(t === undefined || t === "" ? {} : { tracklet: t }) }
-      }))
+      return Effect.succeed(
+        lines.map((l) => {
+          const comma = l.lastIndexOf(",")
+          const [p, t] = comma < 0 ? [l, undefined] : [l.slice(0, comma).trim(), l.slice(comma + 1).trim()]
+          return { path: path.resolve(path.dirname(file), p), ...(t === undefined || t === "" ? {} : { tracklet: t }) }
+        })
+      )
     })
   )
 
@@ -119,36 +178,48 @@ export const group = (
   }
 }
 
-type Flags = { readonly [K in keyof typeof searchFlags]: (typeof searchFlags)[K] extends Flag.Flag<infer A> ? A : never }
+type Flags = {
+  readonly [K in keyof typeof searchFlags]: (typeof searchFlags)[K] extends Flag.Flag<infer A> ? A : never
+}
 
-const itemsOf = (entries: ReadonlyArray<ListEntry>): ReadonlyArray<Item.Item> => entries.map((e) => ({ source: { _tag: "File", path: e.path }, id: -1, cam: 0 }))
+const itemsOf = (entries: ReadonlyArray<ListEntry>): ReadonlyArray<Item.Item> =>
+  entries.map((e) => ({ source: { _tag: "File", path: e.path }, id: -1, cam: 0 }))
 
 const labelsOf = (flags: Flags, side: "query" | "gallery", rows: number) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const ids = side === "query" ? flags.queryIds : flags.galleryIds
     const cams = side === "query" ? flags.queryCams : flags.galleryCams
     if (Option.isNone(ids) && Option.isNone(cams)) return undefined
-    if (Option.isNone(ids) || Option.isNone(cams)) return yield* Effect.fail(userError(`give both --${side}-ids and --${side}-cams`))
+    if (Option.isNone(ids) || Option.isNone(cams))
+      return yield* Effect.fail(userError(`give both --${side}-ids and --${side}-cams`))
     const i = yield* single(ids.value, `--${side}-ids`)
     const c = yield* single(cams.value, `--${side}-cams`)
-    if (i.length !== rows || c.length !== rows) return yield* Effect.fail(userError(`--${side}-ids / --${side}-cams: ${i.length} / ${c.length} labels for ${rows} ${side} rows`))
+    if (i.length !== rows || c.length !== rows)
+      return yield* Effect.fail(
+        userError(`--${side}-ids / --${side}-cams: ${i.length} / ${c.length} labels for ${rows} ${side} rows`)
+      )
     return { ids: i, cams: c }
   })
 
 const searchHandler = (flags: Flags) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const out = path.resolve(flags.output)
     const info = yield* Backend.Backend
-    const job = Effect.gen(function*() {
+    const job = Effect.gen(function* () {
       let model: { readonly saved: SavedModel.SavedModel; readonly height: number; readonly width: number } | undefined
       const embed = (entries: ReadonlyArray<ListEntry>, what: string) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           if (model === undefined) {
-            if (Option.isNone(flags.model)) return yield* Effect.fail(userError(`${what} are images: give --model to embed them (or give features with --${what}-features)`))
+            if (Option.isNone(flags.model))
+              return yield* Effect.fail(
+                userError(`${what} are images: give --model to embed them (or give features with --${what}-features)`)
+              )
             model = yield* loadModel({ ...flags, model: flags.model.value })
             const head = model.saved.model.config.head
             if (flags.embedding === "parts" && head.parts === undefined && head.local === undefined) {
-              return yield* Effect.fail(userError("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"))
+              return yield* Effect.fail(
+                userError("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)")
+              )
             }
           }
           const m = model
@@ -162,41 +233,73 @@ const searchHandler = (flags: Flags) =>
           }).pipe(Effect.mapError((err) => userError(err.message)))
           return { data: e.data, rows: e.rows, dim: e.dim } satisfies FeatureMatrix
         })
-      const features = (file: string) => Effect.flatMap(read(file), (bytes) => fromFailure(() => parseFeatureFile(bytes, file)))
-      const side = (what: "query" | "gallery", images: Option.Option<string>, feats: Option.Option<string>, paths: Option.Option<string>) =>
-        Effect.gen(function*() {
+      const features = (file: string) =>
+        Effect.flatMap(read(file), (bytes) => fromFailure(() => parseFeatureFile(bytes, file)))
+      const side = (
+        what: "query" | "gallery",
+        images: Option.Option<string>,
+        feats: Option.Option<string>,
+        paths: Option.Option<string>
+      ) =>
+        Effect.gen(function* () {
           if (Option.isSome(images) === Option.isSome(feats)) {
-            return yield* Effect.fail(userError(`give the ${what} as images (--${what}-images list.txt) or as features (--${what}-features f.npy with --${what}-paths)`))
+            return yield* Effect.fail(
+              userError(
+                `give the ${what} as images (--${what}-images list.txt) or as features (--${what}-features f.npy with --${what}-paths)`
+              )
+            )
           }
           if (Option.isSome(images)) {
             const entries = yield* readList(images.value, `--${what}-images`)
-            return group(yield* embed(entries, what), entries, flags.pooling, yield* labelsOf(flags, what, entries.length))
+            return group(
+              yield* embed(entries, what),
+              entries,
+              flags.pooling,
+              yield* labelsOf(flags, what, entries.length)
+            )
           }
-          if (Option.isNone(paths)) return yield* Effect.fail(userError(`--${what}-features needs --${what}-paths (the image of each row, to draw it)`))
+          if (Option.isNone(paths))
+            return yield* Effect.fail(
+              userError(`--${what}-features needs --${what}-paths (the image of each row, to draw it)`)
+            )
           const f = yield* features(Option.getOrThrow(feats))
           const entries = yield* readList(paths.value, `--${what}-paths`)
-          if (entries.length !== f.rows) return yield* Effect.fail(userError(`--${what}-paths ${paths.value}: ${entries.length} paths for ${f.rows} feature rows`))
+          if (entries.length !== f.rows)
+            return yield* Effect.fail(
+              userError(`--${what}-paths ${paths.value}: ${entries.length} paths for ${f.rows} feature rows`)
+            )
           return group(f, entries, flags.pooling, yield* labelsOf(flags, what, entries.length))
         })
       const query = yield* side("query", flags.queryImages, flags.queryFeatures, flags.queryPaths)
       const datasetGiven = Option.isSome(flags.layout) || Option.isSome(flags.root) || Option.isSome(flags.manifest)
       const gallery: Side = datasetGiven
-        ? yield* Effect.gen(function*() {
-          if (Option.isSome(flags.galleryImages) || Option.isSome(flags.galleryFeatures)) {
-            return yield* Effect.fail(userError("give one gallery: --gallery-images, --gallery-features, or a dataset (--layout --root / --manifest)"))
-          }
-          const source = yield* DatasetSource.fromFlags({ ...flags, images: Option.none() })
-          if (source._tag !== "Dataset" || source.dataset.gallery.length === 0) return yield* Effect.fail(userError("the dataset has no gallery split to search"))
-          const items = source.dataset.gallery
-          const entries = items.map((i) => ({ path: DatasetSource.pathOf(i) }))
-          const f = yield* embed(entries, "gallery")
-          return group(f, entries, flags.pooling, { ids: items.map((i) => i.id), cams: items.map((i) => i.cam) })
-        })
+        ? yield* Effect.gen(function* () {
+            if (Option.isSome(flags.galleryImages) || Option.isSome(flags.galleryFeatures)) {
+              return yield* Effect.fail(
+                userError(
+                  "give one gallery: --gallery-images, --gallery-features, or a dataset (--layout --root / --manifest)"
+                )
+              )
+            }
+            const source = yield* DatasetSource.fromFlags({ ...flags, images: Option.none() })
+            if (source._tag !== "Dataset" || source.dataset.gallery.length === 0)
+              return yield* Effect.fail(userError("the dataset has no gallery split to search"))
+            const items = source.dataset.gallery
+            const entries = items.map((i) => ({ path: DatasetSource.pathOf(i) }))
+            const f = yield* embed(entries, "gallery")
+            return group(f, entries, flags.pooling, { ids: items.map((i) => i.id), cams: items.map((i) => i.cam) })
+          })
         : yield* side("gallery", flags.galleryImages, flags.galleryFeatures, flags.galleryPaths)
       if (query.features.dim !== gallery.features.dim) {
-        return yield* Effect.fail(userError(`query features are ${query.features.dim}-d, gallery features ${gallery.features.dim}-d: use the same model for both`))
+        return yield* Effect.fail(
+          userError(
+            `query features are ${query.features.dim}-d, gallery features ${gallery.features.dim}-d: use the same model for both`
+          )
+        )
       }
-      const distances = yield* fromFailure(() => pairwiseDistances(query.features, gallery.features, { metric: flags.metric }))
+      const distances = yield* fromFailure(() =>
+        pairwiseDistances(query.features, gallery.features, { metric: flags.metric })
+      )
       const labelled = query.ids !== undefined && gallery.ids !== undefined
       const G = gallery.names.length
       const rankingOptions = labelled ? {} : { labelled: false }
@@ -204,10 +307,16 @@ const searchHandler = (flags: Flags) =>
         query: name,
         images: query.images[q]!,
         ...(labelled ? { id: query.ids![q], cam: query.cams![q] } : {}),
-        top: RankedList.topRanked(Array.prototype.slice.call(distances, q * G, (q + 1) * G) as Array<number>, query.ids?.[q] ?? -1, query.cams?.[q] ?? -1, {
-          ids: gallery.ids ?? new Array<number>(G).fill(-1),
-          cams: gallery.cams ?? new Array<number>(G).fill(-1)
-        }, { ...rankingOptions, topK: flags.top }).map((t, r) => ({
+        top: RankedList.topRanked(
+          Array.prototype.slice.call(distances, q * G, (q + 1) * G) as Array<number>,
+          query.ids?.[q] ?? -1,
+          query.cams?.[q] ?? -1,
+          {
+            ids: gallery.ids ?? new Array<number>(G).fill(-1),
+            cams: gallery.cams ?? new Array<number>(G).fill(-1)
+          },
+          { ...rankingOptions, topK: flags.top }
+        ).map((t, r) => ({
           rank: r + 1,
           gallery: gallery.names[t.index]!,
           image: gallery.images[t.index]![0]!,
@@ -215,18 +324,37 @@ const searchHandler = (flags: Flags) =>
           ...(labelled ? { id: gallery.ids![t.index], cam: gallery.cams![t.index], verdict: t.verdict } : {})
         }))
       }))
-      yield* Effect.tryPromise({ try: () => fs.mkdir(out, { recursive: true }), catch: (e) => userError(`--output ${out}: cannot create (${String(e)})`) })
-      yield* AtomicFile.writeFile(path.join(out, "search.json"), `${JSON.stringify({ metric: flags.metric, queries: query.names.length, gallery: G, results }, null, 2)}\n`).pipe(
-        Effect.mapError((e) => userError(e.message))
-      )
+      yield* Effect.tryPromise({
+        try: () => fs.mkdir(out, { recursive: true }),
+        catch: (e) => userError(`--output ${out}: cannot create (${String(e)})`)
+      })
+      yield* AtomicFile.writeFile(
+        path.join(out, "search.json"),
+        `${JSON.stringify({ metric: flags.metric, queries: query.names.length, gallery: G, results }, null, 2)}\n`
+      ).pipe(Effect.mapError((e) => userError(e.message)))
       const pic = yield* Visrank.write(
         distances,
-        { paths: query.images.map((i) => i[0]!), ids: query.ids ?? new Array<number>(query.names.length).fill(-1), cams: query.cams ?? new Array<number>(query.names.length).fill(-1) },
-        { paths: gallery.images.map((i) => i[0]!), ids: gallery.ids ?? new Array<number>(G).fill(-1), cams: gallery.cams ?? new Array<number>(G).fill(-1) },
+        {
+          paths: query.images.map((i) => i[0]!),
+          ids: query.ids ?? new Array<number>(query.names.length).fill(-1),
+          cams: query.cams ?? new Array<number>(query.names.length).fill(-1)
+        },
+        {
+          paths: gallery.images.map((i) => i[0]!),
+          ids: gallery.ids ?? new Array<number>(G).fill(-1),
+          cams: gallery.cams ?? new Array<number>(G).fill(-1)
+        },
         out,
-        { ...rankingOptions, topK: flags.top, queries: flags.maxQueries, title: `reidfx search: top-${flags.top} of ${G} gallery entries (${flags.metric})` }
+        {
+          ...rankingOptions,
+          topK: flags.top,
+          queries: flags.maxQueries,
+          title: `reidfx search: top-${flags.top} of ${G} gallery entries (${flags.metric})`
+        }
       )
-      yield* Console.log(`searched ${query.names.length} queries in ${G} gallery entries (${query.features.dim}-d, ${flags.metric}, backend ${info.name})`)
+      yield* Console.log(
+        `searched ${query.names.length} queries in ${G} gallery entries (${query.features.dim}-d, ${flags.metric}, backend ${info.name})`
+      )
       yield* Console.log(`results in ${path.join(out, "search.json")}; ranked lists in ${pic.html}, ${pic.png}`)
       return undefined
     })
@@ -238,5 +366,7 @@ const searchHandler = (flags: Flags) =>
 
 /** `reidfx search`. */
 export const searchCommand = Command.make("search", searchFlags, searchHandler).pipe(
-  Command.withDescription("Search query images or tracklets in a gallery (images, features from any model, or a dataset's gallery): search.json and the ranked lists (ranked.html, ranked.png)")
+  Command.withDescription(
+    "Search query images or tracklets in a gallery (images, features from any model, or a dataset's gallery): search.json and the ranked lists (ranked.html, ranked.png)"
+  )
 )

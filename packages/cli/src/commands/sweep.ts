@@ -26,17 +26,25 @@ export const sweepCommand = Command.make(
     store: storeFlag,
     work: Flag.String("work").pipe(
       Flag.optional,
-      Flag.withDescription("The run folder every runner reaches (checkpoints, reports); default: next to a SQLite store")
+      Flag.withDescription(
+        "The run folder every runner reaches (checkpoints, reports); default: next to a SQLite store"
+      )
     ),
-    detach: Flag.Boolean("detach").pipe(Flag.withDefault(false), Flag.withDescription("Submit and return without following"))
+    detach: Flag.Boolean("detach").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("Submit and return without following")
+    )
   },
   ({ sweep: file, store, work, detach }) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const sweep = yield* Sweep.readFile(file).pipe(Effect.mapError((e) => userError(e.message)))
       const url = yield* Store.parseUrl(store).pipe(Effect.mapError((e) => userError(e.message)))
       const folder = Option.isSome(work) ? path.resolve(work.value) : Store.defaultWork(url)
-      if (folder === undefined) return yield* userError("--work: a PostgreSQL store needs a work folder that every runner reaches (a shared mount)")
-      const program = Effect.gen(function*() {
+      if (folder === undefined)
+        return yield* userError(
+          "--work: a PostgreSQL store needs a work folder that every runner reaches (a shared mount)"
+        )
+      const program = Effect.gen(function* () {
         const isNew = yield* SweepCluster.submit(sweep, folder)
         yield* Console.log(
           `sweep ${sweep.id}: ${sweep.units.length} unit(s) (${sweep.variants.length} variant(s)), ${isNew ? "submitted" : "already submitted: following it"}; ` +
@@ -49,7 +57,9 @@ export const sweepCommand = Command.make(
         yield* Console.log(`\nreports: ${path.join(folder, sweep.id)}/<variant>/report.md, report.html, results.json`)
         if (final.failed > 0) {
           const failed = final.units.filter((u) => u.status === "failed")
-          return yield* userError(`${failed.length} unit(s) failed:\n${failed.map((u) => `  ${u.id}: ${u.error ?? "?"}`).join("\n")}`)
+          return yield* userError(
+            `${failed.length} unit(s) failed:\n${failed.map((u) => `  ${u.id}: ${u.error ?? "?"}`).join("\n")}`
+          )
         }
       })
       yield* program.pipe(
@@ -62,4 +72,8 @@ export const sweepCommand = Command.make(
         Effect.provideService(References.MinimumLogLevel, "Warn")
       )
     })
-).pipe(Command.withDescription("Submit a sweep (protocols x parameters x methods x seeds) to the runners of a store and follow it"))
+).pipe(
+  Command.withDescription(
+    "Submit a sweep (protocols x parameters x methods x seeds) to the runners of a store and follow it"
+  )
+)

@@ -18,10 +18,22 @@ import * as BackendFlag from "../BackendFlag.ts"
 /** The flags of `reidfx track`. */
 export const trackFlags = {
   detections: fileFlag("detections", "Detections: JSON [{ frame, camera, box: [x, y, w, h], feature?, id? }]"),
-  features: Flag.String("features").pipe(Flag.optional, Flag.withDescription("Their features, one row per detection (when not inline)")),
-  threshold: Flag.Finite("threshold").pipe(Flag.withDefault(0.3), Flag.withDescription("Cosine distance at which tracklets stop being linked across cameras (default 0.3)")),
-  maxAge: Flag.Int("max-age").pipe(Flag.withDefault(5), Flag.withDescription("Frames a tracklet may go unseen (default 5)")),
-  matching: Flag.Literals("matching", ["hungarian", "greedy"]).pipe(Flag.withDefault("hungarian" as const), Flag.withDescription("Frame-to-frame matching (default hungarian)")),
+  features: Flag.String("features").pipe(
+    Flag.optional,
+    Flag.withDescription("Their features, one row per detection (when not inline)")
+  ),
+  threshold: Flag.Finite("threshold").pipe(
+    Flag.withDefault(0.3),
+    Flag.withDescription("Cosine distance at which tracklets stop being linked across cameras (default 0.3)")
+  ),
+  maxAge: Flag.Int("max-age").pipe(
+    Flag.withDefault(5),
+    Flag.withDescription("Frames a tracklet may go unseen (default 5)")
+  ),
+  matching: Flag.Literals("matching", ["hungarian", "greedy"]).pipe(
+    Flag.withDefault("hungarian" as const),
+    Flag.withDescription("Frame-to-frame matching (default hungarian)")
+  ),
   out: outFlag("track")
 }
 
@@ -36,58 +48,111 @@ interface RawDetection {
 const validate = (json: unknown, path: string): Effect.Effect<ReadonlyArray<RawDetection>, CliError.UserError> => {
   if (!Array.isArray(json)) return Effect.fail(userError(`${path}: expected an array of detections`))
   for (const [k, d] of json.entries()) {
-    const ok = typeof d === "object" && d !== null && Number.isInteger(d.frame) && Number.isInteger(d.camera) && Array.isArray(d.box) && d.box.length === 4 &&
-      d.box.every((v: unknown) => typeof v === "number" && Number.isFinite(v)) && (d.id === undefined || Number.isInteger(d.id)) &&
-      (d.feature === undefined || (Array.isArray(d.feature) && d.feature.every((v: unknown) => typeof v === "number" && Number.isFinite(v))))
-    if (!ok) return Effect.fail(userError(`${path}: detection ${k} needs integer frame and camera, box [x, y, w, h] of numbers, optional numeric feature and integer id`))
+    const ok =
+      typeof d === "object" &&
+      d !== null &&
+      Number.isInteger(d.frame) &&
+      Number.isInteger(d.camera) &&
+      Array.isArray(d.box) &&
+      d.box.length === 4 &&
+      d.box.every((v: unknown) => typeof v === "number" && Number.isFinite(v)) &&
+      (d.id === undefined || Number.isInteger(d.id)) &&
+      (d.feature === undefined ||
+        (Array.isArray(d.feature) && d.feature.every((v: unknown) => typeof v === "number" && Number.isFinite(v))))
+    if (!ok)
+      return Effect.fail(
+        userError(
+          `${path}: detection ${k} needs integer frame and camera, box [x, y, w, h] of numbers, optional numeric feature and integer id`
+        )
+      )
   }
   return Effect.succeed(json as ReadonlyArray<RawDetection>)
 }
 
 /** `reidfx track`. */
 export const trackCommand = Command.make("track", trackFlags, (flags) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const bytes = yield* read(flags.detections)
-    const parsed = yield* Effect.try({ try: () => JSON.parse(new TextDecoder().decode(bytes)) as unknown, catch: (e) => userError(`${flags.detections}: not JSON (${(e as Error).message})`) })
+    const parsed = yield* Effect.try({
+      try: () => JSON.parse(new TextDecoder().decode(bytes)) as unknown,
+      catch: (e) => userError(`${flags.detections}: not JSON (${(e as Error).message})`)
+    })
     const raw = yield* validate(parsed, flags.detections)
     let features: ReadonlyArray<ArrayLike<number>>
     if (Option.isSome(flags.features)) {
       const m = yield* readFeatures(flags.features.value)
-      if (m.rows !== raw.length) return yield* Effect.fail(userError(`--features ${flags.features.value}: ${m.rows} rows for ${raw.length} detections`))
+      if (m.rows !== raw.length)
+        return yield* Effect.fail(
+          userError(`--features ${flags.features.value}: ${m.rows} rows for ${raw.length} detections`)
+        )
       features = Array.from({ length: m.rows }, (_, i) => m.data.subarray(i * m.dim, (i + 1) * m.dim))
     } else {
       const missing = raw.findIndex((d) => d.feature === undefined)
-      if (missing >= 0) return yield* Effect.fail(userError(`detection ${missing} has no feature: give them inline or with --features`))
+      if (missing >= 0)
+        return yield* Effect.fail(userError(`detection ${missing} has no feature: give them inline or with --features`))
       features = raw.map((d) => d.feature!)
     }
     const dims = new Set(features.map((f) => f.length))
     if (dims.size > 1) return yield* Effect.fail(userError(`features have different lengths: ${[...dims].join(", ")}`))
     yield* Backend.Backend
-    const detections: Array<Detection> = raw.map((d, i) => ({ frame: d.frame, camera: d.camera, box: d.box, feature: features[i]! }))
+    const detections: Array<Detection> = raw.map((d, i) => ({
+      frame: d.frame,
+      camera: d.camera,
+      box: d.box,
+      feature: features[i]!
+    }))
     const result = track(detections, { threshold: flags.threshold, maxAge: flags.maxAge, matching: flags.matching })
     const tracklets = new Set(result.tracklets).size
     const identities = new Set(result.identities).size
-    yield* Console.log(`${raw.length} detections in ${new Set(raw.map((d) => d.camera)).size} cameras: ${tracklets} tracklets, ${identities} identities`)
+    yield* Console.log(
+      `${raw.length} detections in ${new Set(raw.map((d) => d.camera)).size} cameras: ${tracklets} tracklets, ${identities} identities`
+    )
     const labelled = raw.every((d) => d.id !== undefined)
     const frames = raw.map((d) => d.frame)
     const cameras = raw.map((d) => d.camera)
     const scores = labelled
       ? {
-        tracklets: trackingScores(result.tracklets, raw.map((d) => d.id!), frames, cameras),
-        identities: trackingScores(result.identities, raw.map((d) => d.id!), frames, cameras)
-      }
+          tracklets: trackingScores(
+            result.tracklets,
+            raw.map((d) => d.id!),
+            frames,
+            cameras
+          ),
+          identities: trackingScores(
+            result.identities,
+            raw.map((d) => d.id!),
+            frames,
+            cameras
+          )
+        }
       : undefined
     if (scores !== undefined) {
-      yield* Console.log(`tracklets: IDF1 ${(100 * scores.tracklets.idf1).toFixed(2)}%, ${scores.tracklets.idSwitches} ID switches, purity ${(100 * scores.tracklets.purity).toFixed(2)}%`)
-      yield* Console.log(`across cameras: IDF1 ${(100 * scores.identities.idf1).toFixed(2)}% (IDP ${(100 * scores.identities.idp).toFixed(2)}%, IDR ${(100 * scores.identities.idr).toFixed(2)}%)`)
+      yield* Console.log(
+        `tracklets: IDF1 ${(100 * scores.tracklets.idf1).toFixed(2)}%, ${scores.tracklets.idSwitches} ID switches, purity ${(100 * scores.tracklets.purity).toFixed(2)}%`
+      )
+      yield* Console.log(
+        `across cameras: IDF1 ${(100 * scores.identities.idf1).toFixed(2)}% (IDP ${(100 * scores.identities.idp).toFixed(2)}%, IDR ${(100 * scores.identities.idr).toFixed(2)}%)`
+      )
     }
     const report = {
       options: { threshold: flags.threshold, maxAge: flags.maxAge, matching: flags.matching },
       ...(scores === undefined ? {} : { scores }),
-      detections: raw.map((d, i) => ({ frame: d.frame, camera: d.camera, box: d.box, ...(d.id === undefined ? {} : { id: d.id }), tracklet: result.tracklets[i], identity: result.identities[i] }))
+      detections: raw.map((d, i) => ({
+        frame: d.frame,
+        camera: d.camera,
+        box: d.box,
+        ...(d.id === undefined ? {} : { id: d.id }),
+        tracklet: result.tracklets[i],
+        identity: result.identities[i]
+      }))
     }
     yield* writeResults(flags.out, { "tracks.json": `${JSON.stringify(report, null, 2)}\n` })
   }).pipe(
     Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
-  )).pipe(Command.withDescription("Multi-camera tracking: tracklets per camera by IoU + appearance, linked across cameras by ReID features; IDF1 when ids are given"))
+  )
+).pipe(
+  Command.withDescription(
+    "Multi-camera tracking: tracklets per camera by IoU + appearance, linked across cameras by ReID features; IDF1 when ids are given"
+  )
+)

@@ -17,8 +17,14 @@ import * as BackendFlag from "../BackendFlag.ts"
 export const verifyFlags = {
   features: fileFlag("features", "Features of the labelled set: .npy [n, dim], .json or .csv"),
   ids: fileFlag("ids", "Their identities (.npy [n], .json, one-column .csv)"),
-  far: Flag.Finite("far").pipe(Flag.withDefault(0.01), Flag.withDescription("False accept rate the threshold is chosen at on the validation pairs (default 0.01)")),
-  validationFraction: Flag.Finite("validation-fraction").pipe(Flag.withDefault(0.5), Flag.withDescription("Fraction of identities used to choose the threshold (default 0.5)")),
+  far: Flag.Finite("far").pipe(
+    Flag.withDefault(0.01),
+    Flag.withDescription("False accept rate the threshold is chosen at on the validation pairs (default 0.01)")
+  ),
+  validationFraction: Flag.Finite("validation-fraction").pipe(
+    Flag.withDefault(0.5),
+    Flag.withDescription("Fraction of identities used to choose the threshold (default 0.5)")
+  ),
   seed: Flag.Int("seed").pipe(Flag.withDefault(0), Flag.withDescription("Seed of the identity split (default 0)")),
   metric: metricFlag,
   out: outFlag("verify")
@@ -28,16 +34,29 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`
 
 /** `reidfx verify`. */
 export const verifyCommand = Command.make("verify", verifyFlags, (flags) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* checkRange(flags.far, "far", 1e-9, 1)
     yield* checkRange(flags.validationFraction, "validation-fraction", 1e-9, 1 - 1e-9)
     const features = yield* readFeatures(flags.features)
     const ids = yield* readIds(flags.ids, "--ids", features.rows)
     yield* Backend.Backend
-    yield* Console.log(`${features.rows} items, ${new Set(Array.from(ids)).size} identities, ${features.dim}-d, ${flags.metric}; choosing the threshold at FAR ${flags.far}`)
-    const r = yield* fromFailure(() => verifyWithValidation(features, ids, { far: flags.far, validationFraction: flags.validationFraction, seed: flags.seed, metric: flags.metric }))
-    yield* Console.log(`threshold ${r.threshold.toFixed(4)} (distance <= threshold: same person), chosen on ${r.validationIdentities.length} identities (TAR ${pct(r.validation.tarAtFar[0]!.tar)})`)
-    yield* Console.log(`test (${r.testIdentities.length} identities, ${r.test.genuine} genuine / ${r.test.impostor} impostor pairs): TAR ${pct(r.testAtThreshold.tar)} at FAR ${pct(r.testAtThreshold.far)}; AUC ${r.test.auc.toFixed(4)}, EER ${pct(r.test.eer)}`)
+    yield* Console.log(
+      `${features.rows} items, ${new Set(Array.from(ids)).size} identities, ${features.dim}-d, ${flags.metric}; choosing the threshold at FAR ${flags.far}`
+    )
+    const r = yield* fromFailure(() =>
+      verifyWithValidation(features, ids, {
+        far: flags.far,
+        validationFraction: flags.validationFraction,
+        seed: flags.seed,
+        metric: flags.metric
+      })
+    )
+    yield* Console.log(
+      `threshold ${r.threshold.toFixed(4)} (distance <= threshold: same person), chosen on ${r.validationIdentities.length} identities (TAR ${pct(r.validation.tarAtFar[0]!.tar)})`
+    )
+    yield* Console.log(
+      `test (${r.testIdentities.length} identities, ${r.test.genuine} genuine / ${r.test.impostor} impostor pairs): TAR ${pct(r.testAtThreshold.tar)} at FAR ${pct(r.testAtThreshold.far)}; AUC ${r.test.auc.toFixed(4)}, EER ${pct(r.test.eer)}`
+    )
     const report = {
       options: { far: flags.far, validationFraction: flags.validationFraction, seed: flags.seed, metric: flags.metric },
       threshold: r.threshold,
@@ -50,16 +69,26 @@ export const verifyCommand = Command.make("verify", verifyFlags, (flags) =>
         tarAtFar: r.test.tarAtFar,
         genuine: r.test.genuine,
         impostor: r.test.impostor,
-        roc: { far: Array.from(r.test.roc.far), tar: Array.from(r.test.roc.tar), thresholds: Array.from(r.test.roc.thresholds, (t) => (Number.isFinite(t) ? t : null)) }
+        roc: {
+          far: Array.from(r.test.roc.far),
+          tar: Array.from(r.test.roc.tar),
+          thresholds: Array.from(r.test.roc.thresholds, (t) => (Number.isFinite(t) ? t : null))
+        }
       }
     }
     yield* writeResults(flags.out, {
       "verify.json": `${JSON.stringify(report, null, 2)}\n`,
-      "roc.svg": rocSvg(r.test.roc, { title: `test ROC (threshold ${r.threshold.toFixed(3)} chosen at FAR ${flags.far})`, mark: r.testAtThreshold })
+      "roc.svg": rocSvg(r.test.roc, {
+        title: `test ROC (threshold ${r.threshold.toFixed(3)} chosen at FAR ${flags.far})`,
+        mark: r.testAtThreshold
+      })
     })
   }).pipe(
     Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))
-  )).pipe(
-  Command.withDescription("1:1 verification: choose the accept threshold at --far on validation identities, report TAR/FAR, AUC, EER and the ROC on the others")
+  )
+).pipe(
+  Command.withDescription(
+    "1:1 verification: choose the accept threshold at --far on validation identities, report TAR/FAR, AUC, EER and the ROC on the others"
+  )
 )

@@ -24,7 +24,8 @@ export { EwcSpec, MasSpec, SiSpec }
 
 const entries = [ewc, mas, si] as const
 
-const specs = <const Es extends ReadonlyArray<Regularizer.Any>>(es: Es) => es.map((e) => e.spec) as unknown as { readonly [K in keyof Es]: Es[K]["spec"] }
+const specs = <const Es extends ReadonlyArray<Regularizer.Any>>(es: Es) =>
+  es.map((e) => e.spec) as unknown as { readonly [K in keyof Es]: Es[K]["spec"] }
 
 /** The built-in regularisers (one entry per file: `Ewc.ts`, `Mas.ts`, `Si.ts`). @category catalog */
 export const regularizers: Registry.Registry<Regularizer.Any> = Registry.make<Regularizer.Any>("regularizer", entries)

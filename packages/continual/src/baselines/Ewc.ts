@@ -35,7 +35,12 @@ export interface EwcState {
 export const empty: EwcState = { entries: [] }
 
 /** The state after a task with Fisher `fisher` and final parameters `anchor`. @category math */
-export const update = (state: EwcState, fisher: ParameterValues, anchor: ParameterValues, options: EwcOptions): EwcState => {
+export const update = (
+  state: EwcState,
+  fisher: ParameterValues,
+  anchor: ParameterValues,
+  options: EwcOptions
+): EwcState => {
   if (options.mode === "separate") return { entries: [...state.entries, { anchor, importance: fisher }] }
   const previous = state.entries[0]?.importance
   return { entries: [{ anchor, importance: combine(options.decay, previous, 1, fisher) }] }
@@ -59,6 +64,14 @@ export const ewc = Regularizer.make({
   importance: "objective",
   create: (): EwcState => empty,
   penalty: (r, state, variables) =>
-    state.entries.length === 0 ? [] : [penaltyTerm("ewc", { lambda: r.lambda, mode: r.mode, decay: r.decay }, variables, state.entries, r.lambda)],
-  endTask: (r, state, end) => update(state, end.importance((g) => g * g), end.anchor, r)
+    state.entries.length === 0
+      ? []
+      : [penaltyTerm("ewc", { lambda: r.lambda, mode: r.mode, decay: r.decay }, variables, state.entries, r.lambda)],
+  endTask: (r, state, end) =>
+    update(
+      state,
+      end.importance((g) => g * g),
+      end.anchor,
+      r
+    )
 })

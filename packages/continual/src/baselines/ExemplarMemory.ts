@@ -53,7 +53,11 @@ export interface ExemplarMemory<A> {
 
 /** The exemplars each identity may keep with `identities` identities in the memory. @category math */
 export const quota = (spec: MemorySpec, identities: number): number =>
-  spec.budget.kind === "perIdentity" ? spec.budget.size : identities === 0 ? spec.budget.size : Math.floor(spec.budget.size / identities)
+  spec.budget.kind === "perIdentity"
+    ? spec.budget.size
+    : identities === 0
+      ? spec.budget.size
+      : Math.floor(spec.budget.size / identities)
 
 /** A memory as a plain value (see {@link make} for the scoped one). @category constructors */
 export const unsafeMake = <A>(spec: MemorySpec): ExemplarMemory<A> => {
@@ -71,10 +75,14 @@ export const unsafeMake = <A>(spec: MemorySpec): ExemplarMemory<A> => {
       const identities = sets.size + candidates.filter((c) => !sets.has(c.identity)).length
       const m = quota(spec, identities)
       for (const c of candidates) {
-        const order = spec.selection === "herding"
-          ? herdingOrder(c.features ?? c.items.map(() => [0]))
-          : randomOrder(c.items.length, rng)
-        sets.set(c.identity, order.slice(0, m).map((i) => c.items[i]!))
+        const order =
+          spec.selection === "herding"
+            ? herdingOrder(c.features ?? c.items.map(() => [0]))
+            : randomOrder(c.items.length, rng)
+        sets.set(
+          c.identity,
+          order.slice(0, m).map((i) => c.items[i]!)
+        )
       }
       cut()
     },
@@ -89,7 +97,10 @@ export const unsafeMake = <A>(spec: MemorySpec): ExemplarMemory<A> => {
 
 /** A memory owned by the current Scope. @category constructors */
 export const make = <A>(spec: MemorySpec): Effect.Effect<ExemplarMemory<A>, never, Scope.Scope> =>
-  Effect.acquireRelease(Effect.sync(() => unsafeMake<A>(spec)), (m) => Effect.sync(() => m.clear()))
+  Effect.acquireRelease(
+    Effect.sync(() => unsafeMake<A>(spec)),
+    (m) => Effect.sync(() => m.clear())
+  )
 
 /**
  * Checks "no old data beyond the declared memory": every training item outside the current task must be an
@@ -108,11 +119,21 @@ export const checkTrainingSet = <A>(
       const budget = memory.spec.budget
       const total = memory.size()
       if (budget.kind === "total" && total > budget.size) {
-        return Effect.fail(new OldDataBeyondMemory({ task, detail: `the memory holds ${total} items, over its total budget of ${budget.size}` }))
+        return Effect.fail(
+          new OldDataBeyondMemory({
+            task,
+            detail: `the memory holds ${total} items, over its total budget of ${budget.size}`
+          })
+        )
       }
       for (const [id, items] of memory.byIdentity()) {
         if (budget.kind === "perIdentity" && items.length > budget.size) {
-          return Effect.fail(new OldDataBeyondMemory({ task, detail: `identity ${id} keeps ${items.length} exemplars, over the budget of ${budget.size}` }))
+          return Effect.fail(
+            new OldDataBeyondMemory({
+              task,
+              detail: `identity ${id} keeps ${items.length} exemplars, over the budget of ${budget.size}`
+            })
+          )
         }
       }
       for (const item of memory.items()) allowed.add(key(item))
@@ -120,5 +141,10 @@ export const checkTrainingSet = <A>(
     const extra = training.filter((item) => !allowed.has(key(item)))
     return extra.length === 0
       ? Effect.void
-      : Effect.fail(new OldDataBeyondMemory({ task, detail: `${extra.length} training items (e.g. ${key(extra[0]!)}) are neither in the task nor in the exemplar memory` }))
+      : Effect.fail(
+          new OldDataBeyondMemory({
+            task,
+            detail: `${extra.length} training items (e.g. ${key(extra[0]!)}) are neither in the task nor in the exemplar memory`
+          })
+        )
   })

@@ -18,7 +18,10 @@ const normalize = (rows: ReadonlyArray<Float32Array | ReadonlyArray<number>>): A
   })
 
 /** The herding order of `rows` (indices, every row once). @category math */
-export const herdingOrder = (rows: ReadonlyArray<Float32Array | ReadonlyArray<number>>, options: { readonly normalize?: boolean } = {}): Array<number> => {
+export const herdingOrder = (
+  rows: ReadonlyArray<Float32Array | ReadonlyArray<number>>,
+  options: { readonly normalize?: boolean } = {}
+): Array<number> => {
   const x = options.normalize === false ? rows.map((r) => Float64Array.from(r)) : normalize(rows)
   const n = x.length
   if (n === 0) return []
@@ -48,4 +51,5 @@ export const herdingOrder = (rows: ReadonlyArray<Float32Array | ReadonlyArray<nu
 }
 
 /** A random order (Fisher-Yates with the given stream). @category math */
-export const randomOrder = (n: number, rng: RandomStream): Array<number> => rng.shuffle(Array.from({ length: n }, (_, i) => i))
+export const randomOrder = (n: number, rng: RandomStream): Array<number> =>
+  rng.shuffle(Array.from({ length: n }, (_, i) => i))

@@ -24,7 +24,12 @@ export interface MasState {
 export const empty: MasState = { anchor: undefined, importance: undefined }
 
 /** The state after a task (importance `current`, final parameters `anchor`). @category math */
-export const update = (state: MasState, current: ParameterValues, anchor: ParameterValues, alpha: number): MasState => ({
+export const update = (
+  state: MasState,
+  current: ParameterValues,
+  anchor: ParameterValues,
+  alpha: number
+): MasState => ({
   anchor,
   importance: state.importance === undefined ? current : combine(alpha, state.importance, 1 - alpha, current)
 })
@@ -46,6 +51,14 @@ export const mas = Regularizer.make({
   penalty: (r, state, variables) =>
     state.anchor === undefined || state.importance === undefined
       ? []
-      : [penaltyTerm("mas", { lambda: r.lambda, alpha: r.alpha }, variables, [{ anchor: state.anchor, importance: state.importance }], r.lambda)],
+      : [
+          penaltyTerm(
+            "mas",
+            { lambda: r.lambda, alpha: r.alpha },
+            variables,
+            [{ anchor: state.anchor, importance: state.importance }],
+            r.lambda
+          )
+        ],
   endTask: (r, state, end) => update(state, end.importance(Math.abs), end.anchor, r.alpha)
 })

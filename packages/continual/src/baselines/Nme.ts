@@ -17,19 +17,28 @@ const normalize = (r: ArrayLike<number>): Float64Array => {
 }
 
 /** Class prototypes from exemplar features grouped by class. @category math */
-export const prototypes = (exemplars: ReadonlyMap<number, ReadonlyArray<ArrayLike<number>>>): Map<number, Float64Array> =>
-  new Map([...exemplars].filter(([, rows]) => rows.length > 0).map(([y, rows]) => {
-    const dim = rows[0]!.length
-    const mean = new Float64Array(dim)
-    for (const r of rows) {
-      const x = normalize(r)
-      for (let t = 0; t < dim; t++) mean[t]! += x[t]! / rows.length
-    }
-    return [y, normalize(mean)] as const
-  }))
+export const prototypes = (
+  exemplars: ReadonlyMap<number, ReadonlyArray<ArrayLike<number>>>
+): Map<number, Float64Array> =>
+  new Map(
+    [...exemplars]
+      .filter(([, rows]) => rows.length > 0)
+      .map(([y, rows]) => {
+        const dim = rows[0]!.length
+        const mean = new Float64Array(dim)
+        for (const r of rows) {
+          const x = normalize(r)
+          for (let t = 0; t < dim; t++) mean[t]! += x[t]! / rows.length
+        }
+        return [y, normalize(mean)] as const
+      })
+  )
 
 /** The predicted class of each feature row. @category math */
-export const classify = (protos: ReadonlyMap<number, Float64Array>, rows: ReadonlyArray<ArrayLike<number>>): Array<number> => {
+export const classify = (
+  protos: ReadonlyMap<number, Float64Array>,
+  rows: ReadonlyArray<ArrayLike<number>>
+): Array<number> => {
   const classes = [...protos.keys()].sort((a, b) => a - b)
   return rows.map((r) => {
     const x = normalize(r)
@@ -49,7 +58,11 @@ export const classify = (protos: ReadonlyMap<number, Float64Array>, rows: Readon
 }
 
 /** NME accuracy of labelled feature rows. @category math */
-export const accuracy = (protos: ReadonlyMap<number, Float64Array>, rows: ReadonlyArray<ArrayLike<number>>, labels: ReadonlyArray<number>): number => {
+export const accuracy = (
+  protos: ReadonlyMap<number, Float64Array>,
+  rows: ReadonlyArray<ArrayLike<number>>,
+  labels: ReadonlyArray<number>
+): number => {
   const predicted = classify(protos, rows)
   return predicted.length === 0 ? 0 : predicted.filter((p, i) => p === labels[i]).length / predicted.length
 }

@@ -32,25 +32,35 @@ export const zerosLike = (variables: ReadonlyArray<NamedVariable>): Map<string, 
   new Map(variables.map((v) => [v.name, new Float32Array(v.variable.size)]))
 
 /** `sum_k Omega_k (theta_k - anchor_k)^2` of plain values (a reference for the tensor form). @category math */
-export const penaltyValue = (current: ParameterValues, anchor: ParameterValues, importance: ParameterValues): number => {
+export const penaltyValue = (
+  current: ParameterValues,
+  anchor: ParameterValues,
+  importance: ParameterValues
+): number => {
   let s = 0
   for (const [name, omega] of importance) {
     const theta = current.get(name)
     const star = anchor.get(name)
-    if (theta === undefined || star === undefined || theta.length !== omega.length || star.length !== omega.length) continue
+    if (theta === undefined || star === undefined || theta.length !== omega.length || star.length !== omega.length)
+      continue
     for (let i = 0; i < omega.length; i++) s += omega[i]! * (theta[i]! - star[i]!) ** 2
   }
   return s
 }
 
 /** `sum_k Omega_k (theta_k - anchor_k)^2` over live variables (differentiable); parameters without importance are skipped. @category math */
-export const penalty = (variables: ReadonlyArray<NamedVariable>, anchor: ParameterValues, importance: ParameterValues): tf.Scalar =>
+export const penalty = (
+  variables: ReadonlyArray<NamedVariable>,
+  anchor: ParameterValues,
+  importance: ParameterValues
+): tf.Scalar =>
   tf.tidy(() => {
     let total: tf.Scalar = tf.scalar(0)
     for (const { name, variable } of variables) {
       const omega = importance.get(name)
       const star = anchor.get(name)
-      if (omega === undefined || star === undefined || omega.length !== variable.size || star.length !== variable.size) continue
+      if (omega === undefined || star === undefined || omega.length !== variable.size || star.length !== variable.size)
+        continue
       const d = tf.sub(variable, tf.tensor(star, variable.shape))
       total = tf.add(total, tf.sum(tf.mul(tf.tensor(omega, variable.shape), tf.square(d))))
     }
@@ -65,21 +75,36 @@ export const penaltyTerm = (
   pairs: ReadonlyArray<{ readonly anchor: ParameterValues; readonly importance: ParameterValues }>,
   weight: number
 ): Term.Term<never> =>
-  Term.make(name, describe, () => {
-    const loss = pairs.reduce<tf.Scalar>((acc, p) => tf.add(acc, penalty(variables, p.anchor, p.importance)), tf.scalar(0))
-    return { loss }
-  }, weight)
+  Term.make(
+    name,
+    describe,
+    () => {
+      const loss = pairs.reduce<tf.Scalar>(
+        (acc, p) => tf.add(acc, penalty(variables, p.anchor, p.importance)),
+        tf.scalar(0)
+      )
+      return { loss }
+    },
+    weight
+  )
 
 /**
  * Elementwise `a * x + b * y` of two value maps (keys of `y`; a missing `x` entry, or one of another size (a grown
  * classifier), counts as 0). @category math
  */
-export const combine = (a: number, x: ParameterValues | undefined, b: number, y: ParameterValues): Map<string, Float32Array> =>
-  new Map([...y].map(([name, values]) => {
-    const previous = x?.get(name)
-    const old = previous?.length === values.length ? previous : undefined
-    return [name, Float32Array.from(values, (v, i) => a * (old?.[i] ?? 0) + b * v)] as const
-  }))
+export const combine = (
+  a: number,
+  x: ParameterValues | undefined,
+  b: number,
+  y: ParameterValues
+): Map<string, Float32Array> =>
+  new Map(
+    [...y].map(([name, values]) => {
+      const previous = x?.get(name)
+      const old = previous?.length === values.length ? previous : undefined
+      return [name, Float32Array.from(values, (v, i) => a * (old?.[i] ?? 0) + b * v)] as const
+    })
+  )
 
 /**
  * Accumulates `f(gradient)` over batches and returns the mean per parameter: the empirical Fisher diagonal

@@ -21,7 +21,8 @@ export interface TaskEnd {
 }
 
 /** A catalog entry of a weight regulariser. @category models */
-export interface Regularizer<Name extends string = string, S extends Schema.Top = Schema.Top, State = unknown> extends Registry.Entry {
+export interface Regularizer<Name extends string = string, S extends Schema.Top = Schema.Top, State = unknown>
+  extends Registry.Entry {
   readonly name: Name
   /** The options Schema (`{ kind: <name>, lambda, ... }`). */
   readonly spec: S
@@ -47,4 +48,6 @@ export interface Regularizer<Name extends string = string, S extends Schema.Top 
 export type Any = Regularizer<string, any, any>
 
 /** An entry (the identity, for inference). @category constructors */
-export const make = <const Name extends string, S extends Schema.Top, State>(entry: Regularizer<Name, S, State>): Regularizer<Name, S, State> => entry
+export const make = <const Name extends string, S extends Schema.Top, State>(
+  entry: Regularizer<Name, S, State>
+): Regularizer<Name, S, State> => entry

@@ -40,7 +40,14 @@ export interface SiState {
   importance: ParameterValues | undefined
 }
 
-export const make = (): SiState => ({ start: undefined, before: undefined, trajectory: new Map(), cumulative: new Map(), anchor: undefined, importance: undefined })
+export const make = (): SiState => ({
+  start: undefined,
+  before: undefined,
+  trajectory: new Map(),
+  cumulative: new Map(),
+  anchor: undefined,
+  importance: undefined
+})
 
 /** Starts a task at parameters `values` (the path integral restarts). @category math */
 export const startTask = (state: SiState, values: ParameterValues): void => {
@@ -81,7 +88,10 @@ export const endTask = (state: SiState, values: ParameterValues, options: SiOpti
     const cum = previous?.length === w.length ? previous : new Float32Array(w.length)
     for (let i = 0; i < w.length; i++) cum[i]! += (options.c * w[i]!) / ((end[i]! - s[i]!) ** 2 + options.damping)
     state.cumulative.set(name, cum)
-    importance.set(name, Float32Array.from(cum, (x) => Math.min(-x, options.clipTo)))
+    importance.set(
+      name,
+      Float32Array.from(cum, (x) => Math.min(-x, options.clipTo))
+    )
   }
   state.importance = importance
   state.anchor = values
@@ -106,7 +116,15 @@ export const si = Regularizer.make({
   penalty: (r, state, variables) =>
     state.anchor === undefined || state.importance === undefined
       ? []
-      : [penaltyTerm("si", { lambda: r.lambda, c: r.c, damping: r.damping, clipTo: r.clipTo }, variables, [{ anchor: state.anchor, importance: state.importance }], r.lambda / 2)],
+      : [
+          penaltyTerm(
+            "si",
+            { lambda: r.lambda, c: r.c, damping: r.damping, clipTo: r.clipTo },
+            variables,
+            [{ anchor: state.anchor, importance: state.importance }],
+            r.lambda / 2
+          )
+        ],
   startTask,
   step: { before: beforeStep, after: afterStep },
   endTask: (r, state, end) => {

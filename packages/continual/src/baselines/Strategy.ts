@@ -36,14 +36,15 @@ export interface BaselineState {
 
 /** The state of a method (its memory is a resource of the current Scope). @category constructors */
 export const make = (method: MethodSpec): Effect.Effect<BaselineState, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const memory = method.rehearsal === undefined ? undefined : yield* ExemplarMemory.make<Item.Item>(method.rehearsal)
     const entry = method.regularizer === undefined ? undefined : regularizers.require(method.regularizer.kind)
     return { memory, regularizer: method.regularizer, entry, state: entry?.create() }
   })
 
 /** Whether a method has any baseline state. */
-export const isBaseline = (method: MethodSpec): boolean => method.rehearsal !== undefined || method.regularizer !== undefined
+export const isBaseline = (method: MethodSpec): boolean =>
+  method.rehearsal !== undefined || method.regularizer !== undefined
 
 /** Whether the end of a task needs the importance pass's gradients (EWC, MAS). */
 export const needsGradients = (state: BaselineState): boolean => state.entry?.importance !== undefined
@@ -62,7 +63,10 @@ export const trainingItems = (
 }
 
 /** The regulariser's penalty term for this task (none before the first anchor). @category constructors */
-export const penaltyTerms = (state: BaselineState, variables: ReadonlyArray<NamedVariable>): ReadonlyArray<Term.Term<never>> =>
+export const penaltyTerms = (
+  state: BaselineState,
+  variables: ReadonlyArray<NamedVariable>
+): ReadonlyArray<Term.Term<never>> =>
   state.entry === undefined ? [] : state.entry.penalty(state.regularizer, state.state, variables)
 
 /** Starts a task (SI's path integral). */
@@ -75,7 +79,8 @@ export const updateHook = (state: BaselineState, variables: ReadonlyArray<NamedV
   const step = state.entry?.step
   if (step === undefined) return undefined
   const names = new Map(variables.map((v) => [v.variable, v.name] as const))
-  const named = (vars: ReadonlyArray<tf.Variable>) => vars.filter((v) => names.has(v)).map((v) => ({ name: names.get(v)!, variable: v }))
+  const named = (vars: ReadonlyArray<tf.Variable>) =>
+    vars.filter((v) => names.has(v)).map((v) => ({ name: names.get(v)!, variable: v }))
   let grads: Map<string, Float32Array> = new Map()
   return {
     before: (vars: ReadonlyArray<tf.Variable>, g: ReadonlyArray<tf.Tensor>) => {
@@ -104,7 +109,7 @@ export interface AfterTask {
 
 /** Updates the memory and the regulariser after a task. @category math */
 export const afterTask = (state: BaselineState, input: AfterTask): Effect.Effect<void> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     if (state.memory !== undefined) state.memory.add(yield* input.candidates(), input.rng)
     const entry = state.entry
     if (entry === undefined) return
@@ -112,6 +117,7 @@ export const afterTask = (state: BaselineState, input: AfterTask): Effect.Effect
     state.state = entry.endTask(state.regularizer, state.state, {
       variables: input.variables,
       anchor: snapshot(input.variables),
-      importance: (f) => (of === undefined ? new Map() : meanOverBatches(input.variables, input.batches, (b) => input.gradients(b, of), f))
+      importance: (f) =>
+        of === undefined ? new Map() : meanOverBatches(input.variables, input.batches, (b) => input.gradients(b, of), f)
     })
   })

@@ -34,10 +34,17 @@ export type ConsolidationSpec = typeof ConsolidationSpec.Type
  * has tens of thousands of images).
  * @category math
  */
-export const fusionWeight = (newFeatures: tf.Tensor2D, oldFeatures: tf.Tensor2D, scale: number, rowsPerBlock = 256): number => {
+export const fusionWeight = (
+  newFeatures: tf.Tensor2D,
+  oldFeatures: tf.Tensor2D,
+  scale: number,
+  rowsPerBlock = 256
+): number => {
   const n = newFeatures.shape[0]
   if (n !== oldFeatures.shape[0] || n === 0) {
-    throw new Error(`lstkc: the two models' features must cover the same non-empty set of images (${n} vs ${oldFeatures.shape[0]} rows)`)
+    throw new Error(
+      `lstkc: the two models' features must cover the same non-empty set of images (${n} vs ${oldFeatures.shape[0]} rows)`
+    )
   }
   const unit = (f: tf.Tensor2D) => tf.div(f, tf.maximum(tf.norm(f, 2, 1, true), 1e-12)) as tf.Tensor2D
   const [un, uo] = tf.tidy(() => [unit(newFeatures), unit(oldFeatures)])
@@ -46,7 +53,8 @@ export const fusionWeight = (newFeatures: tf.Tensor2D, oldFeatures: tf.Tensor2D,
     for (let start = 0; start < n; start += rowsPerBlock) {
       const size = Math.min(rowsPerBlock, n - start)
       total += tf.tidy(() => {
-        const rows = (u: tf.Tensor2D) => tf.softmax(tf.mul(tf.matMul(tf.slice(u, [start, 0], [size, -1]), u, false, true), scale))
+        const rows = (u: tf.Tensor2D) =>
+          tf.softmax(tf.mul(tf.matMul(tf.slice(u, [start, 0], [size, -1]), u, false, true), scale))
         return tf.sum(tf.abs(tf.sub(rows(un!), rows(uo!)))).dataSync()[0] ?? 0
       })
     }
@@ -74,18 +82,31 @@ export const fuseWeights = (
       const old = oldWeights.get(name)
       if (old === undefined) continue
       const grown = current.shape.flatMap((d, axis) => (d === old.shape[axis] ? [] : [axis]))
-      if (old.rank !== current.rank || grown.length > 1 || (grown.length === 1 && old.shape[grown[0]!]! > current.shape[grown[0]!]!)) {
-        throw new Error(`lstkc: ${name} has shape [${current.shape.join(", ")}] but the old model's is [${old.shape.join(", ")}]; only one axis may have grown`)
+      if (
+        old.rank !== current.rank ||
+        grown.length > 1 ||
+        (grown.length === 1 && old.shape[grown[0]!]! > current.shape[grown[0]!]!)
+      ) {
+        throw new Error(
+          `lstkc: ${name} has shape [${current.shape.join(", ")}] but the old model's is [${old.shape.join(", ")}]; only one axis may have grown`
+        )
       }
-      out.set(name, tf.tidy(() => {
-        if (grown.length === 0) return tf.add(tf.mul(current, alpha), tf.mul(old, 1 - alpha))
-        const axis = grown[0]!
-        const head = tf.slice(current, current.shape.map(() => 0), old.shape)
-        const fused = tf.add(tf.mul(head, alpha), tf.mul(old, 1 - alpha))
-        const begin = current.shape.map((_, a) => (a === axis ? old.shape[a]! : 0))
-        const size = current.shape.map((d, a) => (a === axis ? d - old.shape[a]! : d))
-        return tf.concat([fused, tf.slice(current, begin, size)], axis)
-      }))
+      out.set(
+        name,
+        tf.tidy(() => {
+          if (grown.length === 0) return tf.add(tf.mul(current, alpha), tf.mul(old, 1 - alpha))
+          const axis = grown[0]!
+          const head = tf.slice(
+            current,
+            current.shape.map(() => 0),
+            old.shape
+          )
+          const fused = tf.add(tf.mul(head, alpha), tf.mul(old, 1 - alpha))
+          const begin = current.shape.map((_, a) => (a === axis ? old.shape[a]! : 0))
+          const size = current.shape.map((d, a) => (a === axis ? d - old.shape[a]! : d))
+          return tf.concat([fused, tf.slice(current, begin, size)], axis)
+        })
+      )
     }
     return out
   } catch (e) {

@@ -57,10 +57,20 @@ const truncatedNormal = (rng: RandomStream, n: number, std: number): Float32Arra
   })
 
 /** Creates a knowledge graph of `vertices` vertices over `dim`-d features, owned by the current Scope. */
-export const makeGraph = (vertices: number, dim: number, rng: RandomStream): Effect.Effect<KnowledgeGraph, never, Scope.Scope> =>
+export const makeGraph = (
+  vertices: number,
+  dim: number,
+  rng: RandomStream
+): Effect.Effect<KnowledgeGraph, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const v = tf.variable(tf.tensor2d(Float32Array.from({ length: vertices * dim }, () => rng.nextFloat()), [vertices, dim]), true)
+      const v = tf.variable(
+        tf.tensor2d(
+          Float32Array.from({ length: vertices * dim }, () => rng.nextFloat()),
+          [vertices, dim]
+        ),
+        true
+      )
       const aw = tf.variable(tf.tensor2d(truncatedNormal(rng, dim, 0.1), [dim, 1]), true)
       const ab = tf.variable(tf.tensor1d([0.1]), true)
       const w = tf.variable(tf.tensor2d(truncatedNormal(rng, dim * dim, 0.1), [dim, dim]), true)
@@ -101,7 +111,12 @@ export const crossAdjacency = (features: tf.Tensor2D, vertices: tf.Tensor2D, sig
   })
 
 /** The graph representation `G[0:B]` of a batch's (detached) features. @category math */
-export const propagate = (features: tf.Tensor2D, graph: KnowledgeGraph, sigma: number, activation: "tanh" | "none" = "none"): tf.Tensor2D =>
+export const propagate = (
+  features: tf.Tensor2D,
+  graph: KnowledgeGraph,
+  sigma: number,
+  activation: "tanh" | "none" = "none"
+): tf.Tensor2D =>
   tf.tidy(() => {
     const f = detach(features)
     const v = graph.vertices as tf.Tensor2D
@@ -124,7 +139,12 @@ export const plasticityLoss = (
   labels: Labels,
   graph: KnowledgeGraph,
   options: { readonly sigma: number; readonly margin: number; readonly activation?: "tanh" | "none" }
-) => TripletBatchHard.loss(tf.add(features, propagate(features, graph, options.sigma, options.activation)) as Embeddings, labels, { margin: options.margin })
+) =>
+  TripletBatchHard.loss(
+    tf.add(features, propagate(features, graph, options.sigma, options.activation)) as Embeddings,
+    labels,
+    { margin: options.margin }
+  )
 
 /** `L_s`: mean squared distance between the normalised vertices and the old graph's (detached). @category math */
 export const stabilityLoss = (vertices: tf.Tensor2D, oldVertices: tf.Tensor2D): tf.Scalar =>
@@ -157,4 +177,9 @@ export const plasticity = (graph: KnowledgeGraph, options: Options): Term.Term<n
  * only from the second task on). @category constructors
  */
 export const stability = (graph: KnowledgeGraph, oldVertices: tf.Tensor2D, options: Options): Term.Term<never> =>
-  Term.make("akaStability", { from: "oldModel" }, () => ({ loss: stabilityLoss(graph.vertices, oldVertices) }), options.stability)
+  Term.make(
+    "akaStability",
+    { from: "oldModel" },
+    () => ({ loss: stabilityLoss(graph.vertices, oldVertices) }),
+    options.stability
+  )

@@ -40,11 +40,13 @@ export class DatasetRootsMissing extends Data.TaggedError("DatasetRootsMissing")
   readonly data: string | undefined
 }> {
   override get message(): string {
-    const head = this.data === undefined && this.missing.some((m) => m.resolved === undefined)
-      ? `${variable} is not set: set it to the folder that holds the datasets (export ${variable}=/path/to/datasets)`
-      : `${this.missing.length} dataset folder(s) missing${this.data === undefined ? "" : ` (${variable}=${this.data})`}`
-    const lines = this.missing.map((m) =>
-      `- ${m.at} (layout ${m.layout}): ${m.resolved ?? m.written} not found; expected:\n${layoutOf[m.layout].replace(/^/gm, "    ")}`
+    const head =
+      this.data === undefined && this.missing.some((m) => m.resolved === undefined)
+        ? `${variable} is not set: set it to the folder that holds the datasets (export ${variable}=/path/to/datasets)`
+        : `${this.missing.length} dataset folder(s) missing${this.data === undefined ? "" : ` (${variable}=${this.data})`}`
+    const lines = this.missing.map(
+      (m) =>
+        `- ${m.at} (layout ${m.layout}): ${m.resolved ?? m.written} not found; expected:\n${layoutOf[m.layout].replace(/^/gm, "    ")}`
     )
     return [head, ...lines].join("\n")
   }
@@ -82,22 +84,30 @@ export const resolve = (protocol: Protocol, data: string | undefined): Effect.Ef
       if (world.kind !== "layout") return world
       const resolved = expand(world.root, value)
       const isDir = resolved !== undefined && fs.existsSync(resolved) && fs.statSync(resolved).isDirectory()
-      if (!isDir) missing.push({ at, layout: world.layout, written: world.root, ...(resolved === undefined ? {} : { resolved }) })
+      if (!isDir)
+        missing.push({ at, layout: world.layout, written: world.root, ...(resolved === undefined ? {} : { resolved }) })
       return { ...world, root: resolved ?? world.root } satisfies LayoutWorld
     }
     const split = protocol.data.split
-    const next: Protocol = split.kind === "intraDomain"
-      ? { ...protocol, data: { split: { ...split, world: fix("data.split.world", split.world) } } }
-      : {
-        ...protocol,
-        data: {
-          split: {
-            ...split,
-            sequence: split.sequence.map((t, i) => ({ ...t, world: fix(`data.split.sequence[${i}] (${t.name})`, t.world) })),
-            unseen: split.unseen.map((t, i) => ({ ...t, world: fix(`data.split.unseen[${i}] (${t.name})`, t.world) }))
+    const next: Protocol =
+      split.kind === "intraDomain"
+        ? { ...protocol, data: { split: { ...split, world: fix("data.split.world", split.world) } } }
+        : {
+            ...protocol,
+            data: {
+              split: {
+                ...split,
+                sequence: split.sequence.map((t, i) => ({
+                  ...t,
+                  world: fix(`data.split.sequence[${i}] (${t.name})`, t.world)
+                })),
+                unseen: split.unseen.map((t, i) => ({
+                  ...t,
+                  world: fix(`data.split.unseen[${i}] (${t.name})`, t.world)
+                }))
+              }
+            }
           }
-        }
-      }
     return missing.length === 0 ? Effect.succeed(next) : Effect.fail(new DatasetRootsMissing({ missing, data: value }))
   })
 
@@ -109,8 +119,10 @@ export const layoutsOf = (protocol: Protocol): Array<{ readonly at: string; read
 export const DataConfig = Config.schema(Schema.String, variable).pipe(Config.option)
 
 /** {@link resolve} with `REIDFX_DATA` read from the configuration. */
-export const resolveFromConfig = (protocol: Protocol): Effect.Effect<Protocol, DatasetRootsMissing | Config.ConfigError> =>
-  Effect.gen(function*() {
+export const resolveFromConfig = (
+  protocol: Protocol
+): Effect.Effect<Protocol, DatasetRootsMissing | Config.ConfigError> =>
+  Effect.gen(function* () {
     const data = yield* DataConfig
     return yield* resolve(protocol, Option.getOrUndefined(data))
   })

@@ -26,7 +26,14 @@ export const keyText = (protocol: Protocol): string | undefined => {
     version,
     pretraining: p,
     model: protocol.model,
-    input: { height: t.height, width: t.width, flip: t.flip, pad: t.pad, erasing: t.erasing, weightDecay: t.optimizer.weightDecay }
+    input: {
+      height: t.height,
+      width: t.width,
+      flip: t.flip,
+      pad: t.pad,
+      erasing: t.erasing,
+      weightDecay: t.optimizer.weightDecay
+    }
   })
 }
 
@@ -47,4 +54,5 @@ export const defaultCacheDir = (): string =>
 export const entryDir = (cacheDir: string, k: string): string => path.join(cacheDir, "pretraining", k)
 
 /** Whether a finished entry exists. */
-export const exists = (cacheDir: string, k: string): boolean => fs.existsSync(path.join(entryDir(cacheDir, k), "done.json"))
+export const exists = (cacheDir: string, k: string): boolean =>
+  fs.existsSync(path.join(entryDir(cacheDir, k), "done.json"))

@@ -28,36 +28,46 @@ export interface TrainPayload {
 export type TestPayload = TaskSplit.TestSet
 
 /** Reads a dataset in one of the real layouts (its `@reidfx/data` `LayoutCatalog` entry's reader). */
-const readLayout = (world: Extract<World, { kind: "layout" }>) => LayoutCatalog.builtin.require(world.layout).read(world.root)
+const readLayout = (world: Extract<World, { kind: "layout" }>) =>
+  LayoutCatalog.builtin.require(world.layout).read(world.root)
 
 /** The `@reidfx/data` domain of a synthetic world, if it declares one (a bad parameter is a `BenchmarkError`). */
-const domainOf = (world: Extract<World, { kind: "synthetic" }>): Effect.Effect<{ readonly domain?: Synthetic.Domain.Domain }, BenchmarkError> =>
+const domainOf = (
+  world: Extract<World, { kind: "synthetic" }>
+): Effect.Effect<{ readonly domain?: Synthetic.Domain.Domain }, BenchmarkError> =>
   world.domain === undefined
     ? Effect.succeed({})
     : Effect.try({
-      try: () => ({ domain: Synthetic.Domain.resolve(world.domain!) }),
-      catch: (cause) => new BenchmarkError({ operation: "synthetic domain", cause })
-    })
+        try: () => ({ domain: Synthetic.Domain.resolve(world.domain!) }),
+        catch: (cause) => new BenchmarkError({ operation: "synthetic domain", cause })
+      })
 
 /** The dataset of a world (a synthetic world renders at the protocol's training size). */
-export const worldDataset = (world: World, size: { readonly height: number; readonly width: number }): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
+export const worldDataset = (
+  world: World,
+  size: { readonly height: number; readonly width: number }
+): Effect.Effect<Dataset.Dataset, BenchmarkError> =>
   world.kind === "synthetic"
-    ? Effect.flatMap(domainOf(world), (domain) => Synthetic.make({
-      kind: world.objects === "vehicles" ? "vehicle" : "person",
-      seed: world.seed,
-      identities: world.identities,
-      ...(world.trainIdentities === undefined ? {} : { trainIdentities: world.trainIdentities }),
-      cameras: world.cameras,
-      imagesPerCamera: world.imagesPerCamera,
-      height: size.height,
-      width: size.width,
-      difficulty: Synthetic.presets[world.difficulty],
-      ...domain
-    }).pipe(
-      Effect.map((w) => w.dataset),
-      Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
-    ))
-    : readLayout(world).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: `dataset ${world.layout} at ${world.root}`, cause })))
+    ? Effect.flatMap(domainOf(world), (domain) =>
+        Synthetic.make({
+          kind: world.objects === "vehicles" ? "vehicle" : "person",
+          seed: world.seed,
+          identities: world.identities,
+          ...(world.trainIdentities === undefined ? {} : { trainIdentities: world.trainIdentities }),
+          cameras: world.cameras,
+          imagesPerCamera: world.imagesPerCamera,
+          height: size.height,
+          width: size.width,
+          difficulty: Synthetic.presets[world.difficulty],
+          ...domain
+        }).pipe(
+          Effect.map((w) => w.dataset),
+          Effect.mapError((cause) => new BenchmarkError({ operation: "synthetic world", cause }))
+        )
+      )
+    : readLayout(world).pipe(
+        Effect.mapError((cause) => new BenchmarkError({ operation: `dataset ${world.layout} at ${world.root}`, cause }))
+      )
 
 const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.TaskSizes => {
   if (split.baseIdentities === undefined) return { _tag: "Equal", tasks: split.tasks }
@@ -68,7 +78,7 @@ const sizesOf = (split: IntraDomainSplit, trainIdentities: number): TaskSplit.Ta
 
 /** Builds the task sequence of a protocol. */
 export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequence, BenchmarkError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const size = { height: protocol.training.height, width: protocol.training.width }
     const split = protocol.data.split
     if (split.kind === "intraDomain") {
@@ -76,7 +86,8 @@ export const sequenceOf = (protocol: Protocol): Effect.Effect<TaskSplit.TaskSequ
       const trainIds = Dataset.identities(dataset.train).length
       return yield* TaskSplit.intraDomainEffect(dataset, {
         sizes: sizesOf(split, trainIds),
-        order: split.order === "shuffled" ? { seed: split.world.kind === "synthetic" ? split.world.seed : 0 } : "identity",
+        order:
+          split.order === "shuffled" ? { seed: split.world.kind === "synthetic" ? split.world.seed : 0 } : "identity",
         unseenIdentities: split.unseenIdentities
       }).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "intra-domain split", cause })))
     }
@@ -111,7 +122,10 @@ export class SharedIdentities extends Data.TaggedError("SharedIdentities")<{
   readonly shared: ReadonlyArray<{ readonly id: number; readonly task: string; readonly testSet: string }>
 }> {
   override get message(): string {
-    const shown = this.shared.slice(0, 10).map((s) => `${s.id} (trained in ${s.task}, tested in ${s.testSet})`).join(", ")
+    const shown = this.shared
+      .slice(0, 10)
+      .map((s) => `${s.id} (trained in ${s.task}, tested in ${s.testSet})`)
+      .join(", ")
     return `${this.shared.length} identities are both trained on and tested on: ${shown}${this.shared.length > 10 ? ", ..." : ""}; make the test identities disjoint from the training ones`
   }
 }
@@ -139,11 +153,17 @@ export const sharedIdentities = (sequence: TaskSplit.TaskSequence): SharedIdenti
  * `DataRoots`): every missing folder is reported at once, before anything is read.
  */
 export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, BenchmarkError> =>
-  Effect.gen(function*() {
-    const resolved = yield* DataRoots.resolveFromConfig(protocol).pipe(Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause })))
+  Effect.gen(function* () {
+    const resolved = yield* DataRoots.resolveFromConfig(protocol).pipe(
+      Effect.mapError((cause) => new BenchmarkError({ operation: "dataset folders", cause }))
+    )
     const sequence = yield* sequenceOf(resolved)
     const shared = sharedIdentities(sequence)
-    if (shared.length > 0) return yield* new BenchmarkError({ operation: "identity-disjoint split", cause: new SharedIdentities({ shared }) })
+    if (shared.length > 0)
+      return yield* new BenchmarkError({
+        operation: "identity-disjoint split",
+        cause: new SharedIdentities({ shared })
+      })
     const order: Array<number> = []
     const oldClasses: Array<number> = []
     for (const task of sequence.tasks) {
@@ -158,13 +178,15 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
       images: t.train.length
     }))
     const testSets: Array<TestSetInfo> = [
-      ...sequence.tasks.map((t, i): TestSetInfo => ({
-        name: testSetName(protocol, i, t),
-        kind: "seen",
-        task: i,
-        queries: t.test.query.length,
-        gallery: t.test.gallery.length
-      })),
+      ...sequence.tasks.map(
+        (t, i): TestSetInfo => ({
+          name: testSetName(protocol, i, t),
+          kind: "seen",
+          task: i,
+          queries: t.test.query.length,
+          gallery: t.test.gallery.length
+        })
+      ),
       { name: "unseen", kind: "unseen", queries: sequence.unseen.query.length, gallery: sequence.unseen.gallery.length }
     ]
     const byName = new Map<string, TaskSplit.TestSet>([
@@ -185,16 +207,25 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
       testSets,
       totalIdentities: order.length,
       openTask: (task) =>
-        Effect.map(DataTaskData.open(sequence.tasks[task]!), (data): TrainPayload => ({
-          data,
-          labels: new Map(order.slice(0, oldClasses[task]! + sequence.tasks[task]!.identities.length).map((id, i) => [id, i] as const)),
-          oldClasses: oldClasses[task]!
-        })),
+        Effect.map(
+          DataTaskData.open(sequence.tasks[task]!),
+          (data): TrainPayload => ({
+            data,
+            labels: new Map(
+              order
+                .slice(0, oldClasses[task]! + sequence.tasks[task]!.identities.length)
+                .map((id, i) => [id, i] as const)
+            ),
+            oldClasses: oldClasses[task]!
+          })
+        ),
       openJoint: Effect.map(DataTaskData.open(joint), (data): TrainPayload => ({ data, labels, oldClasses: 0 })),
       openTestSet: (name) => {
         const set = byName.get(name)
         return set === undefined
-          ? Effect.fail(new BenchmarkError({ operation: `test set ${name}`, cause: new Error(`no test set named ${name}`) }))
+          ? Effect.fail(
+              new BenchmarkError({ operation: `test set ${name}`, cause: new Error(`no test set named ${name}`) })
+            )
           : Effect.succeed(set)
       }
     }
@@ -202,4 +233,5 @@ export const make = (protocol: Protocol): Effect.Effect<BenchmarkService, Benchm
   })
 
 /** The benchmark of a protocol as a layer. @category layers */
-export const layer = (protocol: Protocol): Layer.Layer<Benchmark, BenchmarkError> => Layer.effect(Benchmark, make(protocol))
+export const layer = (protocol: Protocol): Layer.Layer<Benchmark, BenchmarkError> =>
+  Layer.effect(Benchmark, make(protocol))

@@ -86,14 +86,20 @@ export interface ReidFrozenModel {
 }
 
 /** The state of the term `name` of a model (e.g. `"aka"`: AKA's knowledge graph), if its method has one. */
-export const stateOf = (model: ReidModel, name: string): unknown => model.states.find((s) => s.entry.name === name)?.value
+export const stateOf = (model: ReidModel, name: string): unknown =>
+  model.states.find((s) => s.entry.name === name)?.value
 
 /** The `@reidfx/model` config of a protocol's model spec with `classes` identities. */
 export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
   const m = protocol.model
   return {
     backbone: BackboneCatalog.builtin.require(m.backbone).fromProtocol(m) as typeof ModelConfig.BackboneConfig.Encoded,
-    head: { pooling: m.pooling, neck: m.neck, classes, ...(m.embedding === undefined ? {} : { embedding: m.embedding }) }
+    head: {
+      pooling: m.pooling,
+      neck: m.neck,
+      classes,
+      ...(m.embedding === undefined ? {} : { embedding: m.embedding })
+    }
   }
 }
 
@@ -111,7 +117,7 @@ export const objectiveFor = (
   context: Catalog.Context = {},
   extra: ReadonlyArray<Term.Term<never>> = []
 ): Effect.Effect<Objective.ObjectiveService, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const catalog = (yield* Catalogs.Catalogs).terms
     const built = terms.map((spec) => {
       const entry = catalog.require(spec.loss)
@@ -125,12 +131,18 @@ export const objectiveFor = (
     const plain = [...built.flatMap(({ entry, spec, termContext }) => entry.make?.(spec, termContext) ?? []), ...extra]
     if (Option.isNone(old)) return yield* Objective.make(...plain)
     const distill = built.flatMap(({ entry, spec, termContext }) => entry.makeWithOldModel?.(spec, termContext) ?? [])
-    const { model: { model }, oldClasses } = old.value
-    const service = Distill.FrozenModel.make((inputs) => {
-      const out = model.forward(inputs as tf.Tensor4D)
-      if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
-      return { ...out, logits: tf.slice(out.logits, [0, 0], [-1, oldClasses]) }
-    }, { name: "oldModel" })
+    const {
+      model: { model },
+      oldClasses
+    } = old.value
+    const service = Distill.FrozenModel.make(
+      (inputs) => {
+        const out = model.forward(inputs as tf.Tensor4D)
+        if (out.logits === undefined || oldClasses <= 0 || oldClasses >= out.logits.shape[1]) return out
+        return { ...out, logits: tf.slice(out.logits, [0, 0], [-1, oldClasses]) }
+      },
+      { name: "oldModel" }
+    )
     return yield* Objective.make(...plain, ...distill).pipe(Effect.provide(Distill.OldModel.layer(service)))
   })
 
@@ -140,7 +152,9 @@ export const samplerFor = (method: MethodSpec, identities: number): Sampling.Sam
 
 /** The model with its terms' state variables: trained with it, checkpointed with its weights. */
 const withStates = (model: TrainableModel, states: ReadonlyArray<TermState>): TrainableModel => {
-  const named = new Map(states.flatMap((s) => [...(s.entry.state?.variables(s.value) ?? new Map<string, tf.Variable>())]))
+  const named = new Map(
+    states.flatMap((s) => [...(s.entry.state?.variables(s.value) ?? new Map<string, tf.Variable>())])
+  )
   if (named.size === 0) return model
   const names = new Map([...named].map(([name, v]) => [v.name, name] as const))
   return {
@@ -158,18 +172,27 @@ const withStates = (model: TrainableModel, states: ReadonlyArray<TermState>): Tr
 }
 
 /** The terms' states by term name. */
-const stateMap = (states: ReadonlyArray<TermState>): ReadonlyMap<string, unknown> => new Map(states.map((s) => [s.entry.name, s.value] as const))
+const stateMap = (states: ReadonlyArray<TermState>): ReadonlyMap<string, unknown> =>
+  new Map(states.map((s) => [s.entry.name, s.value] as const))
 
-const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> => Effect.promise(() => t.data() as Promise<Float32Array>)
+const readRows = (t: tf.Tensor2D): Effect.Effect<Float32Array> =>
+  Effect.promise(() => t.data() as Promise<Float32Array>)
 
 /**
  * The embedding a method is evaluated on: the one its metric losses shape. With a classifier loss (the "bag of
  * tricks") that is the BNNeck's output, as in Luo et al. 2019; for metric-only methods (DMML, DwPP, DwoPP),
  * whose losses act on the features before the neck, the features themselves.
  */
-export const retrievalEmbedding = (method: MethodSpec, terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin): "neckFeatures" | "features" =>
+export const retrievalEmbedding = (
+  method: MethodSpec,
+  terms: Registry.Registry<ObjectiveTerm.Any> = TermCatalog.builtin
+): "neckFeatures" | "features" =>
   // LSTKC retrieves with the pooled features before the neck, as its authors' eval-mode model does
-  Lstkc.consolidates(method) ? "features" : method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true) ? "neckFeatures" : "features"
+  Lstkc.consolidates(method)
+    ? "features"
+    : method.terms.some((t) => terms.get(t.loss)?.needs.classifier === true)
+      ? "neckFeatures"
+      : "features"
 
 /** Embeds items in evaluation order: the image's embedding, plus its flip's (`flip`), L2-normalised (`normalize`). */
 const embedItems = (
@@ -185,21 +208,28 @@ const embedItems = (
     readonly normalize: boolean
   }
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const plans = Sampling.evaluationPlans(items, options.batchSize)
     const chunks: Array<Float32Array> = []
     let dim = 0
     yield* Stream.runForEach(
-      Loader.hostStream(Stream.fromIterable(plans), { height: options.height, width: options.width, cache: options.cache, prefetch: 2 }),
+      Loader.hostStream(Stream.fromIterable(plans), {
+        height: options.height,
+        width: options.width,
+        cache: options.cache,
+        prefetch: 2
+      }),
       (host) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const batch = Batch.toTensors(host)
           const one = (images: tf.Tensor4D): tf.Tensor2D =>
-            which === "neckFeatures" ? model.embed(images) : tf.tidy(() => model.forward(images, { training: false }).features)
+            which === "neckFeatures"
+              ? model.embed(images)
+              : tf.tidy(() => model.forward(images, { training: false }).features)
           const emb = tf.tidy(() => {
             const images = batch.images as tf.Tensor4D
-            const sum = options.flip ? tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D : one(images)
-            return options.normalize ? tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D : sum
+            const sum = options.flip ? (tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D) : one(images)
+            return options.normalize ? (tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D) : sum
           })
           Batch.dispose(batch)
           dim = emb.shape[1]
@@ -226,62 +256,71 @@ const afterTaskOf = (
     readonly taskItems: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>
     readonly batches: Effect.Effect<ReadonlyArray<Trainer.StepInput>, unknown>
     readonly taskObjective: Effect.Effect<Objective.ObjectiveService, never, Scope.Scope>
-    readonly embed: (items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>) => Effect.Effect<{ readonly data: Float32Array; readonly rows: number; readonly dim: number }, unknown>
+    readonly embed: (
+      items: ReadonlyArray<Parameters<typeof Sampling.evaluationPlans>[0][number]>
+    ) => Effect.Effect<{ readonly data: Float32Array; readonly rows: number; readonly dim: number }, unknown>
     readonly rng: RandomStream
   }
 ) =>
-  Effect.scoped(Effect.gen(function*() {
-    const needsGradients = Baselines.needsGradients(state)
-    const batches = needsGradients ? (yield* input.batches).map((b) => ("images" in b ? b : b[0])) : []
-    const objective = needsGradients ? yield* input.taskObjective : undefined
-    const which = retrievalEmbedding(input.method, (yield* Catalogs.Catalogs).terms)
-    try {
-      yield* Baselines.afterTask(state, {
-        variables: input.named,
-        batches: batches.length,
-        gradients: (b, of) => {
-          const batch = batches[b]!
-          const vars = input.named.map((v) => v.variable)
-          const { value, grads } = tf.variableGrads(() => {
-            const outputs = input.model.forward(batch.images as tf.Tensor4D, { training: false })
-            if (of === "outputNorm") {
-              const f = which === "neckFeatures" ? (outputs.neckFeatures ?? outputs.features) : outputs.features
-              return tf.mean(tf.sum(tf.square(f), 1)) as tf.Scalar
-            }
-            return objective!.compute({
-              outputs,
-              labels: batch.labels,
-              inputs: batch.images,
-              index: -1 - b,
-              ...(batch.cams === undefined ? {} : { cameras: batch.cams }),
-              ...(batch.episode === undefined ? {} : { episode: batch.episode })
-            }).total
-          }, vars)
-          value.dispose()
-          return new Map(input.named.flatMap((v) => (grads[v.variable.name] === undefined ? [] : [[v.name, grads[v.variable.name]!] as const])))
-        },
-        candidates: () =>
-          Effect.gen(function*() {
-            if (state.memory === undefined) return []
-            const byId = new Map<number, Array<(typeof input.taskItems)[number]>>()
-            for (const item of input.taskItems) byId.set(item.id, [...(byId.get(item.id) ?? []), item])
-            const groups = [...byId].sort((a, b) => a[0] - b[0])
-            if (state.memory.spec.selection === "random") return groups.map(([identity, items]) => ({ identity, items }))
-            const ordered = groups.flatMap(([, items]) => items)
-            const e = yield* input.embed(ordered).pipe(Effect.orDie)
-            let at = 0
-            return groups.map(([identity, items]) => {
-              const features = items.map((_, i) => e.data.subarray((at + i) * e.dim, (at + i + 1) * e.dim))
-              at += items.length
-              return { identity, items, features }
-            })
-          }),
-        rng: input.rng
-      })
-    } finally {
-      for (const b of batches) tf.dispose([b.images, b.labels, ...(b.cams === undefined ? [] : [b.cams])])
-    }
-  }))
+  Effect.scoped(
+    Effect.gen(function* () {
+      const needsGradients = Baselines.needsGradients(state)
+      const batches = needsGradients ? (yield* input.batches).map((b) => ("images" in b ? b : b[0])) : []
+      const objective = needsGradients ? yield* input.taskObjective : undefined
+      const which = retrievalEmbedding(input.method, (yield* Catalogs.Catalogs).terms)
+      try {
+        yield* Baselines.afterTask(state, {
+          variables: input.named,
+          batches: batches.length,
+          gradients: (b, of) => {
+            const batch = batches[b]!
+            const vars = input.named.map((v) => v.variable)
+            const { value, grads } = tf.variableGrads(() => {
+              const outputs = input.model.forward(batch.images as tf.Tensor4D, { training: false })
+              if (of === "outputNorm") {
+                const f = which === "neckFeatures" ? (outputs.neckFeatures ?? outputs.features) : outputs.features
+                return tf.mean(tf.sum(tf.square(f), 1)) as tf.Scalar
+              }
+              return objective!.compute({
+                outputs,
+                labels: batch.labels,
+                inputs: batch.images,
+                index: -1 - b,
+                ...(batch.cams === undefined ? {} : { cameras: batch.cams }),
+                ...(batch.episode === undefined ? {} : { episode: batch.episode })
+              }).total
+            }, vars)
+            value.dispose()
+            return new Map(
+              input.named.flatMap((v) =>
+                grads[v.variable.name] === undefined ? [] : [[v.name, grads[v.variable.name]!] as const]
+              )
+            )
+          },
+          candidates: () =>
+            Effect.gen(function* () {
+              if (state.memory === undefined) return []
+              const byId = new Map<number, Array<(typeof input.taskItems)[number]>>()
+              for (const item of input.taskItems) byId.set(item.id, [...(byId.get(item.id) ?? []), item])
+              const groups = [...byId].sort((a, b) => a[0] - b[0])
+              if (state.memory.spec.selection === "random")
+                return groups.map(([identity, items]) => ({ identity, items }))
+              const ordered = groups.flatMap(([, items]) => items)
+              const e = yield* input.embed(ordered).pipe(Effect.orDie)
+              let at = 0
+              return groups.map(([identity, items]) => {
+                const features = items.map((_, i) => e.data.subarray((at + i) * e.dim, (at + i + 1) * e.dim))
+                at += items.length
+                return { identity, items, features }
+              })
+            }),
+          rng: input.rng
+        })
+      } finally {
+        for (const b of batches) tf.dispose([b.images, b.labels, ...(b.cams === undefined ? [] : [b.cams])])
+      }
+    })
+  )
 
 /** Options of the learner. */
 export interface Options {
@@ -290,7 +329,11 @@ export interface Options {
   /** Where pretrained weights are cached (default `Pretraining.defaultCacheDir()`). */
   readonly cacheDir?: string
   /** Called each time a model gets the pretrained weights: `computed` is true when they were trained now. */
-  readonly onPretraining?: (event: { readonly key: string; readonly computed: boolean; readonly seconds: number }) => void
+  readonly onPretraining?: (event: {
+    readonly key: string
+    readonly computed: boolean
+    readonly seconds: number
+  }) => void
 }
 
 /** What one fit needs (a task, joint training, or the pretraining). */
@@ -322,7 +365,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
   const reidModelOf = (handle: { readonly value: unknown }) => handle.value as ReidModel
 
   const fit = (input: FitInput) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { model, states, items, objective, epochs } = input
       const identities = new Set(items.map((i) => i.id)).size
       const spec = samplerFor(input.method, identities)
@@ -341,7 +384,9 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       const augment = new Augment.AugmentOptions({
         flip: protocol.training.flip,
         pad: protocol.training.pad,
-        ...(protocol.training.erasing > 0 ? { erasing: new Augment.ErasingOptions({ p: protocol.training.erasing }) } : {})
+        ...(protocol.training.erasing > 0
+          ? { erasing: new Augment.ErasingOptions({ p: protocol.training.erasing }) }
+          : {})
       })
       const source: Trainer.EpochSource<unknown> = {
         stepsPerEpoch: perEpoch,
@@ -350,7 +395,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           return Stream.fromEffect(Sampling.epochPlansEffect(items, spec, { seed, epoch, labels: input.labels })).pipe(
             Stream.flatMap((plans) => {
               // a fixed number of batches per epoch: repeat the epoch's plans when the sampler gives fewer
-              const all = plans.length >= perEpoch ? plans.slice(0, perEpoch) : Array.from({ length: perEpoch }, (_, i) => plans[i % plans.length]!)
+              const all =
+                plans.length >= perEpoch
+                  ? plans.slice(0, perEpoch)
+                  : Array.from({ length: perEpoch }, (_, i) => plans[i % plans.length]!)
               return Loader.hostStream(Stream.fromIterable(all), { height, width, augment, seed, cache, prefetch: 2 })
             }),
             Stream.map((host): Trainer.StepInput => {
@@ -389,17 +437,21 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         }
       }
       const summary = yield* Trainer.fit({
-        learners: [{ name: "model", model: withStates(model, states), objective, optimizer, schedule, onUpdate: input.onUpdate }],
+        learners: [
+          { name: "model", model: withStates(model, states), objective, optimizer, schedule, onUpdate: input.onUpdate }
+        ],
         source,
         epochs,
         label: input.label,
         ...(input.checkpoint === undefined
           ? {}
-          : { checkpoint: { path: input.checkpoint.path, ...(input.checkpoint.everySteps > 0 ? { everySteps: input.checkpoint.everySteps } : {}) } })
-      }).pipe(
-        Effect.provideService(TrainProgress.Progress, progress),
-        Effect.mapError(fail(`train ${input.label}`))
-      )
+          : {
+              checkpoint: {
+                path: input.checkpoint.path,
+                ...(input.checkpoint.everySteps > 0 ? { everySteps: input.checkpoint.everySteps } : {})
+              }
+            })
+      }).pipe(Effect.provideService(TrainProgress.Progress, progress), Effect.mapError(fail(`train ${input.label}`)))
       if (input.afterFit !== undefined) yield* input.afterFit(source)
       const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
       const termNames = objective.terms.map((t) => t.name)
@@ -415,7 +467,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
 
   /** Replaces the handle's network by one whose classifier has `classes` columns, the old ones kept. */
   const grow = (handle: ReidModel, classes: number) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (classes <= handle.classes) return
       const scope = yield* Scope.make()
       const next = yield* Model.make(modelConfig(protocol, classes)).pipe(
@@ -432,138 +484,171 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     })
 
   const train = (input: TrainInput) =>
-    Effect.scoped(Effect.gen(function*() {
-      const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
-      const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
-      const handle = reidModelOf(input.model)
-      // the classifier grows by this task's new identities (no class of a later task)
-      yield* grow(handle, payload.oldClasses + new Set(taskItems.map((i) => i.id)).size)
-      const { baselines, states, model } = handle
-      const { terms: termCatalog } = yield* Catalogs.Catalogs
-      // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
-      const items = baselines === undefined
-        ? taskItems
-        : yield* Baselines.trainingItems(baselines, input.task.index, taskItems).pipe(Effect.mapError(fail("rehearsal")))
-      const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
-      const old = Option.map(input.oldModel, (f) => ({ model: f.value as ReidFrozenModel, oldClasses: payload.oldClasses }))
-      const context = { classes: handle.classes, dimension: model.featureDim }
-      const objective = yield* objectiveFor(input.terms, stateMap(states), old, context, baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named))
-      if (baselines !== undefined) Baselines.startTask(baselines, named)
-      const o = protocol.training.optimizer
-      const epochs = protocol.training.epochs
-      const rng = yield* Rng.Rng
-      const result = yield* fit({
-        model,
-        states,
-        items,
-        labels: payload.labels,
-        method: input.method,
-        objective,
-        epochs,
-        batchesPerEpoch: protocol.training.batchesPerEpoch,
-        learningRate: o.learningRate,
-        warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
-        label: input.task.name,
-        onProgress: input.onProgress,
-        ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
-        ...(baselines === undefined ? {} : {
-          onUpdate: Baselines.updateHook(baselines, named),
-          afterFit: (source: Trainer.EpochSource<unknown>) =>
-            Effect.gen(function*() {
-              yield* afterTaskOf(baselines, {
-                model,
-                named,
-                method: input.method,
-                taskItems,
-                batches: Stream.runCollect(source.epoch(epochs, rng.stream("baselines/importance"))),
-                taskObjective: objectiveFor(input.terms, stateMap(states), Option.none(), context),
-                embed: (xs) =>
-                  embedItems(model, retrievalEmbedding(input.method, termCatalog), xs, {
-                    height,
-                    width,
-                    batchSize: protocol.evaluation.batchSize,
-                    cache,
-                    flip: false,
-                    normalize: false
-                  }),
-                rng: rng.stream("baselines/memory")
-              }).pipe(Effect.mapError(fail(`after ${input.task.name}`)))
-            })
+    Effect.scoped(
+      Effect.gen(function* () {
+        const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
+        const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
+        const handle = reidModelOf(input.model)
+        // the classifier grows by this task's new identities (no class of a later task)
+        yield* grow(handle, payload.oldClasses + new Set(taskItems.map((i) => i.id)).size)
+        const { baselines, states, model } = handle
+        const { terms: termCatalog } = yield* Catalogs.Catalogs
+        // rehearsal: the task's items and the exemplar memory, nothing else of earlier tasks (checked)
+        const items =
+          baselines === undefined
+            ? taskItems
+            : yield* Baselines.trainingItems(baselines, input.task.index, taskItems).pipe(
+                Effect.mapError(fail("rehearsal"))
+              )
+        const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
+        const old = Option.map(input.oldModel, (f) => ({
+          model: f.value as ReidFrozenModel,
+          oldClasses: payload.oldClasses
+        }))
+        const context = { classes: handle.classes, dimension: model.featureDim }
+        const objective = yield* objectiveFor(
+          input.terms,
+          stateMap(states),
+          old,
+          context,
+          baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named)
+        )
+        if (baselines !== undefined) Baselines.startTask(baselines, named)
+        const o = protocol.training.optimizer
+        const epochs = protocol.training.epochs
+        const rng = yield* Rng.Rng
+        const result = yield* fit({
+          model,
+          states,
+          items,
+          labels: payload.labels,
+          method: input.method,
+          objective,
+          epochs,
+          batchesPerEpoch: protocol.training.batchesPerEpoch,
+          learningRate: o.learningRate,
+          warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
+          label: input.task.name,
+          onProgress: input.onProgress,
+          ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
+          ...(baselines === undefined
+            ? {}
+            : {
+                onUpdate: Baselines.updateHook(baselines, named),
+                afterFit: (source: Trainer.EpochSource<unknown>) =>
+                  Effect.gen(function* () {
+                    yield* afterTaskOf(baselines, {
+                      model,
+                      named,
+                      method: input.method,
+                      taskItems,
+                      batches: Stream.runCollect(source.epoch(epochs, rng.stream("baselines/importance"))),
+                      taskObjective: objectiveFor(input.terms, stateMap(states), Option.none(), context),
+                      embed: (xs) =>
+                        embedItems(model, retrievalEmbedding(input.method, termCatalog), xs, {
+                          height,
+                          width,
+                          batchSize: protocol.evaluation.batchSize,
+                          cache,
+                          flip: false,
+                          normalize: false
+                        }),
+                      rng: rng.stream("baselines/memory")
+                    }).pipe(Effect.mapError(fail(`after ${input.task.name}`)))
+                  })
+              })
         })
+        // LSTKC: fuse the new and old models with the weight their affinities on this task's images give
+        const spec = input.method.consolidation
+        if (spec !== undefined && Option.isSome(old)) {
+          const opts = { height, width, batchSize: protocol.evaluation.batchSize, cache, flip: false, normalize: true }
+          const current = yield* embedItems(model, "features", taskItems, opts).pipe(
+            Effect.mapError(fail("lstkc consolidation"))
+          )
+          const previous = yield* embedItems(old.value.model.model, "features", taskItems, opts).pipe(
+            Effect.mapError(fail("lstkc consolidation"))
+          )
+          // the fusion weight is reported with the task's final terms (`lstkc/alpha`)
+          const alpha = yield* Effect.try({
+            try: () => {
+              const alpha = tf.tidy(() =>
+                Consolidation.fusionWeight(
+                  tf.tensor2d(current.data, [current.rows, current.dim]),
+                  tf.tensor2d(previous.data, [previous.rows, previous.dim]),
+                  spec.scale
+                )
+              )
+              const fused = Consolidation.fuseWeights(model.weights(), old.value.model.model.weights(), alpha)
+              try {
+                model.assign(fused)
+              } finally {
+                for (const t of fused.values()) t.dispose()
+              }
+              return alpha
+            },
+            catch: fail("lstkc consolidation")
+          })
+          return { ...result, finalTerms: { ...result.finalTerms, "lstkc/alpha": alpha } }
+        }
+        return result
       })
-      // LSTKC: fuse the new and old models with the weight their affinities on this task's images give
-      const spec = input.method.consolidation
-      if (spec !== undefined && Option.isSome(old)) {
-        const opts = { height, width, batchSize: protocol.evaluation.batchSize, cache, flip: false, normalize: true }
-        const current = yield* embedItems(model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
-        const previous = yield* embedItems(old.value.model.model, "features", taskItems, opts).pipe(Effect.mapError(fail("lstkc consolidation")))
-        // the fusion weight is reported with the task's final terms (`lstkc/alpha`)
-        const alpha = yield* Effect.try({
-          try: () => {
-            const alpha = tf.tidy(() =>
-              Consolidation.fusionWeight(tf.tensor2d(current.data, [current.rows, current.dim]), tf.tensor2d(previous.data, [previous.rows, previous.dim]), spec.scale)
-            )
-            const fused = Consolidation.fuseWeights(model.weights(), old.value.model.model.weights(), alpha)
-            try {
-              model.assign(fused)
-            } finally {
-              for (const t of fused.values()) t.dispose()
-            }
-            return alpha
-          },
-          catch: fail("lstkc consolidation")
-        })
-        return { ...result, finalTerms: { ...result.finalTerms, "lstkc/alpha": alpha } }
-      }
-      return result
-    }))
+    )
 
   const cacheDir = options.cacheDir ?? Pretraining.defaultCacheDir()
   /** The pretrained weights' folder, trained now when the cache has no entry for the protocol's key. */
   const pretrained = (k: string) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const dir = Pretraining.entryDir(cacheDir, k)
       if (Pretraining.exists(cacheDir, k)) return { dir, computed: false }
       const spec = protocol.pretraining!
       const source = yield* worldDataset(spec.world, { height, width }).pipe(Effect.mapError(fail("pretraining data")))
       const ids = Dataset.identities(source.train)
       const labels = new Map(ids.map((id, i) => [id, i] as const))
-      const method: MethodSpec = { name: "pretraining", sampler: { kind: "pk", identities: 16, instances: 4 }, terms: botTerms, joint: false }
-      yield* Effect.scoped(Effect.gen(function*() {
-        const model = yield* Model.make(modelConfig(protocol, ids.length)).pipe(Effect.mapError(fail("pretraining model")))
-        const objective = yield* objectiveFor(botTerms, undefined, Option.none())
-        yield* fit({
-          model,
-          states: [],
-          items: source.train,
-          labels,
-          method,
-          objective,
-          epochs: spec.epochs,
-          batchesPerEpoch: spec.batchesPerEpoch,
-          learningRate: spec.learningRate,
-          warmupEpochs: 1,
-          label: "pretraining",
-          onProgress: () => Effect.void
+      const method: MethodSpec = {
+        name: "pretraining",
+        sampler: { kind: "pk", identities: 16, instances: 4 },
+        terms: botTerms,
+        joint: false
+      }
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const model = yield* Model.make(modelConfig(protocol, ids.length)).pipe(
+            Effect.mapError(fail("pretraining model"))
+          )
+          const objective = yield* objectiveFor(botTerms, undefined, Option.none())
+          yield* fit({
+            model,
+            states: [],
+            items: source.train,
+            labels,
+            method,
+            objective,
+            epochs: spec.epochs,
+            batchesPerEpoch: spec.batchesPerEpoch,
+            learningRate: spec.learningRate,
+            warmupEpochs: 1,
+            label: "pretraining",
+            onProgress: () => Effect.void
+          })
+          const tmp = `${dir}.tmp-${process.pid}`
+          yield* Effect.sync(() => fs.rmSync(tmp, { recursive: true, force: true }))
+          yield* Weights.save(model, path.join(tmp, "model")).pipe(Effect.mapError(fail("save pretraining")))
+          yield* Effect.try({
+            try: () => {
+              fs.writeFileSync(path.join(tmp, "done.json"), `${Pretraining.keyText(protocol)}\n`)
+              fs.rmSync(dir, { recursive: true, force: true })
+              fs.renameSync(tmp, dir)
+            },
+            catch: fail("save pretraining")
+          })
         })
-        const tmp = `${dir}.tmp-${process.pid}`
-        yield* Effect.sync(() => fs.rmSync(tmp, { recursive: true, force: true }))
-        yield* Weights.save(model, path.join(tmp, "model")).pipe(Effect.mapError(fail("save pretraining")))
-        yield* Effect.try({
-          try: () => {
-            fs.writeFileSync(path.join(tmp, "done.json"), `${Pretraining.keyText(protocol)}\n`)
-            fs.rmSync(dir, { recursive: true, force: true })
-            fs.renameSync(tmp, dir)
-          },
-          catch: fail("save pretraining")
-        })
-      })).pipe(Rng.withSeed(spec.seed))
+      ).pipe(Rng.withSeed(spec.seed))
       return { dir, computed: true }
     })
 
   const service: LearnerService = {
     create: ({ protocol: p, method, classes }) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const scope = yield* Scope.make()
         const model = yield* Model.make(modelConfig(p, classes)).pipe(
           Scope.provide(scope),
@@ -576,7 +661,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         for (const spec of method.terms) {
           const entry = catalog.require(spec.loss)
           if (entry.state === undefined || states.some((s) => s.entry.name === entry.name)) continue
-          const value = yield* entry.state.create(spec, { featureDim: model.featureDim, rng: (yield* Rng.Rng).stream(`${entry.name}/init`) })
+          const value = yield* entry.state.create(spec, {
+            featureDim: model.featureDim,
+            rng: (yield* Rng.Rng).stream(`${entry.name}/init`)
+          })
           states.push({ entry, spec, value })
         }
         const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
@@ -594,41 +682,57 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           options.onPretraining?.({ key: k, computed, seconds: (performance.now() - t0) / 1000 })
         }
         // weights the protocol names are applied last: they override the shared pretraining
-        if (p.model.weights !== undefined) yield* WeightsInit.apply(handle.model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
+        if (p.model.weights !== undefined)
+          yield* WeightsInit.apply(handle.model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
         return { _tag: "ModelHandle" as const, value: handle }
       }),
     train,
     snapshot: (handle) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { model, states } = reidModelOf(handle)
         const frozen = yield* model.snapshot
         const frozenStates = new Map<string, unknown>()
         for (const s of states) frozenStates.set(s.entry.name, yield* s.entry.state!.freeze(s.value))
         const vertices = frozenStates.get("aka") as tf.Tensor2D | undefined
-        return { _tag: "FrozenModelHandle" as const, value: { model: frozen, states: frozenStates, vertices } satisfies ReidFrozenModel }
+        return {
+          _tag: "FrozenModelHandle" as const,
+          value: { model: frozen, states: frozenStates, vertices } satisfies ReidFrozenModel
+        }
       }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const set = data as TestPayload
         const { model } = reidModelOf(handle)
         const setting = EvaluationSetting.resolve(p.evaluation)
-        const opts = { height, width, batchSize: p.evaluation.batchSize, cache, flip: setting.flip, normalize: setting.normalize }
+        const opts = {
+          height,
+          width,
+          batchSize: p.evaluation.batchSize,
+          cache,
+          flip: setting.flip,
+          normalize: setting.normalize
+        }
         const which = retrievalEmbedding(method, (yield* Catalogs.Catalogs).terms)
         const query = yield* embedItems(model, which, set.query, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
-        const gallery = yield* embedItems(model, which, set.gallery, opts).pipe(Effect.mapError(fail(`load ${set.name}`)))
+        const gallery = yield* embedItems(model, which, set.gallery, opts).pipe(
+          Effect.mapError(fail(`load ${set.name}`))
+        )
         const maxRank = Math.max(...p.evaluation.ranks, 10)
         const r = yield* Effect.try({
           try: () =>
-            evaluateRanking({
-              query: { features: query, ids: set.query.map((i) => i.id), cams: set.query.map((i) => i.cam) },
-              gallery: { features: gallery, ids: set.gallery.map((i) => i.id), cams: set.gallery.map((i) => i.cam) }
-            }, { maxRank: Math.min(maxRank, set.gallery.length), averagePrecision: setting.averagePrecision }),
+            evaluateRanking(
+              {
+                query: { features: query, ids: set.query.map((i) => i.id), cams: set.query.map((i) => i.cam) },
+                gallery: { features: gallery, ids: set.gallery.map((i) => i.id), cams: set.gallery.map((i) => i.cam) }
+              },
+              { maxRank: Math.min(maxRank, set.gallery.length), averagePrecision: setting.averagePrecision }
+            ),
           catch: fail(`evaluate ${set.name}`)
         })
         return { mAP: r.mAP, mINP: r.mINP, cmc: r.cmc } satisfies Metrics
       }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
     save: (handle, directory) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const { model, states } = reidModelOf(handle)
         yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
         for (const s of states) {
@@ -638,28 +742,39 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         }
       }),
     load: (handle, directory) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const h = reidModelOf(handle)
         if (h.baselines !== undefined) {
-          return yield* fail("resume")(new Error("the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"))
+          return yield* fail("resume")(
+            new Error(
+              "the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"
+            )
+          )
         }
         // a checkpoint of a later task has a wider classifier: grow to it first
         const saved = yield* Effect.scoped(
-          Effect.map(Weights.readDirectory(path.join(directory, "model")), ({ tensors }) => tensors.get("head/classifier/kernel")?.shape[1])
+          Effect.map(
+            Weights.readDirectory(path.join(directory, "model")),
+            ({ tensors }) => tensors.get("head/classifier/kernel")?.shape[1]
+          )
         ).pipe(Effect.mapError(fail("load model")))
         if (saved !== undefined) yield* grow(h, saved)
         const { model, states } = h
         yield* Weights.load(model, path.join(directory, "model")).pipe(Effect.mapError(fail("load model")))
         for (const s of states) {
           const what = `load the state of ${s.entry.name}`
-          yield* Effect.scoped(Effect.gen(function*() {
-            const { tensors } = yield* Weights.readDirectory(path.join(directory, s.entry.name)).pipe(Effect.mapError(fail(what)))
-            for (const [name, v] of s.entry.state!.variables(s.value)) {
-              const t = tensors.get(name)
-              if (t === undefined) return yield* fail(what)(new Error(`${name} missing`))
-              v.assign(t)
-            }
-          }))
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const { tensors } = yield* Weights.readDirectory(path.join(directory, s.entry.name)).pipe(
+                Effect.mapError(fail(what))
+              )
+              for (const [name, v] of s.entry.state!.variables(s.value)) {
+                const t = tensors.get(name)
+                if (t === undefined) return yield* fail(what)(new Error(`${name} missing`))
+                v.assign(t)
+              }
+            })
+          )
         }
       })
   }
@@ -667,4 +782,5 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
 }
 
 /** The learner of a protocol as a layer. @category layers */
-export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner> => Layer.succeed(Learner, make(protocol, options))
+export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner> =>
+  Layer.succeed(Learner, make(protocol, options))

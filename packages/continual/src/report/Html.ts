@@ -28,7 +28,11 @@ tbody th{text-align:left}
 export const tableHtml = (table: TableModel): string => {
   const groups = table.groups.map((g) => `<th colspan="${g.span}">${escapeXml(g.title)}</th>`).join("")
   const head = table.columns.map((c) => `<th>${escapeXml(c)}</th>`).join("")
-  const body = table.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join("")}</tr>`).join("")
+  const body = table.rows
+    .map(
+      (r) => `<tr>${r.map((c, i) => (i === 0 ? `<th>${escapeXml(c)}</th>` : `<td>${escapeXml(c)}</td>`)).join("")}</tr>`
+    )
+    .join("")
   return `<table><thead><tr>${groups}</tr><tr>${head}</tr></thead><tbody>${body}</tbody></table>`
 }
 
@@ -37,7 +41,10 @@ export const tableHtml = (table: TableModel): string => {
  * trained stage: every option spelled out, the old-model terms with their `from`), or the protocol's spec
  * formula when nothing was trained.
  */
-export const trainedFormula = (result: RunResult, method: { readonly name: string; readonly formula: string }): string => {
+export const trainedFormula = (
+  result: RunResult,
+  method: { readonly name: string; readonly formula: string }
+): string => {
   const unit = result.units.find((u) => u.method === method.name && Object.keys(u.trained).length > 0)
   const stages = unit === undefined ? [] : Object.values(unit.trained)
   return stages[stages.length - 1]?.formula ?? method.formula
@@ -61,7 +68,15 @@ const pairedHtml = (result: RunResult): string => {
       tableHtml({
         groups: [{ title: "", span: 5 }],
         columns: ["verdict", "claim", "mean", "95 % CI", "seeds"],
-        rows: verdicts.map((r) => [r.verdict, r.claim.text, r.interval.mean.toFixed(1), Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)", String(r.interval.n)])
+        rows: verdicts.map((r) => [
+          r.verdict,
+          r.claim.text,
+          r.interval.mean.toFixed(1),
+          Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high)
+            ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]`
+            : "n/a (one seed)",
+          String(r.interval.n)
+        ])
       })
     )
   }
@@ -73,48 +88,67 @@ export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): s
   const sums = summaries(result)
   const after = [...new Set(sums.flatMap((s) => s.curve.after))].sort((a, b) => a - b)
   const xLabels = after.map((a) => (a < 0 ? "init" : `task-${a + 1}`))
-  const at = (s: Ledger.MethodSummary, values: ReadonlyArray<Ledger.Stat | undefined> | undefined, what: "mean" | "std") =>
+  const at = (
+    s: Ledger.MethodSummary,
+    values: ReadonlyArray<Ledger.Stat | undefined> | undefined,
+    what: "mean" | "std"
+  ) =>
     after.map((a) => {
       const i = s.curve.after.indexOf(a)
       const st = i < 0 ? undefined : values?.[i]
       return st === undefined ? undefined : 100 * st[what]
     })
   const seriesOf = (pick: (s: Ledger.MethodSummary) => ReadonlyArray<Ledger.Stat | undefined> | undefined) =>
-    sums.map((s, i) => ({ name: result.methods[i]!.label, values: at(s, pick(s), "mean"), errors: at(s, pick(s), "std") }))
+    sums.map((s, i) => ({
+      name: result.methods[i]!.label,
+      values: at(s, pick(s), "mean"),
+      errors: at(s, pick(s), "std")
+    }))
   const sets = [...Ledger.seenSets(result.layout), ...Ledger.unseenSets(result.layout)]
   const charts: Array<string> = []
   for (const metric of ["rank1", "mAP"] as const) {
     const name = metric === "mAP" ? "mAP" : "Rank-1"
     const panels = [
       { title: `${name}: seen average`, series: seriesOf((s) => s.curve.seenAverage[metric]) },
-      ...sets.map((t) => ({ title: `${name} on ${t.name}`, series: seriesOf((s) => s.curve.testSets[t.name]?.[metric]) }))
+      ...sets.map((t) => ({
+        title: `${name} on ${t.name}`,
+        series: seriesOf((s) => s.curve.testSets[t.name]?.[metric])
+      }))
     ]
     // one y scale for every panel of a metric, so panels compare at a glance; one legend for the page
     const yMax = Math.max(...panels.map((p) => Svg.seriesMax(p.series)))
-    for (const p of panels) charts.push(lineChart({ title: p.title, xLabels, yLabel: `${name} (%)`, series: p.series, yMax, legend: false }))
+    for (const p of panels)
+      charts.push(lineChart({ title: p.title, xLabels, yLabel: `${name} (%)`, series: p.series, yMax, legend: false }))
   }
   const matrices = sums.map((s, i) =>
     heatMap({
       title: `${result.methods[i]!.label}: mAP (%)`,
       rowLabels: s.curve.after.map((a) => (a < 0 ? "init" : `after task-${a + 1}`)),
       columnLabels: sets.map((t) => t.name),
-      values: s.curve.after.map((_, r) => sets.map((t) => {
-        const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
-        return st === undefined ? undefined : 100 * st.mean
-      })),
+      values: s.curve.after.map((_, r) =>
+        sets.map((t) => {
+          const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
+          return st === undefined ? undefined : 100 * st.mean
+        })
+      ),
       ...(result.seeds.length > 1
         ? {
-          errors: s.curve.after.map((_, r) => sets.map((t) => {
-            const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
-            return st === undefined ? undefined : 100 * st.std
-          }))
-        }
+            errors: s.curve.after.map((_, r) =>
+              sets.map((t) => {
+                const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
+                return st === undefined ? undefined : 100 * st.std
+              })
+            )
+          }
         : {})
     })
   )
-  const methods = result.methods.map((m) =>
-    `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(trainedFormula(result, m))}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
-  ).join("")
+  const methods = result.methods
+    .map(
+      (m) =>
+        `<tr><th>${escapeXml(m.label)}</th><td>${escapeXml(m.sampler)}</td><td><code>${escapeXml(trainedFormula(result, m))}</code></td><td>${m.joint ? "joint (upper bound)" : "sequential"}</td></tr>`
+    )
+    .join("")
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(result.protocol.name)}: lifelong ReID report</title>
 <style>

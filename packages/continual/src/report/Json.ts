@@ -33,4 +33,5 @@ export const toJson = (result: RunResult, provenance?: Provenance.Provenance) =>
 })
 
 /** The report as JSON text. */
-export const toJsonText = (result: RunResult, provenance?: Provenance.Provenance): string => JSON.stringify(toJson(result, provenance), null, 1)
+export const toJsonText = (result: RunResult, provenance?: Provenance.Provenance): string =>
+  JSON.stringify(toJson(result, provenance), null, 1)

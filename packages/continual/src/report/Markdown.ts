@@ -8,7 +8,15 @@ import * as Ledger from "../Ledger.ts"
 import { trainedFormula } from "./Html.ts"
 import type { RunResult } from "../Runner.ts"
 import * as Verdicts from "./Verdicts.ts"
-import { comparisonTable, defaultPairs, forgettingTable, formatStat, resultsTable, summaries, type TableModel } from "./Table.ts"
+import {
+  comparisonTable,
+  defaultPairs,
+  forgettingTable,
+  formatStat,
+  resultsTable,
+  summaries,
+  type TableModel
+} from "./Table.ts"
 
 /** A table as GitHub Markdown (the group header becomes a prefix of each column name). */
 export const renderMarkdown = (table: TableModel): string => {
@@ -47,7 +55,7 @@ export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance
     "",
     ...(provenance === undefined ? [] : [...Provenance.lines(provenance).map((l) => `> ${l}  `), ""]),
     `${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; ` +
-    `the final model (after the last task) on each task's seen test set, their average, and the unseen identities.`,
+      `the final model (after the last task) on each task's seen test set, their average, and the unseen identities.`,
     "",
     "## mAP and Rank-1",
     "",
@@ -56,40 +64,43 @@ export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance
     "## Forgetting and backward transfer",
     "",
     "Forgetting of task j: max over l in [j, T-2] of R[l][j] minus R[T-1][j] (Chaudhry et al. 2018); " +
-    "BWT of task j: R[T-1][j] minus R[j][j] (Lopez-Paz and Ranzato 2017); both averaged over j < T-1, in points.",
+      "BWT of task j: R[T-1][j] minus R[j][j] (Lopez-Paz and Ranzato 2017); both averaged over j < T-1, in points.",
     "",
     renderMarkdown(forgettingTable(result)),
     "",
     ...(defaultPairs(result).length > 0
       ? [
-        "## Paired differences",
-        "",
-        "Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.",
-        "",
-        renderMarkdown(comparisonTable(result)),
-        ""
-      ]
+          "## Paired differences",
+          "",
+          "Final scores of method A minus method B for each seed (every method of a seed starts from the same weights and draws the same random numbers), then mean ± std over seeds, in points.",
+          "",
+          renderMarkdown(comparisonTable(result)),
+          ""
+        ]
       : []),
     ...(Verdicts.evaluate(result).length > 0
       ? [
-        "## The seed's claims",
-        "",
-        "Per-seed paired differences (better minus worse; for forgetting, worse minus better), mean and 95 % Student t-interval over seeds, in points: " +
-        "holds when the interval is above 0, reversed when below, not significant otherwise.",
-        "",
-        "| verdict | claim | mean | 95 % CI | seeds |",
-        "| --- | --- | --- | --- | --- |",
-        ...Verdicts.evaluate(result).map((r) =>
-          `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | ${Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)"} | ${r.interval.n} |`
-        ),
-        ""
-      ]
+          "## The seed's claims",
+          "",
+          "Per-seed paired differences (better minus worse; for forgetting, worse minus better), mean and 95 % Student t-interval over seeds, in points: " +
+            "holds when the interval is above 0, reversed when below, not significant otherwise.",
+          "",
+          "| verdict | claim | mean | 95 % CI | seeds |",
+          "| --- | --- | --- | --- | --- |",
+          ...Verdicts.evaluate(result).map(
+            (r) =>
+              `| ${r.verdict} | ${r.claim.text} | ${r.interval.mean.toFixed(1)} | ${Number.isFinite(r.interval.low) && Number.isFinite(r.interval.high) ? `[${r.interval.low.toFixed(1)}, ${r.interval.high.toFixed(1)}]` : "n/a (one seed)"} | ${r.interval.n} |`
+          ),
+          ""
+        ]
       : []),
     "## Methods",
     "",
     "| method | sampler | objective |",
     "| --- | --- | --- |",
-    ...result.methods.map((m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${trainedFormula(result, m)}\` |`),
+    ...result.methods.map(
+      (m) => `| ${m.label}${m.joint ? " (joint, upper bound)" : ""} | ${m.sampler} | \`${trainedFormula(result, m)}\` |`
+    ),
     "",
     "## Task x test-set matrices (mAP)",
     ""

@@ -20,9 +20,17 @@ export interface Written {
 }
 
 /** Writes the three reports of a run into `out` (each with the run's provenance at the top, when given). */
-export const write = (out: string, result: RunResult, provenance?: Provenance.Provenance): Effect.Effect<Written, RunStoreError> =>
-  Effect.gen(function*() {
-    const files = { json: path.join(out, "results.json"), markdown: path.join(out, "report.md"), html: path.join(out, "report.html") }
+export const write = (
+  out: string,
+  result: RunResult,
+  provenance?: Provenance.Provenance
+): Effect.Effect<Written, RunStoreError> =>
+  Effect.gen(function* () {
+    const files = {
+      json: path.join(out, "results.json"),
+      markdown: path.join(out, "report.md"),
+      html: path.join(out, "report.html")
+    }
     yield* writeFileAtomic(files.json, toJsonText(result, provenance))
     yield* writeFileAtomic(files.markdown, toMarkdown(result, provenance))
     yield* writeFileAtomic(files.html, toHtml(result, provenance))

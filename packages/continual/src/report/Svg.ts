@@ -40,17 +40,26 @@ export const niceTicks = (max: number): ReadonlyArray<number> => {
 
 /** The largest y (value + error) a chart's series reach; charts of one metric share the maximum of theirs as `yMax`. */
 export const seriesMax = (series: ReadonlyArray<Series>): number =>
-  Math.max(0, ...series.flatMap((s) => s.values.map((v, i) => (v === undefined ? 0 : v + (s.errors?.[i] ?? 0)))).filter((v) => Number.isFinite(v)))
+  Math.max(
+    0,
+    ...series
+      .flatMap((s) => s.values.map((v, i) => (v === undefined ? 0 : v + (s.errors?.[i] ?? 0))))
+      .filter((v) => Number.isFinite(v))
+  )
 
 /** One legend for a set of charts (their series in order, in the palette's colours). */
 export const legend = (names: ReadonlyArray<string>): string => {
   const widths = names.map((n) => 24 + 7 * n.length)
   const width = widths.reduce((a, b) => a + b, 8)
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" class="legend" width="${width}" height="22" viewBox="0 0 ${width} 22" role="img" aria-label="legend">`]
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="legend" width="${width}" height="22" viewBox="0 0 ${width} 22" role="img" aria-label="legend">`
+  ]
   let x = 4
   names.forEach((name, i) => {
     const color = palette[i % palette.length]!
-    parts.push(`<rect x="${x}" y="6" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="16" font-size="12">${escapeXml(name)}</text>`)
+    parts.push(
+      `<rect x="${x}" y="6" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="16" font-size="12">${escapeXml(name)}</text>`
+    )
     x += widths[i]!
   })
   parts.push("</svg>")
@@ -85,24 +94,40 @@ export const lineChart = (options: {
   const x = (i: number) => m.left + (n <= 1 ? plotW / 2 : (plotW * i) / (n - 1))
   const y = (v: number) => m.top + plotH - (plotH * v) / yMax
   const parts: Array<string> = []
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`)
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`
+  )
   parts.push(`<title>${escapeXml(options.title)}</title>`)
-  parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`)
+  parts.push(
+    `<text x="${width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeXml(options.title)}</text>`
+  )
   for (const v of ticks) {
-    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`)
-    parts.push(`<text x="${m.left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${Number(v.toPrecision(3))}</text>`)
+    parts.push(
+      `<line x1="${m.left}" x2="${width - m.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`
+    )
+    parts.push(
+      `<text x="${m.left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="10">${Number(v.toPrecision(3))}</text>`
+    )
   }
   options.xLabels.forEach((label, i) => {
-    parts.push(`<text x="${x(i).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${escapeXml(label)}</text>`)
+    parts.push(
+      `<text x="${x(i).toFixed(1)}" y="${height - m.bottom + 14}" text-anchor="middle" font-size="10">${escapeXml(label)}</text>`
+    )
   })
-  parts.push(`<text x="12" y="${m.top + plotH / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 12 ${m.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`)
+  parts.push(
+    `<text x="12" y="${m.top + plotH / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 12 ${m.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`
+  )
   parts.push(`<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${m.top + plotH}" stroke="#333"/>`)
   parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#333"/>`)
   options.series.forEach((s, si) => {
     const color = palette[si % palette.length]!
-    const points = s.values.map((v, i) => (v === undefined || !Number.isFinite(v) ? undefined : [x(i), y(v), v, i] as const))
+    const points = s.values.map((v, i) =>
+      v === undefined || !Number.isFinite(v) ? undefined : ([x(i), y(v), v, i] as const)
+    )
     const count = points.filter((p) => p !== undefined).length
-    parts.push(`<g class="series" data-series="${escapeXml(s.name)}" data-points="${count}" stroke="${color}" fill="${color}">`)
+    parts.push(
+      `<g class="series" data-series="${escapeXml(s.name)}" data-points="${count}" stroke="${color}" fill="${color}">`
+    )
     let run: Array<string> = []
     const flush = () => {
       if (run.length > 1) parts.push(`<polyline fill="none" stroke-width="2" points="${run.join(" ")}"/>`)
@@ -117,26 +142,35 @@ export const lineChart = (options: {
       if (p === undefined) continue
       const err = s.errors?.[p[3]]
       if (err !== undefined && err > 0) {
-        parts.push(`<line stroke-width="1" x1="${p[0].toFixed(1)}" x2="${p[0].toFixed(1)}" y1="${y(p[2] - err).toFixed(1)}" y2="${y(p[2] + err).toFixed(1)}"/>`)
+        parts.push(
+          `<line stroke-width="1" x1="${p[0].toFixed(1)}" x2="${p[0].toFixed(1)}" y1="${y(p[2] - err).toFixed(1)}" y2="${y(p[2] + err).toFixed(1)}"/>`
+        )
       }
-      parts.push(`<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3"><title>${escapeXml(`${s.name}, ${options.xLabels[p[3]]}: ${p[2].toFixed(1)}`)}</title></circle>`)
+      parts.push(
+        `<circle cx="${p[0].toFixed(1)}" cy="${p[1].toFixed(1)}" r="3"><title>${escapeXml(`${s.name}, ${options.xLabels[p[3]]}: ${p[2].toFixed(1)}`)}</title></circle>`
+      )
     }
     parts.push("</g>")
   })
   const legendY = height - 10
   let lx = m.left
-  if (withLegend) options.series.forEach((s, si) => {
-    const color = palette[si % palette.length]!
-    parts.push(`<rect x="${lx}" y="${legendY - 8}" width="10" height="10" fill="${color}"/>`)
-    parts.push(`<text x="${lx + 13}" y="${legendY + 1}" font-size="10">${escapeXml(s.name)}</text>`)
-    lx += 18 + 6.5 * s.name.length
-  })
+  if (withLegend)
+    options.series.forEach((s, si) => {
+      const color = palette[si % palette.length]!
+      parts.push(`<rect x="${lx}" y="${legendY - 8}" width="10" height="10" fill="${color}"/>`)
+      parts.push(`<text x="${lx + 13}" y="${legendY + 1}" font-size="10">${escapeXml(s.name)}</text>`)
+      lx += 18 + 6.5 * s.name.length
+    })
   parts.push("</svg>")
   return parts.join("")
 }
 
 const cellText = (v: number | undefined, err: number | undefined): string =>
-  v === undefined ? "" : err === undefined || !Number.isFinite(err) ? v.toFixed(1) : `${v.toFixed(1)} ± ${err.toFixed(1)}`
+  v === undefined
+    ? ""
+    : err === undefined || !Number.isFinite(err)
+      ? v.toFixed(1)
+      : `${v.toFixed(1)} ± ${err.toFixed(1)}`
 
 /** A heat map of a matrix (values in [0, max]), with each value printed in its cell. */
 export const heatMap = (options: {
@@ -157,21 +191,32 @@ export const heatMap = (options: {
   const finite = options.values.flat().filter((v): v is number => v !== undefined && Number.isFinite(v))
   const max = options.max ?? niceMax(Math.max(0, ...finite))
   const parts: Array<string> = []
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`)
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`
+  )
   parts.push(`<title>${escapeXml(options.title)}</title>`)
   parts.push(`<text x="4" y="14" font-size="12" font-weight="bold">${escapeXml(options.title)}</text>`)
   options.columnLabels.forEach((c, j) => {
-    parts.push(`<text x="${left + cw * j + cw / 2}" y="${top - 6}" text-anchor="middle" font-size="10">${escapeXml(c)}</text>`)
+    parts.push(
+      `<text x="${left + cw * j + cw / 2}" y="${top - 6}" text-anchor="middle" font-size="10">${escapeXml(c)}</text>`
+    )
   })
   parts.push(`<g class="series" data-series="${escapeXml(options.title)}" data-points="${finite.length}">`)
   options.rowLabels.forEach((r, i) => {
-    parts.push(`<text x="${left - 6}" y="${top + ch * i + ch / 2 + 4}" text-anchor="end" font-size="10">${escapeXml(r)}</text>`)
+    parts.push(
+      `<text x="${left - 6}" y="${top + ch * i + ch / 2 + 4}" text-anchor="end" font-size="10">${escapeXml(r)}</text>`
+    )
     options.columnLabels.forEach((_, j) => {
       const v = options.values[i]?.[j]
       const t = v === undefined || !Number.isFinite(v) ? undefined : Math.max(0, Math.min(1, v / max))
-      const fill = t === undefined ? "#f4f4f4" : `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)})`
+      const fill =
+        t === undefined
+          ? "#f4f4f4"
+          : `rgb(${Math.round(255 - 200 * t)},${Math.round(255 - 120 * t)},${Math.round(255 - 40 * t)})`
       parts.push(`<rect x="${left + cw * j}" y="${top + ch * i}" width="${cw - 2}" height="${ch - 2}" fill="${fill}"/>`)
-      parts.push(`<text x="${left + cw * j + cw / 2}" y="${top + ch * i + ch / 2 + 4}" text-anchor="middle" font-size="10">${cellText(v, options.errors?.[i]?.[j])}</text>`)
+      parts.push(
+        `<text x="${left + cw * j + cw / 2}" y="${top + ch * i + ch / 2 + 4}" text-anchor="middle" font-size="10">${cellText(v, options.errors?.[i]?.[j])}</text>`
+      )
     })
   })
   parts.push("</g></svg>")

@@ -18,7 +18,11 @@ export interface TableModel {
 
 /** `12.3 ± 0.4` (percent); `-` when not measured. `std` is shown only when there are several seeds. */
 export const formatStat = (s: Ledger.Stat | undefined, scale = 100, digits = 1): string =>
-  s === undefined ? "-" : s.n > 1 ? `${(scale * s.mean).toFixed(digits)} ± ${(scale * s.std).toFixed(digits)}` : (scale * s.mean).toFixed(digits)
+  s === undefined
+    ? "-"
+    : s.n > 1
+      ? `${(scale * s.mean).toFixed(digits)} ± ${(scale * s.std).toFixed(digits)}`
+      : (scale * s.mean).toFixed(digits)
 
 /** The summaries of every method of a run. */
 export const summaries = (result: RunResult): ReadonlyArray<Ledger.MethodSummary> =>
@@ -44,21 +48,38 @@ export const resultsTable = (
     ]
   })
   return {
-    groups: [{ title: "", span: 1 }, ...metrics.map((metric) => ({ title: Metrics.displayName(metric), span: seen.length + 2 }))],
+    groups: [
+      { title: "", span: 1 },
+      ...metrics.map((metric) => ({ title: Metrics.displayName(metric), span: seen.length + 2 }))
+    ],
     columns,
     rows
   }
 }
 
 /** Forgetting and backward transfer (mean over the test sets of tasks 0..T-2), per method, in points. */
-export const forgettingTable = (result: RunResult, metrics: ReadonlyArray<Metrics.MetricName> = ["mAP", "rank1"]): TableModel => {
+export const forgettingTable = (
+  result: RunResult,
+  metrics: ReadonlyArray<Metrics.MetricName> = ["mAP", "rank1"]
+): TableModel => {
   const sums = summaries(result)
   return {
-    groups: [{ title: "", span: 1 }, { title: "forgetting (Chaudhry 2018)", span: metrics.length }, { title: "BWT (Lopez-Paz 2017)", span: metrics.length }, {
-      title: "",
-      span: 2
-    }],
-    columns: ["method", ...metrics.map(Metrics.displayName), ...metrics.map(Metrics.displayName), "mINP seen avg.", "Rank-5 seen avg."],
+    groups: [
+      { title: "", span: 1 },
+      { title: "forgetting (Chaudhry 2018)", span: metrics.length },
+      { title: "BWT (Lopez-Paz 2017)", span: metrics.length },
+      {
+        title: "",
+        span: 2
+      }
+    ],
+    columns: [
+      "method",
+      ...metrics.map(Metrics.displayName),
+      ...metrics.map(Metrics.displayName),
+      "mINP seen avg.",
+      "Rank-5 seen avg."
+    ],
     rows: result.methods.map((m, i) => {
       const s = sums[i]!
       return [
@@ -75,7 +96,13 @@ export const forgettingTable = (result: RunResult, metrics: ReadonlyArray<Metric
 /** The method pairs the DwoPP paper's claim is about, among those a run has. */
 export const defaultPairs = (result: RunResult): ReadonlyArray<readonly [string, string]> => {
   const has = new Set(result.methods.map((m) => m.name))
-  const pairs: Array<readonly [string, string]> = [["dwopp", "dwpp"], ["dwpp", "dmml-ft"], ["dwopp", "dmml-ft"], ["dwopp", "bot-ft"], ["lwf", "bot-ft"]]
+  const pairs: Array<readonly [string, string]> = [
+    ["dwopp", "dwpp"],
+    ["dwpp", "dmml-ft"],
+    ["dwopp", "dmml-ft"],
+    ["dwopp", "bot-ft"],
+    ["lwf", "bot-ft"]
+  ]
   return pairs.filter(([a, b]) => has.has(a) && has.has(b))
 }
 
@@ -83,10 +110,17 @@ export const defaultPairs = (result: RunResult): ReadonlyArray<readonly [string,
  * Paired differences of final scores (method A minus method B, per seed, then mean ± std over seeds), in
  * points: seen average and unseen, for mAP and Rank-1.
  */
-export const comparisonTable = (result: RunResult, pairs: ReadonlyArray<readonly [string, string]> = defaultPairs(result)): TableModel => {
+export const comparisonTable = (
+  result: RunResult,
+  pairs: ReadonlyArray<readonly [string, string]> = defaultPairs(result)
+): TableModel => {
   const label = (name: string) => result.methods.find((m) => m.name === name)?.label ?? name
   return {
-    groups: [{ title: "", span: 1 }, { title: "mAP difference", span: 2 }, { title: "Rank-1 difference", span: 2 }],
+    groups: [
+      { title: "", span: 1 },
+      { title: "mAP difference", span: 2 },
+      { title: "Rank-1 difference", span: 2 }
+    ],
     columns: ["A - B", "seen avg.", "unseen", "seen avg.", "unseen"],
     rows: pairs.map(([a, b]) => [
       `${label(a)} - ${label(b)}`,
@@ -124,7 +158,12 @@ export const toText = (result: RunResult): string =>
     "",
     renderText(forgettingTable(result)),
     ...(defaultPairs(result).length > 0
-      ? ["", "paired differences of the final model (per seed, then mean ± std over seeds), in points:", "", renderText(comparisonTable(result))]
+      ? [
+          "",
+          "paired differences of the final model (per seed, then mean ± std over seeds), in points:",
+          "",
+          renderText(comparisonTable(result))
+        ]
       : []),
     ...verdictSection(result),
     "",

@@ -15,8 +15,8 @@ import type { RunResult } from "../Runner.ts"
 
 /** Two-sided 95 % quantiles `t_{0.975, df}` of Student's t, df = 1..30 (larger df: the normal's 1.96). */
 const t975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
-  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042
 ]
 
 /** `t_{0.975, df}`. @category math */
@@ -78,9 +78,16 @@ export const differences = (result: RunResult, claim: Claim): ReadonlyArray<numb
   const seeds = Ledger.seedsOf(cells, claim.better).filter((s) => Ledger.seedsOf(cells, claim.worse).includes(s))
   const out: Array<number> = []
   for (const s of seeds) {
-    const d = claim.on === "score"
-      ? sub(Ledger.seenAverage(cells, layout, claim.better, s, last, "mAP"), Ledger.seenAverage(cells, layout, claim.worse, s, last, "mAP"))
-      : sub(Ledger.meanForgetting(cells, layout, claim.worse, s, "mAP"), Ledger.meanForgetting(cells, layout, claim.better, s, "mAP"))
+    const d =
+      claim.on === "score"
+        ? sub(
+            Ledger.seenAverage(cells, layout, claim.better, s, last, "mAP"),
+            Ledger.seenAverage(cells, layout, claim.worse, s, last, "mAP")
+          )
+        : sub(
+            Ledger.meanForgetting(cells, layout, claim.worse, s, "mAP"),
+            Ledger.meanForgetting(cells, layout, claim.better, s, "mAP")
+          )
     if (d !== undefined) out.push(100 * d)
   }
   return out
@@ -100,8 +107,9 @@ const fmt = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixe
 
 /** One line per claim: `holds: DwoPP > DwPP (seen avg. mAP): +2.1 points, 95% CI [+0.3, +3.9], 3 seeds`. */
 export const toLines = (results: ReadonlyArray<ClaimResult>): ReadonlyArray<string> =>
-  results.map((r) =>
-    `${r.verdict.padEnd(15)} ${r.claim.text}: ${fmt(r.interval.mean)} points, 95% CI [${fmt(r.interval.low)}, ${fmt(r.interval.high)}], ${r.interval.n} seed${
-      r.interval.n === 1 ? "" : "s"
-    }`
+  results.map(
+    (r) =>
+      `${r.verdict.padEnd(15)} ${r.claim.text}: ${fmt(r.interval.mean)} points, 95% CI [${fmt(r.interval.low)}, ${fmt(r.interval.high)}], ${r.interval.n} seed${
+        r.interval.n === 1 ? "" : "s"
+      }`
   )

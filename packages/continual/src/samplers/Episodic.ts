@@ -16,6 +16,11 @@ export const episodic = MethodSampler.make({
     shots: withDefault(PositiveInt, 2),
     queries: withDefault(PositiveInt, 2)
   },
-  toData: (spec, identities) => ({ _tag: "Episodic", ways: Math.max(2, Math.min(spec.ways, identities)), shots: spec.shots, queries: spec.queries }),
+  toData: (spec, identities) => ({
+    _tag: "Episodic",
+    ways: Math.max(2, Math.min(spec.ways, identities)),
+    shots: spec.shots,
+    queries: spec.queries
+  }),
   show: (spec) => `episodic ${spec.ways}-way ${spec.shots}-shot ${spec.queries}-query`
 })

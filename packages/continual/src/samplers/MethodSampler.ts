@@ -10,10 +10,13 @@ import type { Registry } from "@reidfx/tensor"
 import { Schema } from "effect"
 
 /** The decoded options of a sampler: `kind` and its own fields. @category models */
-export type Spec<Name extends string, Fields extends Schema.Struct.Fields> = { readonly kind: Name } & Schema.Struct.Type<Fields>
+export type Spec<Name extends string, Fields extends Schema.Struct.Fields> = {
+  readonly kind: Name
+} & Schema.Struct.Type<Fields>
 
 /** A catalog entry of a method sampler. @category models */
-export interface MethodSampler<Name extends string = string, Fields extends Schema.Struct.Fields = Schema.Struct.Fields> extends Registry.Entry {
+export interface MethodSampler<Name extends string = string, Fields extends Schema.Struct.Fields = Schema.Struct.Fields>
+  extends Registry.Entry {
   readonly name: Name
   readonly fields: Fields
   /** The `@reidfx/data` sampler over a task of `identities` identities. */
@@ -27,8 +30,11 @@ export interface MethodSampler<Name extends string = string, Fields extends Sche
 export type Any = MethodSampler<string, any>
 
 /** An entry (the identity, for inference of its option types). @category constructors */
-export const make = <const Name extends string, Fields extends Schema.Struct.Fields>(entry: MethodSampler<Name, Fields>): MethodSampler<Name, Fields> => entry
+export const make = <const Name extends string, Fields extends Schema.Struct.Fields>(
+  entry: MethodSampler<Name, Fields>
+): MethodSampler<Name, Fields> => entry
 
 /** The protocol Schema of an entry: `{ kind: <name>, ...fields }`. @category schemas */
-export const specSchema = <Name extends string, Fields extends Schema.Struct.Fields>(entry: MethodSampler<Name, Fields>) =>
-  Schema.Struct({ kind: Schema.Literal(entry.name), ...entry.fields })
+export const specSchema = <Name extends string, Fields extends Schema.Struct.Fields>(
+  entry: MethodSampler<Name, Fields>
+) => Schema.Struct({ kind: Schema.Literal(entry.name), ...entry.fields })

@@ -12,6 +12,10 @@ export const pk = MethodSampler.make({
   name: "pk",
   description: "P identities x K instances per batch",
   fields: { identities: withDefault(PositiveInt, 16), instances: withDefault(PositiveInt, 4) },
-  toData: (spec, identities) => ({ _tag: "PK", p: Math.max(2, Math.min(spec.identities, identities)), k: spec.instances }),
+  toData: (spec, identities) => ({
+    _tag: "PK",
+    p: Math.max(2, Math.min(spec.identities, identities)),
+    k: spec.instances
+  }),
   show: (spec) => `PK ${spec.identities}x${spec.instances}`
 })

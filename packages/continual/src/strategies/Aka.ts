@@ -16,7 +16,16 @@ export const aka = LifelongStrategy.make({
     terms: [
       botTerms[0]!,
       { loss: "lwf", temperature: 2, weight: 4 },
-      { loss: "aka", vertices: 64, sigma: 2, plasticity: 1, stability: 0.0005, margin: 0.3, activation: "tanh", weight: 1 }
+      {
+        loss: "aka",
+        vertices: 64,
+        sigma: 2,
+        plasticity: 1,
+        stability: 0.0005,
+        margin: 0.3,
+        activation: "tanh",
+        weight: 1
+      }
     ],
     firstTask: "withoutOldModelTerms",
     joint: false

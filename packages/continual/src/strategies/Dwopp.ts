@@ -7,5 +7,10 @@ export const dwopp = LifelongStrategy.make({
   name: "dwopp",
   label: "DwoPP",
   description: "DMML + DwoPP(T=1): prototype distillation without positive pairs (Wang et al. 2022)",
-  method: { sampler: episodic, terms: [dmmlAuthors, { loss: "dwopp", temperature: 1, weight: 1 }], firstTask: "withoutOldModelTerms", joint: false }
+  method: {
+    sampler: episodic,
+    terms: [dmmlAuthors, { loss: "dwopp", temperature: 1, weight: 1 }],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  }
 })

@@ -7,5 +7,10 @@ export const ewc = LifelongStrategy.make({
   name: "ewc",
   label: "EWC",
   description: "BoT + 100 * online EWC (Kirkpatrick et al. 2017)",
-  method: { sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "ewc", lambda: 100, mode: "online", decay: 1 } }
+  method: {
+    sampler: pk,
+    terms: botTerms,
+    joint: false,
+    regularizer: { kind: "ewc", lambda: 100, mode: "online", decay: 1 }
+  }
 })

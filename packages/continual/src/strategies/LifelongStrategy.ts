@@ -29,16 +29,21 @@ export interface LifelongStrategy extends Registry.Entry {
   /** The name shown in tables. */
   readonly label: string
   /** The method it runs (its `name` and `label` are the entry's); its terms may be a user's entries' specs. */
-  readonly method: Omit<MethodSpec, "name" | "label" | "terms"> & { readonly terms: ReadonlyArray<TermSpec | ObjectiveTerm.AnySpec> }
+  readonly method: Omit<MethodSpec, "name" | "label" | "terms"> & {
+    readonly terms: ReadonlyArray<TermSpec | ObjectiveTerm.AnySpec>
+  }
   /** Term entries of the strategy's own losses (added to the term catalog with the strategy). */
   readonly terms?: ReadonlyArray<ObjectiveTerm.Any>
 }
 
 /** An entry (the identity, for type checking; keeps the literal name). @category constructors */
-export const make = <const Name extends string>(entry: LifelongStrategy & { readonly name: Name }): LifelongStrategy & { readonly name: Name } => entry
+export const make = <const Name extends string>(
+  entry: LifelongStrategy & { readonly name: Name }
+): LifelongStrategy & { readonly name: Name } => entry
 
 /** The method of an entry, named. @category constructors */
-export const method = (entry: LifelongStrategy): MethodSpec => ({ name: entry.name, label: entry.label, ...entry.method }) as MethodSpec
+export const method = (entry: LifelongStrategy): MethodSpec =>
+  ({ name: entry.name, label: entry.label, ...entry.method }) as MethodSpec
 
 /** What a strategy needs, from its terms' entries in `terms`. */
 export const needs = (entry: LifelongStrategy, terms: Registry.Registry<ObjectiveTerm.Any>) => {

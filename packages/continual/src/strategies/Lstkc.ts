@@ -12,6 +12,7 @@ import * as LifelongStrategy from "./LifelongStrategy.ts"
 export const lstkc = LifelongStrategy.make({
   name: "lstkc",
   label: "LSTKC",
-  description: "CE + soft-margin triplet + LSTKC rectification, adaptive model fusion after each task (Xu et al. AAAI 2024)",
+  description:
+    "CE + soft-margin triplet + LSTKC rectification, adaptive model fusion after each task (Xu et al. AAAI 2024)",
   method: Lstkc.method
 })

@@ -7,5 +7,10 @@ export const lwf = LifelongStrategy.make({
   name: "lwf",
   label: "LwF",
   description: "BoT + LwF(T=2) (Li and Hoiem 2017)",
-  method: { sampler: pk, terms: [...botTerms, { loss: "lwf", temperature: 2, weight: 1 }], firstTask: "withoutOldModelTerms", joint: false }
+  method: {
+    sampler: pk,
+    terms: [...botTerms, { loss: "lwf", temperature: 2, weight: 1 }],
+    firstTask: "withoutOldModelTerms",
+    joint: false
+  }
 })

@@ -7,5 +7,10 @@ export const replay = LifelongStrategy.make({
   name: "replay",
   label: "Replay",
   description: "BoT + an exemplar memory of 2 images per identity chosen by herding",
-  method: { sampler: pk, terms: botTerms, joint: false, rehearsal: { budget: { kind: "perIdentity", size: 2 }, selection: "herding" } }
+  method: {
+    sampler: pk,
+    terms: botTerms,
+    joint: false,
+    rehearsal: { budget: { kind: "perIdentity", size: 2 }, selection: "herding" }
+  }
 })

@@ -7,5 +7,10 @@ export const si = LifelongStrategy.make({
   name: "si",
   label: "SI",
   description: "BoT + 1 * SI (Zenke et al. 2017)",
-  method: { sampler: pk, terms: botTerms, joint: false, regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 } }
+  method: {
+    sampler: pk,
+    terms: botTerms,
+    joint: false,
+    regularizer: { kind: "si", lambda: 1, damping: 1e-7, c: 1, clipTo: 0.001 }
+  }
 })

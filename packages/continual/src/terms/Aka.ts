@@ -34,12 +34,29 @@ export const aka = ObjectiveTerm.make({
     create: (spec, { featureDim, rng }) => Graph.makeGraph(spec.vertices, featureDim, rng),
     variables: (graph: Graph.KnowledgeGraph) => graph.named,
     freeze: (graph: Graph.KnowledgeGraph) =>
-      Effect.acquireRelease(Effect.sync(() => tf.keep(tf.clone(graph.vertices)) as tf.Tensor2D), (v) => Effect.sync(() => v.dispose()))
+      Effect.acquireRelease(
+        Effect.sync(() => tf.keep(tf.clone(graph.vertices)) as tf.Tensor2D),
+        (v) => Effect.sync(() => v.dispose())
+      )
   },
   make: (spec, { state }) =>
-    state === undefined ? [] : [Graph.plasticity(state, { ...spec, activation: spec.activation ?? "tanh", plasticity: spec.plasticity * spec.weight })],
+    state === undefined
+      ? []
+      : [
+          Graph.plasticity(state, {
+            ...spec,
+            activation: spec.activation ?? "tanh",
+            plasticity: spec.plasticity * spec.weight
+          })
+        ],
   makeWithOldModel: (spec, { oldState, state }) =>
     state === undefined || oldState === undefined
       ? []
-      : [Graph.stability(state, oldState, { ...spec, activation: spec.activation ?? "tanh", stability: spec.stability * spec.weight })]
+      : [
+          Graph.stability(state, oldState, {
+            ...spec,
+            activation: spec.activation ?? "tanh",
+            stability: spec.stability * spec.weight
+          })
+        ]
 })

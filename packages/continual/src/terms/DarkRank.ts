@@ -19,6 +19,9 @@ export const darkRank = ObjectiveTerm.make({
   },
   needs: { oldModel: "whole" },
   makeWithOldModel: (spec) => [
-    Distill.darkRank({ transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight }, Distill.Source.oldModel)
+    Distill.darkRank(
+      { transfer: spec.transfer, alpha: spec.alpha, beta: spec.beta, weight: spec.weight },
+      Distill.Source.oldModel
+    )
   ]
 })

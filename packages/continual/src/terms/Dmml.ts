@@ -24,12 +24,14 @@ export const dmml = ObjectiveTerm.make({
     featureDecay: Schema.optionalKey(NonNegative)
   },
   needs: { episodic: true },
-  make: (spec) => [dmmlLoss({
-    margin: spec.margin,
-    ...(spec.marginMode === undefined ? {} : { marginMode: spec.marginMode }),
-    ...(spec.mode === undefined ? {} : { mode: spec.mode }),
-    ...(spec.distance === undefined ? {} : { distance: spec.distance }),
-    ...(spec.featureDecay === undefined ? {} : { featureDecay: spec.featureDecay }),
-    weight: spec.weight
-  })]
+  make: (spec) => [
+    dmmlLoss({
+      margin: spec.margin,
+      ...(spec.marginMode === undefined ? {} : { marginMode: spec.marginMode }),
+      ...(spec.mode === undefined ? {} : { mode: spec.mode }),
+      ...(spec.distance === undefined ? {} : { distance: spec.distance }),
+      ...(spec.featureDecay === undefined ? {} : { featureDecay: spec.featureDecay }),
+      weight: spec.weight
+    })
+  ]
 })

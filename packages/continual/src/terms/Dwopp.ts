@@ -16,6 +16,10 @@ export const dwopp = ObjectiveTerm.make({
   fields: { temperature: withDefault(Positive, 1), smoothing: Schema.optionalKey(NonNegative) },
   needs: { oldModel: "whole", episodic: true },
   makeWithOldModel: (spec) => [
-    Distill.dwopp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })
+    Distill.dwopp({
+      temperature: spec.temperature,
+      weight: spec.weight,
+      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing })
+    })
   ]
 })

@@ -16,6 +16,10 @@ export const dwpp = ObjectiveTerm.make({
   fields: { temperature: withDefault(Positive, 10), smoothing: Schema.optionalKey(NonNegative) },
   needs: { oldModel: "whole", episodic: true },
   makeWithOldModel: (spec) => [
-    Distill.dwpp({ temperature: spec.temperature, weight: spec.weight, ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }) })
+    Distill.dwpp({
+      temperature: spec.temperature,
+      weight: spec.weight,
+      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing })
+    })
   ]
 })

@@ -53,7 +53,10 @@ export interface Context<S = unknown, F = unknown> {
  */
 export interface State<Spec, S, F> {
   /** Creates the state for a model of embedding size `featureDim`. */
-  create(spec: Spec, input: { readonly featureDim: number; readonly rng: RandomStream }): Effect.Effect<S, never, Scope.Scope>
+  create(
+    spec: Spec,
+    input: { readonly featureDim: number; readonly rng: RandomStream }
+  ): Effect.Effect<S, never, Scope.Scope>
   /** Variables trained with the model's optimizer, saved with its weights (names unique across the model). */
   variables(state: S): ReadonlyMap<string, tf.Variable>
   /** A frozen copy, kept with the old model (a resource of the current scope). */
@@ -61,9 +64,10 @@ export interface State<Spec, S, F> {
 }
 
 /** The decoded options of a term: `loss`, `weight` and its own fields. @category models */
-export type Spec<Name extends string, Fields extends Schema.Struct.Fields> =
-  & { readonly loss: Name; readonly weight: number }
-  & Schema.Struct.Type<Fields>
+export type Spec<Name extends string, Fields extends Schema.Struct.Fields> = {
+  readonly loss: Name
+  readonly weight: number
+} & Schema.Struct.Type<Fields>
 
 /** The spec of a term of any catalog, a user's included (`Protocol.TermSpec` types the built-in ones). @category models */
 export interface AnySpec {
@@ -73,9 +77,12 @@ export interface AnySpec {
 }
 
 /** A catalog entry of a protocol term. @category models */
-export interface ObjectiveTerm<Name extends string = string, Fields extends Schema.Struct.Fields = Schema.Struct.Fields, S = unknown, F = unknown>
-  extends Registry.Entry
-{
+export interface ObjectiveTerm<
+  Name extends string = string,
+  Fields extends Schema.Struct.Fields = Schema.Struct.Fields,
+  S = unknown,
+  F = unknown
+> extends Registry.Entry {
   readonly name: Name
   /** The term's options beside `loss` and `weight` (with their defaults). */
   readonly fields: Fields
@@ -101,5 +108,6 @@ export const make = <const Name extends string, Fields extends Schema.Struct.Fie
 export const weight = withDefault(NonNegative, 1)
 
 /** The protocol Schema of an entry: `{ loss: <name>, ...fields, weight }`. @category schemas */
-export const specSchema = <Name extends string, Fields extends Schema.Struct.Fields>(entry: ObjectiveTerm<Name, Fields, unknown, unknown>) =>
-  Schema.Struct({ loss: Schema.Literal(entry.name), ...entry.fields, weight })
+export const specSchema = <Name extends string, Fields extends Schema.Struct.Fields>(
+  entry: ObjectiveTerm<Name, Fields, unknown, unknown>
+) => Schema.Struct({ loss: Schema.Literal(entry.name), ...entry.fields, weight })

@@ -25,4 +25,6 @@ export interface DatasetLayout extends Registry.Entry {
 }
 
 /** An entry (the identity, for type checking; keeps the literal name). @category constructors */
-export const make = <const Name extends string>(entry: DatasetLayout & { readonly name: Name }): DatasetLayout & { readonly name: Name } => entry
+export const make = <const Name extends string>(
+  entry: DatasetLayout & { readonly name: Name }
+): DatasetLayout & { readonly name: Name } => entry

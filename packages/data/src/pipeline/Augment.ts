@@ -106,7 +106,11 @@ export const padCrop = (img: FloatImage, pad: number, rng: RandomStream): void =
 export const imagenetMean: readonly [number, number, number] = [0.485, 0.456, 0.406]
 
 /** Random erasing (in place); returns the erased rectangle [y, x, h, w] or undefined. */
-export const erase = (img: FloatImage, o: ErasingOptions, rng: RandomStream): readonly [number, number, number, number] | undefined => {
+export const erase = (
+  img: FloatImage,
+  o: ErasingOptions,
+  rng: RandomStream
+): readonly [number, number, number, number] | undefined => {
   if (!rng.bernoulli(o.p)) return undefined
   const { width: W, height: H, data } = img
   const area = H * W

@@ -19,7 +19,11 @@ export const decode = (path: string, height: number, width: number): Effect.Effe
         .raw()
         .toBuffer({ resolveWithObject: true })
       if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`)
-      return { height: info.height, width: info.width, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) }
+      return {
+        height: info.height,
+        width: info.width,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      }
     },
     catch: (cause) => new CorruptImage({ path, cause })
   })

@@ -14,7 +14,13 @@ export interface ImageCache {
   /** Caches an image, evicting the least recently used ones beyond the budget. */
   readonly set: (key: string, image: RgbImage) => void
   /** Counters of the cache since it was made. */
-  readonly stats: () => { readonly entries: number; readonly bytes: number; readonly hits: number; readonly misses: number; readonly evictions: number }
+  readonly stats: () => {
+    readonly entries: number
+    readonly bytes: number
+    readonly hits: number
+    readonly misses: number
+    readonly evictions: number
+  }
 }
 
 /** An LRU cache holding at most `budgetBytes` bytes of pixels (an image larger than the budget is not cached). */

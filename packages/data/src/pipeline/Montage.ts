@@ -81,7 +81,8 @@ export const rankedRows = (rows: ReadonlyArray<ReadonlyArray<Tile>>, options: Mo
       const img = framed(tile, height, width, border)
       const x0 = c * (width + spacing) + (c > 0 ? gap : 0)
       const y0 = r * (height + spacing)
-      for (let y = 0; y < height; y++) data.set(img.data.subarray(y * width * 3, (y + 1) * width * 3), ((y0 + y) * W + x0) * 3)
+      for (let y = 0; y < height; y++)
+        data.set(img.data.subarray(y * width * 3, (y + 1) * width * 3), ((y0 + y) * W + x0) * 3)
     })
   })
   return { height: H, width: W, data }

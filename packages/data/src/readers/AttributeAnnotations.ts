@@ -41,7 +41,8 @@ export const layout = `market_attribute.mat (or duke_attribute.mat):
   <variable>.train.image_index  1 x N cell of identity names ('0002')
   <variable>.test...            the same for the test identities`
 
-const numbers = (v: Mat5.MatValue | undefined): ReadonlyArray<number> | undefined => (v?._tag === "Numeric" ? Array.from(v.data) : undefined)
+const numbers = (v: Mat5.MatValue | undefined): ReadonlyArray<number> | undefined =>
+  v?._tag === "Numeric" ? Array.from(v.data) : undefined
 
 const text = (v: Mat5.MatValue): string | undefined =>
   v._tag === "Char" ? v.text.trim() : v._tag === "Numeric" && v.data.length === 1 ? String(v.data[0]) : undefined
@@ -50,10 +51,16 @@ const only = (v: Mat5.MatValue | undefined): Readonly<Record<string, Mat5.MatVal
   v?._tag === "Struct" && v.elements.length === 1 ? v.elements[0] : undefined
 
 /** Decodes a parsed file (see the module doc); a missing or malformed part is a {@link MalformedMetadata}. */
-export const fromValues = (file: string, variables: ReadonlyArray<{ readonly name: string; readonly value: Mat5.MatValue }>): AttributeAnnotations => {
+export const fromValues = (
+  file: string,
+  variables: ReadonlyArray<{ readonly name: string; readonly value: Mat5.MatValue }>
+): AttributeAnnotations => {
   const bad = (detail: string) => new MalformedMetadata({ path: file, detail })
-  const root = variables.map((v) => only(v.value)).find((r) => r !== undefined && only(r.train) !== undefined && only(r.test) !== undefined)
-  if (root === undefined) throw bad("no 1x1 struct variable with train and test struct fields (market_attribute / duke_attribute)")
+  const root = variables
+    .map((v) => only(v.value))
+    .find((r) => r !== undefined && only(r.train) !== undefined && only(r.test) !== undefined)
+  if (root === undefined)
+    throw bad("no 1x1 struct variable with train and test struct fields (market_attribute / duke_attribute)")
   const splits = { train: only(root.train)!, test: only(root.test)! }
   // the attribute fields (file order) and the values each takes, over both splits
   const fields = Object.keys(splits.train).filter((f) => f !== "image_index")
@@ -68,7 +75,10 @@ export const fromValues = (file: string, variables: ReadonlyArray<{ readonly nam
         seen.add(v)
       }
     }
-    values.set(f, [...seen].sort((a, b) => a - b))
+    values.set(
+      f,
+      [...seen].sort((a, b) => a - b)
+    )
   }
   const multi = (f: string) => (values.get(f)!.at(-1) ?? 0) > 2
   const names = fields.flatMap((f) => (multi(f) ? values.get(f)!.map((v) => `${f}=${v}`) : [f]))
@@ -80,7 +90,8 @@ export const fromValues = (file: string, variables: ReadonlyArray<{ readonly nam
     const byIdentity = new Map<number, Array<number>>()
     ids.forEach((name, i) => {
       const id = name === undefined ? Number.NaN : Number.parseInt(name, 10)
-      if (!Number.isInteger(id)) throw bad(`${split}.image_index entry ${i + 1} is not an identity name (${String(name)})`)
+      if (!Number.isInteger(id))
+        throw bad(`${split}.image_index entry ${i + 1} is not an identity name (${String(name)})`)
       const labels = fields.flatMap((f) => {
         const row = numbers(s[f])!
         if (row.length !== ids.length) throw bad(`${split}.${f} has ${row.length} values for ${ids.length} identities`)
@@ -96,12 +107,15 @@ export const fromValues = (file: string, variables: ReadonlyArray<{ readonly nam
 
 /** Reads `market_attribute.mat` / `duke_attribute.mat`. @category readers */
 export const read = (file: string): Effect.Effect<AttributeAnnotations, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Files.requireFile("attribute annotations", file, layout)
     const bytes = yield* Files.readBytes(file)
     return yield* Effect.try({
       try: () => fromValues(file, Mat5.parseValues(bytes)),
-      catch: (e) => (e instanceof MalformedMetadata ? e : new MalformedMetadata({ path: file, detail: e instanceof Error ? e.message : String(e) }))
+      catch: (e) =>
+        e instanceof MalformedMetadata
+          ? e
+          : new MalformedMetadata({ path: file, detail: e instanceof Error ? e.message : String(e) })
     })
   })
 
@@ -109,7 +123,11 @@ export const read = (file: string): Effect.Effect<AttributeAnnotations, DatasetN
  * The labels of items (`[n x names.length]` row-major, -1 for an identity the table does not hold), for a training
  * batch's `attributes` or for `attributeScores`. @category readers
  */
-export const forItems = (annotations: AttributeAnnotations, table: AttributeTable, items: ReadonlyArray<Item>): Float32Array => {
+export const forItems = (
+  annotations: AttributeAnnotations,
+  table: AttributeTable,
+  items: ReadonlyArray<Item>
+): Float32Array => {
   const A = annotations.names.length
   const out = new Float32Array(items.length * A).fill(-1)
   items.forEach((item, i) => {

@@ -26,8 +26,11 @@ export const layout = `cuhk01/
 const pattern = /^(\d{4})(\d{3})\.png$/i
 
 /** Reads CUHK01 rooted at its `cuhk01` folder. */
-export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: SplitFiles.SplitOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("CUHK01", root, layout)
     const dir = path.join(root, "campus")
     const lookup = new Map<string, Item>()
@@ -48,7 +51,11 @@ export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effec
       const split = yield* SplitFiles.pickSplit(splitFile, yield* SplitFiles.readJson(splitFile), index)
       splits = yield* SplitFiles.fromEntries(splitFile, split, lookup)
     } else {
-      const ids = SplitFiles.shuffled([...byId.keys()].sort((x, y) => x - y), options.seed ?? 0, "cuhk01")
+      const ids = SplitFiles.shuffled(
+        [...byId.keys()].sort((x, y) => x - y),
+        options.seed ?? 0,
+        "cuhk01"
+      )
       const trainIds = new Set(ids.slice(0, Math.floor(ids.length / 2)))
       const queryView = index % 2
       const all = [...lookup.values()]

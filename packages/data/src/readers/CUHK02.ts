@@ -30,8 +30,10 @@ const pairs = ["P1", "P2", "P3", "P4", "P5"] as const
 const pattern = /^(\d+)_/
 
 /** Reads CUHK02 rooted at its `cuhk02` folder. */
-export const read = (root: string): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("CUHK02", root, layout)
     const splits = { train: [] as Array<Item>, query: [] as Array<Item>, gallery: [] as Array<Item> }
     for (let k = 0; k < pairs.length; k++) {

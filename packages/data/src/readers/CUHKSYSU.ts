@@ -37,12 +37,15 @@ export interface CUHKSYSUOptions {
 }
 
 /** Reads CUHK-SYSU rooted at its `cuhksysu4reid` folder. */
-export const read = (root: string, options: CUHKSYSUOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: CUHKSYSUOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("CUHK-SYSU", root, layout)
     const report = Dataset.emptyReport()
     const split = (folder: string, cam: number) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, folder)
         yield* Files.requireDir("CUHK-SYSU", dir, layout)
         const items: Array<Item> = []
@@ -54,7 +57,11 @@ export const read = (root: string, options: CUHKSYSUOptions = {}): Effect.Effect
           }
           items.push(SplitFiles.item(path.join(dir, name), Number.parseInt(m[1]!, 10), cam))
         }
-        if (items.length === 0) return yield* new MalformedMetadata({ path: dir, detail: `no image named <identity>_s<scene>_<box>_<hard>.jpg; expected layout:\n${layout}` })
+        if (items.length === 0)
+          return yield* new MalformedMetadata({
+            path: dir,
+            detail: `no image named <identity>_s<scene>_<box>_<hard>.jpg; expected layout:\n${layout}`
+          })
         return items
       })
     const all = yield* split("train", 0)
@@ -62,7 +69,9 @@ export const read = (root: string, options: CUHKSYSUOptions = {}): Effect.Effect
     const counts = new Map<number, number>()
     for (const i of all) counts.set(i.id, (counts.get(i.id) ?? 0) + 1)
     const train = all.filter((i) => counts.get(i.id)! >= min)
-    if (train.length < all.length) report.skipped[`train: identities with fewer than ${min} images (LReID's subcuhksysu)`] = all.length - train.length
+    if (train.length < all.length)
+      report.skipped[`train: identities with fewer than ${min} images (LReID's subcuhksysu)`] =
+        all.length - train.length
     const query = yield* split("query", 1)
     const gallery = yield* split("gallery", 0)
     return yield* SplitFiles.disjoint({ name: "CUHK-SYSU", kind: "image" as const, train, query, gallery, report })

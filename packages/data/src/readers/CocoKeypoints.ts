@@ -34,16 +34,24 @@ export const parse = (text: string, path: string): KeypointIndex => {
     for (const image of Array.isArray(json.images) ? json.images : []) {
       if (isRecord(image) && typeof image.file_name === "string") names.set(image.id, image.file_name)
     }
-  } else throw new MalformedMetadata({ path, detail: "expected { images, annotations } or an array of keypoint results" })
+  } else
+    throw new MalformedMetadata({ path, detail: "expected { images, annotations } or an array of keypoint results" })
   const out = new Map<string, Float32Array>()
   const scores = new Map<string, number>()
   ;(annotations as Array<unknown>).forEach((a, k) => {
     if (!isRecord(a)) throw new MalformedMetadata({ path, detail: `annotation ${k} is not an object` })
     const name = names.get(a.image_id) ?? (typeof a.image_id === "string" ? a.image_id : undefined)
-    if (name === undefined) throw new MalformedMetadata({ path, detail: `annotation ${k}: image_id ${String(a.image_id)} has no entry in images` })
+    if (name === undefined)
+      throw new MalformedMetadata({
+        path,
+        detail: `annotation ${k}: image_id ${String(a.image_id)} has no entry in images`
+      })
     const kp = a.keypoints
     if (!Array.isArray(kp) || kp.length !== 51 || kp.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
-      throw new MalformedMetadata({ path, detail: `annotation ${k} (${name}): keypoints must be 51 finite numbers (17 x [x, y, v])` })
+      throw new MalformedMetadata({
+        path,
+        detail: `annotation ${k} (${name}): keypoints must be 51 finite numbers (17 x [x, y, v])`
+      })
     }
     const score = typeof a.score === "number" ? a.score : Number.NEGATIVE_INFINITY
     if (out.has(name) && score <= scores.get(name)!) return

@@ -20,12 +20,12 @@ const cameraPattern = /_C(\d+)_/
 
 /** Reads DukeMTMC-VideoReID rooted at its folder. */
 export const read = (root: string): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Files.requireDir("DukeMTMC-VideoReID", root, layout)
     const report = Dataset.emptyReport()
     let tracklet = 0
     const split = (name: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, name)
         yield* Files.requireDir("DukeMTMC-VideoReID", dir, layout)
         const items: Array<Item> = []
@@ -44,7 +44,13 @@ export const read = (root: string): Effect.Effect<Dataset.Dataset, DatasetNotFou
             }
             const t = tracklet++
             frames.forEach((frame, f) => {
-              items.push({ source: { _tag: "File", path: path.join(dir, pidDir, tid, frame) }, id, cam: Number.parseInt(m[1]!, 10) - 1, tracklet: t, frame: f })
+              items.push({
+                source: { _tag: "File", path: path.join(dir, pidDir, tid, frame) },
+                id,
+                cam: Number.parseInt(m[1]!, 10) - 1,
+                tracklet: t,
+                frame: f
+              })
             })
           }
         }

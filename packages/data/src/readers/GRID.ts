@@ -33,7 +33,7 @@ const pattern = /^(\d+)_(\d+)_/
 
 /** The train identities of split `index` of `features_and_partitions.mat`. */
 const matTrainIds = (file: string, index: number): Effect.Effect<Array<number>, MalformedMetadata | DatasetNotFound> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Files.requireFile("GRID", file, layout)
     const bytes = yield* Files.readBytes(file)
     const values = yield* Effect.try({
@@ -41,29 +41,41 @@ const matTrainIds = (file: string, index: number): Effect.Effect<Array<number>, 
       catch: (e) => new MalformedMetadata({ path: file, detail: e instanceof Error ? e.message : String(e) })
     })
     const all = values.find((v) => v.name === "trainIdxAll")?.value
-    if (all === undefined || all._tag !== "Cell") return yield* new MalformedMetadata({ path: file, detail: "no cell array named trainIdxAll" })
+    if (all === undefined || all._tag !== "Cell")
+      return yield* new MalformedMetadata({ path: file, detail: "no cell array named trainIdxAll" })
     const cell = all.cells[index]
-    if (cell === undefined) return yield* new MalformedMetadata({ path: file, detail: `trainIdxAll has no split ${index} (it has ${all.cells.length})` })
+    if (cell === undefined)
+      return yield* new MalformedMetadata({
+        path: file,
+        detail: `trainIdxAll has no split ${index} (it has ${all.cells.length})`
+      })
     const record = cell._tag === "Struct" ? cell.elements[0] : undefined
     const field = record === undefined || cell._tag !== "Struct" ? undefined : record[cell.fields[2] ?? ""]
     if (field === undefined || field._tag !== "Numeric") {
-      return yield* new MalformedMetadata({ path: file, detail: `trainIdxAll{${index + 1}} is not a struct whose third field lists the train identities` })
+      return yield* new MalformedMetadata({
+        path: file,
+        detail: `trainIdxAll{${index + 1}} is not a struct whose third field lists the train identities`
+      })
     }
     return Array.from(field.data)
   })
 
 /** Reads GRID rooted at its `grid` folder. */
-export const read = (root: string, options: Pick<SplitFiles.SplitOptions, "split"> = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: Pick<SplitFiles.SplitOptions, "split"> = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("GRID", root, layout)
     const folder = (name: "probe" | "gallery") =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, "underground_reid", name)
         const items: Array<Item> = []
         for (const file of yield* SplitFiles.images("GRID", dir, layout)) {
           const m = yield* SplitFiles.parseName(dir, file, pattern, "<identity>_<camera>_....jpeg")
           const cam = Number.parseInt(m[2]!, 10) - 1
-          if (cam < 0) return yield* new MalformedMetadata({ path: path.join(dir, file), detail: "camera must be 1..8" })
+          if (cam < 0)
+            return yield* new MalformedMetadata({ path: path.join(dir, file), detail: "camera must be 1..8" })
           items.push(SplitFiles.item(path.join(dir, file), Number.parseInt(m[1]!, 10), cam))
         }
         return items

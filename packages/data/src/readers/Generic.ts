@@ -35,17 +35,23 @@ export const manifestLayout = `manifest.csv:
 const cameraPattern = /(?:^|_)[cC](\d+)/
 
 /** Reads one-folder-per-identity data. */
-export const readFolders = (root: string, name = path.basename(root)): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+export const readFolders = (
+  root: string,
+  name = path.basename(root)
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
+  Effect.gen(function* () {
     yield* Files.requireDir(name, root, folderLayout)
     const report = Dataset.emptyReport()
     const splitDirs = yield* Files.exists(path.join(root, "train"))
     const numbering = new Map<string, number>()
     const read = (dir: string, split: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (!(yield* Files.exists(dir))) return [] as Array<Item>
         const items: Array<Item> = []
-        const links = (at: string) => ({ root, skipped: (name: string, reason: string) => Dataset.skip(report, `${split}: ${reason}`, path.join(at, name)) })
+        const links = (at: string) => ({
+          root,
+          skipped: (name: string, reason: string) => Dataset.skip(report, `${split}: ${reason}`, path.join(at, name))
+        })
         for (const idDir of yield* Files.list(dir, "dirs", links(""))) {
           let id = /^-?\d+$/.test(idDir) ? Number.parseInt(idDir, 10) : numbering.get(idDir)
           if (id === undefined) numbering.set(idDir, (id = numbering.size))
@@ -55,7 +61,11 @@ export const readFolders = (root: string, name = path.basename(root)): Effect.Ef
               continue
             }
             const m = cameraPattern.exec(file)
-            items.push({ source: { _tag: "File", path: path.join(dir, idDir, file) }, id, cam: m === null ? 0 : Math.max(0, Number.parseInt(m[1]!, 10) - 1) })
+            items.push({
+              source: { _tag: "File", path: path.join(dir, idDir, file) },
+              id,
+              cam: m === null ? 0 : Math.max(0, Number.parseInt(m[1]!, 10) - 1)
+            })
           }
         }
         return items
@@ -107,13 +117,17 @@ export const readManifest = (
   name = path.basename(file, path.extname(file)),
   options: ManifestOptions = {}
 ): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Files.requireFile(name, file, manifestLayout)
     const rows = Files.lines(yield* Files.readText(file))
     const header = splitCsv(rows[0] ?? "").map((h) => h.toLowerCase())
     const col = (c: string) => header.indexOf(c)
     for (const required of ["path", "id", "cam"]) {
-      if (col(required) < 0) return yield* new MalformedMetadata({ path: file, detail: `the header must name the columns path,id,cam; got "${rows[0] ?? ""}"` })
+      if (col(required) < 0)
+        return yield* new MalformedMetadata({
+          path: file,
+          detail: `the header must name the columns path,id,cam; got "${rows[0] ?? ""}"`
+        })
     }
     const report = Dataset.emptyReport()
     const splits: Record<"train" | "query" | "gallery", Array<Item>> = { train: [], query: [], gallery: [] }

@@ -28,8 +28,11 @@ export const layout = `ilids/
 const pattern = /^(\d{4})(\d{3})\.jpg$/i
 
 /** Reads i-LIDS rooted at its `ilids` folder. */
-export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: SplitFiles.SplitOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("i-LIDS", root, layout)
     const dir = path.join(root, "i-LIDS_Pedestrian", "Persons")
     const lookup = new Map<string, Item>()
@@ -50,12 +53,23 @@ export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effec
       splits = yield* SplitFiles.fromEntries(splitFile, split, lookup)
     } else {
       const seed = options.seed ?? 0
-      const ids = SplitFiles.shuffled([...byId.keys()].sort((x, y) => x - y), seed, "ilids")
+      const ids = SplitFiles.shuffled(
+        [...byId.keys()].sort((x, y) => x - y),
+        seed,
+        "ilids"
+      )
       const nTrain = Math.floor(ids.length * 0.5)
       const draw = SplitFiles.stream(seed, "ilids")
-      const test = ids.slice(nTrain).sort((x, y) => x - y).filter((id) => byId.get(id)!.length >= 2).map((id) => draw.sample(byId.get(id)!, 2))
+      const test = ids
+        .slice(nTrain)
+        .sort((x, y) => x - y)
+        .filter((id) => byId.get(id)!.length >= 2)
+        .map((id) => draw.sample(byId.get(id)!, 2))
       splits = {
-        train: ids.slice(0, nTrain).sort((x, y) => x - y).flatMap((id) => byId.get(id)!),
+        train: ids
+          .slice(0, nTrain)
+          .sort((x, y) => x - y)
+          .flatMap((id) => byId.get(id)!),
         query: test.map((pair) => pair[0]!),
         gallery: test.map((pair) => pair[1]!)
       }

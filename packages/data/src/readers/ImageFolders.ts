@@ -28,16 +28,22 @@ export interface FolderLayout {
 }
 
 /** Reads a folder layout rooted at `root`. */
-export const read = (root: string, layout: FolderLayout): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  layout: FolderLayout
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
+  Effect.gen(function* () {
     yield* Files.requireDir(layout.dataset, root, layout.layout)
     const report = Dataset.emptyReport()
     const split = (folder: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, folder)
         yield* Files.requireDir(layout.dataset, dir, layout.layout)
         const items: Array<Item> = []
-        const links = { root, skipped: (name: string, reason: string) => Dataset.skip(report, `${folder}: ${reason}`, name) }
+        const links = {
+          root,
+          skipped: (name: string, reason: string) => Dataset.skip(report, `${folder}: ${reason}`, name)
+        }
         for (const name of yield* Files.listImages(dir, links)) {
           const m = layout.pattern.exec(name)
           if (m === null) {

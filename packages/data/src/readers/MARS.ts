@@ -36,8 +36,12 @@ const parseNumbers = (text: string): Array<Array<number>> =>
     .filter((r) => r.every((x) => Number.isFinite(x)))
 
 /** Reads a numeric table from `<base>.mat`, `<base>.csv` or `<base>.txt` (first found). */
-export const readTable = (dataset: string, base: string, shown: string): Effect.Effect<Array<Array<number>>, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+export const readTable = (
+  dataset: string,
+  base: string,
+  shown: string
+): Effect.Effect<Array<Array<number>>, DatasetNotFound | MalformedMetadata> =>
+  Effect.gen(function* () {
     for (const ext of [".mat", ".csv", ".txt"]) {
       const file = base + ext
       if (!(yield* Files.exists(file))) continue
@@ -62,14 +66,17 @@ export interface MARSOptions {
 }
 
 /** Reads MARS rooted at its folder. */
-export const read = (root: string, options: MARSOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: MARSOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("MARS", root, layout)
     const info = path.join(root, "info")
     yield* Files.requireDir("MARS", info, layout)
     for (const d of ["bbox_train", "bbox_test"]) yield* Files.requireDir("MARS", path.join(root, d), layout)
     const names = (split: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const file = path.join(info, `${split}_name.txt`)
         yield* Files.requireFile("MARS", file, layout)
         return Files.lines(yield* Files.readText(file))
@@ -81,8 +88,14 @@ export const read = (root: string, options: MARSOptions = {}): Effect.Effect<Dat
     const queryRows = (yield* readTable("MARS", path.join(info, "query_IDX"), layout)).flat()
     const report = Dataset.emptyReport()
     const minFrames = options.minFrames ?? 0
-    const tracks = (rows: ReadonlyArray<ReadonlyArray<number>>, allNames: ReadonlyArray<string>, dir: string, offset: number, file: string) =>
-      Effect.gen(function*() {
+    const tracks = (
+      rows: ReadonlyArray<ReadonlyArray<number>>,
+      allNames: ReadonlyArray<string>,
+      dir: string,
+      offset: number,
+      file: string
+    ) =>
+      Effect.gen(function* () {
         const out: Array<Array<Item>> = []
         for (let r = 0; r < rows.length; r++) {
           const [start, end, id, camera] = rows[r]!
@@ -90,7 +103,10 @@ export const read = (root: string, options: MARSOptions = {}): Effect.Effect<Dat
             return yield* new MalformedMetadata({ path: file, detail: `row ${r + 1} has fewer than 4 columns` })
           }
           if (start < 1 || end > allNames.length || end < start) {
-            return yield* new MalformedMetadata({ path: file, detail: `row ${r + 1}: indices ${start}..${end} outside 1..${allNames.length}` })
+            return yield* new MalformedMetadata({
+              path: file,
+              detail: `row ${r + 1}: indices ${start}..${end} outside 1..${allNames.length}`
+            })
           }
           if (id === -1) {
             Dataset.skip(report, `${path.basename(file)}: junk tracklet (identity -1)`, allNames[start - 1]!)
@@ -119,7 +135,11 @@ export const read = (root: string, options: MARSOptions = {}): Effect.Effect<Dat
     const test = yield* tracks(testInfo, testNames, "bbox_test", trainInfo.length, path.join(info, "tracks_test_info"))
     const isQuery = new Set(queryRows.map((q) => q - 1))
     for (const q of isQuery) {
-      if (q < 0 || q >= test.length) return yield* new MalformedMetadata({ path: path.join(info, "query_IDX"), detail: `query row ${q + 1} outside 1..${test.length}` })
+      if (q < 0 || q >= test.length)
+        return yield* new MalformedMetadata({
+          path: path.join(info, "query_IDX"),
+          detail: `query row ${q + 1} outside 1..${test.length}`
+        })
     }
     const query = test.filter((_, r) => isQuery.has(r)).flat()
     const gallery = test.filter((_, r) => !isQuery.has(r)).flat()

@@ -34,15 +34,18 @@ export interface MSMT17Options {
 }
 
 /** Reads MSMT17 V1 or V2 rooted at its `MSMT17_V1` / `MSMT17_V2` folder. */
-export const read = (root: string, options: MSMT17Options = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: MSMT17Options = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("MSMT17", root, layout(options.version ?? "V1"))
     const version = options.version ?? ((yield* Files.exists(path.join(root, "mask_train_v2"))) ? "V2" : "V1")
     const [trainDir, testDir] = version === "V1" ? ["train", "test"] : ["mask_train_v2", "mask_test_v2"]
     const name = `MSMT17_${version}`
     const report = Dataset.emptyReport()
     const readList = (list: string, dir: string, idOffset = 0) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const file = path.join(root, list)
         yield* Files.requireFile(name, file, layout(version))
         yield* Files.requireDir(name, path.join(root, dir), layout(version))

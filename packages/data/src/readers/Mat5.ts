@@ -57,8 +57,12 @@ const DEFAULT_MAX_INFLATED = 512 * 1024 * 1024
 const readNumbers = (view: DataView, offset: number, type: number, bytes: number, le: boolean): Float64Array => {
   const size = sizes[type]
   if (size === undefined) return fail(`unsupported numeric type ${type}`)
-  if (bytes % size !== 0) return fail(`a numeric element of ${bytes} bytes is not a whole number of ${size}-byte values`)
-  if (offset + bytes > view.byteLength) return fail(`a numeric element of ${bytes} bytes runs past the end of its data (${view.byteLength - offset} bytes left)`)
+  if (bytes % size !== 0)
+    return fail(`a numeric element of ${bytes} bytes is not a whole number of ${size}-byte values`)
+  if (offset + bytes > view.byteLength)
+    return fail(
+      `a numeric element of ${bytes} bytes runs past the end of its data (${view.byteLength - offset} bytes left)`
+    )
   const n = bytes / size
   const out = new Float64Array(n)
   for (let i = 0; i < n; i++) {
@@ -109,7 +113,8 @@ interface Element {
 
 /** The element tag at `offset`; its data must fit before `end` (the end of the enclosing element). */
 const element = (view: DataView, offset: number, end: number, le: boolean): Element => {
-  if (offset + 8 > end) return fail(`an element tag at byte ${offset} runs past the end of its enclosing element (byte ${end})`)
+  if (offset + 8 > end)
+    return fail(`an element tag at byte ${offset} runs past the end of its enclosing element (byte ${end})`)
   const first = view.getUint32(offset, le)
   if (first >>> 16 !== 0) {
     // small data element: 2 bytes size, 2 bytes type, 4 bytes data
@@ -133,7 +138,8 @@ const parseMatrix = (view: DataView, start: number, end: number, le: boolean): M
   const complex = (view.getUint32(flags.offset, le) >>> 11) & 1
   const dimsEl = element(view, flags.next, end, le)
   const dims = Array.from(readNumbers(view, dimsEl.offset, dimsEl.type, dimsEl.bytes, le))
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0))
+    return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
   const nameEl = element(view, dimsEl.next, end, le)
   const name = new TextDecoder().decode(new Uint8Array(view.buffer, view.byteOffset + nameEl.offset, nameEl.bytes))
   // numeric classes: mxDOUBLE 6 .. mxUINT64 15
@@ -143,7 +149,9 @@ const parseMatrix = (view: DataView, start: number, end: number, le: boolean): M
   if (size === undefined) return fail(`variable "${name}": unsupported numeric type ${real.type}`)
   const declared = dims.reduce((a, d) => a * d, 1)
   if (declared * size !== real.bytes) {
-    return fail(`variable "${name}": dimensions [${dims.join(", ")}] declare ${declared} values but its data holds ${real.bytes / size}`)
+    return fail(
+      `variable "${name}": dimensions [${dims.join(", ")}] declare ${declared} values but its data holds ${real.bytes / size}`
+    )
   }
   return { name, dims, data: readNumbers(view, real.offset, real.type, real.bytes, le) }
 }
@@ -174,7 +182,9 @@ const walkElements = (
       const left = budget.max - budget.inflated
       let raw: Uint8Array
       try {
-        raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes), { maxOutputLength: Math.max(1, left) })
+        raw = inflateSync(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes), {
+          maxOutputLength: Math.max(1, left)
+        })
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
         throw new Mat5FormatError(
@@ -196,14 +206,18 @@ const walkElements = (
 const open = (bytes: Uint8Array): { readonly view: DataView; readonly le: boolean } => {
   if (bytes.length < 128) return fail("too short for a MAT-file header")
   const header = new TextDecoder().decode(bytes.subarray(0, 10))
-  if (!header.startsWith("MATLAB 5.0")) return fail("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
+  if (!header.startsWith("MATLAB 5.0"))
+    return fail("not a MATLAB 5.0 MAT-file (v7.3 files are HDF5: export them to CSV)")
   const endian = String.fromCharCode(bytes[126]!, bytes[127]!)
   const le = endian === "IM"
   if (!le && endian !== "MI") return fail("bad endian indicator")
   return { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), le }
 }
 
-const budgetOf = (options: ParseOptions): Budget => ({ inflated: 0, max: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED })
+const budgetOf = (options: ParseOptions): Budget => ({
+  inflated: 0,
+  max: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED
+})
 
 /** Parses the numeric variables of a level-5 MAT-file. Throws a {@link Mat5FormatError} on a file that is not one. */
 export const parse = (bytes: Uint8Array, options: ParseOptions = {}): Array<MatVariable> => {
@@ -246,7 +260,10 @@ const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
 }
 
 /** Writes 2-D double matrices (given row-major as arrays of rows) as a level-5 MAT-file, optionally compressed. */
-export const write = (variables: ReadonlyArray<{ readonly name: string; readonly rows: ReadonlyArray<ReadonlyArray<number>> }>, compress = true): Uint8Array => {
+export const write = (
+  variables: ReadonlyArray<{ readonly name: string; readonly rows: ReadonlyArray<ReadonlyArray<number>> }>,
+  compress = true
+): Uint8Array => {
   const header = new Uint8Array(128).fill(32)
   header.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by reidfx"))
   header.fill(0, 116, 124)
@@ -297,12 +314,12 @@ export type MatValue =
   | { readonly _tag: "Char"; readonly dims: ReadonlyArray<number>; readonly text: string }
   | { readonly _tag: "Cell"; readonly dims: ReadonlyArray<number>; readonly cells: ReadonlyArray<MatValue> }
   | {
-    readonly _tag: "Struct"
-    readonly dims: ReadonlyArray<number>
-    readonly fields: ReadonlyArray<string>
-    /** One record per element, each mapping a field name to its value. */
-    readonly elements: ReadonlyArray<Readonly<Record<string, MatValue>>>
-  }
+      readonly _tag: "Struct"
+      readonly dims: ReadonlyArray<number>
+      readonly fields: ReadonlyArray<string>
+      /** One record per element, each mapping a field name to its value. */
+      readonly elements: ReadonlyArray<Readonly<Record<string, MatValue>>>
+    }
   | { readonly _tag: "Unsupported"; readonly dims: ReadonlyArray<number>; readonly matlabClass: number }
 
 const mxCELL = 1
@@ -319,14 +336,22 @@ const decodeText = (view: DataView, el: Element, le: boolean): string => {
     for (let i = 0; i < el.bytes / 2; i++) s += String.fromCharCode(view.getUint16(el.offset + 2 * i, le))
     return s
   }
-  return new TextDecoder(el.type === miUTF8 ? "utf-8" : "latin1").decode(new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes))
+  return new TextDecoder(el.type === miUTF8 ? "utf-8" : "latin1").decode(
+    new Uint8Array(view.buffer, view.byteOffset + el.offset, el.bytes)
+  )
 }
 
 /** Deepest nesting of cells and structs accepted (a hostile file could otherwise exhaust the stack). */
 const MAX_NESTING = 32
 
 /** Parses the body of one miMATRIX element (`start` .. `end`, after its tag) into a value and its name. */
-const parseValue = (view: DataView, start: number, end: number, le: boolean, depth = 0): { readonly name: string; readonly value: MatValue } => {
+const parseValue = (
+  view: DataView,
+  start: number,
+  end: number,
+  le: boolean,
+  depth = 0
+): { readonly name: string; readonly value: MatValue } => {
   if (end <= start) return { name: "", value: { _tag: "Numeric", dims: [0, 0], data: new Float64Array(0) } }
   if (depth > MAX_NESTING) return fail(`cells or structs nested deeper than ${MAX_NESTING} levels`)
   const flags = element(view, start, end, le)
@@ -336,13 +361,15 @@ const parseValue = (view: DataView, start: number, end: number, le: boolean, dep
   const complex = (word >>> 11) & 1
   const dimsEl = element(view, flags.next, end, le)
   const dims = Array.from(readNumbers(view, dimsEl.offset, dimsEl.type, dimsEl.bytes, le))
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0))
+    return fail(`dimensions [${dims.join(", ")}] are not non-negative integers`)
   const nameEl = element(view, dimsEl.next, end, le)
   const name = new TextDecoder().decode(new Uint8Array(view.buffer, view.byteOffset + nameEl.offset, nameEl.bytes))
   const n = count(dims)
   if (cls === mxCELL) {
     // each cell is an element of at least 8 bytes: a count past that cannot be in the file
-    if (n > (end - nameEl.next) / 8) return fail(`cell "${name}" declares ${n} cells but its element holds ${end - nameEl.next} bytes`)
+    if (n > (end - nameEl.next) / 8)
+      return fail(`cell "${name}" declares ${n} cells but its element holds ${end - nameEl.next} bytes`)
     const cells: Array<MatValue> = []
     let at = nameEl.next
     for (let i = 0; i < n; i++) {
@@ -355,7 +382,8 @@ const parseValue = (view: DataView, start: number, end: number, le: boolean, dep
   if (cls === mxSTRUCT) {
     const lengthEl = element(view, nameEl.next, end, le)
     const fieldLength = view.getInt32(lengthEl.offset, le)
-    if (fieldLength <= 0 || fieldLength > 64) return fail(`struct "${name}": field name length ${fieldLength} (expected 1 to 64)`)
+    if (fieldLength <= 0 || fieldLength > 64)
+      return fail(`struct "${name}": field name length ${fieldLength} (expected 1 to 64)`)
     const namesEl = element(view, lengthEl.next, end, le)
     const fields: Array<string> = []
     for (let f = 0; f < Math.floor(namesEl.bytes / fieldLength); f++) {
@@ -364,7 +392,9 @@ const parseValue = (view: DataView, start: number, end: number, le: boolean, dep
       fields.push(new TextDecoder().decode(zero < 0 ? raw : raw.subarray(0, zero)))
     }
     if (n * fields.length > (end - namesEl.next) / 8) {
-      return fail(`struct "${name}" declares ${n} x ${fields.length} fields but its element holds ${end - namesEl.next} bytes`)
+      return fail(
+        `struct "${name}" declares ${n} x ${fields.length} fields but its element holds ${end - namesEl.next} bytes`
+      )
     }
     const elements: Array<Record<string, MatValue>> = []
     let at = namesEl.next
@@ -393,7 +423,10 @@ const parseValue = (view: DataView, start: number, end: number, le: boolean, dep
  * Parses every variable of a level-5 MAT-file, cells and structs included (what scipy's `loadmat` returns, as
  * tagged values), with the same bounds as {@link parse}. Throws a {@link Mat5FormatError} on a file that is not one.
  */
-export const parseValues = (bytes: Uint8Array, options: ParseOptions = {}): Array<{ readonly name: string; readonly value: MatValue }> => {
+export const parseValues = (
+  bytes: Uint8Array,
+  options: ParseOptions = {}
+): Array<{ readonly name: string; readonly value: MatValue }> => {
   const { le, view } = open(bytes)
   const out: Array<{ name: string; value: MatValue }> = []
   walkElements(view, 128, le, budgetOf(options), 0, (v, start, end) => {
@@ -411,7 +444,14 @@ const encodeValue = (name: string, value: MatValue): Uint8Array => {
   const nameBytes = new TextEncoder().encode(name)
   const head = (cls: number) => {
     new DataView(flags.buffer).setUint32(0, cls, true)
-    return [tag(miUINT32, 8), flags, tag(miINT32, dims.length), padTo8(dims), tag(miINT8, nameBytes.length), padTo8(nameBytes)]
+    return [
+      tag(miUINT32, 8),
+      flags,
+      tag(miINT32, dims.length),
+      padTo8(dims),
+      tag(miINT8, nameBytes.length),
+      padTo8(nameBytes)
+    ]
   }
   let parts: Array<Uint8Array>
   switch (value._tag) {
@@ -425,7 +465,8 @@ const encodeValue = (name: string, value: MatValue): Uint8Array => {
     }
     case "Char": {
       const chars = new Uint8Array(value.text.length * 2)
-      for (let i = 0; i < value.text.length; i++) new DataView(chars.buffer).setUint16(2 * i, value.text.charCodeAt(i), true)
+      for (let i = 0; i < value.text.length; i++)
+        new DataView(chars.buffer).setUint16(2 * i, value.text.charCodeAt(i), true)
       parts = [...head(mxCHAR), tag(miUINT16, chars.length), padTo8(chars)]
       break
     }
@@ -458,7 +499,9 @@ const encodeValue = (name: string, value: MatValue): Uint8Array => {
 }
 
 /** Writes values (numeric, char, cell, struct) as a level-5 MAT-file, uncompressed (what the tests' fixtures need). */
-export const writeValues = (variables: ReadonlyArray<{ readonly name: string; readonly value: MatValue }>): Uint8Array => {
+export const writeValues = (
+  variables: ReadonlyArray<{ readonly name: string; readonly value: MatValue }>
+): Uint8Array => {
   const header = new Uint8Array(128).fill(32)
   header.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by reidfx"))
   header.fill(0, 116, 124)

@@ -33,11 +33,14 @@ export const sharedPersons = 200
 const pattern = /^person_(\d+)\.png$/i
 
 /** Reads PRID2011 (single shot) rooted at its `prid2011` folder. */
-export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: SplitFiles.SplitOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("PRID2011", root, layout)
     const views = (cam: "cam_a" | "cam_b", camera: number) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, "prid_2011", "single_shot", cam)
         const byId = new Map<number, Item>()
         for (const name of yield* SplitFiles.images("PRID2011", dir, layout)) {
@@ -57,17 +60,38 @@ export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effec
       train = (yield* SplitFiles.entryNames(splitFile, split, "train")).map(Number)
       test = (yield* SplitFiles.entryNames(splitFile, split, "test")).map(Number)
       const bad = [...train, ...test].find((id) => !Number.isInteger(id) || id < 1 || id > sharedPersons)
-      if (bad !== undefined) return yield* new MalformedMetadata({ path: splitFile, detail: `person ${bad} is not one of the ${sharedPersons} persons both views see` })
+      if (bad !== undefined)
+        return yield* new MalformedMetadata({
+          path: splitFile,
+          detail: `person ${bad} is not one of the ${sharedPersons} persons both views see`
+        })
     } else {
-      const order = SplitFiles.shuffled(Array.from({ length: sharedPersons }, (_, i) => i + 1), options.seed ?? 0, "prid")
+      const order = SplitFiles.shuffled(
+        Array.from({ length: sharedPersons }, (_, i) => i + 1),
+        options.seed ?? 0,
+        "prid"
+      )
       train = order.slice(0, sharedPersons / 2).sort((x, y) => x - y)
       test = order.slice(sharedPersons / 2).sort((x, y) => x - y)
     }
-    const missing = [...train, ...test].flatMap((id) => [["cam_a", id], ["cam_b", id]] as const)
+    const missing = [...train, ...test]
+      .flatMap(
+        (id) =>
+          [
+            ["cam_a", id],
+            ["cam_b", id]
+          ] as const
+      )
       .find(([cam, id]) => !(cam === "cam_a" ? a : b).has(id))
     if (missing !== undefined) {
       return yield* new MalformedMetadata({
-        path: path.join(root, "prid_2011", "single_shot", missing[0], `person_${String(missing[1]).padStart(4, "0")}.png`),
+        path: path.join(
+          root,
+          "prid_2011",
+          "single_shot",
+          missing[0],
+          `person_${String(missing[1]).padStart(4, "0")}.png`
+        ),
         detail: "the split names this person but the image is missing"
       })
     }
@@ -77,6 +101,9 @@ export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effec
       kind: "image" as const,
       train: train.flatMap((id) => [a.get(id)!, b.get(id)!]),
       query: test.map((id) => a.get(id)!),
-      gallery: [...test.map((id) => b.get(id)!), ...[...b.values()].filter((i) => i.id > sharedPersons && !testSet.has(i.id))]
+      gallery: [
+        ...test.map((id) => b.get(id)!),
+        ...[...b.values()].filter((i) => i.id > sharedPersons && !testSet.has(i.id))
+      ]
     })
   })

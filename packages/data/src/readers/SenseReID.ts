@@ -26,11 +26,13 @@ export const layout = `sensereid/
 const pattern = /^(\d+)_(\d+)\.jpg$/i
 
 /** Reads SenseReID rooted at its `sensereid` folder. */
-export const read = (root: string): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("SenseReID", root, layout)
     const folder = (name: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const dir = path.join(root, "SenseReID", name)
         const items: Array<Item> = []
         for (const file of yield* SplitFiles.images("SenseReID", dir, layout)) {
@@ -39,5 +41,11 @@ export const read = (root: string): Effect.Effect<Dataset.Dataset, DatasetNotFou
         }
         return items
       })
-    return { name: "SenseReID", kind: "image" as const, train: [], query: yield* folder("test_probe"), gallery: yield* folder("test_gallery") }
+    return {
+      name: "SenseReID",
+      kind: "image" as const,
+      train: [],
+      query: yield* folder("test_probe"),
+      gallery: yield* folder("test_gallery")
+    }
   })

@@ -32,15 +32,29 @@ export const readJson = (file: string): Effect.Effect<unknown, MalformedMetadata
   Effect.flatMap(Files.readText(file), (text) =>
     Effect.try({
       try: () => JSON.parse(text) as unknown,
-      catch: (e) => new MalformedMetadata({ path: file, detail: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` })
-    }))
+      catch: (e) =>
+        new MalformedMetadata({ path: file, detail: `not valid JSON: ${e instanceof Error ? e.message : String(e)}` })
+    })
+  )
 
 /** The `index`-th element of a split list (a JSON array of objects), or a {@link MalformedMetadata} naming the file. */
-export const pickSplit = (file: string, json: unknown, index: number): Effect.Effect<Record<string, unknown>, MalformedMetadata> => {
-  if (!Array.isArray(json) || json.length === 0) return Effect.fail(new MalformedMetadata({ path: file, detail: "expected a non-empty JSON array of splits" }))
+export const pickSplit = (
+  file: string,
+  json: unknown,
+  index: number
+): Effect.Effect<Record<string, unknown>, MalformedMetadata> => {
+  if (!Array.isArray(json) || json.length === 0)
+    return Effect.fail(new MalformedMetadata({ path: file, detail: "expected a non-empty JSON array of splits" }))
   const split = json[index] as unknown
-  if (split === undefined) return Effect.fail(new MalformedMetadata({ path: file, detail: `split ${index} does not exist (the file has ${json.length}: 0..${json.length - 1})` }))
-  if (split === null || typeof split !== "object") return Effect.fail(new MalformedMetadata({ path: file, detail: `split ${index} is not an object` }))
+  if (split === undefined)
+    return Effect.fail(
+      new MalformedMetadata({
+        path: file,
+        detail: `split ${index} does not exist (the file has ${json.length}: 0..${json.length - 1})`
+      })
+    )
+  if (split === null || typeof split !== "object")
+    return Effect.fail(new MalformedMetadata({ path: file, detail: `split ${index} is not an object` }))
   return Effect.succeed(split as Record<string, unknown>)
 }
 
@@ -48,13 +62,29 @@ export const pickSplit = (file: string, json: unknown, index: number): Effect.Ef
  * The file names of a split entry list: strings (`"0001001.jpg"`), numbers (PRID's identities, returned as
  * strings) or torchreid's `[path, label, camera]` triples (the path's last two segments: camera folder and file).
  */
-export const entryNames = (file: string, split: Record<string, unknown>, key: string): Effect.Effect<Array<string>, MalformedMetadata> => {
+export const entryNames = (
+  file: string,
+  split: Record<string, unknown>,
+  key: string
+): Effect.Effect<Array<string>, MalformedMetadata> => {
   const list = split[key]
-  if (!Array.isArray(list)) return Effect.fail(new MalformedMetadata({ path: file, detail: `the split has no "${key}" list` }))
+  if (!Array.isArray(list))
+    return Effect.fail(new MalformedMetadata({ path: file, detail: `the split has no "${key}" list` }))
   const out: Array<string> = []
   for (const entry of list as Array<unknown>) {
-    const p = typeof entry === "string" || typeof entry === "number" ? String(entry) : Array.isArray(entry) && typeof entry[0] === "string" ? entry[0] : undefined
-    if (p === undefined) return Effect.fail(new MalformedMetadata({ path: file, detail: `"${key}" entry ${JSON.stringify(entry)} is neither a name nor [path, label, camera]` }))
+    const p =
+      typeof entry === "string" || typeof entry === "number"
+        ? String(entry)
+        : Array.isArray(entry) && typeof entry[0] === "string"
+          ? entry[0]
+          : undefined
+    if (p === undefined)
+      return Effect.fail(
+        new MalformedMetadata({
+          path: file,
+          detail: `"${key}" entry ${JSON.stringify(entry)} is neither a name nor [path, label, camera]`
+        })
+      )
     const parts = p.split(/[\\/]/)
     out.push(parts.slice(-2).join("/"))
   }
@@ -62,10 +92,12 @@ export const entryNames = (file: string, split: Record<string, unknown>, key: st
 }
 
 /** A seeded shuffle (the readers' split when the dataset ships no split file). */
-export const shuffled = <A>(items: ReadonlyArray<A>, seed: number, dataset: string): Array<A> => RandomStream.fromSeed(seed, `splits/${dataset}`).shuffle(items)
+export const shuffled = <A>(items: ReadonlyArray<A>, seed: number, dataset: string): Array<A> =>
+  RandomStream.fromSeed(seed, `splits/${dataset}`).shuffle(items)
 
 /** A seeded stream for other draws of a split (iLIDS' query / gallery images). */
-export const stream = (seed: number, dataset: string): RandomStream => RandomStream.fromSeed(seed, `splits/${dataset}/images`)
+export const stream = (seed: number, dataset: string): RandomStream =>
+  RandomStream.fromSeed(seed, `splits/${dataset}/images`)
 
 /** Fails with {@link IdentityOverlap} when train and query / gallery identities intersect. */
 export const disjoint = (dataset: Dataset.Dataset): Effect.Effect<Dataset.Dataset, IdentityOverlap> => {
@@ -81,17 +113,25 @@ export const item = (file: string, id: number, cam: number): Item => ({ source: 
 
 /** The image names of a folder, failing with {@link MalformedMetadata} when it has none. */
 export const images = (dataset: string, dir: string, layout: string) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* Files.requireDir(dataset, dir, layout)
     const names = yield* Files.listImages(dir)
-    if (names.length === 0) return yield* new MalformedMetadata({ path: dir, detail: `no image; expected layout:\n${layout}` })
+    if (names.length === 0)
+      return yield* new MalformedMetadata({ path: dir, detail: `no image; expected layout:\n${layout}` })
     return names
   })
 
 /** Fails with {@link MalformedMetadata} when a name does not match `pattern`; else its groups. */
-export const parseName = (dir: string, name: string, pattern: RegExp, expected: string): Effect.Effect<RegExpExecArray, MalformedMetadata> => {
+export const parseName = (
+  dir: string,
+  name: string,
+  pattern: RegExp,
+  expected: string
+): Effect.Effect<RegExpExecArray, MalformedMetadata> => {
   const m = pattern.exec(name)
-  return m === null ? Effect.fail(new MalformedMetadata({ path: path.join(dir, name), detail: `file name does not match ${expected}` })) : Effect.succeed(m)
+  return m === null
+    ? Effect.fail(new MalformedMetadata({ path: path.join(dir, name), detail: `file name does not match ${expected}` }))
+    : Effect.succeed(m)
 }
 
 /**
@@ -103,14 +143,20 @@ export const fromEntries = (
   split: Record<string, unknown>,
   lookup: ReadonlyMap<string, Item>
 ): Effect.Effect<{ train: Array<Item>; query: Array<Item>; gallery: Array<Item> }, MalformedMetadata> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const pick = (key: string) =>
       Effect.flatMap(entryNames(file, split, key), (names) =>
         Effect.forEach(names, (name) => {
           const found = lookup.get(name) ?? lookup.get(name.split("/").pop()!)
           return found === undefined
-            ? Effect.fail(new MalformedMetadata({ path: file, detail: `"${key}" names ${name}, which is not in the dataset folder` }))
+            ? Effect.fail(
+                new MalformedMetadata({
+                  path: file,
+                  detail: `"${key}" names ${name}, which is not in the dataset folder`
+                })
+              )
             : Effect.succeed(found)
-        }))
+        })
+      )
     return { train: yield* pick("train"), query: yield* pick("query"), gallery: yield* pick("gallery") }
   })

@@ -31,14 +31,21 @@ export const layout = `viper/
 const pattern = /^(\d+)_/
 
 /** Reads VIPeR rooted at its `viper` folder. */
-export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
-  Effect.gen(function*() {
+export const read = (
+  root: string,
+  options: SplitFiles.SplitOptions = {}
+): Effect.Effect<Dataset.Dataset, DatasetNotFound | MalformedMetadata | IdentityOverlap> =>
+  Effect.gen(function* () {
     yield* Files.requireDir("VIPeR", root, layout)
     const dirA = path.join(root, "VIPeR", "cam_a")
     const dirB = path.join(root, "VIPeR", "cam_b")
     const a = yield* SplitFiles.images("VIPeR", dirA, layout)
     const b = yield* SplitFiles.images("VIPeR", dirB, layout)
-    if (a.length !== b.length) return yield* new MalformedMetadata({ path: dirB, detail: `cam_a has ${a.length} images and cam_b ${b.length}; VIPeR pairs them one to one` })
+    if (a.length !== b.length)
+      return yield* new MalformedMetadata({
+        path: dirB,
+        detail: `cam_a has ${a.length} images and cam_b ${b.length}; VIPeR pairs them one to one`
+      })
     const lookup = new Map<string, Item>()
     const pairs: Array<{ readonly id: number; readonly a: Item; readonly b: Item }> = []
     for (let i = 0; i < a.length; i++) {
@@ -46,9 +53,16 @@ export const read = (root: string, options: SplitFiles.SplitOptions = {}): Effec
       const mb = yield* SplitFiles.parseName(dirB, b[i]!, pattern, "<identity>_<angle>.bmp")
       const id = Number.parseInt(ma[1]!, 10)
       if (Number.parseInt(mb[1]!, 10) !== id) {
-        return yield* new MalformedMetadata({ path: path.join(dirB, b[i]!), detail: `paired with cam_a/${a[i]} by position but names another identity` })
+        return yield* new MalformedMetadata({
+          path: path.join(dirB, b[i]!),
+          detail: `paired with cam_a/${a[i]} by position but names another identity`
+        })
       }
-      const pair = { id, a: SplitFiles.item(path.join(dirA, a[i]!), id, 0), b: SplitFiles.item(path.join(dirB, b[i]!), id, 1) }
+      const pair = {
+        id,
+        a: SplitFiles.item(path.join(dirA, a[i]!), id, 0),
+        b: SplitFiles.item(path.join(dirB, b[i]!), id, 1)
+      }
       pairs.push(pair)
       lookup.set(`cam_a/${a[i]}`, pair.a)
       lookup.set(`cam_b/${b[i]}`, pair.b)

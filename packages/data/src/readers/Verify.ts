@@ -11,7 +11,9 @@ import { verify } from "../pipeline/Decode.ts"
 /** Decodes every file item of the dataset (`concurrency` at a time, default 4). */
 export const images = (dataset: Dataset, concurrency = 4): Effect.Effect<void, CorruptImage> =>
   Effect.forEach(
-    [...dataset.train, ...dataset.query, ...dataset.gallery].flatMap((i) => (i.source._tag === "File" ? [i.source.path] : [])),
+    [...dataset.train, ...dataset.query, ...dataset.gallery].flatMap((i) =>
+      i.source._tag === "File" ? [i.source.path] : []
+    ),
     verify,
     { concurrency, discard: true }
   )

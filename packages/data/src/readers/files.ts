@@ -55,7 +55,11 @@ export interface ListOptions {
  * points to when its real target lies inside `options.root`; a link out of it, or a broken one, is reported to
  * `options.skipped` instead of being dropped silently.
  */
-export const list = (dir: string, kind: "files" | "dirs" | "all" = "all", options: ListOptions = {}): Effect.Effect<Array<string>, MalformedMetadata> =>
+export const list = (
+  dir: string,
+  kind: "files" | "dirs" | "all" = "all",
+  options: ListOptions = {}
+): Effect.Effect<Array<string>, MalformedMetadata> =>
   Effect.tryPromise({
     try: async () => {
       const entries = await fs.readdir(dir, { withFileTypes: true })

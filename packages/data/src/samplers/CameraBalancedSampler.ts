@@ -12,7 +12,11 @@ import type { IdentityIndex } from "./IdentityIndex.ts"
 import type { PKOptions } from "./PKSampler.ts"
 
 /** K positions of one identity, balanced over its cameras. */
-export const balancedInstances = (rng: RandomStream, cams: ReadonlyMap<number, ReadonlyArray<number>>, k: number): Array<number> => {
+export const balancedInstances = (
+  rng: RandomStream,
+  cams: ReadonlyMap<number, ReadonlyArray<number>>,
+  k: number
+): Array<number> => {
   const order = rng.shuffle([...cams.keys()])
   const pools = new Map(order.map((c) => [c, rng.shuffle(cams.get(c)!)]))
   const out: Array<number> = []
@@ -36,8 +40,11 @@ export const batch = <A extends Labelled>(index: IdentityIndex<A>, rng: RandomSt
   const multi = index.ids.filter((id) => index.byIdCam.get(id)!.size >= 2)
   const single = index.ids.filter((id) => index.byIdCam.get(id)!.size < 2)
   const chosen =
-    multi.length >= options.p ? rng.sample(multi, options.p) : [...multi, ...rng.sample(single, options.p - multi.length)]
+    multi.length >= options.p
+      ? rng.sample(multi, options.p)
+      : [...multi, ...rng.sample(single, options.p - multi.length)]
   const out: Array<A> = []
-  for (const id of chosen) for (const i of balancedInstances(rng, index.byIdCam.get(id)!, options.k)) out.push(index.units[i]!)
+  for (const id of chosen)
+    for (const i of balancedInstances(rng, index.byIdCam.get(id)!, options.k)) out.push(index.units[i]!)
   return out
 }

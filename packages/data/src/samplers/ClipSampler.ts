@@ -37,7 +37,8 @@ export const indices = (length: number, frames: number, mode: ClipMode, rng?: Ra
     case "random": {
       if (rng === undefined) throw new RangeError("ClipSampler: mode 'random' needs a RandomStream")
       const all = Array.from({ length }, (_, i) => i)
-      const picked = length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
+      const picked =
+        length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
       return picked.sort((a, b) => a - b)
     }
   }

@@ -36,7 +36,11 @@ export const eligible = (index: IdentityIndex<Labelled>, options: EpisodeOptions
   index.ids.filter((id) => index.byId.get(id)!.length >= options.shots + options.queries)
 
 /** One episode. Throws {@link SamplerError} when fewer than `ways` identities have `shots + queries` units. */
-export const episode = <A extends Labelled>(index: IdentityIndex<A>, rng: RandomStream, options: EpisodeOptions): Episode<A> => {
+export const episode = <A extends Labelled>(
+  index: IdentityIndex<A>,
+  rng: RandomStream,
+  options: EpisodeOptions
+): Episode<A> => {
   const { ways, shots, queries } = options
   const ok = eligible(index, options)
   if (ok.length < ways) {

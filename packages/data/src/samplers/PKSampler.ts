@@ -29,7 +29,10 @@ export type PKOptions = typeof PKOptions.Type
 
 const check = (name: string, index: IdentityIndex<Labelled>, p: number): void => {
   if (index.ids.length < p) {
-    throw new SamplerError({ sampler: name, detail: `needs at least P = ${p} identities, the data has ${index.ids.length}; lower P or use more identities` })
+    throw new SamplerError({
+      sampler: name,
+      detail: `needs at least P = ${p} identities, the data has ${index.ids.length}; lower P or use more identities`
+    })
   }
 }
 
@@ -58,7 +61,11 @@ export const batchesPerEpoch = (index: IdentityIndex<Labelled>, options: PKOptio
 }
 
 /** All batches of one epoch, as torchreid's `RandomIdentitySampler`. Throws {@link SamplerError}. */
-export const epoch = <A extends Labelled>(index: IdentityIndex<A>, rng: RandomStream, options: PKOptions): Array<Array<A>> => {
+export const epoch = <A extends Labelled>(
+  index: IdentityIndex<A>,
+  rng: RandomStream,
+  options: PKOptions
+): Array<Array<A>> => {
   check("PKSampler", index, options.p)
   const { p, k } = options
   const chunks = new Map<number, Array<Array<number>>>()

@@ -14,7 +14,19 @@ import type { View } from "./Camera.ts"
 import { bodyFrame, type PersonAppearance, type Placement } from "./Person.ts"
 
 /** The attribute names, in label order. @category models @since 0.1.0 */
-export const attributeNames = ["hat", "longHair", "shortSleeves", "shorts", "skirt", "backpack", "shoulderBag", "handbag", "patternedTop", "darkTop", "darkBottom"] as const
+export const attributeNames = [
+  "hat",
+  "longHair",
+  "shortSleeves",
+  "shorts",
+  "skirt",
+  "backpack",
+  "shoulderBag",
+  "handbag",
+  "patternedTop",
+  "darkTop",
+  "darkBottom"
+] as const
 export type AttributeName = (typeof attributeNames)[number]
 
 const dark = (c: readonly [number, number, number]) => (c[0] + c[1] + c[2]) / 3 < 100
@@ -39,8 +51,23 @@ export const attributes = (a: PersonAppearance): Array<number> => {
 
 /** The COCO-17 keypoint names, in order. @category models @since 0.1.0 */
 export const cocoKeypointNames = [
-  "nose", "leftEye", "rightEye", "leftEar", "rightEar", "leftShoulder", "rightShoulder", "leftElbow", "rightElbow",
-  "leftWrist", "rightWrist", "leftHip", "rightHip", "leftKnee", "rightKnee", "leftAnkle", "rightAnkle"
+  "nose",
+  "leftEye",
+  "rightEye",
+  "leftEar",
+  "rightEar",
+  "leftShoulder",
+  "rightShoulder",
+  "leftElbow",
+  "rightElbow",
+  "leftWrist",
+  "rightWrist",
+  "leftHip",
+  "rightHip",
+  "leftKnee",
+  "rightKnee",
+  "leftAnkle",
+  "rightAnkle"
 ] as const
 
 /**
@@ -50,7 +77,12 @@ export const cocoKeypointNames = [
  * @category constructors
  * @since 0.1.0
  */
-export const keypoints = (a: PersonAppearance, view: View, place: Placement, phase: number): Array<readonly [number, number, number]> => {
+export const keypoints = (
+  a: PersonAppearance,
+  view: View,
+  place: Placement,
+  phase: number
+): Array<readonly [number, number, number]> => {
   const { cx, dir, side, swing, w, Y } = bodyFrame(a, view, place, phase)
   const hr = 0.16 * w
   const hcx = cx + (side ? dir * 0.03 * w : 0)
@@ -62,15 +94,18 @@ export const keypoints = (a: PersonAppearance, view: View, place: Placement, pha
   const face = view === "back" ? 1 : 2
   const pts: Array<readonly [number, number, number]> = []
   pts.push([hcx + (side ? dir * 0.8 * hr : 0), Y(0.11), face])
-  for (const s of [1, -1] as const) pts.push([side ? hcx + dir * 0.5 * hr : lateral(s, 0.35 * hr), Y(0.085), view === "back" ? 1 : side ? vis(s) : 2])
+  for (const s of [1, -1] as const)
+    pts.push([side ? hcx + dir * 0.5 * hr : lateral(s, 0.35 * hr), Y(0.085), view === "back" ? 1 : side ? vis(s) : 2])
   for (const s of [1, -1] as const) pts.push([side ? hcx : lateral(s, hr), Y(0.1), side ? vis(s) : 2])
   const shoulder = side ? 0.15 : 0.25
   for (const s of [1, -1] as const) pts.push([lateral(s, shoulder * w), Y(0.19), vis(s)])
-  const arm = (s: 1 | -1, reach: number) => (side ? cx + dir * swing * 0.25 * w * reach * (near(s) ? 1 : -1) : lateral(s, 0.295 * w))
+  const arm = (s: 1 | -1, reach: number) =>
+    side ? cx + dir * swing * 0.25 * w * reach * (near(s) ? 1 : -1) : lateral(s, 0.295 * w)
   for (const s of [1, -1] as const) pts.push([arm(s, 0.5), Y(0.34), vis(s)])
   for (const s of [1, -1] as const) pts.push([arm(s, 1), Y(0.5), vis(s)])
   for (const s of [1, -1] as const) pts.push([lateral(s, 0.12 * w), Y(0.54), vis(s)])
-  const leg = (s: 1 | -1, reach: number) => (side ? cx + (near(s) ? 1 : -1) * swing * 0.28 * w * reach : lateral(s, 0.105 * w))
+  const leg = (s: 1 | -1, reach: number) =>
+    side ? cx + (near(s) ? 1 : -1) * swing * 0.28 * w * reach : lateral(s, 0.105 * w)
   for (const s of [1, -1] as const) pts.push([leg(s, 0.5), Y(0.74), vis(s)])
   for (const s of [1, -1] as const) pts.push([leg(s, 1), Y(0.95), vis(s)])
   return pts

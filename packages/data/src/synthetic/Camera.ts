@@ -49,7 +49,8 @@ export interface CameraModel {
 
 const grey: Colour = [128, 128, 128]
 
-const randomColour = (rng: RandomStream): Colour => Canvas.hsv(rng.uniform(0, 360), rng.uniform(0.15, 0.6), rng.uniform(0.3, 0.85))
+const randomColour = (rng: RandomStream): Colour =>
+  Canvas.hsv(rng.uniform(0, 360), rng.uniform(0.15, 0.6), rng.uniform(0.3, 0.85))
 
 /** The model of camera `index`, deterministic in (seed, world name, index, difficulty). */
 export const make = (seed: number, world: string, index: number, d: Difficulty): CameraModel => {
@@ -69,7 +70,13 @@ export const make = (seed: number, world: string, index: number, d: Difficulty):
   const blobs: Array<readonly [number, number, number, number, Colour]> = []
   const nBlobs = Math.round(k * rng.uniform(1, 6))
   for (let i = 0; i < nBlobs; i++) {
-    blobs.push([rng.uniform(-0.1, 1), rng.uniform(0, 0.9), rng.uniform(0.08, 0.35), rng.uniform(0.05, 0.3), randomColour(rng)])
+    blobs.push([
+      rng.uniform(-0.1, 1),
+      rng.uniform(0, 0.9),
+      rng.uniform(0.08, 0.35),
+      rng.uniform(0.05, 0.3),
+      randomColour(rng)
+    ])
   }
   return {
     index,
@@ -113,7 +120,8 @@ export const drawBackground = (c: Canvas.Canvas, cam: CameraModel, offset: numbe
     }
     case "tiles": {
       const accent = Canvas.mix(bg.lower, bg.accent, strength)
-      for (let x = -((shift % period) + period); x < W; x += period) Canvas.rect(c, x, hz, x + Math.max(1, period * 0.08), H, accent)
+      for (let x = -((shift % period) + period); x < W; x += period)
+        Canvas.rect(c, x, hz, x + Math.max(1, period * 0.08), H, accent)
       for (let y = hz; y < H; y += period * 0.5) Canvas.rect(c, 0, y, W, y + Math.max(1, period * 0.05), accent)
       break
     }
@@ -121,8 +129,15 @@ export const drawBackground = (c: Canvas.Canvas, cam: CameraModel, offset: numbe
       break
   }
   for (const [x, y, w, h, col] of bg.blobs) {
-    const x0 = (((x - offset) % 1.2) + 1.2) % 1.2 - 0.1
-    Canvas.rect(c, x0 * W, y * H, (x0 + w) * W, (y + h) * H, Canvas.mix(y * H < hz ? bg.upper : bg.lower, col, strength))
+    const x0 = ((((x - offset) % 1.2) + 1.2) % 1.2) - 0.1
+    Canvas.rect(
+      c,
+      x0 * W,
+      y * H,
+      (x0 + w) * W,
+      (y + h) * H,
+      Canvas.mix(y * H < hz ? bg.upper : bg.lower, col, strength)
+    )
   }
 }
 

@@ -18,7 +18,11 @@ export interface Canvas {
   readonly data: Float32Array
 }
 
-export const make = (height: number, width: number): Canvas => ({ height, width, data: new Float32Array(height * width * 3) })
+export const make = (height: number, width: number): Canvas => ({
+  height,
+  width,
+  data: new Float32Array(height * width * 3)
+})
 
 const put = (c: Canvas, x: number, y: number, col: Colour): void => {
   const o = (y * c.width + x) * 3
@@ -57,7 +61,12 @@ export const ellipse = (c: Canvas, cx: number, cy: number, rx: number, ry: numbe
     const xa = Math.max(0, Math.round(cx - half))
     const xb = Math.min(c.width, Math.round(cx + half))
     for (let x = xa; x < xb; x++) {
-      put(c, x, y, typeof paint === "function" ? paint((x + 0.5 - (cx - rx)) / (2 * rx), (y + 0.5 - (cy - ry)) / (2 * ry)) : paint)
+      put(
+        c,
+        x,
+        y,
+        typeof paint === "function" ? paint((x + 0.5 - (cx - rx)) / (2 * rx), (y + 0.5 - (cy - ry)) / (2 * ry)) : paint
+      )
     }
   }
 }
@@ -140,13 +149,7 @@ const gaussianTable = (): Float32Array => {
  * Gaussian noise of standard deviation `noise` (0..255 units): a walk through a fixed table of normal draws
  * with a start and an odd stride drawn from `rng` (so each image has its own noise, deterministically).
  */
-export const develop = (
-  c: Canvas,
-  gain: number,
-  cast: Colour,
-  noise: number,
-  rng: RandomStream
-): RgbImage => {
+export const develop = (c: Canvas, gain: number, cast: Colour, noise: number, rng: RandomStream): RgbImage => {
   const out = new Uint8Array(c.data.length)
   const g0 = gain * cast[0]
   const g1 = gain * cast[1]
@@ -193,7 +196,11 @@ export const hsv = (h: number, s: number, v: number): Colour => {
 }
 
 /** Linear mix of two colours. */
-export const mix = (a: Colour, b: Colour, t: number): Colour => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+export const mix = (a: Colour, b: Colour, t: number): Colour => [
+  a[0] + (b[0] - a[0]) * t,
+  a[1] + (b[1] - a[1]) * t,
+  a[2] + (b[2] - a[2]) * t
+]
 
 /** Scales a colour's brightness. */
 export const shade = (a: Colour, k: number): Colour => [a[0] * k, a[1] * k, a[2] * k]

@@ -22,7 +22,10 @@ import { Effect, Schema } from "effect"
 
 const Knob = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
 const knob = (value: number) =>
-  Knob.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)), Schema.withConstructorDefault(Effect.succeed(value)))
+  Knob.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(value)),
+    Schema.withConstructorDefault(Effect.succeed(value))
+  )
 
 /** The knobs; defaults are the `medium` preset. */
 export class Difficulty extends Schema.Class<Difficulty>("@reidfx/data/synthetic/Difficulty")({

@@ -28,7 +28,10 @@ import type { PersonAppearance } from "./Person.ts"
 import type { VehicleAppearance } from "./Vehicle.ts"
 
 const num = (value: number, range: { readonly minimum: number; readonly maximum: number }) =>
-  Schema.Number.check(Schema.isBetween(range)).pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(value)), Schema.withConstructorDefault(Effect.succeed(value)))
+  Schema.Number.check(Schema.isBetween(range)).pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(value)),
+    Schema.withConstructorDefault(Effect.succeed(value))
+  )
 const unit = (value: number) => num(value, { minimum: 0, maximum: 1 })
 const positive = (value: number, maximum: number) => num(value, { minimum: 0.05, maximum })
 
@@ -54,14 +57,26 @@ export class Light extends Schema.Class<Light>("@reidfx/data/synthetic/Light")({
 
 /** A domain of the synthetic world. */
 export class Domain extends Schema.Class<Domain>("@reidfx/data/synthetic/Domain")({
-  name: Schema.String.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed("default")), Schema.withConstructorDefault(Effect.succeed("default"))),
+  name: Schema.String.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed("default")),
+    Schema.withConstructorDefault(Effect.succeed("default"))
+  ),
   difficulty: Difficulty.pipe(
     Schema.withDecodingDefaultTypeKey(Effect.succeed(difficultyPresets.medium)),
     Schema.withConstructorDefault(Effect.succeed(difficultyPresets.medium))
   ),
-  palette: Palette.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(new Palette({}))), Schema.withConstructorDefault(Effect.succeed(new Palette({})))),
-  scene: Palette.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(new Palette({}))), Schema.withConstructorDefault(Effect.succeed(new Palette({})))),
-  light: Light.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(new Light({}))), Schema.withConstructorDefault(Effect.succeed(new Light({})))),
+  palette: Palette.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(new Palette({}))),
+    Schema.withConstructorDefault(Effect.succeed(new Palette({})))
+  ),
+  scene: Palette.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(new Palette({}))),
+    Schema.withConstructorDefault(Effect.succeed(new Palette({})))
+  ),
+  light: Light.pipe(
+    Schema.withDecodingDefaultTypeKey(Effect.succeed(new Light({}))),
+    Schema.withConstructorDefault(Effect.succeed(new Light({})))
+  ),
   /** Fraction of the output size the scene is drawn at (then upsampled). */
   resolution: num(1, { minimum: 0.2, maximum: 1 })
 }) {}
@@ -162,10 +177,35 @@ export const DomainInput = Schema.Union([
   Schema.Struct({
     preset: Schema.optionalKey(Schema.Literals(presetNames as [PresetName, ...Array<PresetName>])),
     name: Schema.optionalKey(Schema.String),
-    difficulty: Schema.optionalKey(Schema.Struct(Object.fromEntries(Object.keys(Difficulty.fields).map((k) => [k, Schema.optionalKey(Schema.Number)])))),
-    palette: Schema.optionalKey(Schema.Struct({ hue: Schema.optionalKey(Schema.Number), spread: Schema.optionalKey(Schema.Number), saturation: Schema.optionalKey(Schema.Number), brightness: Schema.optionalKey(Schema.Number) })),
-    scene: Schema.optionalKey(Schema.Struct({ hue: Schema.optionalKey(Schema.Number), spread: Schema.optionalKey(Schema.Number), saturation: Schema.optionalKey(Schema.Number), brightness: Schema.optionalKey(Schema.Number) })),
-    light: Schema.optionalKey(Schema.Struct({ gain: Schema.optionalKey(Schema.Number), contrast: Schema.optionalKey(Schema.Number), tint: Schema.optionalKey(Schema.Number), desaturation: Schema.optionalKey(Schema.Number) })),
+    difficulty: Schema.optionalKey(
+      Schema.Struct(
+        Object.fromEntries(Object.keys(Difficulty.fields).map((k) => [k, Schema.optionalKey(Schema.Number)]))
+      )
+    ),
+    palette: Schema.optionalKey(
+      Schema.Struct({
+        hue: Schema.optionalKey(Schema.Number),
+        spread: Schema.optionalKey(Schema.Number),
+        saturation: Schema.optionalKey(Schema.Number),
+        brightness: Schema.optionalKey(Schema.Number)
+      })
+    ),
+    scene: Schema.optionalKey(
+      Schema.Struct({
+        hue: Schema.optionalKey(Schema.Number),
+        spread: Schema.optionalKey(Schema.Number),
+        saturation: Schema.optionalKey(Schema.Number),
+        brightness: Schema.optionalKey(Schema.Number)
+      })
+    ),
+    light: Schema.optionalKey(
+      Schema.Struct({
+        gain: Schema.optionalKey(Schema.Number),
+        contrast: Schema.optionalKey(Schema.Number),
+        tint: Schema.optionalKey(Schema.Number),
+        desaturation: Schema.optionalKey(Schema.Number)
+      })
+    ),
     resolution: Schema.optionalKey(Schema.Number)
   })
 ])
@@ -288,7 +328,11 @@ export const applyLight = (img: RgbImage, l: Light): RgbImage => {
 }
 
 /** The size a domain draws the scene at, for an output of `height` x `width`. */
-export const drawSize = (d: Domain, height: number, width: number): { readonly height: number; readonly width: number } => ({
+export const drawSize = (
+  d: Domain,
+  height: number,
+  width: number
+): { readonly height: number; readonly width: number } => ({
   height: Math.max(8, Math.round(height * d.resolution)),
   width: Math.max(4, Math.round(width * d.resolution))
 })

@@ -79,12 +79,7 @@ export const appearance = (rng: RandomStream, similarity: number): PersonAppeara
     shortSleeves: rng.bernoulli(0.4),
     bottom: clothingColour(rng, similarity),
     bottomStyle: rng.pick(["trousers", "trousers", "shorts", "skirt"] as const),
-    shoes: rng.pick<Colour>([
-      [25, 25, 25],
-      [235, 235, 235],
-      [90, 60, 40],
-      clothingColour(rng, similarity)
-    ]),
+    shoes: rng.pick<Colour>([[25, 25, 25], [235, 235, 235], [90, 60, 40], clothingColour(rng, similarity)]),
     bag: rng.pick(bags),
     bagColour: clothingColour(rng, similarity),
     build: rng.uniform(0.85, 1.15),
@@ -145,14 +140,25 @@ export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: P
   const torso = topShade(a, view)
 
   // backpack seen from the side is behind the torso
-  if (side && a.bag === "backpack") Canvas.rect(c, cx - dir * 0.32 * w - 0.16 * w, Y(0.19), cx - dir * 0.32 * w + 0.16 * w, Y(0.46), a.bagColour)
+  if (side && a.bag === "backpack")
+    Canvas.rect(c, cx - dir * 0.32 * w - 0.16 * w, Y(0.19), cx - dir * 0.32 * w + 0.16 * w, Y(0.46), a.bagColour)
 
   // legs
   if (side) {
     for (const s of [1, -1]) {
       const foot = cx + s * swing * 0.28 * w
       Canvas.trapezoid(c, Y(0.52), Y(0.95), cx - 0.09 * w, cx + 0.09 * w, foot - 0.08 * w, foot + 0.08 * w, legColour)
-      if (a.bottomStyle === "shorts") Canvas.trapezoid(c, Y(0.52), Y(0.68), cx - 0.1 * w, cx + 0.1 * w, cx + s * swing * 0.1 * w - 0.1 * w, cx + s * swing * 0.1 * w + 0.1 * w, a.bottom)
+      if (a.bottomStyle === "shorts")
+        Canvas.trapezoid(
+          c,
+          Y(0.52),
+          Y(0.68),
+          cx - 0.1 * w,
+          cx + 0.1 * w,
+          cx + s * swing * 0.1 * w - 0.1 * w,
+          cx + s * swing * 0.1 * w + 0.1 * w,
+          a.bottom
+        )
       Canvas.rect(c, foot - 0.08 * w + dir * 0.02 * w, Y(0.95), foot + 0.1 * w + dir * 0.04 * w, Y(1), a.shoes)
     }
   } else {
@@ -167,20 +173,48 @@ export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: P
   }
   if (a.bottomStyle === "skirt") {
     const half = side ? 0.16 : 0.24
-    Canvas.trapezoid(c, Y(0.5), Y(0.72), cx - half * 0.8 * w, cx + half * 0.8 * w, cx - half * 1.2 * w, cx + half * 1.2 * w, a.bottom)
+    Canvas.trapezoid(
+      c,
+      Y(0.5),
+      Y(0.72),
+      cx - half * 0.8 * w,
+      cx + half * 0.8 * w,
+      cx - half * 1.2 * w,
+      cx + half * 1.2 * w,
+      a.bottom
+    )
   }
 
   // torso
   const half = side ? 0.15 : 0.25
-  Canvas.trapezoid(c, Y(0.17), Y(0.54), cx - half * w, cx + half * w, cx - (half - 0.03) * w, cx + (half - 0.03) * w, torso)
-  if (!side || a.bottomStyle !== "skirt") Canvas.rect(c, cx - (half - 0.03) * w, Y(0.5), cx + (half - 0.03) * w, Y(0.55), a.bottom)
+  Canvas.trapezoid(
+    c,
+    Y(0.17),
+    Y(0.54),
+    cx - half * w,
+    cx + half * w,
+    cx - (half - 0.03) * w,
+    cx + (half - 0.03) * w,
+    torso
+  )
+  if (!side || a.bottomStyle !== "skirt")
+    Canvas.rect(c, cx - (half - 0.03) * w, Y(0.5), cx + (half - 0.03) * w, Y(0.55), a.bottom)
 
   // arms
   const sleeveEnd = a.shortSleeves ? 0.3 : 0.5
   if (side) {
     const hand = cx + dir * swing * 0.25 * w
     Canvas.trapezoid(c, Y(0.18), Y(0.5), cx - 0.06 * w, cx + 0.06 * w, hand - 0.06 * w, hand + 0.06 * w, a.skin)
-    Canvas.trapezoid(c, Y(0.18), Y(sleeveEnd), cx - 0.07 * w, cx + 0.07 * w, cx + dir * swing * 0.25 * w * ((sleeveEnd - 0.18) / 0.32) - 0.07 * w, cx + dir * swing * 0.25 * w * ((sleeveEnd - 0.18) / 0.32) + 0.07 * w, a.top)
+    Canvas.trapezoid(
+      c,
+      Y(0.18),
+      Y(sleeveEnd),
+      cx - 0.07 * w,
+      cx + 0.07 * w,
+      cx + dir * swing * 0.25 * w * ((sleeveEnd - 0.18) / 0.32) - 0.07 * w,
+      cx + dir * swing * 0.25 * w * ((sleeveEnd - 0.18) / 0.32) + 0.07 * w,
+      a.top
+    )
   } else {
     for (const s of [-1, 1]) {
       const x0 = cx + s * 0.25 * w
@@ -199,7 +233,16 @@ export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: P
     }
   } else if (a.bag === "shoulder") {
     const s = view === "back" ? -1 : 1
-    Canvas.trapezoid(c, Y(0.17), Y(0.45), cx - s * 0.2 * w - 0.03 * w, cx - s * 0.2 * w + 0.03 * w, cx + s * 0.25 * w - 0.03 * w, cx + s * 0.25 * w + 0.03 * w, a.bagColour)
+    Canvas.trapezoid(
+      c,
+      Y(0.17),
+      Y(0.45),
+      cx - s * 0.2 * w - 0.03 * w,
+      cx - s * 0.2 * w + 0.03 * w,
+      cx + s * 0.25 * w - 0.03 * w,
+      cx + s * 0.25 * w + 0.03 * w,
+      a.bagColour
+    )
     const bx = side ? cx - dir * 0.05 * w : cx + s * 0.33 * w
     Canvas.rect(c, bx - 0.12 * w, Y(0.43), bx + 0.12 * w, Y(0.56), a.bagColour)
   } else if (a.bag === "handbag") {
@@ -210,7 +253,8 @@ export const draw = (c: Canvas.Canvas, a: PersonAppearance, view: View, place: P
   // head, hair, hat
   const hr = 0.16 * w
   const hcx = cx + (side ? dir * 0.03 * w : 0)
-  if (a.longHair && view !== "front") Canvas.rect(c, hcx - hr * (side ? 0.6 : 1), Y(0.08), hcx + hr * (side ? 0.6 : 1), Y(0.27), a.hair)
+  if (a.longHair && view !== "front")
+    Canvas.rect(c, hcx - hr * (side ? 0.6 : 1), Y(0.08), hcx + hr * (side ? 0.6 : 1), Y(0.27), a.hair)
   if (a.longHair && view === "front") {
     Canvas.rect(c, hcx - hr * 1.1, Y(0.06), hcx - hr * 0.6, Y(0.24), a.hair)
     Canvas.rect(c, hcx + hr * 0.6, Y(0.06), hcx + hr * 1.1, Y(0.24), a.hair)

@@ -145,7 +145,11 @@ export const make = (world: SyntheticWorld, options: SceneOptions = {}): Scene =
       for (let r = 0; r < crop.height && y + r < frameHeight; r++) {
         const from = Math.max(0, -x)
         const to = Math.min(crop.width, frameWidth - x)
-        if (to > from) img.data.set(crop.data.subarray((r * crop.width + from) * 3, (r * crop.width + to) * 3), ((y + r) * frameWidth + x + from) * 3)
+        if (to > from)
+          img.data.set(
+            crop.data.subarray((r * crop.width + from) * 3, (r * crop.width + to) * 3),
+            ((y + r) * frameWidth + x + from) * 3
+          )
       }
     }
     return img

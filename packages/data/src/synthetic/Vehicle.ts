@@ -82,7 +82,13 @@ export const aspect = (a: VehicleAppearance, view: View): number =>
 const tyre: Colour = [22, 22, 22]
 
 /** Draws a vehicle; `place.height` is the box height, the width follows from the body type and view. */
-export const draw = (c: Canvas.Canvas, a: VehicleAppearance, view: View, place: Placement, wheelPhase: number): void => {
+export const draw = (
+  c: Canvas.Canvas,
+  a: VehicleAppearance,
+  view: View,
+  place: Placement,
+  wheelPhase: number
+): void => {
   const p = profiles[a.type]
   const h = place.height
   const w = h / aspect(a, view)
@@ -99,9 +105,29 @@ export const draw = (c: Canvas.Canvas, a: VehicleAppearance, view: View, place: 
     const [c0, c1] = span(p.cabin[0], p.cabin[1])
     const slant = 0.08 * w
     const frontIsLeft = view === "left"
-    Canvas.trapezoid(c, Y(0.02), Y(bodyTop), c0 + (frontIsLeft ? slant : 0.02 * w), c1 - (frontIsLeft ? 0.02 * w : slant), c0, c1, a.body)
-    Canvas.trapezoid(c, Y(0.08), Y(bodyTop - 0.02), c0 + (frontIsLeft ? slant : 0.02 * w) + 0.04 * w, c1 - (frontIsLeft ? 0.02 * w : slant) - 0.04 * w, c0 + 0.05 * w, c1 - 0.05 * w, a.window)
-    if (a.type === "bus") for (let u = 0.1; u < 0.95; u += 0.14) Canvas.rect(c, X(u) - 0.01 * w, Y(0.08), X(u) + 0.01 * w, Y(bodyTop), a.body)
+    Canvas.trapezoid(
+      c,
+      Y(0.02),
+      Y(bodyTop),
+      c0 + (frontIsLeft ? slant : 0.02 * w),
+      c1 - (frontIsLeft ? 0.02 * w : slant),
+      c0,
+      c1,
+      a.body
+    )
+    Canvas.trapezoid(
+      c,
+      Y(0.08),
+      Y(bodyTop - 0.02),
+      c0 + (frontIsLeft ? slant : 0.02 * w) + 0.04 * w,
+      c1 - (frontIsLeft ? 0.02 * w : slant) - 0.04 * w,
+      c0 + 0.05 * w,
+      c1 - 0.05 * w,
+      a.window
+    )
+    if (a.type === "bus")
+      for (let u = 0.1; u < 0.95; u += 0.14)
+        Canvas.rect(c, X(u) - 0.01 * w, Y(0.08), X(u) + 0.01 * w, Y(bodyTop), a.body)
     else Canvas.rect(c, (c0 + c1) / 2 - 0.015 * w, Y(0.06), (c0 + c1) / 2 + 0.015 * w, Y(bodyTop), a.body)
     if (a.type === "pickup") {
       const [d0, d1] = span(p.cabin[1] + 0.02, 0.98)

@@ -34,20 +34,23 @@ export interface TaskData extends ScopedTaskData.TaskData<ReadonlyArray<Item>> {
 
 /** Opens a task's data in the current Scope; closing the Scope closes the data. */
 export const open = (task: TaskDefinition): Effect.Effect<TaskData, never, Scope.Scope> =>
-  Effect.map(ScopedTaskData.open(task.index, task.train), (core): TaskData => ({
-    ...core,
-    index: task.index,
-    name: task.name,
-    domain: task.domain,
-    identities: task.identities,
-    test: task.test,
-    train: ScopedTaskData.read(core, "train"),
-    trainSync: () => {
-      if (core.isClosed()) throw new TaskDataClosed({ task: task.index, reader: "train" })
-      return core.unsafeValue()
-    },
-    isOpen: () => !core.isClosed()
-  }))
+  Effect.map(
+    ScopedTaskData.open(task.index, task.train),
+    (core): TaskData => ({
+      ...core,
+      index: task.index,
+      name: task.name,
+      domain: task.domain,
+      identities: task.identities,
+      test: task.test,
+      train: ScopedTaskData.read(core, "train"),
+      trainSync: () => {
+        if (core.isClosed()) throw new TaskDataClosed({ task: task.index, reader: "train" })
+        return core.unsafeValue()
+      },
+      isOpen: () => !core.isClosed()
+    })
+  )
 
 /**
  * The tasks of a sequence, one at a time: each task's data is open while the consumer processes it and is

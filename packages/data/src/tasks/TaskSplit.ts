@@ -91,7 +91,12 @@ const cut = (ids: ReadonlyArray<number>, sizes: ReadonlyArray<number>): Array<Ar
   const out: Array<Array<number>> = []
   let at = 0
   for (const s of sizes) {
-    out.push(ids.slice(at, at + s).slice().sort((a, b) => a - b))
+    out.push(
+      ids
+        .slice(at, at + s)
+        .slice()
+        .sort((a, b) => a - b)
+    )
     at += s
   }
   return out
@@ -131,7 +136,10 @@ export const intraDomain = (dataset: Dataset.Dataset, options: IntraDomainOption
   const sizes = resolveSizes(options.sizes, trainIds.length)
   const needed = sizes.reduce((a, b) => a + b, 0)
   if (needed > trainIds.length) {
-    throw new InvalidOption({ what: "TaskSplit.intraDomain", detail: `the tasks need ${needed} train identities, ${dataset.name} has ${trainIds.length}` })
+    throw new InvalidOption({
+      what: "TaskSplit.intraDomain",
+      detail: `the tasks need ${needed} train identities, ${dataset.name} has ${trainIds.length}`
+    })
   }
   const order = options.order ?? "identity"
   const shuffle = <A>(xs: ReadonlyArray<A>, name: string) =>
@@ -164,14 +172,22 @@ export const intraDomain = (dataset: Dataset.Dataset, options: IntraDomainOption
       test: testSet(`${dataset.name}/task-${t}/test`, dataset, new Set(testGroups[t]!))
     }
   })
-  return { name: `${dataset.name} (${sizes.join("+")})`, tasks, unseen: testSet(`${dataset.name}/unseen`, dataset, new Set(unseenIds)) }
+  return {
+    name: `${dataset.name} (${sizes.join("+")})`,
+    tasks,
+    unseen: testSet(`${dataset.name}/unseen`, dataset, new Set(unseenIds))
+  }
 }
 
 /** {@link intraDomain} as an Effect. */
-export const intraDomainEffect = (dataset: Dataset.Dataset, options: IntraDomainOptions): Effect.Effect<TaskSequence, InvalidOption> =>
+export const intraDomainEffect = (
+  dataset: Dataset.Dataset,
+  options: IntraDomainOptions
+): Effect.Effect<TaskSequence, InvalidOption> =>
   Effect.try({
     try: () => intraDomain(dataset, options),
-    catch: (e) => (e instanceof InvalidOption ? e : new InvalidOption({ what: "TaskSplit.intraDomain", detail: String(e) }))
+    catch: (e) =>
+      e instanceof InvalidOption ? e : new InvalidOption({ what: "TaskSplit.intraDomain", detail: String(e) })
   })
 
 export interface InterDomainOptions {
@@ -194,13 +210,20 @@ const firstIds = (items: ReadonlyArray<Item>, n: number | undefined): Set<number
 }
 
 /** One task per dataset, in order (LReID): each truncated to its first N train identities. */
-export const interDomain = (datasets: ReadonlyArray<Dataset.Dataset>, options: InterDomainOptions = {}): TaskSequence => {
+export const interDomain = (
+  datasets: ReadonlyArray<Dataset.Dataset>,
+  options: InterDomainOptions = {}
+): TaskSequence => {
   const tasks = datasets.map((d, t): TaskDefinition => {
     const keep = firstIds(d.train, options.trainIdentities)
     // without `testIdentities` the whole query and gallery (distractors included) are kept, as LReID evaluates
     const testKeep = options.testIdentities === undefined ? undefined : firstIds(d.query, options.testIdentities)
     const inTest = (i: Item) => testKeep === undefined || testKeep.has(i.id)
-    const train = relabel(d.train.filter((i) => keep.has(i.id)), t * OFFSET, d.name)
+    const train = relabel(
+      d.train.filter((i) => keep.has(i.id)),
+      t * OFFSET,
+      d.name
+    )
     return {
       index: t,
       name: `${d.name}`,

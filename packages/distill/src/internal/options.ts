@@ -21,4 +21,7 @@ export const distanceField = (value: "euclidean" | "squaredEuclidean") =>
   literalWithDefault(["euclidean", "squaredEuclidean", "cosine"], value)
 
 /** @internal Options as shown in a term's description: a `false` `normalize` (the default) is left out. */
-export const shown = <O extends { readonly normalize?: boolean }>(o: O): object => ({ ...o, normalize: o.normalize === true ? true : undefined })
+export const shown = <O extends { readonly normalize?: boolean }>(o: O): object => ({
+  ...o,
+  normalize: o.normalize === true ? true : undefined
+})

@@ -35,13 +35,27 @@ export const fromPeer = <R>(
   peer: Effect.Effect<unknown, never, R>,
   fn: (step: Step, peer: ModelOutputs) => TermValue
 ): Term.Term<R> =>
-  Term.fromEffect(name, describe, Effect.as(peer, (step: Step) => fn(step, peerOf(step, name))), weight ?? 1)
+  Term.fromEffect(
+    name,
+    describe,
+    Effect.as(peer, (step: Step) => fn(step, peerOf(step, name))),
+    weight ?? 1
+  )
 
 /** The selected embedding of a model's outputs. */
-export const embeddingOf = (outputs: ModelOutputs, term: string, whose: string, field: Loss.EmbeddingSource = "features"): Embeddings => {
+export const embeddingOf = (
+  outputs: ModelOutputs,
+  term: string,
+  whose: string,
+  field: Loss.EmbeddingSource = "features"
+): Embeddings => {
   const e = field === "features" ? outputs.features : outputs.neckFeatures
   if (e === undefined) {
-    throw new MissingOutput({ term, field: `${whose} outputs.${field}`, hint: "use a model with a neck, or embedding: \"features\"" })
+    throw new MissingOutput({
+      term,
+      field: `${whose} outputs.${field}`,
+      hint: 'use a model with a neck, or embedding: "features"'
+    })
   }
   return e
 }
@@ -57,7 +71,11 @@ export const logitsOf = (outputs: ModelOutputs, term: string, whose: string): Lo
 /** The peer's outputs of a mutual step, or a {@link MissingOutput}. */
 export const peerOf = (step: Step, term: string): ModelOutputs => {
   if (step.peer === undefined) {
-    throw new MissingOutput({ term, field: "peer", hint: "train with the trainer's mutual step, which runs the peer and sets Step.peer" })
+    throw new MissingOutput({
+      term,
+      field: "peer",
+      hint: "train with the trainer's mutual step, which runs the peer and sets Step.peer"
+    })
   }
   return step.peer
 }

@@ -75,7 +75,10 @@ export const decode = decoder(Options, "darkRank")
 export const listLengthOf = (o: Pick<Options, "transfer" | "listLength">, n: number): number => {
   const asked = o.listLength ?? (o.transfer === "soft" ? 4 : 0)
   if (o.transfer === "soft" && (asked === 0 || asked > MAX_SOFT_LIST)) {
-    throw new InvalidOption({ what: "darkRank options", detail: `the soft transfer enumerates listLength! permutations: listLength must be 1..${MAX_SOFT_LIST}, got ${asked === 0 ? "0 (whole batch)" : asked}` })
+    throw new InvalidOption({
+      what: "darkRank options",
+      detail: `the soft transfer enumerates listLength! permutations: listLength must be 1..${MAX_SOFT_LIST}, got ${asked === 0 ? "0 (whole batch)" : asked}`
+    })
   }
   return asked === 0 ? n - 1 : Math.min(asked, n - 1)
 }
@@ -195,22 +198,44 @@ export const mutualLoss = (a: Embeddings, b: Embeddings, options: OptionsInput =
     const fromPeerValue = loss(a, b, o)
     if (o.directions === "fromPeer") return fromPeerValue
     const toPeer = loss(b, a, o)
-    return { loss: tf.add(fromPeerValue.loss, toPeer.loss) as tf.Scalar, stats: { ...fromPeerValue.stats, fromPeer: fromPeerValue.loss, toPeer: toPeer.loss } }
+    return {
+      loss: tf.add(fromPeerValue.loss, toPeer.loss) as tf.Scalar,
+      stats: { ...fromPeerValue.stats, fromPeer: fromPeerValue.loss, toPeer: toPeer.loss }
+    }
   })
 }
 
-const describe = (o: Options) => ({ transfer: o.transfer, alpha: o.alpha, beta: o.beta, listLength: o.listLength, normalize: o.normalize ? undefined : false })
+const describe = (o: Options) => ({
+  transfer: o.transfer,
+  alpha: o.alpha,
+  beta: o.beta,
+  listLength: o.listLength,
+  normalize: o.normalize ? undefined : false
+})
 
 /**
  * DarkRank as a distillation Term: the {@link Teacher}'s (or another source's) ranking is the target. `Term<Teacher>`.
  * @category constructors
  * @since 0.1.0
  */
-export const darkRank = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const darkRank = <R = Teacher>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromSource("darkRank", describe(o), weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(embeddingOf(step.outputs, "darkRank", "the student's", embedding), embeddingOf(target, "darkRank", "the teacher's", embedding), o))
+  return fromSource(
+    "darkRank",
+    describe(o),
+    weight,
+    source ?? (Source.teacher as Source.Source<never>),
+    (step, target) =>
+      loss(
+        embeddingOf(step.outputs, "darkRank", "the student's", embedding),
+        embeddingOf(target, "darkRank", "the teacher's", embedding),
+        o
+      )
+  )
 }
 
 /**
@@ -222,5 +247,10 @@ export const mutualDarkRank = (options: OptionsInput & TermFields = {}): Term.Te
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return fromPeer("mutualDarkRank", { ...describe(o), directions: o.directions }, weight, Peer, (step, peer) =>
-    mutualLoss(embeddingOf(step.outputs, "mutualDarkRank", "the model's", embedding), embeddingOf(peer, "mutualDarkRank", "the peer's", embedding), o))
+    mutualLoss(
+      embeddingOf(step.outputs, "mutualDarkRank", "the model's", embedding),
+      embeddingOf(peer, "mutualDarkRank", "the peer's", embedding),
+      o
+    )
+  )
 }

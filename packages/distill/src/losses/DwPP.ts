@@ -35,8 +35,19 @@ export const decode = decoder(Options, "dwpp")
  * @category math
  * @since 0.1.0
  */
-export const loss = (newEmbeddings: Embeddings, oldEmbeddings: Embeddings, episode: EpisodeLayout, options: OptionsInput = {}): Loss.LossValue =>
-  PrototypeDistillation.loss(newEmbeddings, oldEmbeddings, episode, { ...decode(options), positivePair: "with" }, "dwpp")
+export const loss = (
+  newEmbeddings: Embeddings,
+  oldEmbeddings: Embeddings,
+  episode: EpisodeLayout,
+  options: OptionsInput = {}
+): Loss.LossValue =>
+  PrototypeDistillation.loss(
+    newEmbeddings,
+    oldEmbeddings,
+    episode,
+    { ...decode(options), positivePair: "with" },
+    "dwpp"
+  )
 
 /**
  * DwPP as a Term: distils the {@link OldModel} (or another source) into the model trained on episodic batches.
@@ -44,7 +55,10 @@ export const loss = (newEmbeddings: Embeddings, oldEmbeddings: Embeddings, episo
  * @category constructors
  * @since 0.1.0
  */
-export const dwpp = <R = OldModel>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const dwpp = <R = OldModel>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   return PrototypeDistillation.term(
     "dwpp",

@@ -37,8 +37,19 @@ export const decode = decoder(Options, "dwopp")
  * @category math
  * @since 0.1.0
  */
-export const loss = (newEmbeddings: Embeddings, oldEmbeddings: Embeddings, episode: EpisodeLayout, options: OptionsInput = {}): Loss.LossValue =>
-  PrototypeDistillation.loss(newEmbeddings, oldEmbeddings, episode, { ...decode(options), positivePair: "without" }, "dwopp")
+export const loss = (
+  newEmbeddings: Embeddings,
+  oldEmbeddings: Embeddings,
+  episode: EpisodeLayout,
+  options: OptionsInput = {}
+): Loss.LossValue =>
+  PrototypeDistillation.loss(
+    newEmbeddings,
+    oldEmbeddings,
+    episode,
+    { ...decode(options), positivePair: "without" },
+    "dwopp"
+  )
 
 /**
  * DwoPP as a Term: distils the {@link OldModel} (or another source) into the model trained on episodic batches.
@@ -46,7 +57,10 @@ export const loss = (newEmbeddings: Embeddings, oldEmbeddings: Embeddings, episo
  * @category constructors
  * @since 0.1.0
  */
-export const dwopp = <R = OldModel>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const dwopp = <R = OldModel>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   return PrototypeDistillation.term(
     "dwopp",

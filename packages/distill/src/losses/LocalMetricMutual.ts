@@ -34,13 +34,29 @@ export const decode = decoder(Options, "localMetricMutual")
 /** L_LM between two models' local features of the same batch (`[N, H, C_a]`, `[N, H', C_b]`). @category math @since 0.1.0 */
 export const loss = (a: tf.Tensor3D, b: tf.Tensor3D, options: OptionsInput = {}): Loss.LossValue => {
   const o = decode(options)
-  return Loss.tidyLoss(() => fromDistances(LocalDistance.matrix(a, undefined, o.normalize), LocalDistance.matrix(b, undefined, o.normalize), o.directions))
+  return Loss.tidyLoss(() =>
+    fromDistances(
+      LocalDistance.matrix(a, undefined, o.normalize),
+      LocalDistance.matrix(b, undefined, o.normalize),
+      o.directions
+    )
+  )
 }
 
 /** Local metric mutual learning as a Term with the mutual {@link Peer}: `Term<Peer>`. @category constructors @since 0.1.0 */
 export const localMetricMutual = (options: OptionsInput & Pick<TermFields, "weight"> = {}): Term.Term<Peer> => {
   const { weight, ...rest } = options
   const o = decode(rest)
-  return fromPeer("localMetricMutual", { normalize: o.normalize ? undefined : false, directions: o.directions }, weight, Peer, (step, peer) =>
-    loss(AlignedTriplet.localFeaturesOf("localMetricMutual", step.outputs), AlignedTriplet.localFeaturesOf("localMetricMutual", peer), o))
+  return fromPeer(
+    "localMetricMutual",
+    { normalize: o.normalize ? undefined : false, directions: o.directions },
+    weight,
+    Peer,
+    (step, peer) =>
+      loss(
+        AlignedTriplet.localFeaturesOf("localMetricMutual", step.outputs),
+        AlignedTriplet.localFeaturesOf("localMetricMutual", peer),
+        o
+      )
+  )
 }

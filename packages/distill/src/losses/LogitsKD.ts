@@ -54,9 +54,13 @@ export const loss = (studentLogits: Logits, teacherLogits: Logits, options: Opti
  * @category constructors
  * @since 0.1.0
  */
-export const logitsKD = <R = Teacher>(options: OptionsInput & { readonly weight?: number } = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const logitsKD = <R = Teacher>(
+  options: OptionsInput & { readonly weight?: number } = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, ...rest } = options
   const o = decode(rest)
   return fromSource("logitsKD", o, weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(logitsOf(step.outputs, "logitsKD", "the student's"), logitsOf(target, "logitsKD", "the teacher's"), o))
+    loss(logitsOf(step.outputs, "logitsKD", "the student's"), logitsOf(target, "logitsKD", "the teacher's"), o)
+  )
 }

@@ -82,7 +82,10 @@ export const attributes = (same: tf.Tensor2D, a: tf.Tensor2D): Attributes =>
     const hardestPositive = tf.min(tf.add(tf.add(different, a), eye), 1, true) as tf.Tensor2D
     // the 0/1 masks carry no gradient (comparisons): computed off the tape
     const masks = untaped(() => {
-      const tp = tf.maximum(tf.cast(tf.greater(tf.sub(tf.mul(a, same), hardestNegative), 0), "float32"), eye) as tf.Tensor2D
+      const tp = tf.maximum(
+        tf.cast(tf.greater(tf.sub(tf.mul(a, same), hardestNegative), 0), "float32"),
+        eye
+      ) as tf.Tensor2D
       const fp = tf.cast(tf.greater(tf.mul(a, different), hardestPositive), "float32") as tf.Tensor2D
       return { tp, fn: tf.sub(same, tp) as tf.Tensor2D, fp, tn: tf.sub(different, fp) as tf.Tensor2D }
     })
@@ -113,11 +116,20 @@ export const rectifiedTarget = (newAffinity: tf.Tensor2D, oldAffinity: tf.Tensor
  * @category math
  * @since 0.1.0
  */
-export const loss = (newFeatures: Embeddings, oldFeatures: Embeddings, labels: Labels, options: OptionsInput = {}): Loss.LossValue => {
+export const loss = (
+  newFeatures: Embeddings,
+  oldFeatures: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {}
+): Loss.LossValue => {
   const o = decode(options)
   const b = newFeatures.shape[0]
   if (oldFeatures.rank !== 2 || oldFeatures.shape[0] !== b || labels.shape[0] !== b) {
-    throw new ShapeMismatch({ what: "lstkc: old features and labels (one row per image of the batch)", expected: [b], actual: [oldFeatures.shape[0], labels.shape[0]] })
+    throw new ShapeMismatch({
+      what: "lstkc: old features and labels (one row per image of the batch)",
+      expected: [b],
+      actual: [oldFeatures.shape[0], labels.shape[0]]
+    })
   }
   return tf.tidy(() => {
     const aNew = affinity(newFeatures, o.temperature)
@@ -135,9 +147,18 @@ export const loss = (newFeatures: Embeddings, oldFeatures: Embeddings, labels: L
  * @category constructors
  * @since 0.1.0
  */
-export const lstkc = <R = OldModel>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const lstkc = <R = OldModel>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return fromSource("lstkc", o, weight, source ?? (Source.oldModel as Source.Source<never>), (step, target) =>
-    loss(embeddingOf(step.outputs, "lstkc", "the model's", embedding), embeddingOf(target, "lstkc", "the old model's", embedding), step.labels, o))
+    loss(
+      embeddingOf(step.outputs, "lstkc", "the model's", embedding),
+      embeddingOf(target, "lstkc", "the old model's", embedding),
+      step.labels,
+      o
+    )
+  )
 }

@@ -64,9 +64,13 @@ export const loss = (newLogits: Logits, oldLogits: Logits, options: OptionsInput
  * @category constructors
  * @since 0.1.0
  */
-export const lwf = <R = OldModel>(options: OptionsInput & { readonly weight?: number } = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const lwf = <R = OldModel>(
+  options: OptionsInput & { readonly weight?: number } = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, ...rest } = options
   const o = decode(rest)
   return fromSource("lwf", o, weight, source ?? (Source.oldModel as Source.Source<never>), (step, target) =>
-    loss(logitsOf(step.outputs, "lwf", "the model's"), logitsOf(target, "lwf", "the old model's"), o))
+    loss(logitsOf(step.outputs, "lwf", "the model's"), logitsOf(target, "lwf", "the old model's"), o)
+  )
 }

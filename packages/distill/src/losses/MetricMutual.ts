@@ -75,5 +75,10 @@ export const metricMutual = (options: OptionsInput & TermFields = {}): Term.Term
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return fromPeer("metricMutual", shown(o), weight, Peer, (step, peer) =>
-    loss(embeddingOf(step.outputs, "metricMutual", "the model's", embedding), embeddingOf(peer, "metricMutual", "the peer's", embedding), o))
+    loss(
+      embeddingOf(step.outputs, "metricMutual", "the model's", embedding),
+      embeddingOf(peer, "metricMutual", "the peer's", embedding),
+      o
+    )
+  )
 }

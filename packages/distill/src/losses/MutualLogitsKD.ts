@@ -38,8 +38,12 @@ export const decode = decoder(Options, "mutualLogitsKD")
 
 /** One direction: `tau^2 mean_b KL(ZG(softmax(target / tau)) || softmax(input / tau))`. @category math @since 0.1.0 */
 export const oneWay = (input: Logits, target: Logits, temperature: number): tf.Scalar =>
-  tf.tidy(() =>
-    tf.mul(tf.mean(klRows(logSoftmaxT(detach(target), temperature), logSoftmaxT(input, temperature))), temperature * temperature) as tf.Scalar
+  tf.tidy(
+    () =>
+      tf.mul(
+        tf.mean(klRows(logSoftmaxT(detach(target), temperature), logSoftmaxT(input, temperature))),
+        temperature * temperature
+      ) as tf.Scalar
   )
 
 /**
@@ -70,5 +74,6 @@ export const mutualLogitsKD = (options: OptionsInput & { readonly weight?: numbe
   const { weight, ...rest } = options
   const o = decode(rest)
   return fromPeer("mutualLogitsKD", o, weight, Peer, (step, peer) =>
-    loss(logitsOf(step.outputs, "mutualLogitsKD", "the model's"), logitsOf(peer, "mutualLogitsKD", "the peer's"), o))
+    loss(logitsOf(step.outputs, "mutualLogitsKD", "the model's"), logitsOf(peer, "mutualLogitsKD", "the peer's"), o)
+  )
 }

@@ -47,7 +47,12 @@ export const decode = decoder(Options, "mutualTripletContrast")
  * @category math
  * @since 0.1.0
  */
-export const fromDistances = (self: tf.Tensor2D, peer: tf.Tensor2D, labels: Int32Array, options: Options): Loss.LossValue =>
+export const fromDistances = (
+  self: tf.Tensor2D,
+  peer: tf.Tensor2D,
+  labels: Int32Array,
+  options: Options
+): Loss.LossValue =>
   Loss.tidyLoss(() => {
     const triplets = mineHard(options.mineFrom === "peer" ? peer : self, labels)
     const zSelf = tripletLogits(self, triplets, options.temperature)
@@ -64,7 +69,12 @@ export const fromDistances = (self: tf.Tensor2D, peer: tf.Tensor2D, labels: Int3
  * @category math
  * @since 0.1.0
  */
-export const loss = (self: Embeddings, peer: Embeddings, labels: Labels, options: OptionsInput = {}): Loss.LossValue => {
+export const loss = (
+  self: Embeddings,
+  peer: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {}
+): Loss.LossValue => {
   const o = decode(options)
   Tensor.assertShapes("mutualTripletContrast", [
     [self, ["batch", null], "embeddings"],
@@ -91,5 +101,6 @@ export const mutualTripletContrast = (options: OptionsInput & TermFields = {}): 
       embeddingOf(peer, "mutualTripletContrast", "the peer's", embedding),
       step.labels,
       o
-    ))
+    )
+  )
 }

@@ -71,9 +71,22 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
  * @category constructors
  * @since 0.1.0
  */
-export const pairwiseDistance = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const pairwiseDistance = <R = Teacher>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromSource("pairwiseDistance", shown(o), weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(embeddingOf(step.outputs, "pairwiseDistance", "the student's", embedding), embeddingOf(target, "pairwiseDistance", "the teacher's", embedding), o))
+  return fromSource(
+    "pairwiseDistance",
+    shown(o),
+    weight,
+    source ?? (Source.teacher as Source.Source<never>),
+    (step, target) =>
+      loss(
+        embeddingOf(step.outputs, "pairwiseDistance", "the student's", embedding),
+        embeddingOf(target, "pairwiseDistance", "the teacher's", embedding),
+        o
+      )
+  )
 }

@@ -77,7 +77,10 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
     [student, ["batch", null], "student embeddings"],
     [teacher, ["batch", null], "teacher embeddings"]
   ])
-  return Loss.tidyLoss(() => ({ loss: tf.mean(smoothL1(tf.sub(angles(student), angles(detach(teacher))))) as tf.Scalar, stats: {} }))
+  return Loss.tidyLoss(() => ({
+    loss: tf.mean(smoothL1(tf.sub(angles(student), angles(detach(teacher))))) as tf.Scalar,
+    stats: {}
+  }))
 }
 
 /**
@@ -85,9 +88,17 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
  * @category constructors
  * @since 0.1.0
  */
-export const rkdAngle = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const rkdAngle = <R = Teacher>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return fromSource("rkdAngle", o, weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(embeddingOf(step.outputs, "rkdAngle", "the student's", embedding), embeddingOf(target, "rkdAngle", "the teacher's", embedding), o))
+    loss(
+      embeddingOf(step.outputs, "rkdAngle", "the student's", embedding),
+      embeddingOf(target, "rkdAngle", "the teacher's", embedding),
+      o
+    )
+  )
 }

@@ -60,9 +60,17 @@ export const loss = (student: Embeddings, teacher: Embeddings, options: OptionsI
  * @category constructors
  * @since 0.1.0
  */
-export const rkdDistance = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const rkdDistance = <R = Teacher>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return fromSource("rkdDistance", o, weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(embeddingOf(step.outputs, "rkdDistance", "the student's", embedding), embeddingOf(target, "rkdDistance", "the teacher's", embedding), o))
+    loss(
+      embeddingOf(step.outputs, "rkdDistance", "the student's", embedding),
+      embeddingOf(target, "rkdDistance", "the teacher's", embedding),
+      o
+    )
+  )
 }

@@ -47,12 +47,23 @@ export const decode = decoder(Options, "tripletContrast")
  * @category math
  * @since 0.1.0
  */
-export const fromDistances = (student: tf.Tensor2D, teacher: tf.Tensor2D, labels: Int32Array, options: Options): Loss.LossValue =>
+export const fromDistances = (
+  student: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  labels: Int32Array,
+  options: Options
+): Loss.LossValue =>
   Loss.tidyLoss(() => {
     const target = detach(teacher)
     const triplets = mineHard(options.mineFrom === "teacher" ? target : student, labels)
-    const kl = binaryKL(tripletLogits(target, triplets, options.temperature), tripletLogits(student, triplets, options.temperature))
-    return { loss: Loss.reduce(kl, options.reduction), stats: Loss.stats({ triplets: triplets.anchors.length, skipped: triplets.skipped }) }
+    const kl = binaryKL(
+      tripletLogits(target, triplets, options.temperature),
+      tripletLogits(student, triplets, options.temperature)
+    )
+    return {
+      loss: Loss.reduce(kl, options.reduction),
+      stats: Loss.stats({ triplets: triplets.anchors.length, skipped: triplets.skipped })
+    }
   })
 
 /**
@@ -60,7 +71,12 @@ export const fromDistances = (student: tf.Tensor2D, teacher: tf.Tensor2D, labels
  * @category math
  * @since 0.1.0
  */
-export const loss = (student: Embeddings, teacher: Embeddings, labels: Labels, options: OptionsInput = {}): Loss.LossValue => {
+export const loss = (
+  student: Embeddings,
+  teacher: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {}
+): Loss.LossValue => {
   const o = decode(options)
   Tensor.assertShapes("tripletContrast", [
     [student, ["batch", null], "student embeddings"],
@@ -79,14 +95,23 @@ export const loss = (student: Embeddings, teacher: Embeddings, labels: Labels, o
  * @category constructors
  * @since 0.1.0
  */
-export const tripletContrast = <R = Teacher>(options: OptionsInput & TermFields = {}, source?: Source.Source<R>): Term.Term<R> => {
+export const tripletContrast = <R = Teacher>(
+  options: OptionsInput & TermFields = {},
+  source?: Source.Source<R>
+): Term.Term<R> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return fromSource("tripletContrast", shown(o), weight, source ?? (Source.teacher as Source.Source<never>), (step, target) =>
-    loss(
-      embeddingOf(step.outputs, "tripletContrast", "the student's", embedding),
-      embeddingOf(target, "tripletContrast", "the teacher's", embedding),
-      step.labels,
-      o
-    ))
+  return fromSource(
+    "tripletContrast",
+    shown(o),
+    weight,
+    source ?? (Source.teacher as Source.Source<never>),
+    (step, target) =>
+      loss(
+        embeddingOf(step.outputs, "tripletContrast", "the student's", embedding),
+        embeddingOf(target, "tripletContrast", "the teacher's", embedding),
+        step.labels,
+        o
+      )
+  )
 }

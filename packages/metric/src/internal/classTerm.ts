@@ -18,7 +18,10 @@ export const checkLabels = (what: string, labels: Labels, classes: number): Int3
   for (let i = 0; i < values.length; i++) {
     const y = values[i]!
     if (!(y >= 0 && y < classes)) {
-      throw new InvalidOption({ what: `${what}: labels`, detail: `label ${y} at index ${i} is outside [0, ${classes}); set classes to the number of identities` })
+      throw new InvalidOption({
+        what: `${what}: labels`,
+        detail: `label ${y} at index ${i} is outside [0, ${classes}); set classes to the number of identities`
+      })
     }
   }
   return values
@@ -36,6 +39,7 @@ export const classTerm = (
     name,
     describe,
     Effect.map(TermParameters.make(name, shape.rows, shape.cols, shape.init), (v) =>
-      TermParameters.withVariables((step: Step) => f(embeddingsOf(name, step, term.embedding), step.labels, v), [v])),
+      TermParameters.withVariables((step: Step) => f(embeddingsOf(name, step, term.embedding), step.labels, v), [v])
+    ),
     term.weight ?? 1
   )

@@ -20,7 +20,8 @@ export const nonNegative = (value: number) => numberWithDefault(value, Schema.is
 export const positive = (value: number) => numberWithDefault(value, Schema.isGreaterThan(0))
 
 /** A boolean field with a default. */
-export const booleanWithDefault = (value: boolean) => Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+export const booleanWithDefault = (value: boolean) =>
+  Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 /** A literal union field with a default. */
 export const literalWithDefault = <const L extends ReadonlyArray<string>>(
@@ -30,7 +31,8 @@ export const literalWithDefault = <const L extends ReadonlyArray<string>>(
   Schema.Literals(literals).pipe(Schema.withDecodingDefaultKey<Schema.Literals<L>>(Effect.succeed(value)))
 
 /** The keys a struct schema declares (none for other schemas). */
-const keysOf = (ast: SchemaAST.AST): ReadonlyArray<string> => (ast._tag === "Objects" ? ast.propertySignatures.map((p) => String(p.name)) : [])
+const keysOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
+  ast._tag === "Objects" ? ast.propertySignatures.map((p) => String(p.name)) : []
 
 /**
  * Decodes options, throwing a typed {@link InvalidOption} naming the function and the bad field. Options passed

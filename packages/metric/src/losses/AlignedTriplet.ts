@@ -21,7 +21,17 @@ import { Schema } from "effect"
 import { MissingOutput } from "../errors.ts"
 import { booleanWithDefault, decoder, literalWithDefault, nonNegative, numberWithDefault } from "../internal/options.ts"
 import * as LocalDistance from "../LocalDistance.ts"
-import { embeddingsOf, hinge, type LossValue, prepare, reduce, selectEntries, stats, tidyLoss, type TermOptions } from "../Loss.ts"
+import {
+  embeddingsOf,
+  hinge,
+  type LossValue,
+  prepare,
+  reduce,
+  selectEntries,
+  stats,
+  tidyLoss,
+  type TermOptions
+} from "../Loss.ts"
 import { PairPolicyFields } from "../Miner.ts"
 import * as BatchHard from "../miners/BatchHard.ts"
 import * as Term from "../Term.ts"
@@ -56,16 +66,36 @@ export const decode = decoder(Options, "alignedTriplet")
  * @category math
  * @since 0.1.0
  */
-export const loss = (global: Embeddings, local: LocalDistance.LocalFeatures, labels: Labels, options: OptionsInput = {}, cameras?: tf.Tensor1D): LossValue => {
+export const loss = (
+  global: Embeddings,
+  local: LocalDistance.LocalFeatures,
+  labels: Labels,
+  options: OptionsInput = {},
+  cameras?: tf.Tensor1D
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
-    const { distances, context } = prepare("alignedTriplet", global, labels, { ...o, distance: "euclidean" }, { cameras })
+    const { distances, context } = prepare(
+      "alignedTriplet",
+      global,
+      labels,
+      { ...o, distance: "euclidean" },
+      { cameras }
+    )
     if (local.shape[0] !== global.shape[0]) {
-      throw new MissingOutput({ term: "alignedTriplet", field: "localFeatures", hint: `local features have ${local.shape[0]} rows, the global ${global.shape[0]}` })
+      throw new MissingOutput({
+        term: "alignedTriplet",
+        field: "localFeatures",
+        hint: `local features have ${local.shape[0]} rows, the global ${global.shape[0]}`
+      })
     }
     const mined = BatchHard.mine(context)
     const { anchors, positives, negatives } = mined
-    const perGlobal = hinge(tf.sub(selectEntries(distances, anchors, positives), selectEntries(distances, anchors, negatives)), o.globalMargin, false) as tf.Tensor1D
+    const perGlobal = hinge(
+      tf.sub(selectEntries(distances, anchors, positives), selectEntries(distances, anchors, negatives)),
+      o.globalMargin,
+      false
+    ) as tf.Tensor1D
     let localMined = mined
     if (o.localMining === "own") {
       const dl = LocalDistance.matrix(local, undefined, o.normalize)
@@ -84,9 +114,16 @@ export const loss = (global: Embeddings, local: LocalDistance.LocalFeatures, lab
 }
 
 /** The local features of a step's outputs, or a {@link MissingOutput}. @category math @since 0.1.0 */
-export const localFeaturesOf = (term: string, outputs: { readonly localFeatures?: tf.Tensor3D | undefined }): LocalDistance.LocalFeatures => {
+export const localFeaturesOf = (
+  term: string,
+  outputs: { readonly localFeatures?: tf.Tensor3D | undefined }
+): LocalDistance.LocalFeatures => {
   if (outputs.localFeatures === undefined) {
-    throw new MissingOutput({ term, field: "outputs.localFeatures", hint: "use a model with a local branch (head.local in the model config)" })
+    throw new MissingOutput({
+      term,
+      field: "outputs.localFeatures",
+      hint: "use a model with a local branch (head.local in the model config)"
+    })
   }
   return outputs.localFeatures
 }
@@ -101,8 +138,20 @@ export const alignedTriplet = (options: OptionsInput & Omit<TermOptions, "refere
   const o = decode(rest)
   return Term.make(
     "alignedTriplet",
-    { globalMargin: o.globalMargin, localMargin: o.localMargin, localWeight: o.localWeight, localMining: o.localMining === "own" ? "own" : undefined },
-    (step) => loss(embeddingsOf("alignedTriplet", step, embedding), localFeaturesOf("alignedTriplet", step.outputs), step.labels, o, o.crossCameraPositives ? step.cameras : undefined),
+    {
+      globalMargin: o.globalMargin,
+      localMargin: o.localMargin,
+      localWeight: o.localWeight,
+      localMining: o.localMining === "own" ? "own" : undefined
+    },
+    (step) =>
+      loss(
+        embeddingsOf("alignedTriplet", step, embedding),
+        localFeaturesOf("alignedTriplet", step.outputs),
+        step.labels,
+        o,
+        o.crossCameraPositives ? step.cameras : undefined
+      ),
     weight ?? 1
   )
 }

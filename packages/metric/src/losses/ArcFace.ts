@@ -39,7 +39,15 @@ export const decode = decoder(Options, "arcFace")
 
 /** Cosine similarities `[B, C]` of the embeddings to the columns of W `[D, C]`. @category math */
 export const cosines = (embeddings: Embeddings, weights: tf.Tensor2D): tf.Tensor2D =>
-  tf.tidy(() => tf.matMul(Distance.l2Normalize(embeddings), Distance.l2Normalize(tf.transpose(weights) as tf.Tensor2D), false, true) as tf.Tensor2D)
+  tf.tidy(
+    () =>
+      tf.matMul(
+        Distance.l2Normalize(embeddings),
+        Distance.l2Normalize(tf.transpose(weights) as tf.Tensor2D),
+        false,
+        true
+      ) as tf.Tensor2D
+  )
 
 /** Softmax cross-entropy of logits `[B, C]` with integer labels, mean over the batch. @category math */
 export const crossEntropy = (logits: tf.Tensor2D, labels: ArrayLike<number>): tf.Scalar =>
@@ -54,7 +62,12 @@ export const accuracy = (logits: tf.Tensor2D, labels: ArrayLike<number>): number
 }
 
 /** The logits with the target cosine replaced by `modify(cos_y)` (a constant mask picks the targets), times `scale`. @category math */
-export const marginLogits = (cos: tf.Tensor2D, labels: ArrayLike<number>, scale: number, modify: (target: tf.Tensor1D) => tf.Tensor1D): tf.Tensor2D =>
+export const marginLogits = (
+  cos: tf.Tensor2D,
+  labels: ArrayLike<number>,
+  scale: number,
+  modify: (target: tf.Tensor1D) => tf.Tensor1D
+): tf.Tensor2D =>
   tf.tidy(() => {
     const hot = oneHot(labels, cos.shape[1])
     const target = tf.sum(tf.mul(cos, hot), 1) as tf.Tensor1D
@@ -74,9 +87,18 @@ export const arcMargin = (target: tf.Tensor1D, m: number): tf.Tensor1D =>
   })
 
 /** ArcFace for given class weights W `[D, C]` (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "scale"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  weights: tf.Tensor2D,
+  options: Pick<OptionsInput, "margin" | "scale"> = {}
+): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("arcFace", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  Tensor.assertShapes("arcFace", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [weights, ["dim", null], "weights"]
+  ])
   const y = checkLabels("arcFace", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }

@@ -43,11 +43,15 @@ export const weights = (labels: tf.Tensor2D, o: Options): tf.Tensor2D =>
     const known = tf.cast(tf.greaterEqual(labels, 0), "float32")
     if (o.weighting === "none") return known as tf.Tensor2D
     const a = tf.mul(tf.cast(tf.greater(labels, 0), "float32"), known)
-    const p = o.positiveRatios === undefined
-      ? tf.div(tf.sum(a, 0), tf.maximum(tf.sum(known, 0), 1))
-      : tf.tensor1d(o.positiveRatios as Array<number>)
+    const p =
+      o.positiveRatios === undefined
+        ? tf.div(tf.sum(a, 0), tf.maximum(tf.sum(known, 0), 1))
+        : tf.tensor1d(o.positiveRatios as Array<number>)
     if (p.shape[0] !== labels.shape[1]) {
-      throw new InvalidOption({ what: "attributeBce options", detail: `positiveRatios has ${p.shape[0]} entries for ${labels.shape[1]} attributes` })
+      throw new InvalidOption({
+        what: "attributeBce options",
+        detail: `positiveRatios has ${p.shape[0]} entries for ${labels.shape[1]} attributes`
+      })
     }
     const s2 = o.sigma * o.sigma
     const wPos = tf.exp(tf.div(tf.sub(1, p), s2))
@@ -82,7 +86,12 @@ export const loss = (logits: tf.Tensor2D, labels: tf.Tensor2D, options: OptionsI
 
 /** The attribute labels of a step (`Step.attributes`), or a {@link MissingOutput}. @category math @since 0.1.0 */
 export const attributesOf = (step: Step): tf.Tensor2D => {
-  if (step.attributes === undefined) throw new MissingOutput({ term: "attributeBce", field: "attributes", hint: "the batch needs attribute labels (a dataset with attributes)" })
+  if (step.attributes === undefined)
+    throw new MissingOutput({
+      term: "attributeBce",
+      field: "attributes",
+      hint: "the batch needs attribute labels (a dataset with attributes)"
+    })
   return step.attributes
 }
 
@@ -95,7 +104,12 @@ export const attributeBce = (options: OptionsInput & Pick<TermOptions, "weight">
     { weighting: o.weighting === "none" ? undefined : o.weighting },
     (step) => {
       const z = step.outputs.attributeLogits
-      if (z === undefined) throw new MissingOutput({ term: "attributeBce", field: "outputs.attributeLogits", hint: "use a model with head.attributes" })
+      if (z === undefined)
+        throw new MissingOutput({
+          term: "attributeBce",
+          field: "outputs.attributeLogits",
+          hint: "use a model with head.attributes"
+        })
       return loss(z, attributesOf(step), o)
     },
     weight ?? 1

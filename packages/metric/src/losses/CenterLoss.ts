@@ -51,13 +51,22 @@ const checkInputs = (features: Embeddings, labels: Labels, centers: tf.Tensor2D)
   const values = labels.dataSync()
   for (let i = 0; i < values.length; i++) {
     const y = values[i]!
-    if (!(y >= 0 && y < classes)) throw new InvalidOption({ what: "centerLoss: labels", detail: `label ${y} at index ${i} is outside [0, ${classes}); set classes to the number of identities` })
+    if (!(y >= 0 && y < classes))
+      throw new InvalidOption({
+        what: "centerLoss: labels",
+        detail: `label ${y} at index ${i} is outside [0, ${classes}); set classes to the number of identities`
+      })
   }
   return values
 }
 
 /** The center loss for given centers `[K, D]` (constants for the gradient). @category math */
-export const loss = (features: Embeddings, labels: Labels, centers: tf.Tensor2D, options: { readonly reduction?: "mean" | "sum" } = {}): LossValue => {
+export const loss = (
+  features: Embeddings,
+  labels: Labels,
+  centers: tf.Tensor2D,
+  options: { readonly reduction?: "mean" | "sum" } = {}
+): LossValue => {
   const values = checkInputs(features, labels, centers)
   return tidyLoss(() => {
     const b = features.shape[0]
@@ -88,12 +97,16 @@ export interface State {
 }
 
 /** Creates the centers (a scoped, non-trainable variable) and the term function that updates them. @category constructors */
-export const makeState = (options: OptionsInput & Pick<TermOptions, "embedding">): Effect.Effect<State, never, Scope.Scope> => {
+export const makeState = (
+  options: OptionsInput & Pick<TermOptions, "embedding">
+): Effect.Effect<State, never, Scope.Scope> => {
   const { embedding, ...rest } = options
   const o = decode(rest)
   return Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => tf.tidy(() => tf.variable(tf.zeros([o.classes, o.dimension]), false) as tf.Variable<tf.Rank.R2>)),
+      Effect.sync(() =>
+        tf.tidy(() => tf.variable(tf.zeros([o.classes, o.dimension]), false) as tf.Variable<tf.Rank.R2>)
+      ),
       (v) => Effect.sync(() => v.dispose())
     ),
     (v) => {
@@ -119,12 +132,19 @@ export const makeState = (options: OptionsInput & Pick<TermOptions, "embedding">
  * Objective layer's requirements do not grow.
  * @category constructors
  */
-export const centerLoss = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+export const centerLoss = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return Term.fromEffect(
     "centerLoss",
-    { alpha: o.alpha, classes: o.classes, dimension: o.dimension, reduction: o.reduction === "mean" ? undefined : o.reduction },
+    {
+      alpha: o.alpha,
+      classes: o.classes,
+      dimension: o.dimension,
+      reduction: o.reduction === "mean" ? undefined : o.reduction
+    },
     Effect.map(makeState({ ...o, ...(embedding === undefined ? {} : { embedding }) }), (s) => s.fn),
     weight ?? 1
   )

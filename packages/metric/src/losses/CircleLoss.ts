@@ -15,7 +15,18 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { booleanWithDefault, decoder, nonNegative, positive } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairTerm,
+  prepare,
+  reduce,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { PairPolicyFields } from "../Miner.ts"
 import type * as Term from "../Term.ts"
 
@@ -39,7 +50,8 @@ const maskedLogSumExp = (z: tf.Tensor2D, zValues: Float32Array, mask: Uint8Array
   const max = new Float32Array(rows)
   for (let i = 0; i < rows; i++) {
     let m = Number.NEGATIVE_INFINITY
-    for (let j = 0; j < cols; j++) if (mask[i * cols + j] === 1 && zValues[i * cols + j]! > m) m = zValues[i * cols + j]!
+    for (let j = 0; j < cols; j++)
+      if (mask[i * cols + j] === 1 && zValues[i * cols + j]! > m) m = zValues[i * cols + j]!
     max[i] = Number.isFinite(m) ? m : 0
   }
   const mk = tf.tensor2d(Float32Array.from(mask), [rows, cols])
@@ -51,10 +63,21 @@ const maskedLogSumExp = (z: tf.Tensor2D, zValues: Float32Array, mask: Uint8Array
 }
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
-    const { distances, context: c } = prepare("circleLoss", embeddings, labels, { ...o, distance: "cosine", normalize: false }, extras)
+    const { distances, context: c } = prepare(
+      "circleLoss",
+      embeddings,
+      labels,
+      { ...o, distance: "cosine", normalize: false },
+      extras
+    )
     const { rows, cols } = c
     const valid: Array<number> = []
     for (let i = 0; i < rows; i++) if (c.valid[i] === 1) valid.push(i)
@@ -80,7 +103,11 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const logitN = tf.mul(tf.mul(an, tf.sub(s, m)), g) as tf.Tensor2D
     const lse = tf.add(maskedLogSumExp(logitP, zp, c.positive), maskedLogSumExp(logitN, zn, c.negative))
     const per = tf.softplus(lse)
-    const picked = selectEntries(tf.reshape(per, [rows, 1]) as tf.Tensor2D, Int32Array.from(valid), new Int32Array(valid.length))
+    const picked = selectEntries(
+      tf.reshape(per, [rows, 1]) as tf.Tensor2D,
+      Int32Array.from(valid),
+      new Int32Array(valid.length)
+    )
     return { loss: reduce(picked, "mean"), stats: stats({ anchors: valid.length, skipped: c.skipped }) }
   })
 }
@@ -89,5 +116,11 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const circleLoss = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
   const { weight, embedding, references, ...rest } = options
   const o = decode(rest)
-  return pairTerm("circleLoss", { margin: o.margin, gamma: o.gamma, detachWeights: o.detachWeights ? undefined : false }, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) => loss(e, l, o, x))
+  return pairTerm(
+    "circleLoss",
+    { margin: o.margin, gamma: o.gamma, detachWeights: o.detachWeights ? undefined : false },
+    { weight, embedding, references } as TermOptions,
+    o.crossCameraPositives,
+    (e, l, x) => loss(e, l, o, x)
+  )
 }

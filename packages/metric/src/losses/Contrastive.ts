@@ -16,7 +16,19 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { decoder, literalWithDefault, nonNegative } from "../internal/options.ts"
-import { countPositive, type LossValue, type PairExtras, PairFields, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss } from "../Loss.ts"
+import {
+  countPositive,
+  type LossValue,
+  type PairExtras,
+  PairFields,
+  pairTerm,
+  prepare,
+  reduce,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss
+} from "../Loss.ts"
 import type { Miner } from "../Miner.ts"
 import type { Reducer } from "../Reducer.ts"
 import { InvalidOption } from "@reidfx/tensor"
@@ -42,10 +54,14 @@ export type OptionsInput = Omit<typeof Options.Encoded, "power"> & {
 }
 /** Decodes `contrastive` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "contrastive")
-const decodeInput = ({ miner: _miner, reducer: _reducer, power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
+const decodeInput = ({ miner: _miner, reducer: _reducer, power, ...rest }: OptionsInput): Options =>
+  decode(power === undefined ? rest : { ...rest, power: String(power) })
 
 /** The (row, column) pairs of a row-major 0/1 mask. */
-const maskPairs = (mask: ArrayLike<number>, cols: number): { readonly anchors: Int32Array; readonly others: Int32Array } => {
+const maskPairs = (
+  mask: ArrayLike<number>,
+  cols: number
+): { readonly anchors: Int32Array; readonly others: Int32Array } => {
   const anchors: Array<number> = []
   const others: Array<number> = []
   for (let k = 0; k < mask.length; k++) {
@@ -58,7 +74,12 @@ const maskPairs = (mask: ArrayLike<number>, cols: number): { readonly anchors: I
 }
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decodeInput(options)
   const miner = options.miner
   return tidyLoss(() => {
@@ -66,29 +87,69 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const shape = (x: tf.Tensor) => (o.power === "2" ? tf.square(x) : x)
     if (options.reducer !== undefined) {
       const pairs = miner === undefined ? undefined : miner.mine(c)
-      if (pairs !== undefined && pairs._tag !== "Pairs") throw new InvalidOption({ what: "contrastive", detail: `miner ${miner!.name} gives ${pairs._tag}; contrastive needs a pair miner (e.g. marginSample)` })
-      const pos = pairs === undefined ? maskPairs(c.positive, c.cols) : { anchors: pairs.positiveAnchors, others: pairs.positiveRefs }
-      const neg = pairs === undefined ? maskPairs(c.negative, c.cols) : { anchors: pairs.negativeAnchors, others: pairs.negativeRefs }
-      const posLosses = shape(tf.relu(tf.sub(selectEntries(d, pos.anchors, pos.others), o.positiveMargin))) as tf.Tensor1D
-      const negLosses = shape(tf.relu(tf.sub(o.negativeMargin, selectEntries(d, neg.anchors, neg.others)))) as tf.Tensor1D
+      if (pairs !== undefined && pairs._tag !== "Pairs")
+        throw new InvalidOption({
+          what: "contrastive",
+          detail: `miner ${miner!.name} gives ${pairs._tag}; contrastive needs a pair miner (e.g. marginSample)`
+        })
+      const pos =
+        pairs === undefined
+          ? maskPairs(c.positive, c.cols)
+          : { anchors: pairs.positiveAnchors, others: pairs.positiveRefs }
+      const neg =
+        pairs === undefined
+          ? maskPairs(c.negative, c.cols)
+          : { anchors: pairs.negativeAnchors, others: pairs.negativeRefs }
+      const posLosses = shape(
+        tf.relu(tf.sub(selectEntries(d, pos.anchors, pos.others), o.positiveMargin))
+      ) as tf.Tensor1D
+      const negLosses = shape(
+        tf.relu(tf.sub(o.negativeMargin, selectEntries(d, neg.anchors, neg.others)))
+      ) as tf.Tensor1D
       const batch = { embeddings, labels: c.labels }
       const loss = tf.add(
         options.reducer.reduce({ kind: "posPair", losses: posLosses, ...pos }, batch),
         options.reducer.reduce({ kind: "negPair", losses: negLosses, ...neg }, batch)
       ) as tf.Scalar
-      return { loss, stats: stats({ positivePairs: pos.anchors.length, negativePairs: neg.anchors.length, active: countPositive(posLosses) + countPositive(negLosses), skipped: pairs?.skipped ?? c.skipped }) }
+      return {
+        loss,
+        stats: stats({
+          positivePairs: pos.anchors.length,
+          negativePairs: neg.anchors.length,
+          active: countPositive(posLosses) + countPositive(negLosses),
+          skipped: pairs?.skipped ?? c.skipped
+        })
+      }
     }
     if (miner !== undefined) {
       const mined = miner.mine(c)
-      if (mined._tag !== "Pairs") throw new InvalidOption({ what: "contrastive", detail: `miner ${miner.name} gives ${mined._tag}; contrastive needs a pair miner (e.g. marginSample)` })
+      if (mined._tag !== "Pairs")
+        throw new InvalidOption({
+          what: "contrastive",
+          detail: `miner ${miner.name} gives ${mined._tag}; contrastive needs a pair miner (e.g. marginSample)`
+        })
       const posD = selectEntries(d, mined.positiveAnchors, mined.positiveRefs)
       const negD = selectEntries(d, mined.negativeAnchors, mined.negativeRefs)
-      const per = tf.concat([shape(tf.relu(tf.sub(posD, o.positiveMargin))), shape(tf.relu(tf.sub(o.negativeMargin, negD)))]) as tf.Tensor1D
-      return { loss: reduce(per, o.reduction, d), stats: stats({ positivePairs: posD.shape[0], negativePairs: negD.shape[0], active: countPositive(per), skipped: mined.skipped }) }
+      const per = tf.concat([
+        shape(tf.relu(tf.sub(posD, o.positiveMargin))),
+        shape(tf.relu(tf.sub(o.negativeMargin, negD)))
+      ]) as tf.Tensor1D
+      return {
+        loss: reduce(per, o.reduction, d),
+        stats: stats({
+          positivePairs: posD.shape[0],
+          negativePairs: negD.shape[0],
+          active: countPositive(per),
+          skipped: mined.skipped
+        })
+      }
     }
     const pos = tf.tensor2d(Float32Array.from(c.positive), [c.rows, c.cols])
     const neg = tf.tensor2d(Float32Array.from(c.negative), [c.rows, c.cols])
-    const per = tf.add(tf.mul(pos, shape(tf.relu(tf.sub(d, o.positiveMargin)))), tf.mul(neg, shape(tf.relu(tf.sub(o.negativeMargin, d)))))
+    const per = tf.add(
+      tf.mul(pos, shape(tf.relu(tf.sub(d, o.positiveMargin)))),
+      tf.mul(neg, shape(tf.relu(tf.sub(o.negativeMargin, d))))
+    )
     let positivePairs = 0
     let negativePairs = 0
     for (let k = 0; k < c.positive.length; k++) {
@@ -112,7 +173,13 @@ export const contrastive = (options: OptionsInput & TermOptions = {}): Term.Term
   const o = decodeInput(rest)
   return pairTerm(
     "contrastive",
-    { positiveMargin: o.positiveMargin, negativeMargin: o.negativeMargin, power: Number(o.power), miner: rest.miner?.describe, reducer: rest.reducer?.name },
+    {
+      positiveMargin: o.positiveMargin,
+      negativeMargin: o.negativeMargin,
+      power: Number(o.power),
+      miner: rest.miner?.describe,
+      reducer: rest.reducer?.name
+    },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
     (e, l, x) => loss(e, l, rest, x)

@@ -33,9 +33,18 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "cosFace")
 
 /** CosFace for given class weights W `[D, C]`. @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "scale"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  weights: tf.Tensor2D,
+  options: Pick<OptionsInput, "margin" | "scale"> = {}
+): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("cosFace", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  Tensor.assertShapes("cosFace", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [weights, ["dim", null], "weights"]
+  ])
   const y = checkLabels("cosFace", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
@@ -49,9 +58,15 @@ export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2
 export const cosFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm("cosFace", { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale }, { weight, embedding }, {
-    rows: o.dimension,
-    cols: o.classes,
-    init: { _tag: "normal" }
-  }, (e, l, w) => loss(e, l, w, o))
+  return classTerm(
+    "cosFace",
+    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
+    { weight, embedding },
+    {
+      rows: o.dimension,
+      cols: o.classes,
+      init: { _tag: "normal" }
+    },
+    (e, l, w) => loss(e, l, w, o)
+  )
 }

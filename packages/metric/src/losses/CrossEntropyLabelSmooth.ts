@@ -48,13 +48,16 @@ export const loss = (logits: Logits, labels: Labels, options: OptionsInput = {})
   ])
   const classes = logits.shape[1]
   if (o.offTarget === "others" && classes < 2) {
-    throw new InvalidOption({ what: "crossEntropyLabelSmooth", detail: "offTarget \"others\" needs at least 2 classes" })
+    throw new InvalidOption({ what: "crossEntropyLabelSmooth", detail: 'offTarget "others" needs at least 2 classes' })
   }
   const values = labels.dataSync()
   for (let i = 0; i < values.length; i++) {
     const y = values[i]!
     if (!(Number.isInteger(y) && y >= 0 && y < classes)) {
-      throw new InvalidOption({ what: "crossEntropyLabelSmooth: labels", detail: `label ${y} at index ${i} is outside [0, ${classes}); the classifier has ${classes} classes` })
+      throw new InvalidOption({
+        what: "crossEntropyLabelSmooth: labels",
+        detail: `label ${y} at index ${i} is outside [0, ${classes}); the classifier has ${classes} classes`
+      })
     }
   }
   return tidyLoss(() => {
@@ -79,7 +82,11 @@ export const crossEntropyLabelSmooth = (options: OptionsInput & Pick<TermOptions
     (step) => {
       const logits = step.outputs.logits
       if (logits === undefined) {
-        throw new MissingOutput({ term: "crossEntropyLabelSmooth", field: "outputs.logits", hint: "use a model with a classifier head" })
+        throw new MissingOutput({
+          term: "crossEntropyLabelSmooth",
+          field: "outputs.logits",
+          hint: "use a model with a classifier head"
+        })
       }
       return loss(logits, step.labels, o)
     },

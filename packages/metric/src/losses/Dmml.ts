@@ -49,14 +49,19 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "dmml")
 
 /** The `[ways * queries, ways]` set distances `D(x, S_c)` of an episode. @category math */
-export const setDistances = (embeddings: Embeddings, episode: EpisodeLayout, options: OptionsInput = {}): tf.Tensor2D => {
+export const setDistances = (
+  embeddings: Embeddings,
+  episode: EpisodeLayout,
+  options: OptionsInput = {}
+): tf.Tensor2D => {
   const o = decode(options)
   const { ways, shots } = episode
   return tf.tidy(() => {
     const { support, queries } = split("dmml", embeddings, episode)
-    const matrix = o.distance === "negativeDot"
-      ? (a: Embeddings, b: Embeddings) => tf.neg(tf.matMul(a, b, false, true)) as tf.Tensor2D
-      : Distance.make(o.distance, { normalize: o.normalize }).matrix
+    const matrix =
+      o.distance === "negativeDot"
+        ? (a: Embeddings, b: Embeddings) => tf.neg(tf.matMul(a, b, false, true)) as tf.Tensor2D
+        : Distance.make(o.distance, { normalize: o.normalize }).matrix
     if (o.mode === "centerSupport") return matrix(queries, prototypes(support, ways, shots))
     const d = matrix(queries, support) // [Q, ways * shots]
     const values = d.dataSync()
@@ -89,11 +94,12 @@ export const loss = (embeddings: Embeddings, episode: EpisodeLayout, options: Op
     const nq = sets.shape[0]
     const ownIdx = Int32Array.from({ length: nq }, (_, t) => Math.floor(t / episode.queries))
     const own = oneHot(ownIdx, episode.ways)
-    const shifted = o.margin === 0
-      ? sets
-      : o.marginMode === "ownClass"
-      ? tf.add(sets, tf.mul(own, o.margin))
-      : tf.where(tf.cast(own, "bool"), sets, tf.relu(tf.sub(sets, o.margin)))
+    const shifted =
+      o.margin === 0
+        ? sets
+        : o.marginMode === "ownClass"
+          ? tf.add(sets, tf.mul(own, o.margin))
+          : tf.where(tf.cast(own, "bool"), sets, tf.relu(tf.sub(sets, o.margin)))
     const z = tf.neg(shifted) as tf.Tensor2D
     const value = episodeCrossEntropy(z, episode.ways, episode.queries)
     if (o.featureDecay === 0) return value
@@ -117,7 +123,11 @@ export const dmml = (options: OptionsInput & Pick<TermOptions, "weight" | "embed
     },
     (step) => {
       if (step.episode === undefined) {
-        throw new MissingOutput({ term: "dmml", field: "episode", hint: "use an episodic sampler (ways, shots, queries)" })
+        throw new MissingOutput({
+          term: "dmml",
+          field: "episode",
+          hint: "use an episodic sampler (ways, shots, queries)"
+        })
       }
       return loss(embeddingsOf("dmml", step, embedding), step.episode, o)
     },

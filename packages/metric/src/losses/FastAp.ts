@@ -16,7 +16,16 @@ import { type Embeddings, InvalidOption, type Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { decoder, literalWithDefault, numberWithDefault } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairTerm, prepareWith, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
@@ -32,12 +41,22 @@ export type Options = typeof Options.Type
 export type OptionsInput = Omit<typeof Options.Encoded, "power"> & { readonly power?: 1 | 2 | "1" | "2" }
 /** Decodes `fastAp` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "fastAp")
-const decodeInput = ({ power, ...rest }: OptionsInput): Options => decode(power === undefined ? rest : { ...rest, power: String(power) })
+const decodeInput = ({ power, ...rest }: OptionsInput): Options =>
+  decode(power === undefined ? rest : { ...rest, power: String(power) })
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decodeInput(options)
-  if (extras.references !== undefined) throw new InvalidOption({ what: "fastAp", detail: "references from another source are not supported (each anchor ranks the batch)" })
+  if (extras.references !== undefined)
+    throw new InvalidOption({
+      what: "fastAp",
+      detail: "references from another source are not supported (each anchor ranks the batch)"
+    })
   const power = o.power === "2" ? 2 : 1
   const score = Score.make("lp", { normalize: true, power })
   return tidyLoss(() => {
@@ -45,7 +64,9 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const n = c.rows
     const positives = new Float32Array(n)
     for (let k = 0; k < c.positive.length; k++) positives[Math.floor(k / c.cols)]! += c.positive[k]!
-    const anchors = Array.from(positives).map((p, i) => (p > 0 ? i : -1)).filter((i) => i >= 0)
+    const anchors = Array.from(positives)
+      .map((p, i) => (p > 0 ? i : -1))
+      .filter((i) => i >= 0)
     if (anchors.length === 0) return { loss: zeroLoss(d), stats: stats({ anchors: 0 }) }
     const delta = 2 ** power / o.bins
     const pos = tf.tensor2d(Float32Array.from(c.positive), [n, c.cols])
@@ -61,7 +82,10 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const hAll = tf.add(hPos, tf.stack(hn, 1))
     const cumPos = tf.cumsum(hPos, 1)
     const cumAll = tf.cumsum(hAll, 1)
-    const nonZero = tf.tensor(Float32Array.from(cumAll.dataSync(), (v) => (v > 0 ? 1 : 0)), cumAll.shape)
+    const nonZero = tf.tensor(
+      Float32Array.from(cumAll.dataSync(), (v) => (v > 0 ? 1 : 0)),
+      cumAll.shape
+    )
     const ratio = tf.mul(tf.div(tf.mul(hPos, cumPos), tf.add(cumAll, tf.sub(1, nonZero))), nonZero)
     const fastAp = tf.div(tf.sum(ratio, 1), tf.tensor1d(positives.map((p) => Math.max(p, 1))))
     const has = tf.tensor1d(positives.map((p) => (p > 0 ? 1 : 0)))
@@ -74,6 +98,11 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const fastAp = (options: OptionsInput & Omit<TermOptions, "references"> = {}): Term.Term<never> => {
   const { weight, embedding, ...rest } = options
   const o = decodeInput(rest)
-  return pairTerm("fastAp", { bins: o.bins, power: o.power === "2" ? undefined : o.power }, { weight, embedding } as TermOptions, o.crossCameraPositives, (e, l, x) =>
-    loss(e, l, o as OptionsInput, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) }))
+  return pairTerm(
+    "fastAp",
+    { bins: o.bins, power: o.power === "2" ? undefined : o.power },
+    { weight, embedding } as TermOptions,
+    o.crossCameraPositives,
+    (e, l, x) => loss(e, l, o as OptionsInput, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) })
+  )
 }

@@ -13,7 +13,18 @@ import { InvalidOption, type Embeddings, type Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { decoder, literalWithDefault, nonNegative, numberWithDefault } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairFieldsWith, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairFieldsWith,
+  pairTerm,
+  prepare,
+  reduce,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss
+} from "../Loss.ts"
 import type { Miner } from "../Miner.ts"
 import * as BatchAll from "../miners/BatchAll.ts"
 import type * as Term from "../Term.ts"
@@ -33,13 +44,22 @@ export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
 export const decode = decoder(Options, "improvedTriplet")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, ...rest } = options
   const o = decode(rest)
   return tidyLoss(() => {
     const { distances: d, context } = prepare("improvedTriplet", embeddings, labels, o, extras)
     const mined = miner === undefined ? BatchAll.mine(context) : miner.mine(context)
-    if (mined._tag !== "Triplets") throw new InvalidOption({ what: "improvedTriplet", detail: `miner ${miner?.name} gives ${mined._tag}; improvedTriplet needs a triplet miner` })
+    if (mined._tag !== "Triplets")
+      throw new InvalidOption({
+        what: "improvedTriplet",
+        detail: `miner ${miner?.name} gives ${mined._tag}; improvedTriplet needs a triplet miner`
+      })
     const dap = selectEntries(d, mined.anchors, mined.positives)
     const dan = selectEntries(d, mined.anchors, mined.negatives)
     // max(x, tau) = relu(x - tau) + tau

@@ -17,7 +17,18 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { logAddExp, maskedLogSumExp } from "../internal/logSumExp.ts"
 import { decoder, numberWithDefault } from "../internal/options.ts"
-import { type LossValue, oneHot, type PairExtras, pairTerm, prepareWith, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  oneHot,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
@@ -40,12 +51,25 @@ export const decode = decoder(Options, "liftedStructure")
 const LOG_ZERO = -1e4
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: m, context: c } = prepareWith("liftedStructure", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: m, context: c } = prepareWith(
+      "liftedStructure",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const masks = pairMasks(c, miner, "liftedStructure")
     const a: Array<number> = []
     const p: Array<number> = []
@@ -57,7 +81,8 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
       }
       if (masks.negative[k] === 1) hasNeg[Math.floor(k / c.cols)] = 1
     }
-    if (a.length === 0 || !hasNeg.some((h) => h === 1)) return { loss: zeroLoss(m), stats: stats({ positivePairs: a.length, active: 0 }) }
+    if (a.length === 0 || !hasNeg.some((h) => h === 1))
+      return { loss: zeroLoss(m), stats: stats({ positivePairs: a.length, active: 0 }) }
     // per-row log-sum-exp of the remaining negative margins, LOG_ZERO for rows without negatives (and beyond the anchors)
     const rowLse = maskedLogSumExp(Score.gap(score, o.negativeMargin, m) as tf.Tensor2D, masks.negative, false)
     const rowValue = tf.add(tf.mul(rowLse, tf.tensor1d(hasNeg)), tf.mul(tf.sub(1, tf.tensor1d(hasNeg)), LOG_ZERO))
@@ -67,7 +92,9 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const lseP = tf.reshape(tf.matMul(oneHot(pRow, c.rows + 1), padded), [-1])
     const dap = selectEntries(m, Int32Array.from(a), Int32Array.from(p))
     // a pair whose two ends have no negatives: PML's masked log-sum-exp is 0 there
-    const some = Float32Array.from(a, (ai, t) => (hasNeg[ai] === 1 || (pRow[t]! < c.rows && hasNeg[pRow[t]!] === 1) ? 1 : 0))
+    const some = Float32Array.from(a, (ai, t) =>
+      hasNeg[ai] === 1 || (pRow[t]! < c.rows && hasNeg[pRow[t]!] === 1) ? 1 : 0
+    )
     const negTerm = tf.mul(logAddExp(lseA, lseP), tf.tensor1d(some))
     const per = tf.div(tf.square(tf.relu(tf.add(negTerm, Score.gap(score, dap, o.positiveMargin)))), 2) as tf.Tensor1D
     const active = per.dataSync().filter((x) => x > 0).length
@@ -81,7 +108,12 @@ export const liftedStructure = (options: OptionsInput & TermOptions = {}): Term.
   const o = decode(rest)
   return pairTerm(
     "liftedStructure",
-    { negativeMargin: o.negativeMargin, positiveMargin: o.positiveMargin, distance: o.distance === "lp" ? undefined : o.distance, miner: miner?.describe },
+    {
+      negativeMargin: o.negativeMargin,
+      positiveMargin: o.positiveMargin,
+      distance: o.distance === "lp" ? undefined : o.distance,
+      miner: miner?.describe
+    },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
     (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)

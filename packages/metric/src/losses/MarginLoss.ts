@@ -16,7 +16,19 @@ import { type Embeddings, InvalidOption, type Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Schema, type Scope } from "effect"
 import { booleanWithDefault, decoder, nonNegative, numberWithDefault } from "../internal/options.ts"
-import { camerasOf, embeddingsOf, type LossValue, oneHot, type PairExtras, prepareWith, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  camerasOf,
+  embeddingsOf,
+  type LossValue,
+  oneHot,
+  type PairExtras,
+  prepareWith,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { type Miner, PairPolicyFields } from "../Miner.ts"
 import { mine as allTriplets } from "../miners/BatchAll.ts"
 import type { Step } from "../Step.ts"
@@ -49,23 +61,50 @@ export const decode = decoder(Options, "marginLoss")
  * The loss over a batch for a given beta (`[1]` or `[classes]`, a tensor so a learnt beta gets its gradient).
  * Without `beta` the option's value is used. @category math
  */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}, beta?: tf.Tensor1D): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {},
+  beta?: tf.Tensor1D
+): LossValue => {
   const { miner, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: d, context: c } = prepareWith("marginLoss", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: d, context: c } = prepareWith(
+      "marginLoss",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const triplets = miner === undefined ? allTriplets(c) : miner.mine(c)
-    if (triplets._tag !== "Triplets") throw new InvalidOption({ what: "marginLoss", detail: `miner ${miner?.name} gives ${triplets._tag}; marginLoss needs a triplet miner (e.g. tripletMargin)` })
-    const b = beta ?? tf.fill([o.classes ?? 1], o.beta) as tf.Tensor1D
-    if (b.shape[0] !== (o.classes ?? 1)) throw new InvalidOption({ what: "marginLoss", detail: `beta has ${b.shape[0]} entries, expected ${o.classes ?? 1}` })
+    if (triplets._tag !== "Triplets")
+      throw new InvalidOption({
+        what: "marginLoss",
+        detail: `miner ${miner?.name} gives ${triplets._tag}; marginLoss needs a triplet miner (e.g. tripletMargin)`
+      })
+    const b = beta ?? (tf.fill([o.classes ?? 1], o.beta) as tf.Tensor1D)
+    if (b.shape[0] !== (o.classes ?? 1))
+      throw new InvalidOption({
+        what: "marginLoss",
+        detail: `beta has ${b.shape[0]} entries, expected ${o.classes ?? 1}`
+      })
     const n = triplets.anchors.length
     if (n === 0) return { loss: zeroLoss(d), stats: stats({ triplets: 0, active: 0, skipped: triplets.skipped }) }
     let betaT: tf.Tensor1D
     if (o.classes === undefined) betaT = tf.mul(tf.ones([n]), b) as tf.Tensor1D
     else {
       const y = Array.from(triplets.anchors, (a) => c.labels[a]!)
-      for (const v of y) if (!(v >= 0 && v < o.classes)) throw new InvalidOption({ what: "marginLoss: labels", detail: `label ${v} is outside [0, ${o.classes}); set classes to the number of identities` })
+      for (const v of y)
+        if (!(v >= 0 && v < o.classes))
+          throw new InvalidOption({
+            what: "marginLoss: labels",
+            detail: `label ${v} is outside [0, ${o.classes}); set classes to the number of identities`
+          })
       betaT = tf.reshape(tf.matMul(oneHot(y, o.classes), tf.reshape(b, [-1, 1])), [n]) as tf.Tensor1D
     }
     const dap = selectEntries(d, triplets.anchors, triplets.positives)
@@ -75,14 +114,18 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const divisor = posLoss.dataSync().filter((x) => x > 0).length + negLoss.dataSync().filter((x) => x > 0).length
     const marginTerm = divisor === 0 ? zeroLoss(d) : tf.div(tf.sum(tf.add(posLoss, negLoss)), divisor)
     // PML adds nu * beta only when beta is learnt
-    const reg = !o.learnBeta || o.nu === 0
-      ? tf.scalar(0)
-      : o.classes === undefined
-      ? tf.mul(tf.sum(b), o.nu)
-      : divisor === 0
-      ? tf.scalar(0)
-      : tf.div(tf.mul(tf.sum(betaT), o.nu), divisor)
-    return { loss: tf.add(marginTerm, reg) as tf.Scalar, stats: stats({ triplets: n, active: divisor, skipped: triplets.skipped }) }
+    const reg =
+      !o.learnBeta || o.nu === 0
+        ? tf.scalar(0)
+        : o.classes === undefined
+          ? tf.mul(tf.sum(b), o.nu)
+          : divisor === 0
+            ? tf.scalar(0)
+            : tf.div(tf.mul(tf.sum(betaT), o.nu), divisor)
+    return {
+      loss: tf.add(marginTerm, reg) as tf.Scalar,
+      stats: stats({ triplets: n, active: divisor, skipped: triplets.skipped })
+    }
   })
 }
 
@@ -96,9 +139,19 @@ export const marginLoss = (options: OptionsInput & TermOptions = {}): Term.Term<
   const full = { ...o, ...(miner === undefined ? {} : { miner }) }
   return Term.fromEffect(
     "marginLoss",
-    { margin: o.margin, beta: o.beta, nu: o.nu || undefined, learnBeta: o.learnBeta || undefined, classes: o.classes, distance: o.distance === "lp" ? undefined : o.distance, miner: miner?.describe },
-    Effect.gen(function*() {
-      const betaVar = o.learnBeta ? yield* TermParameters.make("marginLoss/beta", 1, o.classes ?? 1, { _tag: "constant", value: o.beta }) : undefined
+    {
+      margin: o.margin,
+      beta: o.beta,
+      nu: o.nu || undefined,
+      learnBeta: o.learnBeta || undefined,
+      classes: o.classes,
+      distance: o.distance === "lp" ? undefined : o.distance,
+      miner: miner?.describe
+    },
+    Effect.gen(function* () {
+      const betaVar = o.learnBeta
+        ? yield* TermParameters.make("marginLoss/beta", 1, o.classes ?? 1, { _tag: "constant", value: o.beta })
+        : undefined
       const fn = (step: Step) =>
         loss(
           embeddingsOf("marginLoss", step, embedding),

@@ -14,7 +14,19 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { booleanWithDefault, decoder, nonNegative } from "../internal/options.ts"
-import { hinge, type LossValue, type PairExtras, PairFields, pairTerm, prepare, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  hinge,
+  type LossValue,
+  type PairExtras,
+  PairFields,
+  pairTerm,
+  prepare,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import * as MarginSample from "../miners/MarginSample.ts"
 import type * as Term from "../Term.ts"
 
@@ -31,13 +43,22 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "marginSampleMining")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
     const { distances: d, context: c } = prepare("marginSampleMining", embeddings, labels, o, extras)
     const pairs = MarginSample.mine(c)
-    if (pairs.positiveAnchors.length === 0) return { loss: zeroLoss(d), stats: stats({ triplets: 0, active: 0, skipped: c.skipped }) }
-    const gap = tf.sub(selectEntries(d, pairs.positiveAnchors, pairs.positiveRefs), selectEntries(d, pairs.negativeAnchors, pairs.negativeRefs))
+    if (pairs.positiveAnchors.length === 0)
+      return { loss: zeroLoss(d), stats: stats({ triplets: 0, active: 0, skipped: c.skipped }) }
+    const gap = tf.sub(
+      selectEntries(d, pairs.positiveAnchors, pairs.positiveRefs),
+      selectEntries(d, pairs.negativeAnchors, pairs.negativeRefs)
+    )
     const value = tf.sum(hinge(gap, o.margin, o.softMargin)) as tf.Scalar
     return { loss: value, stats: stats({ triplets: 1, active: value.dataSync()[0]! > 0 ? 1 : 0, skipped: c.skipped }) }
   })

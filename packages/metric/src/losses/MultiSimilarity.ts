@@ -16,7 +16,16 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { maskedLogSumExp } from "../internal/logSumExp.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairTerm, prepareWith, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { type Miner, type PairContext, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type { Reducer } from "../Reducer.ts"
@@ -41,39 +50,67 @@ export type OptionsInput = typeof Options.Encoded & {
 export const decode = decoder(Options, "multiSimilarity")
 
 /** Positive and negative masks from the context, or from a pair miner's pairs. @internal */
-export const pairMasks = (c: PairContext, miner: Miner | undefined, what: string): { readonly positive: Uint8Array; readonly negative: Uint8Array } => {
+export const pairMasks = (
+  c: PairContext,
+  miner: Miner | undefined,
+  what: string
+): { readonly positive: Uint8Array; readonly negative: Uint8Array } => {
   if (miner === undefined) return { positive: c.positive, negative: c.negative }
   const mined = miner.mine(c)
-  if (mined._tag !== "Pairs") throw new InvalidOption({ what, detail: `miner ${miner.name} gives ${mined._tag}; ${what} needs a pair miner (e.g. multiSimilarityMiner, pairMargin)` })
+  if (mined._tag !== "Pairs")
+    throw new InvalidOption({
+      what,
+      detail: `miner ${miner.name} gives ${mined._tag}; ${what} needs a pair miner (e.g. multiSimilarityMiner, pairMargin)`
+    })
   const positive = new Uint8Array(c.rows * c.cols)
   const negative = new Uint8Array(c.rows * c.cols)
-  for (let t = 0; t < mined.positiveAnchors.length; t++) positive[mined.positiveAnchors[t]! * c.cols + mined.positiveRefs[t]!] = 1
-  for (let t = 0; t < mined.negativeAnchors.length; t++) negative[mined.negativeAnchors[t]! * c.cols + mined.negativeRefs[t]!] = 1
+  for (let t = 0; t < mined.positiveAnchors.length; t++)
+    positive[mined.positiveAnchors[t]! * c.cols + mined.positiveRefs[t]!] = 1
+  for (let t = 0; t < mined.negativeAnchors.length; t++)
+    negative[mined.negativeAnchors[t]! * c.cols + mined.negativeRefs[t]!] = 1
   return { positive, negative }
 }
 
 const count = (m: Uint8Array): number => m.reduce((s, x) => s + x, 0)
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, reducer, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: s, context: c } = prepareWith("multiSimilarity", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: s, context: c } = prepareWith(
+      "multiSimilarity",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const masks = pairMasks(c, miner, "multiSimilarity")
     const positivePairs = count(masks.positive)
     const negativePairs = count(masks.negative)
-    if (positivePairs + negativePairs === 0) return { loss: zeroLoss(s), stats: stats({ positivePairs, negativePairs }) }
+    if (positivePairs + negativePairs === 0)
+      return { loss: zeroLoss(s), stats: stats({ positivePairs, negativePairs }) }
     const pos = tf.mul(Score.gap(score, s, o.base), o.alpha) as tf.Tensor2D
     const neg = tf.mul(Score.gap(score, o.base, s), o.beta) as tf.Tensor2D
     const per = tf.add(
       tf.div(maskedLogSumExp(pos, masks.positive, true), o.alpha),
       tf.div(maskedLogSumExp(neg, masks.negative, true), o.beta)
     )
-    const reduced = reducer === undefined
-      ? tf.mean(per) as tf.Scalar
-      : reducer.reduce({ kind: "element", losses: per as tf.Tensor1D, indices: Int32Array.from({ length: c.rows }, (_, i) => i) }, { embeddings, labels: c.labels })
+    const reduced =
+      reducer === undefined
+        ? (tf.mean(per) as tf.Scalar)
+        : reducer.reduce(
+            { kind: "element", losses: per as tf.Tensor1D, indices: Int32Array.from({ length: c.rows }, (_, i) => i) },
+            { embeddings, labels: c.labels }
+          )
     return { loss: reduced, stats: stats({ positivePairs, negativePairs }) }
   })
 }
@@ -84,9 +121,17 @@ export const multiSimilarity = (options: OptionsInput & TermOptions = {}): Term.
   const o = decode(rest)
   return pairTerm(
     "multiSimilarity",
-    { alpha: o.alpha, beta: o.beta, base: o.base, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe, reducer: reducer?.name },
+    {
+      alpha: o.alpha,
+      beta: o.beta,
+      base: o.base,
+      distance: o.distance === "cosineSimilarity" ? undefined : o.distance,
+      miner: miner?.describe,
+      reducer: reducer?.name
+    },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
-    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
+    (e, l, x) =>
+      loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }

@@ -14,7 +14,17 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { decoder } from "../internal/options.ts"
-import { type LossValue, oneHot, type PairExtras, pairTerm, prepareWith, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  oneHot,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
@@ -30,27 +40,57 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "nPairs")
 
 /** The first positive pair (row-major) of each label, in increasing label order. @category math */
-export const firstPairs = (positive: Uint8Array, rows: number, cols: number, labels: ArrayLike<number>): { readonly anchors: Array<number>; readonly positives: Array<number> } => {
+export const firstPairs = (
+  positive: Uint8Array,
+  rows: number,
+  cols: number,
+  labels: ArrayLike<number>
+): { readonly anchors: Array<number>; readonly positives: Array<number> } => {
   const first = new Map<number, readonly [number, number]>()
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (positive[i * cols + j] === 1 && !first.has(labels[i]!)) first.set(labels[i]!, [i, j])
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      if (positive[i * cols + j] === 1 && !first.has(labels[i]!)) first.set(labels[i]!, [i, j])
   const keys = [...first.keys()].sort((a, b) => a - b)
   return { anchors: keys.map((k) => first.get(k)![0]), positives: keys.map((k) => first.get(k)![1]) }
 }
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
-  if (extras.references !== undefined) throw new InvalidOption({ what: "nPairs", detail: "references from another source are not supported (the pairs come from the batch)" })
+  if (extras.references !== undefined)
+    throw new InvalidOption({
+      what: "nPairs",
+      detail: "references from another source are not supported (the pairs come from the batch)"
+    })
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: m, context: c } = prepareWith("nPairs", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: m, context: c } = prepareWith(
+      "nPairs",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const { anchors, positives } = firstPairs(c.positive, c.rows, c.cols, c.labels)
     const n = anchors.length
     if (n === 0) return { loss: zeroLoss(m), stats: stats({ pairs: 0 }) }
     // s(a_k, p_l) = onehot(a) M onehot(p)^T
     const sim = tf.matMul(tf.matMul(oneHot(anchors, c.rows), m), oneHot(positives, c.cols), false, true) as tf.Tensor2D
     const logits = (score.inverted ? sim : tf.neg(sim)) as tf.Tensor2D
-    return { loss: crossEntropy(logits, Array.from({ length: n }, (_, k) => k)), stats: stats({ pairs: n }) }
+    return {
+      loss: crossEntropy(
+        logits,
+        Array.from({ length: n }, (_, k) => k)
+      ),
+      stats: stats({ pairs: n })
+    }
   })
 }
 
@@ -58,5 +98,11 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const nPairs = (options: OptionsInput & Omit<TermOptions, "references"> = {}): Term.Term<never> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return pairTerm("nPairs", { distance: o.distance === "dotProductSimilarity" ? undefined : o.distance }, { weight, embedding } as TermOptions, o.crossCameraPositives, (e, l, x) => loss(e, l, o, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) }))
+  return pairTerm(
+    "nPairs",
+    { distance: o.distance === "dotProductSimilarity" ? undefined : o.distance },
+    { weight, embedding } as TermOptions,
+    o.crossCameraPositives,
+    (e, l, x) => loss(e, l, o, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) })
+  )
 }

@@ -33,9 +33,18 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "normalizedSoftmax")
 
 /** The normalised softmax for given class weights W `[D, C]`. @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "temperature"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  weights: tf.Tensor2D,
+  options: Pick<OptionsInput, "temperature"> = {}
+): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("normalizedSoftmax", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  Tensor.assertShapes("normalizedSoftmax", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [weights, ["dim", null], "weights"]
+  ])
   const y = checkLabels("normalizedSoftmax", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
@@ -45,12 +54,20 @@ export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2
 }
 
 /** The normalised softmax as a Term owning its class weights W `[dimension, classes]`. @category constructors */
-export const normalizedSoftmax = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+export const normalizedSoftmax = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm("normalizedSoftmax", { classes: o.classes, dimension: o.dimension, temperature: o.temperature }, { weight, embedding }, {
-    rows: o.dimension,
-    cols: o.classes,
-    init: { _tag: "normal" }
-  }, (e, l, w) => loss(e, l, w, o))
+  return classTerm(
+    "normalizedSoftmax",
+    { classes: o.classes, dimension: o.dimension, temperature: o.temperature },
+    { weight, embedding },
+    {
+      rows: o.dimension,
+      cols: o.classes,
+      init: { _tag: "normal" }
+    },
+    (e, l, w) => loss(e, l, w, o)
+  )
 }

@@ -16,7 +16,17 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { maskedLogSumExp } from "../internal/logSumExp.ts"
 import { decoder, positive } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairTerm, prepareWith, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
@@ -35,12 +45,25 @@ export type OptionsInput = typeof Options.Encoded & { readonly miner?: Miner }
 export const decode = decoder(Options, "ntXent")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: m, context: c } = prepareWith("ntXent", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: m, context: c } = prepareWith(
+      "ntXent",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const masks = pairMasks(c, miner, "ntXent")
     const anchors: Array<number> = []
     const refs: Array<number> = []
@@ -52,17 +75,22 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
       }
       negatives += masks.negative[k]!
     }
-    if (anchors.length === 0 || negatives === 0) return { loss: zeroLoss(m), stats: stats({ positivePairs: anchors.length, negativePairs: negatives }) }
+    if (anchors.length === 0 || negatives === 0)
+      return { loss: zeroLoss(m), stats: stats({ positivePairs: anchors.length, negativePairs: negatives }) }
     const z = tf.div(score.inverted ? m : tf.neg(m), o.temperature) as tf.Tensor2D
     const hasNeg = new Float32Array(c.rows)
-    for (let i = 0; i < c.rows; i++) for (let j = 0; j < c.cols; j++) if (masks.negative[i * c.cols + j] === 1) hasNeg[i] = 1
+    for (let i = 0; i < c.rows; i++)
+      for (let j = 0; j < c.cols; j++) if (masks.negative[i * c.cols + j] === 1) hasNeg[i] = 1
     const lseNeg = tf.reshape(maskedLogSumExp(z, masks.negative, false), [c.rows, 1]) as tf.Tensor2D
     const a = Int32Array.from(anchors)
     const zap = selectEntries(z, a, Int32Array.from(refs))
     const lse = selectEntries(lseNeg, a, new Int32Array(a.length))
     const has = selectEntries(tf.tensor2d(hasNeg, [c.rows, 1]), a, new Int32Array(a.length))
     const per = tf.mul(tf.softplus(tf.sub(lse, zap)), has)
-    return { loss: tf.mean(per) as tf.Scalar, stats: stats({ positivePairs: anchors.length, negativePairs: negatives }) }
+    return {
+      loss: tf.mean(per) as tf.Scalar,
+      stats: stats({ positivePairs: anchors.length, negativePairs: negatives })
+    }
   })
 }
 
@@ -72,7 +100,11 @@ export const ntXent = (options: OptionsInput & TermOptions = {}): Term.Term<neve
   const o = decode(rest)
   return pairTerm(
     "ntXent",
-    { temperature: o.temperature, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe },
+    {
+      temperature: o.temperature,
+      distance: o.distance === "cosineSimilarity" ? undefined : o.distance,
+      miner: miner?.describe
+    },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
     (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)

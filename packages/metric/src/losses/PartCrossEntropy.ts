@@ -33,12 +33,20 @@ export const decode = decoder(Options, "partCrossEntropy")
 /** The loss over p part classifiers' logits. `stats.accuracy`: the mean of the parts' accuracies. @category math @since 0.1.0 */
 export const loss = (partLogits: ReadonlyArray<Logits>, labels: Labels, options: OptionsInput = {}): LossValue => {
   const o = decode(options)
-  if (partLogits.length === 0) throw new MissingOutput({ term: "partCrossEntropy", field: "outputs.partLogits", hint: "the model has no part classifiers" })
+  if (partLogits.length === 0)
+    throw new MissingOutput({
+      term: "partCrossEntropy",
+      field: "outputs.partLogits",
+      hint: "the model has no part classifiers"
+    })
   return tidyLoss(() => {
     const parts = partLogits.map((z) => CrossEntropyLabelSmooth.loss(z, labels, { epsilon: o.epsilon }))
     const total = tf.addN(parts.map((p) => p.loss)) as tf.Scalar
     const accuracy = parts.reduce((s, p) => s + p.stats.accuracy!.dataSync()[0]!, 0) / parts.length
-    return { loss: o.reduction === "sum" ? total : (tf.div(total, parts.length) as tf.Scalar), stats: stats({ accuracy }) }
+    return {
+      loss: o.reduction === "sum" ? total : (tf.div(total, parts.length) as tf.Scalar),
+      stats: stats({ accuracy })
+    }
   })
 }
 
@@ -51,7 +59,12 @@ export const partCrossEntropy = (options: OptionsInput & Pick<TermOptions, "weig
     { epsilon: o.epsilon === 0 ? undefined : o.epsilon, reduction: o.reduction === "sum" ? undefined : o.reduction },
     (step) => {
       const z = step.outputs.partLogits
-      if (z === undefined) throw new MissingOutput({ term: "partCrossEntropy", field: "outputs.partLogits", hint: "use a model with head.parts and classes > 0" })
+      if (z === undefined)
+        throw new MissingOutput({
+          term: "partCrossEntropy",
+          field: "outputs.partLogits",
+          hint: "use a model with head.parts and classes > 0"
+        })
       return loss(z, step.labels, o)
     },
     weight ?? 1

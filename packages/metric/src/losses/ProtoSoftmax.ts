@@ -47,11 +47,20 @@ export const logits = (queries: Embeddings, protos: Embeddings, options: Options
 }
 
 /** Splits an episodic batch into support and queries, checking its size. @category math */
-export const split = (what: string, embeddings: Embeddings, episode: EpisodeLayout): { readonly support: Embeddings; readonly queries: Embeddings } => {
+export const split = (
+  what: string,
+  embeddings: Embeddings,
+  episode: EpisodeLayout
+): { readonly support: Embeddings; readonly queries: Embeddings } => {
   const { ways, shots, queries } = episode
   const expected = ways * (shots + queries)
   if (embeddings.shape[0] !== expected || ways < 1 || shots < 1 || queries < 1) {
-    throw new EpisodeMismatch({ term: what, expected, actual: embeddings.shape[0], layout: `of ${ways} ways x (${shots} shots + ${queries} queries)` })
+    throw new EpisodeMismatch({
+      term: what,
+      expected,
+      actual: embeddings.shape[0],
+      layout: `of ${ways} ways x (${shots} shots + ${queries} queries)`
+    })
   }
   return {
     support: tf.slice(embeddings, [0, 0], [ways * shots, -1]) as Embeddings,
@@ -82,7 +91,9 @@ export const loss = (embeddings: Embeddings, episode: EpisodeLayout, options: Op
 }
 
 /** The prototype softmax as a Term (needs `step.episode`). @category constructors */
-export const protoSoftmax = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding"> = {}): Term.Term<never> => {
+export const protoSoftmax = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding"> = {}
+): Term.Term<never> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return Term.make(
@@ -90,7 +101,11 @@ export const protoSoftmax = (options: OptionsInput & Pick<TermOptions, "weight" 
     { temperature: o.temperature, distance: o.distance, normalize: o.normalize || undefined },
     (step) => {
       if (step.episode === undefined) {
-        throw new MissingOutput({ term: "protoSoftmax", field: "episode", hint: "use an episodic sampler (ways, shots, queries)" })
+        throw new MissingOutput({
+          term: "protoSoftmax",
+          field: "episode",
+          hint: "use an episodic sampler (ways, shots, queries)"
+        })
       }
       return loss(embeddingsOf("protoSoftmax", step, embedding), step.episode, o)
     },

@@ -36,9 +36,18 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "proxyAnchor")
 
 /** Proxy-anchor for given proxies `[C, D]`. @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, proxies: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "alpha"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  proxies: tf.Tensor2D,
+  options: Pick<OptionsInput, "margin" | "alpha"> = {}
+): LossValue => {
   const o = decode({ classes: proxies.shape[0], dimension: proxies.shape[1], ...options })
-  Tensor.assertShapes("proxyAnchor", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [proxies, [null, "dim"], "proxies"]])
+  Tensor.assertShapes("proxyAnchor", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [proxies, [null, "dim"], "proxies"]
+  ])
   const y = checkLabels("proxyAnchor", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ proxies: 0 }) }
@@ -60,12 +69,20 @@ export const loss = (embeddings: Embeddings, labels: Labels, proxies: tf.Tensor2
 }
 
 /** Proxy-anchor as a Term owning its proxies `[classes, dimension]`. @category constructors */
-export const proxyAnchor = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+export const proxyAnchor = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm("proxyAnchor", { classes: o.classes, dimension: o.dimension, margin: o.margin, alpha: o.alpha }, { weight, embedding }, {
-    rows: o.classes,
-    cols: o.dimension,
-    init: { _tag: "kaimingNormalFanOut" }
-  }, (e, l, p) => loss(e, l, p, o))
+  return classTerm(
+    "proxyAnchor",
+    { classes: o.classes, dimension: o.dimension, margin: o.margin, alpha: o.alpha },
+    { weight, embedding },
+    {
+      rows: o.classes,
+      cols: o.dimension,
+      init: { _tag: "kaimingNormalFanOut" }
+    },
+    (e, l, p) => loss(e, l, p, o)
+  )
 }

@@ -36,9 +36,18 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "proxyNca")
 
 /** Proxy-NCA for given proxies `[C, D]`. @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, proxies: tf.Tensor2D, options: Pick<OptionsInput, "softmaxScale"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  proxies: tf.Tensor2D,
+  options: Pick<OptionsInput, "softmaxScale"> = {}
+): LossValue => {
   const o = decode({ classes: proxies.shape[0], dimension: proxies.shape[1], ...options })
-  Tensor.assertShapes("proxyNca", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [proxies, [null, "dim"], "proxies"]])
+  Tensor.assertShapes("proxyNca", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [proxies, [null, "dim"], "proxies"]
+  ])
   const y = checkLabels("proxyNca", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
@@ -48,7 +57,8 @@ export const loss = (embeddings: Embeddings, labels: Labels, proxies: tf.Tensor2
     const p = tf.exp(logp).dataSync()
     const keep = Float32Array.from(p, (v) => (v > 0 ? 1 : 0))
     const kept = keep.reduce((s, v) => s + v, 0)
-    const value = kept === 0 ? zeroLoss(embeddings) : (tf.div(tf.neg(tf.sum(tf.mul(logp, tf.tensor1d(keep)))), kept) as tf.Scalar)
+    const value =
+      kept === 0 ? zeroLoss(embeddings) : (tf.div(tf.neg(tf.sum(tf.mul(logp, tf.tensor1d(keep)))), kept) as tf.Scalar)
     return { loss: value, stats: stats({ accuracy: accuracy(logits, y) }) }
   })
 }
@@ -57,9 +67,15 @@ export const loss = (embeddings: Embeddings, labels: Labels, proxies: tf.Tensor2
 export const proxyNca = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm("proxyNca", { classes: o.classes, dimension: o.dimension, softmaxScale: o.softmaxScale }, { weight, embedding }, {
-    rows: o.classes,
-    cols: o.dimension,
-    init: { _tag: "normal" }
-  }, (e, l, p) => loss(e, l, p, o))
+  return classTerm(
+    "proxyNca",
+    { classes: o.classes, dimension: o.dimension, softmaxScale: o.softmaxScale },
+    { weight, embedding },
+    {
+      rows: o.classes,
+      cols: o.dimension,
+      init: { _tag: "normal" }
+    },
+    (e, l, p) => loss(e, l, p, o)
+  )
 }

@@ -17,7 +17,19 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { decoder, nonNegative } from "../internal/options.ts"
-import { countPositive, type LossValue, type PairExtras, PairFields, pairTerm, prepare, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  countPositive,
+  type LossValue,
+  type PairExtras,
+  PairFields,
+  pairTerm,
+  prepare,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import * as BatchHard from "../miners/BatchHard.ts"
 import type * as Term from "../Term.ts"
 
@@ -34,13 +46,22 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "quadruplet")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
     const { distances: d, context: c } = prepare("quadruplet", embeddings, labels, o, extras)
     const t = BatchHard.mine(c)
     const n = t.anchors.length
-    if (n === 0) return { loss: zeroLoss(d), stats: stats({ triplets: 0, quadruplets: 0, active: 0, skipped: c.skipped, skippedSecond: 0 }) }
+    if (n === 0)
+      return {
+        loss: zeroLoss(d),
+        stats: stats({ triplets: 0, quadruplets: 0, active: 0, skipped: c.skipped, skippedSecond: 0 })
+      }
     // hardest negative pair avoiding each anchor label (cached per label)
     const best = new Map<number, readonly [number, number]>()
     const ks = new Int32Array(n)
@@ -96,5 +117,11 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const quadruplet = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
   const { weight, embedding, references, ...rest } = options
   const o = decode(rest)
-  return pairTerm("quadruplet", { alpha1: o.alpha1, alpha2: o.alpha2 }, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) => loss(e, l, o, x))
+  return pairTerm(
+    "quadruplet",
+    { alpha1: o.alpha1, alpha2: o.alpha2 },
+    { weight, embedding, references } as TermOptions,
+    o.crossCameraPositives,
+    (e, l, x) => loss(e, l, o, x)
+  )
 }

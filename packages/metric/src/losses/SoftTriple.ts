@@ -38,7 +38,12 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "softTriple")
 
 /** The relaxed class similarities S `[B, C]` for centers W `[D, C*K]`. @category math */
-export const classSimilarities = (embeddings: Embeddings, weights: tf.Tensor2D, classes: number, gamma: number): tf.Tensor2D =>
+export const classSimilarities = (
+  embeddings: Embeddings,
+  weights: tf.Tensor2D,
+  classes: number,
+  gamma: number
+): tf.Tensor2D =>
   tf.tidy(() => {
     const k = weights.shape[1] / classes
     const s = tf.reshape(cosines(embeddings, weights), [-1, classes, k])
@@ -53,7 +58,11 @@ export const loss = (
   options: Pick<OptionsInput, "classes" | "lambda" | "gamma" | "margin">
 ): LossValue => {
   const o = decode({ dimension: weights.shape[0], ...options, centersPerClass: weights.shape[1] / options.classes })
-  Tensor.assertShapes("softTriple", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  Tensor.assertShapes("softTriple", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [weights, ["dim", null], "weights"]
+  ])
   const y = checkLabels("softTriple", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
@@ -64,12 +73,21 @@ export const loss = (
 }
 
 /** SoftTriple as a Term owning its centers W `[dimension, classes * centersPerClass]`. @category constructors */
-export const softTriple = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+export const softTriple = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
   return classTerm(
     "softTriple",
-    { classes: o.classes, dimension: o.dimension, centersPerClass: o.centersPerClass, lambda: o.lambda, gamma: o.gamma, margin: o.margin },
+    {
+      classes: o.classes,
+      dimension: o.dimension,
+      centersPerClass: o.centersPerClass,
+      lambda: o.lambda,
+      gamma: o.gamma,
+      margin: o.margin
+    },
     { weight, embedding },
     { rows: o.dimension, cols: o.classes * o.centersPerClass, init: { _tag: "kaimingUniform" } },
     (e, l, w) => loss(e, l, w, o)

@@ -54,32 +54,54 @@ export const psi = (target: tf.Tensor1D, m: number): tf.Tensor1D =>
       const term = tf.mul(tf.mul(tf.pow(c, m - 2 * n), tf.pow(sin2, n)), (n % 2 === 0 ? 1 : -1) * binomial(m, 2 * n))
       cosM = tf.add(cosM, term)
     }
-    const k = Float32Array.from(c.dataSync(), (v) => Math.floor(Math.acos(Math.min(1, Math.max(-1, v))) / (Math.PI / m)))
+    const k = Float32Array.from(c.dataSync(), (v) =>
+      Math.floor(Math.acos(Math.min(1, Math.max(-1, v))) / (Math.PI / m))
+    )
     const sign = tf.tensor1d(Float32Array.from(k, (x) => (x % 2 === 0 ? 1 : -1)))
     return tf.sub(tf.mul(sign, cosM), tf.mul(tf.tensor1d(k), 2)) as tf.Tensor1D
   })
 
 /** SphereFace for given class weights W `[D, C]`. @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, weights: tf.Tensor2D, options: Pick<OptionsInput, "margin" | "scale"> = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  weights: tf.Tensor2D,
+  options: Pick<OptionsInput, "margin" | "scale"> = {}
+): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("sphereFace", [[embeddings, ["batch", "dim"], "embeddings"], [labels, ["batch"], "labels"], [weights, ["dim", null], "weights"]])
+  Tensor.assertShapes("sphereFace", [
+    [embeddings, ["batch", "dim"], "embeddings"],
+    [labels, ["batch"], "labels"],
+    [weights, ["dim", null], "weights"]
+  ])
   const y = checkLabels("sphereFace", labels, o.classes)
   return tidyLoss(() => {
     if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
     const cos = cosines(embeddings, weights)
     const norms = tf.reshape(tf.norm(embeddings, "euclidean", 1), [-1, 1])
-    const logits = tf.mul(marginLogits(cos, y, o.scale, (t) => psi(t, o.margin)), norms) as tf.Tensor2D
+    const logits = tf.mul(
+      marginLogits(cos, y, o.scale, (t) => psi(t, o.margin)),
+      norms
+    ) as tf.Tensor2D
     return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
   })
 }
 
 /** SphereFace as a Term owning its class weights W `[dimension, classes]`. @category constructors */
-export const sphereFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
+export const sphereFace = (
+  options: OptionsInput & Pick<TermOptions, "weight" | "embedding">
+): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm("sphereFace", { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale }, { weight, embedding }, {
-    rows: o.dimension,
-    cols: o.classes,
-    init: { _tag: "normal" }
-  }, (e, l, w) => loss(e, l, w, o))
+  return classTerm(
+    "sphereFace",
+    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
+    { weight, embedding },
+    {
+      rows: o.dimension,
+      cols: o.classes,
+      init: { _tag: "normal" }
+    },
+    (e, l, w) => loss(e, l, w, o)
+  )
 }

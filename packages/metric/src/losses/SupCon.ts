@@ -15,7 +15,17 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { maskedLogSumExp } from "../internal/logSumExp.ts"
 import { decoder, positive } from "../internal/options.ts"
-import { type LossValue, type PairExtras, pairTerm, prepareWith, reduce, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  pairTerm,
+  prepareWith,
+  reduce,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type { Reducer } from "../Reducer.ts"
@@ -39,12 +49,25 @@ export type OptionsInput = typeof Options.Encoded & {
 export const decode = decoder(Options, "supCon")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, reducer, ...rest } = options
   const o = decode(rest)
   const score = Score.fromFields(o)
   return tidyLoss(() => {
-    const { distances: m, context: c } = prepareWith("supCon", embeddings, labels, o, extras, score.matrix, score.inverted)
+    const { distances: m, context: c } = prepareWith(
+      "supCon",
+      embeddings,
+      labels,
+      o,
+      extras,
+      score.matrix,
+      score.inverted
+    )
     const masks = pairMasks(c, miner, "supCon")
     const positives = new Float32Array(c.rows)
     let anyNeg = false
@@ -61,9 +84,13 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const pos = tf.tensor2d(Float32Array.from(masks.positive), [c.rows, c.cols])
     const sumLogProb = tf.sum(tf.mul(pos, tf.sub(z, denominator)), 1)
     const per = tf.neg(tf.div(sumLogProb, tf.tensor1d(positives.map((p) => Math.max(p, 1))))) as tf.Tensor1D
-    const reduced = reducer === undefined
-      ? reduce(per, "meanNonZero", m)
-      : reducer.reduce({ kind: "element", losses: per, indices: Int32Array.from({ length: c.rows }, (_, i) => i) }, { embeddings, labels: c.labels })
+    const reduced =
+      reducer === undefined
+        ? reduce(per, "meanNonZero", m)
+        : reducer.reduce(
+            { kind: "element", losses: per, indices: Int32Array.from({ length: c.rows }, (_, i) => i) },
+            { embeddings, labels: c.labels }
+          )
     return { loss: reduced, stats: stats({ anchors: positives.filter((p) => p > 0).length }) }
   })
 }
@@ -74,9 +101,15 @@ export const supCon = (options: OptionsInput & TermOptions = {}): Term.Term<neve
   const o = decode(rest)
   return pairTerm(
     "supCon",
-    { temperature: o.temperature, distance: o.distance === "cosineSimilarity" ? undefined : o.distance, miner: miner?.describe, reducer: reducer?.name },
+    {
+      temperature: o.temperature,
+      distance: o.distance === "cosineSimilarity" ? undefined : o.distance,
+      miner: miner?.describe,
+      reducer: reducer?.name
+    },
     { weight, embedding, references } as TermOptions,
     o.crossCameraPositives,
-    (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
+    (e, l, x) =>
+      loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }

@@ -10,7 +10,16 @@
  */
 import { InvalidOption } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
-import { countPositive, hinge, type LossValue, tidyLoss, type Reduction, reduce, selectEntries, stats } from "../Loss.ts"
+import {
+  countPositive,
+  hinge,
+  type LossValue,
+  tidyLoss,
+  type Reduction,
+  reduce,
+  selectEntries,
+  stats
+} from "../Loss.ts"
 import type { Mined } from "../Miner.ts"
 import type { ReduceBatch, Reducer } from "../Reducer.ts"
 
@@ -34,7 +43,10 @@ export const gaps = (distances: tf.Tensor2D, mined: Mined, what: string): tf.Ten
         return selectEntries(gap, Int32Array.from(valid), new Int32Array(valid.length))
       }
       case "Pairs":
-        throw new InvalidOption({ what, detail: "a pair miner (e.g. marginSample) cannot feed a triplet loss; use a triplet or weights miner" })
+        throw new InvalidOption({
+          what,
+          detail: "a pair miner (e.g. marginSample) cannot feed a triplet loss; use a triplet or weights miner"
+        })
     }
   })
 
@@ -61,14 +73,21 @@ export const fromMined = (
 ): LossValue =>
   tidyLoss(() => {
     const per = hinge(gaps(distances, mined, what), options.margin, options.softMargin) as tf.Tensor1D
-    const reduced = reducer === undefined
-      ? reduce(per, options.reduction, distances)
-      : reducer.reducer.reduce(
-        mined._tag === "Triplets"
-          ? { kind: "triplet", losses: per, anchors: mined.anchors, positives: mined.positives, negatives: mined.negatives }
-          : { kind: "element", losses: per, indices: Int32Array.from(validAnchors(mined)) },
-        reducer.batch
-      )
+    const reduced =
+      reducer === undefined
+        ? reduce(per, options.reduction, distances)
+        : reducer.reducer.reduce(
+            mined._tag === "Triplets"
+              ? {
+                  kind: "triplet",
+                  losses: per,
+                  anchors: mined.anchors,
+                  positives: mined.positives,
+                  negatives: mined.negatives
+                }
+              : { kind: "element", losses: per, indices: Int32Array.from(validAnchors(mined)) },
+            reducer.batch
+          )
     return {
       loss: reduced,
       stats: stats({ triplets: per.shape[0], active: countPositive(per), skipped: mined.skipped })

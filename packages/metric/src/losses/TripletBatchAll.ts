@@ -12,7 +12,16 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { booleanWithDefault, decoder, literalWithDefault, nonNegative } from "../internal/options.ts"
-import { type LossValue, type PairExtras, PairFields, pairTerm, prepare, stats, type TermOptions, tidyLoss } from "../Loss.ts"
+import {
+  type LossValue,
+  type PairExtras,
+  PairFields,
+  pairTerm,
+  prepare,
+  stats,
+  type TermOptions,
+  tidyLoss
+} from "../Loss.ts"
 import type * as Term from "../Term.ts"
 
 /** Options (defaults: margin 0.3, mean over non-zero triplets as Hermans et al.'s BA≠0). */
@@ -29,7 +38,12 @@ export type OptionsInput = typeof Options.Encoded
 export const decode = decoder(Options, "tripletBatchAll")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
     const { distances, context: c } = prepare("tripletBatchAll", embeddings, labels, o, extras)

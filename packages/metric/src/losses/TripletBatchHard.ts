@@ -40,7 +40,12 @@ export type OptionsInput = typeof Options.Encoded & {
 export const decode = decoder(Options, "tripletBatchHard")
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const { miner, reducer, ...rest } = options
   const o = decode(rest)
   return tidyLoss(() => {
@@ -55,8 +60,17 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
 export const tripletBatchHard = (options: OptionsInput & TermOptions = {}): Term.Term<never> => {
   const { weight, embedding, references, miner, reducer, ...rest } = options
   const o = decode(rest)
-  const described = miner === undefined ? { margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin || undefined } : { miner: miner.describe, margin: o.margin }
+  const described =
+    miner === undefined
+      ? { margin: o.softMargin ? undefined : o.margin, softMargin: o.softMargin || undefined }
+      : { miner: miner.describe, margin: o.margin }
   const describe = reducer === undefined ? described : { ...described, reducer: reducer.name }
-  return pairTerm("tripletBatchHard", describe, { weight, embedding, references } as TermOptions, o.crossCameraPositives, (e, l, x) =>
-    loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x))
+  return pairTerm(
+    "tripletBatchHard",
+    describe,
+    { weight, embedding, references } as TermOptions,
+    o.crossCameraPositives,
+    (e, l, x) =>
+      loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
+  )
 }

@@ -15,7 +15,20 @@ import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema } from "effect"
 import { booleanWithDefault, decoder, literalWithDefault, nonNegative, positive } from "../internal/options.ts"
-import { countPositive, type LossValue, type PairExtras, PairFields, pairTerm, prepare, reduce, selectEntries, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import {
+  countPositive,
+  type LossValue,
+  type PairExtras,
+  PairFields,
+  pairTerm,
+  prepare,
+  reduce,
+  selectEntries,
+  stats,
+  type TermOptions,
+  tidyLoss,
+  zeroLoss
+} from "../Loss.ts"
 import type * as Term from "../Term.ts"
 
 /** Options (defaults: T = 1, hinge with margin 0.3; `softMargin: true` for softplus). */
@@ -64,7 +77,12 @@ const maskedRowMax = (values: Float32Array, mask: Uint8Array, rows: number, cols
 }
 
 /** The loss over a batch (see the module doc). @category math */
-export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInput = {}, extras: PairExtras = {}): LossValue => {
+export const loss = (
+  embeddings: Embeddings,
+  labels: Labels,
+  options: OptionsInput = {},
+  extras: PairExtras = {}
+): LossValue => {
   const o = decode(options)
   return tidyLoss(() => {
     const { distances: d, context: c } = prepare("tripletSoftHard", embeddings, labels, o, extras)
@@ -76,11 +94,18 @@ export const loss = (embeddings: Embeddings, labels: Labels, options: OptionsInp
     const neg = tf.tensor2d(Float32Array.from(c.negative), [rows, cols])
     const t = o.temperature
     const wp = maskedSoftmax(tf.div(d, t) as tf.Tensor2D, pos, maskedRowMax(c.values, c.positive, rows, cols, 1, t))
-    const wn = maskedSoftmax(tf.div(tf.neg(d), t) as tf.Tensor2D, neg, maskedRowMax(c.values, c.negative, rows, cols, -1, t))
+    const wn = maskedSoftmax(
+      tf.div(tf.neg(d), t) as tf.Tensor2D,
+      neg,
+      maskedRowMax(c.values, c.negative, rows, cols, -1, t)
+    )
     const gap = tf.reshape(tf.sub(tf.sum(tf.mul(wp, d), 1), tf.sum(tf.mul(wn, d), 1)), [rows, 1]) as tf.Tensor2D
     const g = selectEntries(gap, Int32Array.from(valid), new Int32Array(valid.length))
     const per = (o.softMargin ? tf.softplus(g) : tf.relu(tf.add(g, o.margin))) as tf.Tensor1D
-    return { loss: reduce(per, o.reduction), stats: stats({ triplets: valid.length, active: countPositive(per), skipped: c.skipped }) }
+    return {
+      loss: reduce(per, o.reduction),
+      stats: stats({ triplets: valid.length, active: countPositive(per), skipped: c.skipped })
+    }
   })
 }
 

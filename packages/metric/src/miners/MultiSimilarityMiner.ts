@@ -31,15 +31,25 @@ export const mine = (c: PairContext, options: Options = { epsilon: 0.1 }): Pairs
     let farthestPos = Number.NaN
     for (let j = 0; j < c.cols; j++) {
       const v = c.values[row + j]!
-      if (c.negative[row + j] === 1 && (Number.isNaN(closestNeg) || (sim ? v > closestNeg : v < closestNeg))) closestNeg = v
-      if (c.positive[row + j] === 1 && (Number.isNaN(farthestPos) || (sim ? v < farthestPos : v > farthestPos))) farthestPos = v
+      if (c.negative[row + j] === 1 && (Number.isNaN(closestNeg) || (sim ? v > closestNeg : v < closestNeg)))
+        closestNeg = v
+      if (c.positive[row + j] === 1 && (Number.isNaN(farthestPos) || (sim ? v < farthestPos : v > farthestPos)))
+        farthestPos = v
     }
     for (let j = 0; j < c.cols; j++) {
       const v = c.values[row + j]!
-      if (c.positive[row + j] === 1 && !Number.isNaN(closestNeg) && (sim ? v - eps < closestNeg : v + eps > closestNeg)) {
+      if (
+        c.positive[row + j] === 1 &&
+        !Number.isNaN(closestNeg) &&
+        (sim ? v - eps < closestNeg : v + eps > closestNeg)
+      ) {
         pairs.positive(i, j)
       }
-      if (c.negative[row + j] === 1 && !Number.isNaN(farthestPos) && (sim ? v + eps > farthestPos : v - eps < farthestPos)) {
+      if (
+        c.negative[row + j] === 1 &&
+        !Number.isNaN(farthestPos) &&
+        (sim ? v + eps > farthestPos : v - eps < farthestPos)
+      ) {
         pairs.negative(i, j)
       }
     }

@@ -39,5 +39,7 @@ export const mine = (c: PairContext, options: Options = { positiveMargin: 0.2, n
 /** The pair margin miner. @category constructors */
 export const pairMargin = (options: typeof Options.Encoded = {}): Miner<Pairs> => {
   const o = decode(options)
-  return make("pairMargin", `pairMargin(positiveMargin=${o.positiveMargin}, negativeMargin=${o.negativeMargin})`, (c) => mine(c, o))
+  return make("pairMargin", `pairMargin(positiveMargin=${o.positiveMargin}, negativeMargin=${o.negativeMargin})`, (c) =>
+    mine(c, o)
+  )
 }

@@ -67,5 +67,7 @@ export const mine = (c: PairContext, options: Options): Triplets => {
 /** The semi-hard miner. @category constructors */
 export const semiHard = (options: OptionsInput = {}): Miner<Triplets> => {
   const o = decode(options)
-  return make("semiHard", `semiHard(margin=${o.margin}, withinMargin=${o.withinMargin}, fallback=${o.fallback})`, (c) => mine(c, o))
+  return make("semiHard", `semiHard(margin=${o.margin}, withinMargin=${o.withinMargin}, fallback=${o.fallback})`, (c) =>
+    mine(c, o)
+  )
 }

@@ -22,7 +22,15 @@ export type Options = typeof Options.Type
 export type OptionsInput = typeof Options.Encoded
 const decode = decoder(Options, "softHard")
 
-const softmaxRow = (values: Float32Array, mask: Uint8Array, row: number, cols: number, sign: number, t: number, out: Float32Array) => {
+const softmaxRow = (
+  values: Float32Array,
+  mask: Uint8Array,
+  row: number,
+  cols: number,
+  sign: number,
+  t: number,
+  out: Float32Array
+) => {
   let max = Number.NEGATIVE_INFINITY
   for (let j = 0; j < cols; j++) if (mask[row + j] === 1) max = Math.max(max, (sign * values[row + j]!) / t)
   let sum = 0

@@ -37,9 +37,10 @@ export const mine = (c: PairContext, options: Options = { margin: 0.2, type: "al
       for (let n = 0; n < c.cols; n++) {
         if (c.negative[row + n] !== 1) continue
         const t = sim ? c.values[row + p]! - c.values[row + n]! : c.values[row + n]! - c.values[row + p]!
-        const keep = options.type === "easy"
-          ? t > options.margin
-          : t <= options.margin && (options.type === "all" || (options.type === "hard" ? t <= 0 : t > 0))
+        const keep =
+          options.type === "easy"
+            ? t > options.margin
+            : t <= options.margin && (options.type === "all" || (options.type === "hard" ? t <= 0 : t > 0))
         if (keep) out.push(i, p, n)
       }
     }

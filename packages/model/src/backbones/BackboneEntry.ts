@@ -31,10 +31,13 @@ export interface BackboneEntry<S extends Schema.Top = Schema.Top> extends Regist
 }
 
 /** An entry (the identity, for type checking; keeps the literal name). @category constructors */
-export const make = <const Name extends string, S extends Schema.Top>(entry: BackboneEntry<S> & { readonly name: Name }): BackboneEntry<S> & { readonly name: Name } => entry
+export const make = <const Name extends string, S extends Schema.Top>(
+  entry: BackboneEntry<S> & { readonly name: Name }
+): BackboneEntry<S> & { readonly name: Name } => entry
 
 /** A key's decoding default (the config Schemas' helper). */
-export const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
+export const def = <S extends Schema.Top>(value: S["Type"]) =>
+  Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 
 /** An integer > 0. */
 export const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))

@@ -39,7 +39,13 @@ const settings: ReadonlyArray<readonly [number, number, number, number]> = [
   [6, 320, 1, 1]
 ]
 
-const invertedResidual = (b: Builder, inChannels: number, outChannels: number, stride: number, expand: number): Forward => {
+const invertedResidual = (
+  b: Builder,
+  inChannels: number,
+  outChannels: number,
+  stride: number,
+  expand: number
+): Forward => {
   const hidden = Math.round(inChannels * expand)
   const useResidual = stride === 1 && inChannels === outChannels
   const steps: Array<Forward> = []
@@ -69,7 +75,12 @@ export const mobileNetV2 = (b: Builder, options: MobileNetV2Options = {}): Backb
   const f = b.scope("features")
   let inChannels = makeDivisible(32 * wm)
   const lastChannels = makeDivisible(1280 * Math.max(1, wm))
-  const stemConv = conv2d(f.scope("0/0"), { inChannels: options.inChannels ?? 3, outChannels: inChannels, kernel: 3, stride: 2 })
+  const stemConv = conv2d(f.scope("0/0"), {
+    inChannels: options.inChannels ?? 3,
+    outChannels: inChannels,
+    kernel: 3,
+    stride: 2
+  })
   const stemBn = batchNorm<tf.Tensor4D>(f.scope("0/1"), { channels: inChannels })
   const blocks: Array<Forward> = [(ctx, x) => tf.relu6(stemBn(ctx, stemConv(ctx, x)))]
   let index = 1
@@ -92,7 +103,6 @@ export const MobileNetV2Backbone = Schema.Struct({
   kind: Schema.Literal("mobilenetv2"),
   widthMultiplier: Schema.Number.check(Schema.isGreaterThan(0)).pipe(def(1))
 })
-
 
 /** The catalog entry. @category catalog */
 export const mobilenetv2 = BackboneEntry.make({

@@ -40,7 +40,12 @@ export interface OSNetOptions {
 
 /** The channels of OSNet at a width multiplier: `round(c * m)` of `[64, 256, 384, 512]`. */
 export const channels = (widthMultiplier = 1): readonly [number, number, number, number] =>
-  [64, 256, 384, 512].map((c) => Math.max(1, Math.round(c * widthMultiplier))) as unknown as readonly [number, number, number, number]
+  [64, 256, 384, 512].map((c) => Math.max(1, Math.round(c * widthMultiplier))) as unknown as readonly [
+    number,
+    number,
+    number,
+    number
+  ]
 
 /** 1x1 convolution + BN, with a ReLU when `relu` (torchreid's `Conv1x1` / `Conv1x1Linear`). */
 const conv1x1 = (b: Builder, inChannels: number, outChannels: number, relu: boolean): Forward => {
@@ -71,13 +76,16 @@ export const osBlock = (b: Builder, inChannels: number, outChannels: number): Fo
   const mid = Math.max(1, Math.floor(outChannels / 4))
   const reduce = conv1x1(b.scope("conv1"), inChannels, mid, true)
   const stream = (name: string, depth: number): Forward => {
-    const layers = Array.from({ length: depth }, (_, i) => lightConv3x3(b.scope(depth === 1 ? name : `${name}/${i}`), mid, mid))
+    const layers = Array.from({ length: depth }, (_, i) =>
+      lightConv3x3(b.scope(depth === 1 ? name : `${name}/${i}`), mid, mid)
+    )
     return (ctx, x) => layers.reduce((h, f) => f(ctx, h), x)
   }
   const streams = [stream("conv2a", 1), stream("conv2b", 2), stream("conv2c", 3), stream("conv2d", 4)]
   const gate = channelGate(b.scope("gate"), mid)
   const expand = conv1x1(b.scope("conv3"), mid, outChannels, false)
-  const downsample = inChannels === outChannels ? undefined : conv1x1(b.scope("downsample"), inChannels, outChannels, false)
+  const downsample =
+    inChannels === outChannels ? undefined : conv1x1(b.scope("downsample"), inChannels, outChannels, false)
   return (ctx, x) => {
     const x1 = reduce(ctx, x)
     const x2 = streams.map((s) => gate(ctx, s(ctx, x1))).reduce((a, c) => tf.add(a, c))
@@ -88,7 +96,9 @@ export const osBlock = (b: Builder, inChannels: number, outChannels: number): Fo
 
 /** One stage: `layers` blocks, then (when `reduce`) a 1x1 conv + BN + ReLU and a 2x2 / 2 average pool. */
 const stage = (b: Builder, layers: number, inChannels: number, outChannels: number, reduce: boolean): Forward => {
-  const blocks = Array.from({ length: layers }, (_, i) => osBlock(b.scope(String(i)), i === 0 ? inChannels : outChannels, outChannels))
+  const blocks = Array.from({ length: layers }, (_, i) =>
+    osBlock(b.scope(String(i)), i === 0 ? inChannels : outChannels, outChannels)
+  )
   const transition = reduce ? conv1x1(b.scope(`${layers}/0`), outChannels, outChannels, true) : undefined
   return (ctx, x) => {
     const y = blocks.reduce((h, f) => f(ctx, h), x)
@@ -100,15 +110,28 @@ const stage = (b: Builder, layers: number, inChannels: number, outChannels: numb
 export const osNet = (b: Builder, options: OSNetOptions = {}): Backbone => {
   const [c0, c1, c2, c3] = channels(options.widthMultiplier)
   const [l2, l3, l4] = options.layers ?? [2, 2, 2]
-  const conv1 = conv2d(b.scope("conv1/conv"), { inChannels: options.inChannels ?? 3, outChannels: c0, kernel: 7, stride: 2, padding: 3 })
+  const conv1 = conv2d(b.scope("conv1/conv"), {
+    inChannels: options.inChannels ?? 3,
+    outChannels: c0,
+    kernel: 7,
+    stride: 2,
+    padding: 3
+  })
   const bn1 = batchNorm<tf.Tensor4D>(b.scope("conv1/bn"), { channels: c0 })
-  const stages = [stage(b.scope("conv2"), l2, c0, c1, true), stage(b.scope("conv3"), l3, c1, c2, true), stage(b.scope("conv4"), l4, c2, c3, false)]
+  const stages = [
+    stage(b.scope("conv2"), l2, c0, c1, true),
+    stage(b.scope("conv3"), l3, c1, c2, true),
+    stage(b.scope("conv4"), l4, c2, c3, false)
+  ]
   const conv5 = conv1x1(b.scope("conv5"), c3, c3, true)
   return {
     outChannels: c3,
     forward: (ctx, x) => {
       const stem = tf.maxPool(tf.relu(bn1(ctx, conv1(ctx, x))), 3, 2, 1)
-      return conv5(ctx, stages.reduce((h, f) => f(ctx, h), stem))
+      return conv5(
+        ctx,
+        stages.reduce((h, f) => f(ctx, h), stem)
+      )
     }
   }
 }
@@ -119,7 +142,9 @@ export const OSNetBackbone = Schema.Struct({
   /** torchreid's x1.0 channels times this: 1 (`osnet_x1_0`), 0.75, 0.5, 0.25 (`osnet_x0_25`). */
   widthMultiplier: Schema.Number.check(Schema.isGreaterThan(0)).pipe(BackboneEntry.def(1)),
   /** Omni-scale blocks in conv2, conv3, conv4. */
-  layers: Schema.Tuple([BackboneEntry.PositiveInt, BackboneEntry.PositiveInt, BackboneEntry.PositiveInt]).pipe(BackboneEntry.def([2, 2, 2] as const))
+  layers: Schema.Tuple([BackboneEntry.PositiveInt, BackboneEntry.PositiveInt, BackboneEntry.PositiveInt]).pipe(
+    BackboneEntry.def([2, 2, 2] as const)
+  )
 })
 
 /** The catalog entry. @category catalog */
@@ -127,6 +152,7 @@ export const osnet = BackboneEntry.make({
   name: "osnet",
   description: "OSNet, the omni-scale network (Zhou et al. ICCV 2019; torchreid's osnet_x1_0 and its smaller widths)",
   config: OSNetBackbone,
-  build: (b, config, inChannels) => osNet(b, { inChannels, widthMultiplier: config.widthMultiplier, layers: config.layers }),
+  build: (b, config, inChannels) =>
+    osNet(b, { inChannels, widthMultiplier: config.widthMultiplier, layers: config.layers }),
   fromProtocol: () => ({ kind: "osnet" as const })
 })

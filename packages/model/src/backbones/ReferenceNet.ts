@@ -33,7 +33,12 @@ export const referenceNet = (b: Builder, options: ReferenceNetOptions = {}): Bac
   const widths = options.widths ?? [32, 64, 128, 256]
   const blocks = options.blocks ?? widths.map(() => 2)
   if (blocks.length !== widths.length) throw new Error("referenceNet: widths and blocks must have the same length")
-  const conv1 = conv2d(b.scope("conv1"), { inChannels: options.inChannels ?? 3, outChannels: stemWidth, kernel: 3, stride: 2 })
+  const conv1 = conv2d(b.scope("conv1"), {
+    inChannels: options.inChannels ?? 3,
+    outChannels: stemWidth,
+    kernel: 3,
+    stride: 2
+  })
   const bn1 = batchNorm<tf.Tensor4D>(b.scope("bn1"), { channels: stemWidth })
   let inChannels = stemWidth
   const stages = widths.map((width, i) => {
@@ -55,17 +60,33 @@ export const referenceNet = (b: Builder, options: ReferenceNetOptions = {}): Bac
 export const ReferenceBackbone = Schema.Struct({
   kind: Schema.Literal("reference"),
   stemWidth: PositiveInt.pipe(def(32)),
-  widths: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([32, 64, 128, 256])),
-  blocks: Schema.Array(PositiveInt).check(Schema.isMinLength(1)).pipe(def([2, 2, 2, 2])),
+  widths: Schema.Array(PositiveInt)
+    .check(Schema.isMinLength(1))
+    .pipe(def([32, 64, 128, 256])),
+  blocks: Schema.Array(PositiveInt)
+    .check(Schema.isMinLength(1))
+    .pipe(def([2, 2, 2, 2])),
   lastStride: Schema.Literals([1, 2]).pipe(def(2))
 })
-
 
 /** The catalog entry. @category catalog */
 export const reference = BackboneEntry.make({
   name: "reference",
   description: "the CPU reference net: a small ResNet of basic blocks",
   config: ReferenceBackbone,
-  build: (b, c, inChannels) => referenceNet(b, { inChannels, stemWidth: c.stemWidth, widths: c.widths, blocks: c.blocks, lastStride: c.lastStride }),
-  fromProtocol: (m) => ({ kind: "reference" as const, stemWidth: m.stemWidth, widths: [...m.widths], blocks: [...m.blocks], ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }) })
+  build: (b, c, inChannels) =>
+    referenceNet(b, {
+      inChannels,
+      stemWidth: c.stemWidth,
+      widths: c.widths,
+      blocks: c.blocks,
+      lastStride: c.lastStride
+    }),
+  fromProtocol: (m) => ({
+    kind: "reference" as const,
+    stemWidth: m.stemWidth,
+    widths: [...m.widths],
+    blocks: [...m.blocks],
+    ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride })
+  })
 })

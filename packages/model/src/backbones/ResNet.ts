@@ -48,12 +48,27 @@ export interface ResNetOptions {
  */
 export const maxPoolCeil = (x: tf.Tensor4D): tf.Tensor4D => {
   const [, h, w] = x.shape
-  const extra = (n: number) => (n - 3) % 2 === 0 ? 0 : 1
-  const padded = extra(h) + extra(w) === 0 ? x : tf.pad(x, [[0, 0], [0, extra(h)], [0, extra(w)], [0, 0]], Number.NEGATIVE_INFINITY)
+  const extra = (n: number) => ((n - 3) % 2 === 0 ? 0 : 1)
+  const padded =
+    extra(h) + extra(w) === 0
+      ? x
+      : tf.pad(
+          x,
+          [
+            [0, 0],
+            [0, extra(h)],
+            [0, extra(w)],
+            [0, 0]
+          ],
+          Number.NEGATIVE_INFINITY
+        )
   return tf.maxPool(padded, 3, 2, "valid")
 }
 
-const layouts: Record<ResNetDepth, { readonly kind: "basic" | "bottleneck"; readonly blocks: readonly [number, number, number, number] }> = {
+const layouts: Record<
+  ResNetDepth,
+  { readonly kind: "basic" | "bottleneck"; readonly blocks: readonly [number, number, number, number] }
+> = {
   18: { kind: "basic", blocks: [2, 2, 2, 2] },
   34: { kind: "basic", blocks: [3, 4, 6, 3] },
   50: { kind: "bottleneck", blocks: [3, 4, 6, 3] }
@@ -68,7 +83,13 @@ export const resNet = (b: Builder, options: ResNetOptions): Backbone => {
   const strides = [1, 2, 2, options.lastStride ?? 2]
   let inChannels = 64
   const stages = widths.map((width, i) => {
-    const s = stage(b.scope(`layer${i + 1}`), layout.kind, { inChannels, width, blocks: layout.blocks[i]!, stride: strides[i]!, ibn: options.ibn === true && i < 3 })
+    const s = stage(b.scope(`layer${i + 1}`), layout.kind, {
+      inChannels,
+      width,
+      blocks: layout.blocks[i]!,
+      stride: strides[i]!,
+      ibn: options.ibn === true && i < 3
+    })
     inChannels = s.outChannels
     return s.forward
   })
@@ -93,14 +114,18 @@ export const ResNetBackbone = Schema.Struct({
   stemPool: Schema.Literals(["torchvision", "fastreid"]).pipe(def("torchvision"))
 })
 
-
 const resNetEntry = <const Name extends "resnet18" | "resnet34" | "resnet50">(name: Name, depth: 18 | 34 | 50) =>
   BackboneEntry.make({
     name,
     description: `torchvision's ResNet-${depth} (He et al. CVPR 2016), optionally last stride 1 and IBN-a`,
     config: ResNetBackbone,
-    build: (b, c, inChannels) => resNet(b, { depth, inChannels, lastStride: c.lastStride, ibn: c.ibn, stemPool: c.stemPool }),
-    fromProtocol: (m) => ({ kind: name, ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }), ...(m.ibn === undefined ? {} : { ibn: m.ibn }) })
+    build: (b, c, inChannels) =>
+      resNet(b, { depth, inChannels, lastStride: c.lastStride, ibn: c.ibn, stemPool: c.stemPool }),
+    fromProtocol: (m) => ({
+      kind: name,
+      ...(m.lastStride === undefined ? {} : { lastStride: m.lastStride }),
+      ...(m.ibn === undefined ? {} : { ibn: m.ibn })
+    })
   })
 
 /** The catalog entries. @category catalog */

@@ -68,14 +68,27 @@ export const bottleneckBlock = (b: Builder, options: BlockOptions): Forward => {
 export const stage = (
   b: Builder,
   kind: "basic" | "bottleneck",
-  options: { readonly inChannels: number; readonly width: number; readonly blocks: number; readonly stride: number; readonly ibn?: boolean }
+  options: {
+    readonly inChannels: number
+    readonly width: number
+    readonly blocks: number
+    readonly stride: number
+    readonly ibn?: boolean
+  }
 ): { readonly forward: Forward; readonly outChannels: number } => {
   const expansion = kind === "basic" ? 1 : 4
   const make = kind === "basic" ? basicBlock : bottleneckBlock
   const blocks: Array<Forward> = []
   let inChannels = options.inChannels
   for (let i = 0; i < options.blocks; i++) {
-    blocks.push(make(b.scope(String(i)), { inChannels, width: options.width, stride: i === 0 ? options.stride : 1, ibn: options.ibn ?? false }))
+    blocks.push(
+      make(b.scope(String(i)), {
+        inChannels,
+        width: options.width,
+        stride: i === 0 ? options.stride : 1,
+        ibn: options.ibn ?? false
+      })
+    )
     inChannels = options.width * expansion
   }
   return {

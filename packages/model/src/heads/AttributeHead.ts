@@ -18,4 +18,9 @@ export interface AttributeHeadOptions {
 
 /** Builds the attribute head (parameters `kernel` `[D, A]`, `bias` `[A]`). */
 export const attributeHead = (b: Builder, options: AttributeHeadOptions): Forward<tf.Tensor2D, tf.Tensor2D> =>
-  linear(b, { inFeatures: options.inFeatures, outFeatures: options.attributes, init: { kind: "normal", std: 0.001 }, biasInit: { kind: "constant", value: 0 } })
+  linear(b, {
+    inFeatures: options.inFeatures,
+    outFeatures: options.attributes,
+    init: { kind: "normal", std: 0.001 },
+    biasInit: { kind: "constant", value: 0 }
+  })

@@ -41,7 +41,12 @@ export interface KeypointPoolingOptions {
  * @category math
  * @since 0.1.0
  */
-export const partMasks = (keypoints: ReadonlyArray<ArrayLike<number>>, h: number, w: number, options: KeypointPoolingOptions): { readonly masks: Float32Array; readonly visible: Float32Array } => {
+export const partMasks = (
+  keypoints: ReadonlyArray<ArrayLike<number>>,
+  h: number,
+  w: number,
+  options: KeypointPoolingOptions
+): { readonly masks: Float32Array; readonly visible: Float32Array } => {
   const P = bodyParts.length
   const margin = (options.margin ?? 0.05) * options.imageHeight
   const masks = new Float32Array(keypoints.length * P * h * w)
@@ -52,7 +57,12 @@ export const partMasks = (keypoints: ReadonlyArray<ArrayLike<number>>, h: number
       if (labelled.length === 0) return
       const xs = labelled.map((j) => kp[3 * j]!)
       const ys = labelled.map((j) => kp[3 * j + 1]!)
-      const [x0, x1, y0, y1] = [Math.min(...xs) - margin, Math.max(...xs) + margin, Math.min(...ys) - margin, Math.max(...ys) + margin]
+      const [x0, x1, y0, y1] = [
+        Math.min(...xs) - margin,
+        Math.max(...xs) + margin,
+        Math.min(...ys) - margin,
+        Math.max(...ys) + margin
+      ]
       const cells: Array<number> = []
       for (let r = 0; r < h; r++) {
         const cy = ((r + 0.5) * options.imageHeight) / h
@@ -78,7 +88,8 @@ export const keypointPartPooling = (
   options: KeypointPoolingOptions
 ): { readonly parts: tf.Tensor3D; readonly visible: tf.Tensor2D } => {
   const [b, h, w, c] = map.shape
-  if (keypoints.length !== b) throw new Error(`keypointPartPooling: ${keypoints.length} keypoint sets for a batch of ${b}`)
+  if (keypoints.length !== b)
+    throw new Error(`keypointPartPooling: ${keypoints.length} keypoint sets for a batch of ${b}`)
   const { masks, visible } = partMasks(keypoints, h, w, options)
   return tf.tidy(() => ({
     parts: tf.matMul(tf.tensor3d(masks, [b, bodyParts.length, h * w]), tf.reshape(map, [b, h * w, c])) as tf.Tensor3D,

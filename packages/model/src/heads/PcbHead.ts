@@ -48,17 +48,26 @@ export const pcbHead = (b: Builder, options: PcbHeadOptions): PcbHead => {
   const p = options.parts ?? 6
   const channels = options.channels ?? 256
   // the part classifier W [C, p] of RPP (near-uniform assignments at the start)
-  const rpp = options.refined === true
-    ? b.scope("rpp").param("kernel", [options.inChannels, p], { kind: "normal", std: 0.001 }, { fans: [options.inChannels, p] })
-    : undefined
+  const rpp =
+    options.refined === true
+      ? b
+          .scope("rpp")
+          .param("kernel", [options.inChannels, p], { kind: "normal", std: 0.001 }, { fans: [options.inChannels, p] })
+      : undefined
   const blocks = Array.from({ length: p }, (_, i) => {
     const s = b.scope(`part${i}`)
     return {
       reduce: linear(s.scope("reduce"), { inFeatures: options.inChannels, outFeatures: channels }),
       bn: batchNorm<tf.Tensor2D>(s.scope("bn"), { channels }),
-      classifier: options.classes > 0
-        ? linear(s.scope("classifier"), { inFeatures: channels, outFeatures: options.classes, init: { kind: "normal", std: 0.001 }, biasInit: { kind: "constant", value: 0 } })
-        : undefined
+      classifier:
+        options.classes > 0
+          ? linear(s.scope("classifier"), {
+              inFeatures: channels,
+              outFeatures: options.classes,
+              init: { kind: "normal", std: 0.001 },
+              biasInit: { kind: "constant", value: 0 }
+            })
+          : undefined
     }
   })
   return {

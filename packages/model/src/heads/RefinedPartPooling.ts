@@ -28,7 +28,9 @@ export const partAssignment = (map: tf.Tensor4D, classifier: tf.Tensor2D): tf.Te
   tf.tidy(() => {
     const [b, h, w, c] = map.shape
     const x = tf.reshape(map, [b, h * w, c]) as tf.Tensor3D
-    return tf.softmax(tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), classifier), [b, h * w, classifier.shape[1]])) as tf.Tensor3D
+    return tf.softmax(
+      tf.reshape(tf.matMul(tf.reshape(x, [b * h * w, c]), classifier), [b, h * w, classifier.shape[1]])
+    ) as tf.Tensor3D
   })
 
 /**
@@ -54,6 +56,7 @@ export const refinedPartPooling = (map: tf.Tensor4D, classifier: tf.Tensor2D): t
  */
 export const uniformAssignment = (height: number, width: number, parts: number): tf.Tensor3D => {
   const data = new Float32Array(height * width * parts)
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[(y * width + x) * parts + Math.floor((y * parts) / height)] = 1
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) data[(y * width + x) * parts + Math.floor((y * parts) / height)] = 1
   return tf.tensor3d(data, [1, height * width, parts])
 }

@@ -42,29 +42,40 @@ export interface ReidHead {
 
 /** Builds the head. */
 export const reidHead = (b: Builder, options: ReidHeadOptions): ReidHead => {
-  const pool = globalPool(b.scope("pool"), { kind: options.pooling, ...(options.gemP === undefined ? {} : { gemP: options.gemP }) })
+  const pool = globalPool(b.scope("pool"), {
+    kind: options.pooling,
+    ...(options.gemP === undefined ? {} : { gemP: options.gemP })
+  })
   const dim = options.embedding ?? options.inChannels
-  const embed = options.embedding === undefined
-    ? undefined
-    : linear(b.scope("embedding"), { inFeatures: options.inChannels, outFeatures: options.embedding })
-  const neck = options.neck === "bnneck" ? batchNorm<tf.Tensor2D>(b.scope("bnneck"), { channels: dim, center: false }) : undefined
+  const embed =
+    options.embedding === undefined
+      ? undefined
+      : linear(b.scope("embedding"), { inFeatures: options.inChannels, outFeatures: options.embedding })
+  const neck =
+    options.neck === "bnneck" ? batchNorm<tf.Tensor2D>(b.scope("bnneck"), { channels: dim, center: false }) : undefined
   const bias = options.classifierBias ?? options.neck !== "bnneck"
-  const classifier = options.classes > 0
-    ? linear(b.scope("classifier"), {
-      inFeatures: dim,
-      outFeatures: options.classes,
-      bias,
-      init: options.classifierInit === "torch" ? { kind: "uniform", bound: 1 / Math.sqrt(dim) } : { kind: "normal", std: 0.001 },
-      ...(options.classifierInit === "torch" ? {} : { biasInit: { kind: "constant", value: 0 } })
-    })
-    : undefined
+  const classifier =
+    options.classes > 0
+      ? linear(b.scope("classifier"), {
+          inFeatures: dim,
+          outFeatures: options.classes,
+          bias,
+          init:
+            options.classifierInit === "torch"
+              ? { kind: "uniform", bound: 1 / Math.sqrt(dim) }
+              : { kind: "normal", std: 0.001 },
+          ...(options.classifierInit === "torch" ? {} : { biasInit: { kind: "constant", value: 0 } })
+        })
+      : undefined
   return {
     featureDim: dim,
     forward: (ctx, map) => {
       const pooled = pool(ctx, map)
       const features = embed === undefined ? pooled : embed(ctx, pooled)
       const neckFeatures = neck === undefined ? features : neck(ctx, features)
-      return classifier === undefined ? { features, neckFeatures } : { features, neckFeatures, logits: classifier(ctx, neckFeatures) }
+      return classifier === undefined
+        ? { features, neckFeatures }
+        : { features, neckFeatures, logits: classifier(ctx, neckFeatures) }
     }
   }
 }

@@ -47,7 +47,13 @@ const columnSums = (x: tf.Tensor2D): tf.Tensor2D => tf.sum(x, 0, true)
  * This is the closed form of the batch-norm gradient (Ioffe and Szegedy 2015, section 3); it replaces a chain of
  * broadcasting ops with two column sums and a few element-wise ops.
  */
-const normalizeTraining = (x: tf.Tensor2D, gamma: tf.Tensor2D, beta: tf.Tensor2D, mean: tf.Tensor2D, rstd: tf.Tensor2D): tf.Tensor2D =>
+const normalizeTraining = (
+  x: tf.Tensor2D,
+  gamma: tf.Tensor2D,
+  beta: tf.Tensor2D,
+  mean: tf.Tensor2D,
+  rstd: tf.Tensor2D
+): tf.Tensor2D =>
   tf.customGrad(((xIn: tf.Tensor, gammaIn: tf.Tensor, betaIn: tf.Tensor, save: tf.GradSaveFunc) => {
     const xhat = tf.mul(tf.sub(xIn, mean), rstd)
     // tfjs frees the forward pass's tensors before the backward pass: whatever gradFunc reads must be saved
@@ -70,7 +76,8 @@ export const batchNorm = <T extends tf.Tensor>(b: Builder, options: BatchNormOpt
   const c = options.channels
   const eps = options.epsilon ?? 1e-5
   const momentum = options.momentum ?? 0.1
-  const gamma = options.scale === false ? undefined : b.param("gamma", [c], { kind: "constant", value: options.gammaInit ?? 1 })
+  const gamma =
+    options.scale === false ? undefined : b.param("gamma", [c], { kind: "constant", value: options.gammaInit ?? 1 })
   const beta = options.center === false ? undefined : b.param("beta", [c], { kind: "constant", value: 0 })
   const movingMean = b.param("moving_mean", [c], { kind: "constant", value: 0 }, { trainable: false })
   const movingVariance = b.param("moving_variance", [c], { kind: "constant", value: 1 }, { trainable: false })
@@ -78,9 +85,15 @@ export const batchNorm = <T extends tf.Tensor>(b: Builder, options: BatchNormOpt
     if (ctx.training) {
       const n = x.size / c
       const updateRunning = (mean: tf.Tensor, variance: tf.Tensor) => {
-        ctx.setState(movingMean, tf.add(tf.mul(ctx.get(movingMean), 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum)))
+        ctx.setState(
+          movingMean,
+          tf.add(tf.mul(ctx.get(movingMean), 1 - momentum), tf.mul(tf.reshape(mean, [c]), momentum))
+        )
         const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance
-        ctx.setState(movingVariance, tf.add(tf.mul(ctx.get(movingVariance), 1 - momentum), tf.mul(tf.reshape(unbiased, [c]), momentum)))
+        ctx.setState(
+          movingVariance,
+          tf.add(tf.mul(ctx.get(movingVariance), 1 - momentum), tf.mul(tf.reshape(unbiased, [c]), momentum))
+        )
       }
       // one fused kernel where the backend has it (torch: ATen's native_batch_norm and its backward)
       const fused = FusedKernels.batchNormTraining(

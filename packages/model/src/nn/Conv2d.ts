@@ -26,10 +26,16 @@ export const conv2d = (b: Builder, options: Conv2dOptions): Forward => {
   const k = options.kernel
   const stride = options.stride ?? 1
   const pad = options.padding ?? (k - 1) / 2
-  const kernel = b.param("kernel", [k, k, options.inChannels, options.outChannels], options.init ?? { kind: "heNormal", mode: "fanOut" }, {
-    fans: [k * k * options.inChannels, k * k * options.outChannels]
-  })
-  const bias = options.bias === true ? b.param("bias", [options.outChannels], { kind: "constant", value: 0 }) : undefined
+  const kernel = b.param(
+    "kernel",
+    [k, k, options.inChannels, options.outChannels],
+    options.init ?? { kind: "heNormal", mode: "fanOut" },
+    {
+      fans: [k * k * options.inChannels, k * k * options.outChannels]
+    }
+  )
+  const bias =
+    options.bias === true ? b.param("bias", [options.outChannels], { kind: "constant", value: 0 }) : undefined
   return (ctx, x) => {
     const y = tf.conv2d(x, ctx.get(kernel) as tf.Tensor4D, stride, pad === 0 ? "valid" : pad)
     return bias === undefined ? y : tf.add(y, ctx.get(bias))
@@ -45,6 +51,11 @@ export const depthwiseConv2d = (
   const stride = options.stride ?? 1
   const pad = (k - 1) / 2
   // torchvision: kaiming_normal_(fan_out) with fan_out = out_channels / groups * k * k = k * k for depthwise
-  const kernel = b.param("depthwise_kernel", [k, k, options.channels, 1], { kind: "heNormal", mode: "fanOut" }, { fans: [k * k, k * k] })
+  const kernel = b.param(
+    "depthwise_kernel",
+    [k, k, options.channels, 1],
+    { kind: "heNormal", mode: "fanOut" },
+    { fans: [k * k, k * k] }
+  )
   return (ctx, x) => tf.depthwiseConv2d(x, ctx.get(kernel) as tf.Tensor4D, stride, pad)
 }

@@ -25,6 +25,9 @@ export const instanceNorm = (b: Builder, options: InstanceNormOptions): Forward 
     const mean = tf.mean(x, [1, 2], true)
     const centred = tf.sub(x, mean)
     const variance = tf.mean(tf.square(centred), [1, 2], true)
-    return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), ctx.get(gamma)), ctx.get(beta)) as tf.Tensor4D
+    return tf.add(
+      tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), ctx.get(gamma)),
+      ctx.get(beta)
+    ) as tf.Tensor4D
   }
 }

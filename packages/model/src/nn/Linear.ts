@@ -17,12 +17,22 @@ export interface LinearOptions {
 
 /** Linear layer. Parameters: `kernel` `[in, out]`, `bias` `[out]` (default on). */
 export const linear = (b: Builder, options: LinearOptions): Forward<tf.Tensor2D, tf.Tensor2D> => {
-  const kernel = b.param("kernel", [options.inFeatures, options.outFeatures], options.init ?? { kind: "heNormal", mode: "fanOut" }, {
-    fans: [options.inFeatures, options.outFeatures]
-  })
-  const bias = options.bias === false
-    ? undefined
-    : b.param("bias", [options.outFeatures], options.biasInit ?? { kind: "uniform", bound: 1 / Math.sqrt(options.inFeatures) })
+  const kernel = b.param(
+    "kernel",
+    [options.inFeatures, options.outFeatures],
+    options.init ?? { kind: "heNormal", mode: "fanOut" },
+    {
+      fans: [options.inFeatures, options.outFeatures]
+    }
+  )
+  const bias =
+    options.bias === false
+      ? undefined
+      : b.param(
+          "bias",
+          [options.outFeatures],
+          options.biasInit ?? { kind: "uniform", bound: 1 / Math.sqrt(options.inFeatures) }
+        )
   return (ctx, x): tf.Tensor2D => {
     const y: tf.Tensor2D = tf.matMul(x, ctx.get(kernel) as tf.Tensor2D)
     return bias === undefined ? y : (tf.add(y, ctx.get(bias)) as tf.Tensor2D)

@@ -46,7 +46,12 @@ export const globalPool = (b: Builder, options: PoolingOptions): Forward<tf.Tens
     case "max":
       return (_ctx, x) => globalMaxPool(x)
     case "gem": {
-      const p = b.param("p", [1], { kind: "constant", value: options.gemP ?? 3 }, { trainable: options.gemLearnable ?? true })
+      const p = b.param(
+        "p",
+        [1],
+        { kind: "constant", value: options.gemP ?? 3 },
+        { trainable: options.gemLearnable ?? true }
+      )
       const eps = options.gemEpsilon ?? 1e-6
       return (ctx, x) => gemPool(x, ctx.get(p), eps)
     }

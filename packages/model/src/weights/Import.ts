@@ -26,7 +26,18 @@ import type { ParamSpec } from "../nn/Builder.ts"
 import * as Npz from "./Npz.ts"
 import * as Safetensors from "./Safetensors.ts"
 import type { TensorFile } from "./TensorFile.ts"
-import { type BackboneOf, detectLayout, isHeadName, isIgnored, type Layout, permuteAxes, stripModule, toReidfx, toTorch, torchNames } from "./TorchNames.ts"
+import {
+  type BackboneOf,
+  detectLayout,
+  isHeadName,
+  isIgnored,
+  type Layout,
+  permuteAxes,
+  stripModule,
+  toReidfx,
+  toTorch,
+  torchNames
+} from "./TorchNames.ts"
 
 /** Options of an import. @category models */
 export interface ImportOptions {
@@ -60,7 +71,8 @@ export const openFile = (file: string): Effect.Effect<TensorFile, WeightsIOError
   return Effect.fail(
     new WeightsIOError({
       path: file,
-      detail: "unknown weights file type (use .safetensors or .npz; convert a .pth file with the one-liner in docs/weights.md)"
+      detail:
+        "unknown weights file type (use .safetensors or .npz; convert a .pth file with the one-liner in docs/weights.md)"
     })
   )
 }
@@ -75,13 +87,18 @@ export const readFor = (
   file: TensorFile,
   options: ImportOptions = {}
 ): Effect.Effect<Map<string, tf.Tensor>, WeightsIOError | WeightsMismatch, Scope.Scope> =>
-  Effect.gen(function*() {
-    const layout = options.layout === undefined || options.layout === "auto" ? detectLayout(file.entries.map((e) => e.name)) : options.layout
+  Effect.gen(function* () {
+    const layout =
+      options.layout === undefined || options.layout === "auto"
+        ? detectLayout(file.entries.map((e) => e.name))
+        : options.layout
     const part = options.part ?? "all"
     const strict = options.strict ?? true
     const byName = new Map(file.entries.map((e) => [stripModule(e.name), e] as const))
     const prefix = options.prefix ?? ""
-    const specs = network.specs.filter((s) => s.name.startsWith(prefix)).map((s) => ({ ...s, name: s.name.slice(prefix.length) }))
+    const specs = network.specs
+      .filter((s) => s.name.startsWith(prefix))
+      .map((s) => ({ ...s, name: s.name.slice(prefix.length) }))
     const mapping = torchNames(specs, network.config, layout).filter((m) => part === "all" || m.part === "backbone")
     const used = new Set<string>()
     const missing: Array<string> = []
@@ -100,28 +117,51 @@ export const readFor = (
     }
     // fast-reid's BNNeck has a bias fixed at zero (bias_freeze=True); reidfx's has none: accept it only when zero
     const neckBias = "heads.bottleneck.0.bias"
-    const checkNeckBias = layout === "fastreid" && part === "all" && byName.has(neckBias) && mapping.some((m) => m.torch === "heads.bottleneck.0.weight")
+    const checkNeckBias =
+      layout === "fastreid" &&
+      part === "all" &&
+      byName.has(neckBias) &&
+      mapping.some((m) => m.torch === "heads.bottleneck.0.weight")
     if (checkNeckBias) used.add(neckBias)
-    const unexpected = [...byName.keys()].filter((n) => !used.has(n) && !isIgnored(n, layout) && !(part === "backbone" && isHeadName(n, layout)))
+    const unexpected = [...byName.keys()].filter(
+      (n) => !used.has(n) && !isIgnored(n, layout) && !(part === "backbone" && isHeadName(n, layout))
+    )
     if (shapes.length > 0 || (strict && (missing.length > 0 || unexpected.length > 0))) {
       return yield* Effect.fail(
-        new WeightsMismatch({ path: `${file.path} (${layout} layout)`, missing: strict ? missing : [], unexpected: strict ? unexpected : [], shapes })
+        new WeightsMismatch({
+          path: `${file.path} (${layout} layout)`,
+          missing: strict ? missing : [],
+          unexpected: strict ? unexpected : [],
+          shapes
+        })
       )
     }
     if (checkNeckBias) {
       const bias = yield* file.read(byName.get(neckBias)!.name)
       if (bias.some((v) => v !== 0)) {
         return yield* Effect.fail(
-          new WeightsIOError({ path: file.path, detail: `${neckBias} is not zero: reidfx's BNNeck has no bias (fast-reid freezes it at 0)` })
+          new WeightsIOError({
+            path: file.path,
+            detail: `${neckBias} is not zero: reidfx's BNNeck has no bias (fast-reid freezes it at 0)`
+          })
         )
       }
     }
-    const out = yield* Effect.acquireRelease(Effect.succeed(new Map<string, tf.Tensor>()), (map) => Effect.sync(() => map.forEach((t) => { t.dispose() })))
+    const out = yield* Effect.acquireRelease(Effect.succeed(new Map<string, tf.Tensor>()), (map) =>
+      Effect.sync(() =>
+        map.forEach((t) => {
+          t.dispose()
+        })
+      )
+    )
     for (const m of found) {
       const data = yield* file.read(byName.get(m.torch)!.name)
       const perm = toReidfx[m.transform]
       const shape = perm === undefined ? m.torchShape : perm.map((p) => m.torchShape[p]!)
-      out.set(`${prefix}${m.reidfx}`, tf.tensor(perm === undefined ? data : permuteAxes(data, m.torchShape, perm), [...shape], "float32"))
+      out.set(
+        `${prefix}${m.reidfx}`,
+        tf.tensor(perm === undefined ? data : permuteAxes(data, m.torchShape, perm), [...shape], "float32")
+      )
     }
     return out
   })
@@ -133,11 +173,17 @@ export interface Assignable {
 }
 
 /** Imports a `.safetensors` / `.npz` state dict into a trainable model (see {@link ImportOptions}). @category combinators */
-export const importInto = (model: Assignable, file: string, options: ImportOptions = {}): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
-  Effect.scoped(Effect.gen(function*() {
-    const tensors = yield* readFor(model.network, yield* openFile(file), options)
-    model.assign(tensors)
-  }))
+export const importInto = (
+  model: Assignable,
+  file: string,
+  options: ImportOptions = {}
+): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const tensors = yield* readFor(model.network, yield* openFile(file), options)
+      model.assign(tensors)
+    })
+  )
 
 /** A frozen model of `config` with every weight imported from a state dict (a teacher trained in PyTorch). @category constructors */
 export const importFrozen = (
@@ -145,14 +191,22 @@ export const importFrozen = (
   file: string,
   options: Omit<ImportOptions, "part" | "strict"> = {}
 ): Effect.Effect<FrozenModel, WeightsIOError | WeightsMismatch, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const network = define(config)
-    const tensors = yield* Effect.scoped(Effect.gen(function*() {
-      const read = yield* readFor(network, yield* openFile(file), { ...options, part: "all", strict: true })
-      // copies that outlive the file's scope, owned by the caller's
-      return new Map([...read].map(([n, t]) => [n, tf.clone(t)] as const))
-    }))
-    yield* Effect.addFinalizer(() => Effect.sync(() => tensors.forEach((t) => { t.dispose() })))
+    const tensors = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const read = yield* readFor(network, yield* openFile(file), { ...options, part: "all", strict: true })
+        // copies that outlive the file's scope, owned by the caller's
+        return new Map([...read].map(([n, t]) => [n, tf.clone(t)] as const))
+      })
+    )
+    yield* Effect.addFinalizer(() =>
+      Effect.sync(() =>
+        tensors.forEach((t) => {
+          t.dispose()
+        })
+      )
+    )
     return frozenFrom(network, tensors)
   })
 
@@ -173,14 +227,28 @@ export const toStateDict = (model: ModelBase, layout: Layout = "torchvision"): A
  * BNNeck's zero bias is written too, so `load_state_dict` finds it.
  * @category io
  */
-export const exportSafetensors = (model: ModelBase, file: string, layout: Layout = "torchvision"): Effect.Effect<void, WeightsIOError> =>
+export const exportSafetensors = (
+  model: ModelBase,
+  file: string,
+  layout: Layout = "torchvision"
+): Effect.Effect<void, WeightsIOError> =>
   Effect.suspend(() => {
     const tensors = toStateDict(model, layout)
     const neck = tensors.find((t) => t.name === "heads.bottleneck.0.weight")
-    if (layout === "fastreid" && neck !== undefined) tensors.push({ name: "heads.bottleneck.0.bias", shape: neck.shape, data: new Float32Array(neck.data.length) })
-    return Safetensors.write(file, tensors, { format: "pt", "reidfx.layout": layout, "reidfx.config": JSON.stringify(model.config) })
+    if (layout === "fastreid" && neck !== undefined)
+      tensors.push({ name: "heads.bottleneck.0.bias", shape: neck.shape, data: new Float32Array(neck.data.length) })
+    return Safetensors.write(file, tensors, {
+      format: "pt",
+      "reidfx.layout": layout,
+      "reidfx.config": JSON.stringify(model.config)
+    })
   })
 
 /** Whether a path is a directory (a reidfx / tfjs weights directory rather than a state-dict file). @category utils */
 export const isDirectory = (file: string): Effect.Effect<boolean> =>
-  Effect.promise(() => fs.stat(file).then((s) => s.isDirectory(), () => false))
+  Effect.promise(() =>
+    fs.stat(file).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
+  )

@@ -59,12 +59,24 @@ export const parseHeader = (bytes: Uint8Array): NpyHeader | string => {
   const descr = /'descr'\s*:\s*'([<>|=])([a-z])(\d+)'/.exec(text)
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)
-  if (descr === null || fortran === null || shapeText === null) return `unreadable .npy header ${JSON.stringify(text.trim())}`
+  if (descr === null || fortran === null || shapeText === null)
+    return `unreadable .npy header ${JSON.stringify(text.trim())}`
   const dtype = descrs[`${descr[2]}${descr[3]}`]
-  if (dtype === undefined) return `unsupported .npy dtype '${descr[1]}${descr[2]}${descr[3]}' (use a float, int or bool array)`
-  const shape = shapeText[1]!.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number)
+  if (dtype === undefined)
+    return `unsupported .npy dtype '${descr[1]}${descr[2]}${descr[3]}' (use a float, int or bool array)`
+  const shape = shapeText[1]!
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number)
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return `bad .npy shape (${shapeText[1]})`
-  return { dtype, littleEndian: descr[1] !== ">", fortranOrder: fortran[1] === "True", shape, dataOffset: start + headerLength }
+  return {
+    dtype,
+    littleEndian: descr[1] !== ">",
+    fortranOrder: fortran[1] === "True",
+    shape,
+    dataOffset: start + headerLength
+  }
 }
 
 /** Reorders column-major (Fortran) data of `shape` into row-major order. */
@@ -99,6 +111,11 @@ export const decode = (bytes: Uint8Array): { readonly header: NpyHeader; readonl
   if (bytes.length - header.dataOffset < count * size) {
     return `.npy data has ${bytes.length - header.dataOffset} bytes, shape [${header.shape.join(", ")}] needs ${count * size}`
   }
-  const data = decodeToFloat32(bytes.subarray(header.dataOffset, header.dataOffset + count * size), header.dtype, count, header.littleEndian)
+  const data = decodeToFloat32(
+    bytes.subarray(header.dataOffset, header.dataOffset + count * size),
+    header.dtype,
+    count,
+    header.littleEndian
+  )
   return { header, data: header.fortranOrder ? fortranToC(data, header.shape) : data }
 }

@@ -50,7 +50,11 @@ export const readCentralDirectory = async (handle: fs.FileHandle, size: number):
   let count = tv.getUint16(at + 10, true)
   let cdSize = tv.getUint32(at + 12, true)
   let cdOffset = tv.getUint32(at + 16, true)
-  if ((count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) && at >= 20 && tv.getUint32(at - 20, true) === ZIP64_LOCATOR) {
+  if (
+    (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) &&
+    at >= 20 &&
+    tv.getUint32(at - 20, true) === ZIP64_LOCATOR
+  ) {
     const recordOffset = u64(tv, at - 20 + 8)
     const record = new DataView((await readExactly(handle, 56, recordOffset)).buffer)
     if (record.getUint32(0, true) !== ZIP64_EOCD) throw new Error("bad ZIP64 end-of-central-directory record")
@@ -58,7 +62,8 @@ export const readCentralDirectory = async (handle: fs.FileHandle, size: number):
     cdSize = u64(record, 40)
     cdOffset = u64(record, 48)
   }
-  if (cdOffset + cdSize > size) throw new Error(`the central directory (${cdSize} bytes at ${cdOffset}) is past the end of the file: truncated?`)
+  if (cdOffset + cdSize > size)
+    throw new Error(`the central directory (${cdSize} bytes at ${cdOffset}) is past the end of the file: truncated?`)
   const cd = await readExactly(handle, cdSize, cdOffset)
   const view = new DataView(cd.buffer)
   const members: Array<ZipMember> = []
@@ -110,7 +115,8 @@ const dataOffset = async (handle: fs.FileHandle, member: ZipMember): Promise<num
 
 const checkMember = (member: ZipMember): string | undefined => {
   if ((member.flags & 1) !== 0) return `"${member.name}" is encrypted`
-  if (member.method !== 0 && member.method !== 8) return `"${member.name}" uses ZIP compression method ${member.method} (only stored and deflate are supported)`
+  if (member.method !== 0 && member.method !== 8)
+    return `"${member.name}" uses ZIP compression method ${member.method} (only stored and deflate are supported)`
   return undefined
 }
 
@@ -118,8 +124,10 @@ const checkMember = (member: ZipMember): string | undefined => {
 const memberBytes = async (handle: fs.FileHandle, member: ZipMember): Promise<Uint8Array> => {
   const raw = await readExactly(handle, member.compressedSize, await dataOffset(handle, member))
   const bytes = member.method === 0 ? raw : new Uint8Array(zlib.inflateRawSync(raw))
-  if (bytes.length !== member.size) throw new Error(`"${member.name}" inflates to ${bytes.length} bytes, the directory says ${member.size}`)
-  if (zlib.crc32(bytes) >>> 0 !== member.crc32 >>> 0) throw new Error(`"${member.name}" fails its CRC-32 check: corrupt archive`)
+  if (bytes.length !== member.size)
+    throw new Error(`"${member.name}" inflates to ${bytes.length} bytes, the directory says ${member.size}`)
+  if (zlib.crc32(bytes) >>> 0 !== member.crc32 >>> 0)
+    throw new Error(`"${member.name}" fails its CRC-32 check: corrupt archive`)
   return bytes
 }
 
@@ -137,10 +145,13 @@ const memberPrefix = async (handle: fs.FileHandle, member: ZipMember, want: numb
  * @category constructors
  */
 export const open = (file: string): Effect.Effect<TensorFile, WeightsIOError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fail = (detail: string, cause?: unknown) => new WeightsIOError({ path: file, detail, cause })
     const handle = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => fs.open(file, "r"), catch: (cause) => fail(`cannot open: ${String(cause)}`, cause) }),
+      Effect.tryPromise({
+        try: () => fs.open(file, "r"),
+        catch: (cause) => fail(`cannot open: ${String(cause)}`, cause)
+      }),
       (h) => Effect.promise(() => h.close())
     )
     const { entries, members } = yield* Effect.tryPromise({
@@ -150,7 +161,8 @@ export const open = (file: string): Effect.Effect<TensorFile, WeightsIOError, Sc
         const entries: Array<TensorEntry> = []
         for (const m of await readCentralDirectory(handle, size)) {
           if (m.name.endsWith("/")) continue
-          if (!m.name.endsWith(".npy")) throw new Error(`"${m.name}" is not a .npy member: not an npz archive of arrays`)
+          if (!m.name.endsWith(".npy"))
+            throw new Error(`"${m.name}" is not a .npy member: not an npz archive of arrays`)
           const problem = checkMember(m)
           if (problem !== undefined) throw new Error(problem)
           let want = 4096
@@ -159,7 +171,8 @@ export const open = (file: string): Effect.Effect<TensorFile, WeightsIOError, Sc
             want *= 16
             header = Npy.parseHeader(await memberPrefix(handle, m, want))
           }
-          if (typeof header === "string") throw new Error(`"${m.name}": ${header === "short" ? "truncated .npy header" : header}`)
+          if (typeof header === "string")
+            throw new Error(`"${m.name}": ${header === "short" ? "truncated .npy header" : header}`)
           const name = m.name.slice(0, -4)
           members.set(name, m)
           entries.push({ name, dtype: header.dtype, shape: header.shape })
@@ -181,8 +194,10 @@ export const open = (file: string): Effect.Effect<TensorFile, WeightsIOError, Sc
               if (typeof decoded === "string") throw new Error(decoded)
               return decoded.data
             },
-            catch: (cause) => fail(`cannot read "${name}": ${cause instanceof Error ? cause.message : String(cause)}`, cause)
-          }))
+            catch: (cause) =>
+              fail(`cannot read "${name}": ${cause instanceof Error ? cause.message : String(cause)}`, cause)
+          })
+        )
     }
     return tensorFile
   })

@@ -17,7 +17,15 @@ import * as path from "node:path"
 import { Effect, type Scope } from "effect"
 import { WeightsIOError } from "../errors.ts"
 import { readExactly } from "./ReadExactly.ts"
-import { bytesPerElement, decodeToFloat32, elementCount, entryOf, isTensorDtype, type TensorEntry, type TensorFile } from "./TensorFile.ts"
+import {
+  bytesPerElement,
+  decodeToFloat32,
+  elementCount,
+  entryOf,
+  isTensorDtype,
+  type TensorEntry,
+  type TensorFile
+} from "./TensorFile.ts"
 
 /** The largest header reidfx accepts (the reference implementation's limit is 100 MB). */
 const MAX_HEADER_BYTES = 100_000_000
@@ -38,7 +46,9 @@ const isIndex = (v: unknown): v is number => typeof v === "number" && Number.isS
 export const parseHeader = (
   text: string,
   bufferBytes: number
-): { readonly entries: ReadonlyArray<SafetensorsEntry>; readonly metadata: Readonly<Record<string, string>> } | string => {
+):
+  | { readonly entries: ReadonlyArray<SafetensorsEntry>; readonly metadata: Readonly<Record<string, string>> }
+  | string => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -58,8 +68,10 @@ export const parseHeader = (
     }
     const v = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
     if (typeof v !== "object" || v === null) return `tensor "${name}": not an object`
-    if (typeof v.dtype !== "string" || !isTensorDtype(v.dtype)) return `tensor "${name}": unsupported dtype ${JSON.stringify(v.dtype)}`
-    if (!Array.isArray(v.shape) || !v.shape.every(isIndex)) return `tensor "${name}": shape must be an array of non-negative integers`
+    if (typeof v.dtype !== "string" || !isTensorDtype(v.dtype))
+      return `tensor "${name}": unsupported dtype ${JSON.stringify(v.dtype)}`
+    if (!Array.isArray(v.shape) || !v.shape.every(isIndex))
+      return `tensor "${name}": shape must be an array of non-negative integers`
     if (!Array.isArray(v.data_offsets) || v.data_offsets.length !== 2 || !v.data_offsets.every(isIndex)) {
       return `tensor "${name}": data_offsets must be two non-negative integers`
     }
@@ -69,7 +81,8 @@ export const parseHeader = (
     if (end < begin || end - begin !== expected) {
       return `tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, its ${v.dtype} shape [${shape.join(", ")}] needs ${expected}`
     }
-    if (end > bufferBytes) return `tensor "${name}": data_offsets end ${end} is past the end of the data (${bufferBytes} bytes): truncated file?`
+    if (end > bufferBytes)
+      return `tensor "${name}": data_offsets end ${end} is past the end of the data (${bufferBytes} bytes): truncated file?`
     entries.push({ name, dtype: v.dtype, shape, begin, end })
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end)
@@ -89,18 +102,30 @@ export const parseHeader = (
  * @category constructors
  */
 export const open = (file: string): Effect.Effect<TensorFile, WeightsIOError, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fail = (detail: string, cause?: unknown) => new WeightsIOError({ path: file, detail, cause })
     const handle = yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => fs.open(file, "r"), catch: (cause) => fail(`cannot open: ${String(cause)}`, cause) }),
+      Effect.tryPromise({
+        try: () => fs.open(file, "r"),
+        catch: (cause) => fail(`cannot open: ${String(cause)}`, cause)
+      }),
       (h) => Effect.promise(() => h.close())
     )
-    const size = yield* Effect.tryPromise({ try: () => handle.stat().then((s) => s.size), catch: (cause) => fail(String(cause), cause) })
-    if (size < 8) return yield* Effect.fail(fail(`not a safetensors file: ${size} bytes, shorter than the 8-byte header size`))
-    const prefix = yield* Effect.tryPromise({ try: () => readExactly(handle, 8, 0), catch: (cause) => fail(String(cause), cause) })
+    const size = yield* Effect.tryPromise({
+      try: () => handle.stat().then((s) => s.size),
+      catch: (cause) => fail(String(cause), cause)
+    })
+    if (size < 8)
+      return yield* Effect.fail(fail(`not a safetensors file: ${size} bytes, shorter than the 8-byte header size`))
+    const prefix = yield* Effect.tryPromise({
+      try: () => readExactly(handle, 8, 0),
+      catch: (cause) => fail(String(cause), cause)
+    })
     const headerBytes = new DataView(prefix.buffer).getBigUint64(0, true)
     if (headerBytes > BigInt(Math.min(MAX_HEADER_BYTES, size - 8))) {
-      return yield* Effect.fail(fail(`not a safetensors file: header size ${headerBytes} exceeds the file (${size} bytes) or 100 MB`))
+      return yield* Effect.fail(
+        fail(`not a safetensors file: header size ${headerBytes} exceeds the file (${size} bytes) or 100 MB`)
+      )
     }
     const n = Number(headerBytes)
     const text = new TextDecoder("utf-8", { fatal: false }).decode(
@@ -137,12 +162,16 @@ export interface Float32Tensor {
  * Encodes float32 tensors as safetensors bytes (in the given order; `metadata` goes to `__metadata__`).
  * @category encoding
  */
-export const encode = (tensors: ReadonlyArray<Float32Tensor>, metadata: Readonly<Record<string, string>> = {}): Uint8Array => {
+export const encode = (
+  tensors: ReadonlyArray<Float32Tensor>,
+  metadata: Readonly<Record<string, string>> = {}
+): Uint8Array => {
   const header: Record<string, unknown> = {}
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata
   let offset = 0
   for (const t of tensors) {
-    if (t.data.length !== elementCount(t.shape)) throw new Error(`safetensors: "${t.name}" has ${t.data.length} values for shape [${t.shape.join(", ")}]`)
+    if (t.data.length !== elementCount(t.shape))
+      throw new Error(`safetensors: "${t.name}" has ${t.data.length} values for shape [${t.shape.join(", ")}]`)
     if (Object.hasOwn(header, t.name)) throw new Error(`safetensors: "${t.name}" given twice`)
     header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + t.data.length * 4] }
     offset += t.data.length * 4

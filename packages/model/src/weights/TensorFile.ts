@@ -68,7 +68,12 @@ const halfToFloat = (h: number): number => {
  * upper half of a float32, so it is widened by a 16-bit shift.
  * @category utils
  */
-export const decodeToFloat32 = (bytes: Uint8Array, dtype: TensorDtype, count: number, littleEndian = true): Float32Array => {
+export const decodeToFloat32 = (
+  bytes: Uint8Array,
+  dtype: TensorDtype,
+  count: number,
+  littleEndian = true
+): Float32Array => {
   // fast path: float32 in the host's byte order is a copy
   if (dtype === "F32" && littleEndian === hostLittleEndian) return new Float32Array(bytes.slice(0, count * 4).buffer)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -112,7 +117,10 @@ export const decodeToFloat32 = (bytes: Uint8Array, dtype: TensorDtype, count: nu
 }
 
 /** The entry of `name`, or a {@link WeightsIOError} naming it. @category utils */
-export const entryOf = (file: { readonly path: string; readonly entries: ReadonlyArray<TensorEntry> }, name: string): Effect.Effect<TensorEntry, WeightsIOError> => {
+export const entryOf = (
+  file: { readonly path: string; readonly entries: ReadonlyArray<TensorEntry> },
+  name: string
+): Effect.Effect<TensorEntry, WeightsIOError> => {
   const entry = file.entries.find((e) => e.name === name)
   return entry === undefined
     ? Effect.fail(new WeightsIOError({ path: file.path, detail: `no tensor named "${name}" in the file` }))

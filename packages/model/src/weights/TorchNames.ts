@@ -80,7 +80,11 @@ export const toTorch: Readonly<Record<Transform, ReadonlyArray<number> | undefin
  * backend's transpose costs seconds on a ResNet's kernels).
  * @category utils
  */
-export const permuteAxes = (data: Float32Array, shape: ReadonlyArray<number>, perm: ReadonlyArray<number>): Float32Array => {
+export const permuteAxes = (
+  data: Float32Array,
+  shape: ReadonlyArray<number>,
+  perm: ReadonlyArray<number>
+): Float32Array => {
   const rank = shape.length
   const inStrides = shape.map((_, k) => shape.slice(k + 1).reduce((a, d) => a * d, 1))
   const outShape = perm.map((p) => shape[p]!)
@@ -116,18 +120,28 @@ const leafNames: Readonly<Record<string, string>> = {
 const transformOf = (leaf: string, rank: number): Transform =>
   leaf === "depthwise_kernel" ? "depthwise" : leaf === "kernel" ? (rank === 4 ? "conv" : "linear") : "none"
 
-const permute = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number> | undefined) => perm === undefined ? shape : perm.map((p) => shape[p]!)
+const permute = (shape: ReadonlyArray<number>, perm: ReadonlyArray<number> | undefined) =>
+  perm === undefined ? shape : perm.map((p) => shape[p]!)
 
 /** Dotted torch path of a reidfx path (`layer1/0/conv1` -> `layer1.0.conv1`), leaf renamed. */
 const dotted = (parts: ReadonlyArray<string>, leaf: string) => [...parts, leafNames[leaf] ?? leaf].join(".")
 
 /** The torch name of a head parameter in a layout, or undefined when the layout has none. */
-const headName = (rest: ReadonlyArray<string>, leaf: string, config: BackboneOf, layout: Layout): string | undefined => {
+const headName = (
+  rest: ReadonlyArray<string>,
+  leaf: string,
+  config: BackboneOf,
+  layout: Layout
+): string | undefined => {
   const module = rest.join("/")
   if (module === "classifier") {
     if (layout === "fastreid") return leaf === "kernel" ? "heads.weight" : undefined
     if (layout === "torchreid") return `classifier.${leafNames[leaf]}`
-    return config.backbone.kind === "mobilenetv2" ? `classifier.1.${leafNames[leaf]}` : config.backbone.kind === "reference" ? undefined : `fc.${leafNames[leaf]}`
+    return config.backbone.kind === "mobilenetv2"
+      ? `classifier.1.${leafNames[leaf]}`
+      : config.backbone.kind === "reference"
+        ? undefined
+        : `fc.${leafNames[leaf]}`
   }
   if (layout === "fastreid" && module === "bnneck") return `heads.bottleneck.0.${leafNames[leaf]}`
   if (layout === "fastreid" && module === "pool") return "heads.pool_layer.p"
@@ -139,7 +153,11 @@ const headName = (rest: ReadonlyArray<string>, leaf: string, config: BackboneOf,
  * counterpart in the layout get `reidfx.<dotted name>`.
  * @category constructors
  */
-export const torchNames = (specs: ReadonlyArray<ParamSpec>, config: BackboneOf, layout: Layout): ReadonlyArray<TorchName> =>
+export const torchNames = (
+  specs: ReadonlyArray<ParamSpec>,
+  config: BackboneOf,
+  layout: Layout
+): ReadonlyArray<TorchName> =>
   specs.map((spec) => {
     const parts = spec.name.split("/")
     const leaf = parts[parts.length - 1]!
@@ -147,11 +165,23 @@ export const torchNames = (specs: ReadonlyArray<ParamSpec>, config: BackboneOf, 
     const torchShape = permute(spec.shape, toTorch[transform])
     const [root, ...rest] = parts.slice(0, -1)
     if (root === "backbone" && config.backbone.kind !== "reference") {
-      return { reidfx: spec.name, torch: `${layout === "fastreid" ? "backbone." : ""}${dotted(rest, leaf)}`, transform, torchShape, part: "backbone" }
+      return {
+        reidfx: spec.name,
+        torch: `${layout === "fastreid" ? "backbone." : ""}${dotted(rest, leaf)}`,
+        transform,
+        torchShape,
+        part: "backbone"
+      }
     }
     const part = root === "backbone" ? "backbone" : "head"
     const name = root === "head" ? headName(rest, leaf, config, layout) : undefined
-    return { reidfx: spec.name, torch: name ?? `reidfx.${dotted(parts.slice(0, -1), leaf)}`, transform, torchShape, part }
+    return {
+      reidfx: spec.name,
+      torch: name ?? `reidfx.${dotted(parts.slice(0, -1), leaf)}`,
+      transform,
+      torchShape,
+      part
+    }
   })
 
 /** State-dict entries every layout ignores: BN step counters, and fast-reid's input normalisation buffers. @category utils */

@@ -20,7 +20,8 @@ import type { TrainableModel } from "../Model.ts"
 import * as Weights from "../Weights.ts"
 import { type Assignable, importInto, isDirectory } from "./Import.ts"
 
-const isTrainable = (model: Assignable): model is Assignable & TrainableModel => (model as { _tag?: string })._tag === "TrainableModel"
+const isTrainable = (model: Assignable): model is Assignable & TrainableModel =>
+  (model as { _tag?: string })._tag === "TrainableModel"
 
 const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 
@@ -45,37 +46,62 @@ export const normalize = (init: WeightsInit): WeightsSource =>
   typeof init === "string" ? { path: init, layout: "auto", part: "backbone", strict: true } : init
 
 /** A manifest path outside its weights folder, as the weights error of this module. */
-const escaped = (path: string) => (e: PathEscapesRoot) => Effect.fail(new WeightsIOError({ path, detail: e.message, cause: e }))
+const escaped = (path: string) => (e: PathEscapesRoot) =>
+  Effect.fail(new WeightsIOError({ path, detail: e.message, cause: e }))
 
 /**
  * Assigns the weights a `weights` field names to a model (see the module doc). `prefix` restricts the import to the
  * parameters under it (`"frame/"`: the frame network of a video model).
  * @category combinators
  */
-export const apply = (model: Assignable, init: WeightsInit, prefix?: string): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
-  Effect.gen(function*() {
+export const apply = (
+  model: Assignable,
+  init: WeightsInit,
+  prefix?: string
+): Effect.Effect<void, WeightsIOError | WeightsMismatch> =>
+  Effect.gen(function* () {
     const source = normalize(init)
     if (yield* isDirectory(source.path)) {
       if (prefix !== undefined || !isTrainable(model)) {
-        return yield* Effect.fail(new WeightsIOError({ path: source.path, detail: "a reidfx weights directory loads into an image model only: export it with `reidfx weights export` and import the .safetensors" }))
+        return yield* Effect.fail(
+          new WeightsIOError({
+            path: source.path,
+            detail:
+              "a reidfx weights directory loads into an image model only: export it with `reidfx weights export` and import the .safetensors"
+          })
+        )
       }
-      if (source.part === "all") return yield* Weights.load(model, source.path, { strict: source.strict }).pipe(Effect.catchTag("PathEscapesRoot", escaped(source.path)))
-      return yield* Effect.scoped(Effect.gen(function*() {
-        // the backbone only: every backbone tensor must be there (when strict), the directory's head is skipped
-        const { tensors } = yield* Weights.readDirectory(source.path)
-        const specs = model.network.specs.filter((s) => s.name.startsWith("backbone/"))
-        const missing = specs.filter((s) => !tensors.has(s.name)).map((s) => s.name)
-        const shapes = specs.flatMap((s) => {
-          const t = tensors.get(s.name)
-          return t === undefined || (t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]))
-            ? []
-            : [{ name: s.name, expected: s.shape, actual: t.shape }]
+      if (source.part === "all")
+        return yield* Weights.load(model, source.path, { strict: source.strict }).pipe(
+          Effect.catchTag("PathEscapesRoot", escaped(source.path))
+        )
+      return yield* Effect.scoped(
+        Effect.gen(function* () {
+          // the backbone only: every backbone tensor must be there (when strict), the directory's head is skipped
+          const { tensors } = yield* Weights.readDirectory(source.path)
+          const specs = model.network.specs.filter((s) => s.name.startsWith("backbone/"))
+          const missing = specs.filter((s) => !tensors.has(s.name)).map((s) => s.name)
+          const shapes = specs.flatMap((s) => {
+            const t = tensors.get(s.name)
+            return t === undefined || (t.shape.length === s.shape.length && t.shape.every((d, i) => d === s.shape[i]))
+              ? []
+              : [{ name: s.name, expected: s.shape, actual: t.shape }]
+          })
+          if (shapes.length > 0 || (source.strict && missing.length > 0)) {
+            return yield* Effect.fail(
+              new WeightsMismatch({ path: source.path, missing: source.strict ? missing : [], unexpected: [], shapes })
+            )
+          }
+          model.assign(
+            new Map(specs.filter((s) => tensors.has(s.name)).map((s) => [s.name, tensors.get(s.name)!] as const))
+          )
         })
-        if (shapes.length > 0 || (source.strict && missing.length > 0)) {
-          return yield* Effect.fail(new WeightsMismatch({ path: source.path, missing: source.strict ? missing : [], unexpected: [], shapes }))
-        }
-        model.assign(new Map(specs.filter((s) => tensors.has(s.name)).map((s) => [s.name, tensors.get(s.name)!] as const)))
-      })).pipe(Effect.catchTag("PathEscapesRoot", escaped(source.path)))
+      ).pipe(Effect.catchTag("PathEscapesRoot", escaped(source.path)))
     }
-    return yield* importInto(model, source.path, { layout: source.layout, part: source.part, strict: source.strict, prefix })
+    return yield* importInto(model, source.path, {
+      layout: source.layout,
+      part: source.part,
+      strict: source.strict,
+      prefix
+    })
   })

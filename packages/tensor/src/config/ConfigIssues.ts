@@ -22,7 +22,12 @@ export const discriminants = ["kind", "loss"] as const
 
 /** A key path as written in messages: `data.world.cameras`, `methods[2].terms`, `(root)`. */
 export const showPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.length === 0 ? "(root)" : path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("").replace(/^\./, "")
+  path.length === 0
+    ? "(root)"
+    : path
+        .map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`))
+        .join("")
+        .replace(/^\./, "")
 
 /** The value of `input` at a key path (undefined when absent). */
 export const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
@@ -84,7 +89,9 @@ export const keysAt = (ast: SchemaAST.AST, input: unknown, path: ReadonlyArray<P
       if (matching.length > 0) nodes = matching
     }
   }
-  return [...new Set(nodes.flatMap((n) => (n._tag === "Objects" ? n.propertySignatures.map((s) => String(s.name)) : [])))]
+  return [
+    ...new Set(nodes.flatMap((n) => (n._tag === "Objects" ? n.propertySignatures.map((s) => String(s.name)) : [])))
+  ]
 }
 
 /** The values a discriminant may take in the object at `path` (one per union member; empty if it is not a tagged union). */
@@ -107,7 +114,9 @@ export const explain = (
     const allowed = keysAt(ast, input, path.slice(0, -1))
     return {
       path: showPath(path),
-      message: `unknown key "${String(path[path.length - 1])}"` + (allowed.length > 0 ? `; allowed keys: ${allowed.join(", ")}` : "")
+      message:
+        `unknown key "${String(path[path.length - 1])}"` +
+        (allowed.length > 0 ? `; allowed keys: ${allowed.join(", ")}` : "")
     }
   }
   // a bad tag of a tagged union, reported on the object ("Expected {...}") or on the tag itself
@@ -121,7 +130,10 @@ export const explain = (
       if (tags.length > (onTag ? 1 : 0) && (onTag || (value !== null && typeof value === "object"))) {
         const got = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[d] : value
         if (got !== undefined && tags.includes(String(got))) continue
-        return { path: showPath([...objectPath, d]), message: `${d} must be one of ${tags.map((t) => `"${t}"`).join(", ")}, got ${shown(got)}` }
+        return {
+          path: showPath([...objectPath, d]),
+          message: `${d} must be one of ${tags.map((t) => `"${t}"`).join(", ")}, got ${shown(got)}`
+        }
       }
     }
   }
@@ -133,12 +145,18 @@ export const explain = (
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** Every issue of a failed decode of `input` by the schema of `ast`, explained (duplicates removed). */
-export const explainAll = (ast: SchemaAST.AST, input: unknown, issue: SchemaIssue.Issue): ReadonlyArray<ConfigIssue> => {
+export const explainAll = (
+  ast: SchemaAST.AST,
+  input: unknown,
+  issue: SchemaIssue.Issue
+): ReadonlyArray<ConfigIssue> => {
   const seen = new Set<string>()
-  return formatter(issue).issues
-    .map((i) =>
+  return formatter(issue)
+    .issues.map((i) =>
       explain(ast, input, {
-        path: (i.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : (p as PropertyKey))),
+        path: (i.path ?? []).map((p) =>
+          typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : (p as PropertyKey)
+        ),
         message: i.message
       })
     )

@@ -137,7 +137,12 @@ const swapInPromise = async (tmp: string, target: string): Promise<void> => {
   await fsyncDir(tmp)
   let old: string | undefined
   try {
-    if (await fs.stat(target).then(() => true, () => false)) {
+    if (
+      await fs.stat(target).then(
+        () => true,
+        () => false
+      )
+    ) {
       old = tempName(target, "old")
       await fs.rename(target, old)
     }
@@ -178,7 +183,10 @@ export const writeDirPromise = async (dir: string, fill: (tmp: string) => Promis
 }
 
 /** Atomically replaces a folder (see {@link writeDirPromise}); `fill` is an Effect writing into the temporary folder. */
-export const writeDir = <E, R>(dir: string, fill: (tmp: string) => Effect.Effect<void, E, R>): Effect.Effect<void, E | WriteFailed, R> => {
+export const writeDir = <E, R>(
+  dir: string,
+  fill: (tmp: string) => Effect.Effect<void, E, R>
+): Effect.Effect<void, E | WriteFailed, R> => {
   const target = path.resolve(dir)
   const failed = (cause: unknown) => new WriteFailed({ path: dir, reason: describeCause(cause), cause })
   return Effect.acquireUseRelease(
@@ -203,7 +211,9 @@ const alive = (pid: number): boolean => {
 }
 
 /** A temporary name's parts, if `name` is one: the target it was for, its kind and its process (if known). */
-export const parseTempName = (name: string): { readonly target: string; readonly kind: "tmp" | "old"; readonly pid: number | undefined } | undefined => {
+export const parseTempName = (
+  name: string
+): { readonly target: string; readonly kind: "tmp" | "old"; readonly pid: number | undefined } | undefined => {
   const legacy = LEGACY.exec(name)
   if (legacy !== null) return { target: legacy[1]!, kind: legacy[2] as "tmp" | "old", pid: undefined }
   const m = TEMP.exec(name)
@@ -216,7 +226,13 @@ export const parseTempName = (name: string): { readonly target: string; readonly
  */
 export const recoverDirPromise = async (dir: string): Promise<boolean> => {
   const target = path.resolve(dir)
-  if (await fs.stat(target).then(() => true, () => false)) return false
+  if (
+    await fs.stat(target).then(
+      () => true,
+      () => false
+    )
+  )
+    return false
   const parent = path.dirname(target)
   const base = path.basename(target)
   const names = await fs.readdir(parent).catch(() => [] as Array<string>)
@@ -243,7 +259,13 @@ export const removeStalePromise = async (root: string, depth = 4): Promise<Reado
       const t = parseTempName(entry.name)
       if (t !== undefined && (t.pid === undefined || !alive(t.pid))) {
         const full = path.join(dir, entry.name)
-        if (t.kind === "old" && !(await fs.stat(path.join(dir, t.target)).then(() => true, () => false))) {
+        if (
+          t.kind === "old" &&
+          !(await fs.stat(path.join(dir, t.target)).then(
+            () => true,
+            () => false
+          ))
+        ) {
           await fs.rename(full, path.join(dir, t.target))
           continue
         }
@@ -262,5 +284,6 @@ export const removeStalePromise = async (root: string, depth = 4): Promise<Reado
 export const removeStale = (root: string, depth = 4): Effect.Effect<ReadonlyArray<string>, WriteFailed> =>
   Effect.tryPromise({
     try: () => removeStalePromise(root, depth),
-    catch: (cause) => new WriteFailed({ path: root, reason: `cannot clean temporary files: ${describeCause(cause)}`, cause })
+    catch: (cause) =>
+      new WriteFailed({ path: root, reason: `cannot clean temporary files: ${describeCause(cause)}`, cause })
   })

@@ -18,8 +18,24 @@ export const BINARY_LIMIT = 2 ** 32 - 1
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 1024 * 1024 ? 3 : 1)} MiB`
 
-const kindOf = (s: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string =>
-  s.isDirectory() ? "a folder" : s.isFIFO() ? "a FIFO (named pipe)" : s.isCharacterDevice() ? "a character device" : s.isBlockDevice() ? "a block device" : s.isSocket() ? "a socket" : "not a regular file"
+const kindOf = (s: {
+  isDirectory(): boolean
+  isFIFO(): boolean
+  isCharacterDevice(): boolean
+  isBlockDevice(): boolean
+  isSocket(): boolean
+}): string =>
+  s.isDirectory()
+    ? "a folder"
+    : s.isFIFO()
+      ? "a FIFO (named pipe)"
+      : s.isCharacterDevice()
+        ? "a character device"
+        : s.isBlockDevice()
+          ? "a block device"
+          : s.isSocket()
+            ? "a socket"
+            : "not a regular file"
 
 /** Refusal with a reason (thrown inside the Promise form). */
 export class Refused extends Error {}
@@ -54,7 +70,10 @@ export const readBytes = (file: string, maxBytes: number = BINARY_LIMIT): Effect
 
 /** Reads a UTF-8 text file of at most `maxBytes` (default {@link TEXT_LIMIT}). */
 export const readText = (file: string, maxBytes: number = TEXT_LIMIT): Effect.Effect<string, InputRefused> =>
-  Effect.tryPromise({ try: async () => new TextDecoder().decode(await readBytesPromise(file, maxBytes)), catch: toError(file) })
+  Effect.tryPromise({
+    try: async () => new TextDecoder().decode(await readBytesPromise(file, maxBytes)),
+    catch: toError(file)
+  })
 
 /** Promise form of {@link readText}. */
 export const readTextPromise = async (file: string, maxBytes: number = TEXT_LIMIT): Promise<string> =>

@@ -55,7 +55,11 @@ export const resolveInsidePromise = async (root: string, name: string, options: 
 }
 
 /** Effect form of {@link resolveInsidePromise}. */
-export const resolveInside = (root: string, name: string, options: ConfineOptions): Effect.Effect<string, PathEscapesRoot> =>
+export const resolveInside = (
+  root: string,
+  name: string,
+  options: ConfineOptions
+): Effect.Effect<string, PathEscapesRoot> =>
   Effect.tryPromise({
     try: () => resolveInsidePromise(root, name, options),
     catch: (e) => (e instanceof PathEscapesRoot ? e : new PathEscapesRoot({ path: name, root, where: options.where }))

@@ -20,7 +20,9 @@ export const setHint = (text: string): void => {
 
 /** The one line printed when a signal stops the process, e.g. "interrupted (SIGINT) after task 2 stage train; rerun the same command to resume". */
 export const line = (signal: string): string =>
-  saved === undefined ? `interrupted (${signal}) before anything was saved; ${hint}` : `interrupted (${signal}) after ${saved}; ${hint}`
+  saved === undefined
+    ? `interrupted (${signal}) before anything was saved; ${hint}`
+    : `interrupted (${signal}) after ${saved}; ${hint}`
 
 /** Forgets what was recorded (tests). */
 export const reset = (): void => {

@@ -20,7 +20,11 @@ export const LOCK = ".reidfx-lock"
 /** Run folders this process owns, with how many nested scopes own each. */
 const held = new Map<string, number>()
 
-const exists = (p: string) => fs.lstat(p).then(() => true, () => false)
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false
+  )
 
 const alive = (pid: number): boolean => {
   if (pid === process.pid) return true
@@ -46,12 +50,16 @@ export const isRunFolder = async (dir: string, legacy: ReadonlyArray<string> = [
  * Deletes a run folder for `--fresh`: a missing or empty folder is fine, a run folder (see {@link isRunFolder})
  * is removed, anything else is refused and left untouched.
  */
-export const removeForFresh = (dir: string, legacy: ReadonlyArray<string> = []): Effect.Effect<void, RunFolderRefused> =>
+export const removeForFresh = (
+  dir: string,
+  legacy: ReadonlyArray<string> = []
+): Effect.Effect<void, RunFolderRefused> =>
   Effect.tryPromise({
     try: async () => {
       const stat = await fs.lstat(dir).catch(() => undefined)
       if (stat === undefined) return
-      if (!stat.isDirectory()) throw new RunFolderRefused({ path: dir, reason: "it is not a folder; --fresh deletes only run folders" })
+      if (!stat.isDirectory())
+        throw new RunFolderRefused({ path: dir, reason: "it is not a folder; --fresh deletes only run folders" })
       const entries = await fs.readdir(dir)
       if (entries.length === 0) return
       if (!(await isRunFolder(dir, legacy))) {
@@ -63,7 +71,10 @@ export const removeForFresh = (dir: string, legacy: ReadonlyArray<string> = []):
       await assertNotHeld(dir)
       await fs.rm(dir, { recursive: true, force: true })
     },
-    catch: (e) => (e instanceof RunFolderRefused ? e : new RunFolderRefused({ path: dir, reason: `cannot delete it: ${describeCause(e)}` }))
+    catch: (e) =>
+      e instanceof RunFolderRefused
+        ? e
+        : new RunFolderRefused({ path: dir, reason: `cannot delete it: ${describeCause(e)}` })
   })
 
 const holder = async (dir: string): Promise<number | undefined> => {
@@ -74,7 +85,10 @@ const holder = async (dir: string): Promise<number | undefined> => {
 }
 
 const heldError = (dir: string, pid: number) =>
-  new RunFolderRefused({ path: dir, reason: `in use by process ${pid} (lock file ${path.join(dir, LOCK)}); wait for it to finish or stop it` })
+  new RunFolderRefused({
+    path: dir,
+    reason: `in use by process ${pid} (lock file ${path.join(dir, LOCK)}); wait for it to finish or stop it`
+  })
 
 const assertNotHeld = async (dir: string): Promise<void> => {
   const pid = await holder(dir)
@@ -131,7 +145,10 @@ export const own = (dir: string, kind: string): Effect.Effect<ReadonlyArray<stri
         await acquirePromise(dir)
         try {
           if (!(await exists(path.join(dir, MARKER)))) {
-            await AtomicFile.writeFilePromise(path.join(dir, MARKER), `${JSON.stringify({ kind, created: new Date().toISOString() })}\n`)
+            await AtomicFile.writeFilePromise(
+              path.join(dir, MARKER),
+              `${JSON.stringify({ kind, created: new Date().toISOString() })}\n`
+            )
           }
           const removed = await AtomicFile.removeStalePromise(dir)
           held.set(key, 1)
@@ -141,7 +158,10 @@ export const own = (dir: string, kind: string): Effect.Effect<ReadonlyArray<stri
           throw e
         }
       },
-      catch: (e) => (e instanceof RunFolderRefused ? e : new RunFolderRefused({ path: dir, reason: `cannot use it: ${describeCause(e)}` }))
+      catch: (e) =>
+        e instanceof RunFolderRefused
+          ? e
+          : new RunFolderRefused({ path: dir, reason: `cannot use it: ${describeCause(e)}` })
     }),
     () =>
       Effect.promise(async () => {

@@ -24,8 +24,11 @@ export const matMulWork = (a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boole
   const rb = b.shape.length
   const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!
   const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!
-  const n = b.shape[rb - 1]! * b.shape[rb - 2]! / k
-  const batch = Math.max(a.shape.slice(0, -2).reduce((x, y) => x * y, 1), b.shape.slice(0, -2).reduce((x, y) => x * y, 1))
+  const n = (b.shape[rb - 1]! * b.shape[rb - 2]!) / k
+  const batch = Math.max(
+    a.shape.slice(0, -2).reduce((x, y) => x * y, 1),
+    b.shape.slice(0, -2).reduce((x, y) => x * y, 1)
+  )
   return batch * m * k * n
 }
 
@@ -41,7 +44,12 @@ export const BatchMatMul: WasmKernel = {
     const { transposeA, transposeB } = args.attrs as unknown as Attrs
     if (!transposeA && !transposeB) return fallback(original, "BatchMatMul", "the untransposed product", args)
     const [a0, b0] = [args.inputs["a"], args.inputs["b"]]
-    if (a0 !== undefined && b0 !== undefined && original !== undefined && matMulWork(a0, b0, transposeA) < minimumWork) {
+    if (
+      a0 !== undefined &&
+      b0 !== undefined &&
+      original !== undefined &&
+      matMulWork(a0, b0, transposeA) < minimumWork
+    ) {
       return original.kernelFunc(args)
     }
     return tf.tidy(() => {

@@ -59,7 +59,14 @@ export const conv2dBackpropInput = (dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
   const dys = nchw ? tf.transpose(dy, [0, 2, 3, 1]) : dy
   const shape = attrs.inputShape
   const inputShape: [number, number, number, number] = nchw ? [shape[0], shape[2], shape[3], shape[1]] : shape
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode)
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode
+  )
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, padInfo } = info
   const jh = Math.ceil(kh / sh)
@@ -76,7 +83,12 @@ export const conv2dBackpropInput = (dy: tf.Tensor4D, filter: tf.Tensor4D, attrs:
   const interleaved: tf.Tensor4D =
     sh === 1 && sw === 1
       ? phases
-      : tf.reshape(tf.transpose(tf.reshape(phases, [n * rows, cols, sh, sw * cin]), [0, 2, 1, 3]), [n, rows * sh, cols * sw, cin])
+      : tf.reshape(tf.transpose(tf.reshape(phases, [n * rows, cols, sh, sw * cin]), [0, 2, 1, 3]), [
+          n,
+          rows * sh,
+          cols * sw,
+          cin
+        ])
   const top = padInfo.top - qh0 * sh
   const left = padInfo.left - qw0 * sw
   const dx =

@@ -29,7 +29,15 @@ const oneHotTaps = (kh: number, kw: number, c: number): tf.Tensor4D => {
 export const depthwiseConv2dBackpropFilter = (x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Attrs): tf.Tensor4D => {
   const [kh, kw, c, m] = attrs.filterShape
   const k = kh * kw
-  const patches = tf.depthwiseConv2d(x, oneHotTaps(kh, kw, c), attrs.strides, attrs.pad, "NHWC", attrs.dilations ?? 1, attrs.dimRoundingMode)
+  const patches = tf.depthwiseConv2d(
+    x,
+    oneHotTaps(kh, kw, c),
+    attrs.strides,
+    attrs.pad,
+    "NHWC",
+    attrs.dilations ?? 1,
+    attrs.dimRoundingMode
+  )
   const positions = patches.shape[0] * patches.shape[1] * patches.shape[2]
   const a = tf.transpose(tf.reshape(patches, [positions, c, k]), [1, 2, 0]) // [C, K, P]
   const b = tf.transpose(tf.reshape(dy, [positions, c, m]), [1, 0, 2]) // [C, P, M]

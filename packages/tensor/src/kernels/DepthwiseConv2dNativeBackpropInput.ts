@@ -23,8 +23,22 @@ interface Attrs {
 const zeroDilate = (dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D => {
   if (sh === 1 && sw === 1) return dy
   const [n, oh, ow, c] = dy.shape
-  const rows = sh === 1 ? dy : tf.pad(tf.reshape(dy, [n * oh, 1, ow * c]), [[0, 0], [0, sh - 1], [0, 0]])
-  const cols = sw === 1 ? rows : tf.pad(tf.reshape(rows, [n * oh * sh * ow, 1, c]), [[0, 0], [0, sw - 1], [0, 0]])
+  const rows =
+    sh === 1
+      ? dy
+      : tf.pad(tf.reshape(dy, [n * oh, 1, ow * c]), [
+          [0, 0],
+          [0, sh - 1],
+          [0, 0]
+        ])
+  const cols =
+    sw === 1
+      ? rows
+      : tf.pad(tf.reshape(rows, [n * oh * sh * ow, 1, c]), [
+          [0, 0],
+          [0, sw - 1],
+          [0, 0]
+        ])
   return tf.reshape(cols, [n, oh * sh, ow * sw, c])
 }
 

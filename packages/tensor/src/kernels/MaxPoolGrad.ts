@@ -54,7 +54,11 @@ export const MaxPoolGrad: WasmKernel = {
     const attrs = args.attrs as unknown as Attrs
     if (attrs.dimRoundingMode != null && original !== undefined) return original.kernelFunc(args)
     return tf.tidy(() =>
-      maxPoolGrad(tensorOf<tf.Tensor4D>(args.inputs["dy"], "dy"), tensorOf<tf.Tensor4D>(args.inputs["input"], "input"), attrs)
+      maxPoolGrad(
+        tensorOf<tf.Tensor4D>(args.inputs["dy"], "dy"),
+        tensorOf<tf.Tensor4D>(args.inputs["input"], "input"),
+        attrs
+      )
     )
   }
 }

@@ -24,6 +24,7 @@ export interface WasmKernel {
 
 /** Calls the stock kernel, or fails with a message naming the unsupported case when there is none. */
 export const fallback = (original: Original, name: string, why: string, args: Parameters<tf.KernelFunc>[0]) => {
-  if (original === undefined) throw new Error(`reidfx wasm ${name}: ${why} is not supported (and wasm has no stock kernel)`)
+  if (original === undefined)
+    throw new Error(`reidfx wasm ${name}: ${why} is not supported (and wasm has no stock kernel)`)
   return original.kernelFunc(args)
 }

@@ -55,7 +55,10 @@ export const originalWasmKernel = (kernelName: string): tf.KernelConfig | undefi
 /** How many holders the wasm training kernels have (0: the stock wasm kernels are registered). */
 export const wasmTrainingKernelHolders = (): number => holders
 
-const kernelNames = (): ReadonlyArray<string> => [...wasmTrainingKernels.map((k) => k.kernelName), fusedBatchNormGradName]
+const kernelNames = (): ReadonlyArray<string> => [
+  ...wasmTrainingKernels.map((k) => k.kernelName),
+  fusedBatchNormGradName
+]
 
 /**
  * Registers the wasm training kernels and the BatchNorm gradient for one more holder (the first holder registers

@@ -31,7 +31,12 @@ export const cropNegative = (x: tf.Tensor4D, pads: SpatialPads): readonly [tf.Te
       : tf.slice(x, [0, cropTop, cropLeft, 0], [n, h - cropTop - cropBottom, w - cropLeft - cropRight, c])
   return [
     cropped,
-    [[0, 0], [Math.max(0, pads.top), Math.max(0, pads.bottom)], [Math.max(0, pads.left), Math.max(0, pads.right)], [0, 0]]
+    [
+      [0, 0],
+      [Math.max(0, pads.top), Math.max(0, pads.bottom)],
+      [Math.max(0, pads.left), Math.max(0, pads.right)],
+      [0, 0]
+    ]
   ]
 }
 

@@ -51,7 +51,10 @@ export const supportsWasmThreads = (): boolean => {
     require("node:worker_threads")
     // a module using shared memory and an atomic load (wasm-feature-detect's threads test)
     return WebAssembly.validate(
-      new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11])
+      new Uint8Array([
+        0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16,
+        2, 0, 26, 11
+      ])
     )
   } catch {
     return false
@@ -159,7 +162,11 @@ export const prepareWasmThreads = (wasm: WasmModule, requested: number | undefin
       "wasm",
       async () => {
         try {
-          const backend = await withTimeout(loadThreaded(wasm, threads), initTimeoutMs, "loading the threaded wasm build")
+          const backend = await withTimeout(
+            loadThreaded(wasm, threads),
+            initTimeoutMs,
+            "loading the threaded wasm build"
+          )
           fallbackReason = undefined
           return backend
         } catch (error) {

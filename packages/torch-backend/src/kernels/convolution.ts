@@ -39,7 +39,7 @@ const geometry = (
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
     attrs["strides"] as number | [number, number],
-    ((attrs["dilations"] as number | [number, number] | undefined) ?? 1),
+    (attrs["dilations"] as number | [number, number] | undefined) ?? 1,
     attrs["pad"] as "same" | "valid" | number,
     attrs["dimRoundingMode"] as "floor" | "round" | "ceil" | undefined,
     depthwise,
@@ -91,8 +91,28 @@ const filterOf = (b: TorchBackend, weight: Handle, g: Geometry, depthwise: boole
 const fromNCHW = (b: TorchBackend, y: Handle, g: Geometry) => (g.channelsLast ? toNHWC(b, y) : y)
 
 /** The forward convolution (with optional bias, in ATen's fused call). */
-const convolve = (b: TorchBackend, x: Handle, filter: Handle, bias: Handle | null, g: Geometry, depthwise: boolean): Handle =>
-  fromNCHW(b, b.op("aten::conv2d", inputNCHW(b, x, g), weightOf(b, filter, g, depthwise), bias, stride(g), g.padding, dilation(g), g.groups), g)
+const convolve = (
+  b: TorchBackend,
+  x: Handle,
+  filter: Handle,
+  bias: Handle | null,
+  g: Geometry,
+  depthwise: boolean
+): Handle =>
+  fromNCHW(
+    b,
+    b.op(
+      "aten::conv2d",
+      inputNCHW(b, x, g),
+      weightOf(b, filter, g, depthwise),
+      bias,
+      stride(g),
+      g.padding,
+      dilation(g),
+      g.groups
+    ),
+    g
+  )
 
 const conv = (kernelName: string, depthwise: boolean, fused: boolean): TorchKernel =>
   kernel(kernelName, (b, inputs, attrs) => {
@@ -107,7 +127,13 @@ const conv = (kernelName: string, depthwise: boolean, fused: boolean): TorchKern
     if (biasInfo != null && !perChannelBias) y = b.op("aten::add.Tensor", y, b.input(biasInfo))
     if (fused) {
       const prelu = inputs["preluActivationWeights"]
-      y = activate(b, y, attrs["activation"], attrs["leakyreluAlpha"] as number | undefined, prelu == null ? undefined : b.input(prelu))
+      y = activate(
+        b,
+        y,
+        attrs["activation"],
+        attrs["leakyreluAlpha"] as number | undefined,
+        prelu == null ? undefined : b.input(prelu)
+      )
     }
     return b.output(y, "float32")
   })
@@ -121,7 +147,9 @@ const inputGradient = (kernelName: string, depthwise: boolean): TorchKernel =>
     const g = geometry(inputShape, filter.shape, attrs, depthwise)
     const [n, c, h, w] = paddedShape(g)
     // an uninitialised input of the padded shape, in the layout of the real one (only its shape is read)
-    const fake = g.channelsLast ? toNCHW(b, b.op("aten::new_empty", b.input(dy), [n, h, w, c])) : b.op("aten::new_empty", b.input(dy), [n, c, h, w])
+    const fake = g.channelsLast
+      ? toNCHW(b, b.op("aten::new_empty", b.input(dy), [n, h, w, c]))
+      : b.op("aten::new_empty", b.input(dy), [n, c, h, w])
     const dyNCHW = g.channelsLast ? toNCHW(b, b.input(dy)) : b.input(dy)
     const [dx] = b.ops2(
       "aten::convolution_backward",
@@ -155,7 +183,12 @@ const filterGradient = (kernelName: string, depthwise: boolean): TorchKernel =>
     const g = geometry(x.shape, filterShape, attrs, depthwise)
     // an uninitialised contiguous weight of the right shape (only its shape is read)
     const { filterHeight, filterWidth, inChannels, outChannels } = g.info
-    const fakeWeight = b.op("aten::new_empty", b.input(x), [outChannels, inChannels / g.groups, filterHeight, filterWidth])
+    const fakeWeight = b.op("aten::new_empty", b.input(x), [
+      outChannels,
+      inChannels / g.groups,
+      filterHeight,
+      filterWidth
+    ])
     const dyNCHW = g.channelsLast ? toNCHW(b, b.input(dy)) : b.input(dy)
     const [, dw] = b.ops2(
       "aten::convolution_backward",

@@ -33,7 +33,8 @@ export const need = (inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo
 }
 
 /** The inputs of kernels that take a list (Concat, Pack, AddN): tfjs passes them as an array. */
-export const listOf = (inputs: tf.NamedTensorInfoMap): Array<tf.TensorInfo> => Object.values(inputs).filter((t): t is tf.TensorInfo => t != null)
+export const listOf = (inputs: tf.NamedTensorInfoMap): Array<tf.TensorInfo> =>
+  Object.values(inputs).filter((t): t is tf.TensorInfo => t != null)
 
 /** NHWC -> NCHW view (no copy: channels-last strides). */
 export const toNCHW = (b: TorchBackend, x: Handle): Handle => b.op("aten::permute", x, [0, 3, 1, 2])
@@ -41,7 +42,13 @@ export const toNCHW = (b: TorchBackend, x: Handle): Handle => b.op("aten::permut
 export const toNHWC = (b: TorchBackend, x: Handle): Handle => b.op("aten::permute", x, [0, 2, 3, 1])
 
 /** Applies a tfjs fused activation (`linear`, `relu`, `relu6`, `elu`, `sigmoid`, `leakyrelu`, `prelu`). */
-export const activate = (b: TorchBackend, x: Handle, activation: unknown, alpha: number | undefined, preluWeights: Handle | undefined): Handle => {
+export const activate = (
+  b: TorchBackend,
+  x: Handle,
+  activation: unknown,
+  alpha: number | undefined,
+  preluWeights: Handle | undefined
+): Handle => {
   switch (activation ?? "linear") {
     case "linear":
       return x

@@ -8,7 +8,8 @@ import type { Handle } from "../Addon.ts"
 import type { TorchBackend } from "../TorchBackend.ts"
 import { kernel, need, type TorchKernel } from "./define.ts"
 
-const float = (b: TorchBackend, x: tf.TensorInfo): Handle => (x.dtype === "float32" ? b.input(x) : b.cast(b.input(x), "float32"))
+const float = (b: TorchBackend, x: tf.TensorInfo): Handle =>
+  x.dtype === "float32" ? b.input(x) : b.cast(b.input(x), "float32")
 
 /** A unary kernel with output dtype `same` as its input or float32 (transcendental functions). */
 const unary = (kernelName: string, op: string, out: "same" | "float32" = "same"): TorchKernel =>
@@ -62,7 +63,10 @@ const unaryKernels: Array<TorchKernel> = [
   kernel("Prelu", (b, inputs) => {
     const x = b.input(need(inputs, "x"))
     const alpha = b.input(need(inputs, "alpha"))
-    return b.output(b.op("aten::where.self", b.op("aten::gt.Scalar", x, 0), x, b.op("aten::mul.Tensor", x, alpha)), "float32")
+    return b.output(
+      b.op("aten::where.self", b.op("aten::gt.Scalar", x, 0), x, b.op("aten::mul.Tensor", x, alpha)),
+      "float32"
+    )
   }),
   kernel("EluGrad", (b, inputs) => {
     const dy = b.input(need(inputs, "dy"))
@@ -70,7 +74,8 @@ const unaryKernels: Array<TorchKernel> = [
     return b.output(b.op("aten::elu_backward", dy, 1, 1, 1, true, y), "float32")
   }),
   kernel("TorchReluGrad", (b, inputs) =>
-    b.output(b.op("aten::threshold_backward", b.input(need(inputs, "dy")), b.input(need(inputs, "x")), 0), "float32")),
+    b.output(b.op("aten::threshold_backward", b.input(need(inputs, "dy")), b.input(need(inputs, "x")), 0), "float32")
+  ),
   kernel("IsNan", (b, inputs) => b.output(b.op("aten::isnan", b.input(need(inputs, "x"))), "bool")),
   kernel("IsInf", (b, inputs) => b.output(b.op("aten::isinf", b.input(need(inputs, "x"))), "bool")),
   kernel("IsFinite", (b, inputs) => b.output(b.op("aten::isfinite", b.input(need(inputs, "x"))), "bool")),
@@ -78,12 +83,20 @@ const unaryKernels: Array<TorchKernel> = [
   kernel("Step", (b, inputs, attrs) => {
     // tfjs: x > 0 ? 1 : alpha, NaN stays NaN
     const x = float(b, need(inputs, "x"))
-    const stepped = b.op("aten::where.Scalar", b.op("aten::gt.Scalar", x, 0), 1.0, (attrs["alpha"] as number | undefined) ?? 0)
+    const stepped = b.op(
+      "aten::where.Scalar",
+      b.op("aten::gt.Scalar", x, 0),
+      1.0,
+      (attrs["alpha"] as number | undefined) ?? 0
+    )
     return b.output(b.op("aten::where.self", b.op("aten::isnan", x), x, b.cast(stepped, "float32")), "float32")
   }),
   kernel("ClipByValue", (b, inputs, attrs) => {
     const x = need(inputs, "x")
-    return b.output(b.op("aten::clamp", b.input(x), attrs["clipValueMin"] as number, attrs["clipValueMax"] as number), x.dtype)
+    return b.output(
+      b.op("aten::clamp", b.input(x), attrs["clipValueMin"] as number, attrs["clipValueMax"] as number),
+      x.dtype
+    )
   }),
   kernel("Cast", (b, inputs, attrs) => {
     const x = need(inputs, "x")
@@ -127,10 +140,12 @@ const binaryKernels: Array<TorchKernel> = [
   binary("LogicalOr", "aten::logical_or", "bool"),
   binary("LogicalXor", "aten::logical_xor", "bool"),
   kernel("RealDiv", (b, inputs) =>
-    b.output(b.op("aten::div.Tensor", float(b, need(inputs, "a")), float(b, need(inputs, "b"))), "float32")),
+    b.output(b.op("aten::div.Tensor", float(b, need(inputs, "a")), float(b, need(inputs, "b"))), "float32")
+  ),
   // tfjs's FloorDiv gives int32 for every input dtype
   kernel("FloorDiv", (b, inputs) =>
-    b.output(b.op("aten::div.Tensor_mode", b.input(need(inputs, "a")), b.input(need(inputs, "b")), "floor"), "int32")),
+    b.output(b.op("aten::div.Tensor_mode", b.input(need(inputs, "a")), b.input(need(inputs, "b")), "floor"), "int32")
+  ),
   kernel("SquaredDifference", (b, inputs) => {
     const a = need(inputs, "a")
     return b.output(b.op("aten::square", b.op("aten::sub.Tensor", b.input(a), b.input(need(inputs, "b")))), a.dtype)
@@ -147,7 +162,8 @@ const binaryKernels: Array<TorchKernel> = [
     let c = b.input(condition)
     if (condition.dtype !== "bool") c = b.cast(c, "bool")
     // a rank-1 condition selects along the first axis
-    if (condition.shape.length === 1 && t.shape.length > 1) c = b.op("aten::reshape", c, [condition.shape[0]!, ...t.shape.slice(1).map(() => 1)])
+    if (condition.shape.length === 1 && t.shape.length > 1)
+      c = b.op("aten::reshape", c, [condition.shape[0]!, ...t.shape.slice(1).map(() => 1)])
     return b.output(b.op("aten::where.self", c, b.input(t), b.input(need(inputs, "e"))), t.dtype)
   })
 ]

@@ -45,7 +45,9 @@ const batchNormGradTorch = (dy: tf.Tensor, saved: ReadonlyArray<tf.Tensor | unde
   const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined]
   if (!perChannel(x, [mean, variance, scale])) return batchNormGradBroadcasting(dy, saved, epsilon)
   const inputs: tf.NamedTensorMap = scale === undefined ? { dy, x, mean, variance } : { dy, x, mean, variance, scale }
-  const [dx, dscale, doffset] = tf.engine().runKernel(TorchBatchNormGrad, inputs, { varianceEpsilon: epsilon } as unknown as tf.NamedAttrMap) as [
+  const [dx, dscale, doffset] = tf
+    .engine()
+    .runKernel(TorchBatchNormGrad, inputs, { varianceEpsilon: epsilon } as unknown as tf.NamedAttrMap) as [
     tf.Tensor,
     tf.Tensor,
     tf.Tensor
@@ -67,12 +69,7 @@ const reluGradBroadcasting = (dy: tf.Tensor, x: tf.Tensor) => ({ x: () => tf.mul
 const replaced = new Map<string, tf.GradConfig | undefined>()
 
 /** Installs a delegating override of `kernelName`'s gradient (idempotent). */
-const install = (
-  kernelName: string,
-  inputsToSave: Array<string>,
-  onTorch: tf.GradFunc,
-  plain: tf.GradFunc
-): void => {
+const install = (kernelName: string, inputsToSave: Array<string>, onTorch: tf.GradFunc, plain: tf.GradFunc): void => {
   const current = tf.getGradient(kernelName)
   if ((current?.gradFunc as { torch?: true } | undefined)?.torch === true) return
   replaced.set(kernelName, current)
@@ -88,7 +85,12 @@ const install = (
     }
   }
   ;(gradFunc as { torch?: true }).torch = true
-  tf.registerGradient({ kernelName, inputsToSave, ...(current?.outputsToSave === undefined ? {} : { outputsToSave: current.outputsToSave }), gradFunc })
+  tf.registerGradient({
+    kernelName,
+    inputsToSave,
+    ...(current?.outputsToSave === undefined ? {} : { outputsToSave: current.outputsToSave }),
+    gradFunc
+  })
 }
 
 /**
@@ -116,7 +118,9 @@ const batchNormTrainingGrad: tf.GradConfig = {
   gradFunc: (dys, saved, attrs) => {
     const [x, scale, mean, invstd] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor]
     const dy = Array.isArray(dys) ? dys[0]! : dys
-    const [dx, dscale, doffset] = tf.engine().runKernel(BatchNormTrainingGradKernel, { dy, x, scale, mean, invstd }, attrs as unknown as tf.NamedAttrMap) as [
+    const [dx, dscale, doffset] = tf
+      .engine()
+      .runKernel(BatchNormTrainingGradKernel, { dy, x, scale, mean, invstd }, attrs as unknown as tf.NamedAttrMap) as [
       tf.Tensor,
       tf.Tensor,
       tf.Tensor
@@ -138,13 +142,17 @@ export const installTorchGradients = (): void => {
   install(
     "FusedBatchNorm",
     ["x", "mean", "variance", "scale"],
-    (dy, saved, attrs) => batchNormGradTorch(dy as tf.Tensor, saved, (attrs as unknown as BatchNormAttrs).varianceEpsilon),
-    (dy, saved, attrs) => batchNormGradBroadcasting(dy as tf.Tensor, saved, (attrs as unknown as BatchNormAttrs).varianceEpsilon)
+    (dy, saved, attrs) =>
+      batchNormGradTorch(dy as tf.Tensor, saved, (attrs as unknown as BatchNormAttrs).varianceEpsilon),
+    (dy, saved, attrs) =>
+      batchNormGradBroadcasting(dy as tf.Tensor, saved, (attrs as unknown as BatchNormAttrs).varianceEpsilon)
   )
   install(
     "Relu",
     ["x"],
-    (dy, saved) => ({ x: () => tf.engine().runKernel(TorchReluGrad, { dy: dy as tf.Tensor, x: saved[0]! }) as tf.Tensor }),
+    (dy, saved) => ({
+      x: () => tf.engine().runKernel(TorchReluGrad, { dy: dy as tf.Tensor, x: saved[0]! }) as tf.Tensor
+    }),
     (dy, saved) => reluGradBroadcasting(dy as tf.Tensor, saved[0]!)
   )
 }

@@ -24,6 +24,12 @@ export const torchKernels: ReadonlyArray<TorchKernel> = [
 ]
 
 export type { TorchKernel } from "./define.ts"
-export { installTorchGradients, registerTorchKernelGradients, TorchReluGrad, torchGradientsInstalled, uninstallTorchGradients } from "./gradients.ts"
+export {
+  installTorchGradients,
+  registerTorchKernelGradients,
+  TorchReluGrad,
+  torchGradientsInstalled,
+  uninstallTorchGradients
+} from "./gradients.ts"
 export { BatchNormTrainingGradKernel, BatchNormTrainingKernel, TorchBatchNormGrad } from "./normalization.ts"
 export { AdamKernel } from "./optimizer.ts"

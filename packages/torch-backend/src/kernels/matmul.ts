@@ -24,7 +24,13 @@ export const matmulKernels: ReadonlyArray<TorchKernel> = [
     const bias = inputs["bias"]
     if (bias != null) y = b.op("aten::add.Tensor", y, b.input(bias))
     const prelu = inputs["preluActivationWeights"]
-    y = activate(b, y, attrs["activation"], attrs["leakyreluAlpha"] as number | undefined, prelu == null ? undefined : b.input(prelu))
+    y = activate(
+      b,
+      y,
+      attrs["activation"],
+      attrs["leakyreluAlpha"] as number | undefined,
+      prelu == null ? undefined : b.input(prelu)
+    )
     return b.output(y, a.dtype)
   })
 ]

@@ -33,13 +33,19 @@ const perChannel = (x: tf.TensorInfo, stats: ReadonlyArray<tf.TensorInfo | null 
   (x.shape.length === 4 || x.shape.length === 2) &&
   stats.every((s) => s == null || tf.util.sizeFromShape(s.shape) === channels(x))
 
-const channelsFirst = (b: TorchBackend, x: tf.TensorInfo): Handle => (x.shape.length === 4 ? toNCHW(b, b.input(x)) : b.input(x))
+const channelsFirst = (b: TorchBackend, x: tf.TensorInfo): Handle =>
+  x.shape.length === 4 ? toNCHW(b, b.input(x)) : b.input(x)
 const channelsLast = (b: TorchBackend, y: Handle, rank: number): Handle => (rank === 4 ? toNHWC(b, y) : y)
-const vector = (b: TorchBackend, s: tf.TensorInfo | null | undefined): Handle | null => (s == null ? null : b.op("aten::reshape", b.input(s), [-1]))
+const vector = (b: TorchBackend, s: tf.TensorInfo | null | undefined): Handle | null =>
+  s == null ? null : b.op("aten::reshape", b.input(s), [-1])
 
 /** x `[..., C]` as ATen's `[N, C, ...]`: NHWC as a channels-last NCHW view, `[M, C]` as is, other ranks as `[M, C]`. */
 const channelsSecond = (b: TorchBackend, x: tf.TensorInfo): Handle =>
-  x.shape.length === 4 ? toNCHW(b, b.input(x)) : x.shape.length === 2 ? b.input(x) : b.op("aten::reshape", b.input(x), [-1, channels(x)])
+  x.shape.length === 4
+    ? toNCHW(b, b.input(x))
+    : x.shape.length === 2
+      ? b.input(x)
+      : b.op("aten::reshape", b.input(x), [-1, channels(x)])
 /** The inverse of {@link channelsSecond} for a result of x's shape. */
 const channelsBack = (b: TorchBackend, y: Handle, x: tf.TensorInfo): Handle =>
   x.shape.length === 4 ? toNHWC(b, y) : x.shape.length === 2 ? y : b.op("aten::reshape", y, x.shape)
@@ -65,7 +71,11 @@ export const normalizationKernels: ReadonlyArray<TorchKernel> = [
       return b.output(channelsLast(b, y, x.shape.length), "float32")
     }
     // general broadcasting: (x - mean) * rsqrt(variance + eps) * scale + offset
-    let y = b.op("aten::mul.Tensor", b.op("aten::sub.Tensor", b.input(x), b.input(mean)), b.op("aten::rsqrt", b.op("aten::add.Scalar", b.input(variance), epsilon, 1)))
+    let y = b.op(
+      "aten::mul.Tensor",
+      b.op("aten::sub.Tensor", b.input(x), b.input(mean)),
+      b.op("aten::rsqrt", b.op("aten::add.Scalar", b.input(variance), epsilon, 1))
+    )
     const scale = inputs["scale"]
     const offset = inputs["offset"]
     if (scale != null) y = b.op("aten::mul.Tensor", y, b.input(scale))
@@ -93,7 +103,11 @@ export const normalizationKernels: ReadonlyArray<TorchKernel> = [
       (attrs["varianceEpsilon"] as number | undefined) ?? 0.001,
       [true, true, true]
     ) as [Handle, Handle, Handle]
-    return [b.output(channelsLast(b, dx, x.shape.length), "float32"), b.output(dscale, "float32"), b.output(doffset, "float32")]
+    return [
+      b.output(channelsLast(b, dx, x.shape.length), "float32"),
+      b.output(dscale, "float32"),
+      b.output(doffset, "float32")
+    ]
   }),
   // training mode: batch statistics and normalisation in one pass (ATen native_batch_norm, training = true)
   kernel(BatchNormTrainingKernel, (b, inputs, attrs) => {

@@ -21,7 +21,8 @@ export const AdamKernel = "ReidfxAdam"
 
 const num = (attrs: Record<string, unknown>, name: string): number => {
   const v = attrs[name]
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new Error(`torch backend: ${AdamKernel} needs a finite number attribute "${name}"`)
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new Error(`torch backend: ${AdamKernel} needs a finite number attribute "${name}"`)
   return v
 }
 

@@ -34,7 +34,9 @@ const atenPadding = (i: PoolInfo) =>
 const paddedForMax = (b: TorchBackend, x: Handle, i: PoolInfo): Handle => {
   const { top, bottom, left, right } = i.padInfo
   const nchw = toNCHW(b, x)
-  return top + bottom + left + right === 0 ? nchw : b.op("aten::constant_pad_nd", nchw, [left, right, top, bottom], Number.NEGATIVE_INFINITY)
+  return top + bottom + left + right === 0
+    ? nchw
+    : b.op("aten::constant_pad_nd", nchw, [left, right, top, bottom], Number.NEGATIVE_INFINITY)
 }
 
 export const poolingKernels: ReadonlyArray<TorchKernel> = [
@@ -49,7 +51,15 @@ export const poolingKernels: ReadonlyArray<TorchKernel> = [
     const x = need(inputs, "input")
     const i = poolInfo(x.shape, attrs)
     const padded = paddedForMax(b, b.input(x), i)
-    const [, indices] = b.ops2("aten::max_pool2d_with_indices", padded, kernelSize(i), strides(i), [0, 0], [1, 1], false) as [Handle, Handle]
+    const [, indices] = b.ops2(
+      "aten::max_pool2d_with_indices",
+      padded,
+      kernelSize(i),
+      strides(i),
+      [0, 0],
+      [1, 1],
+      false
+    ) as [Handle, Handle]
     let dx = b.op(
       "aten::max_pool2d_with_indices_backward",
       toNCHW(b, b.input(dy)),
@@ -71,7 +81,16 @@ export const poolingKernels: ReadonlyArray<TorchKernel> = [
     const x = need(inputs, "x")
     const i = poolInfo(x.shape, attrs)
     if (!atenPadding(i)) return fallback()
-    const y = b.op("aten::avg_pool2d", toNCHW(b, b.input(x)), kernelSize(i), strides(i), [i.padInfo.top, i.padInfo.left], false, false, null)
+    const y = b.op(
+      "aten::avg_pool2d",
+      toNCHW(b, b.input(x)),
+      kernelSize(i),
+      strides(i),
+      [i.padInfo.top, i.padInfo.left],
+      false,
+      false,
+      null
+    )
     return b.output(toNHWC(b, y), "float32")
   }),
   kernel("AvgPoolGrad", (b, inputs, attrs, fallback) => {

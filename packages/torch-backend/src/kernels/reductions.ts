@@ -18,7 +18,12 @@ const reducedShape = (shape: ReadonlyArray<number>, axes: ReadonlyArray<number>,
   keep ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i))
 
 /** A reduction over several axes by an operator that takes an axis list (`dim_IntList`-style). */
-const reduction = (kernelName: string, op: string, outDType: (x: tf.TensorInfo) => tf.DataType, prepare?: (b: TorchBackend, x: tf.TensorInfo) => Handle) =>
+const reduction = (
+  kernelName: string,
+  op: string,
+  outDType: (x: tf.TensorInfo) => tf.DataType,
+  prepare?: (b: TorchBackend, x: tf.TensorInfo) => Handle
+) =>
   kernel(kernelName, (b, inputs, attrs) => {
     const x = need(inputs, "x")
     const axes = axesOf(x, attrs)
@@ -52,7 +57,12 @@ const argReduction = (kernelName: string, op: string) =>
 
 export const reductionKernels: ReadonlyArray<TorchKernel> = [
   reduction("Sum", "aten::sum.dim_IntList", sumType),
-  reduction("Mean", "aten::mean.dim", () => "float32", (b, x) => (x.dtype === "float32" ? b.input(x) : b.cast(b.input(x), "float32"))),
+  reduction(
+    "Mean",
+    "aten::mean.dim",
+    () => "float32",
+    (b, x) => (x.dtype === "float32" ? b.input(x) : b.cast(b.input(x), "float32"))
+  ),
   reduction("Max", "aten::amax", same),
   reduction("Min", "aten::amin", same),
   oneAxisReduction("Prod", "aten::prod.dim_int", sumType),

@@ -24,10 +24,11 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
   }),
   kernel("Slice", (b, inputs, attrs) => {
     const x = need(inputs, "x")
-    const [begin, size] = tf.slice_util.parseSliceParams(x, attrs["begin"] as Array<number>, attrs["size"] as Array<number>) as [
-      Array<number>,
-      Array<number>
-    ]
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x,
+      attrs["begin"] as Array<number>,
+      attrs["size"] as Array<number>
+    ) as [Array<number>, Array<number>]
     let h = b.input(x)
     for (let d = 0; d < x.shape.length; d++) {
       if (begin[d] !== 0 || size[d] !== x.shape[d]) h = b.op("aten::narrow", h, d, begin[d]!, size[d]!)
@@ -38,11 +39,25 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
     const list = listOf(inputs)
     const axis = tf.util.parseAxisParam(attrs["axis"] as number, list[0]!.shape)[0]!
     if (list.length === 1) return b.output(b.input(list[0]!), list[0]!.dtype)
-    return b.output(b.op("aten::cat", list.map((t) => b.input(t)), axis), list[0]!.dtype)
+    return b.output(
+      b.op(
+        "aten::cat",
+        list.map((t) => b.input(t)),
+        axis
+      ),
+      list[0]!.dtype
+    )
   }),
   kernel("Pack", (b, inputs, attrs) => {
     const list = listOf(inputs)
-    return b.output(b.op("aten::stack", list.map((t) => b.input(t)), attrs["axis"] as number), list[0]!.dtype)
+    return b.output(
+      b.op(
+        "aten::stack",
+        list.map((t) => b.input(t)),
+        attrs["axis"] as number
+      ),
+      list[0]!.dtype
+    )
   }),
   kernel("Unpack", (b, inputs, attrs) => {
     const value = need(inputs, "value")
@@ -52,7 +67,11 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
   kernel("SplitV", (b, inputs, attrs) => {
     const x = need(inputs, "x")
     const axis = tf.util.parseAxisParam(attrs["axis"] as number, x.shape)[0]!
-    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs["numOrSizeSplits"] as number | Array<number>, axis)
+    const sizes = tf.backend_util.prepareSplitSize(
+      x as tf.Tensor,
+      attrs["numOrSizeSplits"] as number | Array<number>,
+      axis
+    )
     const parts = b.call("aten::split_with_sizes", b.input(x), sizes, axis) as ReadonlyArray<Handle>
     return parts.map((p) => b.output(p, x.dtype))
   }),
@@ -75,7 +94,10 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
   kernel("BroadcastTo", (b, inputs, attrs) => {
     const x = need(inputs, "x")
     const shape = attrs["shape"] as Array<number>
-    const lifted = b.op("aten::reshape", b.input(x), [...shape.slice(0, shape.length - x.shape.length).map(() => 1), ...x.shape])
+    const lifted = b.op("aten::reshape", b.input(x), [
+      ...shape.slice(0, shape.length - x.shape.length).map(() => 1),
+      ...x.shape
+    ])
     return b.output(b.op("aten::contiguous", b.op("aten::expand", lifted, shape, false), 0), x.dtype)
   }),
   kernel("GatherV2", (b, inputs, attrs, fallback) => {
@@ -96,7 +118,11 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
     const rest = x.shape.slice(ids.shape.length)
     const flatIds = b.op("aten::reshape", b.input(ids), [-1])
     const rows = b.op("aten::reshape", b.input(x), [-1, ...rest])
-    const valid = b.op("aten::logical_and", b.op("aten::ge.Scalar", flatIds, 0), b.op("aten::lt.Scalar", flatIds, numSegments))
+    const valid = b.op(
+      "aten::logical_and",
+      b.op("aten::ge.Scalar", flatIds, 0),
+      b.op("aten::lt.Scalar", flatIds, numSegments)
+    )
     const keptIds = b.op("aten::masked_select", flatIds, valid)
     const keptRows = b.op("aten::index.Tensor", rows, [valid])
     const zeros = b.op("aten::new_zeros", rows, [numSegments, ...rest])
@@ -106,7 +132,11 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
     const indices = need(inputs, "indices")
     const depth = attrs["depth"] as number
     const dtype = attrs["dtype"] as tf.DataType
-    const range = b.constant(Int32Array.from({ length: depth }, (_, i) => i), [depth], "int32")
+    const range = b.constant(
+      Int32Array.from({ length: depth }, (_, i) => i),
+      [depth],
+      "int32"
+    )
     const hot = b.op("aten::eq.Tensor", b.op("aten::unsqueeze", b.input(indices), -1), range)
     const values = b.op("aten::where.Scalar", hot, attrs["onValue"] as number, attrs["offValue"] as number)
     return b.output(values, dtype)
@@ -116,8 +146,18 @@ export const shapeKernels: ReadonlyArray<TorchKernel> = [
     const dtype = (attrs["dtype"] as tf.DataType | undefined) ?? "float32"
     const value = attrs["value"] as number
     const size = tf.util.sizeFromShape(shape)
-    if (dtype === "string") return b.outputValues(Array.from({ length: size }, () => tf.util.encodeString(String(value))), shape, dtype)
-    const values = dtype === "int32" ? new Int32Array(size).fill(value) : dtype === "bool" ? new Uint8Array(size).fill(value ? 1 : 0) : new Float32Array(size).fill(value)
+    if (dtype === "string")
+      return b.outputValues(
+        Array.from({ length: size }, () => tf.util.encodeString(String(value))),
+        shape,
+        dtype
+      )
+    const values =
+      dtype === "int32"
+        ? new Int32Array(size).fill(value)
+        : dtype === "bool"
+          ? new Uint8Array(size).fill(value ? 1 : 0)
+          : new Float32Array(size).fill(value)
     return b.outputValues(values, shape, dtype)
   })
 ]

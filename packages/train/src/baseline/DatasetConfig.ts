@@ -15,7 +15,9 @@ import { type Effect, Schema } from "effect"
 export type ReadError = DatasetNotFound | MalformedMetadata | IdentityOverlap
 
 /** Each layout name and its reader. @category models */
-export const layoutReaders: { readonly [K in LayoutName]: (root: string) => Effect.Effect<Dataset.Dataset, ReadError> } = {
+export const layoutReaders: {
+  readonly [K in LayoutName]: (root: string) => Effect.Effect<Dataset.Dataset, ReadError>
+} = {
   market1501: (root) => Readers.market1501(root),
   dukemtmcReid: (root) => Readers.dukeMTMCReID(root),
   msmt17: (root) => Readers.msmt17(root),

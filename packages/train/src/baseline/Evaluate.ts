@@ -53,10 +53,18 @@ export interface EmbedOptions {
  * Embeds items with a model in inference mode (no augmentation, ImageNet normalisation); with `flip` the embedding
  * is `e(x) + e(flip(x))`, with `normalize` it is divided by its L2 norm.
  */
-export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, options: EmbedOptions): Effect.Effect<Embedded, CorruptImage> =>
-  Effect.gen(function*() {
-    if (options.embedding === "parts" && model.config.head.parts === undefined && model.config.head.local === undefined) {
-      return yield* Effect.die(new Error("embedding \"parts\" needs a model with head.parts or head.local"))
+export const embedItems = (
+  model: ModelBase,
+  items: ReadonlyArray<Item.Item>,
+  options: EmbedOptions
+): Effect.Effect<Embedded, CorruptImage> =>
+  Effect.gen(function* () {
+    if (
+      options.embedding === "parts" &&
+      model.config.head.parts === undefined &&
+      model.config.head.local === undefined
+    ) {
+      return yield* Effect.die(new Error('embedding "parts" needs a model with head.parts or head.local'))
     }
     const size = options.batchSize ?? 128
     // the parts descriptor's size is known after the first batch (stripes depend on the feature map)
@@ -66,18 +74,30 @@ export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, op
     const cams = new Int32Array(items.length)
     for (let start = 0, b = 0; start < items.length; start += size, b++) {
       const chunk = items.slice(start, start + size)
-      const host = yield* Loader.hostBatch(Batch.plan(chunk.map((i) => [i])), { height: options.height, width: options.width, ...(options.cache === undefined ? {} : { cache: options.cache }) }, b)
+      const host = yield* Loader.hostBatch(
+        Batch.plan(chunk.map((i) => [i])),
+        {
+          height: options.height,
+          width: options.width,
+          ...(options.cache === undefined ? {} : { cache: options.cache })
+        },
+        b
+      )
       const one = (images: tf.Tensor4D): tf.Tensor2D => {
         if (options.embedding === "neck" || options.embedding === undefined) return model.embed(images)
         const out = model.forward(images, { training: false })
         if (options.embedding === "features") return out.features as tf.Tensor2D
-        if (out.localFeatures === undefined) throw new Error("embedding \"parts\" needs a model with head.parts or head.local")
+        if (out.localFeatures === undefined)
+          throw new Error('embedding "parts" needs a model with head.parts or head.local')
         return pcbDescriptor(out.localFeatures as tf.Tensor3D)
       }
       const embedding = tf.tidy(() => {
         const images = tf.tensor4d(host.pixels, [chunk.length, options.height, options.width, 3])
-        const sum = options.flip === true ? tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D : one(images)
-        return options.normalize === true ? tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D : sum
+        const sum =
+          options.flip === true ? (tf.add(one(images), one(tf.reverse(images, 2))) as tf.Tensor2D) : one(images)
+        return options.normalize === true
+          ? (tf.div(sum, tf.maximum(tf.norm(sum, 2, 1, true), 1e-12)) as tf.Tensor2D)
+          : sum
       })
       const values = yield* Effect.promise(() => embedding.data() as Promise<Float32Array>)
       if (start === 0 && options.embedding === "parts") {
@@ -95,11 +115,19 @@ export const embedItems = (model: ModelBase, items: ReadonlyArray<Item.Item>, op
   })
 
 /** Ranks the gallery for every query. */
-export const rank = (query: Embedded, gallery: Embedded, metric: DistanceMetric = "cosine"): Effect.Effect<RankingResult, EvalFailure> =>
+export const rank = (
+  query: Embedded,
+  gallery: Embedded,
+  metric: DistanceMetric = "cosine"
+): Effect.Effect<RankingResult, EvalFailure> =>
   evaluateRankingEffect(
     {
       query: { features: { data: query.data, rows: query.rows, dim: query.dim }, ids: query.ids, cams: query.cams },
-      gallery: { features: { data: gallery.data, rows: gallery.rows, dim: gallery.dim }, ids: gallery.ids, cams: gallery.cams }
+      gallery: {
+        features: { data: gallery.data, rows: gallery.rows, dim: gallery.dim },
+        ids: gallery.ids,
+        cams: gallery.cams
+      }
     },
     { metric }
   )
@@ -110,7 +138,7 @@ export const evaluate = (
   split: { readonly query: ReadonlyArray<Item.Item>; readonly gallery: ReadonlyArray<Item.Item> },
   options: EmbedOptions & { readonly metric?: DistanceMetric }
 ): Effect.Effect<Scores, CorruptImage | EvalFailure> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const q = yield* embedItems(model, split.query, options)
     const g = yield* embedItems(model, split.gallery, options)
     const r = yield* rank(q, g, options.metric ?? "cosine")

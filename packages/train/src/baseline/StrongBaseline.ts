@@ -38,7 +38,13 @@ import { evaluate, type Scores } from "./Evaluate.ts"
 export interface BaselineResult {
   readonly name: string
   readonly backend: string
-  readonly dataset: { readonly trainImages: number; readonly trainIdentities: number; readonly queries: number; readonly gallery: number; readonly testIdentities: number }
+  readonly dataset: {
+    readonly trainImages: number
+    readonly trainIdentities: number
+    readonly queries: number
+    readonly gallery: number
+    readonly testIdentities: number
+  }
   readonly model: { readonly backbone: string; readonly parameters: number }
   readonly objective: string
   readonly untrained: Scores
@@ -71,25 +77,29 @@ export const table = (untrained: Scores, trained: Scores): string => {
     ["mINP", "mINP"]
   ]
   const lines = ["| metric  | untrained | trained |", "|---------|-----------|---------|"]
-  for (const [label, key] of rows) lines.push(`| ${label.padEnd(7)} | ${pct(untrained[key]).padStart(9)} | ${pct(trained[key]).padStart(7)} |`)
+  for (const [label, key] of rows)
+    lines.push(`| ${label.padEnd(7)} | ${pct(untrained[key]).padStart(9)} | ${pct(trained[key]).padStart(7)} |`)
   return lines.join("\n")
 }
 
 /** Everything a run is made of, built from a decoded config (owned by the current Scope). */
 export const setup = (config: RunConfig.RunConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const d = config.data
-    const world = config.dataset !== undefined ? undefined : yield* Synthetic.make({
-      kind: d.kind,
-      seed: d.seed ?? config.seed,
-      identities: d.identities,
-      ...(d.trainIdentities === undefined ? {} : { trainIdentities: d.trainIdentities }),
-      cameras: d.cameras,
-      imagesPerCamera: d.imagesPerCamera,
-      height: d.height,
-      width: d.width,
-      difficulty: Synthetic.presets[d.difficulty]
-    })
+    const world =
+      config.dataset !== undefined
+        ? undefined
+        : yield* Synthetic.make({
+            kind: d.kind,
+            seed: d.seed ?? config.seed,
+            identities: d.identities,
+            ...(d.trainIdentities === undefined ? {} : { trainIdentities: d.trainIdentities }),
+            cameras: d.cameras,
+            imagesPerCamera: d.imagesPerCamera,
+            height: d.height,
+            width: d.width,
+            difficulty: Synthetic.presets[d.difficulty]
+          })
     const dataset = world?.dataset ?? (yield* readDataset(config))
     const { train, query, gallery } = dataset
     if (Dataset.identities(train).length < config.sampler.p) {
@@ -102,12 +112,17 @@ export const setup = (config: RunConfig.RunConfig) =>
     const classes = labels.size
     const cache = ImageCache.make(512 * 1024 * 1024)
     const view = { height: d.height, width: d.width, batchSize: config.evalBatchSize, cache }
-    const model = yield* Model.make({ backbone: config.model.backbone, head: { ...config.model.head, classes } } as ModelConfig.ModelConfigInput)
+    const model = yield* Model.make({
+      backbone: config.model.backbone,
+      head: { ...config.model.head, classes }
+    } as ModelConfig.ModelConfigInput)
     if (config.model.weights !== undefined) yield* WeightsInit.apply(model, config.model.weights)
     const objective = yield* Objective.make(
       crossEntropyLabelSmooth({ epsilon: config.loss.labelSmoothing, weight: config.loss.crossEntropyWeight }),
       tripletBatchHard({ margin: config.loss.tripletMargin, weight: config.loss.tripletWeight }),
-      ...config.loss.terms.map((t) => Catalog.term(t.name, { ...t.options, weight: t.weight }, { classes, dimension: model.featureDim }))
+      ...config.loss.terms.map((t) =>
+        Catalog.term(t.name, { ...t.options, weight: t.weight }, { classes, dimension: model.featureDim })
+      )
     )
     const optimizer = yield* Optimizer.fromConfig(config.optimizer)
     const spec = { _tag: "PK", p: config.sampler.p, k: config.sampler.k } as const
@@ -124,13 +139,40 @@ export const setup = (config: RunConfig.RunConfig) =>
       epoch: (epoch, rng) => {
         const seed = rng.nextUint32()
         const plans = Sampling.epochPlans(train, spec, { seed, epoch, labels })
-        return Loader.batchStream(Stream.fromIterable(plans), { height: d.height, width: d.width, augment, seed, cache, prefetch: 2 }).pipe(
-          Stream.map((b): Trainer.StepInput => ({ images: b.images, labels: b.labels, cams: b.cams }))
-        )
+        return Loader.batchStream(Stream.fromIterable(plans), {
+          height: d.height,
+          width: d.width,
+          augment,
+          seed,
+          cache,
+          prefetch: 2
+        }).pipe(Stream.map((b): Trainer.StepInput => ({ images: b.images, labels: b.labels, cams: b.cams })))
       }
     }
-    const learner: Trainer.Learner = { name: "model", model, objective, optimizer, schedule: schedule.at, clipNorm: config.clipNorm }
-    return { world, dataset, train, query, gallery, classes, view, model, objective, optimizer, spec, stepsPerEpoch, source, learner }
+    const learner: Trainer.Learner = {
+      name: "model",
+      model,
+      objective,
+      optimizer,
+      schedule: schedule.at,
+      clipNorm: config.clipNorm
+    }
+    return {
+      world,
+      dataset,
+      train,
+      query,
+      gallery,
+      classes,
+      view,
+      model,
+      objective,
+      optimizer,
+      spec,
+      stepsPerEpoch,
+      source,
+      learner
+    }
   })
 
 /** The run's dataset on disk (`config.dataset`); a missing folder or bad metadata is a {@link RunConfigError}. */
@@ -139,10 +181,15 @@ const readDataset = (config: RunConfig.RunConfig) =>
     Effect.mapError((e) => new RunConfigError({ source: "dataset", detail: e.message })),
     Effect.flatMap((d) =>
       d.kind === "video"
-        ? Effect.fail(new RunConfigError({ source: "dataset", detail: `${d.name} is a video dataset (tracklets); reidfx train takes image datasets` }))
+        ? Effect.fail(
+            new RunConfigError({
+              source: "dataset",
+              detail: `${d.name} is a video dataset (tracklets); reidfx train takes image datasets`
+            })
+          )
         : d.train.length === 0
-        ? Effect.fail(new RunConfigError({ source: "dataset", detail: `${d.name}: the train split is empty` }))
-        : Effect.succeed(d)
+          ? Effect.fail(new RunConfigError({ source: "dataset", detail: `${d.name}: the train split is empty` }))
+          : Effect.succeed(d)
     )
   )
 
@@ -151,7 +198,10 @@ const CHECKPOINT = "checkpoint.ckpt"
 const readJson = (file: string): Effect.Effect<unknown, OutputError> =>
   Effect.tryPromise({
     try: async () => {
-      const exists = await fs.stat(file).then(() => true, () => false)
+      const exists = await fs.stat(file).then(
+        () => true,
+        () => false
+      )
       return exists ? (JSON.parse(await BoundedRead.readTextPromise(file)) as unknown) : undefined
     },
     catch: (e) => new OutputError({ path: file, detail: `cannot read: ${BoundedRead.reasonOf(e)}` })
@@ -165,10 +215,15 @@ const readJson = (file: string): Effect.Effect<unknown, OutputError> =>
  * complete and resumed (nothing to train, nothing rewritten).
  */
 const guardRunFolder = (out: string, config: RunConfig.RunConfig) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* RunFolder.own(out, "train").pipe(Effect.mapError((e) => new OutputError({ path: out, detail: e.reason })))
     Interrupted.setHint("rerun the same command with --resume to continue")
-    const hasCheckpoint = yield* Effect.promise(() => fs.stat(path.join(out, CHECKPOINT)).then(() => true, () => false))
+    const hasCheckpoint = yield* Effect.promise(() =>
+      fs.stat(path.join(out, CHECKPOINT)).then(
+        () => true,
+        () => false
+      )
+    )
     const results = (yield* readJson(path.join(out, "results.json"))) as BaselineResult | undefined
     const storedConfig = yield* readJson(path.join(out, "config.json"))
     if (!config.resume && (hasCheckpoint || results !== undefined)) {
@@ -200,25 +255,40 @@ const guardRunFolder = (out: string, config: RunConfig.RunConfig) =>
 
 /** Runs the strong baseline described by a decoded run config. */
 export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const started = performance.now()
     const out = path.resolve(config.output, config.name)
     const stored = yield* guardRunFolder(out, config)
     if (stored !== undefined) return stored
     // every step and both evaluations go to the run folder's history, TensorBoard files and trackers
     const provenance = yield* Provenance.current(RunConfig.encode(config))
-    const log = yield* Tracker.open(RunFolderLog.trackers(out, logging), { name: config.name, config: RunConfig.encode(config), provenance })
+    const log = yield* Tracker.open(RunFolderLog.trackers(out, logging), {
+      name: config.name,
+      config: RunConfig.encode(config),
+      provenance
+    })
     const progress = logged(yield* Progress, log)
     const evaluation = (step: number, scores: Scores) =>
-      log.record({ kind: "evaluation", step, time: Date.now() / 1000, where: { testSet: "synthetic" }, values: { ...scores } })
+      log.record({
+        kind: "evaluation",
+        step,
+        time: Date.now() / 1000,
+        where: { testSet: "synthetic" },
+        values: { ...scores }
+      })
     yield* progress.message(Provenance.lines(provenance).join("\n"))
     const d = config.data
-    const { dataset, train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } = yield* setup(config)
+    const { dataset, train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } =
+      yield* setup(config)
     yield* progress.message(
       `${config.dataset === undefined ? `synthetic ${d.kind}s` : dataset.name}: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}${config.dataset === undefined ? `, ${d.difficulty}` : ""})`
     )
-    yield* progress.message(`model: ${config.model.backbone.kind}, ${model.parameterCount.toLocaleString("en-US")} parameters; objective: ${objective.formula}`)
-    yield* progress.message(`optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`)
+    yield* progress.message(
+      `model: ${config.model.backbone.kind}, ${model.parameterCount.toLocaleString("en-US")} parameters; objective: ${objective.formula}`
+    )
+    yield* progress.message(
+      `optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`
+    )
 
     const untrained = yield* evaluate(model, { query, gallery }, view)
     yield* evaluation(0, untrained)
@@ -231,7 +301,11 @@ export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOption
       epochs: config.epochs,
       label: config.name,
       resume: config.resume,
-      checkpoint: { path: checkpoint, meta: RunConfig.encode(config), ...(config.checkpointEverySteps === undefined ? {} : { everySteps: config.checkpointEverySteps }) }
+      checkpoint: {
+        path: checkpoint,
+        meta: RunConfig.encode(config),
+        ...(config.checkpointEverySteps === undefined ? {} : { everySteps: config.checkpointEverySteps })
+      }
     }).pipe(Effect.provideService(Progress, progress))
 
     const trained = yield* evaluate(model, { query, gallery }, view)
@@ -240,7 +314,13 @@ export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOption
     const result: BaselineResult = {
       name: config.name,
       backend: tf.getBackend(),
-      dataset: { trainImages: train.length, trainIdentities: classes, queries: query.length, gallery: gallery.length, testIdentities: Dataset.identities(query).length },
+      dataset: {
+        trainImages: train.length,
+        trainIdentities: classes,
+        queries: query.length,
+        gallery: gallery.length,
+        testIdentities: Dataset.identities(query).length
+      },
       model: { backbone: config.model.backbone.kind, parameters: model.parameterCount },
       objective: objective.formula,
       untrained,
@@ -267,4 +347,3 @@ export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOption
     })
     return result
   }).pipe(Effect.scoped, Rng.withSeed(config.seed))
-

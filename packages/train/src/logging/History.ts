@@ -28,21 +28,23 @@ export const csvField = (value: string | number | undefined): string => {
 /** The CSV rows of a record (one per scalar, each ending in a newline). */
 export const csvRows = (record: LogRecord): string => {
   const w = record.where
-  const prefix = [record.time.toFixed(3), record.step, w.method, w.seed, w.task, w.epoch, w.testSet].map(csvField).join(",")
-  return Object.entries(record.values).map(([name, value]) => `${prefix},${csvField(name)},${Number.isFinite(value) ? value : String(value)}\n`).join("")
+  const prefix = [record.time.toFixed(3), record.step, w.method, w.seed, w.task, w.epoch, w.testSet]
+    .map(csvField)
+    .join(",")
+  return Object.entries(record.values)
+    .map(([name, value]) => `${prefix},${csvField(name)},${Number.isFinite(value) ? value : String(value)}\n`)
+    .join("")
 }
 
 /** The JSON line of a record (non-finite values as strings "NaN" / "Infinity", which JSON cannot hold). */
 export const jsonLine = (record: LogRecord): string =>
-  `${
-    JSON.stringify({
-      kind: record.kind,
-      step: record.step,
-      time: Number(record.time.toFixed(3)),
-      ...record.where,
-      values: Object.fromEntries(Object.entries(record.values).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)]))
-    })
-  }\n`
+  `${JSON.stringify({
+    kind: record.kind,
+    step: record.step,
+    time: Number(record.time.toFixed(3)),
+    ...record.where,
+    values: Object.fromEntries(Object.entries(record.values).map(([k, v]) => [k, Number.isFinite(v) ? v : String(v)]))
+  })}\n`
 
 /** The history tracker writing into `dir` (created if missing). */
 export const tracker = (dir: string): Tracker => {
@@ -78,4 +80,8 @@ export const tracker = (dir: string): Tracker => {
 
 /** Reads a `.jsonl` history file back (one record per line). */
 export const readJsonLines = (file: string): Array<Record<string, unknown>> =>
-  fs.readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>)
+  fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)

@@ -25,20 +25,32 @@ export const RunStatus = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as co
 /** Flattens a JSON value into dotted keys (arrays as JSON text), as MLflow params. */
 export const flatten = (value: unknown, prefix = ""): Array<readonly [string, string]> => {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flatten(v, prefix === "" ? k : `${prefix}.${k}`))
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+      flatten(v, prefix === "" ? k : `${prefix}.${k}`)
+    )
   }
   if (value === undefined) return []
   return [[prefix, typeof value === "string" ? value : JSON.stringify(value)] as const]
 }
 
 /** A safe file name for a key (MLflow allows letters, digits, `_ - . space /`). */
-const safe = (key: string) => key.replace(/[^A-Za-z0-9_\-. /]/g, "_").split("/").filter((p) => p !== "" && p !== "." && p !== "..").join("/")
+const safe = (key: string) =>
+  key
+    .replace(/[^A-Za-z0-9_\-. /]/g, "_")
+    .split("/")
+    .filter((p) => p !== "" && p !== "." && p !== "..")
+    .join("/")
 
 const yaml = (fields: Record<string, string | number>) =>
-  `${Object.entries(fields).map(([k, v]) => `${k}: ${typeof v === "number" ? v : `'${v.replaceAll("'", "''")}'`}`).join("\n")}\n`
+  `${Object.entries(fields)
+    .map(([k, v]) => `${k}: ${typeof v === "number" ? v : `'${v.replaceAll("'", "''")}'`}`)
+    .join("\n")}\n`
 
 /** The MLflow file-store tracker (`root` is the `mlruns` folder; experiment `0`, "Default", unless named). */
-export const tracker = (root: string, options: { readonly experimentId?: string; readonly experimentName?: string } = {}): Tracker => {
+export const tracker = (
+  root: string,
+  options: { readonly experimentId?: string; readonly experimentName?: string } = {}
+): Tracker => {
   const experimentId = options.experimentId ?? "0"
   const experimentDir = path.join(root, experimentId)
   const runId = randomBytes(16).toString("hex")
@@ -67,7 +79,9 @@ export const tracker = (root: string, options: { readonly experimentId?: string;
         start_time: started,
         status,
         user_id: process.env.USER ?? "reidfx"
-      }).replace("end_time: 'null'", "end_time: null").concat("tags: []\n")
+      })
+        .replace("end_time: 'null'", "end_time: null")
+        .concat("tags: []\n")
     )
   return {
     name: "mlflow",
@@ -88,10 +102,12 @@ export const tracker = (root: string, options: { readonly experimentId?: string;
         )
       }
       meta(RunStatus.RUNNING, undefined)
-      for (const [k, v] of [...flatten(run.config), ...flatten({ provenance: run.provenance })]) write(path.join(runDir, "params", safe(k)), v)
+      for (const [k, v] of [...flatten(run.config), ...flatten({ provenance: run.provenance })])
+        write(path.join(runDir, "params", safe(k)), v)
       write(path.join(runDir, "tags", "mlflow.runName"), runName)
       write(path.join(runDir, "tags", "mlflow.source.name"), "reidfx")
-      if (run.provenance.commit !== undefined) write(path.join(runDir, "tags", "mlflow.source.git.commit"), run.provenance.commit)
+      if (run.provenance.commit !== undefined)
+        write(path.join(runDir, "tags", "mlflow.source.git.commit"), run.provenance.commit)
     },
     log: (record) => {
       const ms = Math.round(record.time * 1000)
@@ -101,6 +117,10 @@ export const tracker = (root: string, options: { readonly experimentId?: string;
         fs.appendFileSync(file, `${ms} ${value} ${record.step}\n`)
       }
     },
-    finish: (outcome) => meta(outcome === "finished" ? RunStatus.FINISHED : outcome === "failed" ? RunStatus.FAILED : RunStatus.KILLED, Date.now())
+    finish: (outcome) =>
+      meta(
+        outcome === "finished" ? RunStatus.FINISHED : outcome === "failed" ? RunStatus.FAILED : RunStatus.KILLED,
+        Date.now()
+      )
   }
 }

@@ -34,7 +34,8 @@ export interface Provenance {
 /** reidfx's version (the `version` of this package's package.json). */
 export const version: string = (() => {
   try {
-    return (JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version
+    return (JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+      .version
   } catch {
     return "unknown"
   }
@@ -44,11 +45,15 @@ export const version: string = (() => {
 export const canonicalJson = (value: unknown): string =>
   JSON.stringify(value, (_, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v) ?? "null"
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
+      : v
+  ) ?? "null"
 
 /** sha256 of {@link canonicalJson} of `config`, first 16 hex digits. */
-export const configHash = (config: unknown): string => createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16)
+export const configHash = (config: unknown): string =>
+  createHash("sha256").update(canonicalJson(config)).digest("hex").slice(0, 16)
 
 const git = (args: ReadonlyArray<string>, cwd: string): string | undefined => {
   try {
@@ -93,7 +98,8 @@ export const make = (options: {
 /** The provenance of a run in the current context (the `Backend` service when provided, else tfjs's active backend). */
 export const current = (config: unknown): Effect.Effect<Provenance> =>
   Effect.map(Effect.serviceOption(Backend.Backend), (backend) =>
-    make({ config, backend: Option.getOrElse(backend, () => ({ name: tf.getBackend() ?? "none", threads: 1 })) }))
+    make({ config, backend: Option.getOrElse(backend, () => ({ name: tf.getBackend() ?? "none", threads: 1 })) })
+  )
 
 /** The provenance as lines of text (`key: value`), for the terminal and the reports. */
 export const lines = (p: Provenance): ReadonlyArray<string> => [

@@ -67,7 +67,11 @@ const varint = (value: bigint): Array<number> => {
   return bytes
 }
 const key = (field: number, wire: number) => varint(BigInt((field << 3) | wire))
-const lengthDelimited = (field: number, payload: Uint8Array): Array<number> => [...key(field, 2), ...varint(BigInt(payload.length)), ...payload]
+const lengthDelimited = (field: number, payload: Uint8Array): Array<number> => [
+  ...key(field, 2),
+  ...varint(BigInt(payload.length)),
+  ...payload
+]
 const utf8 = (text: string) => new TextEncoder().encode(text)
 
 /** What one event holds (a scalar, or the file version of the first event). */
@@ -102,7 +106,10 @@ export const encodeEvent = (event: Event): Uint8Array => {
 // --- reading back -------------------------------------------------------------------------------------------
 
 /** A malformed event file: a short record or a CRC that does not match. */
-export class EventFileCorrupt extends Data.TaggedError("EventFileCorrupt")<{ readonly offset: number; readonly detail: string }> {
+export class EventFileCorrupt extends Data.TaggedError("EventFileCorrupt")<{
+  readonly offset: number
+  readonly detail: string
+}> {
   override get message(): string {
     return `event file corrupt at byte ${this.offset}: ${this.detail}`
   }
@@ -116,10 +123,12 @@ export const decodeRecords = (file: Uint8Array): Array<Uint8Array> => {
   while (at < file.length) {
     if (at + 12 > file.length) throw new EventFileCorrupt({ offset: at, detail: "truncated record header" })
     const length = Number(view.getBigUint64(at, true))
-    if (view.getUint32(at + 8, true) !== maskedCrc32c(file.subarray(at, at + 8))) throw new EventFileCorrupt({ offset: at, detail: "length CRC mismatch" })
+    if (view.getUint32(at + 8, true) !== maskedCrc32c(file.subarray(at, at + 8)))
+      throw new EventFileCorrupt({ offset: at, detail: "length CRC mismatch" })
     if (at + 12 + length + 4 > file.length) throw new EventFileCorrupt({ offset: at, detail: "truncated record data" })
     const data = file.subarray(at + 12, at + 12 + length)
-    if (view.getUint32(at + 12 + length, true) !== maskedCrc32c(data)) throw new EventFileCorrupt({ offset: at, detail: "data CRC mismatch" })
+    if (view.getUint32(at + 12 + length, true) !== maskedCrc32c(data))
+      throw new EventFileCorrupt({ offset: at, detail: "data CRC mismatch" })
     records.push(data)
     at += 12 + length + 4
   }
@@ -192,11 +201,17 @@ export const decodeEvent = (bytes: Uint8Array): Event => {
       }
     }
   }
-  return { wallTime, step, ...(fileVersion === undefined ? {} : { fileVersion }), ...(scalars.length === 0 ? {} : { scalars }) }
+  return {
+    wallTime,
+    step,
+    ...(fileVersion === undefined ? {} : { fileVersion }),
+    ...(scalars.length === 0 ? {} : { scalars })
+  }
 }
 
 /** Reads every event of an event file (CRCs checked). */
-export const readEventFile = (file: string): Array<Event> => decodeRecords(new Uint8Array(fs.readFileSync(file))).map(decodeEvent)
+export const readEventFile = (file: string): Array<Event> =>
+  decodeRecords(new Uint8Array(fs.readFileSync(file))).map(decodeEvent)
 
 // --- writing ------------------------------------------------------------------------------------------------
 
@@ -218,7 +233,8 @@ export const openEventWriter = (dir: string, now: () => number = () => Date.now(
   fs.mkdirSync(dir, { recursive: true })
   const started = now()
   let file = path.join(dir, `events.out.tfevents.${Math.floor(started)}.${os.hostname()}`)
-  for (let i = 1; fs.existsSync(file); i++) file = path.join(dir, `events.out.tfevents.${Math.floor(started)}.${os.hostname()}.${i}`)
+  for (let i = 1; fs.existsSync(file); i++)
+    file = path.join(dir, `events.out.tfevents.${Math.floor(started)}.${os.hostname()}.${i}`)
   const fd = fs.openSync(file, "a")
   let open = true
   const append = (event: Event) => {
@@ -244,7 +260,8 @@ export const tracker = (dir: string): Tracker => {
     name: "tensorboard",
     log: (record) => {
       writer ??= openEventWriter(dir)
-      for (const [name, value] of Object.entries(record.values)) writer.scalar(scalarName(record, name), value, record.step, record.time)
+      for (const [name, value] of Object.entries(record.values))
+        writer.scalar(scalarName(record, name), value, record.step, record.time)
     },
     finish: () => writer?.close()
   }

@@ -63,7 +63,9 @@ export const scalarName = (record: LogRecord, name: string): string => {
     record.kind === "step" ? "train" : "eval",
     w.testSet,
     name
-  ].filter((p): p is string => p !== undefined && p !== "").join("/")
+  ]
+    .filter((p): p is string => p !== undefined && p !== "")
+    .join("/")
 }
 
 /**
@@ -71,13 +73,15 @@ export const scalarName = (record: LogRecord, name: string): string => {
  * or `killed` from the scope's exit). The returned log feeds every tracker each record, in order.
  */
 export const open = (trackers: ReadonlyArray<Tracker>, run: RunInfo): Effect.Effect<RunLog, never, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const live = new Set<Tracker>()
     const call = (t: Tracker, what: string, f: () => void | Promise<void>) =>
       Effect.tryPromise(async () => await f()).pipe(
         Effect.catch((e) => {
           live.delete(t)
-          return Effect.logWarning(`tracker ${t.name}: ${what} failed (${e.cause instanceof Error ? e.cause.message : String(e.cause)}); it is dropped for the rest of the run`)
+          return Effect.logWarning(
+            `tracker ${t.name}: ${what} failed (${e.cause instanceof Error ? e.cause.message : String(e.cause)}); it is dropped for the rest of the run`
+          )
         })
       )
     for (const t of trackers) {
@@ -86,7 +90,11 @@ export const open = (trackers: ReadonlyArray<Tracker>, run: RunInfo): Effect.Eff
     }
     yield* Effect.addFinalizer((exit) => {
       const outcome = Exit.isSuccess(exit) ? "finished" : Exit.hasInterrupts(exit) ? "killed" : "failed"
-      return Effect.forEach([...live], (t) => (t.finish === undefined ? Effect.void : call(t, "finish", () => t.finish!(outcome))), { discard: true })
+      return Effect.forEach(
+        [...live],
+        (t) => (t.finish === undefined ? Effect.void : call(t, "finish", () => t.finish!(outcome))),
+        { discard: true }
+      )
     })
     return {
       record: (record) => Effect.forEach([...live], (t) => call(t, "log", () => t.log(record)), { discard: true })

@@ -57,13 +57,20 @@ export const fromConfig = (config: OptimizerConfig): Effect.Effect<Optimizer, ne
         slots.set(key, tf.keep(value))
         if (old !== undefined && old !== value) old.dispose()
       }
-      const decayOf = (name: string) => (config.decayScope === "weightsOnly" && isNormOrBias(name) ? 0 : config.weightDecay)
+      const decayOf = (name: string) =>
+        config.decayScope === "weightsOnly" && isNormOrBias(name) ? 0 : config.weightDecay
       const apply = (updates: ReadonlyArray<ParamUpdate>, lr: number) => {
         steps++
         for (const u of updates) {
           const weightDecay = decayOf(u.name)
           if (config.kind === "sgd") {
-            const r = sgdUpdate(u.variable, u.grad, slots.get(`${u.name}::momentum`), { lr, momentum: config.momentum, dampening: config.dampening, nesterov: config.nesterov, weightDecay })
+            const r = sgdUpdate(u.variable, u.grad, slots.get(`${u.name}::momentum`), {
+              lr,
+              momentum: config.momentum,
+              dampening: config.dampening,
+              nesterov: config.nesterov,
+              weightDecay
+            })
             u.variable.assign(r.param)
             r.param.dispose()
             setSlot(`${u.name}::momentum`, r.buffer)
@@ -90,14 +97,19 @@ export const fromConfig = (config: OptimizerConfig): Effect.Effect<Optimizer, ne
         apply,
         state: () => ({ kind: config.kind, steps, slots }),
         restore: (state) => {
-          if (state.kind !== config.kind) throw new Error(`optimizer: cannot restore a ${state.kind} state into ${config.kind}`)
-          slots.forEach((t) => { t.dispose() })
+          if (state.kind !== config.kind)
+            throw new Error(`optimizer: cannot restore a ${state.kind} state into ${config.kind}`)
+          slots.forEach((t) => {
+            t.dispose()
+          })
           slots.clear()
           for (const [k, t] of state.slots) slots.set(k, tf.keep(t.clone()))
           steps = state.steps
         },
         dispose: () => {
-          slots.forEach((t) => { t.dispose() })
+          slots.forEach((t) => {
+            t.dispose()
+          })
           slots.clear()
         }
       }

@@ -21,13 +21,22 @@ export const sgdUpdate = (
   p: tf.Tensor,
   g: tf.Tensor,
   buffer: tf.Tensor | undefined,
-  o: { readonly lr: number; readonly momentum: number; readonly dampening: number; readonly nesterov: boolean; readonly weightDecay: number }
+  o: {
+    readonly lr: number
+    readonly momentum: number
+    readonly dampening: number
+    readonly nesterov: boolean
+    readonly weightDecay: number
+  }
 ): { readonly param: tf.Tensor; readonly buffer: tf.Tensor | undefined } =>
   tf.tidy(() => {
     let d = o.weightDecay === 0 ? g : tf.add(g, tf.mul(p, o.weightDecay))
     let b: tf.Tensor | undefined
     if (o.momentum !== 0) {
-      b = buffer === undefined ? d : tf.add(tf.mul(buffer, o.momentum), o.dampening === 0 ? d : tf.mul(d, 1 - o.dampening))
+      b =
+        buffer === undefined
+          ? d
+          : tf.add(tf.mul(buffer, o.momentum), o.dampening === 0 ? d : tf.mul(d, 1 - o.dampening))
       d = o.nesterov ? tf.add(d, tf.mul(b, o.momentum)) : b
     }
     const param = tf.sub(p, tf.mul(d, o.lr))

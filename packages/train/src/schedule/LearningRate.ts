@@ -60,13 +60,17 @@ export interface Schedule {
 }
 
 /** The schedule of a decoded config for a run of `totalEpochs` epochs of `stepsPerEpoch` steps. */
-export const make = (config: ScheduleConfig, options: { readonly stepsPerEpoch: number; readonly totalEpochs: number }): Schedule => {
+export const make = (
+  config: ScheduleConfig,
+  options: { readonly stepsPerEpoch: number; readonly totalEpochs: number }
+): Schedule => {
   const { stepsPerEpoch, totalEpochs } = options
   const W = config.warmup.epochs
   const at = (step: number): number => {
     const e = step / stepsPerEpoch
     let warm = 1
-    if (e < W) warm = config.warmup.method === "constant" ? config.warmup.factor : config.warmup.factor * (1 - e / W) + e / W
+    if (e < W)
+      warm = config.warmup.method === "constant" ? config.warmup.factor : config.warmup.factor * (1 - e / W) + e / W
     const d = config.decay
     switch (d.kind) {
       case "constant":
@@ -82,7 +86,7 @@ export const make = (config: ScheduleConfig, options: { readonly stepsPerEpoch: 
         const span = Math.max(totalEpochs - W, 1e-9)
         const progress = Math.min(1, (e - W) / span)
         const min = config.baseLr * d.minFactor
-        return min + (config.baseLr - min) * (1 + Math.cos(Math.PI * progress)) / 2
+        return min + ((config.baseLr - min) * (1 + Math.cos(Math.PI * progress))) / 2
       }
     }
   }
