@@ -61,7 +61,7 @@ export const fromFlags = (flags: {
     if (given !== 1) {
       return yield* Effect.fail(
         userError(
-          `give exactly one data source: --layout <${layoutNames.join("|")}> --root DIR, --manifest file.csv, or --images list.txt`
+          `give exactly one data source: --layout <${DatasetConfig.canonicalLayoutNames.join("|")}> --root DIR, --manifest file.csv, or --images list.txt`
         )
       )
     }
@@ -70,7 +70,7 @@ export const fromFlags = (flags: {
     const dataset = Option.isSome(flags.manifest)
       ? yield* Readers.manifest(flags.manifest.value).pipe(Effect.mapError((e) => userError(e.message)))
       : Option.isSome(flags.layout) && Option.isSome(flags.root)
-        ? yield* layoutReaders[flags.layout.value](flags.root.value).pipe(Effect.mapError((e) => userError(e.message)))
+        ? yield* layoutReaders[flags.layout.value]!(flags.root.value).pipe(Effect.mapError((e) => userError(e.message)))
         : yield* Effect.fail(userError("give both --layout and --root (the dataset's folder)"))
     if (dataset.kind === "video") {
       return yield* Effect.fail(

@@ -218,7 +218,7 @@ describe("reidfx test", () => {
   it.effect("bad input is one line naming what to give", () =>
     Effect.gen(function* () {
       expect(yield* failureOf(["test", "--model", join(dir, "tiny"), "--output", join(dir, "x")])).toBe(
-        "give exactly one data source: --layout <market1501|dukemtmcReid|msmt17|cuhk03|cuhk03detected|veri776|generic|cuhksysu|viper|prid|grid|ilids|cuhk01|cuhk02|sensereid> --root DIR, --manifest file.csv, or --images list.txt"
+        "give exactly one data source: --layout <market1501|dukeMTMCReID|msmt17|cuhk03NP|cuhk03NPDetected|veri776|folders|cuhkSysu|viper|prid|grid|ilids|cuhk01|cuhk02|senseReID|occludedDuke> --root DIR, --manifest file.csv, or --images list.txt"
       )
       const missing = join(dir, "nope")
       expect(

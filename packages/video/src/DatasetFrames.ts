@@ -8,7 +8,7 @@
  * | layout | reader | tracklets | evaluation labels |
  * |---|---|---|---|
  * | `mars` | `Readers.mars(root, { minFrames })` | the rows of `tracks_{train,test}_info` | junk -1 (skipped by the reader), distractors 0 (gallery) |
- * | `dukemtmcVideoReid` | `Readers.dukeMTMCVideoReID(root)` | `<split>/<identity>/<tracklet>/` | none |
+ * | `dukeMTMCVideoReID` | `Readers.dukeMTMCVideoReID(root)` | `<split>/<identity>/<tracklet>/` | none |
  * | `veri776` | `Readers.veri776(root)` then `Dataset.groupTracklets` | the images of one vehicle in one camera (per split), ordered by name | none (scored as top-1 / top-5 / mAP) |
  *
  * Memory: the training and evaluation loops are synchronous, so every frame they can ask for is decoded before
@@ -18,13 +18,14 @@
  * the world's name so a result always says on which frames it was obtained.
  * @since 0.1.0
  */
-import { Dataset, Decode, ImageCache, Readers, type RgbImage } from "@reidfx/data"
+import { Decode, ImageCache, type RgbImage } from "@reidfx/data"
 import { DataRoots } from "@reidfx/continual"
 import { Effect, Option } from "effect"
 import type { FrameLoader, Item, Tracklet } from "./ClipData.ts"
 import { trackletsOf } from "./ClipData.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
 import type { VideoLayoutDataset } from "./MdktProtocol.ts"
+import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
 import type { VideoSplits } from "./VideoWorld.ts"
 
 /** The default frame budget: 1 GiB of decoded frames. @category models @since 0.1.0 */
@@ -63,12 +64,8 @@ export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<Datase
       })
     }
     const world = { ...written, root }
-    const read =
-      world.layout === "mars"
-        ? Readers.mars(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
-        : world.layout === "dukemtmcVideoReid"
-          ? Readers.dukeMTMCVideoReID(world.root)
-          : Readers.veri776(world.root).pipe(Effect.map(Dataset.groupTracklets))
+    const entry = VideoLayoutCatalog.builtin.require(world.layout)
+    const read = entry.read(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
     const dataset = yield* read.pipe(
       Effect.mapError((e) => new MdktProtocolInvalid({ what: what(world), detail: e.message }))
     )
@@ -88,12 +85,12 @@ export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<Datase
     }
     return {
       name: dataset.name,
-      objects: world.layout === "veri776" ? "vehicles" : "persons",
+      objects: entry.objects,
       ...splits,
-      junkIdentities: world.layout === "mars" ? [-1] : [],
-      distractorIdentities: world.layout === "mars" ? [0] : [],
+      junkIdentities: entry.junkIdentities,
+      distractorIdentities: entry.distractorIdentities,
       // MARS is evaluated with its official protocol (query tracklets in the gallery, as TKP; see VideoEvaluation)
-      ...(world.layout === "mars" ? { galleryIncludesQueries: true } : {}),
+      ...(entry.galleryIncludesQueries ? { galleryIncludesQueries: true } : {}),
       skipped
     }
   })

@@ -24,6 +24,7 @@
  * ```
  * @since 0.1.0
  */
+import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
 import { ProtocolFields } from "@reidfx/continual"
 import { Synthetic } from "@reidfx/data"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
@@ -63,7 +64,8 @@ export type SyntheticVideoWorld = typeof SyntheticVideoWorld.Type
 /** A video dataset on disk, read by `@reidfx/data`'s readers. @category models */
 export const VideoLayoutDataset = Schema.Struct({
   kind: Schema.Literal("layout"),
-  layout: Schema.Literals(["mars", "dukemtmcVideoReid", "veri776"]),
+  /** A name of `VideoLayoutCatalog` (`mars`, `dukeMTMCVideoReID`, `veri776`; older spellings accepted). */
+  layout: VideoLayoutCatalog.LayoutName,
   root: Schema.NonEmptyString,
   /** Memory for the decoded frames (8-bit RGB at data.height x data.width), in MiB (default 1024; see `DatasetFrames`). */
   cacheMegabytes: Schema.optionalKey(Positive),

@@ -32,3 +32,4 @@ export type { FrozenVideoModel, TrainableVideoModel, VideoModelBase, VideoNetwor
 export * as VideoModelConfig from "./VideoModelConfig.ts"
 export * as DatasetFrames from "./DatasetFrames.ts"
 export * as VideoWorld from "./VideoWorld.ts"
+export * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"

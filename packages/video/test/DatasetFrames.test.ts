@@ -112,7 +112,7 @@ describe("dataset roots under $REIDFX_DATA", () => {
   it("REIDFX_DATA unset: an error saying to set it; set: the root is expanded (a missing folder shows the layout)", async () => {
     const world = {
       kind: "layout" as const,
-      layout: "dukemtmcVideoReid" as const,
+      layout: "dukeMTMCVideoReID" as const,
       root: "$REIDFX_DATA/DukeMTMC-VideoReID"
     }
     const unset = await Effect.runPromise(Effect.flip(DatasetFrames.readTracklets(world).pipe(withEnv({}))))
@@ -276,7 +276,7 @@ describe("MDKT on datasets on disk (real layouts, tiny fixture trees)", () => {
     const error = await Effect.runPromise(
       Effect.flip(
         loadWorld({
-          world: { kind: "layout", layout: "dukemtmcVideoReid", root: "/nonexistent/duke" },
+          world: { kind: "layout", layout: "dukeMTMCVideoReID", root: "/nonexistent/duke" },
           height: H,
           width: W,
           flip: 0.5

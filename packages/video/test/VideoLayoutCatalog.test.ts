@@ -1,0 +1,27 @@
+import { InvalidOption } from "@reidfx/tensor"
+import { Effect, Schema } from "effect"
+import { describe, expect, it } from "vitest"
+import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
+import * as VideoLayoutCatalog from "../src/VideoLayoutCatalog.ts"
+
+describe("VideoLayoutCatalog: the video layouts an MDKT protocol reads", () => {
+  it("names, aliases and each layout's official evaluation rules", () => {
+    expect(VideoLayoutCatalog.builtin.names).toEqual(["mars", "dukeMTMCVideoReID", "veri776"])
+    expect(VideoLayoutCatalog.builtin.require("dukemtmcVideoReid").name).toBe("dukeMTMCVideoReID")
+    const mars = VideoLayoutCatalog.builtin.require("mars")
+    expect([mars.junkIdentities, mars.distractorIdentities, mars.galleryIncludesQueries]).toEqual([[-1], [0], true])
+    const veri = VideoLayoutCatalog.builtin.require("veri776")
+    expect([veri.objects, veri.junkIdentities, veri.galleryIncludesQueries]).toEqual(["vehicles", [], false])
+    expect(() => VideoLayoutCatalog.builtin.require("ilidsVid")).toThrow(InvalidOption)
+    expect(() => VideoLayoutCatalog.builtin.require("ilidsVid")).toThrow(/known: mars, dukeMTMCVideoReID, veri776/)
+  })
+
+  it("the protocol's layout names come from the catalog: an alias decodes to the name, an unknown one names the allowed", async () => {
+    expect(Schema.decodeUnknownSync(VideoLayoutCatalog.LayoutName)("dukemtmcVideoReid")).toBe("dukeMTMCVideoReID")
+    expect(Schema.decodeUnknownSync(VideoLayoutCatalog.LayoutName)("mars")).toBe("mars")
+    const text = "kind: mdkt\nname: x\ndata:\n  world: { kind: layout, layout: ilidsVid, root: /nowhere }\n"
+    const error = await Effect.runPromise(Effect.flip(MdktProtocolFile.parse(text, "x.yaml")))
+    expect(error.message).toContain("ilidsVid")
+    expect(error.message).toContain("mars")
+  })
+})
