@@ -12,9 +12,6 @@ import { BoundedRead } from "@reidfx/tensor"
 import { Effect, Option } from "effect"
 import { CliError } from "effect/cli"
 
-/** The dataset layouts (protocol files' `layout` names) and their `@reidfx/data` reader (one table: `@reidfx/train` DatasetConfig). */
-export const layoutReaders = DatasetConfig.layoutReaders
-
 /** A layout name. */
 export type LayoutName = DatasetConfig.LayoutName
 
@@ -70,7 +67,9 @@ export const fromFlags = (flags: {
     const dataset = Option.isSome(flags.manifest)
       ? yield* Readers.manifest(flags.manifest.value).pipe(Effect.mapError((e) => userError(e.message)))
       : Option.isSome(flags.layout) && Option.isSome(flags.root)
-        ? yield* layoutReaders[flags.layout.value]!(flags.root.value).pipe(Effect.mapError((e) => userError(e.message)))
+        ? yield* DatasetConfig.readLayout(flags.layout.value, flags.root.value).pipe(
+            Effect.mapError((e) => userError(e.message))
+          )
         : yield* Effect.fail(userError("give both --layout and --root (the dataset's folder)"))
     if (dataset.kind === "video") {
       return yield* Effect.fail(

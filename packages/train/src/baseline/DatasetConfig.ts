@@ -36,9 +36,9 @@ export type LayoutName = string
 /** The canonical image layout names, in catalog order (for help texts and messages). @category models */
 export const canonicalLayoutNames: ReadonlyArray<LayoutName> = imageLayouts.names
 
-/** Each layout spelling and its reader (the catalog entry's `read`). @category models */
-export const layoutReaders: Readonly<Record<LayoutName, (root: string) => Effect.Effect<Dataset.Dataset, ReadError>>> =
-  Object.fromEntries(layoutNames.map((name) => [name, (root: string) => imageLayouts.require(name).read(root)]))
+/** Reads an image dataset in a layout (any spelling of `layoutNames`) through its catalog entry. @category constructors */
+export const readLayout = (name: LayoutName, root: string): Effect.Effect<Dataset.Dataset, ReadError> =>
+  imageLayouts.require(name).read(root)
 
 /** A dataset in a layout, or a CSV manifest. @category models */
 export const DatasetSpec = Schema.Union([
@@ -49,4 +49,4 @@ export type DatasetSpec = typeof DatasetSpec.Type
 
 /** Reads the dataset a spec names. @category constructors */
 export const read = (spec: DatasetSpec): Effect.Effect<Dataset.Dataset, ReadError> =>
-  "manifest" in spec ? Readers.manifest(spec.manifest) : imageLayouts.require(spec.layout).read(spec.root)
+  "manifest" in spec ? Readers.manifest(spec.manifest) : readLayout(spec.layout, spec.root)
