@@ -15,51 +15,13 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import * as YAML from "yaml"
 import { cli } from "../src/cli.ts"
+import { tinyMdkt } from "./tinyMdkt.ts"
 
 const bin = resolve(import.meta.dirname, "../src/bin.ts")
 const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-mdkt-"))
 
 // the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows (3 stages)
-const shipped = YAML.parse(
-  readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8")
-)
-const tiny = {
-  ...shipped,
-  name: "mdkt-crash",
-  data: {
-    ...shipped.data,
-    height: 16,
-    width: 8,
-    world: {
-      ...shipped.data.world,
-      trainIdentities: 4,
-      testIdentities: 4,
-      cameras: 2,
-      trackletsPerCamera: 1,
-      frames: 4
-    }
-  },
-  model: {
-    ...shipped.model,
-    backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 }
-  },
-  teacher: { ...shipped.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  student: {
-    ...shipped.student,
-    teacherFrames: 3,
-    epochs: 1,
-    batchesPerEpoch: 1,
-    batch: { identities: 2, instances: 2 }
-  },
-  tables: {
-    table1: [
-      { label: "TR", terms: ["tr"] },
-      { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }
-    ],
-    table2: "none"
-  },
-  seeds: [0]
-}
+const tiny = tinyMdkt("mdkt-crash", "none")
 const file = join(dir, "mdkt.yaml")
 writeFileSync(file, YAML.stringify(tiny))
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as YAML from "yaml"
 import { cli } from "../src/cli.ts"
+import { tinyMdkt } from "./tinyMdkt.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
 const env = Effect.provide(
@@ -16,46 +17,7 @@ const env = Effect.provide(
 const dir = mkdtempSync(join(tmpdir(), "reidfx-run-mdkt-"))
 
 // the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows
-const shipped = YAML.parse(
-  readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8")
-)
-const tiny = {
-  ...shipped,
-  name: "mdkt-cli-tiny",
-  data: {
-    ...shipped.data,
-    height: 16,
-    width: 8,
-    world: {
-      ...shipped.data.world,
-      trainIdentities: 4,
-      testIdentities: 4,
-      cameras: 2,
-      trackletsPerCamera: 1,
-      frames: 4
-    }
-  },
-  model: {
-    ...shipped.model,
-    backbone: { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 }
-  },
-  teacher: { ...shipped.teacher, frames: 3, epochs: 1, batchesPerEpoch: 1, batch: { identities: 2, instances: 2 } },
-  student: {
-    ...shipped.student,
-    teacherFrames: 3,
-    epochs: 1,
-    batchesPerEpoch: 1,
-    batch: { identities: 2, instances: 2 }
-  },
-  tables: {
-    table1: [
-      { label: "TR", terms: ["tr"] },
-      { label: "ALL", terms: ["tr", "mkd", "pd", "mtcl"] }
-    ],
-    table2: "seed"
-  },
-  seeds: [0]
-}
+const tiny = tinyMdkt("mdkt-cli-tiny", "seed")
 const file = join(dir, "mdkt.yaml")
 writeFileSync(file, YAML.stringify(tiny))
 
