@@ -2,7 +2,7 @@
  * Helpers shared by the benchmark suites (not a suite: the runner skips files starting with `_`).
  */
 import { Backend } from "@reidfx/tensor"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { type Context, Effect, Exit, Layer, Scope } from "effect"
 import type { BenchRow } from "./run.ts"
 
 export type { BenchRow }
@@ -38,17 +38,23 @@ export const timeRuns = (
   return { times, cpu }
 }
 
+/** What the runner passes a suite: `quick`, and the `Backend` it acquired (for the suites whose effects require it). */
+export interface SuiteOptions {
+  readonly quick: boolean
+  readonly backend: Context.Context<Backend.Backend>
+}
+
 /**
  * Runs a suite standalone (`node bench/<suite>.ts [--quick]`) on the wasm backend, printing one line a row with
  * `line`, then exits.
  */
 export const runStandaloneOnWasm = async (
-  run: (options: { readonly quick: boolean }) => Promise<ReadonlyArray<BenchRow>>,
+  run: (options: SuiteOptions) => Promise<ReadonlyArray<BenchRow>>,
   line: (row: BenchRow) => string
 ): Promise<void> => {
   const scope = await Effect.runPromise(Scope.make())
-  await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, scope))
-  const rows = await run({ quick: process.argv.includes("--quick") })
+  const backend = await Effect.runPromise(Layer.buildWithScope(Backend.layerWasm, scope))
+  const rows = await run({ quick: process.argv.includes("--quick"), backend })
   for (const r of rows) console.log(line(r))
   await Effect.runPromise(Scope.close(scope, Exit.void))
   process.exit(0)

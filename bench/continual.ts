@@ -8,6 +8,7 @@
 import { Html, Ledger, Runner } from "@reidfx/continual"
 import { Demo, Lifelong, ProtocolFile, ReidMethods, Strategy } from "@reidfx/reid"
 import { Effect } from "effect"
+import type { SuiteOptions } from "./_lib.ts"
 import type { BenchRow } from "./run.ts"
 
 const median = (xs: ReadonlyArray<number>) => {
@@ -72,7 +73,7 @@ const bigResult = (): Runner.RunResult => {
   }
 }
 
-export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>> => {
+export const run = async (options: SuiteOptions): Promise<Array<BenchRow>> => {
   const rows: Array<BenchRow> = []
   const runs = options.quick ? 3 : 10
   const result = bigResult()
@@ -116,7 +117,9 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       })
     )
     const t0 = performance.now()
-    const r = await Effect.runPromise(Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol))))
+    const r = await Effect.runPromise(
+      Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)), Effect.provideContext(options.backend))
+    )
     const wall = (performance.now() - t0) / 1000
     // the second task: DwoPP distils from the old model there
     const s = r.units[0]!.trained["task-1/0-train"]!

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import type { SuiteOptions } from "./_lib.ts"
 
 /** One measured case. `median` is over `runs` repetitions. */
 export interface BenchRow {
@@ -131,7 +132,7 @@ const main = async () => {
   const failures: Array<{ suite: string; error: string }> = []
   for (const suite of selected) {
     const module = (await import(pathToFileURL(join(here, `${suite}.ts`)).href)) as {
-      run?: (options: { quick: boolean }) => Promise<ReadonlyArray<BenchRow>> | ReadonlyArray<BenchRow>
+      run?: (options: SuiteOptions) => Promise<ReadonlyArray<BenchRow>> | ReadonlyArray<BenchRow>
     }
     if (typeof module.run !== "function") {
       console.log(`(skipping ${suite}: no run export)`)
@@ -140,7 +141,7 @@ const main = async () => {
     const started = performance.now()
     try {
       const before = tf.memory().numTensors
-      const out = await module.run({ quick: args.quick })
+      const out = await module.run({ quick: args.quick, backend: context })
       rows.push(...out)
       const leaked = tf.memory().numTensors - before
       console.log(

@@ -80,6 +80,7 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       console.error(`torch bench: skipped, ${String(torchExit.cause)}`)
       return []
     }
+    const contexts = { wasm: wasmContext, torch: torchExit.value }
     const { loadAddon, fallbackCounts } = await import("@reidfx/torch-backend")
     const addon = loadAddon()
     const steps = options.quick ? 2 : 10
@@ -121,7 +122,10 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
       try {
         const model = await Effect.runPromise(
           Scope.provide(
-            Model.make({ backbone: { kind: "reference" }, head: { classes: 751, neck: "bnneck", embedding: 256 } }),
+            Model.make({
+              backbone: { kind: "reference" },
+              head: { classes: 751, neck: "bnneck", embedding: 256 }
+            }).pipe(Effect.provideContext(contexts[backend])),
             stackScope
           )
         )

@@ -16,7 +16,7 @@ import { Trainer } from "@reidfx/train"
 import { RunConfig, StrongBaseline } from "@reidfx/reid"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Stream } from "effect"
-import { type BenchRow, cpuMsSince, median, runStandaloneOnWasm } from "./_lib.ts"
+import { type BenchRow, cpuMsSince, median, runStandaloneOnWasm, type SuiteOptions } from "./_lib.ts"
 
 const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
   Effect.scoped(
@@ -85,13 +85,19 @@ const measure = (label: string, set: ReadonlyArray<string>, quick: boolean) =>
   ).pipe(Rng.withSeed(0))
 
 /** Runs on the current tfjs backend (the runner's `REIDFX_BACKEND`, wasm by default; standalone: wasm). */
-export const run = async (options: { readonly quick: boolean }): Promise<Array<BenchRow>> => {
+export const run = async (options: SuiteOptions): Promise<Array<BenchRow>> => {
   await tf.ready()
   const rows: Array<BenchRow> = []
-  rows.push(...(await Effect.runPromise(measure("default run (reference 64x32, PK 16x4)", [], options.quick))))
   rows.push(
     ...(await Effect.runPromise(
-      measure("reference net 128x64 (PK 16x4)", ["data.height=128", "data.width=64"], options.quick)
+      measure("default run (reference 64x32, PK 16x4)", [], options.quick).pipe(Effect.provideContext(options.backend))
+    ))
+  )
+  rows.push(
+    ...(await Effect.runPromise(
+      measure("reference net 128x64 (PK 16x4)", ["data.height=128", "data.width=64"], options.quick).pipe(
+        Effect.provideContext(options.backend)
+      )
     ))
   )
   return rows

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Progress, ProtocolKind, type Runner, Table } from "@reidfx/continual"
-import { RunFolder } from "@reidfx/tensor"
+import { type Backend, RunFolder } from "@reidfx/tensor"
 import { Mdkt } from "@reidfx/video"
 import { DataRoots, Lifelong, Protocol, ProtocolFile } from "@reidfx/reid"
 import { Console, Effect, References } from "effect"
@@ -22,7 +22,7 @@ export interface KindError {
 export const runLifelong = (
   protocol: Protocol.Protocol,
   request: ProtocolKind.RunRequest
-): Effect.Effect<Runner.RunResult | undefined, KindError> =>
+): Effect.Effect<Runner.RunResult | undefined, KindError, Backend.Backend> =>
   Effect.gen(function* () {
     let p = protocol
     if (request.seeds !== undefined) p = { ...p, seeds: [...request.seeds] }
@@ -103,10 +103,14 @@ export const lifelong = ProtocolKind.make({
 })
 
 /** The registry `reidfx run` dispatches on. */
-export const registry = ProtocolKind.registry<KindError, never>([lifelong, Mdkt.kind])
+export const registry = ProtocolKind.registry<KindError, Backend.Backend>([lifelong, Mdkt.kind])
 
 /** Decodes a parsed protocol file by its declared kind and runs it, with console progress. */
-export const run = (value: unknown, source: string, request: ProtocolKind.RunRequest): Effect.Effect<void, KindError> =>
+export const run = (
+  value: unknown,
+  source: string,
+  request: ProtocolKind.RunRequest
+): Effect.Effect<void, KindError, Backend.Backend> =>
   Effect.gen(function* () {
     const prepared = yield* ProtocolKind.prepare(registry, value, source)
     if (

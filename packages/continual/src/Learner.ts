@@ -7,7 +7,7 @@
  * run is interrupted and resumed or not.
  * @since 0.1.0
  */
-import { Context, Data, type Effect, type Option, type Scope } from "effect"
+import { Context, Data, Effect, type Option, type Scope } from "effect"
 import type { TaskInfo, TestSetInfo } from "./Benchmark.ts"
 import type { TaskDataClosed } from "./errors.ts"
 import type { Metrics } from "./Metrics.ts"
@@ -107,19 +107,26 @@ export class LearnerError extends Data.TaggedError("LearnerError")<{
  * What the engine needs from a learner, with its handles typed: `M` is the learner's trainable model, `F` its
  * frozen model (the engine never looks inside); `Protocol`, `Method` and `Term` are the recipe's. @category models
  */
-export interface TypedLearnerService<M, F, Protocol = RunnableProtocol, Method = RunnableMethod, Term = unknown> {
+export interface TypedLearnerService<
+  M,
+  F,
+  Protocol = RunnableProtocol,
+  Method = RunnableMethod,
+  Term = unknown,
+  R = never
+> {
   /** A fresh model for a method (initialised from the current `Rng`), owned by the current Scope. */
   readonly create: (input: {
     readonly protocol: Protocol
     readonly method: Method
     readonly classes: number
-  }) => Effect.Effect<ModelHandle<M>, LearnerError, Scope.Scope>
+  }) => Effect.Effect<ModelHandle<M>, LearnerError, Scope.Scope | R>
   /** Trains the model on the task. */
   readonly train: (
     input: TrainInput<M, F, Protocol, Method, Term>
-  ) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
+  ) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed, R>
   /** A frozen copy of the model, owned by the current Scope. */
-  readonly snapshot: (model: ModelHandle<M>) => Effect.Effect<FrozenModelHandle<F>, LearnerError, Scope.Scope>
+  readonly snapshot: (model: ModelHandle<M>) => Effect.Effect<FrozenModelHandle<F>, LearnerError, Scope.Scope | R>
   /** Retrieval metrics of the model on an opened test set. */
   readonly evaluate: (input: {
     readonly protocol: Protocol
@@ -127,15 +134,32 @@ export interface TypedLearnerService<M, F, Protocol = RunnableProtocol, Method =
     readonly model: ModelHandle<M>
     readonly testSet: TestSetInfo
     readonly data: unknown
-  }) => Effect.Effect<Metrics, LearnerError>
+  }) => Effect.Effect<Metrics, LearnerError, R>
   /** Writes the model's variables into a folder (the runner makes it atomic). */
-  readonly save: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError>
+  readonly save: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError, R>
   /** Restores variables written by `save`. */
-  readonly load: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError>
+  readonly load: (model: ModelHandle<M>, directory: string) => Effect.Effect<void, LearnerError, R>
 }
 
 /** What the engine needs from a learner (handles opaque: the engine only passes them back). @category models */
 export type LearnerService = TypedLearnerService<unknown, unknown>
+
+/**
+ * A learner whose operations require services `R` (e.g. `@reidfx/tensor`'s `Backend`: every operation that makes
+ * tensors requires it), with those services provided once from `context` (captured when the learner's layer is
+ * built), so the engine's service requires nothing. @category combinators
+ */
+export const provide = <M, F, Protocol, Method, Term, R>(
+  service: TypedLearnerService<M, F, Protocol, Method, Term, R>,
+  context: Context.Context<R>
+): TypedLearnerService<M, F, Protocol, Method, Term> => ({
+  create: (input) => Effect.provideContext(service.create(input), context),
+  train: (input) => Effect.provideContext(service.train(input), context),
+  snapshot: (model) => Effect.provideContext(service.snapshot(model), context),
+  evaluate: (input) => Effect.provideContext(service.evaluate(input), context),
+  save: (model, directory) => Effect.provideContext(service.save(model, directory), context),
+  load: (model, directory) => Effect.provideContext(service.load(model, directory), context)
+})
 
 /**
  * A learner written against its own model types, as the engine's service: the engine only hands back the

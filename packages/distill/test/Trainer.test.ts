@@ -5,10 +5,10 @@
 import * as tf from "@tensorflow/tfjs-core"
 import { Objective } from "@reidfx/metric"
 import { Model, type TrainableModel } from "@reidfx/model"
-import { Rng } from "@reidfx/tensor"
+import { Backend, type BackendUnavailable, Rng } from "@reidfx/tensor"
 import { noLeaks } from "@reidfx/tensor/testing"
 import { NonFiniteLoss, Optimizer, Trainer } from "@reidfx/train"
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import { logitsKD, metricMutual, mutualLogitsKD, pairwiseDistance, Peer, Teacher } from "../src/index.ts"
 import { useCpu } from "./setup.ts"
@@ -40,10 +40,15 @@ const learner = (name: string, model: TrainableModel, objective: Objective.Objec
     })
   )
 
+/** Runs `self` scoped on the cpu backend (`Model.make` requires the `Backend` service). */
+const scopedOnCpu = <A, E>(
+  self: Effect.Effect<A, E, Scope.Scope | Backend.Backend>
+): Effect.Effect<A, E | BackendUnavailable> => Effect.scoped(self).pipe(Effect.provide(Backend.layerCpu))
+
 describe("with the trainer", () => {
   it("a frozen teacher (a snapshot, or a trainable model used as teacher) is unchanged after training steps", async () => {
     await Effect.runPromise(
-      Effect.scoped(
+      scopedOnCpu(
         Effect.gen(function* () {
           const student = yield* Model.make(tiny)
           const teacherModel = yield* Rng.withSeed(Model.make(tiny), 7)
@@ -82,7 +87,7 @@ describe("with the trainer", () => {
 
   it("a mutual pair: both models train in one step, each on its own inputs, and L_MKD is the same for both", async () => {
     await Effect.runPromise(
-      Effect.scoped(
+      scopedOnCpu(
         Effect.gen(function* () {
           const a = yield* Model.make(tiny)
           const b = yield* Rng.withSeed(Model.make(tiny), 3)

@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import type { ModelOutputs } from "@reidfx/tensor"
-import { InvalidOption, Rng } from "@reidfx/tensor"
+import { Backend, InvalidOption, Rng } from "@reidfx/tensor"
 import { Context, Effect, Layer, Schema, type Scope } from "effect"
 import { ModelConfig, type ModelConfigInput } from "./ModelConfig.ts"
 import { modelBase, scopedCopies, scopedVariables, tensorGetter, variableLookups } from "./ModelParts.ts"
@@ -98,8 +98,12 @@ export const frozenFrom = (network: Network, tensors: ReadonlyMap<string, tf.Ten
  * A trainable model of a decoded config, its variables owned by the current Scope. Initial values come from
  * the `"init"` stream of the run's `Rng` (per-parameter derived streams).
  */
-export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel, never, Scope.Scope> =>
+export const makeTrainable = (
+  config: ModelConfig
+): Effect.Effect<TrainableModel, never, Scope.Scope | Backend.Backend> =>
   Effect.gen(function* () {
+    // the variables live on the backend a `Backend` layer made active: forgetting the layer is a type error
+    yield* Backend.Backend
     const network = define(config)
     const rng = (yield* Rng.Rng).stream("init")
     const variables = yield* scopedVariables(network.specs, rng)
@@ -125,14 +129,17 @@ export const makeTrainable = (config: ModelConfig): Effect.Effect<TrainableModel
   })
 
 /** Decodes a config input, then {@link makeTrainable}. */
-export const make = (input: ModelConfigInput): Effect.Effect<TrainableModel, InvalidOption, Scope.Scope> =>
+export const make = (
+  input: ModelConfigInput
+): Effect.Effect<TrainableModel, InvalidOption, Scope.Scope | Backend.Backend> =>
   Effect.flatMap(decodeConfig(input), makeTrainable)
 
 /** The model being trained. */
 export class Model extends Context.Service<Model, TrainableModel>()("@reidfx/model/Model") {}
 
 /** A layer providing {@link Model} (variables disposed when the layer's scope closes). */
-export const layer = (input: ModelConfigInput): Layer.Layer<Model, InvalidOption> => Layer.effect(Model, make(input))
+export const layer = (input: ModelConfigInput): Layer.Layer<Model, InvalidOption, Backend.Backend> =>
+  Layer.effect(Model, make(input))
 
 /** A frozen snapshot of the current {@link Model}, owned by the current Scope. */
 export const snapshot: Effect.Effect<FrozenModel, never, Model | Scope.Scope> = Model.use((m) => m.snapshot)

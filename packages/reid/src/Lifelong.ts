@@ -12,7 +12,7 @@
  */
 import type { Benchmark, Learner, Methods, RunStoreError, StageFailed } from "@reidfx/continual"
 import { Progress, Report, Runner } from "@reidfx/continual"
-import { Provenance, RunFolder, type RunFolderRefused, Tracker } from "@reidfx/tensor"
+import { type Backend, Provenance, RunFolder, type RunFolderRefused, Tracker } from "@reidfx/tensor"
 import { RunFolderLog } from "@reidfx/train"
 import { Effect, Layer } from "effect"
 import * as Catalogs from "./Catalogs.ts"
@@ -35,7 +35,7 @@ export interface Outcome {
 export const layer = (
   protocol: Protocol,
   options: ReidLearner.Options = {}
-): Layer.Layer<Services, Benchmark.BenchmarkError> =>
+): Layer.Layer<Services, Benchmark.BenchmarkError, Backend.Backend> =>
   Layer.merge(ReidBenchmark.layer(protocol), ReidLearner.layer(protocol, options))
 
 /**
@@ -47,7 +47,11 @@ export const layer = (
 export const run = <E = never, R = never>(
   protocol: Protocol,
   options: Runner.RunOptions<E, R> & ReidLearner.Options & { readonly logging?: RunFolderLog.LogOptions } = {}
-): Effect.Effect<Outcome, Runner.RunError | StageFailed | RunFolderRefused | RunStoreError | E, Exclude<R, Services>> =>
+): Effect.Effect<
+  Outcome,
+  Runner.RunError | StageFailed | RunFolderRefused | RunStoreError | E,
+  Exclude<R, Services> | Backend.Backend
+> =>
   Effect.gen(function* () {
     // own the run folder across the run and its reports (a second writer is refused)
     yield* Runner.checkStages(protocol, options)

@@ -155,7 +155,7 @@ describe("the reidfx learner", () => {
       )
       expect(error._tag).toBe("TaskDataClosed")
       expect(tf.memory().numTensors).toBeGreaterThanOrEqual(0)
-    }).pipe(Effect.provide(Layer.merge(Lifelong.layer(protocol), backend)))
+    }).pipe(Effect.provide(Lifelong.layer(protocol).pipe(Layer.provideMerge(backend))))
   )
 })
 

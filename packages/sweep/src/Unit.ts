@@ -8,6 +8,7 @@
  */
 import * as path from "node:path"
 import { Runner } from "@reidfx/continual"
+import type { Backend } from "@reidfx/tensor"
 import { Lifelong, type Protocol } from "@reidfx/reid"
 import { Effect } from "effect"
 import { variantDir } from "./SweepReport.ts"
@@ -28,7 +29,7 @@ export const run = (
   protocol: Protocol.Protocol,
   unit: { readonly method: string; readonly seed: number },
   out: string
-): Effect.Effect<UnitResult, Runner.RunError> =>
+): Effect.Effect<UnitResult, Runner.RunError, Backend.Backend> =>
   Effect.gen(function* () {
     const result = yield* Runner.run(protocol, { out, methods: [unit.method], seeds: [unit.seed] })
     const method = result.methods[0]

@@ -16,14 +16,14 @@ import { loadAddon } from "../src/index.ts"
 const steps = Number(process.argv[2] ?? 2000)
 const every = Number(process.argv[3] ?? 200)
 const scope = Effect.runSync(Scope.make())
-await Effect.runPromise(Layer.buildWithScope(Backend.layerTorch, scope))
+const torch = await Effect.runPromise(Layer.buildWithScope(Backend.layerTorch, scope))
 const addon = loadAddon()
 const model = await Effect.runPromise(
   Scope.provide(
     Model.make({
       backbone: { kind: "reference", stemWidth: 8, widths: [8, 16], blocks: [1, 1] },
       head: { classes: 10, neck: "bnneck" }
-    }),
+    }).pipe(Effect.provideContext(torch)),
     scope
   )
 )

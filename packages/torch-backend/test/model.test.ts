@@ -20,8 +20,8 @@ let model: Model.TrainableModel
 
 beforeAll(async () => {
   if (!available) return
-  await Effect.runPromise(Layer.buildWithScope(Backend.layerTorch, scope))
-  model = await Effect.runPromise(Scope.provide(Model.make(tiny), scope))
+  const torch = await Effect.runPromise(Layer.buildWithScope(Backend.layerTorch, scope))
+  model = await Effect.runPromise(Scope.provide(Model.make(tiny).pipe(Effect.provideContext(torch)), scope))
 })
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 

@@ -17,7 +17,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type * as tf from "@tensorflow/tfjs-core"
 import { define, type FrozenModel, Model, type ModelConfig, Weights, WeightsInit } from "@reidfx/model"
-import { BoundedRead } from "@reidfx/tensor"
+import { type Backend, BoundedRead } from "@reidfx/tensor"
 import { Effect, type Scope } from "effect"
 import * as Checkpoint from "./Checkpoint.ts"
 import { SavedModelError } from "./errors.ts"
@@ -116,7 +116,7 @@ const fromFolder = (dir: string, options: LoadOptions, input: SavedModel["input"
 export const load = (
   target: string,
   options: LoadOptions = {}
-): Effect.Effect<SavedModel, SavedModelError, Scope.Scope> =>
+): Effect.Effect<SavedModel, SavedModelError, Scope.Scope | Backend.Backend> =>
   Effect.gen(function* () {
     const s = yield* stat(target)
     if (s === undefined)

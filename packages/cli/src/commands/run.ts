@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { Progress, type ProtocolKind, type Runner } from "@reidfx/continual"
-import { BoundedRead } from "@reidfx/tensor"
+import { type Backend, BoundedRead } from "@reidfx/tensor"
 import { type Protocol, ProtocolFile, RunConfig, Strategy } from "@reidfx/reid"
 import { Effect, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
@@ -111,7 +111,7 @@ export const runProtocol = (
     readonly printConfig?: boolean
     readonly dryRun?: boolean
   }
-): Effect.Effect<Runner.RunResult | undefined, CliError.UserError> =>
+): Effect.Effect<Runner.RunResult | undefined, CliError.UserError, Backend.Backend> =>
   Effect.gen(function* () {
     const request = yield* runRequest(flags)
     return yield* ProtocolKinds.runLifelong(protocol, request).pipe(

@@ -27,10 +27,10 @@ import * as Distill from "@reidfx/distill"
 import { evaluateRanking } from "@reidfx/eval"
 import { type Catalog, Objective, type Term } from "@reidfx/metric"
 import { BackboneCatalog, Model, type ModelConfig, type TrainableModel, Weights, WeightsInit } from "@reidfx/model"
-import { type RandomStream, type Registry, Rng } from "@reidfx/tensor"
+import { Backend, type RandomStream, type Registry, Rng } from "@reidfx/tensor"
 import { Optimizer, Progress as TrainProgress, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
-import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Learner as Learners, type Methods, type Metrics as MetricsModule } from "@reidfx/continual"
@@ -56,7 +56,7 @@ type Learner = Learners.Learner
 type LearnerError = Learners.LearnerError
 type Metrics = MetricsModule.Metrics
 /** The learner's service, typed by this recipe's protocol, method and term (erased by `Learner.typed` in {@link layer}). */
-type LearnerService = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec>
+type LearnerService = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec, Backend.Backend>
 type TrainInput = Learners.TrainInput<unknown, unknown, Protocol, MethodSpec, TermSpec>
 
 /** What a model handle holds (mutable: the network is replaced when its classifier grows). */
@@ -789,9 +789,24 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
   return service
 }
 
-/** The learner's service as this recipe types it (`Learner.typed` erases it for the engine). */
-export type Service = LearnerService
+/** The learner's service as this recipe types it, its `Backend` provided (`Learner.typed` erases it for the engine). */
+export type Service = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec>
 
-/** The learner of a protocol as a layer, with the methods it trains (`ReidMethods`). @category layers */
-export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner | Methods.Methods> =>
-  Layer.merge(Layer.succeed(Learner, Learners.typed(make(protocol, options))), ReidMethods.layer)
+/**
+ * The learner of a protocol as a layer, with the methods it trains (`ReidMethods`). Its models live on the
+ * backend of the `Backend` layer it is built with (captured here, so the engine's service requires nothing).
+ * @category layers
+ */
+export const layer = (
+  protocol: Protocol,
+  options: Options = {}
+): Layer.Layer<Learner | Methods.Methods, never, Backend.Backend> =>
+  Layer.merge(
+    Layer.effect(
+      Learner,
+      Effect.map(Backend.Backend, (backend) =>
+        Learners.typed(Learners.provide(make(protocol, options), Context.make(Backend.Backend, backend)))
+      )
+    ),
+    ReidMethods.layer
+  )
