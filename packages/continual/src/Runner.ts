@@ -260,122 +260,126 @@ const runUnit = <E, R>(
                   options: spec.kind === "custom" ? spec.options : {}
                 }
                 const withSeed = Rng.withSeed(taskSeed(seed, task.index))
-                let detail = ""
-                switch (spec.kind) {
-                  case "train": {
-                    if (
-                      (yield* methods.needsOldModel(method)) &&
-                      Option.isNone(oldModel) &&
-                      task.index > 0 &&
-                      !method.joint
-                    ) {
-                      return yield* new NoOldModel({ stage: "train", task: task.index })
-                    }
-                    const terms = yield* methods.termsForTask(method, method.joint || Option.isSome(oldModel))
-                    // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
-                    const partial =
-                      dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
-                    const summary = yield* learner
-                      .train({
-                        protocol,
-                        method,
-                        terms,
-                        task,
-                        model,
-                        oldModel,
-                        data,
-                        onProgress: (progress) =>
-                          Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress }),
-                        ...(partial === undefined
-                          ? {}
-                          : { checkpoint: { path: partial, everySteps: protocol.training.checkpointEverySteps } })
-                      })
-                      .pipe(
-                        withSeed,
-                        Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e)))
-                      )
-                    const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
-                    const stale = state.model
-                    yield* commit(
-                      {
-                        ...state,
-                        completed: [...state.completed, key],
-                        trained: { ...state.trained, [key]: summary },
-                        model: checkpoint,
-                        seconds: state.seconds + now() - t0
-                      },
-                      [stale]
-                    )
-                    if (partial !== undefined)
-                      for (const f of [partial, `${partial}.prev`])
-                        yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
-                    detail = `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
-                    break
-                  }
-                  case "snapshot": {
-                    yield* replaceOld(learner.snapshot(model), task.index)
-                    const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
-                    const stale = state.oldModel
-                    yield* commit(
-                      {
-                        ...state,
-                        completed: [...state.completed, key],
-                        oldModel: checkpoint,
-                        seconds: state.seconds + now() - t0
-                      },
-                      [stale]
-                    )
-                    detail = "old model frozen"
-                    break
-                  }
-                  case "evaluate": {
-                    if (!Stage.evaluatesAfter(protocol, task.index, last)) {
-                      yield* commit({ ...state, completed: [...state.completed, key] }, [])
-                      detail = "not scheduled"
-                      break
-                    }
-                    const result = yield* evaluateOn(task.index).pipe(withSeed)
-                    yield* commit(
-                      {
-                        ...state,
-                        completed: [...state.completed, key],
-                        cells: [...state.cells, ...result.cells],
-                        seconds: state.seconds + now() - t0
-                      },
-                      []
-                    )
-                    detail = result.detail
-                    break
-                  }
-                  case "custom": {
-                    const stage = options.stages?.[spec.name]
-                    if (stage === undefined) {
-                      return yield* fail(
-                        spec.name,
-                        task.index
-                      )(
-                        new Error(
-                          `no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`
+                // what each stage kind does (a record of handlers, one per kind of `StageSpec`): its detail line
+                const handlers: {
+                  readonly [K in StageSpec["kind"]]: (
+                    spec: Extract<StageSpec, { readonly kind: K }>
+                  ) => Effect.Effect<string, RunError | E, R>
+                } = {
+                  train: () =>
+                    Effect.gen(function* () {
+                      if (
+                        (yield* methods.needsOldModel(method)) &&
+                        Option.isNone(oldModel) &&
+                        task.index > 0 &&
+                        !method.joint
+                      ) {
+                        return yield* new NoOldModel({ stage: "train", task: task.index })
+                      }
+                      const terms = yield* methods.termsForTask(method, method.joint || Option.isSome(oldModel))
+                      // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
+                      const partial =
+                        dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
+                      const summary = yield* learner
+                        .train({
+                          protocol,
+                          method,
+                          terms,
+                          task,
+                          model,
+                          oldModel,
+                          data,
+                          onProgress: (progress) =>
+                            Progress.emit({ _tag: "Training", method: method.name, seed, task: task.name, progress }),
+                          ...(partial === undefined
+                            ? {}
+                            : { checkpoint: { path: partial, everySteps: protocol.training.checkpointEverySteps } })
+                        })
+                        .pipe(
+                          withSeed,
+                          Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e)))
                         )
+                      const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
+                      const stale = state.model
+                      yield* commit(
+                        {
+                          ...state,
+                          completed: [...state.completed, key],
+                          trained: { ...state.trained, [key]: summary },
+                          model: checkpoint,
+                          seconds: state.seconds + now() - t0
+                        },
+                        [stale]
                       )
-                    }
-                    // a custom stage sees only its own task: the Benchmark in its context refuses every other one
-                    const value = yield* stage
-                      .run(context)
-                      .pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
-                    yield* commit(
-                      {
-                        ...state,
-                        completed: [...state.completed, key],
-                        custom: { ...state.custom, [key]: value ?? null },
-                        seconds: state.seconds + now() - t0
-                      },
-                      []
-                    )
-                    detail = "done"
-                    break
-                  }
+                      if (partial !== undefined)
+                        for (const f of [partial, `${partial}.prev`])
+                          yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
+                      return `${summary.steps} steps, ${summary.images} images, loss ${summary.finalLoss.toFixed(3)} = ${summary.formula}`
+                    }),
+                  snapshot: () =>
+                    Effect.gen(function* () {
+                      yield* replaceOld(learner.snapshot(model), task.index)
+                      const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
+                      const stale = state.oldModel
+                      yield* commit(
+                        {
+                          ...state,
+                          completed: [...state.completed, key],
+                          oldModel: checkpoint,
+                          seconds: state.seconds + now() - t0
+                        },
+                        [stale]
+                      )
+                      return "old model frozen"
+                    }),
+                  evaluate: () =>
+                    Effect.gen(function* () {
+                      if (!Stage.evaluatesAfter(protocol, task.index, last)) {
+                        yield* commit({ ...state, completed: [...state.completed, key] }, [])
+                        return "not scheduled"
+                      }
+                      const result = yield* evaluateOn(task.index).pipe(withSeed)
+                      yield* commit(
+                        {
+                          ...state,
+                          completed: [...state.completed, key],
+                          cells: [...state.cells, ...result.cells],
+                          seconds: state.seconds + now() - t0
+                        },
+                        []
+                      )
+                      return result.detail
+                    }),
+                  custom: (spec) =>
+                    Effect.gen(function* () {
+                      const stage = options.stages?.[spec.name]
+                      if (stage === undefined) {
+                        return yield* fail(
+                          spec.name,
+                          task.index
+                        )(
+                          new Error(
+                            `no custom stage "${spec.name}" is registered (registered: ${Object.keys(options.stages ?? {}).join(", ") || "none"})`
+                          )
+                        )
+                      }
+                      // a custom stage sees only its own task: the Benchmark in its context refuses every other one
+                      const value = yield* stage
+                        .run(context)
+                        .pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
+                      yield* commit(
+                        {
+                          ...state,
+                          completed: [...state.completed, key],
+                          custom: { ...state.custom, [key]: value ?? null },
+                          seconds: state.seconds + now() - t0
+                        },
+                        []
+                      )
+                      return "done"
+                    })
                 }
+                const detail = yield* handlers[spec.kind](spec as never)
                 if (out !== undefined)
                   Interrupted.record(`method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`)
                 yield* Progress.emit({
