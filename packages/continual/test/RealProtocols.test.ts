@@ -31,7 +31,7 @@ describe("real-benchmark protocol files", () => {
     ])
     for (const f of fs
       .readdirSync(dir)
-      .filter((f) => f.endsWith(".yaml") && !f.startsWith("mdkt-") && !f.startsWith("sweep-")))
+      .filter((f) => f.endsWith(".yaml") && !/^(mdkt|sweep|parts)-/.test(f)))
       await load(f)
     for (const f of real) {
       const p = await load(f)
