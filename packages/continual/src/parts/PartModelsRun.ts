@@ -18,7 +18,7 @@ import {
   type CorruptImage,
   Dataset,
   ImageCache,
-  Item,
+  type Item,
   Loader,
   Sampling,
   type SamplerError,
