@@ -54,7 +54,9 @@ describe("attribute-filtered search", () => {
           const keep = Array.from({ length: g }, () => ks.next().value as boolean)
           const filtered = AttributeSearch.search(d, q, g, keep, g)
           const full = topK(d, q, g, g)
-          filtered.forEach((c, i) => expect(c.indices).toEqual(full[i]!.indices.filter((j) => keep[j])))
+          filtered.forEach((c, i) => {
+            expect(c.indices).toEqual(full[i]!.indices.filter((j) => keep[j]))
+          })
         }
       ),
       { numRuns: 100 }

@@ -41,9 +41,7 @@ import { type InvalidOption, Rng } from "@reidfx/tensor"
 import { type CheckpointError, type NonFiniteLoss, Optimizer, type StepFailed, Trainer } from "@reidfx/train"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Stream } from "effect"
-import * as Progress from "../Progress.ts"
-import type { RunStoreError } from "../errors.ts"
-import * as StageJournal from "../StageJournal.ts"
+import { Progress, type RunStoreError, StageJournal } from "@reidfx/continual"
 import type { PartsProtocol } from "./PartModelsProtocol.ts"
 
 /** mAP (0..1) of one AlignedReID model by each distance. @category models */

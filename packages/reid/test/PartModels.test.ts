@@ -10,13 +10,13 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Model } from "@reidfx/model"
+import { ProtocolKind } from "@reidfx/continual"
 import { Backend, Rng } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as PartModels from "../src/parts/PartModels.ts"
 import * as PartModelsProtocol from "../src/parts/PartModelsProtocol.ts"
 import * as PartModelsRun from "../src/parts/PartModelsRun.ts"
-import * as ProtocolKind from "../src/ProtocolKind.ts"
 
 await tf.setBackend("cpu")
 

@@ -8,10 +8,7 @@
 import * as path from "node:path"
 import { Interrupted, RunFolder, type RunFolderRefused } from "@reidfx/tensor"
 import { Console, Effect } from "effect"
-import type { RunMismatch, RunStoreError } from "../errors.ts"
-import * as ProtocolKind from "../ProtocolKind.ts"
-import * as RunStore from "../RunStore.ts"
-import * as StageJournal from "../StageJournal.ts"
+import { ProtocolKind, type RunMismatch, RunStore, type RunStoreError, StageJournal } from "@reidfx/continual"
 import * as PartModelsProtocol from "./PartModelsProtocol.ts"
 import * as PartModelsRun from "./PartModelsRun.ts"
 
@@ -69,7 +66,7 @@ export const runProtocol = (
  */
 export const kind = ProtocolKind.make({
   name: "parts",
-  description: "AlignedReID (global + local, mutual) and PCB on the synthetic world (@reidfx/continual)",
+  description: "AlignedReID (global + local, mutual) and PCB on the synthetic world (@reidfx/reid)",
   schema: PartModelsProtocol.PartsProtocol,
   decode: PartModelsProtocol.decode,
   run: (protocol, request) =>
