@@ -206,11 +206,19 @@ describe("per-image annotations of the synthetic world (world.annotate)", () => 
         const expected = world.annotate(world.shotOf(key)!).keypoints!.flat()
         expect(Array.from(kp)).toEqual(Array.from(Float32Array.from(expected)))
       }
+      const boxes = CocoKeypoints.parseBoxes(text, file)
+      expect(boxes.size).toBe(items.length)
+      for (const item of items) {
+        const key = item.source._tag === "Rendered" ? item.source.key : ""
+        expect(boxes.get(`${key}.png`)).toEqual(world.annotate(world.shotOf(key)!).box)
+      }
       const coco = JSON.parse(text) as SyntheticExport.CocoKeypointFile
       expect(coco.categories[0]!.keypoints.length).toBe(17)
       const a = coco.annotations[0]!
       expect(a.num_keypoints).toBe(a.keypoints.filter((_, i) => i % 3 === 2 && a.keypoints[i]! > 0).length)
       expect(a.area).toBeCloseTo(a.bbox[2] * a.bbox[3], 9)
+      const bad = { ...coco, annotations: [{ ...coco.annotations[0]!, bbox: [1, 2, 3] }] }
+      expect(() => CocoKeypoints.parseBoxes(JSON.stringify(bad), "b.json")).toThrow(/bbox must be 4 finite numbers/)
       yield* Effect.promise(() => fs.rm(dir, { recursive: true }))
     })
   )
