@@ -27,6 +27,8 @@
 import * as os from "node:os"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { Progress } from "@reidfx/continual"
+// biome-ignore lint/correctness/noUnusedImports: `Backend` names the requirement in the emitted declarations (tsc -b)
+import type { Backend } from "@reidfx/tensor"
 import { Cause, Duration, Effect, Exit, Layer, Option, Schedule, Schema } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress } from "effect/cluster"
 import { PersistedQueue } from "effect/persistence"
