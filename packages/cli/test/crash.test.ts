@@ -79,7 +79,7 @@ const mulberry32 = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes this process's cpu / wasm backend to torch, not the child processes it
+// `REIDFX_BACKEND=torch npm test` reroutes this process's cpu / wasm backend to torch, not the child processes it
 // starts (torch-backend/test/suiteOnTorch.ts): a comparison of the two skips then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

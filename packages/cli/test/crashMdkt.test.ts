@@ -74,7 +74,7 @@ const scores = (out: string): unknown =>
     key === "seconds" || key === "clipsPerSecond" ? undefined : value
   ).seeds
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes this process's cpu / wasm backend to torch, not the child processes it
+// `REIDFX_BACKEND=torch npm test` reroutes this process's cpu / wasm backend to torch, not the child processes it
 // starts (torch-backend/test/suiteOnTorch.ts): a comparison of the two skips then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

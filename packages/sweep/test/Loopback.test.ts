@@ -65,7 +65,7 @@ afterAll(() => {
 
 const client = SweepCluster.clientLayer(store)
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes this process's cpu / wasm backend to torch, not the child processes it
+// `REIDFX_BACKEND=torch npm test` reroutes this process's cpu / wasm backend to torch, not the child processes it
 // starts (torch-backend/test/suiteOnTorch.ts): a comparison of the two skips then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { Backend } from "../src/index.ts"
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
 // tests about those two backends themselves skip then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

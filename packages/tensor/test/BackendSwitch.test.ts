@@ -45,7 +45,7 @@ const filterGradient = (): Array<number> =>
     )
   })
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
 // tests about those two backends themselves skip then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 if (rerouted)

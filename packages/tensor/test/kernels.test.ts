@@ -59,7 +59,7 @@ const outShape = (g: Geometry, filter: [number, number, number, number], dilatio
 
 const valid = (shape: ReadonlyArray<number>) => shape.every((d) => d > 0)
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
 // tests about those two backends themselves skip then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

@@ -44,7 +44,7 @@ const loss = (model: tfl.LayersModel) => () => {
   return tf.neg(tf.mean(tf.gather(flat, index))) as tf.Scalar
 }
 
-// \`REIDFX_BACKEND=torch npm test\` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
 // tests about those two backends themselves skip then
 const rerouted = process.env["REIDFX_BACKEND"] === "torch"
 

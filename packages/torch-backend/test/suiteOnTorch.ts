@@ -11,8 +11,9 @@
  *   `Backend` service still names the layer the test asked for.
  *
  * Tests about one backend itself (wasm's own kernels, wasm against cpu, backend switching) are meaningless when
- * both sides are torch: they skip under {@link suiteOnTorch} with the reason in the skipped test's name. Child
- * processes a test starts (the CLI's `reidfx` runs) keep the backend their environment names. Threads:
+ * both sides are torch, and child processes a test starts (the CLI's `reidfx` runs) keep the backend their
+ * environment names, so tests comparing them with an in-process run cannot agree: such tests check
+ * `process.env.REIDFX_BACKEND === "torch"` and skip, with the reason in a skipped test's name. Threads:
  * `REIDFX_THREADS` (the README runs the suite with 1, one per test worker). Without a built addon the run stops
  * at once with the build command.
  */
@@ -20,10 +21,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import "@tensorflow/tfjs-layers"
 import { acquireTorchRuntime } from "../src/index.ts"
 
-/** Whether this test process runs the suite on torch (`REIDFX_BACKEND=torch`). */
-export const suiteOnTorch = process.env["REIDFX_BACKEND"] === "torch"
-
-if (suiteOnTorch) {
+if (process.env["REIDFX_BACKEND"] === "torch") {
   try {
     // tfjs-layers (imported above) registered every core gradient: the torch overrides install over them
     acquireTorchRuntime()
