@@ -18,6 +18,7 @@ const packages = [
   "train",
   "distill",
   "continual",
+  "reid",
   "video",
   "sweep",
   "cli"
