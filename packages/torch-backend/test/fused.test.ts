@@ -134,16 +134,16 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
         }),
         async ({ n, g, d, seed, metric }) => {
           await tf.setBackend("torch")
-          const unit = (v: Float32Array, rows: number) =>
+          const unit = (v: Float32Array) =>
             metric !== "cosine"
               ? v
               : v.map((x, k) => {
                   const r = Math.floor(k / d)
                   return x / Math.hypot(...v.subarray(r * d, (r + 1) * d))
                 })
-          const qv = unit(values([n, d], seed), n)
+          const qv = unit(values([n, d], seed))
           // gallery row 0 repeats query row 0: a zero distance the clamp must keep at 0, not -1e-7 (or NaN after sqrt)
-          const gv = unit(values([g, d], seed + 1), g)
+          const gv = unit(values([g, d], seed + 1))
           gv.set(qv.subarray(0, d), 0)
           const norms = (v: Float32Array, rows: number) =>
             Float32Array.from({ length: rows }, (_, r) => v.subarray(r * d, (r + 1) * d).reduce((s, x) => s + x * x, 0))
