@@ -37,6 +37,7 @@ import { Learner, LearnerError, type LearnerService, type TrainInput } from "../
 import type { Metrics } from "../Metrics.ts"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import * as TaskData from "../TaskData.ts"
+import * as BaselinePersistence from "../baselines/Persistence.ts"
 import * as Baselines from "../baselines/Strategy.ts"
 import * as Consolidation from "../lstkc/Consolidation.ts"
 import * as Lstkc from "../lstkc/Lstkc.ts"
@@ -530,7 +531,10 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
           label: input.task.name,
           onProgress: input.onProgress,
-          ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
+          // no mid-task checkpoint for SI: its running path integral is not saved (a killed task restarts)
+          ...(input.checkpoint === undefined || (baselines !== undefined && Baselines.tracksUpdates(baselines))
+            ? {}
+            : { checkpoint: input.checkpoint }),
           ...(baselines === undefined
             ? {}
             : {
@@ -733,8 +737,12 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
     save: (handle, directory) =>
       Effect.gen(function* () {
-        const { model, states } = reidModelOf(handle)
+        const { model, states, baselines } = reidModelOf(handle)
         yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
+        if (baselines !== undefined)
+          yield* BaselinePersistence.save(baselines, path.join(directory, "baselines"), { height, width }).pipe(
+            Effect.mapError(fail("save the exemplar memory and regulariser state"))
+          )
         for (const s of states) {
           yield* Weights.writeDirectory(path.join(directory, s.entry.name), s.entry.state!.variables(s.value), {}).pipe(
             Effect.mapError(fail(`save the state of ${s.entry.name}`))
@@ -744,13 +752,11 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     load: (handle, directory) =>
       Effect.gen(function* () {
         const h = reidModelOf(handle)
-        if (h.baselines !== undefined) {
-          return yield* fail("resume")(
-            new Error(
-              "the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"
-            )
+        // rehearsal / EWC / MAS / SI: the exemplar memory and the regulariser's state, saved as data by `save`
+        if (h.baselines !== undefined)
+          yield* BaselinePersistence.load(h.baselines, path.join(directory, "baselines")).pipe(
+            Effect.mapError(fail("resume"))
           )
-        }
         // a checkpoint of a later task has a wider classifier: grow to it first
         const saved = yield* Effect.scoped(
           Effect.map(
