@@ -131,8 +131,8 @@ const file = (p: string, id: number): Item.Item => ({
 
 const method = (regularizer: MethodSpec["regularizer"], memory = true): MethodSpec => ({
   name: "m",
-  sampler,
-  terms: ce,
+  sampler: { kind: "pk", identities: 3, instances: 2 },
+  terms: [{ loss: "crossEntropy", labelSmoothing: 0, weight: 1 }],
   joint: false,
   ...(memory ? { rehearsal: { budget: { kind: "perIdentity", size: 2 }, selection: "random" } } : {}),
   ...(regularizer === undefined ? {} : { regularizer })
