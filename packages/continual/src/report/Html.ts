@@ -7,7 +7,7 @@
  * The charts are hand-written SVG (`Svg.ts`), not a charting library: see notes/issue-19.md.
  * @since 0.1.0
  */
-import { Provenance } from "@reidfx/train"
+import { Provenance } from "@reidfx/tensor"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
 import * as Svg from "./Svg.ts"

@@ -105,8 +105,23 @@ describe("the vocabulary is derived from the catalogs", () => {
       "krkc"
     ])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
-    expect([...Protocol.oldModelTerms].sort()).toEqual(["aka", "darkRank", "dwopp", "dwpp", "krkcCalibration", "lstkc", "lwf"])
-    expect([...Protocol.onlyOldModelTerms].sort()).toEqual(["darkRank", "dwopp", "dwpp", "krkcCalibration", "lstkc", "lwf"])
+    expect([...Protocol.oldModelTerms].sort()).toEqual([
+      "aka",
+      "darkRank",
+      "dwopp",
+      "dwpp",
+      "krkcCalibration",
+      "lstkc",
+      "lwf"
+    ])
+    expect([...Protocol.onlyOldModelTerms].sort()).toEqual([
+      "darkRank",
+      "dwopp",
+      "dwpp",
+      "krkcCalibration",
+      "lstkc",
+      "lwf"
+    ])
     expect([...Protocol.episodicTerms].sort()).toEqual(["dmml", "dwopp", "dwpp"])
   })
 

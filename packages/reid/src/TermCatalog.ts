@@ -23,7 +23,20 @@ import { tripletBatchHard } from "./terms/TripletBatchHard.ts"
 export { ObjectiveTerm }
 
 /** The built-in entries, in the order of `TermSpec`'s union. @category catalog */
-export const entries = [crossEntropy, tripletBatchHard, dmml, lwf, dwpp, dwopp, darkRank, aka, metric, lstkc, krkcSoftTriplet, krkcCalibration] as const
+export const entries = [
+  crossEntropy,
+  tripletBatchHard,
+  dmml,
+  lwf,
+  dwpp,
+  dwopp,
+  darkRank,
+  aka,
+  metric,
+  lstkc,
+  krkcSoftTriplet,
+  krkcCalibration
+] as const
 
 /** The built-in catalog. @category catalog */
 export const builtin: Registry.Registry<ObjectiveTerm.Any> = Registry.make<ObjectiveTerm.Any>("loss", entries)

@@ -13,10 +13,9 @@ import type { Item } from "@reidfx/data"
 import { Backend, RandomStream } from "@reidfx/tensor"
 import { Effect, Exit } from "effect"
 import * as Lifelong from "../src/Lifelong.ts"
-import { Progress, type ProgressEvent } from "../src/Progress.ts"
+import { Progress as Progresses, Runner } from "@reidfx/continual"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import * as Runner from "../src/Runner.ts"
 import * as Persistence from "../src/baselines/Persistence.ts"
 import * as Baselines from "../src/baselines/Strategy.ts"
 import type { MethodSpec } from "../src/Protocol.ts"
@@ -69,7 +68,7 @@ describe("rehearsal and regulariser runs resume", () => {
         // the cut: each unit is interrupted as its task-2 training starts (task 1 trained, evaluated, snapshotted)
         let cuts = 0
         const cut = {
-          emit: (event: ProgressEvent) =>
+          emit: (event: Progresses.ProgressEvent) =>
             event._tag === "StageStarted" && event.task === "task-2" && event.stage === "train"
               ? Effect.suspend(() => {
                   cuts++
@@ -81,7 +80,7 @@ describe("rehearsal and regulariser runs resume", () => {
           const first = yield* Effect.exit(
             Runner.run(protocol, { out }).pipe(
               Effect.provide(Lifelong.layer(protocol)),
-              Effect.provideService(Progress, cut)
+              Effect.provideService(Progresses.Progress, cut)
             )
           )
           assert.isTrue(Exit.isFailure(first))

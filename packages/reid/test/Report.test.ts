@@ -4,16 +4,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { Html, Json, Markdown, Report, Runner, Svg, Table } from "@reidfx/continual"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import { toHtml } from "../src/report/Html.ts"
-import { toJson } from "../src/report/Json.ts"
-import { toMarkdown } from "../src/report/Markdown.ts"
-import * as Report from "../src/report/Report.ts"
 import * as fc from "fast-check"
-import { lineChart, niceTicks } from "../src/report/Svg.ts"
-import { renderText, resultsTable, toText } from "../src/report/Table.ts"
-import * as Runner from "../src/Runner.ts"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
+
+const { toHtml } = Html
+const { toJson } = Json
+const { toMarkdown } = Markdown
+const { lineChart, niceTicks } = Svg
+const { renderText, resultsTable, toText } = Table
 
 const chromium = "/usr/bin/chromium"
 
@@ -72,7 +72,7 @@ describe("reports", () => {
     const json = JSON.parse(JSON.stringify(toJson(result))) as ReturnType<typeof toJson>
     expect(json.definitions.forgetting).toContain("Chaudhry")
     expect(json.cells.length).toBe(result.cells.length)
-    expect(json.protocol.name).toBe("fake-report")
+    expect((json.protocol as { readonly name: string }).name).toBe("fake-report")
   })
 
   it("the HTML is self-contained: no script, no external URL", () => {
