@@ -37,6 +37,12 @@ export const Options = Schema.Struct({
    * `CL_train_DwoPP.py` applies only when T != 1 (eps = 1e-5 there). Default 0 (none).
    */
   smoothing: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  /**
+   * The authors' floor on the probabilities inside the KL: `sum_c max(p_c, f) log(max(p_c, f) / max(q_c, f))`,
+   * so a probability below `f` contributes a constant and no gradient (`CL_train_DwoPP.py`:
+   * `clamp(min=1e-4)` on both distributions). Default: none (the exact KL, computed in log space).
+   */
+  clamp: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThan(1))),
   /** Whether the query's label class enters the normalisation. Set by `dwpp` / `dwopp`; default `without`. */
   positivePair: literalWithDefault(["with", "without"], "without")
 })
@@ -118,6 +124,7 @@ export const fromDistances = (
     readonly temperature: number
     readonly positivePair: PositivePair
     readonly smoothing?: number | undefined
+    readonly clamp?: number | undefined
   }
 ): tf.Scalar =>
   tf.tidy(() => {
@@ -135,11 +142,17 @@ export const fromDistances = (
     }
     const logOld = smooth(logProbabilities(detach(oldDistances), labels, options))
     const logNew = smooth(logProbabilities(newDistances, labels, options))
-    const diff = tf.sub(logOld, logNew)
-    // DwoPP: p_old = 0 in the label column; the mask also keeps its (finite) log difference out of the sum.
-    const kept =
-      options.positivePair === "with" ? diff : tf.mul(diff, tf.sub(1, labelMask(labels, oldDistances.shape[1])))
-    return tf.mean(tf.sum(tf.mul(tf.exp(logOld), kept), 1)) as tf.Scalar
+    // DwoPP: p_old = 0 in the label column; the mask also keeps its (finite) log difference out of the sum
+    // (the authors remove that column before the KL).
+    const keep = (t: tf.Tensor2D): tf.Tensor2D =>
+      options.positivePair === "with" ? t : tf.mul(t, tf.sub(1, labelMask(labels, oldDistances.shape[1])))
+    if (options.clamp !== undefined) {
+      // the authors' KL: both distributions floored at `clamp`; a floored entry is constant (zero gradient)
+      const pOld = tf.maximum(tf.exp(logOld), options.clamp)
+      const pNew = tf.maximum(tf.exp(logNew), options.clamp)
+      return tf.mean(tf.sum(keep(tf.mul(pOld, tf.sub(tf.log(pOld), tf.log(pNew))) as tf.Tensor2D), 1)) as tf.Scalar
+    }
+    return tf.mean(tf.sum(tf.mul(tf.exp(logOld), keep(tf.sub(logOld, logNew))), 1)) as tf.Scalar
   })
 
 /**

@@ -71,8 +71,7 @@ describe("the authors' settings", () => {
     const kd = term("aka", "lwf")!
     expect([kd.temperature, kd.weight]).toEqual([2, 4])
     // train_p_s.py: ide_loss + kd + plasticity (triplet on the fused features) + stability; no plain triplet
-    expect(term("aka", "tripletBatchHard")).toBeUndefined()
-    expect(term("aka", "crossEntropy")).toBeDefined()
+    expect(Strategy.builtins.aka.terms.map((t) => t.loss)).toEqual(["crossEntropy", "lwf", "aka"])
   })
 
   it("the authors' evaluation (eval.py): flip TTA summed, L2-normalised (NORMALIZE_FEATURE = True), trapezoid AP (utils.compute_map)", () => {
@@ -154,6 +153,49 @@ describe("the options behind them", () => {
       })
       expect(v.dataSync()[0]).toBeCloseTo(expected, 6)
       tf.dispose([oldD, newD, v])
+    }).pipe(Effect.provide(Backend.layerCpu))
+  )
+
+  it.effect("the authors' KL floor (CL_train_DwoPP.py clamp(min=1e-4)): sum max(p, f) log(max(p, f) / max(q, f))", () =>
+    Effect.sync(() => {
+      const f = 1e-4
+      const softmax = (d: ReadonlyArray<number>) => {
+        const e = d.map((x) => Math.exp(-x))
+        const z = e.reduce((a, b) => a + b, 0)
+        return e.map((x) => x / z)
+      }
+      const kl = (p: ReadonlyArray<number>, q: ReadonlyArray<number>) =>
+        p.reduce((a, pi, i) => a + Math.max(pi, f) * Math.log(Math.max(pi, f) / Math.max(q[i]!, f)), 0)
+      // DwoPP, label 0: the authors remove the label column, then softmax over the others (old: 1.7e-5 < f)
+      const oldD = tf.tensor2d([[0, 1, 12]])
+      const newD = tf.tensor2d([[0, 2, 3]])
+      const labels = Int32Array.from([0])
+      const without = { temperature: 1, positivePair: "without" as const }
+      const floored = Distill.PrototypeDistillation.fromDistances(oldD, newD, labels, { ...without, clamp: f })
+      expect(floored.dataSync()[0]).toBeCloseTo(kl(softmax([1, 12]), softmax([2, 3])), 6)
+      const exact = Distill.PrototypeDistillation.fromDistances(oldD, newD, labels, without)
+      const p = softmax([1, 12])
+      const q = softmax([2, 3])
+      expect(exact.dataSync()[0]).toBeCloseTo(p[0]! * Math.log(p[0]! / q[0]!) + p[1]! * Math.log(p[1]! / q[1]!), 6)
+      expect(floored.dataSync()[0]).not.toBeCloseTo(exact.dataSync()[0]!, 4)
+      // DwPP: a new probability below the floor is a constant, so its distance gets no gradient of its own (torch's
+      // clamp); what is left is through the other entries' normalisation, -q_2 (p_0 + p_1) ~ -5e-7
+      const withPair = { temperature: 1, positivePair: "with" as const }
+      const oldAll = tf.tensor2d([[0, 1, 2]])
+      const newAll = tf.tensor2d([[0, 1, 14]]) // q_2 = 6e-7 < f
+      const gradient = (options: {
+        readonly temperature: number
+        readonly positivePair: "with"
+        readonly clamp?: number
+      }) =>
+        tf.grad((d: tf.Tensor) =>
+          Distill.PrototypeDistillation.fromDistances(oldAll, d as tf.Tensor2D, labels, options)
+        )(newAll)
+      const gFloored = gradient({ ...withPair, clamp: f })
+      const gExact = gradient(withPair)
+      expect(Math.abs(gFloored.dataSync()[2]!)).toBeLessThan(1e-5)
+      expect(Math.abs(gExact.dataSync()[2]!)).toBeGreaterThan(0.01)
+      tf.dispose([oldD, newD, floored, exact, oldAll, newAll, gFloored, gExact])
     }).pipe(Effect.provide(Backend.layerCpu))
   )
 

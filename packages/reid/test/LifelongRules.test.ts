@@ -12,6 +12,7 @@ import { Backend, Rng } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Option } from "effect"
 import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
+import * as Demo from "../src/Demo.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
@@ -263,6 +264,48 @@ describe("the inter-domain benchmark", () => {
       expect(entries).toEqual([Pretraining.key(protocol)])
       yield* Effect.promise(() => fs.rm(cacheDir, { recursive: true, force: true }))
     }).pipe(Effect.provide(backend))
+  )
+
+  it.effect(
+    "the demo's test sets hold three times its tasks' identities, and enlarging them leaves the training data as it was",
+    () =>
+      Effect.gen(function* () {
+        const demo = yield* ProtocolFile.make(Demo.protocol)
+        const sequence = yield* ReidBenchmark.sequenceOf(demo)
+        const ids = (items: ReadonlyArray<Item.Item>) => new Set(items.map((i) => i.id))
+        expect(sequence.tasks.map((t) => [t.domain, t.identities.length, ids(t.test.query).size])).toEqual([
+          ["market", 30, 90],
+          ["cuhksysu", 24, 72],
+          ["duke", 30, 90],
+          ["msmt", 30, 90]
+        ])
+        // every test identity has a query in each of its 3 cameras and is in the gallery
+        for (const t of sequence.tasks) {
+          expect(t.test.query.length).toBe(3 * ids(t.test.query).size)
+          expect(ids(t.test.gallery)).toEqual(ids(t.test.query))
+        }
+        expect(ids(sequence.unseen.query).size).toBe(4 * 24)
+        // the same benchmark with the earlier, smaller test sets (as many test identities as training ones)
+        const split = Demo.protocol.data.split
+        if (split.kind !== "interDomain") throw new Error("inter-domain expected")
+        const smaller = yield* ProtocolFile.make({
+          ...Demo.protocol,
+          data: {
+            split: { ...split, sequence: split.sequence.map((t) => ({ ...t, testIdentities: t.identities })) }
+          }
+        })
+        const before = yield* ReidBenchmark.sequenceOf(smaller)
+        const key = (i: Item.Item) => `${i.id}/${i.source._tag === "Rendered" ? i.source.key : ""}`
+        for (const [k, t] of sequence.tasks.entries()) {
+          const old = before.tasks[k]!
+          expect(t.train.map(key)).toEqual(old.train.map(key))
+          const pixels = (i: Item.Item) =>
+            i.source._tag === "Rendered" ? Array.from(i.source.render(48, 24).data) : []
+          expect(pixels(t.train[0]!)).toEqual(pixels(old.train[0]!))
+          // the earlier test set is part of the larger one
+          for (const id of ids(old.test.query)) expect(ids(t.test.query).has(id)).toBe(true)
+        }
+      })
   )
 
   it("identities both trained on and tested on are a typed error naming them", () => {

@@ -23,7 +23,9 @@ export const Options = Schema.Struct({
   temperature: positive(1),
   distance: distanceField("squaredEuclidean"),
   /** The authors' smoothing eps (see `PrototypeDistillation`); default none. */
-  smoothing: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0)))
+  smoothing: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** The authors' probability floor inside the KL (see `PrototypeDistillation`); default none (the exact KL). */
+  clamp: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThan(1)))
 })
 export type Options = typeof Options.Type
 export type OptionsInput = typeof Options.Encoded

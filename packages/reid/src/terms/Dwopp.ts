@@ -1,7 +1,8 @@
 /**
- * `{ loss: dwopp, temperature, smoothing }`: distillation without positive pairs (Wang et al. 2022): the KL of
- * the old and new prototype softmax over the episode's classes without the query's own. `@reidfx/distill`'s
- * `dwopp`, from the old model.
+ * `{ loss: dwopp, temperature, smoothing, clamp }`: distillation without positive pairs (Wang et al. 2022): the
+ * KL of the old and new prototype softmax over the episode's classes without the query's own. `smoothing` and
+ * `clamp` as for `dwpp` (the authors' floor on both distributions inside the KL, 1e-4 in
+ * `CL_train_DwoPP.py`; default none, the exact KL). `@reidfx/distill`'s `dwopp`, from the old model.
  * @since 0.3.0
  */
 import * as Distill from "@reidfx/distill"
@@ -13,13 +14,18 @@ import * as ObjectiveTerm from "./ObjectiveTerm.ts"
 export const dwopp = ObjectiveTerm.make({
   name: "dwopp",
   description: "distillation without positive pairs (Wang et al. 2022)",
-  fields: { temperature: withDefault(Positive, 1), smoothing: Schema.optionalKey(NonNegative) },
+  fields: {
+    temperature: withDefault(Positive, 1),
+    smoothing: Schema.optionalKey(NonNegative),
+    clamp: Schema.optionalKey(Positive.check(Schema.isLessThan(1)))
+  },
   needs: { oldModel: "whole", episodic: true },
   makeWithOldModel: (spec) => [
     Distill.dwopp({
       temperature: spec.temperature,
       weight: spec.weight,
-      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing })
+      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }),
+      ...(spec.clamp === undefined ? {} : { clamp: spec.clamp })
     })
   ]
 })

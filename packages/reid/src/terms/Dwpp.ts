@@ -1,7 +1,8 @@
 /**
- * `{ loss: dwpp, temperature, smoothing }`: distillation with positive pairs: KL of the old and new prototype
- * softmax over the episode's classes. `smoothing`: the authors' `p <- normalize(p + eps / C)` when T != 1 (eps
- * 1e-5 in `CL_train_DwoPP.py`). `@reidfx/distill`'s `dwpp`, from the old model.
+ * `{ loss: dwpp, temperature, smoothing, clamp }`: distillation with positive pairs: KL of the old and new
+ * prototype softmax over the episode's classes. `smoothing`: the authors' `p <- normalize(p + eps / C)` when
+ * T != 1 (eps 1e-5 in `CL_train_DwoPP.py`); `clamp`: the authors' floor on both distributions inside the KL
+ * (1e-4 there; default none, the exact KL). `@reidfx/distill`'s `dwpp`, from the old model.
  * @since 0.3.0
  */
 import * as Distill from "@reidfx/distill"
@@ -13,13 +14,18 @@ import * as ObjectiveTerm from "./ObjectiveTerm.ts"
 export const dwpp = ObjectiveTerm.make({
   name: "dwpp",
   description: "distillation with positive pairs: KL of the old and new prototype softmax over the episode",
-  fields: { temperature: withDefault(Positive, 10), smoothing: Schema.optionalKey(NonNegative) },
+  fields: {
+    temperature: withDefault(Positive, 10),
+    smoothing: Schema.optionalKey(NonNegative),
+    clamp: Schema.optionalKey(Positive.check(Schema.isLessThan(1)))
+  },
   needs: { oldModel: "whole", episodic: true },
   makeWithOldModel: (spec) => [
     Distill.dwpp({
       temperature: spec.temperature,
       weight: spec.weight,
-      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing })
+      ...(spec.smoothing === undefined ? {} : { smoothing: spec.smoothing }),
+      ...(spec.clamp === undefined ? {} : { clamp: spec.clamp })
     })
   ]
 })
