@@ -117,13 +117,5 @@ export const registry = ProtocolKind.registry<KindError, never>([lifelong, Mdkt.
 export const run = (value: unknown, source: string, request: ProtocolKind.RunRequest): Effect.Effect<void, KindError> =>
   Effect.gen(function* () {
     const prepared = yield* ProtocolKind.prepare(registry, value, source)
-    if (
-      prepared.kind !== lifelong.name &&
-      (request.printConfig === true || request.dryRun === true || request.mlflow !== undefined)
-    ) {
-      return yield* Effect.fail({
-        message: `--print-config, --dry-run and --mlflow apply to lifelong protocols for now; ${source} is a ${prepared.kind} protocol`
-      })
-    }
     yield* prepared.run(request)
   }).pipe(Effect.provide(Progress.layerConsole()), Effect.provideService(References.MinimumLogLevel, "Warn"))

@@ -188,7 +188,7 @@ const cases: ReadonlyArray<Case> = [
   {
     name: "--set optimizer.lr=0.1",
     args: [...train, "--set", "optimizer.lr=0.1", "--output", out("lr")],
-    line: 'reidfx: invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.baseLr)',
+    line: 'reidfx: invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.learningRate)',
     untouched: out("lr")
   },
   {
