@@ -230,6 +230,7 @@ export type SamplerSpec = typeof SamplerSpec.Type
  */
 export const TermSpec = Schema.Union(TermCatalog.specSchemas(TermCatalog.entries))
 export type TermSpec = typeof TermSpec.Type
+/** The loss names a method's term can declare (the `loss` field of a {@link TermSpec}). */
 export type TermLoss = TermSpec["loss"]
 
 /** The terms that read the old model, so cannot run on the first task (from the catalog's `needs.oldModel`). */

@@ -32,6 +32,7 @@ import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernel
 export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
 export type BackendName = typeof BackendName.Type
 
+/** What a backend layer reports: its reidfx and tfjs names, its threads and the kernels reidfx registered on it. */
 export interface BackendInfo {
   /** The reidfx name of the backend that is active. */
   readonly name: Exclude<BackendName, "auto">

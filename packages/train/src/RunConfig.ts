@@ -135,6 +135,7 @@ export const RunConfig = Schema.Struct({
   evalBatchSize: Count(1, 65_536).pipe(defType(128))
 })
 export type RunConfig = typeof RunConfig.Type
+/** A run config as written in a file or code, before defaults are applied. */
 export type RunConfigInput = typeof RunConfig.Encoded
 
 /** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all): `ConfigIssues.keysAt`. */
