@@ -182,7 +182,7 @@ export const matricesSpec = (options: {
   const top = ticks[ticks.length - 1]!
   const rows = options.rowOrder ?? [...new Set(options.matrices.flatMap((m) => m.rowLabels))]
   const columns = [...new Set(options.matrices.flatMap((m) => m.columnLabels))]
-  const cellWidth = options.matrices.some((m) => m.errors !== undefined) ? 72 : 52
+  const cellWidth = options.matrices.some((m) => m.errors !== undefined) ? 66 : 48
   return {
     background: "white",
     data: { values },
