@@ -17,6 +17,7 @@ const packages = [
   "train",
   "distill",
   "continual",
+  "reid",
   "video",
   "sweep",
   "cli"

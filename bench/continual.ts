@@ -5,7 +5,8 @@
  * the wall time of a task (data loading, rendering on the first epoch, augmentation included).
  * `REIDFX_BENCH_NO_TRAINING=1` skips the training cases.
  */
-import { Demo, Html, Ledger, Lifelong, ProtocolFile, Runner, Strategy } from "@reidfx/continual"
+import { Html, Ledger, Runner } from "@reidfx/continual"
+import { Demo, Lifelong, ProtocolFile, ReidMethods, Strategy } from "@reidfx/reid"
 import { Effect } from "effect"
 import type { BenchRow } from "./run.ts"
 
@@ -60,8 +61,9 @@ const bigResult = (): Runner.RunResult => {
   const protocol = Effect.runSync(ProtocolFile.make({ ...Demo.protocol, methods: methods as never }))
   return {
     protocol,
+    protocolJson: ProtocolFile.toJson(protocol),
     layout: { tasks, testSets },
-    methods: protocol.methods.map((m) => Runner.methodInfo(Strategy.resolve(m))),
+    methods: protocol.methods.map((m) => ReidMethods.info(Strategy.resolve(m))),
     seeds: [0, 1, 2],
     cells,
     units: [],

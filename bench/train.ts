@@ -12,7 +12,8 @@
  */
 import { fileURLToPath } from "node:url"
 import { Rng } from "@reidfx/tensor"
-import { RunConfig, StrongBaseline, Trainer } from "@reidfx/train"
+import { Trainer } from "@reidfx/train"
+import { RunConfig, StrongBaseline } from "@reidfx/reid"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Stream } from "effect"
 import { type BenchRow, cpuMsSince, median, runStandaloneOnWasm } from "./_lib.ts"

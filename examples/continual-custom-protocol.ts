@@ -7,8 +7,9 @@
  *     node --conditions=@reidfx/source examples/continual-custom-protocol.ts
  *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/continual-custom-protocol.ts   # < 1 minute
  */
-import { Lifelong, Progress, ProtocolFile, Stage, Strategy, Table, TaskData } from "@reidfx/continual"
+import { Progress, Stage, Table, TaskData } from "@reidfx/continual"
 import { Backend } from "@reidfx/tensor"
+import { Lifelong, ProtocolFile, Strategy } from "@reidfx/reid"
 import { Effect, References } from "effect"
 
 const smoke = process.env.REIDFX_SMOKE === "1"

@@ -14,19 +14,11 @@
  *     node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts
  *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts   # seconds
  */
-import {
-  Catalogs,
-  Lifelong,
-  LifelongStrategy,
-  ObjectiveTerm,
-  Progress,
-  ProtocolFields,
-  ProtocolFile,
-  Table
-} from "@reidfx/continual"
+import { Progress, Table } from "@reidfx/continual"
 import { Source } from "@reidfx/distill"
 import { Term } from "@reidfx/metric"
 import { Backend } from "@reidfx/tensor"
+import { Catalogs, Lifelong, LifelongStrategy, ObjectiveTerm, ProtocolFields, ProtocolFile } from "@reidfx/reid"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, References } from "effect"
 

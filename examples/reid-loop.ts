@@ -33,7 +33,8 @@ import {
 import { evaluateRanking, pairwiseDistances, RankedList, track, trackingScores } from "@reidfx/eval"
 import { Model, Weights } from "@reidfx/model"
 import { Backend } from "@reidfx/tensor"
-import { Evaluate, SavedModel } from "@reidfx/train"
+import { SavedModel } from "@reidfx/train"
+import { Evaluate } from "@reidfx/reid"
 import { Effect } from "effect"
 
 const smoke = process.env.REIDFX_SMOKE === "1"

@@ -7,8 +7,8 @@
  */
 import * as path from "node:path"
 import { type Dataset, type Item, Readers } from "@reidfx/data"
-import { DatasetConfig } from "@reidfx/train"
 import { BoundedRead } from "@reidfx/tensor"
+import { DatasetConfig } from "@reidfx/reid"
 import { Effect, Option } from "effect"
 import { CliError } from "effect/cli"
 

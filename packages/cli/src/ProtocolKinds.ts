@@ -1,22 +1,14 @@
 /**
  * The protocol kinds `reidfx run` knows (`@reidfx/continual`'s `ProtocolKind` registry): `lifelong` (the default
- * of a file without a `kind` field; `@reidfx/continual`) and `mdkt` (`@reidfx/video`). A file's declared `kind`
+ * of a file without a `kind` field; `@reidfx/reid`) and `mdkt` (`@reidfx/video`). A file's declared `kind`
  * picks the entry; the entry decodes the file with its Schema and runs it on the shared run engine (run folder,
  * resume after the last completed stage, atomic writes, the `Progress` service). Adding a kind is one entry here.
  * @since 0.1.0
  */
-import {
-  DataRoots,
-  Lifelong,
-  Progress,
-  Protocol,
-  ProtocolFile,
-  ProtocolKind,
-  type Runner,
-  Table
-} from "@reidfx/continual"
+import { Progress, ProtocolKind, type Runner, Table } from "@reidfx/continual"
 import { RunFolder } from "@reidfx/tensor"
 import { Mdkt } from "@reidfx/video"
+import { DataRoots, Lifelong, Protocol, ProtocolFile } from "@reidfx/reid"
 import { Console, Effect, References } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
@@ -100,7 +92,7 @@ const dryRun = (p: Protocol.Protocol, out: string, methods: ReadonlyArray<string
     ].join("\n")
   })
 
-/** The `lifelong` kind: `@reidfx/continual`'s `Protocol` (a `kind: lifelong` field is accepted and dropped). */
+/** The `lifelong` kind: `@reidfx/reid`'s `Protocol` (a `kind: lifelong` field is accepted and dropped). */
 export const lifelong = ProtocolKind.make({
   name: ProtocolKind.defaultKind,
   description: "lifelong ReID over a sequence of tasks (@reidfx/continual)",

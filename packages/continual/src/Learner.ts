@@ -11,7 +11,7 @@ import { Context, Data, type Effect, type Option, type Scope } from "effect"
 import type { TaskInfo, TestSetInfo } from "./Benchmark.ts"
 import type { TaskDataClosed } from "./errors.ts"
 import type { Metrics } from "./Metrics.ts"
-import type { MethodSpec, Protocol, TermSpec } from "./Protocol.ts"
+import type { RunnableMethod, RunnableProtocol } from "./RunnableProtocol.ts"
 import type { TaskData } from "./TaskData.ts"
 
 /** A trainable model owned by the learner (opaque to the engine; typed for the learner, see {@link typed}). */
@@ -62,12 +62,21 @@ export interface TrainSummary {
   readonly formula: string
 }
 
-/** Everything a training stage hands the learner. */
-export interface TrainInput<M = unknown, F = unknown> {
+/**
+ * Everything a training stage hands the learner. `Protocol`, `Method` and `Term` are the recipe's types (the
+ * engine passes on what the recipe's `Methods` service resolved).
+ */
+export interface TrainInput<
+  M = unknown,
+  F = unknown,
+  Protocol = RunnableProtocol,
+  Method = RunnableMethod,
+  Term = unknown
+> {
   readonly protocol: Protocol
-  readonly method: MethodSpec
+  readonly method: Method
   /** The method's terms that run on this task (without old-model terms when there is no old model). */
-  readonly terms: ReadonlyArray<TermSpec>
+  readonly terms: ReadonlyArray<Term>
   readonly task: TaskInfo
   readonly model: ModelHandle<M>
   readonly oldModel: Option.Option<FrozenModelHandle<F>>
@@ -96,23 +105,25 @@ export class LearnerError extends Data.TaggedError("LearnerError")<{
 
 /**
  * What the engine needs from a learner, with its handles typed: `M` is the learner's trainable model, `F` its
- * frozen model (the engine never looks inside). @category models
+ * frozen model (the engine never looks inside); `Protocol`, `Method` and `Term` are the recipe's. @category models
  */
-export interface TypedLearnerService<M, F> {
+export interface TypedLearnerService<M, F, Protocol = RunnableProtocol, Method = RunnableMethod, Term = unknown> {
   /** A fresh model for a method (initialised from the current `Rng`), owned by the current Scope. */
   readonly create: (input: {
     readonly protocol: Protocol
-    readonly method: MethodSpec
+    readonly method: Method
     readonly classes: number
   }) => Effect.Effect<ModelHandle<M>, LearnerError, Scope.Scope>
   /** Trains the model on the task. */
-  readonly train: (input: TrainInput<M, F>) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
+  readonly train: (
+    input: TrainInput<M, F, Protocol, Method, Term>
+  ) => Effect.Effect<TrainSummary, LearnerError | TaskDataClosed>
   /** A frozen copy of the model, owned by the current Scope. */
   readonly snapshot: (model: ModelHandle<M>) => Effect.Effect<FrozenModelHandle<F>, LearnerError, Scope.Scope>
   /** Retrieval metrics of the model on an opened test set. */
   readonly evaluate: (input: {
     readonly protocol: Protocol
-    readonly method: MethodSpec
+    readonly method: Method
     readonly model: ModelHandle<M>
     readonly testSet: TestSetInfo
     readonly data: unknown
@@ -130,7 +141,9 @@ export type LearnerService = TypedLearnerService<unknown, unknown>
  * A learner written against its own model types, as the engine's service: the engine only hands back the
  * handles the same learner created, so this one erasure is the only place the types meet. @category constructors
  */
-export const typed = <M, F>(service: TypedLearnerService<M, F>): LearnerService => service as unknown as LearnerService
+export const typed = <M, F, Protocol, Method, Term>(
+  service: TypedLearnerService<M, F, Protocol, Method, Term>
+): LearnerService => service as unknown as LearnerService
 
 /** The learner of the run. @category services */
 export class Learner extends Context.Service<Learner, LearnerService>()("@reidfx/continual/Learner") {}

@@ -6,7 +6,7 @@
  * `logged` also records every step and evaluation into a run's trackers (history files, TensorBoard, MLflow).
  * @since 0.1.0
  */
-import { Progress as TrainProgressLine, type RunLog } from "@reidfx/train"
+import { ProgressText as TrainProgressLine, type RunLog } from "@reidfx/tensor"
 import { Context, Effect, Layer } from "effect"
 import type { TrainProgress } from "./Learner.ts"
 import type { Metrics } from "./Metrics.ts"

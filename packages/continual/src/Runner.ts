@@ -19,15 +19,14 @@ import { Benchmark, type BenchmarkError, confined, seenTestSets, type TaskInfo, 
 import { NoOldModel, RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
 import { type FrozenModel, Learner, type LearnerError, type ModelHandle } from "./Learner.ts"
 import type * as Ledger from "./Ledger.ts"
+import { type MethodInfo, Methods } from "./Methods.ts"
 import * as Progress from "./Progress.ts"
-import type { MethodSpec, Protocol, StageSpec } from "./Protocol.ts"
-import * as ProtocolFile from "./ProtocolFile.ts"
+import type { RunnableMethod, RunnableProtocol, StageSpec } from "./RunnableProtocol.ts"
 import * as RunStore from "./RunStore.ts"
 import * as Stage from "./Stage.ts"
-import * as Catalogs from "./Catalogs.ts"
-import * as SamplerCatalog from "./SamplerCatalog.ts"
-import * as Strategy from "./Strategy.ts"
 import * as TaskData from "./TaskData.ts"
+
+type MethodSpec = RunnableMethod
 
 /** Options of a run. */
 export interface RunOptions<E = never, R = never> {
@@ -41,18 +40,14 @@ export interface RunOptions<E = never, R = never> {
   readonly seeds?: ReadonlyArray<number>
 }
 
-/** One method as run. */
-export interface MethodInfo {
-  readonly name: string
-  readonly label: string
-  readonly formula: string
-  readonly sampler: string
-  readonly joint: boolean
-}
+/** One method as run (the recipe's `Methods.info`). */
+export type { MethodInfo } from "./Methods.ts"
 
 /** What a run produced. */
-export interface RunResult {
-  readonly protocol: Protocol
+export interface RunResult<P extends RunnableProtocol = RunnableProtocol> {
+  readonly protocol: P
+  /** The protocol as JSON (the recipe's `Methods.encode`): what `protocol.json` and `results.json` hold. */
+  readonly protocolJson: unknown
   readonly layout: Ledger.Layout
   readonly methods: ReadonlyArray<MethodInfo>
   readonly seeds: ReadonlyArray<number>
@@ -75,15 +70,6 @@ export type RunError =
   | NoOldModel
   | RunFolderRefused
 
-/** The method info shown in reports. */
-export const methodInfo = (method: MethodSpec): MethodInfo => ({
-  name: method.name,
-  label: Strategy.label(method),
-  formula: Strategy.formula(method.terms),
-  sampler: SamplerCatalog.builtin.require(method.sampler.kind).show(method.sampler),
-  joint: method.joint
-})
-
 /** The seed of the stages of task `task` under protocol seed `seed`. */
 export const taskSeed = (seed: number, task: number): number =>
   Random.hashString(`reidfx/continual/seed-${seed}/task-${task}`)
@@ -93,16 +79,17 @@ const safeKey = (key: string) => key.replace(/[^A-Za-z0-9_.-]+/g, "_")
 const now = () => performance.now() / 1000
 
 const runUnit = <E, R>(
-  protocol: Protocol,
+  protocol: RunnableProtocol,
   method: MethodSpec,
   seed: number,
   unit: number,
   units: number,
   options: RunOptions<E, R>
-): Effect.Effect<RunStore.UnitState, RunError | E, Benchmark | Learner | R> =>
+): Effect.Effect<RunStore.UnitState, RunError | E, Benchmark | Learner | Methods | R> =>
   Effect.gen(function* () {
     const benchmark = yield* Benchmark
     const learner = yield* Learner
+    const methods = yield* Methods
     const out = options.out
     const dir = out === undefined ? undefined : RunStore.unitDir(out, method.name, seed)
     let state =
@@ -276,18 +263,15 @@ const runUnit = <E, R>(
                 let detail = ""
                 switch (spec.kind) {
                   case "train": {
-                    const { terms: termCatalog } = yield* Catalogs.Catalogs
                     if (
-                      Strategy.needsOldModel(method, termCatalog) &&
+                      (yield* methods.needsOldModel(method)) &&
                       Option.isNone(oldModel) &&
                       task.index > 0 &&
                       !method.joint
                     ) {
                       return yield* new NoOldModel({ stage: "train", task: task.index })
                     }
-                    const terms = method.joint
-                      ? method.terms
-                      : Strategy.termsForTask(method, Option.isSome(oldModel), termCatalog)
+                    const terms = yield* methods.termsForTask(method, method.joint || Option.isSome(oldModel))
                     // the mid-task checkpoint: a killed run resumes inside the task (removed once the stage is committed)
                     const partial =
                       dir === undefined ? undefined : path.join(dir, "ckpt", `${safeKey(key)}-partial.ckpt`)
@@ -414,7 +398,10 @@ const runUnit = <E, R>(
   })
 
 /** Fails unless every custom stage of the protocol is registered in `options.stages` (checked before anything runs or is written). */
-export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>): Effect.Effect<void, StageFailed> => {
+export const checkStages = <E, R>(
+  protocol: RunnableProtocol,
+  options: RunOptions<E, R>
+): Effect.Effect<void, StageFailed> => {
   const missing = [
     ...new Set(
       protocol.stages.flatMap((s) => (s.kind === "custom" && options.stages?.[s.name] === undefined ? [s.name] : []))
@@ -422,7 +409,7 @@ export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>)
   ]
   if (missing.length === 0) return Effect.void
   const method = protocol.methods
-    .map((m) => (typeof m === "string" ? m : m.name))
+    .map((m) => (typeof m === "string" ? m : ((m as { readonly name?: string }).name ?? "")))
     .find((m) => options.methods === undefined || options.methods.includes(m))
   return Effect.fail(
     new StageFailed({
@@ -438,18 +425,20 @@ export const checkStages = <E, R>(protocol: Protocol, options: RunOptions<E, R>)
 }
 
 /**
- * Runs a protocol on the provided `Benchmark` and `Learner`. Returns every evaluation (the ledger's cells)
- * and what was trained. With `options.out`, persists each stage and resumes an interrupted run.
+ * Runs a protocol on the provided `Benchmark`, `Learner` and `Methods` (a recipe's: `@reidfx/reid`'s
+ * `Lifelong.layer` for a lifelong ReID protocol). Returns every evaluation (the ledger's cells) and what was
+ * trained. With `options.out`, persists each stage and resumes an interrupted run.
  */
-export const run = <E = never, R = never>(
-  protocol: Protocol,
+export const run = <P extends RunnableProtocol, E = never, R = never>(
+  protocol: P,
   options: RunOptions<E, R> = {}
-): Effect.Effect<RunResult, RunError | E, Benchmark | Learner | R> =>
+): Effect.Effect<RunResult<P>, RunError | E, Benchmark | Learner | Methods | R> =>
   Effect.gen(function* () {
     const benchmark = yield* Benchmark
     const start = now()
-    const catalogs = yield* Catalogs.Catalogs
-    const allMethods = protocol.methods.map((m) => Strategy.resolve(m, catalogs.strategies))
+    const book = yield* Methods
+    const allMethods = yield* book.resolve(protocol)
+    const protocolJson = yield* book.encode(protocol)
     const methods = allMethods.filter((m) => options.methods === undefined || options.methods.includes(m.name))
     const seeds = protocol.seeds.filter((s) => options.seeds === undefined || options.seeds.includes(s))
     yield* checkStages(protocol, options)
@@ -458,7 +447,7 @@ export const run = <E = never, R = never>(
       Interrupted.setHint("rerun the same command to resume")
       const file = path.join(options.out, "protocol.json")
       const saved = yield* RunStore.readJson(file)
-      const text = ProtocolFile.toJsonText(protocol, catalogs)
+      const text = JSON.stringify(protocolJson, null, 2)
       if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(JSON.parse(text))) {
         return yield* new RunMismatch({
           path: options.out,
@@ -498,8 +487,9 @@ export const run = <E = never, R = never>(
     yield* Progress.emit({ _tag: "RunDone", seconds })
     return {
       protocol,
+      protocolJson,
       layout: { tasks: benchmark.tasks.length, testSets: benchmark.testSets },
-      methods: shown.map(methodInfo),
+      methods: shown.map(book.info),
       seeds,
       cells: states.flatMap((s) => s.cells),
       units: states,

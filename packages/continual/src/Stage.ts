@@ -13,13 +13,13 @@ import type { Effect, Option } from "effect"
 import type { TaskInfo } from "./Benchmark.ts"
 import type { FrozenModel, ModelHandle, TrainSummary } from "./Learner.ts"
 import type { Cell } from "./Ledger.ts"
-import type { MethodSpec, Protocol, StageSpec } from "./Protocol.ts"
+import type { RunnableMethod, RunnableProtocol, StageSpec } from "./RunnableProtocol.ts"
 import type { TaskData } from "./TaskData.ts"
 
 /** What a stage sees. */
-export interface StageContext {
+export interface StageContext<Protocol = RunnableProtocol, Method = RunnableMethod> {
   readonly protocol: Protocol
-  readonly method: MethodSpec
+  readonly method: Method
   readonly seed: number
   /** The current task (for a joint method: the union of every task). */
   readonly task: TaskInfo
@@ -84,7 +84,7 @@ export const key = (task: number | "init", index: number, spec: StageSpec): stri
     : `task-${task}/${index}-${spec.kind === "custom" ? `custom-${spec.name}` : spec.kind}`
 
 /** Whether the evaluation schedule measures after a task. */
-export const evaluatesAfter = (protocol: Protocol, task: number, lastTask: number): boolean => {
+export const evaluatesAfter = (protocol: RunnableProtocol, task: number, lastTask: number): boolean => {
   const after = protocol.evaluation.after
   if (after === "everyTask") return true
   if (after === "lastTask") return task === lastTask

@@ -3,11 +3,11 @@
  * task ends; reading it afterwards fails with `TaskDataClosed`. This is the lifelong rule ("data from previous
  * tasks are unavailable in successive ones") enforced by construction rather than by discipline.
  *
- * The implementation is `@reidfx/data`'s `ScopedTaskData` (one task-data type and one `TaskDataClosed` for the
+ * The implementation is `@reidfx/tensor`'s `ScopedTaskData` (one task-data type and one `TaskDataClosed` for the
  * whole stack), re-exported here under the names the engine has always used.
  * @since 0.1.0
  */
-import { ScopedTaskData } from "@reidfx/data"
+import { ScopedTaskData } from "@reidfx/tensor"
 
 /** The training data of one task. `A` is what the benchmark provides (items, an index, a batch stream...). */
 export type TaskData<A> = ScopedTaskData.TaskData<A>

@@ -1,42 +1,15 @@
 /**
- * The typed errors of `@reidfx/continual`. Each one's `message` says what went wrong and what to do.
+ * The typed errors of `@reidfx/continual` (the engine). Each one's `message` says what went wrong and what to do.
  * @since 0.1.0
  */
 import { describeCause } from "@reidfx/tensor"
 import { Data } from "effect"
 
 /**
- * A stage tried to read the training data of a task that has ended: `@reidfx/data`'s `TaskDataClosed`, the one
+ * A stage tried to read the training data of a task that has ended: `@reidfx/tensor`'s `TaskDataClosed`, the one
  * error of every task-data reader. @category errors
  */
-export { TaskDataClosed } from "@reidfx/data"
-
-/** A protocol (file or value) does not decode. `issues` lists each problem with its path. @category errors */
-export class ProtocolDecodeError extends Data.TaggedError("ProtocolDecodeError")<{
-  /** Where the protocol came from (a file path, or "value"). */
-  readonly source: string
-  readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
-}> {
-  override get message(): string {
-    return `invalid protocol (${this.source}):\n` + this.issues.map((i) => `  - at ${i.path}: ${i.message}`).join("\n")
-  }
-}
-
-/**
- * A method uses a term that needs the old model (LwF, DwPP, DwoPP, AKA's stability term) but does not say what
- * happens on the first task, where there is no old model. @category errors
- */
-export class OldModelUndeclared extends Data.TaggedError("OldModelUndeclared")<{
-  readonly method: string
-  readonly terms: ReadonlyArray<string>
-}> {
-  override get message(): string {
-    return (
-      `method "${this.method}": the term(s) ${this.terms.join(", ")} need the old model, which does not exist ` +
-      `on the first task; set firstTask: "withoutOldModelTerms" (train the first task without them)`
-    )
-  }
-}
+export { TaskDataClosed } from "@reidfx/tensor"
 
 /** A stage needs the old model and there is none (no snapshot stage ran before it). @category errors */
 export class NoOldModel extends Data.TaggedError("NoOldModel")<{
@@ -87,18 +60,5 @@ export class StageFailed extends Data.TaggedError("StageFailed")<{
   override get message(): string {
     const detail = this.cause instanceof Error ? this.cause.message : String(this.cause)
     return `method ${this.method}, seed ${this.seed}, task ${this.task}, stage ${this.stage}: ${detail}`
-  }
-}
-
-/**
- * A task's training set holds old data beyond the declared exemplar memory (an item of an earlier task that
- * is not in the memory, or a memory over its budget): "no old data beyond the declared memory". @category errors
- */
-export class OldDataBeyondMemory extends Data.TaggedError("OldDataBeyondMemory")<{
-  readonly task: number
-  readonly detail: string
-}> {
-  override get message(): string {
-    return `task ${this.task}: ${this.detail}; a rehearsal method may train only on the current task and its declared exemplar memory`
   }
 }

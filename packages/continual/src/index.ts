@@ -1,11 +1,13 @@
 /**
- * @reidfx/continual: lifelong object ReID as declared pipelines. Protocols as data (and files), stages over
- * scoped task data, the methods of the DwoPP paper as strategies, the ledger (mAP, CMC, mINP, seen average,
- * forgetting, BWT over seeds) and its reports (terminal, Markdown, JSON, HTML with inline SVG plots).
+ * @reidfx/continual: the generic lifelong engine. A protocol's stages run over scoped task data, method after
+ * method and seed after seed, with resume after the last completed stage (`Runner`, `Stage`, `RunStore`,
+ * `StageJournal`, `TaskData`), the `Benchmark`, `Learner` and `Methods` services a recipe provides, progress
+ * events, the ledger (mAP, CMC, mINP, seen average, forgetting, BWT over seeds) and its reports (terminal,
+ * Markdown, JSON, HTML with inline SVG plots). It depends on `@reidfx/tensor` only; the lifelong ReID recipe
+ * (protocol vocabulary, strategies, learner, demo) is `@reidfx/reid`.
  * @since 0.1.0
  */
 export * as Benchmark from "./Benchmark.ts"
-export * as Catalogs from "./Catalogs.ts"
 export * from "./errors.ts"
 export * as Html from "./report/Html.ts"
 export * as Json from "./report/Json.ts"
@@ -16,30 +18,13 @@ export * as Svg from "./report/Svg.ts"
 export * as Table from "./report/Table.ts"
 export * as Learner from "./Learner.ts"
 export * as Ledger from "./Ledger.ts"
+export * as Methods from "./Methods.ts"
 export * as Metrics from "./Metrics.ts"
 export * as Progress from "./Progress.ts"
-export * as Protocol from "./Protocol.ts"
-export * as ProtocolFields from "./ProtocolFields.ts"
-export * as ProtocolFile from "./ProtocolFile.ts"
 export * as ProtocolKind from "./ProtocolKind.ts"
+export * as RunnableProtocol from "./RunnableProtocol.ts"
 export * as Runner from "./Runner.ts"
 export * as RunStore from "./RunStore.ts"
 export * as Stage from "./Stage.ts"
 export * as StageJournal from "./StageJournal.ts"
-export * as SamplerCatalog from "./SamplerCatalog.ts"
-export * as MethodSampler from "./samplers/MethodSampler.ts"
-export * as Strategy from "./Strategy.ts"
-export * as StrategyCatalog from "./StrategyCatalog.ts"
-export * as LifelongStrategy from "./strategies/LifelongStrategy.ts"
-export * as TermCatalog from "./TermCatalog.ts"
-export * as ObjectiveTerm from "./terms/ObjectiveTerm.ts"
 export * as TaskData from "./TaskData.ts"
-export * as Lifelong from "./Lifelong.ts"
-export * as Aka from "./reid/Aka.ts"
-export * as Lstkc from "./lstkc/Lstkc.ts"
-export * as LstkcConsolidation from "./lstkc/Consolidation.ts"
-export * as DataRoots from "./reid/DataRoots.ts"
-export * as ReidBenchmark from "./reid/ReidBenchmark.ts"
-export * as ReidLearner from "./reid/ReidLearner.ts"
-export * as Demo from "./Demo.ts"
-export * as QuickDemo from "./QuickDemo.ts"

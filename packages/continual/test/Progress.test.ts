@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { Tracker as RunLog } from "@reidfx/train"
+import type { Tracker as RunLog } from "@reidfx/tensor"
 import * as Progress from "../src/Progress.ts"
 
 const training = (step: number) =>

@@ -39,28 +39,8 @@ export class MalformedMetadata extends Data.TaggedError("MalformedMetadata")<{
   }
 }
 
-/**
- * A task's data was read after the task ended (its Scope closed): the lifelong rule ("data from previous tasks
- * are unavailable in successive ones") forbids it. The one error of every task-data reader (`@reidfx/data`'s
- * task items and `@reidfx/continual`'s engine, which re-exports it). @category errors
- */
-export class TaskDataClosed extends Data.TaggedError("TaskDataClosed")<{
-  /** The task index (0-based). */
-  readonly task: number
-  /** What tried to read it (a stage name, or the accessor, e.g. "train"). */
-  readonly reader: string
-}> {
-  /** The former name of {@link reader} in `@reidfx/data`. */
-  get accessed(): string {
-    return this.reader
-  }
-  override get message(): string {
-    return (
-      `task ${this.task}: its data was read ("${this.reader}") after the task ended; a lifelong protocol may not use a finished ` +
-      "task's data (keep what you need, e.g. a model snapshot or exemplars, before the task's scope closes)"
-    )
-  }
-}
+/** A task's data was read after it ended (`@reidfx/tensor`'s, the one class of every task-data reader). @category errors */
+export { TaskDataClosed } from "@reidfx/tensor"
 
 /** A sampler cannot build a batch from the data it was given (too few identities, items, ...). @category errors */
 export class SamplerError extends Data.TaggedError("SamplerError")<{

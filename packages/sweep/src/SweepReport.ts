@@ -7,6 +7,7 @@
  */
 import * as path from "node:path"
 import { Report, type Runner, type RunStoreError, Table } from "@reidfx/continual"
+import { ProtocolFile } from "@reidfx/reid"
 import { Effect } from "effect"
 import type { UnitRow } from "./UnitStore.ts"
 
@@ -38,6 +39,7 @@ export const fromUnits = (rows: ReadonlyArray<UnitRow>): ReadonlyArray<VariantRe
     const computeSeconds = done.reduce((a, r) => a + r.result!.computeSeconds, 0)
     const result: Runner.RunResult = {
       protocol: first.protocol,
+      protocolJson: ProtocolFile.toJson(first.protocol),
       layout: first.result.layout,
       methods,
       seeds,

@@ -7,7 +7,8 @@
  * @since 0.1.0
  */
 import * as path from "node:path"
-import { Lifelong, type Protocol, Runner } from "@reidfx/continual"
+import { Runner } from "@reidfx/continual"
+import { Lifelong, type Protocol } from "@reidfx/reid"
 import { Effect } from "effect"
 import { variantDir } from "./SweepReport.ts"
 import type { UnitResult } from "./UnitStore.ts"

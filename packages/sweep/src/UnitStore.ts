@@ -3,7 +3,8 @@
  * statement, so a runner killed at any point leaves each row either before or after it.
  * @since 0.1.0
  */
-import { type Ledger, type Protocol, ProtocolFile, type Runner, type RunStore } from "@reidfx/continual"
+import type { Ledger, Runner, RunStore } from "@reidfx/continual"
+import { type Protocol, ProtocolFile } from "@reidfx/reid"
 import { Effect } from "effect"
 import { SqlClient } from "effect/sql"
 import { StoreError, SweepNotFound } from "./errors.ts"

@@ -7,7 +7,7 @@
  *
  * A user program extends a catalog without editing a package: `catalog.with(myEntry)` is a new catalog holding
  * the built-in entries and the new one (the original is unchanged), which the program passes where the catalog
- * is used (e.g. `ProtocolFile.decode(text, { catalogs })` and the learner's options in `@reidfx/continual`).
+ * is used (e.g. `ProtocolFile.decode(text, { catalogs })` and the learner's options in `@reidfx/reid`).
  *
  * ```ts
  * const layouts = Registry.make("dataset layout", [market1501, dukeMTMCReID])

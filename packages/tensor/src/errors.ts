@@ -60,3 +60,26 @@ export class InvalidOption extends Data.TaggedError("InvalidOption")<{
     return `${this.what}: ${this.detail}`
   }
 }
+
+/**
+ * A task's data was read after the task ended (its Scope closed): the lifelong rule ("data from previous tasks
+ * are unavailable in successive ones") forbids it. The one error of every task-data reader (`@reidfx/data`'s
+ * task items and `@reidfx/continual`'s engine, which re-export it). @category errors
+ */
+export class TaskDataClosed extends Data.TaggedError("TaskDataClosed")<{
+  /** The task index (0-based). */
+  readonly task: number
+  /** What tried to read it (a stage name, or the accessor, e.g. "train"). */
+  readonly reader: string
+}> {
+  /** The former name of {@link reader} in `@reidfx/data`. */
+  get accessed(): string {
+    return this.reader
+  }
+  override get message(): string {
+    return (
+      `task ${this.task}: its data was read ("${this.reader}") after the task ended; a lifelong protocol may not use a finished ` +
+      "task's data (keep what you need, e.g. a model snapshot or exemplars, before the task's scope closes)"
+    )
+  }
+}

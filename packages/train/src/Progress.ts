@@ -5,7 +5,10 @@
  * @since 0.1.0
  */
 import { Context, Effect } from "effect"
-import type { RunLog, Where } from "./logging/Tracker.ts"
+import { barLine, lossText, type RunLog, stepLine, type Where } from "@reidfx/tensor"
+
+// the line texts live in `@reidfx/tensor` (`ProgressText`), shared with the lifelong engine
+export { barLine, lossText, stepLine }
 
 /** One learner's values at a step. */
 export interface LearnerReport {
@@ -56,42 +59,10 @@ export interface ProgressService {
   readonly end: () => Effect.Effect<void>
 }
 
-/** One learner's part of a progress line: `loss 1.5000 (ce 1.0000, triplet 0.5000) lr 1.00e-3` (lr when known). */
-export const lossText = (loss: number, terms: Readonly<Record<string, number>>, learningRate?: number): string => {
-  const parts = Object.entries(terms)
-    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-    .join(", ")
-  return `loss ${loss.toFixed(4)}${parts === "" ? "" : ` (${parts})`}${learningRate === undefined ? "" : ` lr ${learningRate.toExponential(2)}`}`
-}
-
 const describeStep = (report: StepReport): string =>
   report.learners
     .map((l) => `${report.learners.length > 1 ? `${l.name}: ` : ""}${lossText(l.loss, l.terms, l.learningRate)}`)
     .join(" | ")
-
-/**
- * The one progress line of every reidfx command (training here, each task of a lifelong or MDKT run in
- * `@reidfx/continual`): `epoch 1/2 step 3/10 loss 1.5000 (ce 1.0000, triplet 0.5000) lr 1.00e-3 128.0 img/s ETA 0:42`.
- */
-export const stepLine = (fields: {
-  readonly epoch: number
-  readonly epochs: number
-  readonly step: number
-  readonly steps: number
-  readonly losses: string
-  readonly imagesPerSecond: number
-  readonly etaSeconds?: number
-}): string =>
-  `epoch ${fields.epoch}/${fields.epochs} step ${fields.step}/${fields.steps} ${fields.losses} ${fields.imagesPerSecond.toFixed(1)} img/s` +
-  (fields.etaSeconds === undefined ? "" : ` ETA ${clock(fields.etaSeconds)}`)
-
-/** A progress line with its bar, padded or cut to the terminal's width (`label [#####.....] text`). */
-export const barLine = (label: string, fraction: number, text: string, columns = 160): string => {
-  const width = 24
-  const filled = Math.max(0, Math.min(width, Math.round(fraction * width)))
-  const line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${text}`
-  return line.length > columns - 1 ? line.slice(0, columns - 1) : line.padEnd(columns - 1)
-}
 
 /** Logs each step at Debug level (the default). */
 export const debugLog: ProgressService = {
@@ -112,17 +83,6 @@ export const silent: ProgressService = {
 
 /** The progress reporter of the current fiber (default {@link debugLog}). */
 export const Progress = Context.Reference<ProgressService>("@reidfx/train/Progress", { defaultValue: () => debugLog })
-
-const clock = (seconds: number): string => {
-  if (!Number.isFinite(seconds)) return "--:--"
-  const s = Math.max(0, Math.round(seconds))
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const r = s % 60
-  return h > 0
-    ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}`
-    : `${m}:${String(r).padStart(2, "0")}`
-}
 
 /**
  * A terminal reporter. On a TTY: one redrawn line with a bar, step, epoch, losses, images/s and ETA. Otherwise

@@ -37,19 +37,6 @@ export class CheckpointError extends Data.TaggedError("CheckpointError")<{
   }
 }
 
-/** A run configuration is invalid (unknown key, bad value, unreadable file). @category errors */
-export class RunConfigError extends Data.TaggedError("RunConfigError")<{
-  readonly source: string
-  readonly detail: string
-}> {
-  override get message(): string {
-    const detail = this.detail.startsWith("- ") && !this.detail.includes("\n") ? this.detail.slice(2) : this.detail
-    return detail.includes("\n")
-      ? `invalid run configuration (${this.source}):\n${detail}`
-      : `invalid run configuration (${this.source}): ${detail}`
-  }
-}
-
 /** A run's output folder cannot be created or written. @category errors */
 export class OutputError extends Data.TaggedError("OutputError")<{
   readonly path: string

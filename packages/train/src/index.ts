@@ -1,6 +1,7 @@
 /**
  * @reidfx/train: optimizers (SGD, Adam, AdamW), learning-rate schedules, the trainer (single and mutual
- * steps), progress reporting, checkpoints with exact resume, and run configuration.
+ * steps), progress reporting, checkpoints with exact resume, and run logging (the strong baseline application and
+ * its run configuration are `@reidfx/reid`'s).
  * @since 0.1.0
  */
 export * as Checkpoint from "./Checkpoint.ts"
@@ -22,17 +23,11 @@ export type {
   TrainOptions,
   TrainSummary
 } from "./Trainer.ts"
-export * as RunConfig from "./RunConfig.ts"
 export * as SavedModel from "./SavedModel.ts"
-export * as DatasetConfig from "./baseline/DatasetConfig.ts"
-export * as Evaluate from "./baseline/Evaluate.ts"
-export type { Embedded, Scores } from "./baseline/Evaluate.ts"
-export * as StrongBaseline from "./baseline/StrongBaseline.ts"
-export type { BaselineResult } from "./baseline/StrongBaseline.ts"
 export * as History from "./logging/History.ts"
 export * as Mlflow from "./logging/Mlflow.ts"
-export * as Provenance from "./logging/Provenance.ts"
+export { Provenance } from "@reidfx/tensor"
 export * as RunFolderLog from "./logging/RunFolderLog.ts"
 export * as TensorBoard from "./logging/TensorBoard.ts"
-export * as Tracker from "./logging/Tracker.ts"
-export type { LogRecord, RunLog } from "./logging/Tracker.ts"
+export { Tracker } from "@reidfx/tensor"
+export type { LogRecord, RunLog } from "@reidfx/tensor"

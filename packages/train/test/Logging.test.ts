@@ -6,9 +6,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import * as History from "../src/logging/History.ts"
 import * as Mlflow from "../src/logging/Mlflow.ts"
-import * as Provenance from "../src/logging/Provenance.ts"
+import { Provenance } from "@reidfx/tensor"
 import * as TensorBoard from "../src/logging/TensorBoard.ts"
-import * as Tracker from "../src/logging/Tracker.ts"
+import { Tracker } from "@reidfx/tensor"
 import * as Progress from "../src/Progress.ts"
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "reidfx-log-"))

@@ -19,7 +19,7 @@
  * @since 0.1.0
  */
 import { Decode, ImageCache, type RgbImage } from "@reidfx/data"
-import { DataRoots } from "@reidfx/continual"
+import { DataRoots } from "@reidfx/reid"
 import { Effect, Option } from "effect"
 import type { FrameLoader, Item, Tracklet } from "./ClipData.ts"
 import { trackletsOf } from "./ClipData.ts"

@@ -25,9 +25,9 @@
  * @since 0.1.0
  */
 import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
-import { ProtocolFields } from "@reidfx/continual"
 import { Synthetic } from "@reidfx/data"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
+import { ProtocolFields } from "@reidfx/reid"
 import { Schema } from "effect"
 import { temporalPoolingKinds } from "./TemporalPooling.ts"
 

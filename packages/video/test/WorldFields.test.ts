@@ -1,6 +1,5 @@
-import { ProtocolFile } from "@reidfx/continual"
 import { Synthetic } from "@reidfx/data"
-import { RunConfig } from "@reidfx/train"
+import { ProtocolFile, RunConfig } from "@reidfx/reid"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"

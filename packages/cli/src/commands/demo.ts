@@ -6,8 +6,8 @@
  * verdicts on the paper's claims. `--seeds 0` for one seed, `--epochs` to shorten or lengthen it, `--quick` for the 30-second first result (`QuickDemo`). Run again on the same folder, an interrupted demo resumes (`--fresh` starts over).
  * @since 0.1.0
  */
-import { Demo, ProtocolFile, QuickDemo } from "@reidfx/continual"
 import { Backend } from "@reidfx/tensor"
+import { Demo, ProtocolFile, QuickDemo } from "@reidfx/reid"
 import { Console, Effect } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { runFlags, runProtocol } from "./run.ts"

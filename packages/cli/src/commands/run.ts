@@ -6,9 +6,9 @@
  * `--set key.path=value` overrides a key of any kind before it is decoded.
  * @since 0.1.0
  */
-import { Progress, type Protocol, ProtocolFile, type ProtocolKind, type Runner, Strategy } from "@reidfx/continual"
+import { Progress, type ProtocolKind, type Runner } from "@reidfx/continual"
 import { BoundedRead } from "@reidfx/tensor"
-import { RunConfig } from "@reidfx/train"
+import { type Protocol, ProtocolFile, RunConfig, Strategy } from "@reidfx/reid"
 import { Effect, Option, References } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import * as YAML from "yaml"

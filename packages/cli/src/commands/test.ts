@@ -22,8 +22,9 @@ import {
   rankingFromDistances,
   reRankFeatures
 } from "@reidfx/eval"
-import { Evaluate, type Embedded, RunConfig, SavedModel } from "@reidfx/train"
+import { SavedModel } from "@reidfx/train"
 import { AtomicFile, Backend } from "@reidfx/tensor"
+import { type Embedded, Evaluate, RunConfig } from "@reidfx/reid"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as DatasetSource from "../DatasetSource.ts"

@@ -9,8 +9,9 @@
  * `checkpoint.ckpt` and the weights (`model/`) to `<output>/<name>/`.
  * @since 0.1.0
  */
-import { DatasetConfig, Progress, Provenance, RunConfig, StrongBaseline } from "@reidfx/train"
+import { Progress, Provenance } from "@reidfx/train"
 import { Backend } from "@reidfx/tensor"
+import { DatasetConfig, RunConfig, StrongBaseline } from "@reidfx/reid"
 import { Console, Effect, Option } from "effect"
 import { CliError, Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"

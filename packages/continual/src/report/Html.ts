@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { Chart } from "@reidfx/eval"
-import { Provenance } from "@reidfx/train"
+import { Provenance } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"

@@ -3,9 +3,8 @@
  * summary (final table, curves, forgetting, BWT), with the definitions used.
  * @since 0.1.0
  */
-import type { Provenance } from "@reidfx/train"
+import type { Provenance } from "@reidfx/tensor"
 import type { RunResult } from "../Runner.ts"
-import * as ProtocolFile from "../ProtocolFile.ts"
 import { summaries } from "./Table.ts"
 
 /** The definitions behind the derived numbers. */
@@ -20,7 +19,7 @@ export const definitions = {
 /** The report as a JSON value (undefined stats are omitted by `JSON.stringify`), with the run's provenance when known. */
 export const toJson = (result: RunResult, provenance?: Provenance.Provenance) => ({
   ...(provenance === undefined ? {} : { provenance }),
-  protocol: ProtocolFile.toJson(result.protocol),
+  protocol: result.protocolJson,
   layout: result.layout,
   methods: result.methods,
   seeds: result.seeds,

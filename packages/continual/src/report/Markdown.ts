@@ -3,7 +3,7 @@
  * (mean over seeds), and the definitions used.
  * @since 0.1.0
  */
-import { Provenance } from "@reidfx/train"
+import { Provenance } from "@reidfx/tensor"
 import * as Ledger from "../Ledger.ts"
 import { trainedFormula } from "./Html.ts"
 import type { RunResult } from "../Runner.ts"

@@ -2,7 +2,7 @@
  * Writes a run's reports into its folder: `results.json`, `report.md` and `report.html` (atomically).
  * @since 0.1.0
  */
-import type { Provenance } from "@reidfx/train"
+import type { Provenance } from "@reidfx/tensor"
 import * as path from "node:path"
 import { Effect } from "effect"
 import type { RunStoreError } from "../errors.ts"

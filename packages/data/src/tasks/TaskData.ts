@@ -10,7 +10,7 @@
 import { Effect, type Scope, Stream } from "effect"
 import { TaskDataClosed } from "../errors.ts"
 import type { Item } from "../Item.ts"
-import * as ScopedTaskData from "./ScopedTaskData.ts"
+import { ScopedTaskData } from "@reidfx/tensor"
 import type { TaskDefinition, TaskSequence, TestSet } from "./TaskSplit.ts"
 
 /**

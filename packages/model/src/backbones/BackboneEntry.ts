@@ -11,7 +11,7 @@ import { Effect, Schema } from "effect"
 import type { Builder } from "../nn/Builder.ts"
 import type { Backbone } from "./Backbone.ts"
 
-/** The backbone keys of a lifelong protocol's model spec (`@reidfx/continual` `ModelSpec`). @category models */
+/** The backbone keys of a lifelong protocol's model spec (`@reidfx/reid` `Protocol.ModelSpec`). @category models */
 export interface ProtocolModel {
   readonly stemWidth: number
   readonly widths: ReadonlyArray<number>

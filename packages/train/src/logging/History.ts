@@ -13,7 +13,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { LogRecord, Tracker } from "./Tracker.ts"
+import type { LogRecord, Tracker as Trackers } from "@reidfx/tensor"
+
+type Tracker = Trackers.Tracker
 
 /** The CSV header of the history files. */
 export const csvHeader = "time,step,method,seed,task,epoch,test_set,name,value"

@@ -17,7 +17,10 @@
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { scalarName, type Tracker } from "./Tracker.ts"
+import { Tracker as Trackers } from "@reidfx/tensor"
+
+const { scalarName } = Trackers
+type Tracker = Trackers.Tracker
 
 /** MLflow's run status codes (`mlflow.entities.RunStatus`). */
 export const RunStatus = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as const

@@ -8,7 +8,9 @@ import * as path from "node:path"
 import * as History from "./History.ts"
 import * as Mlflow from "./Mlflow.ts"
 import * as TensorBoard from "./TensorBoard.ts"
-import type { Tracker } from "./Tracker.ts"
+import type { Tracker as Trackers } from "@reidfx/tensor"
+
+type Tracker = Trackers.Tracker
 
 /** Which trackers a run writes besides the history. */
 export interface LogOptions {

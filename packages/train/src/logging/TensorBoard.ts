@@ -18,7 +18,10 @@ import { Data } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { scalarName, type Tracker } from "./Tracker.ts"
+import { Tracker as Trackers } from "@reidfx/tensor"
+
+const { scalarName } = Trackers
+type Tracker = Trackers.Tracker
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256)

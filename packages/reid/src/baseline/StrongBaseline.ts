@@ -22,17 +22,14 @@ import { Catalog, crossEntropyLabelSmooth, Objective, tripletBatchHard } from "@
 import { Model, type ModelConfig, Weights, WeightsInit } from "@reidfx/model"
 import { AtomicFile, BoundedRead, describeCause, Interrupted, Rng, RunFolder } from "@reidfx/tensor"
 import { Effect, Stream } from "effect"
-import { OutputError, RunConfigError } from "../errors.ts"
-import * as Optimizer from "../optim/Optimizer.ts"
-import * as Provenance from "../logging/Provenance.ts"
-import * as RunFolderLog from "../logging/RunFolderLog.ts"
-import * as Tracker from "../logging/Tracker.ts"
-import { logged, Progress } from "../Progress.ts"
+import { LearningRate, Optimizer, OutputError, Progress as Progresses, RunFolderLog, Trainer } from "@reidfx/train"
+import { RunConfigError } from "../errors.ts"
+import { Provenance, Tracker } from "@reidfx/tensor"
 import * as RunConfig from "../RunConfig.ts"
-import * as LearningRate from "../schedule/LearningRate.ts"
-import * as Trainer from "../Trainer.ts"
 import * as DatasetConfig from "./DatasetConfig.ts"
 import { evaluate, type Scores } from "./Evaluate.ts"
+
+const { logged, Progress } = Progresses
 
 /** What the job returns (and writes as `results.json`). */
 export interface BaselineResult {

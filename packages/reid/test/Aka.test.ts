@@ -7,13 +7,12 @@ import { noLeaks } from "@reidfx/tensor/testing"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as fc from "fast-check"
+import { Runner, Stage } from "@reidfx/continual"
 import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as ReidLearner from "../src/reid/ReidLearner.ts"
 import type { ReidModel } from "../src/reid/ReidLearner.ts"
-import * as Runner from "../src/Runner.ts"
-import * as Stage from "../src/Stage.ts"
 
 describe("AKA", () => {
   it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))

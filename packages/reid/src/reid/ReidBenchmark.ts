@@ -10,9 +10,16 @@
  */
 import { Dataset, LayoutCatalog, Synthetic, TaskData as DataTaskData, TaskSplit } from "@reidfx/data"
 import { Data, Effect, Layer } from "effect"
-import { Benchmark, BenchmarkError, type BenchmarkService, type TaskInfo, type TestSetInfo } from "../Benchmark.ts"
+import { Benchmark as Benchmarks } from "@reidfx/continual"
 import type { DomainTask, IntraDomainSplit, Protocol, World } from "../Protocol.ts"
 import * as DataRoots from "./DataRoots.ts"
+
+const { Benchmark, BenchmarkError } = Benchmarks
+type Benchmark = Benchmarks.Benchmark
+type BenchmarkError = Benchmarks.BenchmarkError
+type BenchmarkService = Benchmarks.BenchmarkService
+type TaskInfo = Benchmarks.TaskInfo
+type TestSetInfo = Benchmarks.TestSetInfo
 
 /** What `openTask` / `openJoint` give the learner. */
 export interface TrainPayload {

@@ -10,20 +10,32 @@
  * ```
  * @since 0.1.0
  */
-import { RunFolder } from "@reidfx/tensor"
-import { Provenance, RunFolderLog, Tracker } from "@reidfx/train"
+import type { Benchmark, Learner, Methods, RunStoreError, StageFailed } from "@reidfx/continual"
+import { Progress, Report, Runner } from "@reidfx/continual"
+import { Provenance, RunFolder, type RunFolderRefused, Tracker } from "@reidfx/tensor"
+import { RunFolderLog } from "@reidfx/train"
 import { Effect, Layer } from "effect"
-import * as Progress from "./Progress.ts"
 import * as Catalogs from "./Catalogs.ts"
 import * as ProtocolFile from "./ProtocolFile.ts"
 import type { Protocol } from "./Protocol.ts"
 import * as ReidBenchmark from "./reid/ReidBenchmark.ts"
 import * as ReidLearner from "./reid/ReidLearner.ts"
-import * as Report from "./report/Report.ts"
-import * as Runner from "./Runner.ts"
+
+/** The services a protocol runs on: its benchmark, its learner and the methods the learner trains. */
+export type Services = Benchmark.Benchmark | Learner.Learner | Methods.Methods
+
+/** What {@link run} returns: the run's result, the reports written (with a run folder) and the provenance. */
+export interface Outcome {
+  readonly result: Runner.RunResult<Protocol>
+  readonly written: Report.Written | undefined
+  readonly provenance: Provenance.Provenance
+}
 
 /** The benchmark and learner of a protocol. @category layers */
-export const layer = (protocol: Protocol, options: ReidLearner.Options = {}) =>
+export const layer = (
+  protocol: Protocol,
+  options: ReidLearner.Options = {}
+): Layer.Layer<Services, Benchmark.BenchmarkError> =>
   Layer.merge(ReidBenchmark.layer(protocol), ReidLearner.layer(protocol, options))
 
 /**
@@ -35,7 +47,7 @@ export const layer = (protocol: Protocol, options: ReidLearner.Options = {}) =>
 export const run = <E = never, R = never>(
   protocol: Protocol,
   options: Runner.RunOptions<E, R> & ReidLearner.Options & { readonly logging?: RunFolderLog.LogOptions } = {}
-) =>
+): Effect.Effect<Outcome, Runner.RunError | StageFailed | RunFolderRefused | RunStoreError | E, Exclude<R, Services>> =>
   Effect.gen(function* () {
     // own the run folder across the run and its reports (a second writer is refused)
     yield* Runner.checkStages(protocol, options)

@@ -7,12 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Backend } from "@reidfx/tensor"
 import { noLeaksEffect } from "@reidfx/tensor/testing"
 import { Effect, Option } from "effect"
+import { Runner, Stage } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import type { ReidModel } from "../src/reid/ReidLearner.ts"
-import * as Runner from "../src/Runner.ts"
-import * as Stage from "../src/Stage.ts"
 
 const input = (methods: ProtocolInput["methods"]): ProtocolInput => ({
   name: "toy-baselines",

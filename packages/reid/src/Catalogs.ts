@@ -25,7 +25,7 @@ export interface Catalogs extends Vocabulary {}
 export const builtin: Catalogs = { terms: TermCatalog.builtin, strategies: StrategyCatalog.builtin }
 
 /** The catalogs in use (default: the built-in ones). @category services */
-export const Catalogs = Context.Reference<Catalogs>("@reidfx/continual/Catalogs", { defaultValue: () => builtin })
+export const Catalogs = Context.Reference<Catalogs>("@reidfx/reid/Catalogs", { defaultValue: () => builtin })
 
 /**
  * The catalogs with more entries: `terms` are added to the term catalog, `strategies` to the strategy catalog

@@ -10,12 +10,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Model, Safetensors, WeightsImport } from "@reidfx/model"
 import { Backend, Rng } from "@reidfx/tensor"
 import { Effect } from "effect"
-import { Benchmark } from "../src/Benchmark.ts"
-import { Learner } from "../src/Learner.ts"
+import { Benchmark as Benchmarks, Learner as Learners } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import { modelConfig, type ReidModel } from "../src/reid/ReidLearner.ts"
+
+const { Benchmark } = Benchmarks
+const { Learner } = Learners
 
 const input: ProtocolInput = {
   name: "weights",

@@ -33,16 +33,16 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option, Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Learner, LearnerError, type LearnerService, type TrainInput } from "../Learner.ts"
-import type { Metrics } from "../Metrics.ts"
+import { Learner as Learners, type Methods, type Metrics as MetricsModule } from "@reidfx/continual"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
-import * as TaskData from "../TaskData.ts"
+import { TaskData } from "@reidfx/continual"
 import * as Baselines from "../baselines/Strategy.ts"
 import * as Consolidation from "../lstkc/Consolidation.ts"
 import * as Lstkc from "../lstkc/Lstkc.ts"
 import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Catalogs from "../Catalogs.ts"
+import * as ReidMethods from "../ReidMethods.ts"
 import type * as Aka from "./Aka.ts"
 import * as SamplerCatalog from "../SamplerCatalog.ts"
 import * as TermCatalog from "../TermCatalog.ts"
@@ -50,6 +50,14 @@ import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
 import * as EvaluationSetting from "./EvaluationSetting.ts"
 import * as Pretraining from "./Pretraining.ts"
 import { type TestPayload, type TrainPayload, worldDataset } from "./ReidBenchmark.ts"
+
+const { Learner, LearnerError } = Learners
+type Learner = Learners.Learner
+type LearnerError = Learners.LearnerError
+type Metrics = MetricsModule.Metrics
+/** The learner's service, typed by this recipe's protocol, method and term (erased by `Learner.typed` in {@link layer}). */
+type LearnerService = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec>
+type TrainInput = Learners.TrainInput<unknown, unknown, Protocol, MethodSpec, TermSpec>
 
 /** What a model handle holds (mutable: the network is replaced when its classifier grows). */
 export interface ReidModel {
@@ -781,6 +789,9 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
   return service
 }
 
-/** The learner of a protocol as a layer. @category layers */
-export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner> =>
-  Layer.succeed(Learner, make(protocol, options))
+/** The learner's service as this recipe types it (`Learner.typed` erases it for the engine). */
+export type Service = LearnerService
+
+/** The learner of a protocol as a layer, with the methods it trains (`ReidMethods`). @category layers */
+export const layer = (protocol: Protocol, options: Options = {}): Layer.Layer<Learner | Methods.Methods> =>
+  Layer.merge(Layer.succeed(Learner, Learners.typed(make(protocol, options))), ReidMethods.layer)

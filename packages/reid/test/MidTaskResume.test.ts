@@ -10,11 +10,13 @@ import * as path from "node:path"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Backend } from "@reidfx/tensor"
 import { Effect, Exit } from "effect"
+import { Progress as Progresses, Runner } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
-import { Progress, type ProgressEvent } from "../src/Progress.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import * as Runner from "../src/Runner.ts"
+
+const { Progress } = Progresses
+type ProgressEvent = Progresses.ProgressEvent
 
 const input = (method: "dwopp" | "aka"): ProtocolInput => ({
   name: "toy-mid-task",

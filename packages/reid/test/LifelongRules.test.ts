@@ -11,8 +11,7 @@ import type { Item } from "@reidfx/data"
 import { Backend, Rng } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Option } from "effect"
-import { Benchmark, type BenchmarkService } from "../src/Benchmark.ts"
-import { Learner } from "../src/Learner.ts"
+import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
@@ -20,10 +19,12 @@ import * as Pretraining from "../src/reid/Pretraining.ts"
 import * as ReidBenchmark from "../src/reid/ReidBenchmark.ts"
 import type { TrainPayload } from "../src/reid/ReidBenchmark.ts"
 import type { ReidFrozenModel, ReidModel } from "../src/reid/ReidLearner.ts"
-import * as Runner from "../src/Runner.ts"
-import * as Stage from "../src/Stage.ts"
-import * as TaskData from "../src/TaskData.ts"
+import type * as ReidLearner from "../src/reid/ReidLearner.ts"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
+
+const { Benchmark } = Benchmarks
+type BenchmarkService = Benchmarks.BenchmarkService
+const { Learner } = Learners
 
 const backend = Backend.layerCpu
 
@@ -228,7 +229,7 @@ describe("the inter-domain benchmark", () => {
       const weights: Array<Float32Array> = []
       const createTwice = (p: typeof protocol, seeds: ReadonlyArray<number>) =>
         Effect.gen(function* () {
-          const learner = yield* Learner
+          const learner = (yield* Learner) as unknown as ReidLearner.Service
           for (const seed of seeds) {
             yield* Effect.scoped(
               Effect.gen(function* () {

@@ -3,12 +3,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option } from "effect"
+import { Runner, RunStore, Stage, TaskData } from "@reidfx/continual"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import * as Runner from "../src/Runner.ts"
-import * as RunStore from "../src/RunStore.ts"
-import * as Stage from "../src/Stage.ts"
-import * as TaskData from "../src/TaskData.ts"
 import { type FakeModel, fakeBenchmark, fakeLearner, makeControl } from "./fixtures.ts"
 
 const protocolInput: ProtocolInput = {

@@ -16,6 +16,7 @@
  * ```
  * @since 0.1.0
  */
+import { RunnableProtocol } from "@reidfx/continual"
 import { LayoutCatalog, Synthetic } from "@reidfx/data"
 import { BackboneCatalog, WeightsInit } from "@reidfx/model"
 import { Registry } from "@reidfx/tensor"
@@ -288,21 +289,12 @@ export type MethodRef = typeof MethodRef.Type
 // Stages and evaluation
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Train the current model on the current task with the method's objective. @category models */
-export const TrainStageSpec = Schema.Struct({ kind: Schema.Literal("train") })
-/** Freeze a copy of the model: the next task's old model. @category models */
-export const SnapshotStageSpec = Schema.Struct({ kind: Schema.Literal("snapshot") })
-/** Evaluate on every seen task's test set and the unseen test set (when the schedule says so). @category models */
-export const EvaluateStageSpec = Schema.Struct({ kind: Schema.Literal("evaluate") })
-/** A user-defined stage, registered by name when the protocol is run. @category models */
-export const CustomStageSpec = Schema.Struct({
-  kind: Schema.Literal("custom"),
-  name: Schema.NonEmptyString,
-  options: withDefault(Schema.Record(Schema.String, Schema.Unknown), {})
-})
-/** One stage of a task. @category models */
-export const StageSpec = Schema.Union([TrainStageSpec, SnapshotStageSpec, EvaluateStageSpec, CustomStageSpec])
-export type StageSpec = typeof StageSpec.Type
+/**
+ * The stages of a task (`train`, `snapshot`, `evaluate`, `custom`): the engine's vocabulary, `@reidfx/continual`'s
+ * `RunnableProtocol`, re-exported under the names this module has always used. @category models
+ */
+export const { TrainStageSpec, SnapshotStageSpec, EvaluateStageSpec, CustomStageSpec, StageSpec } = RunnableProtocol
+export type StageSpec = RunnableProtocol.StageSpec
 
 /** When the evaluate stage measures, and what. @category models */
 export const EvaluationSpec = Schema.Struct({

@@ -12,8 +12,10 @@ import { Console, Effect, Schema, type SchemaAST } from "effect"
 import * as YAML from "yaml"
 import { DatasetSpec } from "./baseline/DatasetConfig.ts"
 import { RunConfigError } from "./errors.ts"
-import { OptimizerConfig } from "./optim/OptimizerConfig.ts"
-import { Decay, Warmup } from "./schedule/LearningRate.ts"
+import { LearningRate, OptimizerConfig as OptimizerConfigs } from "@reidfx/train"
+
+const { OptimizerConfig } = OptimizerConfigs
+const { Decay, Warmup } = LearningRate
 
 const defType = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 /** A nested struct whose missing key decodes from `{}` (so its own defaults apply). */

@@ -4,18 +4,17 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import * as ProtocolFile from "../src/ProtocolFile.ts"
-import { chartSpecs, toHtml } from "../src/report/Html.ts"
-import { toJson } from "../src/report/Json.ts"
-import { toMarkdown } from "../src/report/Markdown.ts"
-import * as Report from "../src/report/Report.ts"
-import * as fc from "fast-check"
-import { niceTicks } from "../src/report/Svg.ts"
-import * as Charts from "../src/report/Charts.ts"
+import { Charts, Html, Json, Markdown, Report, Runner, Svg, Table } from "@reidfx/continual"
 import { Chart } from "@reidfx/eval"
-import { renderText, resultsTable, toText } from "../src/report/Table.ts"
-import * as Runner from "../src/Runner.ts"
+import * as ProtocolFile from "../src/ProtocolFile.ts"
+import * as fc from "fast-check"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
+
+const { chartSpecs, toHtml } = Html
+const { toJson } = Json
+const { toMarkdown } = Markdown
+const { niceTicks } = Svg
+const { renderText, resultsTable, toText } = Table
 
 const chromium = "/usr/bin/chromium"
 
@@ -74,7 +73,7 @@ describe("reports", () => {
     const json = JSON.parse(JSON.stringify(toJson(result))) as ReturnType<typeof toJson>
     expect(json.definitions.forgetting).toContain("Chaudhry")
     expect(json.cells.length).toBe(result.cells.length)
-    expect(json.protocol.name).toBe("fake-report")
+    expect((json.protocol as { readonly name: string }).name).toBe("fake-report")
   })
 
   it("the HTML is self-contained: no script, no external URL, two figures drawn by Vega-Lite", async () => {

@@ -13,15 +13,15 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option } from "effect"
 import type { Model } from "@reidfx/model"
 import { Synthetic, SyntheticExport } from "@reidfx/data"
-import { Benchmark } from "../src/Benchmark.ts"
-import { Learner } from "../src/Learner.ts"
+import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import type { ReidFrozenModel, ReidModel } from "../src/reid/ReidLearner.ts"
-import * as Runner from "../src/Runner.ts"
-import * as Stage from "../src/Stage.ts"
-import * as TaskData from "../src/TaskData.ts"
+import type * as ReidLearner from "../src/reid/ReidLearner.ts"
+
+const { Benchmark } = Benchmarks
+const { Learner } = Learners
 
 const input: ProtocolInput = {
   name: "toy",
@@ -120,7 +120,7 @@ describe("the reidfx learner", () => {
   it.effect("the real task data is closed once its task ends", () =>
     Effect.gen(function* () {
       const benchmark = yield* Benchmark
-      const learner = yield* Learner
+      const learner = (yield* Learner) as unknown as ReidLearner.Service
       let kept: TaskData.TaskData<unknown> | undefined
       yield* Effect.scoped(
         Effect.gen(function* () {
