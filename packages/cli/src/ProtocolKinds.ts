@@ -1,6 +1,7 @@
 /**
  * The protocol kinds `reidfx run` knows (`@reidfx/continual`'s `ProtocolKind` registry): `lifelong` (the default
- * of a file without a `kind` field; `@reidfx/reid`) and `mdkt` (`@reidfx/video`). A file's declared `kind`
+ * of a file without a `kind` field; `@reidfx/reid`), `mdkt` (`@reidfx/video`) and `parts` (AlignedReID and PCB on
+ * the synthetic world; `@reidfx/reid`'s `PartModels`). A file's declared `kind`
  * picks the entry; the entry decodes the file with its Schema and runs it on the shared run engine (run folder,
  * resume after the last completed stage, atomic writes, the `Progress` service). Adding a kind is one entry here.
  * @since 0.1.0
@@ -8,7 +9,7 @@
 import { Progress, ProtocolKind, type Runner, Table } from "@reidfx/continual"
 import { RunFolder } from "@reidfx/tensor"
 import { Mdkt } from "@reidfx/video"
-import { DataRoots, Lifelong, Protocol, ProtocolFile } from "@reidfx/reid"
+import { DataRoots, Lifelong, PartModels, Protocol, ProtocolFile } from "@reidfx/reid"
 import { Console, Effect, References } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
@@ -103,11 +104,22 @@ export const lifelong = ProtocolKind.make({
 })
 
 /** The registry `reidfx run` dispatches on. */
-export const registry = ProtocolKind.registry<KindError, never>([lifelong, Mdkt.kind])
+export const registry = ProtocolKind.registry<KindError, never>([lifelong, Mdkt.kind, PartModels.kind])
+
+/** The kinds whose run handles `--print-config`, `--dry-run` and `--mlflow` (the others refuse them in one line). */
+const inspectable: ReadonlySet<string> = new Set([lifelong.name, Mdkt.kind.name])
 
 /** Decodes a parsed protocol file by its declared kind and runs it, with console progress. */
 export const run = (value: unknown, source: string, request: ProtocolKind.RunRequest): Effect.Effect<void, KindError> =>
   Effect.gen(function* () {
     const prepared = yield* ProtocolKind.prepare(registry, value, source)
+    if (
+      !inspectable.has(prepared.kind) &&
+      (request.printConfig === true || request.dryRun === true || request.mlflow !== undefined)
+    ) {
+      return yield* Effect.fail({
+        message: `--print-config, --dry-run and --mlflow apply to ${[...inspectable].join(" and ")} protocols for now; ${source} is a ${prepared.kind} protocol`
+      })
+    }
     yield* prepared.run(request)
   }).pipe(Effect.provide(Progress.layerConsole()), Effect.provideService(References.MinimumLogLevel, "Warn"))

@@ -71,6 +71,7 @@ interface Case {
 }
 
 const out = (name: string) => at(`out-${name}`)
+const parts = join(import.meta.dirname, "..", "..", "..", "protocols", "parts-synthetic.yaml")
 const train = ["train", "--backend", "cpu", "--set", "data.identities=12", "--set", "sampler={p: 3, k: 2}"]
 
 const cases: ReadonlyArray<Case> = [
@@ -204,6 +205,12 @@ const cases: ReadonlyArray<Case> = [
     args: [...train, "--set", "optimizer.kind=rmsprop", "--output", out("kind")],
     line: 'reidfx: invalid run configuration (flags): at optimizer.kind: kind must be one of "sgd", "adam", "adamw", got "rmsprop"',
     untouched: out("kind")
+  },
+  {
+    name: "--print-config on a kind that does not handle it (parts) is refused, nothing run",
+    args: ["run", parts, "--print-config", "--out", out("parts")],
+    line: `reidfx: --print-config, --dry-run and --mlflow apply to lifelong and mdkt protocols for now; ${parts} is a parts protocol`,
+    untouched: out("parts")
   },
   {
     name: "a misspelt key in an MDKT protocol names the allowed keys",

@@ -100,4 +100,17 @@ describe("reidfx run", () => {
       assert.include(message, "lwf not in the protocol")
     }).pipe(env)
   )
+
+  it.effect("a kind: parts file is dispatched to the parts kind (its own key errors and flag refusals)", () =>
+    Effect.gen(function* () {
+      const parts = join(dir, "parts.yaml")
+      writeFileSync(parts, "name: parts-cli\nkind: parts\npcb: { partz: 2 }\n")
+      assert.include(yield* userMessage(["run", parts]), "invalid parts protocol")
+      writeFileSync(parts, "name: parts-cli\nkind: parts\n")
+      assert.include(
+        yield* userMessage(["run", parts, "--epochs", "2", "--out", join(dir, "p")]),
+        "a parts protocol sets training.epochs"
+      )
+    }).pipe(env)
+  )
 })

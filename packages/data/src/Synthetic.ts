@@ -22,6 +22,7 @@ import type { Item } from "./Item.ts"
 import * as Camera from "./synthetic/Camera.ts"
 import * as Canvas from "./synthetic/Canvas.ts"
 import { Difficulty, type PresetName, presets } from "./synthetic/Difficulty.ts"
+import * as Annotations from "./synthetic/Annotations.ts"
 import * as Domain from "./synthetic/Domain.ts"
 import * as Person from "./synthetic/Person.ts"
 import * as Vehicle from "./synthetic/Vehicle.ts"
@@ -106,6 +107,29 @@ export interface SyntheticWorld {
   readonly camerasOf: (id: number) => ReadonlyArray<number>
   /** Renders one shot. */
   readonly render: (shot: Shot, height?: number, width?: number) => RgbImage
+  /** What a real dataset's annotation gives for one shot (see {@link ShotAnnotation}), at the size of `render`. */
+  readonly annotate: (shot: Shot, height?: number, width?: number) => ShotAnnotation
+  /** The shot an item of {@link SyntheticWorld.dataset} renders, by its source key (`undefined` for other keys). */
+  readonly shotOf: (key: string) => Shot | undefined
+}
+
+/**
+ * The annotation of a rendered shot, in the pixels of the image `render` returns at the same size:
+ *
+ * - `box`: the object's box `[x, y, w, h]` (COCO's `bbox`), the extent of its drawn pixels clipped to the image
+ *   (an occluder painted over the object does not shrink it, as an amodal box);
+ * - `keypoints` (persons; `undefined` for vehicles): the 17 COCO keypoints `[x, y, v]` of the drawn figure
+ *   (`SyntheticAnnotations.keypoints` with the shot's view, placement and gait phase): v = 2 visible; v = 1
+ *   labelled but hidden by the body itself (far side in a side view, the face seen from the back); v = 0 with
+ *   x = y = 0 (COCO's "not labelled") when the point lies under the shot's occluder or outside the image;
+ * - `view`, `phase` (gait phase, radians), `occluded` (an occluder was painted).
+ */
+export interface ShotAnnotation {
+  readonly view: Camera.View
+  readonly phase: number
+  readonly box: readonly [number, number, number, number]
+  readonly occluded: boolean
+  readonly keypoints: ReadonlyArray<readonly [number, number, number]> | undefined
 }
 
 const memo = <A>(f: (k: number) => A): ((k: number) => A) => {
@@ -145,7 +169,8 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
     return RandomStream.fromSeed(seed, `${name}/cameras/${id}`).sample(all, camerasPerIdentity)
   })
 
-  const render = (shot: Shot, outHeight = options.height, outWidth = options.width): RgbImage => {
+  /** Where and how a shot's object is drawn: everything `render` paints from, on the draw canvas. */
+  const stage = (shot: Shot, outHeight: number, outWidth: number) => {
     const { height, width } =
       domain === undefined ? { height: outHeight, width: outWidth } : Domain.drawSize(domain, outHeight, outWidth)
     const cam = camera(shot.cam)
@@ -171,43 +196,86 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
     const approach = side ? 1 : 1 + 0.01 * t * (view === "front" ? 1 : -1)
     const scale = Math.min(1, cam.scale * scaleJitter * approach)
     const phase = phase0 + (shot._tag === "Frame" ? 0.8 * t : 0)
-    const c = Canvas.make(height, width)
-    Camera.drawBackground(c, cam, offset0 + speed * t, d.background)
+    let place: Person.Placement
     let box: { left: number; top: number; width: number; height: number }
     if (kind === "person") {
       const h = height * 0.92 * scale
-      const top = height * 0.96 - h + dy * height
-      const cx = width / 2 + dx * width
-      Person.draw(c, person(shot.id), view, { cx, top, height: h }, phase)
-      box = { left: cx - 0.2 * h, top, width: 0.4 * h, height: h }
+      place = { cx: width / 2 + dx * width, top: height * 0.96 - h + dy * height, height: h }
+      box = { left: place.cx - 0.2 * h, top: place.top, width: 0.4 * h, height: h }
     } else {
-      const a = vehicle(shot.id)
-      const aspect = Vehicle.aspect(a, view)
+      const aspect = Vehicle.aspect(vehicle(shot.id), view)
       let w = width * 0.92 * scale
       let h = w * aspect
       if (h > height * 0.9) {
         h = height * 0.9
         w = h / aspect
       }
-      const top = height * 0.94 - h + dy * height
-      const cx = width / 2 + dx * width
-      Vehicle.draw(c, a, view, { cx, top, height: h }, phase)
-      box = { left: cx - w / 2, top, width: w, height: h }
+      place = { cx: width / 2 + dx * width, top: height * 0.94 - h + dy * height, height: h }
+      box = { left: place.cx - w / 2, top: place.top, width: w, height: h }
     }
-    if (occluded) Camera.drawOccluder(c, cam, box, RandomStream.fromSeed(occluderSeed, "occluder"))
-    Canvas.boxBlur(c, (cam.blur * width) / 64)
-    const image = Canvas.develop(c, cam.gain * flicker, cam.cast, cam.noise, rng)
+    const occluders = occluded
+      ? Camera.occluderRects(height, width, cam, box, RandomStream.fromSeed(occluderSeed, "occluder"))
+      : []
+    return { height, width, cam, rng, view, phase, place, occluders, background: offset0 + speed * t, flicker }
+  }
+
+  /** Draws the shot's object alone (persons by `Person.draw`, vehicles by `Vehicle.draw`). */
+  const drawObject = (c: Canvas.Canvas, shot: Shot, s: ReturnType<typeof stage>) =>
+    kind === "person"
+      ? Person.draw(c, person(shot.id), s.view, s.place, s.phase)
+      : Vehicle.draw(c, vehicle(shot.id), s.view, s.place, s.phase)
+
+  const render = (shot: Shot, outHeight = options.height, outWidth = options.width): RgbImage => {
+    const s = stage(shot, outHeight, outWidth)
+    const c = Canvas.make(s.height, s.width)
+    Camera.drawBackground(c, s.cam, s.background, d.background)
+    drawObject(c, shot, s)
+    for (const r of s.occluders) Canvas.rect(c, r.x0, r.y0, r.x1, r.y1, r.colour)
+    Canvas.boxBlur(c, (s.cam.blur * s.width) / 64)
+    const image = Canvas.develop(c, s.cam.gain * s.flicker, s.cam.cast, s.cam.noise, s.rng)
     return domain === undefined ? image : Domain.applyLight(Image.resize(image, outHeight, outWidth), domain.light)
+  }
+
+  const annotate = (shot: Shot, outHeight = options.height, outWidth = options.width): ShotAnnotation => {
+    const s = stage(shot, outHeight, outWidth)
+    // the object's drawn pixels: painted over a canvas of NaN
+    const c = Canvas.make(s.height, s.width)
+    c.data.fill(Number.NaN)
+    drawObject(c, shot, s)
+    let [x0, y0, x1, y1] = [s.width, s.height, 0, 0]
+    for (let y = 0; y < s.height; y++)
+      for (let x = 0; x < s.width; x++)
+        if (!Number.isNaN(c.data[(y * s.width + x) * 3]!)) {
+          x0 = Math.min(x0, x)
+          x1 = Math.max(x1, x + 1)
+          y0 = Math.min(y0, y)
+          y1 = Math.max(y1, y + 1)
+        }
+    const kx = outWidth / s.width
+    const ky = outHeight / s.height
+    const box: readonly [number, number, number, number] =
+      x1 > x0 ? [x0 * kx, y0 * ky, (x1 - x0) * kx, (y1 - y0) * ky] : [0, 0, 0, 0]
+    const keypoints =
+      kind === "person"
+        ? Annotations.keypoints(person(shot.id), s.view, s.place, s.phase).map(
+            ([x, y, v]): readonly [number, number, number] => {
+              const [px, py] = [Math.floor(x), Math.floor(y)]
+              const inside = px >= 0 && py >= 0 && px < s.width && py < s.height
+              return !inside || s.occluders.some((r) => Camera.covers(r, px, py)) ? [0, 0, 0] : [x * kx, y * ky, v]
+            }
+          )
+        : undefined
+    return { view: s.view, phase: s.phase, box, occluded: s.occluders.length > 0, keypoints }
   }
 
   const train: Array<Item> = []
   const query: Array<Item> = []
   const gallery: Array<Item> = []
-  const rendered = (key: string, shot: Shot) => ({
-    _tag: "Rendered" as const,
-    key,
-    render: (h: number, w: number) => render(shot, h, w)
-  })
+  const shots = new Map<string, Shot>()
+  const rendered = (key: string, shot: Shot) => {
+    shots.set(key, shot)
+    return { _tag: "Rendered" as const, key, render: (h: number, w: number) => render(shot, h, w) }
+  }
   let tracklet = 0
   for (let id = 1; id <= options.identities; id++) {
     const isTrain = id <= trainIdentities
@@ -253,7 +321,7 @@ export const fromOptions = (options: SyntheticOptions): SyntheticWorld => {
     query,
     gallery
   }
-  return { options, dataset, camera, person, vehicle, camerasOf, render }
+  return { options, dataset, camera, person, vehicle, camerasOf, render, annotate, shotOf: (key) => shots.get(key) }
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Writes a synthetic world to disk in the layouts of the real benchmarks, so that the real readers read it:
- * Market-1501 for image worlds, MARS (with its `.mat` info files, and CSV copies) for video worlds.
+ * Market-1501 for image worlds, MARS (with its `.mat` info files, and CSV copies) for video worlds, and the
+ * rendered persons' keypoints and boxes as a COCO keypoint file (`CocoKeypoints` reads it).
  * @since 0.1.0
  */
 import * as fs from "node:fs/promises"
@@ -12,6 +13,7 @@ import type { Item } from "./Item.ts"
 import { encode } from "./pipeline/Decode.ts"
 import * as Mat5 from "./readers/Mat5.ts"
 import type { SyntheticWorld } from "./Synthetic.ts"
+import { cocoKeypointNames } from "./synthetic/Annotations.ts"
 
 const mkdir = (dir: string) =>
   Effect.tryPromise({
@@ -137,4 +139,116 @@ export const writeMars = (
       concurrency: options.concurrency ?? 4,
       discard: true
     })
+  })
+
+/** COCO's person skeleton (1-based keypoint pairs), as in `person_keypoints_*.json`. */
+const cocoSkeleton = [
+  [16, 14],
+  [14, 12],
+  [17, 15],
+  [15, 13],
+  [12, 13],
+  [6, 12],
+  [7, 13],
+  [6, 7],
+  [6, 8],
+  [7, 9],
+  [8, 10],
+  [9, 11],
+  [2, 3],
+  [1, 2],
+  [1, 3],
+  [2, 4],
+  [3, 5],
+  [4, 6],
+  [5, 7]
+] as const
+
+/** A COCO keypoint file (`person_keypoints_*.json` form). */
+export interface CocoKeypointFile {
+  readonly images: ReadonlyArray<{ id: number; file_name: string; height: number; width: number }>
+  readonly annotations: ReadonlyArray<{
+    id: number
+    image_id: number
+    category_id: 1
+    keypoints: Array<number>
+    num_keypoints: number
+    bbox: [number, number, number, number]
+    area: number
+    iscrowd: 0
+  }>
+  readonly categories: ReadonlyArray<{
+    id: 1
+    name: "person"
+    supercategory: "person"
+    keypoints: ReadonlyArray<string>
+    skeleton: ReadonlyArray<readonly [number, number]>
+  }>
+}
+
+/**
+ * The COCO keypoint file of a person world's rendered items (default: train, query and gallery, in that order) at
+ * the world's size: one image per item (`file_name` = its export name `<key>.<format>`, as `writeMarket1501` and
+ * `writeMars` write it), one annotation per image with the 17 keypoints `[x, y, v]` and the person's box of
+ * `world.annotate` (see `ShotAnnotation`: v = 0 under the occluder or outside the image, 1 self-occluded,
+ * 2 visible), `num_keypoints` = the labelled ones (v > 0), `area` = the box's. Items that are not the world's
+ * rendered shots are left out. A vehicle world is a {@link MalformedMetadata} (no keypoints).
+ */
+export const cocoKeypointFile = (
+  world: SyntheticWorld,
+  options: { readonly format?: "jpg" | "png"; readonly items?: ReadonlyArray<Item> } = {}
+): Effect.Effect<CocoKeypointFile, MalformedMetadata> =>
+  Effect.gen(function* () {
+    if (world.options.kind !== "person")
+      return yield* new MalformedMetadata({
+        path: world.dataset.name,
+        detail: "COCO keypoints need a person world (kind: person)"
+      })
+    const ext = options.format ?? "jpg"
+    const { height, width } = world.options
+    const items = options.items ?? [...world.dataset.train, ...world.dataset.query, ...world.dataset.gallery]
+    const images: Array<CocoKeypointFile["images"][number]> = []
+    const annotations: Array<CocoKeypointFile["annotations"][number]> = []
+    for (const item of items) {
+      if (item.source._tag !== "Rendered") continue
+      const shot = world.shotOf(item.source.key)
+      if (shot === undefined) continue
+      const a = world.annotate(shot)
+      const id = images.length + 1
+      images.push({ id, file_name: `${item.source.key}.${ext}`, height, width })
+      const keypoints = (a.keypoints ?? []).flat()
+      const bbox = [...a.box] as [number, number, number, number]
+      annotations.push({
+        id,
+        image_id: id,
+        category_id: 1,
+        keypoints,
+        num_keypoints: (a.keypoints ?? []).filter((k) => k[2] > 0).length,
+        bbox,
+        area: bbox[2] * bbox[3],
+        iscrowd: 0
+      })
+    }
+    return {
+      images,
+      annotations,
+      categories: [
+        { id: 1, name: "person", supercategory: "person", keypoints: cocoKeypointNames, skeleton: cocoSkeleton }
+      ]
+    }
+  })
+
+/**
+ * Writes {@link cocoKeypointFile} as JSON to `file` (e.g. `<root>/person_keypoints.json` beside a
+ * `writeMarket1501` export, with the same `format`), where `CocoKeypoints.parse` reads it back.
+ */
+export const writeCocoKeypoints = (
+  world: SyntheticWorld,
+  file: string,
+  options: { readonly format?: "jpg" | "png"; readonly items?: ReadonlyArray<Item> } = {}
+): Effect.Effect<void, MalformedMetadata> =>
+  Effect.gen(function* () {
+    const coco = yield* cocoKeypointFile(world, options)
+    yield* mkdir(path.dirname(file))
+    yield* writeText(file, JSON.stringify(coco))
   })

@@ -2,70 +2,59 @@
  * The metric losses by name, for configuration files: `Catalog.term("multiSimilarity", { alpha: 2 }, { classes,
  * dimension })` is the same Term as `multiSimilarity({ alpha: 2 })`. Losses with class parameters (ArcFace,
  * proxies, ...) take `classes` and `dimension` from the context when the options leave them out. Options are
- * decoded by each loss (an unknown value is a typed `InvalidOption` naming the loss and the field).
+ * decoded by each loss (an unknown value is a typed `InvalidOption` naming the loss and the field). Each loss is one
+ * file (`losses/<Loss>.ts`) exporting its catalog `entry` (name, description, options Schema, constructor; see
+ * `LossEntry.ts`); this module collects them, so adding a loss is its file and one line in {@link losses}.
  * @since 0.2.0
  */
 import { InvalidOption, Registry } from "@reidfx/tensor"
 import type { Scope } from "effect"
-import { arcFace } from "./losses/ArcFace.ts"
-import { circleLoss } from "./losses/CircleLoss.ts"
-import { contrastive } from "./losses/Contrastive.ts"
-import { cosFace } from "./losses/CosFace.ts"
-import { fastAp } from "./losses/FastAp.ts"
-import { liftedStructure } from "./losses/LiftedStructure.ts"
-import { marginLoss } from "./losses/MarginLoss.ts"
-import { multiSimilarity } from "./losses/MultiSimilarity.ts"
-import { normalizedSoftmax } from "./losses/NormalizedSoftmax.ts"
-import { nPairs } from "./losses/NPairs.ts"
-import { ntXent } from "./losses/NtXent.ts"
-import { proxyAnchor } from "./losses/ProxyAnchor.ts"
-import { proxyNca } from "./losses/ProxyNca.ts"
-import { softTriple } from "./losses/SoftTriple.ts"
-import { sphereFace } from "./losses/SphereFace.ts"
-import { supCon } from "./losses/SupCon.ts"
-import { tripletBatchAll } from "./losses/TripletBatchAll.ts"
-import { tripletBatchHard } from "./losses/TripletBatchHard.ts"
-import { tripletSoftHard } from "./losses/TripletSoftHard.ts"
+import * as ArcFace from "./losses/ArcFace.ts"
+import * as CircleLoss from "./losses/CircleLoss.ts"
+import * as Contrastive from "./losses/Contrastive.ts"
+import * as CosFace from "./losses/CosFace.ts"
+import * as FastAp from "./losses/FastAp.ts"
+import * as LiftedStructure from "./losses/LiftedStructure.ts"
+import * as MarginLoss from "./losses/MarginLoss.ts"
+import * as MultiSimilarity from "./losses/MultiSimilarity.ts"
+import * as NormalizedSoftmax from "./losses/NormalizedSoftmax.ts"
+import * as NPairs from "./losses/NPairs.ts"
+import * as NtXent from "./losses/NtXent.ts"
+import * as ProxyAnchor from "./losses/ProxyAnchor.ts"
+import * as ProxyNca from "./losses/ProxyNca.ts"
+import * as SoftTriple from "./losses/SoftTriple.ts"
+import * as SphereFace from "./losses/SphereFace.ts"
+import * as SupCon from "./losses/SupCon.ts"
+import * as TripletBatchAll from "./losses/TripletBatchAll.ts"
+import * as TripletBatchHard from "./losses/TripletBatchHard.ts"
+import * as TripletSoftHard from "./losses/TripletSoftHard.ts"
+import type { LossEntry } from "./LossEntry.ts"
 import type { TermOptions } from "./Loss.ts"
 import type * as Term from "./Term.ts"
 
-/** A catalogued metric loss: its name and how its Term is built from options (see `@reidfx/tensor` Registry). @category models */
-export interface LossEntry extends Registry.Entry {
-  /** The loss has class parameters (proxies, a classifier): `classes` and `dimension` come from the context when the options leave them out. */
-  readonly classParameters: boolean
-  /** The Term of these options. Throws `InvalidOption` for bad options. */
-  make(options: Record<string, unknown>): Term.Term<Scope.Scope>
-}
+export type { LossEntry } from "./LossEntry.ts"
 
-const entry = (
-  name: string,
-  // biome-ignore lint/suspicious/noExplicitAny: each loss decodes its own options
-  make: (options: any) => Term.Term<Scope.Scope>,
-  description: string,
-  classParameters = false
-): LossEntry => ({ name, description, classParameters, make })
-
-/** The PML losses, by name. @category catalog */
+/** The PML losses, by name: each loss file's `entry`. @category catalog */
 export const losses: Registry.Registry<LossEntry> = Registry.make<LossEntry>("metric loss", [
-  entry("arcFace", arcFace, "additive angular margin (Deng et al. 2019)", true),
-  entry("circleLoss", circleLoss, "circle loss (Sun et al. 2020)"),
-  entry("contrastive", contrastive, "contrastive loss (Hadsell et al. 2006)"),
-  entry("cosFace", cosFace, "large margin cosine loss (Wang et al. 2018)", true),
-  entry("fastAp", fastAp, "FastAP (Cakir et al. 2019)"),
-  entry("liftedStructure", liftedStructure, "lifted structure loss (Oh Song et al. 2016)"),
-  entry("marginLoss", marginLoss, "margin loss (Wu et al. 2017)"),
-  entry("multiSimilarity", multiSimilarity, "multi-similarity loss (Wang et al. 2019)"),
-  entry("normalizedSoftmax", normalizedSoftmax, "normalized softmax (Zhai and Wu 2019)", true),
-  entry("nPairs", nPairs, "N-pair loss (Sohn 2016)"),
-  entry("ntXent", ntXent, "NT-Xent (Chen et al. 2020)"),
-  entry("proxyAnchor", proxyAnchor, "proxy anchor loss (Kim et al. 2020)", true),
-  entry("proxyNca", proxyNca, "ProxyNCA (Movshovitz-Attias et al. 2017)", true),
-  entry("softTriple", softTriple, "SoftTriple (Qian et al. 2019)", true),
-  entry("sphereFace", sphereFace, "SphereFace (Liu et al. 2017)", true),
-  entry("supCon", supCon, "supervised contrastive loss (Khosla et al. 2020)"),
-  entry("tripletBatchAll", tripletBatchAll, "batch-all triplet loss (Hermans et al. 2017)"),
-  entry("tripletBatchHard", tripletBatchHard, "batch-hard triplet loss (Hermans et al. 2017)"),
-  entry("tripletSoftHard", tripletSoftHard, "soft-hard (weighted) triplet loss (fast-reid's weighted triplet)")
+  ArcFace.entry,
+  CircleLoss.entry,
+  Contrastive.entry,
+  CosFace.entry,
+  FastAp.entry,
+  LiftedStructure.entry,
+  MarginLoss.entry,
+  MultiSimilarity.entry,
+  NormalizedSoftmax.entry,
+  NPairs.entry,
+  NtXent.entry,
+  ProxyAnchor.entry,
+  ProxyNca.entry,
+  SoftTriple.entry,
+  SphereFace.entry,
+  SupCon.entry,
+  TripletBatchAll.entry,
+  TripletBatchHard.entry,
+  TripletSoftHard.entry
 ])
 
 /** The names a configuration file may use (derived from {@link losses}). @category models */

@@ -29,9 +29,7 @@ describe("real-benchmark protocol files", () => {
       "lreid-seen-order1.yaml",
       "lreid-seen-order2.yaml"
     ])
-    for (const f of fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith(".yaml") && !f.startsWith("mdkt-") && !f.startsWith("sweep-")))
+    for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml") && !/^(mdkt|sweep|parts)-/.test(f)))
       await load(f)
     for (const f of real) {
       const p = await load(f)

@@ -20,6 +20,33 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /** Parses the text of a COCO keypoint file (see the module doc). `path` names the file in errors. @category readers @since 0.1.0 */
 export const parse = (text: string, path: string): KeypointIndex => {
+  const out = new Map<string, Float32Array>()
+  for (const [name, a] of chosen(text, path)) out.set(name, Float32Array.from(a.keypoints as Array<number>))
+  return out
+}
+
+/**
+ * The person boxes `[x, y, w, h]` (COCO's `bbox`) of the same annotations {@link parse} keeps, by image file name;
+ * images whose kept annotation has no `bbox` are absent (a `bbox` that is not 4 finite numbers is a
+ * {@link MalformedMetadata}). @category readers @since 0.3.0
+ */
+export const parseBoxes = (
+  text: string,
+  path: string
+): ReadonlyMap<string, readonly [number, number, number, number]> => {
+  const out = new Map<string, readonly [number, number, number, number]>()
+  for (const [name, a] of chosen(text, path)) {
+    if (a.bbox === undefined) continue
+    const b = a.bbox
+    if (!Array.isArray(b) || b.length !== 4 || b.some((v) => typeof v !== "number" || !Number.isFinite(v)))
+      throw new MalformedMetadata({ path, detail: `${name}: bbox must be 4 finite numbers [x, y, w, h]` })
+    out.set(name, [b[0], b[1], b[2], b[3]] as const)
+  }
+  return out
+}
+
+/** The annotation kept per image (checked keypoints; the highest score, or the first). */
+const chosen = (text: string, path: string): ReadonlyMap<string, Record<string, unknown>> => {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -36,7 +63,7 @@ export const parse = (text: string, path: string): KeypointIndex => {
     }
   } else
     throw new MalformedMetadata({ path, detail: "expected { images, annotations } or an array of keypoint results" })
-  const out = new Map<string, Float32Array>()
+  const out = new Map<string, Record<string, unknown>>()
   const scores = new Map<string, number>()
   ;(annotations as Array<unknown>).forEach((a, k) => {
     if (!isRecord(a)) throw new MalformedMetadata({ path, detail: `annotation ${k} is not an object` })
@@ -55,7 +82,7 @@ export const parse = (text: string, path: string): KeypointIndex => {
     }
     const score = typeof a.score === "number" ? a.score : Number.NEGATIVE_INFINITY
     if (out.has(name) && score <= scores.get(name)!) return
-    out.set(name, Float32Array.from(kp as Array<number>))
+    out.set(name, a)
     scores.set(name, score)
   })
   return out

@@ -141,6 +141,54 @@ export const drawBackground = (c: Canvas.Canvas, cam: CameraModel, offset: numbe
   }
 }
 
+/** A filled rectangle `[x0, x1) x [y0, y1)` (pixels, as `Canvas.rect` fills it) and its colour. */
+export interface PaintedRect {
+  readonly x0: number
+  readonly y0: number
+  readonly x1: number
+  readonly y1: number
+  readonly colour: Colour
+}
+
+/**
+ * The rectangles of an occluder over part of the object's box (a pole, a low obstacle, or part of another
+ * pedestrian / vehicle), in painting order, on a canvas of height `canvasHeight`. {@link drawOccluder} paints them;
+ * the shot annotations test keypoints against them.
+ */
+export const occluderRects = (
+  canvasHeight: number,
+  canvasWidth: number,
+  cam: CameraModel,
+  box: { readonly left: number; readonly top: number; readonly width: number; readonly height: number },
+  rng: RandomStream
+): ReadonlyArray<PaintedRect> => {
+  const colour = Canvas.shade(rng.pick(cam.occluders), rng.uniform(0.8, 1.2))
+  const cover = rng.uniform(0.15, 0.45)
+  const kind = rng.nextInt(3)
+  if (kind === 0) {
+    // vertical pole or tree trunk
+    const x = box.left + rng.uniform(-0.1, 0.9) * box.width
+    return [{ x0: x, y0: 0, x1: x + cover * box.width * 0.6, y1: canvasHeight, colour }]
+  }
+  if (kind === 1) {
+    // low obstacle covering the bottom
+    return [{ x0: 0, y0: box.top + (1 - cover) * box.height, x1: canvasWidth, y1: canvasHeight, colour }]
+  }
+  // another object entering from one side
+  const fromLeft = rng.bernoulli(0.5)
+  const w = cover * box.width * 1.4
+  const x0 = fromLeft ? box.left - 0.2 * box.width : box.left + box.width * 1.2 - w
+  const other = Canvas.hsv(rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.9))
+  return [
+    { x0, y0: box.top + 0.1 * box.height, x1: x0 + w, y1: box.top + 0.55 * box.height, colour: other },
+    { x0, y0: box.top + 0.55 * box.height, x1: x0 + w, y1: canvasHeight, colour }
+  ]
+}
+
+/** Whether pixel `(x, y)` (integers) is inside a rectangle as `Canvas.rect` fills it (rounded edges). */
+export const covers = (r: PaintedRect, x: number, y: number): boolean =>
+  x >= Math.round(r.x0) && x < Math.round(r.x1) && y >= Math.round(r.y0) && y < Math.round(r.y1)
+
 /** An occluder over part of the object's box (a pole, a low obstacle, or part of another pedestrian / vehicle). */
 export const drawOccluder = (
   c: Canvas.Canvas,
@@ -148,23 +196,5 @@ export const drawOccluder = (
   box: { readonly left: number; readonly top: number; readonly width: number; readonly height: number },
   rng: RandomStream
 ): void => {
-  const colour = Canvas.shade(rng.pick(cam.occluders), rng.uniform(0.8, 1.2))
-  const cover = rng.uniform(0.15, 0.45)
-  const kind = rng.nextInt(3)
-  if (kind === 0) {
-    // vertical pole or tree trunk
-    const x = box.left + rng.uniform(-0.1, 0.9) * box.width
-    Canvas.rect(c, x, 0, x + cover * box.width * 0.6, c.height, colour)
-  } else if (kind === 1) {
-    // low obstacle covering the bottom
-    Canvas.rect(c, 0, box.top + (1 - cover) * box.height, c.width, c.height, colour)
-  } else {
-    // another object entering from one side
-    const fromLeft = rng.bernoulli(0.5)
-    const w = cover * box.width * 1.4
-    const x0 = fromLeft ? box.left - 0.2 * box.width : box.left + box.width * 1.2 - w
-    const other = Canvas.hsv(rng.uniform(0, 360), rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.9))
-    Canvas.rect(c, x0, box.top + 0.1 * box.height, x0 + w, box.top + 0.55 * box.height, other)
-    Canvas.rect(c, x0, box.top + 0.55 * box.height, x0 + w, c.height, colour)
-  }
+  for (const r of occluderRects(c.height, c.width, cam, box, rng)) Canvas.rect(c, r.x0, r.y0, r.x1, r.y1, r.colour)
 }

@@ -20,6 +20,7 @@ import { checkLabels, classTerm } from "../internal/classTerm.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
 import { type LossValue, oneHot, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -120,3 +121,12 @@ export const arcFace = (options: OptionsInput & Pick<TermOptions, "weight" | "em
     (e, l, w) => loss(e, l, w, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "arcFace",
+  description: "additive angular margin (Deng et al. 2019)",
+  options: Options,
+  classParameters: true,
+  make: arcFace
+})

@@ -29,6 +29,7 @@ import {
 } from "../Loss.ts"
 import { PairPolicyFields } from "../Miner.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (defaults m = 0.25, gamma = 128). */
 export const Options = Schema.Struct({
@@ -124,3 +125,11 @@ export const circleLoss = (options: OptionsInput & TermOptions = {}): Term.Term<
     (e, l, x) => loss(e, l, o, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "circleLoss",
+  description: "circle loss (Sun et al. 2020)",
+  options: Options,
+  make: circleLoss
+})

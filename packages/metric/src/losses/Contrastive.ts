@@ -33,6 +33,7 @@ import type { Miner } from "../Miner.ts"
 import type { Reducer } from "../Reducer.ts"
 import { InvalidOption } from "@reidfx/tensor"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (defaults: m_pos = 0, m_neg = 1, p = 2 as Hadsell et al., mean over all pairs). */
 export const Options = Schema.Struct({
@@ -186,3 +187,11 @@ export const contrastive = (options: OptionsInput & TermOptions = {}): Term.Term
     (e, l, x) => loss(e, l, rest, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "contrastive",
+  description: "contrastive loss (Hadsell et al. 2006)",
+  options: Options,
+  make: contrastive
+})

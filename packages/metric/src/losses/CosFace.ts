@@ -16,6 +16,7 @@ import { decoder, numberWithDefault, positive } from "../internal/options.ts"
 import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import { accuracy, cosines, crossEntropy, marginLogits } from "./ArcFace.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -70,3 +71,12 @@ export const cosFace = (options: OptionsInput & Pick<TermOptions, "weight" | "em
     (e, l, w) => loss(e, l, w, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "cosFace",
+  description: "large margin cosine loss (Wang et al. 2018)",
+  options: Options,
+  classParameters: true,
+  make: cosFace
+})

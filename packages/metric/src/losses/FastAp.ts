@@ -29,6 +29,7 @@ import {
 import { PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: 10 bins, squared euclidean distance on normalised embeddings). */
 export const Options = Schema.Struct({
@@ -107,3 +108,11 @@ export const fastAp = (options: OptionsInput & Omit<TermOptions, "references"> =
     (e, l, x) => loss(e, l, o as OptionsInput, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) })
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "fastAp",
+  description: "FastAP (Cakir et al. 2019)",
+  options: Options,
+  make: fastAp
+})

@@ -33,6 +33,7 @@ import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
 import { pairMasks } from "./MultiSimilarity.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: negativeMargin 1, positiveMargin 0, normalised euclidean distance). */
 export const Options = Schema.Struct({
@@ -119,3 +120,11 @@ export const liftedStructure = (options: OptionsInput & TermOptions = {}): Term.
     (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "liftedStructure",
+  description: "lifted structure loss (Oh Song et al. 2016)",
+  options: Options,
+  make: liftedStructure
+})

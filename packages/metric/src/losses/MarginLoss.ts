@@ -35,6 +35,7 @@ import type { Step } from "../Step.ts"
 import * as TermParameters from "../TermParameters.ts"
 import * as Score from "../Score.ts"
 import * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: margin 0.2, beta 1.2, nu 0, fixed beta). */
 export const Options = Schema.Struct({
@@ -165,3 +166,11 @@ export const marginLoss = (options: OptionsInput & TermOptions = {}): Term.Term<
     weight ?? 1
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "marginLoss",
+  description: "margin loss (Wu et al. 2017)",
+  options: Options,
+  make: marginLoss
+})

@@ -30,6 +30,7 @@ import { type Miner, type PairContext, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type { Reducer } from "../Reducer.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: alpha 2, beta 50, base 0.5, cosine similarity). */
 export const Options = Schema.Struct({
@@ -135,3 +136,11 @@ export const multiSimilarity = (options: OptionsInput & TermOptions = {}): Term.
       loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "multiSimilarity",
+  description: "multi-similarity loss (Wang et al. 2019)",
+  options: Options,
+  make: multiSimilarity
+})

@@ -30,6 +30,7 @@ import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
 import { crossEntropy } from "./ArcFace.ts"
 import { InvalidOption } from "@reidfx/tensor"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML default: dot product on normalised embeddings). */
 export const Options = Schema.Struct({ ...Score.fields("dotProductSimilarity"), ...PairPolicyFields })
@@ -106,3 +107,11 @@ export const nPairs = (options: OptionsInput & Omit<TermOptions, "references"> =
     (e, l, x) => loss(e, l, o, { ...(x.cameras === undefined ? {} : { cameras: x.cameras }) })
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "nPairs",
+  description: "N-pair loss (Sohn 2016)",
+  options: Options,
+  make: nPairs
+})

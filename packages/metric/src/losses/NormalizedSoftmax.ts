@@ -17,6 +17,7 @@ import { decoder, positive } from "../internal/options.ts"
 import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import { accuracy, cosines, crossEntropy } from "./ArcFace.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -71,3 +72,12 @@ export const normalizedSoftmax = (
     (e, l, w) => loss(e, l, w, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "normalizedSoftmax",
+  description: "normalized softmax (Zhai and Wu 2019)",
+  options: Options,
+  classParameters: true,
+  make: normalizedSoftmax
+})

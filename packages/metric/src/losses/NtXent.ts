@@ -31,6 +31,7 @@ import { type Miner, PairPolicyFields } from "../Miner.ts"
 import * as Score from "../Score.ts"
 import type * as Term from "../Term.ts"
 import { pairMasks } from "./MultiSimilarity.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: temperature 0.07, cosine similarity). */
 export const Options = Schema.Struct({
@@ -110,3 +111,11 @@ export const ntXent = (options: OptionsInput & TermOptions = {}): Term.Term<neve
     (e, l, x) => loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }) }, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "ntXent",
+  description: "NT-Xent (Chen et al. 2020)",
+  options: Options,
+  make: ntXent
+})

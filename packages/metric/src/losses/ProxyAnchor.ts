@@ -19,6 +19,7 @@ import { maskedLogSumExp } from "../internal/logSumExp.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
 import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -86,3 +87,12 @@ export const proxyAnchor = (
     (e, l, p) => loss(e, l, p, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "proxyAnchor",
+  description: "proxy anchor loss (Kim et al. 2020)",
+  options: Options,
+  classParameters: true,
+  make: proxyAnchor
+})

@@ -20,6 +20,7 @@ import { decoder, positive } from "../internal/options.ts"
 import { type LossValue, oneHot, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import { accuracy } from "./ArcFace.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -79,3 +80,12 @@ export const proxyNca = (options: OptionsInput & Pick<TermOptions, "weight" | "e
     (e, l, p) => loss(e, l, p, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "proxyNca",
+  description: "ProxyNCA (Movshovitz-Attias et al. 2017)",
+  options: Options,
+  classParameters: true,
+  make: proxyNca
+})

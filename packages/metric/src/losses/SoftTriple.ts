@@ -19,6 +19,7 @@ import { decoder, nonNegative, numberWithDefault, positive } from "../internal/o
 import { type LossValue, oneHot, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import { accuracy, cosines, crossEntropy } from "./ArcFace.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -93,3 +94,12 @@ export const softTriple = (
     (e, l, w) => loss(e, l, w, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "softTriple",
+  description: "SoftTriple (Qian et al. 2019)",
+  options: Options,
+  classParameters: true,
+  make: softTriple
+})

@@ -21,6 +21,7 @@ import { decoder, numberWithDefault, positive } from "../internal/options.ts"
 import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import { accuracy, cosines, crossEntropy, marginLogits } from "./ArcFace.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 
@@ -105,3 +106,12 @@ export const sphereFace = (
     (e, l, w) => loss(e, l, w, o)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "sphereFace",
+  description: "SphereFace (Liu et al. 2017)",
+  options: Options,
+  classParameters: true,
+  make: sphereFace
+})

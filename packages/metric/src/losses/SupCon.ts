@@ -31,6 +31,7 @@ import * as Score from "../Score.ts"
 import type { Reducer } from "../Reducer.ts"
 import type * as Term from "../Term.ts"
 import { pairMasks } from "./MultiSimilarity.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (PML defaults: temperature 0.1, cosine similarity). */
 export const Options = Schema.Struct({
@@ -113,3 +114,11 @@ export const supCon = (options: OptionsInput & TermOptions = {}): Term.Term<neve
       loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "supCon",
+  description: "supervised contrastive loss (Khosla et al. 2020)",
+  options: Options,
+  make: supCon
+})

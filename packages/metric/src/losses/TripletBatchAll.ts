@@ -23,6 +23,7 @@ import {
   tidyLoss
 } from "../Loss.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (defaults: margin 0.3, mean over non-zero triplets as Hermans et al.'s BA≠0). */
 export const Options = Schema.Struct({
@@ -89,3 +90,11 @@ export const tripletBatchAll = (options: OptionsInput & TermOptions = {}): Term.
     (e, l, x) => loss(e, l, o, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "tripletBatchAll",
+  description: "batch-all triplet loss (Hermans et al. 2017)",
+  options: Options,
+  make: tripletBatchAll
+})

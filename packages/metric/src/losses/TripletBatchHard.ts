@@ -18,6 +18,7 @@ import type { Reducer } from "../Reducer.ts"
 import * as BatchHard from "../miners/BatchHard.ts"
 import type * as Term from "../Term.ts"
 import { fromMined } from "./Triplet.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (defaults: margin 0.3 as in torchreid/fast-reid and Luo et al. 2019; euclidean distance). */
 export const Options = Schema.Struct({
@@ -74,3 +75,11 @@ export const tripletBatchHard = (options: OptionsInput & TermOptions = {}): Term
       loss(e, l, { ...o, ...(miner === undefined ? {} : { miner }), ...(reducer === undefined ? {} : { reducer }) }, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "tripletBatchHard",
+  description: "batch-hard triplet loss (Hermans et al. 2017)",
+  options: Options,
+  make: tripletBatchHard
+})

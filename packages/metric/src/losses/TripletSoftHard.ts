@@ -30,6 +30,7 @@ import {
   zeroLoss
 } from "../Loss.ts"
 import type * as Term from "../Term.ts"
+import * as LossEntry from "../LossEntry.ts"
 
 /** Options (defaults: T = 1, hinge with margin 0.3; `softMargin: true` for softplus). */
 export const Options = Schema.Struct({
@@ -121,3 +122,11 @@ export const tripletSoftHard = (options: OptionsInput & TermOptions = {}): Term.
     (e, l, x) => loss(e, l, o, x)
   )
 }
+
+/** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */
+export const entry = LossEntry.make({
+  name: "tripletSoftHard",
+  description: "soft-hard (weighted) triplet loss (fast-reid's weighted triplet)",
+  options: Options,
+  make: tripletSoftHard
+})
