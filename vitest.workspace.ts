@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url"
 import type { TestProjectInlineConfiguration } from "vitest/config"
 
 /**
@@ -23,10 +24,27 @@ const packages = [
   "cli"
 ] as const
 
+/**
+ * `REIDFX_BACKEND=torch npm test` runs every project on the torch backend: this setup file reroutes the tests'
+ * cpu / wasm backends to torch (see the file). Not for torch-backend itself, whose tests compare torch with the
+ * real cpu backend. Any other value leaves the tests' own choices alone.
+ */
+const setupFilesOf = (name: string): Array<string> =>
+  process.env["REIDFX_BACKEND"] === "torch" && name !== "torch-backend"
+    ? [fileURLToPath(new URL("packages/torch-backend/test/suiteOnTorch.ts", import.meta.url))]
+    : []
+
 const project = (name: string, root: string, timeoutMs: number): TestProjectInlineConfiguration => ({
   resolve: { conditions: ["@reidfx/source"] },
   ssr: { resolve: { conditions: ["@reidfx/source"] } },
-  test: { name, root, include: ["test/**/*.test.ts"], testTimeout: timeoutMs, hookTimeout: timeoutMs }
+  test: {
+    name,
+    root,
+    include: ["test/**/*.test.ts"],
+    setupFiles: setupFilesOf(name),
+    testTimeout: timeoutMs,
+    hookTimeout: timeoutMs
+  }
 })
 
 /** Projects whose tests start several processes (the sweep's loopback runners) get a longer per-test limit. */

@@ -23,6 +23,7 @@ interface NumpyResult {
   readonly distancesMs: number
   readonly metricsMs: number
   readonly cpuMs: number
+  readonly distancesCpuMs: number
   readonly mAP: number
   readonly rank1: number
   readonly mINP: number
@@ -78,6 +79,7 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
           distancesMs: Number(median(results.map((r) => r.distancesMs)).toFixed(1)),
           metricsMs: Number(median(results.map((r) => r.metricsMs)).toFixed(1)),
           cpuMs: Number(median(results.map((r) => r.cpuMs)).toFixed(1)),
+          distancesCpuMs: Number(median(results.map((r) => r.distancesCpuMs)).toFixed(1)),
           mAP: Number(results[0]!.mAP.toFixed(5))
         }
       })
@@ -93,6 +95,7 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
           distancesMs: Number(median(theirs.map((r) => r.distancesMs)).toFixed(1)),
           metricsMs: Number(median(theirs.map((r) => r.metricsMs)).toFixed(1)),
           cpuMs: Number(median(theirs.map((r) => r.cpuMs)).toFixed(1)),
+          distancesCpuMs: Number(median(theirs.map((r) => r.distancesCpuMs)).toFixed(1)),
           mAP: Number(theirs[0]!.mAP.toFixed(5))
         }
       })

@@ -36,7 +36,7 @@ def main():
     d = (qf * qf).sum(1, keepdims=True) + (gf * gf).sum(1)[None, :] - 2.0 * (qf @ gf.T)
     np.maximum(d, 0, out=d)
     np.sqrt(d, out=d)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
 
     indices = np.argsort(d, axis=1, kind="stable")
     matches = (gids[indices] == qids[:, None]).astype(np.int32)
@@ -58,7 +58,7 @@ def main():
     t2, c2 = time.perf_counter(), time.process_time()
     print(json.dumps({
         "ms": (t2 - t0) * 1000, "distancesMs": (t1 - t0) * 1000, "metricsMs": (t2 - t1) * 1000,
-        "cpuMs": (c2 - c0) * 1000, "mAP": float(np.mean(aps)), "rank1": rank1 / valid, "mINP": float(np.mean(inps)),
+        "cpuMs": (c2 - c0) * 1000, "distancesCpuMs": (c1 - c0) * 1000, "mAP": float(np.mean(aps)), "rank1": rank1 / valid, "mINP": float(np.mean(inps)),
         "numpy": np.__version__,
     }))
 

@@ -5,8 +5,11 @@ stride 2 and a 1x1 downsample at each later stage; global average pooling, 256-d
 classifier, 751 classes), loss (cross-entropy through log-softmax + gather, plus batch-hard triplet with margin 0.3
 on Euclidean distances), optimizer (Adam 3.5e-4), batch (P x K = 8 identities) and input (128x64).
 
-Usage: python3 bench/pytorch_twin.py --threads N --batch B --steps S --warmup W --infer-runs R
-Prints one JSON object: per-step training milliseconds, per-batch inference milliseconds, and the versions.
+Usage: python3 bench/pytorch_twin.py --threads N --batch B --steps S --warmup W --infer-runs R [--profile]
+Prints one JSON object: per-step training milliseconds, per-batch inference milliseconds, and the versions. With
+--profile it also profiles one training step (torch.autograd.profiler) and adds `profile`: the inclusive CPU time in
+ms of the operators that bench/torch.ts compares with reidfx's kernels (PROFILED_OPS), and `profile_total_ms`, the
+profiled step's wall time.
 """
 import argparse
 import json
@@ -61,6 +64,16 @@ def triplet_batch_hard(e, positive, negative, margin=0.3):
     return F.relu(hardest_positive - hardest_negative + margin).mean()
 
 
+# operators whose inclusive time is compared with reidfx's kernel families (outermost ATen calls of each family, so
+# no time is counted twice): convolutions and their backward, batch norm and its backward, max pooling, ReLU, and
+# the Adam step (the optimizer's record_function label in torch 1.13 / 2.x)
+PROFILED_OPS = [
+    "aten::conv2d", "aten::convolution_backward", "aten::batch_norm", "aten::native_batch_norm_backward",
+    "aten::max_pool2d", "aten::max_pool2d_with_indices_backward", "aten::relu", "aten::threshold_backward",
+    "Optimizer.step#Adam.step",
+]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=1)
@@ -68,6 +81,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--infer-runs", type=int, default=10)
+    p.add_argument("--profile", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -98,6 +112,14 @@ def main():
         step()
         train_ms.append((time.perf_counter() - t) * 1000)
         train_cpu_ms.append((time.process_time() - c) * 1000)
+    profile, profile_total_ms = None, None
+    if a.profile:
+        with torch.autograd.profiler.profile() as prof:
+            t = time.perf_counter()
+            step()
+            profile_total_ms = (time.perf_counter() - t) * 1000
+        totals = {e.key: e.cpu_time_total / 1000 for e in prof.key_averages()}
+        profile = {name: totals.get(name, 0.0) for name in PROFILED_OPS}
     model.eval()
     infer_ms, infer_cpu_ms = [], []
     with torch.no_grad():
@@ -108,7 +130,8 @@ def main():
             infer_ms.append((time.perf_counter() - t) * 1000)
             infer_cpu_ms.append((time.process_time() - c) * 1000)
     print(json.dumps({"threads": torch.get_num_threads(), "train_ms": train_ms, "train_cpu_ms": train_cpu_ms,
-                      "infer_ms": infer_ms, "infer_cpu_ms": infer_cpu_ms, "torch": torch.__version__}))
+                      "infer_ms": infer_ms, "infer_cpu_ms": infer_cpu_ms, "torch": torch.__version__,
+                      "profile": profile, "profile_total_ms": profile_total_ms}))
 
 
 if __name__ == "__main__":

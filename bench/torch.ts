@@ -2,7 +2,9 @@
  * The torch backend against wasm and against PyTorch itself, in one run on the same machine: training steps of the
  * reference ReID net of `runtime.ts` (128x64, batch 32, cross-entropy + batch-hard triplet, Adam) at 1 and 2
  * threads, inference, the ratio reidfx / PyTorch in images/s (wall clock, and by CPU time, which other load on a
- * shared machine moves less), and the per-kernel time breakdown of one torch training step.
+ * shared machine moves less), and the per-kernel time breakdown of one torch training step, side by side with the
+ * PyTorch twin's profiled step by kernel family (convolution forward / backward, batch norm forward / backward, max
+ * pool, ReLU, Adam, everything else; rows "training step breakdown", `extra.pytorchMs` and `extra.ratio`).
  *
  * The PyTorch twin (`bench/pytorch_twin.py`: same net, loss, optimizer, batch and threads) runs when a Python with
  * `torch` is found (`PYTHON`, python3, then /usr/bin/python3: Debian's `python3-torch`). The torch rows need the
@@ -37,10 +39,41 @@ interface Twin {
   readonly infer_ms: Array<number>
   readonly infer_cpu_ms: Array<number>
   readonly torch: string
+  /** With `profile`: inclusive ms of one profiled step per operator of `PROFILED_OPS`, and the step's wall ms. */
+  readonly profile: Record<string, number> | null
+  readonly profile_total_ms: number | null
 }
 
+/**
+ * A training step's kernel families, as reidfx's tfjs kernels on torch and as the PyTorch twin's outermost operators
+ * (`bench/pytorch_twin.py`'s `PROFILED_OPS`), for the side-by-side breakdown; the rest of each step is "other".
+ */
+const families: ReadonlyArray<{
+  readonly name: string
+  readonly reidfx: ReadonlyArray<string>
+  readonly pytorch: string
+}> = [
+  { name: "convolution forward", reidfx: ["Conv2D", "FusedConv2D", "DepthwiseConv2dNative"], pytorch: "aten::conv2d" },
+  {
+    name: "convolution backward",
+    reidfx: ["Conv2DBackpropInput", "Conv2DBackpropFilter"],
+    pytorch: "aten::convolution_backward"
+  },
+  { name: "batch norm forward", reidfx: ["ReidfxBatchNormTraining", "FusedBatchNorm"], pytorch: "aten::batch_norm" },
+  {
+    name: "batch norm backward",
+    reidfx: ["ReidfxBatchNormTrainingGrad", "TorchBatchNormGrad"],
+    pytorch: "aten::native_batch_norm_backward"
+  },
+  { name: "max pool forward", reidfx: ["MaxPool"], pytorch: "aten::max_pool2d" },
+  { name: "max pool backward", reidfx: ["MaxPoolGrad"], pytorch: "aten::max_pool2d_with_indices_backward" },
+  { name: "relu forward", reidfx: ["Relu"], pytorch: "aten::relu" },
+  { name: "relu backward", reidfx: ["TorchReluGrad", "ReluGrad"], pytorch: "aten::threshold_backward" },
+  { name: "Adam step", reidfx: ["ReidfxAdam"], pytorch: "Optimizer.step#Adam.step" }
+]
+
 /** Runs the PyTorch twin with the first Python that has torch; undefined (with the reason printed) if none. */
-const pytorch = (threads: number, steps: number, inferRuns: number): Twin | undefined => {
+const pytorch = (threads: number, steps: number, inferRuns: number, profile = false): Twin | undefined => {
   for (const python of [process.env["PYTHON"], "python3", "/usr/bin/python3"]) {
     if (python === undefined || python.length === 0) continue
     const r = spawnSync(
@@ -54,7 +87,8 @@ const pytorch = (threads: number, steps: number, inferRuns: number): Twin | unde
         "--steps",
         String(steps),
         "--infer-runs",
-        String(inferRuns)
+        String(inferRuns),
+        ...(profile ? ["--profile"] : [])
       ],
       { encoding: "utf8", env: { ...process.env, OMP_WAIT_POLICY: process.env["OMP_WAIT_POLICY"] ?? "PASSIVE" } }
     )
@@ -334,9 +368,11 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
     // where a torch training step of reidfx's stack goes: kernel time by tfjs kernel (1 thread, one profiled step)
     await withStack("torch", 1, async (step) => {
       step()
+      const profiledStart = performance.now()
       const profile = await tf.profile(() => {
         step()
       })
+      const profiledMs = performance.now() - profiledStart
       const byKernel = new Map<string, { ms: number; calls: number }>()
       for (const k of profile.kernels.filter((kernel) => !kernel.name.endsWith("__op"))) {
         const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
@@ -362,6 +398,44 @@ export const run = async (options: { quick: boolean }): Promise<Array<BenchRow>>
         unit: "ms/step",
         runs: 1,
         extra: { kernelCalls: profile.kernels.length }
+      })
+      // the same step side by side with the PyTorch twin's profiled step (1 thread, same run), by kernel family
+      const twin = pytorch(1, 1, 1, true)
+      if (twin?.profile == null || twin.profile_total_ms == null) return
+      let reidfxListed = 0
+      let pytorchListed = 0
+      for (const family of families) {
+        const ours = family.reidfx.reduce((sum, name) => sum + (byKernel.get(name)?.ms ?? 0), 0)
+        const theirs = twin.profile[family.pytorch] ?? 0
+        reidfxListed += ours
+        pytorchListed += theirs
+        rows.push({
+          suite,
+          case: `training step breakdown (1 thread), ${family.name}: reidfx on torch vs PyTorch`,
+          median: ours,
+          unit: "ms/step",
+          runs: 1,
+          extra: {
+            pytorchMs: Number(theirs.toFixed(1)),
+            ratio: theirs > 0 ? Number((ours / theirs).toFixed(2)) : "n/a",
+            reidfxKernels: family.reidfx.join(" "),
+            pytorchOp: family.pytorch
+          }
+        })
+      }
+      rows.push({
+        suite,
+        case: "training step breakdown (1 thread), everything else: reidfx on torch vs PyTorch",
+        median: profiledMs - reidfxListed,
+        unit: "ms/step",
+        runs: 1,
+        extra: {
+          pytorchMs: Number((twin.profile_total_ms - pytorchListed).toFixed(1)),
+          reidfxStepMs: Number(profiledMs.toFixed(1)),
+          reidfxKernelMs: Number(total.toFixed(1)),
+          pytorchStepMs: Number(twin.profile_total_ms.toFixed(1)),
+          note: "each side: the profiled step's wall time minus its listed families (other kernels or ops, JavaScript / Python and autograd between them)"
+        }
       })
     })
 

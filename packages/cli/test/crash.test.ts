@@ -39,8 +39,15 @@ const mulberry32 = (seed: number) => () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296
 }
 
+// `REIDFX_BACKEND=torch npm test` reroutes this process's cpu / wasm backend to torch, not the child processes it
+// starts (torch-backend/test/suiteOnTorch.ts): a comparison of the two skips then
+const rerouted = process.env["REIDFX_BACKEND"] === "torch"
+
 describe("crash consistency of reidfx run", () => {
-  it.effect(
+  if (rerouted)
+    it.skip("skipped under REIDFX_BACKEND=torch: the killed runs are children on cpu, the reference runs on torch", () => {})
+
+  it.effect.skipIf(rerouted)(
     "killed inside writes (SIGKILL, SIGKILL, SIGTERM) and between them (SIGKILL) then rerun: the same results, nothing partial, nothing left behind",
     () =>
       Effect.gen(function* () {

@@ -35,8 +35,15 @@ const scores = (out: string): unknown =>
     key === "seconds" || key === "clipsPerSecond" ? undefined : value
   ).seeds
 
+// `REIDFX_BACKEND=torch npm test` reroutes this process's cpu / wasm backend to torch, not the child processes it
+// starts (torch-backend/test/suiteOnTorch.ts): a comparison of the two skips then
+const rerouted = process.env["REIDFX_BACKEND"] === "torch"
+
 describe("MDKT on the shared run engine", () => {
-  it.effect(
+  if (rerouted)
+    it.skip("skipped under REIDFX_BACKEND=torch: the killed runs are children on cpu, the reference runs on torch", () => {})
+
+  it.effect.skipIf(rerouted)(
     "killed inside a write (SIGKILL) and after a finished stage (SIGTERM), then rerun: it resumes and gives the same numbers",
     () =>
       Effect.gen(function* () {

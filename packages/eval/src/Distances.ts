@@ -7,7 +7,7 @@
  * - `cosine`: `1 - q.g / (|q| |g|)` (features are L2-normalised first).
  * @since 0.1.0
  */
-import { InvalidOption, ShapeMismatch } from "@reidfx/tensor"
+import { FusedKernels, InvalidOption, ShapeMismatch } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { type FeatureMatrix, l2Normalize } from "./Features.ts"
 
@@ -42,7 +42,8 @@ const squaredNorms = (m: FeatureMatrix): Float32Array => {
 /**
  * Distances between every query row and every gallery row, `[queries x gallery]` row-major float32.
  * Runs on the active tfjs backend (one matrix product per block of query rows; the gallery is transposed once,
- * because transposed products take a slow path on wasm). Throws {@link ShapeMismatch} when dimensions differ.
+ * because transposed products take a slow path on wasm). A backend with `FusedKernels.pairwiseDistances` (torch)
+ * computes each block in that one kernel (one BLAS product, the rest in place) from the same squared norms. Throws {@link ShapeMismatch} when dimensions differ.
  * @category constructors
  */
 export const pairwiseDistances = (
@@ -71,16 +72,25 @@ export const pairwiseDistances = (
   const blockRows = Math.max(1, Math.floor((options.blockElements ?? 8_388_608) / g.rows))
   const qNorms = squaredNorms(q)
   const gNorms = squaredNorms(g)
-  const galleryT = tf.tidy(() => tf.transpose(tf.tensor2d(g.data, [g.rows, g.dim])))
+  // a backend with the fused kernel (torch) computes each block in one kernel from the gallery as it is
+  const fused = FusedKernels.hasKernel(FusedKernels.PairwiseDistancesKernel)
+  const galleryT = tf.tidy(() => {
+    const rows = tf.tensor2d(g.data, [g.rows, g.dim])
+    return fused ? rows : tf.transpose(rows)
+  })
   const gNormRow = tf.tensor2d(gNorms, [1, g.rows])
   try {
     for (let start = 0; start < q.rows; start += blockRows) {
       const end = Math.min(q.rows, start + blockRows)
       const block = tf.tidy(() => {
         const qBlock = tf.tensor2d(q.data.subarray(start * q.dim, end * q.dim), [end - start, q.dim])
+        const qNormCol = tf.tensor2d(qNorms.subarray(start, end), [end - start, 1])
+        if (fused) {
+          const gNorms1d = tf.reshape(gNormRow, [g.rows]) as tf.Tensor1D
+          return FusedKernels.pairwiseDistances(qBlock, galleryT as tf.Tensor2D, qNormCol, gNorms1d, metric)!
+        }
         const dot = tf.matMul(qBlock, galleryT)
         if (metric === "cosine") return tf.sub(1, dot)
-        const qNormCol = tf.tensor2d(qNorms.subarray(start, end), [end - start, 1])
         const squared = tf.relu(tf.add(tf.add(qNormCol, gNormRow), tf.mul(dot, -2)))
         return metric === "euclidean" ? tf.sqrt(squared) : squared
       })

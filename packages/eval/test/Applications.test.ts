@@ -166,4 +166,32 @@ describe("AlignedDistance (evaluation-time local distance)", () => {
     )
     expect(Array.from(AlignedDistance.combine([1, 2], [0.5, 0.25], 2))).toEqual([2, 2.5])
   })
+
+  it("gives identical stripes a distance below 1e-6 (the product form alone leaves ~1e-4 after the square root)", async () => {
+    const { AlignedDistance } = await import("../src/index.ts")
+    // one stripe per item, 64-d: an item against itself is tanh(0 / 2) = 0, and a stripe 1e-3 away (relative) keeps
+    // its distance: tanh(|u - v| / 2) of the normalised stripes, computed here in float64
+    const rows = 12
+    const dim = 64
+    const data = Float32Array.from(
+      { length: rows * dim },
+      (_, k) => Math.sin(k * 12.9898) * 43758.5453 - Math.floor(Math.sin(k * 12.9898) * 43758.5453) - 0.5
+    )
+    const near = Float32Array.from(data, (v, k) => (k % dim === 0 ? v + 1e-3 : v))
+    const items = { data, rows, stripes: 1, dim }
+    const self = AlignedDistance.localDistances(items, items, { queryBlock: 5 })
+    for (let i = 0; i < rows; i++) expect(Math.abs(self[i * rows + i]!)).toBeLessThan(1e-6)
+    const moved = AlignedDistance.localDistances(items, { data: near, rows, stripes: 1, dim })
+    const unit = (a: Float32Array, i: number) => {
+      const v = Array.from(Float32Array.from(a.subarray(i * dim, (i + 1) * dim)))
+      const n = Math.hypot(...v)
+      return v.map((x) => Math.fround(x / n))
+    }
+    for (let i = 0; i < rows; i++) {
+      const u = unit(data, i)
+      const v = unit(near, i)
+      const expected = Math.tanh(Math.hypot(...u.map((x, k) => x - v[k]!)) / 2)
+      expect(moved[i * rows + i]).toBeCloseTo(expected, 6)
+    }
+  })
 })

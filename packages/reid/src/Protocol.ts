@@ -22,6 +22,7 @@ import { BackboneCatalog, WeightsInit } from "@reidfx/model"
 import { Registry } from "@reidfx/tensor"
 import { Effect, Schema } from "effect"
 import { MemorySpec, RegularizerSpec } from "./baselines/BaselineSpec.ts"
+import { CompanionSpec } from "./krkc/Companion.ts"
 import { ConsolidationSpec } from "./lstkc/Consolidation.ts"
 import {
   IdentityCount,
@@ -266,7 +267,9 @@ const methodSpecOf = <T extends Schema.Top>(term: T) =>
     /** A weight regulariser anchored at the previous tasks' parameters (EWC, MAS, SI). */
     regularizer: Schema.optionalKey(RegularizerSpec),
     /** A fusion of the new and old models after each task from the second on (LSTKC's consolidation). */
-    consolidation: Schema.optionalKey(ConsolidationSpec)
+    consolidation: Schema.optionalKey(ConsolidationSpec),
+    /** A second network trained beside the model in the same step, fused into it after tasks (KRKC's knowledge network). */
+    companion: Schema.optionalKey(CompanionSpec)
   })
 
 /**

@@ -16,6 +16,7 @@
  * | `ewc` | EWC | PK 16x4 | BoT + 100 * online EWC (gamma 1; Kirkpatrick et al. 2017, Avalanche's plugin) | |
  * | `mas` | MAS | PK 16x4 | BoT + 1 * MAS (alpha 0.5; Aljundi et al. 2018, Avalanche's defaults) | |
  * | `si` | SI | PK 16x4 | BoT + 1 * SI (c 1, xi 1e-7, clip 0.001; Zenke et al. 2017, Avalanche's values) | |
+ * | `krkc` | KRKC | PK 16x4 | CE(eps=0.1) + soft triplet(m=0.3) + JS calibration(T=2) to a knowledge network trained beside the model (0.1x / 0.01x lr), replay 2 per identity, fusion 1/t after tasks 2 .. last-1 (Yu et al. AAAI 2023; `krkc/Krkc.ts`) | without calibration, companion, fusion |
  * | `lstkc` | LSTKC | PK 16x4 | CE + soft-margin batch-hard triplet on L2-normalised features + 1 * LSTKC rectification (tau 0.1), then the adaptive fusion of the new and old models (s 100) after each task (Xu et al. AAAI 2024; `lstkc/Lstkc.ts`) | without LSTKC, no fusion |
  *
  * The weights of EWC (100) and SI (1) are first guesses, not tuned (Avalanche has no default for them).

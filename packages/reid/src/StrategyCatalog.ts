@@ -14,6 +14,7 @@ import { dwpp } from "./strategies/Dwpp.ts"
 import { ewc } from "./strategies/Ewc.ts"
 import { joint } from "./strategies/Joint.ts"
 import * as LifelongStrategy from "./strategies/LifelongStrategy.ts"
+import { krkc } from "./strategies/Krkc.ts"
 import { lstkc } from "./strategies/Lstkc.ts"
 import { lwf } from "./strategies/LwF.ts"
 import { mas } from "./strategies/Mas.ts"
@@ -23,7 +24,7 @@ import { si } from "./strategies/Si.ts"
 export { LifelongStrategy }
 
 /** The built-in entries, in table order. @category catalog */
-export const entries = [joint, botFt, lwf, aka, dmmlFt, dwpp, dwopp, replay, ewc, mas, si, lstkc] as const
+export const entries = [joint, botFt, lwf, aka, dmmlFt, dwpp, dwopp, replay, ewc, mas, si, lstkc, krkc] as const
 
 /** The names of the built-in strategies. */
 export type Name = (typeof entries)[number]["name"]

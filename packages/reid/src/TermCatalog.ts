@@ -12,6 +12,8 @@ import { darkRank } from "./terms/DarkRank.ts"
 import { dmml } from "./terms/Dmml.ts"
 import { dwopp } from "./terms/Dwopp.ts"
 import { dwpp } from "./terms/Dwpp.ts"
+import { krkcCalibration } from "./terms/KrkcCalibration.ts"
+import { krkcSoftTriplet } from "./terms/KrkcSoftTriplet.ts"
 import { lstkc } from "./terms/Lstkc.ts"
 import { lwf } from "./terms/Lwf.ts"
 import { metric } from "./terms/MetricLoss.ts"
@@ -21,7 +23,20 @@ import { tripletBatchHard } from "./terms/TripletBatchHard.ts"
 export { ObjectiveTerm }
 
 /** The built-in entries, in the order of `TermSpec`'s union. @category catalog */
-export const entries = [crossEntropy, tripletBatchHard, dmml, lwf, dwpp, dwopp, darkRank, aka, metric, lstkc] as const
+export const entries = [
+  crossEntropy,
+  tripletBatchHard,
+  dmml,
+  lwf,
+  dwpp,
+  dwopp,
+  darkRank,
+  aka,
+  metric,
+  lstkc,
+  krkcSoftTriplet,
+  krkcCalibration
+] as const
 
 /** The built-in catalog. @category catalog */
 export const builtin: Registry.Registry<ObjectiveTerm.Any> = Registry.make<ObjectiveTerm.Any>("loss", entries)

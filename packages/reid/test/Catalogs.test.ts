@@ -85,7 +85,9 @@ describe("the vocabulary is derived from the catalogs", () => {
       "darkRank",
       "aka",
       "metric",
-      "lstkc"
+      "lstkc",
+      "krkcSoftTriplet",
+      "krkcCalibration"
     ])
     expect(Protocol.BuiltinMethod.literals).toEqual([
       "joint",
@@ -99,11 +101,27 @@ describe("the vocabulary is derived from the catalogs", () => {
       "ewc",
       "mas",
       "si",
-      "lstkc"
+      "lstkc",
+      "krkc"
     ])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
-    expect([...Protocol.oldModelTerms].sort()).toEqual(["aka", "darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
-    expect([...Protocol.onlyOldModelTerms].sort()).toEqual(["darkRank", "dwopp", "dwpp", "lstkc", "lwf"])
+    expect([...Protocol.oldModelTerms].sort()).toEqual([
+      "aka",
+      "darkRank",
+      "dwopp",
+      "dwpp",
+      "krkcCalibration",
+      "lstkc",
+      "lwf"
+    ])
+    expect([...Protocol.onlyOldModelTerms].sort()).toEqual([
+      "darkRank",
+      "dwopp",
+      "dwpp",
+      "krkcCalibration",
+      "lstkc",
+      "lwf"
+    ])
     expect([...Protocol.episodicTerms].sort()).toEqual(["dmml", "dwopp", "dwpp"])
   })
 

@@ -10,6 +10,7 @@
  * | `ReidfxBatchNormTraining` | x `[..., C]`, scale?, offset? `[C]`; attr `epsilon` | y, mean `[C]`, invstd `[C]` | mean, var = batch moments over all but the last axis (biased var); invstd = 1 / sqrt(var + eps); y = (x - mean) * invstd * scale + offset |
  * | `ReidfxBatchNormTrainingGrad` | dy, x, scale?, mean, invstd; attr `epsilon` | dx, dscale, doffset | the batch-norm gradient through the batch statistics (Ioffe and Szegedy 2015, section 3) |
  * | `ReidfxAdam` | param, grad, m, v; attrs `lr beta1 beta2 epsilon weightDecay decoupled t` | param, m, v | PyTorch's `torch.optim.Adam` / `AdamW` step (see `@reidfx/train`'s `adamUpdate`) |
+ * | `ReidfxPairwiseDistances` | query `[n, D]`, gallery `[G, D]`, queryNorms `[n, 1]`, galleryNorms `[G]` (squared row norms); attr `metric` | `[n, G]` | squaredEuclidean: max(0, \|q\|^2 + \|g\|^2 - 2 q g^T); euclidean: its square root; cosine: 1 - q g^T (see `@reidfx/eval`'s `pairwiseDistances`) |
  *
  * The batch statistics `mean` and `invstd` are returned off the gradient tape: their dependence on x is already
  * in dx (the gradient registered for `ReidfxBatchNormTraining` ignores gradients that reach them).
@@ -23,6 +24,7 @@ export const BatchNormTrainingKernel = "ReidfxBatchNormTraining"
 export const BatchNormTrainingGradKernel = "ReidfxBatchNormTrainingGrad"
 /** The kernel name of the fused Adam / AdamW update. */
 export const AdamKernel = "ReidfxAdam"
+export const PairwiseDistancesKernel = "ReidfxPairwiseDistances"
 
 /** Whether the active backend has a kernel. */
 export const hasKernel = (kernelName: string): boolean => tf.getKernel(kernelName, tf.getBackend()) !== undefined
@@ -92,4 +94,24 @@ export const adamStep = (
     tf.Tensor
   ]
   return { param: p1!, m: m1!, v: v1! }
+}
+
+/** The metrics of {@link pairwiseDistances}. */
+export type DistanceMetric = "euclidean" | "squaredEuclidean" | "cosine"
+
+/**
+ * A block of query-by-gallery distances in one fused kernel (see the table above; for cosine the rows must already
+ * be L2-normalised and the norms are ignored); `undefined` when the active backend has no `ReidfxPairwiseDistances`.
+ */
+export const pairwiseDistances = (
+  query: tf.Tensor2D,
+  gallery: tf.Tensor2D,
+  queryNorms: tf.Tensor2D,
+  galleryNorms: tf.Tensor1D,
+  metric: DistanceMetric
+): tf.Tensor2D | undefined => {
+  if (!hasKernel(PairwiseDistancesKernel)) return undefined
+  return tf.engine().runKernel(PairwiseDistancesKernel, { query, gallery, queryNorms, galleryNorms }, {
+    metric
+  } as unknown as tf.NamedAttrMap) as tf.Tensor2D
 }

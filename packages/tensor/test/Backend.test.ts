@@ -3,8 +3,14 @@ import * as tf from "@tensorflow/tfjs-core"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { Backend } from "../src/index.ts"
 
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// tests about those two backends themselves skip then
+const rerouted = process.env["REIDFX_BACKEND"] === "torch"
+
 describe("Backend", () => {
-  it.effect("wasm layer activates the wasm backend", () =>
+  if (rerouted) it.skip("skipped under REIDFX_BACKEND=torch: the cpu and wasm layers activate torch", () => {})
+
+  it.effect.skipIf(rerouted)("wasm layer activates the wasm backend", () =>
     Effect.gen(function* () {
       const info = yield* Backend.Backend
       assert.strictEqual(info.name, "wasm")
@@ -12,11 +18,24 @@ describe("Backend", () => {
     }).pipe(Effect.provide(Backend.layerWasm))
   )
 
-  it.effect("cpu layer activates the cpu backend", () =>
+  it.effect.skipIf(rerouted)("cpu layer activates the cpu backend", () =>
     Effect.gen(function* () {
       const info = yield* Backend.Backend
       assert.strictEqual(info.name, "cpu")
       assert.strictEqual(tf.getBackend(), "cpu")
+    }).pipe(Effect.provide(Backend.layerCpu))
+  )
+
+  it.effect.skipIf(!rerouted)("under REIDFX_BACKEND=torch the cpu and wasm layers compute on torch", () =>
+    Effect.gen(function* () {
+      const info = yield* Backend.Backend
+      assert.strictEqual(info.name, "cpu")
+      assert.strictEqual(tf.getBackend(), "torch")
+      const product = tf.matMul([[1, 2]], [[3], [4]])
+      assert.deepStrictEqual(Array.from(product.dataSync()), [11])
+      product.dispose()
+      yield* Effect.promise(() => tf.setBackend("wasm"))
+      assert.strictEqual(tf.getBackend(), "torch")
     }).pipe(Effect.provide(Backend.layerCpu))
   )
 

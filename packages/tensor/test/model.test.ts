@@ -44,8 +44,15 @@ const loss = (model: tfl.LayersModel) => () => {
   return tf.neg(tf.mean(tf.gather(flat, index))) as tf.Scalar
 }
 
+// `REIDFX_BACKEND=torch npm test` reroutes the cpu and wasm backends to torch (torch-backend/test/suiteOnTorch.ts):
+// tests about those two backends themselves skip then
+const rerouted = process.env["REIDFX_BACKEND"] === "torch"
+
 describe("a tf.layers model on wasm", () => {
-  it("has the same gradients on wasm as on cpu", async () => {
+  if (rerouted)
+    it.skip("skipped under REIDFX_BACKEND=torch: the wasm-against-cpu gradients compare torch with itself", () => {})
+
+  it.skipIf(rerouted)("has the same gradients on wasm as on cpu", async () => {
     await tf.setBackend("cpu")
     const model = buildModel()
     const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable)

@@ -1,13 +1,19 @@
 /**
  * The fused training kernels (`@reidfx/tensor`'s `FusedKernels`) on torch: training-mode batch norm against tfjs's
  * own moments + batchNorm differentiated on cpu (forward, statistics and the gradients of x, scale and offset, over
- * random shapes of rank 2 to 4), and one Adam / AdamW step against PyTorch's formula computed by hand in float64.
+ * random shapes of rank 2 to 4), one Adam / AdamW step against PyTorch's formula computed by hand in float64, and
+ * the pairwise-distance kernel against the distances computed in float64.
  */
 import { FusedKernels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { AdamKernel, BatchNormTrainingGradKernel, BatchNormTrainingKernel } from "../src/kernels/index.ts"
+import {
+  AdamKernel,
+  BatchNormTrainingGradKernel,
+  BatchNormTrainingKernel,
+  PairwiseDistancesKernel
+} from "../src/kernels/index.ts"
 import { available, on, relativeError, reportSkip, tensor, values } from "./torch.ts"
 
 const TOLERANCE = 1e-4
@@ -17,10 +23,11 @@ reportSkip()
 
 describe.skipIf(!available)("fused training kernels on torch", () => {
   it("use the kernel names of @reidfx/tensor's FusedKernels, and only torch has them", async () => {
-    expect([BatchNormTrainingKernel, BatchNormTrainingGradKernel, AdamKernel]).toEqual([
+    expect([BatchNormTrainingKernel, BatchNormTrainingGradKernel, AdamKernel, PairwiseDistancesKernel]).toEqual([
       FusedKernels.BatchNormTrainingKernel,
       FusedKernels.BatchNormTrainingGradKernel,
-      FusedKernels.AdamKernel
+      FusedKernels.AdamKernel,
+      FusedKernels.PairwiseDistancesKernel
     ])
     await tf.setBackend("cpu")
     expect(FusedKernels.hasKernel(FusedKernels.AdamKernel)).toBe(false)
@@ -113,6 +120,68 @@ describe.skipIf(!available)("fused training kernels on torch", () => {
     expect(tf.memory().numTensors).toBe(before.tensors)
     expect(backend.addon.stats().liveTensors).toBe(before.live)
     tf.dispose([x, s])
+  })
+
+  it("pairwise distances (squared Euclidean, Euclidean, cosine) equal the float64 definition, without leaks", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 7 }),
+          g: fc.integer({ min: 1, max: 9 }),
+          d: fc.integer({ min: 1, max: 12 }),
+          seed: fc.integer({ min: 0, max: 1000 }),
+          metric: fc.constantFrom("euclidean" as const, "squaredEuclidean" as const, "cosine" as const)
+        }),
+        async ({ n, g, d, seed, metric }) => {
+          await tf.setBackend("torch")
+          const unit = (v: Float32Array) =>
+            metric !== "cosine"
+              ? v
+              : v.map((x, k) => {
+                  const r = Math.floor(k / d)
+                  return x / Math.hypot(...v.subarray(r * d, (r + 1) * d))
+                })
+          const qv = unit(values([n, d], seed))
+          // gallery row 0 repeats query row 0: a zero distance the clamp must keep at 0, not -1e-7 (or NaN after sqrt)
+          const gv = unit(values([g, d], seed + 1))
+          gv.set(qv.subarray(0, d), 0)
+          const norms = (v: Float32Array, rows: number) =>
+            Float32Array.from({ length: rows }, (_, r) => v.subarray(r * d, (r + 1) * d).reduce((s, x) => s + x * x, 0))
+          const before = tf.memory().numTensors
+          const out = tf.tidy(
+            () =>
+              FusedKernels.pairwiseDistances(
+                tf.tensor2d(qv, [n, d]),
+                tf.tensor2d(gv, [g, d]),
+                tf.tensor2d(norms(qv, n), [n, 1]),
+                tf.tensor1d(norms(gv, g)),
+                metric
+              )!
+          )
+          expect(out.shape).toEqual([n, g])
+          const got = out.dataSync()
+          out.dispose()
+          expect(tf.memory().numTensors).toBe(before)
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < g; j++) {
+              let dot = 0
+              let sq = 0
+              for (let k = 0; k < d; k++) {
+                dot += qv[i * d + k]! * gv[j * d + k]!
+                sq += (qv[i * d + k]! - gv[j * d + k]!) ** 2
+              }
+              const value = got[i * g + j]!
+              // the product form's absolute error is float32 rounding of |q|^2 + |g|^2 (each <= d here): compared on
+              // the squared scale, where the square root cannot amplify it
+              const error = metric === "cosine" ? value - (1 - dot) : (metric === "euclidean" ? value ** 2 : value) - sq
+              expect(Math.abs(error), `${metric} [${i}, ${j}]`).toBeLessThanOrEqual(1e-5 * Math.max(1, d))
+              expect(got[i * g + j]).toBeGreaterThanOrEqual(metric === "cosine" ? -1e-6 : 0)
+            }
+          }
+        }
+      ),
+      runs
+    )
   })
 
   it("one Adam / AdamW step equals PyTorch's formula (computed here in float64)", async () => {

@@ -14,7 +14,7 @@
  * (Avalanche has no 1/2: the paper's lambda/2 is `lambda` halved). This file is the state and its update; the
  * learner computes the gradients. @since 0.2.0
  */
-import { combine, type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { combine, type ParameterValues, penaltyTerm, prefixed, underPrefix } from "./Parameters.ts"
 import { Schema } from "effect"
 import { Positive, Probability, withDefault } from "../ProtocolFields.ts"
 import * as Regularizer from "./Regularizer.ts"
@@ -73,5 +73,21 @@ export const ewc = Regularizer.make({
       end.importance((g) => g * g),
       end.anchor,
       r
-    )
+    ),
+  toArrays: (state) =>
+    new Map(
+      state.entries.flatMap((e, i) => [
+        ...prefixed(`entries/${i}/anchor`, e.anchor),
+        ...prefixed(`entries/${i}/importance`, e.importance)
+      ])
+    ),
+  fromArrays: (arrays): EwcState => {
+    const entries: Array<EwcState["entries"][number]> = []
+    for (let i = 0; ; i++) {
+      const anchor = underPrefix(`entries/${i}/anchor`, arrays)
+      const importance = underPrefix(`entries/${i}/importance`, arrays)
+      if (anchor === undefined || importance === undefined) return { entries }
+      entries.push({ anchor, importance })
+    }
+  }
 })

@@ -10,7 +10,7 @@
  * the penalty is `lambda sum_k Omega_k (theta_k - theta*_k)^2`. Avalanche's defaults: lambda 1, alpha 0.5.
  * This file is the state and its update; the learner computes the gradients. @since 0.2.0
  */
-import { combine, type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { combine, type ParameterValues, penaltyTerm, prefixed, underPrefix } from "./Parameters.ts"
 import { Schema } from "effect"
 import { Positive, Probability, withDefault } from "../ProtocolFields.ts"
 import * as Regularizer from "./Regularizer.ts"
@@ -60,5 +60,10 @@ export const mas = Regularizer.make({
             r.lambda
           )
         ],
-  endTask: (r, state, end) => update(state, end.importance(Math.abs), end.anchor, r.alpha)
+  endTask: (r, state, end) => update(state, end.importance(Math.abs), end.anchor, r.alpha),
+  toArrays: (state) => new Map([...prefixed("anchor", state.anchor), ...prefixed("importance", state.importance)]),
+  fromArrays: (arrays): MasState => ({
+    anchor: underPrefix("anchor", arrays),
+    importance: underPrefix("importance", arrays)
+  })
 })

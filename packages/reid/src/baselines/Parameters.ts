@@ -132,3 +132,20 @@ export const meanOverBatches = (
   for (const acc of sums.values()) for (let i = 0; i < acc.length; i++) acc[i]! /= Math.max(1, batches)
   return sums
 }
+
+/** The entries of `values` with their names under `prefix/` (a state's arrays, see `Regularizer.toArrays`). @category constructors */
+export const prefixed = (
+  prefix: string,
+  values: ParameterValues | undefined
+): ReadonlyArray<readonly [string, Float32Array]> =>
+  values === undefined ? [] : [...values].map(([name, v]) => [`${prefix}/${name}`, v] as const)
+
+/** The entries of `arrays` under `prefix/`, with the prefix removed; undefined when there are none. @category math */
+export const underPrefix = (
+  prefix: string,
+  arrays: ReadonlyMap<string, Float32Array>
+): Map<string, Float32Array> | undefined => {
+  const out = new Map<string, Float32Array>()
+  for (const [name, v] of arrays) if (name.startsWith(`${prefix}/`)) out.set(name.slice(prefix.length + 1), v)
+  return out.size === 0 ? undefined : out
+}

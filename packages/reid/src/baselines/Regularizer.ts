@@ -3,7 +3,8 @@
  * can declare `regularizer: { kind: <name>, ...options }`. An entry gives its options Schema, its state (owned by
  * the method's model, never by the learner), the penalty term it adds, and what it does at each point of a task:
  * at its start, around each optimizer update, and at its end (with the importance pass over the task's batches it
- * asks for). `baselines/Strategy.ts` calls these hooks; it switches over no name.
+ * asks for), and its state between tasks as named arrays (saved with a run's checkpoint, see `Persistence.ts`).
+ * `baselines/Strategy.ts` calls these hooks; it switches over no name.
  * @since 0.3.0
  */
 import type { Term } from "@reidfx/metric"
@@ -41,6 +42,13 @@ export interface Regularizer<Name extends string = string, S extends Schema.Top 
   }
   /** The state after a task. */
   endTask(spec: S["Type"], state: State, end: TaskEnd): State
+  /**
+   * The state between tasks as named arrays (saved with a run's checkpoint; the within-task part, e.g. SI's
+   * running path integral, is not: it restarts with each task).
+   */
+  toArrays(state: State): ReadonlyMap<string, Float32Array>
+  /** The state saved by `toArrays` (a fresh state when nothing was saved). */
+  fromArrays(arrays: ReadonlyMap<string, Float32Array>): State
 }
 
 /** Any regulariser entry. @category models */

@@ -14,7 +14,7 @@
  * penalty included, as in Avalanche. This file is the state and its updates; the trainer calls
  * {@link beforeStep} / {@link afterStep} around each optimizer update. @since 0.2.0
  */
-import { type ParameterValues, penaltyTerm } from "./Parameters.ts"
+import { type ParameterValues, penaltyTerm, prefixed, underPrefix } from "./Parameters.ts"
 import { Schema } from "effect"
 import { NonNegative, Positive, withDefault } from "../ProtocolFields.ts"
 import * as Regularizer from "./Regularizer.ts"
@@ -130,5 +130,18 @@ export const si = Regularizer.make({
   endTask: (r, state, end) => {
     endTask(state, end.anchor, r)
     return state
-  }
+  },
+  // W, Omega and the anchor; the path integral w restarts with each task (`startTask`)
+  toArrays: (state) =>
+    new Map([
+      ...prefixed("cumulative", state.cumulative),
+      ...prefixed("anchor", state.anchor),
+      ...prefixed("importance", state.importance)
+    ]),
+  fromArrays: (arrays): SiState => ({
+    ...make(),
+    cumulative: underPrefix("cumulative", arrays) ?? new Map(),
+    anchor: underPrefix("anchor", arrays),
+    importance: underPrefix("importance", arrays)
+  })
 })

@@ -49,6 +49,9 @@ export const isBaseline = (method: MethodSpec): boolean =>
 /** Whether the end of a task needs the importance pass's gradients (EWC, MAS). */
 export const needsGradients = (state: BaselineState): boolean => state.entry?.importance !== undefined
 
+/** Whether the regulariser follows each optimizer update (SI): its running state is not in a mid-task checkpoint. */
+export const tracksUpdates = (state: BaselineState): boolean => state.entry?.step !== undefined
+
 /** The key of an item (its image source). */
 export const itemKey = (item: Item.Item): string => `${item.domain ?? ""}:${Item.sourceKey(item)}`
 

@@ -36,7 +36,9 @@ import * as path from "node:path"
 import { Learner as Learners, type Methods, type Metrics as MetricsModule } from "@reidfx/continual"
 import type { MethodSpec, Protocol, TermSpec } from "../Protocol.ts"
 import { TaskData } from "@reidfx/continual"
+import * as BaselinePersistence from "../baselines/Persistence.ts"
 import * as Baselines from "../baselines/Strategy.ts"
+import * as Companion from "../krkc/Companion.ts"
 import * as Consolidation from "../lstkc/Consolidation.ts"
 import * as Lstkc from "../lstkc/Lstkc.ts"
 import { Dataset, type Item } from "@reidfx/data"
@@ -364,6 +366,16 @@ interface FitInput {
   readonly onUpdate?: Trainer.Learner["onUpdate"]
   /** Runs after training, with the fit's batch source (the importance pass and the memory update of a baseline). */
   readonly afterFit?: (source: Trainer.EpochSource<unknown>) => Effect.Effect<void, LearnerError>
+  /**
+   * A second network trained in the same steps on the same batches (the trainer's learner `companion`, with its
+   * own optimizer at `learningRateFactor` times the model's schedule), each reading the other's outputs as
+   * `Step.peer` (KRKC's knowledge network, `krkc/Companion.ts`).
+   */
+  readonly companion?: {
+    readonly model: TrainableModel
+    readonly objective: Objective.ObjectiveService
+    readonly learningRateFactor: number
+  }
 }
 
 /** The learner of a protocol as a service value. */
@@ -444,9 +456,29 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           })
         }
       }
+      const companion = input.companion
+      const companionOptimizer =
+        companion === undefined
+          ? undefined
+          : yield* Optimizer.make(
+              o.kind === "sgd"
+                ? { kind: "sgd", momentum: o.momentum, weightDecay: o.weightDecay }
+                : { kind: o.kind, weightDecay: o.weightDecay }
+            ).pipe(Effect.mapError(fail("companion optimizer")))
       const summary = yield* Trainer.fit({
         learners: [
-          { name: "model", model: withStates(model, states), objective, optimizer, schedule, onUpdate: input.onUpdate }
+          { name: "model", model: withStates(model, states), objective, optimizer, schedule, onUpdate: input.onUpdate },
+          ...(companion === undefined || companionOptimizer === undefined
+            ? []
+            : [
+                {
+                  name: "companion",
+                  model: companion.model,
+                  objective: companion.objective,
+                  optimizer: companionOptimizer,
+                  schedule: (step: number) => schedule(step) * companion.learningRateFactor
+                }
+              ])
         ],
         source,
         epochs,
@@ -522,6 +554,23 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           baselines === undefined ? [] : Baselines.penaltyTerms(baselines, named)
         )
         if (baselines !== undefined) Baselines.startTask(baselines, named)
+        // KRKC: the companion (knowledge network) starts as a copy of the model, owned by this task's scope
+        const companionSpec = input.method.companion
+        const tasks = Companion.taskCount(protocol)
+        const companion =
+          companionSpec === undefined || Option.isNone(old)
+            ? undefined
+            : yield* Effect.gen(function* () {
+                const twin = yield* Model.make(modelConfig(protocol, handle.classes)).pipe(
+                  Effect.mapError(fail("create the companion"))
+                )
+                Model.copyWeights(model, twin)
+                return {
+                  model: twin,
+                  objective: yield* objectiveFor(input.terms, stateMap(states), old, context),
+                  learningRateFactor: Companion.learningRateFactor(companionSpec, input.task.index, tasks)
+                }
+              })
         const o = protocol.training.optimizer
         const epochs = protocol.training.epochs
         const rng = yield* Rng.Rng
@@ -538,7 +587,11 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           warmupEpochs: input.task.index === 0 || input.method.joint ? o.warmupEpochs : 0,
           label: input.task.name,
           onProgress: input.onProgress,
-          ...(input.checkpoint === undefined ? {} : { checkpoint: input.checkpoint }),
+          ...(companion === undefined ? {} : { companion }),
+          // no mid-task checkpoint for SI: its running path integral is not saved (a killed task restarts)
+          ...(input.checkpoint === undefined || (baselines !== undefined && Baselines.tracksUpdates(baselines))
+            ? {}
+            : { checkpoint: input.checkpoint }),
           ...(baselines === undefined
             ? {}
             : {
@@ -566,6 +619,24 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
                   })
               })
         })
+        // KRKC: model space consolidation, theta <- alpha theta + (1 - alpha) theta_companion (reported as `krkc/alpha`)
+        if (companion !== undefined) {
+          const alpha = Companion.fusionWeight(input.task.index, tasks)
+          if (alpha !== undefined) {
+            yield* Effect.try({
+              try: () => {
+                const fused = Consolidation.fuseWeights(model.weights(), companion.model.weights(), alpha)
+                try {
+                  model.assign(fused)
+                } finally {
+                  for (const t of fused.values()) t.dispose()
+                }
+              },
+              catch: fail("krkc consolidation")
+            })
+          }
+          return { ...result, finalTerms: { ...result.finalTerms, "krkc/alpha": alpha ?? 1 } }
+        }
         // LSTKC: fuse the new and old models with the weight their affinities on this task's images give
         const spec = input.method.consolidation
         if (spec !== undefined && Option.isSome(old)) {
@@ -741,8 +812,12 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
     save: (handle, directory) =>
       Effect.gen(function* () {
-        const { model, states } = reidModelOf(handle)
+        const { model, states, baselines } = reidModelOf(handle)
         yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
+        if (baselines !== undefined)
+          yield* BaselinePersistence.save(baselines, path.join(directory, "baselines"), { height, width }).pipe(
+            Effect.mapError(fail("save the exemplar memory and regulariser state"))
+          )
         for (const s of states) {
           yield* Weights.writeDirectory(path.join(directory, s.entry.name), s.entry.state!.variables(s.value), {}).pipe(
             Effect.mapError(fail(`save the state of ${s.entry.name}`))
@@ -752,13 +827,11 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
     load: (handle, directory) =>
       Effect.gen(function* () {
         const h = reidModelOf(handle)
-        if (h.baselines !== undefined) {
-          return yield* fail("resume")(
-            new Error(
-              "the exemplar memory and regulariser state of rehearsal / EWC / MAS / SI methods are not saved, so such a run cannot resume; run it again with --fresh"
-            )
+        // rehearsal / EWC / MAS / SI: the exemplar memory and the regulariser's state, saved as data by `save`
+        if (h.baselines !== undefined)
+          yield* BaselinePersistence.load(h.baselines, path.join(directory, "baselines")).pipe(
+            Effect.mapError(fail("resume"))
           )
-        }
         // a checkpoint of a later task has a wider classifier: grow to it first
         const saved = yield* Effect.scoped(
           Effect.map(

@@ -4,6 +4,7 @@
  */
 import { convolutionKernels } from "./convolution.ts"
 import type { TorchKernel } from "./define.ts"
+import { distanceKernels } from "./distances.ts"
 import { elementwiseKernels } from "./elementwise.ts"
 import { matmulKernels } from "./matmul.ts"
 import { normalizationKernels } from "./normalization.ts"
@@ -21,7 +22,8 @@ export const torchKernels: ReadonlyArray<TorchKernel> = [
   ...convolutionKernels,
   ...poolingKernels,
   ...normalizationKernels,
-  ...optimizerKernels
+  ...optimizerKernels,
+  ...distanceKernels
 ]
 
 export type { TorchKernel } from "./define.ts"
@@ -33,4 +35,5 @@ export {
   uninstallTorchGradients
 } from "./gradients.ts"
 export { BatchNormTrainingGradKernel, BatchNormTrainingKernel, TorchBatchNormGrad } from "./normalization.ts"
+export { PairwiseDistancesKernel } from "./distances.ts"
 export { AdamKernel } from "./optimizer.ts"
