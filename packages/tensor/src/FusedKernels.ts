@@ -24,6 +24,7 @@ export const BatchNormTrainingKernel = "ReidfxBatchNormTraining"
 export const BatchNormTrainingGradKernel = "ReidfxBatchNormTrainingGrad"
 /** The kernel name of the fused Adam / AdamW update. */
 export const AdamKernel = "ReidfxAdam"
+/** The kernel name of the fused pairwise-distance matrix. */
 export const PairwiseDistancesKernel = "ReidfxPairwiseDistances"
 
 /** Whether the active backend has a kernel. */
