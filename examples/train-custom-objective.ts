@@ -60,7 +60,11 @@ const program = Effect.gen(function* () {
   )
   console.log(`objective: L = ${objective.formula}`)
   const optimizer = yield* Optimizer.make({ kind: "adamw", weightDecay: 5e-4 })
-  const schedule = yield* LearningRate.decodeConfig({ baseLr: 1e-3, warmup: { epochs: 1 }, decay: { kind: "cosine" } })
+  const schedule = yield* LearningRate.decodeConfig({
+    learningRate: 1e-3,
+    warmup: { epochs: 1 },
+    decay: { kind: "cosine" }
+  })
   const learner: Trainer.Learner = {
     name: "model",
     model: s.model,

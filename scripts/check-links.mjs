@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..")
+// the repository root (another tree with REIDFX_LINK_CHECK_ROOT: the check's own test runs it on a made-up one)
+const root = resolve(process.env.REIDFX_LINK_CHECK_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), ".."))
 
 const markdownFiles = () => {
   const files = ["README.md", "bench/README.md"].map((f) => join(root, f)).filter(existsSync)

@@ -106,6 +106,9 @@ export const lifelong = ProtocolKind.make({
 /** The registry `reidfx run` dispatches on. */
 export const registry = ProtocolKind.registry<KindError, Backend.Backend>([lifelong, Mdkt.kind, PartModels.kind])
 
+/** The kinds whose run handles `--print-config`, `--dry-run` and `--mlflow` (the others refuse them in one line). */
+const inspectable: ReadonlySet<string> = new Set([lifelong.name, Mdkt.kind.name])
+
 /** Decodes a parsed protocol file by its declared kind and runs it, with console progress. */
 export const run = (
   value: unknown,
@@ -115,11 +118,11 @@ export const run = (
   Effect.gen(function* () {
     const prepared = yield* ProtocolKind.prepare(registry, value, source)
     if (
-      prepared.kind !== lifelong.name &&
+      !inspectable.has(prepared.kind) &&
       (request.printConfig === true || request.dryRun === true || request.mlflow !== undefined)
     ) {
       return yield* Effect.fail({
-        message: `--print-config, --dry-run and --mlflow apply to lifelong protocols for now; ${source} is a ${prepared.kind} protocol`
+        message: `--print-config, --dry-run and --mlflow apply to ${[...inspectable].join(" and ")} protocols for now; ${source} is a ${prepared.kind} protocol`
       })
     }
     yield* prepared.run(request)

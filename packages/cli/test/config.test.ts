@@ -63,6 +63,35 @@ describe("reidfx train / run --print-config and --dry-run", () => {
     }).pipe(env)
   )
 
+  it.effect(
+    "train reads the deprecated names (schedule.baseLr, data.kind: person | vehicle) as the current ones, one warning line each",
+    () =>
+      Effect.gen(function* () {
+        yield* run([
+          "train",
+          "--print-config",
+          "--set",
+          "schedule.baseLr=0.05",
+          "--set",
+          "data.kind=vehicle",
+          "--output",
+          join(dir, "t")
+        ])
+        const config = YAML.parse(yield* printed)
+        expect(config.schedule.learningRate).toBe(0.05)
+        expect(config.schedule.baseLr).toBeUndefined()
+        expect(config.data.objects).toBe("vehicles")
+        expect(config.data.kind).toBeUndefined()
+        const warnings = (yield* TestConsole.errorLines).map(String).join("\n")
+        expect(warnings).toContain(
+          "warning: flags: schedule.baseLr is deprecated: write schedule.learningRate (read as schedule.learningRate: 0.05)"
+        )
+        expect(warnings).toContain(
+          "warning: flags: data.kind is deprecated: write data.objects (read as data.objects: vehicles)"
+        )
+      }).pipe(env)
+  )
+
   it.effect("run --print-config prints the protocol as it would run (after --set and --seeds)", () =>
     Effect.gen(function* () {
       yield* run(["run", file, "--print-config", "--seeds", "1,2", "--set", "training.epochs=4"])

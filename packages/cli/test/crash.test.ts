@@ -10,63 +10,23 @@ import { describe, expect, it } from "@effect/vitest"
 import { AtomicFile, Interrupted } from "@reidfx/tensor"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
-import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { cli } from "../src/cli.ts"
 import * as ErrorLine from "../src/ErrorLine.ts"
+import { type Child, files, runChild } from "./childRun.ts"
 import { toyProtocol } from "./toyProtocol.ts"
 
-const bin = resolve(import.meta.dirname, "../src/bin.ts")
 const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-"))
 const toy = toyProtocol("toy-crash", ["bot-ft", "dwopp"])
 const file = join(dir, "toy.yaml")
 writeFileSync(file, toy)
 
-interface Child {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stderr: string
-  /** Whether it was stopped inside a write. */
-  readonly paused: boolean
-}
-
-/**
- * Runs `reidfx run` in a child and sends it `stop` when it pauses inside its `pauseAt`-th write, or (with
- * `afterStages`) as soon as it has printed that many finished-stage lines (between writes, wherever it is then).
- */
-const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0): Promise<Child> =>
-  new Promise((done) => {
-    const p = spawn(process.execPath, ["--conditions=@reidfx/source", bin, "run", file, "--out", out], {
-      env: { ...process.env, REIDFX_BACKEND: "cpu", REIDFX_TEST_PAUSE_WRITE: String(pauseAt) },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stderr = ""
-    let stdout = ""
-    let paused = false
-    const halt = () => {
-      if (paused) return
-      paused = true
-      p.kill(stop)
-    }
-    p.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString()
-      if (stderr.includes("reidfx-test: writing")) halt()
-    })
-    p.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString()
-      // a finished stage prints "  <task> <stage>: <detail> (<seconds> s)"
-      if (afterStages > 0 && (stdout.match(/^ {2}task-\d+ \w+: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages) halt()
-    })
-    p.on("exit", (code, signal) => done({ code, signal, stderr, paused }))
-  })
-
-/** Every file under `root`, relative. */
-const files = (root: string, at = ""): Array<string> =>
-  readdirSync(join(root, at)).flatMap((name) =>
-    statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]
-  )
+// a finished stage prints "  <task> <stage>: <detail> (<seconds> s)"
+const stageLine = /^ {2}task-\d+ \w+: .*\(\d+\.\d s\)$/gm
+const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0) =>
+  runChild({ file, out, pauseAt, stop, afterStages, stageLine })
 
 const cellsOf = (out: string) =>
   (JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as { cells: unknown }).cells
@@ -108,11 +68,11 @@ describe("crash consistency of reidfx run", () => {
           const pauseAt = 1 + Math.floor(random() * Math.max(1, Math.floor(writes / (i + 1)) - 1))
           const result = yield* Effect.promise(() => child(out, pauseAt, stop))
           trials.push({ pauseAt, stop, result })
-          if (result.paused) {
+          if (result.stopped) {
             if (stop === "SIGKILL") expect(result.signal).toBe("SIGKILL")
             else {
               expect(result.code).toBe(143)
-              // (tfjs prints its "install the node backend" banner on stderr first)
+              // (the one line is the last; anything logged before it stays above)
               const lines = result.stderr.trim().split("\n")
               expect(lines.filter((l) => l.startsWith("interrupted"))).toHaveLength(1)
               // inside a task's training the line names the mid-task checkpoint it will resume from
@@ -126,7 +86,7 @@ describe("crash consistency of reidfx run", () => {
             expect(() => JSON.parse(readFileSync(join(out, f), "utf8")), f).not.toThrow()
           }
         }
-        expect(trials.filter((t) => t.result.paused).length).toBeGreaterThanOrEqual(2)
+        expect(trials.filter((t) => t.result.stopped).length).toBeGreaterThanOrEqual(2)
         // one more SIGKILL between writes: after a seeded number of finished stages of the resumed run
         const afterStages = 1 + Math.floor(random() * 3)
         const between = yield* Effect.promise(() => child(out, 0, "SIGKILL", afterStages))
@@ -140,7 +100,7 @@ describe("crash consistency of reidfx run", () => {
         const left = files(out).filter((f) => /\.(tmp|old)-|\.reidfx-lock/.test(f))
         expect(left).toEqual([])
         console.log(
-          `crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@${t.pauseAt > 0 ? `write ${t.pauseAt}` : `stage line ${-t.pauseAt}`}${t.result.paused ? "" : " (not reached)"}`).join(", ")}`
+          `crash test: ${writes} writes per run; stops ${trials.map((t) => `${t.stop}@${t.pauseAt > 0 ? `write ${t.pauseAt}` : `stage line ${-t.pauseAt}`}${t.result.stopped ? "" : " (not reached)"}`).join(", ")}`
         )
       }).pipe(
         Effect.provide(

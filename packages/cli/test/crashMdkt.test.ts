@@ -9,15 +9,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { AtomicFile } from "@reidfx/tensor"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
-import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import * as YAML from "yaml"
 import { cli } from "../src/cli.ts"
+import { files, runChild } from "./childRun.ts"
 import { tinyMdkt } from "./tinyMdkt.ts"
 
-const bin = resolve(import.meta.dirname, "../src/bin.ts")
 const dir = mkdtempSync(join(tmpdir(), "reidfx-crash-mdkt-"))
 
 // the shipped protocol, shrunk to 16x8 frames, 4 identities, one batch per stage, two Table 1 rows (3 stages)
@@ -25,48 +24,10 @@ const tiny = tinyMdkt("mdkt-crash", "none")
 const file = join(dir, "mdkt.yaml")
 writeFileSync(file, YAML.stringify(tiny))
 
-interface Child {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stderr: string
-  readonly stopped: boolean
-}
-
-/** Runs `reidfx run` in a child; stops it inside its `pauseAt`-th write, or after `afterStages` finished-stage lines. */
-const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0): Promise<Child> =>
-  new Promise((done) => {
-    const p = spawn(process.execPath, ["--conditions=@reidfx/source", bin, "run", file, "--out", out], {
-      env: { ...process.env, REIDFX_BACKEND: "cpu", REIDFX_TEST_PAUSE_WRITE: String(pauseAt) },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stderr = ""
-    let stdout = ""
-    let stopped = false
-    const halt = () => {
-      if (stopped) return
-      stopped = true
-      p.kill(stop)
-    }
-    p.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString()
-      if (stderr.includes("reidfx-test: writing")) halt()
-    })
-    p.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString()
-      // a finished stage prints "  stage <n> train+evaluate: <scores> (<seconds> s)"
-      if (
-        afterStages > 0 &&
-        (stdout.match(/^ {2}stage \d train\+evaluate: .*\(\d+\.\d s\)$/gm) ?? []).length >= afterStages
-      )
-        halt()
-    })
-    p.on("exit", (code, signal) => done({ code, signal, stderr, stopped }))
-  })
-
-const files = (root: string, at = ""): Array<string> =>
-  readdirSync(join(root, at)).flatMap((name) =>
-    statSync(join(root, at, name)).isDirectory() ? files(root, join(at, name)) : [join(at, name)]
-  )
+// a finished stage prints "  stage <n> train+evaluate: <scores> (<seconds> s)"
+const stageLine = /^ {2}stage \d train\+evaluate: .*\(\d+\.\d s\)$/gm
+const child = (out: string, pauseAt: number, stop: NodeJS.Signals, afterStages = 0) =>
+  runChild({ file, out, pauseAt, stop, afterStages, stageLine })
 
 /** The scores of every seed and row (timings left out). */
 const scores = (out: string): unknown =>

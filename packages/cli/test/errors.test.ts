@@ -23,6 +23,14 @@ writeFileSync(at("toy.yaml"), toy)
 writeFileSync(at("huge.yaml"), toy.replace("identities: 24", "identities: 1e12"))
 writeFileSync(at("custom.yaml"), `${toy}stages: [{ kind: train }, { kind: custom, name: probe }, { kind: evaluate }]\n`)
 writeFileSync(at("scalar.yaml"), "hello\n")
+// the shipped MDKT protocol with a misspelt key in the teacher's stage
+writeFileSync(
+  at("mdkt-typo.yaml"),
+  readFileSync(join(import.meta.dirname, "..", "..", "..", "protocols", "mdkt-synthetic.yaml"), "utf8").replace(
+    /^teacher:\n(( {2}.*\n)*?) {2}epochs:/m,
+    "teacher:\n$1  epochz:"
+  )
+)
 execFileSync("mkfifo", [at("fifo.yaml")])
 // a .npy declaring shape (-20, 16)
 const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (-20, 16), }".padEnd(117, " ") + "\n"
@@ -63,6 +71,7 @@ interface Case {
 }
 
 const out = (name: string) => at(`out-${name}`)
+const parts = join(import.meta.dirname, "..", "..", "..", "protocols", "parts-synthetic.yaml")
 const train = ["train", "--backend", "cpu", "--set", "data.identities=12", "--set", "sampler={p: 3, k: 2}"]
 
 const cases: ReadonlyArray<Case> = [
@@ -188,7 +197,7 @@ const cases: ReadonlyArray<Case> = [
   {
     name: "--set optimizer.lr=0.1",
     args: [...train, "--set", "optimizer.lr=0.1", "--output", out("lr")],
-    line: 'reidfx: invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.baseLr)',
+    line: 'reidfx: invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.learningRate)',
     untouched: out("lr")
   },
   {
@@ -196,6 +205,18 @@ const cases: ReadonlyArray<Case> = [
     args: [...train, "--set", "optimizer.kind=rmsprop", "--output", out("kind")],
     line: 'reidfx: invalid run configuration (flags): at optimizer.kind: kind must be one of "sgd", "adam", "adamw", got "rmsprop"',
     untouched: out("kind")
+  },
+  {
+    name: "--print-config on a kind that does not handle it (parts) is refused, nothing run",
+    args: ["run", parts, "--print-config", "--out", out("parts")],
+    line: `reidfx: --print-config, --dry-run and --mlflow apply to lifelong and mdkt protocols for now; ${parts} is a parts protocol`,
+    untouched: out("parts")
+  },
+  {
+    name: "a misspelt key in an MDKT protocol names the allowed keys",
+    args: ["run", at("mdkt-typo.yaml"), "--out", out("mdkt-typo")],
+    line: `reidfx: invalid MDKT protocol (${at("mdkt-typo.yaml")}): at teacher.epochz: unknown key "epochz"; allowed keys: frames, sampling, epochs, batchesPerEpoch, batch, optimizer, tr, weights`,
+    untouched: out("mdkt-typo")
   },
   {
     name: "--methods not in the protocol",

@@ -1,6 +1,7 @@
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { beforeAll } from "vitest"
 import { Command } from "effect/cli"
 import { TestConsole } from "effect/testing"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -41,15 +42,49 @@ const tiny = [
   "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
 ]
 
-describe("reidfx test", () => {
-  it.effect(
-    "on the run's synthetic world exported as Market-1501, gives the mAP reidfx train evaluated in process",
-    () =>
+/** The Market-1501 export every test reads (the tiny run's synthetic world, see the fixture). */
+const root = join(dir, "market")
+/** `reidfx test` of the tiny run on the export (top-5 lists of 3 queries drawn), written by the fixture. */
+const out = join(dir, "test-out")
+
+/** `reidfx test` of `--model` (default: the tiny run) on the Market-1501 export, plus `extra` flags. */
+const testArgs = (extra: ReadonlyArray<string>, model = join(dir, "tiny")) => [
+  "test",
+  "--backend",
+  "cpu",
+  "--model",
+  model,
+  "--layout",
+  "market1501",
+  "--root",
+  root,
+  ...extra
+]
+
+/** The `reidfx eval` flags of one side (`query` / `gallery`) of the feature files `reidfx test` wrote in `folder`. */
+const side = (folder: string, s: string) => [
+  `--${s}-features`,
+  join(folder, `${s}_features.npy`),
+  `--${s}-ids`,
+  join(folder, `${s}_ids.npy`),
+  `--${s}-cams`,
+  join(folder, `${s}_cams.npy`)
+]
+
+// the fixture: the tiny run, its synthetic world (the run's seed and data settings) written losslessly in the
+// Market-1501 layout, and `reidfx test` of the run on it; the console lines of that test are kept
+const fixture = {
+  trained: undefined as unknown as { mAP: number; rank1: number; mINP: number },
+  world: undefined as unknown as Synthetic.SyntheticWorld,
+  testLogs: ""
+}
+beforeAll(
+  () =>
+    Effect.runPromise(
       Effect.gen(function* () {
         yield* run(["train", ...tiny, "--name", "tiny"])
-        const trained = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).trained
-        // the same world (the run's seed and data settings), written losslessly in the Market-1501 layout
-        const world = yield* Synthetic.make({
+        fixture.trained = JSON.parse(readFileSync(join(dir, "tiny", "results.json"), "utf8")).trained
+        fixture.world = yield* Synthetic.make({
           kind: "person",
           seed: 0,
           identities: 12,
@@ -59,26 +94,20 @@ describe("reidfx test", () => {
           width: 16,
           difficulty: Synthetic.presets.hard
         })
-        const root = join(dir, "market")
-        yield* SyntheticExport.writeMarket1501(world, root, { format: "png" })
-        const out = join(dir, "test-out")
-        yield* run([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          join(dir, "tiny"),
-          "--layout",
-          "market1501",
-          "--root",
-          root,
-          "--output",
-          out,
-          "--visrank",
-          "5",
-          "--visrank-queries",
-          "3"
-        ])
+        yield* SyntheticExport.writeMarket1501(fixture.world, root, { format: "png" })
+        yield* run(testArgs(["--output", out, "--visrank", "5", "--visrank-queries", "3"]))
+        fixture.testLogs = (yield* TestConsole.logLines).map(String).join("\n")
+      }).pipe(Effect.provide(TestConsole.layer), Effect.provide(NodeServices.layer))
+    ),
+  180_000
+)
+
+describe("reidfx test", () => {
+  it.effect(
+    "on the run's synthetic world exported as Market-1501, gives the mAP reidfx train evaluated in process",
+    () =>
+      Effect.gen(function* () {
+        const { trained, world } = fixture
         const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
         expect(results.input).toEqual({ height: 32, width: 16, flip: false, normalize: false, embedding: "neck" })
         expect(results.original.numQueries).toBe(world.dataset.query.length)
@@ -94,23 +123,15 @@ describe("reidfx test", () => {
         expect(readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")).toEqual(
           market.query.map((i) => (i.source as { path: string }).path)
         )
-        const side = (s: string) => [
-          `--${s}-features`,
-          join(out, `${s}_features.npy`),
-          `--${s}-ids`,
-          join(out, `${s}_ids.npy`),
-          `--${s}-cams`,
-          join(out, `${s}_cams.npy`)
-        ]
         const json = join(dir, "eval.json")
-        yield* run(["eval", ...side("query"), ...side("gallery"), "--metric", "cosine", "--json", json])
+        yield* run(["eval", ...side(out, "query"), ...side(out, "gallery"), "--metric", "cosine", "--json", json])
         expect(JSON.parse(readFileSync(json, "utf8")).original.mAP).toBeCloseTo(results.original.mAP, 9)
         // eval --visrank draws the same page from the features plus the path lists
         const vis = join(dir, "eval-vis")
         yield* run([
           "eval",
-          ...side("query"),
-          ...side("gallery"),
+          ...side(out, "query"),
+          ...side(out, "gallery"),
           "--metric",
           "cosine",
           "--visrank",
@@ -129,7 +150,7 @@ describe("reidfx test", () => {
           strip(readFileSync(join(out, "ranked.html"), "utf8"))
         )
         expect(readFileSync(join(vis, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
-        expect(yield* failureOf(["eval", ...side("query"), ...side("gallery"), "--visrank", vis])).toBe(
+        expect(yield* failureOf(["eval", ...side(out, "query"), ...side(out, "gallery"), "--visrank", vis])).toBe(
           "--visrank needs the image paths: --query-paths and --gallery-paths (one path per line, in feature order)"
         )
         // the ranked-list page embeds the real crops; the PNG is torchreid's grid of 3 rows of 1 + 5 framed tiles
@@ -149,28 +170,13 @@ describe("reidfx test", () => {
         // the run's last checkpoint (written at the last epoch's end) is the same model: the same mAP, model config
         // rebuilt from the run config in its metadata and the classifier's shape
         const fromCkpt = join(dir, "ckpt-out")
-        yield* run([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          join(dir, "tiny", "checkpoint.ckpt"),
-          "--layout",
-          "market1501",
-          "--root",
-          root,
-          "--output",
-          fromCkpt,
-          "--visrank",
-          "0"
-        ])
+        yield* run(testArgs(["--output", fromCkpt, "--visrank", "0"], join(dir, "tiny", "checkpoint.ckpt")))
         const ckptResults = JSON.parse(readFileSync(join(fromCkpt, "results.json"), "utf8"))
         expect(ckptResults.model.kind).toBe("checkpoint")
         expect(ckptResults.input).toEqual(results.input)
         expect(ckptResults.original.mAP).toBeCloseTo(results.original.mAP, 9)
         expect(ckptResults.files).not.toContain("ranked.png")
-        const logs = (yield* TestConsole.logLines).map(String).join("\n")
-        assert.include(logs, "ranked lists of 3 queries")
+        assert.include(fixture.testLogs, "ranked lists of 3 queries")
       }).pipe(Effect.provide(NodeServices.layer)),
     120_000
   )
@@ -179,11 +185,10 @@ describe("reidfx test", () => {
     "embeds an image list with flip and normalisation into unit-norm features in the list's order",
     () =>
       Effect.gen(function* () {
-        const root = join(dir, "market")
         const files = readdirSync(join(root, "query")).slice(0, 4)
         const list = join(root, "list.txt")
         writeFileSync(list, `# four queries\n${files.map((f) => `query/${f}`).join("\n")}\n`)
-        const out = join(dir, "list-out")
+        const listOut = join(dir, "list-out")
         yield* run([
           "extract",
           "--backend",
@@ -199,16 +204,16 @@ describe("reidfx test", () => {
           "--flip",
           "--normalize",
           "--output",
-          out
+          listOut
         ])
-        const f = parseFeatureFile(readFileSync(join(out, "features.npy")), "f.npy")
+        const f = parseFeatureFile(readFileSync(join(listOut, "features.npy")), "f.npy")
         expect(f.rows).toBe(4)
         for (let i = 0; i < 4; i++) {
           let s = 0
           for (let j = 0; j < f.dim; j++) s += f.data[i * f.dim + j]! ** 2
           expect(Math.sqrt(s)).toBeCloseTo(1, 5)
         }
-        expect(readFileSync(join(out, "paths.txt"), "utf8").trim().split("\n")).toEqual(
+        expect(readFileSync(join(listOut, "paths.txt"), "utf8").trim().split("\n")).toEqual(
           files.map((x) => join(root, "query", x))
         )
       }).pipe(Effect.provide(NodeServices.layer)),
@@ -221,57 +226,17 @@ describe("reidfx test", () => {
         "give exactly one data source: --layout <market1501|dukeMTMCReID|msmt17|cuhk03NP|cuhk03NPDetected|veri776|folders|cuhkSysu|viper|prid|grid|ilids|cuhk01|cuhk02|senseReID|occludedDuke> --root DIR, --manifest file.csv, or --images list.txt"
       )
       const missing = join(dir, "nope")
-      expect(
-        yield* failureOf([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          missing,
-          "--layout",
-          "market1501",
-          "--root",
-          join(dir, "market"),
-          "--output",
-          join(dir, "x")
-        ])
-      ).toBe(
+      expect(yield* failureOf(testArgs(["--output", join(dir, "x")], missing))).toBe(
         `model ${missing}: no such file or folder (give a run folder, a weights folder, a checkpoint.ckpt or a .safetensors / .npz file)`
       )
-      expect(
-        yield* failureOf([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          join(dir, "tiny"),
-          "--embedding",
-          "parts",
-          "--layout",
-          "market1501",
-          "--root",
-          join(dir, "market"),
-          "--output",
-          join(dir, "x")
-        ])
-      ).toBe("--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)")
+      expect(yield* failureOf(testArgs(["--embedding", "parts", "--output", join(dir, "x")]))).toBe(
+        "--embedding parts needs a model with PCB parts (head.parts) or a local branch (head.local)"
+      )
       const dict = join(dir, "w.safetensors")
       writeFileSync(dict, "")
-      expect(
-        yield* failureOf([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          dict,
-          "--layout",
-          "market1501",
-          "--root",
-          join(dir, "market"),
-          "--output",
-          join(dir, "x")
-        ])
-      ).toMatch(/^model .*w\.safetensors: a state dict holds no model config: give --model-config/)
+      expect(yield* failureOf(testArgs(["--output", join(dir, "x")], dict))).toMatch(
+        /^model .*w\.safetensors: a state dict holds no model config: give --model-config/
+      )
     }).pipe(Effect.provide(NodeServices.layer))
   )
 
@@ -279,8 +244,6 @@ describe("reidfx test", () => {
     "search: a tracklet query (pooled) and an image query against a dataset's gallery, and labelled features from any model",
     () =>
       Effect.gen(function* () {
-        const out = join(dir, "test-out")
-        const root = join(dir, "market")
         const qPaths = readFileSync(join(out, "query_paths.txt"), "utf8").trim().split("\n")
         const qf = parseFeatureFile(readFileSync(join(out, "query_features.npy")), "q.npy")
         const gf = parseFeatureFile(readFileSync(join(out, "gallery_features.npy")), "g.npy")
@@ -303,23 +266,7 @@ describe("reidfx test", () => {
         const list = join(dir, "search-list.txt")
         writeFileSync(list, `${qPaths[0]},walk\n${qPaths[2]}\n${qPaths[1]},walk\n`)
         const sOut = join(dir, "search-out")
-        yield* run([
-          "search",
-          "--backend",
-          "cpu",
-          "--model",
-          join(dir, "tiny"),
-          "--query-images",
-          list,
-          "--layout",
-          "market1501",
-          "--root",
-          root,
-          "--top",
-          "4",
-          "--output",
-          sOut
-        ])
+        yield* run(["search", ...testArgs(["--query-images", list, "--top", "4", "--output", sOut]).slice(1)])
         const found = JSON.parse(readFileSync(join(sOut, "search.json"), "utf8"))
         expect(found.results.map((r: { query: string }) => r.query)).toEqual(["walk", qPaths[2]])
         expect(found.results[0].images).toEqual([qPaths[0], qPaths[1]])
@@ -385,7 +332,6 @@ describe("reidfx test", () => {
     "train on a dataset in a layout from saved weights: its untrained scores are the saved model's on those files",
     () =>
       Effect.gen(function* () {
-        const root = join(dir, "market")
         const model = join(dir, "tiny", "model")
         yield* run([
           "train",
@@ -454,46 +400,20 @@ describe("reidfx test", () => {
     "--rerank --split all: the re-ranked scores are reidfx eval --rerank's on the written features; the train split is embedded too",
     () =>
       Effect.gen(function* () {
-        const root = join(dir, "market")
-        const out = join(dir, "rerank-out")
-        yield* run([
-          "test",
-          "--backend",
-          "cpu",
-          "--model",
-          join(dir, "tiny"),
-          "--layout",
-          "market1501",
-          "--root",
-          root,
-          "--split",
-          "all",
-          "--rerank",
-          "--k1",
-          "4",
-          "--k2",
-          "2",
-          "--visrank",
-          "0",
-          "--output",
-          out
-        ])
-        const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"))
+        const reranked = join(dir, "rerank-out")
+        yield* run(
+          testArgs(["--split", "all", "--rerank", "--k1", "4", "--k2", "2", "--visrank", "0", "--output", reranked])
+        )
+        const results = JSON.parse(readFileSync(join(reranked, "results.json"), "utf8"))
         const market = yield* Readers.market1501(root)
-        expect(parseFeatureFile(readFileSync(join(out, "train_features.npy")), "t.npy").rows).toBe(market.train.length)
-        const side = (s: string) => [
-          `--${s}-features`,
-          join(out, `${s}_features.npy`),
-          `--${s}-ids`,
-          join(out, `${s}_ids.npy`),
-          `--${s}-cams`,
-          join(out, `${s}_cams.npy`)
-        ]
+        expect(parseFeatureFile(readFileSync(join(reranked, "train_features.npy")), "t.npy").rows).toBe(
+          market.train.length
+        )
         const json = join(dir, "rerank.json")
         yield* run([
           "eval",
-          ...side("query"),
-          ...side("gallery"),
+          ...side(reranked, "query"),
+          ...side(reranked, "gallery"),
           "--metric",
           "cosine",
           "--rerank",

@@ -73,10 +73,10 @@ describe("reidfx train", () => {
       )
       // --resume with another learning rate is refused, naming the key
       const other = yield* Effect.flip(
-        run(["train", ...tiny, "--name", "tiny", "--resume", "--set", "schedule.baseLr=0.1"])
+        run(["train", ...tiny, "--name", "tiny", "--resume", "--set", "schedule.learningRate=0.1"])
       )
       expect(String((other as { userMessage?: string }).userMessage)).toBe(
-        `output ${join(dir, "tiny")}: --resume with a different configuration (schedule.baseLr: 0.01 -> 0.1); resume with the stored settings or choose another --name`
+        `output ${join(dir, "tiny")}: --resume with a different configuration (schedule.learningRate: 0.01 -> 0.1); resume with the stored settings or choose another --name`
       )
       expect(readFileSync(join(dir, "tiny", "results.json"), "utf8")).toBe(before)
     }).pipe(Effect.provide(NodeServices.layer))

@@ -41,6 +41,7 @@ export interface Prepared<E, R> {
   readonly kind: string
   /** The protocol's name. */
   readonly name: string
+  /** Runs the decoded protocol with the command line's request (run folder, seeds, flags). */
   readonly run: (request: RunRequest) => Effect.Effect<void, E, R>
 }
 

@@ -92,12 +92,16 @@ export type Shot =
       readonly frame: number
     }
 
+/** A built synthetic world: its options, the dataset index, and the appearance models its images are drawn from. */
 export interface SyntheticWorld {
   readonly options: SyntheticOptions
   /** The dataset index; items are rendered on demand at the world's size (or any size given to `render`). */
   readonly dataset: Dataset
+  /** The model of camera `cam` (0-based) the world's images of that camera are rendered with. */
   readonly camera: (cam: number) => Camera.CameraModel
+  /** The appearance of person identity `id`. */
   readonly person: (id: number) => Person.PersonAppearance
+  /** The appearance of vehicle identity `id`. */
   readonly vehicle: (id: number) => Vehicle.VehicleAppearance
   /** The cameras (0-based, sorted) that see identity `id`. */
   readonly camerasOf: (id: number) => ReadonlyArray<number>

@@ -88,6 +88,7 @@ export const snapshot = (
 export interface ModelLike<I extends tf.Tensor = tf.Tensor> {
   /** The forward pass; a frozen model calls it in inference mode. */
   readonly forward: (inputs: I, options?: { readonly training?: boolean }) => ModelOutputs
+  /** The model's weights by name, when it exposes them (frozen snapshots of `@reidfx/model` do). */
   readonly weights?: () => ReadonlyMap<string, tf.Tensor>
 }
 

@@ -69,6 +69,7 @@ export interface AccuracyInput {
   readonly referenceLabels?: ArrayLike<number>
 }
 
+/** The value of each requested measure, by name. */
 export type AccuracyResult = Partial<Record<MeasureName, number>>
 
 /** `[Q, k]` neighbour labels, sorted by distance then index, self excluded for same-set evaluation. @category math */

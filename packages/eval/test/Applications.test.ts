@@ -6,6 +6,7 @@ import { beforeAll } from "vitest"
 import {
   attributeScores,
   identificationRates,
+  rocSpec,
   rocSvg,
   topK,
   verification,
@@ -60,11 +61,23 @@ describe("verifyWithValidation (1:1 with a threshold chosen on validation identi
     )
   })
 
-  it("rocSvg draws one polyline point per ROC point and the mark", () => {
+  it("rocSvg draws, with Vega-Lite, one line through every ROC point (FAR clamped to 1e-4) and the mark", async () => {
     const roc = verification([0.1, 0.2, 0.3, 0.4], [1, 0, 1, 0], { scoreType: "distance" }).roc
-    const svg = rocSvg(roc, { mark: { far: 0.5, tar: 0.5 } })
-    expect(svg.match(/points="([^"]*)"/)![1]!.split(" ").length).toBe(roc.far.length)
-    expect(svg).toContain("<circle")
+    const spec = rocSpec(roc, { mark: { far: 0.5, tar: 0.5 } }) as {
+      layer: Array<{ data: { values: Array<{ far: number; tar: number }> } }>
+    }
+    expect(spec.layer[0]!.data.values).toEqual(
+      Array.from(roc.far, (f, i) => expect.objectContaining({ far: Math.max(f, 1e-4), tar: roc.tar[i] }))
+    )
+    expect(spec.layer[1]!.data.values).toEqual([{ far: 0.5, tar: 0.5 }])
+    const svg = await Effect.runPromise(rocSvg(roc, { mark: { far: 0.5, tar: 0.5 } }))
+    expect(svg).toMatch(/^<svg /)
+    // the line is one path with a vertex per ROC point (M, then one L per further point)
+    const line = svg.match(/<g class="mark-line role-mark[^>]*><path [^>]*d="([^"]*)"/)![1]!
+    expect(line.split(/[ML]/).filter((p) => p.length > 0)).toHaveLength(roc.far.length)
+    expect(svg).toMatch(/<g class="mark-symbol role-mark[^>]*><path /)
+    expect(svg).toContain(">FAR<")
+    expect(svg).toContain(">1e-4<".replace("1e-4", "0.0001"))
   })
 })
 

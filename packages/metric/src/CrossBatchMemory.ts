@@ -126,6 +126,7 @@ export const make = (options: OptionsInput = {}): Effect.Effect<Memory, never, S
 /** A pair loss the memory can wrap: `(anchors, labels, extras) => LossValue`, e.g. `(e, l, x) => Contrastive.loss(e, l, {}, x)`. */
 export interface WrappedLoss {
   readonly name: string
+  /** The wrapped loss, called with the batch against the memory's stored embeddings and labels. */
   readonly loss: (embeddings: Embeddings, labels: Labels, extras: PairExtras) => LossValue
 }
 

@@ -83,11 +83,13 @@ export const tripletBuilder = () => {
   const positives: Array<number> = []
   const negatives: Array<number> = []
   return {
+    /** Adds one `(anchor, positive, negative)` triple. */
     push: (anchor: number, positive: number, negative: number): void => {
       anchors.push(anchor)
       positives.push(positive)
       negatives.push(negative)
     },
+    /** The triples added so far, with the number of anchors skipped. */
     done: (skipped: number): Triplets => ({
       _tag: "Triplets",
       anchors: Int32Array.from(anchors),
@@ -119,14 +121,17 @@ export const pairBuilder = () => {
   const na: Array<number> = []
   const nr: Array<number> = []
   return {
+    /** Adds one positive `(anchor, reference)` pair. */
     positive: (anchor: number, ref: number): void => {
       pa.push(anchor)
       pr.push(ref)
     },
+    /** Adds one negative `(anchor, reference)` pair. */
     negative: (anchor: number, ref: number): void => {
       na.push(anchor)
       nr.push(ref)
     },
+    /** The pairs added so far, with the number of anchors skipped. */
     done: (skipped: number): Pairs => ({
       _tag: "Pairs",
       positiveAnchors: Int32Array.from(pa),
@@ -159,6 +164,7 @@ export interface Miner<M extends Mined = Mined> {
   readonly name: string
   /** e.g. `semiHard(margin=0.3)` */
   readonly describe: string
+  /** Mines the batch described by `context`. */
   readonly mine: (context: PairContext) => M
 }
 

@@ -36,6 +36,7 @@ export interface ObjectiveValue {
   readonly terms: ReadonlyArray<TermReport>
 }
 
+/** A built objective: its formula, its weighted terms, their trainable variables, and the computation of a step. */
 export interface ObjectiveService {
   /** e.g. `1 * crossEntropyLabelSmooth(epsilon=0.1) + 1 * tripletBatchHard(margin=0.3)` */
   readonly formula: string

@@ -54,6 +54,7 @@ export interface ReduceBatch {
 export interface Reducer {
   /** PML's class name, e.g. "AvgNonZeroReducer". */
   readonly name: string
+  /** Reduces the per-element losses of a batch to one scalar. */
   readonly reduce: (items: LossItems, batch: ReduceBatch) => tf.Scalar
 }
 

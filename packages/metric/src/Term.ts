@@ -20,6 +20,7 @@ import type { Step, TermValue } from "./Step.ts"
  */
 export type TermFn = ((step: Step) => TermValue) & { readonly variables?: ReadonlyArray<tf.Variable> }
 
+/** One term of an objective: its loss's name, its weight, its formula text and how its per-step function is built. */
 export interface Term<out R = never> {
   readonly _tag: "Term"
   /** The public name of the loss (e.g. `tripletBatchHard`). */

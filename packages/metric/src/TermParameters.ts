@@ -74,7 +74,7 @@ export const make = (
     )
   })
 
-/** A term function that also lists its own variables. @category constructors */
+/** A term function that also lists its own variables. @typeParam F - the term function (its signature is kept). @category constructors */
 export const withVariables = <F extends (...args: ReadonlyArray<never>) => unknown>(
   fn: F,
   variables: ReadonlyArray<tf.Variable>

@@ -19,6 +19,7 @@ const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefau
 export const BackboneConfig = BackboneCatalog.BackboneConfig
 export type BackboneConfig = typeof BackboneConfig.Type
 
+/** The head on the backbone's feature map: pooling, neck, classifier and optional local / part branches. */
 export const HeadConfig = Schema.Struct({
   pooling: Schema.Literals(["avg", "max", "gem"]).pipe(def("avg")),
   /** Initial GeM exponent. */
@@ -57,6 +58,7 @@ export const HeadConfig = Schema.Struct({
       : undefined
   )
 )
+/** A decoded {@link HeadConfig}. */
 export type HeadConfig = typeof HeadConfig.Type
 
 /** A whole model. */

@@ -13,11 +13,13 @@ import { reidHead } from "./heads/ReidHead.ts"
 import type { ModelConfig } from "./ModelConfig.ts"
 import { Builder, type ForwardContext, type ParamSpec } from "./nn/Builder.ts"
 
+/** A network built from a model config: its parameter specs, embedding size and forward pass. */
 export interface Network {
   readonly config: ModelConfig
   readonly specs: ReadonlyArray<ParamSpec>
   /** Size of the embeddings. */
   readonly featureDim: number
+  /** The forward pass of a batch `[B, H, W, 3]` with the parameters of `ctx`. */
   readonly forward: (ctx: ForwardContext, inputs: tf.Tensor4D) => ModelOutputs
 }
 

@@ -232,6 +232,7 @@ export type SamplerSpec = typeof SamplerSpec.Type
  */
 export const TermSpec = Schema.Union(TermCatalog.specSchemas(TermCatalog.entries))
 export type TermSpec = typeof TermSpec.Type
+/** The loss names a method's term can declare (the `loss` field of a {@link TermSpec}). */
 export type TermLoss = TermSpec["loss"]
 
 /** The terms that read the old model, so cannot run on the first task (from the catalog's `needs.oldModel`). */
@@ -291,11 +292,20 @@ export type MethodRef = typeof MethodRef.Type
 // Stages and evaluation
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * The stages of a task (`train`, `snapshot`, `evaluate`, `custom`): the engine's vocabulary, `@reidfx/continual`'s
- * `RunnableProtocol`, re-exported under the names this module has always used. @category models
- */
-export const { TrainStageSpec, SnapshotStageSpec, EvaluateStageSpec, CustomStageSpec, StageSpec } = RunnableProtocol
+// The stages of a task (`train`, `snapshot`, `evaluate`, `custom`): the engine's vocabulary, `@reidfx/continual`'s
+// `RunnableProtocol`, re-exported one by one (each with its doc comment) under the names this module has always used.
+
+/** Train the current model on the current task with the method's objective (`RunnableProtocol.TrainStageSpec`). @category models */
+export const TrainStageSpec = RunnableProtocol.TrainStageSpec
+/** Freeze a copy of the model: the next task's old model (`RunnableProtocol.SnapshotStageSpec`). @category models */
+export const SnapshotStageSpec = RunnableProtocol.SnapshotStageSpec
+/** Evaluate on the seen tasks' test sets and the unseen one (`RunnableProtocol.EvaluateStageSpec`). @category models */
+export const EvaluateStageSpec = RunnableProtocol.EvaluateStageSpec
+/** A user-defined stage, registered by name when the protocol is run (`RunnableProtocol.CustomStageSpec`). @category models */
+export const CustomStageSpec = RunnableProtocol.CustomStageSpec
+/** One stage of a task (`RunnableProtocol.StageSpec`). @category models */
+export const StageSpec = RunnableProtocol.StageSpec
+/** A decoded {@link StageSpec}. @category models */
 export type StageSpec = RunnableProtocol.StageSpec
 
 /** When the evaluate stage measures, and what. @category models */

@@ -7,8 +7,8 @@
 import { Synthetic } from "@reidfx/data"
 import { Catalog } from "@reidfx/metric"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
-import { BoundedRead, ConfigFields, ConfigIssues } from "@reidfx/tensor"
-import { Effect, Schema, type SchemaAST } from "effect"
+import { BoundedRead, ConfigAliases, ConfigFields, ConfigIssues } from "@reidfx/tensor"
+import { Console, Effect, Schema, type SchemaAST } from "effect"
 import * as YAML from "yaml"
 import { DatasetSpec } from "./baseline/DatasetConfig.ts"
 import { RunConfigError } from "./errors.ts"
@@ -28,7 +28,8 @@ const Probability = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 
 
 /** The built-in synthetic world (see `@reidfx/data` Synthetic). */
 export const DataConfig = Schema.Struct({
-  kind: Schema.Literals(["person", "vehicle"]).pipe(defType("person")),
+  /** What the world shows, `persons` or `vehicles`, as in protocol files (`kind: person | vehicle` is its deprecated name). */
+  objects: Synthetic.WorldFields.fields.objects,
   /** Total identities; the first half (or `trainIdentities`) train, the others are the query/gallery test set. */
   identities: Count(4, 100_000).pipe(defType(200)),
   trainIdentities: Schema.optionalKey(Count(1, 100_000)),
@@ -97,7 +98,8 @@ export const LossConfig = Schema.Struct({
  * mAP 8.0% at 3.5e-4, 23.3% at 1e-3, 45.8% at 3e-3, 69.4% at 1e-2, all stable).
  */
 export const RunScheduleConfig = Schema.Struct({
-  baseLr: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-2)),
+  /** The base learning rate, as protocol files name it (`baseLr` is its deprecated name). */
+  learningRate: Schema.Number.check(Schema.isGreaterThan(0)).pipe(defType(1e-2)),
   warmup: Warmup.pipe(Schema.withDecodingDefaultKey(Effect.succeed({ epochs: 1, factor: 0.1 }))),
   decay: Decay.pipe(
     Schema.withDecodingDefaultKey(Effect.succeed({ kind: "multistep", milestones: [7, 9] } as typeof Decay.Encoded))
@@ -135,6 +137,7 @@ export const RunConfig = Schema.Struct({
   evalBatchSize: Count(1, 65_536).pipe(defType(128))
 })
 export type RunConfig = typeof RunConfig.Type
+/** A run config as written in a file or code, before defaults are applied. */
 export type RunConfigInput = typeof RunConfig.Encoded
 
 /** The keys allowed at a path of an input (through unions: the members its `kind` selects, else all): `ConfigIssues.keysAt`. */
@@ -149,13 +152,34 @@ export const keysAt = (
  * `ConfigIssues`, the explainer of every config dialect).
  */
 export const decode = (input: unknown, source = "config"): Effect.Effect<RunConfig, RunConfigError> =>
+  readAliases(input, source).pipe(Effect.flatMap((current) => decodeCurrent(current, source)))
+
+/**
+ * The deprecated names of this dialect, read as the names every dialect uses: `schedule.baseLr` is
+ * `schedule.learningRate`, `data.kind: person | vehicle` is `data.objects: persons | vehicles`.
+ */
+export const aliases: ReadonlyArray<ConfigAliases.Alias> = [
+  { at: ["schedule"], old: "baseLr", name: "learningRate" },
+  { at: ["data"], old: "kind", name: "objects", values: { person: "persons", vehicle: "vehicles" } }
+]
+
+/** Reads the deprecated names as the current ones, one warning line per name on stderr (so `--print-config` output stays YAML); a conflict is an error. */
+const readAliases = (input: unknown, source: string): Effect.Effect<unknown, RunConfigError> =>
+  Effect.gen(function* () {
+    const applied = ConfigAliases.apply(input, aliases)
+    if (applied.conflicts.length > 0) return yield* new RunConfigError({ source, detail: applied.conflicts.join("; ") })
+    for (const w of applied.warnings) yield* Console.error(`warning: ${source}: ${w}`)
+    return applied.input
+  })
+
+const decodeCurrent = (input: unknown, source: string): Effect.Effect<RunConfig, RunConfigError> =>
   Schema.decodeUnknownEffect(RunConfig)(input, { onExcessProperty: "error", errors: "all" }).pipe(
     Effect.mapError((error) => {
       const issues = ConfigIssues.explainAll(RunConfig.ast, input, error.issue).map((issue) => {
         const last = String(issue.path).split(".").pop() ?? ""
-        // a learning-rate key anywhere but schedule.baseLr: say where the learning rate lives
+        // a learning-rate key anywhere but schedule.learningRate: say where the learning rate lives
         return issue.message.startsWith("unknown key") && /^(lr|learningRate|learning_rate|baseLr)$/.test(last)
-          ? { ...issue, message: `${issue.message} (the learning rate is schedule.baseLr)` }
+          ? { ...issue, message: `${issue.message} (the learning rate is schedule.learningRate)` }
           : issue
       })
       return new RunConfigError({ source, detail: ConfigIssues.lines(issues, "") })
@@ -282,10 +306,11 @@ const flatten = (value: unknown, prefix: string, out: Map<string, string>): Map<
 
 /**
  * The keys whose values differ between two encoded configs (`resume` and `output` aside: they say where and
- * how to run, not what), e.g. `["schedule.baseLr: 0.01 -> 0.1"]`.
+ * how to run, not what), e.g. `["schedule.learningRate: 0.01 -> 0.1"]`. A stored config written with the
+ * deprecated names ({@link aliases}) is read with the current ones.
  */
 export const differences = (stored: unknown, current: unknown): ReadonlyArray<string> => {
-  const a = flatten(stored, "", new Map())
+  const a = flatten(ConfigAliases.apply(stored, aliases).input, "", new Map())
   const b = flatten(current, "", new Map())
   const keys = [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== "resume" && k !== "output").sort()
   return keys

@@ -4,15 +4,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Html, Json, Markdown, Report, Runner, Svg, Table } from "@reidfx/continual"
+import { Charts, Html, Json, Markdown, Report, Runner, Svg, Table } from "@reidfx/continual"
+import { Chart } from "@reidfx/eval"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as fc from "fast-check"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
 
-const { toHtml } = Html
+const { chartSpecs, toHtml } = Html
 const { toJson } = Json
 const { toMarkdown } = Markdown
-const { lineChart, niceTicks } = Svg
+const { niceTicks } = Svg
 const { renderText, resultsTable, toText } = Table
 
 const chromium = "/usr/bin/chromium"
@@ -75,23 +76,41 @@ describe("reports", () => {
     expect((json.protocol as { readonly name: string }).name).toBe("fake-report")
   })
 
-  it("the HTML is self-contained: no script, no external URL", () => {
-    const html = toHtml(result)
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/)
+  it("the HTML is self-contained: no script, no external URL, two figures drawn by Vega-Lite", async () => {
+    const html = await Effect.runPromise(toHtml(result))
+    // the only URLs are the SVG / XLink namespace names Vega writes
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/(2000\/svg|1999\/xlink))/)
     expect(html).toContain("&lt;fake&gt;")
-    expect((html.match(/<svg /g) ?? []).length).toBe(2 * 5 + 5 + 1) // 2 metrics x (seen avg + 4 sets) + 5 matrices + the legend
+    expect((html.match(/<svg /g) ?? []).length).toBe(2) // the task-sequence figure and the matrices
+    // every measured point is drawn: a symbol per (metric, panel, method, position) with a value, a labelled
+    // cell per matrix entry
+    const specs = chartSpecs(result)
+    const measured = specs.taskSequence.flatMap((m) =>
+      m.panels.flatMap((p) => p.series.flatMap((s) => s.values.filter((v) => v !== undefined)))
+    ).length
+    expect(measured).toBeGreaterThan(100)
+    expect(specs.points.sequence).toBe(measured)
+    const [sequence, matrices] = html.match(/<figure class="chart"[\s\S]*?<\/figure>/g)!
+    expect(sequence).toContain(`data-chart="task-sequence" data-points="${measured}"`)
+    const symbols = [...sequence!.matchAll(/<g class="mark-symbol role-mark[^>]*>([\s\S]*?)<\/g>/g)]
+    expect(symbols.map((m) => m[1]!.match(/<path /g)?.length ?? 0).reduce((a, b) => a + b, 0)).toBe(measured)
+    const cells = [...matrices!.matchAll(/aria-roledescription="text mark"[^>]*>([^<]+)<\/text>/g)]
+    expect(matrices).toContain(`data-chart="matrices" data-points="${cells.length}"`)
+    expect(cells.length).toBeGreaterThan(50)
   })
 
-  it("a line chart draws one series per method with its points", () => {
-    const svg = lineChart({
-      title: "t",
+  it("a missing value breaks the line: points only where measured, no segment across the gap", async () => {
+    const spec = Charts.taskSequenceSpec({
       xLabels: ["a", "b", "c"],
-      yLabel: "y",
-      series: [{ name: "m", values: [1, undefined, 3] }]
+      methods: ["m"],
+      metrics: [{ name: "y", panels: [{ title: "t", series: [{ name: "m", values: [1, undefined, 3] }] }] }]
     })
-    expect(svg).toContain('data-series="m" data-points="2"')
-    expect((svg.match(/<circle/g) ?? []).length).toBe(2)
-    expect(svg).not.toContain("<polyline") // no two consecutive points
+    const svg = await Effect.runPromise(Chart.toSvg(spec))
+    const symbols = svg.match(/<g class="mark-symbol role-mark[^>]*>([\s\S]*?)<\/g>/)![1]!
+    expect(symbols.match(/<path /g)).toHaveLength(2)
+    // the line of the one series: two one-point sub-paths (M only), never an L joining a to c
+    const line = svg.match(/<g class="mark-line role-mark[^>]*>([\s\S]*?)<\/g>/)![1]!
+    expect(line).not.toMatch(/d="M[^"]*L/)
   })
 
   it.skipIf(!existsSync(chromium))(
@@ -123,23 +142,29 @@ describe("reports", () => {
         page.on("request", (r) => requests.push(r.url()))
         await page.goto(`file://${files.html}`)
         expect(await page.title()).toContain("fake-report")
-        const charts = await page.$$eval("svg.chart", (svgs) =>
-          svgs.map((s) => {
-            const box = s.getBoundingClientRect()
+        const charts = await page.$$eval("figure.chart", (figures) =>
+          figures.map((f) => {
+            const box = f.querySelector("svg")!.getBoundingClientRect()
             return {
               width: box.width,
-              series: [...s.querySelectorAll(".series")].map((g) => Number(g.getAttribute("data-points")))
+              height: box.height,
+              points: Number(f.getAttribute("data-points")),
+              symbols: f.querySelectorAll(".mark-symbol.role-mark path").length,
+              cells: f.querySelectorAll(".mark-rect.role-mark path").length,
+              lines: f.querySelectorAll(".mark-line path").length,
+              legends: f.querySelectorAll(".role-legend").length
             }
           })
         )
-        expect(charts.length).toBe(10)
-        for (const c of charts) {
-          expect(c.width).toBeGreaterThan(100)
-          expect(c.series.length).toBe(5)
-          expect(c.series.some((n) => n > 0)).toBe(true)
-        }
-        const circles = await page.$$eval("svg.chart circle", (cs) => cs.length)
-        expect(circles).toBeGreaterThan(50)
+        expect(charts.map((c) => c.legends)).toEqual([1, 1]) // one legend of the methods, one colour bar
+        const [sequence, matrices] = charts
+        expect(sequence!.width).toBeGreaterThan(600)
+        expect(sequence!.height).toBeGreaterThan(400)
+        expect(sequence!.symbols).toBe(sequence!.points)
+        expect(sequence!.points).toBeGreaterThan(100)
+        expect(sequence!.lines).toBe(2 * 5 * 5) // 2 metrics x 5 panels x 5 methods
+        expect(matrices!.cells).toBe(matrices!.points) // a coloured cell per measured entry
+        expect(matrices!.points).toBeGreaterThan(50)
         // results, forgetting, paired differences, the seed's claims, methods
         expect(await page.$$eval("table", (ts) => ts.length)).toBe(5)
         expect(errors).toEqual([])
@@ -201,28 +226,35 @@ describe("report charts", () => {
     )
   })
 
-  it("the methods tables show the objective the terminal printed while training (the built Objective's formula)", () => {
+  it("the methods tables show the objective the terminal printed while training (the built Objective's formula)", async () => {
     // the fake learner's trained stages report the formula "fake"; the protocol's spec formula differs
     expect(result.methods[1]!.formula).not.toBe("fake")
     expect(toMarkdown(result)).toContain("| BoT-FT | PK 16x4 | `fake` |")
-    expect(toHtml(result)).toContain("<code>fake</code>")
+    expect(await Effect.runPromise(toHtml(result))).toContain("<code>fake</code>")
   })
 
-  it("the HTML has one legend, one y scale per metric (every panel the same top tick), and ± std in the matrices", () => {
-    const html = toHtml(result)
-    expect(html.match(/class="legend"/g)).toHaveLength(1)
-    const charts = html.match(/<svg[^>]*class="chart"[\s\S]*?<\/svg>/g)!
-    expect(charts).toHaveLength(10)
-    const top = (svg: string) =>
-      Math.max(...[...svg.matchAll(/text-anchor="end" font-size="10">([\d.]+)<\/text>/g)].map((m) => Number(m[1])))
-    const rank1 = charts.filter((c) => c.includes('aria-label="Rank-1'))
-    const map = charts.filter((c) => c.includes('aria-label="mAP'))
-    expect(rank1).toHaveLength(5)
-    expect(new Set(rank1.map(top)).size).toBe(1)
-    expect(new Set(map.map(top)).size).toBe(1)
-    // no legend inside a panel
-    for (const c of charts) expect(c).not.toContain("<rect")
-    const heat = html.match(/<svg[^>]*class="heatmap"[\s\S]*?<\/svg>/)![0]
-    expect(heat).toMatch(/>\d+\.\d ± \d+\.\d</)
+  it("the HTML has one legend, one y scale per metric with round ticks, and ± std in the matrices", async () => {
+    const html = await Effect.runPromise(toHtml(result))
+    const [sequence, matrices] = html.match(/<figure class="chart"[\s\S]*?<\/figure>/g)!
+    // one legend for the methods (in the order of the protocol), none per panel
+    expect(sequence!.match(/aria-roledescription="legend"/g)).toHaveLength(1)
+    const labels = [...sequence!.matchAll(/role-legend-label[^>]*><text[^>]*>([^<]+)<\/text>/g)].map((m) => m[1])
+    expect(labels).toEqual(["Joint", "BoT-FT", "LwF", "DwPP", "DwoPP"])
+    // the y axes: one per row of panels (2 rows per metric), each labelled with the metric's round ticks
+    const axes = [
+      ...sequence!.matchAll(/aria-label="Y-axis titled '([^']+)'[\s\S]*?role-axis-label[^>]*>([\s\S]*?)<\/g>/g)
+    ].map((m) => ({ metric: m[1], ticks: [...m[2]!.matchAll(/>([\d.]+)<\/text>/g)].map((t) => Number(t[1])) }))
+    expect(axes.map((a) => a.metric)).toEqual(["Rank-1 (%)", "Rank-1 (%)", "mAP (%)", "mAP (%)"])
+    const specs = chartSpecs(result)
+    for (const a of axes) {
+      const metric = specs.taskSequence.find((m) => m.name === a.metric)!
+      expect(a.ticks).toEqual(Charts.metricTicks(metric))
+      expect(a.ticks).toEqual(niceTicks(Math.max(...metric.panels.map((p) => Charts.seriesMax(p.series)))))
+    }
+    // ± std printed in the matrices' cells, rows in task order
+    expect(matrices).toMatch(/>\d+\.\d ± \d+\.\d</)
+    const rows = [...matrices!.matchAll(/Y-axis for a discrete scale with \d+ values: ([^"]*)"/g)].map((m) => m[1])
+    // Joint is trained once on all tasks; the sequential methods are evaluated after every task
+    expect(rows).toEqual(["init, after task-3", ...Array(4).fill("init, after task-1, after task-2, after task-3")])
   })
 })

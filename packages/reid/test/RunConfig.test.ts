@@ -44,7 +44,7 @@ describe("RunConfig", () => {
       )
       assert.strictEqual(e._tag, "RunConfigError")
       expect(e.message).toContain(
-        `at data.identites: unknown key "identites"; allowed keys: kind, identities, trainIdentities`
+        `at data.identites: unknown key "identites"; allowed keys: objects, identities, trainIdentities`
       )
       expect(e.message).toContain("at data.height: Expected a value between 16 and 1024 (got 3)")
       expect(e.message).toContain(
@@ -137,8 +137,44 @@ describe("RunConfig --set on defaulted objects", () => {
       // the learning rate lives in the schedule: the error says so
       const lr = yield* Effect.flip(RunConfig.load({ set: ["optimizer.lr=0.1"] }))
       expect(lr.message).toBe(
-        'invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.baseLr)'
+        'invalid run configuration (flags): at optimizer.lr: unknown key "lr"; allowed keys: kind, beta1, beta2, epsilon, weightDecay, decayScope (the learning rate is schedule.learningRate)'
       )
+    })
+  )
+})
+
+describe("RunConfig: one name for the learning rate and the objects, as in protocol files", () => {
+  it.effect(
+    "schedule.learningRate and data.objects; the deprecated schedule.baseLr and data.kind are read as them",
+    () =>
+      Effect.gen(function* () {
+        const current = yield* RunConfig.decode({ schedule: { learningRate: 0.05 }, data: { objects: "vehicles" } })
+        const old = yield* RunConfig.decode({ schedule: { baseLr: 0.05 }, data: { kind: "vehicle" } })
+        expect(old).toEqual(current)
+        expect(current.schedule.learningRate).toBe(0.05)
+        expect(current.data.objects).toBe("vehicles")
+        expect((yield* RunConfig.decode({})).data.objects).toBe("persons")
+      })
+  )
+
+  it.effect("both names at once is one error line; a stored config with the old names resumes as the same run", () =>
+    Effect.gen(function* () {
+      const e = yield* Effect.flip(RunConfig.decode({ schedule: { baseLr: 0.1, learningRate: 0.2 } }, "run.yaml"))
+      expect(e.message).toBe(
+        "invalid run configuration (run.yaml): schedule.learningRate: give schedule.learningRate only (schedule.baseLr is its deprecated name)"
+      )
+      const config = yield* RunConfig.decode({})
+      const stored = structuredClone(RunConfig.encode(config)) as {
+        schedule: Record<string, unknown>
+        data: Record<string, unknown>
+      }
+      stored.schedule["baseLr"] = stored.schedule["learningRate"]
+      delete stored.schedule["learningRate"]
+      stored.data["kind"] = "person"
+      delete stored.data["objects"]
+      expect(RunConfig.differences(stored, RunConfig.encode(config))).toEqual([])
+      stored.schedule["baseLr"] = 0.5
+      expect(RunConfig.differences(stored, RunConfig.encode(config))).toEqual(["schedule.learningRate: 0.5 -> 0.01"])
     })
   )
 })

@@ -18,6 +18,7 @@ export interface Snapshot {
   readonly running: ReadonlyArray<UnitStore.UnitRow>
 }
 
+/** The progress snapshot of a sweep's units. */
 export const snapshot = (units: ReadonlyArray<UnitStore.UnitRow>): Snapshot => ({
   units,
   done: units.filter((u) => u.status === "done").length,

@@ -97,6 +97,7 @@ export interface Timing {
   readonly shardLockRefreshInterval: Duration.Input
 }
 
+/** The default lock expiration and refresh, polling and shard-lock timing of the cluster's runners. */
 export const defaultTiming: Timing = {
   lockExpiration: "60 seconds",
   lockRefreshInterval: "10 seconds",

@@ -32,6 +32,7 @@ import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernel
 export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
 export type BackendName = typeof BackendName.Type
 
+/** What a backend layer reports: its reidfx and tfjs names, its threads and the kernels reidfx registered on it. */
 export interface BackendInfo {
   /** The reidfx name of the backend that is active. */
   readonly name: Exclude<BackendName, "auto">
@@ -74,24 +75,16 @@ const activate = (tfName: string): Effect.Effect<void, BackendUnavailable> =>
   })
 
 /**
- * tfjs's cpu backend prints a banner advising tfjs-node when it is created in Node. reidfx chose the backend
- * deliberately (and says how to get the native ones in its README), so the banner is dropped; every other
- * warning passes through.
+ * tfjs-backend-cpu prints "Hi, looks like you are running TensorFlow.js in Node.js... install our node backend"
+ * (through `console.warn`) on the first tensor it writes, whenever it runs in Node. reidfx chooses the cpu backend
+ * deliberately (and says how to get the native ones in its README), so the banner is switched off on the
+ * registered cpu backend: its `firstUse` flag (the one condition of the banner, `backend_cpu.js`'s `write`) is
+ * cleared, as `@reidfx/torch-backend`'s fallback does for its private cpu backend. Other warnings are untouched.
  */
-const withoutNodeBanner = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    const original = console.warn
-    console.warn = (...args: Array<unknown>) => {
-      if (typeof args[0] === "string" && args[0].includes("looks like you are running TensorFlow.js in Node.js")) return
-      original(...args)
-    }
-    return Effect.ensuring(
-      self,
-      Effect.sync(() => {
-        console.warn = original
-      })
-    )
-  })
+const silenceNodeBanner = Effect.sync(() => {
+  const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null
+  if (cpu !== null && cpu.firstUse === true) cpu.firstUse = false
+})
 
 /** The cpu backend (pure JavaScript): exact but about a thousand times too slow to train a CNN. */
 export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
@@ -99,7 +92,8 @@ export const layerCpu: Layer.Layer<Backend, BackendUnavailable> = Layer.effect(
   Effect.gen(function* () {
     yield* Effect.promise(() => import("@tensorflow/tfjs-backend-cpu"))
     yield* registerGradients
-    yield* withoutNodeBanner(activate("cpu"))
+    yield* activate("cpu")
+    yield* silenceNodeBanner
     return Backend.of({ name: "cpu", tfName: "cpu", threads: 1, kernels: [] })
   })
 )

@@ -20,8 +20,11 @@ import * as tf from "@tensorflow/tfjs-core"
 
 /** Kernel names (a backend registers kernels under these names to provide them). */
 export const BatchNormTrainingKernel = "ReidfxBatchNormTraining"
+/** The kernel name of the gradient of `ReidfxBatchNormTraining`. */
 export const BatchNormTrainingGradKernel = "ReidfxBatchNormTrainingGrad"
+/** The kernel name of the fused Adam / AdamW update. */
 export const AdamKernel = "ReidfxAdam"
+/** The kernel name of the fused pairwise-distance matrix. */
 export const PairwiseDistancesKernel = "ReidfxPairwiseDistances"
 
 /** Whether the active backend has a kernel. */

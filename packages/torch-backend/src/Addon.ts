@@ -32,28 +32,39 @@ export type Result = Handle | ReadonlyArray<Result> | number | boolean | null
 /** The tfjs dtypes the addon stores. */
 export type StoredDType = "float32" | "int32" | "bool"
 
+/** The native libtorch addon: tensors as handles, ATen operators by name, threads and device. */
 export interface Addon {
+  /** A libtorch tensor holding a copy of `data` with `shape` and `dtype`. */
   readonly fromData: (
     data: Float32Array | Int32Array | Uint8Array,
     shape: ReadonlyArray<number>,
     dtype: StoredDType
   ) => Handle
+  /** A copy of the tensor's values. */
   readonly toData: (handle: Handle) => Float32Array | Int32Array | Uint8Array
+  /** The tensor's shape. */
   readonly shape: (handle: Handle) => Array<number>
   /** The ATen scalar type name (`Float`, `Int`, `Long`, `Bool`, ...). */
   readonly dtype: (handle: Handle) => string
   /** Releases the tensor now (the handle becomes invalid). */
   readonly dispose: (handle: Handle) => void
+  /** Looks up the ATen operator `name.overload` (e.g. `aten::add`, `Tensor`). */
   readonly op: (name: string, overload: string) => OpHandle
+  /** Calls an operator with its arguments. */
   readonly call: (op: OpHandle, args: ReadonlyArray<Arg>) => Result
+  /** Sets libtorch's intra-op threads. */
   readonly setThreads: (n: number) => void
+  /** libtorch's intra-op threads. */
   readonly getThreads: () => number
   /** Where `fromData` places tensors: `cpu`, `cuda`, `cuda:N`. Fails when this libtorch has no CUDA. */
   readonly setDevice: (device: string) => void
+  /** Where `fromData` places tensors now. */
   readonly device: () => string
   /** Tensors alive in the addon (handles not disposed) and the bytes they view. */
   readonly stats: () => { readonly liveTensors: number; readonly liveBytes: number }
+  /** The libtorch version. */
   readonly version: () => string
+  /** Whether this libtorch has CUDA and a device. */
   readonly hasCuda: () => boolean
 }
 

@@ -51,6 +51,7 @@ export interface TorchBackendOptions {
   readonly device: string
 }
 
+/** The tfjs backend whose tensors live in libtorch (through the {@link Addon}). */
 export class TorchBackend extends tf.KernelBackend {
   readonly addon: Addon
   private readonly data: tf.DataStorage<Stored>
@@ -67,12 +68,14 @@ export class TorchBackend extends tf.KernelBackend {
 
   // --- storage -----------------------------------------------------------------------------------------------
 
+  /** Stores `values` as a libtorch tensor; returns its data id. */
   override write(values: tf.BackendValues, shape: Array<number>, dtype: tf.DataType): tf.DataId {
     const dataId = { id: this.nextId++ }
     this.store(dataId, values, shape, dtype, 1)
     return dataId
   }
 
+  /** Stores `values` under an existing data id (tfjs moves data between backends with it). */
   override move(
     dataId: tf.DataId,
     values: tf.BackendValues,
@@ -122,16 +125,19 @@ export class TorchBackend extends tf.KernelBackend {
     return { dataId, shape, dtype }
   }
 
+  /** The tensor's values, copied out of libtorch. */
   override readSync(dataId: tf.DataId): tf.BackendValues {
     const stored = this.data.get(dataId)
     if (stored.values !== undefined) return stored.values as Array<Uint8Array>
     return this.addon.toData(stored.handle!)
   }
 
+  /** The tensor's values (as {@link readSync}). */
   override read(dataId: tf.DataId): Promise<tf.BackendValues> {
     return Promise.resolve(this.readSync(dataId))
   }
 
+  /** Drops one reference (all with `force`); the libtorch tensor is released with the last. */
   override disposeData(dataId: tf.DataId, force = false): boolean {
     if (!this.data.has(dataId)) return true
     const stored = this.data.get(dataId)
@@ -142,18 +148,22 @@ export class TorchBackend extends tf.KernelBackend {
     return true
   }
 
+  /** The references held on a tensor. */
   override refCount(dataId: tf.DataId): number {
     return this.data.has(dataId) ? this.data.get(dataId).refCount : 0
   }
 
+  /** Adds a reference to a tensor. */
   override incRef(dataId: tf.DataId): void {
     this.data.get(dataId).refCount++
   }
 
+  /** The number of tensors held. */
   override numDataIds(): number {
     return this.data.numDataIds()
   }
 
+  /** The memory held by libtorch tensors (as tfjs reports a backend's memory). */
   override memory(): { unreliable: boolean; reasons?: Array<string> } & {
     readonly torchTensors: number
     readonly torchBytes: number
@@ -162,10 +172,12 @@ export class TorchBackend extends tf.KernelBackend {
     return { unreliable: false, torchTensors: stats.liveTensors, torchBytes: stats.liveBytes }
   }
 
+  /** Whether {@link time} measures kernel time. */
   override timerAvailable(): boolean {
     return true
   }
 
+  /** Times `f` by the wall clock (libtorch runs synchronously here). */
   override async time(f: () => void): Promise<tf.BackendTimingInfo> {
     const start = performance.now()
     f()
@@ -180,6 +192,7 @@ export class TorchBackend extends tf.KernelBackend {
     return 1e-7
   }
 
+  /** Nothing to release: each tensor is released with its last reference. */
   override dispose(): void {}
 
   // --- what kernels use --------------------------------------------------------------------------------------

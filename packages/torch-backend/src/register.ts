@@ -25,6 +25,7 @@ import { TorchBackend } from "./TorchBackend.ts"
 /** The name of the backend in tfjs. */
 export const backendName = "torch"
 
+/** Options of the torch backend. */
 export interface TorchOptions {
   /** Intra-op threads; default `REIDFX_THREADS` or the machine's cores. */
   readonly threads?: number
@@ -32,6 +33,7 @@ export interface TorchOptions {
   readonly device?: string
 }
 
+/** What the torch backend reports once registered. */
 export interface TorchInfo {
   readonly threads: number
   readonly device: string

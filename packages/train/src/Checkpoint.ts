@@ -73,6 +73,7 @@ type CapturedLearner = {
 const termsOf = (l: CapturedLearner): Map<string, tf.Tensor> =>
   new Map((l.objective?.variables ?? []).map((v, i) => [termKey(i), v] as const))
 
+/** Everything a checkpoint restores: the position in the run, the random state and each learner's state. */
 export interface CheckpointData {
   readonly position: RunPosition
   readonly rng: RandomState

@@ -54,7 +54,9 @@ export interface Learner {
    */
   readonly onUpdate?:
     | {
+        /** Called before the optimizer update with the variables and their gradients. */
         readonly before: (variables: ReadonlyArray<tf.Variable>, grads: ReadonlyArray<tf.Tensor>) => void
+        /** Called after the optimizer update. */
         readonly after: (variables: ReadonlyArray<tf.Variable>) => void
       }
     | undefined
@@ -307,6 +309,7 @@ export const train = <E, R>(
 /** Batches per epoch, each epoch's stream drawn from the given random stream only (so it can be replayed). */
 export interface EpochSource<E = never, R = never> {
   readonly stepsPerEpoch: number
+  /** The steps of one epoch, drawn with `rng`. */
   readonly epoch: (epoch: number, rng: RandomStream) => Stream.Stream<StepInput, E, R>
 }
 

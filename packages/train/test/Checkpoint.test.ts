@@ -20,7 +20,11 @@ const learner = (initSeed: number) =>
     const model = yield* Model.make(tinyModel).pipe(Rng.withSeed(initSeed))
     const objective = yield* Objective.make(crossEntropy)
     const optimizer = yield* Optimizer.make({ kind: "adamw", weightDecay: 0.01 })
-    const config = yield* LearningRate.decodeConfig({ baseLr: 1e-2, warmup: { epochs: 1 }, decay: { kind: "cosine" } })
+    const config = yield* LearningRate.decodeConfig({
+      learningRate: 1e-2,
+      warmup: { epochs: 1 },
+      decay: { kind: "cosine" }
+    })
     const schedule = LearningRate.make(config, { stepsPerEpoch: 3, totalEpochs: 3 })
     return { name: "model", model, objective, optimizer, schedule: schedule.at, clipNorm: 5 } satisfies Trainer.Learner
   })

@@ -9,7 +9,7 @@ describe("learning-rate schedules", () => {
   it.effect("bag-of-tricks warmup + multistep: 3.5e-5 -> 3.5e-4 over 10 epochs, x0.1 at 40 and 70", () =>
     Effect.gen(function* () {
       const s = yield* schedule({
-        baseLr: 3.5e-4,
+        learningRate: 3.5e-4,
         warmup: { epochs: 10, factor: 0.1 },
         decay: { kind: "multistep", milestones: [40, 70], gamma: 0.1 }
       })
@@ -25,7 +25,10 @@ describe("learning-rate schedules", () => {
 
   it.effect("cosine: base after warmup, half way at the midpoint, minimum at the end", () =>
     Effect.gen(function* () {
-      const s = yield* schedule({ baseLr: 1, warmup: { epochs: 2 }, decay: { kind: "cosine", minFactor: 0.1 } }, 12)
+      const s = yield* schedule(
+        { learningRate: 1, warmup: { epochs: 2 }, decay: { kind: "cosine", minFactor: 0.1 } },
+        12
+      )
       expect(s.at(20)).toBeCloseTo(1, 9)
       expect(s.at(70)).toBeCloseTo(0.55, 9)
       expect(s.at(120)).toBeCloseTo(0.1, 9)
@@ -35,7 +38,7 @@ describe("learning-rate schedules", () => {
 
   it.effect("constant warmup, constant decay", () =>
     Effect.gen(function* () {
-      const s = yield* schedule({ baseLr: 0.1, warmup: { epochs: 1, factor: 0.5, method: "constant" } })
+      const s = yield* schedule({ learningRate: 0.1, warmup: { epochs: 1, factor: 0.5, method: "constant" } })
       expect(s.at(5)).toBeCloseTo(0.05, 12)
       expect(s.at(10)).toBeCloseTo(0.1, 12)
     })
@@ -43,10 +46,20 @@ describe("learning-rate schedules", () => {
 
   it.effect("a bad value names the key", () =>
     Effect.gen(function* () {
-      const e = yield* Effect.flip(LearningRate.decodeConfig({ baseLr: 0.1, decay: { kind: "cosine", minFactor: -1 } }))
+      const e = yield* Effect.flip(
+        LearningRate.decodeConfig({ learningRate: 0.1, decay: { kind: "cosine", minFactor: -1 } })
+      )
       expect(e.message).toContain(`["decay"]["minFactor"]`)
-      const e2 = yield* Effect.flip(LearningRate.decodeConfig({ baseLr: 0.1, warmpu: {} }))
+      const e2 = yield* Effect.flip(LearningRate.decodeConfig({ learningRate: 0.1, warmpu: {} }))
       expect(e2.message).toContain(`["warmpu"]`)
+    })
+  )
+
+  it.effect("the deprecated baseLr is read as learningRate", () =>
+    Effect.gen(function* () {
+      const config = yield* LearningRate.decodeConfig({ baseLr: 0.1 })
+      expect(config.learningRate).toBe(0.1)
+      expect(config).not.toHaveProperty("baseLr")
     })
   )
 })

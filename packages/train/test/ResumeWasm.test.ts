@@ -16,7 +16,7 @@ const learner = (initSeed: number) =>
     const objective = yield* Objective.make(crossEntropy)
     const optimizer = yield* Optimizer.make({ kind: "sgd", nesterov: true })
     const config = yield* LearningRate.decodeConfig({
-      baseLr: 1e-2,
+      learningRate: 1e-2,
       warmup: { epochs: 1 },
       decay: { kind: "multistep", milestones: [2] }
     })

@@ -30,6 +30,7 @@ export interface Item {
     | {
         readonly _tag: "Rendered"
         readonly key: string
+        /** Draws the frame at `height` x `width` (8-bit RGB). */
         readonly render: (
           height: number,
           width: number

@@ -13,6 +13,7 @@
  * registry when the file declares `kind: mdkt`.
  * @since 0.1.0
  */
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { ProtocolKind, type RunMismatch, type RunStoreError, StageJournal } from "@reidfx/continual"
 import type { WeightsIOError, WeightsMismatch } from "@reidfx/model"
@@ -26,14 +27,16 @@ import {
   type RunFolderRefused,
   type WriteFailed
 } from "@reidfx/tensor"
-import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
+import { type NonFiniteLoss, Provenance, RunFolderLog, type StepFailed, Tracker } from "@reidfx/train"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import { MdktProtocolDecodeError, type MdktProtocolInvalid } from "./errors.ts"
-import { MdktProtocol } from "./MdktProtocol.ts"
+import { MdktProtocol, resolveRows, seedTable1, seedTable2 } from "./MdktProtocol.ts"
 import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
 import * as MdktRunner from "./MdktRunner.ts"
+import type { StageSummary } from "./MdktTraining.ts"
+import type { VideoScores } from "./VideoEvaluation.ts"
 
 /** Options of {@link runProtocol} / {@link runFile}. @category models @since 0.1.0 */
 export interface RunOptions {
@@ -45,6 +48,12 @@ export interface RunOptions {
   readonly log?: MdktRunner.RunLog
   /** Delete the run folder first instead of resuming. Default false. */
   readonly fresh?: boolean
+  /**
+   * Log the evaluations and each stage's last-epoch losses of the seeds run by this invocation to the run
+   * folder's trackers (`history/`, `tensorboard/`) and those given (an MLflow file store: `reidfx run --mlflow`).
+   * Default: no logging.
+   */
+  readonly logging?: RunFolderLog.LogOptions
 }
 
 /** Everything an MDKT run can fail with. @category errors @since 0.1.0 */
@@ -81,14 +90,111 @@ export const runProtocol = (
     if (options.fresh === true) yield* RunFolder.removeForFresh(out, ["protocol.json"])
     yield* RunFolder.own(out, "mdkt")
     Interrupted.setHint("rerun the same command to resume")
-    yield* StageJournal.claimProtocol(out, MdktProtocolFile.encode(p), comparable)
-    const run = yield* MdktRunner.run(p, { ...(options.log === undefined ? {} : { log: options.log }), out })
+    const encoded = MdktProtocolFile.encode(p)
+    yield* StageJournal.claimProtocol(out, encoded, comparable)
+    const log =
+      options.logging === undefined
+        ? undefined
+        : yield* Tracker.open(RunFolderLog.trackers(out, options.logging), {
+            name: p.name,
+            config: encoded,
+            provenance: yield* Provenance.current(encoded)
+          })
+    const run = yield* MdktRunner.run(p, {
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(log === undefined ? {} : { onSeed: (seed: MdktRunner.SeedResult) => recordSeed(log, seed) }),
+      out
+    })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
     const written = yield* MdktReport.write(out, run)
     yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return { run, written }
   }).pipe(Effect.scoped)
+
+/**
+ * The tracker records of one seed: for the teacher of stage 1 and each stage-2 configuration, an evaluation
+ * record per direction (`testSet` `i2v`, `v2v`: mAP, mINP, rank1 / rank5 / rank10 as fractions, as the lifelong
+ * runs log them) and a step record of the stage's last-epoch mean losses (at the stage's step count). Stage 1 is
+ * evaluation step 0, stage 2 step 1.
+ * @category running
+ * @since 0.1.0
+ */
+export const seedRecords = (seed: MdktRunner.SeedResult, time: number): ReadonlyArray<Tracker.LogRecord> => {
+  const evaluations = (method: string, task: string, step: number, scores: VideoScores) =>
+    (["i2v", "v2v"] as const).map(
+      (direction): Tracker.LogRecord => ({
+        kind: "evaluation",
+        step,
+        time,
+        where: { method, seed: seed.seed, task, testSet: direction },
+        values: {
+          mAP: scores[direction].mAP / 100,
+          mINP: scores[direction].mINP / 100,
+          rank1: scores[direction].cmc1 / 100,
+          rank5: scores[direction].cmc5 / 100,
+          rank10: scores[direction].cmc10 / 100
+        }
+      })
+    )
+  const losses = (method: string, task: string, training: StageSummary): Tracker.LogRecord => ({
+    kind: "step",
+    step: training.steps,
+    time,
+    where: { method, seed: seed.seed, task },
+    values: Object.fromEntries(
+      Object.entries(training.lastEpoch).flatMap(([learner, terms]) =>
+        Object.entries(terms).map(([term, value]) => [`${learner}/${term}`, value])
+      )
+    )
+  })
+  return [
+    losses("teacher", "stage1", seed.stage1.training),
+    ...evaluations("teacher", "stage1", 0, seed.stage1.teacher),
+    ...seed.configurations.flatMap((c) => [
+      losses(c.key, "stage2", c.training),
+      ...evaluations(c.key, "stage2", 1, c.student)
+    ])
+  ]
+}
+
+const recordSeed = (log: Tracker.RunLog, seed: MdktRunner.SeedResult) =>
+  Effect.forEach(seedRecords(seed, Date.now() / 1000), (r) => log.record(r), { discard: true })
+
+/**
+ * What `reidfx run <mdkt protocol> --dry-run` says (nothing is trained or written): the seeds, the stage-2
+ * configurations of both tables, the world (a dataset folder on disk is checked: a missing one is an error
+ * naming `data.world.root`), and whether the run folder would start fresh or resume.
+ * @category running
+ * @since 0.1.0
+ */
+export const dryRun = (
+  protocol: MdktProtocol,
+  options: { readonly out?: string; readonly fresh?: boolean } = {}
+): Effect.Effect<string, MdktProtocolDecodeError> =>
+  Effect.gen(function* () {
+    const out = options.out ?? path.join("runs", protocol.name)
+    const world = protocol.data.world
+    if (world.kind === "layout" && !existsSync(world.root)) {
+      return yield* new MdktProtocolDecodeError({
+        source: protocol.name,
+        issues: [{ path: "data.world.root", message: `folder not found: ${world.root}` }]
+      })
+    }
+    const rows = [
+      ...resolveRows(protocol.tables.table1, protocol.student, seedTable1),
+      ...resolveRows(protocol.tables.table2, protocol.student, seedTable2)
+    ]
+    const keys = [...new Set(rows.map((r) => r.key))]
+    const saved = existsSync(path.join(out, "protocol.json"))
+    return [
+      `dry run of ${protocol.name}: nothing is trained or written`,
+      `  ${protocol.seeds.length} seed(s): ${protocol.seeds.join(", ")}; per seed the teacher (stage 1), then ${keys.length} stage-2 configuration(s): ${keys.join(", ")}`,
+      `  teacher ${protocol.teacher.frames}-frame clips, ${protocol.teacher.epochs} epoch(s); student ${protocol.student.frames}-frame clips (teacher ${protocol.student.teacherFrames}), ${protocol.student.epochs} epoch(s); input ${protocol.data.height}x${protocol.data.width}`,
+      `  world: ${world.kind === "layout" ? `${world.layout} at ${world.root} (present)` : `synthetic ${world.objects}`}`,
+      `  run folder ${out}: ${options.fresh === true ? "--fresh would delete it first" : saved ? "holds this run: it would resume after its last completed stage" : "new"}`
+    ].join("\n")
+  })
 
 /**
  * Reads a protocol file (YAML or JSON), then {@link runProtocol}.
@@ -110,7 +216,9 @@ export const runFile = (
 
 /**
  * The `mdkt` protocol kind of `@reidfx/continual`'s `ProtocolKind` registry (what `reidfx run` dispatches a file
- * declaring `kind: mdkt` to). `methods` and `epochs` belong to lifelong protocols and are refused.
+ * declaring `kind: mdkt` to). `methods` and `epochs` belong to lifelong protocols and are refused;
+ * `printConfig` prints the protocol as it would run (YAML, every default filled in), `dryRun` prints
+ * {@link dryRun}, `mlflow` logs to that MLflow file store (and the run folder's history and TensorBoard files).
  * @category running
  * @since 0.1.0
  */
@@ -133,10 +241,16 @@ export const kind = ProtocolKind.make({
           ]
         })
       }
-      yield* runProtocol(protocol, {
+      const p = request.seeds === undefined ? protocol : { ...protocol, seeds: [...request.seeds] }
+      if (request.printConfig === true) return yield* Console.log(MdktProtocolFile.toYaml(p).trimEnd())
+      if (request.dryRun === true)
+        return yield* Console.log(
+          yield* dryRun(p, { fresh: request.fresh, ...(request.out === undefined ? {} : { out: request.out }) })
+        )
+      yield* runProtocol(p, {
         fresh: request.fresh,
         ...(request.out === undefined ? {} : { out: request.out }),
-        ...(request.seeds === undefined ? {} : { seeds: request.seeds })
+        ...(request.mlflow === undefined ? {} : { logging: { mlflow: request.mlflow } })
       })
     })
 })

@@ -1,12 +1,13 @@
 /**
  * Reports of an MDKT run: terminal text, Markdown, JSON and one self-contained HTML page (inline CSS and SVG,
  * no script, no network) with both tables, the seed's orderings and a bar chart per table (I2V and V2V mAP of
- * each row, ± std). {@link sections} gives the tables as generic titled `TableModel` sections for
+ * each row, ± std; Vega-Lite, rendered to SVG by `@reidfx/eval`'s `Chart.toSvg`). {@link sections} gives the tables as generic titled `TableModel` sections for
  * `@reidfx/continual`'s HTML report. {@link write} writes `results.json`, `report.md` and `report.html`.
  * @since 0.1.0
  */
 import * as path from "node:path"
 import { Html, Svg, type Table } from "@reidfx/continual"
+import { Chart } from "@reidfx/eval"
 import { AtomicFile, type WriteFailed } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
@@ -31,12 +32,12 @@ export const sections = (run: MdktRun): ReadonlyArray<Section> =>
     }))
 
 /**
- * A grouped bar chart (one group per row, one bar per series, error bars ± std) as inline SVG; each series has
- * `data-series` and `data-points` attributes, as `@reidfx/continual`'s charts.
+ * A grouped bar chart (one group per row, one bar per series, ± std as a vertical rule) as a Vega-Lite spec,
+ * rendered by `@reidfx/eval`'s `Chart.toSvg`; the y scale is `[0, last round tick]` (`Chart.niceTicks`).
  * @category rendering
  * @since 0.1.0
  */
-export const barChart = (options: {
+export const barChartSpec = (options: {
   readonly title: string
   readonly labels: ReadonlyArray<string>
   readonly series: ReadonlyArray<{
@@ -45,65 +46,78 @@ export const barChart = (options: {
     readonly errors: ReadonlyArray<number>
   }>
   readonly yLabel: string
-}): string => {
-  const width = Math.max(420, 70 * options.labels.length + 80)
-  const height = 300
-  const left = 50
-  const top = 30
-  const bottom = 80
-  const plotH = height - top - bottom
-  const plotW = width - left - 20
-  const max = Math.max(1, ...options.series.flatMap((s) => s.values.map((v, i) => v + (s.errors[i] ?? 0))))
-  const yMax = Math.ceil(max / 10) * 10
-  const y = (v: number) => top + plotH - (plotH * v) / yMax
-  const group = plotW / options.labels.length
-  const barW = (group * 0.8) / options.series.length
-  const parts: Array<string> = []
-  parts.push(`<text x="${width / 2}" y="16" text-anchor="middle" font-size="13">${Svg.escape(options.title)}</text>`)
-  for (let t = 0; t <= yMax; t += yMax / 5) {
-    parts.push(
-      `<line x1="${left}" x2="${left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${left - 4}" y="${y(t) + 4}" text-anchor="end" font-size="10">${t.toFixed(0)}</text>`
-    )
-  }
-  parts.push(
-    `<text transform="translate(12 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="11">${Svg.escape(options.yLabel)}</text>`
+}): Chart.Spec => {
+  const values = options.series.flatMap((s) =>
+    options.labels.map((label, i) => {
+      const v = s.values[i] ?? 0
+      const e = s.errors[i] ?? 0
+      return { label, series: s.name, value: v, low: Math.max(0, v - e), high: v + e }
+    })
   )
-  options.series.forEach((s, k) => {
-    const colour = Svg.palette[k % Svg.palette.length]
-    const bars = s.values
-      .map((v, i) => {
-        const x = left + i * group + group * 0.1 + k * barW
-        const e = s.errors[i] ?? 0
-        const bar = `<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(y(0) - y(v)).toFixed(1)}" fill="${colour}"><title>${Svg.escape(`${options.labels[i]}: ${s.name} ${v.toFixed(1)} ± ${e.toFixed(1)}`)}</title></rect>`
-        const cx = x + barW / 2
-        const err =
-          e > 0
-            ? `<line x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${y(v + e).toFixed(1)}" y2="${y(Math.max(0, v - e)).toFixed(1)}" stroke="#222"/>`
-            : ""
-        return bar + err
-      })
-      .join("")
-    parts.push(`<g data-series="${Svg.escape(s.name)}" data-points="${s.values.length}">${bars}</g>`)
-    parts.push(
-      `<rect x="${left + 10 + k * 110}" y="${height - 18}" width="10" height="10" fill="${colour}"/><text x="${left + 24 + k * 110}" y="${height - 9}" font-size="11">${Svg.escape(s.name)}</text>`
-    )
-  })
-  options.labels.forEach((l, i) => {
-    const x = left + i * group + group / 2
-    parts.push(
-      `<text transform="translate(${x.toFixed(1)} ${top + plotH + 12}) rotate(30)" font-size="10">${Svg.escape(l)}</text>`
-    )
-  })
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" role="img" aria-label="${Svg.escape(options.title)}">${parts.join("")}</svg>`
+  const ticks = Chart.niceTicks(Math.max(0, ...values.map((v) => v.high)))
+  const x = {
+    field: "label",
+    type: "nominal" as const,
+    sort: [...options.labels],
+    title: null,
+    axis: { labelAngle: -30 }
+  }
+  const xOffset = { field: "series", type: "nominal" as const, sort: options.series.map((s) => s.name) }
+  const y = {
+    field: "value",
+    type: "quantitative" as const,
+    title: options.yLabel,
+    scale: { domain: [0, ticks[ticks.length - 1]!] },
+    axis: { values: [...ticks] }
+  }
+  return {
+    title: options.title,
+    background: "white",
+    data: { values },
+    width: { step: 28 * Math.max(1, options.series.length) },
+    height: 200,
+    encoding: { x, xOffset },
+    layer: [
+      {
+        mark: { type: "bar" as const },
+        encoding: {
+          y,
+          color: {
+            field: "series",
+            type: "nominal" as const,
+            title: null,
+            sort: options.series.map((s) => s.name),
+            scale: {
+              domain: options.series.map((s) => s.name),
+              range: options.series.map((_, k) => Chart.palette[k % Chart.palette.length]!)
+            }
+          },
+          tooltip: [
+            { field: "label", type: "nominal" as const },
+            { field: "series", type: "nominal" as const },
+            { field: "value", type: "quantitative" as const, format: ".1f" }
+          ]
+        }
+      },
+      {
+        mark: { type: "rule" as const, color: "#222" },
+        encoding: { y: { field: "low", type: "quantitative" as const }, y2: { field: "high" } }
+      }
+    ]
+  }
 }
 
-/** The whole run as one HTML document. @category rendering @since 0.1.0 */
-export const toHtml = (run: MdktRun): string => {
-  const charts = (["table1", "table2"] as const)
-    .map((id) => AblationTable.table(run, id))
-    .filter((t) => t.rows.length > 0)
-    .map((t) =>
-      barChart({
+/**
+ * The whole run as one HTML document (the bar charts rendered by Vega-Lite to inline SVG).
+ * @category rendering
+ * @since 0.1.0
+ */
+export const toHtml = (run: MdktRun): Effect.Effect<string> =>
+  Effect.gen(function* () {
+    const charts: Array<string> = []
+    for (const t of (["table1", "table2"] as const).map((id) => AblationTable.table(run, id))) {
+      if (t.rows.length === 0) continue
+      const spec = barChartSpec({
         title: `${t.id === "table1" ? "Table 1" : "Table 2"}: student mAP (%)`,
         labels: t.rows.map((r) => r.label),
         yLabel: "mAP (%)",
@@ -113,7 +127,12 @@ export const toHtml = (run: MdktRun): string => {
           errors: t.rows.map((r) => r.student[p].mAP.std)
         }))
       })
-    )
+      charts.push(Chart.figure({ name: t.id, points: 2 * t.rows.length, svg: yield* Chart.toSvg(spec) }))
+    }
+    return page(run, charts)
+  })
+
+const page = (run: MdktRun, charts: ReadonlyArray<string>): string => {
   const formulas =
     run.seeds[0]?.configurations
       .map(
@@ -167,6 +186,6 @@ export const write = (out: string, run: MdktRun): Effect.Effect<Written, WriteFa
     }
     yield* AtomicFile.writeFile(written.json, JSON.stringify(AblationTable.toJson(run), null, 1))
     yield* AtomicFile.writeFile(written.markdown, AblationTable.toMarkdown(run))
-    yield* AtomicFile.writeFile(written.html, toHtml(run))
+    yield* AtomicFile.writeFile(written.html, yield* toHtml(run))
     return written
   })

@@ -118,7 +118,7 @@ export const trainCommand = Command.make("train", trainFlags, (flags) =>
         [
           `dry run of "${config.name}": nothing is trained or written`,
           `  ${config.epochs} epoch(s) of PK batches ${config.sampler.p}x${config.sampler.k} on ${config.data.identities} synthetic identities (${config.data.height}x${config.data.width}); ` +
-            `${config.model.backbone.kind}; ${config.optimizer.kind}, lr ${config.schedule.baseLr}`,
+            `${config.model.backbone.kind}; ${config.optimizer.kind}, lr ${config.schedule.learningRate}`,
           `  backend ${info.name} (${info.threads} thread(s))`,
           `  output ${out}: ${held ? (config.resume ? "holds a run: it would resume" : "holds a run: refused without --resume") : "new"}`,
           `  config hash ${Provenance.configHash(RunConfig.encode(config))}`

@@ -76,13 +76,11 @@ export const verifyCommand = Command.make("verify", verifyFlags, (flags) =>
         }
       }
     }
-    yield* writeResults(flags.out, {
-      "verify.json": `${JSON.stringify(report, null, 2)}\n`,
-      "roc.svg": rocSvg(r.test.roc, {
-        title: `test ROC (threshold ${r.threshold.toFixed(3)} chosen at FAR ${flags.far})`,
-        mark: r.testAtThreshold
-      })
+    const roc = yield* rocSvg(r.test.roc, {
+      title: `test ROC (threshold ${r.threshold.toFixed(3)} chosen at FAR ${flags.far})`,
+      mark: r.testAtThreshold
     })
+    yield* writeResults(flags.out, { "verify.json": `${JSON.stringify(report, null, 2)}\n`, "roc.svg": roc })
   }).pipe(
     Effect.provide(BackendFlag.layer),
     Effect.mapError((e) => (e instanceof CliError.UserError ? e : userError(e.message)))

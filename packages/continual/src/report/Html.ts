@@ -4,14 +4,16 @@
  * the seed's claims (as in the Markdown report), Rank-1 and mAP of each test set over the task sequence (one
  * line per method, like the DwoPP paper's figures; one legend for the page, one y scale per metric, round
  * ticks), the seen average and unseen curves, and each method's task x test-set matrix (mean ± std over seeds).
- * The charts are hand-written SVG (`Svg.ts`), not a charting library: see notes/issue-19.md.
+ * The charts are Vega-Lite specs (`Charts.ts`) rendered to inline SVG by `@reidfx/eval`'s `Chart.toSvg`.
  * @since 0.1.0
  */
+import { Chart } from "@reidfx/eval"
 import { Provenance } from "@reidfx/tensor"
+import { Effect } from "effect"
 import * as Ledger from "../Ledger.ts"
 import type { RunResult } from "../Runner.ts"
-import * as Svg from "./Svg.ts"
-import { escapeXml, heatMap, lineChart } from "./Svg.ts"
+import * as Charts from "./Charts.ts"
+import { escapeXml } from "./Svg.ts"
 import { comparisonTable, defaultPairs, forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
 import * as Verdicts from "./Verdicts.ts"
 
@@ -22,6 +24,7 @@ th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 thead th{background:#f2f2f2;text-align:center}
 tbody th{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
+figure.chart{margin:8px 0 20px}
 .note{color:#555;font-size:13px}`
 
 /** A {@link TableModel} as an HTML table (group header row, column header row, first cell of a row as `th`). */
@@ -83,8 +86,17 @@ const pairedHtml = (result: RunResult): string => {
   return parts.join("\n")
 }
 
-/** The report as one HTML document. */
-export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): string => {
+const rowLabel = (after: number): string => (after < 0 ? "init" : `after task-${after + 1}`)
+
+/** The report's charts as Vega-Lite specs, with the number of data points each draws. */
+export const chartSpecs = (
+  result: RunResult
+): {
+  readonly taskSequence: Charts.MetricPanels[]
+  readonly sequence: Chart.Spec
+  readonly matrices: Chart.Spec
+  readonly points: { readonly sequence: number; readonly matrices: number }
+} => {
   const sums = summaries(result)
   const after = [...new Set(sums.flatMap((s) => s.curve.after))].sort((a, b) => a - b)
   const xLabels = after.map((a) => (a < 0 ? "init" : `task-${a + 1}`))
@@ -105,44 +117,68 @@ export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): s
       errors: at(s, pick(s), "std")
     }))
   const sets = [...Ledger.seenSets(result.layout), ...Ledger.unseenSets(result.layout)]
-  const charts: Array<string> = []
-  for (const metric of ["rank1", "mAP"] as const) {
+  const taskSequence = (["rank1", "mAP"] as const).map((metric) => {
     const name = metric === "mAP" ? "mAP" : "Rank-1"
-    const panels = [
-      { title: `${name}: seen average`, series: seriesOf((s) => s.curve.seenAverage[metric]) },
-      ...sets.map((t) => ({
-        title: `${name} on ${t.name}`,
-        series: seriesOf((s) => s.curve.testSets[t.name]?.[metric])
-      }))
-    ]
-    // one y scale for every panel of a metric, so panels compare at a glance; one legend for the page
-    const yMax = Math.max(...panels.map((p) => Svg.seriesMax(p.series)))
-    for (const p of panels)
-      charts.push(lineChart({ title: p.title, xLabels, yLabel: `${name} (%)`, series: p.series, yMax, legend: false }))
-  }
-  const matrices = sums.map((s, i) =>
-    heatMap({
-      title: `${result.methods[i]!.label}: mAP (%)`,
-      rowLabels: s.curve.after.map((a) => (a < 0 ? "init" : `after task-${a + 1}`)),
+    return {
+      name: `${name} (%)`,
+      panels: [
+        { title: `${name}: seen average`, series: seriesOf((s) => s.curve.seenAverage[metric]) },
+        ...sets.map((t) => ({
+          title: `${name} on ${t.name}`,
+          series: seriesOf((s) => s.curve.testSets[t.name]?.[metric])
+        }))
+      ]
+    }
+  })
+  const matrices: Array<Charts.Matrix> = sums.map((s, i) => {
+    const cell = (r: number, t: string, what: "mean" | "std") => {
+      const st = s.curve.testSets[t]?.["mAP"]?.[r]
+      return st === undefined ? undefined : 100 * st[what]
+    }
+    return {
+      title: result.methods[i]!.label,
+      rowLabels: s.curve.after.map(rowLabel),
       columnLabels: sets.map((t) => t.name),
-      values: s.curve.after.map((_, r) =>
-        sets.map((t) => {
-          const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
-          return st === undefined ? undefined : 100 * st.mean
-        })
-      ),
+      values: s.curve.after.map((_, r) => sets.map((t) => cell(r, t.name, "mean"))),
       ...(result.seeds.length > 1
-        ? {
-            errors: s.curve.after.map((_, r) =>
-              sets.map((t) => {
-                const st = s.curve.testSets[t.name]?.["mAP"]?.[r]
-                return st === undefined ? undefined : 100 * st.std
-              })
-            )
-          }
+        ? { errors: s.curve.after.map((_, r) => sets.map((t) => cell(r, t.name, "std"))) }
         : {})
+    }
+  })
+  return {
+    taskSequence,
+    sequence: Charts.taskSequenceSpec({ xLabels, methods: result.methods.map((m) => m.label), metrics: taskSequence }),
+    matrices: Charts.matricesSpec({ valueName: "mAP (%)", matrices, rowOrder: after.map(rowLabel) }),
+    points: {
+      sequence: Charts.pointCount(taskSequence),
+      matrices: matrices.flatMap((m) => m.values.flat()).filter((v) => v !== undefined && Number.isFinite(v)).length
+    }
+  }
+}
+
+/** The report as one HTML document (the charts rendered by Vega-Lite to inline SVG). */
+export const toHtml = (result: RunResult, provenance?: Provenance.Provenance): Effect.Effect<string> =>
+  Effect.gen(function* () {
+    const specs = chartSpecs(result)
+    const sequence = Chart.figure({
+      name: "task-sequence",
+      points: specs.points.sequence,
+      svg: yield* Chart.toSvg(specs.sequence)
     })
-  )
+    const matrices = Chart.figure({
+      name: "matrices",
+      points: specs.points.matrices,
+      svg: yield* Chart.toSvg(specs.matrices)
+    })
+    return page(result, provenance, sequence, matrices)
+  })
+
+const page = (
+  result: RunResult,
+  provenance: Provenance.Provenance | undefined,
+  sequence: string,
+  matrices: string
+): string => {
   const methods = result.methods
     .map(
       (m) =>
@@ -165,10 +201,9 @@ ${tableHtml(resultsTable(result))}
 ${tableHtml(forgettingTable(result))}
 ${pairedHtml(result)}
 <h2>Over the task sequence</h2>
-${Svg.legend(result.methods.map((m) => m.label))}
-<div class="charts">${charts.join("\n")}</div>
+${sequence}
 <h2>Task x test-set matrices</h2>
-<div class="charts">${matrices.join("\n")}</div>
+${matrices}
 <h2>Methods</h2>
 <table><thead><tr><th>method</th><th>sampler</th><th>objective</th><th>training</th></tr></thead><tbody>${methods}</tbody></table>
 </body></html>

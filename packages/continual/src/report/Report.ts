@@ -33,6 +33,6 @@ export const write = (
     }
     yield* writeFileAtomic(files.json, toJsonText(result, provenance))
     yield* writeFileAtomic(files.markdown, toMarkdown(result, provenance))
-    yield* writeFileAtomic(files.html, toHtml(result, provenance))
+    yield* writeFileAtomic(files.html, yield* toHtml(result, provenance))
     return files
   })

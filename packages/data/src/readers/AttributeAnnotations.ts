@@ -36,6 +36,7 @@ export interface AttributeAnnotations {
   readonly test: AttributeTable
 }
 
+/** The expected annotation file and its layout, in words (printed in error messages and the docs). */
 export const layout = `market_attribute.mat (or duke_attribute.mat):
   <variable>.train.<attribute>  1 x N, values 1 (no) / 2 (yes) (age: 1..4)
   <variable>.train.image_index  1 x N cell of identity names ('0002')

@@ -110,7 +110,7 @@ export interface ManifestOptions {
 
 /**
  * Reads a CSV manifest. Paths are relative to the manifest's folder and must stay inside it (see
- * {@link ManifestOptions.allowAbsolutePaths} for manifests written with absolute paths on purpose).
+ * `ManifestOptions.allowAbsolutePaths` for manifests written with absolute paths on purpose).
  */
 export const readManifest = (
   file: string,

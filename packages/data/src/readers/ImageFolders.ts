@@ -11,6 +11,7 @@ import type { DatasetNotFound, MalformedMetadata } from "../errors.ts"
 import type { Item } from "../Item.ts"
 import * as Files from "./files.ts"
 
+/** A dataset stored as split folders of images whose file names carry the identity and camera. */
 export interface FolderLayout {
   readonly dataset: string
   /** Folder names of the splits, relative to the root. */

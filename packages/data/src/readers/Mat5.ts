@@ -14,6 +14,7 @@
  */
 import { deflateSync, inflateSync } from "node:zlib"
 
+/** One numeric variable of a MATLAB level-5 `.mat` file. */
 export interface MatVariable {
   readonly name: string
   /** MATLAB dimensions (rows, cols, ...). */

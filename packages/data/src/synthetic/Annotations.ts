@@ -27,6 +27,7 @@ export const attributeNames = [
   "darkTop",
   "darkBottom"
 ] as const
+/** The name of one binary attribute of a synthetic person (see {@link attributeNames}). */
 export type AttributeName = (typeof attributeNames)[number]
 
 const dark = (c: readonly [number, number, number]) => (c[0] + c[1] + c[2]) / 3 < 100

@@ -168,7 +168,9 @@ export const presets = {
   })
 } as const
 
+/** The name of a domain preset (see {@link presets}). */
 export type PresetName = keyof typeof presets
+/** Every domain preset name, in declaration order. */
 export const presetNames = Object.keys(presets) as ReadonlyArray<PresetName>
 
 /** A domain as written in a protocol: a preset's name, or free parameters over a preset (default `source`). */

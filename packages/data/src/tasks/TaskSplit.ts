@@ -43,6 +43,7 @@ export interface TaskDefinition {
   readonly test: TestSet
 }
 
+/** A lifelong benchmark: the tasks in training order and the unseen test set. */
 export interface TaskSequence {
   readonly name: string
   readonly tasks: ReadonlyArray<TaskDefinition>
@@ -65,6 +66,7 @@ export type TaskSizes = typeof TaskSizes.Type
 /** The Market-1501 protocol of the DwoPP paper: 751 train identities as a base task of 76, then 9 tasks of 75. */
 export const market1501Protocol: TaskSizes = { _tag: "BaseIncrements", base: 76, increment: 75, tasks: 9 }
 
+/** How one dataset's identities are cut into tasks (sizes, order, held-out unseen identities). */
 export interface IntraDomainOptions {
   readonly sizes: TaskSizes
   /** Shuffle identities before cutting (seeded), or keep increasing identity order (default: order). */
@@ -190,6 +192,7 @@ export const intraDomainEffect = (
       e instanceof InvalidOption ? e : new InvalidOption({ what: "TaskSplit.intraDomain", detail: String(e) })
   })
 
+/** How a sequence of datasets becomes tasks (one dataset per task, identities kept per dataset). */
 export interface InterDomainOptions {
   /** Train identities kept per dataset, the first N in identity order (LReID: 500). */
   readonly trainIdentities?: number

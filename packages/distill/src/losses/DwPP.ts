@@ -28,7 +28,9 @@ export const Options = Schema.Struct({
   clamp: Schema.optionalKey(Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThan(1)))
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a file, before defaults are applied. */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes options (defaults filled, unknown keys rejected with the allowed ones). */
 export const decode = decoder(Options, "dwpp")
 
 /**

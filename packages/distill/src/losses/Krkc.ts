@@ -35,6 +35,7 @@ export const SoftTripletOptions = Schema.Struct({
   /** m: the weight of the positive's log-probability (`SoftTripletLoss(margin=...)`); in (0, 1). Default 0.3. */
   margin: numberWithDefault(0.3, Schema.isBetween({ minimum: 0, maximum: 1 }))
 })
+/** The soft-triplet options as written in code or a file, before defaults are applied. */
 export type SoftTripletOptionsInput = typeof SoftTripletOptions.Encoded
 /** Decodes the soft triplet's options. @since 0.4.0 */
 export const decodeSoftTriplet = decoder(SoftTripletOptions, "krkcSoftTriplet")
@@ -44,6 +45,7 @@ export const CalibrationOptions = Schema.Struct({
   /** T: the temperature. Default 2. */
   temperature: positive(2)
 })
+/** The calibration options as written in code or a file, before defaults are applied. */
 export type CalibrationOptionsInput = typeof CalibrationOptions.Encoded
 /** Decodes the calibration's options. @since 0.4.0 */
 export const decodeCalibration = decoder(CalibrationOptions, "krkcCalibration")

@@ -44,6 +44,7 @@ export const Options = Schema.Struct({
   ...PairFields
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a file, before defaults are applied (`power` also as a string). */
 export type OptionsInput = Omit<typeof Options.Encoded, "power"> & {
   readonly power?: 1 | 2 | "1" | "2"
   readonly miner?: Miner

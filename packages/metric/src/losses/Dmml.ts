@@ -45,7 +45,9 @@ export const Options = Schema.Struct({
   featureDecay: nonNegative(0)
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a file, before defaults are applied. */
 export type OptionsInput = typeof Options.Encoded
+/** Decodes options (defaults filled, unknown keys rejected with the allowed ones). */
 export const decode = decoder(Options, "dmml")
 
 /** The `[ways * queries, ways]` set distances `D(x, S_c)` of an episode. @category math */

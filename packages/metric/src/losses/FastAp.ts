@@ -39,6 +39,7 @@ export const Options = Schema.Struct({
   ...PairPolicyFields
 })
 export type Options = typeof Options.Type
+/** The options as written in code or a file, before defaults are applied (`power` also as a string). */
 export type OptionsInput = Omit<typeof Options.Encoded, "power"> & { readonly power?: 1 | 2 | "1" | "2" }
 /** Decodes `fastAp` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "fastAp")

@@ -29,8 +29,10 @@ import { stage } from "./ResNetBlocks.ts"
 
 const { def } = BackboneEntry
 
+/** The ResNet depths built (He et al. 2016): 18 and 34 with basic blocks, 50 with bottlenecks. */
 export type ResNetDepth = 18 | 34 | 50
 
+/** Options of {@link resNet}. */
 export interface ResNetOptions {
   readonly depth: ResNetDepth
   readonly inChannels?: number

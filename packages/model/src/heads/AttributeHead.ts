@@ -10,6 +10,7 @@ import type * as tf from "@tensorflow/tfjs-core"
 import type { Builder, Forward } from "../nn/Builder.ts"
 import { linear } from "../nn/Linear.ts"
 
+/** Options of the attribute head. */
 export interface AttributeHeadOptions {
   readonly inFeatures: number
   /** Number of binary attributes A. */

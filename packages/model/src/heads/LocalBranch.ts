@@ -18,6 +18,7 @@ import { batchNorm } from "../nn/BatchNorm.ts"
 import { linear } from "../nn/Linear.ts"
 import { stripes } from "./Stripes.ts"
 
+/** Options of {@link localBranch}. */
 export interface LocalBranchOptions {
   readonly inChannels: number
   /** Output channels per stripe (default 128). */
@@ -28,6 +29,7 @@ export interface LocalBranchOptions {
   readonly pooling?: "avg" | "max"
 }
 
+/** The local branch of AlignedReID: per-stripe local features from the feature map. */
 export interface LocalBranch {
   /** `[B, h, w, C] -> [B, S, channels]`. */
   readonly forward: (ctx: ForwardContext, map: tf.Tensor4D) => tf.Tensor3D

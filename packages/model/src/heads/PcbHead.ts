@@ -20,6 +20,7 @@ import { linear } from "../nn/Linear.ts"
 import { refinedPartPooling } from "./RefinedPartPooling.ts"
 import { stripes } from "./Stripes.ts"
 
+/** Options of the PCB head. */
 export interface PcbHeadOptions {
   readonly inChannels: number
   /** Parts p (default 6). */
@@ -32,12 +33,15 @@ export interface PcbHeadOptions {
   readonly refined?: boolean
 }
 
+/** What the PCB head gives: the part features and, with a classifier, each part's logits. */
 export interface PcbOutputs {
   readonly localFeatures: tf.Tensor3D
   readonly partLogits?: ReadonlyArray<tf.Tensor2D>
 }
 
+/** The PCB head (Sun et al. 2018): the feature map cut into horizontal parts, each pooled and reduced. */
 export interface PcbHead {
+  /** `[B, h, w, C]` feature map -> part features (and logits). */
   readonly forward: (ctx: ForwardContext, map: tf.Tensor4D) => PcbOutputs
   readonly parts: number
   readonly channels: number

@@ -33,6 +33,7 @@ export interface ReidHeadOptions {
   readonly classifierInit?: "reid" | "torch"
 }
 
+/** The ReID head: pooling, neck and classifier on the backbone's feature map. */
 export interface ReidHead {
   /** Pools the feature map `[B, H, W, C]` and computes the head's outputs. */
   readonly forward: (ctx: ForwardContext, map: tf.Tensor4D) => ModelOutputs

@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core"
 import type { Builder, Forward } from "./Builder.ts"
 
+/** Options of the instance normalisation layer. */
 export interface InstanceNormOptions {
   readonly channels: number
   readonly epsilon?: number

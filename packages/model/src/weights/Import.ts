@@ -169,6 +169,7 @@ export const readFor = (
 /** A model weights can be imported into: a network and an `assign` (reidfx's image and video models). @category models */
 export interface Assignable {
   readonly network: ImportTarget
+  /** Copies the given weights (by name) into the model's variables. */
   readonly assign: (weights: ReadonlyMap<string, tf.Tensor>) => void
 }
 

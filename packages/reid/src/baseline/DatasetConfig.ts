@@ -31,6 +31,7 @@ const imageLayouts = Registry.make<DatasetLayout.DatasetLayout>(
 
 /** Every spelling a file or flag may use for an image layout: the catalog's names and their older aliases. @category models */
 export const layoutNames: ReadonlyArray<LayoutName> = imageLayouts.spellings
+/** The name of a dataset layout (an image layout of `@reidfx/data`'s catalog). */
 export type LayoutName = string
 
 /** The canonical image layout names, in catalog order (for help texts and messages). @category models */

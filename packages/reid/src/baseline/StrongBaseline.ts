@@ -88,7 +88,7 @@ export const setup = (config: RunConfig.RunConfig) =>
       config.dataset !== undefined
         ? undefined
         : yield* Synthetic.make({
-            kind: d.kind,
+            kind: d.objects === "vehicles" ? "vehicle" : "person",
             seed: d.seed ?? config.seed,
             identities: d.identities,
             ...(d.trainIdentities === undefined ? {} : { trainIdentities: d.trainIdentities }),
@@ -279,13 +279,13 @@ export const run = (config: RunConfig.RunConfig, logging: RunFolderLog.LogOption
     const { dataset, train, query, gallery, classes, view, model, objective, spec, stepsPerEpoch, source, learner } =
       yield* setup(config)
     yield* progress.message(
-      `${config.dataset === undefined ? `synthetic ${d.kind}s` : dataset.name}: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}${config.dataset === undefined ? `, ${d.difficulty}` : ""})`
+      `${config.dataset === undefined ? `synthetic ${d.objects}` : dataset.name}: ${train.length} train images of ${classes} identities; ${query.length} queries and ${gallery.length} gallery images of ${Dataset.identities(query).length} unseen identities (${d.height}x${d.width}${config.dataset === undefined ? `, ${d.difficulty}` : ""})`
     )
     yield* progress.message(
       `model: ${config.model.backbone.kind}, ${model.parameterCount.toLocaleString("en-US")} parameters; objective: ${objective.formula}`
     )
     yield* progress.message(
-      `optimizer: ${config.optimizer.kind}, lr ${config.schedule.baseLr}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`
+      `optimizer: ${config.optimizer.kind}, lr ${config.schedule.learningRate}; ${config.epochs} epochs x ${stepsPerEpoch} steps of ${spec.p}x${spec.k} images`
     )
 
     const untrained = yield* evaluate(model, { query, gallery }, view)

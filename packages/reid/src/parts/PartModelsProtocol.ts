@@ -124,6 +124,7 @@ export const PartsProtocol = Schema.Struct({
   seeds: withDefault(Schema.Array(ConfigFields.NonNegativeInt).check(Schema.isMinLength(1)), [0])
 })
 export type PartsProtocol = typeof PartsProtocol.Type
+/** A parts protocol as written in a file or code, before defaults are applied. */
 export type PartsProtocolInput = typeof PartsProtocol.Encoded
 
 /** A `parts` protocol file is not valid: every issue with its key path. @category errors */

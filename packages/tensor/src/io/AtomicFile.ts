@@ -40,9 +40,11 @@ let writes = 0
  * inside a write.
  */
 export const testing = {
+  /** Makes later writes fail as described by `f` (`undefined`: no fault). */
   injectFault: (f: Fault | undefined): void => {
     fault = f === undefined ? undefined : { ...f }
   },
+  /** The number of writes started in this process. */
   writes: (): number => writes
 }
 

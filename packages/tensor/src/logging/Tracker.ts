@@ -44,13 +44,17 @@ export interface RunInfo {
 /** The hook interface of a tracker (W&B's `init` / `log` / `finish`). */
 export interface Tracker {
   readonly name: string
+  /** Called once when the run starts. */
   readonly init?: (run: RunInfo) => void | Promise<void>
+  /** Called with every record, in order. */
   readonly log: (record: LogRecord) => void | Promise<void>
+  /** Called once when the run ends, with its outcome. */
   readonly finish?: (outcome: "finished" | "failed" | "killed") => void | Promise<void>
 }
 
 /** The open trackers of a run. */
 export interface RunLog {
+  /** Passes one record to every live tracker. */
   readonly record: (record: LogRecord) => Effect.Effect<void>
 }
 

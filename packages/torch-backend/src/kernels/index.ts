@@ -13,6 +13,7 @@ import { poolingKernels } from "./pooling.ts"
 import { reductionKernels } from "./reductions.ts"
 import { shapeKernels } from "./shape.ts"
 
+/** Every kernel implemented with libtorch operators. */
 export const torchKernels: ReadonlyArray<TorchKernel> = [
   ...elementwiseKernels,
   ...reductionKernels,

@@ -24,6 +24,7 @@ export interface OptimizerState {
   readonly slots: ReadonlyMap<string, tf.Tensor>
 }
 
+/** An optimizer with its state (moments, step count), applying updates to variables. */
 export interface Optimizer {
   readonly config: OptimizerConfig
   /** Number of updates applied so far. */

@@ -12,7 +12,8 @@
  * the bag-of-tricks code (`WarmupMultiStepLR`).
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import { ConfigAliases } from "@reidfx/tensor"
+import { Console, Effect, Schema } from "effect"
 
 const def = <S extends Schema.Top>(value: S["Type"]) => Schema.withDecodingDefaultTypeKey<S>(Effect.succeed(value))
 const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
@@ -42,9 +43,9 @@ export const Decay = Schema.Union([
   })
 ])
 
-/** A learning-rate schedule: base rate, warmup, decay. */
+/** A learning-rate schedule: base rate (`learningRate`, as every config dialect names it), warmup, decay. */
 export const ScheduleConfig = Schema.Struct({
-  baseLr: Schema.Number.check(Schema.isGreaterThan(0)),
+  learningRate: Schema.Number.check(Schema.isGreaterThan(0)),
   warmup: Warmup.pipe(def({ epochs: 0, factor: 0.01, method: "linear" } as typeof Warmup.Type)),
   decay: Decay.pipe(def({ kind: "constant" } as typeof Decay.Type))
 })
@@ -74,25 +75,32 @@ export const make = (
     const d = config.decay
     switch (d.kind) {
       case "constant":
-        return config.baseLr * warm
+        return config.learningRate * warm
       case "multistep": {
         // milestones are compared on whole epochs, like an epoch-wise scheduler stepped at each epoch's end
         const epoch = Math.floor(e + 1e-9)
         const passed = d.milestones.filter((m) => epoch >= m).length
-        return config.baseLr * warm * d.gamma ** passed
+        return config.learningRate * warm * d.gamma ** passed
       }
       case "cosine": {
-        if (e < W) return config.baseLr * warm
+        if (e < W) return config.learningRate * warm
         const span = Math.max(totalEpochs - W, 1e-9)
         const progress = Math.min(1, (e - W) / span)
-        const min = config.baseLr * d.minFactor
-        return min + ((config.baseLr - min) * (1 + Math.cos(Math.PI * progress))) / 2
+        const min = config.learningRate * d.minFactor
+        return min + ((config.learningRate - min) * (1 + Math.cos(Math.PI * progress))) / 2
       }
     }
   }
   return { config, at }
 }
 
-/** Decodes a schedule config (defaults filled). */
+/** The deprecated name of the base rate: `baseLr` is read as `learningRate`. */
+export const aliases: ReadonlyArray<ConfigAliases.Alias> = [{ at: [], old: "baseLr", name: "learningRate" }]
+
+/** Decodes a schedule config (defaults filled); a deprecated `baseLr` is read as `learningRate` with a warning line. */
 export const decodeConfig = (input: ScheduleConfigInput | unknown) =>
-  Schema.decodeUnknownEffect(ScheduleConfig)(input, { onExcessProperty: "error" })
+  Effect.gen(function* () {
+    const applied = ConfigAliases.apply(input, aliases)
+    for (const w of applied.warnings) yield* Console.error(`warning: schedule: ${w}`)
+    return yield* Schema.decodeUnknownEffect(ScheduleConfig)(applied.input, { onExcessProperty: "error" })
+  })
