@@ -103,6 +103,18 @@ export const PcbSpec = Schema.Struct({
 })
 export type PcbSpec = typeof PcbSpec.Type
 
+/** The pose-guided model (`PoseGuided.ts`): keypoint-guided parts from the world's per-image keypoints. */
+export const PoseSpec = Schema.Struct({
+  /** Train and report it (off by default: one more model per seed). */
+  enabled: withDefault(Schema.Boolean, false),
+  embedding: withDefault(PositiveInt, 64),
+  /** Box margin around a part's keypoints, a fraction of the image height. */
+  margin: withDefault(NonNegative, 0.05),
+  labelSmoothing: withDefault(NonNegative, 0.1),
+  tripletMargin: withDefault(NonNegative, 0.3)
+})
+export type PoseSpec = typeof PoseSpec.Type
+
 /** The `parts` protocol. @category models */
 export const PartsProtocol = Schema.Struct({
   name: Schema.NonEmptyString,
@@ -121,6 +133,7 @@ export const PartsProtocol = Schema.Struct({
   ),
   aligned: withDefault(AlignedSpec, defaults(AlignedSpec)),
   pcb: withDefault(PcbSpec, defaults(PcbSpec)),
+  pose: withDefault(PoseSpec, defaults(PoseSpec)),
   seeds: withDefault(Schema.Array(ConfigFields.NonNegativeInt).check(Schema.isMinLength(1)), [0])
 })
 export type PartsProtocol = typeof PartsProtocol.Type

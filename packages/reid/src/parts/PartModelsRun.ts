@@ -43,6 +43,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Stream } from "effect"
 import { Progress, type RunStoreError, StageJournal } from "@reidfx/continual"
 import type { PartsProtocol } from "./PartModelsProtocol.ts"
+import * as PoseGuided from "./PoseGuided.ts"
 
 /** mAP (0..1) of one AlignedReID model by each distance. @category models */
 export interface AlignedScores {
@@ -59,11 +60,18 @@ export interface PcbScores {
   readonly f1?: number
 }
 
-/** One seed's results. @category models */
+/** mAP (0..1) of the pose-guided model by its visibility-weighted part distance and its global features. */
+export interface PoseScores {
+  readonly parts: number
+  readonly global: number
+}
+
+/** One seed's results (`pose` when the protocol enables the pose-guided model). @category models */
 export interface SeedScores {
   readonly seed: number
   readonly aligned: readonly [AlignedScores, AlignedScores]
   readonly pcb: PcbScores
+  readonly pose?: PoseScores
 }
 
 /** A figure over seeds: mean and sample standard deviation (0 with one seed). */
@@ -112,6 +120,11 @@ export const summarize = (seeds: ReadonlyArray<SeedScores>): PartsSummary => {
       rows.push({ model: name, distance, mAP: spread(seeds.map((s) => s.aligned[k]![distance])) })
   rows.push({ model: "PCB", distance: "parts", mAP: spread(seeds.map((s) => s.pcb.parts)) })
   rows.push({ model: "PCB", distance: "global", mAP: spread(seeds.map((s) => s.pcb.global)) })
+  const posed = seeds.flatMap((s) => (s.pose === undefined ? [] : [s.pose]))
+  if (posed.length > 0) {
+    rows.push({ model: "Pose-guided", distance: "parts", mAP: spread(posed.map((s) => s.parts)) })
+    rows.push({ model: "Pose-guided", distance: "global", mAP: spread(posed.map((s) => s.global)) })
+  }
   const withAttributes = seeds.filter((s) => s.pcb.mA !== undefined)
   return withAttributes.length === 0
     ? { rows }
@@ -156,10 +169,24 @@ export const prepareWorld = (protocol: PartsProtocol) =>
   )
 type Prepared = Effect.Success<ReturnType<typeof prepareWorld>>
 
+/** The 51 keypoint numbers of each image of a host batch, at the loader's size (`world.annotate`). */
+const keypointsOfPlan = (w: Prepared, items: ReadonlyArray<ReadonlyArray<Item.Item>>) =>
+  items.map((entry) => {
+    const item = entry[0]!
+    const shot = item.source._tag === "Rendered" ? w.world.shotOf(item.source.key) : undefined
+    return PoseGuided.flatKeypoints(
+      shot === undefined ? undefined : w.world.annotate(shot, w.loader.height, w.loader.width).keypoints
+    )
+  })
+
 const attributesOf = (world: Synthetic.SyntheticWorld, id: number) => SyntheticAnnotations.attributes(world.person(id))
 
 /** PK batches of the training identities, with their attribute labels. */
-const source = (protocol: PartsProtocol, w: Prepared): Trainer.EpochSource<CorruptImage | SamplerError> => {
+const source = (
+  protocol: PartsProtocol,
+  w: Prepared,
+  keypoints = false
+): Trainer.EpochSource<CorruptImage | SamplerError> => {
   const t = protocol.training
   return {
     stepsPerEpoch: t.stepsPerEpoch,
@@ -180,7 +207,7 @@ const source = (protocol: PartsProtocol, w: Prepared): Trainer.EpochSource<Corru
         Stream.map((host): Trainer.StepInput => {
           const b = Batch.toTensors(host)
           return {
-            images: b.images,
+            images: keypoints ? PoseGuided.withKeypoints(b.images, keypointsOfPlan(w, host.plan.entries)) : b.images,
             labels: b.labels,
             cams: b.cams,
             attributes: tf.tensor2d(Array.from(b.ids).map((id) => attributesOf(w.world, id)))
@@ -277,6 +304,56 @@ export const pcbScores = (model: TrainableModel, w: Prepared) =>
     return { parts, global, ...attributes } satisfies PcbScores
   })
 
+/** mAP of the pose-guided model by its visibility-weighted part distance and its global features. */
+export const poseScores = (model: TrainableModel, w: Prepared, margin: number) =>
+  Effect.gen(function* () {
+    const forward = PoseGuided.poseForward(model, { margin })
+    const outputs = (items: ReadonlyArray<Item.Item>) =>
+      Effect.gen(function* () {
+        const parts: Array<Float32Array> = []
+        const visible: Array<Float32Array> = []
+        const globals: Array<Float32Array> = []
+        yield* Stream.runForEach(
+          Loader.hostStream(Stream.fromIterable(Sampling.evaluationPlans(items, 32)), w.loader),
+          (host) =>
+            Effect.sync(() => {
+              const batch = Batch.toTensors(host)
+              const [u, v, g] = tf.tidy(() => {
+                const o = forward(batch.images as tf.Tensor4D, false, keypointsOfPlan(w, host.plan.entries))
+                return [o.localFeatures, o.partVisibility, o.neckFeatures ?? o.features]
+              })
+              parts.push(u!.dataSync() as Float32Array)
+              visible.push(v!.dataSync() as Float32Array)
+              globals.push(g!.dataSync() as Float32Array)
+              tf.dispose([u!, v!, g!])
+              Batch.dispose(batch)
+            })
+        )
+        const cat = (xs: Array<Float32Array>) => {
+          const out = new Float32Array(xs.reduce((n, x) => n + x.length, 0))
+          let offset = 0
+          for (const x of xs) {
+            out.set(x, offset)
+            offset += x.length
+          }
+          return out
+        }
+        const rows = items.length
+        const u = cat(parts)
+        const g = cat(globals)
+        return {
+          parts: { data: u, rows, dim: u.length / rows, parts: PoseGuided.poseParts, visible: cat(visible) },
+          global: { data: g, rows, dim: g.length / rows }
+        }
+      })
+    const q = yield* outputs(w.world.dataset.query)
+    const g = yield* outputs(w.world.dataset.gallery)
+    return {
+      parts: mAPOf(PoseGuided.partDistance(q.parts, g.parts), w),
+      global: mAPOf(pairwiseDistances(q.global, g.global, { metric: "euclidean" }), w)
+    } satisfies PoseScores
+  })
+
 /** The model configs of the protocol (`classes`: training identities). @category constructors */
 export const modelConfigs = (protocol: PartsProtocol, classes: number) => {
   const { aligned, pcb } = protocol
@@ -358,6 +435,31 @@ const pcbStage = (protocol: PartsProtocol, w: Prepared, seed: number) =>
     })
   )
 
+/** Trains and evaluates the pose-guided model of one seed (`PoseGuided.ts`). */
+const poseStage = (protocol: PartsProtocol, w: Prepared, seed: number) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const spec = protocol.pose
+      const model = yield* Rng.withSeed(
+        Model.make({ backbone: protocol.backbone, head: { classes: w.labels.size, embedding: spec.embedding } }),
+        1000 * seed + 4
+      )
+      const forward = PoseGuided.poseForward(model, { margin: spec.margin })
+      const objective = yield* Objective.make(
+        crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing }),
+        tripletBatchHard({ margin: spec.tripletMargin })
+      )
+      const l = yield* learner(protocol, "pose", model, objective)
+      yield* Trainer.fit({
+        learners: [{ ...l, forward: (x, training) => forward(x as tf.Tensor4D, training) }],
+        source: source(protocol, w, true),
+        epochs: protocol.training.epochs,
+        label: `seed ${seed}: pose-guided`
+      })
+      return yield* poseScores(model, w, spec.margin)
+    })
+  )
+
 /**
  * Runs every seed of a protocol (see the module doc); with `out`, each (seed, model) is committed to the run
  * folder's journal and skipped when the run is started again. @category running
@@ -400,7 +502,10 @@ export const run = (
         alignedStage(protocol, w, seed).pipe(Rng.withSeed(seed))
       )
       const pcb = yield* StageJournal.stage(journal, "pcb", pcbStage(protocol, w, seed).pipe(Rng.withSeed(seed)))
-      seeds.push({ seed, aligned: aligned.value, pcb: pcb.value })
+      const pose = protocol.pose.enabled
+        ? (yield* StageJournal.stage(journal, "pose", poseStage(protocol, w, seed).pipe(Rng.withSeed(seed)))).value
+        : undefined
+      seeds.push({ seed, aligned: aligned.value, pcb: pcb.value, ...(pose === undefined ? {} : { pose }) })
       yield* Progress.emit({ _tag: "UnitDone", method: protocol.name, seed, seconds: (performance.now() - t0) / 1000 })
     }
     const seconds = (performance.now() - started) / 1000

@@ -1,0 +1,140 @@
+/**
+ * A pose-guided part model (in the spirit of the pose-guided methods `KeypointPooling.ts` cites: Su et al., "Pose-driven
+ * Deep Convolutional Model for Person Re-identification", ICCV 2017, and Zheng et al., "Pose-Invariant Embedding for
+ * Deep Person Re-identification", which pool body-part regions located by keypoints and fuse them with the global
+ * feature): the backbone's feature map `F` is pooled twice, globally by the model's ReID head (embedding, BNNeck,
+ * classifier) and into the six body parts by `keypointPartPooling` with the batch's COCO-17 keypoints,
+ *
+ *     f_p = mean_{cells in box_p} F,   v_p = 1 when part p has a labelled keypoint,   u_p = v_p f_p / ||f_p||
+ *     features = [ g / ||g|| ; u_1 ; ... ; u_6 ]               (g: the head's pre-neck embedding)
+ *     L = CE(logits, y) + triplet_hard(features)               (the global classifier; Hermans et al. 2017)
+ *
+ * and retrieval uses the visibility-weighted part distance (the parts both images show, each a unit vector)
+ *
+ *     d(q, g) = sum_p v_q,p v_g,p ||u_q,p - u_g,p|| / sum_p v_q,p v_g,p      (2, the largest, when none is shared)
+ *
+ * The model is an ordinary `Model.make` network without local or part heads (its parameters `backbone/...`,
+ * `head/...`); {@link poseForward} rebuilds the same backbone and head definitions to read the feature map once.
+ * The trainer passes a learner's `forward` only the images, so the keypoints of a batch travel with its images
+ * tensor ({@link withKeypoints}, a weak map keyed by the tensor object).
+ * @since 0.1.0
+ */
+import type { FeatureMatrix } from "@reidfx/eval"
+import {
+  BackboneCatalog,
+  Builder,
+  bodyParts,
+  type ForwardContext,
+  keypointPartPooling,
+  reidHead,
+  type TrainableModel
+} from "@reidfx/model"
+import type { ModelOutputs } from "@reidfx/tensor"
+import * as tf from "@tensorflow/tfjs-core"
+
+const keypointsOfImages = new WeakMap<tf.Tensor, ReadonlyArray<ArrayLike<number>>>()
+
+/** Attaches the per-image keypoints (51 numbers each) to a batch's images tensor; returns the tensor. */
+export const withKeypoints = <T extends tf.Tensor>(images: T, keypoints: ReadonlyArray<ArrayLike<number>>): T => {
+  keypointsOfImages.set(images, keypoints)
+  return images
+}
+
+/** The outputs of the pose model: the ReID head's, `features` the fused descriptor, `localFeatures` the `u_p`. */
+export interface PoseOutputs extends ModelOutputs {
+  readonly localFeatures: tf.Tensor3D
+  /** `[B, 6]` part visibility `v_p`. */
+  readonly partVisibility: tf.Tensor2D
+}
+
+/**
+ * The forward pass of a pose model over `model`'s variables (see the module doc); `keypoints` default to those
+ * attached to the images by {@link withKeypoints}.
+ */
+export const poseForward = (model: TrainableModel, options: { readonly margin: number }) => {
+  const config = model.config
+  const root = new Builder()
+  const backbone = BackboneCatalog.builtin
+    .require(config.backbone.kind)
+    .build(root.scope("backbone"), config.backbone, config.inputChannels)
+  const h = config.head
+  const head = reidHead(root.scope("head"), {
+    inChannels: backbone.outChannels,
+    pooling: h.pooling,
+    gemP: h.gemP,
+    embedding: h.embedding,
+    neck: h.neck,
+    classes: h.classes,
+    classifierBias: h.classifierBias,
+    classifierInit: h.classifierInit
+  })
+  const get = (name: string): tf.Tensor => {
+    const v = model.variables.get(name)
+    if (v === undefined) throw new Error(`poseForward: the model has no parameter named ${name}`)
+    return v
+  }
+  return (images: tf.Tensor4D, training: boolean, keypoints = keypointsOfImages.get(images)): PoseOutputs => {
+    if (keypoints === undefined) throw new Error("poseForward: no keypoints attached to the images (withKeypoints)")
+    const ctx: ForwardContext = {
+      get,
+      training,
+      setState: training ? (name, value) => (get(name) as tf.Variable).assign(value) : () => {}
+    }
+    const map = backbone.forward(ctx, images)
+    const out = head.forward(ctx, map)
+    const [, height, width] = images.shape
+    const { parts, visible } = keypointPartPooling(map, keypoints, {
+      imageHeight: height,
+      imageWidth: width,
+      margin: options.margin
+    })
+    // sqrt(sum x^2 + eps): finite gradients at the zero vector of an unseen part
+    const norm = (t: tf.Tensor, axis: number) => tf.sqrt(tf.add(tf.sum(tf.square(t), axis, true), 1e-12))
+    const unit = tf.mul(tf.div(parts, norm(parts, 2)), tf.expandDims(visible, 2)) as tf.Tensor3D
+    const g = tf.div(out.features, norm(out.features, 1))
+    const [b, p, c] = unit.shape
+    return {
+      ...out,
+      features: tf.concat([g, tf.reshape(unit, [b, p * c])], 1) as tf.Tensor2D,
+      localFeatures: unit,
+      partVisibility: visible
+    }
+  }
+}
+
+/** The 51 keypoint numbers of an annotation (zeros, no part visible, when it has none). */
+export const flatKeypoints = (keypoints: ReadonlyArray<readonly [number, number, number]> | undefined): Float32Array =>
+  keypoints === undefined ? new Float32Array(51) : Float32Array.from(keypoints.flat())
+
+/**
+ * The visibility-weighted part distance between `[Q, P, C]` and `[G, P, C]` unit parts with visibilities
+ * `[Q, P]`, `[G, P]` (see the module doc); `[Q * G]` row-major.
+ */
+export const partDistance = (
+  q: FeatureMatrix & { readonly parts: number; readonly visible: ArrayLike<number> },
+  g: FeatureMatrix & { readonly parts: number; readonly visible: ArrayLike<number> }
+): Float32Array => {
+  const P = q.parts
+  const C = q.dim / P
+  const out = new Float32Array(q.rows * g.rows)
+  for (let i = 0; i < q.rows; i++)
+    for (let j = 0; j < g.rows; j++) {
+      let sum = 0
+      let shared = 0
+      for (let p = 0; p < P; p++) {
+        if (q.visible[i * P + p]! <= 0 || g.visible[j * P + p]! <= 0) continue
+        let s = 0
+        for (let k = 0; k < C; k++) {
+          const d = q.data[(i * P + p) * C + k]! - g.data[(j * P + p) * C + k]!
+          s += d * d
+        }
+        sum += Math.sqrt(s)
+        shared++
+      }
+      out[i * g.rows + j] = shared === 0 ? 2 : sum / shared
+    }
+  return out
+}
+
+/** The number of body parts the pose model pools. */
+export const poseParts = bodyParts.length
