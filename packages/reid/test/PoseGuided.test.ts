@@ -47,7 +47,10 @@ const backbone = { kind: "reference", stemWidth: 8, widths: [8, 16], blocks: [1,
 describe("pose-guided model", () => {
   it.effect("the parts follow the keypoints: moving the head's keypoints changes the head part only", () =>
     Effect.gen(function* () {
-      const model = yield* Rng.withSeed(Model.make({ backbone, head: { classes: 3, embedding: 8 } }), 7)
+      const model = yield* Rng.withSeed(
+        Model.make(PoseGuided.poseModelConfig({ backbone, classes: 3, embedding: 8, channels: 32 })),
+        7
+      )
       const forward = PoseGuided.poseForward(model, { margin: 0.05 })
       const before = tf.memory().numTensors
       const image = tf.randomUniform([1, 64, 32, 3], 0, 1, "float32", 3) as tf.Tensor4D

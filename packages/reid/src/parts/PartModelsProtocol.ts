@@ -108,6 +108,10 @@ export const PoseSpec = Schema.Struct({
   /** Train and report it (off by default: one more model per seed). */
   enabled: withDefault(Schema.Boolean, false),
   embedding: withDefault(PositiveInt, 64),
+  /** Channels of each reduced part (as PCB's `channels`). */
+  channels: withDefault(PositiveInt, 32),
+  /** Train a classifier per part with PCB's part cross-entropy. */
+  partClassifiers: withDefault(Schema.Boolean, true),
   /** Box margin around a part's keypoints, a fraction of the image height. */
   margin: withDefault(NonNegative, 0.05),
   labelSmoothing: withDefault(NonNegative, 0.1),

@@ -441,13 +441,21 @@ const poseStage = (protocol: PartsProtocol, w: Prepared, seed: number) =>
     Effect.gen(function* () {
       const spec = protocol.pose
       const model = yield* Rng.withSeed(
-        Model.make({ backbone: protocol.backbone, head: { classes: w.labels.size, embedding: spec.embedding } }),
+        Model.make(
+          PoseGuided.poseModelConfig({
+            backbone: protocol.backbone,
+            classes: w.labels.size,
+            embedding: spec.embedding,
+            channels: spec.channels
+          })
+        ),
         1000 * seed + 4
       )
       const forward = PoseGuided.poseForward(model, { margin: spec.margin })
       const objective = yield* Objective.make(
         crossEntropyLabelSmooth({ epsilon: spec.labelSmoothing }),
-        tripletBatchHard({ margin: spec.tripletMargin })
+        tripletBatchHard({ margin: spec.tripletMargin }),
+        ...(spec.partClassifiers ? [partCrossEntropy()] : [])
       )
       const l = yield* learner(protocol, "pose", model, objective)
       yield* Trainer.fit({

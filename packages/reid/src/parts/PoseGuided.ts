@@ -5,16 +5,20 @@
  * feature): the backbone's feature map `F` is pooled twice, globally by the model's ReID head (embedding, BNNeck,
  * classifier) and into the six body parts by `keypointPartPooling` with the batch's COCO-17 keypoints,
  *
- *     f_p = mean_{cells in box_p} F,   v_p = 1 when part p has a labelled keypoint,   u_p = v_p f_p / ||f_p||
- *     features = [ g / ||g|| ; u_1 ; ... ; u_6 ]               (g: the head's pre-neck embedding)
- *     L = CE(logits, y) + triplet_hard(features)               (the global classifier; Hermans et al. 2017)
+ *     f_p = mean_{cells in box_p} F,   v_p = 1 when part p has a labelled keypoint
+ *     h_p = ReLU(BN_p(W_p f_p)),   u_p = v_p h_p / ||h_p||       (each part reduced as PCB does, Sun et al. 2018)
+ *     features = [ g / ||g|| ; u_1 ; ... ; u_6 ]                  (g: the head's pre-neck embedding)
+ *     L = CE(logits, y) + triplet_hard(features) [+ sum_p CE(h_p V_p, y)]   (Hermans et al. 2017; PCB's part CE)
  *
  * and retrieval uses the visibility-weighted part distance (the parts both images show, each a unit vector)
  *
  *     d(q, g) = sum_p v_q,p v_g,p ||u_q,p - u_g,p|| / sum_p v_q,p v_g,p      (2, the largest, when none is shared)
  *
- * The model is an ordinary `Model.make` network without local or part heads (its parameters `backbone/...`,
- * `head/...`); {@link poseForward} rebuilds the same backbone and head definitions to read the feature map once.
+ * The model is an ordinary `Model.make` network whose config has a PCB part head with 6 parts ({@link poseModelConfig}:
+ * parameters `backbone/...`, `head/...`, `parts/part<p>/{reduce,bn,classifier}/...`); {@link poseForward} rebuilds
+ * the same definitions to read the feature map once and feeds the part blocks the keypoint-guided parts instead of
+ * PCB's stripes. The part classifiers also see the (constant) reduction of an unseen part's zero vector: the part
+ * cross-entropy is not masked by visibility (a simplification).
  * The trainer passes a learner's `forward` only the images, so the keypoints of a batch travel with its images
  * tensor ({@link withKeypoints}, a weak map keyed by the tensor object).
  * @since 0.1.0
@@ -23,9 +27,12 @@ import type { FeatureMatrix } from "@reidfx/eval"
 import {
   BackboneCatalog,
   Builder,
+  batchNorm,
   bodyParts,
   type ForwardContext,
   keypointPartPooling,
+  linear,
+  type ModelConfig,
   reidHead,
   type TrainableModel
 } from "@reidfx/model"
@@ -47,6 +54,21 @@ export interface PoseOutputs extends ModelOutputs {
   readonly partVisibility: tf.Tensor2D
 }
 
+/** The model config of a pose model: the ReID head and a 6-part PCB head (`classifiers`: its part classifiers). */
+export const poseModelConfig = (options: {
+  readonly backbone: typeof ModelConfig.BackboneConfig.Encoded
+  readonly classes: number
+  readonly embedding: number
+  readonly channels: number
+}): typeof ModelConfig.ModelConfig.Encoded => ({
+  backbone: options.backbone,
+  head: {
+    classes: options.classes,
+    embedding: options.embedding,
+    parts: { parts: bodyParts.length, channels: options.channels, refined: false }
+  }
+})
+
 /**
  * The forward pass of a pose model over `model`'s variables (see the module doc); `keypoints` default to those
  * attached to the images by {@link withKeypoints}.
@@ -67,6 +89,25 @@ export const poseForward = (model: TrainableModel, options: { readonly margin: n
     classes: h.classes,
     classifierBias: h.classifierBias,
     classifierInit: h.classifierInit
+  })
+  const partsOptions = h.parts
+  if (partsOptions === undefined || partsOptions.parts !== bodyParts.length)
+    throw new Error(`poseForward: the model needs a ${bodyParts.length}-part head (poseModelConfig)`)
+  const blocks = bodyParts.map((_, i) => {
+    const s = root.scope("parts").scope(`part${i}`)
+    return {
+      reduce: linear(s.scope("reduce"), { inFeatures: backbone.outChannels, outFeatures: partsOptions.channels }),
+      bn: batchNorm<tf.Tensor2D>(s.scope("bn"), { channels: partsOptions.channels }),
+      classifier:
+        h.classes > 0
+          ? linear(s.scope("classifier"), {
+              inFeatures: partsOptions.channels,
+              outFeatures: h.classes,
+              init: { kind: "normal", std: 0.001 },
+              biasInit: { kind: "constant", value: 0 }
+            })
+          : undefined
+    }
   })
   const get = (name: string): tf.Tensor => {
     const v = model.variables.get(name)
@@ -90,12 +131,18 @@ export const poseForward = (model: TrainableModel, options: { readonly margin: n
     })
     // sqrt(sum x^2 + eps): finite gradients at the zero vector of an unseen part
     const norm = (t: tf.Tensor, axis: number) => tf.sqrt(tf.add(tf.sum(tf.square(t), axis, true), 1e-12))
-    const unit = tf.mul(tf.div(parts, norm(parts, 2)), tf.expandDims(visible, 2)) as tf.Tensor3D
+    const [b, p, c] = parts.shape
+    const hs = blocks.map((blk, i) => {
+      const fi = tf.reshape(tf.slice(parts, [0, i, 0], [-1, 1, -1]), [b, c]) as tf.Tensor2D
+      return tf.relu(blk.bn(ctx, blk.reduce(ctx, fi))) as tf.Tensor2D
+    })
+    const reduced = tf.stack(hs, 1) as tf.Tensor3D
+    const unit = tf.mul(tf.div(reduced, norm(reduced, 2)), tf.expandDims(visible, 2)) as tf.Tensor3D
     const g = tf.div(out.features, norm(out.features, 1))
-    const [b, p, c] = unit.shape
     return {
       ...out,
-      features: tf.concat([g, tf.reshape(unit, [b, p * c])], 1) as tf.Tensor2D,
+      features: tf.concat([g, tf.reshape(unit, [b, p * unit.shape[2]])], 1) as tf.Tensor2D,
+      ...(blocks[0]!.classifier === undefined ? {} : { partLogits: hs.map((x, i) => blocks[i]!.classifier!(ctx, x)) }),
       localFeatures: unit,
       partVisibility: visible
     }
