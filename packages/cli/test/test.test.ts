@@ -321,6 +321,59 @@ describe("reidfx test", () => {
         )
         // the same 3 queries and top-5 as reidfx test drew: the same PNG
         expect(readFileSync(join(fOut, "ranked.png")).equals(readFileSync(join(out, "ranked.png")))).toBe(true)
+        // attribute-filtered search: column 0 ("even") holds for the even gallery rows, column 1 ("first") for row 0
+        // only; requiring even=1 keeps exactly the even rows, ranked as the brute force over them
+        const attrs = join(dir, "gallery_attrs.json")
+        writeFileSync(attrs, JSON.stringify(gPaths.map((_, j) => [j % 2 === 0 ? 1 : 0, j === 0 ? 1 : 0])))
+        const names = join(dir, "attr_names.txt")
+        writeFileSync(names, "even\nfirst\n")
+        const aOut = join(dir, "search-attrs")
+        const featureSides = [
+          "--query-features",
+          join(out, "query_features.npy"),
+          "--query-paths",
+          join(out, "query_paths.txt"),
+          "--gallery-features",
+          join(out, "gallery_features.npy"),
+          "--gallery-paths",
+          join(out, "gallery_paths.txt")
+        ]
+        yield* run([
+          "search",
+          ...featureSides,
+          "--gallery-attributes",
+          attrs,
+          "--attribute-names",
+          names,
+          "--require",
+          "even=1",
+          "--top",
+          "5",
+          "--output",
+          aOut
+        ])
+        const filtered = JSON.parse(readFileSync(join(aOut, "search.json"), "utf8"))
+        expect(filtered.gallery).toBe(Math.ceil(gPaths.length / 2))
+        const evenPaths = new Set(gPaths.filter((_, j) => j % 2 === 0))
+        expect(filtered.results[2].top.map((t: { image: string }) => t.image)).toEqual(
+          brute(row(qf, 2))
+            .filter((e) => evenPaths.has(e.p))
+            .slice(0, 5)
+            .map((e) => e.p)
+        )
+        // by index, both constraints: only gallery row 0 is left
+        yield* run(["search", ...featureSides, "--gallery-attributes", attrs, "--require", "0=1,1=1", "--output", aOut])
+        const one = JSON.parse(readFileSync(join(aOut, "search.json"), "utf8"))
+        expect(one.results[0].top.map((t: { image: string }) => t.image)).toEqual([gPaths[0]])
+        expect(
+          yield* failureOf(["search", ...featureSides, "--gallery-attributes", attrs, "--require", "backpack=1"])
+        ).toBe("--require backpack=1: no attribute backpack (allowed: 0..1)")
+        expect(
+          yield* failureOf(["search", ...featureSides, "--gallery-attributes", attrs, "--require", "even=yes"])
+        ).toBe("--require even=yes: expected attribute=1 or attribute=0")
+        expect(yield* failureOf(["search", ...featureSides, "--require", "0=1"])).toBe(
+          "give both --gallery-attributes and --require"
+        )
         expect(yield* failureOf(["search", "--query-images", list, "--gallery-images", list, "--output", fOut])).toBe(
           "query are images: give --model to embed them (or give features with --query-features)"
         )

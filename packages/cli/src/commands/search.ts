@@ -10,13 +10,25 @@
  * identities and cameras then frame the results green / red / grey when the query's are given (`--query-ids`,
  * `--query-cams`). Images are embedded with `--model` (a run folder, weights folder, checkpoint or state dict) and the
  * evaluation settings of `reidfx test`.
+ *
+ * Attribute-filtered search (`--gallery-attributes scores.npy --require backpack=1,skirt=0`): the gallery entries
+ * whose attribute scores (an attribute head's logits, or 0/1 labels; `[G, A]`) disagree with a required value are
+ * removed before ranking, as `AttributeSearch.satisfying` defines (`score > --attribute-threshold` is "present");
+ * attributes are named by index or by the lines of `--attribute-names`.
  * @since 0.1.0
  */
 import * as BackendFlag from "../BackendFlag.ts"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import type { Item } from "@reidfx/data"
-import { type FeatureMatrix, pairwiseDistances, parseFeatureFile, RankedList, temporalPool } from "@reidfx/eval"
+import {
+  AttributeSearch,
+  type FeatureMatrix,
+  pairwiseDistances,
+  parseFeatureFile,
+  RankedList,
+  temporalPool
+} from "@reidfx/eval"
 import type { SavedModel } from "@reidfx/train"
 import { AtomicFile, Backend, BoundedRead } from "@reidfx/tensor"
 import { Evaluate } from "@reidfx/reid"
@@ -98,6 +110,26 @@ export const searchFlags = {
     Flag.withDefault(50),
     Flag.withDescription("Most queries drawn in the pictures, evenly spaced (default 50; search.json holds all)")
   ),
+  galleryAttributes: Flag.String("gallery-attributes").pipe(
+    Flag.optional,
+    Flag.withDescription(
+      "Attribute scores of each gallery entry ([G, A] .npy / .json / .csv: attribute logits or 0/1 labels), for --require"
+    )
+  ),
+  require: Flag.String("require").pipe(
+    Flag.optional,
+    Flag.withDescription(
+      "Required attribute values, e.g. backpack=1,skirt=0 (an attribute index or a name of --attribute-names; 1 present, 0 absent)"
+    )
+  ),
+  attributeNames: Flag.String("attribute-names").pipe(
+    Flag.optional,
+    Flag.withDescription("Names of the attribute columns, one per line (for --require by name)")
+  ),
+  attributeThreshold: Flag.Finite("attribute-threshold").pipe(
+    Flag.withDefault(0),
+    Flag.withDescription("A score above it means present (default 0: logits, or 0/1 labels)")
+  ),
   output: Flag.String("output").pipe(
     Flag.withDefault("reidfx-search"),
     Flag.withDescription("Output folder (default reidfx-search)")
@@ -176,6 +208,51 @@ export const group = (
     names,
     images,
     ...(labels === undefined ? {} : { ids: first.map((r) => labels.ids[r]!), cams: first.map((r) => labels.cams[r]!) })
+  }
+}
+
+/**
+ * Parses `--require` (`a=1,b=0`: an attribute index, or a name among `names`) into an attribute query; a bad pair is
+ * a one-line error naming it and what is allowed.
+ */
+export const parseRequire = (
+  text: string,
+  attributes: number,
+  names?: ReadonlyArray<string>
+): Effect.Effect<AttributeSearch.AttributeQuery, ReturnType<typeof userError>> =>
+  Effect.forEach(
+    text
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0),
+    (pair) => {
+      const m = /^([^=]+)=([01])$/.exec(pair)
+      if (m === null) return Effect.fail(userError(`--require ${pair}: expected attribute=1 or attribute=0`))
+      const key = m[1]!.trim()
+      const byName = names?.indexOf(key) ?? -1
+      const a = byName >= 0 ? byName : /^\d+$/.test(key) ? Number(key) : -1
+      if (a < 0 || a >= attributes)
+        return Effect.fail(
+          userError(
+            `--require ${pair}: no attribute ${key} (allowed: 0..${attributes - 1}${names === undefined ? "" : ` or ${names.join(", ")}`})`
+          )
+        )
+      return Effect.succeed([a, m[2] === "1" ? 1 : 0] as const)
+    }
+  )
+
+/** The gallery entries `keep` marks, in order (features, names, images and labels alike). */
+const keptSide = (side: Side, keep: Uint8Array): Side => {
+  const rows = [...keep.keys()].filter((j) => keep[j] === 1)
+  const dim = side.features.dim
+  const data = new Float32Array(rows.length * dim)
+  rows.forEach((j, r) => data.set(side.features.data.subarray(j * dim, (j + 1) * dim), r * dim))
+  return {
+    features: { data, rows: rows.length, dim },
+    names: rows.map((j) => side.names[j]!),
+    images: rows.map((j) => side.images[j]!),
+    ...(side.ids === undefined ? {} : { ids: rows.map((j) => side.ids![j]!) }),
+    ...(side.cams === undefined ? {} : { cams: rows.map((j) => side.cams![j]!) })
   }
 }
 
@@ -273,7 +350,7 @@ const searchHandler = (flags: Flags) =>
         })
       const query = yield* side("query", flags.queryImages, flags.queryFeatures, flags.queryPaths)
       const datasetGiven = Option.isSome(flags.layout) || Option.isSome(flags.root) || Option.isSome(flags.manifest)
-      const gallery: Side = datasetGiven
+      const unfiltered: Side = datasetGiven
         ? yield* Effect.gen(function* () {
             if (Option.isSome(flags.galleryImages) || Option.isSome(flags.galleryFeatures)) {
               return yield* Effect.fail(
@@ -291,6 +368,43 @@ const searchHandler = (flags: Flags) =>
             return group(f, entries, flags.pooling, { ids: items.map((i) => i.id), cams: items.map((i) => i.cam) })
           })
         : yield* side("gallery", flags.galleryImages, flags.galleryFeatures, flags.galleryPaths)
+      const gallery = yield* Effect.gen(function* () {
+        if (Option.isNone(flags.galleryAttributes) && Option.isNone(flags.require)) return unfiltered
+        if (Option.isNone(flags.galleryAttributes) || Option.isNone(flags.require))
+          return yield* Effect.fail(userError("give both --gallery-attributes and --require"))
+        const scores = yield* features(flags.galleryAttributes.value)
+        if (scores.rows !== unfiltered.names.length)
+          return yield* Effect.fail(
+            userError(
+              `--gallery-attributes ${flags.galleryAttributes.value}: ${scores.rows} rows for ${unfiltered.names.length} gallery entries`
+            )
+          )
+        const names = Option.isNone(flags.attributeNames)
+          ? undefined
+          : (yield* BoundedRead.readText(flags.attributeNames.value).pipe(
+              Effect.mapError((e) =>
+                userError(`--attribute-names ${flags.attributeNames.pipe(Option.getOrThrow)}: ${e.reason}`)
+              )
+            ))
+              .split(/\r?\n/)
+              .map((l) => l.trim())
+              .filter((l) => l.length > 0)
+        if (names !== undefined && names.length !== scores.dim)
+          return yield* Effect.fail(
+            userError(`--attribute-names: ${names.length} names for ${scores.dim} attribute columns`)
+          )
+        const query = yield* parseRequire(flags.require.value, scores.dim, names)
+        const keep = yield* fromFailure(() =>
+          AttributeSearch.satisfying(scores.data, scores.dim, query, flags.attributeThreshold)
+        )
+        const kept = keptSide(unfiltered, keep)
+        if (kept.names.length === 0)
+          return yield* Effect.fail(userError(`--require ${flags.require.value}: no gallery entry satisfies it`))
+        yield* Console.log(
+          `attribute filter ${flags.require.value}: ${kept.names.length} of ${unfiltered.names.length} gallery entries kept`
+        )
+        return kept
+      })
       if (query.features.dim !== gallery.features.dim) {
         return yield* Effect.fail(
           userError(
