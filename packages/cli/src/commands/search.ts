@@ -246,7 +246,9 @@ const keptSide = (side: Side, keep: Uint8Array): Side => {
   const rows = [...keep.keys()].filter((j) => keep[j] === 1)
   const dim = side.features.dim
   const data = new Float32Array(rows.length * dim)
-  rows.forEach((j, r) => data.set(side.features.data.subarray(j * dim, (j + 1) * dim), r * dim))
+  rows.forEach((j, r) => {
+    data.set(side.features.data.subarray(j * dim, (j + 1) * dim), r * dim)
+  })
   return {
     features: { data, rows: rows.length, dim },
     names: rows.map((j) => side.names[j]!),
