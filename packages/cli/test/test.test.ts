@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { Decode, Readers, Synthetic, SyntheticExport } from "@reidfx/data"
 import { parseFeatureFile, parseLabelFile } from "@reidfx/eval"
 import { cli } from "../src/cli.ts"
+import { tinyTrainArgs } from "./tinyTrain.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
 const dir = mkdtempSync(join(tmpdir(), "reidfx-test-cli-"))
@@ -21,26 +22,7 @@ const failureOf = (args: Array<string>) =>
   })
 
 // the tiny run of train.test.ts: 12 identities at 32x16 (seed 0, 4 cameras, hard), 2 epochs
-const tiny = [
-  "--backend",
-  "cpu",
-  "--output",
-  dir,
-  "--epochs",
-  "2",
-  "--set",
-  "data.identities=12",
-  "--set",
-  "data.height=32",
-  "--set",
-  "data.width=16",
-  "--set",
-  "data.imagesPerCamera=2",
-  "--set",
-  "sampler={p: 3, k: 2}",
-  "--set",
-  "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
-]
+const tiny = tinyTrainArgs(dir)
 
 /** The Market-1501 export every test reads (the tiny run's synthetic world, see the fixture). */
 const root = join(dir, "market")

@@ -8,31 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { cli } from "../src/cli.ts"
+import { tinyTrainArgs } from "./tinyTrain.ts"
 
 const run = Command.runWith(cli, { version: "0.0.0" })
 const dir = mkdtempSync(join(tmpdir(), "reidfx-train-cli-"))
 
 // a tiny run: 12 identities at 32x16, a 2-stage reference net, 2 epochs of 2 PK batches, cpu backend
-const tiny = [
-  "--backend",
-  "cpu",
-  "--output",
-  dir,
-  "--epochs",
-  "2",
-  "--set",
-  "data.identities=12",
-  "--set",
-  "data.height=32",
-  "--set",
-  "data.width=16",
-  "--set",
-  "data.imagesPerCamera=2",
-  "--set",
-  "sampler={p: 3, k: 2}",
-  "--set",
-  "model.backbone={kind: reference, stemWidth: 8, widths: [8, 16], blocks: [1, 1]}"
-]
+const tiny = tinyTrainArgs(dir)
 
 describe("reidfx train", () => {
   it.effect("trains, prints untrained and trained scores side by side, writes results, checkpoint and weights", () =>
