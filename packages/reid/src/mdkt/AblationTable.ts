@@ -15,9 +15,9 @@
  * @since 0.1.0
  */
 import { Markdown, Table } from "@reidfx/continual"
+import type { RetrievalScores, VideoScores } from "@reidfx/video"
 import type { ConfigurationResult, MdktRun, SeedResult } from "./MdktRunner.ts"
 import type { ResolvedRow, TermName } from "./MdktProtocol.ts"
-import type { RetrievalScores, VideoScores } from "./VideoEvaluation.ts"
 
 /** Mean, sample standard deviation (n - 1; 0 for one value) and the values. @category models @since 0.1.0 */
 export interface Stat {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest"
-import * as AblationTable from "../src/AblationTable.ts"
-import type { ConfigurationResult, MdktRun, SeedResult } from "../src/MdktRunner.ts"
-import { resolveRows, seedTable1, seedTable2 } from "../src/MdktProtocol.ts"
-import type { VideoScores } from "../src/VideoEvaluation.ts"
+import * as AblationTable from "../../src/mdkt/AblationTable.ts"
+import type { ConfigurationResult, MdktRun, SeedResult } from "../../src/mdkt/MdktRunner.ts"
+import { resolveRows, seedTable1, seedTable2 } from "../../src/mdkt/MdktProtocol.ts"
+import type { VideoScores } from "@reidfx/video"
 import { Effect } from "effect"
-import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
-import * as MdktReport from "../src/MdktReport.ts"
+import * as MdktProtocolFile from "../../src/mdkt/MdktProtocolFile.ts"
+import * as MdktReport from "../../src/mdkt/MdktReport.ts"
 
 const scores = (i2v: number, v2v: number): VideoScores => ({
   i2v: { cmc1: i2v, cmc5: i2v + 10, cmc10: i2v + 20, mAP: i2v - 5, mINP: 1, queries: 10 },

@@ -4,8 +4,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import * as AblationTable from "../src/AblationTable.ts"
-import * as Mdkt from "../src/Mdkt.ts"
+import * as AblationTable from "../../src/mdkt/AblationTable.ts"
+import * as Mdkt from "../../src/mdkt/Mdkt.ts"
 import { tinyProtocol } from "./fixtures.ts"
 
 const wasm = Layer.fresh(Backend.layerWasmWith({ threads: 1 }))

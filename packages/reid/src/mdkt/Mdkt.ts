@@ -28,6 +28,7 @@ import {
   type WriteFailed
 } from "@reidfx/tensor"
 import { type NonFiniteLoss, Provenance, RunFolderLog, type StepFailed, Tracker } from "@reidfx/train"
+import type { VideoDataInvalid, VideoScores } from "@reidfx/video"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import { MdktProtocolDecodeError, type MdktProtocolInvalid } from "./errors.ts"
@@ -36,7 +37,6 @@ import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
 import * as MdktRunner from "./MdktRunner.ts"
 import type { StageSummary } from "./MdktTraining.ts"
-import type { VideoScores } from "./VideoEvaluation.ts"
 
 /** Options of {@link runProtocol} / {@link runFile}. @category models @since 0.1.0 */
 export interface RunOptions {
@@ -62,6 +62,7 @@ export type RunError =
   | StepFailed
   | InvalidOption
   | MdktProtocolInvalid
+  | VideoDataInvalid
   | MdktProtocolDecodeError
   | WriteFailed
   | RunFolderRefused
@@ -224,7 +225,7 @@ export const runFile = (
  */
 export const kind = ProtocolKind.make({
   name: "mdkt",
-  description: "image-to-video ReID by mutual discriminative knowledge transfer (@reidfx/video)",
+  description: "image-to-video ReID by mutual discriminative knowledge transfer (@reidfx/reid)",
   schema: MdktProtocol,
   decode: MdktProtocolFile.decode,
   run: (protocol, request) =>
