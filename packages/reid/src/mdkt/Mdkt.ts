@@ -1,6 +1,7 @@
 /**
  * The MDKT entry points a command line calls: run a protocol file (or a decoded protocol) with progress lines,
- * print both tables, and write `results.json`, `report.md` and `report.html`.
+ * print both tables, and write `results.json`, `report.md` and `report.html` (through the engine's report writer,
+ * `@reidfx/continual`'s `Report.writeWith`, with the run's provenance at the top of each).
  *
  * The run folder is the run engine's (`@reidfx/continual` `StageJournal`): `protocol.json`, and per seed
  * `units/seed-<n>/state.json` (the committed stages and their results) with the teacher's checkpoint; started
@@ -93,13 +94,14 @@ export const runProtocol = (
     Interrupted.setHint("rerun the same command to resume")
     const encoded = MdktProtocolFile.encode(p)
     yield* StageJournal.claimProtocol(out, encoded, comparable)
+    const provenance = yield* Provenance.current(encoded)
     const log =
       options.logging === undefined
         ? undefined
         : yield* Tracker.open(RunFolderLog.trackers(out, options.logging), {
             name: p.name,
             config: encoded,
-            provenance: yield* Provenance.current(encoded)
+            provenance
           })
     const run = yield* MdktRunner.run(p, {
       ...(options.log === undefined ? {} : { log: options.log }),
@@ -108,7 +110,7 @@ export const runProtocol = (
     })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
-    const written = yield* MdktReport.write(out, run)
+    const written = yield* MdktReport.write(out, run, provenance)
     yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return { run, written }
   }).pipe(Effect.scoped)
