@@ -4,10 +4,10 @@
  * the seed's claims (as in the Markdown report), Rank-1 and mAP of each test set over the task sequence (one
  * line per method, like the DwoPP paper's figures; one legend for the page, one y scale per metric, round
  * ticks), the seen average and unseen curves, and each method's task x test-set matrix (mean ± std over seeds).
- * The charts are Vega-Lite specs (`Charts.ts`) rendered to inline SVG by `@reidfx/eval`'s `Chart.toSvg`.
+ * The charts are Vega-Lite specs (`Charts.ts`) rendered to inline SVG by `@reidfx/chart`'s `Chart.toSvg`.
  * @since 0.1.0
  */
-import { Chart } from "@reidfx/eval"
+import { Chart } from "@reidfx/chart"
 import { Provenance } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as Ledger from "../Ledger.ts"

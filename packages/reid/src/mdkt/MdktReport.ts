@@ -1,14 +1,14 @@
 /**
  * Reports of an MDKT run: terminal text, Markdown, JSON and one self-contained HTML page (inline CSS and SVG,
  * no script, no network) with both tables, the seed's orderings and a bar chart per table (I2V and V2V mAP of
- * each row, ± std; Vega-Lite, rendered to SVG by `@reidfx/eval`'s `Chart.toSvg`). {@link sections} gives the tables as generic titled `TableModel` sections for
+ * each row, ± std; Vega-Lite, rendered to SVG by `@reidfx/chart`'s `Chart.toSvg`). {@link sections} gives the tables as generic titled `TableModel` sections for
  * `@reidfx/continual`'s HTML report. {@link write} writes `results.json`, `report.md` and `report.html` through the
  * engine's report writer (`@reidfx/continual`'s `Report.writeWith`: atomic files, the run's provenance at the top
  * of each) with this module's {@link renderers}.
  * @since 0.1.0
  */
 import { Html, Report, type RunStoreError, Svg, type Table } from "@reidfx/continual"
-import { Chart } from "@reidfx/eval"
+import { Chart } from "@reidfx/chart"
 import type { Provenance } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
@@ -34,7 +34,7 @@ export const sections = (run: MdktRun): ReadonlyArray<Section> =>
 
 /**
  * A grouped bar chart (one group per row, one bar per series, ± std as a vertical rule) as a Vega-Lite spec,
- * rendered by `@reidfx/eval`'s `Chart.toSvg`; the y scale is `[0, last round tick]` (`Chart.niceTicks`).
+ * rendered by `@reidfx/chart`'s `Chart.toSvg`; the y scale is `[0, last round tick]` (`Chart.niceTicks`).
  * @category rendering
  * @since 0.1.0
  */
