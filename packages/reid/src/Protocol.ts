@@ -284,9 +284,21 @@ export type MethodSpec = typeof MethodSpec.Type
 export const BuiltinMethod = Registry.nameSchema<StrategyCatalog.Name>(StrategyCatalog.builtin)
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
-/** A method by built-in name, or declared in full. @category models */
-export const MethodRef = Schema.Union([BuiltinMethod, MethodSpec])
+/**
+ * A built-in strategy with options: `{ use: ewc, name: ewc-10, options: { lambda: 10 } }` (derived from
+ * `StrategyCatalog`: one member per strategy, its `options` decoded by the strategy's options Schema, see
+ * `strategies/LifelongStrategy.ts`). @category models
+ */
+export const StrategyUse = Schema.Union(StrategyCatalog.useSchemas(StrategyCatalog.entries))
+export type StrategyUse = typeof StrategyUse.Type
+
+/** A method by built-in name, declared in full, or a strategy with options. @category models */
+export const MethodRef = Schema.Union([BuiltinMethod, MethodSpec, ...StrategyUse.members])
 export type MethodRef = typeof MethodRef.Type
+
+/** The name of a method reference (a use's `name`, default its strategy's name), without resolving it. */
+export const methodName = (ref: MethodRef | string): string =>
+  typeof ref === "string" ? ref : "use" in ref ? (ref.name ?? ref.use) : ref.name
 
 // ---------------------------------------------------------------------------------------------------------------
 // Stages and evaluation
@@ -433,5 +445,6 @@ export interface Vocabulary {
 export const schemaOf = (vocabulary: Vocabulary): typeof Protocol => {
   if (vocabulary.terms === TermCatalog.builtin && vocabulary.strategies === StrategyCatalog.builtin) return Protocol
   const term = Schema.Union(vocabulary.terms.entries.map((e) => TermCatalog.ObjectiveTerm.specSchema(e)))
-  return protocolOf(Schema.Union([Registry.nameSchema(vocabulary.strategies), methodSpecOf(term)])) as never
+  const uses = vocabulary.strategies.entries.map((e) => StrategyCatalog.LifelongStrategy.useSchema(e))
+  return protocolOf(Schema.Union([Registry.nameSchema(vocabulary.strategies), methodSpecOf(term), ...uses])) as never
 }

@@ -46,6 +46,7 @@ const normStrategy = LifelongStrategy.make({
   name: "norm-ft",
   label: "Norm-FT",
   description: "BoT + feature norm",
+  uses: [featureNorm],
   method: {
     sampler: { kind: "pk", identities: 4, instances: 2 },
     terms: [
@@ -127,7 +128,7 @@ describe("the vocabulary is derived from the catalogs", () => {
 
   it("every built-in strategy's terms are in the term catalog, and what it needs follows from them", () => {
     for (const e of StrategyCatalog.entries)
-      for (const t of e.method.terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
+      for (const t of LifelongStrategy.method(e).terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
     expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("dwopp"), TermCatalog.builtin)).toEqual({
       oldModel: true,
       episodic: true,
