@@ -34,7 +34,7 @@ export const builtin: Registry.Registry<LifelongStrategy.LifelongStrategy> =
   Registry.make<LifelongStrategy.LifelongStrategy>("strategy", entries)
 
 type UseSchemas<Es extends ReadonlyArray<LifelongStrategy.Any>> = {
-  readonly [K in keyof Es]: Es[K] extends LifelongStrategy.LifelongStrategy<infer N, infer Os, infer _T>
+  readonly [K in keyof Es]: Es[K] extends LifelongStrategy.LifelongStrategy<infer N, infer Os, infer _T, infer _Ts>
     ? ReturnType<typeof LifelongStrategy.useSchema<N, Os>>
     : never
 }

@@ -46,7 +46,8 @@ export type Method<T = TermSpec> = Omit<MethodSpec, "name" | "label" | "terms"> 
 export interface LifelongStrategy<
   Name extends string = string,
   Options extends Schema.Struct.Fields = Schema.Struct.Fields,
-  T = TermSpec | ObjectiveTerm.AnySpec
+  T = TermSpec | ObjectiveTerm.AnySpec,
+  Terms extends ReadonlyArray<ObjectiveTerm.Any> = ReadonlyArray<ObjectiveTerm.Any>
 > extends Registry.Entry {
   readonly name: Name
   /** The name shown in tables. */
@@ -56,12 +57,19 @@ export interface LifelongStrategy<
   /** The method it runs with these options (decoded: every default filled in). */
   method(options: Schema.Struct.Type<Options>): Method<T>
   /** Term entries of the strategy's own losses (added to the term catalog with the strategy). */
-  readonly terms?: ReadonlyArray<ObjectiveTerm.Any>
+  readonly terms?: Terms
 }
 
 /** Any strategy entry. @category models */
 // biome-ignore lint/suspicious/noExplicitAny: the catalog holds entries of every option type
-export type Any = LifelongStrategy<string, any, any>
+export type Any = LifelongStrategy<string, any, any, any>
+
+/** The term entries a strategy brings (its `terms`), from its type. @category models */
+export type TermsOf<S> = S extends { readonly terms?: infer Ts }
+  ? Ts extends ReadonlyArray<infer E>
+    ? E
+    : never
+  : never
 
 /**
  * An entry. `method` is the constructor `options -> method`, or (a strategy without options) the method itself.
@@ -72,7 +80,10 @@ export const make = <
   const Name extends string,
   Options extends Schema.Struct.Fields = {},
   const Terms extends ReadonlyArray<ObjectiveTerm.Any> = readonly [],
-  const Uses extends ReadonlyArray<ObjectiveTerm.Any> = readonly []
+  const Uses extends ReadonlyArray<ObjectiveTerm.Any> = readonly [],
+  const M extends Method<TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>> = Method<
+    TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>
+  >
 >(entry: {
   readonly name: Name
   readonly aliases?: ReadonlyArray<string>
@@ -85,21 +96,19 @@ export const make = <
    * user's loss added with `Catalogs.extend(..., { terms })`): for the types only, not added to any catalog.
    */
   readonly uses?: Uses
-  readonly method:
-    | Method<TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>>
-    | ((options: Schema.Struct.Type<Options>) => Method<TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>>)
-}): LifelongStrategy<Name, Options, TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>> => {
+  readonly method: M | ((options: Schema.Struct.Type<Options>) => M)
+}): LifelongStrategy<Name, Options, TermSpec | ObjectiveTerm.SpecOf<Terms[number] | Uses[number]>, Terms> => {
   const { method, options, uses: _uses, ...rest } = entry
   return {
     ...rest,
     options: options ?? ({} as Options),
-    method: typeof method === "function" ? method : () => method
+    method: typeof method === "function" ? method : () => method as M
   }
 }
 
 /** The options of an entry with every default (its options Schema decoding `{}`). */
 export const defaults = <Options extends Schema.Struct.Fields>(
-  entry: LifelongStrategy<string, Options, unknown>
+  entry: LifelongStrategy<string, Options, unknown, ReadonlyArray<ObjectiveTerm.Any>>
 ): Schema.Struct.Type<Options> =>
   Schema.decodeUnknownSync(Schema.Struct(entry.options) as unknown as Schema.Codec<unknown>)({}) as never
 
@@ -126,7 +135,7 @@ const MethodName = Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]
  * the entry's options Schema (a missing key takes its default). @category schemas
  */
 export const useSchema = <Name extends string, Options extends Schema.Struct.Fields>(
-  entry: LifelongStrategy<Name, Options, unknown>
+  entry: LifelongStrategy<Name, Options, unknown, ReadonlyArray<ObjectiveTerm.Any>>
 ) =>
   Schema.Struct({
     use: Schema.Literal(entry.name),
