@@ -308,7 +308,7 @@ describe("a user's entries in a protocol", () => {
         yield* Layer.build(Backend.layerCpu)
         const objective = yield* objectiveFor(
           [
-            { loss: "featureNorm", scale: 3, weight: 0.5 } as never,
+            { loss: "featureNorm", scale: 3, weight: 0.5 },
             { loss: "tripletBatchHard", margin: 0.3, weight: 1 }
           ],
           undefined,

@@ -122,6 +122,20 @@ describe("strategy options", () => {
     })
   )
 
+  it("in TypeScript, LifelongStrategy.method decodes partial options; a bad one is an InvalidOption naming it", () => {
+    const ewc = StrategyCatalog.builtin.require("ewc")
+    expect(LifelongStrategy.method(ewc, { lambda: 10, mode: "separate" }).regularizer).toEqual({
+      kind: "ewc",
+      lambda: 10,
+      mode: "separate",
+      decay: 1
+    })
+    expect(() => LifelongStrategy.method(ewc, { lamda: 10 })).toThrow(
+      'options of strategy ewc: lamda: unknown key "lamda"; allowed keys: labelSmoothing, margin, lambda, mode, decay'
+    )
+    expect(() => LifelongStrategy.method(ewc, { decay: 2 })).toThrow(/decay: Expected a value between 0 and 1/)
+  })
+
   it.effect("a user's strategy with options decodes through the extended catalogs", () =>
     Effect.gen(function* () {
       const weighted = LifelongStrategy.make({

@@ -147,7 +147,7 @@ const fail = (operation: string) => (cause: unknown) => new LearnerError({ opera
  * logits cut to the old classes). `states` are the terms' states (by term name; see `ObjectiveTerm.State`).
  */
 export const objectiveFor = (
-  terms: ReadonlyArray<TermSpec>,
+  terms: ReadonlyArray<TermSpec | ObjectiveTerm.AnySpec>,
   states: ReadonlyMap<string, unknown> | undefined,
   old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>,
   context: Catalog.Context = {},

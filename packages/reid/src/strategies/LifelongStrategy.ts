@@ -33,8 +33,8 @@
  * a name is given, else to the strategy's label.
  * @since 0.3.0
  */
-import type { Registry } from "@reidfx/tensor"
-import { Schema } from "effect"
+import { ConfigIssues, InvalidOption, type Registry } from "@reidfx/tensor"
+import { Result, Schema } from "effect"
 import type { MethodSpec, TermSpec } from "../Protocol.ts"
 import { withDefault } from "../ProtocolFields.ts"
 import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
@@ -106,15 +106,35 @@ export const make = <
   }
 }
 
+/**
+ * The options of an entry decoded by its options Schema: each missing option takes its default; an unknown or bad
+ * one throws `InvalidOption` naming its key and what is allowed (a protocol's options are checked when it is
+ * decoded, as a `ProtocolDecodeError`).
+ */
+export const decodeOptions = <Options extends Schema.Struct.Fields>(
+  entry: LifelongStrategy<string, Options, unknown, ReadonlyArray<ObjectiveTerm.Any>>,
+  input: unknown
+): Schema.Struct.Type<Options> => {
+  const schema = Schema.Struct(entry.options) as unknown as Schema.Codec<Schema.Struct.Type<Options>>
+  const result = Schema.decodeUnknownResult(schema)(input, { onExcessProperty: "error", errors: "all" })
+  if (Result.isSuccess(result)) return result.success
+  throw new InvalidOption({
+    what: `options of strategy ${entry.name}`,
+    detail: ConfigIssues.explainAll(schema.ast, input, result.failure.issue)
+      .map((i) => `${i.path}: ${i.message}`)
+      .join("; ")
+  })
+}
+
 /** The options of an entry with every default (its options Schema decoding `{}`). */
 export const defaults = <Options extends Schema.Struct.Fields>(
   entry: LifelongStrategy<string, Options, unknown, ReadonlyArray<ObjectiveTerm.Any>>
-): Schema.Struct.Type<Options> =>
-  Schema.decodeUnknownSync(Schema.Struct(entry.options) as unknown as Schema.Codec<unknown>)({}) as never
+): Schema.Struct.Type<Options> => decodeOptions(entry, {})
 
 /**
- * The method of an entry with `options` (default: every default), named `name` (default: the entry's) and
- * labelled `label` (default: `name` when one is given, else the entry's label). @category constructors
+ * The method of an entry with `options` (decoded by its options Schema: missing ones take their defaults, see
+ * {@link decodeOptions}), named `name` (default: the entry's) and labelled `label` (default: `name` when one is
+ * given, else the entry's label). @category constructors
  */
 export const method = (
   entry: Any,
@@ -123,7 +143,7 @@ export const method = (
   label?: string
 ): MethodSpec =>
   ({
-    ...entry.method(options ?? defaults(entry)),
+    ...entry.method(decodeOptions(entry, options ?? {})),
     name: name ?? entry.name,
     label: label ?? name ?? entry.label
   }) as MethodSpec
