@@ -87,7 +87,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "metric",
       "lstkc",
       "krkcSoftTriplet",
-      "krkcCalibration"
+      "krkcCalibration",
+      "patchKd"
     ])
     expect(Protocol.BuiltinMethod.literals).toEqual([
       "joint",
@@ -102,7 +103,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "mas",
       "si",
       "lstkc",
-      "krkc"
+      "krkc",
+      "patchkd"
     ])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
     expect([...Protocol.oldModelTerms].sort()).toEqual([
@@ -112,7 +114,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "dwpp",
       "krkcCalibration",
       "lstkc",
-      "lwf"
+      "lwf",
+      "patchKd"
     ])
     expect([...Protocol.onlyOldModelTerms].sort()).toEqual([
       "darkRank",
@@ -120,7 +123,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "dwpp",
       "krkcCalibration",
       "lstkc",
-      "lwf"
+      "lwf",
+      "patchKd"
     ])
     expect([...Protocol.episodicTerms].sort()).toEqual(["dmml", "dwopp", "dwpp"])
   })
