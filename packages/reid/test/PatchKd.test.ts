@@ -82,7 +82,7 @@ describe("PatchKD's settings and state", () => {
 
 describe("PatchKD's step", () => {
   it.effect(
-    "each loss trains what the authors' detach pattern lets it: logit KD the model, patch KD the patch classifiers and backbone, confidence the patch network only",
+    "each loss trains what the authors' detach pattern lets it (logit KD the model, patch KD the patch classifiers and backbone, confidence the patch network only); a model with an embedding layer or without the map is a typed error",
     () =>
       Effect.scoped(
         Effect.gen(function* () {
@@ -132,6 +132,29 @@ describe("PatchKD's step", () => {
           expect(reached("diversity")).toEqual(["backbone/conv1", "current patch BN", "patchkd/patchnet"])
           expect(reached("confidence")).toEqual(["patchkd/patchnet"])
           expect(reached("logit")).toContain("backbone/conv1")
+          // a model whose feature size is not its map's channels (an embedding layer), or outputs without the map
+          const other = yield* State.make(model.featureDim + 1, 3, RandomStream.fromSeed(5))
+          PatchClassifiers.grow(other.classifiers, 4, 6, other.channels, other.rng)
+          const failure = (s: State.State, drop: boolean) =>
+            tf.tidy(() => {
+              const outputs = model.forward(inputs, { training: true })
+              const step = {
+                outputs: drop
+                  ? { features: outputs.features, ...(outputs.logits === undefined ? {} : { logits: outputs.logits }) }
+                  : outputs,
+                labels,
+                inputs,
+                index: 0
+              }
+              try {
+                PatchKd.losses(s, head, step, frozen.forward(inputs), options)
+                return "no error"
+              } catch (e) {
+                return (e as { _tag?: string })._tag
+              }
+            })
+          expect(failure(other, false)).toBe("ShapeMismatch")
+          expect(failure(state, true)).toBe("MissingOutput")
           tf.dispose([inputs, labels])
         })
       ).pipe(Effect.provide(backend))
