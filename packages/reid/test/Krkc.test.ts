@@ -234,11 +234,11 @@ const input = (tasks: number, training: Partial<ProtocolInput["training"]> = {})
 })
 
 /**
- * The uninterrupted run both engine tests read (one run, shared): three tasks of two epochs of one step, with a
+ * The uninterrupted run both engine tests read (one run, shared): three tasks of one epoch of two steps, with a
  * mid-task checkpoint after every step. In a task's first step the companion equals the model (calibration 0);
- * its final terms are its second step's, where they differ.
+ * on its second they differ.
  */
-const protocol = ProtocolFile.make(input(3, { epochs: 2, checkpointEverySteps: 1 }))
+const protocol = ProtocolFile.make(input(3, { batchesPerEpoch: 2, checkpointEverySteps: 1 }))
 let referenceRun: Promise<Runner.RunResult> | undefined
 const reference = () => {
   referenceRun ??= Effect.runPromise(
@@ -279,10 +279,7 @@ describe("KRKC in the lifelong engine", () => {
         const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-krkc-")))
         const cut = {
           emit: (event: Progresses.ProgressEvent) =>
-            event._tag === "Training" &&
-            event.task === "task-2" &&
-            event.progress.epoch === 2 &&
-            event.progress.step === 1
+            event._tag === "Training" && event.task === "task-2" && event.progress.step === 2
               ? Effect.interrupt
               : Effect.void
         }
@@ -305,9 +302,9 @@ describe("KRKC in the lifelong engine", () => {
           Effect.provide(Lifelong.layer(p)),
           Effect.provideService(Progresses.Progress, record)
         )
-        // one step per epoch; the last checkpoint was written after task 2's first epoch: the rerun does epoch 2
-        // again, not the task (which would start at 1.1)
-        expect(steps).toEqual(["2.1"])
+        // the last checkpoint was written after task 2's first step: the rerun does its second step again, not the
+        // task (which would start at 1.1)
+        expect(steps).toEqual(["1.2"])
         expect(resumed.cells).toEqual((yield* Effect.promise(reference)).cells)
         yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
       }).pipe(Effect.provide(backend)),

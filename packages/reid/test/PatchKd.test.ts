@@ -183,7 +183,7 @@ describe("PatchKD in the lifelong engine", () => {
     "three tasks: patch losses from task 2; interrupted inside task 3, resumes (patch classifiers restored, then the mid-task checkpoint) to the uninterrupted results; no leaks",
     () =>
       Effect.gen(function* () {
-        const protocol = yield* ProtocolFile.make(input(3, { epochs: 2, checkpointEverySteps: 1 }))
+        const protocol = yield* ProtocolFile.make(input(3, { batchesPerEpoch: 2, checkpointEverySteps: 1 }))
         const reference = yield* noLeaksEffect(Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol))))
         const trained = reference.units[0]!.trained
         const [t1, t2, t3] = Object.keys(trained)
@@ -198,7 +198,7 @@ describe("PatchKD in the lifelong engine", () => {
         const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-patchkd-")))
         const cut = {
           emit: (event: Progresses.ProgressEvent) =>
-            event._tag === "Training" && event.task === "task-3" && event.progress.epoch === 2
+            event._tag === "Training" && event.task === "task-3" && event.progress.step === 2
               ? Effect.interrupt
               : Effect.void
         }
@@ -220,8 +220,8 @@ describe("PatchKD in the lifelong engine", () => {
           Effect.provide(Lifelong.layer(protocol)),
           Effect.provideService(Progresses.Progress, record)
         )
-        // the rerun starts from task 3's second epoch (its first is in the mid-task checkpoint)
-        expect(steps).toEqual(["task-3 2.1"])
+        // the rerun starts from task 3's second step (its first is in the mid-task checkpoint)
+        expect(steps).toEqual(["task-3 1.2"])
         expect(resumed.cells).toEqual(reference.cells)
         yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
       }).pipe(Effect.provide(backend)),
