@@ -22,6 +22,7 @@ import * as Method from "../src/patchkd/Method.ts"
 import * as PatchClassifiers from "../src/patchkd/PatchClassifiers.ts"
 import * as PatchKd from "../src/patchkd/PatchKd.ts"
 import * as State from "../src/patchkd/State.ts"
+import { taskCrossEntropy } from "../src/patchkd/TaskCrossEntropy.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as StrategyCatalog from "../src/StrategyCatalog.ts"
@@ -45,7 +46,7 @@ describe("PatchKD's settings and state", () => {
       confidence: 1 // --weight_conf 1 (line 243)
     })
     expect(Method.method.terms.slice(0, 2)).toEqual([
-      { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 }, // pkd/losses/loss.py CrossEntropyLabelSmooth(epsilon=0.1), --weight_x 1
+      { loss: "crossEntropy", labelSmoothing: 0.1, classes: "task", weight: 1 }, // pkd/losses/loss.py CrossEntropyLabelSmooth(epsilon=0.1) on the current head (train_p_s.py line 95), --weight_x 1
       { loss: "tripletBatchHard", margin: 0.3, weight: 1 } // --t_margin 0.3, --t_metric euclidean, --weight_t 1
     ])
     expect(Method.method.firstTask).toBe("withoutOldModelTerms") // train_p_s.py: no patch losses without an old model
@@ -78,6 +79,22 @@ describe("PatchKD's settings and state", () => {
         })
       )
   )
+})
+
+describe("PatchKD's identity loss on the current task's classes", () => {
+  it("by hand: logits [1, 0, 2], 1 old class, label 2 -> CE of [0, 2] at column 1 (smoothing 0.1 over 2 classes); an old label is an InvalidOption", () => {
+    const fn = Effect.runSync(taskCrossEntropy(1, { epsilon: 0.1, weight: 1 }).build)
+    const step = (label: number) => ({
+      outputs: { features: tf.zeros([1, 2]), logits: tf.tensor2d([[1, 0, 2]]) },
+      labels: tf.tensor1d([label], "int32"),
+      inputs: tf.zeros([1, 1, 1, 3]),
+      index: 0
+    })
+    const v = tf.tidy(() => fn(step(2) as never).loss.arraySync())
+    const z = Math.log(1 + Math.exp(2))
+    expect(v).toBeCloseTo(0.95 * (z - 2) + 0.05 * z, 5)
+    expect(() => tf.tidy(() => fn(step(0) as never).loss)).toThrow(expect.objectContaining({ _tag: "InvalidOption" }))
+  })
 })
 
 describe("PatchKD's step", () => {
@@ -190,6 +207,8 @@ describe("PatchKD in the lifelong engine", () => {
           .sort()
           .map((k) => trained[k]!)
         expect(t1!.formula).not.toMatch(/patchKd/)
+        expect(t1!.formula).toMatch(/crossEntropyLabelSmooth\(epsilon=0.1\) /)
+        expect(t2!.formula).toMatch(/crossEntropyLabelSmooth\(epsilon=0.1, classes=task\)/)
         expect(t2!.formula).toMatch(
           /patchKd\(patches=3, temperature=2, logit=1, patch=0.1, relation=100, diversity=0.5, confidence=1\)/
         )

@@ -3,7 +3,8 @@
  * Re-Identification", ACM MM 2022), as the authors' released code runs it (feifeiobama/PatchKD, commit e6b050a;
  * values pinned by `test/PatchKd.test.ts`):
  *
- * - every task: label-smoothed CE on the classifier (`CrossEntropyLabelSmooth`, epsilon 0.1) + batch-hard triplet
+ * - every task: label-smoothed CE (`CrossEntropyLabelSmooth`, epsilon 0.1) on the current task's classes only
+ *   (`classes: task`: the authors' CE reads the current task's head with task-local labels) + batch-hard triplet
  *   (margin 0.3, Euclidean, on the pooled features: `--t_margin`, `--t_metric`, `--t_l2` of `train_test.py`),
  *   `train_p_s.py` lines 95-96;
  * - from the second task: the five patch losses (`{ loss: patchKd }`, `patchkd/PatchKd.ts`), with the patch network
@@ -12,9 +13,9 @@
  *
  * Deviations (what the code does, what this does, why), also in docs/lifelong.md:
  * - one classifier over all classes so far with one BNNeck (reidfx's growing head), where the authors have one
- *   BN + linear per task and take the CE on the current task's classifier only (its local labels); the old model's
+ *   BN + linear per task (the CE reads the current task's columns, as theirs reads its head); the old model's
  *   "per-task classifiers" applied to the patches are therefore one BN (batch statistics) + the old classes'
- *   columns; in training mode the per-task BNs differ only by their scale;
+ *   columns; in training mode the per-task BNs differ only by their scale, and the retrieval BNNeck is shared;
  * - the CE smoothing spreads epsilon over the classifier's classes; the authors' `CrossEntropyLabelSmooth(pid_num)`
  *   spreads it over `pid_num` = 2500 classes while the scores have one task's 500;
  * - the patch network is trained with the model's optimizer and schedule (the authors: its own Adam, same
@@ -26,7 +27,7 @@
  * @since 0.4.0
  */
 import type { MethodSpec } from "../Protocol.ts"
-import { botTerms, pk } from "../strategies/Recipes.ts"
+import { pk } from "../strategies/Recipes.ts"
 import * as PatchKd from "./PatchKd.ts"
 
 /** The built-in `patchkd` method. @category constructors */
@@ -34,7 +35,11 @@ export const method: MethodSpec = {
   name: "patchkd",
   label: "PatchKD",
   sampler: pk,
-  terms: [...botTerms, { loss: "patchKd", ...PatchKd.defaults, weight: 1 }],
+  terms: [
+    { loss: "crossEntropy", labelSmoothing: 0.1, classes: "task", weight: 1 },
+    { loss: "tripletBatchHard", margin: 0.3, weight: 1 },
+    { loss: "patchKd", ...PatchKd.defaults, weight: 1 }
+  ],
   firstTask: "withoutOldModelTerms",
   joint: false
 }
