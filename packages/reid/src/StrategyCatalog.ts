@@ -25,7 +25,22 @@ import { si } from "./strategies/Si.ts"
 export { LifelongStrategy }
 
 /** The built-in entries, in table order. @category catalog */
-export const entries = [joint, botFt, lwf, aka, dmmlFt, dwpp, dwopp, replay, ewc, mas, si, lstkc, krkc, patchkd] as const
+export const entries = [
+  joint,
+  botFt,
+  lwf,
+  aka,
+  dmmlFt,
+  dwpp,
+  dwopp,
+  replay,
+  ewc,
+  mas,
+  si,
+  lstkc,
+  krkc,
+  patchkd
+] as const
 
 /** The names of the built-in strategies. */
 export type Name = (typeof entries)[number]["name"]
