@@ -30,16 +30,41 @@ import type { MethodSpec } from "../Protocol.ts"
 import { pk } from "../strategies/Recipes.ts"
 import * as PatchKd from "./PatchKd.ts"
 
-/** The built-in `patchkd` method. @category constructors */
-export const method: MethodSpec = {
-  name: "patchkd",
-  label: "PatchKD",
+/** What the method is built from (the `patchkd` strategy's options). */
+export interface Options extends PatchKd.Options {
+  /** The CE's smoothing epsilon (0.1). */
+  readonly labelSmoothing: number
+  /** The triplet's margin (0.3). */
+  readonly margin: number
+  /** K: patches per image (3). */
+  readonly patches: number
+}
+
+/** The method for `options` (without its name and label). @category constructors */
+export const methodWith = (o: Options): Omit<MethodSpec, "name" | "label"> => ({
   sampler: pk,
   terms: [
-    { loss: "crossEntropy", labelSmoothing: 0.1, classes: "task", weight: 1 },
-    { loss: "tripletBatchHard", margin: 0.3, weight: 1 },
-    { loss: "patchKd", ...PatchKd.defaults, weight: 1 }
+    { loss: "crossEntropy", labelSmoothing: o.labelSmoothing, classes: "task", weight: 1 },
+    { loss: "tripletBatchHard", margin: o.margin, weight: 1 },
+    {
+      loss: "patchKd",
+      patches: o.patches,
+      temperature: o.temperature,
+      logit: o.logit,
+      patch: o.patch,
+      relation: o.relation,
+      diversity: o.diversity,
+      confidence: o.confidence,
+      weight: 1
+    }
   ],
   firstTask: "withoutOldModelTerms",
   joint: false
+})
+
+/** The built-in `patchkd` method (the authors' settings). @category constructors */
+export const method: MethodSpec = {
+  name: "patchkd",
+  label: "PatchKD",
+  ...methodWith({ labelSmoothing: 0.1, margin: 0.3, ...PatchKd.defaults })
 }
