@@ -15,6 +15,10 @@
  * | `layerAuto` | | the best available: torch (when built), nodeGpu, node, then wasm |
  * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
  *
+ * The names are one registry, `backends` (name -> description, layer, `autoRank`): `BackendName` (the values of
+ * `REIDFX_BACKEND` and `--backend`), `layerFor` and `auto`'s order are read off it, so adding a backend is one
+ * entry.
+ *
  * What a layer changes in the process it owns, and releasing it undoes: the wasm layer registers reidfx's wasm
  * training kernels and BatchNorm gradient (the stock ones come back when the last wasm layer is released); the
  * torch layer installs the torch gradient overrides and sets libtorch's intra-op threads (both put back when the
@@ -28,13 +32,9 @@ import { Config, Context, Effect, Layer, Schema } from "effect"
 import { BackendUnavailable } from "./errors.ts"
 import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernels/index.ts"
 
-/** The backends reidfx knows. */
-export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
-export type BackendName = typeof BackendName.Type
-
 /** What a backend layer reports: its reidfx and tfjs names, its threads and the kernels reidfx registered on it. */
 export interface BackendInfo {
-  /** The reidfx name of the backend that is active. */
+  /** The reidfx name of the backend that is active (an entry of {@link backends}, never `auto`). */
   readonly name: Exclude<BackendName, "auto">
   /** The tfjs backend name (`wasm`, `cpu`, `tensorflow`). */
   readonly tfName: string
@@ -192,30 +192,65 @@ export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect
   })
 )
 
-/** The best available backend: torch (when its addon is built), nodeGpu, node, then wasm. */
-export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = layerTorch.pipe(
-  Layer.catch(() => layerNodeGpu),
-  Layer.catch(() => layerNode),
-  Layer.catch(() => layerWasm)
-)
-
-/** The layer for a backend name. */
-export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> => {
-  switch (name) {
-    case "wasm":
-      return layerWasmWith(options)
-    case "cpu":
-      return layerCpu
-    case "node":
-      return layerNode
-    case "nodeGpu":
-      return layerNodeGpu
-    case "torch":
-      return layerTorch
-    case "auto":
-      return layerAuto
-  }
+/** One backend of the registry: how to make its layer, and where `auto` tries it. */
+export interface BackendEntry {
+  readonly description: string
+  /** The layer (the wasm entry reads `options`; the others ignore them). */
+  readonly layer: (options: WasmOptions) => Layer.Layer<Backend, BackendUnavailable>
+  /** The place `auto` tries it in (1 first); absent: `auto` never picks it. */
+  readonly autoRank?: number
 }
+
+/**
+ * The concrete backends, by the name `REIDFX_BACKEND`, `--backend` and {@link layerFor} take (in this order in
+ * every message). Adding a backend is one entry here (its layer, and `autoRank` if `auto` should try it).
+ */
+const concrete = {
+  wasm: {
+    description: "@tensorflow/tfjs-backend-wasm: XNNPACK + SIMD, threads when possible (the default)",
+    layer: layerWasmWith,
+    autoRank: 4
+  },
+  cpu: { description: "@tensorflow/tfjs-backend-cpu: pure JavaScript, for tiny tests", layer: () => layerCpu },
+  node: { description: "@tensorflow/tfjs-node (optional): libtensorflow on CPU", layer: () => layerNode, autoRank: 3 },
+  nodeGpu: {
+    description: "@tensorflow/tfjs-node-gpu (optional): libtensorflow with CUDA",
+    layer: () => layerNodeGpu,
+    autoRank: 2
+  },
+  torch: {
+    description: "@reidfx/torch-backend (built by npm run build:torch): libtorch's CPU / CUDA kernels",
+    layer: () => layerTorch,
+    autoRank: 1
+  }
+} as const satisfies Readonly<Record<string, BackendEntry>>
+
+/** The backends `auto` tries, in order: the entries with an `autoRank`, by rank (torch, nodeGpu, node, wasm). */
+export const autoOrder: ReadonlyArray<keyof typeof concrete> = (
+  Object.entries(concrete) as Array<[keyof typeof concrete, BackendEntry]>
+)
+  .flatMap(([name, entry]) => (entry.autoRank === undefined ? [] : [{ name, rank: entry.autoRank }]))
+  .sort((a, b) => a.rank - b.rank)
+  .map((entry) => entry.name)
+
+/** The best available backend: the first of {@link autoOrder} whose layer builds. */
+export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = autoOrder
+  .map((name): Layer.Layer<Backend, BackendUnavailable> => concrete[name].layer({}))
+  .reduce((first, next) => first.pipe(Layer.catch(() => next)))
+
+/** Every backend name reidfx takes: the registry's, then `auto`. @category registry */
+export const backends: Readonly<Record<BackendName, BackendEntry>> = {
+  ...concrete,
+  auto: { description: "the best available: torch (when built), nodeGpu, node, then wasm", layer: () => layerAuto }
+}
+
+/** The backends reidfx knows: the names of {@link backends}. */
+export const BackendName = Schema.Literals([...(Object.keys(concrete) as Array<keyof typeof concrete>), "auto"])
+export type BackendName = keyof typeof concrete | "auto"
+
+/** The layer for a backend name (its {@link backends} entry). */
+export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> =>
+  backends[name].layer(options)
 
 /** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, torch, auto; default wasm) and `REIDFX_WASM_THREADS`. */
 export const BackendConfig = Config.all({

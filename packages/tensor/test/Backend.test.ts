@@ -64,6 +64,15 @@ describe("Backend", () => {
       }).pipe(Effect.provide(Backend.layerAuto))
   )
 
+  it("the backends are one registry: its names are the config / flag values, auto tries its ranked entries", () => {
+    assert.deepStrictEqual(Object.keys(Backend.backends), ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
+    assert.deepStrictEqual([...Backend.BackendName.literals], Object.keys(Backend.backends))
+    assert.deepStrictEqual(Backend.autoOrder, ["torch", "nodeGpu", "node", "wasm"])
+    assert.strictEqual(Backend.layerFor("cpu"), Backend.layerCpu)
+    assert.strictEqual(Backend.layerFor("auto"), Backend.layerAuto)
+    assert.strictEqual(Backend.layerFor("torch"), Backend.layerTorch)
+  })
+
   it.effect("REIDFX_BACKEND picks the backend", () =>
     Effect.gen(function* () {
       const info = yield* Backend.Backend
