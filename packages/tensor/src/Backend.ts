@@ -15,9 +15,9 @@
  * | `layerAuto` | | the best available: torch (when built), nodeGpu, node, then wasm |
  * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
  *
- * The names are one registry, `backends` (name -> description, layer, `autoRank`): `BackendName` (the values of
- * `REIDFX_BACKEND` and `--backend`), `layerFor` and `auto`'s order are read off it, so adding a backend is one
- * entry.
+ * The names are one catalog, `backends` (a `Registry` of entries: name, description, layer, `autoRank`):
+ * `BackendName` (the values of `REIDFX_BACKEND` and `--backend`), `layerFor` and `auto`'s order are read off it,
+ * so adding a backend is one entry.
  *
  * What a layer changes in the process it owns, and releasing it undoes: the wasm layer registers reidfx's wasm
  * training kernels and BatchNorm gradient (the stock ones come back when the last wasm layer is released); the
@@ -31,6 +31,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Config, Context, Effect, Layer, Schema } from "effect"
 import { BackendUnavailable } from "./errors.ts"
 import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernels/index.ts"
+import * as Registry from "./Registry.ts"
 
 /** What a backend layer reports: its reidfx and tfjs names, its threads and the kernels reidfx registered on it. */
 export interface BackendInfo {
@@ -192,9 +193,8 @@ export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect
   })
 )
 
-/** One backend of the registry: how to make its layer, and where `auto` tries it. */
-export interface BackendEntry {
-  readonly description: string
+/** One backend of the registry (`Registry.Entry`: name, description): how to make its layer, where `auto` tries it. */
+export interface BackendEntry extends Registry.Entry {
   /** The layer (the wasm entry reads `options`; the others ignore them). */
   readonly layer: (options: WasmOptions) => Layer.Layer<Backend, BackendUnavailable>
   /** The place `auto` tries it in (1 first); absent: `auto` never picks it. */
@@ -202,55 +202,68 @@ export interface BackendEntry {
 }
 
 /**
- * The concrete backends, by the name `REIDFX_BACKEND`, `--backend` and {@link layerFor} take (in this order in
- * every message). Adding a backend is one entry here (its layer, and `autoRank` if `auto` should try it).
+ * The concrete backends, in the order every message lists them. Adding a backend is one entry here (its layer,
+ * and `autoRank` if `auto` should try it).
  */
-const concrete = {
-  wasm: {
+const concrete = [
+  {
+    name: "wasm",
     description: "@tensorflow/tfjs-backend-wasm: XNNPACK + SIMD, threads when possible (the default)",
     layer: layerWasmWith,
     autoRank: 4
   },
-  cpu: { description: "@tensorflow/tfjs-backend-cpu: pure JavaScript, for tiny tests", layer: () => layerCpu },
-  node: { description: "@tensorflow/tfjs-node (optional): libtensorflow on CPU", layer: () => layerNode, autoRank: 3 },
-  nodeGpu: {
+  { name: "cpu", description: "@tensorflow/tfjs-backend-cpu: pure JavaScript, for tiny tests", layer: () => layerCpu },
+  {
+    name: "node",
+    description: "@tensorflow/tfjs-node (optional): libtensorflow on CPU",
+    layer: () => layerNode,
+    autoRank: 3
+  },
+  {
+    name: "nodeGpu",
     description: "@tensorflow/tfjs-node-gpu (optional): libtensorflow with CUDA",
     layer: () => layerNodeGpu,
     autoRank: 2
   },
-  torch: {
+  {
+    name: "torch",
     description: "@reidfx/torch-backend (built by npm run build:torch): libtorch's CPU / CUDA kernels",
     layer: () => layerTorch,
     autoRank: 1
   }
-} as const satisfies Readonly<Record<string, BackendEntry>>
+] as const satisfies ReadonlyArray<BackendEntry>
 
 /** The backends `auto` tries, in order: the entries with an `autoRank`, by rank (torch, nodeGpu, node, wasm). */
-export const autoOrder: ReadonlyArray<keyof typeof concrete> = (
-  Object.entries(concrete) as Array<[keyof typeof concrete, BackendEntry]>
-)
-  .flatMap(([name, entry]) => (entry.autoRank === undefined ? [] : [{ name, rank: entry.autoRank }]))
-  .sort((a, b) => a.rank - b.rank)
-  .map((entry) => entry.name)
+export const autoOrder: ReadonlyArray<BackendEntry> = (concrete as ReadonlyArray<BackendEntry>)
+  .filter((entry) => entry.autoRank !== undefined)
+  .sort((a, b) => (a.autoRank ?? 0) - (b.autoRank ?? 0))
 
 /** The best available backend: the first of {@link autoOrder} whose layer builds. */
 export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = autoOrder
-  .map((name): Layer.Layer<Backend, BackendUnavailable> => concrete[name].layer({}))
+  .map((entry) => entry.layer({}))
   .reduce((first, next) => first.pipe(Layer.catch(() => next)))
 
-/** Every backend name reidfx takes: the registry's, then `auto`. @category registry */
-export const backends: Readonly<Record<BackendName, BackendEntry>> = {
+/**
+ * Every backend reidfx takes, by the name `REIDFX_BACKEND`, `--backend` and {@link layerFor} take: the concrete
+ * ones, then `auto`. @category registry
+ */
+export const backends: Registry.Registry<BackendEntry> = Registry.make("backend", [
   ...concrete,
-  auto: { description: "the best available: torch (when built), nodeGpu, node, then wasm", layer: () => layerAuto }
-}
+  {
+    name: "auto",
+    description: "the best available: torch (when built), nodeGpu, node, then wasm",
+    layer: () => layerAuto
+  }
+])
 
-/** The backends reidfx knows: the names of {@link backends}. */
-export const BackendName = Schema.Literals([...(Object.keys(concrete) as Array<keyof typeof concrete>), "auto"])
-export type BackendName = keyof typeof concrete | "auto"
+/** The names of {@link backends}. */
+export type BackendName = (typeof concrete)[number]["name"] | "auto"
+/** The Schema of the names of {@link backends} (an unknown name lists them). */
+export const BackendName = Registry.nameSchema<BackendName>(backends)
 
 /** The layer for a backend name (its {@link backends} entry). */
 export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> =>
-  backends[name].layer(options)
+  backends.require(name).layer(options)
 
 /** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, torch, auto; default wasm) and `REIDFX_WASM_THREADS`. */
 export const BackendConfig = Config.all({

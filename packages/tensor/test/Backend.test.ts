@@ -65,9 +65,12 @@ describe("Backend", () => {
   )
 
   it("the backends are one registry: its names are the config / flag values, auto tries its ranked entries", () => {
-    assert.deepStrictEqual(Object.keys(Backend.backends), ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
-    assert.deepStrictEqual([...Backend.BackendName.literals], Object.keys(Backend.backends))
-    assert.deepStrictEqual(Backend.autoOrder, ["torch", "nodeGpu", "node", "wasm"])
+    assert.deepStrictEqual(Backend.backends.names, ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
+    assert.deepStrictEqual([...Backend.BackendName.literals], Backend.backends.names)
+    assert.deepStrictEqual(
+      Backend.autoOrder.map((e) => e.name),
+      ["torch", "nodeGpu", "node", "wasm"]
+    )
     assert.strictEqual(Backend.layerFor("cpu"), Backend.layerCpu)
     assert.strictEqual(Backend.layerFor("auto"), Backend.layerAuto)
     assert.strictEqual(Backend.layerFor("torch"), Backend.layerTorch)
