@@ -8,12 +8,12 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as fc from "fast-check"
 import { Runner, Stage } from "@reidfx/continual"
+import { toyProtocol } from "./toyProtocol.ts"
 import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as ReidLearner from "../src/reid/ReidLearner.ts"
 import type { ReidModel } from "../src/reid/ReidLearner.ts"
-import { toyProtocol } from "./toyProtocol.ts"
 
 describe("AKA", () => {
   it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))

@@ -8,10 +8,10 @@ import { Backend } from "@reidfx/tensor"
 import { noLeaksEffect } from "@reidfx/tensor/testing"
 import { Effect, Option } from "effect"
 import { Runner, Stage } from "@reidfx/continual"
+import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import type { ReidModel } from "../src/reid/ReidLearner.ts"
 
 const input = (methods: ProtocolInput["methods"]): ProtocolInput =>
