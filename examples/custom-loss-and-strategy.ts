@@ -5,11 +5,14 @@
  * - the loss `focal`: the focal loss (Lin, Goyal, Girshick, He and Dollár, "Focal Loss for Dense Object
  *   Detection", ICCV 2017, Eq. 4 without the alpha balance): `FL = -1/B sum_i (1 - p_i)^gamma log p_i`, with
  *   `p_i` the softmax probability of sample i's class; gamma = 0 is plain cross-entropy;
- * - the strategy `less-forget`: the strong baseline plus the "less-forget" constraint of LUCIR (Hou, Pan, Loy,
- *   Wang and Lin, "Learning a Unified Classifier Incrementally via Rebalancing", CVPR 2019, Eq. 6):
+ * - the strategy `less-forget`: focal loss + batch-hard triplet plus the "less-forget" constraint of LUCIR (Hou,
+ *   Pan, Loy, Wang and Lin, "Learning a Unified Classifier Incrementally via Rebalancing", CVPR 2019, Eq. 6):
  *   `L_dis = 1/B sum_i (1 - cos(f*_i, f_i))`, the old model's (detached) features `f*` against the new model's
  *   `f`, weighted by lambda (the paper's lambda_base = 5). It reads the old model, so the strategy declares the
- *   first-task rule, and its term entry says `needs: { oldModel: "whole" }`.
+ *   first-task rule, and its term entry says `needs: { oldModel: "whole" }`. Its options (`lambda`, and the focal
+ *   loss's `gamma`, default 0: plain cross-entropy) have a Schema with defaults, so a protocol writes
+ *   `{ use: less-forget, name: less-forget-10, options: { lambda: 10 } }`; its method's terms are typed by the
+ *   term it brings (`terms`) and the user's term it uses (`uses`), as built-in terms are.
  *
  *     node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts
  *     REIDFX_SMOKE=1 node --conditions=@reidfx/source examples/custom-loss-and-strategy.ts   # seconds
@@ -18,7 +21,15 @@ import { Progress, Table } from "@reidfx/continual"
 import { Source } from "@reidfx/distill"
 import { Term } from "@reidfx/metric"
 import { Backend } from "@reidfx/tensor"
-import { Catalogs, Lifelong, LifelongStrategy, ObjectiveTerm, ProtocolFields, ProtocolFile } from "@reidfx/reid"
+import {
+  Catalogs,
+  Lifelong,
+  LifelongStrategy,
+  ObjectiveTerm,
+  Protocol,
+  ProtocolFields,
+  ProtocolFile
+} from "@reidfx/reid"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect, References } from "effect"
 
@@ -74,18 +85,23 @@ const lessForgetTerm = ObjectiveTerm.make({
 const lessForget = LifelongStrategy.make({
   name: "less-forget",
   label: "LessForget",
-  description: "BoT + LUCIR's less-forget constraint (lambda 5)",
-  method: {
+  description: "focal(gamma) + triplet + lambda * LUCIR's less-forget constraint (lambda 5, gamma 0)",
+  options: {
+    lambda: ProtocolFields.withDefault(ProtocolFields.Positive, 5),
+    gamma: ProtocolFields.withDefault(ProtocolFields.NonNegative, 0)
+  },
+  terms: [lessForgetTerm],
+  uses: [focal],
+  method: (options) => ({
     sampler: { kind: "pk", identities: 16, instances: 4 },
     terms: [
-      { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 },
+      { loss: "focal", gamma: options.gamma, weight: 1 },
       { loss: "tripletBatchHard", margin: 0.3, weight: 1 },
-      { loss: "lessForget", weight: 5 }
+      { loss: "lessForget", weight: options.lambda }
     ],
     firstTask: "withoutOldModelTerms",
     joint: false
-  },
-  terms: [lessForgetTerm]
+  })
 })
 
 // ---- a protocol file using both by name -------------------------------------------------------------------------
@@ -104,6 +120,7 @@ evaluation: { initial: false }
 methods:
   - bot-ft
   - less-forget
+  - { use: less-forget, name: less-forget-10, options: { lambda: 10, gamma: 1 } }
   - name: focal-ft
     sampler: { kind: pk }
     terms: [{ loss: focal, gamma: 2 }, { loss: tripletBatchHard }]
@@ -114,7 +131,7 @@ const catalogs = Catalogs.extend(Catalogs.builtin, { terms: [focal], strategies:
 
 const program = Effect.gen(function* () {
   const protocol = yield* ProtocolFile.parse(protocolText, "custom-entries.yaml")
-  console.log(`methods: ${protocol.methods.map((m) => (typeof m === "string" ? m : m.name)).join(", ")}`)
+  console.log(`methods: ${protocol.methods.map(Protocol.methodName).join(", ")}`)
   const { result } = yield* Lifelong.run(protocol)
   for (const m of result.methods) console.log(`${m.label}: ${m.formula}`)
   console.log(Table.toText(result))

@@ -30,7 +30,7 @@ export const runLifelong = (
     if (request.epochs !== undefined) p = { ...p, training: { ...p.training, epochs: request.epochs } }
     const methods = request.methods
     if (methods !== undefined) {
-      const known = p.methods.map((m) => (typeof m === "string" ? m : m.name))
+      const known = p.methods.map(Protocol.methodName)
       const unknown = methods.filter((m) => !known.includes(m))
       if (unknown.length > 0)
         return yield* Effect.fail({
@@ -77,9 +77,7 @@ export const runLifelong = (
 const dryRun = (p: Protocol.Protocol, out: string, methods: ReadonlyArray<string> | undefined, fresh: boolean) =>
   Effect.gen(function* () {
     yield* DataRoots.resolveFromConfig(p)
-    const names = p.methods
-      .map((m) => (typeof m === "string" ? m : m.name))
-      .filter((m) => methods === undefined || methods.includes(m))
+    const names = p.methods.map(Protocol.methodName).filter((m) => methods === undefined || methods.includes(m))
     const split = p.data.split
     const tasks = split.kind === "intraDomain" ? split.tasks : split.sequence.length
     const saved = existsSync(path.join(out, "protocol.json"))

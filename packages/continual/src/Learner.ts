@@ -14,10 +14,32 @@ import type { Metrics } from "./Metrics.ts"
 import type { RunnableMethod, RunnableProtocol } from "./RunnableProtocol.ts"
 import type { TaskData } from "./TaskData.ts"
 
+/**
+ * The type of the models of one learner, as a value: a learner makes its handles with its key
+ * (`modelHandle(value, key)`), and whoever holds an engine handle (a custom stage's `context.model`) gets the
+ * learner's own type back with {@link handleValue}, checked, instead of casting `unknown`. @category models
+ */
+export interface HandleKey<in out M> extends AnyHandleKey {
+  /** Types only (never set). */
+  readonly "~value"?: (value: M) => M
+}
+
+/** A handle key of any type (what a handle records). @category models */
+export interface AnyHandleKey {
+  readonly _tag: "HandleKey"
+  /** What the handles hold, for messages (`ReidModel`). */
+  readonly name: string
+}
+
+/** A key for the handles of one learner's models (one per model type). @category constructors */
+export const handleKey = <M>(name: string): HandleKey<M> => ({ _tag: "HandleKey", name })
+
 /** A trainable model owned by the learner (opaque to the engine; typed for the learner, see {@link typed}). */
 export interface ModelHandle<out M = unknown> {
   readonly _tag: "ModelHandle"
   readonly value: M
+  /** The key of the learner that made it (see {@link handleValue}). */
+  readonly key?: AnyHandleKey | undefined
 }
 
 /**
@@ -27,16 +49,33 @@ export interface ModelHandle<out M = unknown> {
 export interface FrozenModelHandle<out F = unknown> {
   readonly _tag: "FrozenModelHandle"
   readonly value: F
+  /** The key of the learner that made it (see {@link handleValue}). */
+  readonly key?: AnyHandleKey | undefined
 }
 
 /** The former name of {@link FrozenModelHandle}. */
 export type FrozenModel<F = unknown> = FrozenModelHandle<F>
 
-/** A learner's model as a handle. @category constructors */
-export const modelHandle = <M>(value: M): ModelHandle<M> => ({ _tag: "ModelHandle", value })
+/** A learner's model as a handle, made with the learner's key when it has one. @category constructors */
+export const modelHandle = <M>(value: M, key?: HandleKey<M>): ModelHandle<M> =>
+  key === undefined ? { _tag: "ModelHandle", value } : { _tag: "ModelHandle", value, key }
 
-/** A learner's frozen model as a handle. @category constructors */
-export const frozenHandle = <F>(value: F): FrozenModelHandle<F> => ({ _tag: "FrozenModelHandle", value })
+/** A learner's frozen model as a handle, made with the learner's key when it has one. @category constructors */
+export const frozenHandle = <F>(value: F, key?: HandleKey<F>): FrozenModelHandle<F> =>
+  key === undefined ? { _tag: "FrozenModelHandle", value } : { _tag: "FrozenModelHandle", value, key }
+
+/**
+ * What a handle holds, typed by the key it was made with: the one place an engine handle's value meets its
+ * learner's type, checked (a handle made with another key is a defect naming both). @category getters
+ */
+export const handleValue = <M>(handle: ModelHandle | FrozenModelHandle, key: HandleKey<M>): M => {
+  if (handle.key !== key) {
+    throw new Error(
+      `a ${handle._tag} of ${handle.key === undefined ? "a learner without a handle key" : handle.key.name} where one of ${key.name} was expected`
+    )
+  }
+  return handle.value as M
+}
 
 /** A progress report while a task trains. */
 export interface TrainProgress {

@@ -14,30 +14,51 @@
  * @since 0.3.0
  */
 import { Context, Effect } from "effect"
-import type { Vocabulary } from "./Protocol.ts"
+import type { TermInput, TermSpec, Vocabulary } from "./Protocol.ts"
 import * as StrategyCatalog from "./StrategyCatalog.ts"
 import * as TermCatalog from "./TermCatalog.ts"
 
-/** The catalogs of a run. @category models */
-export interface Catalogs extends Vocabulary {}
+/**
+ * The catalogs of a run. `In` and `T` type the specs of the terms they hold, as a protocol writes them and
+ * decoded (the built-in ones: `TermInput`, `TermSpec`; `extend` adds a user's), for `ProtocolFile.makeWith`; the
+ * service holds them erased (`unknown`). @category models
+ */
+export interface Catalogs<In = unknown, T = unknown> extends Vocabulary {
+  /** Types only (never set): the specs of the catalogs' terms, as written and decoded. */
+  readonly "~terms"?: { readonly input: In; readonly spec: T }
+}
 
 /** The built-in catalogs. @category catalog */
-export const builtin: Catalogs = { terms: TermCatalog.builtin, strategies: StrategyCatalog.builtin }
+export const builtin: Catalogs<TermInput, TermSpec> = {
+  terms: TermCatalog.builtin,
+  strategies: StrategyCatalog.builtin
+}
 
 /** The catalogs in use (default: the built-in ones). @category services */
 export const Catalogs = Context.Reference<Catalogs>("@reidfx/reid/Catalogs", { defaultValue: () => builtin })
 
+type Added<Ts extends ReadonlyArray<TermCatalog.ObjectiveTerm.Any>, Ss extends ReadonlyArray<unknown>> =
+  | Ts[number]
+  | StrategyCatalog.LifelongStrategy.TermsOf<Ss[number]>
+
 /**
  * The catalogs with more entries: `terms` are added to the term catalog, `strategies` to the strategy catalog
- * (with the term entries each strategy brings). A name already taken throws `InvalidOption`. @category combinators
+ * (with the term entries each strategy brings). A name already taken throws `InvalidOption`. The result's types
+ * hold the new terms' specs, so a protocol written in TypeScript for it (`ProtocolFile.makeWith`) type-checks
+ * their options. @category combinators
  */
-export const extend = (
-  catalogs: Catalogs,
-  more: {
-    readonly terms?: ReadonlyArray<TermCatalog.ObjectiveTerm.Any>
-    readonly strategies?: ReadonlyArray<StrategyCatalog.LifelongStrategy.LifelongStrategy>
-  }
-): Catalogs => {
+export const extend = <
+  In,
+  T,
+  const Ts extends ReadonlyArray<TermCatalog.ObjectiveTerm.Any> = readonly [],
+  const Ss extends ReadonlyArray<StrategyCatalog.LifelongStrategy.Any> = readonly []
+>(
+  catalogs: Catalogs<In, T>,
+  more: { readonly terms?: Ts; readonly strategies?: Ss }
+): Catalogs<
+  In | TermCatalog.ObjectiveTerm.InputOf<Added<Ts, Ss>>,
+  T | TermCatalog.ObjectiveTerm.SpecOf<Added<Ts, Ss>>
+> => {
   const strategies = more.strategies ?? []
   const terms = [...(more.terms ?? []), ...strategies.flatMap((s) => s.terms ?? [])]
   return {
@@ -48,6 +69,6 @@ export const extend = (
 
 /** Runs an effect with these catalogs. @category combinators */
 export const provide =
-  (catalogs: Catalogs) =>
+  <In, T>(catalogs: Catalogs<In, T>) =>
   <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.provideService(effect, Catalogs, catalogs)

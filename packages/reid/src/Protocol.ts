@@ -284,9 +284,21 @@ export type MethodSpec = typeof MethodSpec.Type
 export const BuiltinMethod = Registry.nameSchema<StrategyCatalog.Name>(StrategyCatalog.builtin)
 export type BuiltinMethod = typeof BuiltinMethod.Type
 
-/** A method by built-in name, or declared in full. @category models */
-export const MethodRef = Schema.Union([BuiltinMethod, MethodSpec])
+/**
+ * A built-in strategy with options: `{ use: ewc, name: ewc-10, options: { lambda: 10 } }` (derived from
+ * `StrategyCatalog`: one member per strategy, its `options` decoded by the strategy's options Schema, see
+ * `strategies/LifelongStrategy.ts`). @category models
+ */
+export const StrategyUse = Schema.Union(StrategyCatalog.useSchemas(StrategyCatalog.entries))
+export type StrategyUse = typeof StrategyUse.Type
+
+/** A method by built-in name, declared in full, or a strategy with options. @category models */
+export const MethodRef = Schema.Union([BuiltinMethod, MethodSpec, ...StrategyUse.members])
 export type MethodRef = typeof MethodRef.Type
+
+/** The name of a method reference (a use's `name`, default its strategy's name), without resolving it. */
+export const methodName = (ref: MethodRef | string): string =>
+  typeof ref === "string" ? ref : "use" in ref ? (ref.name ?? ref.use) : ref.name
 
 // ---------------------------------------------------------------------------------------------------------------
 // Stages and evaluation
@@ -419,6 +431,47 @@ export type Protocol = typeof Protocol.Type
 /** The protocol as written in a file (defaults may be omitted). */
 export type ProtocolInput = typeof Protocol.Encoded
 
+// ---------------------------------------------------------------------------------------------------------------
+// The vocabulary of a user's catalogs, typed
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A built-in term's spec as a protocol writes it (defaults may be left out). @category models */
+export type TermInput = typeof TermSpec.Encoded
+
+/**
+ * The spec of the terms of entries `E` (decoded): `TermSpecOf<typeof focal>`; `TermSpec | TermSpecOf<typeof
+ * focal>` types a method of the built-in catalog extended with `focal`. @category models
+ */
+export type TermSpecOf<E> = TermCatalog.ObjectiveTerm.SpecOf<E>
+
+/** The spec of the terms of entries `E` as a protocol writes them. @category models */
+export type TermInputOf<E> = TermCatalog.ObjectiveTerm.InputOf<E>
+
+/** A method whose terms are of type `T` (`MethodSpecOf<TermSpec>` is {@link MethodSpec}). @category models */
+export type MethodSpecOf<T> = Omit<MethodSpec, "terms"> & { readonly terms: ReadonlyArray<T> }
+
+type MethodInput = Extract<ProtocolInput["methods"][number], { readonly terms: unknown }>
+
+/** A method declaration as a protocol writes it, its terms of type `In`. @category models */
+export type MethodInputOf<In> = Omit<MethodInput, "terms"> & { readonly terms: ReadonlyArray<In> }
+
+/** A strategy with options as a protocol writes it, any catalog's (`{ use, name?, label?, options? }`). @category models */
+export interface StrategyUseInput {
+  readonly use: string
+  readonly name?: string
+  readonly label?: string
+  readonly options?: { readonly [option: string]: unknown }
+}
+
+/**
+ * A protocol as written in TypeScript for catalogs whose terms are written `In` (see `Catalogs.extend`,
+ * `ProtocolFile.makeWith`): a user's term type-checks in a method's `terms` as a built-in one does; a method is
+ * a strategy's name, a strategy with options, or a declaration. @category models
+ */
+export type ProtocolInputOf<In> = Omit<ProtocolInput, "methods"> & {
+  readonly methods: ReadonlyArray<string | StrategyUseInput | MethodInputOf<In>>
+}
+
 /** The catalogs a protocol's vocabulary comes from (see `Catalogs`). @category models */
 export interface Vocabulary {
   readonly terms: Registry.Registry<TermCatalog.ObjectiveTerm.Any>
@@ -433,5 +486,6 @@ export interface Vocabulary {
 export const schemaOf = (vocabulary: Vocabulary): typeof Protocol => {
   if (vocabulary.terms === TermCatalog.builtin && vocabulary.strategies === StrategyCatalog.builtin) return Protocol
   const term = Schema.Union(vocabulary.terms.entries.map((e) => TermCatalog.ObjectiveTerm.specSchema(e)))
-  return protocolOf(Schema.Union([Registry.nameSchema(vocabulary.strategies), methodSpecOf(term)])) as never
+  const uses = vocabulary.strategies.entries.map((e) => StrategyCatalog.LifelongStrategy.useSchema(e))
+  return protocolOf(Schema.Union([Registry.nameSchema(vocabulary.strategies), methodSpecOf(term), ...uses])) as never
 }

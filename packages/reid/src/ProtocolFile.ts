@@ -9,7 +9,7 @@ import { Effect, Result, Schema } from "effect"
 import * as YAML from "yaml"
 import * as Catalogs from "./Catalogs.ts"
 import { OldModelUndeclared, ProtocolDecodeError } from "./errors.ts"
-import { type Protocol, type ProtocolInput, schemaOf } from "./Protocol.ts"
+import { type Protocol, type ProtocolInput, type ProtocolInputOf, schemaOf } from "./Protocol.ts"
 import * as Strategy from "./Strategy.ts"
 import * as TermCatalog from "./TermCatalog.ts"
 
@@ -79,6 +79,16 @@ export const decode = (input: unknown, source = "value"): Effect.Effect<Protocol
 /** Builds a protocol in TypeScript (defaults filled in, everything validated). */
 export const make = (input: ProtocolInput): Effect.Effect<Protocol, ProtocolDecodeError> => decode(input, "value")
 
+/**
+ * Builds a protocol in TypeScript with a user's catalogs (`Catalogs.extend`): a user's term type-checks in a
+ * method's `terms` as a built-in one does, and the protocol is decoded with these catalogs. The result has the
+ * built-in `Protocol` type (what `Lifelong.run` takes; run it under the same catalogs).
+ */
+export const makeWith = <In, T>(
+  catalogs: Catalogs.Catalogs<In, T>,
+  input: ProtocolInputOf<In>
+): Effect.Effect<Protocol, ProtocolDecodeError> => decode(input, "value").pipe(Catalogs.provide(catalogs))
+
 /** Parses JSON or YAML text (YAML is a superset of JSON) and decodes it. */
 export const parse = (text: string, source = "text"): Effect.Effect<Protocol, ProtocolDecodeError> =>
   Effect.gen(function* () {
@@ -94,13 +104,17 @@ export const parse = (text: string, source = "text"): Effect.Effect<Protocol, Pr
   })
 
 /** The protocol as a plain JSON value (with every default written out); `catalogs` when it uses a user's entries. */
-export const toJson = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): ProtocolInput =>
-  Schema.encodeSync(schemaOf(catalogs))(protocol)
+export const toJson = (
+  protocol: Protocol,
+  catalogs: Catalogs.Catalogs<unknown, unknown> = Catalogs.builtin
+): ProtocolInput => Schema.encodeSync(schemaOf(catalogs))(protocol)
 
 /** The protocol as YAML text. */
-export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>
+export const toYaml = (protocol: Protocol, catalogs: Catalogs.Catalogs<unknown, unknown> = Catalogs.builtin): string =>
   YAML.stringify(toJson(protocol, catalogs))
 
 /** The protocol as JSON text. */
-export const toJsonText = (protocol: Protocol, catalogs: Catalogs.Catalogs = Catalogs.builtin): string =>
-  JSON.stringify(toJson(protocol, catalogs), null, 2)
+export const toJsonText = (
+  protocol: Protocol,
+  catalogs: Catalogs.Catalogs<unknown, unknown> = Catalogs.builtin
+): string => JSON.stringify(toJson(protocol, catalogs), null, 2)

@@ -41,13 +41,19 @@ export const builtins: Readonly<Record<BuiltinMethod, MethodSpec>> = Object.from
 ) as Record<BuiltinMethod, MethodSpec>
 
 /**
- * The method a reference names (a strategy's name, or the declared method itself); `strategies` is the catalog
+ * The method a reference names: a strategy's name (its method with default options), a strategy with options
+ * (`{ use, name?, label?, options }`, options decoded), or the declared method itself; `strategies` is the catalog
  * the name is looked up in (default: the built-in one). @category constructors
  */
 export const resolve = (
   ref: MethodRef | string,
   strategies: Registry.Registry<LifelongStrategy> = StrategyCatalog.builtin
-): MethodSpec => (typeof ref === "string" ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref)) : ref)
+): MethodSpec =>
+  typeof ref === "string"
+    ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref))
+    : "use" in ref
+      ? StrategyCatalog.LifelongStrategy.method(strategies.require(ref.use), ref.options, ref.name, ref.label)
+      : ref
 
 /** The name shown in tables. */
 export const label = (method: MethodSpec): string => method.label ?? method.name

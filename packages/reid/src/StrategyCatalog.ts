@@ -32,3 +32,13 @@ export type Name = (typeof entries)[number]["name"]
 /** The built-in catalog. @category catalog */
 export const builtin: Registry.Registry<LifelongStrategy.LifelongStrategy> =
   Registry.make<LifelongStrategy.LifelongStrategy>("strategy", entries)
+
+type UseSchemas<Es extends ReadonlyArray<LifelongStrategy.Any>> = {
+  readonly [K in keyof Es]: Es[K] extends LifelongStrategy.LifelongStrategy<infer N, infer Os, infer _T, infer _Ts>
+    ? ReturnType<typeof LifelongStrategy.useSchema<N, Os>>
+    : never
+}
+
+/** The protocol Schemas of entries with options (`{ use: <name>, options }`), one per entry. @category schemas */
+export const useSchemas = <const Es extends ReadonlyArray<LifelongStrategy.Any>>(es: Es): UseSchemas<Es> =>
+  es.map((e) => LifelongStrategy.useSchema(e)) as never

@@ -13,7 +13,7 @@ import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as ReidLearner from "../src/reid/ReidLearner.ts"
-import type { ReidModel } from "../src/reid/ReidLearner.ts"
+import { aka as akaTerm } from "../src/terms/Aka.ts"
 
 describe("AKA", () => {
   it.effect("uses the cpu backend", () => Effect.asVoid(Backend.Backend).pipe(Effect.provide(Backend.layerCpu)))
@@ -91,11 +91,7 @@ describe("AKA", () => {
       const vertices: Array<Array<number>> = []
       const probe = Stage.make("probe", (ctx) =>
         Effect.sync(() => {
-          vertices.push(
-            Array.from(
-              (ReidLearner.stateOf(ctx.model.value as ReidModel, "aka") as Aka.KnowledgeGraph).vertices.dataSync()
-            )
-          )
+          vertices.push(Array.from(ReidLearner.stateOf(ReidLearner.modelOf(ctx.model), akaTerm)!.vertices.dataSync()))
           return null
         })
       )

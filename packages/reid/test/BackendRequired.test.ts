@@ -45,9 +45,9 @@ describe("Backend is required by the types", () => {
         // with the layer, the learner is built and its operations require nothing more: a model of 5 classes
         const classes = yield* Effect.scoped(
           Effect.gen(function* () {
-            const learner = (yield* Learner.Learner) as unknown as ReidLearner.Service
+            const learner = yield* Learner.Learner
             const handle = yield* learner.create({ protocol, method: Strategy.resolve("bot-ft"), classes: 5 })
-            return (handle.value as ReidLearner.ReidModel).classes
+            return ReidLearner.modelOf(handle).classes
           })
         ).pipe(Effect.provide(layer.pipe(Layer.provide(Backend.layerCpu))))
         assert.strictEqual(classes, 5)

@@ -12,7 +12,7 @@ import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import type { ReidModel } from "../src/reid/ReidLearner.ts"
+import * as ReidLearner from "../src/reid/ReidLearner.ts"
 
 const input = (methods: ProtocolInput["methods"]): ProtocolInput =>
   toyProtocol("toy-baselines", methods, {
@@ -29,7 +29,7 @@ describe("baselines in the lifelong engine", () => {
         const seen: Array<{ method: string; task: number; memory: number | undefined }> = []
         const probe = Stage.make("probe", (ctx) =>
           Effect.sync(() => {
-            const { baselines } = ctx.model.value as ReidModel
+            const { baselines } = ReidLearner.modelOf(ctx.model)
             seen.push({ method: ctx.method.name, task: ctx.task.index, memory: baselines?.memory?.size() })
           })
         )
@@ -84,8 +84,11 @@ describe("baselines in the lifelong engine", () => {
         ])
       )
       const m = p.methods[0]!
-      expect(typeof m === "object" && m.rehearsal).toEqual({ budget: { kind: "total", size: 8 }, selection: "random" })
-      expect(typeof m === "object" && m.regularizer).toEqual({ kind: "mas", lambda: 1, alpha: 0.5 })
+      expect(typeof m === "object" && !("use" in m) && m.rehearsal).toEqual({
+        budget: { kind: "total", size: 8 },
+        selection: "random"
+      })
+      expect(typeof m === "object" && !("use" in m) && m.regularizer).toEqual({ kind: "mas", lambda: 1, alpha: 0.5 })
       const bad = yield* Effect.flip(
         ProtocolFile.make(
           input([

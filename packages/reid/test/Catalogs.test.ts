@@ -46,6 +46,7 @@ const normStrategy = LifelongStrategy.make({
   name: "norm-ft",
   label: "Norm-FT",
   description: "BoT + feature norm",
+  uses: [featureNorm],
   method: {
     sampler: { kind: "pk", identities: 4, instances: 2 },
     terms: [
@@ -127,7 +128,7 @@ describe("the vocabulary is derived from the catalogs", () => {
 
   it("every built-in strategy's terms are in the term catalog, and what it needs follows from them", () => {
     for (const e of StrategyCatalog.entries)
-      for (const t of e.method.terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
+      for (const t of LifelongStrategy.method(e).terms) expect(TermCatalog.builtin.get(t.loss)?.name).toBe(t.loss)
     expect(LifelongStrategy.needs(StrategyCatalog.builtin.require("dwopp"), TermCatalog.builtin)).toEqual({
       oldModel: true,
       episodic: true,
@@ -241,13 +242,73 @@ describe("a user's entries in a protocol", () => {
     })
   )
 
+  it.effect("a user's terms type-check in TypeScript as built-in ones do (no casts): strategies and protocols", () =>
+    Effect.gen(function* () {
+      const split = {
+        kind: "intraDomain",
+        world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2 },
+        tasks: 2,
+        unseenIdentities: 4
+      } as const
+      // the extended catalogs' types hold featureNorm's and oldNorm's specs (oldNorm came with the strategy)
+      const p = yield* ProtocolFile.makeWith(catalogs, {
+        name: "typed",
+        data: { split },
+        methods: [
+          "norm-ft",
+          { use: "norm-ft", name: "norm-2" },
+          {
+            name: "mine",
+            sampler: { kind: "pk" },
+            terms: [{ loss: "featureNorm", scale: 3 }, { loss: "oldNorm", weight: 2 }, { loss: "crossEntropy" }],
+            firstTask: "withoutOldModelTerms"
+          }
+        ]
+      })
+      expect(p.methods.map(Protocol.methodName)).toEqual(["norm-ft", "norm-2", "mine"])
+      expect(Strategy.resolve(p.methods[2]!, catalogs.strategies).terms).toEqual([
+        { loss: "featureNorm", scale: 3, weight: 1 },
+        { loss: "oldNorm", weight: 2 },
+        { loss: "crossEntropy", labelSmoothing: 0.1, weight: 1 }
+      ])
+      const declared = (terms: Protocol.ProtocolInputOf<Protocol.TermInput>["methods"]) => terms
+      // @ts-expect-error: the built-in catalogs' protocols do not know featureNorm
+      declared([{ name: "x", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm" }] }])
+      yield* Effect.flip(
+        ProtocolFile.makeWith(catalogs, {
+          name: "typo",
+          data: { split },
+          // @ts-expect-error: featureNorm has no option `scal`
+          methods: [{ name: "x", sampler: { kind: "pk" }, terms: [{ loss: "featureNorm", scal: 3 }] }]
+        })
+      )
+      // a strategy's method is typed by the built-in terms, the terms it brings and the ones it `uses`
+      const typed: Protocol.MethodSpecOf<Protocol.TermSpec | Protocol.TermSpecOf<typeof featureNorm>> = {
+        ...Strategy.builtins["bot-ft"],
+        terms: [{ loss: "featureNorm", scale: 1, weight: 1 }]
+      }
+      expect(typed.terms[0]!.loss).toBe("featureNorm")
+      LifelongStrategy.make({
+        name: "untyped",
+        label: "x",
+        description: "",
+        method: {
+          sampler: { kind: "pk", identities: 4, instances: 2 },
+          // @ts-expect-error: featureNorm is neither built in, brought (`terms`) nor declared used (`uses`)
+          terms: [{ loss: "featureNorm", scale: 3, weight: 1 }],
+          joint: false
+        }
+      })
+    })
+  )
+
   it.effect("the learner builds a user's term through its entry", () =>
     Effect.scoped(
       Effect.gen(function* () {
         yield* Layer.build(Backend.layerCpu)
         const objective = yield* objectiveFor(
           [
-            { loss: "featureNorm", scale: 3, weight: 0.5 } as never,
+            { loss: "featureNorm", scale: 3, weight: 0.5 },
             { loss: "tripletBatchHard", margin: 0.3, weight: 1 }
           ],
           undefined,

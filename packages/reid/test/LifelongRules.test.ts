@@ -14,13 +14,12 @@ import { Effect, Option } from "effect"
 import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
 import * as Demo from "../src/Demo.ts"
 import * as Lifelong from "../src/Lifelong.ts"
-import type { ProtocolInput } from "../src/Protocol.ts"
+import type { MethodSpec, ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as Pretraining from "../src/reid/Pretraining.ts"
 import * as ReidBenchmark from "../src/reid/ReidBenchmark.ts"
 import type { TrainPayload } from "../src/reid/ReidBenchmark.ts"
-import type { ReidFrozenModel, ReidModel } from "../src/reid/ReidLearner.ts"
-import type * as ReidLearner from "../src/reid/ReidLearner.ts"
+import * as ReidLearner from "../src/reid/ReidLearner.ts"
 import { fakeBenchmark, fakeLearner } from "./fixtures.ts"
 
 const { Benchmark } = Benchmarks
@@ -146,12 +145,12 @@ describe("the classifier grows with the tasks", () => {
         const probe = (when: string) =>
           Stage.make(when, (ctx) =>
             Effect.gen(function* () {
-              const handle = ctx.model.value as ReidModel
+              const handle = ReidLearner.modelOf(ctx.model)
               const payload = (yield* TaskData.read(ctx.data, when)) as TrainPayload
               const x = tf.zeros([2, 16, 8, 3]) as tf.Tensor4D
               const out = handle.model.forward(x, { training: false })
               const oldLogits = Option.isSome(ctx.oldModel)
-                ? (ctx.oldModel.value.value as ReidFrozenModel).model.forward(x).logits?.shape[1]
+                ? ReidLearner.frozenOf(ctx.oldModel.value).model.forward(x).logits?.shape[1]
                 : undefined
               if (when === "after") {
                 seen.push({
@@ -230,21 +229,18 @@ describe("the inter-domain benchmark", () => {
       const weights: Array<Float32Array> = []
       const createTwice = (p: typeof protocol, seeds: ReadonlyArray<number>) =>
         Effect.gen(function* () {
-          const learner = (yield* Learner) as unknown as ReidLearner.Service
+          const learner = yield* Learner
           for (const seed of seeds) {
             yield* Effect.scoped(
               Effect.gen(function* () {
-                const handle = yield* learner.create({
-                  protocol: p,
-                  method: {
-                    name: "m",
-                    sampler: { kind: "pk", identities: 2, instances: 2 },
-                    terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
-                    joint: false
-                  },
-                  classes: 3
-                })
-                const model = (handle.value as ReidModel).model
+                const method: MethodSpec = {
+                  name: "m",
+                  sampler: { kind: "pk", identities: 2, instances: 2 },
+                  terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+                  joint: false
+                }
+                const handle = yield* learner.create({ protocol: p, method, classes: 3 })
+                const model = ReidLearner.modelOf(handle).model
                 weights.push(Float32Array.from(model.variables.get([...model.variables.keys()][0]!)!.dataSync()))
               })
             ).pipe(Effect.provideService(Learner, learner), Rng.withSeed(seed))

@@ -19,7 +19,8 @@ import * as Consolidation from "../src/lstkc/Consolidation.ts"
 import * as Lstkc from "../src/lstkc/Lstkc.ts"
 import type { MethodSpec, ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import { type ReidModel, retrievalEmbedding } from "../src/reid/ReidLearner.ts"
+import * as ReidLearner from "../src/reid/ReidLearner.ts"
+import { retrievalEmbedding } from "../src/reid/ReidLearner.ts"
 import * as Strategy from "../src/Strategy.ts"
 import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 
@@ -190,7 +191,7 @@ describe("LSTKC in the lifelong engine", () => {
         const sums = new Map<string, Array<number>>()
         const probe = Stage.make("probe", (ctx) =>
           Effect.sync(() => {
-            const { model } = ctx.model.value as ReidModel
+            const { model } = ReidLearner.modelOf(ctx.model)
             const v = tf.tidy(() =>
               [...model.weights().values()].reduce((s, t) => s + tf.sum(tf.abs(t)).dataSync()[0]!, 0)
             )

@@ -74,9 +74,21 @@ describe("pose-guided model", () => {
       expect(c!.v).toEqual([0, 1, 1, 1, 1, 1])
       expect(c!.u[0]!.every((x) => x === 0)).toBe(true)
       for (const p of [0, 1, 2]) expect(Math.hypot(...a!.u[p]!)).toBeCloseTo(1, 5) // unit parts
-      // no keypoints attached: a clear error
+      // the batch's `[B, 51]` keypoints tensor (the trainer's side input) gives the same outputs as the rows
+      const two = tf.randomUniform([2, 64, 32, 3], 0, 1, "float32", 4) as tf.Tensor4D
+      const kps = PoseGuided.keypointsTensor([base, hidden])
+      const [fromRows, fromTensor] = [[base, hidden], kps].map((k) =>
+        tf.tidy(() => Array.from(forward(two, false, k).features.dataSync()))
+      )
+      expect(fromTensor).toEqual(fromRows)
+      expect(PoseGuided.keypointRows(kps).map((r) => Array.from(r))).toEqual(
+        [base, hidden].map((k) => Array.from(Float32Array.from(k)))
+      )
+      two.dispose()
+      kps.dispose()
+      // no keypoints: a clear error
       const bare = tf.zeros([1, 64, 32, 3]) as tf.Tensor4D
-      expect(() => tf.tidy(() => forward(bare, false).features)).toThrow(/no keypoints attached/)
+      expect(() => tf.tidy(() => forward(bare, false, undefined).features)).toThrow(/the batch has no keypoints/)
       bare.dispose()
     }).pipe(Effect.scoped, Effect.provide(Backend.layerCpu))
   )

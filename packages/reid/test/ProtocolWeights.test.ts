@@ -14,7 +14,7 @@ import { Benchmark as Benchmarks, Learner as Learners } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import { modelConfig, type ReidModel } from "../src/reid/ReidLearner.ts"
+import { modelConfig, modelOf } from "../src/reid/ReidLearner.ts"
 
 const { Benchmark } = Benchmarks
 const { Learner } = Learners
@@ -52,10 +52,8 @@ describe("protocol model weights", () => {
         const created = yield* Effect.gen(function* () {
           const benchmark = yield* Benchmark
           const learner = yield* Learner
-          const random = (yield* learner.create({ protocol: plain, method, classes: benchmark.totalIdentities }))
-            .value as ReidModel
-          const imported = (yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }))
-            .value as ReidModel
+          const random = modelOf(yield* learner.create({ protocol: plain, method, classes: benchmark.totalIdentities }))
+          const imported = modelOf(yield* learner.create({ protocol, method, classes: benchmark.totalIdentities }))
           return { random: random.model, imported: imported.model }
         }).pipe(Effect.provide(Lifelong.layer(protocol)))
         const backbone = [...pretrained.weights().keys()].filter((n) => n.startsWith("backbone/"))

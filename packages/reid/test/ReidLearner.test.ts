@@ -16,10 +16,9 @@ import { Synthetic, SyntheticExport } from "@reidfx/data"
 import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
-import type { ProtocolInput } from "../src/Protocol.ts"
+import type { MethodSpec, ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-import type { ReidFrozenModel, ReidModel } from "../src/reid/ReidLearner.ts"
-import type * as ReidLearner from "../src/reid/ReidLearner.ts"
+import * as ReidLearner from "../src/reid/ReidLearner.ts"
 
 const { Benchmark } = Benchmarks
 const { Learner } = Learners
@@ -39,10 +38,10 @@ describe("the reidfx learner", () => {
       const trainable: Array<Map<string, Array<number>>> = []
       const probe = Stage.make("probe", (ctx) =>
         Effect.sync(() => {
-          const { model } = ctx.model.value as ReidModel
+          const { model } = ReidLearner.modelOf(ctx.model)
           trainable.push(snapshotWeights(model))
           if (Option.isSome(ctx.oldModel)) {
-            const old = (ctx.oldModel.value.value as ReidFrozenModel).model
+            const old = ReidLearner.frozenOf(ctx.oldModel.value).model
             ;(ctx.stageIndex === 0 ? frozenBefore : frozenAfter).push(snapshotWeights(old))
           }
           return null
@@ -106,7 +105,7 @@ describe("the reidfx learner", () => {
   it.effect("the real task data is closed once its task ends", () =>
     Effect.gen(function* () {
       const benchmark = yield* Benchmark
-      const learner = (yield* Learner) as unknown as ReidLearner.Service
+      const learner = yield* Learner
       let kept: TaskData.TaskData<unknown> | undefined
       yield* Effect.scoped(
         Effect.gen(function* () {
@@ -116,19 +115,16 @@ describe("the reidfx learner", () => {
       const error = yield* Effect.flip(
         Effect.scoped(
           Effect.gen(function* () {
-            const model = yield* learner.create({
-              protocol,
-              method: {
-                name: "x",
-                sampler: { kind: "pk", identities: 4, instances: 2 },
-                terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
-                joint: false
-              },
-              classes: benchmark.totalIdentities
-            })
+            const method: MethodSpec = {
+              name: "x",
+              sampler: { kind: "pk", identities: 4, instances: 2 },
+              terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
+              joint: false
+            }
+            const model = yield* learner.create({ protocol, method, classes: benchmark.totalIdentities })
             return yield* learner.train({
               protocol,
-              method: { name: "x", sampler: { kind: "pk", identities: 4, instances: 2 }, terms: [], joint: false },
+              method: { ...method, terms: [] } as MethodSpec,
               terms: [{ loss: "tripletBatchHard", margin: 0.3, weight: 1 }],
               task: benchmark.tasks[1]!,
               model,

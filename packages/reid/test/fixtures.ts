@@ -14,8 +14,6 @@ import * as ReidMethods from "../src/ReidMethods.ts"
 const { Benchmark } = Benchmarks
 const { Learner, LearnerError } = Learners
 type TestSetInfo = Benchmarks.TestSetInfo
-type FrozenModel = Learners.FrozenModel
-type ModelHandle = Learners.ModelHandle
 
 export interface FakeModel {
   readonly w: Array<number>
@@ -69,12 +67,12 @@ export const fakeLearner = (control: FakeControl = makeControl()) =>
 const fakeLearnerOnly = (control: FakeControl) =>
   Layer.succeed(
     Learner,
-    Learners.typed<unknown, unknown, Protocol, MethodSpec, TermSpec>({
+    Learners.typed<FakeModel, FakeModel, Protocol, MethodSpec, TermSpec>({
       create: () =>
         Effect.gen(function* () {
           const rng = yield* Rng.stream("init")
           const model: FakeModel = { w: [0, 1, 2, 3].map(() => 0.1 * rng.nextFloat()) }
-          return { _tag: "ModelHandle", value: model } satisfies ModelHandle
+          return Learners.modelHandle(model)
         }),
       train: (input) =>
         Effect.gen(function* () {
@@ -83,7 +81,7 @@ const fakeLearnerOnly = (control: FakeControl) =>
             return yield* new LearnerError({ operation: "train", cause: new Error("injected failure") })
           }
           const payload = (yield* TaskData.read(input.data, "train")) as { tasks: ReadonlyArray<number> }
-          const model = input.model.value as FakeModel
+          const model = input.model.value
           const rng = yield* Rng.stream("sampling")
           const distill =
             input.terms.some((t) => t.loss === "dwopp" || t.loss === "lwf") && Option.isSome(input.oldModel)
@@ -103,10 +101,10 @@ const fakeLearnerOnly = (control: FakeControl) =>
       snapshot: (model) =>
         Effect.sync(() => {
           const copy: FakeModel = Object.freeze({
-            w: Object.freeze([...(model.value as FakeModel).w]) as Array<number>
+            w: Object.freeze([...model.value.w]) as Array<number>
           })
           control.frozen.push(copy)
-          return { _tag: "FrozenModelHandle", value: copy } satisfies FrozenModel
+          return Learners.frozenHandle(copy)
         }),
       evaluate: ({ model, testSet }) =>
         Effect.suspend(() => {
@@ -114,7 +112,7 @@ const fakeLearnerOnly = (control: FakeControl) =>
           if (control.failOnEvaluateCall === control.evaluateCalls) {
             return Effect.fail(new LearnerError({ operation: "evaluate", cause: new Error("injected failure") }))
           }
-          const w = (model.value as FakeModel).w
+          const w = model.value.w
           const x = testSet.task === undefined ? w.reduce((a, b) => a + b, 0) / 8 : w[testSet.task]!
           return Effect.succeed({
             mAP: sig(x),
@@ -124,14 +122,14 @@ const fakeLearnerOnly = (control: FakeControl) =>
         }),
       save: (model, directory) =>
         Effect.tryPromise({
-          try: () => fs.writeFile(path.join(directory, "w.json"), JSON.stringify((model.value as FakeModel).w)),
+          try: () => fs.writeFile(path.join(directory, "w.json"), JSON.stringify(model.value.w)),
           catch: (cause) => new LearnerError({ operation: "save", cause })
         }),
       load: (model, directory) =>
         Effect.tryPromise({
           try: async () => {
             const w = JSON.parse(await fs.readFile(path.join(directory, "w.json"), "utf8")) as Array<number>
-            const m = model.value as FakeModel
+            const m = model.value
             w.forEach((v, i) => {
               m.w[i] = v
             })

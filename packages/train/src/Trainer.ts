@@ -19,8 +19,19 @@ import type { Optimizer, ParamUpdate } from "./optim/Optimizer.ts"
 import { clipByGlobalNorm } from "./optim/updates.ts"
 import { type LearnerReport, Progress, type StepReport } from "./Progress.ts"
 
+/**
+ * The per-sample inputs of a batch besides the images that a learner's own `forward` may read (the trainer passes
+ * them as its third argument; the objective does not see them).
+ */
+export interface SideInputs {
+  /** `[B, 51]` COCO-17 keypoints (x, y, visibility of each of the 17, at the batch's image size), for pose models. */
+  readonly keypoints?: tf.Tensor2D
+  /** Further per-sample inputs by name (masks, depth, ...), first dimension `B`. */
+  readonly side?: Readonly<Record<string, tf.Tensor>>
+}
+
 /** A batch the trainer consumes (structurally the `Batch` of `@reidfx/data`). The trainer disposes it. */
-export interface TrainBatch {
+export interface TrainBatch extends SideInputs {
   /** `[B, H, W, C]` images (or clips, for a learner with its own `forward`). */
   readonly images: tf.Tensor
   /** `[B]` int32 labels. */
@@ -46,8 +57,11 @@ export interface Learner {
   readonly schedule: (step: number) => number
   /** Clip gradients to this global norm (none when absent). */
   readonly clipNorm?: number | undefined
-  /** Replaces `model.forward` (e.g. a video model over `[B, T, H, W, C]` clips). */
-  readonly forward?: ((inputs: tf.Tensor, training: boolean) => ModelOutputs) | undefined
+  /**
+   * Replaces `model.forward` (e.g. a video model over `[B, T, H, W, C]` clips; a pose model reading the batch's
+   * `keypoints` from `side`).
+   */
+  readonly forward?: ((inputs: tf.Tensor, training: boolean, side: SideInputs) => ModelOutputs) | undefined
   /**
    * Called around each optimizer update with the variables and the gradients applied (synaptic intelligence
    * reads the parameters before and after, and the gradient). Must not keep the gradient tensors.
@@ -75,7 +89,15 @@ const disposeBatch = (b: TrainBatch) => {
   b.labels.dispose()
   b.cams?.dispose()
   b.attributes?.dispose()
+  b.keypoints?.dispose()
+  for (const t of Object.values(b.side ?? {})) t.dispose()
 }
+
+/** The side inputs of a batch (what a learner's `forward` sees besides the images). */
+const sideOf = (b: TrainBatch): SideInputs => ({
+  ...(b.keypoints === undefined ? {} : { keypoints: b.keypoints }),
+  ...(b.side === undefined ? {} : { side: b.side })
+})
 
 /** Disposes the tensors of a step input. */
 export const disposeInput = (input: StepInput): void => {
@@ -121,7 +143,11 @@ export const computeStep = (
     const vars = learners.flatMap(variablesOf)
     const { grads } = tf.variableGrads(() => {
       const outputs = learners.map((l, i) =>
-        (l.forward ?? ((x, training) => l.model.forward(x as tf.Tensor4D, { training })))(batches[i]!.images, true)
+        (l.forward ?? ((x, training) => l.model.forward(x as tf.Tensor4D, { training })))(
+          batches[i]!.images,
+          true,
+          sideOf(batches[i]!)
+        )
       )
       let total: tf.Scalar | undefined
       learners.forEach((l, i) => {

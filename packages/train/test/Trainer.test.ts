@@ -189,6 +189,43 @@ describe("Trainer errors", () => {
       })
     ).pipe(cpu)
   )
+
+  it.effect("a learner's forward gets the batch's side inputs (keypoints, named ones); the trainer disposes them", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const l = yield* learner("model", [crossEntropy], { kind: "sgd" }, 0.01)
+        const seen: Array<{ keypoints: ReadonlyArray<number>; mask: ReadonlyArray<number> | undefined }> = []
+        yield* Trainer.step([l], makeBatch(RandomStream.fromSeed(1)), 0) // the optimizer's state is made once
+        const before = tf.memory().numTensors
+        const batch = makeBatch(RandomStream.fromSeed(2))
+        const n = batch.labels.shape[0]
+        const keypoints = tf.tensor2d(
+          Float32Array.from({ length: n * 51 }, (_, i) => i),
+          [n, 51]
+        )
+        const mask = tf.ones([n, 2])
+        yield* Trainer.step(
+          [
+            {
+              ...l,
+              forward: (x, training, side) => {
+                seen.push({
+                  keypoints: Array.from(side.keypoints!.dataSync().slice(0, 3)),
+                  mask: side.side?.mask?.shape
+                })
+                return l.model.forward(x as tf.Tensor4D, { training })
+              }
+            }
+          ],
+          { ...batch, keypoints, side: { mask } },
+          1
+        )
+        expect(seen).toEqual([{ keypoints: [0, 1, 2], mask: [n, 2] }])
+        expect([keypoints.isDisposed, mask.isDisposed, batch.images.isDisposed]).toEqual([true, true, true])
+        expect(tf.memory().numTensors).toBe(before)
+      })
+    ).pipe(cpu)
+  )
 })
 
 describe("Trainer non-finite gradients", () => {

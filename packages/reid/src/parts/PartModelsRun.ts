@@ -207,7 +207,8 @@ const source = (
         Stream.map((host): Trainer.StepInput => {
           const b = Batch.toTensors(host)
           return {
-            images: keypoints ? PoseGuided.withKeypoints(b.images, keypointsOfPlan(w, host.plan.entries)) : b.images,
+            images: b.images,
+            ...(keypoints ? { keypoints: PoseGuided.keypointsTensor(keypointsOfPlan(w, host.plan.entries)) } : {}),
             labels: b.labels,
             cams: b.cams,
             attributes: tf.tensor2d(Array.from(b.ids).map((id) => attributesOf(w.world, id)))
@@ -459,7 +460,7 @@ const poseStage = (protocol: PartsProtocol, w: Prepared, seed: number) =>
       )
       const l = yield* learner(protocol, "pose", model, objective)
       yield* Trainer.fit({
-        learners: [{ ...l, forward: (x, training) => forward(x as tf.Tensor4D, training) }],
+        learners: [{ ...l, forward: (x, training, side) => forward(x as tf.Tensor4D, training, side.keypoints) }],
         source: source(protocol, w, true),
         epochs: protocol.training.epochs,
         label: `seed ${seed}: pose-guided`

@@ -19,8 +19,8 @@
  * the same definitions to read the feature map once and feeds the part blocks the keypoint-guided parts instead of
  * PCB's stripes. The part classifiers also see the (constant) reduction of an unseen part's zero vector: the part
  * cross-entropy is not masked by visibility (a simplification).
- * The trainer passes a learner's `forward` only the images, so the keypoints of a batch travel with its images
- * tensor ({@link withKeypoints}, a weak map keyed by the tensor object).
+ * The keypoints of a training batch are its `keypoints` field (`@reidfx/train`'s `SideInputs`, `[B, 51]`), which
+ * the trainer hands the learner's `forward` with the images.
  * @since 0.1.0
  */
 import type { FeatureMatrix } from "@reidfx/eval"
@@ -39,12 +39,20 @@ import {
 import type { ModelOutputs } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 
-const keypointsOfImages = new WeakMap<tf.Tensor, ReadonlyArray<ArrayLike<number>>>()
+/** The per-image keypoints (51 numbers each) as a batch's `[B, 51]` float32 `keypoints` tensor. */
+export const keypointsTensor = (keypoints: ReadonlyArray<ArrayLike<number>>): tf.Tensor2D => {
+  const data = new Float32Array(keypoints.length * 51)
+  keypoints.forEach((k, i) => {
+    if (k.length !== 51) throw new Error(`keypointsTensor: image ${i} has ${k.length} keypoint numbers, not 51`)
+    data.set(k, i * 51)
+  })
+  return tf.tensor2d(data, [keypoints.length, 51])
+}
 
-/** Attaches the per-image keypoints (51 numbers each) to a batch's images tensor; returns the tensor. */
-export const withKeypoints = <T extends tf.Tensor>(images: T, keypoints: ReadonlyArray<ArrayLike<number>>): T => {
-  keypointsOfImages.set(images, keypoints)
-  return images
+/** The rows of a `[B, 51]` keypoints tensor, one per image (views of one read of its values). */
+export const keypointRows = (keypoints: tf.Tensor2D): ReadonlyArray<Float32Array> => {
+  const data = keypoints.dataSync() as Float32Array
+  return Array.from({ length: keypoints.shape[0] }, (_, i) => data.subarray(i * 51, (i + 1) * 51))
 }
 
 /** The outputs of the pose model: the ReID head's, `features` the fused descriptor, `localFeatures` the `u_p`. */
@@ -114,8 +122,13 @@ export const poseForward = (model: TrainableModel, options: { readonly margin: n
     if (v === undefined) throw new Error(`poseForward: the model has no parameter named ${name}`)
     return v
   }
-  return (images: tf.Tensor4D, training: boolean, keypoints = keypointsOfImages.get(images)): PoseOutputs => {
-    if (keypoints === undefined) throw new Error("poseForward: no keypoints attached to the images (withKeypoints)")
+  return (
+    images: tf.Tensor4D,
+    training: boolean,
+    batchKeypoints: ReadonlyArray<ArrayLike<number>> | tf.Tensor2D | undefined
+  ): PoseOutputs => {
+    if (batchKeypoints === undefined) throw new Error("poseForward: the batch has no keypoints (its `keypoints` field)")
+    const keypoints = batchKeypoints instanceof tf.Tensor ? keypointRows(batchKeypoints) : batchKeypoints
     const ctx: ForwardContext = {
       get,
       training,

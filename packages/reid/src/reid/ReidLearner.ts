@@ -45,7 +45,6 @@ import { Dataset, type Item } from "@reidfx/data"
 import { botTerms } from "../Strategy.ts"
 import * as Catalogs from "../Catalogs.ts"
 import * as ReidMethods from "../ReidMethods.ts"
-import type * as Aka from "./Aka.ts"
 import * as SamplerCatalog from "../SamplerCatalog.ts"
 import * as TermCatalog from "../TermCatalog.ts"
 import type * as ObjectiveTerm from "../terms/ObjectiveTerm.ts"
@@ -58,8 +57,15 @@ type Learner = Learners.Learner
 type LearnerError = Learners.LearnerError
 type Metrics = MetricsModule.Metrics
 /** The learner's service, typed by this recipe's protocol, method and term (erased by `Learner.typed` in {@link layer}). */
-type LearnerService = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec, Backend.Backend>
-type TrainInput = Learners.TrainInput<unknown, unknown, Protocol, MethodSpec, TermSpec>
+type LearnerService = Learners.TypedLearnerService<
+  ReidModel,
+  ReidFrozenModel,
+  Protocol,
+  MethodSpec,
+  TermSpec,
+  Backend.Backend
+>
+type TrainInput = Learners.TrainInput<ReidModel, ReidFrozenModel, Protocol, MethodSpec, TermSpec>
 
 /** What a model handle holds (mutable: the network is replaced when its classifier grows). */
 export interface ReidModel {
@@ -72,32 +78,52 @@ export interface ReidModel {
    * knowledge graph), by term name. The learner only creates, trains, freezes and saves them through the entry.
    */
   readonly states: ReadonlyArray<TermState>
-  /** @deprecated AKA's knowledge graph: `stateOf(model, "aka")` (kept for earlier callers). */
-  readonly graph?: Aka.KnowledgeGraph | undefined
   /** The exemplar memory and regulariser state of a rehearsal / EWC / MAS / SI method. */
   readonly baselines?: Baselines.BaselineState | undefined
   /** The scope owning the current network (closed when the network is replaced, or with the handle). */
   scope: Scope.Closeable
 }
 
-/** The state of one term of a method (see `ObjectiveTerm.State`). */
-export interface TermState {
-  readonly entry: ObjectiveTerm.Any
+/**
+ * The state of one term of a method (see `ObjectiveTerm.State`): the entry and its state, of the entry's state
+ * type `S` (a list of them holds every term's, `S` erased; {@link stateOf} gets it back by the entry).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a list holds the states of every term type
+export interface TermState<S = any> {
+  // biome-ignore lint/suspicious/noExplicitAny: the entry's options and frozen state are of any type
+  readonly entry: ObjectiveTerm.ObjectiveTerm<string, any, S, any>
   readonly spec: TermSpec
-  readonly value: unknown
+  readonly value: S
 }
 
 /** What a frozen model handle holds: the frozen network, and the frozen states of its terms (by term name). */
 export interface ReidFrozenModel {
   readonly model: Model.FrozenModel
   readonly states: ReadonlyMap<string, unknown>
-  /** @deprecated the frozen vertices of AKA's graph: `states.get("aka")` (kept for earlier callers). */
-  readonly vertices?: tf.Tensor2D | undefined
 }
 
-/** The state of the term `name` of a model (e.g. `"aka"`: AKA's knowledge graph), if its method has one. */
-export const stateOf = (model: ReidModel, name: string): unknown =>
-  model.states.find((s) => s.entry.name === name)?.value
+/** The key of this learner's model handles (`Learner.handleValue(handle, ReidModelKey)`: see {@link modelOf}). */
+export const ReidModelKey = Learners.handleKey<ReidModel>("ReidModel")
+
+/** The key of this learner's frozen model handles (see {@link frozenOf}). */
+export const ReidFrozenModelKey = Learners.handleKey<ReidFrozenModel>("ReidFrozenModel")
+
+/** The model of a handle this learner made (e.g. a custom stage's `context.model`), typed; another learner's is a defect. */
+export const modelOf = (handle: Learners.ModelHandle): ReidModel => Learners.handleValue(handle, ReidModelKey)
+
+/** The frozen model of a handle this learner made (a custom stage's `context.oldModel`), typed. */
+export const frozenOf = (handle: Learners.FrozenModelHandle): ReidFrozenModel =>
+  Learners.handleValue(handle, ReidFrozenModelKey)
+
+/**
+ * The state of a term of a model, typed by the term's entry (e.g. `stateOf(model, akaTerm)`: AKA's knowledge
+ * graph), if its method has one.
+ */
+export const stateOf = <S>(
+  model: ReidModel,
+  // biome-ignore lint/suspicious/noExplicitAny: any options and frozen state
+  entry: ObjectiveTerm.ObjectiveTerm<string, any, S, any>
+): S | undefined => model.states.find((s) => s.entry.name === entry.name)?.value
 
 /** The `@reidfx/model` config of a protocol's model spec with `classes` identities. */
 export const modelConfig = (protocol: Protocol, classes: number): typeof ModelConfig.ModelConfig.Encoded => {
@@ -121,7 +147,7 @@ const fail = (operation: string) => (cause: unknown) => new LearnerError({ opera
  * logits cut to the old classes). `states` are the terms' states (by term name; see `ObjectiveTerm.State`).
  */
 export const objectiveFor = (
-  terms: ReadonlyArray<TermSpec>,
+  terms: ReadonlyArray<TermSpec | ObjectiveTerm.AnySpec>,
   states: ReadonlyMap<string, unknown> | undefined,
   old: Option.Option<{ readonly model: ReidFrozenModel; readonly oldClasses: number }>,
   context: Catalog.Context = {},
@@ -382,7 +408,6 @@ interface FitInput {
 export const make = (protocol: Protocol, options: Options = {}): LearnerService => {
   const cache = ImageCache.make(options.cacheBytes ?? 512 * 1024 * 1024)
   const { height, width } = protocol.training
-  const reidModelOf = (handle: { readonly value: unknown }) => handle.value as ReidModel
 
   const fit = (input: FitInput) =>
     Effect.gen(function* () {
@@ -528,7 +553,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       Effect.gen(function* () {
         const payload = (yield* TaskData.read(input.data, "train")) as TrainPayload
         const taskItems = yield* payload.data.train.pipe(Effect.mapError(fail("read task data")))
-        const handle = reidModelOf(input.model)
+        const handle = input.model.value
         // the classifier grows by this task's new identities (no class of a later task)
         yield* grow(handle, payload.oldClasses + new Set(taskItems.map((i) => i.id)).size)
         const { baselines, states, model } = handle
@@ -542,7 +567,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
               )
         const named = model.trainableVariables.map((variable) => ({ name: model.nameOf(variable), variable }))
         const old = Option.map(input.oldModel, (f) => ({
-          model: f.value as ReidFrozenModel,
+          model: f.value,
           oldClasses: payload.oldClasses
         }))
         const context = { classes: handle.classes, dimension: model.featureDim }
@@ -747,8 +772,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
           states.push({ entry, spec, value })
         }
         const baselines = Baselines.isBaseline(method) ? yield* Baselines.make(method) : undefined
-        const graph = states.find((s) => s.entry.name === "aka")?.value as Aka.KnowledgeGraph | undefined
-        const handle: ReidModel = { model, classes, states, baselines, scope, graph }
+        const handle: ReidModel = { model, classes, states, baselines, scope }
         yield* Effect.addFinalizer(() => Scope.close(handle.scope, Exit.void))
         const k = Pretraining.key(p)
         if (k !== undefined) {
@@ -763,25 +787,21 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
         // weights the protocol names are applied last: they override the shared pretraining
         if (p.model.weights !== undefined)
           yield* WeightsInit.apply(handle.model, p.model.weights).pipe(Effect.mapError(fail("import weights")))
-        return { _tag: "ModelHandle" as const, value: handle }
+        return Learners.modelHandle(handle, ReidModelKey)
       }),
     train,
     snapshot: (handle) =>
       Effect.gen(function* () {
-        const { model, states } = reidModelOf(handle)
+        const { model, states } = handle.value
         const frozen = yield* model.snapshot
         const frozenStates = new Map<string, unknown>()
         for (const s of states) frozenStates.set(s.entry.name, yield* s.entry.state!.freeze(s.value))
-        const vertices = frozenStates.get("aka") as tf.Tensor2D | undefined
-        return {
-          _tag: "FrozenModelHandle" as const,
-          value: { model: frozen, states: frozenStates, vertices } satisfies ReidFrozenModel
-        }
+        return Learners.frozenHandle<ReidFrozenModel>({ model: frozen, states: frozenStates }, ReidFrozenModelKey)
       }),
     evaluate: ({ protocol: p, method, model: handle, data }) =>
       Effect.gen(function* () {
         const set = data as TestPayload
-        const { model } = reidModelOf(handle)
+        const { model } = handle.value
         const setting = EvaluationSetting.resolve(p.evaluation)
         const opts = {
           height,
@@ -812,7 +832,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }).pipe(Effect.catchDefect((cause) => Effect.fail(new LearnerError({ operation: "evaluate", cause })))),
     save: (handle, directory) =>
       Effect.gen(function* () {
-        const { model, states, baselines } = reidModelOf(handle)
+        const { model, states, baselines } = handle.value
         yield* Weights.save(model, path.join(directory, "model")).pipe(Effect.mapError(fail("save model")))
         if (baselines !== undefined)
           yield* BaselinePersistence.save(baselines, path.join(directory, "baselines"), { height, width }).pipe(
@@ -826,7 +846,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
       }),
     load: (handle, directory) =>
       Effect.gen(function* () {
-        const h = reidModelOf(handle)
+        const h = handle.value
         // rehearsal / EWC / MAS / SI: the exemplar memory and the regulariser's state, saved as data by `save`
         if (h.baselines !== undefined)
           yield* BaselinePersistence.load(h.baselines, path.join(directory, "baselines")).pipe(
@@ -863,7 +883,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
 }
 
 /** The learner's service as this recipe types it, its `Backend` provided (`Learner.typed` erases it for the engine). */
-export type Service = Learners.TypedLearnerService<unknown, unknown, Protocol, MethodSpec, TermSpec>
+export type Service = Learners.TypedLearnerService<ReidModel, ReidFrozenModel, Protocol, MethodSpec, TermSpec>
 
 /**
  * The learner of a protocol as a layer, with the methods it trains (`ReidMethods`). Its models live on the

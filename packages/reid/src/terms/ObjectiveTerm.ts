@@ -69,6 +69,23 @@ export type Spec<Name extends string, Fields extends Schema.Struct.Fields> = {
   readonly weight: number
 } & Schema.Struct.Type<Fields>
 
+/**
+ * The spec of an entry's term, from its type: `SpecOf<typeof focal>` is `{ loss: "focal", weight: number, gamma:
+ * number }`. Over a union of entries, the union of their specs (`Protocol.TermSpecOf` types a catalog's terms).
+ * @category models
+ */
+export type SpecOf<E> =
+  E extends ObjectiveTerm<infer Name, infer Fields, infer _S, infer _F> ? Spec<Name, Fields> : never
+
+/**
+ * The spec of an entry's term as a protocol writes it (options with defaults and `weight` may be left out):
+ * `InputOf<typeof focal>` is `{ loss: "focal", weight?: number, gamma?: number }`. @category models
+ */
+export type InputOf<E> =
+  E extends ObjectiveTerm<infer Name, infer Fields, infer _S, infer _F>
+    ? ReturnType<typeof specSchema<Name, Fields>>["Encoded"]
+    : never
+
 /** The spec of a term of any catalog, a user's included (`Protocol.TermSpec` types the built-in ones). @category models */
 export interface AnySpec {
   readonly loss: string

@@ -17,8 +17,8 @@ export interface ConfigIssue {
   readonly message: string
 }
 
-/** The fields whose literal value selects a union member (`{ kind: train }`, `{ loss: lwf }`). */
-export const discriminants = ["kind", "loss"] as const
+/** The fields whose literal value selects a union member (`{ kind: train }`, `{ loss: lwf }`, `{ use: ewc }`). */
+export const discriminants = ["kind", "loss", "use"] as const
 
 /** A key path as written in messages: `data.world.cameras`, `methods[2].terms`, `(root)`. */
 export const showPath = (path: ReadonlyArray<PropertyKey>): string =>
@@ -75,23 +75,107 @@ const literalOf = (node: SchemaAST.AST, key: string): ReadonlyArray<string> => {
   return p === undefined ? [] : literalsOf(p.type)
 }
 
-/**
- * The keys allowed in the object at `path` of `input`: those of the object nodes there, narrowed to the union
- * members whose discriminant (`kind`, `loss`) the object declares.
- */
-export const keysAt = (ast: SchemaAST.AST, input: unknown, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> => {
-  const value = valueAt(input, path)
-  let nodes = nodesAt(ast, path).filter((n) => n._tag === "Objects")
+/** The object nodes of `nodes` a value selects by its discriminants (all of them when it declares none that match). */
+const narrowed = (nodes: ReadonlyArray<SchemaAST.AST>, value: unknown): ReadonlyArray<SchemaAST.AST> => {
+  let objects = nodes.filter((n) => n._tag === "Objects")
   for (const d of discriminants) {
     const tag = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[d] : undefined
     if (tag !== undefined) {
-      const matching = nodes.filter((n) => literalOf(n, d).includes(String(tag)))
-      if (matching.length > 0) nodes = matching
+      const matching = objects.filter((n) => literalOf(n, d).includes(String(tag)))
+      if (matching.length > 0) objects = matching
     }
   }
-  return [
-    ...new Set(nodes.flatMap((n) => (n._tag === "Objects" ? n.propertySignatures.map((s) => String(s.name)) : [])))
-  ]
+  return objects
+}
+
+/**
+ * The object nodes the object at `path` of `input` is decoded by, narrowed at every level of the path to the
+ * union members whose discriminant (`kind`, `loss`, `use`) the input declares there (so the options of
+ * `{ use: ewc, options }` are EWC's, not every strategy's).
+ */
+const objectsAt = (
+  ast: SchemaAST.AST,
+  input: unknown,
+  path: ReadonlyArray<PropertyKey>
+): ReadonlyArray<SchemaAST.AST> => {
+  let current = narrowed(nodesAt(ast, []), input)
+  for (let i = 0; i < path.length; i++) {
+    const parents = current
+    current = parents.flatMap((parent) => nodesAt(parent, [path[i]!]))
+    const value = valueAt(input, path.slice(0, i + 1))
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) current = narrowed(current, value)
+    else if (i < path.length - 1) current = current.filter((n) => n._tag === "Arrays" || n._tag === "Objects")
+  }
+  return current.filter((n) => n._tag === "Objects")
+}
+
+/**
+ * The keys allowed in the object at `path` of `input`: those of the object nodes there, narrowed to the union
+ * members whose discriminant (`kind`, `loss`, `use`) the object, and each object above it, declares.
+ */
+export const keysAt = (ast: SchemaAST.AST, input: unknown, path: ReadonlyArray<PropertyKey>): ReadonlyArray<string> =>
+  keysOf(objectsAt(ast, input, path))
+
+const keysOf = (nodes: ReadonlyArray<SchemaAST.AST>): ReadonlyArray<string> => [
+  ...new Set(nodes.flatMap((n) => (n._tag === "Objects" ? n.propertySignatures.map((s) => String(s.name)) : [])))
+]
+
+/** The keys some node of `nodes` requires. */
+const requiredKeysOf = (nodes: ReadonlyArray<SchemaAST.AST>): ReadonlyArray<string> =>
+  nodes.flatMap((n) =>
+    n._tag === "Objects"
+      ? n.propertySignatures.filter((s) => s.type.context?.isOptional !== true).map((s) => String(s.name))
+      : []
+  )
+
+/**
+ * A discriminant no member accepts, on the object at `path` or an object above it (the shallowest): `use must be
+ * one of "joint", ..., got "nope"`, which replaces every issue under that object (the members it did not select).
+ */
+const badDiscriminantAbove = (
+  ast: SchemaAST.AST,
+  input: unknown,
+  path: ReadonlyArray<PropertyKey>
+): ConfigIssue | undefined => {
+  for (let n = 0; n <= path.length; n++) {
+    const at = path.slice(0, n)
+    const value = valueAt(input, at)
+    if (value === null || typeof value !== "object" || Array.isArray(value)) continue
+    for (const d of discriminants) {
+      const got = (value as Record<string, unknown>)[d]
+      if (got === undefined) continue
+      const tags = [...new Set(objectsAt(ast, input, at).flatMap((o) => literalOf(o, d)))]
+      if (tags.length > 0 && !tags.includes(String(got)))
+        return {
+          path: showPath([...at, d]),
+          message: `${d} must be one of ${tags.map((t) => `"${t}"`).join(", ")}, got ${shown(got)}`
+        }
+    }
+  }
+  return undefined
+}
+
+/**
+ * Whether an issue comes from a union member the input did not select: the object holding the key declares a
+ * discriminant, and the issue is an unknown key that the selected members allow, or a missing key none of them
+ * requires (e.g. `{ use: ewc }` also fails the union's method-declaration member, which has no `use`).
+ */
+const fromUnselectedMember = (
+  ast: SchemaAST.AST,
+  input: unknown,
+  issue: { readonly path: ReadonlyArray<PropertyKey>; readonly message: string }
+): boolean => {
+  if (issue.path.length === 0) return false
+  const parent = issue.path.slice(0, -1)
+  const key = String(issue.path[issue.path.length - 1])
+  const value = valueAt(input, parent)
+  if (value === null || typeof value !== "object") return false
+  if (!discriminants.some((d) => (value as Record<string, unknown>)[d] !== undefined)) return false
+  const nodes = objectsAt(ast, input, parent)
+  if (nodes.length === 0) return false
+  if (issue.message.startsWith("Expected no excess property")) return keysOf(nodes).includes(key)
+  if (issue.message === "Missing key") return !requiredKeysOf(nodes).includes(key)
+  return false
 }
 
 /** The values a discriminant may take in the object at `path` (one per union member; empty if it is not a tagged union). */
@@ -152,14 +236,14 @@ export const explainAll = (
 ): ReadonlyArray<ConfigIssue> => {
   const seen = new Set<string>()
   return formatter(issue)
-    .issues.map((i) =>
-      explain(ast, input, {
-        path: (i.path ?? []).map((p) =>
-          typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : (p as PropertyKey)
-        ),
-        message: i.message
-      })
-    )
+    .issues.map((i) => ({
+      path: (i.path ?? []).map((p) =>
+        typeof p === "object" && p !== null && "key" in p ? (p as { key: PropertyKey }).key : (p as PropertyKey)
+      ),
+      message: i.message
+    }))
+    .filter((i) => !fromUnselectedMember(ast, input, i))
+    .map((i) => badDiscriminantAbove(ast, input, i.path.slice(0, -1)) ?? explain(ast, input, i))
     .filter((i) => {
       const key = `${i.path}\u0000${i.message}`
       if (seen.has(key)) return false
