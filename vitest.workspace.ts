@@ -17,6 +17,7 @@ const packages = [
   "model",
   "train",
   "distill",
+  "chart",
   "continual",
   "reid",
   "video",

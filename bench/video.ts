@@ -1,5 +1,5 @@
 /**
- * Benchmarks of `@reidfx/video` with the model of the shipped `protocols/mdkt-synthetic.yaml` (64x32 frames,
+ * Benchmarks of `@reidfx/video` (and `@reidfx/reid`'s MDKT training step) with the model of the shipped `protocols/mdkt-synthetic.yaml` (64x32 frames,
  * reference net 8-16-32-64, one block per stage, P = 8 x K = 4 clips per batch):
  *
  * - one training step of stage 1 (teacher alone, 4-frame clips) and of stage 2 in each teacher mode (mutual,
@@ -9,16 +9,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { Rng } from "@reidfx/tensor"
-import {
-  ClipData,
-  MdktObjective,
-  MdktProtocolFile,
-  MdktTraining,
-  TemporalPooling,
-  VideoEvaluation,
-  VideoModel,
-  VideoWorld
-} from "@reidfx/video"
+import { MdktObjective, MdktProtocolFile, MdktTraining } from "@reidfx/reid"
+import { ClipData, TemporalPooling, VideoEvaluation, VideoModel, VideoWorld } from "@reidfx/video"
 import { Effect } from "effect"
 import type { BenchRow } from "./run.ts"
 

@@ -1,5 +1,5 @@
 /**
- * MDKT, image-to-video ReID by mutual discriminative knowledge transfer (`@reidfx/video`), from a protocol file:
+ * MDKT, image-to-video ReID by mutual discriminative knowledge transfer (`@reidfx/reid`'s `Mdkt`, on `@reidfx/video`'s clip models), from a protocol file:
  * stage 1 trains a video teacher on 4-frame clips, stage 2 trains teacher and a 1-frame student together for each
  * row of the seed's Table 1 (which loss terms) and Table 2 (frozen teacher / without mutual / with mutual), then
  * prints both tables (I2V and V2V CMC-1 and mAP) and writes `results.json`, `report.md` and `report.html`.
@@ -15,7 +15,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Backend } from "@reidfx/tensor"
-import { Mdkt, MdktProtocolFile } from "@reidfx/video"
+import { Mdkt, MdktProtocolFile } from "@reidfx/reid"
 import { Effect } from "effect"
 
 const smoke = process.env["REIDFX_SMOKE"] === "1"

@@ -1,6 +1,6 @@
 /**
  * The protocol kinds `reidfx run` knows (`@reidfx/continual`'s `ProtocolKind` registry): `lifelong` (the default
- * of a file without a `kind` field; `@reidfx/reid`), `mdkt` (`@reidfx/video`) and `parts` (AlignedReID and PCB on
+ * of a file without a `kind` field; `@reidfx/reid`), `mdkt` (`@reidfx/reid`'s `Mdkt`) and `parts` (AlignedReID and PCB on
  * the synthetic world; `@reidfx/reid`'s `PartModels`). A file's declared `kind`
  * picks the entry; the entry decodes the file with its Schema and runs it on the shared run engine (run folder,
  * resume after the last completed stage, atomic writes, the `Progress` service). Adding a kind is one entry here.
@@ -8,8 +8,7 @@
  */
 import { Progress, ProtocolKind, type Runner, Table } from "@reidfx/continual"
 import { type Backend, RunFolder } from "@reidfx/tensor"
-import { Mdkt } from "@reidfx/video"
-import { DataRoots, Lifelong, PartModels, Protocol, ProtocolFile } from "@reidfx/reid"
+import { DataRoots, Lifelong, Mdkt, PartModels, Protocol, ProtocolFile } from "@reidfx/reid"
 import { Console, Effect, References } from "effect"
 import { existsSync } from "node:fs"
 import * as path from "node:path"

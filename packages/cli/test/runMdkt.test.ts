@@ -23,7 +23,7 @@ const file = join(dir, "mdkt.yaml")
 writeFileSync(file, YAML.stringify(tiny))
 
 describe("reidfx run (kind: mdkt)", () => {
-  it.effect("dispatches an MDKT protocol file to @reidfx/video and writes its reports; --mlflow logs it", () =>
+  it.effect("dispatches an MDKT protocol file to @reidfx/reid's Mdkt and writes its reports; --mlflow logs it", () =>
     Effect.gen(function* () {
       const out = join(dir, "out")
       const mlruns = join(dir, "mlruns")

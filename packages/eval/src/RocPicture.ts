@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { Effect } from "effect"
-import * as Chart from "./Chart.ts"
+import { Chart } from "@reidfx/chart"
 import type { Roc } from "./Verification.ts"
 
 /** The smallest FAR the picture shows; smaller ones are drawn at it. @category pictures @since 0.1.0 */

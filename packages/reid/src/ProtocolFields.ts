@@ -1,6 +1,6 @@
 /**
  * The field schemas protocols are written with: `@reidfx/tensor`'s `ConfigFields`, the one module every config
- * dialect (this package's `Protocol` and `RunConfig`, `@reidfx/video`'s `MdktProtocol`) uses,
+ * dialect (this package's `Protocol`, `RunConfig` and `MdktProtocol`) uses,
  * re-exported under the names this package has always used.
  * @since 0.1.0
  */

@@ -2,7 +2,9 @@
  * @reidfx/reid: the ReID recipes on the reidfx engines. The lifelong ReID protocol (its vocabulary derived from
  * the catalogs of terms, strategies and samplers), the methods of the DwoPP paper and the later baselines as
  * strategies, the benchmark and learner that run a protocol on `@reidfx/continual`'s engine, the demo, and the
- * strong baseline (`reidfx train`) with its run configuration, on `@reidfx/train`'s trainer.
+ * strong baseline (`reidfx train`) with its run configuration, on `@reidfx/train`'s trainer; and the MDKT
+ * application (`mdkt/`: image-to-video ReID by mutual discriminative knowledge transfer on `@reidfx/video`'s clip
+ * models, its protocol, runner, ablation tables and reports; moved here from `@reidfx/video`).
  * @since 0.1.0
  */
 export * from "./errors.ts"
@@ -27,6 +29,16 @@ export * as ReidBenchmark from "./reid/ReidBenchmark.ts"
 export * as ReidLearner from "./reid/ReidLearner.ts"
 export * as Demo from "./Demo.ts"
 export * as QuickDemo from "./QuickDemo.ts"
+export * from "./mdkt/errors.ts"
+export * as AblationTable from "./mdkt/AblationTable.ts"
+export * as Mdkt from "./mdkt/Mdkt.ts"
+export * as MdktObjective from "./mdkt/MdktObjective.ts"
+export * as MdktProtocol from "./mdkt/MdktProtocol.ts"
+export * as MdktProtocolFile from "./mdkt/MdktProtocolFile.ts"
+export * as MdktReport from "./mdkt/MdktReport.ts"
+export * as MdktRunner from "./mdkt/MdktRunner.ts"
+export type { ConfigurationResult, MdktRun, SeedResult } from "./mdkt/MdktRunner.ts"
+export * as MdktTraining from "./mdkt/MdktTraining.ts"
 export * as RunConfig from "./RunConfig.ts"
 export * as DatasetConfig from "./baseline/DatasetConfig.ts"
 export * as Evaluate from "./baseline/Evaluate.ts"

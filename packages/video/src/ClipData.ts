@@ -18,7 +18,11 @@
  */
 import { Dataset } from "@reidfx/data"
 import type { RandomStream } from "@reidfx/tensor"
-import type { FrameSampling } from "./MdktProtocol.ts"
+import { Schema } from "effect"
+
+/** How T frames are picked from a tracklet (the module table; a config file's `sampling`). @category models @since 0.1.0 */
+export const FrameSampling = Schema.Literals(["restrictedRandom", "random", "evenly", "first"])
+export type FrameSampling = typeof FrameSampling.Type
 
 /**
  * A frame of a video dataset: the structural shape of `@reidfx/data`'s `Item` that this module reads (so any

@@ -1,6 +1,6 @@
 /**
- * Video datasets on disk for the MDKT runner: the tracklets of MARS, DukeMTMC-VideoReID and VeRi-776 (read by
- * `@reidfx/data`'s readers), their frames decoded and resized once by the data package's image pipeline (sharp,
+ * Video datasets on disk (read for `@reidfx/reid`'s MDKT application): the tracklets of MARS, DukeMTMC-VideoReID
+ * and VeRi-776 (read by `@reidfx/data`'s readers), their frames decoded and resized once by the data package's image pipeline (sharp,
  * bilinear, `fit: fill`: torchreid's `Resize((h, w))`) into its byte-budgeted `ImageCache`, and a
  * {@link FrameLoader} that serves them (ImageNet normalisation and flip on the fly) to the same clip sampling,
  * training and evaluation code as the synthetic world.
@@ -18,15 +18,13 @@
  * the world's name so a result always says on which frames it was obtained.
  * @since 0.1.0
  */
-import { Decode, ImageCache, type RgbImage } from "@reidfx/data"
-import { DataRoots } from "@reidfx/reid"
+import { DataFolder, Decode, ImageCache, type RgbImage } from "@reidfx/data"
 import { Effect, Option } from "effect"
 import type { FrameLoader, Item, Tracklet } from "./ClipData.ts"
 import { trackletsOf } from "./ClipData.ts"
-import { MdktProtocolInvalid } from "./errors.ts"
-import type { VideoLayoutDataset } from "./MdktProtocol.ts"
+import { VideoDataInvalid } from "./errors.ts"
 import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
-import type { VideoSplits } from "./VideoWorld.ts"
+import type { VideoLayoutDataset, VideoSplits } from "./VideoWorld.ts"
 
 /** The default frame budget: 1 GiB of decoded frames. @category models @since 0.1.0 */
 export const defaultCacheMegabytes = 1024
@@ -46,28 +44,28 @@ const what = (w: VideoLayoutDataset) => `data.world (${w.layout} at ${w.root})`
 
 /**
  * Reads the tracklets of a dataset on disk (see the module table). A missing folder or a malformed info file is
- * an {@link MdktProtocolInvalid} whose detail is the reader's message (it shows the expected layout).
+ * an {@link VideoDataInvalid} whose detail is the reader's message (it shows the expected layout).
  * @category constructors
  * @since 0.1.0
  */
-export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<DatasetTracklets, MdktProtocolInvalid> =>
+export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<DatasetTracklets, VideoDataInvalid> =>
   Effect.gen(function* () {
-    // `$REIDFX_DATA` in the root is the folder of the datasets (see `@reidfx/continual`'s DataRoots)
+    // `$REIDFX_DATA` in the root is the folder of the datasets (`@reidfx/data`'s DataFolder)
     const data = Option.getOrUndefined(
-      yield* DataRoots.DataConfig.pipe(Effect.orElseSucceed(() => Option.none<string>()))
+      yield* DataFolder.DataConfig.pipe(Effect.orElseSucceed(() => Option.none<string>()))
     )
-    const root = DataRoots.expand(written.root, data)
+    const root = DataFolder.expand(written.root, data)
     if (root === undefined) {
-      return yield* new MdktProtocolInvalid({
+      return yield* new VideoDataInvalid({
         what: what(written),
-        detail: `${DataRoots.variable} is not set: set it to the folder that holds the datasets (export ${DataRoots.variable}=/path/to/datasets)`
+        detail: DataFolder.notSetMessage
       })
     }
     const world = { ...written, root }
     const entry = VideoLayoutCatalog.builtin.require(world.layout)
     const read = entry.read(world.root, world.minFrames === undefined ? {} : { minFrames: world.minFrames })
     const dataset = yield* read.pipe(
-      Effect.mapError((e) => new MdktProtocolInvalid({ what: what(world), detail: e.message }))
+      Effect.mapError((e) => new VideoDataInvalid({ what: what(world), detail: e.message }))
     )
     const skipped = Object.values(dataset.report?.skipped ?? {}).reduce((a, n) => a + n, 0)
     const splits = {
@@ -77,7 +75,7 @@ export const readTracklets = (written: VideoLayoutDataset): Effect.Effect<Datase
     }
     for (const split of ["train", "query", "gallery"] as const) {
       if (splits[split].length === 0) {
-        return yield* new MdktProtocolInvalid({
+        return yield* new VideoDataInvalid({
           what: what(world),
           detail: `the ${split} split has no tracklet; check the folder against the expected layout`
         })
@@ -196,7 +194,7 @@ export interface Preloaded {
 /**
  * Decodes every frame of the splits (after the cap that makes them fit `budgetBytes`, see the module doc) at
  * `height x width` with `@reidfx/data`'s `Decode.decode` (sharp), `concurrency` files at a time, into an
- * `ImageCache` of that budget, and returns the loader over it. A corrupt file is an {@link MdktProtocolInvalid}
+ * `ImageCache` of that budget, and returns the loader over it. A corrupt file is an {@link VideoDataInvalid}
  * naming it; a budget below one frame per tracklet is one saying how much is needed.
  * @category constructors
  * @since 0.1.0
@@ -211,7 +209,7 @@ export const preload = (
     readonly concurrency?: number
     readonly what?: string
   }
-): Effect.Effect<Preloaded, MdktProtocolInvalid> =>
+): Effect.Effect<Preloaded, VideoDataInvalid> =>
   Effect.gen(function* () {
     const { height, width, budgetBytes } = options
     const frameBytes = height * width * 3
@@ -224,7 +222,7 @@ export const preload = (
     const cap = Math.min(fitting, options.framesPerTracklet ?? Number.POSITIVE_INFINITY)
     if (cap < 1) {
       const needed = Math.ceil((all.length * frameBytes) / 2 ** 20)
-      return yield* new MdktProtocolInvalid({
+      return yield* new VideoDataInvalid({
         what: options.what ?? "frames",
         detail: `${all.length} tracklets at ${height}x${width} need at least ${needed} MB for one frame each; raise data.world.cacheMegabytes (now ${Math.floor(budgetBytes / 2 ** 20)}) or lower data.height / data.width`
       })
@@ -242,7 +240,7 @@ export const preload = (
       ([key, item]) =>
         (item.source._tag === "File"
           ? Decode.decode(item.source.path, height, width).pipe(
-              Effect.mapError((e) => new MdktProtocolInvalid({ what: options.what ?? "frames", detail: e.message }))
+              Effect.mapError((e) => new VideoDataInvalid({ what: options.what ?? "frames", detail: e.message }))
             )
           : Effect.succeed<RgbImage>(item.source.render(height, width))
         ).pipe(Effect.map((image) => cache.set(key, image))),
@@ -250,7 +248,7 @@ export const preload = (
     )
     const stats = cache.stats()
     if (stats.evictions > 0) {
-      return yield* new MdktProtocolInvalid({
+      return yield* new VideoDataInvalid({
         what: options.what ?? "frames",
         detail: `the frame cache evicted ${stats.evictions} frames; raise data.world.cacheMegabytes`
       })

@@ -26,10 +26,24 @@
  */
 import * as tf from "@tensorflow/tfjs-core"
 import { imageToVideo, type RankingResult, videoToVideo } from "@reidfx/eval"
-import { RandomStream } from "@reidfx/tensor"
+import { ConfigFields, RandomStream } from "@reidfx/tensor"
+import { Schema } from "effect"
 import { frameIndices, type FrameLoader, type Tracklet } from "./ClipData.ts"
-import type { EvaluationSpec } from "./MdktProtocol.ts"
 import type { VideoModelBase } from "./VideoModel.ts"
+
+const { NonNegativeInt, PositiveInt, withDefault } = ConfigFields
+
+/** Evaluation: I2V (one query frame vs gallery tracklets) and V2V (tracklet vs tracklet); CMC-1/5/10, mAP, mINP (an MDKT protocol's `evaluation`). @category models @since 0.1.0 */
+export const EvaluationSpec = Schema.Struct({
+  /** Frames of each tracklet pooled into its embedding (0: all). */
+  frames: withDefault(NonNegativeInt, 0),
+  /** Which frame of a query tracklet is the I2V query image. */
+  queryFrame: withDefault(Schema.Literals(["first", "middle"]), "first"),
+  /** Also evaluate the teacher (V2V and I2V). */
+  teacher: withDefault(Schema.Boolean, true),
+  batchSize: withDefault(PositiveInt, 64)
+})
+export type EvaluationSpec = typeof EvaluationSpec.Type
 
 /** Retrieval scores in percent. @category models @since 0.1.0 */
 export interface RetrievalScores {

@@ -7,7 +7,7 @@
  * | `dukeMTMCVideoReID` (also `dukemtmcVideoReid`) | `Readers.dukeMTMCVideoReID(root)` | `<split>/<identity>/<tracklet>/` | as given |
  * | `veri776` | `Readers.veri776(root)` then `Dataset.groupTracklets` | one vehicle's images in one camera, by name | as given (top-1 / top-5 / mAP) |
  *
- * `MdktProtocol.VideoLayoutDataset.layout` is derived from it; a program adds a layout with `builtin.with(entry)`.
+ * `VideoWorld.VideoLayoutDataset.layout` is derived from it; a program adds a layout with `builtin.with(entry)`.
  * @since 0.3.0
  */
 import { Dataset, Readers } from "@reidfx/data"

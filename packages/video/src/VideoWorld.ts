@@ -1,7 +1,8 @@
 /**
- * The tracklets of a protocol's world: the train, query and gallery tracklets of `@reidfx/data`'s synthetic
+ * The video world of a config file (its Schema: {@link DataSpec}, the `data` section of an MDKT protocol) and its
+ * tracklets: the train, query and gallery tracklets of `@reidfx/data`'s synthetic
  * video world (people or vehicles walking / driving past several cameras, with motion and per-frame variation),
- * rendered on demand at the protocol's size, or of a video dataset on disk (MARS, DukeMTMC-VideoReID, VeRi-776;
+ * rendered on demand at the configured size, or of a video dataset on disk (MARS, DukeMTMC-VideoReID, VeRi-776;
  * see `DatasetFrames`), decoded once into a memory budget.
  *
  * Splits follow MARS: train and test identities are disjoint; for a test identity, the first tracklet of each
@@ -10,12 +11,67 @@
  * @since 0.1.0
  */
 import { Synthetic } from "@reidfx/data"
-import type { InvalidOption } from "@reidfx/tensor"
-import { Effect } from "effect"
+import { ConfigFields, type InvalidOption } from "@reidfx/tensor"
+import { Effect, Schema } from "effect"
 import { type FrameLoader, trackletsOf, type Tracklet } from "./ClipData.ts"
 import * as DatasetFrames from "./DatasetFrames.ts"
-import type { MdktProtocolInvalid } from "./errors.ts"
-import type { DataSpec } from "./MdktProtocol.ts"
+import type { VideoDataInvalid } from "./errors.ts"
+import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
+
+const { Positive, PositiveInt, Probability, withDefault } = ConfigFields
+
+/**
+ * The built-in synthetic video world of `@reidfx/data`: tracklets of people (or vehicles) walking (driving)
+ * through several cameras. Train and test identities are disjoint. @category models @since 0.1.0
+ */
+export const SyntheticVideoWorld = Schema.Struct({
+  kind: Schema.Literal("synthetic"),
+  objects: Synthetic.WorldFields.fields.objects,
+  trainIdentities: withDefault(PositiveInt, 48),
+  testIdentities: withDefault(PositiveInt, 48),
+  /** 2 to 9, as the world (`@reidfx/data` `Synthetic.WorldFields`, the one schema of the world's fields). */
+  cameras: Synthetic.WorldFields.fields.cameras,
+  /** Cameras that see each identity (default: min(cameras, 3)). */
+  camerasPerIdentity: Synthetic.WorldFields.fields.camerasPerIdentity,
+  /** Tracklets of each identity per camera (with 2 or more, each camera of a test identity gives a query). */
+  trackletsPerCamera: withDefault(PositiveInt, 2),
+  /** Frames of each tracklet. */
+  frames: withDefault(PositiveInt, 8),
+  /** Difficulty preset of the world (see `@reidfx/data`'s `Difficulty`). */
+  difficulty: Synthetic.WorldFields.fields.difficulty,
+  /** The world's own seed (fixed across the protocol's seeds, which vary initialisation and sampling). */
+  seed: Synthetic.WorldFields.fields.seed
+})
+export type SyntheticVideoWorld = typeof SyntheticVideoWorld.Type
+
+/** A video dataset on disk, read by `@reidfx/data`'s readers. @category models @since 0.1.0 */
+export const VideoLayoutDataset = Schema.Struct({
+  kind: Schema.Literal("layout"),
+  /** A name of `VideoLayoutCatalog` (`mars`, `dukeMTMCVideoReID`, `veri776`; older spellings accepted). */
+  layout: VideoLayoutCatalog.LayoutName,
+  root: Schema.NonEmptyString,
+  /** Memory for the decoded frames (8-bit RGB at data.height x data.width), in MiB (default 1024; see `DatasetFrames`). */
+  cacheMegabytes: Schema.optionalKey(Positive),
+  /** Keep at most this many evenly spaced frames of each tracklet (default: all that fit the budget). */
+  framesPerTracklet: Schema.optionalKey(PositiveInt),
+  /** MARS: drop tracklets shorter than this (torchreid's `min_seq_len`). */
+  minFrames: Schema.optionalKey(PositiveInt)
+})
+export type VideoLayoutDataset = typeof VideoLayoutDataset.Type
+
+/** Where the tracklets come from. @category models @since 0.1.0 */
+export const VideoWorld = Schema.Union([SyntheticVideoWorld, VideoLayoutDataset])
+export type VideoWorld = typeof VideoWorld.Type
+
+/** The data of a video config (an MDKT protocol's `data`): the world, the frame size, the flip. @category models @since 0.1.0 */
+export const DataSpec = Schema.Struct({
+  world: VideoWorld,
+  height: withDefault(PositiveInt, 64),
+  width: withDefault(PositiveInt, 32),
+  /** Random horizontal flip probability (one draw per clip, so all its frames flip together). */
+  flip: withDefault(Probability, 0.5)
+})
+export type DataSpec = typeof DataSpec.Type
 
 /** The tracklets of a world, by split. @category models @since 0.1.0 */
 export interface VideoSplits {
@@ -41,7 +97,7 @@ export interface VideoSplits {
  * @category constructors
  * @since 0.1.0
  */
-export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOption | MdktProtocolInvalid> =>
+export const loadWorld = (spec: DataSpec): Effect.Effect<VideoSplits, InvalidOption | VideoDataInvalid> =>
   Effect.gen(function* () {
     const w = spec.world
     if (w.kind === "layout") {

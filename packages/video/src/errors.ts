@@ -18,21 +18,12 @@ export class NotEnoughFrames extends Data.TaggedError("NotEnoughFrames")<{
   }
 }
 
-/** An MDKT protocol (file or value) does not decode. `issues` lists each problem with its path. @category errors @since 0.1.0 */
-export class MdktProtocolDecodeError extends Data.TaggedError("MdktProtocolDecodeError")<{
-  /** Where the protocol came from (a file path, or "value"). */
-  readonly source: string
-  readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
-}> {
-  override get message(): string {
-    return (
-      `invalid MDKT protocol (${this.source}):\n` + this.issues.map((i) => `  - at ${i.path}: ${i.message}`).join("\n")
-    )
-  }
-}
-
-/** A protocol cannot be run as declared (e.g. a stage-2 row has no term at all). @category errors @since 0.1.0 */
-export class MdktProtocolInvalid extends Data.TaggedError("MdktProtocolInvalid")<{
+/**
+ * The video world of a config cannot be read as declared: a dataset folder is missing or malformed, `$REIDFX_DATA`
+ * is not set, a frame does not decode, or the frame budget is too small. `what` names the config key
+ * (`data.world (<layout> at <root>)`), `detail` what to fix. @category errors @since 0.1.0
+ */
+export class VideoDataInvalid extends Data.TaggedError("VideoDataInvalid")<{
   readonly what: string
   readonly detail: string
 }> {

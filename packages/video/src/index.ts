@@ -1,22 +1,14 @@
 /**
- * @reidfx/video: video ReID with clip models (frame network + temporal pooling), and image-to-video ReID by
- * mutual discriminative knowledge transfer (MDKT, Wang, Wang and Li): the protocol as data, its two stages on
- * `@reidfx/train`'s mutual step, I2V / V2V evaluation with `@reidfx/eval`'s video protocols, and the seed's
- * ablation tables as terminal text, Markdown, JSON and HTML.
+ * @reidfx/video: the video ReID library: clip models (frame network + temporal pooling), tracklets and clip
+ * sampling, video worlds (the synthetic one, MARS, DukeMTMC-VideoReID, VeRi-776 on disk) and I2V / V2V evaluation
+ * with `@reidfx/eval`'s video protocols. The MDKT application (image-to-video ReID by mutual discriminative
+ * knowledge transfer: its protocol, runner, ablation tables and reports) moved to `@reidfx/reid` (`Mdkt`,
+ * `MdktProtocol`, ... in its `mdkt/` folder).
  * @since 0.1.0
  */
-export * as AblationTable from "./AblationTable.ts"
 export * as ClipData from "./ClipData.ts"
 export type { ClipBatch, FrameLoader, Tracklet, TrackletIndex } from "./ClipData.ts"
 export * from "./errors.ts"
-export * as Mdkt from "./Mdkt.ts"
-export * as MdktObjective from "./MdktObjective.ts"
-export * as MdktProtocol from "./MdktProtocol.ts"
-export * as MdktProtocolFile from "./MdktProtocolFile.ts"
-export * as MdktReport from "./MdktReport.ts"
-export * as MdktRunner from "./MdktRunner.ts"
-export type { ConfigurationResult, MdktRun, SeedResult } from "./MdktRunner.ts"
-export * as MdktTraining from "./MdktTraining.ts"
 export * as TemporalPooling from "./TemporalPooling.ts"
 export {
   temporalMax,

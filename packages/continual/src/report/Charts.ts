@@ -1,5 +1,5 @@
 /**
- * The HTML report's charts as Vega-Lite specs (rendered to inline SVG by `@reidfx/eval`'s {@link Chart.toSvg}):
+ * The HTML report's charts as Vega-Lite specs (rendered to inline SVG by `@reidfx/chart`'s {@link Chart.toSvg}):
  *
  * - {@link taskSequenceSpec}: one figure with a row of panels per metric (the seen average and each test set
  *   over the task sequence, one line per method, ± std as a vertical rule, as in the DwoPP paper's figures). The
@@ -9,7 +9,7 @@
  *   seeds when there are several) printed in each cell; one colour scale for every method.
  * @since 0.1.0
  */
-import { Chart } from "@reidfx/eval"
+import { Chart } from "@reidfx/chart"
 import type { Series } from "./Svg.ts"
 
 /** One panel of a metric: its title and one series per method. @category charts @since 0.1.0 */

@@ -4,10 +4,10 @@
  * the seed's claims (as in the Markdown report), Rank-1 and mAP of each test set over the task sequence (one
  * line per method, like the DwoPP paper's figures; one legend for the page, one y scale per metric, round
  * ticks), the seen average and unseen curves, and each method's task x test-set matrix (mean ± std over seeds).
- * The charts are Vega-Lite specs (`Charts.ts`) rendered to inline SVG by `@reidfx/eval`'s `Chart.toSvg`.
+ * The charts are Vega-Lite specs (`Charts.ts`) rendered to inline SVG by `@reidfx/chart`'s `Chart.toSvg`.
  * @since 0.1.0
  */
-import { Chart } from "@reidfx/eval"
+import { Chart } from "@reidfx/chart"
 import { Provenance } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as Ledger from "../Ledger.ts"
@@ -17,7 +17,16 @@ import { escapeXml } from "./Svg.ts"
 import { comparisonTable, defaultPairs, forgettingTable, resultsTable, summaries, type TableModel } from "./Table.ts"
 import * as Verdicts from "./Verdicts.ts"
 
-/** The stylesheet shared by the HTML reports (this one and `@reidfx/video`'s MDKT report). */
+/**
+ * The provenance as an HTML note to put under a report's title (one line each); empty when undefined. Every
+ * report of the engine's writer uses it (`Report.writeWith`).
+ */
+export const provenanceNote = (provenance: Provenance.Provenance | undefined): string =>
+  provenance === undefined
+    ? ""
+    : `<p class="note provenance">${Provenance.lines(provenance).map(escapeXml).join("<br>")}</p>`
+
+/** The stylesheet shared by the HTML reports (this one and `@reidfx/reid`'s MDKT report). */
 export const reportStyle = `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
@@ -192,7 +201,7 @@ ${reportStyle}
 </style></head><body>
 <h1>${escapeXml(result.protocol.name)}</h1>
 <p class="note">${escapeXml(result.protocol.description ?? "")}</p>
-${provenance === undefined ? "" : `<p class="note provenance">${Provenance.lines(provenance).map(escapeXml).join("<br>")}</p>`}
+${provenanceNote(provenance)}
 <p class="note">${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; wall time ${result.seconds.toFixed(0)} s.</p>
 <h2>mAP and Rank-1 of the final model</h2>
 ${tableHtml(resultsTable(result))}

@@ -31,6 +31,13 @@ export const toJson = (result: RunResult, provenance?: Provenance.Provenance) =>
   training: result.units.map((u) => ({ method: u.method, seed: u.seed, trained: u.trained, custom: u.custom }))
 })
 
-/** The report as JSON text. */
+/**
+ * The text of a `results.json`: the provenance first (when given), then the report's JSON object, indented by 1
+ * (what the engine's writer, `Report.writeWith`, writes for every protocol kind).
+ */
+export const jsonText = (value: object, provenance?: Provenance.Provenance): string =>
+  JSON.stringify({ ...(provenance === undefined ? {} : { provenance }), ...value }, null, 1)
+
+/** The report as JSON text (what `Report.write` writes: {@link jsonText} of {@link toJson}). */
 export const toJsonText = (result: RunResult, provenance?: Provenance.Provenance): string =>
-  JSON.stringify(toJson(result, provenance), null, 1)
+  jsonText(toJson(result), provenance)

@@ -46,6 +46,13 @@ export const matrixTable = (result: RunResult, method: string, metric: "mAP" | "
   }
 }
 
+/**
+ * The provenance as Markdown lines to put under a report's title (a quote, one line each, then an empty line);
+ * none when undefined. Every report of the engine's writer uses it (`Report.writeWith`).
+ */
+export const provenanceBlock = (provenance: Provenance.Provenance | undefined): ReadonlyArray<string> =>
+  provenance === undefined ? [] : [...Provenance.lines(provenance).map((l) => `> ${l}  `), ""]
+
 /** The whole report as Markdown. */
 export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance): string => {
   const parts = [
@@ -53,7 +60,7 @@ export const toMarkdown = (result: RunResult, provenance?: Provenance.Provenance
     "",
     result.protocol.description ?? "",
     "",
-    ...(provenance === undefined ? [] : [...Provenance.lines(provenance).map((l) => `> ${l}  `), ""]),
+    ...provenanceBlock(provenance),
     `${result.layout.tasks} tasks; seeds ${result.seeds.join(", ")}; values in %, mean ± sample std over seeds; ` +
       `the final model (after the last task) on each task's seen test set, their average, and the unseen identities.`,
     "",

@@ -1,10 +1,10 @@
 /**
- * Helpers shared by the reports' HTML: XML escaping, the palette and the round ticks (from `@reidfx/eval`'s
+ * Helpers shared by the reports' HTML: XML escaping, the palette and the round ticks (from `@reidfx/chart`'s
  * {@link Chart}, which draws every chart with Vega-Lite), and the series type the charts take. The charts
  * themselves are Vega-Lite specs: see `Charts.ts`.
  * @since 0.1.0
  */
-import { Chart } from "@reidfx/eval"
+import { Chart } from "@reidfx/chart"
 
 /** One line of a chart: y values at the x positions (undefined: not measured). @category charts @since 0.1.0 */
 export interface Series {

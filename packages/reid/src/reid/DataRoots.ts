@@ -7,12 +7,12 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { LayoutCatalog } from "@reidfx/data"
-import { Config, Data, Effect, Option, Schema } from "effect"
+import { DataFolder, LayoutCatalog } from "@reidfx/data"
+import { type Config, Data, Effect, Option } from "effect"
 import type { LayoutName, Protocol, World } from "../Protocol.ts"
 
-/** The environment variable that holds the folder of the datasets. */
-export const variable = "REIDFX_DATA"
+/** The environment variable that holds the folder of the datasets (`@reidfx/data`'s `DataFolder.variable`). */
+export const variable = DataFolder.variable
 
 /** The expected layout of each protocol layout name (what `DatasetRootsMissing` shows; from `LayoutCatalog`). */
 export const layoutOf: Record<LayoutName, string> = Object.fromEntries(
@@ -42,7 +42,7 @@ export class DatasetRootsMissing extends Data.TaggedError("DatasetRootsMissing")
   override get message(): string {
     const head =
       this.data === undefined && this.missing.some((m) => m.resolved === undefined)
-        ? `${variable} is not set: set it to the folder that holds the datasets (export ${variable}=/path/to/datasets)`
+        ? DataFolder.notSetMessage
         : `${this.missing.length} dataset folder(s) missing${this.data === undefined ? "" : ` (${variable}=${this.data})`}`
     const lines = this.missing.map(
       (m) =>
@@ -52,13 +52,8 @@ export class DatasetRootsMissing extends Data.TaggedError("DatasetRootsMissing")
   }
 }
 
-const pattern = /\$\{REIDFX_DATA\}|\$REIDFX_DATA\b/
-
-/** Replaces `$REIDFX_DATA` / `${REIDFX_DATA}` in a root (undefined when it is used and `data` is undefined). */
-export const expand = (root: string, data: string | undefined): string | undefined => {
-  if (!pattern.test(root)) return root
-  return data === undefined ? undefined : root.replace(new RegExp(pattern.source, "g"), () => data)
-}
+/** Replaces `$REIDFX_DATA` / `${REIDFX_DATA}` in a root (undefined when it is used and `data` is undefined; `@reidfx/data`'s `DataFolder.expand`). */
+export const expand = DataFolder.expand
 
 type LayoutWorld = Extract<World, { kind: "layout" }>
 
@@ -115,8 +110,8 @@ export const resolve = (protocol: Protocol, data: string | undefined): Effect.Ef
 export const layoutsOf = (protocol: Protocol): Array<{ readonly at: string; readonly world: LayoutWorld }> =>
   worlds(protocol).flatMap((w) => (w.world.kind === "layout" ? [{ at: w.at, world: w.world }] : []))
 
-/** `REIDFX_DATA` from the configuration (the environment by default; a `ConfigProvider` in tests). */
-export const DataConfig = Config.schema(Schema.String, variable).pipe(Config.option)
+/** `REIDFX_DATA` from the configuration (the environment by default; a `ConfigProvider` in tests; `@reidfx/data`'s `DataFolder.DataConfig`). */
+export const DataConfig = DataFolder.DataConfig
 
 /** {@link resolve} with `REIDFX_DATA` read from the configuration. */
 export const resolveFromConfig = (

@@ -3,15 +3,15 @@ import { Backend } from "@reidfx/tensor"
 import { noLeaksEffect } from "@reidfx/tensor/testing"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import { indexTracklets, makeFrameLoader } from "../src/ClipData.ts"
-import { rowObjectives } from "../src/MdktObjective.ts"
-import type { MdktProtocol, TeacherMode } from "../src/MdktProtocol.ts"
-import { trainPair, trainTeacher } from "../src/MdktTraining.ts"
-import * as VideoModel from "../src/VideoModel.ts"
-import { loadWorld } from "../src/VideoWorld.ts"
+import { rowObjectives } from "../../src/mdkt/MdktObjective.ts"
+import type { MdktProtocol, TeacherMode } from "../../src/mdkt/MdktProtocol.ts"
+import { trainPair, trainTeacher } from "../../src/mdkt/MdktTraining.ts"
+import { ClipData, VideoModel, VideoWorld } from "@reidfx/video"
 import { tinyProtocol } from "./fixtures.ts"
 import { RandomStream } from "@reidfx/tensor"
 
+const { indexTracklets, makeFrameLoader } = ClipData
+const { loadWorld } = VideoWorld
 const wasm = Layer.fresh(Backend.layerWasmWith({ threads: 1 }))
 
 const snapshotValues = (vars: ReadonlyArray<tf.Variable>) => vars.map((v) => Float32Array.from(v.dataSync()))

@@ -1,14 +1,15 @@
 /**
  * Reports of an MDKT run: terminal text, Markdown, JSON and one self-contained HTML page (inline CSS and SVG,
  * no script, no network) with both tables, the seed's orderings and a bar chart per table (I2V and V2V mAP of
- * each row, ± std; Vega-Lite, rendered to SVG by `@reidfx/eval`'s `Chart.toSvg`). {@link sections} gives the tables as generic titled `TableModel` sections for
- * `@reidfx/continual`'s HTML report. {@link write} writes `results.json`, `report.md` and `report.html`.
+ * each row, ± std; Vega-Lite, rendered to SVG by `@reidfx/chart`'s `Chart.toSvg`). {@link sections} gives the tables as generic titled `TableModel` sections for
+ * `@reidfx/continual`'s HTML report. {@link write} writes `results.json`, `report.md` and `report.html` through the
+ * engine's report writer (`@reidfx/continual`'s `Report.writeWith`: atomic files, the run's provenance at the top
+ * of each) with this module's {@link renderers}.
  * @since 0.1.0
  */
-import * as path from "node:path"
-import { Html, Svg, type Table } from "@reidfx/continual"
-import { Chart } from "@reidfx/eval"
-import { AtomicFile, type WriteFailed } from "@reidfx/tensor"
+import { Html, Report, type RunStoreError, Svg, type Table } from "@reidfx/continual"
+import { Chart } from "@reidfx/chart"
+import type { Provenance } from "@reidfx/tensor"
 import { Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import type { MdktRun } from "./MdktRunner.ts"
@@ -33,7 +34,7 @@ export const sections = (run: MdktRun): ReadonlyArray<Section> =>
 
 /**
  * A grouped bar chart (one group per row, one bar per series, ± std as a vertical rule) as a Vega-Lite spec,
- * rendered by `@reidfx/eval`'s `Chart.toSvg`; the y scale is `[0, last round tick]` (`Chart.niceTicks`).
+ * rendered by `@reidfx/chart`'s `Chart.toSvg`; the y scale is `[0, last round tick]` (`Chart.niceTicks`).
  * @category rendering
  * @since 0.1.0
  */
@@ -108,11 +109,12 @@ export const barChartSpec = (options: {
 }
 
 /**
- * The whole run as one HTML document (the bar charts rendered by Vega-Lite to inline SVG).
+ * The whole run as one HTML document (the bar charts rendered by Vega-Lite to inline SVG), with the run's
+ * provenance under the title when given.
  * @category rendering
  * @since 0.1.0
  */
-export const toHtml = (run: MdktRun): Effect.Effect<string> =>
+export const toHtml = (run: MdktRun, provenance?: Provenance.Provenance): Effect.Effect<string> =>
   Effect.gen(function* () {
     const charts: Array<string> = []
     for (const t of (["table1", "table2"] as const).map((id) => AblationTable.table(run, id))) {
@@ -129,10 +131,10 @@ export const toHtml = (run: MdktRun): Effect.Effect<string> =>
       })
       charts.push(Chart.figure({ name: t.id, points: 2 * t.rows.length, svg: yield* Chart.toSvg(spec) }))
     }
-    return page(run, charts)
+    return page(run, provenance, charts)
   })
 
-const page = (run: MdktRun, charts: ReadonlyArray<string>): string => {
+const page = (run: MdktRun, provenance: Provenance.Provenance | undefined, charts: ReadonlyArray<string>): string => {
   const formulas =
     run.seeds[0]?.configurations
       .map(
@@ -152,6 +154,7 @@ code{font-size:11px}
 </style></head><body>
 <h1>${Svg.escape(run.protocol.name)}</h1>
 <p class="note">${Svg.escape(run.protocol.description ?? "")}</p>
+${Html.provenanceNote(provenance)}
 <p class="note">${Svg.escape(`${run.world.name}: ${run.world.classes} training identities (${run.world.train} tracklets), ${run.world.query} query and ${run.world.gallery} gallery tracklets. Student ${run.protocol.student.frames} frame(s), teacher ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}; student scores in %, mean ± sample std over seeds; wall time ${run.seconds.toFixed(0)} s.`)}</p>
 <p class="note">${Svg.escape(`Evaluation protocol: ${run.world.protocol}.`)}</p>
 ${sections(run)
@@ -166,26 +169,29 @@ ${sections(run)
 `
 }
 
-/** The files {@link write} wrote. @category models @since 0.1.0 */
-export interface Written {
-  readonly json: string
-  readonly markdown: string
-  readonly html: string
+/** The files {@link write} wrote (`@reidfx/continual`'s `Report.Written`). @category models @since 0.1.0 */
+export type Written = Report.Written
+
+/**
+ * The MDKT renderers of the engine's report writer: `results.json` is {@link AblationTable.toJson}, `report.md`
+ * {@link AblationTable.toMarkdown}, `report.html` {@link toHtml}.
+ * @category rendering
+ * @since 0.1.0
+ */
+export const renderers: Report.Renderers<MdktRun> = {
+  json: (run) => AblationTable.toJson(run),
+  markdown: (run, provenance) => AblationTable.toMarkdown(run, provenance),
+  html: toHtml
 }
 
 /**
- * Writes `results.json`, `report.md` and `report.html` into `out` (created if needed), each atomically and
- * durably (`@reidfx/tensor` AtomicFile). @category io @since 0.1.0
+ * Writes `results.json`, `report.md` and `report.html` into `out` (created if needed) through the engine's
+ * writer (`Report.writeWith`): each atomically and durably, with the run's provenance at the top when given.
+ * @category io
+ * @since 0.1.0
  */
-export const write = (out: string, run: MdktRun): Effect.Effect<Written, WriteFailed> =>
-  Effect.gen(function* () {
-    const written = {
-      json: path.join(out, "results.json"),
-      markdown: path.join(out, "report.md"),
-      html: path.join(out, "report.html")
-    }
-    yield* AtomicFile.writeFile(written.json, JSON.stringify(AblationTable.toJson(run), null, 1))
-    yield* AtomicFile.writeFile(written.markdown, AblationTable.toMarkdown(run))
-    yield* AtomicFile.writeFile(written.html, yield* toHtml(run))
-    return written
-  })
+export const write = (
+  out: string,
+  run: MdktRun,
+  provenance?: Provenance.Provenance
+): Effect.Effect<Written, RunStoreError> => Report.writeWith(out, run, renderers, provenance)

@@ -1,4 +1,4 @@
-import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
+import * as MdktProtocolFile from "../../src/mdkt/MdktProtocolFile.ts"
 
 /** A tiny protocol: 16x8 frames, a two-stage reference net of widths 4 and 8, P = 2 x K = 2 clips per batch. */
 export const tinyProtocol = (overrides: Record<string, unknown> = {}) =>

@@ -1,11 +1,15 @@
 import { describe, expect, it } from "vitest"
-import * as AblationTable from "../src/AblationTable.ts"
-import type { ConfigurationResult, MdktRun, SeedResult } from "../src/MdktRunner.ts"
-import { resolveRows, seedTable1, seedTable2 } from "../src/MdktProtocol.ts"
-import type { VideoScores } from "../src/VideoEvaluation.ts"
+import * as AblationTable from "../../src/mdkt/AblationTable.ts"
+import type { ConfigurationResult, MdktRun, SeedResult } from "../../src/mdkt/MdktRunner.ts"
+import { resolveRows, seedTable1, seedTable2 } from "../../src/mdkt/MdktProtocol.ts"
+import type { VideoScores } from "@reidfx/video"
 import { Effect } from "effect"
-import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
-import * as MdktReport from "../src/MdktReport.ts"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Provenance } from "@reidfx/tensor"
+import * as MdktProtocolFile from "../../src/mdkt/MdktProtocolFile.ts"
+import * as MdktReport from "../../src/mdkt/MdktReport.ts"
 
 const scores = (i2v: number, v2v: number): VideoScores => ({
   i2v: { cmc1: i2v, cmc5: i2v + 10, cmc10: i2v + 20, mAP: i2v - 5, mINP: 1, queries: 10 },
@@ -142,5 +146,41 @@ describe("ablation tables", () => {
     const bars = figures.map((f) => f.match(/<g class="mark-rect role-mark[^>]*>([\s\S]*?)<\/g>/)?.[1] ?? "")
     expect(bars.map((b) => b.match(/<path /g)?.length)).toEqual([16, 6])
     expect(MdktReport.sections(run)).toHaveLength(2)
+  })
+
+  it("writes its three files through the engine's writer: provenance on top, the same JSON after it", async () => {
+    const run = await fakeRun()
+    const provenance = Provenance.make({
+      config: MdktProtocolFile.encode(run.protocol),
+      backend: { name: "cpu", threads: 1 },
+      argv: ["reidfx", "run", "fake.yaml"],
+      now: new Date("2026-01-01T00:00:00Z")
+    })
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "mdkt-report-"))
+    const written = await Effect.runPromise(MdktReport.write(out, run, provenance))
+    expect(written).toEqual({
+      json: path.join(out, "results.json"),
+      markdown: path.join(out, "report.md"),
+      html: path.join(out, "report.html")
+    })
+    const json = JSON.parse(fs.readFileSync(written.json, "utf8"))
+    const { provenance: saved, ...rest } = json
+    expect(Object.keys(json)[0]).toBe("provenance")
+    expect(saved).toEqual(provenance)
+    expect(rest).toEqual(JSON.parse(JSON.stringify(AblationTable.toJson(run))))
+    // Markdown: the provenance lines under the title and description, before the world line
+    const md = fs.readFileSync(written.markdown, "utf8").split("\n")
+    const first = md.indexOf(`> ${Provenance.lines(provenance)[0]}  `)
+    expect(first).toBeGreaterThan(0)
+    expect(md.slice(first, first + 4)).toEqual(Provenance.lines(provenance).map((l) => `> ${l}  `))
+    expect(md.findIndex((l) => l.startsWith("World: "))).toBe(first + 5)
+    const html = fs.readFileSync(written.html, "utf8")
+    expect(html).toContain(`<p class="note provenance">reidfx ${provenance.reidfx}`)
+    expect(html.indexOf("provenance")).toBeLessThan(html.indexOf("<table>"))
+    // without provenance, results.json is the ablation tables' JSON alone (the file as it was before the writer moved)
+    const plain = await Effect.runPromise(MdktReport.write(out, run))
+    expect(fs.readFileSync(plain.json, "utf8")).toBe(JSON.stringify(AblationTable.toJson(run), null, 1))
+    expect(fs.readFileSync(plain.markdown, "utf8")).toBe(AblationTable.toMarkdown(run))
+    expect(fs.readFileSync(plain.markdown, "utf8")).not.toContain("> reidfx")
   })
 })

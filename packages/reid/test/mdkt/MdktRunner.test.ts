@@ -1,11 +1,12 @@
-import { Backend } from "@reidfx/tensor"
+import { Backend, Provenance } from "@reidfx/tensor"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import * as AblationTable from "../src/AblationTable.ts"
-import * as Mdkt from "../src/Mdkt.ts"
+import * as AblationTable from "../../src/mdkt/AblationTable.ts"
+import * as Mdkt from "../../src/mdkt/Mdkt.ts"
+import * as MdktProtocolFile from "../../src/mdkt/MdktProtocolFile.ts"
 import { tinyProtocol } from "./fixtures.ts"
 
 const wasm = Layer.fresh(Backend.layerWasmWith({ threads: 1 }))
@@ -34,6 +35,11 @@ describe("the MDKT protocol end to end (tiny)", () => {
     expect(AblationTable.toText(run)).toMatch(/Table 2/)
     const json = JSON.parse(fs.readFileSync(written.json, "utf8"))
     expect(json.tables.table1.rows[0].label).toBe("ALL")
+    // the engine's writer put the run's provenance on top: the hash of the protocol as run, the wasm backend
+    expect(Object.keys(json)[0]).toBe("provenance")
+    expect(json.provenance.configHash).toBe(Provenance.configHash(MdktProtocolFile.encode(protocol)))
+    expect(json.provenance.backend).toBe("wasm")
+    expect(fs.readFileSync(written.markdown, "utf8")).toContain(`> config hash ${json.provenance.configHash}`)
     expect(fs.readFileSync(written.html, "utf8")).toMatch(/<svg/)
     expect(fs.readFileSync(written.markdown, "utf8")).toMatch(/\| Models/)
   })

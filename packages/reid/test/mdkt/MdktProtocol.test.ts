@@ -2,14 +2,14 @@ import { Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { MdktProtocolDecodeError, MdktProtocolInvalid } from "../src/errors.ts"
-import { configurationKey, resolveRows, seedTable1, seedTable2 } from "../src/MdktProtocol.ts"
-import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
-import { rowObjectives, rowTerms } from "../src/MdktObjective.ts"
-import type { TermName } from "../src/MdktProtocol.ts"
+import { MdktProtocolDecodeError, MdktProtocolInvalid } from "../../src/mdkt/errors.ts"
+import { configurationKey, resolveRows, seedTable1, seedTable2 } from "../../src/mdkt/MdktProtocol.ts"
+import * as MdktProtocolFile from "../../src/mdkt/MdktProtocolFile.ts"
+import { rowObjectives, rowTerms } from "../../src/mdkt/MdktObjective.ts"
+import type { TermName } from "../../src/mdkt/MdktProtocol.ts"
 
 const minimal = { name: "tiny", kind: "mdkt", data: { world: { kind: "synthetic" } } }
-const protocolsDir = path.resolve(import.meta.dirname, "../../../protocols")
+const protocolsDir = path.resolve(import.meta.dirname, "../../../../protocols")
 
 describe("MDKT protocol files", () => {
   it("decode -> encode -> decode gives the same value (YAML and JSON)", async () => {
@@ -48,6 +48,13 @@ describe("MDKT protocol files", () => {
     expect(unknown.message).toMatch(/teachr/)
     const notYaml = await Effect.runPromise(Effect.flip(MdktProtocolFile.parse("name: [unclosed")))
     expect(notYaml.message).toMatch(/YAML/)
+  })
+
+  it("a layout name not in the video layout catalog names the allowed ones", async () => {
+    const text = "kind: mdkt\nname: x\ndata:\n  world: { kind: layout, layout: ilidsVid, root: /nowhere }\n"
+    const error = await Effect.runPromise(Effect.flip(MdktProtocolFile.parse(text, "x.yaml")))
+    expect(error.message).toContain("ilidsVid")
+    expect(error.message).toContain("mars")
   })
 
   it("seed rows resolve to configurations; ALL and 'with mutual' share one", async () => {

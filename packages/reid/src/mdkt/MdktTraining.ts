@@ -16,10 +16,18 @@ import type { TrainableModel } from "@reidfx/model"
 import type { RandomStream } from "@reidfx/tensor"
 import { type Learner, type NonFiniteLoss, Optimizer, type StepFailed, type StepReport, Trainer } from "@reidfx/train"
 import { Effect, type Scope } from "effect"
-import { drawBatch, type FrameLoader, type TrackletIndex } from "./ClipData.ts"
-import type { BatchSpec, FrameSampling, OptimizerSpec, TeacherStage } from "./MdktProtocol.ts"
+import {
+  ClipData,
+  type FrameLoader,
+  type FrozenVideoModel,
+  type TrackletIndex,
+  type TrainableVideoModel
+} from "@reidfx/video"
+import type { BatchSpec, OptimizerSpec, TeacherStage } from "./MdktProtocol.ts"
 import { teacherObjective } from "./MdktObjective.ts"
-import type { FrozenVideoModel, TrainableVideoModel } from "./VideoModel.ts"
+
+const { drawBatch } = ClipData
+type FrameSampling = ClipData.FrameSampling
 
 /** What a stage reports when it ends. @category models @since 0.1.0 */
 export interface StageSummary {

@@ -15,9 +15,10 @@
  * @since 0.1.0
  */
 import { Markdown, Table } from "@reidfx/continual"
+import type { Provenance } from "@reidfx/tensor"
+import type { RetrievalScores, VideoScores } from "@reidfx/video"
 import type { ConfigurationResult, MdktRun, SeedResult } from "./MdktRunner.ts"
 import type { ResolvedRow, TermName } from "./MdktProtocol.ts"
-import type { RetrievalScores, VideoScores } from "./VideoEvaluation.ts"
 
 /** Mean, sample standard deviation (n - 1; 0 for one value) and the values. @category models @since 0.1.0 */
 export interface Stat {
@@ -270,8 +271,8 @@ export const toText = (run: MdktRun): string => {
   ].join("\n")
 }
 
-/** Both tables and the comparisons as Markdown. @category rendering @since 0.1.0 */
-export const toMarkdown = (run: MdktRun): string => {
+/** Both tables and the comparisons as Markdown (the run's provenance under the title when given). @category rendering @since 0.1.0 */
+export const toMarkdown = (run: MdktRun, provenance?: Provenance.Provenance): string => {
   const t1 = table(run, "table1")
   const t2 = table(run, "table2")
   return [
@@ -279,6 +280,7 @@ export const toMarkdown = (run: MdktRun): string => {
     "",
     run.protocol.description ?? "",
     "",
+    ...Markdown.provenanceBlock(provenance),
     `World: ${run.world.name} (${run.world.classes} training identities, ${run.world.train} training tracklets, ${run.world.query} query and ${run.world.gallery} gallery tracklets). ` +
       `Student: ${run.protocol.student.frames} frame(s); teacher: ${run.protocol.student.teacherFrames}. Seeds ${run.seeds.map((s) => s.seed).join(", ")}. ` +
       "Student scores in %, mean ± sample standard deviation over seeds.",

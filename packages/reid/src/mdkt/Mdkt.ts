@@ -1,6 +1,7 @@
 /**
  * The MDKT entry points a command line calls: run a protocol file (or a decoded protocol) with progress lines,
- * print both tables, and write `results.json`, `report.md` and `report.html`.
+ * print both tables, and write `results.json`, `report.md` and `report.html` (through the engine's report writer,
+ * `@reidfx/continual`'s `Report.writeWith`, with the run's provenance at the top of each).
  *
  * The run folder is the run engine's (`@reidfx/continual` `StageJournal`): `protocol.json`, and per seed
  * `units/seed-<n>/state.json` (the committed stages and their results) with the teacher's checkpoint; started
@@ -28,6 +29,7 @@ import {
   type WriteFailed
 } from "@reidfx/tensor"
 import { type NonFiniteLoss, Provenance, RunFolderLog, type StepFailed, Tracker } from "@reidfx/train"
+import type { VideoDataInvalid, VideoScores } from "@reidfx/video"
 import { Console, Effect } from "effect"
 import * as AblationTable from "./AblationTable.ts"
 import { MdktProtocolDecodeError, type MdktProtocolInvalid } from "./errors.ts"
@@ -36,7 +38,6 @@ import * as MdktProtocolFile from "./MdktProtocolFile.ts"
 import * as MdktReport from "./MdktReport.ts"
 import * as MdktRunner from "./MdktRunner.ts"
 import type { StageSummary } from "./MdktTraining.ts"
-import type { VideoScores } from "./VideoEvaluation.ts"
 
 /** Options of {@link runProtocol} / {@link runFile}. @category models @since 0.1.0 */
 export interface RunOptions {
@@ -62,6 +63,7 @@ export type RunError =
   | StepFailed
   | InvalidOption
   | MdktProtocolInvalid
+  | VideoDataInvalid
   | MdktProtocolDecodeError
   | WriteFailed
   | RunFolderRefused
@@ -92,13 +94,14 @@ export const runProtocol = (
     Interrupted.setHint("rerun the same command to resume")
     const encoded = MdktProtocolFile.encode(p)
     yield* StageJournal.claimProtocol(out, encoded, comparable)
+    const provenance = yield* Provenance.current(encoded)
     const log =
       options.logging === undefined
         ? undefined
         : yield* Tracker.open(RunFolderLog.trackers(out, options.logging), {
             name: p.name,
             config: encoded,
-            provenance: yield* Provenance.current(encoded)
+            provenance
           })
     const run = yield* MdktRunner.run(p, {
       ...(options.log === undefined ? {} : { log: options.log }),
@@ -107,7 +110,7 @@ export const runProtocol = (
     })
     yield* Console.log("")
     yield* Console.log(AblationTable.toText(run))
-    const written = yield* MdktReport.write(out, run)
+    const written = yield* MdktReport.write(out, run, provenance)
     yield* Console.log(`reports: ${written.markdown}, ${written.html}, ${written.json}`)
     return { run, written }
   }).pipe(Effect.scoped)
@@ -224,7 +227,7 @@ export const runFile = (
  */
 export const kind = ProtocolKind.make({
   name: "mdkt",
-  description: "image-to-video ReID by mutual discriminative knowledge transfer (@reidfx/video)",
+  description: "image-to-video ReID by mutual discriminative knowledge transfer (@reidfx/reid)",
   schema: MdktProtocol,
   decode: MdktProtocolFile.decode,
   run: (protocol, request) =>

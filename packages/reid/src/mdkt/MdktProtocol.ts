@@ -24,71 +24,21 @@
  * ```
  * @since 0.1.0
  */
-import * as VideoLayoutCatalog from "./VideoLayoutCatalog.ts"
-import { Synthetic } from "@reidfx/data"
 import { ModelConfig, WeightsInit } from "@reidfx/model"
-import { ProtocolFields } from "@reidfx/reid"
+import { ConfigFields } from "@reidfx/tensor"
+import { ClipData, TemporalPooling, VideoEvaluation, VideoWorld } from "@reidfx/video"
 import { Schema } from "effect"
-import { temporalPoolingKinds } from "./TemporalPooling.ts"
 
-const { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } = ProtocolFields
+const { NonNegative, NonNegativeInt, Positive, PositiveInt, Probability, withDefault } = ConfigFields
+const { temporalPoolingKinds } = TemporalPooling
+const { FrameSampling } = ClipData
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * The built-in synthetic video world of `@reidfx/data`: tracklets of people (or vehicles) walking (driving)
- * through several cameras. Train and test identities are disjoint. @category models
- */
-export const SyntheticVideoWorld = Schema.Struct({
-  kind: Schema.Literal("synthetic"),
-  objects: Synthetic.WorldFields.fields.objects,
-  trainIdentities: withDefault(PositiveInt, 48),
-  testIdentities: withDefault(PositiveInt, 48),
-  /** 2 to 9, as the world (`@reidfx/data` `Synthetic.WorldFields`, the one schema of the world's fields). */
-  cameras: Synthetic.WorldFields.fields.cameras,
-  /** Cameras that see each identity (default: min(cameras, 3)). */
-  camerasPerIdentity: Synthetic.WorldFields.fields.camerasPerIdentity,
-  /** Tracklets of each identity per camera (with 2 or more, each camera of a test identity gives a query). */
-  trackletsPerCamera: withDefault(PositiveInt, 2),
-  /** Frames of each tracklet. */
-  frames: withDefault(PositiveInt, 8),
-  /** Difficulty preset of the world (see `@reidfx/data`'s `Difficulty`). */
-  difficulty: Synthetic.WorldFields.fields.difficulty,
-  /** The world's own seed (fixed across the protocol's seeds, which vary initialisation and sampling). */
-  seed: Synthetic.WorldFields.fields.seed
-})
-export type SyntheticVideoWorld = typeof SyntheticVideoWorld.Type
-
-/** A video dataset on disk, read by `@reidfx/data`'s readers. @category models */
-export const VideoLayoutDataset = Schema.Struct({
-  kind: Schema.Literal("layout"),
-  /** A name of `VideoLayoutCatalog` (`mars`, `dukeMTMCVideoReID`, `veri776`; older spellings accepted). */
-  layout: VideoLayoutCatalog.LayoutName,
-  root: Schema.NonEmptyString,
-  /** Memory for the decoded frames (8-bit RGB at data.height x data.width), in MiB (default 1024; see `DatasetFrames`). */
-  cacheMegabytes: Schema.optionalKey(Positive),
-  /** Keep at most this many evenly spaced frames of each tracklet (default: all that fit the budget). */
-  framesPerTracklet: Schema.optionalKey(PositiveInt),
-  /** MARS: drop tracklets shorter than this (torchreid's `min_seq_len`). */
-  minFrames: Schema.optionalKey(PositiveInt)
-})
-export type VideoLayoutDataset = typeof VideoLayoutDataset.Type
-
-/** Where the tracklets come from. @category models */
-export const VideoWorld = Schema.Union([SyntheticVideoWorld, VideoLayoutDataset])
-export type VideoWorld = typeof VideoWorld.Type
-
-/** The data of the protocol. @category models */
-export const DataSpec = Schema.Struct({
-  world: VideoWorld,
-  height: withDefault(PositiveInt, 64),
-  width: withDefault(PositiveInt, 32),
-  /** Random horizontal flip probability (one draw per clip, so all its frames flip together). */
-  flip: withDefault(Probability, 0.5)
-})
-export type DataSpec = typeof DataSpec.Type
+// The world (`data`: `DataSpec`, `SyntheticVideoWorld`, `VideoLayoutDataset`) is `@reidfx/video`'s `VideoWorld`
+// schemas, the frame sampling `ClipData.FrameSampling`, the evaluation `VideoEvaluation.EvaluationSpec`.
 
 // ---------------------------------------------------------------------------------------------------------------
 // Model and training
@@ -130,10 +80,6 @@ export const BatchSpec = Schema.Struct({
   instances: withDefault(PositiveInt, 4)
 })
 export type BatchSpec = typeof BatchSpec.Type
-
-/** How T frames are picked from a tracklet for training. @category models */
-export const FrameSampling = Schema.Literals(["restrictedRandom", "random", "evenly", "first"])
-export type FrameSampling = typeof FrameSampling.Type
 
 /**
  * L_TR, the supervised loss of each network: batch-hard triplet loss (Hermans et al. 2017) with `margin`, plus
@@ -270,24 +216,12 @@ export const TablesSpec = Schema.Struct({
 })
 export type TablesSpec = typeof TablesSpec.Type
 
-/** Evaluation: I2V (one query frame vs gallery tracklets) and V2V (tracklet vs tracklet); CMC-1/5/10, mAP, mINP. @category models */
-export const EvaluationSpec = Schema.Struct({
-  /** Frames of each tracklet pooled into its embedding (0: all). */
-  frames: withDefault(NonNegativeInt, 0),
-  /** Which frame of a query tracklet is the I2V query image. */
-  queryFrame: withDefault(Schema.Literals(["first", "middle"]), "first"),
-  /** Also evaluate the teacher (V2V and I2V). */
-  teacher: withDefault(Schema.Boolean, true),
-  batchSize: withDefault(PositiveInt, 64)
-})
-export type EvaluationSpec = typeof EvaluationSpec.Type
-
 /** A whole MDKT protocol. @category models */
 export const MdktProtocol = Schema.Struct({
   name: Schema.NonEmptyString.check(Schema.isPattern(/^[A-Za-z0-9_.-]+$/)),
   kind: Schema.Literal("mdkt"),
   description: Schema.optionalKey(Schema.String),
-  data: DataSpec,
+  data: VideoWorld.DataSpec,
   model: withDefault(ModelSpec, {
     backbone: { kind: "reference", stemWidth: 16, widths: [16, 32, 64, 128], blocks: [1, 1, 1, 1], lastStride: 1 },
     spatialPooling: "avg",
@@ -322,7 +256,12 @@ export const MdktProtocol = Schema.Struct({
     teacherKeepsTr: true
   }),
   tables: withDefault(TablesSpec, { table1: "seed", table2: "seed" }),
-  evaluation: withDefault(EvaluationSpec, { frames: 0, queryFrame: "first", teacher: true, batchSize: 64 }),
+  evaluation: withDefault(VideoEvaluation.EvaluationSpec, {
+    frames: 0,
+    queryFrame: "first",
+    teacher: true,
+    batchSize: 64
+  }),
   seeds: withDefault(Schema.Array(NonNegativeInt).check(Schema.isMinLength(1)), [0, 1, 2])
 })
 export type MdktProtocol = typeof MdktProtocol.Type

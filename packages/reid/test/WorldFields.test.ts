@@ -1,8 +1,9 @@
 import { Synthetic } from "@reidfx/data"
-import { ProtocolFile, RunConfig } from "@reidfx/reid"
+import * as ProtocolFile from "../src/ProtocolFile.ts"
+import * as RunConfig from "../src/RunConfig.ts"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import * as MdktProtocolFile from "../src/MdktProtocolFile.ts"
+import * as MdktProtocolFile from "../src/mdkt/MdktProtocolFile.ts"
 
 // one schema of the synthetic world's fields for every dialect (lifelong Protocol, RunConfig, MdktProtocol)
 const lifelong = (world: object) => ({

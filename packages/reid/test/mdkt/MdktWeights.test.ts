@@ -10,8 +10,8 @@ import { Model, Safetensors, WeightsImport, WeightsInit } from "@reidfx/model"
 import { Backend, Rng } from "@reidfx/tensor"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
-import * as Mdkt from "../src/Mdkt.ts"
-import * as VideoModel from "../src/VideoModel.ts"
+import * as Mdkt from "../../src/mdkt/Mdkt.ts"
+import { VideoModel } from "@reidfx/video"
 import { tinyProtocol } from "./fixtures.ts"
 
 const backbone = { kind: "reference", stemWidth: 4, widths: [4, 8], blocks: [1, 1], lastStride: 1 } as const

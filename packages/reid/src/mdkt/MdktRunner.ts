@@ -24,8 +24,15 @@ import type * as tf from "@tensorflow/tfjs-core"
 import { type PathEscapesRoot, RandomStream, Rng } from "@reidfx/tensor"
 import type { InvalidOption, WriteFailed } from "@reidfx/tensor"
 import type { NonFiniteLoss, StepFailed } from "@reidfx/train"
+import {
+  ClipData,
+  type VideoDataInvalid,
+  VideoEvaluation,
+  VideoModel,
+  type VideoScores,
+  VideoWorld
+} from "@reidfx/video"
 import { Effect } from "effect"
-import { indexTracklets, makeFrameLoader } from "./ClipData.ts"
 import { MdktProtocolInvalid } from "./errors.ts"
 import { rowObjectives, teacherObjective } from "./MdktObjective.ts"
 import {
@@ -38,9 +45,11 @@ import {
   type TermName
 } from "./MdktProtocol.ts"
 import { type StageSummary, trainPair, trainTeacher } from "./MdktTraining.ts"
-import { describeProtocol, evaluateVideoModel, type VideoScores } from "./VideoEvaluation.ts"
-import * as VideoModel from "./VideoModel.ts"
-import { loadWorld, type VideoSplits } from "./VideoWorld.ts"
+
+const { indexTracklets, makeFrameLoader } = ClipData
+const { describeProtocol, evaluateVideoModel } = VideoEvaluation
+const { loadWorld } = VideoWorld
+type VideoSplits = VideoWorld.VideoSplits
 
 /** The result of one configuration (terms, mode) for one seed. @category models @since 0.1.0 */
 export interface ConfigurationResult {
@@ -108,6 +117,7 @@ export type SeedError =
   | StepFailed
   | InvalidOption
   | MdktProtocolInvalid
+  | VideoDataInvalid
   | WeightsIOError
   | WeightsMismatch
   | PathEscapesRoot
