@@ -9,7 +9,8 @@ import { Flag, GlobalFlag } from "effect/cli"
 
 /** The global `--backend` setting. */
 export const BackendFlag = GlobalFlag.Setting("backend")({
-  flag: Flag.Literals("backend", ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"]).pipe(
+  // the names of the backend registry (`Backend.backends`), so a new backend is a flag value without an edit here
+  flag: Flag.Literals("backend", Backend.BackendName.literals).pipe(
     Flag.optional,
     Flag.withDescription("tfjs backend (default: REIDFX_BACKEND, else wasm)")
   )

@@ -119,42 +119,44 @@ describe("reidfx verify / identify / cluster", () => {
     }).pipe(env)
   )
 
-  it.effect("bad input: one-line messages", () =>
-    Effect.gen(function* () {
-      assert.include(
-        yield* failureOf(["cluster", "--features", featuresFile, "--out", path("x")]),
-        "exactly one of --threshold"
-      )
-      assert.include(
-        yield* failureOf([
-          "verify",
-          "--features",
-          featuresFile,
-          "--ids",
-          npy("short.npy", Int32Array.from([1, 2]), [2]),
-          "--out",
-          path("y")
-        ]),
-        "2 identities for 18 feature rows"
-      )
-      assert.include(
-        yield* failureOf(["verify", "--features", featuresFile, "--ids", idsFile, "--far", "2", "--out", path("z")]),
-        "--far: 2 is not in"
-      )
-      assert.include(
-        yield* failureOf([
-          "identify",
-          "--probe-features",
-          path("missing.npy"),
-          "--gallery-features",
-          featuresFile,
-          "--gallery-ids",
-          idsFile
-        ]),
-        "cannot read"
-      )
-    }).pipe(env)
-  )
+  // bad input: each case is one command and the part of its one-line message that names the problem
+  const badInput: ReadonlyArray<{ readonly args: ReadonlyArray<string>; readonly message: string }> = [
+    { args: ["cluster", "--features", featuresFile, "--out", path("x")], message: "exactly one of --threshold" },
+    {
+      args: [
+        "verify",
+        "--features",
+        featuresFile,
+        "--ids",
+        npy("short.npy", Int32Array.from([1, 2]), [2]),
+        "--out",
+        path("y")
+      ],
+      message: "2 identities for 18 feature rows"
+    },
+    {
+      args: ["verify", "--features", featuresFile, "--ids", idsFile, "--far", "2", "--out", path("z")],
+      message: "--far: 2 is not in"
+    },
+    {
+      args: [
+        "identify",
+        "--probe-features",
+        path("missing.npy"),
+        "--gallery-features",
+        featuresFile,
+        "--gallery-ids",
+        idsFile
+      ],
+      message: "cannot read"
+    }
+  ]
+  for (const c of badInput)
+    it.effect(`bad input: ${c.args[0]} ... -> "${c.message}"`, () =>
+      Effect.gen(function* () {
+        assert.include(yield* failureOf([...c.args]), c.message)
+      }).pipe(env)
+    )
 })
 
 describe("reidfx track", () => {
@@ -206,30 +208,16 @@ describe("reidfx eval with AlignedReID's local distance", () => {
       // 3 queries / 3 gallery items of identities 1 2 3 on cameras 0 / 1; stripes agree with the identities
       const qf = npy("aq.npy", Float32Array.from([1, 0, 0, 1, 1, 1]), [3, 2])
       const gf = npy("ag.npy", Float32Array.from([1, 0.1, 0.1, 1, 1, 0.9]), [3, 2])
-      const stripes = (rows: Array<Array<number>>) => Float32Array.from(rows.flat())
-      const ql = npy(
-        "aql.npy",
-        stripes([
-          [1, 0, 0, 1],
-          [0, 1, 1, 0],
-          [1, 1, 1, -1]
-        ]),
-        [3, 2, 2]
-      )
-      const gl = npy(
-        "agl.npy",
-        stripes([
-          [1, 0, 0, 1],
-          [0, 1, 1, 0],
-          [1, 1, 1, -1]
-        ]),
-        [3, 2, 2]
-      )
+      // the same stripes on both sides: 3 items x 2 stripes x 2 dims
+      const stripes = Float32Array.from([1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, -1])
+      const ql = npy("aql.npy", stripes, [3, 2, 2])
+      const gl = npy("agl.npy", stripes, [3, 2, 2])
       const ids = npy("aid.npy", Int32Array.from([1, 2, 3]), [3])
       const qc = npy("aqc.npy", Int32Array.from([0, 0, 0]), [3])
       const gc = npy("agc.npy", Int32Array.from([1, 1, 1]), [3])
       const out = path("aligned.json")
-      yield* run([
+      // the global features, identities and cameras of both sides (the same in both commands below)
+      const global = [
         "eval",
         "--query-features",
         qf,
@@ -242,38 +230,14 @@ describe("reidfx eval with AlignedReID's local distance", () => {
         "--gallery-ids",
         ids,
         "--gallery-cams",
-        gc,
-        "--query-local",
-        ql,
-        "--gallery-local",
-        gl,
-        "--json",
-        out
-      ])
+        gc
+      ]
+      yield* run([...global, "--query-local", ql, "--gallery-local", gl, "--json", out])
       const report = JSON.parse(readFileSync(out, "utf8"))
       assert.strictEqual(report.local.mAP, 1)
       assert.strictEqual(report.globalLocal.mAP, 1)
       assert.match(yield* logs, /global\+local/)
-      assert.include(
-        yield* failureOf([
-          "eval",
-          "--query-features",
-          qf,
-          "--gallery-features",
-          gf,
-          "--query-ids",
-          ids,
-          "--query-cams",
-          qc,
-          "--gallery-ids",
-          ids,
-          "--gallery-cams",
-          gc,
-          "--query-local",
-          ql
-        ]),
-        "give both --query-local and --gallery-local"
-      )
+      assert.include(yield* failureOf([...global, "--query-local", ql]), "give both --query-local and --gallery-local")
     }).pipe(env)
   )
 })

@@ -49,6 +49,19 @@ writeFileSync(at("thesis/chapter1.tex"), "precious")
 mkdirSync(at("held"))
 writeFileSync(at(`held/${RunFolder.MARKER}`), "{}")
 writeFileSync(at(`held/${RunFolder.LOCK}`), `${process.ppid}\n`)
+// a lifelong run folder written before the runner kept a stage journal per unit
+const oldState = JSON.stringify({
+  method: "bot-ft",
+  seed: 0,
+  completed: [],
+  cells: [],
+  trained: {},
+  custom: {},
+  seconds: 0
+})
+mkdirSync(at("old/units/bot-ft/seed-0"), { recursive: true })
+writeFileSync(at(`old/${RunFolder.MARKER}`), `${JSON.stringify({ kind: "lifelong" })}\n`)
+writeFileSync(at("old/units/bot-ft/seed-0/state.json"), oldState)
 
 const hasNodeGpu = (() => {
   try {
@@ -219,6 +232,11 @@ const cases: ReadonlyArray<Case> = [
     untouched: out("mdkt-typo")
   },
   {
+    name: "a run folder written by an older reidfx is refused (rerun with --fresh)",
+    args: ["run", at("toy.yaml"), "--out", at("old")],
+    line: `reidfx: run folder: cannot resume from ${at("old/units/bot-ft/seed-0/state.json")}: written by an older reidfx (a lifelong unit state without a stage journal): rerun with --fresh`
+  },
+  {
     name: "--methods not in the protocol",
     args: ["run", at("toy.yaml"), "--methods", "lwf", "--out", out("methods")],
     line: "reidfx: --methods: lwf not in the protocol (it has bot-ft)",
@@ -271,5 +289,9 @@ describe("bad input: one line, exit code 1, nothing written", () => {
 
   it("the folder of user files is intact", () => {
     expect(readFileSync(at("thesis/chapter1.tex"), "utf8")).toBe("precious")
+  })
+
+  it("the older run folder's unit state is intact", () => {
+    expect(readFileSync(at("old/units/bot-ft/seed-0/state.json"), "utf8")).toBe(oldState)
   })
 })

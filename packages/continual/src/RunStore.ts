@@ -4,10 +4,14 @@
  *
  * ```
  * <out>/protocol.json                       the protocol (a resumed run must match it)
- * <out>/units/<method>/seed-<s>/state.json  completed stages, their results, the live checkpoints
+ * <out>/units/<method>/seed-<s>/state.json  the unit's stage journal (`StageJournal`): completed stages, their
+ *                                           outcomes (`Stage.StageOutcome`), the live checkpoints as fields
  * <out>/units/<method>/seed-<s>/ckpt/<key>  model checkpoints (after train; at snapshot)
  * <out>/results.json, report.md, report.html
  * ```
+ *
+ * Every protocol kind keeps its units the same way (an MDKT or parts run: `units/seed-<s>/state.json`); this
+ * module holds the atomic writes they share and {@link fromJournal}, a lifelong unit's results read off its journal.
  *
  * Every write is atomic and durable (`@reidfx/tensor` AtomicFile: every byte counted, fsync, rename, fsync of
  * the folder): files are written to a temporary name then renamed, checkpoint folders are written to a
@@ -22,8 +26,10 @@ import { Effect } from "effect"
 import { RunStoreError } from "./errors.ts"
 import type { TrainSummary } from "./Learner.ts"
 import type { Cell } from "./Ledger.ts"
+import type { StageOutcome } from "./Stage.ts"
+import type { JournalState } from "./StageJournal.ts"
 
-/** The persisted state of one (method, seed) run. */
+/** What one (method, seed) run produced, read off its journal ({@link fromJournal}). */
 export interface UnitState {
   readonly method: string
   readonly seed: number
@@ -40,18 +46,42 @@ export interface UnitState {
   readonly seconds: number
 }
 
-/** A fresh state. */
-export const emptyState = (method: string, seed: number): UnitState => ({
-  method,
-  seed,
-  completed: [],
-  cells: [],
-  trained: {},
-  custom: {},
-  model: undefined,
-  oldModel: undefined,
-  seconds: 0
-})
+/** The journal fields of a lifelong unit: its live checkpoint folders (relative to the unit folder). */
+export type UnitFields = {
+  readonly model?: string | undefined
+  readonly oldModel?: string | undefined
+}
+
+/** The journal unit of a (method, seed) run: `<method>/seed-<s>`, so its folder is {@link unitDir}. */
+export const unitName = (method: string, seed: number): string => `${method}/seed-${seed}`
+
+/**
+ * A lifelong unit's results from its journal: the cells of its `Evaluated` outcomes, the summaries of its
+ * `Trained` ones and the values of its `Custom` ones, in the order the stages completed.
+ */
+export const fromJournal = (method: string, seed: number, journal: JournalState): UnitState => {
+  const cells: Array<Cell> = []
+  const trained: Record<string, TrainSummary> = {}
+  const custom: Record<string, unknown> = {}
+  for (const key of journal.completed) {
+    const outcome = journal.values[key] as StageOutcome | undefined
+    if (outcome?._tag === "Evaluated") cells.push(...outcome.cells)
+    else if (outcome?._tag === "Trained") trained[key] = outcome.summary
+    else if (outcome?._tag === "Custom") custom[key] = outcome.value
+  }
+  const fields = journal.fields as UnitFields
+  return {
+    method,
+    seed,
+    completed: journal.completed,
+    cells,
+    trained,
+    custom,
+    model: fields.model,
+    oldModel: fields.oldModel,
+    seconds: journal.seconds
+  }
+}
 
 const attempt = <A>(operation: string, file: string, f: () => Promise<A>): Effect.Effect<A, RunStoreError> =>
   Effect.tryPromise({ try: f, catch: (cause) => new RunStoreError({ path: file, operation, cause }) })
@@ -92,13 +122,3 @@ export const remove = (dir: string): Effect.Effect<void, RunStoreError> =>
 /** The folder of one (method, seed) run. */
 export const unitDir = (out: string, method: string, seed: number): string =>
   path.join(out, "units", method, `seed-${seed}`)
-
-/** Loads a unit's state (a fresh one when there is none). */
-export const loadState = (out: string, method: string, seed: number): Effect.Effect<UnitState, RunStoreError> =>
-  Effect.map(readJson(path.join(unitDir(out, method, seed), "state.json")), (json) =>
-    json === undefined ? emptyState(method, seed) : (json as UnitState)
-  )
-
-/** Saves a unit's state atomically. */
-export const saveState = (out: string, state: UnitState): Effect.Effect<void, RunStoreError> =>
-  writeFileAtomic(path.join(unitDir(out, state.method, state.seed), "state.json"), JSON.stringify(state, null, 1))

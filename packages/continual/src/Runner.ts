@@ -8,15 +8,16 @@
  * `Rng.withSeed(hash(seed, t))`, so every method of a seed sees the same random draws (common random numbers,
  * a fairer comparison), and a resumed run draws exactly what an uninterrupted one does.
  *
- * With an `out` folder, every completed stage is persisted (see `RunStore`) and a run started again on the
- * same folder resumes after the last completed stage.
+ * With an `out` folder, every completed stage is committed to its unit's journal (`StageJournal`, the engine's
+ * one persistence mechanism, shared with every protocol kind; the layout is in `RunStore`) and a run started
+ * again on the same folder resumes after the last completed stage.
  * @since 0.1.0
  */
 import * as path from "node:path"
 import { Interrupted, Random, Rng, RunFolder, type RunFolderRefused } from "@reidfx/tensor"
 import { Effect, Exit, Option, Scope } from "effect"
 import { Benchmark, type BenchmarkError, confined, seenTestSets, type TaskInfo, unseenTestSets } from "./Benchmark.ts"
-import { NoOldModel, RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
+import { NoOldModel, type RunMismatch, type RunStoreError, StageFailed, type TaskDataClosed } from "./errors.ts"
 import { type FrozenModel, Learner, type LearnerError, type ModelHandle } from "./Learner.ts"
 import type * as Ledger from "./Ledger.ts"
 import { type MethodInfo, Methods } from "./Methods.ts"
@@ -24,6 +25,7 @@ import * as Progress from "./Progress.ts"
 import type { RunnableMethod, RunnableProtocol, StageSpec } from "./RunnableProtocol.ts"
 import * as RunStore from "./RunStore.ts"
 import * as Stage from "./Stage.ts"
+import * as StageJournal from "./StageJournal.ts"
 import * as TaskData from "./TaskData.ts"
 
 type MethodSpec = RunnableMethod
@@ -90,24 +92,40 @@ const runUnit = <E, R>(
     const benchmark = yield* Benchmark
     const learner = yield* Learner
     const methods = yield* Methods
-    const out = options.out
-    const dir = out === undefined ? undefined : RunStore.unitDir(out, method.name, seed)
-    let state =
-      out === undefined ? RunStore.emptyState(method.name, seed) : yield* RunStore.loadState(out, method.name, seed)
-    const done = new Set(state.completed)
+    // the unit's journal: its stages are the protocol's (task, stage) keys, their values the stages' outcomes,
+    // its fields the live checkpoint folders
+    const journal = yield* StageJournal.open(options.out, RunStore.unitName(method.name, seed))
+    const dir = journal.dir
+    const fields = (): RunStore.UnitFields => journal.state().fields
+    const done = (key: string) => StageJournal.isDone(journal, key)
     const unitStart = now()
-    yield* Progress.emit({ _tag: "UnitStarted", method: method.name, seed, unit, units, resumed: done.size })
+    yield* Progress.emit({
+      _tag: "UnitStarted",
+      method: method.name,
+      seed,
+      unit,
+      units,
+      resumed: journal.state().completed.length
+    })
 
     const fail = (stage: string, task: number) => (cause: unknown) =>
       new StageFailed({ stage, task, method: method.name, seed, cause })
 
-    const commit = (next: RunStore.UnitState, stale: ReadonlyArray<string | undefined>) =>
+    // commits a stage's outcome (and moved checkpoints), then removes the checkpoints no longer pointed at
+    const commit = (
+      key: string,
+      outcome: Stage.StageOutcome,
+      seconds: number,
+      where: string,
+      moved?: RunStore.UnitFields
+    ) =>
       Effect.gen(function* () {
-        state = next
-        if (out === undefined || dir === undefined) return
-        yield* RunStore.saveState(out, next)
-        for (const s of stale) {
-          if (s !== undefined && s !== next.model && s !== next.oldModel) yield* RunStore.remove(path.join(dir, s))
+        const before = fields()
+        const after: RunStore.UnitFields = moved === undefined ? before : { ...before, ...moved }
+        yield* StageJournal.commit(journal, key, outcome, seconds, { fields: after, where })
+        if (dir === undefined) return
+        for (const s of [before.model, before.oldModel]) {
+          if (s !== undefined && s !== after.model && s !== after.oldModel) yield* RunStore.remove(path.join(dir, s))
         }
       })
 
@@ -126,8 +144,9 @@ const runUnit = <E, R>(
         const model = yield* learner
           .create({ protocol, method, classes })
           .pipe(Rng.withSeed(seed), Effect.mapError(fail("create", -1)))
-        if (state.model !== undefined && dir !== undefined) {
-          yield* learner.load(model, path.join(dir, state.model)).pipe(Effect.mapError(fail("resume", -1)))
+        const saved = fields()
+        if (saved.model !== undefined && dir !== undefined) {
+          yield* learner.load(model, path.join(dir, saved.model)).pipe(Effect.mapError(fail("resume", -1)))
         }
 
         // The old model lives in its own scope, closed when a newer snapshot replaces it.
@@ -142,8 +161,8 @@ const runUnit = <E, R>(
             oldScope = scope
             oldModel = Option.some(frozen)
           })
-        if (state.oldModel !== undefined && dir !== undefined) {
-          const from = path.join(dir, state.oldModel)
+        if (saved.oldModel !== undefined && dir !== undefined) {
+          const from = path.join(dir, saved.oldModel)
           yield* replaceOld(
             Effect.gen(function* () {
               const copy = yield* learner.create({ protocol, method, classes }).pipe(Rng.withSeed(seed))
@@ -191,17 +210,14 @@ const runUnit = <E, R>(
           })
 
         // The untrained model, on every test set.
-        if (protocol.evaluation.initial && !done.has("init/evaluate")) {
+        if (protocol.evaluation.initial && !done("init/evaluate")) {
           const t0 = now()
           const { cells, detail } = yield* evaluateOn(-1).pipe(Rng.withSeed(taskSeed(seed, -1)))
           yield* commit(
-            {
-              ...state,
-              completed: [...state.completed, "init/evaluate"],
-              cells: [...state.cells, ...cells],
-              seconds: state.seconds + now() - t0
-            },
-            []
+            "init/evaluate",
+            { _tag: "Evaluated", cells },
+            now() - t0,
+            `method ${method.name} seed ${seed} task init stage evaluate`
           )
           yield* Progress.emit({
             _tag: "StageDone",
@@ -228,7 +244,7 @@ const runUnit = <E, R>(
 
         for (const task of sequence) {
           const keys = protocol.stages.map((s, i) => Stage.key(task.index, i, s))
-          if (keys.every((k) => done.has(k))) continue
+          if (keys.every(done)) continue
           yield* Effect.scoped(
             Effect.gen(function* () {
               const payload = yield* (method.joint ? benchmark.openJoint : benchmark.openTask(task.index)).pipe(
@@ -238,8 +254,9 @@ const runUnit = <E, R>(
               for (let i = 0; i < protocol.stages.length; i++) {
                 const spec: StageSpec = protocol.stages[i]!
                 const key = keys[i]!
-                if (done.has(key)) continue
+                if (done(key)) continue
                 const stageName = spec.kind === "custom" ? spec.name : spec.kind
+                const where = `method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`
                 yield* Progress.emit({
                   _tag: "StageStarted",
                   method: method.name,
@@ -300,17 +317,7 @@ const runUnit = <E, R>(
                           Effect.mapError((e) => (e._tag === "TaskDataClosed" ? e : fail("train", task.index)(e)))
                         )
                       const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", safeKey(key)))
-                      const stale = state.model
-                      yield* commit(
-                        {
-                          ...state,
-                          completed: [...state.completed, key],
-                          trained: { ...state.trained, [key]: summary },
-                          model: checkpoint,
-                          seconds: state.seconds + now() - t0
-                        },
-                        [stale]
-                      )
+                      yield* commit(key, { _tag: "Trained", summary }, now() - t0, where, { model: checkpoint })
                       if (partial !== undefined)
                         for (const f of [partial, `${partial}.prev`])
                           yield* RunStore.remove(f).pipe(Effect.mapError(fail("train", task.index)))
@@ -320,34 +327,17 @@ const runUnit = <E, R>(
                     Effect.gen(function* () {
                       yield* replaceOld(learner.snapshot(model), task.index)
                       const checkpoint = yield* saveCheckpoint(model, path.join("ckpt", `${safeKey(key)}-old`))
-                      const stale = state.oldModel
-                      yield* commit(
-                        {
-                          ...state,
-                          completed: [...state.completed, key],
-                          oldModel: checkpoint,
-                          seconds: state.seconds + now() - t0
-                        },
-                        [stale]
-                      )
+                      yield* commit(key, { _tag: "Snapshot" }, now() - t0, where, { oldModel: checkpoint })
                       return "old model frozen"
                     }),
                   evaluate: () =>
                     Effect.gen(function* () {
                       if (!Stage.evaluatesAfter(protocol, task.index, last)) {
-                        yield* commit({ ...state, completed: [...state.completed, key] }, [])
+                        yield* commit(key, { _tag: "Skipped", reason: "not scheduled" }, 0, where)
                         return "not scheduled"
                       }
                       const result = yield* evaluateOn(task.index).pipe(withSeed)
-                      yield* commit(
-                        {
-                          ...state,
-                          completed: [...state.completed, key],
-                          cells: [...state.cells, ...result.cells],
-                          seconds: state.seconds + now() - t0
-                        },
-                        []
-                      )
+                      yield* commit(key, { _tag: "Evaluated", cells: result.cells }, now() - t0, where)
                       return result.detail
                     }),
                   custom: (spec) =>
@@ -367,21 +357,11 @@ const runUnit = <E, R>(
                       const value = yield* stage
                         .run(context)
                         .pipe(withSeed, Effect.provideService(Benchmark, confined(benchmark, task.index)))
-                      yield* commit(
-                        {
-                          ...state,
-                          completed: [...state.completed, key],
-                          custom: { ...state.custom, [key]: value ?? null },
-                          seconds: state.seconds + now() - t0
-                        },
-                        []
-                      )
+                      yield* commit(key, { _tag: "Custom", value: value ?? null }, now() - t0, where)
                       return "done"
                     })
                 }
                 const detail = yield* handlers[spec.kind](spec as never)
-                if (out !== undefined)
-                  Interrupted.record(`method ${method.name} seed ${seed} task ${task.name} stage ${stageName}`)
                 yield* Progress.emit({
                   _tag: "StageDone",
                   method: method.name,
@@ -398,7 +378,7 @@ const runUnit = <E, R>(
       })
     )
     yield* Progress.emit({ _tag: "UnitDone", method: method.name, seed, seconds: now() - unitStart })
-    return state
+    return RunStore.fromJournal(method.name, seed, journal.state())
   })
 
 /** Fails unless every custom stage of the protocol is registered in `options.stages` (checked before anything runs or is written). */
@@ -449,16 +429,7 @@ export const run = <P extends RunnableProtocol, E = never, R = never>(
     if (options.out !== undefined) {
       yield* RunFolder.own(options.out, "lifelong")
       Interrupted.setHint("rerun the same command to resume")
-      const file = path.join(options.out, "protocol.json")
-      const saved = yield* RunStore.readJson(file)
-      const text = JSON.stringify(protocolJson, null, 2)
-      if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(JSON.parse(text))) {
-        return yield* new RunMismatch({
-          path: options.out,
-          detail: "protocol.json differs from the protocol being run"
-        })
-      }
-      if (saved === undefined) yield* RunStore.writeFileAtomic(file, text)
+      yield* StageJournal.claimProtocol(options.out, protocolJson)
     }
     const units = seeds.length * methods.length
     yield* Progress.emit({ _tag: "RunStarted", protocol: protocol.name, units, out: options.out })
@@ -476,7 +447,8 @@ export const run = <P extends RunnableProtocol, E = never, R = never>(
       for (const method of allMethods) {
         if (reported.has(method.name)) continue
         for (const seed of seeds) {
-          const saved = yield* RunStore.loadState(options.out, method.name, seed)
+          const journal = yield* StageJournal.open(options.out, RunStore.unitName(method.name, seed))
+          const saved = RunStore.fromJournal(method.name, seed, journal.state())
           if (saved.cells.length > 0) {
             states.push(saved)
             reported.add(method.name)

@@ -62,3 +62,23 @@ export class StageFailed extends Data.TaggedError("StageFailed")<{
     return `method ${this.method}, seed ${this.seed}, task ${this.task}, stage ${this.stage}: ${detail}`
   }
 }
+
+/**
+ * A run folder's `state.json` is not a stage journal this version reads: written by an older reidfx (a lifelong
+ * unit state from before the runner kept a journal), by a newer one, or not a journal at all (damaged). It is the
+ * `cause` of the `RunStoreError` the journal fails with (operation "resume from"), so every run's error type is
+ * unchanged. Rerun with `--fresh` (or use another `--out` folder). @category errors
+ */
+export class RunFolderOutdated extends Data.TaggedError("RunFolderOutdated")<{
+  readonly writtenBy: "older" | "newer" | "unknown"
+  /** What the file holds instead. */
+  readonly found: string
+}> {
+  override get message(): string {
+    const by =
+      this.writtenBy === "unknown"
+        ? "not written by reidfx's run engine"
+        : `written by a${this.writtenBy === "older" ? "n older" : " newer"} reidfx`
+    return `${by} (${this.found}): rerun with --fresh`
+  }
+}

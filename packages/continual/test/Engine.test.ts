@@ -133,6 +133,88 @@ describe("the engine on a recipe of its own", () => {
     })
   )
 
+  it.effect("a unit's state.json is its stage journal: the stages' outcomes, the live checkpoints as fields", () =>
+    Effect.gen(function* () {
+      const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-engine-")))
+      const p = protocol([{ kind: "train" }, { kind: "evaluate" }, { kind: "snapshot" }])
+      const result = yield* Runner.run(p, { out, methods: ["plain"] }).pipe(Effect.provide(services([])))
+      const unit = path.join(out, "units", "plain", "seed-0")
+      const state = JSON.parse(yield* Effect.promise(() => fs.readFile(path.join(unit, "state.json"), "utf8")))
+      expect(state.format).toBe(1)
+      expect(state.unit).toBe("plain/seed-0")
+      expect(state.completed).toEqual([
+        "task-0/0-train",
+        "task-0/1-evaluate",
+        "task-0/2-snapshot",
+        "task-1/0-train",
+        "task-1/1-evaluate",
+        "task-1/2-snapshot"
+      ])
+      expect(state.values["task-1/0-train"]).toEqual({
+        _tag: "Trained",
+        summary: { steps: 1, images: 4, seconds: 0, finalLoss: 0, finalTerms: {}, formula: "fit" }
+      })
+      expect(state.values["task-1/2-snapshot"]).toEqual({ _tag: "Snapshot" })
+      // after task 0: t0 seen (the model's number for task 0 is 1 term: mAP 1/2) and the unseen set
+      expect(state.values["task-0/1-evaluate"]).toEqual({
+        _tag: "Evaluated",
+        cells: [
+          { method: "plain", seed: 0, after: 0, testSet: "t0", metrics: { mAP: 0.5, mINP: 0.25, cmc: [0.5] } },
+          { method: "plain", seed: 0, after: 0, testSet: "unseen", metrics: { mAP: 0, mINP: 0, cmc: [0] } }
+        ]
+      })
+      // the fields point at the last checkpoints, and the older ones were removed once nothing pointed at them
+      expect(state.fields).toEqual({ model: "ckpt/task-1_0-train", oldModel: "ckpt/task-1_2-snapshot-old" })
+      expect((yield* Effect.promise(() => fs.readdir(path.join(unit, "ckpt")))).sort()).toEqual([
+        "task-1_0-train",
+        "task-1_2-snapshot-old"
+      ])
+      // the run's unit is read off the journal
+      expect(result.units).toHaveLength(1)
+      expect(result.units[0]!.completed).toEqual(state.completed)
+      expect(result.units[0]!.cells).toEqual(result.cells)
+      expect(Object.keys(result.units[0]!.trained)).toEqual(["task-0/0-train", "task-1/0-train"])
+      expect(result.units[0]!.model).toBe("ckpt/task-1_0-train")
+      yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
+    })
+  )
+
+  it.effect("a run folder written by an older reidfx (a unit state without a journal) is refused in one line", () =>
+    Effect.gen(function* () {
+      const calls: Array<string> = []
+      const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-engine-")))
+      const unit = path.join(out, "units", "plain", "seed-0")
+      // the lifelong runner's unit state before it kept a stage journal
+      const old = JSON.stringify({
+        method: "plain",
+        seed: 0,
+        completed: ["task-0/0-train"],
+        cells: [],
+        trained: { "task-0/0-train": { steps: 1 } },
+        custom: {},
+        model: "ckpt/task-0_0-train",
+        seconds: 1
+      })
+      yield* Effect.promise(async () => {
+        await fs.mkdir(unit, { recursive: true })
+        await fs.writeFile(path.join(unit, "state.json"), old)
+      })
+      const error = yield* Effect.flip(
+        Runner.run(protocol([{ kind: "train" }]), { out, methods: ["plain"] }).pipe(Effect.provide(services(calls)))
+      )
+      expect(error._tag).toBe("RunStoreError")
+      expect(error.message).toBe(
+        `run folder: cannot resume from ${path.join(unit, "state.json")}: written by an older reidfx ` +
+          "(a lifelong unit state without a stage journal): rerun with --fresh"
+      )
+      expect((error as { readonly cause?: { readonly _tag?: string } }).cause?._tag).toBe("RunFolderOutdated")
+      // nothing trained, the old file left as it was
+      expect(calls).toEqual([])
+      expect(yield* Effect.promise(() => fs.readFile(path.join(unit, "state.json"), "utf8"))).toBe(old)
+      yield* Effect.promise(() => fs.rm(out, { recursive: true, force: true }))
+    })
+  )
+
   it.effect("a method whose terms need the old model fails on task 2 without a snapshot stage (NoOldModel)", () =>
     Effect.gen(function* () {
       const calls: Array<string> = []

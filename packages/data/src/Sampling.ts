@@ -95,24 +95,43 @@ export const epochPlans = (items: ReadonlyArray<Item>, spec: SamplerSpec, option
       labels,
       episode
     )
-  switch (spec._tag) {
-    case "PK":
-      return PKSampler.epoch(index, RandomStream.fromSeed(options.seed, `sampling/epoch/${e}`), spec).map((b, i) =>
-        finish(b, i)
-      )
-    case "CameraBalanced": {
-      const n = Math.max(1, PKSampler.batchesPerEpoch(index, spec))
-      return Array.from({ length: n }, (_, b) =>
-        finish(CameraBalancedSampler.batch(index, RandomStream.fromSeed(options.seed, `sampling/${e}/${b}`), spec), b)
-      )
-    }
-    case "Episodic": {
-      const n = Math.max(1, PKSampler.batchesPerEpoch(index, { p: spec.ways, k: spec.shots + spec.queries }))
-      return Array.from({ length: n }, (_, b) => {
-        const ep = EpisodicSampler.episode(index, RandomStream.fromSeed(options.seed, `sampling/${e}/${b}`), spec)
-        return finish(ep.entries, b, ep.episode)
-      })
-    }
+  return samplers[spec._tag](spec as never, { index, seed: options.seed, epoch: e, finish })
+}
+
+/** What a sampler draws an epoch from: the identity index, the stream's seed and epoch, and how a batch is planned. */
+interface EpochDraw {
+  readonly index: IdentityIndex.IdentityIndex<Unit>
+  readonly seed: number
+  readonly epoch: number
+  readonly finish: (batch: ReadonlyArray<Unit>, b: number, episode?: Batch.EpisodeLayout) => BatchPlan
+}
+
+/**
+ * The epoch of each {@link SamplerSpec} (a record of handlers, one per member: adding a sampler is its Schema
+ * member and its entry here).
+ */
+const samplers: {
+  readonly [K in SamplerSpec["_tag"]]: (
+    spec: Extract<SamplerSpec, { readonly _tag: K }>,
+    d: EpochDraw
+  ) => Array<BatchPlan>
+} = {
+  PK: (spec, d) =>
+    PKSampler.epoch(d.index, RandomStream.fromSeed(d.seed, `sampling/epoch/${d.epoch}`), spec).map((b, i) =>
+      d.finish(b, i)
+    ),
+  CameraBalanced: (spec, d) => {
+    const n = Math.max(1, PKSampler.batchesPerEpoch(d.index, spec))
+    return Array.from({ length: n }, (_, b) =>
+      d.finish(CameraBalancedSampler.batch(d.index, RandomStream.fromSeed(d.seed, `sampling/${d.epoch}/${b}`), spec), b)
+    )
+  },
+  Episodic: (spec, d) => {
+    const n = Math.max(1, PKSampler.batchesPerEpoch(d.index, { p: spec.ways, k: spec.shots + spec.queries }))
+    return Array.from({ length: n }, (_, b) => {
+      const ep = EpisodicSampler.episode(d.index, RandomStream.fromSeed(d.seed, `sampling/${d.epoch}/${b}`), spec)
+      return d.finish(ep.entries, b, ep.episode)
+    })
   }
 }
 

@@ -187,16 +187,17 @@ export const reduce = (perItem: tf.Tensor1D, reduction: Reduction, connectTo?: t
   tf.tidy(() => {
     const n = perItem.shape[0]
     if (n === 0) return connectTo === undefined ? tf.scalar(0) : zeroLoss(connectTo)
-    const total = tf.sum(perItem) as tf.Scalar
-    switch (reduction) {
-      case "sum":
-        return total
-      case "mean":
-        return tf.div(total, n) as tf.Scalar
-      case "meanNonZero":
-        return tf.div(total, Math.max(1, countPositive(perItem))) as tf.Scalar
-    }
+    return reductions[reduction](tf.sum(perItem) as tf.Scalar, perItem, n)
   })
+
+/** Each {@link Reduction} of the sum of `n` per-item losses (a record of handlers, one per reduction). */
+const reductions: {
+  readonly [R in Reduction]: (total: tf.Scalar, perItem: tf.Tensor1D, n: number) => tf.Scalar
+} = {
+  sum: (total) => total,
+  mean: (total, _perItem, n) => tf.div(total, n) as tf.Scalar,
+  meanNonZero: (total, perItem) => tf.div(total, Math.max(1, countPositive(perItem))) as tf.Scalar
+}
 
 /** `tf.tidy` for a function returning a {@link LossValue} (the loss and its stats are kept). @category math */
 export const tidyLoss = (f: () => LossValue): LossValue =>

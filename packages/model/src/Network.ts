@@ -60,7 +60,8 @@ export const define = (config: ModelConfig): Network => {
     featureDim: head.featureDim,
     forward: (ctx, inputs) => {
       const map = backbone.forward(ctx, inputs)
-      const out = head.forward(ctx, map)
+      // the backbone's last map travels with the outputs (PatchKD samples its patches from it)
+      const out = { ...head.forward(ctx, map), featureMap: map }
       if (local === undefined && parts === undefined && attributes === undefined) return out
       return {
         ...out,

@@ -18,13 +18,29 @@ import { krkc } from "./strategies/Krkc.ts"
 import { lstkc } from "./strategies/Lstkc.ts"
 import { lwf } from "./strategies/LwF.ts"
 import { mas } from "./strategies/Mas.ts"
+import { patchkd } from "./strategies/PatchKd.ts"
 import { replay } from "./strategies/Replay.ts"
 import { si } from "./strategies/Si.ts"
 
 export { LifelongStrategy }
 
 /** The built-in entries, in table order. @category catalog */
-export const entries = [joint, botFt, lwf, aka, dmmlFt, dwpp, dwopp, replay, ewc, mas, si, lstkc, krkc] as const
+export const entries = [
+  joint,
+  botFt,
+  lwf,
+  aka,
+  dmmlFt,
+  dwpp,
+  dwopp,
+  replay,
+  ewc,
+  mas,
+  si,
+  lstkc,
+  krkc,
+  patchkd
+] as const
 
 /** The names of the built-in strategies. */
 export type Name = (typeof entries)[number]["name"]

@@ -17,6 +17,7 @@ import { krkcSoftTriplet } from "./terms/KrkcSoftTriplet.ts"
 import { lstkc } from "./terms/Lstkc.ts"
 import { lwf } from "./terms/Lwf.ts"
 import { metric } from "./terms/MetricLoss.ts"
+import { patchKd } from "./terms/PatchKd.ts"
 import * as ObjectiveTerm from "./terms/ObjectiveTerm.ts"
 import { tripletBatchHard } from "./terms/TripletBatchHard.ts"
 
@@ -35,7 +36,8 @@ export const entries = [
   metric,
   lstkc,
   krkcSoftTriplet,
-  krkcCalibration
+  krkcCalibration,
+  patchKd
 ] as const
 
 /** The built-in catalog. @category catalog */

@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
 import * as fc from "fast-check"
 import { Runner, Stage } from "@reidfx/continual"
+import { toyProtocol } from "./toyProtocol.ts"
 import * as Aka from "../src/reid/Aka.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
@@ -64,22 +65,7 @@ describe("AKA", () => {
 
   it.effect("the aka method runs end to end: plasticity from the first task, stability and LwF from the second", () =>
     Effect.gen(function* () {
-      const p = yield* ProtocolFile.make({
-        name: "toy-aka",
-        data: {
-          split: {
-            kind: "intraDomain",
-            world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
-            tasks: 2,
-            unseenIdentities: 4
-          }
-        },
-        model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-        training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
-        evaluation: { initial: false },
-        methods: ["aka"],
-        seeds: [0]
-      })
+      const p = yield* ProtocolFile.make(toyProtocol("toy-aka", ["aka"]))
       const result = yield* Runner.run(p).pipe(Effect.provide(Lifelong.layer(p)))
       const trained = result.units[0]!.trained
       expect(trained["task-0/0-train"]!.formula).toContain("akaPlasticity")
@@ -93,27 +79,14 @@ describe("AKA", () => {
   it.effect("the knowledge graph trains, and survives an interruption (saved and restored with the model)", () =>
     Effect.gen(function* () {
       const p = yield* ProtocolFile.make({
-        name: "toy-aka-resume",
-        data: {
-          split: {
-            kind: "intraDomain",
-            world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
-            tasks: 2,
-            unseenIdentities: 4
-          }
-        },
-        model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-        training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8 },
+        ...toyProtocol("toy-aka-resume", ["aka"]),
         stages: [
           { kind: "custom", name: "probe" },
           { kind: "train" },
           { kind: "snapshot" },
           { kind: "custom", name: "crash" },
           { kind: "evaluate" }
-        ],
-        evaluation: { initial: false },
-        methods: ["aka"],
-        seeds: [0]
+        ]
       })
       const vertices: Array<Array<number>> = []
       const probe = Stage.make("probe", (ctx) =>

@@ -8,27 +8,17 @@ import { Backend } from "@reidfx/tensor"
 import { noLeaksEffect } from "@reidfx/tensor/testing"
 import { Effect, Option } from "effect"
 import { Runner, Stage } from "@reidfx/continual"
+import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as ReidLearner from "../src/reid/ReidLearner.ts"
 
-const input = (methods: ProtocolInput["methods"]): ProtocolInput => ({
-  name: "toy-baselines",
-  data: {
-    split: {
-      kind: "intraDomain",
-      world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
-      tasks: 2,
-      unseenIdentities: 4
-    }
-  },
-  model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-  training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8, optimizer: { learningRate: 0.01 } },
-  evaluation: { initial: false, batchSize: 64, after: "lastTask" },
-  methods,
-  seeds: [0]
-})
+const input = (methods: ProtocolInput["methods"]): ProtocolInput =>
+  toyProtocol("toy-baselines", methods, {
+    training: smallSteps.training,
+    evaluation: { ...smallSteps.evaluation, after: "lastTask" }
+  })
 const backend = Backend.layerCpu
 
 describe("baselines in the lifelong engine", () => {

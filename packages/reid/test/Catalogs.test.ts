@@ -88,7 +88,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "metric",
       "lstkc",
       "krkcSoftTriplet",
-      "krkcCalibration"
+      "krkcCalibration",
+      "patchKd"
     ])
     expect(Protocol.BuiltinMethod.literals).toEqual([
       "joint",
@@ -103,7 +104,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "mas",
       "si",
       "lstkc",
-      "krkc"
+      "krkc",
+      "patchkd"
     ])
     expect(Object.keys(Strategy.builtins)).toEqual(StrategyCatalog.builtin.names)
     expect([...Protocol.oldModelTerms].sort()).toEqual([
@@ -113,7 +115,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "dwpp",
       "krkcCalibration",
       "lstkc",
-      "lwf"
+      "lwf",
+      "patchKd"
     ])
     expect([...Protocol.onlyOldModelTerms].sort()).toEqual([
       "darkRank",
@@ -121,7 +124,8 @@ describe("the vocabulary is derived from the catalogs", () => {
       "dwpp",
       "krkcCalibration",
       "lstkc",
-      "lwf"
+      "lwf",
+      "patchKd"
     ])
     expect([...Protocol.episodicTerms].sort()).toEqual(["dmml", "dwopp", "dwpp"])
   })

@@ -22,6 +22,7 @@ import * as ProtocolFile from "../src/ProtocolFile.ts"
 import * as ReidLearner from "../src/reid/ReidLearner.ts"
 import { retrievalEmbedding } from "../src/reid/ReidLearner.ts"
 import * as Strategy from "../src/Strategy.ts"
+import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 
 const backend = Backend.layerCpu
 
@@ -176,22 +177,11 @@ describe("LSTKC against the authors' code", () => {
   })
 })
 
-const toy = (methods: ProtocolInput["methods"]): ProtocolInput => ({
-  name: "toy-lstkc",
-  data: {
-    split: {
-      kind: "intraDomain",
-      world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
-      tasks: 2,
-      unseenIdentities: 4
-    }
-  },
-  model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-  training: { epochs: 1, batchesPerEpoch: 2, height: 16, width: 8, optimizer: { learningRate: 0.01 } },
-  evaluation: { initial: false, batchSize: 64, after: "lastTask" },
-  methods,
-  seeds: [0]
-})
+const toy = (methods: ProtocolInput["methods"]): ProtocolInput =>
+  toyProtocol("toy-lstkc", methods, {
+    training: { ...smallSteps.training, batchesPerEpoch: 2 },
+    evaluation: { ...smallSteps.evaluation, after: "lastTask" }
+  })
 
 describe("LSTKC in the lifelong engine", () => {
   it.effect(

@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Model } from "@reidfx/model"
-import { ProtocolKind } from "@reidfx/continual"
+import { Progress, ProtocolKind } from "@reidfx/continual"
 import { Backend, Rng } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Effect } from "effect"
@@ -108,8 +108,16 @@ describe("parts protocol", () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "reidfx-parts-"))
       const protocol = yield* PartModelsProtocol.decode(tiny)
       const before = tf.memory().numTensors
-      const first = yield* PartModels.runProtocol(protocol, { out })
+      // the stages report to the Progress service as a lifelong run's do
+      const events: Array<Progress.ProgressEvent> = []
+      const recorder: Progress.ProgressService = { emit: (e) => Effect.sync(() => void events.push(e)) }
+      const first = yield* PartModels.runProtocol(protocol, { out }).pipe(
+        Effect.provideService(Progress.Progress, recorder)
+      )
       expect(tf.memory().numTensors).toBe(before)
+      const stages = (tag: string) => events.flatMap((e) => (e._tag === tag && "task" in e ? [e.task] : []))
+      expect(stages("StageStarted")).toEqual(["aligned", "pcb"])
+      expect(stages("StageDone")).toEqual(["aligned", "pcb"])
       const r = first.run
       expect(r.world).toEqual({ train: 36, query: 18, gallery: 18, classes: 6 })
       const s = r.seeds[0]!
@@ -135,8 +143,14 @@ describe("parts protocol", () => {
       // both stages were committed; a second run trains nothing and returns the same figures
       const journal = JSON.parse(fs.readFileSync(path.join(out, "units", "seed-0", "state.json"), "utf8"))
       expect(journal.completed).toEqual(["aligned", "pcb"])
-      const again = yield* PartModels.runProtocol(protocol, { out })
+      events.length = 0
+      const again = yield* PartModels.runProtocol(protocol, { out }).pipe(
+        Effect.provideService(Progress.Progress, recorder)
+      )
       expect(again.run.seeds).toEqual(r.seeds)
+      // resumed: the unit reports its 2 committed stages and runs none
+      expect(events.find((e) => e._tag === "UnitStarted")).toMatchObject({ resumed: 2 })
+      expect(stages("StageDone")).toEqual([])
       // another protocol in the same folder is refused
       const other = yield* PartModelsProtocol.decode({ ...tiny, pcb: { parts: 1 } })
       expect((yield* Effect.flip(PartModels.runProtocol(other, { out })))._tag).toBe("RunMismatch")

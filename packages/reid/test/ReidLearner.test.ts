@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Effect, Exit, Layer, Option } from "effect"
 import type { Model } from "@reidfx/model"
 import { Synthetic, SyntheticExport } from "@reidfx/data"
+import { smallSteps, toyProtocol } from "./toyProtocol.ts"
 import { Benchmark as Benchmarks, Learner as Learners, Runner, Stage, TaskData } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { MethodSpec, ProtocolInput } from "../src/Protocol.ts"
@@ -22,22 +23,7 @@ import * as ReidLearner from "../src/reid/ReidLearner.ts"
 const { Benchmark } = Benchmarks
 const { Learner } = Learners
 
-const input: ProtocolInput = {
-  name: "toy",
-  data: {
-    split: {
-      kind: "intraDomain",
-      world: { kind: "synthetic", identities: 24, cameras: 3, imagesPerCamera: 2, seed: 3 },
-      tasks: 2,
-      unseenIdentities: 4
-    }
-  },
-  model: { stemWidth: 4, widths: [4, 8], blocks: [1, 1] },
-  training: { epochs: 1, batchesPerEpoch: 1, height: 16, width: 8, optimizer: { learningRate: 0.01 } },
-  evaluation: { initial: false, batchSize: 64 },
-  methods: ["dwopp"],
-  seeds: [0]
-}
+const input: ProtocolInput = toyProtocol("toy", ["dwopp"], smallSteps)
 const protocol = Effect.runSync(ProtocolFile.make(input))
 const backend = Backend.layerCpu
 

@@ -15,6 +15,10 @@
  * | `layerAuto` | | the best available: torch (when built), nodeGpu, node, then wasm |
  * | `layerFromConfig` | | `REIDFX_BACKEND` (validated) |
  *
+ * The names are one catalog, `backends` (a `Registry` of entries: name, description, layer, `autoRank`):
+ * `BackendName` (the values of `REIDFX_BACKEND` and `--backend`), `layerFor` and `auto`'s order are read off it,
+ * so adding a backend is one entry.
+ *
  * What a layer changes in the process it owns, and releasing it undoes: the wasm layer registers reidfx's wasm
  * training kernels and BatchNorm gradient (the stock ones come back when the last wasm layer is released); the
  * torch layer installs the torch gradient overrides and sets libtorch's intra-op threads (both put back when the
@@ -27,14 +31,11 @@ import * as tf from "@tensorflow/tfjs-core"
 import { Config, Context, Effect, Layer, Schema } from "effect"
 import { BackendUnavailable } from "./errors.ts"
 import { acquireWasmTrainingKernels, releaseWasmTrainingKernels } from "./kernels/index.ts"
-
-/** The backends reidfx knows. */
-export const BackendName = Schema.Literals(["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
-export type BackendName = typeof BackendName.Type
+import * as Registry from "./Registry.ts"
 
 /** What a backend layer reports: its reidfx and tfjs names, its threads and the kernels reidfx registered on it. */
 export interface BackendInfo {
-  /** The reidfx name of the backend that is active. */
+  /** The reidfx name of the backend that is active (an entry of {@link backends}, never `auto`). */
   readonly name: Exclude<BackendName, "auto">
   /** The tfjs backend name (`wasm`, `cpu`, `tensorflow`). */
   readonly tfName: string
@@ -192,30 +193,77 @@ export const layerTorch: Layer.Layer<Backend, BackendUnavailable> = Layer.effect
   })
 )
 
-/** The best available backend: torch (when its addon is built), nodeGpu, node, then wasm. */
-export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = layerTorch.pipe(
-  Layer.catch(() => layerNodeGpu),
-  Layer.catch(() => layerNode),
-  Layer.catch(() => layerWasm)
-)
-
-/** The layer for a backend name. */
-export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> => {
-  switch (name) {
-    case "wasm":
-      return layerWasmWith(options)
-    case "cpu":
-      return layerCpu
-    case "node":
-      return layerNode
-    case "nodeGpu":
-      return layerNodeGpu
-    case "torch":
-      return layerTorch
-    case "auto":
-      return layerAuto
-  }
+/** One backend of the registry (`Registry.Entry`: name, description): how to make its layer, where `auto` tries it. */
+export interface BackendEntry extends Registry.Entry {
+  /** The layer (the wasm entry reads `options`; the others ignore them). */
+  readonly layer: (options: WasmOptions) => Layer.Layer<Backend, BackendUnavailable>
+  /** The place `auto` tries it in (1 first); absent: `auto` never picks it. */
+  readonly autoRank?: number
 }
+
+/**
+ * The concrete backends, in the order every message lists them. Adding a backend is one entry here (its layer,
+ * and `autoRank` if `auto` should try it).
+ */
+const concrete = [
+  {
+    name: "wasm",
+    description: "@tensorflow/tfjs-backend-wasm: XNNPACK + SIMD, threads when possible (the default)",
+    layer: layerWasmWith,
+    autoRank: 4
+  },
+  { name: "cpu", description: "@tensorflow/tfjs-backend-cpu: pure JavaScript, for tiny tests", layer: () => layerCpu },
+  {
+    name: "node",
+    description: "@tensorflow/tfjs-node (optional): libtensorflow on CPU",
+    layer: () => layerNode,
+    autoRank: 3
+  },
+  {
+    name: "nodeGpu",
+    description: "@tensorflow/tfjs-node-gpu (optional): libtensorflow with CUDA",
+    layer: () => layerNodeGpu,
+    autoRank: 2
+  },
+  {
+    name: "torch",
+    description: "@reidfx/torch-backend (built by npm run build:torch): libtorch's CPU / CUDA kernels",
+    layer: () => layerTorch,
+    autoRank: 1
+  }
+] as const satisfies ReadonlyArray<BackendEntry>
+
+/** The backends `auto` tries, in order: the entries with an `autoRank`, by rank (torch, nodeGpu, node, wasm). */
+export const autoOrder: ReadonlyArray<BackendEntry> = (concrete as ReadonlyArray<BackendEntry>)
+  .filter((entry) => entry.autoRank !== undefined)
+  .sort((a, b) => (a.autoRank ?? 0) - (b.autoRank ?? 0))
+
+/** The best available backend: the first of {@link autoOrder} whose layer builds. */
+export const layerAuto: Layer.Layer<Backend, BackendUnavailable> = autoOrder
+  .map((entry) => entry.layer({}))
+  .reduce((first, next) => first.pipe(Layer.catch(() => next)))
+
+/**
+ * Every backend reidfx takes, by the name `REIDFX_BACKEND`, `--backend` and {@link layerFor} take: the concrete
+ * ones, then `auto`. @category registry
+ */
+export const backends: Registry.Registry<BackendEntry> = Registry.make("backend", [
+  ...concrete,
+  {
+    name: "auto",
+    description: "the best available: torch (when built), nodeGpu, node, then wasm",
+    layer: () => layerAuto
+  }
+])
+
+/** The names of {@link backends}. */
+export type BackendName = (typeof concrete)[number]["name"] | "auto"
+/** The Schema of the names of {@link backends} (an unknown name lists them). */
+export const BackendName = Registry.nameSchema<BackendName>(backends)
+
+/** The layer for a backend name (its {@link backends} entry). */
+export const layerFor = (name: BackendName, options: WasmOptions = {}): Layer.Layer<Backend, BackendUnavailable> =>
+  backends.require(name).layer(options)
 
 /** `REIDFX_BACKEND` (one of wasm, cpu, node, nodeGpu, torch, auto; default wasm) and `REIDFX_WASM_THREADS`. */
 export const BackendConfig = Config.all({

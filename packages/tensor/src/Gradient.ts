@@ -45,5 +45,6 @@ export const detachOutputs = (outputs: ModelOutputs): ModelOutputs => ({
   ...(outputs.logits === undefined ? {} : { logits: detach(outputs.logits) }),
   ...(outputs.localFeatures === undefined ? {} : { localFeatures: detach(outputs.localFeatures) }),
   ...(outputs.partLogits === undefined ? {} : { partLogits: outputs.partLogits.map((l) => detach(l)) }),
-  ...(outputs.attributeLogits === undefined ? {} : { attributeLogits: detach(outputs.attributeLogits) })
+  ...(outputs.attributeLogits === undefined ? {} : { attributeLogits: detach(outputs.attributeLogits) }),
+  ...(outputs.featureMap === undefined ? {} : { featureMap: detach(outputs.featureMap) })
 })

@@ -64,6 +64,18 @@ describe("Backend", () => {
       }).pipe(Effect.provide(Backend.layerAuto))
   )
 
+  it("the backends are one registry: its names are the config / flag values, auto tries its ranked entries", () => {
+    assert.deepStrictEqual(Backend.backends.names, ["wasm", "cpu", "node", "nodeGpu", "torch", "auto"])
+    assert.deepStrictEqual([...Backend.BackendName.literals], Backend.backends.names)
+    assert.deepStrictEqual(
+      Backend.autoOrder.map((e) => e.name),
+      ["torch", "nodeGpu", "node", "wasm"]
+    )
+    assert.strictEqual(Backend.layerFor("cpu"), Backend.layerCpu)
+    assert.strictEqual(Backend.layerFor("auto"), Backend.layerAuto)
+    assert.strictEqual(Backend.layerFor("torch"), Backend.layerTorch)
+  })
+
   it.effect("REIDFX_BACKEND picks the backend", () =>
     Effect.gen(function* () {
       const info = yield* Backend.Backend

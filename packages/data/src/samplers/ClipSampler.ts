@@ -19,28 +19,34 @@ export type ClipMode = typeof ClipMode.Type
 /** The frame indices (0-based, into a tracklet of `length` frames) of a clip. */
 export const indices = (length: number, frames: number, mode: ClipMode, rng?: RandomStream): Array<number> => {
   if (length <= 0) throw new RangeError("ClipSampler: empty tracklet")
-  const pad = (xs: Array<number>) => {
-    while (xs.length < frames) xs.push(length - 1)
-    return xs
-  }
-  switch (mode) {
-    case "all":
-      return Array.from({ length }, (_, i) => i)
-    case "first":
-      return pad(Array.from({ length: Math.min(length, frames) }, (_, i) => i))
-    case "evenly": {
-      if (length < frames) return pad(Array.from({ length }, (_, i) => i))
-      const n = length - (length % frames)
-      const step = n / frames
-      return Array.from({ length: frames }, (_, i) => i * step)
-    }
-    case "random": {
-      if (rng === undefined) throw new RangeError("ClipSampler: mode 'random' needs a RandomStream")
-      const all = Array.from({ length }, (_, i) => i)
-      const picked =
-        length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
-      return picked.sort((a, b) => a - b)
-    }
+  return modes[mode](length, frames, rng)
+}
+
+/** The first frames of a tracklet of `length` frames, then its last one repeated up to `frames`. */
+const firstFrames = (length: number, frames: number): Array<number> => {
+  const xs = Array.from({ length: Math.min(length, frames) }, (_, i) => i)
+  while (xs.length < frames) xs.push(length - 1)
+  return xs
+}
+
+/** The indices of each {@link ClipMode} (a record of handlers: adding a mode is its literal and its entry here). */
+const modes: {
+  readonly [M in ClipMode]: (length: number, frames: number, rng: RandomStream | undefined) => Array<number>
+} = {
+  all: (length) => Array.from({ length }, (_, i) => i),
+  first: firstFrames,
+  evenly: (length, frames) => {
+    if (length < frames) return firstFrames(length, frames)
+    const n = length - (length % frames)
+    const step = n / frames
+    return Array.from({ length: frames }, (_, i) => i * step)
+  },
+  random: (length, frames, rng) => {
+    if (rng === undefined) throw new RangeError("ClipSampler: mode 'random' needs a RandomStream")
+    const all = Array.from({ length }, (_, i) => i)
+    const picked =
+      length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
+    return picked.sort((a, b) => a - b)
   }
 }
 

@@ -12,13 +12,12 @@
  * derivative). `ArcFace.loss` is the math for given W; `arcFace(options)` the Term owning W.
  * @since 0.2.0
  */
-import { type Embeddings, type Labels, Tensor } from "@reidfx/tensor"
+import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema, type Scope } from "effect"
-import * as Distance from "../Distance.ts"
-import { checkLabels, classTerm } from "../internal/classTerm.ts"
+import { marginLogits, marginSoftmaxLoss, marginSoftmaxTerm } from "../internal/marginSoftmax.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
-import { type LossValue, oneHot, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import type { LossValue, TermOptions } from "../Loss.ts"
 import type * as Term from "../Term.ts"
 import * as LossEntry from "../LossEntry.ts"
 
@@ -38,43 +37,8 @@ export type OptionsInput = typeof Options.Encoded
 /** Decodes `arcFace` options, filling defaults; an unknown key or a bad value is a typed error naming the key. @since 0.1.0 */
 export const decode = decoder(Options, "arcFace")
 
-/** Cosine similarities `[B, C]` of the embeddings to the columns of W `[D, C]`. @category math */
-export const cosines = (embeddings: Embeddings, weights: tf.Tensor2D): tf.Tensor2D =>
-  tf.tidy(
-    () =>
-      tf.matMul(
-        Distance.l2Normalize(embeddings),
-        Distance.l2Normalize(tf.transpose(weights) as tf.Tensor2D),
-        false,
-        true
-      ) as tf.Tensor2D
-  )
-
-/** Softmax cross-entropy of logits `[B, C]` with integer labels, mean over the batch. @category math */
-export const crossEntropy = (logits: tf.Tensor2D, labels: ArrayLike<number>): tf.Scalar =>
-  tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot(labels, logits.shape[1])), 1))) as tf.Scalar)
-
-/** Fraction of rows whose largest logit is the label. @internal */
-export const accuracy = (logits: tf.Tensor2D, labels: ArrayLike<number>): number => {
-  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync())
-  let ok = 0
-  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) ok++
-  return labels.length === 0 ? 0 : ok / labels.length
-}
-
-/** The logits with the target cosine replaced by `modify(cos_y)` (a constant mask picks the targets), times `scale`. @category math */
-export const marginLogits = (
-  cos: tf.Tensor2D,
-  labels: ArrayLike<number>,
-  scale: number,
-  modify: (target: tf.Tensor1D) => tf.Tensor1D
-): tf.Tensor2D =>
-  tf.tidy(() => {
-    const hot = oneHot(labels, cos.shape[1])
-    const target = tf.sum(tf.mul(cos, hot), 1) as tf.Tensor1D
-    const diff = tf.reshape(tf.sub(modify(target), target), [-1, 1])
-    return tf.mul(tf.add(cos, tf.mul(hot, diff)), scale) as tf.Tensor2D
-  })
+// the margin softmaxes' shared math (moved to `internal/marginSoftmax.ts`; still exported here, as before)
+export { accuracy, cosines, crossEntropy, marginLogits } from "../internal/marginSoftmax.ts"
 
 /** The ArcFace target logit `cos(theta + m)`, or `cos(theta) - m sin(m)` beyond `pi - m` (m in radians). @category math */
 export const arcMargin = (target: tf.Tensor1D, m: number): tf.Tensor1D =>
@@ -95,31 +59,16 @@ export const loss = (
   options: Pick<OptionsInput, "margin" | "scale"> = {}
 ): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("arcFace", [
-    [embeddings, ["batch", "dim"], "embeddings"],
-    [labels, ["batch"], "labels"],
-    [weights, ["dim", null], "weights"]
-  ])
-  const y = checkLabels("arcFace", labels, o.classes)
-  return tidyLoss(() => {
-    if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
-    const cos = cosines(embeddings, weights)
-    const logits = marginLogits(cos, y, o.scale, (t) => arcMargin(t, (o.margin * Math.PI) / 180))
-    return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
-  })
+  return marginSoftmaxLoss("arcFace", embeddings, labels, weights, o.classes, (cos, y) =>
+    marginLogits(cos, y, o.scale, (t) => arcMargin(t, (o.margin * Math.PI) / 180))
+  )
 }
 
 /** ArcFace as a Term owning its class weights W `[dimension, classes]`. @category constructors */
 export const arcFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm(
-    "arcFace",
-    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
-    { weight, embedding },
-    { rows: o.dimension, cols: o.classes, init: { _tag: "normal" } },
-    (e, l, w) => loss(e, l, w, o)
-  )
+  return marginSoftmaxTerm("arcFace", o, { weight, embedding }, (e, l, w) => loss(e, l, w, o))
 }
 
 /** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */

@@ -8,14 +8,13 @@
  * Defaults m = 0.35, s = 64 (PML's); W initialised N(0, 1).
  * @since 0.2.0
  */
-import { type Embeddings, type Labels, Tensor } from "@reidfx/tensor"
+import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema, type Scope } from "effect"
-import { checkLabels, classTerm } from "../internal/classTerm.ts"
+import { marginLogits, marginSoftmaxLoss, marginSoftmaxTerm } from "../internal/marginSoftmax.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
-import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import type { LossValue, TermOptions } from "../Loss.ts"
 import type * as Term from "../Term.ts"
-import { accuracy, cosines, crossEntropy, marginLogits } from "./ArcFace.ts"
 import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -41,35 +40,16 @@ export const loss = (
   options: Pick<OptionsInput, "margin" | "scale"> = {}
 ): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("cosFace", [
-    [embeddings, ["batch", "dim"], "embeddings"],
-    [labels, ["batch"], "labels"],
-    [weights, ["dim", null], "weights"]
-  ])
-  const y = checkLabels("cosFace", labels, o.classes)
-  return tidyLoss(() => {
-    if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
-    const cos = cosines(embeddings, weights)
-    const logits = marginLogits(cos, y, o.scale, (t) => tf.sub(t, o.margin) as tf.Tensor1D)
-    return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
-  })
+  return marginSoftmaxLoss("cosFace", embeddings, labels, weights, o.classes, (cos, y) =>
+    marginLogits(cos, y, o.scale, (t) => tf.sub(t, o.margin) as tf.Tensor1D)
+  )
 }
 
 /** CosFace as a Term owning its class weights W `[dimension, classes]`. @category constructors */
 export const cosFace = (options: OptionsInput & Pick<TermOptions, "weight" | "embedding">): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm(
-    "cosFace",
-    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
-    { weight, embedding },
-    {
-      rows: o.dimension,
-      cols: o.classes,
-      init: { _tag: "normal" }
-    },
-    (e, l, w) => loss(e, l, w, o)
-  )
+  return marginSoftmaxTerm("cosFace", o, { weight, embedding }, (e, l, w) => loss(e, l, w, o))
 }
 
 /** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */

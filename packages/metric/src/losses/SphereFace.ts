@@ -13,14 +13,13 @@
  * of PML's loss and is not here either.
  * @since 0.2.0
  */
-import { type Embeddings, type Labels, Tensor } from "@reidfx/tensor"
+import type { Embeddings, Labels } from "@reidfx/tensor"
 import * as tf from "@tensorflow/tfjs-core"
 import { Schema, type Scope } from "effect"
-import { checkLabels, classTerm } from "../internal/classTerm.ts"
+import { marginLogits, marginSoftmaxLoss, marginSoftmaxTerm } from "../internal/marginSoftmax.ts"
 import { decoder, numberWithDefault, positive } from "../internal/options.ts"
-import { type LossValue, stats, type TermOptions, tidyLoss, zeroLoss } from "../Loss.ts"
+import type { LossValue, TermOptions } from "../Loss.ts"
 import type * as Term from "../Term.ts"
-import { accuracy, cosines, crossEntropy, marginLogits } from "./ArcFace.ts"
 import * as LossEntry from "../LossEntry.ts"
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
@@ -70,21 +69,12 @@ export const loss = (
   options: Pick<OptionsInput, "margin" | "scale"> = {}
 ): LossValue => {
   const o = decode({ classes: weights.shape[1], dimension: weights.shape[0], ...options })
-  Tensor.assertShapes("sphereFace", [
-    [embeddings, ["batch", "dim"], "embeddings"],
-    [labels, ["batch"], "labels"],
-    [weights, ["dim", null], "weights"]
-  ])
-  const y = checkLabels("sphereFace", labels, o.classes)
-  return tidyLoss(() => {
-    if (y.length === 0) return { loss: zeroLoss(embeddings), stats: stats({ accuracy: 0 }) }
-    const cos = cosines(embeddings, weights)
+  return marginSoftmaxLoss("sphereFace", embeddings, labels, weights, o.classes, (cos, y) => {
     const norms = tf.reshape(tf.norm(embeddings, "euclidean", 1), [-1, 1])
-    const logits = tf.mul(
+    return tf.mul(
       marginLogits(cos, y, o.scale, (t) => psi(t, o.margin)),
       norms
     ) as tf.Tensor2D
-    return { loss: crossEntropy(logits, y), stats: stats({ accuracy: accuracy(cos, y) }) }
   })
 }
 
@@ -94,17 +84,7 @@ export const sphereFace = (
 ): Term.Term<Scope.Scope> => {
   const { weight, embedding, ...rest } = options
   const o = decode(rest)
-  return classTerm(
-    "sphereFace",
-    { classes: o.classes, dimension: o.dimension, margin: o.margin, scale: o.scale },
-    { weight, embedding },
-    {
-      rows: o.dimension,
-      cols: o.classes,
-      init: { _tag: "normal" }
-    },
-    (e, l, w) => loss(e, l, w, o)
-  )
+  return marginSoftmaxTerm("sphereFace", o, { weight, embedding }, (e, l, w) => loss(e, l, w, o))
 }
 
 /** The catalog entry of the loss (collected by `Catalog.losses`). @category catalog */

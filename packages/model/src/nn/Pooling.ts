@@ -39,21 +39,23 @@ export const gemPool = (x: tf.Tensor4D, p: tf.Tensor, epsilon = 1e-6): tf.Tensor
 }
 
 /** A global pooling module; GeM declares a parameter `p` `[1]`. */
-export const globalPool = (b: Builder, options: PoolingOptions): Forward<tf.Tensor4D, tf.Tensor2D> => {
-  switch (options.kind) {
-    case "avg":
-      return (_ctx, x) => globalAveragePool(x)
-    case "max":
-      return (_ctx, x) => globalMaxPool(x)
-    case "gem": {
-      const p = b.param(
-        "p",
-        [1],
-        { kind: "constant", value: options.gemP ?? 3 },
-        { trainable: options.gemLearnable ?? true }
-      )
-      const eps = options.gemEpsilon ?? 1e-6
-      return (ctx, x) => gemPool(x, ctx.get(p), eps)
-    }
+export const globalPool = (b: Builder, options: PoolingOptions): Forward<tf.Tensor4D, tf.Tensor2D> =>
+  poolings[options.kind](b, options)
+
+/** The pooling module of each kind (a record of handlers: adding a pooling is its kind and its entry here). */
+const poolings: {
+  readonly [K in PoolingKind]: (b: Builder, options: PoolingOptions) => Forward<tf.Tensor4D, tf.Tensor2D>
+} = {
+  avg: () => (_ctx, x) => globalAveragePool(x),
+  max: () => (_ctx, x) => globalMaxPool(x),
+  gem: (b, options) => {
+    const p = b.param(
+      "p",
+      [1],
+      { kind: "constant", value: options.gemP ?? 3 },
+      { trainable: options.gemLearnable ?? true }
+    )
+    const eps = options.gemEpsilon ?? 1e-6
+    return (ctx, x) => gemPool(x, ctx.get(p), eps)
   }
 }

@@ -469,6 +469,12 @@ const poseStage = (protocol: PartsProtocol, w: Prepared, seed: number) =>
     })
   )
 
+/** A stage's detail line: mAP (in %) by distance, e.g. `mAP global 12.3, local 10.1`. */
+const mAPText = (scores: Readonly<Record<string, number>>): string =>
+  `mAP ${Object.entries(scores)
+    .map(([distance, mAP]) => `${distance} ${(100 * mAP).toFixed(1)}`)
+    .join(", ")}`
+
 /**
  * Runs every seed of a protocol (see the module doc); with `out`, each (seed, model) is committed to the run
  * folder's journal and skipped when the run is started again. @category running
@@ -505,14 +511,33 @@ export const run = (
         resumed: journal.state().completed.length
       })
       const t0 = performance.now()
+      // each stage reports StageStarted / StageDone to the Progress service, as a lifelong run's stages do
+      const progress = <A>(task: string, detail: (value: A) => string): StageJournal.StageProgress<A> => ({
+        method: protocol.name,
+        seed,
+        task,
+        stage: "train+evaluate",
+        detail
+      })
       const aligned = yield* StageJournal.stage(
         journal,
         "aligned",
-        alignedStage(protocol, w, seed).pipe(Rng.withSeed(seed))
+        alignedStage(protocol, w, seed).pipe(Rng.withSeed(seed)),
+        progress("aligned", (pair) => pair.map((p, i) => `${"ab"[i]} ${mAPText(p)}`).join("; "))
       )
-      const pcb = yield* StageJournal.stage(journal, "pcb", pcbStage(protocol, w, seed).pipe(Rng.withSeed(seed)))
+      const pcb = yield* StageJournal.stage(
+        journal,
+        "pcb",
+        pcbStage(protocol, w, seed).pipe(Rng.withSeed(seed)),
+        progress("pcb", (scores: PcbScores) => mAPText({ parts: scores.parts, global: scores.global }))
+      )
       const pose = protocol.pose.enabled
-        ? (yield* StageJournal.stage(journal, "pose", poseStage(protocol, w, seed).pipe(Rng.withSeed(seed)))).value
+        ? (yield* StageJournal.stage(
+            journal,
+            "pose",
+            poseStage(protocol, w, seed).pipe(Rng.withSeed(seed)),
+            progress("pose", mAPText)
+          )).value
         : undefined
       seeds.push({ seed, aligned: aligned.value, pcb: pcb.value, ...(pose === undefined ? {} : { pose }) })
       yield* Progress.emit({ _tag: "UnitDone", method: protocol.name, seed, seconds: (performance.now() - t0) / 1000 })

@@ -160,7 +160,8 @@ export const objectiveFor = (
       const termContext: ObjectiveTerm.Context = {
         catalog: context,
         state: states?.get(entry.name),
-        oldState: Option.isSome(old) ? old.value.model.states.get(entry.name) : undefined
+        oldState: Option.isSome(old) ? old.value.model.states.get(entry.name) : undefined,
+        old: Option.isSome(old) ? { model: old.value.model.model, classes: old.value.oldClasses } : undefined
       }
       return { entry, spec, termContext }
     })
@@ -195,7 +196,8 @@ const withStates = (model: TrainableModel, states: ReadonlyArray<TermState>): Tr
   const names = new Map([...named].map(([name, v]) => [v.name, name] as const))
   return {
     ...model,
-    trainableVariables: [...model.trainableVariables, ...named.values()],
+    // running statistics (non-trainable) travel with the weights only
+    trainableVariables: [...model.trainableVariables, ...[...named.values()].filter((v) => v.trainable)],
     nameOf: (v) => names.get(v.name) ?? model.nameOf(v),
     // the states' variables travel with the model's weights (a mid-task checkpoint restores both)
     weights: () => new Map<string, tf.Tensor>([...model.weights(), ...named]),
@@ -869,6 +871,7 @@ export const make = (protocol: Protocol, options: Options = {}): LearnerService 
               const { tensors } = yield* Weights.readDirectory(path.join(directory, s.entry.name)).pipe(
                 Effect.mapError(fail(what))
               )
+              s.entry.state!.restore?.(s.value, tensors)
               for (const [name, v] of s.entry.state!.variables(s.value)) {
                 const t = tensors.get(name)
                 if (t === undefined) return yield* fail(what)(new Error(`${name} missing`))

@@ -19,6 +19,7 @@
  */
 import type { OldModel } from "@reidfx/distill"
 import type { Catalog, Term } from "@reidfx/metric"
+import type { FrozenModel } from "@reidfx/model"
 import type { RandomStream, Registry } from "@reidfx/tensor"
 import type * as tf from "@tensorflow/tfjs-core"
 import { Schema, type Effect, type Scope } from "effect"
@@ -45,6 +46,11 @@ export interface Context<S = unknown, F = unknown> {
   readonly state: S | undefined
   /** The state frozen with the old model, when there is an old model and the term declares a state. */
   readonly oldState: F | undefined
+  /**
+   * The old model itself (its network and named weights) and its classes, when there is one: for a term that
+   * applies the old model's head to other features than its own (PatchKD's patches).
+   */
+  readonly old?: { readonly model: FrozenModel; readonly classes: number } | undefined
 }
 
 /**
@@ -61,6 +67,11 @@ export interface State<Spec, S, F> {
   variables(state: S): ReadonlyMap<string, tf.Variable>
   /** A frozen copy, kept with the old model (a resource of the current scope). */
   freeze(state: S): Effect.Effect<F, never, Scope.Scope>
+  /**
+   * Prepares the state for a checkpoint's tensors before they are assigned (by name, from `variables`): a state
+   * that grows during a run (PatchKD's per-task patch classifiers) creates the parts the checkpoint has.
+   */
+  restore?(state: S, tensors: ReadonlyMap<string, tf.Tensor>): void
 }
 
 /** The decoded options of a term: `loss`, `weight` and its own fields. @category models */

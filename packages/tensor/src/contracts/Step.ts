@@ -22,6 +22,8 @@ export interface ModelOutputs {
   readonly partLogits?: ReadonlyArray<Logits>
   /** `[B, A]` attribute scores (logits of independent binary attributes), when the model has an attribute head. */
   readonly attributeLogits?: tf.Tensor2D
+  /** `[B, H, W, C]` the backbone's last feature map (before pooling), when the model exposes it (PatchKD's patches). */
+  readonly featureMap?: tf.Tensor4D
 }
 
 /**

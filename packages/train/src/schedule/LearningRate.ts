@@ -60,6 +60,39 @@ export interface Schedule {
   readonly at: (step: number) => number
 }
 
+/** Where a decay is evaluated: the base rate, the warmup factor and length, the fractional epoch, the run's epochs. */
+interface DecayPoint {
+  readonly learningRate: number
+  readonly warm: number
+  readonly warmupEpochs: number
+  readonly epoch: number
+  readonly totalEpochs: number
+}
+
+/**
+ * The learning rate of each decay kind (a record of handlers, one per member of {@link Decay}: adding a decay is
+ * its Schema member and its entry here).
+ */
+const decays: {
+  readonly [K in typeof Decay.Type.kind]: (d: Extract<typeof Decay.Type, { readonly kind: K }>, p: DecayPoint) => number
+} = {
+  constant: (_, p) => p.learningRate * p.warm,
+  // milestones are compared on whole epochs, like an epoch-wise scheduler stepped at each epoch's end
+  multistep: (d, p) => {
+    const epoch = Math.floor(p.epoch + 1e-9)
+    const passed = d.milestones.filter((m) => epoch >= m).length
+    return p.learningRate * p.warm * d.gamma ** passed
+  },
+  cosine: (d, p) => {
+    const W = p.warmupEpochs
+    if (p.epoch < W) return p.learningRate * p.warm
+    const span = Math.max(p.totalEpochs - W, 1e-9)
+    const progress = Math.min(1, (p.epoch - W) / span)
+    const min = p.learningRate * d.minFactor
+    return min + ((p.learningRate - min) * (1 + Math.cos(Math.PI * progress))) / 2
+  }
+}
+
 /** The schedule of a decoded config for a run of `totalEpochs` epochs of `stepsPerEpoch` steps. */
 export const make = (
   config: ScheduleConfig,
@@ -72,24 +105,8 @@ export const make = (
     let warm = 1
     if (e < W)
       warm = config.warmup.method === "constant" ? config.warmup.factor : config.warmup.factor * (1 - e / W) + e / W
-    const d = config.decay
-    switch (d.kind) {
-      case "constant":
-        return config.learningRate * warm
-      case "multistep": {
-        // milestones are compared on whole epochs, like an epoch-wise scheduler stepped at each epoch's end
-        const epoch = Math.floor(e + 1e-9)
-        const passed = d.milestones.filter((m) => epoch >= m).length
-        return config.learningRate * warm * d.gamma ** passed
-      }
-      case "cosine": {
-        if (e < W) return config.learningRate * warm
-        const span = Math.max(totalEpochs - W, 1e-9)
-        const progress = Math.min(1, (e - W) / span)
-        const min = config.learningRate * d.minFactor
-        return min + ((config.learningRate - min) * (1 + Math.cos(Math.PI * progress))) / 2
-      }
-    }
+    const point = { learningRate: config.learningRate, warm, warmupEpochs: W, epoch: e, totalEpochs }
+    return decays[config.decay.kind](config.decay as never, point)
   }
   return { config, at }
 }
