@@ -122,32 +122,39 @@ export const frameIndices = (
   rng: RandomStream
 ): Array<number> => {
   if (length <= 0) throw new RangeError("frameIndices: empty tracklet")
-  const pad = (xs: Array<number>) => {
-    while (xs.length < frames) xs.push(length - 1)
-    return xs
-  }
-  switch (sampling) {
-    case "first":
-      return pad(Array.from({ length: Math.min(length, frames) }, (_, i) => i))
-    case "evenly": {
-      if (length < frames) return pad(Array.from({ length }, (_, i) => i))
-      const step = (length - (length % frames)) / frames
-      return Array.from({ length: frames }, (_, i) => i * step)
-    }
-    case "random": {
-      const all = Array.from({ length }, (_, i) => i)
-      const picked =
-        length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
-      return picked.sort((a, b) => a - b)
-    }
-    case "restrictedRandom": {
-      if (length < frames) return Array.from({ length: frames }, () => rng.nextInt(length)).sort((a, b) => a - b)
-      return Array.from({ length: frames }, (_, i) => {
-        const start = Math.floor((i * length) / frames)
-        const end = Math.floor(((i + 1) * length) / frames)
-        return start + rng.nextInt(Math.max(end - start, 1))
-      })
-    }
+  return frameSamplings[sampling](length, frames, rng)
+}
+
+/** The first frames of a tracklet of `length` frames, then its last one repeated up to `frames`. */
+const firstFrames = (length: number, frames: number): Array<number> => {
+  const xs = Array.from({ length: Math.min(length, frames) }, (_, i) => i)
+  while (xs.length < frames) xs.push(length - 1)
+  return xs
+}
+
+/** The indices of each {@link FrameSampling} (a record of handlers: adding one is its literal and its entry here). */
+const frameSamplings: {
+  readonly [S in FrameSampling]: (length: number, frames: number, rng: RandomStream) => Array<number>
+} = {
+  first: firstFrames,
+  evenly: (length, frames) => {
+    if (length < frames) return firstFrames(length, frames)
+    const step = (length - (length % frames)) / frames
+    return Array.from({ length: frames }, (_, i) => i * step)
+  },
+  random: (length, frames, rng) => {
+    const all = Array.from({ length }, (_, i) => i)
+    const picked =
+      length >= frames ? rng.sample(all, frames) : Array.from({ length: frames }, () => rng.nextInt(length))
+    return picked.sort((a, b) => a - b)
+  },
+  restrictedRandom: (length, frames, rng) => {
+    if (length < frames) return Array.from({ length: frames }, () => rng.nextInt(length)).sort((a, b) => a - b)
+    return Array.from({ length: frames }, (_, i) => {
+      const start = Math.floor((i * length) / frames)
+      const end = Math.floor(((i + 1) * length) / frames)
+      return start + rng.nextInt(Math.max(end - start, 1))
+    })
   }
 }
 

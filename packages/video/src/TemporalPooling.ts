@@ -89,14 +89,20 @@ export const temporalPool = (
   frames: tf.Tensor3D,
   quality?: { readonly w: tf.Tensor1D; readonly b: tf.Tensor }
 ): tf.Tensor2D => {
-  switch (kind) {
-    case "mean":
-      return temporalMean(frames)
-    case "max":
-      return temporalMax(frames)
-    case "quality": {
-      if (quality === undefined) throw new RangeError("temporalPool: the quality kind needs its parameters w and b")
-      return temporalQuality(frames, quality.w, quality.b)
-    }
+  return temporalPoolings[kind](frames, quality)
+}
+
+/** Each {@link TemporalPoolingKind}'s pooling (a record of handlers: adding a kind is its literal and its entry here). */
+const temporalPoolings: {
+  readonly [K in TemporalPoolingKind]: (
+    frames: tf.Tensor3D,
+    quality: { readonly w: tf.Tensor1D; readonly b: tf.Tensor } | undefined
+  ) => tf.Tensor2D
+} = {
+  mean: (frames) => temporalMean(frames),
+  max: (frames) => temporalMax(frames),
+  quality: (frames, quality) => {
+    if (quality === undefined) throw new RangeError("temporalPool: the quality kind needs its parameters w and b")
+    return temporalQuality(frames, quality.w, quality.b)
   }
 }
