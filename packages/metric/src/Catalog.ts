@@ -34,8 +34,8 @@ import type * as Term from "./Term.ts"
 
 export type { LossEntry } from "./LossEntry.ts"
 
-/** The PML losses, by name: each loss file's `entry`. @category catalog */
-export const losses: Registry.Registry<LossEntry> = Registry.make<LossEntry>("metric loss", [
+/** Each loss file's `entry`, in catalog order (adding a loss: its file, and one line here). @category catalog */
+export const entries = [
   ArcFace.entry,
   CircleLoss.entry,
   Contrastive.entry,
@@ -55,30 +55,13 @@ export const losses: Registry.Registry<LossEntry> = Registry.make<LossEntry>("me
   TripletBatchAll.entry,
   TripletBatchHard.entry,
   TripletSoftHard.entry
-])
+] as const
 
-/** The names a configuration file may use (derived from {@link losses}). @category models */
-export const TermName = Registry.nameSchema<
-  | "arcFace"
-  | "circleLoss"
-  | "contrastive"
-  | "cosFace"
-  | "fastAp"
-  | "liftedStructure"
-  | "marginLoss"
-  | "multiSimilarity"
-  | "normalizedSoftmax"
-  | "nPairs"
-  | "ntXent"
-  | "proxyAnchor"
-  | "proxyNca"
-  | "softTriple"
-  | "sphereFace"
-  | "supCon"
-  | "tripletBatchAll"
-  | "tripletBatchHard"
-  | "tripletSoftHard"
->(losses)
+/** The PML losses, by name. @category catalog */
+export const losses: Registry.Registry<LossEntry> = Registry.make<LossEntry>("metric loss", entries)
+
+/** The names a configuration file may use (derived from {@link entries}). @category models */
+export const TermName = Registry.nameSchema<(typeof entries)[number]["name"]>(losses)
 export type TermName = typeof TermName.Type
 
 /** What a class-parameter loss may take from its context. @category models */

@@ -19,14 +19,14 @@ export interface LossEntry extends Registry.Entry {
 }
 
 /** An entry from its parts (`classParameters` defaults to false). @category constructors */
-export const make = (spec: {
-  readonly name: string
+export const make = <const Name extends string>(spec: {
+  readonly name: Name
   readonly description: string
   readonly options: Schema.Top
   readonly classParameters?: boolean
   // biome-ignore lint/suspicious/noExplicitAny: each loss decodes its own options
   readonly make: (options: any) => Term.Term<Scope.Scope>
-}): LossEntry => ({
+}): LossEntry & { readonly name: Name } => ({
   name: spec.name,
   description: spec.description,
   classParameters: spec.classParameters ?? false,
