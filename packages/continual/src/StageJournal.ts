@@ -161,10 +161,15 @@ export const commit = (
  * of its value) once committed; a resumed stage reports nothing (as the lifelong runner's).
  */
 export interface StageProgress<A> {
+  /** The method (or model) named in the events. */
   readonly method: string
+  /** The seed named in the events. */
   readonly seed: number
+  /** The task (or step of the run) named in the events. */
   readonly task: string
+  /** The stage named in the events. */
   readonly stage: string
+  /** The one-line summary of the stage's value shown by `StageDone`. */
   readonly detail: (value: A) => string
 }
 
