@@ -21,9 +21,10 @@ import * as fc from "fast-check"
 import * as Companion from "../src/krkc/Companion.ts"
 import * as Krkc from "../src/krkc/Krkc.ts"
 import * as Lifelong from "../src/Lifelong.ts"
-import { Progress as Progresses, Runner } from "@reidfx/continual"
+import { Runner } from "@reidfx/continual"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
+import { runCut, runRecorded } from "./interruptedRun.ts"
 
 const backend = Backend.layerCpu
 
@@ -277,30 +278,16 @@ describe("KRKC in the lifelong engine", () => {
       Effect.gen(function* () {
         const p = yield* protocol
         const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-krkc-")))
-        const cut = {
-          emit: (event: Progresses.ProgressEvent) =>
-            event._tag === "Training" && event.task === "task-2" && event.progress.step === 2
-              ? Effect.interrupt
-              : Effect.void
-        }
-        const first = yield* Effect.exit(
-          Runner.run(p, { out }).pipe(
-            Effect.provide(Lifelong.layer(p)),
-            Effect.provideService(Progresses.Progress, cut)
-          )
+        const first = yield* runCut(
+          p,
+          out,
+          (event) => event._tag === "Training" && event.task === "task-2" && event.progress.step === 2
         )
         assert.isTrue(Exit.isFailure(first))
-        const steps: Array<string> = []
-        const record = {
-          emit: (event: Progresses.ProgressEvent) =>
-            Effect.sync(() => {
-              if (event._tag === "Training" && event.task === "task-2")
-                steps.push(`${event.progress.epoch}.${event.progress.step}`)
-            })
-        }
-        const resumed = yield* Runner.run(p, { out }).pipe(
-          Effect.provide(Lifelong.layer(p)),
-          Effect.provideService(Progresses.Progress, record)
+        const { result: resumed, steps } = yield* runRecorded(p, out, (event) =>
+          event._tag === "Training" && event.task === "task-2"
+            ? `${event.progress.epoch}.${event.progress.step}`
+            : undefined
         )
         // the last checkpoint was written after task 2's first step: the rerun does its second step again, not the
         // task (which would start at 1.1)

@@ -10,13 +10,11 @@ import * as path from "node:path"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Backend } from "@reidfx/tensor"
 import { Effect, Exit } from "effect"
-import { Progress as Progresses, Runner } from "@reidfx/continual"
+import { Runner } from "@reidfx/continual"
 import * as Lifelong from "../src/Lifelong.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
-
-const { Progress } = Progresses
-type ProgressEvent = Progresses.ProgressEvent
+import { runCut, runRecorded } from "./interruptedRun.ts"
 
 const input = (method: "dwopp" | "aka"): ProtocolInput => ({
   name: "toy-mid-task",
@@ -55,37 +53,24 @@ describe("mid-task checkpoints", () => {
           const reference = yield* Runner.run(protocol).pipe(Effect.provide(Lifelong.layer(protocol)))
           const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-mid-task-")))
           // the power cut: the fiber is interrupted right after the 5th optimizer step of the second task
-          const cut = {
-            emit: (event: ProgressEvent) =>
+          const first = yield* runCut(
+            protocol,
+            out,
+            (event) =>
               event._tag === "Training" &&
               event.task === "task-2" &&
               event.progress.epoch === 2 &&
               event.progress.step === 2
-                ? Effect.interrupt
-                : Effect.void
-          }
-          const first = yield* Effect.exit(
-            Runner.run(protocol, { out }).pipe(
-              Effect.provide(Lifelong.layer(protocol)),
-              Effect.provideService(Progress, cut)
-            )
           )
           assert.isTrue(Exit.isFailure(first))
           const left = yield* Effect.promise(() => files(out))
           const partial = left.filter((f) => f.endsWith("-partial.ckpt"))
           expect(partial).toHaveLength(1)
           // the rerun resumes inside task 2 (its progress starts at step 5, not 1) and ends where the reference ended
-          const steps: Array<string> = []
-          const record = {
-            emit: (event: ProgressEvent) =>
-              Effect.sync(() => {
-                if (event._tag === "Training" && event.task === "task-2")
-                  steps.push(`${event.progress.epoch}.${event.progress.step}`)
-              })
-          }
-          const resumed = yield* Runner.run(protocol, { out }).pipe(
-            Effect.provide(Lifelong.layer(protocol)),
-            Effect.provideService(Progress, record)
+          const { result: resumed, steps } = yield* runRecorded(protocol, out, (event) =>
+            event._tag === "Training" && event.task === "task-2"
+              ? `${event.progress.epoch}.${event.progress.step}`
+              : undefined
           )
           expect(steps).toEqual(["2.2", "2.3"])
           expect(resumed.cells).toEqual(reference.cells)

@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { assert, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Progress as Progresses, Runner } from "@reidfx/continual"
+import { Runner } from "@reidfx/continual"
 import { Model } from "@reidfx/model"
 import { Backend, RandomStream, Rng } from "@reidfx/tensor"
 import { noLeaksEffect } from "@reidfx/tensor/testing"
@@ -25,6 +25,7 @@ import * as State from "../src/patchkd/State.ts"
 import { taskCrossEntropy } from "../src/patchkd/TaskCrossEntropy.ts"
 import type { ProtocolInput } from "../src/Protocol.ts"
 import * as ProtocolFile from "../src/ProtocolFile.ts"
+import { runCut, runRecorded } from "./interruptedRun.ts"
 import * as StrategyCatalog from "../src/StrategyCatalog.ts"
 
 const backend = Backend.layerCpu
@@ -215,29 +216,14 @@ describe("PatchKD in the lifelong engine", () => {
         expect(t3!.finalTerms.patchKd).toBeGreaterThan(0)
         for (const c of reference.cells) expect(Number.isFinite(c.metrics.mAP)).toBe(true)
         const out = yield* Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "reidfx-patchkd-")))
-        const cut = {
-          emit: (event: Progresses.ProgressEvent) =>
-            event._tag === "Training" && event.task === "task-3" && event.progress.step === 2
-              ? Effect.interrupt
-              : Effect.void
-        }
-        const first = yield* Effect.exit(
-          Runner.run(protocol, { out }).pipe(
-            Effect.provide(Lifelong.layer(protocol)),
-            Effect.provideService(Progresses.Progress, cut)
-          )
+        const first = yield* runCut(
+          protocol,
+          out,
+          (event) => event._tag === "Training" && event.task === "task-3" && event.progress.step === 2
         )
         assert.isTrue(Exit.isFailure(first))
-        const steps: Array<string> = []
-        const record = {
-          emit: (event: Progresses.ProgressEvent) =>
-            Effect.sync(() => {
-              if (event._tag === "Training") steps.push(`${event.task} ${event.progress.epoch}.${event.progress.step}`)
-            })
-        }
-        const resumed = yield* Runner.run(protocol, { out }).pipe(
-          Effect.provide(Lifelong.layer(protocol)),
-          Effect.provideService(Progresses.Progress, record)
+        const { result: resumed, steps } = yield* runRecorded(protocol, out, (event) =>
+          event._tag === "Training" ? `${event.task} ${event.progress.epoch}.${event.progress.step}` : undefined
         )
         // the rerun starts from task 3's second step (its first is in the mid-task checkpoint)
         expect(steps).toEqual(["task-3 1.2"])
